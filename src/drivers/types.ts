@@ -1,0 +1,108 @@
+/**
+ * Driver contracts. fleet/ talks to a backend only through `DeviceDriver`; whether that is real
+ * sockets (MQTT + HTTP, drivers/mqtt and drivers/http composed by a preset) or the modelled
+ * backend of the virtual clock (drivers/model) is invisible to device behaviour.
+ *
+ * Concurrency rules, for every interface in this file:
+ * - All methods and all callbacks run on the one thread that owns the shard. Nothing here is
+ *   shared between threads.
+ * - A driver never calls back synchronously from inside one of its own methods: a failure that is
+ *   known at once (no such device, socket refused synchronously) is reported on a later tick.
+ *   Callers may therefore update their own state after a call without racing the callback.
+ * - Devices are named by their shard-local index `dev` (0-based). A driver keeps its per-device
+ *   state in typed arrays or sparse arrays indexed by `dev`, never in a closure per call.
+ * - Every started operation ends in exactly one callback (success, failure or `onConnectionLost`
+ *   for in-flight publishes, see below), so the simulator's accounting can close.
+ */
+
+/** Result of an operation that failed before reaching the backend, or of a network-level error. */
+export const NETWORK_ERROR = 0;
+
+/** Callbacks a driver makes into the shard runtime. */
+export interface DriverEvents {
+  /** Provisioning answered. `status` is the HTTP status (0 = network error / timeout). */
+  onProvisioned(dev: number, status: number, retryAfterMs: number): void;
+  /** MQTT session up (`ok`) or refused / failed (`code` = CONNACK return code, or -1 for a socket error or timeout). */
+  onConnected(dev: number, ok: boolean, code: number): void;
+  /** A QoS 1 telemetry message was acknowledged (PUBACK). `token` is the one given to `publishTelemetry`. */
+  onTelemetryAcked(dev: number, token: number): void;
+  /**
+   * An established MQTT session ended without `disconnect` being called. Every QoS 1 message
+   * still in flight on it gets no ack: the caller owns those tokens and decides their fate.
+   */
+  onConnectionLost(dev: number, reason: string): void;
+  /** A target-state poll answered. `status`: 200 changed, 304 unchanged, 0 network error, others as HTTP. */
+  onPolled(dev: number, status: number, retryAfterMs: number): void;
+}
+
+export interface TelemetrySpec {
+  /** Payload size in bytes. */
+  size: number;
+  qos: 0 | 1;
+}
+
+/** What device behaviour needs from a backend. One instance per shard. */
+export interface DeviceDriver {
+  readonly name: string;
+  /** Provision device `dev` (serial is stable across runs and shards). One HTTP request. */
+  provision(dev: number, serial: string): void;
+  /** Open the device's MQTT session with the credentials provisioning returned. */
+  connect(dev: number): void;
+  /**
+   * Publish one telemetry message with sequence number `seq`, scheduled for `scheduledAtMs`.
+   * Returns false (and calls nothing back) when the device has no open session; the caller keeps
+   * the message. For QoS 1 exactly one of `onTelemetryAcked(dev, token)` or the session's
+   * `onConnectionLost(dev)` follows; for QoS 0 nothing follows.
+   */
+  publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean;
+  /** Poll the device's target state. One HTTP request. */
+  pollTarget(dev: number): void;
+  /** Close the device's MQTT session gracefully (DISCONNECT). No `onConnectionLost` follows. */
+  disconnect(dev: number): void;
+  /** Close every session and connection pool; resolves when all sockets are closed. */
+  close(): Promise<void>;
+}
+
+/** Callbacks an MQTT transport makes. Same rules as DriverEvents. */
+export interface MqttTransportEvents {
+  onConnect(dev: number, ok: boolean, code: number): void;
+  onPublishAck(dev: number, token: number): void;
+  onConnectionLost(dev: number, reason: string): void;
+  onMessage?(dev: number, topic: string, payload: Buffer): void;
+}
+
+export interface MqttConnectOptions {
+  clientId: string;
+  username?: string;
+  password?: string;
+  /** Keepalive in seconds (0 = off). */
+  keepalive: number;
+  /** Local address to bind the socket to (spreads connections over source addresses). */
+  localAddress?: string;
+}
+
+/** A pool of MQTT client sessions, one per device, over one broker URL. */
+export interface MqttTransport {
+  readonly name: string;
+  connect(dev: number, opts: MqttConnectOptions): void;
+  /** Returns false when `dev` has no open session. QoS 1: exactly one onPublishAck or onConnectionLost follows. */
+  publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean;
+  subscribe(dev: number, topic: string, qos: 0 | 1): void;
+  disconnect(dev: number): void;
+  isConnected(dev: number): boolean;
+  /** Open sessions right now. */
+  connectedCount(): number;
+  close(): Promise<void>;
+}
+
+export interface MqttTransportFactoryOptions {
+  /** mqtt://host:port or mqtts://host:port */
+  url: string;
+  /** Upper bound of device indices this transport will see (sizes its typed arrays). */
+  devices: number;
+  /** Milliseconds to wait for CONNACK before failing the connect with code -1. */
+  connectTimeoutMs: number;
+}
+
+/** Which MQTT client implementation to use: mqtt.js (default) or the lean mqtt-packet path. */
+export type MqttClientKind = 'mqttjs' | 'lean';

@@ -1,0 +1,46 @@
+import type { MetricSnapshot } from '../metrics/registry.js';
+
+/**
+ * Messages between the coordinator (main thread) and the shards (piscina workers), as
+ * discriminated unions in an `{id, ts}` envelope. `id` increases per sender; `ts` is the sender's
+ * wall clock (ms since the epoch) when it sent the message. Messages travel over a dedicated
+ * MessagePort per shard, handed to the shard in its task.
+ */
+export interface Envelope<M> {
+  id: number;
+  ts: number;
+  msg: M;
+}
+
+/** Coordinator -> shard. */
+export type ControlMessage =
+  /** Begin the run at `startAtMs` (epoch ms): all shards share one origin for their schedules. */
+  | { type: 'start'; startAtMs: number }
+  /** A scenario phase begins (phases are numbered as in the scenario). */
+  | { type: 'phase'; index: number }
+  /** Stop: disconnect devices gracefully, send the last snapshot, then `stopped`. */
+  | { type: 'stop'; reason: 'duration' | 'interrupted' | 'error' };
+
+/** Shard -> coordinator. */
+export type ShardMessage =
+  | { type: 'ready'; shard: number; devices: number }
+  | { type: 'snapshot'; snapshot: MetricSnapshot }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; text: string }
+  | { type: 'stopped'; shard: number; final: ShardFinal };
+
+/** What a shard knows only at the end: the accounting of its devices. */
+export interface ShardFinal {
+  shard: number;
+  generated: number;
+  acked: number;
+  sentNoAck: number;
+  failed: number;
+  dropped: number;
+  buffered: number;
+  maxScheduleLagMs: number;
+  maxEventLoopDelayMs: number;
+}
+
+export function envelope<M>(seq: { next: number }, msg: M): Envelope<M> {
+  return { id: seq.next++, ts: Date.now(), msg };
+}

@@ -1,0 +1,56 @@
+import { type ErrorCode, exitCodeFor } from './catalog.js';
+
+/** A position in a source file, 1-based, as editors show it. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** One problem found in user input. Validation collects many of these before failing. */
+export interface Problem {
+  /** Where it is, when the input came from a file. */
+  location?: SourceLocation;
+  /** The YAML path, for example `fleet[1].profile` or `behaviour.telemetry.every`. */
+  path?: string;
+  message: string;
+  /** What to do about it: accepted forms, known names, the likely fix. */
+  hint?: string;
+}
+
+/**
+ * The one error type fleetsim throws on purpose. The CLI prints `message`, every problem and the
+ * hint, and exits with the catalog's exit code; it never prints a stack trace for these.
+ */
+export class FleetsimError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly problems: readonly Problem[];
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; problems?: Problem[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FleetsimError';
+    this.code = code;
+    this.hint = options.hint;
+    this.problems = options.problems ?? [];
+  }
+
+  get exitCode(): number {
+    return exitCodeFor(this.code);
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  const where = p.location ? `${p.location.file}:${p.location.line}:${p.location.col}: ` : '';
+  const path = p.path ? `${p.path}: ` : '';
+  const hint = p.hint ? `\n    hint: ${p.hint}` : '';
+  return `${where}${path}${p.message}${hint}`;
+}
+
+/** The text the CLI prints for an error: code, message, each problem, then the hint. */
+export function formatError(err: FleetsimError): string {
+  const lines = [`error ${err.code}: ${err.message}`];
+  for (const p of err.problems) lines.push(`  ${formatProblem(p)}`);
+  if (err.hint) lines.push(`  hint: ${err.hint}`);
+  return lines.join('\n');
+}

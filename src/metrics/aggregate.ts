@@ -1,0 +1,124 @@
+import { COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
+import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+import type { MetricSnapshot } from './registry.js';
+
+/** Gauges summed across shards; the others (generator health) take the maximum. */
+const SUMMED_GAUGES = new Set<string>(['devices.online', 'devices.provisioned', 'telemetry.buffered']);
+
+/** One merged interval of the run: what `timeline.ndjson` holds, one line each. */
+export interface TimelineRow {
+  interval: number;
+  tMs: number;
+  /** Shards that reported this interval. */
+  shards: number;
+  counters: Record<string, number>;
+  gauges: Record<string, number>;
+  histograms: Record<string, HistogramStats>;
+}
+
+interface PendingInterval {
+  tMs: number;
+  shards: number;
+  counters: Float64Array;
+  gauges: Float64Array;
+  histograms: Array<Histogram | null>;
+}
+
+/**
+ * Merges shard snapshots on the coordinator: running totals (counters added, histograms added
+ * exactly) and one timeline row per interval once every shard has reported it. Main thread only.
+ */
+export class MetricsAggregator {
+  readonly totals = new Float64Array(COUNTERS.length);
+  readonly latestGauges: Float64Array[] = [];
+  readonly histograms: Histogram[] = HISTOGRAMS.map(() => newHistogram());
+  private readonly pending = new Map<number, PendingInterval>();
+  private readonly rows: TimelineRow[] = [];
+  private readonly lastIntervalOf: number[];
+
+  constructor(private readonly shardCount: number, private readonly onRow?: (row: TimelineRow) => void) {
+    this.lastIntervalOf = new Array<number>(shardCount).fill(-1);
+    for (let i = 0; i < shardCount; i++) this.latestGauges.push(new Float64Array(GAUGES.length));
+  }
+
+  add(s: MetricSnapshot): void {
+    for (let i = 0; i < COUNTERS.length; i++) this.totals[i] += s.counters[i];
+    this.latestGauges[s.shard].set(s.gauges);
+    this.lastIntervalOf[s.shard] = Math.max(this.lastIntervalOf[s.shard], s.interval);
+
+    let p = this.pending.get(s.interval);
+    if (!p) {
+      p = { tMs: s.tMs, shards: 0, counters: new Float64Array(COUNTERS.length), gauges: new Float64Array(GAUGES.length), histograms: HISTOGRAMS.map(() => null) };
+      this.pending.set(s.interval, p);
+    }
+    p.shards++;
+    p.tMs = Math.max(p.tMs, s.tMs);
+    for (let i = 0; i < COUNTERS.length; i++) p.counters[i] += s.counters[i];
+    for (let i = 0; i < GAUGES.length; i++) {
+      p.gauges[i] = SUMMED_GAUGES.has(GAUGES[i][0]) ? p.gauges[i] + s.gauges[i] : Math.max(p.gauges[i], s.gauges[i]);
+    }
+    s.histograms.forEach((enc, i) => {
+      if (enc === null) return;
+      const h = decodeHistogram(enc);
+      this.histograms[i].add(h);
+      const ph = p!.histograms[i];
+      if (ph) {
+        ph.add(h);
+        h.destroy();
+      } else p!.histograms[i] = h;
+    });
+    this.flushReady();
+  }
+
+  /** Emits every interval that all shards have moved past (or reported). */
+  private flushReady(force = false): void {
+    const done = force ? Infinity : Math.min(...this.lastIntervalOf);
+    const ready = [...this.pending.keys()].filter((k) => k <= done || this.pending.get(k)!.shards >= this.shardCount).sort((a, b) => a - b);
+    for (const k of ready) {
+      const p = this.pending.get(k)!;
+      this.pending.delete(k);
+      const row: TimelineRow = { interval: k, tMs: p.tMs, shards: p.shards, counters: {}, gauges: {}, histograms: {} };
+      COUNTERS.forEach(([n], i) => (row.counters[n] = p.counters[i]));
+      GAUGES.forEach(([n], i) => (row.gauges[n] = p.gauges[i]));
+      HISTOGRAMS.forEach(([n], i) => {
+        const h = p.histograms[i];
+        if (h) {
+          row.histograms[n] = histogramStats(h);
+          h.destroy();
+        }
+      });
+      this.rows.push(row);
+      this.onRow?.(row);
+    }
+  }
+
+  /** Flushes the intervals still pending (a shard that stopped early will never report them). */
+  finish(): TimelineRow[] {
+    this.flushReady(true);
+    return this.rows;
+  }
+
+  timeline(): readonly TimelineRow[] {
+    return this.rows;
+  }
+
+  counter(name: string): number {
+    const i = COUNTERS.findIndex(([n]) => n === name);
+    return i < 0 ? 0 : this.totals[i];
+  }
+
+  /** Current fleet-wide value of a gauge (sum or max over shards' latest snapshots). */
+  gauge(name: string): number {
+    const i = GAUGES.findIndex(([n]) => n === name);
+    if (i < 0) return 0;
+    let v = 0;
+    for (const g of this.latestGauges) v = SUMMED_GAUGES.has(name) ? v + g[i] : Math.max(v, g[i]);
+    return v;
+  }
+
+  encodedHistograms(): Record<string, string> {
+    const out: Record<string, string> = {};
+    HISTOGRAMS.forEach(([n], i) => (out[n] = encodeHistogram(this.histograms[i])));
+    return out;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Every metric fleetsim produces, by name. Thresholds, comparisons and reports look names up here,
+ * so a threshold on a name that is not listed is an error, never a silent pass.
+ *
+ * Ordinals (the position in each list) index the typed arrays of the shard-side registry; lists
+ * are append-only within a summary schema version so that saved runs stay readable.
+ */
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram';
+export interface MetricDef {
+  name: string;
+  kind: MetricKind;
+  unit: 'us' | 'ms' | 'count' | 'devices' | 'bytes' | 'ratio';
+  help: string;
+}
+
+export const COUNTERS = [
+  ['devices.powered_on', 'count', 'Devices that powered on.'],
+  ['provision.ok', 'count', 'Successful provisioning requests.'],
+  ['provision.failed', 'count', 'Provisioning requests that failed (any status but 2xx, or network error).'],
+  ['mqtt.connect.ok', 'count', 'MQTT sessions established.'],
+  ['mqtt.connect.failed', 'count', 'MQTT connects refused or failed.'],
+  ['mqtt.reconnects', 'count', 'Reconnect attempts after a lost session.'],
+  ['mqtt.connection_lost', 'count', 'Established sessions that dropped.'],
+  ['telemetry.generated', 'count', 'Telemetry messages devices generated.'],
+  ['telemetry.sent', 'count', 'Telemetry messages written to a session (QoS 0 and 1).'],
+  ['telemetry.acked', 'count', 'QoS 1 telemetry messages acknowledged.'],
+  ['telemetry.sent_noack', 'count', 'QoS 0 telemetry messages sent (no ack expected).'],
+  ['telemetry.failed', 'count', 'Telemetry messages that failed (session lost while in flight).'],
+  ['telemetry.dropped', 'count', 'Telemetry messages dropped (device buffer full, link loss).'],
+  ['poll.ok', 'count', 'Target-state polls answered 200 or 304.'],
+  ['poll.failed', 'count', 'Target-state polls that failed.'],
+  ['http.retry_after', 'count', 'HTTP answers with 429/503 whose Retry-After was honoured.'],
+  ['errors.http_4xx', 'count', 'HTTP 4xx answers.'],
+  ['errors.http_5xx', 'count', 'HTTP 5xx answers.'],
+  ['errors.network', 'count', 'Network-level errors (refused, reset, timeout).'],
+  ['errors.mqtt_refused', 'count', 'CONNACK refusals.'],
+] as const;
+
+export const GAUGES = [
+  ['devices.online', 'devices', 'Devices with an open MQTT session.'],
+  ['devices.provisioned', 'devices', 'Devices that hold credentials.'],
+  ['telemetry.buffered', 'count', 'Telemetry messages waiting in device buffers or in flight.'],
+  ['generator.schedule_lag', 'ms', 'How far the shard scheduler runs behind its schedule (max over the interval).'],
+  ['generator.event_loop_delay', 'ms', 'Event-loop delay p99 of the shard thread over the interval.'],
+] as const;
+
+export const HISTOGRAMS = [
+  ['provision.latency', 'Provisioning request to response.'],
+  ['mqtt.connect.latency', 'MQTT connect to CONNACK.'],
+  ['telemetry.ack.latency', 'QoS 1 publish write to PUBACK.'],
+  ['telemetry.ack.latency_from_schedule', 'Intended send time to PUBACK (shows coordinated omission).'],
+  ['poll.latency', 'Target-state poll request to response.'],
+] as const;
+
+export type CounterName = (typeof COUNTERS)[number][0];
+export type GaugeName = (typeof GAUGES)[number][0];
+export type HistogramName = (typeof HISTOGRAMS)[number][0];
+export type MetricName = CounterName | GaugeName | HistogramName;
+
+/** Ordinal lookups, for hot paths that index typed arrays. */
+export const C = Object.fromEntries(COUNTERS.map(([n], i) => [n, i])) as { [K in CounterName]: number };
+export const G = Object.fromEntries(GAUGES.map(([n], i) => [n, i])) as { [K in GaugeName]: number };
+export const H = Object.fromEntries(HISTOGRAMS.map(([n], i) => [n, i])) as { [K in HistogramName]: number };
+
+export const METRICS: readonly MetricDef[] = [
+  ...COUNTERS.map(([name, unit, help]) => ({ name, kind: 'counter' as const, unit, help })),
+  ...GAUGES.map(([name, unit, help]) => ({ name, kind: 'gauge' as const, unit, help })),
+  ...HISTOGRAMS.map(([name, help]) => ({ name, kind: 'histogram' as const, unit: 'us' as const, help })),
+  // Derived at the end of a run from the accounting identity and the backend's counts.
+  { name: 'telemetry.lost', kind: 'counter', unit: 'count', help: 'Messages the simulator counted as delivered that the backend never received (embedded backend only), plus failed and dropped.' },
+];
+
+const BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
+export function metricDef(name: string): MetricDef | undefined {
+  return BY_NAME.get(name);
+}
+export function metricNames(): string[] {
+  return METRICS.map((m) => m.name);
+}

@@ -1,0 +1,92 @@
+/**
+ * Parsers for the unit strings scenarios and profiles use: durations (`500ms`, `10s`, `2m`, `1h`,
+ * `1d`), sizes (`200B`, `4KB`, `20MB`, `1KiB`), rates (`20/s`, `100/m`, `5/h`) and percentages
+ * (`10%`). Pure functions; they return a result instead of throwing so that validation can collect
+ * every problem of a file at once.
+ */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; hint: string };
+
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  y: 365 * 86_400_000,
+};
+export const DURATION_HINT = 'use a number and a unit with no space: 500ms, 10s, 2m, 1.5h, 1d, 5y (or combined: 1m30s)';
+
+/** Parses a duration string into milliseconds. */
+export function parseDuration(text: string): Parsed<number> {
+  const s = text.trim();
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|y)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * DURATION_UNITS_MS[m[2]];
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== s.length) {
+    return { ok: false, message: `"${text}" is not a duration`, hint: DURATION_HINT };
+  }
+  return { ok: true, value: total };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1_000,
+  mb: 1_000_000,
+  gb: 1_000_000_000,
+  kib: 1024,
+  mib: 1024 * 1024,
+  gib: 1024 * 1024 * 1024,
+};
+export const SIZE_HINT = 'use a number and a unit with no space: 200B, 4KB, 20MB, 1GB, 64KiB, 1MiB';
+
+/** Parses a size string into bytes (rounded to a whole byte). */
+export function parseSize(text: string): Parsed<number> {
+  const m = /^(\d+(?:\.\d+)?)(b|kb|mb|gb|kib|mib|gib)$/i.exec(text.trim());
+  if (!m) return { ok: false, message: `"${text}" is not a size`, hint: SIZE_HINT };
+  return { ok: true, value: Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]) };
+}
+
+const RATE_PER: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+export const RATE_HINT = 'use a count per unit of time: 20/s, 300/m, 50/h, 1000/d';
+
+/** Parses a rate string into events per second. */
+export function parseRate(text: string): Parsed<number> {
+  const m = /^(\d+(?:\.\d+)?)\/(s|m|h|d)$/.exec(text.trim());
+  if (!m) return { ok: false, message: `"${text}" is not a rate`, hint: RATE_HINT };
+  return { ok: true, value: Number(m[1]) / RATE_PER[m[2]] };
+}
+
+export const PERCENT_HINT = 'use a percentage between 0% and 100%, such as 10% or 0.5%';
+
+/** Parses a percentage string into a fraction in [0, 1]. */
+export function parsePercent(text: string): Parsed<number> {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  if (!m) return { ok: false, message: `"${text}" is not a percentage`, hint: PERCENT_HINT };
+  const v = Number(m[1]) / 100;
+  if (v > 1) return { ok: false, message: `"${text}" is more than 100%`, hint: PERCENT_HINT };
+  return { ok: true, value: v };
+}
+
+/** Formats milliseconds for people: 850ms, 12.5s, 3m20s, 2h05m. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  if (ms < 3_600_000) {
+    const m = Math.floor(ms / 60_000);
+    return `${m}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+  }
+  const h = Math.floor(ms / 3_600_000);
+  return `${h}h${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`;
+}
+
+/** Formats microseconds as a latency for tables: 850µs, 12.3ms, 1.20s. */
+export function formatMicros(us: number): string {
+  if (us < 1000) return `${Math.round(us)}µs`;
+  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
+  return `${(us / 1_000_000).toFixed(2)}s`;
+}

@@ -1,0 +1,90 @@
+import type { HistogramStats } from '../metrics/histogram.js';
+
+/**
+ * `summary.json`: the machine contract of a run. Versioned; a field is never renamed or given a
+ * new meaning within a version. docs/summary.md documents it and a test checks the two agree.
+ */
+export const SUMMARY_SCHEMA_VERSION = 1 as const;
+
+export type RunStatus = 'completed' | 'interrupted' | 'failed';
+export type Verdict = 'passed' | 'thresholds_failed' | 'invalid' | 'interrupted' | 'error';
+
+export interface AccountingIdentity {
+  /** generated = acked + sentNoAck + failed + dropped + buffered must hold. */
+  generated: number;
+  acked: number;
+  sentNoAck: number;
+  failed: number;
+  dropped: number;
+  /** Still in a device buffer or in flight when the run ended. */
+  buffered: number;
+  holds: boolean;
+  /** What the backend counted, where it can (the embedded backend can). */
+  backend?: {
+    received: number;
+    duplicates: number;
+    gaps: number;
+    /** acked + sentNoAck - received (delivered per the simulator, never seen by the backend). */
+    lostBetween: number;
+  };
+}
+
+export interface ThresholdResult {
+  metric: string;
+  /** The expression as written, e.g. `p(99) < 500ms`. */
+  expression: string;
+  /** The measured value the expression compared, in the metric's unit (µs for latencies), or null when there was no data. */
+  value: number | null;
+  /** Human-readable measured value with unit. */
+  display: string;
+  ok: boolean;
+}
+
+export interface HistogramSummary {
+  stats: HistogramStats;
+  /** HDR compressed base64, the fixed shape of metrics/histogram.ts: merge these exactly. */
+  encoded: string;
+}
+
+export interface RunSummary {
+  schemaVersion: typeof SUMMARY_SCHEMA_VERSION;
+  tool: { name: 'fleetsim'; version: string };
+  run: {
+    id: string;
+    scenario: string;
+    scenarioFile: string;
+    /** sha256 of the resolved scenario, so merge can refuse shards of another scenario. */
+    scenarioHash: string;
+    seed: number;
+    clock: 'wall' | 'virtual';
+    timeScale: number;
+    startedAt: string;
+    endedAt: string;
+    /** Run length in (simulated) ms. */
+    durationMs: number;
+    wallMs: number;
+    devices: number;
+    workers: number;
+    shard?: { index: number; count: number };
+    status: RunStatus;
+    target: string;
+  };
+  result: {
+    verdict: Verdict;
+    exitCode: number;
+    reasons: string[];
+  };
+  accounting: AccountingIdentity;
+  counters: Record<string, number>;
+  gauges: Record<string, number>;
+  histograms: Record<string, HistogramSummary>;
+  thresholds: ThresholdResult[];
+  generator: {
+    /** Worst schedule lag of any shard, ms. */
+    maxScheduleLagMs: number;
+    maxEventLoopDelayMs: number;
+    /** The bound past which a run is invalid, ms. */
+    boundMs: number;
+    saturated: boolean;
+  };
+}

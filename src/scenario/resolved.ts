@@ -1,0 +1,70 @@
+/**
+ * The resolved scenario: what validation hands to planning and running. Every unit string is
+ * parsed into numbers (ms, bytes, per second, fractions), defaults are filled in, profiles are
+ * looked up. The raw, as-written shape is `ScenarioInput` in schema.ts (the single source of the
+ * YAML's types, validation and JSON Schema); this is derived from it by resolve.ts.
+ * Deep-frozen after resolution: nothing downstream may change it.
+ */
+export interface ResolvedScenario {
+  name: string;
+  /** Absolute path of the file it came from ('<inline>' for tests). */
+  file: string;
+  seed: number;
+  durationMs: number;
+  clock: 'wall' | 'virtual';
+  /** Simulated seconds per wall second (wall clock only). */
+  timeScale: number;
+  target: ResolvedTarget;
+  fleet: ResolvedFleetGroup[];
+  /** Sum of fleet[].count. */
+  devices: number;
+  arrival: {
+    /** Devices powered on per second at the start of the ramp. */
+    ratePerSec: number;
+    /** Optional linear ramp to `toRatePerSec` over `overMs`. */
+    toRatePerSec?: number;
+    overMs?: number;
+  };
+  behaviour: {
+    telemetry?: { everyMs: number; jitter: number; sizeBytes: number; qos: 0 | 1 };
+    poll?: { everyMs: number; jitter: number };
+    reconnect: { baseMs: number; capMs: number };
+    keepaliveSec: number;
+  };
+  /** Phases in time order (issue-specific payloads are added as those land). */
+  phases: Array<{ atMs: number; kind: string; spec: Record<string, unknown> }>;
+  thresholds: ResolvedThreshold[];
+  options: {
+    mqttClient: 'mqttjs' | 'lean';
+    http: { connections: 'pooled' | 'per-device'; poolSize: number };
+    /** Bound on scheduler lag past which the measurement is invalid (exit 3). */
+    maxScheduleLagMs: number;
+    /** Interval of metric snapshots. */
+    snapshotEveryMs: number;
+  };
+}
+
+export type ResolvedTarget =
+  | { kind: 'embedded'; fleetKey: string }
+  | { kind: 'external'; http: string; mqtt: string; preset: 'reference'; fleetKey: string };
+
+export interface ResolvedFleetGroup {
+  /** Index of this entry in `fleet:`, for messages. */
+  index: number;
+  profile: string;
+  count: number;
+  link: string;
+  /** First device index of this group in the global index space. */
+  firstDevice: number;
+}
+
+export interface ResolvedThreshold {
+  metric: string;
+  /** As written, e.g. `p(99) < 500ms`. */
+  expression: string;
+  /** Parsed form. */
+  aggregate: { kind: 'p'; percentile: number } | { kind: 'avg' | 'med' | 'min' | 'max' | 'rate' | 'count' };
+  op: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  /** Right-hand side in the metric's base unit (µs for latencies, a fraction for rates). */
+  value: number;
+}
