@@ -1,0 +1,54 @@
+import {
+  AUTH_SCHEME,
+  commandsTopic,
+  encodeTelemetry,
+  HTTP_PATHS,
+  telemetryTopic,
+  type ProvisionResponse,
+} from '../../wire/reference-protocol.js';
+
+/**
+ * The `reference` preset: how each lifecycle step maps onto the reference fleet protocol that
+ * the embedded backend speaks (wire/reference-protocol.ts). A preset for another device API
+ * (a real fleet platform) implements the same shape; wire-driver.ts never hard-codes paths.
+ */
+export interface WirePreset {
+  readonly name: string;
+  provisionRequest(serial: string, fleetKey: string): { path: string; body: string };
+  /** Credentials from a provisioning answer, or undefined when the body is not understood. */
+  parseProvision(body: string): { deviceId: string; deviceKey: string } | undefined;
+  pollPath(deviceId: string): string;
+  authorization(deviceKey: string): string;
+  telemetryTopic(deviceId: string): string;
+  commandsTopic(deviceId: string): string;
+  telemetryPayload(seq: number, tsMs: number, size: number): Buffer;
+}
+
+export const referencePreset: WirePreset = {
+  name: 'reference',
+  provisionRequest: (serial, fleetKey) => ({ path: HTTP_PATHS.provision, body: JSON.stringify({ serial, fleetKey }) }),
+  parseProvision(body) {
+    try {
+      const r = JSON.parse(body) as Partial<ProvisionResponse>;
+      if (typeof r.deviceId === 'string' && typeof r.deviceKey === 'string') return { deviceId: r.deviceId, deviceKey: r.deviceKey };
+    } catch {
+      // A garbled answer is measured as a failed provisioning, not a crash.
+    }
+    return undefined;
+  },
+  pollPath: (deviceId) => HTTP_PATHS.target(deviceId),
+  authorization: (deviceKey) => `${AUTH_SCHEME} ${deviceKey}`,
+  telemetryTopic,
+  commandsTopic,
+  telemetryPayload: encodeTelemetry,
+};
+
+const PRESETS: Record<string, WirePreset> = { reference: referencePreset };
+
+/** Looks a preset up by name (built-ins first; the list is what `target.preset` accepts). */
+export function presetByName(name: string): WirePreset | undefined {
+  return PRESETS[name];
+}
+export function presetNames(): string[] {
+  return Object.keys(PRESETS);
+}

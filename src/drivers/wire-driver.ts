@@ -1,0 +1,146 @@
+import { createHttpTransport } from './http/index.js';
+import { createMqttTransport } from './mqtt/index.js';
+import type { WirePreset } from './presets/reference.js';
+import type {
+  DeviceDriver,
+  DriverEvents,
+  HttpTransport,
+  HttpTransportEvents,
+  MqttClientKind,
+  MqttTransport,
+  MqttTransportEvents,
+  TelemetrySpec,
+} from './types.js';
+
+export interface WireDriverOptions {
+  httpUrl: string;
+  mqttUrl: string;
+  fleetKey: string;
+  preset: WirePreset;
+  devices: number;
+  mqttClient: MqttClientKind;
+  http: { connections: 'pooled' | 'per-device'; poolSize: number };
+  keepaliveSec: number;
+  connectTimeoutMs: number;
+  httpTimeoutMs: number;
+  /** Source addresses to spread MQTT sockets over (round-robin by device). */
+  sourceAddresses?: readonly string[];
+  /** Prefix of MQTT client ids when the target needs them unique across runs. */
+  clientIdPrefix?: string;
+}
+
+const OP_PROVISION = 1;
+const OP_POLL = 2;
+
+/**
+ * The real-socket DeviceDriver: HTTP (undici) for provisioning and polls, MQTT for the session
+ * and telemetry, glued by a preset that knows the wire format. Per-device credentials live in
+ * sparse arrays indexed by the shard-local device index and the poll ETag is remembered so that
+ * an unchanged target answers 304, as a real agent would do.
+ */
+export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransportEvents {
+  readonly name = 'wire';
+  private readonly http: HttpTransport;
+  private readonly mqtt: MqttTransport;
+  private readonly ids: Array<string | undefined>;
+  private readonly keys: Array<string | undefined>;
+  private readonly etags: Array<string | undefined>;
+
+  constructor(private readonly opts: WireDriverOptions, private readonly events: DriverEvents) {
+    this.ids = new Array(opts.devices);
+    this.keys = new Array(opts.devices);
+    this.etags = new Array(opts.devices);
+    this.http = createHttpTransport(
+      { baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs },
+      this,
+    );
+    this.mqtt = createMqttTransport(opts.mqttClient, { url: opts.mqttUrl, devices: opts.devices, connectTimeoutMs: opts.connectTimeoutMs }, this);
+  }
+
+  provision(dev: number, serial: string): void {
+    const { path, body } = this.opts.preset.provisionRequest(serial, this.opts.fleetKey);
+    this.http.request(dev, OP_PROVISION, 'POST', path, undefined, body);
+  }
+
+  connect(dev: number): void {
+    const id = this.ids[dev];
+    const key = this.keys[dev];
+    if (id === undefined || key === undefined) {
+      // Not provisioned: report a refusal on a later tick, as the contract requires.
+      setImmediate(() => this.events.onConnected(dev, false, 5));
+      return;
+    }
+    const src = this.opts.sourceAddresses;
+    this.mqtt.connect(dev, {
+      clientId: (this.opts.clientIdPrefix ?? '') + id,
+      username: id,
+      password: key,
+      keepalive: this.opts.keepaliveSec,
+      localAddress: src && src.length > 0 ? src[dev % src.length] : undefined,
+    });
+  }
+
+  publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
+    const id = this.ids[dev];
+    if (id === undefined || !this.mqtt.isConnected(dev)) return false;
+    const payload = this.opts.preset.telemetryPayload(seq, scheduledAtMs, spec.size);
+    return this.mqtt.publish(dev, this.opts.preset.telemetryTopic(id), payload, spec.qos, token);
+  }
+
+  pollTarget(dev: number): void {
+    const id = this.ids[dev];
+    const key = this.keys[dev];
+    if (id === undefined || key === undefined) {
+      setImmediate(() => this.events.onPolled(dev, 401, 0));
+      return;
+    }
+    this.http.request(dev, OP_POLL, 'GET', this.opts.preset.pollPath(id), this.opts.preset.authorization(key), undefined, this.etags[dev]);
+  }
+
+  disconnect(dev: number): void {
+    this.mqtt.disconnect(dev);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.mqtt.close(), this.http.close()]);
+  }
+
+  connectedCount(): number {
+    return this.mqtt.connectedCount();
+  }
+
+  // --- transport events ---
+
+  onHttpResponse(dev: number, op: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
+    if (op === OP_PROVISION) {
+      if (status >= 200 && status < 300) {
+        const creds = this.opts.preset.parseProvision(body);
+        if (!creds) {
+          // 2xx with a body we cannot read: the backend answered garbage. Measured as a failure.
+          this.events.onProvisioned(dev, 502, 0);
+          return;
+        }
+        this.ids[dev] = creds.deviceId;
+        this.keys[dev] = creds.deviceKey;
+      }
+      this.events.onProvisioned(dev, status, retryAfterMs);
+      return;
+    }
+    if (op === OP_POLL) {
+      if (status === 200 && etag !== undefined) this.etags[dev] = etag;
+      this.events.onPolled(dev, status, retryAfterMs);
+    }
+  }
+
+  onConnect(dev: number, ok: boolean, code: number): void {
+    this.events.onConnected(dev, ok, code);
+  }
+
+  onPublishAck(dev: number, token: number): void {
+    this.events.onTelemetryAcked(dev, token);
+  }
+
+  onConnectionLost(dev: number, reason: string): void {
+    this.events.onConnectionLost(dev, reason);
+  }
+}

@@ -1,0 +1,175 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
+import type { ResolvedScenario } from '../scenario/resolved.js';
+import type { RunSummary } from '../report/summary.js';
+import { startEmbeddedBackend } from '../backend/index.js';
+import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
+import type { ShardTarget, ShardTask } from './shard-task.js';
+import { buildSummary } from './summary-builder.js';
+import { checkDescriptors } from './resources.js';
+import { splitDevices } from './shard-ranges.js';
+
+export interface RunOptions {
+  workers: number;
+  runId: string;
+  /** This process runs slice `index` of `count` (cross-machine sharding). */
+  shard?: { index: number; count: number };
+  /** Called for every merged interval (live progress, Prometheus). */
+  onInterval?: (row: TimelineRow, elapsedMs: number) => void;
+  /** Called with log lines meant for the user. */
+  log?: (line: string) => void;
+  /** Resolves when the user asks to stop early (SIGINT/SIGTERM). */
+  interrupt?: Promise<void>;
+  /** Wall ms to wait for in-flight acks at the end (default 3000). */
+  drainMs?: number;
+}
+
+export interface RunResult {
+  summary: RunSummary;
+  timeline: TimelineRow[];
+  /** Thread ids per shard at start and end: equal when piscina kept each shard on one thread. */
+  shardThreads: Array<{ start: number; end: number }>;
+}
+
+/** The compiled worker entry: tests run the TS sources, but worker threads need the built JS. */
+function shardWorkerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.replace(/([\\/])src([\\/]engine[\\/])coordinator\.ts$/, '$1dist$2coordinator.js').replace(/coordinator\.(js|ts)$/, 'shard-worker.js');
+}
+
+/**
+ * The coordinator (main thread): starts the target when it is embedded, runs one long-lived
+ * piscina task per shard, lines their schedules up on a shared start time, merges their metric
+ * snapshots as they arrive, stops them at the end of the run (or on interrupt) and builds the
+ * summary. It never touches a device: shards own their devices for the whole run.
+ */
+export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? (() => {});
+  const slice = opts.shard ?? { index: 0, count: 1 };
+  const ranges = splitDevices(s.devices, slice, opts.workers);
+  const localDevices = ranges.reduce((a, r) => a + r.count, 0);
+  const embedded = s.target.kind === 'embedded';
+  const perDeviceHttp = s.options.http.connections === 'per-device';
+  checkDescriptors({
+    clientSockets: localDevices + (perDeviceHttp ? localDevices : s.options.http.poolSize * ranges.length),
+    backendSockets: embedded ? localDevices + (perDeviceHttp ? localDevices : s.options.http.poolSize * ranges.length) : 0,
+  });
+
+  const startedAt = new Date();
+  const backend = embedded ? await startEmbeddedBackend({ fleetKey: s.target.fleetKey }) : undefined;
+  const target: ShardTarget =
+    s.target.kind === 'embedded'
+      ? { httpUrl: backend!.httpUrl, mqttUrl: backend!.mqttUrl, fleetKey: s.target.fleetKey, preset: 'reference' }
+      : { httpUrl: s.target.http, mqttUrl: s.target.mqtt, fleetKey: s.target.fleetKey, preset: s.target.preset };
+  if (backend) log(`embedded backend: http ${backend.httpUrl}  mqtt ${backend.mqttUrl}`);
+
+  const shards = ranges.length;
+  // Pinned pool: one long task per worker. Atomics off and no idle timeout, so piscina never
+  // parks or reaps a worker whose task is still running the shard.
+  const pool = new Piscina({
+    filename: shardWorkerFile(),
+    minThreads: shards,
+    maxThreads: shards,
+    concurrentTasksPerWorker: 1,
+    atomics: 'disabled',
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    maxQueue: shards,
+  });
+
+  const aggregator = new MetricsAggregator(shards, (row) => opts.onInterval?.(row, Date.now() - startAt));
+  const ports: MessagePort[] = [];
+  const finals: ShardFinal[] = [];
+  const errors: string[] = [];
+  const seq = { next: 0 };
+  let ready = 0;
+  let startAt = 0;
+  let allReady!: () => void;
+  const readyPromise = new Promise<void>((r) => (allReady = r));
+
+  const send = (msg: ControlMessage) => {
+    for (const p of ports) p.postMessage(envelope(seq, msg));
+  };
+
+  const tasks = ranges.map((r, shard) => {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1);
+    port1.on('message', (env: Envelope<ShardMessage>) => {
+      const m = env.msg;
+      switch (m.type) {
+        case 'ready':
+          if (++ready === shards) allReady();
+          break;
+        case 'snapshot':
+          aggregator.add(m.snapshot);
+          break;
+        case 'log':
+          log(`[shard ${shard}] ${m.text}`);
+          break;
+        case 'stopped':
+          finals.push(m.final);
+          break;
+      }
+    });
+    const task: ShardTask = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, port: port2, drainMs: opts.drainMs ?? 3000 };
+    return pool.run(task, { transferList: [port2] }).catch((err: Error) => {
+      errors.push(`shard ${shard} failed: ${err.message}`);
+      if (ready < shards) allReady();
+      return undefined;
+    });
+  });
+
+  let status: 'completed' | 'interrupted' | 'failed' = 'completed';
+  await readyPromise;
+  // A short lead time lets every shard receive `start` before t = 0.
+  startAt = Date.now() + 50;
+  send({ type: 'start', startAtMs: startAt });
+  const wallDurationMs = s.durationMs / s.timeScale;
+  let durationTimer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    new Promise<'duration'>((r) => (durationTimer = setTimeout(() => r('duration'), wallDurationMs + 50))),
+    (opts.interrupt ?? new Promise<never>(() => {})).then(() => 'interrupted' as const),
+    Promise.all(tasks).then(() => 'failed' as const),
+  ]);
+  if (durationTimer) clearTimeout(durationTimer);
+  if (ended === 'interrupted') status = 'interrupted';
+  if (ended === 'failed') status = 'failed';
+  const simulatedMs = Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
+  send({ type: 'stop', reason: ended === 'interrupted' ? 'interrupted' : 'duration' });
+
+  const results = await Promise.all(tasks);
+  const endedAt = new Date();
+  // Let the last 'stopped'/'snapshot' messages drain from the ports before closing them.
+  await new Promise((r) => setImmediate(r));
+  for (const p of ports) p.close();
+  await pool.destroy();
+  if (errors.length > 0 && status === 'completed') status = 'failed';
+
+  const timeline = aggregator.finish();
+  let backendCounts: { received: number; duplicates: number; gaps: number } | undefined;
+  if (backend) {
+    const t = backend.stats().totals;
+    backendCounts = { received: t.received, duplicates: t.duplicates, gaps: t.gaps };
+    await backend.close();
+  }
+
+  const summary = buildSummary({
+    runId: opts.runId,
+    scenario: s,
+    aggregator,
+    finals,
+    expectedShards: shards,
+    startedAt,
+    endedAt,
+    simulatedMs,
+    workers: shards,
+    status,
+    targetLabel: embedded ? 'embedded' : `${target.httpUrl} + ${target.mqttUrl}`,
+    shard: opts.shard,
+    backendCounts,
+    errors,
+  });
+  const shardThreads = results.map((r) => (r ? { start: r.threadIdAtStart, end: r.threadIdAtEnd } : { start: -1, end: -1 }));
+  return { summary, timeline, shardThreads };
+}

@@ -1,0 +1,27 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { ResolvedScenario } from '../scenario/resolved.js';
+
+/** Where a shard's devices connect to: resolved by the coordinator (embedded URLs are only known once it listens). */
+export interface ShardTarget {
+  httpUrl: string;
+  mqttUrl: string;
+  fleetKey: string;
+  preset: string;
+  /** Source addresses to spread MQTT client sockets over. */
+  sourceAddresses?: string[];
+}
+
+/** The one long-lived piscina task of a shard. Structured-cloned into the worker, except `port` (transferred). */
+export interface ShardTask {
+  runId: string;
+  shard: number;
+  shards: number;
+  /** Global index of the shard's first device and how many it owns (a contiguous range). */
+  firstDevice: number;
+  count: number;
+  scenario: ResolvedScenario;
+  target: ShardTarget;
+  port: MessagePort;
+  /** How long to wait for in-flight acks after the run ends, before disconnecting (wall ms). */
+  drainMs: number;
+}

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
+import type { MetricsAggregator } from '../metrics/aggregate.js';
+import { histogramStats } from '../metrics/histogram.js';
+import { evaluateThreshold } from '../metrics/thresholds.js';
+import type { ResolvedScenario } from '../scenario/resolved.js';
+import { SUMMARY_SCHEMA_VERSION, type AccountingIdentity, type RunStatus, type RunSummary, type Verdict } from '../report/summary.js';
+import type { ShardFinal } from './protocol.js';
+import { VERSION } from '../cli/version.js';
+
+export interface BuildSummaryInput {
+  runId: string;
+  scenario: ResolvedScenario;
+  aggregator: MetricsAggregator;
+  finals: ShardFinal[];
+  expectedShards: number;
+  startedAt: Date;
+  endedAt: Date;
+  simulatedMs: number;
+  workers: number;
+  status: RunStatus;
+  targetLabel: string;
+  shard?: { index: number; count: number };
+  backendCounts?: { received: number; duplicates: number; gaps: number };
+  errors: string[];
+}
+
+export function scenarioHash(s: ResolvedScenario): string {
+  const { file: _file, ...rest } = s;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+/**
+ * Turns the merged metrics and the shards' final accounting into `summary.json`: the accounting
+ * identity, thresholds with measured values, generator health, and the verdict with its exit code
+ * (DESIGN.md: 0 pass, 1 runtime error, 3 invalid measurement, 99 thresholds failed, 130 interrupted).
+ */
+export function buildSummary(i: BuildSummaryInput): RunSummary {
+  const s = i.scenario;
+  const sum = (k: keyof ShardFinal) => i.finals.reduce((a, f) => a + (f[k] as number), 0);
+  const acc: AccountingIdentity = {
+    generated: sum('generated'),
+    acked: sum('acked'),
+    sentNoAck: sum('sentNoAck'),
+    failed: sum('failed'),
+    dropped: sum('dropped'),
+    buffered: sum('buffered'),
+    holds: false,
+  };
+  acc.holds = acc.generated === acc.acked + acc.sentNoAck + acc.failed + acc.dropped + acc.buffered;
+  if (i.backendCounts) {
+    acc.backend = { ...i.backendCounts, lostBetween: acc.acked + acc.sentNoAck - i.backendCounts.received };
+  }
+
+  const counters: Record<string, number> = {};
+  COUNTERS.forEach(([n], k) => (counters[n] = i.aggregator.totals[k]));
+  // telemetry.lost: what never made it — failed and dropped on the device side, plus what the
+  // simulator believes was delivered but the backend never saw (when the backend can tell).
+  counters['telemetry.lost'] = acc.failed + acc.dropped + Math.max(0, acc.backend?.lostBetween ?? 0);
+  const gauges: Record<string, number> = {};
+  GAUGES.forEach(([n]) => (gauges[n] = i.aggregator.gauge(n)));
+  const encoded = i.aggregator.encodedHistograms();
+  const histograms: RunSummary['histograms'] = {};
+  HISTOGRAMS.forEach(([n], k) => (histograms[n] = { stats: histogramStats(i.aggregator.histograms[k]), encoded: encoded[n] }));
+
+  const seconds = Math.max(i.simulatedMs / 1000, 1e-9);
+  const thresholds = s.thresholds.map((t) => {
+    const r = evaluateThreshold(t, {
+      histogram: (name) => {
+        const k = HISTOGRAMS.findIndex(([n]) => n === name);
+        return k < 0 ? undefined : i.aggregator.histograms[k];
+      },
+      counter: (name) => counters[name],
+      gauge: (name) => gauges[name],
+      durationSec: seconds,
+      telemetryGenerated: acc.generated,
+    });
+    return { metric: t.metric, expression: t.expression, value: r.value, display: r.display, ok: r.ok };
+  });
+
+  const maxLag = Math.max(0, ...i.finals.map((f) => f.maxScheduleLagMs));
+  const maxLoop = Math.max(0, ...i.finals.map((f) => f.maxEventLoopDelayMs));
+  const saturated = maxLag > s.options.maxScheduleLagMs;
+
+  const reasons = [...i.errors];
+  let verdict: Verdict = 'passed';
+  let exitCode = 0;
+  const thresholdsFailed = thresholds.some((t) => !t.ok);
+  if (i.status === 'interrupted') {
+    verdict = 'interrupted';
+    exitCode = 130;
+    reasons.push('the run was interrupted; this is a partial report');
+  } else if (i.status === 'failed') {
+    verdict = 'error';
+    exitCode = 1;
+  } else if (thresholdsFailed) {
+    verdict = 'thresholds_failed';
+    exitCode = 99;
+    for (const t of thresholds) if (!t.ok) reasons.push(`threshold ${t.metric}: ${t.expression} failed (measured ${t.display})`);
+  }
+  if (exitCode === 0) {
+    if (i.finals.length < i.expectedShards) {
+      verdict = 'invalid';
+      exitCode = 3;
+      reasons.push(`only ${i.finals.length} of ${i.expectedShards} shards reported`);
+    } else if (saturated) {
+      verdict = 'invalid';
+      exitCode = 3;
+      reasons.push(`the generator fell behind its schedule by up to ${maxLag.toFixed(0)} ms (bound ${s.options.maxScheduleLagMs} ms): the machine could not keep up, so the measurement is invalid. Use fewer devices per worker, more --workers, or a larger timeScale bound`);
+    } else if (!acc.holds) {
+      verdict = 'invalid';
+      exitCode = 3;
+      reasons.push('the accounting identity does not hold (a fleetsim bug; please report it)');
+    }
+  }
+
+  return {
+    schemaVersion: SUMMARY_SCHEMA_VERSION,
+    tool: { name: 'fleetsim', version: VERSION },
+    run: {
+      id: i.runId,
+      scenario: s.name,
+      scenarioFile: s.file,
+      scenarioHash: scenarioHash(s),
+      seed: s.seed,
+      clock: s.clock,
+      timeScale: s.timeScale,
+      startedAt: i.startedAt.toISOString(),
+      endedAt: i.endedAt.toISOString(),
+      durationMs: i.simulatedMs,
+      wallMs: i.endedAt.getTime() - i.startedAt.getTime(),
+      devices: s.devices,
+      workers: i.workers,
+      shard: i.shard,
+      status: i.status,
+      target: i.targetLabel,
+    },
+    result: { verdict, exitCode, reasons },
+    accounting: acc,
+    counters,
+    gauges,
+    histograms,
+    thresholds,
+    generator: { maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, boundMs: s.options.maxScheduleLagMs, saturated },
+  };
+}

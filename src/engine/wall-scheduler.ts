@@ -1,0 +1,124 @@
+import { EventHeap } from './event-heap.js';
+import type { Schedule } from '../fleet/schedule.js';
+
+export type Dispatch = (kind: number, dev: number, timeMs: number) => void;
+
+/** Work done in one turn before yielding to I/O, so sockets are served while a burst is due. */
+const TURN_BUDGET_MS = 8;
+
+/**
+ * The wall-clock scheduler of one shard: a single heap of device events and a single timer for
+ * the earliest one, instead of a timer per device. Simulated time runs `timeScale` times faster
+ * than wall time from a shared origin, so every shard of a run agrees on "t = 0".
+ *
+ * Concurrency: one per shard thread; `at` may be called from dispatch and from I/O callbacks.
+ * Generator health: every event records how late it ran (wall ms); the worst lag of an interval
+ * is read and reset by `takeMaxLagMs`.
+ */
+export class WallScheduler implements Schedule {
+  private readonly heap = new EventHeap(4096);
+  private originEpochMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
+  private running = false;
+  private maxLagMs = 0;
+  private immediatePending = false;
+  private readonly boundTurn = () => this.turn();
+  private readonly boundImmediate = () => {
+    this.immediatePending = false;
+    this.turn();
+  };
+
+  constructor(private readonly timeScale: number, private readonly dispatch: Dispatch) {}
+
+  start(originEpochMs: number): void {
+    this.originEpochMs = originEpochMs;
+    this.running = true;
+    this.arm();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    this.heap.clear();
+  }
+
+  now(): number {
+    return (Date.now() - this.originEpochMs) * this.timeScale;
+  }
+
+  measureNow(): number {
+    return performance.timeOrigin + performance.now();
+  }
+
+  measureAt(simMs: number): number {
+    return this.originEpochMs + simMs / this.timeScale;
+  }
+
+  at(timeMs: number, dev: number, kind: number): void {
+    this.heap.push(timeMs, dev, kind);
+    if (this.running && timeMs < this.armedFor) this.arm();
+  }
+
+  get pending(): number {
+    return this.heap.size;
+  }
+
+  takeMaxLagMs(): number {
+    // Events still waiting past their time count too: a stalled loop must not look healthy.
+    const overdue = this.running && this.heap.size > 0 ? (this.now() - this.heap.peekTime()) / this.timeScale : 0;
+    const lag = Math.max(this.maxLagMs, overdue);
+    this.maxLagMs = 0;
+    return lag;
+  }
+
+  private arm(): void {
+    if (!this.running) return;
+    const next = this.heap.peekTime();
+    if (next === Infinity) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.armedFor = Infinity;
+      return;
+    }
+    const delayWall = Math.max(0, (next - this.now()) / this.timeScale);
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = next;
+    if (delayWall === 0) {
+      this.timer = undefined;
+      if (!this.immediatePending) {
+        this.immediatePending = true;
+        setImmediate(this.boundImmediate);
+      }
+    } else {
+      this.timer = setTimeout(this.boundTurn, Math.ceil(delayWall));
+    }
+  }
+
+  private turn(): void {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    if (!this.running) return;
+    const turnStart = Date.now();
+    const heap = this.heap;
+    let now = this.now();
+    let n = 0;
+    while (heap.size > 0 && heap.peekTime() <= now) {
+      const t = heap.peekTime();
+      const dev = heap.topDev();
+      const kind = heap.topKind();
+      heap.pop();
+      const lag = (now - t) / this.timeScale;
+      if (lag > this.maxLagMs) this.maxLagMs = lag;
+      this.dispatch(kind, dev, t);
+      if (!this.running) return;
+      if ((++n & 255) === 0) {
+        if (Date.now() - turnStart > TURN_BUDGET_MS) break;
+        now = this.now();
+      }
+    }
+    this.arm();
+  }
+}

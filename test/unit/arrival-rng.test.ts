@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { powerOnTimeMs } from '../../src/fleet/arrival.js';
+import { draw32, fullJitterBackoff, jittered, uniform } from '../../src/models/rng.js';
+import { splitDevices } from '../../src/engine/shard-ranges.js';
+
+describe('arrival', () => {
+  it('constant rate: device g powers on at g / rate', () => {
+    expect(powerOnTimeMs(0, { ratePerSec: 20 })).toBe(0);
+    expect(powerOnTimeMs(40, { ratePerSec: 20 })).toBe(2000);
+  });
+
+  it('linear ramp: arrivals in the ramp match the integral of the rate', () => {
+    const a = { ratePerSec: 10, toRatePerSec: 30, overMs: 10_000 };
+    // Over the 10 s ramp, 10*10 + (20/10)*100/2 = 200 devices arrive.
+    expect(powerOnTimeMs(200, a)).toBeCloseTo(10_000, 6);
+    // After the ramp, 30/s.
+    expect(powerOnTimeMs(230, a)).toBeCloseTo(11_000, 6);
+    // Times are increasing.
+    let prev = -1;
+    for (let g = 0; g < 500; g++) {
+      const t = powerOnTimeMs(g, a);
+      expect(t).toBeGreaterThan(prev);
+      prev = t;
+    }
+  });
+});
+
+describe('counter-based rng', () => {
+  it('is a pure function of (seed, device, stream, counter)', () => {
+    expect(draw32(1, 2, 3, 4)).toBe(draw32(1, 2, 3, 4));
+    expect(draw32(1, 2, 3, 4)).not.toBe(draw32(1, 2, 3, 5));
+    expect(draw32(1, 2, 3, 4)).not.toBe(draw32(1, 3, 3, 4));
+    expect(draw32(1, 2, 3, 4)).not.toBe(draw32(2, 2, 3, 4));
+  });
+
+  it('uniforms are uniform: mean, variance and buckets', () => {
+    const n = 200_000;
+    const buckets = new Array(10).fill(0);
+    let sum = 0;
+    let sq = 0;
+    let min = 1;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const u = uniform(42, i % 1000, 2, Math.floor(i / 1000));
+      if (u < min) min = u;
+      if (u > max) max = u;
+      sum += u;
+      sq += u * u;
+      buckets[Math.floor(u * 10)]++;
+    }
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThan(1);
+    const mean = sum / n;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.005);
+    expect(Math.abs(sq / n - mean * mean - 1 / 12)).toBeLessThan(0.002);
+    // Chi-square with 9 degrees of freedom; 27.9 is the 0.001 critical value.
+    const e = n / 10;
+    const chi = buckets.reduce((a, b) => a + ((b - e) * (b - e)) / e, 0);
+    expect(chi).toBeLessThan(27.9);
+  });
+
+  it('backoff stays within [0, min(cap, base*2^n)] and jitter within bounds', () => {
+    expect(fullJitterBackoff(1000, 128_000, 3, 0.999)).toBeLessThan(8000);
+    expect(fullJitterBackoff(1000, 128_000, 20, 0.5)).toBe(64_000);
+    expect(jittered(1000, 0.1, 0)).toBe(900);
+    expect(jittered(1000, 0.1, 1)).toBe(1100);
+  });
+});
+
+describe('shard ranges', () => {
+  it('cover every device exactly once for any slice and worker count', () => {
+    for (const devices of [1, 5, 100, 1001]) {
+      for (const count of [1, 2, 3, 7]) {
+        const seen = new Uint8Array(devices);
+        for (let index = 0; index < count; index++) {
+          for (const r of splitDevices(devices, { index, count }, 3)) {
+            for (let d = r.firstDevice; d < r.firstDevice + r.count; d++) seen[d]++;
+          }
+        }
+        expect(Array.from(seen).every((x) => x === 1)).toBe(true);
+      }
+    }
+  });
+});
