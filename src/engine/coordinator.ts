@@ -50,19 +50,21 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const slice = opts.shard ?? { index: 0, count: 1 };
   const ranges = splitDevices(s.devices, slice, opts.workers);
   const localDevices = ranges.reduce((a, r) => a + r.count, 0);
-  const embedded = s.target.kind === 'embedded';
-  const perDeviceHttp = s.options.http.connections === 'per-device';
-  checkDescriptors({
-    clientSockets: localDevices + (perDeviceHttp ? localDevices : s.options.http.poolSize * ranges.length),
-    backendSockets: embedded ? localDevices + (perDeviceHttp ? localDevices : s.options.http.poolSize * ranges.length) : 0,
-  });
+  // The virtual clock opens no sockets: its backend is a model inside each shard.
+  const virtual = s.clock === 'virtual';
+  const embedded = s.target.kind === 'embedded' && !virtual;
+  if (!virtual) {
+    const httpSockets = s.options.http.connections === 'per-device' ? localDevices : s.options.http.poolSize * ranges.length;
+    checkDescriptors({ clientSockets: localDevices + httpSockets, backendSockets: embedded ? localDevices + httpSockets : 0 });
+  }
 
   const startedAt = new Date();
   const backend = embedded ? await startEmbeddedBackend({ fleetKey: s.target.fleetKey }) : undefined;
-  const target: ShardTarget =
-    s.target.kind === 'embedded'
-      ? { httpUrl: backend!.httpUrl, mqttUrl: backend!.mqttUrl, fleetKey: s.target.fleetKey, preset: 'reference' }
-      : { httpUrl: s.target.http, mqttUrl: s.target.mqtt, fleetKey: s.target.fleetKey, preset: s.target.preset };
+  const target: ShardTarget = backend
+    ? { httpUrl: backend.httpUrl, mqttUrl: backend.mqttUrl, fleetKey: s.target.fleetKey, preset: 'reference' }
+    : s.target.kind === 'external'
+      ? { httpUrl: s.target.http, mqttUrl: s.target.mqtt, fleetKey: s.target.fleetKey, preset: s.target.preset }
+      : { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: s.target.fleetKey, preset: 'reference' };
   if (backend) log(`embedded backend: http ${backend.httpUrl}  mqtt ${backend.mqttUrl}`);
 
   const shards = ranges.length;
@@ -91,6 +93,19 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const send = (msg: ControlMessage) => {
     for (const p of ports) p.postMessage(envelope(seq, msg));
   };
+  // Virtual clock: sum each window's modelled backend operations over all shards and hand the
+  // fleet-wide load back, which releases every shard into the next window.
+  const windowLoad = new Map<number, { shards: number; ops: number[] }>();
+  const addModelLoad = (interval: number, ops: number[]) => {
+    let w = windowLoad.get(interval);
+    if (!w) windowLoad.set(interval, (w = { shards: 0, ops: new Array<number>(ops.length).fill(0) }));
+    w.shards++;
+    ops.forEach((v, k) => (w!.ops[k] += v));
+    if (w.shards === shards) {
+      windowLoad.delete(interval);
+      send({ type: 'load', interval, ops: w.ops });
+    }
+  };
 
   const tasks = ranges.map((r, shard) => {
     const { port1, port2 } = new MessageChannel();
@@ -103,6 +118,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
           break;
         case 'snapshot':
           aggregator.add(m.snapshot);
+          if (m.modelOps) addModelLoad(m.snapshot.interval, m.modelOps);
           break;
         case 'log':
           log(`[shard ${shard}] ${m.text}`);
@@ -125,17 +141,20 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   // A short lead time lets every shard receive `start` before t = 0.
   startAt = Date.now() + 50;
   send({ type: 'start', startAtMs: startAt });
-  const wallDurationMs = s.durationMs / s.timeScale;
+  // The wall clock stops on a timer; virtual shards stop by themselves at the simulated end.
+  const wallDurationMs = s.clock === 'virtual' ? Infinity : s.durationMs / s.timeScale;
   let durationTimer: NodeJS.Timeout | undefined;
   const ended = await Promise.race([
-    new Promise<'duration'>((r) => (durationTimer = setTimeout(() => r('duration'), wallDurationMs + 50))),
+    new Promise<'duration'>((r) => {
+      if (wallDurationMs !== Infinity) durationTimer = setTimeout(() => r('duration'), wallDurationMs + 50);
+    }),
     (opts.interrupt ?? new Promise<never>(() => {})).then(() => 'interrupted' as const),
-    Promise.all(tasks).then(() => 'failed' as const),
+    Promise.all(tasks).then(() => (s.clock === 'virtual' && errors.length === 0 ? ('duration' as const) : ('failed' as const))),
   ]);
   if (durationTimer) clearTimeout(durationTimer);
   if (ended === 'interrupted') status = 'interrupted';
   if (ended === 'failed') status = 'failed';
-  const simulatedMs = Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
+  const simulatedMs = s.clock === 'virtual' ? s.durationMs : Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
   send({ type: 'stop', reason: ended === 'interrupted' ? 'interrupted' : 'duration' });
 
   const results = await Promise.all(tasks);
@@ -165,7 +184,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     simulatedMs,
     workers: shards,
     status,
-    targetLabel: embedded ? 'embedded' : `${target.httpUrl} + ${target.mqttUrl}`,
+    targetLabel: virtual ? 'model (virtual clock)' : embedded ? 'embedded' : `${target.httpUrl} + ${target.mqttUrl}`,
     shard: opts.shard,
     backendCounts,
     errors,

@@ -19,18 +19,26 @@ export type ControlMessage =
   /** A scenario phase begins (phases are numbered as in the scenario). */
   | { type: 'phase'; index: number }
   /** Stop: disconnect devices gracefully, send the last snapshot, then `stopped`. */
-  | { type: 'stop'; reason: 'duration' | 'interrupted' | 'error' };
+  | { type: 'stop'; reason: 'duration' | 'interrupted' | 'error' }
+  /**
+   * Virtual clock only: the fleet-wide operation counts of window `interval` (summed over all
+   * shards), which set the backend model's queueing for the next window. Shards wait for it, so
+   * windows advance in lockstep and results do not depend on the number of shards.
+   */
+  | { type: 'load'; interval: number; ops: number[] };
 
 /** Shard -> coordinator. */
 export type ShardMessage =
   | { type: 'ready'; shard: number; devices: number }
-  | { type: 'snapshot'; snapshot: MetricSnapshot }
+  | { type: 'snapshot'; snapshot: MetricSnapshot; modelOps?: number[] }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; text: string }
   | { type: 'stopped'; shard: number; final: ShardFinal };
 
 /** What a shard knows only at the end: the accounting of its devices. */
 export interface ShardFinal {
   shard: number;
+  /** Events the shard's scheduler processed (virtual clock), for events/s figures. */
+  events?: number;
   generated: number;
   acked: number;
   sentNoAck: number;

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadScenario } from '../../scenario/load.js';
+import { runScenario } from '../../engine/coordinator.js';
+import { availableCores } from '../../engine/resources.js';
+import { writeReport } from '../../report/writer.js';
+import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
+import { parseShardFlag, parseWorkersFlag } from '../flags.js';
+
+interface RunFlags {
+  workers?: string;
+  clock?: 'wall' | 'virtual';
+  seed?: string;
+  duration?: string;
+  out: string;
+  shard?: string;
+  quiet?: boolean;
+}
+
+function runId(name: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${name.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${stamp}`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a scenario and write its report to <out>/<run-id>/')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('-w, --workers <n>', 'worker threads (shards) in this process (default: available cores)')
+    .option('--clock <clock>', 'wall or virtual (overrides the scenario)')
+    .option('--seed <n>', 'random seed (overrides the scenario)')
+    .option('--duration <d>', 'run length, e.g. 30s (overrides the scenario)')
+    .option('--shard <i/N>', 'run slice i of N of the fleet (also read from JOB_COMPLETION_INDEX/JOB_COMPLETIONS)')
+    .option('-o, --out <dir>', 'where run reports go', 'reports')
+    .option('-q, --quiet', 'no live progress')
+    .action(async (file: string, flags: RunFlags) => {
+      const workers = flags.workers === undefined ? availableCores() : parseWorkersFlag(flags.workers);
+      const shard = parseShardFlag(flags.shard, process.env);
+      const scenario = loadScenario(file, {
+        clock: flags.clock,
+        seed: flags.seed === undefined ? undefined : Number(flags.seed),
+        duration: flags.duration,
+      });
+      const id = runId(scenario.name) + (shard ? `-shard${shard.index}of${shard.count}` : '');
+      const dir = path.resolve(flags.out, id);
+
+      const progress = flags.quiet ? undefined : new ProgressPrinter({ devices: scenario.devices, totalMs: scenario.durationMs, stream: process.stderr });
+      let interrupt!: () => void;
+      const interrupted = new Promise<void>((r) => (interrupt = r));
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        signals++;
+        if (signals > 1) {
+          process.stderr.write(`\n${sig} again: exiting without a report\n`);
+          process.exit(130);
+        }
+        process.stderr.write(`\n${sig}: stopping devices gracefully and writing a partial report (press again to abort)\n`);
+        interrupt();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        process.stderr.write(`fleetsim: ${scenario.name}: ${scenario.devices} devices, ${workers} worker(s), ${scenario.clock} clock\n`);
+        const result = await runScenario(scenario, {
+          workers,
+          runId: id,
+          shard,
+          interrupt: interrupted,
+          onInterval: (row) => progress?.update(row),
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+        progress?.done();
+        await writeReport(dir, result.summary, result.timeline);
+        process.stdout.write(formatSummaryTable(result.summary) + '\n');
+        process.stdout.write(`report: ${path.relative(process.cwd(), dir) || dir}/report.html\n`);
+        process.exitCode = result.summary.result.exitCode;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

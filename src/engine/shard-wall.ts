@@ -1,0 +1,100 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { G } from '../metrics/catalog.js';
+import { Lifecycle } from '../fleet/lifecycle.js';
+import { WireDriver } from '../drivers/wire-driver.js';
+import { presetByName } from '../drivers/presets/reference.js';
+import { WallScheduler } from './wall-scheduler.js';
+import type { ShardFinal } from './protocol.js';
+import { finalOf, lifecycleConfig, type ShardContext } from './shard-runtime.js';
+
+/**
+ * A wall-clock shard: real sockets through the WireDriver, time from the shared start instant,
+ * one snapshot per interval aligned to that instant, graceful drain and disconnect on `stop`.
+ */
+export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
+  const { task, metrics } = ctx;
+  const s = task.scenario;
+  const preset = presetByName(task.target.preset);
+  if (!preset) throw new Error(`unknown preset ${task.target.preset}`);
+
+  let lifecycle!: Lifecycle;
+  const scheduler = new WallScheduler(s.timeScale, (kind, dev, t) => lifecycle.handle(kind, dev, t));
+  const driver = new WireDriver(
+    {
+      httpUrl: task.target.httpUrl,
+      mqttUrl: task.target.mqttUrl,
+      fleetKey: task.target.fleetKey,
+      preset,
+      devices: task.count,
+      mqttClient: s.options.mqttClient,
+      http: s.options.http,
+      keepaliveSec: s.behaviour.keepaliveSec,
+      connectTimeoutMs: 10_000,
+      httpTimeoutMs: 10_000,
+      sourceAddresses: task.target.sourceAddresses,
+    },
+    {
+      onProvisioned: (dev, status, ra) => lifecycle.onProvisioned(dev, status, ra),
+      onConnected: (dev, ok, code) => lifecycle.onConnected(dev, ok, code),
+      onTelemetryAcked: (dev, token) => lifecycle.onTelemetryAcked(dev, token),
+      onConnectionLost: (dev, reason) => lifecycle.onConnectionLost(dev, reason),
+      onPolled: (dev, status, ra) => lifecycle.onPolled(dev, status, ra),
+    },
+  );
+  lifecycle = new Lifecycle(task.count, task.firstDevice, lifecycleConfig(s), scheduler, driver, metrics);
+  lifecycle.planArrivals();
+
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let maxLag = 0;
+  let maxLoopDelay = 0;
+  let interval = 0;
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  let startAt = 0;
+  const snapEvery = s.options.snapshotEveryMs / s.timeScale; // wall ms between snapshots
+
+  const takeSnapshot = () => {
+    const lag = scheduler.takeMaxLagMs();
+    const delay = loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0;
+    loopDelay.reset();
+    maxLag = Math.max(maxLag, lag);
+    maxLoopDelay = Math.max(maxLoopDelay, delay);
+    metrics.set(G['generator.schedule_lag'], lag);
+    metrics.set(G['generator.event_loop_delay'], delay);
+    lifecycle.updateGauges();
+    const tMs = Math.min((interval + 1) * snapEvery, Math.max(0, Date.now() - startAt)) * s.timeScale;
+    ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, tMs) });
+  };
+  const scheduleSnapshot = () => {
+    // Aligned to the shared start time, so interval k means the same span on every shard.
+    const due = startAt + (interval + 1) * snapEvery;
+    snapshotTimer = setTimeout(() => {
+      takeSnapshot();
+      scheduleSnapshot();
+    }, Math.max(0, due - Date.now()));
+  };
+
+  await new Promise<void>((resolve) => {
+    ctx.onControl((msg) => {
+      if (msg.type === 'start') {
+        startAt = msg.startAtMs;
+        scheduler.start(startAt);
+        scheduleSnapshot();
+      } else if (msg.type === 'stop') {
+        resolve();
+      }
+    });
+    ctx.send({ type: 'ready', shard: task.shard, devices: task.count });
+  });
+
+  lifecycle.stopGenerating();
+  scheduler.stop();
+  const deadline = Date.now() + task.drainMs;
+  while (lifecycle.inflightCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  lifecycle.disconnectAll();
+  await driver.close();
+  if (snapshotTimer) clearTimeout(snapshotTimer);
+  takeSnapshot();
+  loopDelay.disable();
+  return finalOf(task.shard, lifecycle, maxLag, maxLoopDelay);
+}

@@ -1,0 +1,77 @@
+import { EventHeap } from './event-heap.js';
+import type { Schedule } from '../fleet/schedule.js';
+import type { Dispatch } from './wall-scheduler.js';
+
+/**
+ * The virtual clock: a discrete-event simulation that jumps from event to event as fast as the
+ * CPU allows. Time is whatever the current event says; measurement time is simulated time (the
+ * backend is a model, so its latencies are modelled, not measured). Deterministic: the heap
+ * breaks ties by insertion order and every draw is counter-based, so one seed gives one result.
+ */
+export class VirtualScheduler implements Schedule {
+  private readonly heap = new EventHeap(4096);
+  private t = 0;
+  private events = 0;
+
+  constructor(private readonly dispatch: Dispatch) {}
+
+  now(): number {
+    return this.t;
+  }
+
+  measureNow(): number {
+    return this.t;
+  }
+
+  measureAt(simMs: number): number {
+    return simMs;
+  }
+
+  at(timeMs: number, dev: number, kind: number): void {
+    // An event in the past would make time run backwards; run it now instead.
+    this.heap.push(timeMs < this.t ? this.t : timeMs, dev, kind);
+  }
+
+  get processed(): number {
+    return this.events;
+  }
+
+  get pending(): number {
+    return this.heap.size;
+  }
+
+  /**
+   * Runs every event with time < `untilMs`, calling `onBoundary(k)` each time simulated time
+   * crosses a multiple of `everyMs` (interval snapshots). Returns the time reached.
+   */
+  runUntil(untilMs: number, everyMs: number, onBoundary: (interval: number, tMs: number) => void): number {
+    const heap = this.heap;
+    let nextBoundary = everyMs;
+    let interval = 0;
+    while (heap.size > 0 && heap.peekTime() < untilMs) {
+      const t = heap.peekTime();
+      while (t >= nextBoundary) {
+        this.t = nextBoundary;
+        onBoundary(interval++, nextBoundary);
+        nextBoundary += everyMs;
+      }
+      const dev = heap.topDev();
+      const kind = heap.topKind();
+      heap.pop();
+      this.t = t;
+      this.events++;
+      this.dispatch(kind, dev, t);
+    }
+    while (nextBoundary <= untilMs) {
+      this.t = nextBoundary;
+      onBoundary(interval++, nextBoundary);
+      nextBoundary += everyMs;
+    }
+    this.t = untilMs;
+    return untilMs;
+  }
+
+  clear(): void {
+    this.heap.clear();
+  }
+}
