@@ -24,6 +24,8 @@ export interface RunOptions {
   interrupt?: Promise<void>;
   /** Wall ms to wait for in-flight acks at the end (default 3000). */
   drainMs?: number;
+  /** Collect per-device counts (RunResult.deviceAcked); meant for tests and small fleets. */
+  collectDeviceCounts?: boolean;
 }
 
 export interface RunResult {
@@ -31,6 +33,8 @@ export interface RunResult {
   timeline: TimelineRow[];
   /** Thread ids per shard at start and end: equal when piscina kept each shard on one thread. */
   shardThreads: Array<{ start: number; end: number }>;
+  /** Acked telemetry per global device index (only with collectDeviceCounts). */
+  deviceAcked?: Map<number, number>;
 }
 
 /** The compiled worker entry: tests run the TS sources, but worker threads need the built JS. */
@@ -128,7 +132,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
           break;
       }
     });
-    const task: ShardTask = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, port: port2, drainMs: opts.drainMs ?? 3000 };
+    const task: ShardTask = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, port: port2, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: opts.collectDeviceCounts };
     return pool.run(task, { transferList: [port2] }).catch((err: Error) => {
       errors.push(`shard ${shard} failed: ${err.message}`);
       if (ready < shards) allReady();
@@ -190,5 +194,10 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     errors,
   });
   const shardThreads = results.map((r) => (r ? { start: r.threadIdAtStart, end: r.threadIdAtEnd } : { start: -1, end: -1 }));
-  return { summary, timeline, shardThreads };
+  let deviceAcked: Map<number, number> | undefined;
+  if (opts.collectDeviceCounts) {
+    deviceAcked = new Map();
+    for (const f of finals) f.deviceAcked?.forEach((n, k) => deviceAcked!.set((f.firstDevice ?? 0) + k, n));
+  }
+  return { summary, timeline, shardThreads, deviceAcked };
 }

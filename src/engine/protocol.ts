@@ -47,6 +47,9 @@ export interface ShardFinal {
   buffered: number;
   maxScheduleLagMs: number;
   maxEventLoopDelayMs: number;
+  /** Per-device acked counts, first device first (only when the run asked for them). */
+  deviceAcked?: number[];
+  firstDevice?: number;
 }
 
 export function envelope<M>(seq: { next: number }, msg: M): Envelope<M> {

@@ -32,8 +32,13 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
   };
 }
 
-export function finalOf(shard: number, lifecycle: Lifecycle, maxLag: number, maxLoopDelay: number, events?: number): ShardFinal {
-  return { shard, events, ...lifecycle.accounting(), maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoopDelay };
+export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, maxLoopDelay: number, events?: number): ShardFinal {
+  const final: ShardFinal = { shard: task.shard, events, ...lifecycle.accounting(), maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoopDelay };
+  if (task.collectDeviceCounts) {
+    final.deviceAcked = Array.from(lifecycle.devices.acked);
+    final.firstDevice = task.firstDevice;
+  }
+  return final;
 }
 
 /**

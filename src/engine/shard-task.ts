@@ -24,4 +24,6 @@ export interface ShardTask {
   port: MessagePort;
   /** How long to wait for in-flight acks after the run ends, before disconnecting (wall ms). */
   drainMs: number;
+  /** Return per-device counts in the final message (tests reconcile them with the backend). */
+  collectDeviceCounts?: boolean;
 }

@@ -72,5 +72,5 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   await driver.close();
   lifecycle.updateGauges();
   ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, t) });
-  return finalOf(task.shard, lifecycle, 0, 0, scheduler.processed);
+  return finalOf(task, lifecycle, 0, 0, scheduler.processed);
 }

@@ -96,5 +96,5 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   if (snapshotTimer) clearTimeout(snapshotTimer);
   takeSnapshot();
   loopDelay.disable();
-  return finalOf(task.shard, lifecycle, maxLag, maxLoopDelay);
+  return finalOf(task, lifecycle, maxLag, maxLoopDelay);
 }

@@ -4,7 +4,7 @@ import type { MetricsAggregator } from '../metrics/aggregate.js';
 import { histogramStats } from '../metrics/histogram.js';
 import { evaluateThreshold } from '../metrics/thresholds.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
-import { SUMMARY_SCHEMA_VERSION, type AccountingIdentity, type RunStatus, type RunSummary, type Verdict } from '../report/summary.js';
+import { SUMMARY_SCHEMA_VERSION, type AccountingIdentity, type RunStatus, type RunSummary, type ThresholdResult } from '../report/summary.js';
 import type { ShardFinal } from './protocol.js';
 import { VERSION } from '../cli/version.js';
 
@@ -81,38 +81,17 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   const maxLag = Math.max(0, ...i.finals.map((f) => f.maxScheduleLagMs));
   const maxLoop = Math.max(0, ...i.finals.map((f) => f.maxEventLoopDelayMs));
   const saturated = maxLag > s.options.maxScheduleLagMs;
-
-  const reasons = [...i.errors];
-  let verdict: Verdict = 'passed';
-  let exitCode = 0;
-  const thresholdsFailed = thresholds.some((t) => !t.ok);
-  if (i.status === 'interrupted') {
-    verdict = 'interrupted';
-    exitCode = 130;
-    reasons.push('the run was interrupted; this is a partial report');
-  } else if (i.status === 'failed') {
-    verdict = 'error';
-    exitCode = 1;
-  } else if (thresholdsFailed) {
-    verdict = 'thresholds_failed';
-    exitCode = 99;
-    for (const t of thresholds) if (!t.ok) reasons.push(`threshold ${t.metric}: ${t.expression} failed (measured ${t.display})`);
-  }
-  if (exitCode === 0) {
-    if (i.finals.length < i.expectedShards) {
-      verdict = 'invalid';
-      exitCode = 3;
-      reasons.push(`only ${i.finals.length} of ${i.expectedShards} shards reported`);
-    } else if (saturated) {
-      verdict = 'invalid';
-      exitCode = 3;
-      reasons.push(`the generator fell behind its schedule by up to ${maxLag.toFixed(0)} ms (bound ${s.options.maxScheduleLagMs} ms): the machine could not keep up, so the measurement is invalid. Use fewer devices per worker, more --workers, or a larger timeScale bound`);
-    } else if (!acc.holds) {
-      verdict = 'invalid';
-      exitCode = 3;
-      reasons.push('the accounting identity does not hold (a fleetsim bug; please report it)');
-    }
-  }
+  const { verdict, exitCode, reasons } = decideResult({
+    status: i.status,
+    thresholds,
+    shardsReported: i.finals.length,
+    expectedShards: i.expectedShards,
+    saturated,
+    maxLagMs: maxLag,
+    boundMs: s.options.maxScheduleLagMs,
+    accountingHolds: acc.holds,
+    errors: i.errors,
+  });
 
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
@@ -143,4 +122,50 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     thresholds,
     generator: { maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, boundMs: s.options.maxScheduleLagMs, saturated },
   };
+}
+
+export interface ResultInput {
+  status: RunStatus;
+  thresholds: ThresholdResult[];
+  shardsReported: number;
+  expectedShards: number;
+  saturated: boolean;
+  maxLagMs: number;
+  boundMs: number;
+  accountingHolds: boolean;
+  errors: string[];
+}
+
+/**
+ * The verdict and exit code of a run (DESIGN.md): interrupted 130, runtime error 1, thresholds
+ * failed 99; otherwise a missing shard, a saturated generator or a broken accounting identity make
+ * the measurement invalid (3). Failed thresholds win over invalidity: they are what CI acts on.
+ */
+export function decideResult(r: ResultInput): RunSummary['result'] {
+  const reasons = [...r.errors];
+  if (r.status === 'interrupted') {
+    reasons.push('the run was interrupted; this is a partial report');
+    return { verdict: 'interrupted', exitCode: 130, reasons };
+  }
+  if (r.status === 'failed') return { verdict: 'error', exitCode: 1, reasons };
+  const failed = r.thresholds.filter((t) => !t.ok);
+  if (failed.length > 0) {
+    for (const t of failed) reasons.push(`threshold ${t.metric}: ${t.expression} failed (measured ${t.display})`);
+    return { verdict: 'thresholds_failed', exitCode: 99, reasons };
+  }
+  if (r.shardsReported < r.expectedShards) {
+    reasons.push(`only ${r.shardsReported} of ${r.expectedShards} shards reported`);
+    return { verdict: 'invalid', exitCode: 3, reasons };
+  }
+  if (r.saturated) {
+    reasons.push(
+      `the generator fell behind its schedule by up to ${r.maxLagMs.toFixed(0)} ms (bound ${r.boundMs} ms): the machine could not keep up, so the measurement is invalid; run fewer devices per worker, more --workers, or split the fleet with --shard`,
+    );
+    return { verdict: 'invalid', exitCode: 3, reasons };
+  }
+  if (!r.accountingHolds) {
+    reasons.push('the accounting identity does not hold (a fleetsim bug; please report it)');
+    return { verdict: 'invalid', exitCode: 3, reasons };
+  }
+  return { verdict: 'passed', exitCode: 0, reasons };
 }

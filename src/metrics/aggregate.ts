@@ -14,6 +14,8 @@ export interface TimelineRow {
   counters: Record<string, number>;
   gauges: Record<string, number>;
   histograms: Record<string, HistogramStats>;
+  /** The interval's HDR histograms, encoded, so that timelines of shards merge exactly too. */
+  hdr?: Record<string, string>;
 }
 
 interface PendingInterval {
@@ -77,13 +79,14 @@ export class MetricsAggregator {
     for (const k of ready) {
       const p = this.pending.get(k)!;
       this.pending.delete(k);
-      const row: TimelineRow = { interval: k, tMs: p.tMs, shards: p.shards, counters: {}, gauges: {}, histograms: {} };
+      const row: TimelineRow = { interval: k, tMs: p.tMs, shards: p.shards, counters: {}, gauges: {}, histograms: {}, hdr: {} };
       COUNTERS.forEach(([n], i) => (row.counters[n] = p.counters[i]));
       GAUGES.forEach(([n], i) => (row.gauges[n] = p.gauges[i]));
       HISTOGRAMS.forEach(([n], i) => {
         const h = p.histograms[i];
         if (h) {
           row.histograms[n] = histogramStats(h);
+          row.hdr![n] = encodeHistogram(h);
           h.destroy();
         }
       });

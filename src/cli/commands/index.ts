@@ -1,4 +1,9 @@
 import type { Command } from 'commander';
+import { register as report } from './report.js';
+import { register as compare } from './compare.js';
+import { register as backend } from './backend.js';
+import { register as run } from './run.js';
+import { register as merge } from './merge.js';
 
 /**
  * Every CLI command registers itself through one function. Keep this list in the order `--help`
@@ -7,4 +12,9 @@ import type { Command } from 'commander';
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  run,
+  merge,
+  backend,
+  report,
+  compare,
 ];

@@ -1,0 +1,24 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { mergeRuns } from '../../engine/merge-runs.js';
+import { loadReport, writeReport } from '../../report/writer.js';
+import { formatSummaryTable } from '../../report/console.js';
+
+export function register(program: Command): void {
+  program
+    .command('merge')
+    .description('merge the reports of every shard of a run (--shard i/N) into one report; exit 3 when a shard is missing')
+    .argument('<dirs...>', 'report directories of the shards')
+    .option('-o, --out <dir>', 'where the merged report goes', 'reports')
+    .action(async (dirs: string[], flags: { out: string }) => {
+      const runs = [];
+      for (const d of dirs) runs.push({ source: d, ...(await loadReport(d)) });
+      const baseId = runs[0].summary.run.id.replace(/-shard\d+of\d+$/, '');
+      const { summary, timeline } = mergeRuns(runs, `${baseId}-merged`);
+      const dir = path.resolve(flags.out, summary.run.id);
+      await writeReport(dir, summary, timeline);
+      process.stdout.write(formatSummaryTable(summary) + '\n');
+      process.stdout.write(`merged ${runs.length} shard(s) into ${path.relative(process.cwd(), dir) || dir}/\n`);
+      process.exitCode = summary.result.exitCode;
+    });
+}

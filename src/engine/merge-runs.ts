@@ -1,0 +1,189 @@
+import { FleetsimError } from '../errors/fleetsim-error.js';
+import type { TimelineRow } from '../metrics/aggregate.js';
+import { COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
+import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram } from '../metrics/histogram.js';
+import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
+import type { RunSummary } from '../report/summary.js';
+import { decideResult } from './summary-builder.js';
+
+export interface ShardRun {
+  /** Where it came from, for messages. */
+  source: string;
+  summary: RunSummary;
+  timeline: TimelineRow[];
+}
+
+const SUMMED_GAUGES = new Set(['devices.online', 'devices.provisioned', 'telemetry.buffered']);
+
+/**
+ * Checks that `runs` are exactly the shards 0..N-1 of one run of one scenario and seed; throws
+ * FLEETSIM_E_SHARD_MISSING (exit 3) naming what is missing, duplicated or foreign.
+ */
+export function checkShardSet(runs: ShardRun[]): number {
+  if (runs.length === 0) throw new FleetsimError('FLEETSIM_E_USAGE', 'merge needs at least one report directory', { hint: 'fleetsim merge reports/run-shard0of3 reports/run-shard1of3 ...' });
+  const first = runs[0].summary;
+  const count = first.run.shard?.count ?? 1;
+  const problems: string[] = [];
+  const seen = new Map<number, string>();
+  for (const r of runs) {
+    const s = r.summary;
+    const shard = s.run.shard ?? { index: 0, count: 1 };
+    if (s.run.scenarioHash !== first.run.scenarioHash || s.run.seed !== first.run.seed) {
+      problems.push(`${r.source} is from another scenario or seed (${s.run.scenario}, seed ${s.run.seed}; expected ${first.run.scenario}, seed ${first.run.seed})`);
+      continue;
+    }
+    if (shard.count !== count) problems.push(`${r.source} is shard ${shard.index}/${shard.count}, but ${runs[0].source} is one of ${count}`);
+    const dup = seen.get(shard.index);
+    if (dup !== undefined) problems.push(`shard ${shard.index} appears twice: ${dup} and ${r.source}`);
+    else seen.set(shard.index, r.source);
+  }
+  const missing: number[] = [];
+  for (let i = 0; i < count; i++) if (!seen.has(i)) missing.push(i);
+  if (missing.length > 0) problems.push(`missing shard${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m}/${count}`).join(', ')}`);
+  if (problems.length > 0) {
+    throw new FleetsimError('FLEETSIM_E_SHARD_MISSING', `cannot merge: ${problems.join('; ')}`, {
+      hint: 'pass the report directory of every shard of one run exactly once (their summaries name run.shard); rerun a missing shard with the same --shard i/N, scenario and seed',
+    });
+  }
+  return count;
+}
+
+function mergeEncoded(parts: Array<string | undefined>): Histogram {
+  const h = newHistogram();
+  for (const enc of parts) {
+    if (!enc) continue;
+    const d = decodeHistogram(enc);
+    h.add(d);
+    d.destroy();
+  }
+  return h;
+}
+
+/** Merges timelines interval by interval: counters added, gauges summed or maxed, histograms added exactly. */
+function mergeTimelines(timelines: TimelineRow[][]): TimelineRow[] {
+  const byInterval = new Map<number, TimelineRow[]>();
+  for (const t of timelines) for (const row of t) byInterval.set(row.interval, [...(byInterval.get(row.interval) ?? []), row]);
+  return [...byInterval.keys()]
+    .sort((a, b) => a - b)
+    .map((k) => {
+      const rows = byInterval.get(k)!;
+      const out: TimelineRow = { interval: k, tMs: Math.max(...rows.map((r) => r.tMs)), shards: rows.reduce((a, r) => a + r.shards, 0), counters: {}, gauges: {}, histograms: {}, hdr: {} };
+      for (const [n] of COUNTERS) out.counters[n] = rows.reduce((a, r) => a + (r.counters[n] ?? 0), 0);
+      for (const [n] of GAUGES) out.gauges[n] = rows.reduce((a, r) => (SUMMED_GAUGES.has(n) ? a + (r.gauges[n] ?? 0) : Math.max(a, r.gauges[n] ?? 0)), 0);
+      for (const [n] of HISTOGRAMS) {
+        const parts = rows.map((r) => r.hdr?.[n]);
+        if (parts.every((p) => !p)) continue;
+        const h = mergeEncoded(parts);
+        out.histograms[n] = histogramStats(h);
+        out.hdr![n] = encodeHistogram(h);
+        h.destroy();
+      }
+      return out;
+    });
+}
+
+/**
+ * `fleetsim merge`: adds the shards' counters and HDR histograms exactly (one fixed histogram shape
+ * everywhere makes that possible), sums the accounting identities, re-evaluates the scenario's
+ * thresholds on the merged data and decides one verdict.
+ */
+export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummary; timeline: TimelineRow[] } {
+  const count = checkShardSet(runs);
+  const sums = runs.map((r) => r.summary);
+  const first = sums[0];
+  const add = (f: (s: RunSummary) => number) => sums.reduce((a, s) => a + f(s), 0);
+
+  const counters: Record<string, number> = {};
+  for (const name of Object.keys(first.counters)) counters[name] = add((s) => s.counters[name] ?? 0);
+  const gauges: Record<string, number> = {};
+  for (const name of Object.keys(first.gauges)) gauges[name] = sums.reduce((a, s) => (SUMMED_GAUGES.has(name) ? a + (s.gauges[name] ?? 0) : Math.max(a, s.gauges[name] ?? 0)), 0);
+  const histograms: RunSummary['histograms'] = {};
+  const merged: Record<string, Histogram> = {};
+  for (const name of Object.keys(first.histograms)) {
+    const h = mergeEncoded(sums.map((s) => s.histograms[name]?.encoded));
+    merged[name] = h;
+    histograms[name] = { stats: histogramStats(h), encoded: encodeHistogram(h) };
+  }
+
+  const accounting: RunSummary['accounting'] = {
+    generated: add((s) => s.accounting.generated),
+    acked: add((s) => s.accounting.acked),
+    sentNoAck: add((s) => s.accounting.sentNoAck),
+    failed: add((s) => s.accounting.failed),
+    dropped: add((s) => s.accounting.dropped),
+    buffered: add((s) => s.accounting.buffered),
+    holds: false,
+  };
+  accounting.holds = accounting.generated === accounting.acked + accounting.sentNoAck + accounting.failed + accounting.dropped + accounting.buffered;
+  if (sums.every((s) => s.accounting.backend)) {
+    const received = add((s) => s.accounting.backend!.received);
+    accounting.backend = {
+      received,
+      duplicates: add((s) => s.accounting.backend!.duplicates),
+      gaps: add((s) => s.accounting.backend!.gaps),
+      lostBetween: accounting.acked + accounting.sentNoAck - received,
+    };
+  }
+
+  const durationMs = Math.max(...sums.map((s) => s.run.durationMs));
+  const thresholds = first.thresholds.map((t) => {
+    const compiled = compileThreshold(t.metric, t.expression);
+    if (!compiled.ok) return { ...t, value: null, display: compiled.message, ok: false };
+    const r = evaluateThreshold(compiled.value, {
+      durationSec: durationMs / 1000,
+      counter: (n) => counters[n],
+      histogram: (n) => merged[n],
+      gauge: (n) => gauges[n],
+    });
+    return { metric: t.metric, expression: t.expression, value: r.value, display: r.display, ok: r.ok };
+  });
+  for (const h of Object.values(merged)) h.destroy();
+
+  const maxLag = Math.max(...sums.map((s) => s.generator.maxScheduleLagMs));
+  const saturated = sums.some((s) => s.generator.saturated);
+  const interrupted = sums.some((s) => s.run.status === 'interrupted');
+  const failed = sums.some((s) => s.run.status === 'failed');
+  const status = interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
+  const result = decideResult({
+    status,
+    thresholds,
+    shardsReported: sums.length,
+    expectedShards: count,
+    saturated,
+    maxLagMs: maxLag,
+    boundMs: first.generator.boundMs,
+    accountingHolds: accounting.holds,
+    errors: sums.flatMap((s) => (s.result.verdict === 'error' ? s.result.reasons : [])),
+  });
+
+  const startedAt = sums.map((s) => s.run.startedAt).sort()[0];
+  const endedAt = sums.map((s) => s.run.endedAt).sort().at(-1)!;
+  const summary: RunSummary = {
+    schemaVersion: first.schemaVersion,
+    tool: first.tool,
+    run: {
+      ...first.run,
+      id: runId,
+      startedAt,
+      endedAt,
+      durationMs,
+      wallMs: Date.parse(endedAt) - Date.parse(startedAt),
+      workers: add((s) => s.run.workers),
+      shard: undefined,
+      status,
+    },
+    result,
+    accounting,
+    counters,
+    gauges,
+    histograms,
+    thresholds,
+    generator: {
+      maxScheduleLagMs: maxLag,
+      maxEventLoopDelayMs: Math.max(...sums.map((s) => s.generator.maxEventLoopDelayMs)),
+      boundMs: first.generator.boundMs,
+      saturated,
+    },
+  };
+  return { summary, timeline: mergeTimelines(runs.map((r) => r.timeline)) };
+}
