@@ -106,3 +106,48 @@ export interface MqttTransportFactoryOptions {
 
 /** Which MQTT client implementation to use: mqtt.js (default) or the lean mqtt-packet path. */
 export type MqttClientKind = 'mqttjs' | 'lean';
+
+/**
+ * Callbacks an HTTP transport makes. Same rules as DriverEvents: never synchronous from inside
+ * `request`, and exactly one per request (a timeout answers first and the late outcome is dropped).
+ */
+export interface HttpTransportEvents {
+  /**
+   * `status` 0 = network error or timeout (then `body` is ''). `retryAfterMs` comes from a
+   * Retry-After header (seconds or HTTP date), 0 when absent. `etag` is the response's ETag header.
+   */
+  onHttpResponse(dev: number, op: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void;
+}
+
+/** HTTP/1.1 requests on behalf of devices, over a shared pool or one connection per device. */
+export interface HttpTransport {
+  /**
+   * Starts one request; `op` is the caller's tag, handed back in onHttpResponse. `path` is
+   * relative to the transport's base URL. `body` is sent as application/json.
+   */
+  request(
+    dev: number,
+    op: number,
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    authorization: string | undefined,
+    body: string | undefined,
+    ifNoneMatch?: string,
+  ): void;
+  /** Requests started and not yet answered. */
+  inFlight(): number;
+  /** Aborts what is in flight (each answered with status 0) and closes every connection. */
+  close(): Promise<void>;
+}
+
+export interface HttpTransportOptions {
+  /** http://host:port (no path). */
+  baseUrl: string;
+  /** 'pooled': one shared pool of `poolSize` connections; 'per-device': one keep-alive connection per device. */
+  connections: 'pooled' | 'per-device';
+  poolSize: number;
+  /** Upper bound of device indices this transport will see. */
+  devices: number;
+  /** Whole-request timeout in milliseconds, counted from `request` (queueing included). */
+  timeoutMs: number;
+}

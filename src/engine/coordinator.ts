@@ -5,6 +5,7 @@ import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import type { RunSummary } from '../report/summary.js';
 import { startEmbeddedBackend } from '../backend/index.js';
+import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
 import type { ShardTarget, ShardTask } from './shard-task.js';
 import { buildSummary } from './summary-builder.js';
@@ -35,6 +36,8 @@ export interface RunResult {
   shardThreads: Array<{ start: number; end: number }>;
   /** Acked telemetry per global device index (only with collectDeviceCounts). */
   deviceAcked?: Map<number, number>;
+  /** What the embedded backend counted per device (only with collectDeviceCounts). */
+  backendDevices?: DeviceTelemetryCounts[];
 }
 
 /** The compiled worker entry: tests run the TS sources, but worker threads need the built JS. */
@@ -171,9 +174,11 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
 
   const timeline = aggregator.finish();
   let backendCounts: { received: number; duplicates: number; gaps: number } | undefined;
+  let backendDevices: DeviceTelemetryCounts[] | undefined;
   if (backend) {
-    const t = backend.stats().totals;
-    backendCounts = { received: t.received, duplicates: t.duplicates, gaps: t.gaps };
+    const stats = backend.stats();
+    backendCounts = { received: stats.totals.received, duplicates: stats.totals.duplicates, gaps: stats.totals.gaps };
+    if (opts.collectDeviceCounts) backendDevices = stats.devices;
     await backend.close();
   }
 
@@ -199,5 +204,5 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     deviceAcked = new Map();
     for (const f of finals) f.deviceAcked?.forEach((n, k) => deviceAcked!.set((f.firstDevice ?? 0) + k, n));
   }
-  return { summary, timeline, shardThreads, deviceAcked };
+  return { summary, timeline, shardThreads, deviceAcked, backendDevices };
 }

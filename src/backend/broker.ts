@@ -1,0 +1,147 @@
+import net from 'node:net';
+import { once } from 'node:events';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { TOPIC_ROOT, commandsTopic, decodeTelemetrySeq, telemetryTopic } from '../wire/reference-protocol.js';
+import type { DeviceRecord, DeviceStore } from './store.js';
+
+/**
+ * The embedded backend's MQTT broker: aedes on a plain TCP server. Devices log in with
+ * username = deviceId and password = deviceKey (any client id), and may publish and
+ * subscribe only under `fleet/<ownDeviceId>/`, never with wildcards. Telemetry is counted per
+ * device as it is authorised (before the PUBACK is written), so "acked" always implies "counted".
+ *
+ * Guard against the aedes crash DESIGN.md records (a stack overflow inside mqemitter when a busy
+ * subscriber disconnected while publishers kept sending): no client ever holds a wildcard
+ * subscription, so telemetry is never fanned out to a subscriber; `close()` stops accepting,
+ * destroys every socket first and only then closes aedes, so no publish runs into a half-closed
+ * subscriber during shutdown.
+ *
+ * Concurrency: everything runs on the event loop of the process that started it.
+ */
+
+export interface Broker {
+  readonly url: string;
+  readonly port: number;
+  /** Publishes `payload` to `fleet/<deviceId>/commands` on behalf of the backend. */
+  sendCommand(deviceId: string, payload: Buffer | string, qos?: 0 | 1): Promise<void>;
+  connectedClients(): number;
+  close(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  log: (line: string) => void;
+}
+
+/** CONNACK return code of MQTT 3.1.1 (aedes' AuthErrorCode is a const enum, unusable at runtime here). */
+const RC_BAD_USERNAME_OR_PASSWORD = 4;
+
+const ROOT_PREFIX = TOPIC_ROOT + '/';
+/** `/telemetry`: the part of a telemetry topic after `fleet/<id>`. */
+const TELEMETRY_SUFFIX = telemetryTopic('x').slice(ROOT_PREFIX.length + 1);
+
+/** True when `topic` is `fleet/<deviceId>/<something>`. Allocation-free: it runs on every publish. */
+export function isOwnTopic(topic: string, deviceId: string): boolean {
+  const idEnd = ROOT_PREFIX.length + deviceId.length;
+  return (
+    topic.length > idEnd + 1 &&
+    topic.startsWith(ROOT_PREFIX) &&
+    topic.startsWith(deviceId, ROOT_PREFIX.length) &&
+    topic.charCodeAt(idEnd) === 0x2f /* / */
+  );
+}
+
+function isTelemetryTopic(topic: string, deviceId: string): boolean {
+  return topic.length === ROOT_PREFIX.length + deviceId.length + TELEMETRY_SUFFIX.length && topic.endsWith(TELEMETRY_SUFFIX);
+}
+
+function authError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function startBroker(store: DeviceStore, opts: BrokerOptions): Promise<Broker> {
+  // The device each session logged in as. The identity comes from the credentials, not the
+  // client id, so a target that needs client ids unique across runs may prefix them.
+  const identities = new WeakMap<Client, DeviceRecord>();
+  const aedes = await Aedes.createBroker({
+    // A frozen subscriber must not stall delivery to everyone for aedes' default 60 s.
+    drainTimeout: 10_000,
+    connectTimeout: 10_000,
+    authenticate(client, username, password, done) {
+      const rec = username === undefined || password === undefined ? undefined : store.authenticate(username, password.toString('utf8'));
+      if (rec === undefined) return done(authError('bad device id or key', RC_BAD_USERNAME_OR_PASSWORD), null);
+      identities.set(client, rec);
+      done(null, true);
+    },
+    authorizePublish(client, packet, done) {
+      // client is null only for a will left by a session that is gone: refuse it.
+      const rec = client === null ? undefined : identities.get(client);
+      if (rec === undefined || !isOwnTopic(packet.topic, rec.id)) return done(new Error('topic outside fleet/<own id>/'));
+      if (isTelemetryTopic(packet.topic, rec.id)) countTelemetry(rec, packet.payload);
+      done(null);
+    },
+    authorizeSubscribe(client, sub, done) {
+      // A null subscription is refused with SUBACK 0x80 and the session stays open.
+      const rec = identities.get(client);
+      const ok = rec !== undefined && !sub.topic.includes('#') && !sub.topic.includes('+') && isOwnTopic(sub.topic, rec.id);
+      done(null, ok ? sub : null);
+    },
+  });
+
+  function countTelemetry(rec: DeviceRecord, payload: Buffer | string): void {
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (!rec.telemetry.record(decodeTelemetrySeq(bytes))) store.malformedTelemetry++;
+  }
+
+  aedes.on('clientError', (client: Client, err: Error) => opts.log(`mqtt client ${client.id}: ${err.message}`));
+  aedes.on('connectionError', (_client: Client, err: Error) => opts.log(`mqtt connection error: ${err.message}`));
+
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  try {
+    server.listen(opts.port, opts.host);
+    await once(server, 'listening');
+  } catch (err) {
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
+  const port = (server.address() as net.AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `mqtt://${urlHost(opts.host)}:${port}`,
+    port,
+    connectedClients: () => aedes.connectedClients,
+    sendCommand(deviceId, payload, qos = 1) {
+      const packet: PublishPacket = {
+        cmd: 'publish',
+        topic: commandsTopic(deviceId),
+        payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+        qos,
+        retain: false,
+        dup: false,
+      };
+      return new Promise<void>((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+    },
+    close() {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        await serverClosed;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A host as it goes into a URL: IPv6 literals in brackets. */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -1,0 +1,215 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  AUTH_SCHEME,
+  HTTP_PATHS,
+  type ProvisionResponse,
+  type StateReport,
+} from '../wire/reference-protocol.js';
+import { DeviceStore } from './store.js';
+import type { FaultRoute, Faults } from './faults.js';
+
+/**
+ * The embedded backend's HTTP fleet API (see wire/reference-protocol.ts for the contract):
+ * provisioning, target-state polling with ETags, state reports, device stats and health.
+ *
+ * Concurrency: one instance per backend, called from the event loop only. Request bodies are
+ * small JSON documents collected in memory (capped at MAX_BODY_BYTES).
+ */
+
+const MAX_BODY_BYTES = 64 * 1024;
+const DEVICES_PREFIX = '/v1/devices/';
+const AUTH_PREFIX = AUTH_SCHEME + ' ';
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+type Route =
+  | { kind: 'provision' | 'health' | 'stats' }
+  | { kind: 'target' | 'state'; deviceId: string }
+  | { kind: 'bad-id' }
+  | undefined;
+
+export class HttpApi {
+  /** Timers of delayed (faulted) answers, cleared on close so they cannot hold the process open. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: DeviceStore,
+    private readonly faults: Faults,
+  ) {}
+
+  /** The `request` listener of the backend's http.Server. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const route = parseRoute(path);
+    if (route === undefined) return send(res, 404, '{"error":"no such path"}');
+    if (route.kind === 'bad-id') return send(res, 400, '{"error":"malformed device id"}');
+    const method = req.method ?? 'GET';
+
+    switch (route.kind) {
+      case 'health':
+        if (method !== 'GET') return methodNotAllowed(res, 'GET');
+        return send(res, 200, '{"ok":true}');
+      case 'stats':
+        if (method !== 'GET') return methodNotAllowed(res, 'GET');
+        return this.stats(res, new URLSearchParams(query));
+      case 'provision':
+        if (method !== 'POST') return methodNotAllowed(res, 'POST');
+        return this.withFault('provision', res, () => readBody(req, res, (body) => this.provision(res, body)));
+      case 'target':
+        if (method !== 'GET') return methodNotAllowed(res, 'GET');
+        return this.withFault('target', res, () => this.target(req, res, route.deviceId));
+      case 'state':
+        if (method !== 'PUT') return methodNotAllowed(res, 'PUT');
+        return this.withFault('state', res, () => readBody(req, res, (body) => this.state(req, res, route.deviceId, body)));
+    }
+  };
+
+  close(): void {
+    for (const t of this.delayed) clearTimeout(t);
+    this.delayed.clear();
+  }
+
+  private withFault(route: FaultRoute, res: ServerResponse, serve: () => void): void {
+    const rule = this.faults.take(route);
+    if (rule === undefined) return serve();
+    const answer = (): void => {
+      if (rule.status === undefined) return serve();
+      const headers: Record<string, string> = { ...JSON_HEADERS };
+      if (rule.retryAfter !== undefined) headers['retry-after'] = String(rule.retryAfter);
+      res.writeHead(rule.status, headers);
+      res.end(`{"error":"injected fault ${rule.status}"}`);
+    };
+    if (!rule.delayMs) return answer();
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      if (!res.destroyed) answer();
+    }, rule.delayMs);
+    this.delayed.add(timer);
+  }
+
+  private provision(res: ServerResponse, body: string): void {
+    const doc = parseJsonObject(body);
+    if (doc === undefined) return send(res, 400, '{"error":"body must be a JSON object {serial, fleetKey}"}');
+    if (typeof doc.fleetKey !== 'string' || doc.fleetKey !== this.store.fleetKey) {
+      return send(res, 401, '{"error":"wrong fleet key"}');
+    }
+    if (!DeviceStore.isValidSerial(doc.serial)) {
+      return send(res, 400, '{"error":"serial must be 1-128 characters of A-Z a-z 0-9 . _ -"}');
+    }
+    const rec = this.store.provision(doc.serial);
+    const answer: ProvisionResponse = { deviceId: rec.id, deviceKey: rec.key };
+    send(res, 201, JSON.stringify(answer));
+  }
+
+  private target(req: IncomingMessage, res: ServerResponse, deviceId: string): void {
+    if (this.store.get(deviceId) === undefined) return send(res, 404, '{"error":"unknown device"}');
+    const rec = this.store.authenticate(deviceId, deviceKeyOf(req));
+    if (rec === undefined) return send(res, 401, '{"error":"wrong device key"}');
+    rec.polls++;
+    const target = this.store.targetFor(rec);
+    if (req.headers['if-none-match'] === target.etag) {
+      res.writeHead(304, { etag: target.etag });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...JSON_HEADERS, etag: target.etag });
+    res.end(JSON.stringify(target));
+  }
+
+  private state(req: IncomingMessage, res: ServerResponse, deviceId: string, body: string): void {
+    if (this.store.get(deviceId) === undefined) return send(res, 404, '{"error":"unknown device"}');
+    const rec = this.store.authenticate(deviceId, deviceKeyOf(req));
+    if (rec === undefined) return send(res, 401, '{"error":"wrong device key"}');
+    const doc = parseJsonObject(body) as Partial<StateReport> | undefined;
+    if (doc === undefined || typeof doc.release !== 'string' || typeof doc.status !== 'string') {
+      return send(res, 400, '{"error":"body must be a JSON object {release, status}"}');
+    }
+    rec.release = doc.release;
+    rec.status = doc.status;
+    rec.stateReports++;
+    res.writeHead(204);
+    res.end();
+  }
+
+  private stats(res: ServerResponse, query: URLSearchParams): void {
+    const device = query.get('device');
+    if (device !== null) {
+      const counts = this.store.countsFor(device);
+      if (counts === undefined) return send(res, 404, '{"error":"unknown device"}');
+      const { provisions, polls, received, duplicates, gaps } = counts;
+      return send(res, 200, JSON.stringify({ devices: [counts], totals: { received, duplicates, gaps, provisions, polls, devices: 1 } }));
+    }
+    const summaryOnly = query.get('summary') === '1';
+    send(res, 200, JSON.stringify(this.store.stats(!summaryOnly)));
+  }
+}
+
+function parseRoute(path: string): Route {
+  switch (path) {
+    case HTTP_PATHS.provision:
+      return { kind: 'provision' };
+    case HTTP_PATHS.health:
+      return { kind: 'health' };
+    case HTTP_PATHS.deviceStats:
+      return { kind: 'stats' };
+  }
+  if (!path.startsWith(DEVICES_PREFIX)) return undefined;
+  const slash = path.indexOf('/', DEVICES_PREFIX.length);
+  if (slash < 0) return undefined;
+  const tail = path.slice(slash + 1);
+  if (tail !== 'target' && tail !== 'state') return undefined;
+  let deviceId: string;
+  try {
+    deviceId = decodeURIComponent(path.slice(DEVICES_PREFIX.length, slash));
+  } catch {
+    return { kind: 'bad-id' };
+  }
+  return { kind: tail, deviceId };
+}
+
+function deviceKeyOf(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h !== undefined && h.startsWith(AUTH_PREFIX) ? h.slice(AUTH_PREFIX.length).trim() : undefined;
+}
+
+function parseJsonObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(body);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(req: IncomingMessage, res: ServerResponse, done: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  req.on('data', (chunk: Buffer) => {
+    if (tooLarge) return;
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      tooLarge = true;
+      send(res, 413, `{"error":"body larger than ${MAX_BODY_BYTES} bytes"}`);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (!tooLarge) done(Buffer.concat(chunks, size).toString('utf8'));
+  });
+  // A client that vanishes mid-body: nothing to answer.
+  req.on('error', () => {});
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, JSON_HEADERS);
+  res.end(body);
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  res.writeHead(405, { ...JSON_HEADERS, allow });
+  res.end('{"error":"method not allowed"}');
+}

@@ -1,0 +1,132 @@
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { FleetsimError } from '../errors/fleetsim-error.js';
+import type { DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
+import { type Broker, startBroker, urlHost } from './broker.js';
+import { type FaultPlan, Faults } from './faults.js';
+import { HttpApi } from './http-api.js';
+import { DeviceStore, type TargetSpec } from './store.js';
+
+/**
+ * The embedded reference fleet backend: the HTTP fleet API and the MQTT broker of
+ * wire/reference-protocol.ts over one in-memory device store, on loopback ports the OS picks.
+ * It imports nothing of the simulator, so a real backend that speaks the same protocol can replace it.
+ *
+ * Concurrency: runs on the event loop of the thread that started it; every method must be called
+ * from that thread.
+ */
+
+export type { FaultPlan, FaultRule, FaultRoute } from './faults.js';
+export type { TargetSpec } from './store.js';
+
+export interface EmbeddedBackendOptions {
+  fleetKey: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (the OS picks). */
+  httpPort?: number;
+  /** Default 0 (the OS picks). */
+  mqttPort?: number;
+  /** Start the MQTT broker (default true). */
+  mqtt?: boolean;
+  /** Where diagnostics go (default: nowhere). */
+  log?: (line: string) => void;
+  /** Injected misbehaviour of the HTTP API, for tests; can be changed later with setFaults. */
+  faults?: FaultPlan;
+}
+
+export interface DeviceReportedState {
+  release: string;
+  status: string;
+  stateReports: number;
+}
+
+export interface EmbeddedBackend {
+  readonly fleetKey: string;
+  /** `http://host:port`, no trailing slash. */
+  readonly httpUrl: string;
+  /** `mqtt://host:port`, or '' when started with `mqtt: false`. */
+  readonly mqttUrl: string;
+  /** Totals and per-device counts (what GET /v1/stats/devices answers). */
+  stats(): DeviceStatsResponse;
+  countsFor(deviceId: string): DeviceTelemetryCounts | undefined;
+  /** Telemetry publishes whose payload had no readable sequence number. */
+  malformedTelemetry(): number;
+  /** What the device last reported with PUT state, or undefined for an unknown device. */
+  reportedState(deviceId: string): DeviceReportedState | undefined;
+  /** Sets the target state, fleet-wide or for some devices (see DeviceStore.setTarget). */
+  setTarget(spec: TargetSpec, deviceIds?: Iterable<string>): TargetStateResponse;
+  setFaults(plan: FaultPlan): void;
+  /** Publishes to `fleet/<deviceId>/commands`. Rejects when the broker is not running. */
+  sendCommand(deviceId: string, payload: Buffer | string, qos?: 0 | 1): Promise<void>;
+  /** MQTT sessions open right now. */
+  mqttClients(): number;
+  /** Closes every socket and server; idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? (() => {});
+  const store = new DeviceStore(opts.fleetKey);
+  const faults = new Faults(opts.faults);
+  const api = new HttpApi(store, faults);
+
+  const server = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
+  // Devices keep their connection between polls; the header timeout must exceed the keep-alive
+  // one so an idle socket is never cut while a request is arriving on it.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+  server.requestTimeout = 60_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code !== 'ECONNRESET') log(`http client error: ${err.message}`);
+    socket.destroy();
+  });
+
+  let broker: Broker | undefined;
+  try {
+    server.listen(opts.httpPort ?? 0, host);
+    await once(server, 'listening');
+    if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log });
+  } catch (err) {
+    server.close();
+    const e = err as NodeJS.ErrnoException;
+    throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the embedded backend could not listen on ${host}: ${e.message}`, {
+      hint: e.code === 'EADDRINUSE' ? 'pick another port, or 0 to let the OS choose one' : 'check the host address and ports',
+      cause: err,
+    });
+  }
+  const httpUrl = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`;
+  log(`embedded backend: http ${httpUrl}${broker ? `, mqtt ${broker.url}` : ''}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    fleetKey: opts.fleetKey,
+    httpUrl,
+    mqttUrl: broker?.url ?? '',
+    stats: () => store.stats(),
+    countsFor: (id) => store.countsFor(id),
+    malformedTelemetry: () => store.malformedTelemetry,
+    reportedState(id) {
+      const rec = store.get(id);
+      return rec && { release: rec.release, status: rec.status, stateReports: rec.stateReports };
+    },
+    setTarget: (spec, ids) => store.setTarget(spec, ids),
+    setFaults: (plan) => faults.set(plan),
+    sendCommand(id, payload, qos) {
+      if (broker === undefined) return Promise.reject(new Error('the embedded backend was started without its MQTT broker'));
+      return broker.sendCommand(id, payload, qos);
+    },
+    mqttClients: () => broker?.connectedClients() ?? 0,
+    close() {
+      closing ??= (async () => {
+        api.close();
+        const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await Promise.all([httpClosed, broker?.close()]);
+      })();
+      return closing;
+    },
+  };
+}
