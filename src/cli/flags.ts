@@ -31,3 +31,21 @@ export function parseShardFlag(flag: string | undefined, env: NodeJS.ProcessEnv)
   }
   return { index, count };
 }
+
+/** Parses a TCP port flag (0 lets the OS choose). */
+export function parsePortFlag(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new FleetsimError('FLEETSIM_E_USAGE', `${flag} ${text}: expected a port number from 0 to 65535`, { hint: `e.g. ${flag} 9464 (0 picks a free port and prints it)` });
+  }
+  return n;
+}
+
+/** Parses `--profile cpu|heap`. */
+export function parseProfileFlag(text: string | undefined): 'cpu' | 'heap' | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'cpu' || text === 'heap') return text;
+  throw new FleetsimError('FLEETSIM_E_USAGE', `--profile ${text}: expected cpu or heap`, {
+    hint: '--profile cpu writes shard-<i>.cpuprofile, --profile heap writes shard-<i>.heapprofile into the report directory; open them in Chrome DevTools',
+  });
+}

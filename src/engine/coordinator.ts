@@ -27,6 +27,9 @@ export interface RunOptions {
   drainMs?: number;
   /** Collect per-device counts (RunResult.deviceAcked); meant for tests and small fleets. */
   collectDeviceCounts?: boolean;
+  /** Profile every shard thread; profiles go to `profileDir`. */
+  profile?: 'cpu' | 'heap';
+  profileDir?: string;
 }
 
 export interface RunResult {
@@ -135,7 +138,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
           break;
       }
     });
-    const task: ShardTask = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, port: port2, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: opts.collectDeviceCounts };
+    const task: ShardTask = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, port: port2, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
     return pool.run(task, { transferList: [port2] }).catch((err: Error) => {
       errors.push(`shard ${shard} failed: ${err.message}`);
       if (ready < shards) allReady();

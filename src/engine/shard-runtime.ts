@@ -6,6 +6,7 @@ import { envelope, type ControlMessage, type Envelope, type ShardFinal, type Sha
 import type { ShardTask } from './shard-task.js';
 import { runWallShard } from './shard-wall.js';
 import { runVirtualShard } from './shard-virtual.js';
+import { ShardProfiler } from './shard-profiler.js';
 
 export type ShardResult = ShardFinal & { threadIdAtStart: number; threadIdAtEnd: number };
 
@@ -62,7 +63,12 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     onControl: (h) => (handler = h),
   };
   try {
+    const profiler = task.profile ? await ShardProfiler.start(task.profile) : undefined;
     const final = task.scenario.clock === 'virtual' ? await runVirtualShard(ctx) : await runWallShard(ctx);
+    if (profiler) {
+      const file = await profiler.stop(task.profileDir ?? '.', task.shard);
+      ctx.send({ type: 'log', level: 'info', text: `${task.profile} profile written to ${file}` });
+    }
     ctx.send({ type: 'stopped', shard: task.shard, final });
     return { ...final, threadIdAtStart, threadIdAtEnd: threadId };
   } finally {

@@ -26,4 +26,7 @@ export interface ShardTask {
   drainMs: number;
   /** Return per-device counts in the final message (tests reconcile them with the backend). */
   collectDeviceCounts?: boolean;
+  /** Profile this shard's thread and write the profile into `profileDir`. */
+  profile?: 'cpu' | 'heap';
+  profileDir?: string;
 }

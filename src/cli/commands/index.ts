@@ -4,6 +4,9 @@ import { register as compare } from './compare.js';
 import { register as backend } from './backend.js';
 import { register as run } from './run.js';
 import { register as merge } from './merge.js';
+import { register as validate } from './validate.js';
+import { register as plan } from './plan.js';
+import { register as schema } from './schema.js';
 
 /**
  * Every CLI command registers itself through one function. Keep this list in the order `--help`
@@ -13,8 +16,11 @@ export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   run,
+  validate,
+  plan,
   merge,
   backend,
   report,
   compare,
+  schema,
 ];

@@ -5,7 +5,8 @@ import { runScenario } from '../../engine/coordinator.js';
 import { availableCores } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
-import { parseShardFlag, parseWorkersFlag } from '../flags.js';
+import { parsePortFlag, parseProfileFlag, parseShardFlag, parseWorkersFlag } from '../flags.js';
+import { PrometheusExporter } from '../../report/prometheus-exporter.js';
 
 interface RunFlags {
   workers?: string;
@@ -15,6 +16,8 @@ interface RunFlags {
   out: string;
   shard?: string;
   quiet?: boolean;
+  metricsPort?: string;
+  profile?: string;
 }
 
 function runId(name: string, now = new Date()): string {
@@ -34,6 +37,8 @@ export function register(program: Command): void {
     .option('--shard <i/N>', 'run slice i of N of the fleet (also read from JOB_COMPLETION_INDEX/JOB_COMPLETIONS)')
     .option('-o, --out <dir>', 'where run reports go', 'reports')
     .option('-q, --quiet', 'no live progress')
+    .option('--metrics-port <port>', 'serve live metrics for Prometheus at http://127.0.0.1:<port>/metrics (0 = any free port)')
+    .option('--profile <kind>', 'write a cpu or heap profile of every shard thread into the report directory')
     .action(async (file: string, flags: RunFlags) => {
       const workers = flags.workers === undefined ? availableCores() : parseWorkersFlag(flags.workers);
       const shard = parseShardFlag(flags.shard, process.env);
@@ -45,6 +50,12 @@ export function register(program: Command): void {
       const id = runId(scenario.name) + (shard ? `-shard${shard.index}of${shard.count}` : '');
       const dir = path.resolve(flags.out, id);
 
+      const profile = parseProfileFlag(flags.profile);
+      const exporter = flags.metricsPort === undefined ? undefined : new PrometheusExporter({ scenario: scenario.name, run: id });
+      if (exporter) {
+        const url = await exporter.listen(parsePortFlag(flags.metricsPort!, '--metrics-port'));
+        process.stderr.write(`metrics: ${url}\n`);
+      }
       const progress = flags.quiet ? undefined : new ProgressPrinter({ devices: scenario.devices, totalMs: scenario.durationMs, stream: process.stderr });
       let interrupt!: () => void;
       const interrupted = new Promise<void>((r) => (interrupt = r));
@@ -67,7 +78,12 @@ export function register(program: Command): void {
           runId: id,
           shard,
           interrupt: interrupted,
-          onInterval: (row) => progress?.update(row),
+          profile,
+          profileDir: dir,
+          onInterval: (row) => {
+            progress?.update(row);
+            exporter?.update(row);
+          },
           log: (line) => process.stderr.write(`${line}\n`),
         });
         progress?.done();
@@ -76,6 +92,7 @@ export function register(program: Command): void {
         process.stdout.write(`report: ${path.relative(process.cwd(), dir) || dir}/report.html\n`);
         process.exitCode = result.summary.result.exitCode;
       } finally {
+        await exporter?.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }

@@ -27,12 +27,17 @@ export const OPS = ['provision', 'connect', 'publish', 'poll'] as const;
 export type OpName = (typeof OPS)[number];
 export const OP_INDEX: Record<OpName, number> = { provision: 0, connect: 1, publish: 2, poll: 3 };
 
-/** Defaults: a healthy cloud fleet backend on a nearby region (engineering defaults, assumed). */
+/**
+ * Defaults: a healthy cloud fleet backend in a nearby region (engineering defaults, assumed), with
+ * no capacity limit. A finite capacity is opt-in because it couples devices through the shared
+ * load: exact across worker threads (the coordinator sums the load), but across `--shard`
+ * processes each process can only model its own share of the capacity.
+ */
 export const DEFAULT_BACKEND_MODEL: BackendModelSpec = {
-  provision: { medianMs: 40, p99Ms: 250, capacityPerSec: 2000, failure: 0 },
-  connect: { medianMs: 15, p99Ms: 120, capacityPerSec: 5000, failure: 0 },
-  publish: { medianMs: 8, p99Ms: 60, capacityPerSec: 100_000, failure: 0 },
-  poll: { medianMs: 20, p99Ms: 150, capacityPerSec: 10_000, failure: 0 },
+  provision: { medianMs: 40, p99Ms: 250, capacityPerSec: Infinity, failure: 0 },
+  connect: { medianMs: 15, p99Ms: 120, capacityPerSec: Infinity, failure: 0 },
+  publish: { medianMs: 8, p99Ms: 60, capacityPerSec: Infinity, failure: 0 },
+  poll: { medianMs: 20, p99Ms: 150, capacityPerSec: Infinity, failure: 0 },
 };
 
 const Z99 = 2.3263478740408408;

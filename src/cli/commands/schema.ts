@@ -1,0 +1,27 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { FleetsimError } from '../../errors/fleetsim-error.js';
+import { renderScenarioJsonSchema } from '../../scenario/schema.js';
+
+export function register(program: Command): void {
+  program
+    .command('schema')
+    .description('print the scenario JSON Schema (for editors: yaml-language-server, VS Code)')
+    .option('-o, --out <file>', 'write it to a file instead (the repository keeps it in schema/scenario.schema.json)')
+    .action((flags: { out?: string }) => {
+      const text = renderScenarioJsonSchema();
+      if (!flags.out) {
+        process.stdout.write(text);
+        return;
+      }
+      try {
+        writeFileSync(flags.out, text);
+      } catch (err) {
+        throw new FleetsimError('FLEETSIM_E_USAGE', `--out: cannot write ${flags.out}: ${(err as Error).message}`, {
+          hint: 'check that the directory exists and is writable',
+          cause: err,
+        });
+      }
+      process.stderr.write(`wrote ${flags.out}\n`);
+    });
+}

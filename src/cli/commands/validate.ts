@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { FleetsimError, type Problem } from '../../errors/fleetsim-error.js';
+import { formatDuration } from '../../models/units.js';
+import { loadScenario } from '../../scenario/load.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** One line per valid scenario: what it would run. */
+export function describeScenario(file: string, s: ResolvedScenario): string {
+  const target = s.target.kind === 'embedded' ? 'embedded target' : `target ${s.target.http} + ${s.target.mqtt}`;
+  const phases = s.phases.length > 0 ? `, ${plural(s.phases.length, 'phase')}` : '';
+  return `${file}: ok (${plural(s.devices, 'device')} in ${plural(s.fleet.length, 'group')}, ${formatDuration(s.durationMs)}, ${s.clock} clock, ${target}${phases}, ${plural(s.thresholds.length, 'threshold')})`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description('check scenario files and list every problem with file:line:col (exit 2 when any is invalid)')
+    .argument('<scenario...>', 'scenario YAML files')
+    .action((files: string[]) => {
+      const failures: FleetsimError[] = [];
+      for (const file of files) {
+        try {
+          process.stdout.write(describeScenario(file, loadScenario(file)) + '\n');
+        } catch (err) {
+          if (!(err instanceof FleetsimError)) throw err;
+          failures.push(err);
+        }
+      }
+      if (failures.length === 0) return;
+      if (failures.length === 1) throw failures[0];
+      // Several bad files: one error listing each file's problems (a file-level error becomes a problem).
+      const problems: Problem[] = failures.flatMap((e) => (e.problems.length > 0 ? [...e.problems] : [{ message: `${e.code}: ${e.message}`, hint: e.hint }]));
+      throw new FleetsimError('FLEETSIM_E_SCENARIO_INVALID', `${failures.length} of ${files.length} scenarios are invalid`, { problems });
+    });
+}

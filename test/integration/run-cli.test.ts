@@ -1,0 +1,103 @@
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli, startCli } from '../helpers/cli.js';
+
+const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios/runs', name);
+let out: string;
+
+beforeAll(async () => {
+  out = await mkdtemp(path.join(os.tmpdir(), 'fleetsim-cli-'));
+});
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true });
+});
+
+async function onlyRunDir(parent: string): Promise<string> {
+  const dirs = await readdir(parent);
+  expect(dirs).toHaveLength(1);
+  return path.join(parent, dirs[0]);
+}
+
+describe('fleetsim run (CLI)', () => {
+  it('runs the smoke scenario, prints the summary and writes every report file', async () => {
+    const dir = path.join(out, 'smoke');
+    const r = await runCli(['run', 'scenarios/smoke.yaml', '--workers', '2', '--out', dir]);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ACCOUNTING/);
+    expect(r.stdout).toMatch(/holds/);
+    const run = await onlyRunDir(dir);
+    for (const f of ['summary.json', 'timeline.ndjson', 'junit.xml', 'report.html']) expect((await stat(path.join(run, f))).size).toBeGreaterThan(0);
+    const summary = JSON.parse(await readFile(path.join(run, 'summary.json'), 'utf8'));
+    expect(summary.schemaVersion).toBe(1);
+    expect(summary.accounting.holds).toBe(true);
+    expect(summary.accounting.backend.lostBetween).toBe(0);
+  });
+
+  it('reports an overloaded generator as an invalid measurement (exit 3)', async () => {
+    const dir = path.join(out, 'overload');
+    const r = await runCli(['run', fixture('overload.yaml'), '--workers', '1', '--quiet', '--out', dir]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    const summary = JSON.parse(await readFile(path.join(await onlyRunDir(dir), 'summary.json'), 'utf8'));
+    expect(summary.generator.saturated).toBe(true);
+    expect(summary.result.verdict).toBe('invalid');
+    expect(summary.result.reasons.join(' ')).toMatch(/fell behind its schedule/);
+    expect(summary.accounting.holds).toBe(true);
+  });
+
+  it('on SIGINT stops gracefully, writes a partial report marked interrupted (exit 130) that `report` renders', async () => {
+    const dir = path.join(out, 'interrupt');
+    const metricsLine = /metrics: (http:\/\/\S+)/;
+    const { child, done } = startCli(['run', fixture('long.yaml'), '--workers', '1', '--out', dir, '--metrics-port', '0']);
+    // Wait until the run is under way (a progress line), then interrupt.
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+        if (/\d+\/20 online|online/.test(stderr) && metricsLine.test(stderr)) resolve();
+      });
+    });
+    // The live Prometheus endpoint answers while the run is under way.
+    const url = metricsLine.exec(stderr)![1];
+    await new Promise((r) => setTimeout(r, 2500));
+    const scrape = await fetch(url).then((res) => res.text());
+    expect(scrape).toMatch(/fleetsim_telemetry_acked_total\{[^}]*\} [1-9]/);
+    expect(scrape).toMatch(/fleetsim_latency_seconds\{[^}]*metric="telemetry.ack.latency"[^}]*quantile="0.99"/);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    const run = await onlyRunDir(dir);
+    const summary = JSON.parse(await readFile(path.join(run, 'summary.json'), 'utf8'));
+    expect(summary.run.status).toBe('interrupted');
+    expect(summary.result.verdict).toBe('interrupted');
+    expect(summary.accounting.holds).toBe(true);
+    expect(summary.run.durationMs).toBeLessThan(60_000);
+
+    await rm(path.join(run, 'report.html'));
+    const rendered = await runCli(['report', run]);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const html = await readFile(path.join(run, 'report.html'), 'utf8');
+    expect(html).toMatch(/interrupted/);
+  });
+
+  it('writes a CPU profile per shard with --profile cpu', async () => {
+    const dir = path.join(out, 'profile');
+    const r = await runCli(['run', 'scenarios/smoke.yaml', '--workers', '2', '--quiet', '--duration', '3s', '--profile', 'cpu', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const run = await onlyRunDir(dir);
+    for (const shard of [0, 1]) {
+      const profile = JSON.parse(await readFile(path.join(run, `shard-${shard}.cpuprofile`), 'utf8'));
+      expect(profile.nodes.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('rejects a bad flag with exit 2 and a hint, no stack trace', async () => {
+    const r = await runCli(['run', 'scenarios/smoke.yaml', '--workers', 'lots']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/FLEETSIM_E_USAGE/);
+    expect(r.stderr).toMatch(/hint:/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
