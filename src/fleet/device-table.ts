@@ -34,6 +34,8 @@ export class DeviceTable {
   /** The device's next poll is due; at most one poll event is queued per device. */
   readonly pollQueued: Uint8Array;
   readonly telemetryQueued: Uint8Array;
+  /** QoS 1 messages acknowledged, per device (reconciled against the backend's per-device counts). */
+  readonly acked: Uint32Array;
   /** Global device index of local index 0. */
   readonly firstDevice: number;
 
@@ -50,6 +52,7 @@ export class DeviceTable {
     this.pollDraws = new Uint32Array(count);
     this.pollQueued = new Uint8Array(count);
     this.telemetryQueued = new Uint8Array(count);
+    this.acked = new Uint32Array(count);
   }
 
   /** Messages waiting on device `dev`. */
@@ -59,6 +62,6 @@ export class DeviceTable {
 
   /** Bytes of device state per device, for the plan's memory estimate. */
   static bytesPerDevice(): number {
-    return 1 + 4 + 4 + 8 + 8 + 8 + 2 + 4 + 4 + 1 + 1;
+    return 1 + 4 + 4 + 8 + 8 + 8 + 2 + 4 + 4 + 1 + 1 + 4;
   }
 }

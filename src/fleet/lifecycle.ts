@@ -247,6 +247,7 @@ export class Lifecycle implements DriverEvents {
     this.metrics.record(H['telemetry.ack.latency'], (now - this.inflight.sentAt(token)) * US_PER_MS);
     this.metrics.record(H['telemetry.ack.latency_from_schedule'], (now - this.inflight.scheduledAt(token)) * US_PER_MS);
     this.inflight.close(token);
+    this.devices.acked[dev]++;
     this.acc.acked++;
     this.metrics.inc(C['telemetry.acked']);
   }
