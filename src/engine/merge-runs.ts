@@ -1,6 +1,6 @@
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
+import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
 import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
 import type { RunSummary } from '../report/summary.js';
@@ -13,7 +13,6 @@ export interface ShardRun {
   timeline: TimelineRow[];
 }
 
-const SUMMED_GAUGES = new Set(['devices.online', 'devices.provisioned', 'telemetry.buffered']);
 
 /**
  * Checks that `runs` are exactly the shards 0..N-1 of one run of one scenario and seed; throws
@@ -69,7 +68,7 @@ function mergeTimelines(timelines: TimelineRow[][]): TimelineRow[] {
       const rows = byInterval.get(k)!;
       const out: TimelineRow = { interval: k, tMs: Math.max(...rows.map((r) => r.tMs)), shards: rows.reduce((a, r) => a + r.shards, 0), counters: {}, gauges: {}, histograms: {}, hdr: {} };
       for (const [n] of COUNTERS) out.counters[n] = rows.reduce((a, r) => a + (r.counters[n] ?? 0), 0);
-      for (const [n] of GAUGES) out.gauges[n] = rows.reduce((a, r) => (SUMMED_GAUGES.has(n) ? a + (r.gauges[n] ?? 0) : Math.max(a, r.gauges[n] ?? 0)), 0);
+      for (const [n] of GAUGES) out.gauges[n] = rows.reduce((a, r) => combineGauge(n, a, r.gauges[n] ?? 0), 0);
       for (const [n] of HISTOGRAMS) {
         const parts = rows.map((r) => r.hdr?.[n]);
         if (parts.every((p) => !p)) continue;
@@ -96,7 +95,7 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
   const counters: Record<string, number> = {};
   for (const name of Object.keys(first.counters)) counters[name] = add((s) => s.counters[name] ?? 0);
   const gauges: Record<string, number> = {};
-  for (const name of Object.keys(first.gauges)) gauges[name] = sums.reduce((a, s) => (SUMMED_GAUGES.has(name) ? a + (s.gauges[name] ?? 0) : Math.max(a, s.gauges[name] ?? 0)), 0);
+  for (const name of Object.keys(first.gauges)) gauges[name] = sums.reduce((a, s) => combineGauge(name, a, s.gauges[name] ?? 0), 0);
   const histograms: RunSummary['histograms'] = {};
   const merged: Record<string, Histogram> = {};
   for (const name of Object.keys(first.histograms)) {

@@ -25,6 +25,7 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
     seed: s.seed,
     serialPrefix: s.name,
     arrival: s.arrival,
+    fleetDevices: s.devices,
     telemetry: tel ? { everyMs: tel.everyMs, jitter: tel.jitter, spec: { size: tel.sizeBytes, qos: tel.qos } } : undefined,
     poll: s.behaviour.poll,
     reconnect: s.behaviour.reconnect,

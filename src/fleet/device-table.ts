@@ -13,6 +13,10 @@ export const DeviceState = {
   /** Session lost or refused; a connect event is scheduled after a backoff. */
   backoff: 5,
   stopped: 6,
+  /** The link is down (own outage or a cell outage): no traffic until it returns. */
+  offline: 7,
+  /** The battery ran dry: the device is dark for the rest of the run. */
+  dead: 8,
 } as const;
 
 export class DeviceTable {
@@ -34,6 +38,10 @@ export class DeviceTable {
   /** The device's next poll is due; at most one poll event is queued per device. */
   readonly pollQueued: Uint8Array;
   readonly telemetryQueued: Uint8Array;
+  /** 1 once the device holds credentials from provisioning. */
+  readonly hasCreds: Uint8Array;
+  /** Fleet group (scenario `fleet:` entry) of each device. */
+  readonly groupOf: Uint16Array;
   /** QoS 1 messages acknowledged, per device (reconciled against the backend's per-device counts). */
   readonly acked: Uint32Array;
   /** Global device index of local index 0. */
@@ -53,6 +61,8 @@ export class DeviceTable {
     this.pollQueued = new Uint8Array(count);
     this.telemetryQueued = new Uint8Array(count);
     this.acked = new Uint32Array(count);
+    this.hasCreds = new Uint8Array(count);
+    this.groupOf = new Uint16Array(count);
   }
 
   /** Messages waiting on device `dev`. */
@@ -62,6 +72,6 @@ export class DeviceTable {
 
   /** Bytes of device state per device, for the plan's memory estimate. */
   static bytesPerDevice(): number {
-    return 1 + 4 + 4 + 8 + 8 + 8 + 2 + 4 + 4 + 1 + 1 + 4;
+    return 1 + 4 + 4 + 8 + 8 + 8 + 2 + 4 + 4 + 1 + 1 + 4 + 1 + 2;
   }
 }

@@ -2,7 +2,7 @@ import { C, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { fullJitterBackoff, jittered, Stream, uniform } from '../models/rng.js';
 import type { DeviceDriver, DriverEvents, TelemetrySpec } from '../drivers/types.js';
-import { powerOnTimeMs, type ArrivalSpec } from './arrival.js';
+import { arrivalStride, powerOnTimeMs, type ArrivalSpec } from '../models/arrival.js';
 import { DeviceState as S, DeviceTable } from './device-table.js';
 import { InflightTable } from './inflight.js';
 import { Ev, type Schedule } from './schedule.js';
@@ -12,6 +12,8 @@ export interface LifecycleConfig {
   /** Serial prefix; a device's serial is `<prefix>-<global index>`, stable across shards and runs. */
   serialPrefix: string;
   arrival: ArrivalSpec;
+  /** Devices in the whole fleet (all shards, all processes): the arrival order spans them all. */
+  fleetDevices: number;
   telemetry?: { everyMs: number; jitter: number; spec: TelemetrySpec };
   poll?: { everyMs: number; jitter: number };
   reconnect: { baseMs: number; capMs: number };
@@ -65,7 +67,9 @@ export class Lifecycle implements DriverEvents {
   /** Queues every device's power-on. Called once, before the scheduler starts. */
   planArrivals(): void {
     const d = this.devices;
-    for (let dev = 0; dev < d.count; dev++) this.schedule.at(powerOnTimeMs(d.firstDevice + dev, this.cfg.arrival), dev, Ev.powerOn);
+    const total = this.cfg.fleetDevices;
+    const stride = arrivalStride(total);
+    for (let dev = 0; dev < d.count; dev++) this.schedule.at(powerOnTimeMs(d.firstDevice + dev, total, this.cfg.arrival, stride), dev, Ev.powerOn);
   }
 
   /** The scheduler's dispatch target. */

@@ -23,4 +23,9 @@ export const Ev = {
   connect: 3,
   telemetry: 4,
   poll: 5,
+  /** The device's own on/off process flips. */
+  linkFlip: 6,
+  /** A scripted outage takes the device's link down / gives it back. */
+  outageStart: 7,
+  outageEnd: 8,
 } as const;

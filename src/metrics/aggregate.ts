@@ -1,9 +1,7 @@
-import { COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
+import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
 import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
 import type { MetricSnapshot } from './registry.js';
 
-/** Gauges summed across shards; the others (generator health) take the maximum. */
-const SUMMED_GAUGES = new Set<string>(['devices.online', 'devices.provisioned', 'telemetry.buffered']);
 
 /** One merged interval of the run: what `timeline.ndjson` holds, one line each. */
 export interface TimelineRow {
@@ -57,7 +55,7 @@ export class MetricsAggregator {
     p.tMs = Math.max(p.tMs, s.tMs);
     for (let i = 0; i < COUNTERS.length; i++) p.counters[i] += s.counters[i];
     for (let i = 0; i < GAUGES.length; i++) {
-      p.gauges[i] = SUMMED_GAUGES.has(GAUGES[i][0]) ? p.gauges[i] + s.gauges[i] : Math.max(p.gauges[i], s.gauges[i]);
+      p.gauges[i] = combineGauge(GAUGES[i][0], p.gauges[i], s.gauges[i]);
     }
     s.histograms.forEach((enc, i) => {
       if (enc === null) return;
@@ -115,7 +113,7 @@ export class MetricsAggregator {
     const i = GAUGES.findIndex(([n]) => n === name);
     if (i < 0) return 0;
     let v = 0;
-    for (const g of this.latestGauges) v = SUMMED_GAUGES.has(name) ? v + g[i] : Math.max(v, g[i]);
+    for (const g of this.latestGauges) v = combineGauge(name, v, g[i]);
     return v;
   }
 

@@ -35,15 +35,26 @@ export const COUNTERS = [
   ['errors.http_5xx', 'count', 'HTTP 5xx answers.'],
   ['errors.network', 'count', 'Network-level errors (refused, reset, timeout).'],
   ['errors.mqtt_refused', 'count', 'CONNACK refusals.'],
+  ['link.down', 'count', 'Times a device lost its link (own outage or a cell outage).'],
+  ['link.up', 'count', 'Times a device got its link back.'],
 ] as const;
 
+/** Gauges with how shards combine: `sum` for fleet counts, `max` for per-shard health. */
 export const GAUGES = [
-  ['devices.online', 'devices', 'Devices with an open MQTT session.'],
-  ['devices.provisioned', 'devices', 'Devices that hold credentials.'],
-  ['telemetry.buffered', 'count', 'Telemetry messages waiting in device buffers or in flight.'],
-  ['generator.schedule_lag', 'ms', 'How far the shard scheduler runs behind its schedule (max over the interval).'],
-  ['generator.event_loop_delay', 'ms', 'Event-loop delay p99 of the shard thread over the interval.'],
+  ['devices.online', 'devices', 'Devices with an open MQTT session.', 'sum'],
+  ['devices.provisioned', 'devices', 'Devices that hold credentials.', 'sum'],
+  ['telemetry.buffered', 'count', 'Telemetry messages waiting in device buffers or in flight.', 'sum'],
+  ['generator.schedule_lag', 'ms', 'How far the shard scheduler runs behind its schedule (max over the interval).', 'max'],
+  ['generator.event_loop_delay', 'ms', 'Event-loop delay p99 of the shard thread over the interval.', 'max'],
+  ['devices.offline', 'devices', 'Devices whose link is down (own outage or a cell outage).', 'sum'],
+  ['devices.depleted', 'devices', 'Devices whose battery ran dry.', 'sum'],
 ] as const;
+
+const SUMMED_GAUGES: ReadonlySet<string> = new Set(GAUGES.filter((g) => g[3] === 'sum').map((g) => g[0]));
+/** Combines one gauge's values from two shards. */
+export function combineGauge(name: string, a: number, b: number): number {
+  return SUMMED_GAUGES.has(name) ? a + b : Math.max(a, b);
+}
 
 export const HISTOGRAMS = [
   ['provision.latency', 'Provisioning request to response.'],

@@ -87,4 +87,21 @@ export interface RunSummary {
     boundMs: number;
     saturated: boolean;
   };
+  /**
+   * Fleet-level results for product questions, present only when the scenario produced them
+   * (each sub-field is optional too). The report renders a plot for each one present.
+   */
+  fleet?: FleetResults;
+}
+
+/** Time series and distributions about the fleet rather than the backend. */
+export interface FleetResults {
+  /** Share of the fleet (0..1) running each release over time, one series per release. */
+  rollout?: Array<{ release: string; points: Array<[tMs: number, share: number]> }>;
+  /** Predicted battery lifetime per hardware profile, as (percentile 0..100, days) points. */
+  batteryLifetime?: Array<{ profile: string; devices: number; percentiles: Array<[percentile: number, days: number]> }>;
+  /** Share of the fleet (0..1) offline over time. */
+  offlineShare?: Array<[tMs: number, share: number]>;
+  /** Share of the fleet (0..1) that had applied a config change, by ms since the change was published. */
+  configPropagation?: Array<[msSinceChange: number, share: number]>;
 }

@@ -30,6 +30,8 @@ export interface ResolvedScenario {
     poll?: { everyMs: number; jitter: number };
     reconnect: { baseMs: number; capMs: number };
     keepaliveSec: number;
+    /** Offline periods, as written (validated loosely until the offline model lands). */
+    offline?: Readonly<Record<string, unknown>>;
   };
   /** Phases in time order (issue-specific payloads are added as those land). */
   phases: Array<{ atMs: number; kind: string; spec: Record<string, unknown> }>;
@@ -41,6 +43,8 @@ export interface ResolvedScenario {
     maxScheduleLagMs: number;
     /** Interval of metric snapshots. */
     snapshotEveryMs: number;
+    /** Worker threads, when the command line set them (`--workers`). */
+    workers?: number;
   };
 }
 
@@ -56,6 +60,8 @@ export interface ResolvedFleetGroup {
   link: string;
   /** First device index of this group in the global index space. */
   firstDevice: number;
+  /** Cell or gateway grouping, as written (reserved for correlated outages). */
+  cells?: unknown;
 }
 
 export interface ResolvedThreshold {

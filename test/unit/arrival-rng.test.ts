@@ -1,24 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { powerOnTimeMs } from '../../src/fleet/arrival.js';
+import { arrivalPosition, arrivalTimeMs, powerOnTimeMs } from '../../src/models/arrival.js';
 import { draw32, fullJitterBackoff, jittered, uniform } from '../../src/models/rng.js';
 import { splitDevices } from '../../src/engine/shard-ranges.js';
 
 describe('arrival', () => {
-  it('constant rate: device g powers on at g / rate', () => {
-    expect(powerOnTimeMs(0, { ratePerSec: 20 })).toBe(0);
-    expect(powerOnTimeMs(40, { ratePerSec: 20 })).toBe(2000);
+  it('constant rate: the n-th arrival is at n / rate', () => {
+    expect(arrivalTimeMs(0, { ratePerSec: 20 })).toBe(0);
+    expect(arrivalTimeMs(40, { ratePerSec: 20 })).toBe(2000);
+  });
+
+  it('arrival order is a permutation that spreads every contiguous range over the window', () => {
+    for (const total of [1, 2, 7, 100, 1000, 4096, 500_000]) {
+      const seen = new Uint8Array(total);
+      for (let g = 0; g < total; g++) seen[arrivalPosition(g, total)]++;
+      expect(seen.every((x) => x === 1)).toBe(true);
+    }
+    // The first half of a 1000-device fleet (one shard of two) arrives over the whole window.
+    const times = Array.from({ length: 500 }, (_, g) => powerOnTimeMs(g, 1000, { ratePerSec: 100 }));
+    expect(Math.max(...times)).toBeGreaterThan(9000);
+    expect(Math.min(...times)).toBeLessThan(1000);
   });
 
   it('linear ramp: arrivals in the ramp match the integral of the rate', () => {
     const a = { ratePerSec: 10, toRatePerSec: 30, overMs: 10_000 };
     // Over the 10 s ramp, 10*10 + (20/10)*100/2 = 200 devices arrive.
-    expect(powerOnTimeMs(200, a)).toBeCloseTo(10_000, 6);
+    expect(arrivalTimeMs(200, a)).toBeCloseTo(10_000, 6);
     // After the ramp, 30/s.
-    expect(powerOnTimeMs(230, a)).toBeCloseTo(11_000, 6);
+    expect(arrivalTimeMs(230, a)).toBeCloseTo(11_000, 6);
     // Times are increasing.
     let prev = -1;
     for (let g = 0; g < 500; g++) {
-      const t = powerOnTimeMs(g, a);
+      const t = arrivalTimeMs(g, a);
       expect(t).toBeGreaterThan(prev);
       prev = t;
     }

@@ -4,6 +4,7 @@ import { register as compare } from './compare.js';
 import { register as backend } from './backend.js';
 import { register as run } from './run.js';
 import { register as merge } from './merge.js';
+import { register as sweep } from './sweep.js';
 import { register as validate } from './validate.js';
 import { register as plan } from './plan.js';
 import { register as schema } from './schema.js';
@@ -19,6 +20,7 @@ export const COMMANDS: RegisterCommand[] = [
   validate,
   plan,
   merge,
+  sweep,
   backend,
   report,
   compare,

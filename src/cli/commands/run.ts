@@ -20,7 +20,7 @@ interface RunFlags {
   profile?: string;
 }
 
-function runId(name: string, now = new Date()): string {
+export function runId(name: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${name.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${stamp}`;
 }

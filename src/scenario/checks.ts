@@ -1,0 +1,93 @@
+import type { Problem } from '../errors/fleetsim-error.js';
+import { metricNames } from '../metrics/catalog.js';
+import { compileThreshold } from '../metrics/thresholds.js';
+import { isKnownLink, knownLinkNames, knownProfileNames, resolveProfileName } from '../models/profiles/builtin.js';
+import { parseDuration } from '../models/units.js';
+import { RECONNECT_DEFAULTS } from './schema.js';
+import { suggestionHint } from './suggest.js';
+import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
+
+/**
+ * Checks that need knowledge outside the schema: profile and link names, metric names and the
+ * threshold grammar, and relations between fields. They run on the raw data even when the schema
+ * found problems elsewhere, so one run of `fleetsim validate` lists every problem; each check
+ * looks only at parts whose shape is right and leaves the rest to the schema's messages.
+ */
+export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
+  const out: Problem[] = [];
+  const add = (path: DocPath, message: string, hint: string, at: 'key' | 'value' = 'value'): void => {
+    out.push({ location: source.locate(path, at), path: formatPath(path), message, hint });
+  };
+  if (!isRecord(data)) return out;
+  checkFleet(data.fleet, add);
+  checkThresholds(data.thresholds, add);
+  checkBehaviour(data.behaviour, add);
+  return out;
+}
+
+type Add = (path: DocPath, message: string, hint: string, at?: 'key' | 'value') => void;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkFleet(fleet: unknown, add: Add): void {
+  if (!Array.isArray(fleet)) return;
+  fleet.forEach((group, i) => {
+    if (!isRecord(group)) return;
+    const profile = typeof group.profile === 'string' && group.profile !== '' ? resolveProfileName(group.profile) : undefined;
+    if (typeof group.profile === 'string' && group.profile !== '' && !profile) {
+      add(['fleet', i, 'profile'], `unknown profile "${group.profile}" (FLEETSIM_E_UNKNOWN_PROFILE)`, suggestionHint(group.profile, knownProfileNames(), 'known profiles'));
+    }
+    if (typeof group.link !== 'string' || group.link === '') return;
+    if (!isKnownLink(group.link)) {
+      add(['fleet', i, 'link'], `unknown link "${group.link}"`, suggestionHint(group.link, knownLinkNames(), 'known links'));
+    } else if (profile && !profile.links.includes(group.link)) {
+      add(['fleet', i, 'link'], `${profile.name} has no ${group.link} link`, `${profile.name} supports: ${profile.links.join(', ')}`);
+    }
+  });
+}
+
+function checkThresholds(thresholds: unknown, add: Add): void {
+  if (!isRecord(thresholds)) return;
+  const known = metricNames();
+  for (const [metric, list] of Object.entries(thresholds)) {
+    if (!known.includes(metric)) {
+      add(['thresholds', metric], `unknown metric "${metric}" (FLEETSIM_E_UNKNOWN_METRIC)`, suggestionHint(metric, known, 'known metrics'), 'key');
+      continue;
+    }
+    if (!Array.isArray(list)) continue;
+    list.forEach((expression, j) => {
+      if (typeof expression !== 'string') return;
+      const r = compileThreshold(metric, expression);
+      if (!r.ok) {
+        const code = r.kind === 'syntax' ? ' (FLEETSIM_E_THRESHOLD_SYNTAX)' : '';
+        add(['thresholds', metric, j], `threshold "${expression}": ${r.message}${code}`, r.hint);
+      }
+    });
+  }
+}
+
+function durationMs(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const r = parseDuration(v);
+  return r.ok ? r.value : undefined;
+}
+
+function checkBehaviour(behaviour: unknown, add: Add): void {
+  if (!isRecord(behaviour)) return;
+  const keepalive = durationMs(behaviour.keepalive);
+  if (keepalive !== undefined && (keepalive % 1000 !== 0 || keepalive > 65_535_000)) {
+    add(['behaviour', 'keepalive'], `keepalive "${String(behaviour.keepalive)}" is not a whole number of seconds up to 65535s`, 'MQTT keepalive is whole seconds from 0s (off) to 65535s; 60s is common');
+  }
+  if (isRecord(behaviour.reconnect)) {
+    const baseText = behaviour.reconnect.base ?? RECONNECT_DEFAULTS.base;
+    const capText = behaviour.reconnect.cap ?? RECONNECT_DEFAULTS.cap;
+    const base = durationMs(baseText);
+    const cap = durationMs(capText);
+    if (base !== undefined && cap !== undefined && cap < base) {
+      const at = behaviour.reconnect.cap === undefined ? 'base' : 'cap';
+      add(['behaviour', 'reconnect', at], `reconnect cap ${String(capText)}${at === 'base' ? ' (the default)' : ''} is below its base ${String(baseText)}`, 'the backoff grows from base up to cap; make cap at least base');
+    }
+  }
+}

@@ -1,0 +1,266 @@
+import { formatDuration } from '../models/units.js';
+import type { ResolvedScenario } from './resolved.js';
+import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
+
+/**
+ * What a run would do, worked out from the scenario alone (no I/O): how devices split into
+ * shards, the steady-state rates the backend will see, and the sockets and memory the simulator
+ * needs. `fleetsim plan` prints it; the engine splits devices the same way (balanced contiguous
+ * ranges, the first `devices % shards` shards one device larger).
+ *
+ * Rates are per simulated second; under the wall clock the backend sees them multiplied by
+ * `timeScale` (simulated seconds per wall second).
+ */
+export interface RunPlan {
+  scenario: string;
+  clock: 'wall' | 'virtual';
+  durationMs: number;
+  timeScale: number;
+  /** Devices in the whole scenario. */
+  devices: number;
+  /** Devices this process runs (all of them unless `shard` slices the index space). */
+  localDevices: number;
+  slice: { index: number; count: number };
+  requestedWorkers: number;
+  shards: ShardPlan[];
+  rates: PlanRates;
+  resources: PlanResources;
+  warnings: string[];
+}
+
+export interface ShardPlan {
+  shard: number;
+  firstDevice: number;
+  deviceCount: number;
+  /** The part of each fleet group this shard runs, in index order. */
+  groups: Array<{ group: number; profile: string; link: string; firstDevice: number; count: number }>;
+  /**
+   * When this shard's first and last devices power on (ms). Power-on follows the global device
+   * index, so with contiguous ranges the shards take turns: each powers its devices on at the full
+   * arrival rate during its own window.
+   */
+  powerOnFromMs: number;
+  powerOnToMs: number;
+}
+
+export interface PlanRates {
+  /** Power-on (and so provisioning) rate at the start and at the end of the ramp. */
+  arrivalPerSec: number;
+  arrivalEndPerSec: number;
+  /** When the last local device powers on (ms from the start), and how many power on before the run ends. */
+  allOnAtMs: number;
+  devicesOnByEnd: number;
+  /** Steady state, once every device is on. */
+  telemetryPerSec: number;
+  telemetryBytesPerSec: number;
+  pollsPerSec: number;
+  /** Expected totals over the run, given the arrival schedule. */
+  telemetryMessages: number;
+  polls: number;
+}
+
+export interface PlanResources {
+  mqttConnections: number;
+  httpConnections: number;
+  clientSockets: number;
+  /** Server-side sockets in this process (the embedded backend), 0 for an external target. */
+  backendSockets: number;
+  /** Client + backend sockets + a reserve for files, pipes and listeners. */
+  descriptors: number;
+  descriptorLimit?: number;
+  /** Rough resident memory of sessions, MB (measured per-connection costs, DESIGN.md). */
+  memoryMB: number;
+}
+
+/** Descriptors kept back for files, pipes, worker threads and listeners (as the engine reserves). */
+const RESERVED_DESCRIPTORS = 200;
+/** One source address to one destination: the Linux ephemeral port range 32768-60999. */
+const PORTS_PER_SOURCE_ADDRESS = 28_232;
+/** Measured against Mosquitto 2.0.11 with 10k idle connections (DESIGN.md), KB RSS per session. */
+const KB_PER_SESSION = { lean: 4.5, mqttjs: 16.8 } as const;
+/** aedes in the same process: ~14.5 KB per connection, ~10k connections, ~25k msg/s with a subscriber. */
+const AEDES_KB_PER_CONNECTION = 14.5;
+const AEDES_MAX_CONNECTIONS = 10_000;
+const AEDES_MAX_MSG_PER_SEC = 25_000;
+
+export interface PlanOptions {
+  /** `--shard i/N`: plan only this slice of the device index space. */
+  shard?: { index: number; count: number };
+  /** The process's descriptor limit, when the caller knows it (planning itself does no I/O). */
+  descriptorLimit?: number;
+}
+
+/** Contiguous ranges balanced to within one device; never more parts than devices (at least one). */
+export function balancedRanges(first: number, total: number, parts: number): Array<{ firstDevice: number; count: number }> {
+  const n = Math.max(1, Math.min(parts, Math.max(1, total)));
+  const base = Math.floor(total / n);
+  const extra = total % n;
+  const out: Array<{ firstDevice: number; count: number }> = [];
+  let next = first;
+  for (let i = 0; i < n; i++) {
+    const count = base + (i < extra ? 1 : 0);
+    out.push({ firstDevice: next, count });
+    next += count;
+  }
+  return out;
+}
+
+export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions = {}): RunPlan {
+  const warnings: string[] = [];
+  const slice = opts.shard ?? { index: 0, count: 1 };
+  const mine = balancedRanges(0, s.devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
+  const ranges = balancedRanges(mine.firstDevice, mine.count, workers);
+  if (ranges.length < workers) warnings.push(`${workers} workers requested but only ${mine.count} devices: running ${ranges.length} shard${ranges.length === 1 ? '' : 's'}`);
+
+  const shards: ShardPlan[] = ranges.map((r, shard) => ({
+    shard,
+    firstDevice: r.firstDevice,
+    deviceCount: r.count,
+    groups: groupsIn(s, r.firstDevice, r.count),
+    ...powerOnWindow(s, r.firstDevice, r.count),
+  }));
+
+  const rates = planRates(s, mine.firstDevice, mine.count);
+  if (rates.devicesOnByEnd < mine.count) {
+    warnings.push(`only ${rates.devicesOnByEnd} of ${mine.count} devices power on before the run ends (${formatDuration(s.durationMs)}); raise arrival.rate or the duration`);
+  }
+  const resources = planResources(s, ranges, opts.descriptorLimit);
+  if (resources.descriptorLimit !== undefined && resources.descriptors > resources.descriptorLimit) {
+    warnings.push(`needs ~${resources.descriptors} descriptors but this process may open ${resources.descriptorLimit}: raise \`ulimit -n\`, use an external backend, or split with --shard i/N`);
+  }
+  if (resources.clientSockets > PORTS_PER_SOURCE_ADDRESS) {
+    warnings.push(`${resources.clientSockets} client sockets exceed the ~${PORTS_PER_SOURCE_ADDRESS} ports one source address gives per destination: spread them over several source addresses`);
+  }
+  if (s.target.kind === 'embedded' && s.clock === 'wall') {
+    if (resources.mqttConnections > AEDES_MAX_CONNECTIONS) warnings.push(`the embedded broker (aedes) holds about ${AEDES_MAX_CONNECTIONS} connections; use Mosquitto or an external target for ${resources.mqttConnections}`);
+    if (rates.telemetryPerSec * s.timeScale > AEDES_MAX_MSG_PER_SEC) warnings.push(`the embedded broker (aedes) collapses above ~${AEDES_MAX_MSG_PER_SEC} msg/s; this run sends ~${Math.round(rates.telemetryPerSec * s.timeScale)} msg/s`);
+  }
+  for (const p of s.phases) if (p.atMs >= s.durationMs) warnings.push(`phase ${p.kind} at ${formatDuration(p.atMs)} never runs: the run ends at ${formatDuration(s.durationMs)}`);
+
+  return {
+    scenario: s.name,
+    clock: s.clock,
+    durationMs: s.durationMs,
+    timeScale: s.timeScale,
+    devices: s.devices,
+    localDevices: mine.count,
+    slice,
+    requestedWorkers: workers,
+    shards,
+    rates,
+    resources,
+    warnings,
+  };
+}
+
+/** First and last power-on time of a device range. */
+function powerOnWindow(s: ResolvedScenario, first: number, count: number): { powerOnFromMs: number; powerOnToMs: number } {
+  if (count === 0) return { powerOnFromMs: 0, powerOnToMs: 0 };
+  const stride = arrivalStride(s.devices);
+  let from = Infinity;
+  let to = 0;
+  for (let g = first; g < first + count; g++) {
+    const at = powerOnTimeMs(g, s.devices, s.arrival, stride);
+    if (at < from) from = at;
+    if (at > to) to = at;
+  }
+  return { powerOnFromMs: from, powerOnToMs: to };
+}
+
+function groupsIn(s: ResolvedScenario, first: number, count: number): ShardPlan['groups'] {
+  const end = first + count;
+  const out: ShardPlan['groups'] = [];
+  for (const g of s.fleet) {
+    const lo = Math.max(first, g.firstDevice);
+    const hi = Math.min(end, g.firstDevice + g.count);
+    if (hi > lo) out.push({ group: g.index, profile: g.profile, link: g.link, firstDevice: lo, count: hi - lo });
+  }
+  return out;
+}
+
+function planRates(s: ResolvedScenario, first: number, count: number): PlanRates {
+  const t = s.behaviour.telemetry;
+  const p = s.behaviour.poll;
+  let onSeconds = 0;
+  let devicesOnByEnd = 0;
+  let allOnAtMs = 0;
+  // O(devices) with no allocation: 500k devices take a few milliseconds.
+  const stride = arrivalStride(s.devices);
+  for (let g = first; g < first + count; g++) {
+    const at = powerOnTimeMs(g, s.devices, s.arrival, stride);
+    if (at > allOnAtMs) allOnAtMs = at;
+    if (at < s.durationMs) {
+      devicesOnByEnd++;
+      onSeconds += (s.durationMs - at) / 1000;
+    }
+  }
+  const telemetryPerSec = t ? count / (t.everyMs / 1000) : 0;
+  return {
+    arrivalPerSec: s.arrival.ratePerSec,
+    arrivalEndPerSec: s.arrival.toRatePerSec ?? s.arrival.ratePerSec,
+    allOnAtMs,
+    devicesOnByEnd,
+    telemetryPerSec,
+    telemetryBytesPerSec: t ? telemetryPerSec * t.sizeBytes : 0,
+    pollsPerSec: p ? count / (p.everyMs / 1000) : 0,
+    telemetryMessages: t ? Math.floor(onSeconds / (t.everyMs / 1000)) : 0,
+    polls: p ? Math.floor(onSeconds / (p.everyMs / 1000)) : 0,
+  };
+}
+
+function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ count: number }>, descriptorLimit?: number): PlanResources {
+  const perDeviceHttp = s.options.http.connections === 'per-device';
+  // The virtual clock opens no sockets: the backend is a model.
+  const real = s.clock === 'wall';
+  const devices = ranges.reduce((a, r) => a + r.count, 0);
+  const mqttConnections = real ? devices : 0;
+  // Each shard has its own pool; a pool never needs more connections than its shard has devices.
+  const pooled = ranges.reduce((a, r) => a + Math.min(r.count, s.options.http.poolSize), 0);
+  const httpConnections = real ? (perDeviceHttp ? devices : pooled) : 0;
+  const clientSockets = mqttConnections + httpConnections;
+  const backendSockets = real && s.target.kind === 'embedded' ? clientSockets : 0;
+  const sessionKB = mqttConnections * KB_PER_SESSION[s.options.mqttClient] + (backendSockets > 0 ? mqttConnections * AEDES_KB_PER_CONNECTION : 0);
+  return {
+    mqttConnections,
+    httpConnections,
+    clientSockets,
+    backendSockets,
+    descriptors: clientSockets + backendSockets + RESERVED_DESCRIPTORS,
+    ...(descriptorLimit === undefined ? {} : { descriptorLimit }),
+    memoryMB: Math.round(sessionKB / 1024),
+  };
+}
+
+function rate(n: number): string {
+  return n >= 100 ? `${Math.round(n)}/s` : `${Number(n.toFixed(2))}/s`;
+}
+
+/** The plan as `fleetsim plan` prints it. */
+export function formatPlan(plan: RunPlan): string {
+  const r = plan.rates;
+  const res = plan.resources;
+  const wall = plan.clock === 'wall' && plan.timeScale !== 1 ? ` (x${plan.timeScale} per wall second)` : '';
+  const lines = [
+    `scenario ${plan.scenario}: ${plan.devices} devices, ${formatDuration(plan.durationMs)}, ${plan.clock} clock${plan.clock === 'wall' && plan.timeScale !== 1 ? `, timeScale ${plan.timeScale}` : ''}`,
+  ];
+  if (plan.slice.count > 1) lines.push(`slice ${plan.slice.index}/${plan.slice.count}: ${plan.localDevices} devices`);
+  lines.push(`shards: ${plan.shards.length}`);
+  for (const sh of plan.shards) {
+    const last = sh.firstDevice + sh.deviceCount - 1;
+    const groups = sh.groups.map((g) => `${g.count} ${g.profile}/${g.link}`).join(', ');
+    lines.push(`  shard ${sh.shard}: devices ${sh.firstDevice}..${last} (${sh.deviceCount}) ${groups}; powering on ${formatDuration(sh.powerOnFromMs)}..${formatDuration(sh.powerOnToMs)}`);
+  }
+  lines.push(`rates per simulated second${wall}:`);
+  const ramp = r.arrivalEndPerSec !== r.arrivalPerSec ? ` ramping to ${rate(r.arrivalEndPerSec)}` : '';
+  lines.push(`  power-on / provisioning  ${rate(r.arrivalPerSec)}${ramp}; all on at ${formatDuration(r.allOnAtMs)} (${r.devicesOnByEnd} of ${plan.localDevices} on before the end)`);
+  lines.push(`  telemetry                ${rate(r.telemetryPerSec)} (${Math.round(r.telemetryBytesPerSec)} B/s payload); ~${r.telemetryMessages} messages in the run`);
+  lines.push(`  polls                    ${rate(r.pollsPerSec)}; ~${r.polls} in the run`);
+  lines.push('resources:');
+  if (plan.clock === 'virtual') lines.push('  connections              none: under the virtual clock the backend is a model');
+  else lines.push(`  connections              ${res.mqttConnections} MQTT + ${res.httpConnections} HTTP`);
+  const limit = res.descriptorLimit === undefined ? '' : ` (limit ${res.descriptorLimit})`;
+  lines.push(`  descriptors              ~${res.descriptors}${limit}: ${res.clientSockets} client + ${res.backendSockets} backend + ${RESERVED_DESCRIPTORS} reserved`);
+  lines.push(`  session memory           ~${res.memoryMB} MB`);
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,110 @@
+import { compileThreshold } from '../metrics/thresholds.js';
+import { resolveProfileName } from '../models/profiles/builtin.js';
+import { parseDuration, parsePercent, parseRate, parseSize, type Parsed } from '../models/units.js';
+import type { ScenarioData } from './schema.js';
+import type { ResolvedFleetGroup, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
+
+/** Command-line settings that win over the file's. */
+export interface ScenarioOverrides {
+  clock?: 'wall' | 'virtual';
+  workers?: number;
+  seed?: number;
+  /** A duration string such as `30s`, or milliseconds. */
+  duration?: string | number;
+}
+
+/** The embedded backend's fleet key when the scenario names none (a development key, never a secret). */
+export const DEFAULT_EMBEDDED_FLEET_KEY = 'fleetsim-dev-key';
+
+/**
+ * Turns validated data into the `ResolvedScenario` the engine consumes: unit strings become
+ * numbers, profile defaults are applied, thresholds are compiled, and the result is deep-frozen.
+ * Only call it on data that passed validation (load.ts does): a failure here is a fleetsim bug.
+ */
+export function resolveScenario(data: ScenarioData, file: string, overrides: ScenarioOverrides = {}): ResolvedScenario {
+  const b = data.behaviour;
+  const fleet: ResolvedFleetGroup[] = [];
+  let next = 0;
+  data.fleet.forEach((g, index) => {
+    const profile = resolveProfileName(g.profile);
+    if (!profile) throw new Error(`resolveScenario: unknown profile "${g.profile}" passed validation`);
+    fleet.push({ index, profile: g.profile, count: g.count, link: g.link ?? profile.defaultLink, firstDevice: next, ...(g.cells === undefined ? {} : { cells: g.cells }) });
+    next += g.count;
+  });
+
+  const thresholds: ResolvedThreshold[] = [];
+  for (const [metric, list] of Object.entries(data.thresholds)) {
+    for (const expression of list) {
+      const t = compileThreshold(metric, expression);
+      if (!t.ok) throw new Error(`resolveScenario: threshold "${metric}: ${expression}" passed validation but does not compile: ${t.message}`);
+      thresholds.push(t.value);
+    }
+  }
+
+  const durationMs = overrides.duration === undefined ? ms(data.duration) : typeof overrides.duration === 'number' ? overrides.duration : ms(overrides.duration);
+  const resolved: ResolvedScenario = {
+    name: data.name,
+    file,
+    seed: overrides.seed ?? data.seed,
+    durationMs,
+    clock: overrides.clock ?? data.clock,
+    timeScale: data.timeScale,
+    target: resolveTarget(data.target),
+    fleet,
+    devices: next,
+    arrival: {
+      ratePerSec: value(parseRate(data.arrival.rate)),
+      ...(data.arrival.rampTo === undefined ? {} : { toRatePerSec: value(parseRate(data.arrival.rampTo)) }),
+      ...(data.arrival.over === undefined ? {} : { overMs: ms(data.arrival.over) }),
+    },
+    behaviour: {
+      ...(b.telemetry ? { telemetry: { everyMs: ms(b.telemetry.every), jitter: value(parsePercent(b.telemetry.jitter)), sizeBytes: value(parseSize(b.telemetry.size)), qos: b.telemetry.qos } } : {}),
+      ...(b.poll ? { poll: { everyMs: ms(b.poll.every), jitter: value(parsePercent(b.poll.jitter)) } } : {}),
+      reconnect: { baseMs: ms(b.reconnect.base), capMs: ms(b.reconnect.cap) },
+      keepaliveSec: ms(b.keepalive) / 1000,
+      ...(b.offline === undefined ? {} : { offline: b.offline }),
+    },
+    phases: data.phases
+      .map((p) => {
+        const { at, ...kinds } = p;
+        const [kind, spec] = Object.entries(kinds).find(([, v]) => v !== undefined) as [string, Record<string, unknown>];
+        return { atMs: ms(at), kind, spec };
+      })
+      // Stable sort: phases at the same time keep their order in the file.
+      .sort((x, y) => x.atMs - y.atMs),
+    thresholds,
+    options: {
+      mqttClient: data.options.mqttClient,
+      http: { connections: data.options.http.connections, poolSize: data.options.http.poolSize },
+      maxScheduleLagMs: ms(data.options.maxScheduleLag),
+      snapshotEveryMs: ms(data.options.snapshotEvery),
+      ...(overrides.workers === undefined ? {} : { workers: overrides.workers }),
+    },
+  };
+  return deepFreeze(resolved);
+}
+
+function resolveTarget(t: ScenarioData['target']): ResolvedTarget {
+  if (t === 'embedded') return { kind: 'embedded', fleetKey: DEFAULT_EMBEDDED_FLEET_KEY };
+  if (t.embedded !== undefined) return { kind: 'embedded', fleetKey: t.embedded.fleetKey ?? DEFAULT_EMBEDDED_FLEET_KEY };
+  // Validation guarantees http and mqtt for an external target.
+  return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey: t.fleetKey ?? DEFAULT_EMBEDDED_FLEET_KEY };
+}
+
+function value(p: Parsed<number>): number {
+  if (!p.ok) throw new Error(`resolveScenario: ${p.message} passed validation`);
+  return p.value;
+}
+
+function ms(text: string): number {
+  return value(parseDuration(text));
+}
+
+/** Freezes an object graph, so nothing downstream can change the scenario it was given. */
+export function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,258 @@
+import * as z from 'zod';
+import { metricNames } from '../metrics/catalog.js';
+import {
+  DURATION_HINT,
+  PERCENT_HINT,
+  RATE_HINT,
+  SIZE_HINT,
+  parseDuration,
+  parsePercent,
+  parseRate,
+  parseSize,
+  type Parsed,
+} from '../models/units.js';
+
+/**
+ * The one source of the scenario's shape: the TypeScript types (`ScenarioInput`, `ScenarioData`),
+ * validation (zod, strict objects so unknown keys are errors) and the JSON Schema that editors use
+ * (`scenarioJsonSchema()`, committed as schema/scenario.schema.json).
+ *
+ * Unit strings are validated by models/units.ts, so the messages and hints are the ones every
+ * other part of fleetsim gives. Semantic checks that need outside knowledge (profile names,
+ * metric names, threshold grammar) live in checks.ts; defaults that need computing live in
+ * resolve.ts. Literal defaults live here so the JSON Schema shows them to editors.
+ */
+
+/**
+ * Hints for leaf fields, shown when a value has the wrong type (`every: 10` instead of `10s`).
+ * A private registry, so the hints never appear in the JSON Schema.
+ */
+export const fieldHints = z.registry<{ hint: string }>();
+
+function withHint<T extends z.ZodType>(schema: T, hint: string): T {
+  fieldHints.add(schema, { hint });
+  return schema;
+}
+
+const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h|d|y))+$';
+const SIZE_PATTERN = '^\\d+(\\.\\d+)?([kKmMgG][iI]?)?[bB]$';
+const RATE_PATTERN = '^\\d+(\\.\\d+)?/(s|m|h|d)$';
+const PERCENT_PATTERN = '^\\d+(\\.\\d+)?%$';
+
+interface UnitKind {
+  parse: (text: string) => Parsed<number>;
+  hint: string;
+  pattern: string;
+  examples: string[];
+}
+const DURATION: UnitKind = { parse: parseDuration, hint: DURATION_HINT, pattern: DURATION_PATTERN, examples: ['500ms', '10s', '2m', '1h'] };
+const SIZE: UnitKind = { parse: parseSize, hint: SIZE_HINT, pattern: SIZE_PATTERN, examples: ['200B', '4KB', '20MB'] };
+const RATE: UnitKind = { parse: parseRate, hint: RATE_HINT, pattern: RATE_PATTERN, examples: ['20/s', '300/m'] };
+const PERCENT: UnitKind = { parse: parsePercent, hint: PERCENT_HINT, pattern: PERCENT_PATTERN, examples: ['10%', '0.5%'] };
+
+/**
+ * A unit string checked by its models/units.ts parser. Each call makes a fresh schema so that its
+ * description (editor hover text) and its hint belong to that field alone.
+ */
+function unitString(kind: UnitKind, description: string, opts: { positive?: boolean } = {}) {
+  const s = z
+    .string()
+    .check((ctx) => {
+      const r = kind.parse(ctx.value);
+      if (!r.ok) {
+        ctx.issues.push({ code: 'custom', message: r.message, input: ctx.value, params: { hint: r.hint } });
+      } else if (opts.positive && !(r.value > 0)) {
+        ctx.issues.push({ code: 'custom', message: `"${ctx.value}" must be more than zero`, input: ctx.value, params: { hint: kind.hint } });
+      }
+    })
+    .meta({ description, pattern: kind.pattern, examples: kind.examples });
+  return withHint(s, kind.hint);
+}
+
+function url(schemes: readonly string[], description: string) {
+  const hint = `use a URL such as ${schemes.map((s) => `${s}://host:port`).join(' or ')}`;
+  const s = z
+    .string()
+    .check((ctx) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(ctx.value);
+      } catch {
+        parsed = undefined;
+      }
+      const scheme = parsed?.protocol.replace(/:$/, '');
+      if (!parsed || !scheme || !schemes.includes(scheme) || !parsed.hostname) {
+        const why = parsed && scheme && !schemes.includes(scheme) ? `scheme "${scheme}" is not ${schemes.join(' or ')}` : 'not a URL with a host';
+        ctx.issues.push({ code: 'custom', message: `"${ctx.value}": ${why}`, input: ctx.value, params: { hint } });
+      }
+    })
+    .meta({ description, examples: schemes.map((s) => `${s}://localhost`) });
+  return withHint(s, hint);
+}
+
+const fleetKey = z.string().min(1).meta({ description: 'Shared fleet provisioning key devices present to get their own key.' });
+
+const targetObject = z
+  .strictObject({
+    embedded: z.strictObject({ fleetKey: fleetKey.optional() }).optional().meta({ description: 'The embedded reference backend, with options.' }),
+    http: url(['http', 'https'], 'Base URL of the fleet HTTP API.').optional(),
+    mqtt: url(['mqtt', 'mqtts'], 'URL of the MQTT broker.').optional(),
+    preset: z.literal('reference').optional().meta({ description: 'How lifecycle steps map onto the backend API.' }),
+    fleetKey: fleetKey.optional(),
+  })
+  .check((ctx) => {
+    const t = ctx.value;
+    if (t.embedded !== undefined) {
+      for (const k of ['http', 'mqtt', 'preset', 'fleetKey'] as const) {
+        if (t[k] !== undefined) {
+          ctx.issues.push({ code: 'custom', path: [k], message: `"${k}" cannot be combined with "embedded"`, input: t[k], params: { hint: 'an embedded target takes only { embedded: { fleetKey } }; an external one takes http, mqtt, preset and fleetKey', atKey: true } });
+        }
+      }
+      return;
+    }
+    for (const k of ['http', 'mqtt'] as const) {
+      if (t[k] === undefined) {
+        ctx.issues.push({ code: 'custom', path: [], message: `an external target needs "${k}"`, input: t, params: { hint: 'write target: { http: https://api.example.com, mqtt: mqtts://broker:8883 } or target: embedded' } });
+      }
+    }
+  });
+
+const target = z
+  .union([z.literal('embedded'), targetObject], {
+    error: () => ({ message: 'target must be "embedded" or an object such as { http: https://…, mqtt: mqtts://… }' }),
+  })
+  .meta({ description: 'The backend under test: the embedded reference backend (default) or an external one.' });
+withHint(target, 'write target: embedded, or target: { http: https://api.example.com, mqtt: mqtts://broker:8883 }');
+
+const fleetGroup = z
+  .strictObject({
+    profile: withHint(z.string().min(1).meta({ description: 'Hardware profile name.', examples: ['rpi4-gateway', 'esp32-wifi-sensor'] }), 'a profile name such as rpi4-gateway'),
+    count: withHint(z.int().min(1).meta({ description: 'How many devices of this kind.' }), 'a whole number of devices, at least 1'),
+    link: z.string().min(1).optional().meta({ description: "Link model; defaults to the profile's usual link.", examples: ['ethernet', 'wifi', 'lte-m'] }),
+    cells: z.unknown().optional().meta({ description: 'Cell or gateway grouping for correlated outages (reserved; passed through).' }),
+  })
+  .meta({ description: 'A group of identical devices.' });
+
+const arrival = z
+  .strictObject({
+    rate: unitString(RATE, 'How fast devices power on at the start.', { positive: true }),
+    rampTo: unitString(RATE, 'Power-on rate at the end of a linear ramp.', { positive: true }).optional(),
+    over: unitString(DURATION, 'Length of the ramp.', { positive: true }).optional(),
+  })
+  .check((ctx) => {
+    const a = ctx.value;
+    if ((a.rampTo === undefined) !== (a.over === undefined)) {
+      const missing = a.rampTo === undefined ? 'rampTo' : 'over';
+      ctx.issues.push({ code: 'custom', path: [], message: `a ramp needs both "rampTo" and "over"; "${missing}" is missing`, input: a, params: { hint: 'write arrival: { rate: 20/s, rampTo: 100/s, over: 30s }' } });
+    }
+  })
+  .meta({ description: 'How fast devices power on: a factory line, or a field powering up after an outage.' });
+
+const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${what} interval, as a share of it.`).default('10%');
+
+/** Reconnect backoff defaults: the AWS IoT device SDKs go from 1 s to 128 s (MODELS.md). */
+export const RECONNECT_DEFAULTS = { base: '1s', cap: '128s' } as const;
+
+const behaviour = z
+  .strictObject({
+    telemetry: z
+      .strictObject({
+        every: unitString(DURATION, 'Telemetry interval.', { positive: true }),
+        jitter: jitter('telemetry'),
+        size: unitString(SIZE, 'Telemetry payload size.').default('200B'),
+        qos: withHint(z.literal([0, 1]).default(1).meta({ description: 'MQTT QoS of telemetry publishes.' }), 'use 0 (at most once) or 1 (at least once)'),
+      })
+      .optional(),
+    poll: z.strictObject({ every: unitString(DURATION, 'Target-state poll interval.', { positive: true }), jitter: jitter('poll') }).optional(),
+    reconnect: z
+      .strictObject({
+        base: unitString(DURATION, 'First reconnect backoff (full jitter).', { positive: true }).default(RECONNECT_DEFAULTS.base),
+        cap: unitString(DURATION, 'Largest reconnect backoff.', { positive: true }).default(RECONNECT_DEFAULTS.cap),
+      })
+      .prefault({})
+      .meta({ description: 'Reconnect backoff; defaults are the AWS IoT device SDKs: 1s to 128s.' }),
+    keepalive: unitString(DURATION, 'MQTT keepalive, whole seconds up to 65535s.').default('60s'),
+    offline: z.record(z.string(), z.unknown()).optional().meta({ description: 'Offline periods per device (reserved; passed through).' }),
+  })
+  .meta({ description: 'What each device does once it is on.' });
+
+/** Phase kinds; their payloads are validated loosely here and tightened as each lands. */
+export const PHASE_KINDS = ['update', 'outage', 'command', 'config'] as const;
+const phaseSpec = (description: string) => z.record(z.string(), z.unknown()).optional().meta({ description });
+
+const phase = z
+  .strictObject({
+    at: unitString(DURATION, 'When the phase starts, from the start of the run.'),
+    update: phaseSpec('Roll out a release.'),
+    outage: phaseSpec('Take part of the fleet offline.'),
+    command: phaseSpec('Send a command to devices.'),
+    config: phaseSpec('Change device configuration.'),
+  })
+  .check((ctx) => {
+    const kinds = PHASE_KINDS.filter((k) => ctx.value[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.issues.push({
+        code: 'custom',
+        path: [],
+        message: kinds.length === 0 ? 'a phase needs one of: ' + PHASE_KINDS.join(', ') : `a phase has exactly one kind, not ${kinds.join(' and ')}`,
+        input: ctx.value,
+        params: { hint: 'write e.g. - { at: 30s, outage: { fraction: 30%, duration: 15s } }; split several kinds into several phases' },
+      });
+    }
+  });
+
+const thresholdList = withHint(
+  z.array(z.string()).min(1).meta({ description: 'k6-style expressions, all of which must hold.', examples: [['p(99) < 500ms'], ['count == 0']] }),
+  'write a list of expressions: ["p(99) < 500ms"]',
+);
+
+const options = z
+  .strictObject({
+    mqttClient: z.enum(['mqttjs', 'lean']).default('lean').meta({ description: 'MQTT client: mqtt.js, or the lean mqtt-packet client (about 4x less memory per session).' }),
+    http: z
+      .strictObject({
+        connections: z.enum(['pooled', 'per-device']).default('pooled').meta({ description: 'HTTP connections: a pool per shard, or one per device.' }),
+        poolSize: z.int().min(1).max(100_000).default(64).meta({ description: 'Connections per shard pool.' }),
+      })
+      .prefault({}),
+    maxScheduleLag: unitString(DURATION, 'Scheduler lag past which the measurement is invalid (exit 3).', { positive: true }).default('2s'),
+    snapshotEvery: unitString(DURATION, 'Interval of metric snapshots.', { positive: true }).default('1s'),
+  })
+  .meta({ description: 'How fleetsim generates load.' });
+
+export const scenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'JSON Schema for editors.' }),
+    name: withHint(z.string().min(1).meta({ description: 'Scenario name, used in reports.' }), 'a short name such as quickstart'),
+    seed: withHint(z.int().min(0).max(0xffff_ffff).default(1).meta({ description: 'Seed of every random draw; same seed, same run.' }), 'a whole number from 0 to 4294967295'),
+    duration: unitString(DURATION, 'How long the run lasts (simulated time).', { positive: true }),
+    clock: z.enum(['wall', 'virtual']).default('wall').meta({ description: 'wall: real sockets in real time; virtual: discrete-event simulation against a backend model.' }),
+    timeScale: withHint(z.number().positive().default(1).meta({ description: 'Simulated seconds per wall second (wall clock).' }), 'a number above 0; 1 is real time'),
+    target: target.default('embedded'),
+    fleet: withHint(z.array(fleetGroup).min(1).meta({ description: 'The devices, by group.' }), 'write fleet: [{ profile: rpi4-gateway, count: 10 }]'),
+    arrival,
+    behaviour: behaviour.prefault({}),
+    phases: z.array(phase).default([]).meta({ description: 'Timed events: updates, outages, commands, config changes.' }),
+    thresholds: z.record(z.string(), thresholdList).default({}).meta({ description: 'Pass/fail criteria by metric name (k6 grammar).' }),
+    options: options.prefault({}),
+  })
+  .meta({ title: 'fleetsim scenario', description: 'A fleetsim scenario: a fleet, its behaviour, timed phases and pass/fail thresholds.' });
+
+/** The scenario as written in YAML (what editors complete). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** The scenario after validation, literal defaults filled in. */
+export type ScenarioData = z.output<typeof scenarioSchema>;
+
+/** The JSON Schema (draft-07, which editors such as yaml-language-server read) of the input side. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(scenarioSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  const props = schema.properties as Record<string, Record<string, unknown>>;
+  // Let editors complete metric names; validation checks them separately with a better message.
+  props.thresholds.propertyNames = { enum: metricNames() };
+  return schema;
+}
+
+/** The committed file's exact text (schema/scenario.schema.json): `fleetsim schema --out` writes it, a test checks it. */
+export function renderScenarioJsonSchema(): string {
+  return JSON.stringify(scenarioJsonSchema(), null, 2) + '\n';
+}

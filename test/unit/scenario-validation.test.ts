@@ -1,0 +1,160 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { FleetsimError } from '../../src/errors/fleetsim-error.js';
+import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
+
+const INVALID = 'test/fixtures/scenarios/invalid';
+const VALID = 'test/fixtures/scenarios/valid';
+
+interface Expected {
+  /** YAML path as fleetsim prints it ('(top level)' for the document itself). */
+  path: string;
+  line: number;
+  col: number;
+  message: string;
+  hint?: string;
+}
+interface Case {
+  code?: 'FLEETSIM_E_SCENARIO_INVALID' | 'FLEETSIM_E_YAML_SYNTAX';
+  problems: Expected[];
+}
+
+/** Every fixture in invalid/ with every problem it must produce: message fragment, line:col and YAML path. */
+const CASES: Record<string, Case> = {
+  'unknown-top-level-key.yaml': { problems: [{ path: 'colour', line: 3, col: 1, message: 'unknown key "colour"', hint: 'allowed here: $schema, name' }] },
+  'unknown-nested-key.yaml': { problems: [{ path: 'behaviour.telemtry', line: 7, col: 3, message: 'unknown key "telemtry"', hint: 'did you mean "telemetry"?' }] },
+  'bad-duration.yaml': { problems: [{ path: 'behaviour.telemetry.every', line: 8, col: 12, message: '"10 s" is not a duration', hint: '500ms, 10s, 2m' }] },
+  'unknown-profile.yaml': { problems: [{ path: 'fleet[1].profile', line: 5, col: 14, message: 'unknown profile "rpi5"', hint: 'known profiles: rpi4-gateway, jetson-orin-nano-edge' }] },
+  'negative-count.yaml': { problems: [{ path: 'fleet[0].count', line: 5, col: 12, message: 'must be at least 1, got number -5' }] },
+  'qos-2.yaml': { problems: [{ path: 'behaviour.telemetry.qos', line: 7, col: 32, message: 'number 2 is not allowed', hint: 'use one of: 0, 1' }] },
+  'bad-rate.yaml': { problems: [{ path: 'arrival.rate', line: 6, col: 9, message: '"20 per second" is not a rate', hint: '20/s, 300/m' }] },
+  'bad-percent.yaml': { problems: [{ path: 'behaviour.poll.jitter', line: 9, col: 13, message: '"150%" is more than 100%', hint: 'between 0% and 100%' }] },
+  'threshold-syntax.yaml': {
+    problems: [{ path: 'thresholds["provision.latency"][1]', line: 9, col: 7, message: 'unknown aggregate "p99" (FLEETSIM_E_THRESHOLD_SYNTAX)', hint: 'write p(99)' }],
+  },
+  'threshold-unknown-metric.yaml': {
+    problems: [{ path: 'thresholds["provision.latncy"]', line: 8, col: 3, message: 'unknown metric "provision.latncy" (FLEETSIM_E_UNKNOWN_METRIC)', hint: 'did you mean "provision.latency"? known metrics: devices.powered_on' }],
+  },
+  'yaml-syntax.yaml': { code: 'FLEETSIM_E_YAML_SYNTAX', problems: [{ path: '', line: 5, col: 1, message: 'YAML syntax: Flow map in block collection', hint: 'every [ or { is closed' }] },
+  'empty-fleet.yaml': { problems: [{ path: 'fleet', line: 3, col: 8, message: 'must not be empty', hint: 'fleet: [{ profile: rpi4-gateway, count: 10 }]' }] },
+  'wrong-type-count.yaml': { problems: [{ path: 'fleet[0].count', line: 4, col: 37, message: 'expected a number, got "forty"', hint: 'a whole number of devices' }] },
+  'missing-name.yaml': { problems: [{ path: 'name', line: 2, col: 1, message: 'missing required key "name"' }] },
+  'bad-target-scheme.yaml': { problems: [{ path: 'target.http', line: 4, col: 9, message: 'scheme "ftp" is not http or https', hint: 'https://host:port' }] },
+  'multiple-errors.yaml': {
+    problems: [
+      { path: 'duration', line: 2, col: 11, message: '"2 minutes" is not a duration', hint: '500ms, 10s, 2m' },
+      { path: 'fleet[0].profile', line: 4, col: 16, message: 'unknown profile "rpi5"' },
+      { path: 'fleet[1].count', line: 5, col: 42, message: 'must be at least 1, got number 0' },
+      { path: 'behaviour.telemetry.qos', line: 8, col: 33, message: 'number 2 is not allowed' },
+      { path: 'behaviour.pol', line: 9, col: 3, message: 'unknown key "pol"', hint: 'did you mean "poll"?' },
+      { path: 'thresholds["telemetry.lst"]', line: 12, col: 3, message: 'unknown metric "telemetry.lst"', hint: 'did you mean "telemetry.lost"?' },
+    ],
+  },
+  'duplicate-key.yaml': { code: 'FLEETSIM_E_YAML_SYNTAX', problems: [{ path: '', line: 6, col: 1, message: 'Map keys must be unique', hint: 'only once' }] },
+  'phase-two-kinds.yaml': { problems: [{ path: 'phases[1]', line: 9, col: 5, message: 'a phase has exactly one kind, not update and outage' }] },
+  'ramp-without-over.yaml': { problems: [{ path: 'arrival', line: 6, col: 3, message: '"over" is missing', hint: 'over: 30s' }] },
+  'link-not-supported.yaml': { problems: [{ path: 'fleet[0].link', line: 4, col: 51, message: 'esp32-wifi-sensor has no lte-m link', hint: 'supports: wifi' }] },
+  'threshold-mismatch.yaml': { problems: [{ path: 'thresholds["telemetry.failed"][0]', line: 7, col: 22, message: 'p(99) does not apply to telemetry.failed (a counter)', hint: 'count, rate' }] },
+  'external-target-missing-mqtt.yaml': { problems: [{ path: 'target', line: 3, col: 9, message: 'an external target needs "mqtt"' }] },
+  'threshold-not-a-list.yaml': { problems: [{ path: 'thresholds["provision.latency"]', line: 7, col: 22, message: 'expected a list, got "p(99) < 500ms"', hint: '["p(99) < 500ms"]' }] },
+  'zero-duration.yaml': { problems: [{ path: 'duration', line: 2, col: 11, message: '"0s" must be more than zero' }] },
+  'duration-as-number.yaml': { problems: [{ path: 'duration', line: 2, col: 11, message: 'expected a string, got number 60', hint: '500ms, 10s, 2m' }] },
+  'target-misspelt.yaml': { problems: [{ path: 'target', line: 3, col: 9, message: 'target must be "embedded" or an object', hint: 'target: embedded' }] },
+  'empty-file.yaml': { problems: [{ path: '', line: 1, col: 1, message: 'the file holds no scenario' }] },
+  'keepalive-fraction.yaml': { problems: [{ path: 'behaviour.keepalive', line: 7, col: 14, message: 'not a whole number of seconds', hint: '65535s' }] },
+  'reconnect-cap-below-base.yaml': { problems: [{ path: 'behaviour.reconnect.cap', line: 7, col: 32, message: 'reconnect cap 5s is below its base 10s', hint: 'make cap at least base' }] },
+  'missing-arrival.yaml': { problems: [{ path: 'arrival', line: 1, col: 1, message: 'missing required key "arrival"' }] },
+};
+
+function loadError(file: string): FleetsimError {
+  try {
+    loadScenario(file);
+  } catch (err) {
+    if (err instanceof FleetsimError) return err;
+    throw err;
+  }
+  throw new Error(`${file} loaded without an error`);
+}
+
+describe('invalid scenarios: every problem with file:line:col, YAML path, message and hint', () => {
+  test('every fixture in invalid/ has expectations, and there are at least 20', () => {
+    const files = readdirSync(INVALID).filter((f) => f.endsWith('.yaml')).sort();
+    expect(files).toEqual(Object.keys(CASES).sort());
+    expect(files.length).toBeGreaterThanOrEqual(20);
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    test(name, () => {
+      const file = path.join(INVALID, name);
+      const err = loadError(file);
+      expect(err.code).toBe(c.code ?? 'FLEETSIM_E_SCENARIO_INVALID');
+      expect(err.exitCode).toBe(2);
+      expect(err.problems).toHaveLength(c.problems.length);
+      c.problems.forEach((want, i) => {
+        const got = err.problems[i];
+        expect({ file: got.location?.file, line: got.location?.line, col: got.location?.col }).toEqual({ file, line: want.line, col: want.col });
+        expect(got.path ?? '').toBe(want.path);
+        expect(got.message).toContain(want.message);
+        if (want.hint) expect(got.hint).toContain(want.hint);
+      });
+    });
+  }
+});
+
+describe('valid scenarios', () => {
+  for (const name of readdirSync(VALID).filter((f) => f.endsWith('.yaml'))) {
+    test(`${name} loads`, () => {
+      const s = loadScenario(path.join(VALID, name));
+      expect(s.devices).toBe(s.fleet.reduce((a, g) => a + g.count, 0));
+      expect(s.devices).toBeGreaterThan(0);
+    });
+  }
+  for (const name of ['quickstart.yaml', 'smoke.yaml']) {
+    test(`scenarios/${name} loads and points editors at the schema`, async () => {
+      const { readFileSync } = await import('node:fs');
+      const text = readFileSync(path.join('scenarios', name), 'utf8');
+      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schema/scenario.schema.json');
+      expect(loadScenario(path.join('scenarios', name)).name).toBe(name.replace('.yaml', ''));
+    });
+  }
+});
+
+describe('loading', () => {
+  test('a missing file is FLEETSIM_E_FILE_NOT_FOUND (exit 2)', () => {
+    const err = loadError(path.join(INVALID, 'no-such-file.yaml'));
+    expect(err.code).toBe('FLEETSIM_E_FILE_NOT_FOUND');
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain('does not exist');
+  });
+
+  test('a directory is not a scenario', () => {
+    expect(loadError(INVALID).message).toContain('is a directory');
+  });
+
+  test('parseScenarioText labels problems with the given file name', () => {
+    try {
+      parseScenarioText('name: x\nduration: 1s\nfleet: []\narrival: { rate: 1/s }\n', 'inline.yaml');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as FleetsimError).problems[0].location).toEqual({ file: 'inline.yaml', line: 3, col: 8 });
+    }
+  });
+
+  test('bad command-line overrides are usage errors', () => {
+    const text = 'name: x\nduration: 1s\nfleet: [{ profile: rpi4-gateway, count: 1 }]\narrival: { rate: 1/s }\n';
+    const usage = (o: Parameters<typeof parseScenarioText>[2]) => {
+      try {
+        parseScenarioText(text, 'x.yaml', o);
+      } catch (err) {
+        return (err as FleetsimError).code;
+      }
+      return 'ok';
+    };
+    expect(usage({ duration: '10 s' })).toBe('FLEETSIM_E_USAGE');
+    expect(usage({ seed: Number('abc') })).toBe('FLEETSIM_E_USAGE');
+    expect(usage({ clock: 'fast' as 'wall' })).toBe('FLEETSIM_E_USAGE');
+    expect(usage({ workers: 0 })).toBe('FLEETSIM_E_USAGE');
+    expect(usage({ duration: '5s', seed: 9, clock: 'virtual', workers: 2 })).toBe('ok');
+  });
+});
