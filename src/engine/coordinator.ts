@@ -164,7 +164,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   if (durationTimer) clearTimeout(durationTimer);
   if (ended === 'interrupted') status = 'interrupted';
   if (ended === 'failed') status = 'failed';
-  const simulatedMs = s.clock === 'virtual' ? s.durationMs : Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
+ const simulatedMs = s.clock === 'virtual' ? Math.min(s.durationMs, s.options.projectAfterMs ?? Infinity) : Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
   send({ type: 'stop', reason: ended === 'interrupted' ? 'interrupted' : 'duration' });
 
   const results = await Promise.all(tasks);
@@ -200,6 +200,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     shard: opts.shard,
     backendCounts,
     errors,
+    timeline,
   });
   const shardThreads = results.map((r) => (r ? { start: r.threadIdAtStart, end: r.threadIdAtEnd } : { start: -1, end: -1 }));
   let deviceAcked: Map<number, number> | undefined;

@@ -1,4 +1,5 @@
 import type { MetricSnapshot } from '../metrics/registry.js';
+import type { EnergyProjection } from '../fleet/energy-meter.js';
 
 /**
  * Messages between the coordinator (main thread) and the shards (piscina workers), as
@@ -47,6 +48,8 @@ export interface ShardFinal {
   buffered: number;
   maxScheduleLagMs: number;
   maxEventLoopDelayMs: number;
+  /** Battery projections per hardware profile (when the fleet has energy models). */
+  energy?: EnergyProjection[];
   /** Per-device acked counts, first device first (only when the run asked for them). */
   deviceAcked?: number[];
   firstDevice?: number;

@@ -4,6 +4,9 @@ import { Lifecycle, type LifecycleConfig } from '../fleet/lifecycle.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
 import type { ShardTask } from './shard-task.js';
+import type { Schedule } from '../fleet/schedule.js';
+import type { DeviceDriver } from '../drivers/types.js';
+import { buildDeviceModels } from './device-models.js';
 import { runWallShard } from './shard-wall.js';
 import { runVirtualShard } from './shard-virtual.js';
 import { ShardProfiler } from './shard-profiler.js';
@@ -17,6 +20,16 @@ export interface ShardContext {
   send(msg: ShardMessage): void;
   /** Registers the handler of control messages (one at a time). */
   onControl(handler: (msg: ControlMessage) => void): void;
+}
+
+/** The lifecycle of a shard's devices with their models (reachability, energy), arrivals and outages planned. */
+export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: DeviceDriver, metrics: ShardMetrics): Lifecycle {
+  const { models, groupOf } = buildDeviceModels(task.scenario, task.firstDevice, task.count);
+  const lifecycle = new Lifecycle(task.count, task.firstDevice, lifecycleConfig(task.scenario), schedule, driver, metrics, models);
+  lifecycle.devices.groupOf.set(groupOf);
+  lifecycle.planArrivals();
+  models.reach?.plan(schedule);
+  return lifecycle;
 }
 
 export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
@@ -34,8 +47,10 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
   };
 }
 
-export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, maxLoopDelay: number, events?: number): ShardFinal {
+export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, maxLoopDelay: number, endMs: number, events?: number): ShardFinal {
   const final: ShardFinal = { shard: task.shard, events, ...lifecycle.accounting(), maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoopDelay };
+  const energy = lifecycle.energyProjection(endMs);
+  if (energy) final.energy = energy;
   if (task.collectDeviceCounts) {
     final.deviceAcked = Array.from(lifecycle.devices.acked);
     final.firstDevice = task.firstDevice;

@@ -1,11 +1,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { G } from '../metrics/catalog.js';
-import { Lifecycle } from '../fleet/lifecycle.js';
+import type { Lifecycle } from '../fleet/lifecycle.js';
 import { WireDriver } from '../drivers/wire-driver.js';
 import { presetByName } from '../drivers/presets/reference.js';
 import { WallScheduler } from './wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
-import { finalOf, lifecycleConfig, type ShardContext } from './shard-runtime.js';
+import { buildLifecycle, finalOf, type ShardContext } from './shard-runtime.js';
 
 /**
  * A wall-clock shard: real sockets through the WireDriver, time from the shared start instant,
@@ -41,8 +41,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       onPolled: (dev, status, ra) => lifecycle.onPolled(dev, status, ra),
     },
   );
-  lifecycle = new Lifecycle(task.count, task.firstDevice, lifecycleConfig(s), scheduler, driver, metrics);
-  lifecycle.planArrivals();
+  lifecycle = buildLifecycle(task, scheduler, driver, metrics);
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -87,6 +86,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     ctx.send({ type: 'ready', shard: task.shard, devices: task.count });
   });
 
+  const endedAtMs = scheduler.now();
   lifecycle.stopGenerating();
   scheduler.stop();
   const deadline = Date.now() + task.drainMs;
@@ -96,5 +96,5 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   if (snapshotTimer) clearTimeout(snapshotTimer);
   takeSnapshot();
   loopDelay.disable();
-  return finalOf(task, lifecycle, maxLag, maxLoopDelay);
+  return finalOf(task, lifecycle, maxLag, maxLoopDelay, Math.min(endedAtMs, s.durationMs));
 }

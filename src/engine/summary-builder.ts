@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
-import type { MetricsAggregator } from '../metrics/aggregate.js';
+import type { MetricsAggregator, TimelineRow } from '../metrics/aggregate.js';
+import { buildFleetResults, mergeProjections } from './fleet-results.js';
 import { histogramStats } from '../metrics/histogram.js';
 import { evaluateThreshold } from '../metrics/thresholds.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
@@ -23,6 +24,7 @@ export interface BuildSummaryInput {
   shard?: { index: number; count: number };
   backendCounts?: { received: number; duplicates: number; gaps: number };
   errors: string[];
+  timeline?: readonly TimelineRow[];
 }
 
 export function scenarioHash(s: ResolvedScenario): string {
@@ -93,6 +95,9 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     errors: i.errors,
   });
 
+  const projections = mergeProjections(i.finals.map((f) => f.energy ?? []));
+  const fleet = buildFleetResults(s, i.timeline ?? [], projections, i.simulatedMs);
+
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
     tool: { name: 'fleetsim', version: VERSION },
@@ -121,6 +126,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     histograms,
     thresholds,
     generator: { maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, boundMs: s.options.maxScheduleLagMs, saturated },
+    ...(fleet ? { fleet } : {}),
   };
 }
 

@@ -4,8 +4,23 @@ import { fullJitterBackoff, jittered, Stream, uniform } from '../models/rng.js';
 import type { DeviceDriver, DriverEvents, TelemetrySpec } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs, type ArrivalSpec } from '../models/arrival.js';
 import { DeviceState as S, DeviceTable } from './device-table.js';
-import { InflightTable } from './inflight.js';
+import { TelemetryPipeline, type TelemetryAccounting } from './telemetry-pipeline.js';
+
+export type { TelemetryAccounting } from './telemetry-pipeline.js';
 import { Ev, type Schedule } from './schedule.js';
+import type { Reachability } from './reachability.js';
+import type { EnergyMeter, EnergyProjection } from './energy-meter.js';
+
+/** Device models a lifecycle may run with (each optional: none means an ideal device). */
+export interface DeviceModels {
+  reach?: Reachability;
+  energy?: EnergyMeter;
+}
+
+const STEP_BOOT = 0;
+const STEP_ATTACH = 1;
+const STEP_UPLINK = 2;
+const STEP_POLL = 3;
 
 export interface LifecycleConfig {
   seed: number;
@@ -23,16 +38,6 @@ export interface LifecycleConfig {
   flushBurst: number;
 }
 
-/** Accounting of a shard's telemetry: generated = acked + sentNoAck + failed + dropped + buffered. */
-export interface TelemetryAccounting {
-  generated: number;
-  acked: number;
-  sentNoAck: number;
-  failed: number;
-  dropped: number;
-  buffered: number;
-}
-
 const US_PER_MS = 1000;
 
 /**
@@ -46,11 +51,12 @@ const US_PER_MS = 1000;
  */
 export class Lifecycle implements DriverEvents {
   readonly devices: DeviceTable;
-  private readonly inflight: InflightTable;
+  private readonly telemetryPipe: TelemetryPipeline;
   private stopping = false;
-  private readonly acc: TelemetryAccounting = { generated: 0, acked: 0, sentNoAck: 0, failed: 0, dropped: 0, buffered: 0 };
   private online = 0;
   private provisioned = 0;
+  private offline = 0;
+  private depleted = 0;
 
   constructor(
     count: number,
@@ -59,13 +65,25 @@ export class Lifecycle implements DriverEvents {
     private readonly schedule: Schedule,
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
+    private readonly models: DeviceModels = {},
   ) {
     this.devices = new DeviceTable(count, firstDevice);
-    this.inflight = new InflightTable(count, Math.min(65536, Math.max(1024, count * 4)));
+    const tel = cfg.telemetry;
+    this.telemetryPipe = new TelemetryPipeline(
+      tel ? { everyMs: tel.everyMs, spec: tel.spec, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst } : undefined,
+      this.devices,
+      schedule,
+      driver,
+      metrics,
+      (dev) => this.charge(dev, STEP_UPLINK),
+    );
   }
 
   /** Queues every device's power-on. Called once, before the scheduler starts. */
   planArrivals(): void {
+    // Devices whose own link starts down (the outage process starts in equilibrium) count as offline.
+    this.offline = this.models.reach?.unreachableCount() ?? 0;
+    this.metrics.set(G['devices.offline'], this.offline);
     const d = this.devices;
     const total = this.cfg.fleetDevices;
     const stride = arrivalStride(total);
@@ -74,7 +92,7 @@ export class Lifecycle implements DriverEvents {
 
   /** The scheduler's dispatch target. */
   handle(kind: number, dev: number, t: number): void {
-    if (this.stopping) return;
+    if (this.stopping || this.devices.state[dev] === S.dead) return;
     switch (kind) {
       case Ev.powerOn:
         return this.powerOn(dev, t);
@@ -86,6 +104,58 @@ export class Lifecycle implements DriverEvents {
         return this.telemetry(dev, t);
       case Ev.poll:
         return this.poll(dev, t);
+      case Ev.linkFlip:
+      case Ev.outageStart:
+      case Ev.outageEnd:
+        return this.linkEvent(kind, dev);
+    }
+  }
+
+  private reachable(dev: number): boolean {
+    return this.models.reach === undefined || this.models.reach.reachable(dev);
+  }
+
+  /** Charges a lifecycle step's energy; false when the battery ran dry (the device goes dark). */
+  private charge(dev: number, step: number): boolean {
+    const e = this.models.energy;
+    if (e === undefined || e.charge(dev, step, this.schedule.now())) return true;
+    this.goDark(dev);
+    return false;
+  }
+
+  /** Battery empty: the device stops for the rest of the run; what it held stays buffered. */
+  private goDark(dev: number): void {
+    const d = this.devices;
+    if (d.state[dev] === S.online || d.state[dev] === S.connecting) this.dropSession(dev);
+    d.state[dev] = S.dead;
+    this.metrics.set(G['devices.depleted'], ++this.depleted);
+  }
+
+  /** Ends the device's session from our side (link gone, battery gone): in-flight QoS 1 messages fail. */
+  private dropSession(dev: number): void {
+    const d = this.devices;
+    if (d.state[dev] === S.online) this.metrics.set(G['devices.online'], --this.online);
+    this.driver.disconnect(dev);
+    this.telemetryPipe.failInflight(dev);
+  }
+
+  private linkEvent(kind: number, dev: number): void {
+    const change = this.models.reach!.apply(kind, dev, this.schedule);
+    const d = this.devices;
+    if (change < 0) {
+      this.metrics.inc(C['link.down']);
+      this.metrics.set(G['devices.offline'], ++this.offline);
+      const st = d.state[dev];
+      if (st === S.online || st === S.connecting) this.dropSession(dev);
+      // Devices not yet powered on stay off; they find the link down when they boot.
+      if (st !== S.off || d.hasCreds[dev] || d.httpStartedAt[dev] >= 0) d.state[dev] = S.offline;
+    } else if (change > 0) {
+      this.metrics.inc(C['link.up']);
+      this.metrics.set(G['devices.offline'], --this.offline);
+      if (d.state[dev] !== S.offline) return;
+      // Back in coverage: the device reconnects at once (a cell coming back is a reconnect storm).
+      if (d.hasCreds[dev]) this.connect(dev);
+      else this.provision(dev);
     }
   }
 
@@ -95,6 +165,7 @@ export class Lifecycle implements DriverEvents {
 
   private powerOn(dev: number, t: number): void {
     this.metrics.inc(C['devices.powered_on']);
+    if (!this.charge(dev, STEP_BOOT)) return;
     const tel = this.cfg.telemetry;
     if (tel) {
       // Devices generate data from boot; the first report is spread over one interval.
@@ -107,6 +178,13 @@ export class Lifecycle implements DriverEvents {
 
   private provision(dev: number): void {
     const d = this.devices;
+    // A stale retry after the link already brought the device back is a no-op.
+    if (d.state[dev] === S.provisioning || d.hasCreds[dev]) return;
+    if (!this.reachable(dev)) {
+      d.state[dev] = S.offline;
+      return;
+    }
+    if (!this.charge(dev, STEP_POLL)) return;
     d.state[dev] = S.provisioning;
     d.httpStartedAt[dev] = this.schedule.measureNow();
     this.driver.provision(dev, `${this.cfg.serialPrefix}-${this.global(dev)}`);
@@ -117,14 +195,15 @@ export class Lifecycle implements DriverEvents {
     const now = this.schedule.measureNow();
     this.metrics.record(H['provision.latency'], (now - d.httpStartedAt[dev]) * US_PER_MS);
     d.httpStartedAt[dev] = -1;
-    if (this.stopping) return;
+    if (this.stopping || d.state[dev] === S.dead) return;
     if (status >= 200 && status < 300) {
       this.metrics.inc(C['provision.ok']);
       d.state[dev] = S.provisioned;
+      d.hasCreds[dev] = 1;
       d.attempts[dev] = 0;
       this.metrics.set(G['devices.provisioned'], ++this.provisioned);
       const t = this.schedule.now();
-      this.connect(dev);
+      if (d.state[dev] === S.provisioned) this.connect(dev);
       if (this.cfg.poll) {
         d.pollQueued[dev] = 1;
         this.schedule.at(t + uniform(this.cfg.seed, this.global(dev), Stream.pollJitter, d.pollDraws[dev]++) * this.cfg.poll.everyMs, dev, Ev.poll);
@@ -138,6 +217,12 @@ export class Lifecycle implements DriverEvents {
 
   private connect(dev: number): void {
     const d = this.devices;
+    if (d.state[dev] === S.online || d.state[dev] === S.connecting) return;
+    if (!this.reachable(dev)) {
+      d.state[dev] = S.offline;
+      return;
+    }
+    if (!this.charge(dev, STEP_ATTACH)) return;
     d.state[dev] = S.connecting;
     d.connectStartedAt[dev] = this.schedule.measureNow();
     this.driver.connect(dev);
@@ -145,7 +230,8 @@ export class Lifecycle implements DriverEvents {
 
   onConnected(dev: number, ok: boolean, code: number): void {
     const d = this.devices;
-    if (this.stopping) {
+    if (this.stopping || d.state[dev] !== S.connecting) {
+      // Stopping, or the link dropped (or the battery died) while connecting: close what opened.
       if (ok) this.driver.disconnect(dev);
       return;
     }
@@ -168,11 +254,7 @@ export class Lifecycle implements DriverEvents {
     if (d.state[dev] !== S.online) return;
     this.metrics.inc(C['mqtt.connection_lost']);
     this.metrics.set(G['devices.online'], --this.online);
-    // QoS 1 messages in flight on the lost session got no ack: they failed. (Resending them would
-    // need their payloads; the backend's counts show whether any arrived anyway.)
-    const failed = this.inflight.closeAllOf(dev);
-    this.acc.failed += failed;
-    this.metrics.inc(C['telemetry.failed'], failed);
+    this.telemetryPipe.failInflight(dev);
     if (this.stopping) {
       d.state[dev] = S.stopped;
       return;
@@ -204,56 +286,16 @@ export class Lifecycle implements DriverEvents {
     const u = uniform(this.cfg.seed, this.global(dev), Stream.telemetryJitter, d.nextSeq[dev]);
     this.schedule.at(t + jittered(tel.everyMs, tel.jitter, u), dev, Ev.telemetry);
 
-    d.nextSeq[dev]++;
-    d.lastGeneratedAt[dev] = t;
-    this.acc.generated++;
-    this.metrics.inc(C['telemetry.generated']);
-    if (d.buffered(dev) > this.cfg.bufferCapacity) {
-      // Store-and-forward buffer full: the oldest message goes.
-      d.sendSeq[dev]++;
-      this.acc.dropped++;
-      this.metrics.inc(C['telemetry.dropped']);
-    }
+    this.telemetryPipe.generate(dev, t);
     if (d.state[dev] === S.online) this.flush(dev);
   }
 
-  /** Sends buffered messages, oldest first, up to one burst. */
   private flush(dev: number): void {
-    const d = this.devices;
-    const tel = this.cfg.telemetry;
-    if (!tel) return;
-    let budget = this.cfg.flushBurst;
-    while (d.sendSeq[dev] < d.nextSeq[dev] && budget-- > 0) {
-      const seq = d.sendSeq[dev];
-      // Intended time of a buffered message, estimated back from the newest one at the nominal
-      // interval (jitter makes it approximate; the newest is exact).
-      const behind = d.nextSeq[dev] - 1 - seq;
-      const scheduledAt = d.lastGeneratedAt[dev] - behind * tel.everyMs;
-      const sentAt = this.schedule.measureNow();
-      const qos = tel.spec.qos;
-      const token = qos === 1 ? this.inflight.open(dev, seq, this.schedule.measureAt(scheduledAt), sentAt) : -1;
-      if (!this.driver.publishTelemetry(dev, seq, scheduledAt, tel.spec, token)) {
-        if (token >= 0) this.inflight.close(token);
-        return; // Not connected after all: the message stays buffered.
-      }
-      d.sendSeq[dev]++;
-      this.metrics.inc(C['telemetry.sent']);
-      if (qos === 0) {
-        this.acc.sentNoAck++;
-        this.metrics.inc(C['telemetry.sent_noack']);
-      }
-    }
+    this.telemetryPipe.flush(dev);
   }
 
   onTelemetryAcked(dev: number, token: number): void {
-    if (!this.inflight.isOpen(token, dev)) return;
-    const now = this.schedule.measureNow();
-    this.metrics.record(H['telemetry.ack.latency'], (now - this.inflight.sentAt(token)) * US_PER_MS);
-    this.metrics.record(H['telemetry.ack.latency_from_schedule'], (now - this.inflight.scheduledAt(token)) * US_PER_MS);
-    this.inflight.close(token);
-    this.devices.acked[dev]++;
-    this.acc.acked++;
-    this.metrics.inc(C['telemetry.acked']);
+    this.telemetryPipe.onAcked(dev, token);
   }
 
   private poll(dev: number, t: number): void {
@@ -261,8 +303,9 @@ export class Lifecycle implements DriverEvents {
     const d = this.devices;
     const u = uniform(this.cfg.seed, this.global(dev), Stream.pollJitter, d.pollDraws[dev]++);
     this.schedule.at(t + jittered(p.everyMs, p.jitter, u), dev, Ev.poll);
-    // One HTTP request at a time per device: a poll still waiting is not doubled up.
-    if (d.httpStartedAt[dev] >= 0) return;
+    // One HTTP request at a time per device: a poll still waiting is not doubled up. No link, no poll.
+    if (d.httpStartedAt[dev] >= 0 || !this.reachable(dev) || !d.hasCreds[dev]) return;
+    if (!this.charge(dev, STEP_POLL)) return;
     d.httpStartedAt[dev] = this.schedule.measureNow();
     this.driver.pollTarget(dev);
   }
@@ -291,7 +334,7 @@ export class Lifecycle implements DriverEvents {
   }
 
   inflightCount(): number {
-    return this.inflight.size;
+    return this.telemetryPipe.inflightCount();
   }
 
   /** Closes every session gracefully. */
@@ -307,17 +350,16 @@ export class Lifecycle implements DriverEvents {
 
   /** Refreshes the gauges that are cheap to keep exact only at interval ends. */
   updateGauges(): void {
-    let buffered = this.inflight.size;
-    const d = this.devices;
-    for (let dev = 0; dev < d.count; dev++) buffered += d.nextSeq[dev] - d.sendSeq[dev];
-    this.metrics.set(G['telemetry.buffered'], buffered);
+    this.metrics.set(G['telemetry.buffered'], this.telemetryPipe.bufferedTotal());
+  }
+
+  /** Battery projections per profile at `endMs` (undefined without energy models). */
+  energyProjection(endMs: number): EnergyProjection[] | undefined {
+    return this.models.energy?.project(endMs);
   }
 
   /** The shard's accounting. Buffered = still on devices + still in flight (no ack yet). */
   accounting(): TelemetryAccounting {
-    let buffered = this.inflight.size;
-    const d = this.devices;
-    for (let dev = 0; dev < d.count; dev++) buffered += d.nextSeq[dev] - d.sendSeq[dev];
-    return { ...this.acc, buffered };
+    return this.telemetryPipe.accounting();
   }
 }

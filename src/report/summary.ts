@@ -104,4 +104,15 @@ export interface FleetResults {
   offlineShare?: Array<[tMs: number, share: number]>;
   /** Share of the fleet (0..1) that had applied a config change, by ms since the change was published. */
   configPropagation?: Array<[msSinceChange: number, share: number]>;
+  /** Battery lifetime summary per profile, years (battery-powered devices only). */
+  batteryYears?: Array<{ profile: string; devices: number; depleted: number; p5: number; p50: number; p95: number; min: number; max: number }>;
+  /** Energy drawn per profile by activity, J, over the simulated part of the run. */
+  energyByActivity?: Array<{ profile: string; sleepJ: number; cpuJ: number; radioJ: number; otaJ: number }>;
+  /**
+   * Devices whose battery is empty, over time up to the end of `duration` (ms, count). Beyond the
+   * simulated horizon (options.projectAfter) it follows from the projected lifetimes.
+   */
+  depletedOverTime?: Array<[tMs: number, devices: number]>;
+  /** The simulated horizon when battery lifetimes were projected past it, ms. */
+  projectedFromMs?: number;
 }

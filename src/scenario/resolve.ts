@@ -62,12 +62,28 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       ...(b.poll ? { poll: { everyMs: ms(b.poll.every), jitter: value(parsePercent(b.poll.jitter)) } } : {}),
       reconnect: { baseMs: ms(b.reconnect.base), capMs: ms(b.reconnect.cap) },
       keepaliveSec: ms(b.keepalive) / 1000,
-      ...(b.offline === undefined ? {} : { offline: b.offline }),
+      ...(b.offline === undefined
+        ? {}
+        : {
+            offline: {
+              availability: value(parsePercent(b.offline.availability)),
+              downtime: {
+                distribution: b.offline.downtime.distribution,
+                ...(b.offline.downtime.median === undefined ? {} : { median: ms(b.offline.downtime.median) }),
+                ...(b.offline.downtime.mean === undefined ? {} : { mean: ms(b.offline.downtime.mean) }),
+                ...(b.offline.downtime.shape === undefined ? {} : { shape: b.offline.downtime.shape }),
+              },
+            },
+          }),
     },
     phases: data.phases
       .map((p) => {
         const { at, ...kinds } = p;
         const [kind, spec] = Object.entries(kinds).find(([, v]) => v !== undefined) as [string, Record<string, unknown>];
+        if (kind === 'outage') {
+          const o = spec as { scope: string; fraction: string; duration: string };
+          return { atMs: ms(at), kind, spec: { scope: o.scope, fraction: value(parsePercent(o.fraction)), durationMs: ms(o.duration) } };
+        }
         return { atMs: ms(at), kind, spec };
       })
       // Stable sort: phases at the same time keep their order in the file.
@@ -78,6 +94,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       http: { connections: data.options.http.connections, poolSize: data.options.http.poolSize },
       maxScheduleLagMs: ms(data.options.maxScheduleLag),
       snapshotEveryMs: ms(data.options.snapshotEvery),
+      ...(data.options.projectAfter === undefined ? {} : { projectAfterMs: ms(data.options.projectAfter) }),
       ...(overrides.workers === undefined ? {} : { workers: overrides.workers }),
     },
   };

@@ -1,3 +1,5 @@
+import type { HardwareProfile } from '../models/hardware-profile.js';
+
 /**
  * The resolved scenario: what validation hands to planning and running. Every unit string is
  * parsed into numbers (ms, bytes, per second, fractions), defaults are filled in, profiles are
@@ -30,8 +32,11 @@ export interface ResolvedScenario {
     poll?: { everyMs: number; jitter: number };
     reconnect: { baseMs: number; capMs: number };
     keepaliveSec: number;
-    /** Offline periods, as written (validated loosely until the offline model lands). */
-    offline?: Readonly<Record<string, unknown>>;
+    /** Each device's own on/off process. */
+    offline?: {
+      availability: number;
+      downtime: { distribution: 'exponential' | 'lognormal' | 'pareto' | 'weibull'; median?: number; mean?: number; shape?: number };
+    };
   };
   /** Phases in time order (issue-specific payloads are added as those land). */
   phases: Array<{ atMs: number; kind: string; spec: Record<string, unknown> }>;
@@ -43,6 +48,11 @@ export interface ResolvedScenario {
     maxScheduleLagMs: number;
     /** Interval of metric snapshots. */
     snapshotEveryMs: number;
+    /**
+     * Virtual clock: simulate event by event for this long, then project battery lifetimes in
+     * closed form to the end of `duration` (for multi-year questions).
+     */
+    projectAfterMs?: number;
     /** Worker threads, when the command line set them (`--workers`). */
     workers?: number;
   };
@@ -60,8 +70,10 @@ export interface ResolvedFleetGroup {
   link: string;
   /** First device index of this group in the global index space. */
   firstDevice: number;
-  /** Cell or gateway grouping, as written (reserved for correlated outages). */
-  cells?: unknown;
+  /** How many cells (or gateways) the group's devices are spread over. */
+  cells?: number;
+  /** The resolved hardware profile (energy, radios, storage), when profiles are loaded. */
+  hardware?: HardwareProfile;
 }
 
 export interface ResolvedThreshold {

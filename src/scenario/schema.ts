@@ -129,7 +129,7 @@ const fleetGroup = z
     profile: withHint(z.string().min(1).meta({ description: 'Hardware profile name.', examples: ['rpi4-gateway', 'esp32-wifi-sensor'] }), 'a profile name such as rpi4-gateway'),
     count: withHint(z.int().min(1).meta({ description: 'How many devices of this kind.' }), 'a whole number of devices, at least 1'),
     link: z.string().min(1).optional().meta({ description: "Link model; defaults to the profile's usual link.", examples: ['ethernet', 'wifi', 'lte-m'] }),
-    cells: z.unknown().optional().meta({ description: 'Cell or gateway grouping for correlated outages (reserved; passed through).' }),
+    cells: withHint(z.int().min(1).optional().meta({ description: 'Spread this group over N cells (or gateways): a cell outage takes all of its devices down together.' }), 'a whole number of cells, at least 1, e.g. cells: 10'),
   })
   .meta({ description: 'A group of identical devices.' });
 
@@ -172,7 +172,30 @@ const behaviour = z
       .prefault({})
       .meta({ description: 'Reconnect backoff; defaults are the AWS IoT device SDKs: 1s to 128s.' }),
     keepalive: unitString(DURATION, 'MQTT keepalive, whole seconds up to 65535s.').default('60s'),
-    offline: z.record(z.string(), z.unknown()).optional().meta({ description: 'Offline periods per device (reserved; passed through).' }),
+    offline: z
+      .strictObject({
+        availability: unitString(PERCENT, 'Long-run share of time each device has a link, e.g. 90%.'),
+        downtime: z
+          .strictObject({
+            distribution: z.enum(['exponential', 'lognormal', 'pareto', 'weibull']).default('lognormal').meta({ description: 'Family of down-time lengths; heavy tails (pareto) set the tail of rollout completion.' }),
+            median: unitString(DURATION, 'Median down time.', { positive: true }).optional(),
+            mean: unitString(DURATION, 'Mean down time.', { positive: true }).optional(),
+            shape: z.number().positive().optional().meta({ description: 'lognormal sigma, Pareto alpha or Weibull shape (defaults: 1, 2.5, 0.7).' }),
+          })
+          .check((ctx) => {
+            if ((ctx.value.median === undefined) === (ctx.value.mean === undefined)) {
+              ctx.issues.push({ code: 'custom', path: [], message: 'downtime needs exactly one of "median" or "mean"', input: ctx.value, params: { hint: 'write downtime: { distribution: lognormal, median: 5m }' } });
+            }
+          }),
+      })
+      .check((ctx) => {
+        const a = parsePercent(ctx.value.availability);
+        if (a.ok && (a.value <= 0 || a.value >= 1)) {
+          ctx.issues.push({ code: 'custom', path: ['availability'], message: `availability must be between 0% and 100% (exclusive), not ${ctx.value.availability}`, input: ctx.value, params: { hint: 'a device that is never offline needs no offline block; 99.9% is a well-connected device, 20% a mostly-asleep one' } });
+        }
+      })
+      .optional()
+      .meta({ description: 'Each device goes offline on its own (an on/off renewal process): availability and down-time distribution.' }),
   })
   .meta({ description: 'What each device does once it is on.' });
 
@@ -184,7 +207,14 @@ const phase = z
   .strictObject({
     at: unitString(DURATION, 'When the phase starts, from the start of the run.'),
     update: phaseSpec('Roll out a release.'),
-    outage: phaseSpec('Take part of the fleet offline.'),
+    outage: z
+      .strictObject({
+        scope: z.enum(['cell', 'device', 'fleet']).default('cell').meta({ description: 'cell: whole cells (fleet[].cells); device: devices picked one by one; fleet: everyone.' }),
+        fraction: unitString(PERCENT, 'Share of cells (or devices) that go down.').default('100%'),
+        duration: unitString(DURATION, 'How long they stay down.', { positive: true }),
+      })
+      .optional()
+      .meta({ description: 'Take part of the fleet offline at once; when it returns, devices reconnect together (a reconnect storm).' }),
     command: phaseSpec('Send a command to devices.'),
     config: phaseSpec('Change device configuration.'),
   })
@@ -217,6 +247,7 @@ const options = z
       .prefault({}),
     maxScheduleLag: unitString(DURATION, 'Scheduler lag past which the measurement is invalid (exit 3).', { positive: true }).default('2s'),
     snapshotEvery: unitString(DURATION, 'Interval of metric snapshots.', { positive: true }).default('1s'),
+    projectAfter: unitString(DURATION, 'Virtual clock: simulate event by event for this long, then project battery lifetimes in closed form to the end of the run.', { positive: true }).optional(),
   })
   .meta({ description: 'How fleetsim generates load.' });
 

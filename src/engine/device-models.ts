@@ -1,0 +1,55 @@
+import type { ResolvedScenario } from '../scenario/resolved.js';
+import { Reachability, type OutagePhase } from '../fleet/reachability.js';
+import { EnergyMeter, type EnergyProfileEntry } from '../fleet/energy-meter.js';
+import type { DeviceModels } from '../fleet/lifecycle.js';
+import { energyProfileOf } from '../models/hardware-profile.js';
+
+/**
+ * Builds the device models of one shard's range from the scenario: reachability (each device's
+ * own on/off process, cells and scripted outages) and energy (from each group's hardware
+ * profile). Cell numbering is global (group by group, in `fleet:` order), so every shard agrees
+ * on which devices share a cell.
+ */
+export function buildDeviceModels(s: ResolvedScenario, firstDevice: number, count: number): { models: DeviceModels; groupOf: Uint16Array } {
+  const groupOf = new Uint16Array(count);
+  const cellOf = new Int32Array(count).fill(-1);
+  let cellBase = 0;
+  for (const g of s.fleet) {
+    const lo = Math.max(firstDevice, g.firstDevice);
+    const hi = Math.min(firstDevice + count, g.firstDevice + g.count);
+    for (let gd = lo; gd < hi; gd++) {
+      groupOf[gd - firstDevice] = g.index;
+      if (g.cells) cellOf[gd - firstDevice] = cellBase + Math.floor(((gd - g.firstDevice) * g.cells) / g.count);
+    }
+    cellBase += g.cells ?? 0;
+  }
+
+  const outages: OutagePhase[] = [];
+  s.phases.forEach((p, index) => {
+    if (p.kind !== 'outage') return;
+    const o = p.spec as { scope: 'cell' | 'device' | 'fleet'; fraction: number; durationMs: number };
+    outages.push({ atMs: p.atMs, durationMs: o.durationMs, scope: o.scope, fraction: o.fraction, index });
+  });
+  const off = s.behaviour.offline;
+  const reach =
+    off || outages.length > 0
+      ? new Reachability(count, firstDevice, {
+          seed: s.seed,
+          offline: off ? { availability: off.availability, downtime: off.downtime } : undefined,
+          cellOf,
+          cellCount: cellBase,
+          outages,
+        })
+      : undefined;
+
+  // Energy only where every group has a hardware profile with numbers.
+  let energy: EnergyMeter | undefined;
+  if (s.fleet.every((g) => g.hardware !== undefined)) {
+    const entries: EnergyProfileEntry[] = s.fleet.map((g) => {
+      const hw = g.hardware!;
+      return { name: g.profile, energy: energyProfileOf(hw), steps: { boot: hw.events.boot, attach: hw.events.attach, uplink: hw.events.uplink, poll: hw.events.poll } };
+    });
+    energy = new EnergyMeter(count, entries, groupOf);
+  }
+  return { models: { reach, energy }, groupOf };
+}

@@ -1,0 +1,83 @@
+import type { TimelineRow } from '../metrics/aggregate.js';
+import { SECONDS_PER_YEAR } from '../models/battery.js';
+import type { FleetResults } from '../report/summary.js';
+import type { ResolvedScenario } from '../scenario/resolved.js';
+import type { EnergyProjection } from '../fleet/energy-meter.js';
+
+const LIFETIME_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100];
+
+/** Nearest-rank percentile of an ascending array. */
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+/** Merges the shards' per-profile projections (lifetimes concatenated, energies added). */
+export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[] {
+  const byProfile = new Map<string, EnergyProjection>();
+  for (const list of parts) {
+    for (const p of list) {
+      const m = byProfile.get(p.profile);
+      if (!m) {
+        byProfile.set(p.profile, { ...p, lifetimesYears: [...p.lifetimesYears], energyJ: { ...p.energyJ } });
+        continue;
+      }
+      m.devices += p.devices;
+      m.batteryDevices += p.batteryDevices;
+      m.depleted += p.depleted;
+      m.lifetimesYears.push(...p.lifetimesYears);
+      m.energyJ.sleep += p.energyJ.sleep;
+      m.energyJ.cpu += p.energyJ.cpu;
+      m.energyJ.radio += p.energyJ.radio;
+      m.energyJ.ota += p.energyJ.ota;
+    }
+  }
+  for (const m of byProfile.values()) m.lifetimesYears.sort((a, b) => a - b);
+  return [...byProfile.values()];
+}
+
+/**
+ * The fleet-side results of a run: offline share over time (from the timeline), and, when the
+ * fleet has energy models, battery lifetimes per profile, energy by activity and devices
+ * depleted over time up to the end of `duration` (projected past the simulated horizon).
+ */
+export function buildFleetResults(s: ResolvedScenario, timeline: readonly TimelineRow[], projections: EnergyProjection[], simulatedMs: number): FleetResults | undefined {
+  const out: FleetResults = {};
+  if (s.behaviour.offline || s.phases.some((p) => p.kind === 'outage')) {
+    out.offlineShare = timeline.map((r) => [r.tMs, (r.gauges['devices.offline'] ?? 0) / s.devices]);
+  }
+  const battery = projections.filter((p) => p.batteryDevices > 0);
+  if (projections.length > 0) {
+    out.energyByActivity = projections.map((p) => ({ profile: p.profile, sleepJ: p.energyJ.sleep, cpuJ: p.energyJ.cpu, radioJ: p.energyJ.radio, otaJ: p.energyJ.ota }));
+  }
+  if (battery.length > 0) {
+    out.batteryLifetime = battery.map((p) => ({
+      profile: p.profile,
+      devices: p.batteryDevices,
+      percentiles: LIFETIME_PERCENTILES.map((q) => [q, (pct(p.lifetimesYears, q) * SECONDS_PER_YEAR) / 86_400] as [number, number]),
+    }));
+    out.batteryYears = battery.map((p) => ({
+      profile: p.profile,
+      devices: p.batteryDevices,
+      depleted: p.depleted,
+      p5: pct(p.lifetimesYears, 5),
+      p50: pct(p.lifetimesYears, 50),
+      p95: pct(p.lifetimesYears, 95),
+      min: p.lifetimesYears[0],
+      max: p.lifetimesYears[p.lifetimesYears.length - 1],
+    }));
+    // Depleted devices at 100 points up to the end of the scenario's duration.
+    const all = battery.flatMap((p) => p.lifetimesYears.map((y) => y * SECONDS_PER_YEAR * 1000)).sort((a, b) => a - b);
+    const curve: Array<[number, number]> = [];
+    let k = 0;
+    for (let i = 0; i <= 100; i++) {
+      const t = (s.durationMs * i) / 100;
+      while (k < all.length && all[k] <= t) k++;
+      curve.push([t, k]);
+    }
+    out.depletedOverTime = curve;
+    if (simulatedMs < s.durationMs) out.projectedFromMs = simulatedMs;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}

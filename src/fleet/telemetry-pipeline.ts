@@ -1,0 +1,132 @@
+import { C, H } from '../metrics/catalog.js';
+import type { ShardMetrics } from '../metrics/registry.js';
+import type { DeviceDriver, TelemetrySpec } from '../drivers/types.js';
+import type { DeviceTable } from './device-table.js';
+import { InflightTable } from './inflight.js';
+import type { Schedule } from './schedule.js';
+
+/** Accounting of a shard's telemetry: generated = acked + sentNoAck + failed + dropped + buffered. */
+export interface TelemetryAccounting {
+  generated: number;
+  acked: number;
+  sentNoAck: number;
+  failed: number;
+  dropped: number;
+  buffered: number;
+}
+
+export interface TelemetryPipelineConfig {
+  everyMs: number;
+  spec: TelemetrySpec;
+  /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */
+  bufferCapacity: number;
+  /** Messages flushed per device per call (a burst, not an unbounded loop). */
+  flushBurst: number;
+}
+
+const US_PER_MS = 1000;
+
+/**
+ * Every telemetry message of a shard from generation to its one final outcome: the device's
+ * store-and-forward buffer (a sequence range per device, no payloads kept), publishing, QoS 1
+ * messages in flight, acks, and failures when a session ends. Owns the accounting identity:
+ * each generated message is counted in exactly one of acked, sentNoAck, failed, dropped, or
+ * (at the end) buffered, which includes messages still in flight.
+ */
+export class TelemetryPipeline {
+  private readonly inflight: InflightTable;
+  private readonly acc: TelemetryAccounting = { generated: 0, acked: 0, sentNoAck: 0, failed: 0, dropped: 0, buffered: 0 };
+
+  constructor(
+    private readonly cfg: TelemetryPipelineConfig | undefined,
+    private readonly devices: DeviceTable,
+    private readonly schedule: Schedule,
+    private readonly driver: DeviceDriver,
+    private readonly metrics: ShardMetrics,
+    /** Asked before each send (energy for the uplink); false stops the flush. */
+    private readonly beforeSend: (dev: number) => boolean,
+  ) {
+    this.inflight = new InflightTable(devices.count, Math.min(65536, Math.max(1024, devices.count * 4)));
+  }
+
+  /** Device `dev` generated one message at `t` (kept in its buffer until sent). */
+  generate(dev: number, t: number): void {
+    const d = this.devices;
+    d.nextSeq[dev]++;
+    d.lastGeneratedAt[dev] = t;
+    this.acc.generated++;
+    this.metrics.inc(C['telemetry.generated']);
+    if (this.cfg && d.buffered(dev) > this.cfg.bufferCapacity) {
+      // Store-and-forward buffer full: the oldest message goes.
+      d.sendSeq[dev]++;
+      this.acc.dropped++;
+      this.metrics.inc(C['telemetry.dropped']);
+    }
+  }
+
+  /** Sends buffered messages, oldest first, up to one burst. */
+  flush(dev: number): void {
+    const d = this.devices;
+    const cfg = this.cfg;
+    if (!cfg) return;
+    let budget = cfg.flushBurst;
+    while (d.sendSeq[dev] < d.nextSeq[dev] && budget-- > 0) {
+      const seq = d.sendSeq[dev];
+      // Intended time of a buffered message, estimated back from the newest one at the nominal
+      // interval (jitter makes it approximate; the newest is exact).
+      const behind = d.nextSeq[dev] - 1 - seq;
+      const scheduledAt = d.lastGeneratedAt[dev] - behind * cfg.everyMs;
+      if (!this.beforeSend(dev)) return;
+      const sentAt = this.schedule.measureNow();
+      const qos = cfg.spec.qos;
+      const token = qos === 1 ? this.inflight.open(dev, seq, this.schedule.measureAt(scheduledAt), sentAt) : -1;
+      if (!this.driver.publishTelemetry(dev, seq, scheduledAt, cfg.spec, token)) {
+        if (token >= 0) this.inflight.close(token);
+        return; // Not connected after all: the message stays buffered.
+      }
+      d.sendSeq[dev]++;
+      this.metrics.inc(C['telemetry.sent']);
+      if (qos === 0) {
+        this.acc.sentNoAck++;
+        this.metrics.inc(C['telemetry.sent_noack']);
+      }
+    }
+  }
+
+  onAcked(dev: number, token: number): void {
+    if (!this.inflight.isOpen(token, dev)) return;
+    const now = this.schedule.measureNow();
+    this.metrics.record(H['telemetry.ack.latency'], (now - this.inflight.sentAt(token)) * US_PER_MS);
+    this.metrics.record(H['telemetry.ack.latency_from_schedule'], (now - this.inflight.scheduledAt(token)) * US_PER_MS);
+    this.inflight.close(token);
+    this.devices.acked[dev]++;
+    this.acc.acked++;
+    this.metrics.inc(C['telemetry.acked']);
+  }
+
+  /**
+   * The device's session ended: its QoS 1 messages in flight got no ack and failed. (Resending
+   * them would need their payloads; the backend's counts show whether any arrived anyway.)
+   */
+  failInflight(dev: number): void {
+    const failed = this.inflight.closeAllOf(dev);
+    this.acc.failed += failed;
+    this.metrics.inc(C['telemetry.failed'], failed);
+  }
+
+  inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Messages still on devices or in flight. */
+  bufferedTotal(): number {
+    let buffered = this.inflight.size;
+    const d = this.devices;
+    for (let dev = 0; dev < d.count; dev++) buffered += d.nextSeq[dev] - d.sendSeq[dev];
+    return buffered;
+  }
+
+  accounting(): TelemetryAccounting {
+    return { ...this.acc, buffered: this.bufferedTotal() };
+  }
+}
