@@ -1,4 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { FleetsimError } from '../../errors/fleetsim-error.js';
 import type { Command } from 'commander';
 import { mergeRuns } from '../../engine/merge-runs.js';
 import { loadReport, writeReport } from '../../report/writer.js';
@@ -12,7 +14,16 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'where the merged report goes', 'reports')
     .action(async (dirs: string[], flags: { out: string }) => {
       const runs = [];
-      for (const d of dirs) runs.push({ source: d, ...(await loadReport(d)) });
+      for (const d of dirs) {
+        // A shard that died before its report (a failed pod) leaves a directory without
+        // summary.json: that is a missing shard (exit 3, named by checkShardSet), not bad usage.
+        if (statSync(d, { throwIfNoEntry: false })?.isDirectory() && !existsSync(path.join(d, 'summary.json'))) {
+          process.stderr.write(`warning: ${d} holds no summary.json (its shard did not finish); treating it as missing\n`);
+          continue;
+        }
+        runs.push({ source: d, ...(await loadReport(d)) });
+      }
+      if (runs.length === 0) throw new FleetsimError('FLEETSIM_E_SHARD_MISSING', `none of the ${dirs.length} directories holds a finished shard report (summary.json)`, { hint: 'rerun the shards; each writes <out>/<run-id>-shard<i>of<N>/summary.json when it finishes' });
       const baseId = runs[0].summary.run.id.replace(/-shard\d+of\d+$/, '');
       const { summary, timeline } = mergeRuns(runs, `${baseId}-merged`);
       const dir = path.resolve(flags.out, summary.run.id);

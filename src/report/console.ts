@@ -1,0 +1,170 @@
+import type { TimelineRow } from '../metrics/aggregate.js';
+import { accountingEquation, alignColumns, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
+import type { RunSummary, Verdict } from './summary.js';
+
+/**
+ * What a person sees in the terminal: the end-of-run summary (k6-like) and the live status line.
+ * Plain strings: the caller writes them, so tests and CI logs see exactly the same text.
+ */
+
+const VERDICT_TEXT: Record<Verdict, string> = {
+  passed: '✓ PASSED',
+  thresholds_failed: '✗ THRESHOLDS FAILED',
+  invalid: '✗ INVALID MEASUREMENT',
+  interrupted: '■ INTERRUPTED',
+  error: '✗ ERROR',
+};
+
+/** Left column with a dotted leader, as k6 prints it: `name ............ `. */
+function label(name: string, width: number): string {
+  const pad = width - name.length;
+  return pad <= 1 ? `${name} ` : `${name} ${'.'.repeat(pad - 1)} `;
+}
+
+export interface SummaryTableOptions {
+  /** Path of the report directory or report.html, printed last. */
+  reportPath?: string;
+}
+
+/** The end-of-run console summary. */
+export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions = {}): string {
+  const out: string[] = [];
+  const r = s.run;
+  const secs = runSeconds(s);
+  const shard = r.shard ? ` · shard ${r.shard.index + 1}/${r.shard.count}` : '';
+  out.push(`  fleetsim ${s.tool.version} · ${r.scenario} · run ${r.id}${shard}`);
+  out.push(`  scenario: ${r.scenarioFile}   target: ${r.target}   clock: ${r.clock}${r.clock === 'wall' && r.timeScale !== 1 ? ` ×${r.timeScale}` : ''}   seed: ${r.seed}`);
+  out.push(`  devices: ${formatCount(r.devices)} on ${r.workers} worker${r.workers === 1 ? '' : 's'}   duration: ${formatDuration(r.durationMs)} (wall ${formatDuration(r.wallMs)})   status: ${r.status}`);
+
+  const hist = Object.entries(s.histograms).filter(([, h]) => h.stats.count > 0);
+  const counters = Object.entries(s.counters).filter(([, v]) => v !== 0);
+  const width = Math.max(24, ...hist.map(([n]) => n.length + 4), ...counters.map(([n]) => n.length + 4), ...Object.keys(s.gauges).map((n) => n.length + 4));
+
+  if (hist.length > 0) {
+    out.push('', '  LATENCY');
+    const rows = [['', 'count', 'avg', 'p50', 'p90', 'p95', 'p99', 'max']];
+    for (const [name, h] of hist) {
+      const st = h.stats;
+      rows.push([label(name, width), formatCount(st.count), ...[st.avg, st.p50, st.p90, st.p95, st.p99, st.max].map(formatMicros)]);
+    }
+    out.push(...alignColumns(rows, 1).map((l) => `  ${l}`));
+  }
+  if (counters.length > 0) {
+    out.push('', '  COUNTERS');
+    const rows = [['', 'total', 'rate']];
+    for (const [name, v] of counters) rows.push([label(name, width), formatCount(v), formatRate(v / secs)]);
+    const zero = Object.keys(s.counters).length - counters.length;
+    out.push(...alignColumns(rows, 1).map((l) => `  ${l}`));
+    if (zero > 0) out.push(`  (${zero} counter${zero === 1 ? '' : 's'} at zero not shown)`);
+  }
+  const gauges = Object.entries(s.gauges);
+  if (gauges.length > 0) {
+    out.push('', '  GAUGES (end of run)');
+    out.push(...alignColumns(gauges.map(([n, v]) => [label(n, width), Number.isInteger(v) ? formatCount(v) : v.toFixed(2)]), 1).map((l) => `  ${l}`));
+  }
+  if (s.thresholds.length > 0) {
+    out.push('', '  THRESHOLDS');
+    const rows = s.thresholds.map((t) => [t.ok ? '✓' : '✗', t.metric, t.expression, `measured ${t.value === null ? 'no data' : t.display}`]);
+    out.push(...alignColumns(rows, 99).map((l) => `  ${l}`));
+  }
+
+  const a = s.accounting;
+  out.push('', '  ACCOUNTING');
+  out.push(`  ${a.holds ? '✓' : '✗'} ${accountingEquation(s)}  (${a.holds ? 'holds' : 'DOES NOT HOLD: a bug in fleetsim'})`);
+  if (a.backend) {
+    const b = a.backend;
+    out.push(`    backend received ${formatCount(b.received)} · duplicates ${formatCount(b.duplicates)} · gaps ${formatCount(b.gaps)} · lost between ${formatCount(b.lostBetween)}`);
+  }
+  const g = s.generator;
+  out.push('', '  GENERATOR');
+  out.push(`  ${g.saturated ? '✗' : '✓'} max schedule lag ${g.maxScheduleLagMs.toFixed(1)}ms · max event-loop delay ${g.maxEventLoopDelayMs.toFixed(1)}ms · bound ${g.boundMs}ms${g.saturated ? '  SATURATED: the measurement is invalid' : ''}`);
+
+  out.push('', `  RESULT  ${VERDICT_TEXT[s.result.verdict]}  (exit ${s.result.exitCode})`);
+  for (const reason of s.result.reasons) out.push(`    - ${reason}`);
+  for (const p of runCompletedProblems(s)) if (!s.result.reasons.includes(p)) out.push(`    - ${p}`);
+  if (options.reportPath) out.push(`  report: ${options.reportPath}`);
+  return out.join('\n') + '\n';
+}
+
+function bar(fraction: number, width: number): string {
+  const f = Math.min(1, Math.max(0, fraction));
+  const full = Math.round(f * width);
+  return '█'.repeat(full) + '░'.repeat(width - full);
+}
+
+/**
+ * One status line for a timeline row: progress, devices online, throughput, ack latency p99,
+ * errors and generator lag. `intervalMs` is the row's length, for per-second rates.
+ */
+export function formatProgressLine(row: TimelineRow, elapsedMs: number, totalMs: number, devices: number, intervalMs = 1000): string {
+  const secs = Math.max(intervalMs, 1) / 1000;
+  const c = row.counters;
+  const gv = row.gauges;
+  const errors = (c['telemetry.failed'] ?? 0) + (c['provision.failed'] ?? 0) + (c['mqtt.connect.failed'] ?? 0) + (c['poll.failed'] ?? 0) + (c['errors.network'] ?? 0);
+  const ack = row.histograms['telemetry.ack.latency'];
+  const pct = totalMs > 0 ? Math.min(100, (elapsedMs / totalMs) * 100) : 0;
+  return [
+    `${bar(pct / 100, 20)} ${pct.toFixed(0).padStart(3)}%`,
+    `${formatDuration(elapsedMs)}/${formatDuration(totalMs)}`,
+    `online ${formatCount(gv['devices.online'] ?? 0)}/${formatCount(devices)}`,
+    `sent ${formatRate((c['telemetry.sent'] ?? 0) / secs)}`,
+    `acked ${formatRate((c['telemetry.acked'] ?? 0) / secs)}`,
+    `ack p99 ${ack && ack.count > 0 ? formatMicros(ack.p99) : '–'}`,
+    `errors ${formatCount(errors)}`,
+    `lag ${(gv['generator.schedule_lag'] ?? 0).toFixed(0)}ms`,
+  ].join('  ');
+}
+
+export interface ProgressPrinterOptions {
+  /** Run length in ms (simulated for the virtual clock). */
+  totalMs: number;
+  devices: number;
+  stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Overrides the choice from `stream.isTTY` and the `CI` environment variable. */
+  mode?: 'tty' | 'plain';
+  /** Plain mode prints at most one line per this much run time. */
+  plainEveryMs?: number;
+}
+
+/**
+ * The live status line. On a terminal it rewrites one line in place; under CI (or when output is
+ * piped) it prints a plain line every `plainEveryMs` of run time, which logs keep readable.
+ * Called from the coordinator on the main thread only.
+ */
+export class ProgressPrinter {
+  readonly mode: 'tty' | 'plain';
+  private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  private lastTMs = 0;
+  private lastPrintedTMs = -Infinity;
+  private lastLine = '';
+  private wroteTty = false;
+
+  constructor(private readonly options: ProgressPrinterOptions) {
+    this.stream = options.stream ?? process.stdout;
+    const ci = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+    this.mode = options.mode ?? (this.stream.isTTY && !ci ? 'tty' : 'plain');
+  }
+
+  update(row: TimelineRow): void {
+    const intervalMs = row.tMs - this.lastTMs;
+    this.lastTMs = row.tMs;
+    const line = formatProgressLine(row, row.tMs, this.options.totalMs, this.options.devices, intervalMs > 0 ? intervalMs : 1000);
+    this.lastLine = line;
+    if (this.mode === 'tty') {
+      const cols = this.stream.columns ?? 160;
+      this.stream.write(`\r\x1b[2K${line.length > cols - 1 ? line.slice(0, cols - 1) : line}`);
+      this.wroteTty = true;
+      return;
+    }
+    if (row.tMs - this.lastPrintedTMs >= (this.options.plainEveryMs ?? 10_000)) {
+      this.lastPrintedTMs = row.tMs;
+      this.stream.write(`${line}\n`);
+    }
+  }
+
+  /** Ends the status line so that the summary starts on a clean line. */
+  done(): void {
+    if (this.mode === 'tty' && this.wroteTty) this.stream.write('\n');
+    else if (this.mode === 'plain' && this.lastLine && this.lastPrintedTMs !== this.lastTMs) this.stream.write(`${this.lastLine}\n`);
+  }
+}

@@ -1,0 +1,78 @@
+import { formatDuration, formatMicros } from '../models/units.js';
+import type { RunSummary } from './summary.js';
+
+/**
+ * Human formatting shared by the console summary, the compare tables and the HTML report, so
+ * that one number reads the same everywhere.
+ */
+export { formatDuration, formatMicros };
+
+/** Whole counts with thousands separators: 12,345. */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Per-second rates: 0.25/s, 12.3/s, 1,234/s. */
+export function formatRate(perSec: number): string {
+  if (!Number.isFinite(perSec)) return '–';
+  if (perSec === 0) return '0/s';
+  if (perSec < 10) return `${perSec.toFixed(2)}/s`;
+  if (perSec < 100) return `${perSec.toFixed(1)}/s`;
+  return `${formatCount(perSec)}/s`;
+}
+
+/** A signed relative change: +12.5%, -3.0%, ±0.0%, +∞ (from zero). */
+export function formatDeltaPct(pct: number | null): string {
+  if (pct === null) return '–';
+  if (!Number.isFinite(pct)) return pct > 0 ? '+∞' : '-∞';
+  if (Math.abs(pct) < 0.05) return '±0.0%';
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
+/** Relative change from base to current in percent; null when both are zero-free of meaning. */
+export function deltaPct(base: number, current: number): number | null {
+  if (base === 0) return current === 0 ? 0 : current > 0 ? Infinity : -Infinity;
+  return ((current - base) / Math.abs(base)) * 100;
+}
+
+/** Run length in seconds for per-second rates (at least 1 ms, so an empty run divides safely). */
+export function runSeconds(summary: RunSummary): number {
+  return Math.max(summary.run.durationMs, 1) / 1000;
+}
+
+/**
+ * Why the "run completed" check fails, if it does: the run did not complete, the accounting
+ * identity does not hold, or the generator saturated. Empty when the run is a valid measurement.
+ */
+export function runCompletedProblems(summary: RunSummary): string[] {
+  const problems: string[] = [];
+  if (summary.run.status !== 'completed') problems.push(`run status is ${summary.run.status}, not completed`);
+  if (!summary.accounting.holds) problems.push(`accounting identity does not hold: ${accountingEquation(summary)}`);
+  if (summary.generator.saturated) {
+    problems.push(`generator saturated: schedule lag ${summary.generator.maxScheduleLagMs}ms over the ${summary.generator.boundMs}ms bound`);
+  }
+  return problems;
+}
+
+/** `generated 100 = acked 90 + sent_noack 0 + failed 2 + dropped 3 + buffered 5`. */
+export function accountingEquation(summary: RunSummary): string {
+  const a = summary.accounting;
+  const rhs = a.acked + a.sentNoAck + a.failed + a.dropped + a.buffered;
+  const sign = rhs === a.generated ? '=' : '≠';
+  return `generated ${formatCount(a.generated)} ${sign} acked ${formatCount(a.acked)} + sent_noack ${formatCount(a.sentNoAck)} + failed ${formatCount(a.failed)} + dropped ${formatCount(a.dropped)} + buffered ${formatCount(a.buffered)}`;
+}
+
+/** Aligns rows of cells into columns two spaces apart; columns from `rightAlignFrom` on align right. */
+export function alignColumns(rows: readonly string[][], rightAlignFrom: number): string[] {
+  if (rows.length === 0) return [];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => {
+        const pad = ' '.repeat(widths[c] - [...cell].length);
+        return c >= rightAlignFrom ? pad + cell : cell + pad;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}

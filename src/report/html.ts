@@ -1,0 +1,157 @@
+import type { TimelineRow } from '../metrics/aggregate.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { escapeHtml as e, jsonForScript } from './escape.js';
+import { formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
+import { buildPlots, pointCount, type PlotSpec } from './html-plots.js';
+import { renderPage } from './html-page.js';
+import { REPORT_SCRIPT } from './html-script.js';
+import { REPORT_CSS } from './html-style.js';
+import type { RunSummary, Verdict } from './summary.js';
+import type { ReportWriter } from './writer.js';
+
+/**
+ * `report.html`: one self-contained page (inline CSS, inline script, SVG drawn by the page itself;
+ * a Content-Security-Policy forbids every network fetch). Text sections are rendered here, with
+ * every string HTML-escaped; plots are embedded as JSON and drawn in the browser.
+ */
+
+const VERDICT: Record<Verdict, { text: string; cls: string; icon: string }> = {
+  passed: { text: 'Passed', cls: 'good', icon: '✓' },
+  thresholds_failed: { text: 'Thresholds failed', cls: 'bad', icon: '✗' },
+  invalid: { text: 'Invalid measurement', cls: 'warn', icon: '!' },
+  interrupted: { text: 'Interrupted', cls: 'idle', icon: '■' },
+  error: { text: 'Error', cls: 'bad', icon: '✗' },
+};
+
+function pill(ok: boolean, yes = 'pass', no = 'fail'): string {
+  return `<span class="pill ${ok ? 'good' : 'bad'}">${ok ? '✓' : '✗'} ${e(ok ? yes : no)}</span>`;
+}
+
+function figure(p: PlotSpec, framed = true): string {
+  return `<figure class="${framed ? 'card ' : ''}chart" data-plot="${e(p.id)}" data-points="${pointCount(p)}">
+  <figcaption><h3>${e(p.title)}</h3><span class="sub">${e(p.subtitle)}</span></figcaption>
+  <div class="legend"></div><div class="plot"></div><div class="tip" hidden></div>
+</figure>`;
+}
+
+function header(s: RunSummary): string {
+  const r = s.run;
+  const v = VERDICT[s.result.verdict];
+  const facts: Array<[string, string]> = [
+    ['run id', r.id],
+    ['status', r.status],
+    ['devices', `${formatCount(r.devices)} on ${r.workers} worker${r.workers === 1 ? '' : 's'}`],
+    ['duration', `${formatDuration(r.durationMs)}${r.clock === 'virtual' ? ' simulated' : ''} · wall ${formatDuration(r.wallMs)}`],
+    ['target', r.target],
+    ['clock', r.clock === 'wall' && r.timeScale !== 1 ? `wall ×${r.timeScale}` : r.clock],
+    ['seed', String(r.seed)],
+    ['started', r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')],
+    ['scenario file', r.scenarioFile],
+  ];
+  if (r.shard) facts.push(['shard', `${r.shard.index + 1} of ${r.shard.count}`]);
+  const reasons = s.result.reasons.length > 0 ? `<ul class="reasons">${s.result.reasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : '';
+  return `<header class="card hero">
+  <div><div class="eyebrow">fleetsim ${e(s.tool.version)} · run report</div><h1>${e(r.scenario)}</h1>${reasons}</div>
+  <div class="badge ${v.cls}" data-verdict="${e(s.result.verdict)}">${v.icon} ${e(v.text)} <small>exit ${s.result.exitCode}</small></div>
+  <dl class="facts">${facts.map(([k, val]) => `<div${val.length > 22 ? ' class="wide"' : ''}><dt>${e(k)}</dt><dd>${e(val)}</dd></div>`).join('')}</dl>
+</header>`;
+}
+
+function tiles(s: RunSummary): string {
+  const secs = runSeconds(s);
+  const ack = s.histograms['telemetry.ack.latency']?.stats;
+  const c = s.counters;
+  const errors = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'poll.failed'].reduce((n, k) => n + (c[k] ?? 0), 0);
+  const items: Array<[string, string]> = [
+    [formatCount(c['telemetry.acked'] ?? 0), `telemetry acked · ${formatRate((c['telemetry.acked'] ?? 0) / secs)}`],
+    [ack && ack.count > 0 ? formatMicros(ack.p99) : '–', 'ack latency p99'],
+    [formatCount(errors), 'failed + dropped'],
+    [formatCount(s.gauges['devices.online'] ?? 0), `online at the end, of ${formatCount(s.run.devices)}`],
+    [`${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length}`, 'thresholds held'],
+  ];
+  return `<section class="tiles" aria-label="key numbers">${items.map(([v, l]) => `<div class="card tile"><div class="v">${e(v)}</div><div class="l">${e(l)}</div></div>`).join('')}</section>`;
+}
+
+function thresholds(s: RunSummary): string {
+  const rows = s.thresholds
+    .map((t) => `<tr data-ok="${t.ok}"><td class="metric">${e(t.metric)}</td><td><code>${e(t.expression)}</code></td><td class="num">${e(t.value === null ? 'no data' : t.display)}</td><td>${pill(t.ok)}</td></tr>`)
+    .join('\n');
+  const body = s.thresholds.length === 0 ? '<p class="muted">The scenario sets no thresholds.</p>' : `<div class="table-wrap"><table id="thresholds-table"><thead><tr><th>metric</th><th>expression</th><th class="num">measured</th><th>result</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>`;
+  return `<section id="thresholds"><h2>Thresholds</h2><div class="card">${body}</div></section>`;
+}
+
+function accounting(s: RunSummary): string {
+  const a = s.accounting;
+  const term = (v: number, label: string) => `<div class="term"><b>${formatCount(v)}</b><span>${e(label)}</span></div>`;
+  const eq = [term(a.generated, 'generated'), `<span class="op">${a.generated === a.acked + a.sentNoAck + a.failed + a.dropped + a.buffered ? '=' : '≠'}</span>`,
+    term(a.acked, 'acked'), '<span class="op">+</span>', term(a.sentNoAck, 'sent_noack'), '<span class="op">+</span>', term(a.failed, 'failed'),
+    '<span class="op">+</span>', term(a.dropped, 'dropped'), '<span class="op">+</span>', term(a.buffered, 'buffered')].join('');
+  const b = a.backend;
+  const backend = b
+    ? `<dl class="kv"><dt>backend received</dt><dd>${formatCount(b.received)}</dd><dt>duplicates</dt><dd>${formatCount(b.duplicates)}</dd><dt>sequence gaps</dt><dd>${formatCount(b.gaps)}</dd><dt>lost between simulator and backend</dt><dd>${formatCount(b.lostBetween)}</dd></dl>`
+    : '<p class="muted">The target does not report what it received (only the embedded backend does).</p>';
+  return `<div class="card" id="accounting"><h2>Accounting ${pill(a.holds, 'holds', 'does not hold')}</h2><div class="equation">${eq}</div>${backend}</div>`;
+}
+
+function generator(s: RunSummary, plot: PlotSpec | undefined): string {
+  const g = s.generator;
+  const problems = runCompletedProblems(s);
+  return `<div class="card" id="generator-health"><h2>Generator health ${pill(!g.saturated, 'healthy', 'saturated')}</h2>
+<dl class="kv"><dt>max schedule lag</dt><dd>${g.maxScheduleLagMs.toFixed(1)} ms</dd><dt>max event-loop delay</dt><dd>${g.maxEventLoopDelayMs.toFixed(1)} ms</dd><dt>bound</dt><dd>${g.boundMs} ms</dd><dt>run completed</dt><dd>${pill(problems.length === 0, 'yes', 'no')}</dd></dl>
+${problems.length > 0 ? `<ul class="reasons">${problems.map((p) => `<li>${e(p)}</li>`).join('')}</ul>` : ''}${plot ? figure(plot, false) : ''}</div>`;
+}
+
+function latencyTable(s: RunSummary): string {
+  const rows = Object.entries(s.histograms)
+    .filter(([, h]) => h.stats.count > 0)
+    .map(([n, h]) => `<tr><td class="metric">${e(n)}</td><td class="num">${formatCount(h.stats.count)}</td>${[h.stats.min, h.stats.avg, h.stats.p50, h.stats.p90, h.stats.p95, h.stats.p99, h.stats.p999, h.stats.max].map((v) => `<td class="num">${formatMicros(v)}</td>`).join('')}</tr>`);
+  if (rows.length === 0) return '<div class="card"><p class="muted">No latency was recorded in this run.</p></div>';
+  return `<div class="card table-wrap"><table><thead><tr><th>metric</th><th class="num">count</th>${['min', 'avg', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'].map((h) => `<th class="num">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+function countersTable(s: RunSummary): string {
+  const secs = runSeconds(s);
+  const counters = Object.entries(s.counters).map(([n, v]) => `<tr><td class="metric">${e(n)}</td><td class="num">${formatCount(v)}</td><td class="num">${formatRate(v / secs)}</td></tr>`);
+  const gauges = Object.entries(s.gauges).map(([n, v]) => `<tr><td class="metric">${e(n)}</td><td class="num">${e(Number.isInteger(v) ? formatCount(v) : v.toFixed(2))}</td></tr>`);
+  return `<section id="counters"><h2>Counters and gauges</h2><div class="two">
+<div class="card table-wrap"><table><thead><tr><th>counter</th><th class="num">total</th><th class="num">rate</th></tr></thead><tbody>${counters.join('')}</tbody></table></div>
+<div class="card table-wrap"><table><thead><tr><th>gauge</th><th class="num">at the end</th></tr></thead><tbody>${gauges.join('')}</tbody></table></div>
+</div></section>`;
+}
+
+export function renderHtml(s: RunSummary, timeline: readonly TimelineRow[]): string {
+  const plots = buildPlots(s, timeline);
+  const of = (section: PlotSpec['section']) => plots.filter((p) => p.section === section);
+  const byId = new Map(plots.map((p) => [p.id, p]));
+  const latencyRows = Object.keys(s.histograms)
+    .filter((m) => byId.has(`latency.${m}`) || byId.has(`hdr.${m}`))
+    .map((m) => `<div class="latency-row">${[byId.get(`latency.${m}`), byId.get(`hdr.${m}`)].filter((p): p is PlotSpec => p !== undefined).map((p) => figure(p)).join('\n')}</div>`);
+  const fleet = of('fleet');
+  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(fleet.length > 0 ? [['fleet', 'Fleet']] : []), ['counters', 'Counters']];
+  const body = `${header(s)}
+<nav class="toc">${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>
+${tiles(s)}
+${thresholds(s)}
+<section id="health"><div class="two">${accounting(s)}${generator(s, byId.get('generator'))}</div></section>
+<section id="throughput"><h2>Throughput and devices</h2><div class="plots">${of('throughput').map((p) => figure(p)).join('\n')}</div></section>
+<section id="latency"><h2>Latency</h2>${latencyTable(s)}${latencyRows.join('\n')}</section>
+${fleet.length > 0 ? `<section id="fleet"><h2>Fleet</h2><div class="plots">${fleet.map((p) => figure(p)).join('\n')}</div></section>` : ''}
+${countersTable(s)}
+<footer>fleetsim ${e(s.tool.version)} · summary.json schema v${s.schemaVersion} · ${timeline.length} timeline intervals · self-contained report, no network access</footer>`;
+  return renderPage({
+    title: `${s.run.scenario} · ${VERDICT[s.result.verdict].text} · fleetsim`,
+    version: s.tool.version,
+    css: REPORT_CSS,
+    scripts: true,
+    body,
+    tail: `<script type="application/json" id="fleetsim-plots">${jsonForScript({ plots })}</script>\n<script>${REPORT_SCRIPT}</script>`,
+  });
+}
+
+export const htmlWriter: ReportWriter = {
+  name: 'html',
+  file: 'report.html',
+  async write(dir, summary, timeline) {
+    await writeFileAtomic(dir, this.file, renderHtml(summary, timeline));
+  },
+};

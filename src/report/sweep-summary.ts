@@ -1,0 +1,218 @@
+import { formatMicros } from './format.js';
+import type { RunSummary, Verdict } from './summary.js';
+
+/**
+ * `sweep.json`: the machine contract of `fleetsim sweep`, one point per fleet size. Built only
+ * from the runs' summaries (each size is also a normal report in `size-<N>/`), so a sweep can be
+ * re-rendered, and compared, from saved files. Versioned like summary.json.
+ */
+export const SWEEP_SCHEMA_VERSION = 1 as const;
+
+/** A latency histogram at one size, in µs. */
+export interface SweepLatency {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface SweepPoint {
+  /** Devices in the run (the requested size). */
+  devices: number;
+  /** The run's id, and its report directory relative to the sweep directory (null when the run never started). */
+  runId: string | null;
+  dir: string | null;
+  /** Simulated run length and wall time, ms. */
+  durationMs: number;
+  wallMs: number;
+  /** Every latency histogram that has samples at this size. */
+  latencies: Record<string, SweepLatency>;
+  /** Telemetry acked per second of (simulated) run time; null without a run. */
+  throughputPerSec: number | null;
+  /** Failed operations / attempted operations (see errorRateOf); null when nothing was attempted. */
+  errorRate: number | null;
+  thresholds: Array<{ metric: string; expression: string; display: string; ok: boolean }>;
+  verdict: Verdict;
+  exitCode: number;
+  reasons: string[];
+}
+
+/** Where the backend stops scaling: the first size that fails a threshold or doubles a p99. */
+export interface SweepKnee {
+  devices: number;
+  reasons: string[];
+}
+
+export interface SweepSummary {
+  schemaVersion: typeof SWEEP_SCHEMA_VERSION;
+  tool: { name: 'fleetsim'; version: string };
+  sweep: {
+    id: string;
+    scenario: string;
+    scenarioFile: string;
+    seed: number;
+    clock: 'wall' | 'virtual';
+    workers: number;
+    /** The sizes asked for, ascending. */
+    sizes: number[];
+    startedAt: string;
+    endedAt: string;
+    status: 'completed' | 'interrupted';
+  };
+  /** One per size that ran (or failed to start), ascending by devices. */
+  points: SweepPoint[];
+  knee: SweepKnee | null;
+  result: { verdict: Verdict; exitCode: number; reasons: string[] };
+}
+
+/** A p99 at least this many times its value at the smallest size marks the knee. */
+export const KNEE_P99_FACTOR = 2;
+
+const ERROR_COUNTERS = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'poll.failed'];
+const ATTEMPT_COUNTERS = ['telemetry.generated', 'provision.ok', 'provision.failed', 'mqtt.connect.ok', 'mqtt.connect.failed', 'poll.ok', 'poll.failed'];
+
+/**
+ * The share of operations that failed: (telemetry failed + dropped, provisioning, connect and
+ * poll failures) / (telemetry generated + provisioning, connect and poll attempts).
+ */
+export function errorRateOf(counters: Readonly<Record<string, number>>): number | null {
+  const sum = (names: string[]) => names.reduce((a, n) => a + (counters[n] ?? 0), 0);
+  const attempts = sum(ATTEMPT_COUNTERS);
+  return attempts > 0 ? sum(ERROR_COUNTERS) / attempts : null;
+}
+
+/** The sweep point of one finished run; `dir` is its report directory relative to the sweep's. */
+export function pointOfRun(summary: RunSummary, dir: string): SweepPoint {
+  const latencies: Record<string, SweepLatency> = {};
+  for (const [name, h] of Object.entries(summary.histograms)) {
+    const { count, p50, p95, p99 } = h.stats;
+    if (count > 0) latencies[name] = { count, p50, p95, p99 };
+  }
+  const secs = Math.max(summary.run.durationMs, 1) / 1000;
+  return {
+    devices: summary.run.devices,
+    runId: summary.run.id,
+    dir,
+    durationMs: summary.run.durationMs,
+    wallMs: summary.run.wallMs,
+    latencies,
+    throughputPerSec: (summary.counters['telemetry.acked'] ?? 0) / secs,
+    errorRate: errorRateOf(summary.counters),
+    thresholds: summary.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, display: t.value === null ? 'no data' : t.display, ok: t.ok })),
+    verdict: summary.result.verdict,
+    exitCode: summary.result.exitCode,
+    reasons: summary.result.reasons,
+  };
+}
+
+/** The sweep point of a size whose run could not start (e.g. more descriptors than allowed). */
+export function pointOfError(devices: number, message: string, exitCode: number): SweepPoint {
+  return { devices, runId: null, dir: null, durationMs: 0, wallMs: 0, latencies: {}, throughputPerSec: null, errorRate: null, thresholds: [], verdict: 'error', exitCode, reasons: [message] };
+}
+
+/** What the knee rule looks at, per size. */
+export interface KneeInput {
+  devices: number;
+  /** `metric: expression` of each failed threshold. */
+  failedThresholds: string[];
+  /** p99 per latency metric, µs; only metrics with at least KNEE_MIN_SAMPLES samples. */
+  p99: Readonly<Record<string, number>>;
+}
+
+/**
+ * Samples a p99 needs before the knee rule trusts it. With fewer, "p99" is the largest of a few
+ * draws (5 devices provision 5 times), far below the distribution's real p99, and every larger
+ * size would look twice as slow.
+ */
+export const KNEE_MIN_SAMPLES = 100;
+
+export function kneeInputOf(p: SweepPoint): KneeInput {
+  return {
+    devices: p.devices,
+    failedThresholds: p.thresholds.filter((t) => !t.ok).map((t) => `${t.metric}: ${t.expression}`),
+    p99: Object.fromEntries(Object.entries(p.latencies).filter(([, l]) => l.count >= KNEE_MIN_SAMPLES).map(([n, l]) => [n, l.p99])),
+  };
+}
+
+/**
+ * The knee: the first size (ascending) where a threshold fails, or where a p99 latency is at least
+ * `factor` times its reference: its value at the smallest size that has it (kneeInputOf keeps a
+ * p99 only with enough samples, so at small sizes the reference is the first trustworthy p99).
+ * Returns null when every size scales.
+ */
+export function findKnee(points: readonly KneeInput[], factor = KNEE_P99_FACTOR): SweepKnee | null {
+  const sorted = [...points].sort((a, b) => a.devices - b.devices);
+  const ref = new Map<string, { p99: number; devices: number }>();
+  for (const p of sorted) {
+    const reasons = p.failedThresholds.map((t) => `threshold ${t} failed`);
+    for (const [metric, v] of Object.entries(p.p99)) {
+      const r = ref.get(metric);
+      if (!r) ref.set(metric, { p99: v, devices: p.devices });
+      else if (r.p99 > 0 && v >= factor * r.p99) {
+        reasons.push(`${metric} p99 ${formatMicros(v)} is ${(v / r.p99).toFixed(1)}× its ${formatMicros(r.p99)} at ${r.devices.toLocaleString('en-US')} device${r.devices === 1 ? '' : 's'}`);
+      }
+    }
+    if (reasons.length > 0) return { devices: p.devices, reasons };
+  }
+  return null;
+}
+
+/**
+ * The sweep's verdict: interrupted 130; a size that errored 1; a size that failed thresholds 99
+ * (the knee is then inside the sweep); a size whose measurement was invalid 3; otherwise 0.
+ */
+export function sweepResult(points: readonly SweepPoint[], interrupted: boolean): SweepSummary['result'] {
+  const at = (v: Verdict) => points.filter((p) => p.verdict === v).map((p) => p.devices.toLocaleString('en-US'));
+  const reasons: string[] = [];
+  if (interrupted) reasons.push('the sweep was interrupted; sizes after the last one shown did not run');
+  const errors = at('error');
+  const failed = at('thresholds_failed');
+  const invalid = at('invalid');
+  if (errors.length > 0) reasons.push(`the run at ${errors.join(', ')} devices failed`);
+  if (failed.length > 0) reasons.push(`thresholds failed at ${failed.join(', ')} devices`);
+  if (invalid.length > 0) reasons.push(`the measurement at ${invalid.join(', ')} devices is invalid (generator saturated or a broken accounting identity)`);
+  if (interrupted) return { verdict: 'interrupted', exitCode: 130, reasons };
+  if (errors.length > 0) return { verdict: 'error', exitCode: 1, reasons };
+  if (failed.length > 0) return { verdict: 'thresholds_failed', exitCode: 99, reasons };
+  if (invalid.length > 0) return { verdict: 'invalid', exitCode: 3, reasons };
+  return { verdict: 'passed', exitCode: 0, reasons };
+}
+
+export interface BuildSweepInput {
+  id: string;
+  scenario: string;
+  scenarioFile: string;
+  seed: number;
+  clock: 'wall' | 'virtual';
+  workers: number;
+  sizes: readonly number[];
+  version: string;
+  startedAt: Date;
+  endedAt: Date;
+  interrupted: boolean;
+  points: readonly SweepPoint[];
+}
+
+export function buildSweepSummary(i: BuildSweepInput): SweepSummary {
+  const points = [...i.points].sort((a, b) => a.devices - b.devices);
+  const measured = points.filter((p) => p.runId !== null && p.verdict !== 'interrupted');
+  return {
+    schemaVersion: SWEEP_SCHEMA_VERSION,
+    tool: { name: 'fleetsim', version: i.version },
+    sweep: {
+      id: i.id,
+      scenario: i.scenario,
+      scenarioFile: i.scenarioFile,
+      seed: i.seed,
+      clock: i.clock,
+      workers: i.workers,
+      sizes: [...i.sizes].sort((a, b) => a - b),
+      startedAt: i.startedAt.toISOString(),
+      endedAt: i.endedAt.toISOString(),
+      status: i.interrupted ? 'interrupted' : 'completed',
+    },
+    points,
+    knee: measured.length > 0 ? findKnee(measured.map(kneeInputOf)) : null,
+    result: sweepResult(points, i.interrupted),
+  };
+}

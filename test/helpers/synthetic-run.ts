@@ -1,0 +1,207 @@
+import { MetricsAggregator, type TimelineRow } from '../../src/metrics/aggregate.js';
+import { C, G, H } from '../../src/metrics/catalog.js';
+import { ShardMetrics } from '../../src/metrics/registry.js';
+import { standardNormal, uniform } from '../../src/models/rng.js';
+import { buildSummary, decideResult } from '../../src/engine/summary-builder.js';
+import type { ShardFinal } from '../../src/engine/protocol.js';
+import type { RunSummary } from '../../src/report/summary.js';
+import { parseScenarioText } from '../../src/scenario/load.js';
+import type { ResolvedScenario } from '../../src/scenario/resolved.js';
+
+/**
+ * A synthetic but realistic run for report tests: per-shard ShardMetrics record latencies and
+ * counts interval by interval, their snapshots go through the real MetricsAggregator, and the
+ * engine's own summary builder (with a scenario parsed by the real loader, so thresholds and the
+ * verdict are evaluated for real) turns them into the summary. Deterministic for a given seed.
+ *
+ * The fleet powers on over the first fifth of the run, each online device sends telemetry every
+ * 2 s (10% QoS 0), polls every 10 s, and a short "incident" in the middle of the run raises
+ * latency, drops and failures.
+ */
+export interface SyntheticRunOptions {
+  intervals?: number;
+  intervalMs?: number;
+  devices?: number;
+  shards?: number;
+  seed?: number;
+  scenario?: string;
+  /**
+   * Multiplies every telemetry.ack.latency sample above TAIL_FROM_US (the slowest ~4% of the
+   * default run): 2 doubles p99 and max, and leaves p50 to p95 where they were.
+   */
+  tailFactor?: number;
+  /**
+   * Includes every optional and nullable field of the summary: shard, fleet results, and a
+   * threshold on poll.latency without data (polls are off), which fails the run (exit 99).
+   */
+  full?: boolean;
+  /** Messages the simulator delivered that the backend never saw. */
+  lostBetween?: number;
+}
+
+const STREAM = { count: 101, ackLatency: 102, other: 103 };
+export const TAIL_FROM_US = 13_000;
+
+function lognormal(medianUs: number, sigma: number, u1: number, u2: number): number {
+  return medianUs * Math.exp(sigma * standardNormal(u1, u2));
+}
+
+export function syntheticRun(options: SyntheticRunOptions = {}): { summary: RunSummary; timeline: TimelineRow[] } {
+  const { intervals = 60, intervalMs = 1000, devices = 200, shards = 2, seed = 42, scenario = 'synthetic-fleet', tailFactor = 1, full = false, lostBetween = 0 } = options;
+  const agg = new MetricsAggregator(shards);
+  const finals: ShardFinal[] = [];
+  const rampIntervals = Math.max(1, Math.round(intervals / 5));
+  const incident = (i: number) => i >= Math.floor(intervals * 0.55) && i < Math.floor(intervals * 0.55) + Math.max(2, Math.round(intervals / 15));
+
+  for (let shard = 0; shard < shards; shard++) {
+    const m = new ShardMetrics(shard);
+    const fleet = Math.floor(devices / shards) + (shard < devices % shards ? 1 : 0);
+    let draw = 0;
+    const u = (stream: number) => uniform(seed, shard, stream, draw++);
+    let online = 0;
+    let buffered = 0;
+    const final: ShardFinal = { shard, generated: 0, acked: 0, sentNoAck: 0, failed: 0, dropped: 0, buffered: 0, maxScheduleLagMs: 0, maxEventLoopDelayMs: 0 };
+    finals.push(final);
+    for (let i = 0; i < intervals; i++) {
+      const target = Math.min(fleet, Math.round((fleet * (i + 1)) / rampIntervals));
+      const joined = target - online;
+      for (let d = 0; d < joined; d++) {
+        m.inc(C['devices.powered_on']);
+        m.inc(C['provision.ok']);
+        m.inc(C['mqtt.connect.ok']);
+        m.record(H['provision.latency'], lognormal(38_000, 0.35, u(STREAM.other), u(STREAM.other)));
+        m.record(H['mqtt.connect.latency'], lognormal(6_500, 0.4, u(STREAM.other), u(STREAM.other)));
+      }
+      online = target;
+      const bad = incident(i);
+      const generated = Math.round((online * intervalMs) / 2000 * (0.9 + 0.2 * u(STREAM.count)));
+      const dropped = bad ? Math.round(generated * 0.03) : 0;
+      const failed = bad ? Math.round(generated * 0.01) : 0;
+      const noack = Math.round((generated - dropped - failed) * 0.1);
+      const nextBuffered = Math.round(generated * 0.02);
+      const acked = generated + buffered - noack - failed - dropped - nextBuffered;
+      buffered = nextBuffered;
+      final.generated += generated;
+      final.acked += acked;
+      final.sentNoAck += noack;
+      final.failed += failed;
+      final.dropped += dropped;
+      final.buffered = buffered;
+      m.inc(C['telemetry.generated'], generated);
+      m.inc(C['telemetry.sent'], acked + noack + failed);
+      m.inc(C['telemetry.acked'], acked);
+      m.inc(C['telemetry.sent_noack'], noack);
+      m.inc(C['telemetry.failed'], failed);
+      m.inc(C['telemetry.dropped'], dropped);
+      if (bad) {
+        m.inc(C['mqtt.connection_lost'], Math.max(1, Math.round(online * 0.02)));
+        m.inc(C['errors.network'], Math.max(1, Math.round(online * 0.02)));
+      }
+      for (let k = 0; k < acked; k++) {
+        const tail = u(STREAM.ackLatency);
+        let us = lognormal(bad ? 11_000 : 4_200, 0.45, u(STREAM.ackLatency), u(STREAM.ackLatency));
+        if (tail > 0.95) us *= 1.8;
+        if (us > TAIL_FROM_US) us *= tailFactor;
+        m.record(H['telemetry.ack.latency'], us);
+        m.record(H['telemetry.ack.latency_from_schedule'], us + 300 + 1_500 * u(STREAM.other));
+      }
+      const polls = full ? 0 : Math.round((online * intervalMs) / 10_000);
+      m.inc(C['poll.ok'], polls);
+      for (let k = 0; k < polls; k++) m.record(H['poll.latency'], lognormal(9_000, 0.3, u(STREAM.other), u(STREAM.other)));
+      m.set(G['devices.online'], online);
+      m.set(G['devices.provisioned'], online);
+      m.set(G['telemetry.buffered'], buffered);
+      const lag = (bad ? 6 : 1) + 2 * u(STREAM.other);
+      const loop = (bad ? 14 : 4) + 3 * u(STREAM.other);
+      m.set(G['generator.schedule_lag'], lag);
+      m.set(G['generator.event_loop_delay'], loop);
+      final.maxScheduleLagMs = Math.max(final.maxScheduleLagMs, lag);
+      final.maxEventLoopDelayMs = Math.max(final.maxEventLoopDelayMs, loop);
+      agg.add(m.snapshot(i, (i + 1) * intervalMs));
+    }
+    m.destroy();
+  }
+  const timeline = agg.finish();
+  return { summary: buildRunSummary(agg, finals, { intervals, intervalMs, devices, shards, seed, scenario, full, lostBetween }), timeline };
+}
+
+/** The scenario the synthetic run pretends to have run: parsed by the real scenario loader. */
+function syntheticScenario(o: { devices: number; seed: number; durationMs: number; intervalMs: number }, name: string): ResolvedScenario {
+  const gateways = Math.floor(o.devices * 0.4);
+  const yaml = [
+    'name: synthetic-fleet',
+    `seed: ${o.seed}`,
+    `duration: ${o.durationMs}ms`,
+    'clock: wall',
+    'target: embedded',
+    'fleet:',
+    ...(gateways > 0 ? [`  - { profile: rpi4-gateway, count: ${gateways}, link: ethernet }`] : []),
+    `  - { profile: esp32-wifi-sensor, count: ${o.devices - gateways}, link: wifi }`,
+    'arrival: { rate: 20/s }',
+    'behaviour:',
+    '  telemetry: { every: 2s, jitter: 10%, size: 200B, qos: 1 }',
+    '  poll: { every: 10s, jitter: 10% }',
+    'thresholds:',
+    '  telemetry.ack.latency: ["p(99) < 50ms", "p(50) < 10ms"]',
+    '  provision.latency: ["p(95) < 500ms"]',
+    '  mqtt.connect.latency: ["avg < 20ms"]',
+    '  telemetry.lost: ["count < 100"]',
+  ].join('\n');
+  const parsed = parseScenarioText(yaml, 'scenarios/synthetic.yaml');
+  // The name is free text in a scenario; set it after parsing so tests can use hostile names.
+  return { ...parsed, name, options: { ...parsed.options, snapshotEveryMs: o.intervalMs } };
+}
+
+function buildRunSummary(agg: MetricsAggregator, finals: ShardFinal[], o: Required<Omit<SyntheticRunOptions, 'tailFactor'>>): RunSummary {
+  const durationMs = o.intervals * o.intervalMs;
+  const scenario = syntheticScenario({ devices: o.devices, seed: o.seed, durationMs, intervalMs: o.intervalMs }, o.scenario);
+  const acked = finals.reduce((n, f) => n + f.acked + f.sentNoAck, 0);
+  const startedAt = new Date(Date.UTC(2025, 0, 15, 9, 30, 0));
+  const summary = buildSummary({
+    runId: `synthetic-fleet-20250115T093000Z-${o.seed}`,
+    scenario,
+    aggregator: agg,
+    finals,
+    expectedShards: o.shards,
+    startedAt,
+    endedAt: new Date(startedAt.getTime() + durationMs + 850),
+    simulatedMs: durationMs,
+    workers: o.shards,
+    status: 'completed',
+    targetLabel: 'embedded',
+    shard: o.full ? { index: 0, count: 1 } : undefined,
+    backendCounts: { received: acked - o.lostBetween, duplicates: 0, gaps: 0 },
+    errors: [],
+  });
+  if (o.full) {
+    // Every optional and nullable field present: a threshold with no data (polls are off in a
+    // full run, and a threshold without data fails, so the result has reasons), fleet results.
+    summary.thresholds.push({ metric: 'poll.latency', expression: 'p(99.9) < 1s', value: null, display: 'no data', ok: false });
+    const g = summary.generator;
+    summary.result = decideResult({
+      status: summary.run.status, thresholds: summary.thresholds, shardsReported: finals.length, expectedShards: o.shards,
+      saturated: g.saturated, maxLagMs: g.maxScheduleLagMs, boundMs: g.boundMs, accountingHolds: summary.accounting.holds, errors: [],
+    });
+    summary.fleet = fullFleetResults(durationMs);
+  }
+  return summary;
+}
+
+/** Fleet results as the product-side features will report them (for the optional plots and the schema). */
+function fullFleetResults(durationMs: number): NonNullable<RunSummary['fleet']> {
+  const steps = 24;
+  const at = (k: number) => Math.round((durationMs * k) / steps);
+  const logistic = (k: number, mid: number) => 1 / (1 + Math.exp(-(k - mid) / 1.8));
+  return {
+    rollout: [
+      { release: 'app-1.9', points: Array.from({ length: steps + 1 }, (_, k) => [at(k), 1 - 0.97 * logistic(k, 10)] as [number, number]) },
+      { release: 'app-2.0 <img src=x onerror=alert(1)>', points: Array.from({ length: steps + 1 }, (_, k) => [at(k), 0.97 * logistic(k, 10)] as [number, number]) },
+    ],
+    offlineShare: Array.from({ length: steps + 1 }, (_, k) => [at(k), 0.08 + 0.04 * Math.sin(k / 3) + (k >= 13 && k <= 15 ? 0.3 : 0)] as [number, number]),
+    configPropagation: [[0, 0], [5_000, 0.31], [10_000, 0.62], [20_000, 0.84], [40_000, 0.95], [80_000, 0.99], [160_000, 1]],
+    batteryLifetime: [
+      { profile: 'esp32-wifi-sensor', devices: 120, percentiles: [[0, 290], [10, 340], [25, 372], [50, 401], [75, 430], [90, 452], [99, 480], [100, 495]] },
+      { profile: 'nrf9160-ltem-tracker', devices: 80, percentiles: [[0, 1210], [10, 1460], [25, 1580], [50, 1705], [75, 1820], [90, 1910], [99, 2040], [100, 2110]] },
+    ],
+  };
+}

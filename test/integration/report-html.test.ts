@@ -1,0 +1,103 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { htmlWriter } from '../../src/report/html.js';
+import { chromiumMissingReason, launchChromium } from '../helpers/chromium.js';
+import { syntheticRun } from '../helpers/synthetic-run.js';
+
+/**
+ * report.html in a real browser: it must render every plot with data, raise no error, fetch
+ * nothing from the network, and escape hostile names. The screenshot lands in test-output/.
+ */
+const missing = chromiumMissingReason();
+if (missing) console.warn(`report-html: skipping: ${missing}`);
+
+const HOSTILE = 'fleet <script>alert(1)</script> "rollout"';
+
+describe.runIf(!missing)('report.html in headless Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+  const consoleErrors: string[] = [];
+  const pageErrors: string[] = [];
+  const requests: string[] = [];
+  const run = syntheticRun({ intervals: 90, devices: 300, scenario: HOSTILE, full: true });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fleetsim-html-'));
+    await htmlWriter.write(dir, run.summary, run.timeline);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('dialog', (d) => {
+      pageErrors.push(`dialog opened: ${d.message()}`);
+      void d.dismiss();
+    });
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(pathToFileURL(join(dir, htmlWriter.file)).href, { waitUntil: 'load' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('renders without console errors, page errors or network requests', () => {
+    expect(consoleErrors).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+  });
+
+  it('draws every plot with data as SVG', async () => {
+    const plots = await page.$$eval('[data-plot]', (els) =>
+      els.map((el) => ({
+        id: el.getAttribute('data-plot'),
+        points: Number(el.getAttribute('data-points')),
+        paths: el.querySelectorAll('svg path').length,
+        rects: el.querySelectorAll('svg rect').length,
+      })),
+    );
+    const ids = plots.map((p) => p.id);
+    expect(ids).toEqual(expect.arrayContaining(['throughput', 'errors', 'devices', 'generator', 'latency.telemetry.ack.latency', 'hdr.telemetry.ack.latency', 'rollout', 'offline-share', 'config-propagation', 'battery-lifetime']));
+    for (const p of plots) {
+      expect(p.points, p.id!).toBeGreaterThan(0);
+      expect(p.paths + p.rects, p.id!).toBeGreaterThan(0);
+    }
+  });
+
+  it('has a thresholds table with one row per threshold', async () => {
+    const rows = await page.$$eval('#thresholds-table tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
+    expect(rows).toEqual(run.summary.thresholds.map((t) => t.metric));
+  });
+
+  it('shows hostile names as text, never as markup', async () => {
+    expect(await page.$eval('h1', (h) => h.textContent)).toBe(HOSTILE);
+    expect(await page.$$eval('script', (ss) => ss.length)).toBe(2);
+    const legend = await page.$eval('[data-plot="rollout"] .legend', (l) => l.textContent);
+    expect(legend).toContain('<img src=x onerror=alert(1)>');
+    expect(await page.$$eval('img', (imgs) => imgs.length)).toBe(0);
+  });
+
+  it('shows the accounting identity and the verdict', async () => {
+    const eq = await page.$eval('#accounting .equation', (e) => e.textContent);
+    expect(eq).toContain(run.summary.accounting.generated.toLocaleString('en-US'));
+    expect(await page.$eval('[data-verdict]', (b) => b.getAttribute('data-verdict'))).toBe(run.summary.result.verdict);
+  });
+
+  it('saves a full-page screenshot to test-output/report.png', async () => {
+    await mkdir('test-output', { recursive: true });
+    await page.screenshot({ path: 'test-output/report.png', fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: 'test-output/report-dark.png', fullPage: false });
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.screenshot({ path: 'test-output/report-narrow.png', fullPage: false });
+    expect((await readFile('test-output/report.png')).length).toBeGreaterThan(10_000);
+  });
+});

@@ -1,0 +1,108 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { formatProgressLine, formatSummaryTable, ProgressPrinter } from '../../src/report/console.js';
+import { syntheticRun } from '../helpers/synthetic-run.js';
+
+const { summary, timeline } = syntheticRun({ intervals: 30, devices: 100 });
+
+describe('formatSummaryTable', () => {
+  const text = formatSummaryTable(summary, { reportPath: 'reports/x/report.html' });
+
+  it('prints latency rows in human units, counters with rates, and gauges', () => {
+    const ack = text.split('\n').find((l) => l.trimStart().startsWith('telemetry.ack.latency '))!;
+    expect(ack).toMatch(/telemetry\.ack\.latency \.+ /);
+    const st = summary.histograms['telemetry.ack.latency'].stats;
+    expect(ack).toContain(st.count.toLocaleString('en-US'));
+    expect(ack).toMatch(/\d(\.\d+)?ms/);
+    const sent = text.split('\n').find((l) => l.trimStart().startsWith('telemetry.sent '))!;
+    expect(sent).toContain(summary.counters['telemetry.sent'].toLocaleString('en-US'));
+    expect(sent).toMatch(/\/s$/);
+    expect(text).toMatch(/counters? at zero not shown/);
+    expect(text).toMatch(/devices\.online \.+ +100/);
+  });
+
+  it('prints thresholds with ✓/✗, the accounting identity, generator health, verdict, exit code and report path', () => {
+    for (const t of summary.thresholds) expect(text).toMatch(new RegExp(`${t.ok ? '✓' : '✗'}\\s+${t.metric.replace(/\./g, '\\.')}\\s+${t.expression.replace(/[()]/g, '\\$&')}`));
+    const a = summary.accounting;
+    expect(text).toContain(`✓ generated ${a.generated.toLocaleString('en-US')} = acked ${a.acked.toLocaleString('en-US')} + sent_noack`);
+    expect(text).toContain('(holds)');
+    expect(text).toMatch(/backend received [\d,]+ · duplicates 0 · gaps 0 · lost between 0/);
+    expect(text).toMatch(/✓ max schedule lag [\d.]+ms/);
+    expect(text).toContain(`RESULT  ✓ PASSED  (exit 0)`);
+    expect(text.trimEnd().endsWith('report: reports/x/report.html')).toBe(true);
+  });
+
+  it('says why a run is not valid', () => {
+    const bad = structuredClone(summary);
+    bad.accounting.holds = false;
+    bad.accounting.dropped += 3;
+    bad.generator.saturated = true;
+    bad.thresholds[0] = { ...bad.thresholds[0], ok: false, display: '1.20s' };
+    bad.result = { verdict: 'invalid', exitCode: 3, reasons: ['the generator fell behind'] };
+    const t = formatSummaryTable(bad);
+    expect(t).toContain('✗ INVALID MEASUREMENT  (exit 3)');
+    expect(t).toContain('≠ acked');
+    expect(t).toContain('DOES NOT HOLD');
+    expect(t).toContain('SATURATED');
+    expect(t).toMatch(/✗\s+telemetry\.ack\.latency\s+p\(99\) < 50ms\s+measured 1\.20s/);
+    expect(t).toContain('- the generator fell behind');
+  });
+});
+
+describe('progress', () => {
+  const row = timeline[20];
+
+  it('formats one status line: progress, devices, rates, ack p99, errors, lag', () => {
+    const line = formatProgressLine(row, 21_000, 30_000, 100, 1000);
+    expect(line).toMatch(/^█+░+ +70%/);
+    expect(line).toContain('21.0s/30.0s');
+    expect(line).toContain('online 100/100');
+    expect(line).toContain(`sent ${row.counters['telemetry.sent']}.0/s`);
+    expect(line).toMatch(/ack p99 [\d.]+ms/);
+    expect(line).toMatch(/lag \d+ms$/);
+    expect(line).not.toContain('\n');
+  });
+
+  function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean }; text: () => string } {
+    const stream = Object.assign(new PassThrough(), { isTTY });
+    let out = '';
+    stream.on('data', (d) => (out += d));
+    return { stream, text: () => out };
+  }
+
+  it('rewrites one line on a terminal', () => {
+    const { stream, text } = capture(true);
+    const p = new ProgressPrinter({ totalMs: 30_000, devices: 100, stream, mode: 'tty' });
+    for (const r of timeline) p.update(r);
+    p.done();
+    expect(p.mode).toBe('tty');
+    expect(text().split('\r\x1b[2K').length - 1).toBe(timeline.length);
+    expect(text().match(/\n/g)).toHaveLength(1);
+    expect(text().endsWith('\n')).toBe(true);
+  });
+
+  it('prints plain periodic lines when not on a terminal, plus the last one', () => {
+    const { stream, text } = capture(false);
+    const p = new ProgressPrinter({ totalMs: 30_000, devices: 100, stream, plainEveryMs: 10_000 });
+    for (const r of timeline) p.update(r);
+    p.done();
+    expect(p.mode).toBe('plain');
+    const lines = text().trimEnd().split('\n');
+    // t = 1s, 11s, 21s, then the final 30s line from done().
+    expect(lines.map((l) => /([\d.]+)s\/30\.0s/.exec(l)?.[1])).toEqual(['1.00', '11.0', '21.0', '30.0']);
+    expect(text()).not.toContain('\r');
+  });
+
+  it('uses plain lines under CI even on a terminal', () => {
+    const prev = process.env.CI;
+    process.env.CI = 'true';
+    try {
+      expect(new ProgressPrinter({ totalMs: 1, devices: 1, stream: capture(true).stream }).mode).toBe('plain');
+      process.env.CI = '';
+      expect(new ProgressPrinter({ totalMs: 1, devices: 1, stream: capture(true).stream }).mode).toBe('tty');
+    } finally {
+      if (prev === undefined) delete process.env.CI;
+      else process.env.CI = prev;
+    }
+  });
+});
