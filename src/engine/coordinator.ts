@@ -164,7 +164,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   if (durationTimer) clearTimeout(durationTimer);
   if (ended === 'interrupted') status = 'interrupted';
   if (ended === 'failed') status = 'failed';
- const simulatedMs = s.clock === 'virtual' ? Math.min(s.durationMs, s.options.projectAfterMs ?? Infinity) : Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
+  const wallReachedMs = Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
   send({ type: 'stop', reason: ended === 'interrupted' ? 'interrupted' : 'duration' });
 
   const results = await Promise.all(tasks);
@@ -176,6 +176,12 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   if (errors.length > 0 && status === 'completed') status = 'failed';
 
   const timeline = aggregator.finish();
+  // Virtual shards report how far simulated time got; an interrupted run got less far.
+  const simulatedMs = virtual
+    ? status === 'completed'
+      ? Math.min(s.durationMs, s.options.projectAfterMs ?? Infinity)
+      : timeline.reduce((m, r) => Math.max(m, r.tMs), 0)
+    : wallReachedMs;
   let backendCounts: { received: number; duplicates: number; gaps: number } | undefined;
   let backendDevices: DeviceTelemetryCounts[] | undefined;
   if (backend) {

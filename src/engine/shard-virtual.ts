@@ -58,12 +58,19 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     const windowEnd = Math.min(simEnd, t + every);
     scheduler.runUntil(windowEnd, Infinity, () => {});
     lifecycle.updateGauges();
-    const modelOps = Array.from(driver.windowOps);
-    const loadPromise = new Promise<number[]>((r) => (loadWaiter = r));
-    ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, windowEnd), modelOps });
-    const fleetOps = await loadPromise;
-    loadWaiter = undefined;
-    if (fleetOps.length > 0) driver.setLoad(fleetOps, windowEnd - t);
+    if (driver.loadCoupled) {
+      const modelOps = Array.from(driver.windowOps);
+      const loadPromise = new Promise<number[]>((r) => (loadWaiter = r));
+      ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, windowEnd), modelOps });
+      const fleetOps = await loadPromise;
+      loadWaiter = undefined;
+      if (fleetOps.length > 0) driver.setLoad(fleetOps, windowEnd - t);
+    } else {
+      // No shared capacity: shards are independent and run free. Yield now and then so that
+      // control messages (stop) are seen.
+      ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, windowEnd) });
+      if ((interval & 15) === 0) await new Promise((r) => setImmediate(r));
+    }
     t = windowEnd;
   }
 

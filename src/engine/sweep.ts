@@ -72,12 +72,7 @@ export async function runSweep(s: ResolvedScenario, opts: SweepOptions): Promise
   }
 
   return buildSweepSummary({
-    id: opts.sweepId,
-    scenario: s.name,
-    scenarioFile: s.file,
-    seed: s.seed,
-    clock: s.clock,
-    workers: opts.workers,
+    sweep: { id: opts.sweepId, scenario: s.name, scenarioFile: s.file, seed: s.seed, clock: s.clock, workers: opts.workers },
     sizes,
     version: VERSION,
     startedAt,

@@ -1,6 +1,6 @@
 import { C, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
-import { fullJitterBackoff, jittered, Stream, uniform } from '../models/rng.js';
+import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../models/rng.js';
 import type { DeviceDriver, DriverEvents, TelemetrySpec } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs, type ArrivalSpec } from '../models/arrival.js';
 import { DeviceState as S, DeviceTable } from './device-table.js';

@@ -96,8 +96,12 @@ export class TelemetryPipeline {
   onAcked(dev: number, token: number): void {
     if (!this.inflight.isOpen(token, dev)) return;
     const now = this.schedule.measureNow();
-    this.metrics.record(H['telemetry.ack.latency'], (now - this.inflight.sentAt(token)) * US_PER_MS);
-    this.metrics.record(H['telemetry.ack.latency_from_schedule'], (now - this.inflight.scheduledAt(token)) * US_PER_MS);
+    this.metrics.recordPair(
+      H['telemetry.ack.latency'],
+      H['telemetry.ack.latency_from_schedule'],
+      (now - this.inflight.sentAt(token)) * US_PER_MS,
+      (now - this.inflight.scheduledAt(token)) * US_PER_MS,
+    );
     this.inflight.close(token);
     this.devices.acked[dev]++;
     this.acc.acked++;

@@ -178,13 +178,11 @@ export function sweepResult(points: readonly SweepPoint[], interrupted: boolean)
   return { verdict: 'passed', exitCode: 0, reasons };
 }
 
+/** What identifies a sweep: the part of `sweep` that does not come from running it. */
+export type SweepIdentity = Pick<SweepSummary['sweep'], 'id' | 'scenario' | 'scenarioFile' | 'seed' | 'clock' | 'workers'>;
+
 export interface BuildSweepInput {
-  id: string;
-  scenario: string;
-  scenarioFile: string;
-  seed: number;
-  clock: 'wall' | 'virtual';
-  workers: number;
+  sweep: SweepIdentity;
   sizes: readonly number[];
   version: string;
   startedAt: Date;
@@ -200,12 +198,7 @@ export function buildSweepSummary(i: BuildSweepInput): SweepSummary {
     schemaVersion: SWEEP_SCHEMA_VERSION,
     tool: { name: 'fleetsim', version: i.version },
     sweep: {
-      id: i.id,
-      scenario: i.scenario,
-      scenarioFile: i.scenarioFile,
-      seed: i.seed,
-      clock: i.clock,
-      workers: i.workers,
+      ...i.sweep,
       sizes: [...i.sizes].sort((a, b) => a - b),
       startedAt: i.startedAt.toISOString(),
       endedAt: i.endedAt.toISOString(),

@@ -1,9 +1,11 @@
 import type { Problem } from '../errors/fleetsim-error.js';
 import { metricNames } from '../metrics/catalog.js';
 import { compileThreshold } from '../metrics/thresholds.js';
-import { isKnownLink, knownLinkNames, knownProfileNames, resolveProfileName } from '../models/profiles/builtin.js';
+import path from 'node:path';
+import { isKnownLink, knownLinkNames } from '../models/profiles/builtin.js';
 import { parseDuration } from '../models/units.js';
-import { RECONNECT_DEFAULTS } from './schema.js';
+import { checkProfileRef } from './profile-load.js';
+import { RECONNECT_DEFAULTS, scenarioSchema } from './schema.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
 
@@ -19,7 +21,7 @@ export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
     out.push({ location: source.locate(path, at), path: formatPath(path), message, hint });
   };
   if (!isRecord(data)) return out;
-  checkFleet(data.fleet, add);
+  checkFleet(data.fleet, source, out, add);
   checkThresholds(data.thresholds, add);
   checkBehaviour(data.behaviour, add);
   return out;
@@ -31,18 +33,22 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkFleet(fleet: unknown, add: Add): void {
+/** Relative profile paths are relative to the scenario file (the current directory for inline text). */
+function scenarioDir(source: YamlSource): string {
+  return source.file === '<inline>' ? process.cwd() : path.dirname(path.resolve(source.file));
+}
+
+function checkFleet(fleet: unknown, source: YamlSource, out: Problem[], add: Add): void {
   if (!Array.isArray(fleet)) return;
   fleet.forEach((group, i) => {
     if (!isRecord(group)) return;
-    const profile = typeof group.profile === 'string' && group.profile !== '' ? resolveProfileName(group.profile) : undefined;
-    if (typeof group.profile === 'string' && group.profile !== '' && !profile) {
-      add(['fleet', i, 'profile'], `unknown profile "${group.profile}" (FLEETSIM_E_UNKNOWN_PROFILE)`, suggestionHint(group.profile, knownProfileNames(), 'known profiles'));
-    }
+    const checked = checkProfileRef(group.profile, source, ['fleet', i, 'profile'], { baseDir: scenarioDir(source), root: scenarioSchema });
+    out.push(...checked.problems);
+    const profile = checked.profile;
     if (typeof group.link !== 'string' || group.link === '') return;
     if (!isKnownLink(group.link)) {
       add(['fleet', i, 'link'], `unknown link "${group.link}"`, suggestionHint(group.link, knownLinkNames(), 'known links'));
-    } else if (profile && !profile.links.includes(group.link)) {
+    } else if (profile && !(profile.links as readonly string[]).includes(group.link)) {
       add(['fleet', i, 'link'], `${profile.name} has no ${group.link} link`, `${profile.name} supports: ${profile.links.join(', ')}`);
     }
   });

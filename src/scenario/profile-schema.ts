@@ -96,9 +96,11 @@ const links = z
 
 const ref = z.string().min(1).meta({ description: 'The profile this one starts from: a name from profiles/ or a path to a profile file (relative to this file).', examples: ['nrf9160-tracker', './base-board.yaml'] });
 
+type Req<P extends boolean, T extends z.ZodType> = P extends true ? z.ZodOptional<T> : T;
+
 /** The field list; `partial` makes every field optional (overlays and inline overrides). */
-function fields(partial: boolean) {
-  const req = <T extends z.ZodType>(s: T) => (partial ? s.optional() : s);
+function fields<P extends boolean>(partial: P) {
+  const req = <T extends z.ZodType>(s: T): Req<P, T> => (partial ? s.optional() : s) as Req<P, T>;
   const power = (what: string) => req(quantity('power', what, 'nonnegative'));
   const energy = (what: string) => req(quantity('energy', what, 'nonnegative'));
   const percent = (what: string, min: 'positive' | 'nonnegative' = 'positive') => req(quantity('percent', what, min));

@@ -1,6 +1,8 @@
 import { compileThreshold } from '../metrics/thresholds.js';
-import { resolveProfileName } from '../models/profiles/builtin.js';
 import { parseDuration, parsePercent, parseRate, parseSize, type Parsed } from '../models/units.js';
+import path from 'node:path';
+import { deepFreeze } from './deep-freeze.js';
+import { resolveProfileRef } from './profile-load.js';
 import type { ScenarioData } from './schema.js';
 import type { ResolvedFleetGroup, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
 
@@ -25,10 +27,11 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
   const b = data.behaviour;
   const fleet: ResolvedFleetGroup[] = [];
   let next = 0;
+  // Profile paths are relative to the scenario file ('<inline>' text: the current directory).
+  const baseDir = file === '<inline>' ? process.cwd() : path.dirname(file);
   data.fleet.forEach((g, index) => {
-    const profile = resolveProfileName(g.profile);
-    if (!profile) throw new Error(`resolveScenario: unknown profile "${g.profile}" passed validation`);
-    fleet.push({ index, profile: g.profile, count: g.count, link: g.link ?? profile.defaultLink, firstDevice: next, ...(g.cells === undefined ? {} : { cells: g.cells }) });
+    const hardware = resolveProfileRef(g.profile, baseDir, { origin: `scenario ${path.basename(file)} fleet[${index}].profile` });
+    fleet.push({ index, profile: hardware.name, count: g.count, link: g.link ?? hardware.links[0], firstDevice: next, ...(g.cells === undefined ? {} : { cells: g.cells }), hardware });
     next += g.count;
   });
 
@@ -117,11 +120,4 @@ function ms(text: string): number {
   return value(parseDuration(text));
 }
 
-/** Freezes an object graph, so nothing downstream can change the scenario it was given. */
-export function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
-  }
-  return o;
-}
+export { deepFreeze } from './deep-freeze.js';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { metricNames } from '../metrics/catalog.js';
+import { inlineProfileRefSchema } from './profile-schema.js';
 import {
   DURATION_HINT,
   PERCENT_HINT,
@@ -124,9 +125,17 @@ const target = z
   .meta({ description: 'The backend under test: the embedded reference backend (default) or an external one.' });
 withHint(target, 'write target: embedded, or target: { http: https://api.example.com, mqtt: mqtts://broker:8883 }');
 
+/** A profile by name, by path (relative to the scenario), or made in place with `extends` (profile-schema.ts). */
+const profileRef = z
+  .union([z.string().min(1).meta({ description: 'A profile name from profiles/, or the path of a profile file relative to this scenario.', examples: ['rpi4-gateway', './boards/my-tracker.yaml'] }), inlineProfileRefSchema], {
+    error: () => ({ message: 'profile must be a name, the path of a profile file, or { extends: NAME, ...overrides }' }),
+  })
+  .meta({ description: 'Hardware profile: a name (fleetsim profiles lists them), a profile file, or { extends: NAME, ...overrides }.' });
+withHint(profileRef, 'write a profile name such as rpi4-gateway, a path such as ./my-board.yaml, or { extends: nrf9160-tracker, power: { battery: { capacity: 3.6Ah } } }');
+
 const fleetGroup = z
   .strictObject({
-    profile: withHint(z.string().min(1).meta({ description: 'Hardware profile name.', examples: ['rpi4-gateway', 'esp32-wifi-sensor'] }), 'a profile name such as rpi4-gateway'),
+    profile: profileRef,
     count: withHint(z.int().min(1).meta({ description: 'How many devices of this kind.' }), 'a whole number of devices, at least 1'),
     link: z.string().min(1).optional().meta({ description: "Link model; defaults to the profile's usual link.", examples: ['ethernet', 'wifi', 'lte-m'] }),
     cells: withHint(z.int().min(1).optional().meta({ description: 'Spread this group over N cells (or gateways): a cell outage takes all of its devices down together.' }), 'a whole number of cells, at least 1, e.g. cells: 10'),

@@ -25,7 +25,7 @@ const CASES: Record<string, Case> = {
   'unknown-top-level-key.yaml': { problems: [{ path: 'colour', line: 3, col: 1, message: 'unknown key "colour"', hint: 'allowed here: $schema, name' }] },
   'unknown-nested-key.yaml': { problems: [{ path: 'behaviour.telemtry', line: 7, col: 3, message: 'unknown key "telemtry"', hint: 'did you mean "telemetry"?' }] },
   'bad-duration.yaml': { problems: [{ path: 'behaviour.telemetry.every', line: 8, col: 12, message: '"10 s" is not a duration', hint: '500ms, 10s, 2m' }] },
-  'unknown-profile.yaml': { problems: [{ path: 'fleet[1].profile', line: 5, col: 14, message: 'unknown profile "rpi5"', hint: 'known profiles: rpi4-gateway, jetson-orin-nano-edge' }] },
+  'unknown-profile.yaml': { problems: [{ path: 'fleet[1].profile', line: 5, col: 14, message: 'unknown profile "rpi5"', hint: 'known profiles: esp32-wifi-sensor, jetson-orin-nano-edge' }] },
   'negative-count.yaml': { problems: [{ path: 'fleet[0].count', line: 5, col: 12, message: 'must be at least 1, got number -5' }] },
   'qos-2.yaml': { problems: [{ path: 'behaviour.telemetry.qos', line: 7, col: 32, message: 'number 2 is not allowed', hint: 'use one of: 0, 1' }] },
   'bad-rate.yaml': { problems: [{ path: 'arrival.rate', line: 6, col: 9, message: '"20 per second" is not a rate', hint: '20/s, 300/m' }] },

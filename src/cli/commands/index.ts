@@ -8,6 +8,7 @@ import { register as sweep } from './sweep.js';
 import { register as validate } from './validate.js';
 import { register as plan } from './plan.js';
 import { register as schema } from './schema.js';
+import { register as profiles } from './profiles.js';
 
 /**
  * Every CLI command registers itself through one function. Keep this list in the order `--help`
@@ -19,6 +20,7 @@ export const COMMANDS: RegisterCommand[] = [
   run,
   validate,
   plan,
+  profiles,
   merge,
   sweep,
   backend,

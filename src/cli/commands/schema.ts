@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
+import { renderProfileJsonSchema } from '../../scenario/profile-schema.js';
 import { renderScenarioJsonSchema } from '../../scenario/schema.js';
 
 export function register(program: Command): void {
@@ -8,8 +9,9 @@ export function register(program: Command): void {
     .command('schema')
     .description('print the scenario JSON Schema (for editors: yaml-language-server, VS Code)')
     .option('-o, --out <file>', 'write it to a file instead (the repository keeps it in schema/scenario.schema.json)')
-    .action((flags: { out?: string }) => {
-      const text = renderScenarioJsonSchema();
+    .option('--profile', 'the hardware profile JSON Schema instead (schema/profile.schema.json)')
+    .action((flags: { out?: string; profile?: boolean }) => {
+      const text = flags.profile ? renderProfileJsonSchema() : renderScenarioJsonSchema();
       if (!flags.out) {
         process.stdout.write(text);
         return;

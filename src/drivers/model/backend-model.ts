@@ -53,3 +53,23 @@ export function queueFactor(rho: number): number {
   if (!(rho > 0)) return 1;
   return rho >= 0.99 ? 100 * (1 + (rho - 0.99) * 100) : 1 / (1 - rho);
 }
+
+/**
+ * Latency quantiles of an operation, sampled at 4096 midpoints of (0, 1), so that a draw is one
+ * table lookup (no exp, no normal sample) on the hot path.
+ */
+export function latencyTable(op: OperationModel, normalAt: (u: number) => number): Float64Array {
+  const n = 4096;
+  const t = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) t[i] = lognormalLatency(op, normalAt((i + 0.5) / n));
+  t[n] = t[n - 1];
+  return t;
+}
+
+/** Interpolated lookup in a table made by latencyTable. */
+export function latencyAt(table: Float64Array, u: number): number {
+  const x = u * (table.length - 1) - 0.5;
+  if (x <= 0) return table[0];
+  const i = x | 0;
+  return table[i] + (table[i + 1] - table[i]) * (x - i);
+}

@@ -1,6 +1,6 @@
-import { standardNormal, uniform } from '../../models/rng.js';
+import { normalQuantile, uniform32 } from '../../models/rng.js';
 import type { DeviceDriver, DriverEvents, TelemetrySpec } from '../types.js';
-import { lognormalLatency, OP_INDEX, OPS, queueFactor, type BackendModelSpec, type OperationModel } from './backend-model.js';
+import { latencyAt, latencyTable, OP_INDEX, OPS, queueFactor, type BackendModelSpec, type OperationModel } from './backend-model.js';
 
 /** The model driver's own event kinds, in a range the shard runtime routes back to it. */
 export const MODEL_EVENT_BASE = 100;
@@ -27,7 +27,9 @@ const STREAM_BASE = 1000;
 export class ModelDriver implements DeviceDriver {
   readonly name = 'model';
   private readonly session: Uint8Array;
-  private readonly pendingStatus: Int32Array;
+  /** Outcome of the device's pending HTTP request and of its pending MQTT connect (they may overlap). */
+  private readonly pendingHttp: Int32Array;
+  private readonly pendingConnect: Int32Array;
   private readonly draws: Uint32Array;
   private readonly lastAckAt: Float64Array;
   /** Token FIFO per device as linked nodes in typed arrays. */
@@ -39,6 +41,7 @@ export class ModelDriver implements DeviceDriver {
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
   private readonly ops: OperationModel[];
+  private readonly latency: Float64Array[];
   /** Operations started in the current window, per op (read by the runtime for the fleet-wide load). */
   readonly windowOps = new Float64Array(OPS.length);
   /** Queue inflation per op for the current window (set from the previous window's fleet-wide load). */
@@ -53,12 +56,19 @@ export class ModelDriver implements DeviceDriver {
     private readonly events: DriverEvents,
   ) {
     this.ops = OPS.map((o) => spec[o]);
+    this.latency = this.ops.map((o) => latencyTable(o, normalQuantile));
     this.session = new Uint8Array(devices);
-    this.pendingStatus = new Int32Array(devices);
+    this.pendingHttp = new Int32Array(devices);
+    this.pendingConnect = new Int32Array(devices);
     this.draws = new Uint32Array(devices);
     this.lastAckAt = new Float64Array(devices);
     this.head = new Int32Array(devices).fill(-1);
     this.tail = new Int32Array(devices).fill(-1);
+  }
+
+  /** True when some operation has a finite capacity: only then does load couple the shards. */
+  get loadCoupled(): boolean {
+    return this.ops.some((o) => Number.isFinite(o.capacityPerSec));
   }
 
   /** Sets queue inflation from last window's fleet-wide operation counts over `windowMs`. */
@@ -71,28 +81,27 @@ export class ModelDriver implements DeviceDriver {
   }
 
   private u(dev: number, k: number): number {
-    return uniform(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.draws[dev]++);
+    return uniform32(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.draws[dev]++);
   }
 
   /** Latency of one operation for `dev`, and whether it fails. Returns a negative latency on failure. */
   private draw(dev: number, op: number): number {
     this.windowOps[op]++;
     const m = this.ops[op];
-    const z = standardNormal(this.u(dev, 1), this.u(dev, 2));
-    const latency = lognormalLatency(m, z) * this.factor[op];
+    const latency = latencyAt(this.latency[op], this.u(dev, 1)) * this.factor[op];
     const failed = m.failure > 0 && this.u(dev, 3) < m.failure;
     return failed ? -latency : latency;
   }
 
   provision(dev: number, _serial: string): void {
     const l = this.draw(dev, OP_INDEX.provision);
-    this.pendingStatus[dev] = l < 0 ? 503 : 201;
+    this.pendingHttp[dev] = l < 0 ? 503 : 201;
     this.clock.at(this.clock.now() + Math.abs(l), dev, K_PROVISION);
   }
 
   connect(dev: number): void {
     const l = this.draw(dev, OP_INDEX.connect);
-    this.pendingStatus[dev] = l < 0 ? 3 : 0; // CONNACK 3: server unavailable
+    this.pendingConnect[dev] = l < 0 ? 3 : 0; // CONNACK 3: server unavailable
     this.clock.at(this.clock.now() + Math.abs(l), dev, K_CONNECT);
   }
 
@@ -119,7 +128,7 @@ export class ModelDriver implements DeviceDriver {
 
   pollTarget(dev: number): void {
     const l = this.draw(dev, OP_INDEX.poll);
-    this.pendingStatus[dev] = l < 0 ? 503 : 304;
+    this.pendingHttp[dev] = l < 0 ? 503 : 304;
     this.clock.at(this.clock.now() + Math.abs(l), dev, K_POLL);
   }
 
@@ -141,11 +150,11 @@ export class ModelDriver implements DeviceDriver {
   handle(kind: number, dev: number): void {
     switch (kind) {
       case K_PROVISION:
-        return this.events.onProvisioned(dev, this.pendingStatus[dev], 0);
+        return this.events.onProvisioned(dev, this.pendingHttp[dev], 0);
       case K_CONNECT: {
-        const ok = this.pendingStatus[dev] === 0;
+        const ok = this.pendingConnect[dev] === 0;
         if (ok) this.session[dev] = 1;
-        return this.events.onConnected(dev, ok, this.pendingStatus[dev]);
+        return this.events.onConnected(dev, ok, this.pendingConnect[dev]);
       }
       case K_CONNECT + 0x10:
         return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged');
@@ -160,7 +169,7 @@ export class ModelDriver implements DeviceDriver {
         return;
       }
       case K_POLL:
-        return this.events.onPolled(dev, this.pendingStatus[dev], 0);
+        return this.events.onPolled(dev, this.pendingHttp[dev], 0);
     }
   }
 

@@ -1,8 +1,9 @@
 /**
- * The built-in hardware profiles, by name: just enough for scenarios to name a device and its
- * default link until full profiles (energy, radio, storage; `profiles/*.yaml`) land. Key numbers
- * are from MODELS.md "Default profiles". Lookups go through functions (`resolveProfileName`,
- * `knownProfileNames`) so file-based profiles can plug in behind them without touching callers.
+ * The built-in hardware profiles, by name: a summary (name, arch, links) of the YAML profiles in
+ * `profiles/*.yaml`, which are the source of truth (energy, radio, storage, each number with its
+ * source). Scenario validation and resolution read the YAML through `scenario/profile-load.ts`
+ * (`defaultProfileRegistry()`); models/ may not read files, so this table stays for pure code that
+ * needs a profile's links without I/O. `test/unit/profiles.test.ts` keeps it equal to the YAML.
  */
 
 /** Link models a fleet group may use (the names the link models will be keyed by). */
@@ -46,8 +47,8 @@ export const BUILTIN_PROFILES: readonly BuiltinProfile[] = Object.freeze([
     name: 'nrf9160-tracker',
     description: 'nRF9160 tracker: Cortex-M33 64 MHz, 1 MB flash / 256 KB RAM; LTE-M/NB-IoT; Li-SOCl2 or Li-ion',
     arch: 'armv8-m',
-    defaultLink: 'lte-m',
-    links: ['lte-m', 'nb-iot'],
+    defaultLink: 'nb-iot',
+    links: ['nb-iot', 'lte-m'],
   },
   {
     name: 'lorawan-sensor',

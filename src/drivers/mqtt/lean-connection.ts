@@ -1,0 +1,79 @@
+/**
+ * One lean MQTT connection: the only object the lean transport allocates per connected device.
+ * It carries the socket, the unfinished-frame buffer and the packet-id table, and it is what the
+ * shared socket listeners find on the socket (`socket[kConnection]`), so no closure is created per
+ * connection or per event: every socket of a thread shares the same four listener functions.
+ */
+import type net from 'node:net';
+import type { FrameCarry, FrameSink } from './lean-frame-decoder.js';
+import type { InflightIds } from './lean-inflight.js';
+
+/** What a connection reports to its transport. Implemented by LeanMqttTransport. */
+export interface LeanConnectionOwner {
+  onBytes(conn: LeanConnection, buf: Buffer, start: number, end: number): void;
+  onFrame(conn: LeanConnection, header: number, buf: Buffer, start: number, end: number): boolean;
+  onSocketClosed(conn: LeanConnection): void;
+}
+
+export const kConnection = Symbol('fleetsim.leanConnection');
+
+export type LeanSocket = net.Socket & { [kConnection]?: LeanConnection };
+
+export class LeanConnection implements FrameCarry, FrameSink, InflightIds {
+  carry: Buffer | null = null;
+  carryLength = 0;
+  ids: Uint16Array | null = null;
+  tokens: Float64Array | null = null;
+  lastId = 0;
+  inflight = 0;
+  /** True while this is the device's current connection; false once detached (closed, failed, disconnected). */
+  live = true;
+  /** True while the socket is corked for the current read's batch of writes. */
+  corked = false;
+  /** When a graceful disconnect started (ms, performance.now), for the lingering-socket sweep. */
+  closingSinceMs = 0;
+  /** The last socket error, reported as the reason when the session is lost. */
+  error: string | null = null;
+
+  constructor(
+    readonly dev: number,
+    readonly owner: LeanConnectionOwner,
+    readonly socket: LeanSocket,
+  ) {
+    socket[kConnection] = this;
+  }
+
+  onFrame(header: number, buf: Buffer, start: number, end: number): boolean {
+    return this.owner.onFrame(this, header, buf, start, end);
+  }
+}
+
+/**
+ * Every read of every plain-TCP lean socket of this thread lands in this one buffer (net's
+ * `onread` option), so reading allocates nothing. Safe because reads are delivered one at a time
+ * on this thread and the decoder copies any unfinished frame out before returning.
+ */
+export const sharedReadBuffer: Buffer = Buffer.allocUnsafe(64 * 1024);
+
+/** net `onread` callback; `this` is the socket. */
+export function onSocketRead(this: LeanSocket, nread: number, buf: Buffer): boolean {
+  const conn = this[kConnection];
+  if (conn !== undefined) conn.owner.onBytes(conn, buf, 0, nread);
+  return true; // keep reading
+}
+
+/** 'data' listener for TLS sockets, which do not support `onread`. */
+export function onSocketData(this: LeanSocket, chunk: Buffer): void {
+  const conn = this[kConnection];
+  if (conn !== undefined) conn.owner.onBytes(conn, chunk, 0, chunk.length);
+}
+
+export function onSocketError(this: LeanSocket, err: NodeJS.ErrnoException): void {
+  const conn = this[kConnection];
+  if (conn !== undefined) conn.error = err.code ?? err.message;
+}
+
+export function onSocketClose(this: LeanSocket): void {
+  const conn = this[kConnection];
+  if (conn !== undefined) conn.owner.onSocketClosed(conn);
+}

@@ -1,0 +1,375 @@
+/**
+ * The lean MQTT 3.1.1 transport: built to hold 100k+ idle sessions in one process.
+ *
+ * Per-device state lives in typed arrays indexed by `dev`; the only per-device objects are the
+ * socket and its LeanConnection, and they exist only while a session is open. There is no timer
+ * per connection: one sweep timer per transport handles CONNACK timeouts, PINGREQ on idle
+ * sessions, PINGRESP timeouts and sockets lingering after a graceful disconnect.
+ *
+ * Writes made while one socket read is being handled (an ack that triggers the next publish) are
+ * batched: the target socket is corked on its first write and uncorked once the read is done, so
+ * a read carrying fifty PUBACKs costs one writev, not fifty writes.
+ *
+ * Concurrency: everything runs on the owning thread. Callbacks are made only from socket events
+ * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
+ */
+import { performance } from 'node:perf_hooks';
+import type { MqttConnectOptions, MqttTransport, MqttTransportEvents, MqttTransportFactoryOptions } from '../types.js';
+import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
+import { decodeFrames } from './lean-frame-decoder.js';
+import {
+  DISCONNECT_FRAME,
+  PINGREQ_FRAME,
+  PacketType,
+  encodeConnect,
+  encodePuback,
+  encodePublish,
+  encodeSubscribe,
+} from './lean-frames.js';
+import { releasePacketId, reservePacketId } from './lean-inflight.js';
+import {
+  LeanConnection,
+  type LeanConnectionOwner,
+  type LeanSocket,
+  onSocketClose,
+  onSocketData,
+  onSocketError,
+  onSocketRead,
+  sharedReadBuffer,
+} from './lean-connection.js';
+
+/** Device session states (values of `state[dev]`). */
+const IDLE = 0;
+/** CONNECT written (or queued behind the TCP handshake), waiting for CONNACK. */
+const CONNECTING = 1;
+const CONNECTED = 2;
+
+const SHARED_READ = { buffer: sharedReadBuffer, callback: onSocketRead };
+
+const MIN_SWEEP_MS = 20;
+const MAX_SWEEP_MS = 1000;
+
+export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
+  readonly name = 'lean';
+  private readonly address: BrokerAddress;
+  private readonly connectTimeoutMs: number;
+  private readonly state: Uint8Array;
+  /** Set by every write, cleared by the sweep, which then stamps `lastSentMs` (cheaper than a clock read per write). */
+  private readonly wrote: Uint8Array;
+  private readonly keepaliveS: Uint16Array;
+  /** Last time something was sent; while CONNECTING, when the attempt started. */
+  private readonly lastSentMs: Float64Array;
+  /** When the outstanding PINGREQ was sent, 0 when none is outstanding. */
+  private readonly pingSentMs: Float64Array;
+  private readonly conns: (LeanConnection | undefined)[] = [];
+  /** Connections detached by `disconnect()` whose sockets have not closed yet. */
+  private readonly lingering = new Set<LeanConnection>();
+  /** Sockets the current read corked, uncorked when the read has been handled. */
+  private readonly corked: LeanConnection[] = [];
+  private highWater = 0;
+  private connected = 0;
+  private live = 0;
+  private openSockets = 0;
+  private reading = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepEveryMs = MAX_SWEEP_MS;
+  private closing: Promise<void> | null = null;
+  private resolveClosed: (() => void) | null = null;
+  private readonly sweepBound = (): void => this.sweep();
+
+  constructor(
+    opts: MqttTransportFactoryOptions,
+    private readonly events: MqttTransportEvents,
+  ) {
+    this.address = parseBrokerUrl(opts.url);
+    this.connectTimeoutMs = opts.connectTimeoutMs;
+    this.state = new Uint8Array(opts.devices);
+    this.wrote = new Uint8Array(opts.devices);
+    this.keepaliveS = new Uint16Array(opts.devices);
+    this.lastSentMs = new Float64Array(opts.devices);
+    this.pingSentMs = new Float64Array(opts.devices);
+  }
+
+  /** Ignored (no callback) while the device already has a session open or opening, and after close(). */
+  connect(dev: number, opts: MqttConnectOptions): void {
+    if (this.closing !== null || this.state[dev] !== IDLE) return;
+    let socket: LeanSocket;
+    try {
+      socket = this.openSocket(opts.localAddress);
+    } catch (err) {
+      // e.g. an invalid localAddress, thrown synchronously by net: report on a later tick.
+      setImmediate(() => {
+        if (this.closing === null && this.state[dev] === IDLE) this.events.onConnect(dev, false, -1);
+      });
+      return;
+    }
+    const conn = new LeanConnection(dev, this, socket);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    this.conns[dev] = conn;
+    this.state[dev] = CONNECTING;
+    this.keepaliveS[dev] = opts.keepalive;
+    this.lastSentMs[dev] = performance.now();
+    this.pingSentMs[dev] = 0;
+    if (dev >= this.highWater) this.highWater = dev + 1;
+    this.openSockets++;
+    this.live++;
+    // Written before the TCP handshake completes; net queues it until then.
+    this.write(conn, encodeConnect(opts));
+    this.ensureSweep(opts.keepalive);
+  }
+
+  publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean {
+    if (this.state[dev] !== CONNECTED) return false;
+    const conn = this.conns[dev]!;
+    let packetId = 0;
+    if (qos === 1) {
+      packetId = reservePacketId(conn, token);
+      if (packetId === 0) return false; // 65,535 messages in flight on this session: the caller keeps this one
+    }
+    const frame = encodePublish(topic, payload, qos, packetId);
+    if (frame === null) {
+      if (packetId !== 0) releasePacketId(conn, packetId);
+      throw new RangeError(`MQTT message too large for one PUBLISH (topic "${topic}", ${payload.length} bytes)`);
+    }
+    this.write(conn, frame);
+    return true;
+  }
+
+  /** Sends SUBSCRIBE; ignored when the device has no open session. The SUBACK is consumed silently. */
+  subscribe(dev: number, topic: string, qos: 0 | 1): void {
+    if (this.state[dev] !== CONNECTED) return;
+    const conn = this.conns[dev]!;
+    const packetId = reservePacketId(conn, Number.NaN);
+    if (packetId !== 0) this.write(conn, encodeSubscribe(packetId, topic, qos));
+  }
+
+  /**
+   * Sends DISCONNECT and ends the socket. No callback follows, not even for QoS 1 messages still
+   * in flight (their tokens go back to the caller as with a lost session). A connect still waiting
+   * for CONNACK is cancelled silently.
+   */
+  disconnect(dev: number): void {
+    const st = this.state[dev];
+    if (st === IDLE) return;
+    const conn = this.conns[dev]!;
+    this.detach(conn);
+    if (st === CONNECTED) {
+      conn.closingSinceMs = performance.now();
+      this.lingering.add(conn);
+      conn.socket.end(DISCONNECT_FRAME);
+    } else {
+      conn.socket.destroy();
+    }
+  }
+
+  isConnected(dev: number): boolean {
+    return this.state[dev] === CONNECTED;
+  }
+
+  connectedCount(): number {
+    return this.connected;
+  }
+
+  /** Destroys every socket; resolves once all of them have closed. No callback is made after this is called. */
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.stopSweep();
+    for (let dev = 0; dev < this.highWater; dev++) {
+      const conn = this.conns[dev];
+      if (conn === undefined) continue;
+      this.detach(conn);
+      conn.socket.destroy();
+    }
+    for (const conn of this.lingering) conn.socket.destroy();
+    if (this.openSockets === 0) this.resolveClosed!();
+    return this.closing;
+  }
+
+  // ---- LeanConnectionOwner: called from the shared socket listeners ----
+
+  onBytes(conn: LeanConnection, buf: Buffer, start: number, end: number): void {
+    if (!conn.live) return;
+    this.reading = true;
+    const wellFormed = decodeFrames(conn, buf, start, end, conn);
+    this.reading = false;
+    const corked = this.corked;
+    for (let i = 0; i < corked.length; i++) {
+      corked[i].corked = false;
+      corked[i].socket.uncork();
+    }
+    corked.length = 0;
+    if (!wellFormed && conn.live) this.drop(conn, 'malformed MQTT frame from broker');
+  }
+
+  onFrame(conn: LeanConnection, header: number, buf: Buffer, start: number, end: number): boolean {
+    if (!conn.live || this.closing !== null) return false;
+    const dev = conn.dev;
+    this.pingSentMs[dev] = 0; // any packet shows the broker is alive
+    const type = header >>> 4;
+    if (this.state[dev] === CONNECTING) {
+      if (type !== PacketType.CONNACK || end - start < 2) {
+        this.drop(conn, `expected CONNACK, got packet type ${type}`);
+        return false;
+      }
+      return this.onConnack(conn, buf[start + 1]);
+    }
+    switch (type) {
+      case PacketType.PUBACK: {
+        const token = releasePacketId(conn, (buf[start] << 8) | buf[start + 1]);
+        // NaN marks a SUBSCRIBE's id: a PUBACK for it is a broker bug, not an ack of ours.
+        if (token !== undefined && token === token) this.events.onPublishAck(dev, token);
+        return conn.live;
+      }
+      case PacketType.SUBACK:
+        releasePacketId(conn, (buf[start] << 8) | buf[start + 1]);
+        return true;
+      case PacketType.PINGRESP:
+      case PacketType.UNSUBACK:
+        return true;
+      case PacketType.PUBLISH:
+        return this.onIncomingPublish(conn, header, buf, start, end);
+      default:
+        this.drop(conn, `unexpected MQTT packet type ${type} from broker`);
+        return false;
+    }
+  }
+
+  onSocketClosed(conn: LeanConnection): void {
+    this.openSockets--;
+    if (conn.closingSinceMs !== 0) this.lingering.delete(conn);
+    if (this.closing !== null) {
+      if (this.openSockets === 0) this.resolveClosed!();
+      return;
+    }
+    if (!conn.live) return;
+    const wasConnected = this.state[conn.dev] === CONNECTED;
+    this.detach(conn);
+    if (wasConnected) this.events.onConnectionLost(conn.dev, conn.error ?? 'connection closed by broker');
+    else this.events.onConnect(conn.dev, false, -1);
+  }
+
+  // ---- internals ----
+
+  private openSocket(localAddress: string | undefined): LeanSocket {
+    const socket: LeanSocket = connectBrokerSocket(this.address, localAddress, SHARED_READ);
+    if (this.address.tls) socket.on('data', onSocketData);
+    return socket;
+  }
+
+  private onConnack(conn: LeanConnection, returnCode: number): boolean {
+    const dev = conn.dev;
+    if (returnCode === 0) {
+      this.state[dev] = CONNECTED;
+      this.connected++;
+      this.events.onConnect(dev, true, 0);
+      return conn.live;
+    }
+    this.detach(conn);
+    conn.socket.destroy();
+    this.events.onConnect(dev, false, returnCode);
+    return false;
+  }
+
+  private onIncomingPublish(conn: LeanConnection, header: number, buf: Buffer, start: number, end: number): boolean {
+    const qos = (header >>> 1) & 3;
+    const topicEnd = start + 2 + ((buf[start] << 8) | buf[start + 1]);
+    const payloadStart = topicEnd + (qos > 0 ? 2 : 0);
+    if (qos === 2 || payloadStart > end) {
+      // fleetsim never subscribes with QoS 2, so a QoS 2 delivery is a broker bug.
+      this.drop(conn, 'malformed or QoS 2 PUBLISH from broker');
+      return false;
+    }
+    if (qos === 1) this.write(conn, encodePuback((buf[topicEnd] << 8) | buf[topicEnd + 1]));
+    const onMessage = this.events.onMessage;
+    if (onMessage === undefined) return true;
+    const topic = buf.toString('utf8', start + 2, topicEnd);
+    // Copied: `buf` is the shared read buffer, overwritten by the next read.
+    onMessage.call(this.events, conn.dev, topic, Buffer.from(buf.subarray(payloadStart, end)));
+    return conn.live;
+  }
+
+  private write(conn: LeanConnection, frame: Buffer): void {
+    if (this.reading && !conn.corked) {
+      conn.corked = true;
+      conn.socket.cork();
+      this.corked.push(conn);
+    }
+    conn.socket.write(frame);
+    this.wrote[conn.dev] = 1;
+  }
+
+  /** Makes `conn` no longer the device's connection (the socket itself is the caller's business). */
+  private detach(conn: LeanConnection): void {
+    if (!conn.live) return;
+    conn.live = false;
+    const dev = conn.dev;
+    if (this.state[dev] === CONNECTED) this.connected--;
+    this.state[dev] = IDLE;
+    this.conns[dev] = undefined;
+    this.live--;
+  }
+
+  /** Tears down a live connection for a reason found by the transport and reports it. */
+  private drop(conn: LeanConnection, reason: string): void {
+    const wasConnected = this.state[conn.dev] === CONNECTED;
+    this.detach(conn);
+    conn.socket.destroy();
+    if (wasConnected) this.events.onConnectionLost(conn.dev, reason);
+    else this.events.onConnect(conn.dev, false, -1);
+  }
+
+  private ensureSweep(keepaliveS: number): void {
+    // Sweep often enough to see a connect timeout or a keepalive deadline within 1/8 of it.
+    const shortest = keepaliveS > 0 ? Math.min(this.connectTimeoutMs, keepaliveS * 1000) : this.connectTimeoutMs;
+    const every = Math.max(MIN_SWEEP_MS, Math.min(MAX_SWEEP_MS, Math.floor(shortest / 8)));
+    if (this.sweepTimer !== null && every >= this.sweepEveryMs) return;
+    this.stopSweep();
+    this.sweepEveryMs = every;
+    this.sweepTimer = setInterval(this.sweepBound, every);
+    this.sweepTimer.unref();
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  /** The one periodic pass over all devices: timeouts and keepalive. */
+  private sweep(): void {
+    const now = performance.now();
+    const { state, wrote, keepaliveS, lastSentMs, pingSentMs } = this;
+    // A PINGREQ goes out once the session has been quiet for keepalive - 2 sweeps: `lastSentMs`
+    // is up to one sweep late and the next sweep up to one sweep away, so the broker never
+    // sees more than one keepalive of silence (Mosquitto drops the client after 1.5).
+    const slackMs = 2 * this.sweepEveryMs;
+    for (let dev = 0; dev < this.highWater; dev++) {
+      const st = state[dev];
+      if (st === IDLE) continue;
+      if (st === CONNECTING) {
+        if (now - lastSentMs[dev] >= this.connectTimeoutMs) this.drop(this.conns[dev]!, 'CONNACK timeout');
+        continue;
+      }
+      if (wrote[dev] !== 0) {
+        wrote[dev] = 0;
+        lastSentMs[dev] = now;
+      }
+      const keepaliveMs = keepaliveS[dev] * 1000;
+      if (keepaliveMs === 0) continue;
+      if (pingSentMs[dev] !== 0) {
+        if (now - pingSentMs[dev] >= keepaliveMs) this.drop(this.conns[dev]!, 'keepalive timeout: no PINGRESP');
+      } else if (now - lastSentMs[dev] >= keepaliveMs - slackMs) {
+        this.conns[dev]!.socket.write(PINGREQ_FRAME);
+        pingSentMs[dev] = now;
+        lastSentMs[dev] = now;
+      }
+    }
+    for (const conn of this.lingering) {
+      if (now - conn.closingSinceMs >= this.connectTimeoutMs) conn.socket.destroy();
+    }
+    if (this.live === 0 && this.lingering.size === 0) this.stopSweep();
+  }
+}

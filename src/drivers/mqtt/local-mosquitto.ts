@@ -1,0 +1,190 @@
+/**
+ * Starts and stops a local Mosquitto broker on a free loopback port, for heavy local runs (aedes
+ * tops out far earlier), the transport contract tests and the benchmarks. The config is written to
+ * a fresh temporary directory; nothing outside it is touched.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { FleetsimError } from '../../errors/fleetsim-error.js';
+
+export interface LocalMosquittoOptions {
+  /** Mosquitto's `max_connections` (default: unlimited; the descriptor limit still applies). */
+  maxConnections?: number;
+  /** Messages queued per client beyond those in flight (default 10,000). */
+  maxQueuedMessages?: number;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** How long to wait for the port to accept connections (default 10 s). */
+  startTimeoutMs?: number;
+}
+
+export interface LocalMosquitto {
+  url: string;
+  host: string;
+  port: number;
+  pid: number;
+  /** Suspends the broker (SIGSTOP): its sockets stay open but nothing is answered. */
+  freeze(): void;
+  /** Stops the broker (SIGTERM, then SIGKILL after 3 s) and removes its temporary directory. */
+  stop(): Promise<void>;
+}
+
+export type MosquittoLookup = { ok: true; path: string } | { ok: false; reason: string };
+
+const SEARCH_DIRS = ['/usr/sbin', '/usr/local/sbin', '/opt/homebrew/sbin', '/usr/local/opt/mosquitto/sbin'];
+
+/** Finds the `mosquitto` executable on PATH or in the usual sbin directories. */
+export function findMosquitto(): MosquittoLookup {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, 'mosquitto');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return { ok: true, path: candidate };
+    } catch {
+      // not here
+    }
+  }
+  return { ok: false, reason: `mosquitto not found on PATH or in ${SEARCH_DIRS.join(', ')}` };
+}
+
+const PORT_ATTEMPTS = 5;
+
+export async function startLocalMosquitto(opts: LocalMosquittoOptions = {}): Promise<LocalMosquitto> {
+  const found = findMosquitto();
+  if (!found.ok) {
+    throw new FleetsimError('FLEETSIM_E_BROKER_MISSING', found.reason, {
+      hint: 'install Mosquitto (apt-get install mosquitto, brew install mosquitto) or use the embedded broker',
+    });
+  }
+  const host = opts.host ?? '127.0.0.1';
+  let lastError = '';
+  for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+    // The port is free when probed but may be taken before Mosquitto binds it: retry on that.
+    const port = await freePort(host);
+    const started = await launch(found.path, host, port, opts);
+    if (started.ok) return started.broker;
+    lastError = started.error;
+    if (!/address already in use/i.test(lastError)) break;
+  }
+  throw new FleetsimError('FLEETSIM_E_BACKEND_START', `mosquitto failed to start: ${lastError.trim() || 'unknown error'}`, {
+    hint: 'run the same mosquitto binary by hand with -v to see why',
+  });
+}
+
+function configText(host: string, port: number, opts: LocalMosquittoOptions): string {
+  const lines = [
+    `listener ${port} ${host}`,
+    'allow_anonymous true',
+    'persistence false',
+    `max_connections ${opts.maxConnections ?? -1}`,
+    // No cap on QoS 1 messages in flight towards a subscriber; queue beyond that up to a bound.
+    'max_inflight_messages 0',
+    `max_queued_messages ${opts.maxQueuedMessages ?? 10_000}`,
+    'set_tcp_nodelay true',
+    'sys_interval 0',
+    'connection_messages false',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+  ];
+  // As root, Mosquitto would switch to the `mosquitto` user, which may not exist or read our temp dir.
+  if (process.getuid?.() === 0) lines.push('user root');
+  return lines.join('\n') + '\n';
+}
+
+type LaunchResult = { ok: true; broker: LocalMosquitto } | { ok: false; error: string };
+
+async function launch(binary: string, host: string, port: number, opts: LocalMosquittoOptions): Promise<LaunchResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-mosquitto-'));
+  const configPath = path.join(dir, 'mosquitto.conf');
+  writeFileSync(configPath, configText(host, port, opts));
+  const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', (err) => {
+    stderr += `\n${err.message}`;
+  });
+  // Never leave a broker behind when the process that started it exits.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const cleanup = (): void => {
+    process.removeListener('exit', killOnExit);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const ready = await waitForPort(host, port, child, opts.startTimeoutMs ?? 10_000);
+  if (!ready) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    cleanup();
+    return { ok: false, error: stderr || 'mosquitto did not accept connections in time' };
+  }
+  let frozen = false;
+  let stopping: Promise<void> | null = null;
+  const broker: LocalMosquitto = {
+    url: `mqtt://${host}:${port}`,
+    host,
+    port,
+    pid: child.pid!,
+    freeze() {
+      frozen = true;
+      child.kill('SIGSTOP');
+    },
+    stop() {
+      stopping ??= stopChild(child, exited, frozen).then(cleanup);
+      return stopping;
+    },
+  };
+  return { ok: true, broker };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>, frozen: boolean): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // A stopped process cannot act on SIGTERM; SIGKILL works either way.
+  child.kill(frozen ? 'SIGKILL' : 'SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A port that was free a moment ago (bind to 0, read it, close). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    if (await canConnect(host, port)) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

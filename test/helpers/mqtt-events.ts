@@ -1,0 +1,76 @@
+/** Recording MqttTransportEvents for transport tests, plus small waiting helpers. */
+import net from 'node:net';
+import type { MqttTransport, MqttTransportEvents } from '../../src/drivers/types.js';
+
+export class EventLog implements MqttTransportEvents {
+  readonly connects: { dev: number; ok: boolean; code: number }[] = [];
+  readonly acks: { dev: number; token: number }[] = [];
+  readonly lost: { dev: number; reason: string }[] = [];
+  readonly messages: { dev: number; topic: string; payload: Buffer }[] = [];
+  /** Callbacks made while a transport method was still running (the contract forbids it). */
+  syncCallbacks = 0;
+  insideCall = false;
+
+  onConnect(dev: number, ok: boolean, code: number): void {
+    this.check();
+    this.connects.push({ dev, ok, code });
+  }
+  onPublishAck(dev: number, token: number): void {
+    this.check();
+    this.acks.push({ dev, token });
+  }
+  onConnectionLost(dev: number, reason: string): void {
+    this.check();
+    this.lost.push({ dev, reason });
+  }
+  onMessage(dev: number, topic: string, payload: Buffer): void {
+    this.check();
+    this.messages.push({ dev, topic, payload });
+  }
+  private check(): void {
+    if (this.insideCall) this.syncCallbacks++;
+  }
+}
+
+/** Wraps a transport so that the log can tell when a callback arrives from inside a method call. */
+export function guardSynchronousCallbacks(t: MqttTransport, log: EventLog): MqttTransport {
+  return new Proxy(t, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        log.insideCall = true;
+        try {
+          return value.apply(target, args);
+        } finally {
+          log.insideCall = false;
+        }
+      };
+    },
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Open sockets of this process whose remote port is `port` (process._getActiveHandles, undocumented but stable). */
+function openSocketsTo(port: number): net.Socket[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter((h): h is net.Socket => h instanceof net.Socket && h.remotePort === port);
+}
+
+export function socketsTo(port: number): number {
+  return openSocketsTo(port).length;
+}
+
+/** Source addresses of this process's open sockets to `port`. */
+export function localAddressesTo(port: number): string[] {
+  return openSocketsTo(port).map((s) => s.localAddress ?? '');
+}

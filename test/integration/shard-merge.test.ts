@@ -1,0 +1,146 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { decodeHistogram } from '../../src/metrics/histogram.js';
+import { loadReport } from '../../src/report/writer.js';
+import type { RunSummary } from '../../src/report/summary.js';
+import type { TimelineRow } from '../../src/metrics/aggregate.js';
+import { CLI, runCli, type CliResult } from '../helpers/cli.js';
+
+/**
+ * Cross-machine sharding, as users run it: one virtual-clock run whole, the same run as three
+ * `--shard i/3` processes started together, then `fleetsim merge`. Every device keeps its global
+ * index, so its draws and arrival time do not depend on the split, and the merged counters,
+ * accounting and histograms must be identical to the whole run's, not merely close.
+ */
+const SCENARIO = `
+name: shard-merge
+seed: 11
+duration: 40s
+clock: virtual
+fleet:
+  - { profile: rpi4-gateway, count: 700, link: ethernet }
+  - { profile: esp32-wifi-sensor, count: 1100, link: wifi }
+arrival: { rate: 150/s }
+behaviour:
+  telemetry: { every: 4s, jitter: 20%, size: 200B, qos: 1 }
+  poll: { every: 15s, jitter: 10% }
+thresholds:
+  telemetry.ack.latency: ["p(99) < 250ms"]
+  provision.latency: ["p(95) < 1s"]
+  telemetry.failed: ["rate < 1%"]
+`;
+
+/** Percentiles compared point by point: the encoded strings may differ in compression only. */
+const PERCENTILES = [0, 0.1, 1, 5, ...Array.from({ length: 19 }, (_, i) => 10 + i * 5), 97, 98, 99, 99.5, 99.9, 99.95, 99.99, 100];
+
+function histogramPoints(encoded: string): { count: number; min: number; max: number; mean: number; at: number[] } {
+  const h = decodeHistogram(encoded);
+  try {
+    return { count: h.totalCount, min: h.minNonZeroValue, max: h.maxValue, mean: h.mean, at: PERCENTILES.map((p) => h.getValueAtPercentile(p)) };
+  } finally {
+    h.destroy();
+  }
+}
+
+const onlyDir = (parent: string, pattern: RegExp) => {
+  const found = readdirSync(parent).filter((d) => pattern.test(d));
+  expect(found, `${parent}: ${pattern}`).toHaveLength(1);
+  return path.join(parent, found[0]);
+};
+
+describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
+  let tmp: string;
+  let file: string;
+  let shardDirs: string[];
+  let whole: { summary: RunSummary; timeline: TimelineRow[] };
+  let merged: { summary: RunSummary; timeline: TimelineRow[] };
+  let mergeRun: CliResult;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    tmp = mkdtempSync(path.join(tmpdir(), 'fleetsim-shards-'));
+    file = path.join(tmp, 'shard-merge.yaml');
+    writeFileSync(file, SCENARIO);
+    const [wholeRun, ...shardRuns] = await Promise.all([
+      runCli(['run', file, '--workers', '1', '--out', path.join(tmp, 'whole'), '--quiet']),
+      ...[0, 1, 2].map((i) => runCli(['run', file, '--workers', '1', '--shard', `${i}/3`, '--out', path.join(tmp, 'shards'), '--quiet'])),
+    ]);
+    for (const r of [wholeRun, ...shardRuns]) expect(r.code, r.stderr).toBe(0);
+    shardDirs = [0, 1, 2].map((i) => onlyDir(path.join(tmp, 'shards'), new RegExp(`-shard${i}of3$`)));
+    mergeRun = await runCli(['merge', ...shardDirs, '--out', path.join(tmp, 'merged')]);
+    expect(mergeRun.code, mergeRun.stderr).toBe(0);
+    whole = await loadReport(onlyDir(path.join(tmp, 'whole'), /^shard-merge-/));
+    merged = await loadReport(onlyDir(path.join(tmp, 'merged'), /-merged$/));
+  });
+
+  afterAll(async () => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  test('each shard ran its own third of the fleet, and the merge is the whole fleet', async () => {
+    const shards = await Promise.all(shardDirs.map((d) => loadReport(d)));
+    expect(shards.map((s) => s.summary.run.shard)).toEqual([0, 1, 2].map((index) => ({ index, count: 3 })));
+    expect(shards.map((s) => s.summary.counters['devices.powered_on'])).toEqual([600, 600, 600]);
+    expect(merged.summary.run.devices).toBe(1800);
+    expect(merged.summary.run.shard).toBeUndefined();
+    expect(mergeRun.stdout).toContain('merged 3 shard(s)');
+  });
+
+  test('identical counters and accounting', () => {
+    expect(whole.summary.counters['telemetry.acked']).toBeGreaterThan(10_000);
+    expect(merged.summary.counters).toEqual(whole.summary.counters);
+    expect(merged.summary.accounting).toEqual(whole.summary.accounting);
+    expect(merged.summary.accounting.holds).toBe(true);
+  });
+
+  test('identical histograms: same count, min, max, mean and value at every percentile', () => {
+    const names = Object.keys(whole.summary.histograms);
+    expect(Object.keys(merged.summary.histograms)).toEqual(names);
+    for (const name of names) {
+      const w = histogramPoints(whole.summary.histograms[name].encoded);
+      expect(w.count, name).toBeGreaterThan(0);
+      expect(histogramPoints(merged.summary.histograms[name].encoded), name).toEqual(w);
+      expect(merged.summary.histograms[name].stats, name).toEqual(whole.summary.histograms[name].stats);
+    }
+  });
+
+  test('identical thresholds, verdict and timeline (interval by interval)', () => {
+    expect(merged.summary.thresholds).toEqual(whole.summary.thresholds);
+    expect(merged.summary.result).toEqual(whole.summary.result);
+    expect(merged.timeline.length).toBe(whole.timeline.length);
+    merged.timeline.forEach((row, i) => {
+      const w = whole.timeline[i];
+      expect([row.interval, row.tMs], `interval ${i}`).toEqual([w.interval, w.tMs]);
+      expect(row.counters, `interval ${i}`).toEqual(w.counters);
+      expect(row.histograms, `interval ${i}`).toEqual(w.histograms);
+    });
+  });
+
+  test('a missing shard (not passed, or a directory without summary.json) is exit 3 naming it', async () => {
+    const twoOfThree = await runCli(['merge', shardDirs[0], shardDirs[2], '--out', path.join(tmp, 'bad')]);
+    expect(twoOfThree.code).toBe(3);
+    expect(twoOfThree.stderr).toContain('FLEETSIM_E_SHARD_MISSING');
+    expect(twoOfThree.stderr).toContain('missing shard 1/3');
+
+    rmSync(path.join(shardDirs[1], 'summary.json'));
+    const died = await runCli(['merge', ...shardDirs, '--out', path.join(tmp, 'bad')]);
+    expect(died.code).toBe(3);
+    expect(died.stderr).toContain(`${shardDirs[1]} holds no summary.json`);
+    expect(died.stderr).toContain('missing shard 1/3');
+    expect(existsSync(path.join(tmp, 'bad'))).toBe(false);
+  });
+
+  test('a shard of another seed is exit 3 naming it', async () => {
+    const foreignOut = path.join(tmp, 'foreign');
+    const r = await runCli(['run', file, '--workers', '1', '--shard', '1/3', '--seed', '12', '--out', foreignOut, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const foreign = onlyDir(foreignOut, /-shard1of3$/);
+    const m = await runCli(['merge', shardDirs[0], foreign, shardDirs[2], '--out', path.join(tmp, 'bad')]);
+    expect(m.code).toBe(3);
+    expect(m.stderr).toContain('FLEETSIM_E_SHARD_MISSING');
+    expect(m.stderr).toContain(`${foreign} is from another scenario or seed (shard-merge, seed 12; expected shard-merge, seed 11)`);
+  });
+});

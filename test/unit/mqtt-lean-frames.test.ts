@@ -1,0 +1,61 @@
+import mqttPacket from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import { encodePuback, encodePublish } from '../../src/drivers/mqtt/lean-frames.js';
+import { releasePacketId, reservePacketId, type InflightIds } from '../../src/drivers/mqtt/lean-inflight.js';
+
+describe('lean MQTT frame encoders', () => {
+  it('encodes PUBLISH exactly as mqtt-packet does, across length-field sizes', () => {
+    for (const size of [0, 1, 120, 127, 200, 16_380, 16_400, 2_100_000]) {
+      for (const qos of [0, 1] as const) {
+        const payload = Buffer.alloc(size, size % 251);
+        const topic = 'fleet/dev-ü/telemetry';
+        const ours = encodePublish(topic, payload, qos, 513);
+        const theirs = mqttPacket.generate({ cmd: 'publish', topic, payload, qos, messageId: qos === 1 ? 513 : undefined, retain: false, dup: false });
+        expect(ours?.equals(theirs), `size ${size} qos ${qos}`).toBe(true);
+      }
+    }
+  });
+
+  it('encodes PUBACK exactly as mqtt-packet does', () => {
+    for (const id of [1, 255, 256, 65535]) {
+      expect(encodePuback(id).equals(mqttPacket.generate({ cmd: 'puback', messageId: id }))).toBe(true);
+    }
+  });
+});
+
+describe('lean in-flight packet ids', () => {
+  const fresh = (): InflightIds => ({ ids: null, tokens: null, lastId: 0, inflight: 0 });
+
+  it('hands out ids in sequence and returns each token once', () => {
+    const t = fresh();
+    const ids = [10, 11, 12].map((token) => reservePacketId(t, token));
+    expect(ids).toEqual([1, 2, 3]);
+    expect(releasePacketId(t, 2)).toBe(11);
+    expect(releasePacketId(t, 2)).toBeUndefined();
+    expect(releasePacketId(t, 77)).toBeUndefined();
+    expect(t.inflight).toBe(2);
+  });
+
+  it('grows past its capacity and keeps every token, with acks out of order', () => {
+    const t = fresh();
+    for (let token = 0; token < 5000; token++) expect(reservePacketId(t, token * 2)).toBe(token + 1);
+    for (let id = 5000; id >= 1; id -= 2) expect(releasePacketId(t, id)).toBe((id - 1) * 2);
+    for (let id = 1; id <= 5000; id += 2) expect(releasePacketId(t, id)).toBe((id - 1) * 2);
+    expect(t.inflight).toBe(0);
+  });
+
+  it('wraps from 65535 to 1, skipping ids still in flight, and says 0 when all are taken', () => {
+    const t = fresh();
+    const first = reservePacketId(t, -1); // id 1 stays in flight throughout
+    expect(first).toBe(1);
+    t.lastId = 65534;
+    expect(reservePacketId(t, 5)).toBe(65535);
+    expect(reservePacketId(t, 6)).toBe(2); // 1 is taken
+    expect(releasePacketId(t, 65535)).toBe(5);
+    const full = fresh();
+    for (let i = 0; i < 65535; i++) reservePacketId(full, i);
+    expect(reservePacketId(full, 99)).toBe(0);
+    expect(releasePacketId(full, 400)).toBe(399);
+    expect(reservePacketId(full, 99)).toBe(400);
+  });
+});
