@@ -31,8 +31,10 @@ export interface DriverEvents {
    * still in flight on it gets no ack: the caller owns those tokens and decides their fate.
    */
   onConnectionLost(dev: number, reason: string): void;
-  /** A target-state poll answered. `status`: 200 changed, 304 unchanged, 0 network error, others as HTTP. */
-  onPolled(dev: number, status: number, retryAfterMs: number): void;
+  /** A target-state poll answered. `status`: 200 changed, 304 unchanged, 0 network error, others as HTTP; `body` for 200. */
+  onPolled(dev: number, status: number, retryAfterMs: number, body?: string): void;
+  /** An MQTT message arrived for the device (commands from the backend). */
+  onMessage?(dev: number, topic: string, payload: Buffer): void;
 }
 
 export interface TelemetrySpec {

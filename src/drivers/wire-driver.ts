@@ -128,7 +128,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     }
     if (op === OP_POLL) {
       if (status === 200 && etag !== undefined) this.etags[dev] = etag;
-      this.events.onPolled(dev, status, retryAfterMs);
+      this.events.onPolled(dev, status, retryAfterMs, status === 200 ? body : undefined);
     }
   }
 
@@ -142,5 +142,9 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   onConnectionLost(dev: number, reason: string): void {
     this.events.onConnectionLost(dev, reason);
+  }
+
+  onMessage(dev: number, topic: string, payload: Buffer): void {
+    this.events.onMessage?.(dev, topic, payload);
   }
 }

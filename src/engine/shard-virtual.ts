@@ -28,7 +28,8 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     onConnected: (dev, ok, code) => lifecycle.onConnected(dev, ok, code),
     onTelemetryAcked: (dev, token) => lifecycle.onTelemetryAcked(dev, token),
     onConnectionLost: (dev, reason) => lifecycle.onConnectionLost(dev, reason),
-    onPolled: (dev, st, ra) => lifecycle.onPolled(dev, st, ra),
+    onPolled: (dev, st, ra, body) => lifecycle.onPolled(dev, st, ra, body),
+    onMessage: (dev, topic, payload) => lifecycle.onMessage(dev, topic, payload),
   });
   lifecycle = buildLifecycle(task, scheduler, driver, metrics);
 

@@ -38,7 +38,8 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       onConnected: (dev, ok, code) => lifecycle.onConnected(dev, ok, code),
       onTelemetryAcked: (dev, token) => lifecycle.onTelemetryAcked(dev, token),
       onConnectionLost: (dev, reason) => lifecycle.onConnectionLost(dev, reason),
-      onPolled: (dev, status, ra) => lifecycle.onPolled(dev, status, ra),
+      onPolled: (dev, status, ra, body) => lifecycle.onPolled(dev, status, ra, body),
+      onMessage: (dev, topic, payload) => lifecycle.onMessage(dev, topic, payload),
     },
   );
   lifecycle = buildLifecycle(task, scheduler, driver, metrics);

@@ -70,6 +70,15 @@ export class EnergyMeter {
     return s.spend(dev, j);
   }
 
+  /** Charges an arbitrary energy (an OTA download, a diagnostics run) at `t`; false when the battery is empty. */
+  chargeJoules(dev: number, joules: number, t: number, activity: number = Activity.ota): boolean {
+    const s = this.state;
+    s.advance(dev, t);
+    const p = this.profileOf[dev];
+    this.activityJ[p * 3 + activity] += joules * this.invEta[p];
+    return s.spend(dev, joules);
+  }
+
   isDepleted(dev: number, t: number): boolean {
     this.state.advance(dev, t);
     return this.state.isDepleted(dev);

@@ -1,42 +1,18 @@
 import { C, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../models/rng.js';
-import type { DeviceDriver, DriverEvents, TelemetrySpec } from '../drivers/types.js';
-import { arrivalStride, powerOnTimeMs, type ArrivalSpec } from '../models/arrival.js';
+import type { DeviceDriver, DriverEvents } from '../drivers/types.js';
+import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, DeviceTable } from './device-table.js';
 import { TelemetryPipeline, type TelemetryAccounting } from './telemetry-pipeline.js';
 
 export type { TelemetryAccounting } from './telemetry-pipeline.js';
 import { Ev, type Schedule } from './schedule.js';
-import type { Reachability } from './reachability.js';
-import type { EnergyMeter, EnergyProjection } from './energy-meter.js';
+import type { EnergyProjection } from './energy-meter.js';
+import { BEHAVIOUR_KIND_BASE, BehaviourSet, type BehaviourContext } from './behaviour.js';
+import { STEP_ATTACH, STEP_BOOT, STEP_POLL, STEP_UPLINK, type DeviceModels, type LifecycleConfig } from './lifecycle-config.js';
 
-/** Device models a lifecycle may run with (each optional: none means an ideal device). */
-export interface DeviceModels {
-  reach?: Reachability;
-  energy?: EnergyMeter;
-}
-
-const STEP_BOOT = 0;
-const STEP_ATTACH = 1;
-const STEP_UPLINK = 2;
-const STEP_POLL = 3;
-
-export interface LifecycleConfig {
-  seed: number;
-  /** Serial prefix; a device's serial is `<prefix>-<global index>`, stable across shards and runs. */
-  serialPrefix: string;
-  arrival: ArrivalSpec;
-  /** Devices in the whole fleet (all shards, all processes): the arrival order spans them all. */
-  fleetDevices: number;
-  telemetry?: { everyMs: number; jitter: number; spec: TelemetrySpec };
-  poll?: { everyMs: number; jitter: number };
-  reconnect: { baseMs: number; capMs: number };
-  /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */
-  bufferCapacity: number;
-  /** Messages flushed per device per connect turn (a burst, not an unbounded loop). */
-  flushBurst: number;
-}
+export type { DeviceModels, LifecycleConfig } from './lifecycle-config.js';
 
 const US_PER_MS = 1000;
 
@@ -57,6 +33,7 @@ export class Lifecycle implements DriverEvents {
   private provisioned = 0;
   private offline = 0;
   private depleted = 0;
+  private readonly behaviours: BehaviourSet;
 
   constructor(
     count: number,
@@ -77,10 +54,38 @@ export class Lifecycle implements DriverEvents {
       metrics,
       (dev) => this.charge(dev, STEP_UPLINK),
     );
+    this.behaviours = new BehaviourSet(models.behaviours ?? []);
+  }
+
+  /** What behaviours may use of the lifecycle. */
+  behaviourContext(): BehaviourContext {
+    return {
+      devices: this.devices,
+      schedule: this.schedule,
+      reachable: (dev) => this.reachable(dev),
+      online: (dev) => this.devices.state[dev] === S.online,
+      spend: (dev, joules) => {
+        const e = this.models.energy;
+        if (e === undefined || e.chargeJoules(dev, joules, this.schedule.now())) return true;
+        this.goDark(dev);
+        return false;
+      },
+      reboot: (dev, ms) => this.reboot(dev, ms),
+    };
+  }
+
+  /** A reboot: the session drops now and the device reconnects when it is back up. */
+  private reboot(dev: number, ms: number): void {
+    const d = this.devices;
+    if (d.state[dev] === S.dead) return;
+    if (d.state[dev] === S.online || d.state[dev] === S.connecting) this.dropSession(dev);
+    d.state[dev] = S.backoff;
+    this.schedule.at(this.schedule.now() + ms, dev, Ev.connect);
   }
 
   /** Queues every device's power-on. Called once, before the scheduler starts. */
   planArrivals(): void {
+    this.behaviours.plan(this.behaviourContext());
     // Devices whose own link starts down (the outage process starts in equilibrium) count as offline.
     this.offline = this.models.reach?.unreachableCount() ?? 0;
     this.metrics.set(G['devices.offline'], this.offline);
@@ -93,6 +98,7 @@ export class Lifecycle implements DriverEvents {
   /** The scheduler's dispatch target. */
   handle(kind: number, dev: number, t: number): void {
     if (this.stopping || this.devices.state[dev] === S.dead) return;
+    if (kind >= BEHAVIOUR_KIND_BASE) return this.behaviours.handle(kind, dev, t);
     switch (kind) {
       case Ev.powerOn:
         return this.powerOn(dev, t);
@@ -137,6 +143,7 @@ export class Lifecycle implements DriverEvents {
     if (d.state[dev] === S.online) this.metrics.set(G['devices.online'], --this.online);
     this.driver.disconnect(dev);
     this.telemetryPipe.failInflight(dev);
+    this.behaviours.offline(dev);
   }
 
   private linkEvent(kind: number, dev: number): void {
@@ -200,6 +207,7 @@ export class Lifecycle implements DriverEvents {
       this.metrics.inc(C['provision.ok']);
       d.state[dev] = S.provisioned;
       d.hasCreds[dev] = 1;
+      this.behaviours.provisioned(dev);
       d.attempts[dev] = 0;
       this.metrics.set(G['devices.provisioned'], ++this.provisioned);
       const t = this.schedule.now();
@@ -242,6 +250,7 @@ export class Lifecycle implements DriverEvents {
       d.attempts[dev] = 0;
       this.metrics.set(G['devices.online'], ++this.online);
       this.flush(dev);
+      this.behaviours.online(dev);
       return;
     }
     this.metrics.inc(C['mqtt.connect.failed']);
@@ -255,6 +264,7 @@ export class Lifecycle implements DriverEvents {
     this.metrics.inc(C['mqtt.connection_lost']);
     this.metrics.set(G['devices.online'], --this.online);
     this.telemetryPipe.failInflight(dev);
+    this.behaviours.offline(dev);
     if (this.stopping) {
       d.state[dev] = S.stopped;
       return;
@@ -310,12 +320,18 @@ export class Lifecycle implements DriverEvents {
     this.driver.pollTarget(dev);
   }
 
-  onPolled(dev: number, status: number, _retryAfterMs: number): void {
+  onMessage(dev: number, topic: string, payload: Buffer): void {
+    if (this.devices.state[dev] === S.dead) return;
+    this.behaviours.message(dev, topic, payload);
+  }
+
+  onPolled(dev: number, status: number, _retryAfterMs: number, body?: string): void {
     const d = this.devices;
     this.metrics.record(H['poll.latency'], (this.schedule.measureNow() - d.httpStartedAt[dev]) * US_PER_MS);
     d.httpStartedAt[dev] = -1;
     if (status === 200 || status === 304) {
       this.metrics.inc(C['poll.ok']);
+      if (!this.stopping) this.behaviours.target(dev, status, body ?? '');
       return;
     }
     this.metrics.inc(C['poll.failed']);
@@ -331,6 +347,7 @@ export class Lifecycle implements DriverEvents {
   /** Stops generating: no new telemetry, polls or connects; in-flight messages may still be acked. */
   stopGenerating(): void {
     this.stopping = true;
+    this.behaviours.stop();
   }
 
   inflightCount(): number {

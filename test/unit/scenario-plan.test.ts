@@ -76,7 +76,7 @@ describe('planning a run', () => {
         'arrival: { rate: 1000/s }',
         'behaviour: { telemetry: { every: 1s } }',
         'options: { http: { connections: per-device } }',
-        'phases: [{ at: 20s, outage: { fraction: 10% } }]',
+        'phases: [{ at: 20s, outage: { fraction: 10%, duration: 5s } }]',
       ].join('\n'),
     );
     const plan = planRun(s, 4, { descriptorLimit: 20_000 });

@@ -36,13 +36,13 @@ describe('resolving a scenario', () => {
       ['lorawan-sensor', 250, 'lorawan', 1000],
       ['jetson-orin-nano-edge', 10, 'ethernet', 1250],
     ]);
-    expect(s.fleet[1].cells).toEqual({ gateways: 5 });
+    expect(s.fleet[1].cells).toBe(5);
     expect(s.devices).toBe(1260);
     expect(s.arrival).toEqual({ ratePerSec: 50, toRatePerSec: 200, overMs: 60_000 });
     expect(s.behaviour.telemetry).toEqual({ everyMs: 900_000, jitter: 0.05, sizeBytes: 1024, qos: 0 });
     expect(s.behaviour.reconnect).toEqual({ baseMs: 500, capMs: 60_000 });
     expect(s.behaviour.keepaliveSec).toBe(300);
-    expect(s.behaviour.offline).toEqual({ availability: 0.9, downtime: { distribution: 'lognormal', median: '5m' } });
+    expect(s.behaviour.offline).toEqual({ availability: 0.9, downtime: { distribution: 'lognormal', median: 300_000 } });
     // Phases come out in time order, each with its kind and its payload as written.
     expect(s.phases.map((p) => [p.atMs, p.kind])).toEqual([
       [1_800_000, 'update'],

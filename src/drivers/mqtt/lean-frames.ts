@@ -1,8 +1,9 @@
 /**
  * MQTT 3.1.1 frames the lean transport sends. CONNECT and SUBSCRIBE are rare and variable, so
  * mqtt-packet builds them. PUBLISH, PUBACK, PINGREQ and DISCONNECT are on the hot path and have a
- * fixed shape, so they are encoded here directly into one buffer each (Buffer.allocUnsafe takes
- * small buffers from Node's shared pool, so a publish costs one slice, not one allocation).
+ * fixed shape, so they are encoded here directly: PUBLISH straight into the transport's write
+ * batch (see lean-write-batch.ts), or into a buffer of its own (Buffer.allocUnsafe takes small
+ * buffers from Node's shared pool, so that costs one slice, not one allocation).
  */
 import mqttPacket from 'mqtt-packet';
 
@@ -52,31 +53,53 @@ function varintLength(n: number): number {
 }
 
 /**
- * One PUBLISH frame (retain off, dup off). `packetId` is ignored for QoS 0. Returns null when the
- * message is larger than MQTT allows.
+ * Bytes of one PUBLISH frame, given the topic's UTF-8 length; -1 when MQTT cannot carry it
+ * (topic over 65,535 bytes or frame body over 256 MB).
  */
-export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1, packetId: number): Buffer | null {
-  const topicLength = Buffer.byteLength(topic, 'utf8');
-  const remaining = 2 + topicLength + (qos === 1 ? 2 : 0) + payload.length;
-  if (remaining > MAX_REMAINING_LENGTH || topicLength > 0xffff) return null;
-  const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
-  frame[0] = qos === 1 ? 0x32 : 0x30;
-  let at = 1;
-  let rest = remaining;
+export function publishFrameLength(topicLength: number, payloadLength: number, qos: 0 | 1): number {
+  const remaining = 2 + topicLength + (qos === 1 ? 2 : 0) + payloadLength;
+  if (remaining > MAX_REMAINING_LENGTH || topicLength > 0xffff) return -1;
+  return 1 + varintLength(remaining) + remaining;
+}
+
+/**
+ * Writes one PUBLISH frame (retain off, dup off) at `buf[at]`, which must have room for
+ * publishFrameLength(...) bytes. `packetId` is ignored for QoS 0. Returns the offset after it.
+ */
+export function writePublish(
+  buf: Buffer,
+  at: number,
+  topic: string,
+  topicLength: number,
+  payload: Buffer,
+  qos: 0 | 1,
+  packetId: number,
+): number {
+  buf[at++] = qos === 1 ? 0x32 : 0x30;
+  let rest = 2 + topicLength + (qos === 1 ? 2 : 0) + payload.length;
   do {
     let digit = rest % 128;
     rest = Math.floor(rest / 128);
     if (rest > 0) digit |= 0x80;
-    frame[at++] = digit;
+    buf[at++] = digit;
   } while (rest > 0);
-  frame[at++] = topicLength >>> 8;
-  frame[at++] = topicLength & 0xff;
-  at += frame.write(topic, at, topicLength, 'utf8');
+  buf[at++] = topicLength >>> 8;
+  buf[at++] = topicLength & 0xff;
+  at += buf.write(topic, at, topicLength, 'utf8');
   if (qos === 1) {
-    frame[at++] = packetId >>> 8;
-    frame[at++] = packetId & 0xff;
+    buf[at++] = packetId >>> 8;
+    buf[at++] = packetId & 0xff;
   }
-  payload.copy(frame, at);
+  return at + payload.copy(buf, at);
+}
+
+/** One PUBLISH frame in its own buffer; null when MQTT cannot carry it. */
+export function encodePublish(topic: string, payload: Buffer, qos: 0 | 1, packetId: number): Buffer | null {
+  const topicLength = Buffer.byteLength(topic, 'utf8');
+  const length = publishFrameLength(topicLength, payload.length, qos);
+  if (length < 0) return null;
+  const frame = Buffer.allocUnsafe(length);
+  writePublish(frame, 0, topic, topicLength, payload, qos, packetId);
   return frame;
 }
 

@@ -7,8 +7,9 @@
  * sessions, PINGRESP timeouts and sockets lingering after a graceful disconnect.
  *
  * Writes made while one socket read is being handled (an ack that triggers the next publish) are
- * batched: the target socket is corked on its first write and uncorked once the read is done, so
- * a read carrying fifty PUBACKs costs one writev, not fifty writes.
+ * batched: frames for the socket being read are encoded into one WriteBatch and leave in one
+ * write once the read is done; any other socket written meanwhile is corked until then. A read
+ * carrying fifty PUBACKs costs one write, not fifty.
  *
  * Concurrency: everything runs on the owning thread. Callbacks are made only from socket events
  * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
@@ -23,10 +24,12 @@ import {
   PacketType,
   encodeConnect,
   encodePuback,
-  encodePublish,
   encodeSubscribe,
+  publishFrameLength,
+  writePublish,
 } from './lean-frames.js';
 import { releasePacketId, reservePacketId } from './lean-inflight.js';
+import { WriteBatch } from './lean-write-batch.js';
 import {
   LeanConnection,
   type LeanConnectionOwner,
@@ -64,7 +67,9 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   private readonly conns: (LeanConnection | undefined)[] = [];
   /** Connections detached by `disconnect()` whose sockets have not closed yet. */
   private readonly lingering = new Set<LeanConnection>();
-  /** Sockets the current read corked, uncorked when the read has been handled. */
+  /** Frames for the connection being read, sent when the read has been handled. */
+  private readonly batch = new WriteBatch();
+  /** Other sockets the current read wrote to, corked until the read has been handled. */
   private readonly corked: LeanConnection[] = [];
   private highWater = 0;
   private connected = 0;
@@ -96,7 +101,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     let socket: LeanSocket;
     try {
       socket = this.openSocket(opts.localAddress);
-    } catch (err) {
+    } catch {
       // e.g. an invalid localAddress, thrown synchronously by net: report on a later tick.
       setImmediate(() => {
         if (this.closing === null && this.state[dev] === IDLE) this.events.onConnect(dev, false, -1);
@@ -122,17 +127,23 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean {
     if (this.state[dev] !== CONNECTED) return false;
     const conn = this.conns[dev]!;
+    const topicLength = Buffer.byteLength(topic, 'utf8');
+    const length = publishFrameLength(topicLength, payload.length, qos);
+    if (length < 0) throw new RangeError(`MQTT message too large for one PUBLISH (topic "${topic}", ${payload.length} bytes)`);
     let packetId = 0;
     if (qos === 1) {
       packetId = reservePacketId(conn, token);
       if (packetId === 0) return false; // 65,535 messages in flight on this session: the caller keeps this one
     }
-    const frame = encodePublish(topic, payload, qos, packetId);
-    if (frame === null) {
-      if (packetId !== 0) releasePacketId(conn, packetId);
-      throw new RangeError(`MQTT message too large for one PUBLISH (topic "${topic}", ${payload.length} bytes)`);
+    if (this.batch.conn === conn) {
+      const at = this.batch.reserve(length);
+      writePublish(this.batch.arena, at, topic, topicLength, payload, qos, packetId);
+      this.wrote[dev] = 1;
+    } else {
+      const frame = Buffer.allocUnsafe(length);
+      writePublish(frame, 0, topic, topicLength, payload, qos, packetId);
+      this.write(conn, frame);
     }
-    this.write(conn, frame);
     return true;
   }
 
@@ -153,6 +164,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     const st = this.state[dev];
     if (st === IDLE) return;
     const conn = this.conns[dev]!;
+    if (this.batch.conn === conn) this.batch.flush(); // frames published before the DISCONNECT go first
     this.detach(conn);
     if (st === CONNECTED) {
       conn.closingSinceMs = performance.now();
@@ -194,7 +206,9 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   onBytes(conn: LeanConnection, buf: Buffer, start: number, end: number): void {
     if (!conn.live) return;
     this.reading = true;
+    this.batch.begin(conn);
     const wellFormed = decodeFrames(conn, buf, start, end, conn);
+    this.batch.finish();
     this.reading = false;
     const corked = this.corked;
     for (let i = 0; i < corked.length; i++) {
@@ -293,13 +307,17 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   }
 
   private write(conn: LeanConnection, frame: Buffer): void {
+    this.wrote[conn.dev] = 1;
+    if (this.batch.conn === conn) {
+      this.batch.append(frame);
+      return;
+    }
     if (this.reading && !conn.corked) {
       conn.corked = true;
       conn.socket.cork();
       this.corked.push(conn);
     }
     conn.socket.write(frame);
-    this.wrote[conn.dev] = 1;
   }
 
   /** Makes `conn` no longer the device's connection (the socket itself is the caller's business). */

@@ -1,0 +1,91 @@
+import type { DeviceTable } from './device-table.js';
+import type { Schedule } from './schedule.js';
+
+/**
+ * A device behaviour beyond lifecycle v1 (OTA updates, diagnostics, logs, configuration...), as a
+ * plug-in of the Lifecycle. Each behaviour owns a range of event kinds, keeps its per-device
+ * state in its own typed arrays, and hears about the lifecycle moments it cares about.
+ *
+ * Concurrency: like the lifecycle, one instance per shard, called on the shard's thread only.
+ * Hooks are called after the lifecycle has updated its own state for that moment.
+ */
+export interface Behaviour {
+  readonly name: string;
+  /** Event kinds this behaviour schedules and handles: [first, first + count). Lifecycle kinds are below 32. */
+  readonly kinds: { first: number; count: number };
+  /** Called once before the scheduler starts (schedule phases, first events). */
+  plan?(ctx: BehaviourContext): void;
+  handle(kind: number, dev: number, t: number): void;
+  /** The device has credentials (first provisioning). */
+  onProvisioned?(dev: number): void;
+  /** The device's MQTT session is up. */
+  onOnline?(dev: number): void;
+  /** The device's session ended (link lost, battery dead, end of run). */
+  onOffline?(dev: number): void;
+  /** The device answered a target-state poll: 200 with a body (changed) or 304. */
+  onTarget?(dev: number, status: number, body: string): void;
+  /** An MQTT message arrived on one of the device's subscriptions. */
+  onMessage?(dev: number, topic: string, payload: Buffer): void;
+  /** End of run: stop starting new work. */
+  stop?(): void;
+}
+
+/** What a behaviour may use of the lifecycle. */
+export interface BehaviourContext {
+  devices: DeviceTable;
+  schedule: Schedule;
+  /** True when the device can reach the network now. */
+  reachable(dev: number): boolean;
+  /** True when the device has an open MQTT session. */
+  online(dev: number): boolean;
+  /** Charges the energy of `joules` to the device; false when its battery ran dry (it goes dark). */
+  spend(dev: number, joules: number): boolean;
+  /** Takes the device offline for `ms` (a reboot): the session drops and returns on its own. */
+  reboot(dev: number, ms: number): void;
+}
+
+/** First event kind available to behaviours; the lifecycle's own kinds are below it. */
+export const BEHAVIOUR_KIND_BASE = 32;
+
+/** The behaviours of a lifecycle: routes their event kinds and fans the lifecycle's moments out. */
+export class BehaviourSet {
+  /** Behaviour owning each event kind (index + 1; 0 = none). */
+  private readonly kindOwner = new Uint8Array(256);
+
+  constructor(readonly list: readonly Behaviour[]) {
+    list.forEach((b, i) => {
+      if (b.kinds.first < BEHAVIOUR_KIND_BASE || b.kinds.first + b.kinds.count > 256) throw new Error(`behaviour ${b.name}: event kinds must lie in [${BEHAVIOUR_KIND_BASE}, 256)`);
+      for (let k = b.kinds.first; k < b.kinds.first + b.kinds.count; k++) {
+        if (this.kindOwner[k] !== 0) throw new Error(`behaviour ${b.name}: event kind ${k} is already taken`);
+        this.kindOwner[k] = i + 1;
+      }
+    });
+  }
+
+  handle(kind: number, dev: number, t: number): void {
+    const owner = this.kindOwner[kind];
+    if (owner !== 0) this.list[owner - 1].handle(kind, dev, t);
+  }
+
+  plan(ctx: BehaviourContext): void {
+    for (const b of this.list) b.plan?.(ctx);
+  }
+  provisioned(dev: number): void {
+    for (const b of this.list) b.onProvisioned?.(dev);
+  }
+  online(dev: number): void {
+    for (const b of this.list) b.onOnline?.(dev);
+  }
+  offline(dev: number): void {
+    for (const b of this.list) b.onOffline?.(dev);
+  }
+  target(dev: number, status: number, body: string): void {
+    for (const b of this.list) b.onTarget?.(dev, status, body);
+  }
+  message(dev: number, topic: string, payload: Buffer): void {
+    for (const b of this.list) b.onMessage?.(dev, topic, payload);
+  }
+  stop(): void {
+    for (const b of this.list) b.stop?.();
+  }
+}

@@ -1,0 +1,36 @@
+import type { TelemetrySpec } from '../drivers/types.js';
+import type { ArrivalSpec } from '../models/arrival.js';
+import type { Behaviour } from './behaviour.js';
+import type { EnergyMeter } from './energy-meter.js';
+import type { Reachability } from './reachability.js';
+
+/** Device models a lifecycle may run with (each optional: none means an ideal device). */
+export interface DeviceModels {
+  reach?: Reachability;
+  energy?: EnergyMeter;
+  /** Behaviours beyond lifecycle v1 (OTA, diagnostics, logs, config), each owning its event kinds. */
+  behaviours?: Behaviour[];
+}
+
+/** Lifecycle steps that cost energy (indexes into the profile's step energies). */
+export const STEP_BOOT = 0;
+export const STEP_ATTACH = 1;
+export const STEP_UPLINK = 2;
+export const STEP_POLL = 3;
+
+export interface LifecycleConfig {
+  seed: number;
+  /** Serial prefix; a device's serial is `<prefix>-<global index>`, stable across shards and runs. */
+  serialPrefix: string;
+  arrival: ArrivalSpec;
+  /** Devices in the whole fleet (all shards, all processes): the arrival order spans them all. */
+  fleetDevices: number;
+  telemetry?: { everyMs: number; jitter: number; spec: TelemetrySpec };
+  poll?: { everyMs: number; jitter: number };
+  reconnect: { baseMs: number; capMs: number };
+  /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */
+  bufferCapacity: number;
+  /** Messages flushed per device per connect turn (a burst, not an unbounded loop). */
+  flushBurst: number;
+}
+
