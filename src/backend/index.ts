@@ -7,6 +7,7 @@ import { type Broker, startBroker, urlHost } from './broker.js';
 import { type FaultPlan, Faults } from './faults.js';
 import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
+import { BrokerCounter } from './broker-counter.js';
 
 /**
  * The embedded reference fleet backend: the HTTP fleet API and the MQTT broker of
@@ -34,6 +35,11 @@ export interface EmbeddedBackendOptions {
   log?: (line: string) => void;
   /** Injected misbehaviour of the HTTP API, for tests; can be changed later with setFaults. */
   faults?: FaultPlan;
+  /**
+   * External brokers whose telemetry the backend counts by subscribing (when devices use a
+   * local Mosquitto instead of the embedded broker).
+   */
+  countFrom?: readonly string[];
 }
 
 export interface DeviceReportedState {
@@ -62,6 +68,8 @@ export interface EmbeddedBackend {
   sendCommand(deviceId: string, payload: Buffer | string, qos?: 0 | 1): Promise<void>;
   /** MQTT sessions open right now. */
   mqttClients(): number;
+  /** Waits until the counting subscribers of `countFrom` brokers have caught up. */
+  settle(): Promise<void>;
   /** Closes every socket and server; idempotent. */
   close(): Promise<void>;
 }
@@ -85,10 +93,12 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
   });
 
   let broker: Broker | undefined;
+  let counter: BrokerCounter | undefined;
   try {
     server.listen(opts.httpPort ?? 0, host);
     await once(server, 'listening');
     if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log });
+    if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom);
   } catch (err) {
     server.close();
     const e = err as NodeJS.ErrnoException;
@@ -119,12 +129,15 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
       return broker.sendCommand(id, payload, qos);
     },
     mqttClients: () => broker?.connectedClients() ?? 0,
+    settle: async () => {
+      await counter?.settle();
+    },
     close() {
       closing ??= (async () => {
         api.close();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
-        await Promise.all([httpClosed, broker?.close()]);
+        await Promise.all([httpClosed, broker?.close(), counter?.close()]);
       })();
       return closing;
     },

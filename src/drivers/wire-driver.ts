@@ -14,7 +14,10 @@ import type {
 
 export interface WireDriverOptions {
   httpUrl: string;
-  mqttUrl: string;
+  /** One broker URL, or several: device g uses broker g mod N (local Mosquitto processes). */
+  mqttUrl: string | readonly string[];
+  /** Global index of local device 0 (spreads devices over brokers the same way on every shard). */
+  firstDevice?: number;
   fleetKey: string;
   preset: WirePreset;
   devices: number;
@@ -41,7 +44,7 @@ const OP_POLL = 2;
 export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransportEvents {
   readonly name = 'wire';
   private readonly http: HttpTransport;
-  private readonly mqtt: MqttTransport;
+  private readonly brokers: MqttTransport[];
   private readonly ids: Array<string | undefined>;
   private readonly keys: Array<string | undefined>;
   private readonly etags: Array<string | undefined>;
@@ -54,7 +57,8 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       { baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs },
       this,
     );
-    this.mqtt = createMqttTransport(opts.mqttClient, { url: opts.mqttUrl, devices: opts.devices, connectTimeoutMs: opts.connectTimeoutMs }, this);
+    const urls = typeof opts.mqttUrl === 'string' ? [opts.mqttUrl] : opts.mqttUrl;
+    this.brokers = urls.map((url) => createMqttTransport(opts.mqttClient, { url, devices: opts.devices, connectTimeoutMs: opts.connectTimeoutMs }, this));
   }
 
   provision(dev: number, serial: string): void {
@@ -71,7 +75,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       return;
     }
     const src = this.opts.sourceAddresses;
-    this.mqtt.connect(dev, {
+    this.mqttFor(dev).connect(dev, {
       clientId: (this.opts.clientIdPrefix ?? '') + id,
       username: id,
       password: key,
@@ -82,9 +86,9 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
     const id = this.ids[dev];
-    if (id === undefined || !this.mqtt.isConnected(dev)) return false;
+    if (id === undefined || !this.mqttFor(dev).isConnected(dev)) return false;
     const payload = this.opts.preset.telemetryPayload(seq, scheduledAtMs, spec.size);
-    return this.mqtt.publish(dev, this.opts.preset.telemetryTopic(id), payload, spec.qos, token);
+    return this.mqttFor(dev).publish(dev, this.opts.preset.telemetryTopic(id), payload, spec.qos, token);
   }
 
   pollTarget(dev: number): void {
@@ -98,15 +102,21 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   disconnect(dev: number): void {
-    this.mqtt.disconnect(dev);
+    this.mqttFor(dev).disconnect(dev);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.mqtt.close(), this.http.close()]);
+    await Promise.all([...this.brokers.map((b) => b.close()), this.http.close()]);
   }
 
   connectedCount(): number {
-    return this.mqtt.connectedCount();
+    return this.brokers.reduce((n, b) => n + b.connectedCount(), 0);
+  }
+
+  /** The transport of the broker device `dev` uses. */
+  private mqttFor(dev: number): MqttTransport {
+    const b = this.brokers;
+    return b.length === 1 ? b[0] : b[((this.opts.firstDevice ?? 0) + dev) % b.length];
   }
 
   // --- transport events ---

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import type { RunSummary } from '../report/summary.js';
-import { startEmbeddedBackend } from '../backend/index.js';
+import { prepareTarget } from './target-setup.js';
 import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
 import type { ShardTarget, ShardTask } from './shard-task.js';
@@ -69,13 +69,9 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   }
 
   const startedAt = new Date();
-  const backend = embedded ? await startEmbeddedBackend({ fleetKey: s.target.fleetKey }) : undefined;
-  const target: ShardTarget = backend
-    ? { httpUrl: backend.httpUrl, mqttUrl: backend.mqttUrl, fleetKey: s.target.fleetKey, preset: 'reference' }
-    : s.target.kind === 'external'
-      ? { httpUrl: s.target.http, mqttUrl: s.target.mqtt, fleetKey: s.target.fleetKey, preset: s.target.preset }
-      : { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: s.target.fleetKey, preset: 'reference' };
-  if (backend) log(`embedded backend: http ${backend.httpUrl}  mqtt ${backend.mqttUrl}`);
+  const prepared = await prepareTarget(s, log, localDevices);
+  const backend = prepared.backend;
+  const target = prepared.target;
 
   const shards = ranges.length;
   // Pinned pool: one long task per worker. Atomics off and no idle timeout, so piscina never
@@ -185,11 +181,12 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   let backendCounts: { received: number; duplicates: number; gaps: number } | undefined;
   let backendDevices: DeviceTelemetryCounts[] | undefined;
   if (backend) {
+    await backend.settle();
     const stats = backend.stats();
     backendCounts = { received: stats.totals.received, duplicates: stats.totals.duplicates, gaps: stats.totals.gaps };
     if (opts.collectDeviceCounts) backendDevices = stats.devices;
-    await backend.close();
   }
+  await prepared.close();
 
   const summary = buildSummary({
     runId: opts.runId,
@@ -202,7 +199,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     simulatedMs,
     workers: shards,
     status,
-    targetLabel: virtual ? 'model (virtual clock)' : embedded ? 'embedded' : `${target.httpUrl} + ${target.mqttUrl}`,
+    targetLabel: prepared.label,
     shard: opts.shard,
     backendCounts,
     errors,

@@ -4,7 +4,8 @@ import type { ResolvedScenario } from '../scenario/resolved.js';
 /** Where a shard's devices connect to: resolved by the coordinator (embedded URLs are only known once it listens). */
 export interface ShardTarget {
   httpUrl: string;
-  mqttUrl: string;
+  /** One broker, or several (device g uses broker g mod N). */
+  mqttUrl: string | string[];
   fleetKey: string;
   preset: string;
   /** Source addresses to spread MQTT client sockets over. */

@@ -23,6 +23,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     {
       httpUrl: task.target.httpUrl,
       mqttUrl: task.target.mqttUrl,
+      firstDevice: task.firstDevice,
       fleetKey: task.target.fleetKey,
       preset,
       devices: task.count,

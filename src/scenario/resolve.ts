@@ -107,8 +107,11 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
 function resolveTarget(t: ScenarioData['target']): ResolvedTarget {
   if (t === 'embedded') return { kind: 'embedded', fleetKey: DEFAULT_EMBEDDED_FLEET_KEY };
   if (t.embedded !== undefined) return { kind: 'embedded', fleetKey: t.embedded.fleetKey ?? DEFAULT_EMBEDDED_FLEET_KEY };
+  const fleetKey = t.fleetKey ?? DEFAULT_EMBEDDED_FLEET_KEY;
+  if (t.mqtt === 'local-mosquitto') return { kind: 'embedded', fleetKey, broker: { kind: 'local-mosquitto', count: t.brokers ?? 1 } };
+  if (t.http === 'embedded') return { kind: 'embedded', fleetKey, broker: { kind: 'url', url: t.mqtt! } };
   // Validation guarantees http and mqtt for an external target.
-  return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey: t.fleetKey ?? DEFAULT_EMBEDDED_FLEET_KEY };
+  return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey };
 }
 
 function value(p: Parsed<number>): number {

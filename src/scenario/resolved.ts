@@ -59,7 +59,12 @@ export interface ResolvedScenario {
 }
 
 export type ResolvedTarget =
-  | { kind: 'embedded'; fleetKey: string }
+  /**
+   * The embedded HTTP API; devices use its aedes broker unless `broker` says otherwise: local
+   * Mosquitto processes fleetsim starts, or an external broker URL (its telemetry is counted by a
+   * subscriber so the per-device counts still reconcile).
+   */
+  | { kind: 'embedded'; fleetKey: string; broker?: { kind: 'local-mosquitto'; count: number } | { kind: 'url'; url: string } }
   | { kind: 'external'; http: string; mqtt: string; preset: 'reference'; fleetKey: string };
 
 export interface ResolvedFleetGroup {

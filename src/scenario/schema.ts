@@ -96,8 +96,9 @@ const fleetKey = z.string().min(1).meta({ description: 'Shared fleet provisionin
 const targetObject = z
   .strictObject({
     embedded: z.strictObject({ fleetKey: fleetKey.optional() }).optional().meta({ description: 'The embedded reference backend, with options.' }),
-    http: url(['http', 'https'], 'Base URL of the fleet HTTP API.').optional(),
-    mqtt: url(['mqtt', 'mqtts'], 'URL of the MQTT broker.').optional(),
+    http: z.union([z.literal('embedded'), url(['http', 'https'], 'Base URL of the fleet HTTP API.')]).optional().meta({ description: 'Base URL of the fleet HTTP API, or "embedded" for the embedded one (the default with local-mosquitto).' }),
+    mqtt: z.union([z.literal('local-mosquitto'), url(['mqtt', 'mqtts'], 'URL of the MQTT broker.')]).optional().meta({ description: 'URL of the MQTT broker, or "local-mosquitto": fleetsim starts Mosquitto processes on loopback and stops them at the end.' }),
+    brokers: withHint(z.int().min(1).max(64).optional().meta({ description: 'How many local Mosquitto processes to start and spread devices over (with mqtt: local-mosquitto).' }), 'a whole number of brokers from 1 to 64'),
     preset: z.literal('reference').optional().meta({ description: 'How lifecycle steps map onto the backend API.' }),
     fleetKey: fleetKey.optional(),
   })
@@ -111,8 +112,11 @@ const targetObject = z
       }
       return;
     }
+    if (t.brokers !== undefined && t.mqtt !== 'local-mosquitto') {
+      ctx.issues.push({ code: 'custom', path: ['brokers'], message: '"brokers" applies only to mqtt: local-mosquitto', input: t.brokers, params: { hint: 'write target: { mqtt: local-mosquitto, brokers: 4 }', atKey: true } });
+    }
     for (const k of ['http', 'mqtt'] as const) {
-      if (t[k] === undefined) {
+      if (t[k] === undefined && !(k === 'http' && t.mqtt === 'local-mosquitto')) {
         ctx.issues.push({ code: 'custom', path: [], message: `an external target needs "${k}"`, input: t, params: { hint: 'write target: { http: https://api.example.com, mqtt: mqtts://broker:8883 } or target: embedded' } });
       }
     }

@@ -147,6 +147,11 @@ function visit(issue: z.core.$ZodIssue, prefix: DocPath, source: YamlSource, roo
     }
     case 'invalid_value': {
       const values = issue.values.map((v) => (typeof v === 'string' ? v : String(v)));
+      // zod reports a missing enum field as a bad value of `undefined`.
+      if (input === undefined && path.length > 0) {
+        problem(`missing required key "${String(path[path.length - 1])}"`, `use one of: ${values.join(', ')}`, path.slice(0, -1));
+        return;
+      }
       problem(`${describe(input)} is not allowed`, `use one of: ${values.join(', ')}`);
       return;
     }

@@ -213,6 +213,18 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
     expect(localAddressesTo(broker.port)).toEqual(['127.0.0.2']);
   });
 
+  it('fails a connect from an unusable source address with code -1, never synchronously', async () => {
+    const { t, log } = open();
+    t.connect(0, { clientId: `bad-src-${clientSeq++}`, keepalive: 30, localAddress: 'not-an-address' });
+    t.connect(1, { clientId: `bad-src-${clientSeq++}`, keepalive: 30, localAddress: '192.0.2.1' }); // TEST-NET-1: not ours
+    await waitFor(() => log.connects.length === 2, 'both failed connects');
+    expect(log.connects.map((c) => [c.dev, c.ok, c.code]).sort()).toEqual([
+      [0, false, -1],
+      [1, false, -1],
+    ]);
+    expect(log.syncCallbacks).toBe(0);
+  });
+
   it('keeps a 1 s keepalive session up through 3 s of idleness', async () => {
     const { t, log } = await openConnected(1, 1);
     await sleep(3000);

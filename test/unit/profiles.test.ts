@@ -258,6 +258,8 @@ describe('scenarios use the profiles', () => {
     expect(base.problems.map((p) => [p.location?.line, p.location?.col, p.path])).toEqual([[4, 25, 'fleet[0].profile.extends']]);
     const merged = errorOf(() => parseScenarioText(scenario('{ extends: rpi4-gateway, power: { source: battery } }')));
     expect(merged.problems[0]).toMatchObject({ path: 'fleet[0].profile.power', message: 'power source "battery" needs a "battery"' });
+    const incomplete = errorOf(() => parseScenarioText(scenario('{ extends: rpi4-gateway, power: { source: battery, battery: { capacity: 3Ah } } }')));
+    expect(incomplete.problems.map((p) => [p.path, p.message])).toContainEqual(['fleet[0].profile.power.battery.chemistry', 'missing required key "chemistry"']);
     const link = errorOf(() => parseScenarioText(scenario('{ extends: esp32-wifi-sensor }', '\n    link: lte-m')));
     expect(link.problems[0]).toMatchObject({ path: 'fleet[0].link', message: 'esp32-wifi-sensor+override has no lte-m link' });
   });
