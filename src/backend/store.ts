@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
+import { rolloutRank } from '../wire/rollout.js';
 import { SeqTracker } from './telemetry-counts.js';
 
 /**
@@ -27,10 +28,21 @@ export class DeviceRecord {
   /** Per-device target, or null to follow the fleet-wide one. */
   target: TargetStateResponse | null = null;
   readonly telemetry = new SeqTracker();
+  /** Rollout rank of the device (wire/rollout.ts), fixed by its serial. */
+  readonly rank: number;
+  /** True while the device has an MQTT session. */
+  online = false;
+  /** Configuration version the device acknowledged (0 = none). */
+  configAcked = 0;
+  /** Artifact bytes served to this device. */
+  artifactBytes = 0;
   constructor(
     readonly id: string,
     readonly key: string,
-  ) {}
+    readonly serial = id,
+  ) {
+    this.rank = rolloutRank(serial);
+  }
 }
 
 export interface TargetSpec {
@@ -67,7 +79,7 @@ export class DeviceStore {
     const id = DeviceStore.deviceIdFor(serial);
     let rec = this.devices.get(id);
     if (rec === undefined) {
-      rec = new DeviceRecord(id, randomBytes(16).toString('base64url'));
+      rec = new DeviceRecord(id, randomBytes(16).toString('base64url'), serial);
       this.devices.set(id, rec);
     }
     rec.provisions++;
@@ -86,6 +98,16 @@ export class DeviceStore {
 
   get size(): number {
     return this.devices.size;
+  }
+
+  /** Every device record, in provisioning order. */
+  records(): IterableIterator<DeviceRecord> {
+    return this.devices.values();
+  }
+
+  /** True when the serial has provisioned before (manual approval applies to new devices only). */
+  has(serial: string): boolean {
+    return this.devices.has(DeviceStore.deviceIdFor(serial));
   }
 
   targetFor(rec: DeviceRecord): TargetStateResponse {

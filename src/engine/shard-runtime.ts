@@ -43,6 +43,7 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
     poll: s.behaviour.poll,
     reconnect: s.behaviour.reconnect,
     bufferCapacity: 1000,
+    perReportSession: s.behaviour.session === 'per-report',
     flushBurst: 64,
   };
 }

@@ -38,6 +38,8 @@ export class DeviceTable {
   /** The device's next poll is due; at most one poll event is queued per device. */
   readonly pollQueued: Uint8Array;
   readonly telemetryQueued: Uint8Array;
+  /** 1 while the device is registered with its network (attach energy paid). */
+  readonly registered: Uint8Array;
   /** 1 once the device holds credentials from provisioning. */
   readonly hasCreds: Uint8Array;
   /** Fleet group (scenario `fleet:` entry) of each device. */
@@ -62,6 +64,7 @@ export class DeviceTable {
     this.telemetryQueued = new Uint8Array(count);
     this.acked = new Uint32Array(count);
     this.hasCreds = new Uint8Array(count);
+    this.registered = new Uint8Array(count);
     this.groupOf = new Uint16Array(count);
   }
 
@@ -72,6 +75,6 @@ export class DeviceTable {
 
   /** Bytes of device state per device, for the plan's memory estimate. */
   static bytesPerDevice(): number {
-    return 1 + 4 + 4 + 8 + 8 + 8 + 2 + 4 + 4 + 1 + 1 + 4 + 1 + 2;
+    return 1 + 4 + 4 + 8 + 8 + 8 + 2 + 4 + 4 + 1 + 1 + 4 + 1 + 1 + 2;
   }
 }

@@ -55,6 +55,11 @@ export class InflightTable {
     return token >= 0 && token < this.dev.length && this.dev[token] === dev;
   }
 
+  /** True when `dev` has a message in flight. */
+  hasAny(dev: number): boolean {
+    return this.head[dev] >= 0;
+  }
+
   sentAt(token: number): number {
     return this.sentAtMs[token];
   }

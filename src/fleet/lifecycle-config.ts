@@ -30,6 +30,11 @@ export interface LifecycleConfig {
   reconnect: { baseMs: number; capMs: number };
   /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */
   bufferCapacity: number;
+  /**
+   * Sleepy devices (PSM / eDRX): no standing session; the device connects for each report, sends
+   * what it holds and disconnects once its messages are acknowledged.
+   */
+  perReportSession: boolean;
   /** Messages flushed per device per connect turn (a burst, not an unbounded loop). */
   flushBurst: number;
 }

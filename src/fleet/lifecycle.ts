@@ -5,6 +5,7 @@ import type { DeviceDriver, DriverEvents } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, DeviceTable } from './device-table.js';
 import { TelemetryPipeline, type TelemetryAccounting } from './telemetry-pipeline.js';
+import { countHttpError, TargetPoller } from './target-poller.js';
 
 export type { TelemetryAccounting } from './telemetry-pipeline.js';
 import { Ev, type Schedule } from './schedule.js';
@@ -34,6 +35,7 @@ export class Lifecycle implements DriverEvents {
   private offline = 0;
   private depleted = 0;
   private readonly behaviours: BehaviourSet;
+  private readonly poller?: TargetPoller;
 
   constructor(
     count: number,
@@ -55,6 +57,12 @@ export class Lifecycle implements DriverEvents {
       (dev) => this.charge(dev, STEP_UPLINK),
     );
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
+    if (cfg.poll) {
+      // No link, no credentials, no energy: no poll.
+      this.poller = new TargetPoller({ seed: cfg.seed, ...cfg.poll }, this.devices, schedule, driver, metrics, (dev) => {
+        return this.reachable(dev) && this.devices.hasCreds[dev] === 1 && this.charge(dev, STEP_POLL);
+      });
+    }
   }
 
   /** What behaviours may use of the lifecycle. */
@@ -109,7 +117,7 @@ export class Lifecycle implements DriverEvents {
       case Ev.telemetry:
         return this.telemetry(dev, t);
       case Ev.poll:
-        return this.poll(dev, t);
+        return this.poller?.poll(dev, t);
       case Ev.linkFlip:
       case Ev.outageStart:
       case Ev.outageEnd:
@@ -154,6 +162,7 @@ export class Lifecycle implements DriverEvents {
       this.metrics.set(G['devices.offline'], ++this.offline);
       const st = d.state[dev];
       if (st === S.online || st === S.connecting) this.dropSession(dev);
+      d.registered[dev] = 0;
       // Devices not yet powered on stay off; they find the link down when they boot.
       if (st !== S.off || d.hasCreds[dev] || d.httpStartedAt[dev] >= 0) d.state[dev] = S.offline;
     } else if (change > 0) {
@@ -161,7 +170,10 @@ export class Lifecycle implements DriverEvents {
       this.metrics.set(G['devices.offline'], --this.offline);
       if (d.state[dev] !== S.offline) return;
       // Back in coverage: the device reconnects at once (a cell coming back is a reconnect storm).
-      if (d.hasCreds[dev]) this.connect(dev);
+      if (d.hasCreds[dev]) {
+        if (this.cfg.perReportSession) d.state[dev] = S.provisioned; // asleep until its next report
+        else this.connect(dev);
+      }
       else this.provision(dev);
     }
   }
@@ -211,15 +223,14 @@ export class Lifecycle implements DriverEvents {
       d.attempts[dev] = 0;
       this.metrics.set(G['devices.provisioned'], ++this.provisioned);
       const t = this.schedule.now();
-      if (d.state[dev] === S.provisioned) this.connect(dev);
-      if (this.cfg.poll) {
-        d.pollQueued[dev] = 1;
-        this.schedule.at(t + uniform(this.cfg.seed, this.global(dev), Stream.pollJitter, d.pollDraws[dev]++) * this.cfg.poll.everyMs, dev, Ev.poll);
+      if (d.state[dev] === S.provisioned && !this.cfg.perReportSession) this.connect(dev);
+      if (this.poller) {
+        this.poller.start(dev, t);
       }
       return;
     }
     this.metrics.inc(C['provision.failed']);
-    this.countHttpError(status);
+    countHttpError(this.metrics, status);
     this.retryLater(dev, Ev.provision, status, retryAfterMs);
   }
 
@@ -230,7 +241,12 @@ export class Lifecycle implements DriverEvents {
       d.state[dev] = S.offline;
       return;
     }
-    if (!this.charge(dev, STEP_ATTACH)) return;
+    // Network attach costs energy once per registration (boot, link loss, reboot); a sleepy
+    // device that reconnects from PSM for each report stays registered.
+    if (!d.registered[dev]) {
+      if (!this.charge(dev, STEP_ATTACH)) return;
+      d.registered[dev] = 1;
+    }
     d.state[dev] = S.connecting;
     d.connectStartedAt[dev] = this.schedule.measureNow();
     this.driver.connect(dev);
@@ -249,8 +265,8 @@ export class Lifecycle implements DriverEvents {
       d.state[dev] = S.online;
       d.attempts[dev] = 0;
       this.metrics.set(G['devices.online'], ++this.online);
-      this.flush(dev);
       this.behaviours.online(dev);
+      this.flush(dev);
       return;
     }
     this.metrics.inc(C['mqtt.connect.failed']);
@@ -298,26 +314,29 @@ export class Lifecycle implements DriverEvents {
 
     this.telemetryPipe.generate(dev, t);
     if (d.state[dev] === S.online) this.flush(dev);
+    // A sleepy device wakes for its report: connect, send what it holds, go back to sleep.
+    else if (this.cfg.perReportSession && d.state[dev] === S.provisioned) this.connect(dev);
   }
 
   private flush(dev: number): void {
     this.telemetryPipe.flush(dev);
+    this.maybeSleep(dev);
   }
 
   onTelemetryAcked(dev: number, token: number): void {
     this.telemetryPipe.onAcked(dev, token);
+    this.maybeSleep(dev);
   }
 
-  private poll(dev: number, t: number): void {
-    const p = this.cfg.poll!;
+  /** Sleepy devices close their session once nothing is left to send or to be acked. */
+  private maybeSleep(dev: number): void {
     const d = this.devices;
-    const u = uniform(this.cfg.seed, this.global(dev), Stream.pollJitter, d.pollDraws[dev]++);
-    this.schedule.at(t + jittered(p.everyMs, p.jitter, u), dev, Ev.poll);
-    // One HTTP request at a time per device: a poll still waiting is not doubled up. No link, no poll.
-    if (d.httpStartedAt[dev] >= 0 || !this.reachable(dev) || !d.hasCreds[dev]) return;
-    if (!this.charge(dev, STEP_POLL)) return;
-    d.httpStartedAt[dev] = this.schedule.measureNow();
-    this.driver.pollTarget(dev);
+    if (!this.cfg.perReportSession || d.state[dev] !== S.online || this.stopping) return;
+    if (d.buffered(dev) > 0 || this.telemetryPipe.hasInflight(dev)) return;
+    this.driver.disconnect(dev);
+    d.state[dev] = S.provisioned;
+    this.metrics.set(G['devices.online'], --this.online);
+    this.behaviours.offline(dev);
   }
 
   onMessage(dev: number, topic: string, payload: Buffer): void {
@@ -326,22 +345,7 @@ export class Lifecycle implements DriverEvents {
   }
 
   onPolled(dev: number, status: number, _retryAfterMs: number, body?: string): void {
-    const d = this.devices;
-    this.metrics.record(H['poll.latency'], (this.schedule.measureNow() - d.httpStartedAt[dev]) * US_PER_MS);
-    d.httpStartedAt[dev] = -1;
-    if (status === 200 || status === 304) {
-      this.metrics.inc(C['poll.ok']);
-      if (!this.stopping) this.behaviours.target(dev, status, body ?? '');
-      return;
-    }
-    this.metrics.inc(C['poll.failed']);
-    this.countHttpError(status);
-  }
-
-  private countHttpError(status: number): void {
-    if (status === 0) this.metrics.inc(C['errors.network']);
-    else if (status >= 500) this.metrics.inc(C['errors.http_5xx']);
-    else if (status >= 400) this.metrics.inc(C['errors.http_4xx']);
+    if (this.poller?.answered(dev, status) && !this.stopping) this.behaviours.target(dev, status, body ?? '');
   }
 
   /** Stops generating: no new telemetry, polls or connects; in-flight messages may still be acked. */

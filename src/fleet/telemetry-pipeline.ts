@@ -118,6 +118,10 @@ export class TelemetryPipeline {
     this.metrics.inc(C['telemetry.failed'], failed);
   }
 
+  hasInflight(dev: number): boolean {
+    return this.inflight.hasAny(dev);
+  }
+
   inflightCount(): number {
     return this.inflight.size;
   }

@@ -68,6 +68,8 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
     out.push(...alignColumns(rows, 99).map((l) => `  ${l}`));
   }
 
+  out.push(...fleetSection(s));
+
   const a = s.accounting;
   out.push('', '  ACCOUNTING');
   out.push(`  ${a.holds ? '✓' : '✗'} ${accountingEquation(s)}  (${a.holds ? 'holds' : 'DOES NOT HOLD: a bug in fleetsim'})`);
@@ -167,4 +169,25 @@ export class ProgressPrinter {
     if (this.mode === 'tty' && this.wroteTty) this.stream.write('\n');
     else if (this.mode === 'plain' && this.lastLine && this.lastPrintedTMs !== this.lastTMs) this.stream.write(`${this.lastLine}\n`);
   }
+}
+
+/** Battery lifetimes and energy by activity, when the run had energy models. */
+function fleetSection(s: RunSummary): string[] {
+  const f = s.fleet;
+  if (!f?.batteryYears?.length) return [];
+  const out = ['', `  BATTERY LIFETIME (years)${f.projectedFromMs !== undefined ? ` · projected from ${formatDurationMs(f.projectedFromMs)} simulated` : ''}`];
+  const rows = [['', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted'], ...f.batteryYears.map((b) => [b.profile, formatCount(b.devices), b.p5.toFixed(2), b.p50.toFixed(2), b.p95.toFixed(2), b.min.toFixed(2), formatCount(b.depleted)])];
+  out.push(...alignColumns(rows, 1).map((l) => `  ${l}`));
+  for (const e of f.energyByActivity ?? []) {
+    const total = e.sleepJ + e.cpuJ + e.radioJ + e.otaJ;
+    if (total <= 0) continue;
+    const pct = (j: number) => `${((j / total) * 100).toFixed(1)}%`;
+    out.push(`    ${e.profile} energy: sleep ${pct(e.sleepJ)} · radio ${pct(e.radioJ)} · cpu ${pct(e.cpuJ)} · ota ${pct(e.otaJ)}`);
+  }
+  return out;
+}
+
+function formatDurationMs(ms: number): string {
+  const d = ms / 86_400_000;
+  return d >= 1 ? `${d.toFixed(d < 10 ? 1 : 0)} days` : `${(ms / 3_600_000).toFixed(1)} h`;
 }

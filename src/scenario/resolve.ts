@@ -65,6 +65,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       ...(b.poll ? { poll: { everyMs: ms(b.poll.every), jitter: value(parsePercent(b.poll.jitter)) } } : {}),
       reconnect: { baseMs: ms(b.reconnect.base), capMs: ms(b.reconnect.cap) },
       keepaliveSec: ms(b.keepalive) / 1000,
+      session: b.session,
       ...(b.offline === undefined
         ? {}
         : {

@@ -32,6 +32,8 @@ export interface ResolvedScenario {
     poll?: { everyMs: number; jitter: number };
     reconnect: { baseMs: number; capMs: number };
     keepaliveSec: number;
+    /** always: a standing MQTT session; per-report: sleepy devices connect for each report. */
+    session: 'always' | 'per-report';
     /** Each device's own on/off process. */
     offline?: {
       availability: number;

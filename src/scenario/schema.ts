@@ -185,6 +185,7 @@ const behaviour = z
       .prefault({})
       .meta({ description: 'Reconnect backoff; defaults are the AWS IoT device SDKs: 1s to 128s.' }),
     keepalive: unitString(DURATION, 'MQTT keepalive, whole seconds up to 65535s.').default('60s'),
+    session: z.enum(['always', 'per-report']).default('always').meta({ description: 'always: a standing MQTT session (gateways); per-report: sleepy devices (PSM/eDRX) wake for each report, connect, send and sleep again.' }),
     offline: z
       .strictObject({
         availability: unitString(PERCENT, 'Long-run share of time each device has a link, e.g. 90%.'),

@@ -112,9 +112,10 @@ async function launch(binary: string, host: string, port: number, opts: LocalMos
   child.once('error', (err) => {
     stderr += `\n${err.message}`;
   });
-  // Never leave a broker behind when the process that started it exits.
+  // Never leave a broker (or its directory) behind when the process that started it exits.
   const killOnExit = (): void => {
     child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
   const cleanup = (): void => {

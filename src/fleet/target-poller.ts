@@ -1,0 +1,65 @@
+import { C, H } from '../metrics/catalog.js';
+import type { ShardMetrics } from '../metrics/registry.js';
+import { jittered, Stream, uniform32 } from '../models/rng.js';
+import type { DeviceDriver } from '../drivers/types.js';
+import type { DeviceTable } from './device-table.js';
+import { Ev, type Schedule } from './schedule.js';
+
+/** Counts an HTTP failure by class (0 = network error). */
+export function countHttpError(metrics: ShardMetrics, status: number): void {
+  if (status === 0) metrics.inc(C['errors.network']);
+  else if (status >= 500) metrics.inc(C['errors.http_5xx']);
+  else if (status >= 400) metrics.inc(C['errors.http_4xx']);
+}
+
+/**
+ * Target-state polls: every `everyMs` ± jitter from the intended time (open model), starting at
+ * a random point of the first interval after provisioning, one HTTP request at a time per device.
+ */
+export class TargetPoller {
+  constructor(
+    private readonly cfg: { seed: number; everyMs: number; jitter: number },
+    private readonly devices: DeviceTable,
+    private readonly schedule: Schedule,
+    private readonly driver: DeviceDriver,
+    private readonly metrics: ShardMetrics,
+    /** Whether the device may poll now (link up, credentials held, energy left). */
+    private readonly mayPoll: (dev: number) => boolean,
+  ) {}
+
+  /** First poll, somewhere in the first interval after `t`. */
+  start(dev: number, t: number): void {
+    const d = this.devices;
+    d.pollQueued[dev] = 1;
+    this.schedule.at(t + this.draw(dev) * this.cfg.everyMs, dev, Ev.poll);
+  }
+
+  private draw(dev: number): number {
+    const d = this.devices;
+    return uniform32(this.cfg.seed, d.firstDevice + dev, Stream.pollJitter, d.pollDraws[dev]++);
+  }
+
+  /** The device's poll event at intended time `t`. */
+  poll(dev: number, t: number): void {
+    const d = this.devices;
+    this.schedule.at(t + jittered(this.cfg.everyMs, this.cfg.jitter, this.draw(dev)), dev, Ev.poll);
+    // A poll still waiting is not doubled up.
+    if (d.httpStartedAt[dev] >= 0 || !this.mayPoll(dev)) return;
+    d.httpStartedAt[dev] = this.schedule.measureNow();
+    this.driver.pollTarget(dev);
+  }
+
+  /** Records the answer; true when the target was read (200 or 304). */
+  answered(dev: number, status: number): boolean {
+    const d = this.devices;
+    this.metrics.record(H['poll.latency'], (this.schedule.measureNow() - d.httpStartedAt[dev]) * 1000);
+    d.httpStartedAt[dev] = -1;
+    if (status === 200 || status === 304) {
+      this.metrics.inc(C['poll.ok']);
+      return true;
+    }
+    this.metrics.inc(C['poll.failed']);
+    countHttpError(this.metrics, status);
+    return false;
+  }
+}
