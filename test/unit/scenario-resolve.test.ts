@@ -12,7 +12,7 @@ describe('resolving a scenario', () => {
     expect(s.target).toEqual({ kind: 'embedded', fleetKey: 'fleetsim-dev-key' });
     expect(s.fleet.map(({ hardware: _, ...g }) => g)).toEqual([{ index: 0, profile: 'nrf9160-tracker', count: 3, link: 'nb-iot', firstDevice: 0 }]);
     expect(s.fleet[0].hardware?.name).toBe('nrf9160-tracker');
-    expect(s.behaviour).toEqual({ reconnect: { baseMs: 1000, capMs: 128000 }, keepaliveSec: 60 });
+    expect(s.behaviour).toEqual({ reconnect: { baseMs: 1000, capMs: 128000 }, keepaliveSec: 60, session: 'always' });
     expect(s.phases).toEqual([]);
     expect(s.thresholds).toEqual([]);
     expect(s.options).toEqual({ mqttClient: 'lean', http: { connections: 'pooled', poolSize: 64 }, maxScheduleLagMs: 2000, snapshotEveryMs: 1000 });
