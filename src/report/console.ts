@@ -175,8 +175,8 @@ export class ProgressPrinter {
 function fleetSection(s: RunSummary): string[] {
   const f = s.fleet;
   if (!f?.batteryYears?.length) return [];
-  const out = ['', `  BATTERY LIFETIME (years)${f.projectedFromMs !== undefined ? ` · projected from ${formatDurationMs(f.projectedFromMs)} simulated` : ''}`];
-  const rows = [['', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted'], ...f.batteryYears.map((b) => [b.profile, formatCount(b.devices), b.p5.toFixed(2), b.p50.toFixed(2), b.p95.toFixed(2), b.min.toFixed(2), formatCount(b.depleted)])];
+  const out = ['', `  BATTERY LIFETIME${f.projectedFromMs !== undefined ? ` · projected from ${formatDurationMs(f.projectedFromMs)} simulated` : ''}`];
+  const rows = [['', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted'], ...f.batteryYears.map((b) => [b.profile, formatCount(b.devices), lifetime(b.p5), lifetime(b.p50), lifetime(b.p95), lifetime(b.min), formatCount(b.depleted)])];
   out.push(...alignColumns(rows, 1).map((l) => `  ${l}`));
   for (const e of f.energyByActivity ?? []) {
     const total = e.sleepJ + e.cpuJ + e.radioJ + e.otaJ;
@@ -185,6 +185,12 @@ function fleetSection(s: RunSummary): string[] {
     out.push(`    ${e.profile} energy: sleep ${pct(e.sleepJ)} · radio ${pct(e.radioJ)} · cpu ${pct(e.cpuJ)} · ota ${pct(e.otaJ)}`);
   }
   return out;
+}
+
+/** A battery lifetime for people: years, or days when under a few months. */
+function lifetime(years: number): string {
+  if (!Number.isFinite(years)) return '∞';
+  return years >= 0.25 ? `${years.toFixed(2)}y` : `${(years * 365.25).toFixed(1)}d`;
 }
 
 function formatDurationMs(ms: number): string {
