@@ -3,6 +3,8 @@ import { Reachability, type OutagePhase } from '../fleet/reachability.js';
 import { EnergyMeter, type EnergyProfileEntry } from '../fleet/energy-meter.js';
 import type { DeviceModels } from '../fleet/lifecycle.js';
 import { energyProfileOf } from '../models/hardware-profile.js';
+import { DutyCycleGate, EU868_DUTY_CYCLE, eu868MaxAppPayload, loraAirtimeMs, LORAWAN_OVERHEAD_BYTES, loraParams } from '../models/lorawan.js';
+import type { RadioLimits } from '../fleet/telemetry-pipeline.js';
 
 /**
  * Builds the device models of one shard's range from the scenario: reachability (each device's
@@ -51,5 +53,19 @@ export function buildDeviceModels(s: ResolvedScenario, firstDevice: number, coun
     });
     energy = new EnergyMeter(count, entries, groupOf);
   }
-  return { models: { reach, energy }, groupOf };
+  // LoRaWAN devices: EU868 duty cycle per device, airtime of one telemetry frame at SF7.
+  let radio: RadioLimits | undefined;
+  const lora = s.fleet.filter((g) => g.link === 'lorawan');
+  if (lora.length > 0 && s.behaviour.telemetry) {
+    const applies = new Uint8Array(count);
+    for (let dev = 0; dev < count; dev++) if (s.fleet[groupOf[dev]].link === 'lorawan') applies[dev] = 1;
+    const sf = 7;
+    radio = {
+      gate: new DutyCycleGate(count, EU868_DUTY_CYCLE),
+      applies,
+      airtimeMs: loraAirtimeMs(s.behaviour.telemetry.sizeBytes + LORAWAN_OVERHEAD_BYTES, loraParams(sf)),
+      maxPayloadBytes: eu868MaxAppPayload(sf),
+    };
+  }
+  return { models: { reach, energy, radio }, groupOf };
 }

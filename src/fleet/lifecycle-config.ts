@@ -3,11 +3,14 @@ import type { ArrivalSpec } from '../models/arrival.js';
 import type { Behaviour } from './behaviour.js';
 import type { EnergyMeter } from './energy-meter.js';
 import type { Reachability } from './reachability.js';
+import type { RadioLimits } from './telemetry-pipeline.js';
 
 /** Device models a lifecycle may run with (each optional: none means an ideal device). */
 export interface DeviceModels {
   reach?: Reachability;
   energy?: EnergyMeter;
+  /** Radio limits (LoRaWAN duty cycle) of the devices they apply to. */
+  radio?: RadioLimits;
   /** Behaviours beyond lifecycle v1 (OTA, diagnostics, logs, config), each owning its event kinds. */
   behaviours?: Behaviour[];
 }

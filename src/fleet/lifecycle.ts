@@ -49,7 +49,7 @@ export class Lifecycle implements DriverEvents {
     this.devices = new DeviceTable(count, firstDevice);
     const tel = cfg.telemetry;
     this.telemetryPipe = new TelemetryPipeline(
-      tel ? { everyMs: tel.everyMs, spec: tel.spec, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst } : undefined,
+      tel ? { everyMs: tel.everyMs, spec: tel.spec, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst, radio: models.radio } : undefined,
       this.devices,
       schedule,
       driver,
@@ -118,6 +118,9 @@ export class Lifecycle implements DriverEvents {
         return this.telemetry(dev, t);
       case Ev.poll:
         return this.poller?.poll(dev, t);
+      case Ev.flush:
+        if (this.devices.state[dev] === S.online) this.flush(dev);
+        return;
       case Ev.linkFlip:
       case Ev.outageStart:
       case Ev.outageEnd:

@@ -28,4 +28,6 @@ export const Ev = {
   /** A scripted outage takes the device's link down / gives it back. */
   outageStart: 7,
   outageEnd: 8,
+  /** Try again to send what the device holds (after a radio duty-cycle wait). */
+  flush: 9,
 } as const;

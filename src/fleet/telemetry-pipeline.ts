@@ -3,7 +3,8 @@ import type { ShardMetrics } from '../metrics/registry.js';
 import type { DeviceDriver, TelemetrySpec } from '../drivers/types.js';
 import type { DeviceTable } from './device-table.js';
 import { InflightTable } from './inflight.js';
-import type { Schedule } from './schedule.js';
+import { Ev, type Schedule } from './schedule.js';
+import type { DutyCycleGate } from '../models/lorawan.js';
 
 /** Accounting of a shard's telemetry: generated = acked + sentNoAck + failed + dropped + buffered. */
 export interface TelemetryAccounting {
@@ -15,6 +16,19 @@ export interface TelemetryAccounting {
   buffered: number;
 }
 
+/**
+ * LoRaWAN radio limits for the devices on a lorawan link: each frame takes `airtimeMs` on air and
+ * the EU868 duty cycle then keeps the device quiet for airtime/0.01 − airtime; payloads above the
+ * region's maximum cannot be sent at all.
+ */
+export interface RadioLimits {
+  gate: DutyCycleGate;
+  /** 1 for the devices these limits apply to. */
+  applies: Uint8Array;
+  airtimeMs: number;
+  maxPayloadBytes: number;
+}
+
 export interface TelemetryPipelineConfig {
   everyMs: number;
   spec: TelemetrySpec;
@@ -22,6 +36,7 @@ export interface TelemetryPipelineConfig {
   bufferCapacity: number;
   /** Messages flushed per device per call (a burst, not an unbounded loop). */
   flushBurst: number;
+  radio?: RadioLimits;
 }
 
 const US_PER_MS = 1000;
@@ -56,6 +71,15 @@ export class TelemetryPipeline {
     d.lastGeneratedAt[dev] = t;
     this.acc.generated++;
     this.metrics.inc(C['telemetry.generated']);
+    const radio = this.cfg?.radio;
+    if (radio && radio.applies[dev] && this.cfg!.spec.size > radio.maxPayloadBytes) {
+      // Larger than any frame the region allows: it can never be sent.
+      d.sendSeq[dev]++;
+      this.acc.dropped++;
+      this.metrics.inc(C['telemetry.dropped']);
+      this.metrics.inc(C['radio.oversize']);
+      return;
+    }
     if (this.cfg && d.buffered(dev) > this.cfg.bufferCapacity) {
       // Store-and-forward buffer full: the oldest message goes.
       d.sendSeq[dev]++;
@@ -69,8 +93,20 @@ export class TelemetryPipeline {
     const d = this.devices;
     const cfg = this.cfg;
     if (!cfg) return;
-    let budget = cfg.flushBurst;
+    const radio = cfg.radio && cfg.radio.applies[dev] ? cfg.radio : undefined;
+    let budget = radio ? 1 : cfg.flushBurst;
     while (d.sendSeq[dev] < d.nextSeq[dev] && budget-- > 0) {
+      if (radio) {
+        // One frame per duty-cycle window: if the device must stay quiet, try again when it may send.
+        const now = this.schedule.now();
+        const start = radio.gate.earliestSendMs(dev, now);
+        if (start > now) {
+          this.metrics.inc(C['radio.duty_cycle_wait']);
+          this.schedule.at(start, dev, Ev.flush);
+          return;
+        }
+        radio.gate.reserve(dev, now, radio.airtimeMs);
+      }
       const seq = d.sendSeq[dev];
       // Intended time of a buffered message, estimated back from the newest one at the nominal
       // interval (jitter makes it approximate; the newest is exact).
@@ -91,6 +127,8 @@ export class TelemetryPipeline {
         this.metrics.inc(C['telemetry.sent_noack']);
       }
     }
+    // A duty-cycled backlog drains one frame per window.
+    if (radio && d.sendSeq[dev] < d.nextSeq[dev]) this.schedule.at(radio.gate.earliestSendMs(dev, this.schedule.now()), dev, Ev.flush);
   }
 
   onAcked(dev: number, token: number): void {

@@ -37,6 +37,8 @@ export const COUNTERS = [
   ['errors.mqtt_refused', 'count', 'CONNACK refusals.'],
   ['link.down', 'count', 'Times a device lost its link (own outage or a cell outage).'],
   ['link.up', 'count', 'Times a device got its link back.'],
+  ['radio.duty_cycle_wait', 'count', 'Sends held back by the LoRaWAN duty cycle (sent later).'],
+  ['radio.oversize', 'count', 'Messages larger than the radio can ever send (dropped).'],
 ] as const;
 
 /** Gauges with how shards combine: `sum` for fleet counts, `max` for per-shard health. */
