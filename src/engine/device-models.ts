@@ -5,6 +5,27 @@ import type { DeviceModels } from '../fleet/lifecycle.js';
 import { energyProfileOf } from '../models/hardware-profile.js';
 import { DutyCycleGate, EU868_DUTY_CYCLE, eu868MaxAppPayload, loraAirtimeMs, LORAWAN_OVERHEAD_BYTES, loraParams } from '../models/lorawan.js';
 import type { RadioLimits } from '../fleet/telemetry-pipeline.js';
+import { LinkShaper } from '../fleet/link-shaper.js';
+import { gilbertElliottFromNetem, LinkStates, type LinkParams } from '../models/link.js';
+import { isLinkTypeName, LINK_TYPES } from '../models/link-types.js';
+import type { ResolvedFleetGroup } from '../scenario/resolved.js';
+
+/** A group's link: its link type's figures (MODELS.md), then the scenario's netem overrides. */
+export function linkParamsOf(g: ResolvedFleetGroup): LinkParams {
+  const base = isLinkTypeName(g.link) ? LINK_TYPES[g.link] : LINK_TYPES.ethernet;
+  const n = g.netem;
+  if (!n) return base;
+  return {
+    latency: {
+      delayMs: n.delayMs ?? base.latency.delayMs,
+      jitterMs: n.jitterMs ?? base.latency.jitterMs,
+      distribution: n.distribution ?? base.latency.distribution,
+    },
+    loss: n.lossGe ? gilbertElliottFromNetem(n.lossGe[0], n.lossGe[1], n.lossGe[2], n.lossGe[3]) : n.loss !== undefined ? gilbertElliottFromNetem(0, 1, n.loss, n.loss) /* Bernoulli: always 'good', losing `loss` */ : base.loss,
+    upBps: n.rateBps ?? base.upBps,
+    downBps: n.rateBps ?? base.downBps,
+  };
+}
 
 /**
  * Builds the device models of one shard's range from the scenario: reachability (each device's
@@ -67,5 +88,13 @@ export function buildDeviceModels(s: ResolvedScenario, firstDevice: number, coun
       maxPayloadBytes: eu868MaxAppPayload(sf),
     };
   }
-  return { models: { reach, energy, radio }, groupOf };
+  // The link in transit: each group's link type, with the scenario's netem-style overrides.
+  let link: LinkShaper | undefined;
+  if (s.options.linkModel && s.behaviour.telemetry) {
+    const params: LinkParams[] = s.fleet.map((g) => linkParamsOf(g));
+    // TCP's initial retransmission timeout: 1 s (RFC 6298), or 3x the link's delay where that is longer.
+    const rto = params.map((p) => Math.max(1000, 3 * 2 * p.latency.delayMs));
+    link = new LinkShaper(new LinkStates(count, s.seed, params, groupOf, firstDevice), rto, 6);
+  }
+  return { models: { reach, energy, radio, link }, groupOf };
 }

@@ -4,11 +4,14 @@ import type { Behaviour } from './behaviour.js';
 import type { EnergyMeter } from './energy-meter.js';
 import type { Reachability } from './reachability.js';
 import type { RadioLimits } from './telemetry-pipeline.js';
+import type { LinkShaper } from './link-shaper.js';
 
 /** Device models a lifecycle may run with (each optional: none means an ideal device). */
 export interface DeviceModels {
   reach?: Reachability;
   energy?: EnergyMeter;
+  /** The link model acting on telemetry in transit. */
+  link?: LinkShaper;
   /** Radio limits (LoRaWAN duty cycle) of the devices they apply to. */
   radio?: RadioLimits;
   /** Behaviours beyond lifecycle v1 (OTA, diagnostics, logs, config), each owning its event kinds. */

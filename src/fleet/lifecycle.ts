@@ -49,7 +49,7 @@ export class Lifecycle implements DriverEvents {
     this.devices = new DeviceTable(count, firstDevice);
     const tel = cfg.telemetry;
     this.telemetryPipe = new TelemetryPipeline(
-      tel ? { everyMs: tel.everyMs, spec: tel.spec, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst, radio: models.radio } : undefined,
+      tel ? { everyMs: tel.everyMs, spec: tel.spec, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst, radio: models.radio, link: models.link } : undefined,
       this.devices,
       schedule,
       driver,
@@ -118,6 +118,10 @@ export class Lifecycle implements DriverEvents {
         return this.telemetry(dev, t);
       case Ev.poll:
         return this.poller?.poll(dev, t);
+      case Ev.linkDeliver:
+        this.telemetryPipe.deliver(dev);
+        this.maybeSleep(dev);
+        return;
       case Ev.flush:
         if (this.devices.state[dev] === S.online) this.flush(dev);
         return;
@@ -335,7 +339,7 @@ export class Lifecycle implements DriverEvents {
   private maybeSleep(dev: number): void {
     const d = this.devices;
     if (!this.cfg.perReportSession || d.state[dev] !== S.online || this.stopping) return;
-    if (d.buffered(dev) > 0 || this.telemetryPipe.hasInflight(dev)) return;
+    if (d.buffered(dev) > 0 || this.telemetryPipe.busy(dev)) return;
     this.driver.disconnect(dev);
     d.state[dev] = S.provisioned;
     this.metrics.set(G['devices.online'], --this.online);

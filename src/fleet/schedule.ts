@@ -30,4 +30,6 @@ export const Ev = {
   outageEnd: 8,
   /** Try again to send what the device holds (after a radio duty-cycle wait). */
   flush: 9,
+  /** Messages on the wire for the device reach the backend. */
+  linkDeliver: 10,
 } as const;

@@ -5,6 +5,8 @@ import type { DeviceTable } from './device-table.js';
 import { InflightTable } from './inflight.js';
 import { Ev, type Schedule } from './schedule.js';
 import type { DutyCycleGate } from '../models/lorawan.js';
+import { LOST } from '../models/link.js';
+import type { LinkShaper } from './link-shaper.js';
 
 /** Accounting of a shard's telemetry: generated = acked + sentNoAck + failed + dropped + buffered. */
 export interface TelemetryAccounting {
@@ -37,6 +39,8 @@ export interface TelemetryPipelineConfig {
   /** Messages flushed per device per call (a burst, not an unbounded loop). */
   flushBurst: number;
   radio?: RadioLimits;
+  /** The link model in transit (delays, packet loss); none = an ideal link. */
+  link?: LinkShaper;
 }
 
 const US_PER_MS = 1000;
@@ -51,6 +55,7 @@ const US_PER_MS = 1000;
 export class TelemetryPipeline {
   private readonly inflight: InflightTable;
   private readonly acc: TelemetryAccounting = { generated: 0, acked: 0, sentNoAck: 0, failed: 0, dropped: 0, buffered: 0 };
+  private readonly losses = new Float64Array(1);
 
   constructor(
     private readonly cfg: TelemetryPipelineConfig | undefined,
@@ -116,6 +121,10 @@ export class TelemetryPipeline {
       const sentAt = this.schedule.measureNow();
       const qos = cfg.spec.qos;
       const token = qos === 1 ? this.inflight.open(dev, seq, this.schedule.measureAt(scheduledAt), sentAt) : -1;
+      if (cfg.link) {
+        this.sendOverLink(cfg.link, dev, seq, token, scheduledAt);
+        continue;
+      }
       if (!this.driver.publishTelemetry(dev, seq, scheduledAt, cfg.spec, token)) {
         if (token >= 0) this.inflight.close(token);
         return; // Not connected after all: the message stays buffered.
@@ -129,6 +138,52 @@ export class TelemetryPipeline {
     }
     // A duty-cycled backlog drains one frame per window.
     if (radio && d.sendSeq[dev] < d.nextSeq[dev]) this.schedule.at(radio.gate.earliestSendMs(dev, this.schedule.now()), dev, Ev.flush);
+  }
+
+  /** The message left the device: it is sent, and reaches the backend after its transit (if ever). */
+  private sendOverLink(link: LinkShaper, dev: number, seq: number, token: number, scheduledAt: number): void {
+    const cfg = this.cfg!;
+    this.devices.sendSeq[dev]++;
+    this.metrics.inc(C['telemetry.sent']);
+    if (cfg.spec.qos === 0) {
+      this.acc.sentNoAck++;
+      this.metrics.inc(C['telemetry.sent_noack']);
+    }
+    this.losses[0] = 0;
+    const transit = link.transit(dev, cfg.spec.size, this.losses);
+    if (this.losses[0] > 0) this.metrics.inc(C['link.packets_lost'], this.losses[0]);
+    if (transit === LOST) {
+      this.metrics.inc(C['link.messages_lost']);
+      if (token >= 0) this.failToken(token);
+      return;
+    }
+    this.schedule.at(link.hold(dev, this.schedule.now() + transit, seq, token, scheduledAt), dev, Ev.linkDeliver);
+  }
+
+  /** Messages whose transit is over reach the backend now (through the driver). */
+  deliver(dev: number): void {
+    const link = this.cfg?.link;
+    if (!link) return;
+    const now = this.schedule.now();
+    for (let n = link.due(dev, now); n >= 0; n = link.due(dev, now)) {
+      const token = link.tokenOf(n);
+      const seq = link.seqOf(n);
+      const scheduledAt = link.scheduledAtOf(n);
+      link.release(dev, n);
+      if (token >= 0 && !this.inflight.isOpen(token, dev)) continue; // failed with its session already
+      if (!this.driver.publishTelemetry(dev, seq, scheduledAt, this.cfg!.spec, token) && token >= 0) this.failToken(token);
+    }
+  }
+
+  private failToken(token: number): void {
+    this.inflight.close(token);
+    this.acc.failed++;
+    this.metrics.inc(C['telemetry.failed']);
+  }
+
+  /** True while the device has messages on the wire or awaiting an ack. */
+  busy(dev: number): boolean {
+    return this.inflight.hasAny(dev) || (this.cfg?.link?.holding(dev) ?? false);
   }
 
   onAcked(dev: number, token: number): void {
@@ -151,6 +206,8 @@ export class TelemetryPipeline {
    * them would need their payloads; the backend's counts show whether any arrived anyway.)
    */
   failInflight(dev: number): void {
+    // Held QoS 0 messages are simply lost with the session; held QoS 1 ones are among the tokens.
+    this.cfg?.link?.clear(dev);
     const failed = this.inflight.closeAllOf(dev);
     this.acc.failed += failed;
     this.metrics.inc(C['telemetry.failed'], failed);

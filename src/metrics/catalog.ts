@@ -37,8 +37,30 @@ export const COUNTERS = [
   ['errors.mqtt_refused', 'count', 'CONNACK refusals.'],
   ['link.down', 'count', 'Times a device lost its link (own outage or a cell outage).'],
   ['link.up', 'count', 'Times a device got its link back.'],
+  ['link.packets_lost', 'count', 'Telemetry packets lost on the link and retransmitted (TCP): late, not missing.'],
+  ['link.messages_lost', 'count', 'Telemetry messages lost on the link after every retransmission (QoS 0 gone, QoS 1 failed).'],
   ['radio.duty_cycle_wait', 'count', 'Sends held back by the LoRaWAN duty cycle (sent later).'],
   ['radio.oversize', 'count', 'Messages larger than the radio can ever send (dropped).'],
+  // Fleet operations (fleet/behaviours/).
+  ['update.offered', 'count', 'Update offers devices received (MQTT notification or poll).'],
+  ['update.started', 'count', 'Updates devices started (downloading).'],
+  ['update.success', 'count', 'Updates committed after a passing health check.'],
+  ['update.failed', 'count', 'Updates that failed (checksum, too slow, download errors, battery, incompatible).'],
+  ['update.rolled_back', 'count', 'Updates rolled back after a failed health check (A/B).'],
+  ['update.incompatible', 'count', 'Offers with no artifact for the device architecture (never installed).'],
+  ['ota.bytes_downloaded', 'bytes', 'Artifact bytes devices received.'],
+  ['ota.bytes_saved_resume', 'bytes', 'Bytes not downloaded again because interrupted downloads resumed from their offset.'],
+  ['ota.bytes_saved_delta', 'bytes', 'Bytes saved by delta artifacts (full size minus delta size, per update).'],
+  ['ota.resumes', 'count', 'Downloads resumed with Range after an interruption.'],
+  ['config.applied', 'count', 'Configuration changes applied and acknowledged by devices.'],
+  ['command.received', 'count', 'Commands (diagnostics) devices received.'],
+  ['command.answered', 'count', 'Command answers acknowledged by the broker.'],
+  ['logs.generated', 'count', 'Log lines devices produced.'],
+  ['logs.sent', 'count', 'Log lines devices sent.'],
+  ['logs.dropped', 'count', 'Log lines dropped because the device log buffer was full.'],
+  ['logs.suppressed_notices', 'count', '"suppressed N" lines devices sent after dropping lines.'],
+  ['provision.pending', 'count', 'Provisioning answers "pending approval" (manual provisioning).'],
+  ['provision.eol_ok', 'count', 'End-of-line connectivity tests passed (first boot).'],
 ] as const;
 
 /** Gauges with how shards combine: `sum` for fleet counts, `max` for per-shard health. */
@@ -50,6 +72,7 @@ export const GAUGES = [
   ['generator.event_loop_delay', 'ms', 'Event-loop delay p99 of the shard thread over the interval.', 'max'],
   ['devices.offline', 'devices', 'Devices whose link is down (own outage or a cell outage).', 'sum'],
   ['devices.depleted', 'devices', 'Devices whose battery ran dry.', 'sum'],
+  ['update.in_progress', 'devices', 'Devices in the middle of an update (download to health check).', 'sum'],
 ] as const;
 
 const SUMMED_GAUGES: ReadonlySet<string> = new Set(GAUGES.filter((g) => g[3] === 'sum').map((g) => g[0]));
@@ -64,6 +87,12 @@ export const HISTOGRAMS = [
   ['telemetry.ack.latency', 'QoS 1 publish write to PUBACK.'],
   ['telemetry.ack.latency_from_schedule', 'Intended send time to PUBACK (shows coordinated omission).'],
   ['poll.latency', 'Target-state poll request to response.'],
+  ['update.duration', 'Update offer to committed (success) on the device, download and reboot included.'],
+  ['ota.download.duration', 'Artifact download start to last byte, pauses and resumes included.'],
+  ['command.rtt', "Operator's command call to the device's answer acknowledged (diagnostics round trip)."],
+  ['config.propagation', 'Configuration push to applied, devices online at the push.'],
+  ['config.catchup', 'Reconnect to configuration applied, devices that were offline at the push.'],
+  ['provision.eol.latency', 'Provisioned to end-of-line connectivity test acknowledged.'],
 ] as const;
 
 export type CounterName = (typeof COUNTERS)[number][0];

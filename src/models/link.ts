@@ -122,8 +122,11 @@ export class LinkStates {
   readonly paramsOf: Uint8Array;
   private readonly seed: number;
   private readonly params: readonly LinkParams[];
+  /** Added to the index to form the RNG key (the global device index of element 0). */
+  private readonly keyBase: number;
 
-  constructor(count: number, seed: number, params: readonly LinkParams[], paramsOf?: ArrayLike<number>) {
+  constructor(count: number, seed: number, params: readonly LinkParams[], paramsOf?: ArrayLike<number>, keyBase = 0) {
+    this.keyBase = keyBase;
     if (params.length === 0 || params.length > 256) throw new RangeError('LinkStates: 1..256 link parameter sets');
     this.count = count;
     this.seed = seed;
@@ -137,7 +140,7 @@ export class LinkStates {
       this.paramsOf[d] = i;
       // Start in the stationary distribution, so that loss is unbiased from the first packet.
       const ge = params[i].loss;
-      this.bad[d] = uniform(seed, d, Stream.link, 0) < stationaryBad(ge.p, ge.r) ? 1 : 0;
+      this.bad[d] = uniform(seed, keyBase + d, Stream.link, 0) < stationaryBad(ge.p, ge.r) ? 1 : 0;
     }
   }
 
@@ -152,13 +155,14 @@ export class LinkStates {
     const ge = link.loss;
     const c = COUNTERS_PER_PACKET * (n + 1);
     const s = this.seed;
+    const key = this.keyBase + dev;
     const isBad = this.bad[dev] === 1;
-    const lost = uniform(s, dev, Stream.link, c) < (isBad ? 1 - ge.h : 1 - ge.k);
-    const flip = uniform(s, dev, Stream.link, c + 1) < (isBad ? ge.r : ge.p);
+    const lost = uniform(s, key, Stream.link, c) < (isBad ? 1 - ge.h : 1 - ge.k);
+    const flip = uniform(s, key, Stream.link, c + 1) < (isBad ? ge.r : ge.p);
     if (flip) this.bad[dev] = isBad ? 0 : 1;
     if (lost) return LOST;
-    const u1 = uniform(s, dev, Stream.link, c + 2);
-    const u2 = uniform(s, dev, Stream.link, c + 3);
+    const u1 = uniform(s, key, Stream.link, c + 2);
+    const u2 = uniform(s, key, Stream.link, c + 3);
     const rate = dir === Direction.up ? link.upBps : link.downBps;
     return sampleLatencyMs(link.latency, u1, u2) + transferMs(bytes, rate);
   }

@@ -90,3 +90,13 @@ export function formatMicros(us: number): string {
   if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
   return `${(us / 1_000_000).toFixed(2)}s`;
 }
+
+const BIT_RATE_UNITS: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9 };
+export const BIT_RATE_HINT = 'use tc/netem rate units: 264bit, 26kbit, 1mbit, 100mbit (or bytes per second: 10kbps)';
+
+/** Parses a netem-style rate (`1mbit`, `26kbit`, `10kbps`) into bits per second. */
+export function parseBitRate(text: string): Parsed<number> {
+  const m = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i.exec(text.trim());
+  if (!m) return { ok: false, message: `"${text}" is not a bit rate`, hint: BIT_RATE_HINT };
+  return { ok: true, value: Number(m[1]) * BIT_RATE_UNITS[m[2].toLowerCase()] };
+}

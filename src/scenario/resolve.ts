@@ -1,10 +1,11 @@
 import { compileThreshold } from '../metrics/thresholds.js';
-import { parseDuration, parsePercent, parseRate, parseSize, type Parsed } from '../models/units.js';
+import { parseBitRate, parseDuration, parsePercent, parseRate, parseSize, type Parsed } from '../models/units.js';
 import path from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
 import { resolveProfileRef } from './profile-load.js';
 import type { ScenarioData } from './schema.js';
-import type { ResolvedFleetGroup, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
+import type { ResolvedFleetGroup, ResolvedPhase, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
+import { resolveFleetOpsBehaviour, resolveFleetOpsPhase, resolveProvisioning } from './fleet-ops-resolve.js';
 
 /** Command-line settings that win over the file's. */
 export interface ScenarioOverrides {
@@ -31,7 +32,16 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
   const baseDir = file === '<inline>' ? process.cwd() : path.dirname(file);
   data.fleet.forEach((g, index) => {
     const hardware = resolveProfileRef(g.profile, baseDir, { origin: `scenario ${path.basename(file)} fleet[${index}].profile` });
-    fleet.push({ index, profile: hardware.name, count: g.count, link: g.link ?? hardware.links[0], firstDevice: next, ...(g.cells === undefined ? {} : { cells: g.cells }), hardware });
+    fleet.push({
+      index,
+      profile: hardware.name,
+      count: g.count,
+      link: g.link ?? hardware.links[0],
+      firstDevice: next,
+      ...(g.cells === undefined ? {} : { cells: g.cells }),
+      ...(g.netem === undefined ? {} : { netem: resolveNetem(g.netem) }),
+      hardware,
+    });
     next += g.count;
   });
 
@@ -66,6 +76,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       reconnect: { baseMs: ms(b.reconnect.base), capMs: ms(b.reconnect.cap) },
       keepaliveSec: ms(b.keepalive) / 1000,
       session: b.session,
+      fleetOps: resolveFleetOpsBehaviour(b),
       ...(b.offline === undefined
         ? {}
         : {
@@ -80,15 +91,14 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
             },
           }),
     },
+    ...(data.provisioning === undefined ? {} : { provisioning: resolveProvisioning(data.provisioning) }),
     phases: data.phases
-      .map((p) => {
-        const { at, ...kinds } = p;
-        const [kind, spec] = Object.entries(kinds).find(([, v]) => v !== undefined) as [string, Record<string, unknown>];
-        if (kind === 'outage') {
-          const o = spec as { scope: string; fraction: string; duration: string };
-          return { atMs: ms(at), kind, spec: { scope: o.scope, fraction: value(parsePercent(o.fraction)), durationMs: ms(o.duration) } };
+      .map((p): ResolvedPhase => {
+        if (p.outage) {
+          const o = p.outage;
+          return { atMs: ms(p.at), kind: 'outage', spec: { scope: o.scope, fraction: value(parsePercent(o.fraction)), durationMs: ms(o.duration) } };
         }
-        return { atMs: ms(at), kind, spec };
+        return resolveFleetOpsPhase(ms(p.at), p)!;
       })
       // Stable sort: phases at the same time keep their order in the file.
       .sort((x, y) => x.atMs - y.atMs),
@@ -98,6 +108,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       http: { connections: data.options.http.connections, poolSize: data.options.http.poolSize },
       maxScheduleLagMs: ms(data.options.maxScheduleLag),
       snapshotEveryMs: ms(data.options.snapshotEvery),
+      linkModel: data.options.linkModel,
       ...(data.options.projectAfter === undefined ? {} : { projectAfterMs: ms(data.options.projectAfter) }),
       ...(overrides.workers === undefined ? {} : { workers: overrides.workers }),
     },
@@ -113,6 +124,17 @@ function resolveTarget(t: ScenarioData['target']): ResolvedTarget {
   if (t.http === 'embedded') return { kind: 'embedded', fleetKey, broker: { kind: 'url', url: t.mqtt! } };
   // Validation guarantees http and mqtt for an external target.
   return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey };
+}
+
+function resolveNetem(n: NonNullable<ScenarioData['fleet'][number]['netem']>): NonNullable<ResolvedFleetGroup['netem']> {
+  return {
+    ...(n.delay === undefined ? {} : { delayMs: ms(n.delay) }),
+    ...(n.jitter === undefined ? {} : { jitterMs: ms(n.jitter) }),
+    ...(n.distribution === undefined ? {} : { distribution: n.distribution }),
+    ...(n.loss === undefined ? {} : { loss: value(parsePercent(n.loss)) }),
+    ...(n.gemodel === undefined ? {} : { lossGe: n.gemodel.map((x) => value(parsePercent(x))) as [number, number, number, number] }),
+    ...(n.rate === undefined ? {} : { rateBps: value(parseBitRate(n.rate)) }),
+  };
 }
 
 function value(p: Parsed<number>): number {

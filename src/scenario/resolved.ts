@@ -1,4 +1,14 @@
 import type { HardwareProfile } from '../models/hardware-profile.js';
+import type { CommandPhaseSpec, ConfigPhaseSpec, ResolvedFleetOpsBehaviour, ResolvedProvisioning, UpdatePhaseSpec } from './resolved-fleet-ops.js';
+
+export type * from './resolved-fleet-ops.js';
+
+/** A timed phase, by kind. */
+export type ResolvedPhase =
+  | { atMs: number; kind: 'outage'; spec: { scope: 'cell' | 'device' | 'fleet'; fraction: number; durationMs: number } }
+  | { atMs: number; kind: 'update'; spec: UpdatePhaseSpec }
+  | { atMs: number; kind: 'config'; spec: ConfigPhaseSpec }
+  | { atMs: number; kind: 'command'; spec: CommandPhaseSpec };
 
 /**
  * The resolved scenario: what validation hands to planning and running. Every unit string is
@@ -39,9 +49,13 @@ export interface ResolvedScenario {
       availability: number;
       downtime: { distribution: 'exponential' | 'lognormal' | 'pareto' | 'weibull'; median?: number; mean?: number; shape?: number };
     };
+    /** Downloads, logs, diagnostics and configuration (fleet operations). */
+    fleetOps: ResolvedFleetOpsBehaviour;
   };
-  /** Phases in time order (issue-specific payloads are added as those land). */
-  phases: Array<{ atMs: number; kind: string; spec: Record<string, unknown> }>;
+  /** Factory provisioning (absent: automatic with the fleet key, no end-of-line test). */
+  provisioning?: ResolvedProvisioning;
+  /** Phases in time order. */
+  phases: ResolvedPhase[];
   thresholds: ResolvedThreshold[];
   options: {
     mqttClient: 'mqttjs' | 'lean';
@@ -50,6 +64,8 @@ export interface ResolvedScenario {
     maxScheduleLagMs: number;
     /** Interval of metric snapshots. */
     snapshotEveryMs: number;
+    /** Apply the link model (delay, loss, retransmission) to telemetry in transit. */
+    linkModel: boolean;
     /**
      * Virtual clock: simulate event by event for this long, then project battery lifetimes in
      * closed form to the end of `duration` (for multi-year questions).
@@ -79,6 +95,18 @@ export interface ResolvedFleetGroup {
   firstDevice: number;
   /** How many cells (or gateways) the group's devices are spread over. */
   cells?: number;
+  /**
+   * netem-style overrides of the link model (tc users read them at a glance): one-way delay,
+   * jitter and its distribution, random loss or a Gilbert–Elliott model (p, r, 1-h, 1-k), rate.
+   */
+  netem?: {
+    delayMs?: number;
+    jitterMs?: number;
+    distribution?: 'uniform' | 'normal' | 'pareto' | 'paretonormal';
+    loss?: number;
+    lossGe?: [number, number, number, number];
+    rateBps?: number;
+  };
   /** The resolved hardware profile (energy, radios, storage), when profiles are loaded. */
   hardware?: HardwareProfile;
 }

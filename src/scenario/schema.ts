@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { metricNames } from '../metrics/catalog.js';
 import { inlineProfileRefSchema } from './profile-schema.js';
+import { fleetOpsSchemas } from './fleet-ops-schema.js';
 import {
   DURATION_HINT,
   PERCENT_HINT,
@@ -10,6 +11,8 @@ import {
   parsePercent,
   parseRate,
   parseSize,
+  parseBitRate,
+  BIT_RATE_HINT,
   type Parsed,
 } from '../models/units.js';
 
@@ -46,6 +49,7 @@ interface UnitKind {
   pattern: string;
   examples: string[];
 }
+const BIT_RATE: UnitKind = { parse: parseBitRate, hint: BIT_RATE_HINT, pattern: '^\\d+(\\.\\d+)?([kmgKMG]?(bit|bps))$', examples: ['26kbit', '1mbit'] };
 const DURATION: UnitKind = { parse: parseDuration, hint: DURATION_HINT, pattern: DURATION_PATTERN, examples: ['500ms', '10s', '2m', '1h'] };
 const SIZE: UnitKind = { parse: parseSize, hint: SIZE_HINT, pattern: SIZE_PATTERN, examples: ['200B', '4KB', '20MB'] };
 const RATE: UnitKind = { parse: parseRate, hint: RATE_HINT, pattern: RATE_PATTERN, examples: ['20/s', '300/m'] };
@@ -142,6 +146,17 @@ const fleetGroup = z
     profile: profileRef,
     count: withHint(z.int().min(1).meta({ description: 'How many devices of this kind.' }), 'a whole number of devices, at least 1'),
     link: z.string().min(1).optional().meta({ description: "Link model; defaults to the profile's usual link.", examples: ['ethernet', 'wifi', 'lte-m'] }),
+    netem: z
+      .strictObject({
+        delay: unitString(DURATION, 'One-way delay (netem delay).').optional(),
+        jitter: unitString(DURATION, 'Delay jitter (netem jitter).').optional(),
+        distribution: z.enum(['uniform', 'normal', 'pareto', 'paretonormal']).optional().meta({ description: 'Jitter distribution (netem distribution).' }),
+        loss: unitString(PERCENT, 'Random packet loss (netem loss).').optional(),
+        gemodel: z.array(unitString(PERCENT, 'p, r, 1-h, 1-k')).length(4).optional().meta({ description: 'Bursty loss as netem "loss gemodel p r 1-h 1-k": [p, r, 1-h, 1-k].' }),
+        rate: unitString(BIT_RATE, 'Link rate (netem rate).').optional(),
+      })
+      .optional()
+      .meta({ description: "Overrides of the link model in tc/netem's names." }),
     cells: withHint(z.int().min(1).optional().meta({ description: 'Spread this group over N cells (or gateways): a cell outage takes all of its devices down together.' }), 'a whole number of cells, at least 1, e.g. cells: 10'),
   })
   .meta({ description: 'A group of identical devices.' });
@@ -160,6 +175,9 @@ const arrival = z
     }
   })
   .meta({ description: 'How fast devices power on: a factory line, or a field powering up after an outage.' });
+
+const UNITS = { duration: DURATION, size: SIZE, rate: RATE, percent: PERCENT } as const;
+const fleetOps = fleetOpsSchemas({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
 
 const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${what} interval, as a share of it.`).default('10%');
 
@@ -210,17 +228,17 @@ const behaviour = z
       })
       .optional()
       .meta({ description: 'Each device goes offline on its own (an on/off renewal process): availability and down-time distribution.' }),
+    ...fleetOps.behaviour,
   })
   .meta({ description: 'What each device does once it is on.' });
 
-/** Phase kinds; their payloads are validated loosely here and tightened as each lands. */
+/** Phase kinds. */
 export const PHASE_KINDS = ['update', 'outage', 'command', 'config'] as const;
-const phaseSpec = (description: string) => z.record(z.string(), z.unknown()).optional().meta({ description });
 
 const phase = z
   .strictObject({
     at: unitString(DURATION, 'When the phase starts, from the start of the run.'),
-    update: phaseSpec('Roll out a release.'),
+    update: fleetOps.update.optional(),
     outage: z
       .strictObject({
         scope: z.enum(['cell', 'device', 'fleet']).default('cell').meta({ description: 'cell: whole cells (fleet[].cells); device: devices picked one by one; fleet: everyone.' }),
@@ -229,8 +247,8 @@ const phase = z
       })
       .optional()
       .meta({ description: 'Take part of the fleet offline at once; when it returns, devices reconnect together (a reconnect storm).' }),
-    command: phaseSpec('Send a command to devices.'),
-    config: phaseSpec('Change device configuration.'),
+    command: fleetOps.command.optional(),
+    config: fleetOps.config.optional(),
   })
   .check((ctx) => {
     const kinds = PHASE_KINDS.filter((k) => ctx.value[k] !== undefined);
@@ -261,6 +279,7 @@ const options = z
       .prefault({}),
     maxScheduleLag: unitString(DURATION, 'Scheduler lag past which the measurement is invalid (exit 3).', { positive: true }).default('2s'),
     snapshotEvery: unitString(DURATION, 'Interval of metric snapshots.', { positive: true }).default('1s'),
+    linkModel: z.boolean().default(true).meta({ description: 'Apply the link model (delay, packet loss and retransmission) to telemetry in transit; false for an ideal link.' }),
     projectAfter: unitString(DURATION, 'Virtual clock: simulate event by event for this long, then project battery lifetimes in closed form to the end of the run.', { positive: true }).optional(),
   })
   .meta({ description: 'How fleetsim generates load.' });
@@ -277,6 +296,7 @@ export const scenarioSchema = z
     fleet: withHint(z.array(fleetGroup).min(1).meta({ description: 'The devices, by group.' }), 'write fleet: [{ profile: rpi4-gateway, count: 10 }]'),
     arrival,
     behaviour: behaviour.prefault({}),
+    provisioning: fleetOps.provisioning.optional(),
     phases: z.array(phase).default([]).meta({ description: 'Timed events: updates, outages, commands, config changes.' }),
     thresholds: z.record(z.string(), thresholdList).default({}).meta({ description: 'Pass/fail criteria by metric name (k6 grammar).' }),
     options: options.prefault({}),

@@ -61,3 +61,27 @@ describe.each(['lean', 'mqttjs'] as const)('200 devices against the embedded bac
     expect(summary.result.exitCode).toBe(0);
   });
 });
+
+describe('loss in transit on the wall clock', () => {
+  it('QoS 0 messages a dead link swallows are sent but never received: the report shows them as lost between', async () => {
+    const s = parseScenarioText(
+      `
+name: it-deadlink
+seed: 3
+duration: 4s
+fleet:
+  - { profile: rpi4-gateway, count: 20, link: ethernet, netem: { loss: 100% } }
+arrival: { rate: 100/s }
+behaviour:
+  telemetry: { every: 500ms, jitter: 10%, size: 100B, qos: 0 }
+`,
+      'it-deadlink.yaml',
+    );
+    const { summary } = await runScenario(s, { workers: 1, runId: 'it-deadlink', drainMs: 500 });
+    expect(summary.accounting.holds).toBe(true);
+    expect(summary.accounting.sentNoAck).toBeGreaterThan(100);
+    expect(summary.accounting.backend!.received).toBe(0);
+    expect(summary.accounting.backend!.lostBetween).toBe(summary.accounting.sentNoAck);
+    expect(summary.counters['link.packets_lost']).toBeGreaterThan(0);
+  });
+});

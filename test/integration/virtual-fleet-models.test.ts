@@ -101,3 +101,37 @@ behaviour:
     expect(summary.accounting.holds).toBe(true);
   });
 });
+
+describe('the link model in transit', () => {
+  it('retransmits lost packets (QoS 1 arrives late, not missing) at the configured loss rate', async () => {
+    const s = parseScenarioText(
+      `
+name: lossy
+seed: 17
+duration: 1h
+clock: virtual
+fleet:
+  - { profile: rpi4-gateway, count: 200, link: ethernet, netem: { delay: 20ms, loss: 20% } }
+arrival: { rate: 200/s }
+behaviour:
+  telemetry: { every: 30s, jitter: 10%, size: 100B, qos: 1 }
+options: { snapshotEvery: 5m }
+`,
+      'lossy.yaml',
+    );
+    const { summary } = await runScenario(s, { workers: 2, runId: 'lossy' });
+    const sent = summary.counters['telemetry.sent'];
+    const lostPackets = summary.counters['link.packets_lost'];
+    // Each message needs 1 + (lost tries) uplink packets; the share lost is the netem loss.
+    const share = lostPackets / (sent + lostPackets);
+    const sd = Math.sqrt((0.2 * 0.8) / (sent + lostPackets));
+    expect(Math.abs(share - 0.2)).toBeLessThan(4 * sd);
+    // A message fails only if all six tries are lost (0.2^6): rare, and always counted.
+    expect(summary.accounting.failed).toBe(summary.counters['link.messages_lost']);
+    expect(summary.accounting.failed).toBeLessThan(sent * 0.001 + 3);
+    // Retransmission shows in the latency tail: the first RTO is 1 s.
+    expect(summary.histograms['telemetry.ack.latency'].stats.p99).toBeGreaterThan(1_000_000);
+    expect(summary.histograms['telemetry.ack.latency'].stats.p50).toBeLessThan(200_000);
+    expect(summary.accounting.holds).toBe(true);
+  });
+});

@@ -1,0 +1,60 @@
+import { C, H } from '../../metrics/catalog.js';
+import type { ShardMetrics } from '../../metrics/registry.js';
+import type { DeviceDriver } from '../../drivers/types.js';
+import type { Behaviour, BehaviourContext } from '../behaviour.js';
+import { Channel } from './channels.js';
+
+/**
+ * Factory end-of-line test: at first boot, once provisioned and connected, the device reports a
+ * connectivity test on its responses topic; the broker's ack proves the whole path (HTTP
+ * provisioning, MQTT session, publish). Measured from provisioned to acked.
+ *
+ * Concurrency: the shard's thread only.
+ */
+export class EndOfLineTest implements Behaviour {
+  readonly name = 'end-of-line';
+  readonly kinds: { first: number; count: number };
+  private ctx!: BehaviourContext;
+  /** 0 not provisioned, 1 owed, 2 sent, 3 passed. */
+  private readonly state: Uint8Array;
+  private readonly provisionedAt: Float64Array;
+
+  constructor(
+    count: number,
+    private readonly driver: DeviceDriver,
+    private readonly metrics: ShardMetrics,
+    firstKind: number,
+  ) {
+    this.kinds = { first: firstKind, count: 0 };
+    this.state = new Uint8Array(count);
+    this.provisionedAt = new Float64Array(count);
+  }
+
+  plan(ctx: BehaviourContext): void {
+    this.ctx = ctx;
+  }
+
+  handle(): void {}
+
+  onProvisioned(dev: number): void {
+    if (this.state[dev] !== 0) return;
+    this.state[dev] = 1;
+    this.provisionedAt[dev] = this.ctx.schedule.measureNow();
+  }
+
+  onOnline(dev: number): void {
+    if (this.state[dev] !== 1) return;
+    if (this.driver.publishFleet(dev, 'responses', '{"type":"eol","ok":true}', 1, Channel.eol)) this.state[dev] = 2;
+  }
+
+  onOffline(dev: number): void {
+    if (this.state[dev] === 2) this.state[dev] = 1; // not acked: test again on the next session
+  }
+
+  onAck(dev: number): void {
+    if (this.state[dev] !== 2) return;
+    this.state[dev] = 3;
+    this.metrics.inc(C['provision.eol_ok']);
+    this.metrics.record(H['provision.eol.latency'], (this.ctx.schedule.measureNow() - this.provisionedAt[dev]) * 1000);
+  }
+}

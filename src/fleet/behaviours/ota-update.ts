@@ -1,0 +1,336 @@
+import { C, G, H } from '../../metrics/catalog.js';
+import type { ShardMetrics } from '../../metrics/registry.js';
+import { Stream, uniform } from '../../models/rng.js';
+import type { DeviceDriver } from '../../drivers/types.js';
+import { pickArtifact, type ArtifactRef, type UpdateOffer } from '../../wire/fleet-ops.js';
+import type { Behaviour, BehaviourContext } from '../behaviour.js';
+import type { FleetOpsRecorder } from './fleet-ops-results.js';
+import { nextWindowOpen, type OtaConfig } from './ota-config.js';
+
+export type { OtaConfig } from './ota-config.js';
+
+const P = { idle: 0, downloading: 1, paused: 2, waitWindow: 3, verifying: 4, installing: 5, rebooting: 6, health: 7, rollingBack: 8 } as const;
+const MIB = 1024 * 1024;
+const MAX_CHUNK_RETRIES = 8;
+
+/**
+ * The device side of an OTA update, for every device of a shard: notified (MQTT) or found on a
+ * poll → download in Range chunks paced to the link's bandwidth, pausing while the link is down
+ * and resuming from the offset → abort when too slow → verify the checksum → install (storage
+ * write speed) → reboot (profile) → health check → commit, or roll back (A/B) → status reported
+ * at each step. A device whose arch has no artifact counts the attempt and never installs.
+ *
+ * State is per device in typed arrays; offers are parsed once per campaign and shared.
+ * Concurrency: the shard's thread only, like the lifecycle.
+ */
+export class OtaUpdate implements Behaviour {
+  readonly name = 'ota';
+  readonly kinds: { first: number; count: number };
+  private ctx!: BehaviourContext;
+  private readonly phase: Uint8Array;
+  private readonly offerOf: Int16Array;
+  private readonly doneOffer: Int16Array;
+  private readonly artifactOf: Int16Array;
+  private readonly offset: Float64Array;
+  private readonly chunkLen: Float64Array;
+  private readonly chunkAt: Float64Array;
+  private readonly startedAt: Float64Array;
+  private readonly downloadStartedAt: Float64Array;
+  private readonly slowSince: Float64Array;
+  private readonly retries: Uint8Array;
+  private readonly interrupted: Uint8Array;
+  private readonly release: Uint16Array;
+  private readonly healthDraws: Uint32Array;
+  private readonly offers: Array<{ offer: UpdateOffer; release: number; offerIdx: number }> = [];
+  private readonly offerIndex = new Map<string, number>();
+  private inProgress = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly cfg: OtaConfig,
+    private readonly count: number,
+    private readonly firstDevice: number,
+    private readonly groupOf: Uint16Array,
+    private readonly driver: DeviceDriver,
+    private readonly metrics: ShardMetrics,
+    private readonly rec: FleetOpsRecorder,
+    firstKind: number,
+  ) {
+    this.kinds = { first: firstKind, count: 5 };
+    this.phase = new Uint8Array(count);
+    this.offerOf = new Int16Array(count).fill(-1);
+    this.doneOffer = new Int16Array(count).fill(-1);
+    this.artifactOf = new Int16Array(count).fill(-1);
+    this.offset = new Float64Array(count);
+    this.chunkLen = new Float64Array(count);
+    this.chunkAt = new Float64Array(count);
+    this.startedAt = new Float64Array(count);
+    this.downloadStartedAt = new Float64Array(count);
+    this.slowSince = new Float64Array(count).fill(-1);
+    this.retries = new Uint8Array(count);
+    this.interrupted = new Uint8Array(count);
+    this.release = new Uint16Array(count);
+    this.healthDraws = new Uint32Array(count);
+  }
+
+  private get K_CHUNK(): number {
+    return this.kinds.first;
+  }
+
+  plan(ctx: BehaviourContext): void {
+    this.ctx = ctx;
+  }
+
+  handle(kind: number, dev: number): void {
+    switch (kind - this.kinds.first) {
+      case 0:
+        return this.requestChunk(dev);
+      case 1:
+        return this.verify(dev);
+      case 2:
+        return this.installed(dev);
+      case 3:
+        return this.healthCheck(dev);
+      case 4:
+        if (this.phase[dev] === P.waitWindow) this.startVerify(dev);
+        return;
+    }
+  }
+
+  onMessage(dev: number, _topic: string, payload: Buffer): void {
+    // Our backends write {"type":"update",...}: a prefix check spares parsing other messages.
+    if (payload.length < 16 || payload.toString('latin1', 0, 16) !== '{"type":"update"') return;
+    this.offered(dev, payload.toString('utf8'), true);
+  }
+
+  onTarget(dev: number, status: number, body: string): void {
+    if (status !== 200 || !body.includes('"update"')) return;
+    this.offered(dev, body, false);
+  }
+
+  onOnline(dev: number): void {
+    const ph = this.phase[dev];
+    if (ph === P.paused) {
+      this.resume(dev);
+    } else if (ph === P.rebooting && this.offers[this.offerOf[dev]].offer.target === 'os') {
+      this.phase[dev] = P.health;
+      this.ctx.schedule.at(this.ctx.schedule.now() + this.cfg.healthCheckMs, dev, this.kinds.first + 3);
+    } else if (ph === P.rollingBack) {
+      this.finish(dev, 'rolled-back', 'health-check');
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private offered(dev: number, text: string, notified: boolean): void {
+    if (this.stopped || this.phase[dev] !== P.idle) return;
+    let offer: UpdateOffer;
+    try {
+      const doc = JSON.parse(text) as { update?: UpdateOffer } & Partial<UpdateOffer>;
+      offer = (notified ? doc : doc.update) as UpdateOffer;
+    } catch {
+      return;
+    }
+    if (typeof offer?.campaign !== 'string' || !Array.isArray(offer.artifacts)) return;
+    let idx = this.offerIndex.get(offer.campaign);
+    if (idx === undefined) {
+      idx = this.offers.push({ offer, release: this.rec.intern(offer.release), offerIdx: this.offers.length }) - 1;
+      this.offerIndex.set(offer.campaign, idx);
+      let compatible = 0;
+      for (let d = 0; d < this.count; d++) if (offer.artifacts.some((a) => a.arch === this.cfg.groups[this.groupOf[d]].arch)) compatible++;
+      this.rec.compatible[offer.release] = compatible;
+    }
+    const o = this.offers[idx];
+    if (this.doneOffer[dev] === idx || this.release[dev] === o.release) return;
+    this.metrics.inc(C['update.offered']);
+    this.offerOf[dev] = idx;
+    this.startedAt[dev] = this.ctx.schedule.measureNow();
+    const g = this.cfg.groups[this.groupOf[dev]];
+    const art = pickArtifact(o.offer.artifacts, g.arch, this.rec.releases[this.release[dev]]);
+    if (art === undefined) {
+      this.metrics.inc(C['update.incompatible']);
+      this.fail(dev, 'incompatible');
+      return;
+    }
+    this.artifactOf[dev] = o.offer.artifacts.indexOf(art);
+    if (art.kind === 'delta') {
+      const full = o.offer.artifacts.find((a) => a.arch === art.arch && a.kind === 'full');
+      if (full) this.metrics.inc(C['ota.bytes_saved_delta'], full.size - art.size);
+    }
+    this.metrics.inc(C['update.started']);
+    this.metrics.set(G['update.in_progress'], ++this.inProgress);
+    this.phase[dev] = P.downloading;
+    this.offset[dev] = 0;
+    this.retries[dev] = 0;
+    this.slowSince[dev] = -1;
+    this.interrupted[dev] = 0;
+    this.downloadStartedAt[dev] = this.ctx.schedule.measureNow();
+    this.driver.beginArtifact(dev);
+    this.report(dev, 'downloading');
+    this.requestChunk(dev);
+  }
+
+  private artifact(dev: number): ArtifactRef {
+    return this.offers[this.offerOf[dev]].offer.artifacts[this.artifactOf[dev]];
+  }
+
+  private requestChunk(dev: number): void {
+    if (this.phase[dev] !== P.downloading || this.stopped) return;
+    if (!this.ctx.reachable(dev)) {
+      this.phase[dev] = P.paused;
+      this.interrupted[dev] = 1;
+      return;
+    }
+    const a = this.artifact(dev);
+    const g = this.cfg.groups[this.groupOf[dev]];
+    const len = Math.min(Math.max(16 * 1024, Math.round((g.downBytesPerSec * this.cfg.chunkMs) / 1000)), a.size - this.offset[dev]);
+    this.chunkLen[dev] = len;
+    this.chunkAt[dev] = this.ctx.schedule.now();
+    this.driver.downloadChunk(dev, a.name, this.offset[dev], len);
+  }
+
+  /** The link came back (or the session did): continue from the offset already on the device. */
+  private resume(dev: number): void {
+    this.phase[dev] = P.downloading;
+    if (this.offset[dev] > 0) {
+      this.metrics.inc(C['ota.resumes']);
+      this.metrics.inc(C['ota.bytes_saved_resume'], this.offset[dev]);
+    }
+    this.interrupted[dev] = 0;
+    this.requestChunk(dev);
+  }
+
+  /** Driver callback (through the fleet-ops router). */
+  onDownloadChunk(dev: number, status: number, bytes: number): void {
+    if (this.phase[dev] !== P.downloading) return;
+    const g = this.cfg.groups[this.groupOf[dev]];
+    if (bytes > 0) {
+      this.offset[dev] += bytes;
+      this.metrics.inc(C['ota.bytes_downloaded'], bytes);
+      const j = (bytes / MIB) * g.otaJPerMiB;
+      this.rec.groupOtaJ[this.groupOf[dev]] += j;
+      if (!this.ctx.spend(dev, j)) return this.fail(dev, 'battery', false);
+    }
+    const now = this.ctx.schedule.now();
+    const a = this.artifact(dev);
+    if (status !== 200 && status !== 206) {
+      // Cut or failed: retry from the offset after a backoff; give up after a few tries.
+      if (++this.retries[dev] > MAX_CHUNK_RETRIES) return this.fail(dev, 'download');
+      if (this.offset[dev] > 0) {
+        this.metrics.inc(C['ota.resumes']);
+        this.metrics.inc(C['ota.bytes_saved_resume'], this.offset[dev]);
+      }
+      this.ctx.schedule.at(now + 1000 * 2 ** Math.min(this.retries[dev], 6), dev, this.K_CHUNK);
+      return;
+    }
+    this.retries[dev] = 0;
+    // Paced to the link: the next chunk starts when the modelled link would have delivered this one.
+    const linkMs = (this.chunkLen[dev] / g.downBytesPerSec) * 1000;
+    const due = this.chunkAt[dev] + linkMs;
+    const rate = bytes / (Math.max(now, due) - this.chunkAt[dev] || 1) * 1000;
+    if (rate < this.cfg.lowSpeedBytesPerSec) {
+      if (this.slowSince[dev] < 0) this.slowSince[dev] = this.chunkAt[dev];
+      if (now - this.slowSince[dev] >= this.cfg.lowSpeedTimeMs) return this.fail(dev, 'too-slow');
+    } else this.slowSince[dev] = -1;
+    if (this.offset[dev] < a.size) {
+      this.ctx.schedule.at(Math.max(now, due), dev, this.K_CHUNK);
+      return;
+    }
+    this.metrics.record(H['ota.download.duration'], (this.ctx.schedule.measureNow() - this.downloadStartedAt[dev]) * 1000);
+    this.report(dev, 'downloaded');
+    const w = this.cfg.releases.find((r) => r.release === this.offers[this.offerOf[dev]].offer.release)?.window;
+    const open = w ? nextWindowOpen(w, Math.max(now, due)) : Math.max(now, due);
+    if (open > now) {
+      this.phase[dev] = P.waitWindow;
+      this.ctx.schedule.at(open, dev, this.kinds.first + 4);
+      return;
+    }
+    this.startVerify(dev);
+  }
+
+  private startVerify(dev: number): void {
+    this.phase[dev] = P.verifying;
+    this.report(dev, 'verifying');
+    const g = this.cfg.groups[this.groupOf[dev]];
+    this.ctx.schedule.at(this.ctx.schedule.now() + (this.artifact(dev).size / (g.writeBytesPerSec * 2)) * 1000, dev, this.kinds.first + 1);
+  }
+
+  private verify(dev: number): void {
+    if (this.phase[dev] !== P.verifying) return;
+    const a = this.artifact(dev);
+    if (!this.driver.verifyArtifact(dev, a.sha256)) return this.fail(dev, 'checksum');
+    this.phase[dev] = P.installing;
+    this.report(dev, 'installing');
+    const g = this.cfg.groups[this.groupOf[dev]];
+    this.ctx.schedule.at(this.ctx.schedule.now() + (a.size / g.writeBytesPerSec) * 1000, dev, this.kinds.first + 2);
+  }
+
+  private installed(dev: number): void {
+    if (this.phase[dev] !== P.installing) return;
+    this.phase[dev] = P.rebooting;
+    this.report(dev, 'rebooting');
+    if (this.offers[this.offerOf[dev]].offer.target === 'os') {
+      this.ctx.reboot(dev, this.cfg.groups[this.groupOf[dev]].rebootMs);
+      return;
+    }
+    // An application update restarts the application only: the session stays up.
+    this.phase[dev] = P.health;
+    this.ctx.schedule.at(this.ctx.schedule.now() + this.cfg.appRestartMs + this.cfg.healthCheckMs, dev, this.kinds.first + 3);
+  }
+
+  private healthCheck(dev: number): void {
+    if (this.phase[dev] !== P.health) return;
+    const o = this.offers[this.offerOf[dev]];
+    const r = this.cfg.releases.find((x) => x.release === o.offer.release);
+    const gi = this.groupOf[dev];
+    const p = r?.byGroup[gi] ?? r?.failureRate ?? 0;
+    const u = uniform(this.cfg.seed, this.firstDevice + dev, Stream.failure, this.healthDraws[dev]++);
+    if (u < p) {
+      // A/B: the old slot boots again; an application update just restarts the old version.
+      if (o.offer.target === 'os') {
+        this.phase[dev] = P.rollingBack;
+        this.ctx.reboot(dev, this.cfg.groups[gi].rebootMs);
+        return;
+      }
+      return this.finish(dev, 'rolled-back', 'health-check');
+    }
+    const from = this.release[dev];
+    this.release[dev] = o.release;
+    this.rec.transition(from, o.release, this.ctx.schedule.now());
+    this.rec.groupUpdates[gi]++;
+    this.metrics.record(H['update.duration'], (this.ctx.schedule.measureNow() - this.startedAt[dev]) * 1000);
+    this.finish(dev, 'success', undefined);
+  }
+
+  private fail(dev: number, cause: string, report = true): void {
+    this.finish(dev, 'failed', cause, report);
+  }
+
+  private finish(dev: number, status: 'success' | 'failed' | 'rolled-back', cause: string | undefined, report = true): void {
+    const wasActive = this.phase[dev] !== P.idle;
+    this.phase[dev] = P.idle;
+    this.doneOffer[dev] = this.offerOf[dev];
+    if (wasActive) this.metrics.set(G['update.in_progress'], --this.inProgress);
+    if (status === 'success') this.metrics.inc(C['update.success']);
+    else if (status === 'rolled-back') this.metrics.inc(C['update.rolled_back']);
+    else this.metrics.inc(C['update.failed']);
+    if (cause !== undefined) this.rec.cause(cause);
+    if (report) this.report(dev, status, cause);
+  }
+
+  private report(dev: number, status: string, cause?: string): void {
+    const o = this.offers[this.offerOf[dev]];
+    this.driver.reportState(dev, {
+      release: this.rec.releases[this.release[dev]],
+      status,
+      campaign: o.offer.campaign,
+      ...(cause === undefined ? {} : { cause }),
+      bytes: this.offset[dev],
+    });
+  }
+
+  /** Driver callback: state reports are fire-and-forget for the device (a lost one is not retried). */
+  onStateReported(_dev: number, _status: number): void {}
+}
