@@ -59,6 +59,7 @@ export function buildDeviceModels(s: ResolvedScenario, firstDevice: number, coun
       ? new Reachability(count, firstDevice, {
           seed: s.seed,
           offline: off ? { availability: off.availability, downtime: off.downtime } : undefined,
+          backup: off?.backup ? { availability: off.backup.availability, downtime: off.backup.downtime, switchoverMs: off.backup.switchoverMs } : undefined,
           cellOf,
           cellCount: cellBase,
           outages,

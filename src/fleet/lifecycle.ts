@@ -126,9 +126,11 @@ export class Lifecycle implements DriverEvents {
         if (this.devices.state[dev] === S.online) this.flush(dev);
         return;
       case Ev.linkFlip:
+      case Ev.backupFlip:
+      case Ev.switchover:
       case Ev.outageStart:
       case Ev.outageEnd:
-        return this.linkEvent(kind, dev);
+        return this.linkEvent(kind, dev, t);
     }
   }
 
@@ -161,8 +163,8 @@ export class Lifecycle implements DriverEvents {
     this.behaviours.offline(dev);
   }
 
-  private linkEvent(kind: number, dev: number): void {
-    const change = this.models.reach!.apply(kind, dev, this.schedule);
+  private linkEvent(kind: number, dev: number, t: number): void {
+    const change = this.models.reach!.apply(kind, dev, t, this.schedule);
     const d = this.devices;
     if (change < 0) {
       this.metrics.inc(C['link.down']);
@@ -174,6 +176,7 @@ export class Lifecycle implements DriverEvents {
       if (st !== S.off || d.hasCreds[dev] || d.httpStartedAt[dev] >= 0) d.state[dev] = S.offline;
     } else if (change > 0) {
       this.metrics.inc(C['link.up']);
+      if (kind === Ev.switchover) this.metrics.inc(C['link.failover']);
       this.metrics.set(G['devices.offline'], --this.offline);
       if (d.state[dev] !== S.offline) return;
       // Back in coverage: the device reconnects at once (a cell coming back is a reconnect storm).
@@ -222,6 +225,12 @@ export class Lifecycle implements DriverEvents {
     this.metrics.record(H['provision.latency'], (now - d.httpStartedAt[dev]) * US_PER_MS);
     d.httpStartedAt[dev] = -1;
     if (this.stopping || d.state[dev] === S.dead) return;
+    if (status === 202) {
+      // Manual provisioning: accepted but pending an operator's approval; ask again when told.
+      this.metrics.inc(C['provision.pending']);
+      this.retryLater(dev, Ev.provision, status, retryAfterMs);
+      return;
+    }
     if (status >= 200 && status < 300) {
       this.metrics.inc(C['provision.ok']);
       d.state[dev] = S.provisioned;
@@ -301,7 +310,7 @@ export class Lifecycle implements DriverEvents {
     const d = this.devices;
     d.state[dev] = kind === Ev.provision ? S.off : S.backoff;
     let delay: number;
-    if ((status === 429 || status === 503) && retryAfterMs > 0) {
+    if ((status === 429 || status === 503 || status === 202) && retryAfterMs > 0) {
       this.metrics.inc(C['http.retry_after']);
       delay = retryAfterMs;
     } else {

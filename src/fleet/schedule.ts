@@ -32,4 +32,8 @@ export const Ev = {
   flush: 9,
   /** Messages on the wire for the device reach the backend. */
   linkDeliver: 10,
+  /** The backup link's own on/off process flips. */
+  backupFlip: 11,
+  /** A switchover to the backup link completes. */
+  switchover: 12,
 } as const;

@@ -37,6 +37,7 @@ export const COUNTERS = [
   ['errors.mqtt_refused', 'count', 'CONNACK refusals.'],
   ['link.down', 'count', 'Times a device lost its link (own outage or a cell outage).'],
   ['link.up', 'count', 'Times a device got its link back.'],
+  ['link.failover', 'count', 'Switchovers to the backup link that gave a device its link back.'],
   ['link.packets_lost', 'count', 'Telemetry packets lost on the link and retransmitted (TCP): late, not missing.'],
   ['link.messages_lost', 'count', 'Telemetry messages lost on the link after every retransmission (QoS 0 gone, QoS 1 failed).'],
   ['radio.duty_cycle_wait', 'count', 'Sends held back by the LoRaWAN duty cycle (sent later).'],

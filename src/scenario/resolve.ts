@@ -4,7 +4,7 @@ import path from 'node:path';
 import { deepFreeze } from './deep-freeze.js';
 import { resolveProfileRef } from './profile-load.js';
 import type { ScenarioData } from './schema.js';
-import type { ResolvedFleetGroup, ResolvedPhase, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
+import type { ResolvedDowntime, ResolvedFleetGroup, ResolvedPhase, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
 import { resolveFleetOpsBehaviour, resolveFleetOpsPhase, resolveProvisioning } from './fleet-ops-resolve.js';
 
 /** Command-line settings that win over the file's. */
@@ -82,12 +82,16 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
         : {
             offline: {
               availability: value(parsePercent(b.offline.availability)),
-              downtime: {
-                distribution: b.offline.downtime.distribution,
-                ...(b.offline.downtime.median === undefined ? {} : { median: ms(b.offline.downtime.median) }),
-                ...(b.offline.downtime.mean === undefined ? {} : { mean: ms(b.offline.downtime.mean) }),
-                ...(b.offline.downtime.shape === undefined ? {} : { shape: b.offline.downtime.shape }),
-              },
+              downtime: resolveDowntime(b.offline.downtime),
+              ...(b.offline.backup === undefined
+                ? {}
+                : {
+                    backup: {
+                      availability: value(parsePercent(b.offline.backup.availability)),
+                      downtime: resolveDowntime(b.offline.backup.downtime),
+                      switchoverMs: ms(b.offline.backup.switchover),
+                    },
+                  }),
             },
           }),
     },
@@ -124,6 +128,15 @@ function resolveTarget(t: ScenarioData['target']): ResolvedTarget {
   if (t.http === 'embedded') return { kind: 'embedded', fleetKey, broker: { kind: 'url', url: t.mqtt! } };
   // Validation guarantees http and mqtt for an external target.
   return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey };
+}
+
+function resolveDowntime(d: { distribution: ResolvedDowntime['distribution']; median?: string; mean?: string; shape?: number }): ResolvedDowntime {
+  return {
+    distribution: d.distribution,
+    ...(d.median === undefined ? {} : { median: ms(d.median) }),
+    ...(d.mean === undefined ? {} : { mean: ms(d.mean) }),
+    ...(d.shape === undefined ? {} : { shape: d.shape }),
+  };
 }
 
 function resolveNetem(n: NonNullable<ScenarioData['fleet'][number]['netem']>): NonNullable<ResolvedFleetGroup['netem']> {

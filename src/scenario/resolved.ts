@@ -47,7 +47,9 @@ export interface ResolvedScenario {
     /** Each device's own on/off process. */
     offline?: {
       availability: number;
-      downtime: { distribution: 'exponential' | 'lognormal' | 'pareto' | 'weibull'; median?: number; mean?: number; shape?: number };
+      downtime: ResolvedDowntime;
+      /** A backup link with its own outages; failover after `switchoverMs`. */
+      backup?: { availability: number; downtime: ResolvedDowntime; switchoverMs: number };
     };
     /** Downloads, logs, diagnostics and configuration (fleet operations). */
     fleetOps: ResolvedFleetOpsBehaviour;
@@ -74,6 +76,13 @@ export interface ResolvedScenario {
     /** Worker threads, when the command line set them (`--workers`). */
     workers?: number;
   };
+}
+
+export interface ResolvedDowntime {
+  distribution: 'exponential' | 'lognormal' | 'pareto' | 'weibull';
+  median?: number;
+  mean?: number;
+  shape?: number;
 }
 
 export type ResolvedTarget =

@@ -184,6 +184,22 @@ const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${wha
 /** Reconnect backoff defaults: the AWS IoT device SDKs go from 1 s to 128 s (MODELS.md). */
 export const RECONNECT_DEFAULTS = { base: '1s', cap: '128s' } as const;
 
+/** Down-time lengths of an on/off process. */
+function downtimeSchema() {
+  return z
+    .strictObject({
+      distribution: z.enum(['exponential', 'lognormal', 'pareto', 'weibull']).default('lognormal').meta({ description: 'Family of down-time lengths; heavy tails (pareto) set the tail of rollout completion.' }),
+      median: unitString(DURATION, 'Median down time.', { positive: true }).optional(),
+      mean: unitString(DURATION, 'Mean down time.', { positive: true }).optional(),
+      shape: z.number().positive().optional().meta({ description: 'lognormal sigma, Pareto alpha or Weibull shape (defaults: 1, 2.5, 0.7).' }),
+    })
+    .check((ctx) => {
+      if ((ctx.value.median === undefined) === (ctx.value.mean === undefined)) {
+        ctx.issues.push({ code: 'custom', path: [], message: 'downtime needs exactly one of "median" or "mean"', input: ctx.value, params: { hint: 'write downtime: { distribution: lognormal, median: 5m }' } });
+      }
+    });
+}
+
 const behaviour = z
   .strictObject({
     telemetry: z
@@ -207,18 +223,15 @@ const behaviour = z
     offline: z
       .strictObject({
         availability: unitString(PERCENT, 'Long-run share of time each device has a link, e.g. 90%.'),
-        downtime: z
+        backup: z
           .strictObject({
-            distribution: z.enum(['exponential', 'lognormal', 'pareto', 'weibull']).default('lognormal').meta({ description: 'Family of down-time lengths; heavy tails (pareto) set the tail of rollout completion.' }),
-            median: unitString(DURATION, 'Median down time.', { positive: true }).optional(),
-            mean: unitString(DURATION, 'Mean down time.', { positive: true }).optional(),
-            shape: z.number().positive().optional().meta({ description: 'lognormal sigma, Pareto alpha or Weibull shape (defaults: 1, 2.5, 0.7).' }),
+            availability: unitString(PERCENT, 'Long-run share of time the backup link is up.'),
+            downtime: downtimeSchema(),
+            switchover: unitString(DURATION, 'Time to switch to the backup once the primary is down.').default('30s'),
           })
-          .check((ctx) => {
-            if ((ctx.value.median === undefined) === (ctx.value.mean === undefined)) {
-              ctx.issues.push({ code: 'custom', path: [], message: 'downtime needs exactly one of "median" or "mean"', input: ctx.value, params: { hint: 'write downtime: { distribution: lognormal, median: 5m }' } });
-            }
-          }),
+          .optional()
+          .meta({ description: 'A backup link (a second operator, say) with its own outages; the device fails over to it after `switchover`.' }),
+        downtime: downtimeSchema(),
       })
       .check((ctx) => {
         const a = parsePercent(ctx.value.availability);

@@ -135,3 +135,38 @@ options: { snapshotEvery: 5m }
     expect(summary.accounting.holds).toBe(true);
   });
 });
+
+describe('failover to a backup link', () => {
+  const scenario = (backup: string) => `
+name: failover
+seed: 23
+duration: 2d
+clock: virtual
+fleet:
+  - { profile: nrf9160-tracker, count: 400, link: lte-m }
+arrival: { rate: 400/s }
+behaviour:
+  telemetry: { every: 30m, jitter: 10%, size: 100B, qos: 1 }
+  offline:
+    availability: 80%
+    downtime: { distribution: exponential, mean: 30m }
+${backup}
+options: { snapshotEvery: 10m }
+`;
+  const meanOfflineShare = (timeline: Array<{ gauges: Record<string, number> }>) =>
+    timeline.reduce((a, r) => a + r.gauges['devices.offline'], 0) / timeline.length / 400;
+
+  it('a second operator makes the fleet reachable almost always: 1 - (1-A1)(1-A2) with a fast switchover', async () => {
+    const alone = await runScenario(parseScenarioText(scenario(''), 'alone.yaml'), { workers: 2, runId: 'alone' });
+    const withBackup = await runScenario(
+      parseScenarioText(scenario('    backup: { availability: 95%, downtime: { distribution: exponential, mean: 30m }, switchover: 1s }'), 'backup.yaml'),
+      { workers: 2, runId: 'backup' },
+    );
+    expect(meanOfflineShare(alone.timeline)).toBeGreaterThan(0.17);
+    expect(meanOfflineShare(alone.timeline)).toBeLessThan(0.23);
+    // Independent processes: unreachable only when both are down, 0.2 x 0.05 = 1%.
+    expect(meanOfflineShare(withBackup.timeline)).toBeLessThan(0.02);
+    expect(withBackup.summary.counters['link.failover']).toBeGreaterThan(100);
+    expect(withBackup.summary.accounting.holds).toBe(true);
+  });
+});
