@@ -2,6 +2,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { TOPIC_ROOT, commandsTopic, decodeTelemetrySeq, telemetryTopic } from '../wire/reference-protocol.js';
+import { logsTopic, responsesTopic } from '../wire/fleet-ops.js';
 import type { DeviceRecord, DeviceStore } from './store.js';
 
 /**
@@ -24,6 +25,8 @@ export interface Broker {
   readonly port: number;
   /** Publishes `payload` to `fleet/<deviceId>/commands` on behalf of the backend. */
   sendCommand(deviceId: string, payload: Buffer | string, qos?: 0 | 1): Promise<void>;
+  /** The same, fire and forget (QoS 1), for fleet operations that publish to many devices at once. */
+  publishCommand(deviceId: string, payload: string): void;
   connectedClients(): number;
   close(): Promise<void>;
 }
@@ -32,6 +35,12 @@ export interface BrokerOptions {
   host: string;
   port: number;
   log: (line: string) => void;
+  /** Fleet operations: sessions, command answers and logs (backend/fleet-ops.ts). */
+  fleetOps?: {
+    onSubscribed(rec: DeviceRecord): void;
+    onResponse(rec: DeviceRecord, payload: Buffer): void;
+    onLogs(payload: Buffer): void;
+  };
 }
 
 /** CONNACK return code of MQTT 3.1.1 (aedes' AuthErrorCode is a const enum, unusable at runtime here). */
@@ -40,6 +49,8 @@ const RC_BAD_USERNAME_OR_PASSWORD = 4;
 const ROOT_PREFIX = TOPIC_ROOT + '/';
 /** `/telemetry`: the part of a telemetry topic after `fleet/<id>`. */
 const TELEMETRY_SUFFIX = telemetryTopic('x').slice(ROOT_PREFIX.length + 1);
+const RESPONSES_SUFFIX = responsesTopic('x').slice(ROOT_PREFIX.length + 2);
+const LOGS_SUFFIX = logsTopic('x').slice(ROOT_PREFIX.length + 2);
 
 /** True when `topic` is `fleet/<deviceId>/<something>`. Allocation-free: it runs on every publish. */
 export function isOwnTopic(topic: string, deviceId: string): boolean {
@@ -79,6 +90,12 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
       const rec = client === null ? undefined : identities.get(client);
       if (rec === undefined || !isOwnTopic(packet.topic, rec.id)) return done(new Error('topic outside fleet/<own id>/'));
       if (isTelemetryTopic(packet.topic, rec.id)) countTelemetry(rec, packet.payload);
+      else if (opts.fleetOps) {
+        const suffix = packet.topic.slice(ROOT_PREFIX.length + rec.id.length + 1);
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        if (suffix === RESPONSES_SUFFIX) opts.fleetOps.onResponse(rec, payload);
+        else if (suffix === LOGS_SUFFIX) opts.fleetOps.onLogs(payload);
+      }
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
@@ -94,6 +111,20 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
     if (!rec.telemetry.record(decodeTelemetrySeq(bytes))) store.malformedTelemetry++;
   }
 
+  // Sessions: who is online, and a fresh subscription to the commands topic is when a device can
+  // be told about a configuration or an update it missed.
+  aedes.on('client', (client: Client) => {
+    const rec = identities.get(client);
+    if (rec) rec.online = true;
+  });
+  aedes.on('clientDisconnect', (client: Client) => {
+    const rec = identities.get(client);
+    if (rec) rec.online = false;
+  });
+  aedes.on('subscribe', (subs, client: Client) => {
+    const rec = client ? identities.get(client) : undefined;
+    if (rec && opts.fleetOps && subs.some((s) => s.topic === commandsTopic(rec.id))) opts.fleetOps.onSubscribed(rec);
+  });
   aedes.on('clientError', (client: Client, err: Error) => opts.log(`mqtt client ${client.id}: ${err.message}`));
   aedes.on('connectionError', (_client: Client, err: Error) => opts.log(`mqtt connection error: ${err.message}`));
 
@@ -118,6 +149,9 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
     url: `mqtt://${urlHost(opts.host)}:${port}`,
     port,
     connectedClients: () => aedes.connectedClients,
+    publishCommand(deviceId, payload) {
+      aedes.publish({ cmd: 'publish', topic: commandsTopic(deviceId), payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => {});
+    },
     sendCommand(deviceId, payload, qos = 1) {
       const packet: PublishPacket = {
         cmd: 'publish',

@@ -104,6 +104,10 @@ export class Campaigns {
     return this.byId.get(id);
   }
 
+  all(): readonly Campaign[] {
+    return this.list;
+  }
+
   /** The newest running campaign that admits this device and that it has not finished. */
   offerFor(rec: DeviceRecord, now: number): Campaign | undefined {
     for (let i = this.list.length - 1; i >= 0; i--) {

@@ -4,7 +4,7 @@
  * Retry-After, delay them, or both.
  */
 
-export type FaultRoute = 'provision' | 'target' | 'state';
+export type FaultRoute = 'provision' | 'target' | 'state' | 'artifact';
 
 export interface FaultRule {
   /** Answer with this status (and an empty JSON error body) instead of serving the request. */
@@ -13,6 +13,8 @@ export interface FaultRule {
   retryAfter?: number | string;
   /** Hold the answer this long (milliseconds) before sending it, faulted or not. */
   delayMs?: number;
+  /** Artifact route only: end the connection after this many body bytes (an interrupted download). */
+  cutAfterBytes?: number;
   /** Apply to the first N requests of the route only (default: every request). */
   first?: number;
 }
@@ -21,7 +23,7 @@ export type FaultPlan = Partial<Record<FaultRoute, FaultRule>>;
 
 export class Faults {
   private plan: FaultPlan = {};
-  private readonly applied: Record<FaultRoute, number> = { provision: 0, target: 0, state: 0 };
+  private readonly applied: Record<FaultRoute, number> = { provision: 0, target: 0, state: 0, artifact: 0 };
 
   constructor(plan?: FaultPlan) {
     if (plan) this.set(plan);
@@ -33,6 +35,7 @@ export class Faults {
     this.applied.provision = 0;
     this.applied.target = 0;
     this.applied.state = 0;
+    this.applied.artifact = 0;
   }
 
   /** The rule that applies to this request of `route`, counting it, or undefined. */

@@ -7,6 +7,8 @@ import {
 } from '../wire/reference-protocol.js';
 import { DeviceStore } from './store.js';
 import type { FaultRoute, Faults } from './faults.js';
+import { FleetOpsApi } from './fleet-ops-api.js';
+import { epochNow, type FleetOps } from './fleet-ops.js';
 
 /**
  * The embedded backend's HTTP fleet API (see wire/reference-protocol.ts for the contract):
@@ -31,10 +33,15 @@ export class HttpApi {
   /** Timers of delayed (faulted) answers, cleared on close so they cannot hold the process open. */
   private readonly delayed = new Set<NodeJS.Timeout>();
 
+  private readonly fleetApi: FleetOpsApi;
+
   constructor(
     private readonly store: DeviceStore,
     private readonly faults: Faults,
-  ) {}
+    private readonly ops: FleetOps,
+  ) {
+    this.fleetApi = new FleetOpsApi(ops, store, faults);
+  }
 
   /** The `request` listener of the backend's http.Server. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -43,7 +50,10 @@ export class HttpApi {
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     const route = parseRoute(path);
-    if (route === undefined) return send(res, 404, '{"error":"no such path"}');
+    if (route === undefined) {
+      if (this.fleetApi.handle(req, res, path, query)) return;
+      return send(res, 404, '{"error":"no such path"}');
+    }
     if (route.kind === 'bad-id') return send(res, 400, '{"error":"malformed device id"}');
     const method = req.method ?? 'GET';
 
@@ -98,7 +108,14 @@ export class HttpApi {
     if (!DeviceStore.isValidSerial(doc.serial)) {
       return send(res, 400, '{"error":"serial must be 1-128 characters of A-Z a-z 0-9 . _ -"}');
     }
+    if (!this.ops.admitProvision(doc.serial)) {
+      // Manual provisioning: the device waits for an operator's approval and asks again.
+      res.writeHead(202, { ...JSON_HEADERS, 'retry-after': '1' });
+      res.end('{"pending":true}');
+      return;
+    }
     const rec = this.store.provision(doc.serial);
+    this.ops.campaigns.onProvisioned(rec);
     const answer: ProvisionResponse = { deviceId: rec.id, deviceKey: rec.key };
     send(res, 201, JSON.stringify(answer));
   }
@@ -108,13 +125,25 @@ export class HttpApi {
     const rec = this.store.authenticate(deviceId, deviceKeyOf(req));
     if (rec === undefined) return send(res, 401, '{"error":"wrong device key"}');
     rec.polls++;
-    const target = this.store.targetFor(rec);
-    if (req.headers['if-none-match'] === target.etag) {
-      res.writeHead(304, { etag: target.etag });
+    const base = this.store.targetFor(rec);
+    // The ETag covers the configuration version and the update offer too, so either change answers 200.
+    const cfg = this.ops.configState();
+    const campaign = this.ops.campaigns.offerFor(rec, epochNow());
+    const etag = `${base.etag.slice(0, -1)}-c${cfg.version}-${campaign?.id ?? 'none'}"`;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag });
       res.end();
       return;
     }
-    res.writeHead(200, { ...JSON_HEADERS, etag: target.etag });
+    const target = {
+      ...base,
+      config: { ...base.config, ...cfg.config },
+      etag,
+      configVersion: cfg.version,
+      configIssuedAt: cfg.issuedAt,
+      ...(campaign ? { update: campaign.offer } : {}),
+    };
+    res.writeHead(200, { ...JSON_HEADERS, etag });
     res.end(JSON.stringify(target));
   }
 
@@ -126,6 +155,8 @@ export class HttpApi {
     if (doc === undefined || typeof doc.release !== 'string' || typeof doc.status !== 'string') {
       return send(res, 400, '{"error":"body must be a JSON object {release, status}"}');
     }
+    const d = doc as Partial<StateReport> & { campaign?: unknown; cause?: unknown };
+    this.ops.onStateReport(rec, doc.release, doc.status, typeof d.campaign === 'string' ? d.campaign : undefined, typeof d.cause === 'string' ? d.cause : undefined);
     rec.release = doc.release;
     rec.status = doc.status;
     rec.stateReports++;

@@ -7,6 +7,8 @@ import { type Broker, startBroker, urlHost } from './broker.js';
 import { type FaultPlan, Faults } from './faults.js';
 import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
+import { FleetOps, epochNow } from './fleet-ops.js';
+import type { CampaignStatus, FleetOpsStats } from '../wire/fleet-ops.js';
 import { BrokerCounter } from './broker-counter.js';
 
 /**
@@ -68,6 +70,12 @@ export interface EmbeddedBackend {
   sendCommand(deviceId: string, payload: Buffer | string, qos?: 0 | 1): Promise<void>;
   /** MQTT sessions open right now. */
   mqttClients(): number;
+  /** Fleet operations: artifact bytes served, reports, versions over time, acks, logs (GET /v1/stats/fleet-ops). */
+  fleetOpsStats(): FleetOpsStats;
+  /** A campaign's status, or undefined for an unknown id. */
+  campaign(id: string): CampaignStatus | undefined;
+  /** Every campaign's status, oldest first. */
+  campaigns(): CampaignStatus[];
   /** Waits until the counting subscribers of `countFrom` brokers have caught up. */
   settle(): Promise<void>;
   /** Closes every socket and server; idempotent. */
@@ -79,7 +87,9 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
   const log = opts.log ?? (() => {});
   const store = new DeviceStore(opts.fleetKey);
   const faults = new Faults(opts.faults);
-  const api = new HttpApi(store, faults);
+  let broker: Broker | undefined;
+  const ops = new FleetOps(store, (rec, payload) => broker?.publishCommand(rec.id, payload));
+  const api = new HttpApi(store, faults, ops);
 
   const server = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
   // Devices keep their connection between polls; the header timeout must exceed the keep-alive
@@ -92,14 +102,14 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
     socket.destroy();
   });
 
-  let broker: Broker | undefined;
   let counter: BrokerCounter | undefined;
   try {
     server.listen(opts.httpPort ?? 0, host);
     await once(server, 'listening');
-    if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log });
+    if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops });
     if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom);
   } catch (err) {
+    ops.close();
     server.close();
     const e = err as NodeJS.ErrnoException;
     throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the embedded backend could not listen on ${host}: ${e.message}`, {
@@ -129,12 +139,16 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
       return broker.sendCommand(id, payload, qos);
     },
     mqttClients: () => broker?.connectedClients() ?? 0,
+    fleetOpsStats: () => ops.stats(),
+    campaign: (id) => ops.campaigns.get(id)?.view(epochNow()),
+    campaigns: () => ops.campaigns.all().map((c) => c.view(epochNow())),
     settle: async () => {
       await counter?.settle();
     },
     close() {
       closing ??= (async () => {
         api.close();
+        ops.close();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await Promise.all([httpClosed, broker?.close(), counter?.close()]);

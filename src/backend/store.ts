@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
+import { INITIAL_RELEASE_NAME, type DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
 import { rolloutRank } from '../wire/rollout.js';
 import { SeqTracker } from './telemetry-counts.js';
 
@@ -13,7 +13,7 @@ import { SeqTracker } from './telemetry-counts.js';
  */
 
 /** The release every device is told to run until `setTarget` says otherwise. */
-export const INITIAL_RELEASE = 'app-1.0';
+export const INITIAL_RELEASE = INITIAL_RELEASE_NAME;
 
 /** Serials are stable device names chosen by the simulator: short, URL- and topic-safe. */
 const SERIAL_RE = /^[A-Za-z0-9._-]{1,128}$/;

@@ -49,3 +49,69 @@ export function parseProfileFlag(text: string | undefined): 'cpu' | 'heap' | und
     hint: '--profile cpu writes shard-<i>.cpuprofile, --profile heap writes shard-<i>.heapprofile into the report directory; open them in Chrome DevTools',
   });
 }
+
+/** Parses `--processes N` (a positive integer). */
+export function parseProcessesFlag(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new FleetsimError('FLEETSIM_E_USAGE', `--processes ${text}: expected a whole number from 1 to 256`, {
+      hint: 'leave --processes out to run as many processes as the descriptor limit needs, or give e.g. --processes 4',
+    });
+  }
+  return n;
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/** Addresses one range may expand to: more than any machine's ports need. */
+const MAX_SOURCE_ADDRESSES = 1024;
+
+function ipv4ToNumber(text: string): number | undefined {
+  const m = IPV4.exec(text);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+}
+
+function numberToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/**
+ * Parses `--source-addresses`: a comma-separated list of addresses and IPv4 ranges
+ * (`127.0.0.1-127.0.0.32`, or `127.0.0.1-32` for the last octet), in order, without duplicates.
+ * `none` means never bind a source address (the kernel picks). IPv6 addresses may be listed
+ * one by one.
+ */
+export function parseSourceAddressesFlag(text: string): string[] {
+  const usage = (why: string) =>
+    new FleetsimError('FLEETSIM_E_USAGE', `--source-addresses ${text}: ${why}`, {
+      hint: 'write a range such as 127.0.0.1-127.0.0.32 (or 127.0.0.1-32), a list such as 10.0.0.5,10.0.0.6, both mixed, or none',
+    });
+  if (text.trim() === 'none') return [];
+  const out: string[] = [];
+  for (const raw of text.split(',')) {
+    const item = raw.trim();
+    if (item === '') throw usage('an empty item');
+    const dash = item.indexOf('-');
+    if (dash < 0) {
+      if (ipv4ToNumber(item) === undefined && !(item.includes(':') && /^[0-9a-fA-F:.]+$/.test(item))) throw usage(`"${item}" is not an IP address`);
+      out.push(item);
+      continue;
+    }
+    const from = ipv4ToNumber(item.slice(0, dash));
+    const endText = item.slice(dash + 1);
+    const to = /^\d{1,3}$/.test(endText) && from !== undefined ? (from & 0xffffff00) + Number(endText) : ipv4ToNumber(endText);
+    if (from === undefined || to === undefined || (/^\d{1,3}$/.test(endText) && Number(endText) > 255)) throw usage(`"${item}" is not a range of IPv4 addresses`);
+    if (to < from) throw usage(`"${item}" ends before it starts`);
+    if (to - from + 1 > MAX_SOURCE_ADDRESSES) throw usage(`"${item}" has ${to - from + 1} addresses; at most ${MAX_SOURCE_ADDRESSES}`);
+    for (let n = from; n <= to; n++) out.push(numberToIpv4(n));
+  }
+  const seen = new Set<string>();
+  for (const a of out) {
+    if (seen.has(a)) throw usage(`${a} is listed twice`);
+    seen.add(a);
+  }
+  if (out.length > MAX_SOURCE_ADDRESSES) throw usage(`${out.length} addresses; at most ${MAX_SOURCE_ADDRESSES}`);
+  return out;
+}

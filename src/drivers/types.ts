@@ -43,6 +43,35 @@ export interface TelemetrySpec {
   qos: 0 | 1;
 }
 
+/**
+ * Callbacks of fleet operations (OTA downloads, state reports, answers and logs): behaviours
+ * receive them through `DeviceDriver.attachFleetOps`. Same rules as DriverEvents.
+ */
+export interface FleetOpsEvents {
+  /**
+   * One artifact range request ended. `status`: 206/200, an HTTP error, or 0 for a network error
+   * or a connection cut mid-body; `bytes` is the body bytes received either way (a cut download
+   * keeps what arrived and resumes from there).
+   */
+  onDownloadChunk(dev: number, status: number, bytes: number): void;
+  /** A state report was answered (204, an HTTP error, or 0). */
+  onStateReported(dev: number, status: number): void;
+  /** A QoS 1 publish of `publishFleet` was acknowledged. */
+  onFleetPublishAcked(dev: number, token: number): void;
+}
+
+/** Tokens of `publishFleet` start here, so their acks never reach the telemetry pipeline. */
+export const FLEET_TOKEN_BASE = 0x40000000;
+
+/** A device's state report (wire/reference-protocol.ts StateReport). */
+export interface DeviceStateReport {
+  release: string;
+  status: string;
+  campaign?: string;
+  cause?: string;
+  bytes?: number;
+}
+
 /** What device behaviour needs from a backend. One instance per shard. */
 export interface DeviceDriver {
   readonly name: string;
@@ -61,6 +90,24 @@ export interface DeviceDriver {
   pollTarget(dev: number): void;
   /** Close the device's MQTT session gracefully (DISCONNECT). No `onConnectionLost` follows. */
   disconnect(dev: number): void;
+  /** Where fleet-operation callbacks go (set once, before the run starts). */
+  attachFleetOps(events: FleetOpsEvents): void;
+  /** Starts a new artifact download for `dev`: forgets the bytes (and digest) of any earlier one. */
+  beginArtifact(dev: number): void;
+  /**
+   * Fetches bytes [offset, offset + length) of artifact `name` (one HTTP Range request, streamed
+   * and hashed, never buffered whole). Exactly one `onDownloadChunk` follows.
+   */
+  downloadChunk(dev: number, name: string, offset: number, length: number): void;
+  /** True when the bytes received since `beginArtifact` hash to `sha256` (the modelled backend decides by its fault draw). */
+  verifyArtifact(dev: number, sha256: string): boolean;
+  /** Reports the device's state (one HTTP request); exactly one `onStateReported` follows. */
+  reportState(dev: number, report: DeviceStateReport): void;
+  /**
+   * Publishes on the device's own `responses` or `logs` topic. False (nothing follows) without a
+   * session. QoS 1: exactly one of `onFleetPublishAcked(dev, token)` or the session's loss follows.
+   */
+  publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean;
   /** Close every session and connection pool; resolves when all sockets are closed. */
   close(): Promise<void>;
 }

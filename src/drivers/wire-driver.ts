@@ -1,15 +1,19 @@
 import { createHttpTransport } from './http/index.js';
 import { createMqttTransport } from './mqtt/index.js';
 import type { WirePreset } from './presets/reference.js';
-import type {
-  DeviceDriver,
-  DriverEvents,
-  HttpTransport,
-  HttpTransportEvents,
-  MqttClientKind,
-  MqttTransport,
-  MqttTransportEvents,
-  TelemetrySpec,
+import { ArtifactFetcher } from './http/artifact-fetch.js';
+import {
+  FLEET_TOKEN_BASE,
+  type DeviceDriver,
+  type DeviceStateReport,
+  type DriverEvents,
+  type FleetOpsEvents,
+  type HttpTransport,
+  type HttpTransportEvents,
+  type MqttClientKind,
+  type MqttTransport,
+  type MqttTransportEvents,
+  type TelemetrySpec,
 } from './types.js';
 
 export interface WireDriverOptions {
@@ -34,6 +38,7 @@ export interface WireDriverOptions {
 
 const OP_PROVISION = 1;
 const OP_POLL = 2;
+const OP_STATE = 3;
 
 /**
  * The real-socket DeviceDriver: HTTP (undici) for provisioning and polls, MQTT for the session
@@ -48,6 +53,8 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   private readonly ids: Array<string | undefined>;
   private readonly keys: Array<string | undefined>;
   private readonly etags: Array<string | undefined>;
+  private fleet: FleetOpsEvents | undefined;
+  private fetcher: ArtifactFetcher | undefined;
 
   constructor(private readonly opts: WireDriverOptions, private readonly events: DriverEvents) {
     this.ids = new Array(opts.devices);
@@ -105,8 +112,60 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     this.mqttFor(dev).disconnect(dev);
   }
 
+  // --- fleet operations ---
+
+  attachFleetOps(events: FleetOpsEvents): void {
+    this.fleet = events;
+  }
+
+  private artifacts(): ArtifactFetcher {
+    this.fetcher ??= new ArtifactFetcher(this.opts.httpUrl, this.opts.devices, this.opts.http.poolSize, this.opts.httpTimeoutMs * 6, {
+      onChunk: (dev, status, bytes) => this.fleet?.onDownloadChunk(dev, status, bytes),
+    });
+    return this.fetcher;
+  }
+
+  beginArtifact(dev: number): void {
+    this.artifacts().begin(dev);
+  }
+
+  downloadChunk(dev: number, name: string, offset: number, length: number): void {
+    const id = this.ids[dev];
+    const key = this.keys[dev];
+    if (id === undefined || key === undefined) {
+      setImmediate(() => this.fleet?.onDownloadChunk(dev, 401, 0));
+      return;
+    }
+    const p = this.opts.preset;
+    this.artifacts().fetch(dev, p.artifactPath(name), ['authorization', p.authorization(key), 'x-device-id', id], offset, length);
+  }
+
+  verifyArtifact(dev: number, sha256: string): boolean {
+    return this.artifacts().verify(dev, sha256);
+  }
+
+  reportState(dev: number, report: DeviceStateReport): void {
+    const id = this.ids[dev];
+    const key = this.keys[dev];
+    if (id === undefined || key === undefined) {
+      setImmediate(() => this.fleet?.onStateReported(dev, 401));
+      return;
+    }
+    const p = this.opts.preset;
+    this.http.request(dev, OP_STATE, 'PUT', p.statePath(id), p.authorization(key), JSON.stringify(report));
+  }
+
+  publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
+    const id = this.ids[dev];
+    const mqtt = this.mqttFor(dev);
+    if (id === undefined || !mqtt.isConnected(dev)) return false;
+    const p = this.opts.preset;
+    const topic = channel === 'responses' ? p.responsesTopic(id) : p.logsTopic(id);
+    return mqtt.publish(dev, topic, Buffer.from(payload), qos, FLEET_TOKEN_BASE + token);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.brokers.map((b) => b.close()), this.http.close()]);
+    await Promise.all([...this.brokers.map((b) => b.close()), this.http.close(), this.fetcher?.close()]);
   }
 
   connectedCount(): number {
@@ -123,7 +182,8 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   onHttpResponse(dev: number, op: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
     if (op === OP_PROVISION) {
-      if (status >= 200 && status < 300) {
+      // 202: accepted but pending an operator's approval (manual provisioning); no credentials yet.
+      if (status >= 200 && status < 300 && status !== 202) {
         const creds = this.opts.preset.parseProvision(body);
         if (!creds) {
           // 2xx with a body we cannot read: the backend answered garbage. Measured as a failure.
@@ -136,6 +196,10 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       this.events.onProvisioned(dev, status, retryAfterMs);
       return;
     }
+    if (op === OP_STATE) {
+      this.fleet?.onStateReported(dev, status);
+      return;
+    }
     if (op === OP_POLL) {
       if (status === 200 && etag !== undefined) this.etags[dev] = etag;
       this.events.onPolled(dev, status, retryAfterMs, status === 200 ? body : undefined);
@@ -143,10 +207,17 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   onConnect(dev: number, ok: boolean, code: number): void {
+    // Fleet operations arrive as commands: subscribe before the device's behaviours hear it is online.
+    const id = this.ids[dev];
+    if (ok && this.fleet !== undefined && id !== undefined) this.mqttFor(dev).subscribe(dev, this.opts.preset.commandsTopic(id), 1);
     this.events.onConnected(dev, ok, code);
   }
 
   onPublishAck(dev: number, token: number): void {
+    if (token >= FLEET_TOKEN_BASE) {
+      this.fleet?.onFleetPublishAcked(dev, token - FLEET_TOKEN_BASE);
+      return;
+    }
     this.events.onTelemetryAcked(dev, token);
   }
 

@@ -1,19 +1,25 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import type { RunSummary } from '../report/summary.js';
 import { prepareTarget } from './target-setup.js';
 import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
-import type { ShardTarget, ShardTask } from './shard-task.js';
+import type { ShardTarget } from './shard-task.js';
 import { buildSummary } from './summary-builder.js';
-import { checkDescriptors } from './resources.js';
+import { buildOperatorPlan } from './operator-plan.js';
+import { WallOperator, type OperatorResults } from './operator-wall.js';
+import { hasOperatorWork } from '../wire/operator-plan.js';
+import { checkResources } from './resources.js';
+import { launchShards } from './launch.js';
 import { splitDevices } from './shard-ranges.js';
 
 export interface RunOptions {
+  /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
   workers: number;
+  /** Shard processes (`--processes`); undefined = as many as the descriptor limit needs. */
+  processes?: number;
+  /** Source addresses for MQTT sockets (`--source-addresses`); undefined = automatic on loopback. */
+  sourceAddresses?: readonly string[];
   runId: string;
   /** This process runs slice `index` of `count` (cross-machine sharding). */
   shard?: { index: number; count: number };
@@ -35,18 +41,14 @@ export interface RunOptions {
 export interface RunResult {
   summary: RunSummary;
   timeline: TimelineRow[];
-  /** Thread ids per shard at start and end: equal when piscina kept each shard on one thread. */
-  shardThreads: Array<{ start: number; end: number }>;
+  /** Thread ids per shard at start and end (equal when piscina kept each shard on one thread), and the process it ran in. */
+  shardThreads: Array<{ start: number; end: number; pid: number }>;
   /** Acked telemetry per global device index (only with collectDeviceCounts). */
   deviceAcked?: Map<number, number>;
   /** What the embedded backend counted per device (only with collectDeviceCounts). */
   backendDevices?: DeviceTelemetryCounts[];
-}
-
-/** The compiled worker entry: tests run the TS sources, but worker threads need the built JS. */
-function shardWorkerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  return here.replace(/([\\/])src([\\/]engine[\\/])coordinator\.ts$/, '$1dist$2coordinator.js').replace(/coordinator\.(js|ts)$/, 'shard-worker.js');
+  /** Wall clock with fleet operations: what the operator saw of the backend (campaigns, commands, fleet-ops counters). */
+  operator?: OperatorResults;
 }
 
 /**
@@ -58,36 +60,26 @@ function shardWorkerFile(): string {
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const slice = opts.shard ?? { index: 0, count: 1 };
-  const ranges = splitDevices(s.devices, slice, opts.workers);
-  const localDevices = ranges.reduce((a, r) => a + r.count, 0);
+  const localDevices = splitDevices(s.devices, slice, 1)[0].count;
+  // Pre-flight: processes, source addresses, descriptors, ports and memory, or a refusal with the fix.
+  const layout = checkResources(s, localDevices, opts, log);
+  const ranges = splitDevices(s.devices, slice, layout.shards);
   // The virtual clock opens no sockets: its backend is a model inside each shard.
   const virtual = s.clock === 'virtual';
-  const embedded = s.target.kind === 'embedded' && !virtual;
-  if (!virtual) {
-    const httpSockets = s.options.http.connections === 'per-device' ? localDevices : s.options.http.poolSize * ranges.length;
-    checkDescriptors({ clientSockets: localDevices + httpSockets, backendSockets: embedded ? localDevices + httpSockets : 0 });
-  }
 
   const startedAt = new Date();
   const prepared = await prepareTarget(s, log, localDevices);
   const backend = prepared.backend;
-  const target = prepared.target;
+  const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...prepared.target, sourceAddresses: layout.sourceAddresses } : prepared.target;
+  // Fleet operations on the wall clock: fleetsim's operator drives the backend's operator API.
+  const plan = buildOperatorPlan(s);
+  const operator = !virtual && hasOperatorWork(plan) ? new WallOperator(plan, target.httpUrl, s.target.fleetKey, s.timeScale, log) : undefined;
 
   const shards = ranges.length;
-  // Pinned pool: one long task per worker. Atomics off and no idle timeout, so piscina never
-  // parks or reaps a worker whose task is still running the shard.
-  const pool = new Piscina({
-    filename: shardWorkerFile(),
-    minThreads: shards,
-    maxThreads: shards,
-    concurrentTasksPerWorker: 1,
-    atomics: 'disabled',
-    idleTimeout: Number.MAX_SAFE_INTEGER,
-    maxQueue: shards,
-  });
+  // Worker threads of this process, or of several shard processes: the same messages either way.
+  const launcher = launchShards(layout, shards);
 
   const aggregator = new MetricsAggregator(shards, (row) => opts.onInterval?.(row, Date.now() - startAt));
-  const ports: MessagePort[] = [];
   const finals: ShardFinal[] = [];
   const errors: string[] = [];
   const seq = { next: 0 };
@@ -97,7 +89,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const readyPromise = new Promise<void>((r) => (allReady = r));
 
   const send = (msg: ControlMessage) => {
-    for (const p of ports) p.postMessage(envelope(seq, msg));
+    launcher.broadcast(envelope(seq, msg));
   };
   // Virtual clock: sum each window's modelled backend operations over all shards and hand the
   // fleet-wide load back, which releases every shard into the next window.
@@ -114,9 +106,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   };
 
   const tasks = ranges.map((r, shard) => {
-    const { port1, port2 } = new MessageChannel();
-    ports.push(port1);
-    port1.on('message', (env: Envelope<ShardMessage>) => {
+    const onMessage = (env: Envelope<ShardMessage>) => {
       const m = env.msg;
       switch (m.type) {
         case 'ready':
@@ -133,9 +123,9 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
           finals.push(m.final);
           break;
       }
-    });
-    const task: ShardTask = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, port: port2, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
-    return pool.run(task, { transferList: [port2] }).catch((err: Error) => {
+    };
+    const spec = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
+    return launcher.run(spec, onMessage).catch((err: Error) => {
       errors.push(`shard ${shard} failed: ${err.message}`);
       if (ready < shards) allReady();
       return undefined;
@@ -144,9 +134,11 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
 
   let status: 'completed' | 'interrupted' | 'failed' = 'completed';
   await readyPromise;
+  await operator?.prepare().catch((err: Error) => errors.push(`operator: ${err.message}`));
   // A short lead time lets every shard receive `start` before t = 0.
   startAt = Date.now() + 50;
   send({ type: 'start', startAtMs: startAt });
+  operator?.start(startAt);
   // The wall clock stops on a timer; virtual shards stop by themselves at the simulated end.
   const wallDurationMs = s.clock === 'virtual' ? Infinity : s.durationMs / s.timeScale;
   let durationTimer: NodeJS.Timeout | undefined;
@@ -165,10 +157,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
 
   const results = await Promise.all(tasks);
   const endedAt = new Date();
-  // Let the last 'stopped'/'snapshot' messages drain from the ports before closing them.
-  await new Promise((r) => setImmediate(r));
-  for (const p of ports) p.close();
-  await pool.destroy();
+  await launcher.close();
   if (errors.length > 0 && status === 'completed') status = 'failed';
 
   const timeline = aggregator.finish();
@@ -186,6 +175,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     backendCounts = { received: stats.totals.received, duplicates: stats.totals.duplicates, gaps: stats.totals.gaps };
     if (opts.collectDeviceCounts) backendDevices = stats.devices;
   }
+  const operatorResults = await operator?.finish();
   await prepared.close();
 
   const summary = buildSummary({
@@ -204,12 +194,13 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     backendCounts,
     errors,
     timeline,
+    operator: operatorResults,
   });
-  const shardThreads = results.map((r) => (r ? { start: r.threadIdAtStart, end: r.threadIdAtEnd } : { start: -1, end: -1 }));
+  const shardThreads = results.map((r) => (r ? { start: r.result.threadIdAtStart, end: r.result.threadIdAtEnd, pid: r.pid } : { start: -1, end: -1, pid: -1 }));
   let deviceAcked: Map<number, number> | undefined;
   if (opts.collectDeviceCounts) {
     deviceAcked = new Map();
     for (const f of finals) f.deviceAcked?.forEach((n, k) => deviceAcked!.set((f.firstDevice ?? 0) + k, n));
   }
-  return { summary, timeline, shardThreads, deviceAcked, backendDevices };
+  return { summary, timeline, shardThreads, deviceAcked, backendDevices, operator: operatorResults };
 }

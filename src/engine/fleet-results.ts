@@ -26,7 +26,8 @@ export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[
       m.devices += p.devices;
       m.batteryDevices += p.batteryDevices;
       m.depleted += p.depleted;
-      m.lifetimesYears.push(...p.lifetimesYears);
+      // Not push(...spread): a shard's 250k lifetimes overflow the call stack as arguments.
+      for (const y of p.lifetimesYears) m.lifetimesYears.push(y);
       m.energyJ.sleep += p.energyJ.sleep;
       m.energyJ.cpu += p.energyJ.cpu;
       m.energyJ.radio += p.energyJ.radio;

@@ -167,6 +167,7 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
       endedAt,
       durationMs,
       wallMs: Date.parse(endedAt) - Date.parse(startedAt),
+      events: sums.every((s) => s.run.events !== undefined) ? add((s) => s.run.events!) : undefined,
       workers: add((s) => s.run.workers),
       shard: undefined,
       status,

@@ -1,5 +1,6 @@
 import type { MetricSnapshot } from '../metrics/registry.js';
 import type { EnergyProjection } from '../fleet/energy-meter.js';
+import type { FleetOpsFinal } from '../fleet/behaviours/index.js';
 
 /**
  * Messages between the coordinator (main thread) and the shards (piscina workers), as
@@ -48,6 +49,8 @@ export interface ShardFinal {
   buffered: number;
   maxScheduleLagMs: number;
   maxEventLoopDelayMs: number;
+  /** Fleet operations (OTA, config, logs...): rollout transitions, failures by cause, energy per update. */
+  fleetOps?: FleetOpsFinal;
   /** Battery projections per hardware profile (when the fleet has energy models). */
   energy?: EnergyProjection[];
   /** Per-device acked counts, first device first (only when the run asked for them). */

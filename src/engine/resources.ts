@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { FleetsimError } from '../errors/fleetsim-error.js';
+import { planLayout, type MachineLimits, type RunLayout } from '../scenario/capacity.js';
+import type { ResolvedScenario } from '../scenario/resolved.js';
 
 /** The soft limit on open descriptors of this process, read from /proc (Linux); undefined elsewhere. */
 export function descriptorLimit(): number | undefined {
@@ -45,4 +47,36 @@ export function checkDescriptors(need: DescriptorNeed, limit = descriptorLimit()
 
 export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** What this machine allows: descriptors per process (children inherit it) and memory, MB. */
+export function machineLimits(): MachineLimits {
+  const mb = (bytes: number) => Math.floor(bytes / 2 ** 20);
+  return { descriptorsPerProcess: descriptorLimit(), availableMemoryMB: mb(os.freemem()), totalMemoryMB: mb(os.totalmem()) };
+}
+
+/**
+ * Pre-flight of `fleetsim run`: lays the run out on this machine (shard processes, source
+ * addresses) and refuses it, before anything starts, when its descriptors, ports or memory do not
+ * fit, saying what to change. `devices` is what this process runs (its --shard slice).
+ */
+export function checkResources(
+  s: ResolvedScenario,
+  devices: number,
+  req: { workers: number; processes?: number; sourceAddresses?: readonly string[] },
+  log: (line: string) => void = () => {},
+  machine: MachineLimits = machineLimits(),
+): RunLayout {
+  const layout = planLayout(s, devices, { workers: req.workers, processes: req.processes, sourceAddresses: req.sourceAddresses }, machine);
+  if (layout.problems.length > 0) {
+    throw new FleetsimError('FLEETSIM_E_RESOURCE_LIMIT', `this run does not fit this machine: ${layout.problems.map((p) => p.message).join('; ')}`, {
+      hint: layout.problems.map((p) => p.fix).join('; ') + ' (`fleetsim plan` shows the whole budget)',
+    });
+  }
+  if (layout.processes > 1) {
+    const why = layout.processesAutomatic ? ` (descriptor limit ${layout.descriptors.limit} per process)` : '';
+    log(`shard processes: ${layout.processes} x ${layout.workersPerProcess} worker thread(s)${why}`);
+  }
+  if (layout.sourceAddressesAutomatic) log(`MQTT source addresses: ${layout.sourceAddresses[0]}..${layout.sourceAddresses[layout.sourceAddresses.length - 1]} (${layout.sourceAddresses.length}, ~${layout.ports.perSourceAddress} sockets each)`);
+  return layout;
 }

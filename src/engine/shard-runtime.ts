@@ -10,6 +10,11 @@ import { buildDeviceModels } from './device-models.js';
 import { runWallShard } from './shard-wall.js';
 import { runVirtualShard } from './shard-virtual.js';
 import { ShardProfiler } from './shard-profiler.js';
+import { FleetBehaviours } from '../fleet/behaviours/index.js';
+import { fleetBehavioursConfig } from './fleet-behaviours.js';
+
+/** Fleet-operation behaviours of each lifecycle, for the shard's final results. */
+const fleetOpsOf = new WeakMap<Lifecycle, FleetBehaviours>();
 
 export type ShardResult = ShardFinal & { threadIdAtStart: number; threadIdAtEnd: number };
 
@@ -25,7 +30,11 @@ export interface ShardContext {
 /** The lifecycle of a shard's devices with their models (reachability, energy), arrivals and outages planned. */
 export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: DeviceDriver, metrics: ShardMetrics): Lifecycle {
   const { models, groupOf } = buildDeviceModels(task.scenario, task.firstDevice, task.count);
+  const fleetCfg = fleetBehavioursConfig(task.scenario, task.firstDevice, task.count, groupOf);
+  const fleetOps = fleetCfg ? new FleetBehaviours(fleetCfg, driver, metrics) : undefined;
+  if (fleetOps) models.behaviours = [...(models.behaviours ?? []), ...fleetOps.list];
   const lifecycle = new Lifecycle(task.count, task.firstDevice, lifecycleConfig(task.scenario), schedule, driver, metrics, models);
+  if (fleetOps) fleetOpsOf.set(lifecycle, fleetOps);
   lifecycle.devices.groupOf.set(groupOf);
   lifecycle.planArrivals();
   models.reach?.plan(schedule);
@@ -52,6 +61,8 @@ export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, m
   const final: ShardFinal = { shard: task.shard, events, ...lifecycle.accounting(), maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoopDelay };
   const energy = lifecycle.energyProjection(endMs);
   if (energy) final.energy = energy;
+  const fleetOps = fleetOpsOf.get(lifecycle);
+  if (fleetOps) final.fleetOps = fleetOps.final();
   if (task.collectDeviceCounts) {
     final.deviceAcked = Array.from(lifecycle.devices.acked);
     final.firstDevice = task.firstDevice;

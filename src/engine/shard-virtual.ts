@@ -2,6 +2,8 @@ import type { Lifecycle } from '../fleet/lifecycle.js';
 import { ModelDriver } from '../drivers/model/model-driver.js';
 import { DEFAULT_BACKEND_MODEL } from '../drivers/model/backend-model.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
+import { buildOperatorPlan } from './operator-plan.js';
+import { hasOperatorWork } from '../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, finalOf, type ShardContext } from './shard-runtime.js';
 
@@ -31,6 +33,9 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     onPolled: (dev, st, ra, body) => lifecycle.onPolled(dev, st, ra, body),
     onMessage: (dev, topic, payload) => lifecycle.onMessage(dev, topic, payload),
   });
+  // Fleet operations (campaigns, config pushes, commands) are played by the backend model.
+  const plan = buildOperatorPlan(s);
+  const fleetModel = hasOperatorWork(plan) ? driver.enableFleetOps(plan, s.name) : undefined;
   lifecycle = buildLifecycle(task, scheduler, driver, metrics);
 
   // Control messages arrive between windows (the loop yields while it waits for the load).
@@ -59,13 +64,16 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     const windowEnd = Math.min(simEnd, t + every);
     scheduler.runUntil(windowEnd, Infinity, () => {});
     lifecycle.updateGauges();
-    if (driver.loadCoupled) {
-      const modelOps = Array.from(driver.windowOps);
+    // Rollout gates need fleet-wide outcome counts: they ride with the load, summed by the coordinator.
+    const gated = fleetModel?.coupled === true;
+    if (driver.loadCoupled || gated) {
+      const modelOps = gated ? [...driver.windowOps, ...fleetModel.windowCounts()] : Array.from(driver.windowOps);
       const loadPromise = new Promise<number[]>((r) => (loadWaiter = r));
       ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, windowEnd), modelOps });
       const fleetOps = await loadPromise;
       loadWaiter = undefined;
       if (fleetOps.length > 0) driver.setLoad(fleetOps, windowEnd - t);
+      if (gated && fleetOps.length > 0) fleetModel.applyFleetCounts(fleetOps.slice(driver.windowOps.length));
     } else {
       // No shared capacity: shards are independent and run free. Yield now and then so that
       // control messages (stop) are seen.
@@ -84,5 +92,10 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   await driver.close();
   lifecycle.updateGauges();
   ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, t) });
-  return finalOf(task, lifecycle, 0, 0, endedAtMs, scheduler.processed);
+  const final = finalOf(task, lifecycle, 0, 0, endedAtMs, scheduler.processed);
+  if (final.fleetOps && fleetModel) {
+    final.fleetOps.campaigns = fleetModel.campaignOutcomes();
+    final.fleetOps.commandsSent = fleetModel.commandsSent;
+  }
+  return final;
 }

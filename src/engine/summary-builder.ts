@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
 import type { MetricsAggregator, TimelineRow } from '../metrics/aggregate.js';
 import { buildFleetResults, mergeProjections } from './fleet-results.js';
+import { addFleetOpsResults } from './fleet-ops-summary.js';
+import type { OperatorResults } from './operator-wall.js';
 import { histogramStats } from '../metrics/histogram.js';
 import { evaluateThreshold } from '../metrics/thresholds.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
@@ -25,6 +27,8 @@ export interface BuildSummaryInput {
   backendCounts?: { received: number; duplicates: number; gaps: number };
   errors: string[];
   timeline?: readonly TimelineRow[];
+  /** Wall clock: the operator's view of the backend's fleet operations. */
+  operator?: OperatorResults;
 }
 
 export function scenarioHash(s: ResolvedScenario): string {
@@ -96,7 +100,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   });
 
   const projections = mergeProjections(i.finals.map((f) => f.energy ?? []));
-  const fleet = buildFleetResults(s, i.timeline ?? [], projections, i.simulatedMs);
+  const fleet = addFleetOpsResults(buildFleetResults(s, i.timeline ?? [], projections, i.simulatedMs), s, i.finals, i.aggregator, i.operator);
 
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
@@ -113,6 +117,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       endedAt: i.endedAt.toISOString(),
       durationMs: i.simulatedMs,
       wallMs: i.endedAt.getTime() - i.startedAt.getTime(),
+      ...(i.finals.length > 0 && i.finals.every((f) => f.events !== undefined) ? { events: sum('events') } : {}),
       devices: s.devices,
       workers: i.workers,
       shard: i.shard,

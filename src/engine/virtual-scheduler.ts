@@ -1,15 +1,19 @@
-import { EventHeap } from './event-heap.js';
+import { CalendarQueue } from './calendar-queue.js';
 import type { Schedule } from '../fleet/schedule.js';
 import type { Dispatch } from './wall-scheduler.js';
 
 /**
  * The virtual clock: a discrete-event simulation that jumps from event to event as fast as the
  * CPU allows. Time is whatever the current event says; measurement time is simulated time (the
- * backend is a model, so its latencies are modelled, not measured). Deterministic: the heap
+ * backend is a model, so its latencies are modelled, not measured). Deterministic: the queue
  * breaks ties by insertion order and every draw is counter-based, so one seed gives one result.
+ *
+ * The queue is a calendar queue rather than one heap: with ~10^6 pending events per shard a
+ * heap pop walks ~10 levels of cache misses, and that was a third of the run time (see
+ * calendar-queue.ts and bench/RESULTS.md).
  */
 export class VirtualScheduler implements Schedule {
-  private readonly heap = new EventHeap(4096);
+  private readonly queue = new CalendarQueue();
   private t = 0;
   private events = 0;
 
@@ -29,7 +33,7 @@ export class VirtualScheduler implements Schedule {
 
   at(timeMs: number, dev: number, kind: number): void {
     // An event in the past would make time run backwards; run it now instead.
-    this.heap.push(timeMs < this.t ? this.t : timeMs, dev, kind);
+    this.queue.push(timeMs < this.t ? this.t : timeMs, dev, kind);
   }
 
   get processed(): number {
@@ -37,7 +41,7 @@ export class VirtualScheduler implements Schedule {
   }
 
   get pending(): number {
-    return this.heap.size;
+    return this.queue.size;
   }
 
   /**
@@ -45,19 +49,20 @@ export class VirtualScheduler implements Schedule {
    * crosses a multiple of `everyMs` (interval snapshots). Returns the time reached.
    */
   runUntil(untilMs: number, everyMs: number, onBoundary: (interval: number, tMs: number) => void): number {
-    const heap = this.heap;
+    const queue = this.queue;
     let nextBoundary = everyMs;
     let interval = 0;
-    while (heap.size > 0 && heap.peekTime() < untilMs) {
-      const t = heap.peekTime();
+    for (;;) {
+      const t = queue.peekTime();
+      if (!(t < untilMs)) break;
       while (t >= nextBoundary) {
         this.t = nextBoundary;
         onBoundary(interval++, nextBoundary);
         nextBoundary += everyMs;
       }
-      const dev = heap.topDev();
-      const kind = heap.topKind();
-      heap.pop();
+      const dev = queue.topDev();
+      const kind = queue.topKind();
+      queue.pop();
       this.t = t;
       this.events++;
       this.dispatch(kind, dev, t);
@@ -72,6 +77,6 @@ export class VirtualScheduler implements Schedule {
   }
 
   clear(): void {
-    this.heap.clear();
+    this.queue.clear();
   }
 }

@@ -28,6 +28,86 @@ export function recordMicros(h: Histogram, us: number): void {
   h.recordValue(v);
 }
 
+/**
+ * The counts-array index of an integer value in [1, 2^32) for the fixed shape above
+ * (unitMagnitude 0, 2048 sub-buckets, so subBucketHalfCountMagnitude 10): hdr-histogram-js's
+ * countsArrayIndex with Math.clz32 in place of Math.log2/Math.pow.
+ */
+function countsIndexOf(v: number): number {
+  const b = 21 - Math.clz32(v); // floor(log2 v) - 10
+  return b > 0 ? (b << 10) + (v >>> b) : v;
+}
+
+/** The lowest value of counts index i (hdr-histogram-js's valueFromIndex for the fixed shape). */
+function valueOfIndex(i: number): number {
+  const b = (i >>> 10) - 1;
+  return b <= 0 ? i : ((i & 1023) + 1024) * 2 ** b;
+}
+
+/**
+ * The hot-path front of a histogram: `record` only bumps a count in a typed array (no Math.log2,
+ * no Math.pow, no method dispatch into the library), and `drainInto` adds the counts into real
+ * HDR histograms at snapshot time. The counts are exactly those the library would hold, so encoded
+ * snapshots are unchanged. The counts array (~190 KB) is allocated on first use.
+ */
+export class HdrRecorder {
+  private counts: Float64Array | undefined;
+  private lo = Infinity;
+  private hi = -1;
+  /** Exact extremes, so that the drained histogram's min and max are the recorded ones. */
+  private minV = Infinity;
+  private maxV = -1;
+  total = 0;
+
+  record(us: number): void {
+    const v = us < HDR_LOWEST_US ? HDR_LOWEST_US : us > HDR_HIGHEST_US ? HDR_HIGHEST_US : Math.round(us);
+    if (v !== v) return; // NaN: the library would count it nowhere
+    const i = countsIndexOf(v);
+    const c = this.counts ?? (this.counts = new Float64Array(countsIndexOf(HDR_HIGHEST_US) + 1));
+    c[i]++;
+    if (v < this.minV) {
+      this.minV = v;
+      this.lo = i;
+    }
+    if (v > this.maxV) {
+      this.maxV = v;
+      this.hi = i;
+    }
+    this.total++;
+  }
+
+  /** Adds every count into `h` (and `also`), then starts empty. */
+  drainInto(h: Histogram, also?: Histogram): void {
+    const c = this.counts;
+    if (!c || this.total === 0) return;
+    for (const target of also ? [h, also] : [h]) {
+      const t = target as unknown as CountsTarget;
+      if (typeof t.addToCountAtIndex === 'function') {
+        // Straight into the library's counts (what recordCountAtValue does, minus the index math).
+        for (let i = this.lo; i <= this.hi; i++) if (c[i] !== 0) t.addToCountAtIndex(i, c[i]);
+        t.addToTotalCount(this.total);
+        t.updateMinAndMax(this.minV);
+        t.updateMinAndMax(this.maxV);
+      } else {
+        for (let i = this.lo; i <= this.hi; i++) if (c[i] !== 0) target.recordValueWithCount(i === this.hi ? this.maxV : i === this.lo ? this.minV : valueOfIndex(i), c[i]);
+      }
+    }
+    c.fill(0, this.lo, this.hi + 1);
+    this.lo = Infinity;
+    this.hi = -1;
+    this.minV = Infinity;
+    this.maxV = -1;
+    this.total = 0;
+  }
+}
+
+/** JsHistogram's count updates (public in JS, untyped), which recordCountAtValue is made of. */
+interface CountsTarget {
+  addToCountAtIndex(index: number, count: number): void;
+  addToTotalCount(count: number): void;
+  updateMinAndMax(value: number): void;
+}
+
 export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
@@ -39,6 +119,37 @@ export function decodeHistogram(encoded: string): Histogram {
   h.add(decoded);
   decoded.destroy();
   return h;
+}
+
+/** The parts of hdr-histogram-js's JsHistogram that meanOf reads (public in JS, some untyped). */
+interface CountsView {
+  countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  highestEquivalentValue(value: number): number;
+  medianEquivalentValue(value: number): number;
+}
+
+/**
+ * The histogram's mean, bit-identical to hdr-histogram-js's `mean` (the same terms added in the
+ * same order) but in one pass over the counts that calls back into the histogram only for
+ * non-zero ones. The library walks every index through its iterator (several Math.pow per
+ * index); on the coordinator that was most of the cost of a timeline row (bench/RESULTS.md).
+ */
+export function meanOf(h: Histogram): number {
+  const v = h as unknown as CountsView;
+  if (typeof v.getCountAtIndex !== 'function') return h.mean;
+  const total = h.totalCount;
+  if (total === 0) return 0;
+  let sum = 0;
+  let seen = 0;
+  for (let i = 0; i < v.countsArrayLength && seen < total; i++) {
+    const c = v.getCountAtIndex(i);
+    if (c === 0) continue;
+    seen += c;
+    sum += v.medianEquivalentValue(v.highestEquivalentValue(v.valueFromIndex(i))) * c;
+  }
+  return sum / total;
 }
 
 /** Summary statistics of a histogram, in microseconds. */
@@ -61,7 +172,7 @@ export function histogramStats(h: Histogram): HistogramStats {
     count,
     min: h.minNonZeroValue,
     max: h.maxValue,
-    avg: h.mean,
+    avg: meanOf(h),
     p50: h.getValueAtPercentile(50),
     p90: h.getValueAtPercentile(90),
     p95: h.getValueAtPercentile(95),

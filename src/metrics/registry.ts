@@ -1,5 +1,5 @@
 import { COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
-import { encodeHistogram, newHistogram, recordMicros, type Histogram } from './histogram.js';
+import { encodeHistogram, HdrRecorder, newHistogram, type Histogram } from './histogram.js';
 
 /**
  * One interval's metrics from one shard, as it travels to the coordinator (structured-clone
@@ -28,12 +28,14 @@ export class ShardMetrics {
   private readonly reported = new Float64Array(COUNTERS.length);
   readonly gauges = new Float64Array(GAUGES.length);
   private readonly histograms: Histogram[] = HISTOGRAMS.map(() => newHistogram());
+  /** Where samples are recorded during an interval; drained into `histograms` by `snapshot`. */
+  private readonly recorders: HdrRecorder[] = HISTOGRAMS.map(() => new HdrRecorder());
   /**
    * Samples that two histograms share: `recordPair` with equal values records once here, and the
-   * snapshot adds this histogram into both. Exact, and half the recording work on the virtual
-   * clock, where most messages are sent at their intended time (ack latency = latency from schedule).
+   * snapshot adds them into both. Exact, and half the recording work on the virtual clock, where
+   * most messages are sent at their intended time (ack latency = latency from schedule).
    */
-  private pairShared: Histogram | undefined;
+  private readonly pairShared = new HdrRecorder();
   private pairA = -1;
   private pairB = -1;
 
@@ -53,37 +55,33 @@ export class ShardMetrics {
   }
 
   record(histogram: number, micros: number): void {
-    recordMicros(this.histograms[histogram], micros);
+    this.recorders[histogram].record(micros);
   }
 
   /** Records `a` into histogram `ha` and `b` into `hb`; a value both share is recorded once. */
   recordPair(ha: number, hb: number, a: number, b: number): void {
     const ra = Math.round(a);
     if (ra !== Math.round(b)) {
-      recordMicros(this.histograms[ha], a);
-      recordMicros(this.histograms[hb], b);
+      this.recorders[ha].record(a);
+      this.recorders[hb].record(b);
       return;
     }
-    if (this.pairShared === undefined || this.pairA !== ha || this.pairB !== hb) {
+    if (this.pairA !== ha || this.pairB !== hb) {
       this.foldPair();
-      this.pairShared = newHistogram();
       this.pairA = ha;
       this.pairB = hb;
     }
-    recordMicros(this.pairShared, ra);
+    this.pairShared.record(ra);
   }
 
   private foldPair(): void {
-    const shared = this.pairShared;
-    if (!shared || shared.totalCount === 0) return;
-    this.histograms[this.pairA].add(shared);
-    this.histograms[this.pairB].add(shared);
-    shared.reset();
+    if (this.pairA >= 0) this.pairShared.drainInto(this.histograms[this.pairA], this.histograms[this.pairB]);
   }
 
   /** Takes the interval's snapshot and starts a new interval. */
   snapshot(interval: number, tMs: number): MetricSnapshot {
     this.foldPair();
+    this.recorders.forEach((r, i) => r.drainInto(this.histograms[i]));
     const counters = new Array<number>(COUNTERS.length);
     for (let i = 0; i < COUNTERS.length; i++) {
       counters[i] = this.counters[i] - this.reported[i];
@@ -99,7 +97,6 @@ export class ShardMetrics {
   }
 
   destroy(): void {
-    this.pairShared?.destroy();
     for (const h of this.histograms) h.destroy();
   }
 }

@@ -63,6 +63,11 @@ export interface RunSummary {
     /** Run length in (simulated) ms. */
     durationMs: number;
     wallMs: number;
+    /**
+     * Virtual clock only: events the shards' schedulers dispatched (a device's report, an ack, a
+     * link flip, a connect completing ...), for events/s figures; absent for the wall clock.
+     */
+    events?: number;
     devices: number;
     workers: number;
     shard?: { index: number; count: number };
@@ -115,4 +120,33 @@ export interface FleetResults {
   depletedOverTime?: Array<[tMs: number, devices: number]>;
   /** The simulated horizon when battery lifetimes were projected past it, ms. */
   projectedFromMs?: number;
+  /** OTA updates: time to reach shares of the fleet, outcomes by cause, bytes and energy. */
+  ota?: OtaResults;
+  /** Remote commands (diagnostics): sent, answered; the round trip is the `command.rtt` histogram. */
+  commands?: { sent: number; received: number; answered: number };
+  /** Device logs: generated = sent + dropped + buffered. */
+  logs?: { generated: number; sent: number; dropped: number; buffered: number; holds: boolean };
+  /** Configuration pushes: applied, and propagation percentiles (ms) for devices online at the push. */
+  config?: { applied: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null; catchupP50Ms: number | null };
+}
+
+export interface OtaResults {
+  /** Per campaign release: devices with a compatible artifact, and ms from the campaign's start until that share of them ran it (null: never). */
+  releases: Array<{ release: string; startMs: number; compatible: number; updated: number; timeTo50Ms: number | null; timeTo95Ms: number | null; timeTo99Ms: number | null }>;
+  succeeded: number;
+  failed: number;
+  rolledBack: number;
+  incompatible: number;
+  /** Failed and rolled-back updates by cause (incompatible, checksum, too-slow, download, health-check, battery). */
+  failuresByCause: Record<string, number>;
+  bytesDownloaded: number;
+  bytesSavedByResume: number;
+  bytesSavedByDelta: number;
+  resumes: number;
+  /** OTA energy per committed update, per profile, J. */
+  energyPerUpdate: Array<{ profile: string; updates: number; otaJ: number; jPerUpdate: number | null }>;
+  /** Campaign outcomes as the backend saw them (aborted at which step, and why). */
+  campaigns: Array<{ release: string; state: string; step: number; reason?: string }>;
+  /** What the backend counted (wall clock with a backend that reports it). */
+  backend?: { artifactRequests: number; artifactBytesServed: number; stateReports: number };
 }

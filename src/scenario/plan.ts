@@ -1,6 +1,7 @@
 import { formatDuration } from '../models/units.js';
 import type { ResolvedScenario } from './resolved.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
+import { planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
 
 /**
  * What a run would do, worked out from the scenario alone (no I/O): how devices split into
@@ -25,6 +26,8 @@ export interface RunPlan {
   shards: ShardPlan[];
   rates: PlanRates;
   resources: PlanResources;
+  /** Processes, source addresses, and the descriptors, ports and memory each part needs (capacity.ts). */
+  layout: RunLayout;
   warnings: string[];
 }
 
@@ -72,10 +75,6 @@ export interface PlanResources {
   memoryMB: number;
 }
 
-/** Descriptors kept back for files, pipes, worker threads and listeners (as the engine reserves). */
-const RESERVED_DESCRIPTORS = 200;
-/** One source address to one destination: the Linux ephemeral port range 32768-60999. */
-const PORTS_PER_SOURCE_ADDRESS = 28_232;
 /** Measured against Mosquitto 2.0.11 with 10k idle connections (DESIGN.md), KB RSS per session. */
 const KB_PER_SESSION = { lean: 4.5, mqttjs: 16.8 } as const;
 /** aedes in the same process: ~14.5 KB per connection, ~10k connections, ~25k msg/s with a subscriber. */
@@ -88,6 +87,12 @@ export interface PlanOptions {
   shard?: { index: number; count: number };
   /** The process's descriptor limit, when the caller knows it (planning itself does no I/O). */
   descriptorLimit?: number;
+  /** `--processes N` (undefined: as many as the descriptors need). */
+  processes?: number;
+  /** `--source-addresses` (undefined: automatic on loopback targets). */
+  sourceAddresses?: readonly string[];
+  /** Memory the machine has, MB, when the caller knows it. */
+  memory?: Pick<MachineLimits, 'availableMemoryMB' | 'totalMemoryMB'>;
 }
 
 /** Contiguous ranges balanced to within one device; never more parts than devices (at least one). */
@@ -109,8 +114,9 @@ export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions 
   const warnings: string[] = [];
   const slice = opts.shard ?? { index: 0, count: 1 };
   const mine = balancedRanges(0, s.devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
-  const ranges = balancedRanges(mine.firstDevice, mine.count, workers);
-  if (ranges.length < workers) warnings.push(`${workers} workers requested but only ${mine.count} devices: running ${ranges.length} shard${ranges.length === 1 ? '' : 's'}`);
+  const layout = planLayout(s, mine.count, { workers, processes: opts.processes, sourceAddresses: opts.sourceAddresses }, { descriptorsPerProcess: opts.descriptorLimit, ...opts.memory });
+  const ranges = balancedRanges(mine.firstDevice, mine.count, layout.shards);
+  if (layout.processes === 1 && ranges.length < workers) warnings.push(`${workers} workers requested but only ${mine.count} devices: running ${ranges.length} shard${ranges.length === 1 ? '' : 's'}`);
 
   const shards: ShardPlan[] = ranges.map((r, shard) => ({
     shard,
@@ -125,13 +131,9 @@ export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions 
     warnings.push(`only ${rates.devicesOnByEnd} of ${mine.count} devices power on before the run ends (${formatDuration(s.durationMs)}); raise arrival.rate or the duration`);
   }
   const resources = planResources(s, ranges, opts.descriptorLimit);
-  if (resources.descriptorLimit !== undefined && resources.descriptors > resources.descriptorLimit) {
-    warnings.push(`needs ~${resources.descriptors} descriptors but this process may open ${resources.descriptorLimit}: raise \`ulimit -n\`, use an external backend, or split with --shard i/N`);
-  }
-  if (resources.clientSockets > PORTS_PER_SOURCE_ADDRESS) {
-    warnings.push(`${resources.clientSockets} client sockets exceed the ~${PORTS_PER_SOURCE_ADDRESS} ports one source address gives per destination: spread them over several source addresses`);
-  }
-  if (s.target.kind === 'embedded' && s.clock === 'wall') {
+  // What `run` would refuse, with the fix.
+  for (const p of layout.problems) warnings.push(`${p.message}; fix: ${p.fix}`);
+  if (s.target.kind === 'embedded' && s.target.broker === undefined && s.clock === 'wall') {
     if (resources.mqttConnections > AEDES_MAX_CONNECTIONS) warnings.push(`the embedded broker (aedes) holds about ${AEDES_MAX_CONNECTIONS} connections; use Mosquitto or an external target for ${resources.mqttConnections}`);
     if (rates.telemetryPerSec * s.timeScale > AEDES_MAX_MSG_PER_SEC) warnings.push(`the embedded broker (aedes) collapses above ~${AEDES_MAX_MSG_PER_SEC} msg/s; this run sends ~${Math.round(rates.telemetryPerSec * s.timeScale)} msg/s`);
   }
@@ -149,6 +151,7 @@ export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions 
     shards,
     rates,
     resources,
+    layout,
     warnings,
   };
 }
@@ -218,8 +221,9 @@ function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ count: numbe
   const pooled = ranges.reduce((a, r) => a + Math.min(r.count, s.options.http.poolSize), 0);
   const httpConnections = real ? (perDeviceHttp ? devices : pooled) : 0;
   const clientSockets = mqttConnections + httpConnections;
-  const backendSockets = real && s.target.kind === 'embedded' ? clientSockets : 0;
-  const sessionKB = mqttConnections * KB_PER_SESSION[s.options.mqttClient] + (backendSockets > 0 ? mqttConnections * AEDES_KB_PER_CONNECTION : 0);
+  // The embedded backend's server side: every socket with its own broker (aedes), the HTTP ones with another broker.
+  const backendSockets = real && s.target.kind === 'embedded' ? (s.target.broker === undefined ? clientSockets : httpConnections) : 0;
+  const sessionKB = mqttConnections * KB_PER_SESSION[s.options.mqttClient] + (backendSockets > httpConnections ? mqttConnections * AEDES_KB_PER_CONNECTION : 0);
   return {
     mqttConnections,
     httpConnections,
@@ -261,6 +265,30 @@ export function formatPlan(plan: RunPlan): string {
   const limit = res.descriptorLimit === undefined ? '' : ` (limit ${res.descriptorLimit})`;
   lines.push(`  descriptors              ~${res.descriptors}${limit}: ${res.clientSockets} client + ${res.backendSockets} backend + ${RESERVED_DESCRIPTORS} reserved`);
   lines.push(`  session memory           ~${res.memoryMB} MB`);
+  if (plan.clock === 'wall') lines.push(...formatLayout(plan.layout));
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
+}
+
+/** The layout lines of `fleetsim plan`: where shards run and what each part needs against the machine. */
+function formatLayout(l: RunLayout): string[] {
+  const limit = l.descriptors.limit === undefined ? '' : ` of ${l.descriptors.limit}`;
+  const lines: string[] = [];
+  if (l.processes > 1) {
+    lines.push(`  processes                ${l.processes} shard processes x ${l.workersPerProcess} worker thread(s)${l.processesAutomatic ? ' (automatic: the descriptors need them)' : ''}`);
+    lines.push(`  descriptors per process  ~${l.descriptors.perShardProcess}${limit} per shard process; coordinator ~${l.descriptors.coordinator}${limit}`);
+  } else {
+    lines.push(`  processes                1 (shards are worker threads of this process)`);
+  }
+  if (l.brokers > 0) lines.push(`  local brokers            ${l.brokers} Mosquitto, ~${l.descriptors.perBroker}${limit} descriptors each`);
+  const src = l.sourceAddresses;
+  lines.push(
+    src.length === 0
+      ? `  source addresses         kernel's choice (~${l.ports.perDestination} MQTT sockets per broker address)`
+      : `  source addresses         ${src.length}${l.sourceAddressesAutomatic ? ' (automatic)' : ''}: ${src[0]}..${src[src.length - 1]}, ~${l.ports.perSourceAddress} sockets each`,
+  );
+  const m = l.memoryMB;
+  const avail = m.available === undefined ? '' : ` (available ${m.available} MB of ${m.machine ?? '?'} MB)`;
+  lines.push(`  memory                   ~${m.total} MB${avail}: simulator ${m.simulator}, brokers ${m.brokers}, backend ${m.backend}, kernel sockets ${m.kernel}`);
+  return lines;
 }

@@ -19,6 +19,8 @@
  *   A device may publish and subscribe only under fleet/<deviceId>/.
  */
 
+import type { UpdateOffer } from './fleet-ops.js';
+
 export const HTTP_PATHS = {
   provision: '/v1/provision',
   health: '/v1/health',
@@ -28,6 +30,9 @@ export const HTTP_PATHS = {
 } as const;
 
 export const AUTH_SCHEME = 'Device';
+
+/** The release every device runs when it leaves the factory, until an update changes it. */
+export const INITIAL_RELEASE_NAME = 'app-1.0';
 
 export const TOPIC_ROOT = 'fleet';
 export const telemetryTopic = (deviceId: string) => `${TOPIC_ROOT}/${deviceId}/telemetry`;
@@ -53,10 +58,19 @@ export interface TargetStateResponse {
   release: string;
   config: Record<string, string>;
   etag: string;
+  /** Fleet operations (wire/fleet-ops.ts): configuration version and when it was issued (epoch ms). */
+  configVersion?: number;
+  configIssuedAt?: number;
+  /** An update campaign admits this device. */
+  update?: UpdateOffer;
 }
 export interface StateReport {
   release: string;
   status: string;
+  /** Fleet operations: the campaign this report is about, why it failed, bytes downloaded. */
+  campaign?: string;
+  cause?: string;
+  bytes?: number;
 }
 
 /** Per-device counts the backend keeps of the telemetry it received. */

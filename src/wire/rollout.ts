@@ -25,6 +25,11 @@ export function rolloutRank(serial: string): number {
   return (h >>> 0) / 4294967296;
 }
 
+/** A second uniform from a device's rank, independent of admission, for fault injection (corrupt artifacts). */
+export function corruptDraw(rank: number): number {
+  return (rank * 7919) % 1;
+}
+
 /** Devices admitted after `elapsedMs` under a rate-based strategy (constant or exponential). */
 export function admittedCount(spec: RolloutSpec, elapsedMs: number): number {
   if (elapsedMs < 0) return 0;

@@ -12,7 +12,12 @@ describe('resolving a scenario', () => {
     expect(s.target).toEqual({ kind: 'embedded', fleetKey: 'fleetsim-dev-key' });
     expect(s.fleet.map(({ hardware: _, ...g }) => g)).toEqual([{ index: 0, profile: 'nrf9160-tracker', count: 3, link: 'nb-iot', firstDevice: 0 }]);
     expect(s.fleet[0].hardware?.name).toBe('nrf9160-tracker');
-    expect(s.behaviour).toEqual({ reconnect: { baseMs: 1000, capMs: 128000 }, keepaliveSec: 60, session: 'always' });
+    expect(s.behaviour).toEqual({
+      reconnect: { baseMs: 1000, capMs: 128000 },
+      keepaliveSec: 60,
+      session: 'always',
+      fleetOps: { download: { chunkMs: 2000, lowSpeedBytesPerSec: 100, lowSpeedTimeMs: 60_000, healthCheckMs: 5000, appRestartMs: 2000 }, config: { applyMs: 50 } },
+    });
     expect(s.phases).toEqual([]);
     expect(s.thresholds).toEqual([]);
     expect(s.options).toEqual({ mqttClient: 'lean', http: { connections: 'pooled', poolSize: 64 }, maxScheduleLagMs: 2000, snapshotEveryMs: 1000, linkModel: true });
@@ -43,14 +48,24 @@ describe('resolving a scenario', () => {
     expect(s.behaviour.reconnect).toEqual({ baseMs: 500, capMs: 60_000 });
     expect(s.behaviour.keepaliveSec).toBe(300);
     expect(s.behaviour.offline).toEqual({ availability: 0.9, downtime: { distribution: 'lognormal', median: 300_000 } });
-    // Phases come out in time order, each with its kind and its payload as written.
+    // Phases come out in time order, each with its kind and its payload in base units.
     expect(s.phases.map((p) => [p.atMs, p.kind])).toEqual([
       [1_800_000, 'update'],
       [2_700_000, 'command'],
       [3_000_000, 'config'],
       [3_600_000, 'outage'],
     ]);
-    expect(s.phases[0].spec).toEqual({ release: 'app-2.0', size: '20MB', rollout: { steps: ['1%', '10%', '100%'] } });
+    expect(s.phases[0].spec).toEqual({
+      release: 'app-2.0',
+      target: 'app',
+      sizeBytes: 20_000_000,
+      rollout: { strategy: 'steps', steps: [0.01, 0.1, 1], stepWaitMs: 60_000 },
+      notify: 'mqtt',
+      failureRate: 0,
+      failureByProfile: {},
+    });
+    expect(s.phases[1].spec).toEqual({ name: 'reboot', devices: 1 });
+    expect(s.phases[2].spec).toEqual({ set: { telemetryEvery: '5m' } });
     expect(s.thresholds.find((t) => t.expression === 'p(99.9) < 2s')).toEqual({
       metric: 'provision.latency',
       expression: 'p(99.9) < 2s',

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { availableCores, descriptorLimit } from '../../engine/resources.js';
+import { availableCores, machineLimits } from '../../engine/resources.js';
 import { loadScenario } from '../../scenario/load.js';
 import { formatPlan, planRun } from '../../scenario/plan.js';
-import { parseShardFlag, parseWorkersFlag } from '../flags.js';
+import { parseProcessesFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
 
 interface PlanFlags {
   workers?: string;
+  processes?: string;
+  sourceAddresses?: string;
   shard?: string;
   clock?: 'wall' | 'virtual';
   duration?: string;
@@ -17,7 +19,9 @@ export function register(program: Command): void {
     .command('plan')
     .description('show what a run would do: shards, device ranges, rates, connections and descriptors (opens nothing)')
     .argument('<scenario>', 'scenario YAML file')
-    .option('-w, --workers <n>', 'worker threads (shards) in this process (default: available cores)')
+    .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores)')
+    .option('--processes <n>', 'plan N shard processes (default: as many as the descriptor limit needs)')
+    .option('--source-addresses <list>', 'MQTT source addresses: 127.0.0.1-127.0.0.32, a comma list, or none (default: automatic on loopback)')
     .option('--shard <i/N>', 'plan slice i of N of the fleet (also read from JOB_COMPLETION_INDEX/JOB_COMPLETIONS)')
     .option('--clock <clock>', 'wall or virtual (overrides the scenario)')
     .option('--duration <d>', 'run length, e.g. 30s (overrides the scenario)')
@@ -26,7 +30,14 @@ export function register(program: Command): void {
       const workers = flags.workers === undefined ? availableCores() : parseWorkersFlag(flags.workers);
       const shard = parseShardFlag(flags.shard, process.env);
       const scenario = loadScenario(file, { clock: flags.clock, duration: flags.duration });
-      const plan = planRun(scenario, workers, { shard, descriptorLimit: descriptorLimit() });
+      const machine = machineLimits();
+      const plan = planRun(scenario, workers, {
+        shard,
+        descriptorLimit: machine.descriptorsPerProcess,
+        memory: { availableMemoryMB: machine.availableMemoryMB, totalMemoryMB: machine.totalMemoryMB },
+        processes: flags.processes === undefined ? undefined : parseProcessesFlag(flags.processes),
+        sourceAddresses: flags.sourceAddresses === undefined ? undefined : parseSourceAddressesFlag(flags.sourceAddresses),
+      });
       process.stdout.write((flags.json ? JSON.stringify(plan, null, 2) : formatPlan(plan)) + '\n');
     });
 }

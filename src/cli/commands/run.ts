@@ -5,11 +5,13 @@ import { runScenario } from '../../engine/coordinator.js';
 import { availableCores } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
-import { parsePortFlag, parseProfileFlag, parseShardFlag, parseWorkersFlag } from '../flags.js';
+import { parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
 import { PrometheusExporter } from '../../report/prometheus-exporter.js';
 
 interface RunFlags {
   workers?: string;
+  processes?: string;
+  sourceAddresses?: string;
   clock?: 'wall' | 'virtual';
   seed?: string;
   duration?: string;
@@ -30,7 +32,9 @@ export function register(program: Command): void {
     .command('run')
     .description('run a scenario and write its report to <out>/<run-id>/')
     .argument('<scenario>', 'scenario YAML file')
-    .option('-w, --workers <n>', 'worker threads (shards) in this process (default: available cores)')
+    .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores)')
+    .option('--processes <n>', 'run the shards in N processes (default: as many as the descriptor limit needs)')
+    .option('--source-addresses <list>', 'bind MQTT sockets to these addresses, round-robin: 127.0.0.1-127.0.0.32, a comma list, or none (default: automatic on loopback)')
     .option('--clock <clock>', 'wall or virtual (overrides the scenario)')
     .option('--seed <n>', 'random seed (overrides the scenario)')
     .option('--duration <d>', 'run length, e.g. 30s (overrides the scenario)')
@@ -75,6 +79,8 @@ export function register(program: Command): void {
         process.stderr.write(`fleetsim: ${scenario.name}: ${scenario.devices} devices, ${workers} worker(s), ${scenario.clock} clock\n`);
         const result = await runScenario(scenario, {
           workers,
+          processes: flags.processes === undefined ? undefined : parseProcessesFlag(flags.processes),
+          sourceAddresses: flags.sourceAddresses === undefined ? undefined : parseSourceAddressesFlag(flags.sourceAddresses),
           runId: id,
           shard,
           interrupt: interrupted,

@@ -1,5 +1,7 @@
 import { normalQuantile, uniform32 } from '../../models/rng.js';
-import type { DeviceDriver, DriverEvents, TelemetrySpec } from '../types.js';
+import type { DeviceDriver, DeviceStateReport, DriverEvents, FleetOpsEvents, TelemetrySpec } from '../types.js';
+import type { OperatorPlan } from '../../wire/operator-plan.js';
+import { FleetModel } from './fleet-model.js';
 import { latencyAt, latencyTable, OP_INDEX, OPS, queueFactor, type BackendModelSpec, type OperationModel } from './backend-model.js';
 
 /** The model driver's own event kinds, in a range the shard runtime routes back to it. */
@@ -8,6 +10,9 @@ const K_PROVISION = MODEL_EVENT_BASE;
 const K_CONNECT = MODEL_EVENT_BASE + 1;
 const K_ACK = MODEL_EVENT_BASE + 2;
 const K_POLL = MODEL_EVENT_BASE + 3;
+/** Without a fleet model, fleet operations still answer (404: no such thing on this backend). */
+const K_NO_FLEET_CHUNK = MODEL_EVENT_BASE + 4;
+const K_NO_FLEET_STATE = MODEL_EVENT_BASE + 5;
 
 /** The part of the scheduler the model needs (drivers never import engine/). */
 export interface ModelClock {
@@ -135,6 +140,53 @@ export class ModelDriver implements DeviceDriver {
   disconnect(dev: number): void {
     this.session[dev] = 0;
     this.clearTokens(dev);
+    this.fleet?.onSessionDown(dev);
+  }
+
+  // --- fleet operations (drivers/model/fleet-model.ts) ---
+
+  /** The modelled backend's fleet operations, when the run has an operator plan. */
+  fleet: FleetModel | undefined;
+  private fleetEvents: FleetOpsEvents | undefined;
+
+  /** Plays `plan` as the backend would; device ranks come from their serials `<prefix>-<global index>`. */
+  enableFleetOps(plan: OperatorPlan, serialPrefix: string): FleetModel {
+    this.fleet = new FleetModel(plan, this.session.length, this.firstDevice, serialPrefix, {
+      now: () => this.clock.now(),
+      at: (t, dev, kind) => this.clock.at(t, dev, kind),
+      latency: (dev, kind) => Math.abs(this.draw(dev, kind === 0 ? OP_INDEX.poll : OP_INDEX.publish)),
+      online: (dev) => this.session[dev] === 1,
+    }, this.events);
+    if (this.fleetEvents) this.fleet.attach(this.fleetEvents);
+    return this.fleet;
+  }
+
+  attachFleetOps(events: FleetOpsEvents): void {
+    this.fleetEvents = events;
+    this.fleet?.attach(events);
+  }
+
+  beginArtifact(_dev: number): void {
+    // No bytes flow in the model: the digest is decided by the fault draw in verifyArtifact.
+  }
+
+  downloadChunk(dev: number, _name: string, _offset: number, length: number): void {
+    if (this.fleet) this.fleet.downloadChunk(dev, length);
+    else this.clock.at(this.clock.now(), dev, K_NO_FLEET_CHUNK);
+  }
+
+  verifyArtifact(dev: number, _sha256: string): boolean {
+    return this.fleet?.verify(dev) ?? true;
+  }
+
+  reportState(dev: number, report: DeviceStateReport): void {
+    if (this.fleet) this.fleet.reportState(dev, report);
+    else this.clock.at(this.clock.now(), dev, K_NO_FLEET_STATE);
+  }
+
+  publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
+    if (!this.session[dev]) return false;
+    return this.fleet ? this.fleet.publish(dev, channel, payload, qos, token) : qos === 0;
   }
 
   async close(): Promise<void> {
@@ -154,7 +206,9 @@ export class ModelDriver implements DeviceDriver {
       case K_CONNECT: {
         const ok = this.pendingConnect[dev] === 0;
         if (ok) this.session[dev] = 1;
-        return this.events.onConnected(dev, ok, this.pendingConnect[dev]);
+        this.events.onConnected(dev, ok, this.pendingConnect[dev]);
+        if (ok && this.session[dev]) this.fleet?.onSessionUp(dev);
+        return;
       }
       case K_CONNECT + 0x10:
         return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged');
@@ -168,8 +222,17 @@ export class ModelDriver implements DeviceDriver {
         if (this.session[dev]) this.events.onTelemetryAcked(dev, token);
         return;
       }
-      case K_POLL:
-        return this.events.onPolled(dev, this.pendingHttp[dev], 0);
+      case K_POLL: {
+        const st = this.pendingHttp[dev];
+        const body = st === 304 ? this.fleet?.pollBody(dev) : undefined;
+        return this.events.onPolled(dev, body === undefined ? st : 200, 0, body);
+      }
+      case K_NO_FLEET_CHUNK:
+        return this.fleetEvents?.onDownloadChunk(dev, 404, 0);
+      case K_NO_FLEET_STATE:
+        return this.fleetEvents?.onStateReported(dev, 404);
+      default:
+        if (this.fleet?.owns(kind)) this.fleet.handle(kind, dev);
     }
   }
 

@@ -6,6 +6,7 @@ import {
   telemetryTopic,
   type ProvisionResponse,
 } from '../../wire/reference-protocol.js';
+import { FLEET_PATHS, logsTopic, responsesTopic } from '../../wire/fleet-ops.js';
 
 /**
  * The `reference` preset: how each lifecycle step maps onto the reference fleet protocol that
@@ -22,6 +23,11 @@ export interface WirePreset {
   telemetryTopic(deviceId: string): string;
   commandsTopic(deviceId: string): string;
   telemetryPayload(seq: number, tsMs: number, size: number): Buffer;
+  /** Fleet operations (wire/fleet-ops.ts). */
+  statePath(deviceId: string): string;
+  artifactPath(artifact: string): string;
+  responsesTopic(deviceId: string): string;
+  logsTopic(deviceId: string): string;
 }
 
 export const referencePreset: WirePreset = {
@@ -41,6 +47,10 @@ export const referencePreset: WirePreset = {
   telemetryTopic,
   commandsTopic,
   telemetryPayload: encodeTelemetry,
+  statePath: (deviceId) => HTTP_PATHS.state(deviceId),
+  artifactPath: (artifact) => FLEET_PATHS.artifact(artifact),
+  responsesTopic,
+  logsTopic,
 };
 
 const PRESETS: Record<string, WirePreset> = { reference: referencePreset };

@@ -56,7 +56,7 @@ export class OtaUpdate implements Behaviour {
     private readonly rec: FleetOpsRecorder,
     firstKind: number,
   ) {
-    this.kinds = { first: firstKind, count: 5 };
+    this.kinds = { first: firstKind, count: 6 };
     this.phase = new Uint8Array(count);
     this.offerOf = new Int16Array(count).fill(-1);
     this.doneOffer = new Int16Array(count).fill(-1);
@@ -93,6 +93,9 @@ export class OtaUpdate implements Behaviour {
         return this.healthCheck(dev);
       case 4:
         if (this.phase[dev] === P.waitWindow) this.startVerify(dev);
+        return;
+      case 5:
+        if (this.phase[dev] === P.downloading && this.offset[dev] >= this.artifact(dev).size) this.downloaded(dev);
         return;
     }
   }
@@ -238,10 +241,17 @@ export class OtaUpdate implements Behaviour {
       this.ctx.schedule.at(Math.max(now, due), dev, this.K_CHUNK);
       return;
     }
+    // The last byte is on the device when the modelled link has delivered it, not before.
+    if (due > now) this.ctx.schedule.at(due, dev, this.kinds.first + 5);
+    else this.downloaded(dev);
+  }
+
+  private downloaded(dev: number): void {
+    const now = this.ctx.schedule.now();
     this.metrics.record(H['ota.download.duration'], (this.ctx.schedule.measureNow() - this.downloadStartedAt[dev]) * 1000);
     this.report(dev, 'downloaded');
     const w = this.cfg.releases.find((r) => r.release === this.offers[this.offerOf[dev]].offer.release)?.window;
-    const open = w ? nextWindowOpen(w, Math.max(now, due)) : Math.max(now, due);
+    const open = w ? nextWindowOpen(w, now) : now;
     if (open > now) {
       this.phase[dev] = P.waitWindow;
       this.ctx.schedule.at(open, dev, this.kinds.first + 4);

@@ -1,0 +1,96 @@
+// Fleet-operation throughput against the embedded backend, end to end through fleetsim's own run
+// (worker shards, real HTTP and MQTT on loopback):
+//   1. provisioning: devices power on faster than 2,000/s; each provisions (HTTP), connects (MQTT)
+//      and passes its end-of-line test (a QoS 1 publish acked by the broker). Rate = devices / time
+//      from the first power-on until the last end-of-line ack.
+//   2. artifact downloads paced to a modelled link (LTE-M, 300 kbit/s): the measured download time
+//      must equal the modelled one (size / bandwidth), i.e. the link limits, not the simulator.
+//   3. the same downloads on an unpaced link (Ethernet, 100 Mbit/s per device, far above what one
+//      process can serve): the measured rate is what the simulator and backend can move.
+// Usage: npm run build && node bench/fleet-ops.mjs   (PROV_DEVICES, DL_DEVICES override sizes)
+import { parseScenarioText } from '../dist/scenario/load.js';
+import { runScenario } from '../dist/engine/coordinator.js';
+import { envInt } from './lib/common.mjs';
+
+const PROV_DEVICES = envInt('PROV_DEVICES', 8000);
+const DL_DEVICES = envInt('DL_DEVICES', 1000);
+const quiet = { workers: 2, drainMs: 5000 };
+
+async function provisioning(rate) {
+  const s = parseScenarioText(
+    `
+name: bench-prov
+seed: 1
+duration: 12s
+fleet: [{ profile: rpi4-gateway, count: ${PROV_DEVICES}, link: ethernet }]
+arrival: { rate: ${rate}/s }
+provisioning: { endOfLineTest: true }
+options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
+`,
+    'bench-prov.yaml',
+  );
+  const t0 = Date.now();
+  const { summary, timeline } = await runScenario(s, { ...quiet, runId: 'bench-prov' });
+  let acc = 0;
+  let lastMs = 0;
+  for (const row of timeline) {
+    acc += row.counters['provision.eol_ok'] ?? 0;
+    if (acc >= PROV_DEVICES) {
+      lastMs = row.tMs;
+      break;
+    }
+  }
+  return {
+    offeredRate: rate,
+    devices: PROV_DEVICES,
+    eolOk: summary.counters['provision.eol_ok'],
+    secondsToLast: lastMs / 1000,
+    devicesPerSec: lastMs > 0 ? Math.round(PROV_DEVICES / (lastMs / 1000)) : 0,
+    provisionP99Ms: summary.histograms['provision.latency'].stats.p99 / 1000,
+    eolP99Ms: summary.histograms['provision.eol.latency'].stats.p99 / 1000,
+    wallS: (Date.now() - t0) / 1000,
+  };
+}
+
+async function downloads(link, sizeKB, chunk) {
+  const s = parseScenarioText(
+    `
+name: bench-dl-${link}
+seed: 2
+duration: 30s
+fleet: [{ profile: ${link === 'lte-m' ? 'nrf9160-tracker' : 'rpi4-gateway'}, count: ${DL_DEVICES}, link: ${link} }]
+arrival: { rate: 2000/s }
+behaviour: { download: { chunk: ${chunk}, healthCheck: 100ms, appRestart: 100ms } }
+phases:
+  - at: 2s
+    update: { release: app-9, size: ${sizeKB}KB, rollout: { strategy: all } }
+options: { http: { poolSize: 128 } }
+`,
+    `bench-dl-${link}.yaml`,
+  );
+  const { summary, operator } = await runScenario(s, { ...quiet, runId: `bench-dl-${link}` });
+  const d = summary.histograms['ota.download.duration'].stats;
+  const bps = { 'lte-m': 300e3 / 8, ethernet: 100e6 / 8 }[link];
+  const modelledMs = ((sizeKB * 1000) / bps) * 1000;
+  const bytes = summary.counters['ota.bytes_downloaded'];
+  return {
+    link,
+    devices: DL_DEVICES,
+    sizeKB,
+    succeeded: summary.counters['update.success'],
+    bytesDevices: bytes,
+    bytesBackend: operator.backend.artifactBytesServed,
+    modelledMs: Math.round(modelledMs),
+    measuredP50Ms: Math.round(d.p50 / 1000),
+    measuredP99Ms: Math.round(d.p99 / 1000),
+    p50OverModelled: +(d.p50 / 1000 / modelledMs).toFixed(3),
+    // Aggregate rate while the fleet downloaded: every device at once, so bytes / p99 duration.
+    aggregateMBps: +(bytes / 1e6 / (d.p99 / 1e6)).toFixed(1),
+  };
+}
+
+const out = { provisioning: [], downloads: [] };
+for (const rate of [2500, 4000]) out.provisioning.push(await provisioning(rate));
+out.downloads.push(await downloads('lte-m', 256, '2s'));
+out.downloads.push(await downloads('ethernet', 4000, '2s'));
+console.log(JSON.stringify(out, null, 2));

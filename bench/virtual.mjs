@@ -1,0 +1,184 @@
+// Virtual-clock benchmark ("Virtualize hardware" bars): fleetsim's discrete-event engine on a
+// 500,000-device fleet for 24 simulated hours (15-minute reports, own outages on), a SimPy model of
+// the same fleet timed in the same run (bench/virtual_simpy.py, Debian's SimPy 2.3 under
+// /usr/bin/python3), and the memory of idle devices. Every run is a fresh child process.
+// After `npm run build`:
+//   R=3 DEVICES=500000 WORKERS=2 SIMPY_DEVICES=20000 SIMPY_RNG=native,counter node bench/virtual.mjs
+// LINK=1 adds a run with the link model on (delay, loss, retransmission; not in the SimPy model).
+import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadScenario } from '../dist/scenario/load.js';
+import { energyProfileOf } from '../dist/models/hardware-profile.js';
+import { arrivalStride } from '../dist/models/arrival.js';
+import { DEFAULT_BACKEND_MODEL } from '../dist/drivers/model/backend-model.js';
+import { DEFAULT_DOWNTIME_SHAPE } from '../dist/models/outage.js';
+import { envInt, machine, median, runChild } from './lib/common.mjs';
+
+const R = envInt('R', 3);
+const DEVICES = envInt('DEVICES', 500_000);
+const WORKERS = envInt('WORKERS', 2);
+const HOURS = envInt('HOURS', 24);
+const SIMPY_DEVICES = envInt('SIMPY_DEVICES', 20_000);
+const IDLE_DEVICES = envInt('IDLE_DEVICES', 500_000);
+const SIMPY_RNG = (process.env.SIMPY_RNG ?? 'native,counter').split(',').filter(Boolean);
+const LINK = process.env.LINK === '1';
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+const here = path.dirname(new URL(import.meta.url).pathname);
+const child = path.join(here, 'virtual-child.mjs');
+const peer = path.join(here, 'virtual_simpy.py');
+
+/** The bench fleet: NB-IoT trackers on batteries in 100 cells, each with its own outages (95% up). */
+function fleetYaml(devices, { linkModel = false, idle = false } = {}) {
+  const behaviour = idle
+    ? 'behaviour: {}'
+    : `behaviour:
+  telemetry: { every: 15m, jitter: 10%, size: 200B, qos: 1 }
+  offline: { availability: 95%, downtime: { distribution: lognormal, median: 5m } }`;
+  return `name: bench-virtual${idle ? '-idle' : ''}
+seed: 42
+duration: ${idle ? '10m' : `${HOURS}h`}
+clock: virtual
+fleet:
+  - { profile: nrf9160-tracker, count: ${devices}, link: nb-iot, cells: 100 }
+arrival: { rate: ${idle ? '100000/s' : '1000/s'} }
+${behaviour}
+options:
+  snapshotEvery: 1m
+  linkModel: ${linkModel}
+`;
+}
+
+/** The SimPy peer's configuration, taken from fleetsim's own resolved scenario and models. */
+function simpyConfig(file, rng) {
+  const s = loadScenario(file);
+  const g = s.fleet[0];
+  const hw = g.hardware;
+  const ep = energyProfileOf(hw);
+  const off = s.behaviour.offline;
+  return {
+    devices: s.devices,
+    seed: s.seed,
+    rng,
+    durationMs: s.durationMs,
+    arrivalRatePerSec: s.arrival.ratePerSec,
+    arrivalStride: arrivalStride(s.devices),
+    telemetry: { everyMs: s.behaviour.telemetry.everyMs, jitter: s.behaviour.telemetry.jitter },
+    backend: DEFAULT_BACKEND_MODEL,
+    energy: {
+      sleepSourceW: (ep.statePowerW[0] + ep.boardOverheadW) / ep.eta,
+      selfW: ep.selfDischargeW,
+      invEta: 1 / ep.eta,
+      capacityJ: ep.usableCapacityJ,
+      steps: { boot: hw.events.boot, attach: hw.events.attach, uplink: hw.events.uplink, poll: hw.events.poll },
+    },
+    outage: { availability: off.availability, downMedianMs: off.downtime.median, downSigma: off.downtime.shape ?? DEFAULT_DOWNTIME_SHAPE.lognormal },
+  };
+}
+
+function runPython(args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.once('error', reject);
+    p.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${PYTHON} ${args[0]} exited with ${code}: ${out.slice(-2000)}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
+
+async function timedChild(args) {
+  const t0 = performance.now();
+  const res = await runChild(child, args);
+  return { ...res, processWallMs: performance.now() - t0 };
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'fleetsim-bench-virtual-'));
+const files = {
+  main: path.join(tmp, 'main.yaml'),
+  link: path.join(tmp, 'link.yaml'),
+  small: path.join(tmp, 'simpy-size.yaml'),
+  idle: path.join(tmp, 'idle.yaml'),
+  idle1: path.join(tmp, 'idle-1.yaml'),
+};
+writeFileSync(files.main, fleetYaml(DEVICES));
+writeFileSync(files.link, fleetYaml(DEVICES, { linkModel: true }));
+writeFileSync(files.small, fleetYaml(SIMPY_DEVICES));
+writeFileSync(files.idle, fleetYaml(IDLE_DEVICES, { idle: true }));
+writeFileSync(files.idle1, fleetYaml(1, { idle: true }));
+
+const simpyVersion = execFileSync(PYTHON, ['-c', 'import SimPy.Simulation, sys; print(sys.version.split()[0])'], { encoding: 'utf8' }).trim();
+console.log(JSON.stringify({ bench: 'virtual', R, DEVICES, WORKERS, HOURS, SIMPY_DEVICES, IDLE_DEVICES, SIMPY_RNG, LINK, machine: { ...machine(), python: simpyVersion, simpy: '2.3 (python3-simpy)' } }));
+
+const runs = { main: [], link: [], small: [], idle: [], idle1: [], ...Object.fromEntries(SIMPY_RNG.map((m) => [`simpy-${m}`, []])) };
+try {
+  for (let r = 0; r < R; r++) {
+    const round = [
+      ['main', () => timedChild([files.main, WORKERS])],
+      ...SIMPY_RNG.map((m) => [`simpy-${m}`, () => runPython([peer, JSON.stringify(simpyConfig(files.small, m))])]),
+      ['small', () => timedChild([files.small, 1])],
+      ['idle', () => timedChild([files.idle, WORKERS])],
+      ['idle1', () => timedChild([files.idle1, WORKERS])],
+      ...(LINK ? [['link', () => timedChild([files.link, WORKERS])]] : []),
+    ];
+    for (const [name, run] of round) {
+      const res = await run();
+      runs[name].push(res);
+      console.log(JSON.stringify({ run: r + 1, name, ...res }));
+    }
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const eps = (x) => x.events / (x.runWallMs / 1000);
+const med = (name, f) => median(runs[name].map(f));
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const list = (name, f, d = 0) => runs[name].map((x) => fmt(f(x), d)).join(', ');
+const main = {
+  events: med('main', (x) => x.events),
+  eventsPerSec: med('main', eps),
+  processWallS: med('main', (x) => x.processWallMs / 1000),
+  runWallS: med('main', (x) => x.runWallMs / 1000),
+  cpuS: med('main', (x) => x.cpuMs / 1000),
+  peakRssMiB: med('main', (x) => x.maxRssKiB / 1024),
+};
+const idleBytes = median(runs.idle.map((x, i) => ((x.maxRssKiB - runs.idle1[i].maxRssKiB) * 1024) / (IDLE_DEVICES - 1)));
+const small = { eventsPerSec: med('small', eps), events: med('small', (x) => x.events) };
+console.log(`\nmedians over ${R} runs`);
+console.log(`fleetsim ${fmt(DEVICES)} devices x ${HOURS} h on ${WORKERS} workers: ${fmt(main.events)} events, ${fmt(main.eventsPerSec)} events/s ` +
+  `(runs: ${list('main', eps)}), run ${fmt(main.runWallS, 1)} s, process ${fmt(main.processWallS, 1)} s (runs: ${list('main', (x) => x.processWallMs / 1000, 1)}), CPU ${fmt(main.cpuS, 1)} s, peak RSS ${fmt(main.peakRssMiB)} MiB`);
+console.log(`fleetsim ${fmt(SIMPY_DEVICES)} devices on 1 worker (the SimPy size): ${fmt(small.events)} events, ${fmt(small.eventsPerSec)} events/s (runs: ${list('small', eps)})`);
+const peers = {};
+for (const m of SIMPY_RNG) {
+  const k = `simpy-${m}`;
+  peers[m] = { eventsPerSec: med(k, (x) => x.eventsPerSec), events: med(k, (x) => x.events), wallS: med(k, (x) => x.wallS), maxRssMiB: med(k, (x) => x.maxRssKiB / 1024) };
+  console.log(`SimPy ${fmt(SIMPY_DEVICES)} devices (rng ${m}): ${fmt(peers[m].events)} events, ${fmt(peers[m].eventsPerSec)} events/s (runs: ${list(k, (x) => x.eventsPerSec)}), ` +
+    `${fmt(peers[m].wallS, 1)} s, peak RSS ${fmt(peers[m].maxRssMiB)} MiB; fleetsim/SimPy ${fmt(main.eventsPerSec / peers[m].eventsPerSec, 1)}x on ${WORKERS} workers, ` +
+    `${fmt(small.eventsPerSec / peers[m].eventsPerSec, 1)}x on 1 worker at the same size`);
+}
+// Same model, same work: per device-day, both engines should count about the same.
+const perDeviceDay = (c, devices) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, +(v / devices / (HOURS / 24)).toFixed(3)]));
+console.log('per device-day, fleetsim (SimPy size):', JSON.stringify({ events: +(small.events / SIMPY_DEVICES / (HOURS / 24)).toFixed(2), ...perDeviceDay(runs.small[0].counters, SIMPY_DEVICES) }));
+for (const m of SIMPY_RNG) {
+  const x = runs[`simpy-${m}`][0];
+  console.log(`per device-day, SimPy (${m}):`.padEnd(38), JSON.stringify({ events: +(x.events / SIMPY_DEVICES / (HOURS / 24)).toFixed(2), ...perDeviceDay(x.counters, SIMPY_DEVICES) }));
+}
+console.log(`idle devices: ${fmt(idleBytes)} bytes per device (peak RSS ${list('idle', (x) => x.maxRssKiB / 1024)} MiB with ${fmt(IDLE_DEVICES)}, ${list('idle1', (x) => x.maxRssKiB / 1024)} MiB with 1)`);
+if (LINK) {
+  console.log(`with the link model on: ${fmt(med('link', (x) => x.events))} events, ${fmt(med('link', eps))} events/s, process ${fmt(med('link', (x) => x.processWallMs / 1000), 1)} s ` +
+    `(runs: ${list('link', (x) => x.processWallMs / 1000, 1)})`);
+}
+const best = Math.max(...Object.values(peers).map((p) => p.eventsPerSec));
+const bars = [
+  [`>= 5M device-events/s on ${WORKERS} workers`, main.eventsPerSec >= 5e6],
+  ['>= 20x SimPy (its fastest variant)', main.eventsPerSec / best >= 20],
+  ['<= 1 KB per idle device', idleBytes <= 1024],
+  [`${fmt(DEVICES)} devices x ${HOURS} h in <= 30 s (process wall)`, main.processWallS <= 30],
+];
+for (const [bar, met] of bars) console.log(`bar ${bar}: ${met ? 'met' : 'MISSED'}`);
+console.log(JSON.stringify({ medians: { main, small, peers, idleBytesPerDevice: idleBytes } }));

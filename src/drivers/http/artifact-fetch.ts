@@ -1,0 +1,122 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
+import { NETWORK_ERROR } from '../types.js';
+
+/**
+ * Artifact downloads for devices: one HTTP Range request per chunk on a pool of its own (so that
+ * long downloads never queue the small JSON requests of the other transport), streamed into an
+ * incremental SHA-256 per device and counted, never buffered. A response cut mid-body still
+ * reports the bytes that arrived, so the caller resumes from exactly there.
+ *
+ * Pacing to the link's bandwidth is the caller's job (it schedules the next chunk when the
+ * modelled link would have delivered this one); this class moves bytes as fast as the backend
+ * serves them, which is what the bench compares against.
+ *
+ * Concurrency (drivers/types.ts): single-threaded; the callback never runs inside `fetch`.
+ */
+
+export interface ArtifactFetchEvents {
+  onChunk(dev: number, status: number, bytes: number): void;
+}
+
+class ChunkRequest implements Dispatcher.DispatchHandler {
+  status = 0;
+  bytes = 0;
+  done = false;
+  constructor(
+    private readonly owner: ArtifactFetcher,
+    readonly dev: number,
+    private readonly hash: Hash,
+  ) {}
+  onRequestStart(): void {}
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, _headers: IncomingHttpHeaders): void {
+    if (statusCode >= 200) this.status = statusCode;
+  }
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Only a successful body is artifact data; an error body is not hashed or counted.
+    if (this.status !== 200 && this.status !== 206) return;
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+  }
+  onResponseEnd(): void {
+    this.owner.finish(this);
+  }
+  onResponseError(_c: Dispatcher.DispatchController | undefined, _err: Error): void {
+    this.status = NETWORK_ERROR;
+    this.owner.finish(this);
+  }
+}
+
+export class ArtifactFetcher {
+  private readonly pool: Pool;
+  /** Digest state per device while it downloads (sparse: only devices with an artifact in progress). */
+  private readonly hashes: Array<Hash | undefined>;
+  private inflight = 0;
+  private closed = false;
+  /** True inside undici's dispatch: an outcome reported then is answered on a later tick. */
+  private dispatching = false;
+
+  constructor(
+    baseUrl: string,
+    devices: number,
+    connections: number,
+    private readonly timeoutMs: number,
+    private readonly events: ArtifactFetchEvents,
+  ) {
+    this.pool = new Pool(baseUrl, { connections: Math.max(1, connections), pipelining: 1, connectTimeout: timeoutMs });
+    this.hashes = new Array(devices);
+  }
+
+  begin(dev: number): void {
+    this.hashes[dev] = createHash('sha256');
+  }
+
+  fetch(dev: number, path: string, headers: string[], offset: number, length: number): void {
+    const hash = this.hashes[dev] ?? (this.hashes[dev] = createHash('sha256'));
+    const req = new ChunkRequest(this, dev, hash);
+    this.inflight++;
+    if (this.closed) {
+      setImmediate(() => this.finish(req));
+      return;
+    }
+    const h = [...headers, 'range', `bytes=${offset}-${offset + length - 1}`];
+    this.dispatching = true;
+    try {
+      this.pool.dispatch({ path, method: 'GET', headers: h, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, req);
+    } catch {
+      req.status = NETWORK_ERROR;
+      setImmediate(() => this.finish(req));
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** True when the bytes received since `begin` hash to `sha256`; forgets the digest state. */
+  verify(dev: number, sha256: string): boolean {
+    const h = this.hashes[dev];
+    this.hashes[dev] = undefined;
+    return h !== undefined && h.digest('hex') === sha256;
+  }
+
+  finish(req: ChunkRequest): void {
+    if (req.done) return;
+    if (this.dispatching) {
+      setImmediate(() => this.finish(req));
+      return;
+    }
+    req.done = true;
+    this.inflight--;
+    this.events.onChunk(req.dev, req.status, req.bytes);
+  }
+
+  inFlight(): number {
+    return this.inflight;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.destroy(new Error('fleetsim: artifact fetcher closed'));
+  }
+}

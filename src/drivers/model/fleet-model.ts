@@ -1,0 +1,335 @@
+import { artifactRefs, TERMINAL_STATUSES, type CampaignSpec, type ReleaseSpec, type UpdateOffer } from '../../wire/fleet-ops.js';
+import type { OperatorPlan } from '../../wire/operator-plan.js';
+import { corruptDraw, RolloutState, rolloutRank, type CohortCounts } from '../../wire/rollout.js';
+import { INITIAL_RELEASE_NAME } from '../../wire/reference-protocol.js';
+import type { DeviceStateReport, DriverEvents, FleetOpsEvents } from '../types.js';
+
+/** Event kinds of the fleet model, inside the model driver's range (>= 100). */
+export const FLEET_MODEL_KIND_BASE = 120;
+const K_ACTION = FLEET_MODEL_KIND_BASE;
+const K_TICK = FLEET_MODEL_KIND_BASE + 1;
+const K_MSG_UPDATE = FLEET_MODEL_KIND_BASE + 2;
+const K_MSG_CONFIG = FLEET_MODEL_KIND_BASE + 3;
+const K_MSG_COMMAND = FLEET_MODEL_KIND_BASE + 4;
+const K_CHUNK = FLEET_MODEL_KIND_BASE + 5;
+const K_STATE = FLEET_MODEL_KIND_BASE + 6;
+const K_FLEET_ACK = FLEET_MODEL_KIND_BASE + 7;
+export const FLEET_MODEL_KIND_END = FLEET_MODEL_KIND_BASE + 8;
+
+/** How often rollouts advance and newly admitted devices are notified (simulated ms). */
+const TICK_MS = 1000;
+
+/** What the fleet model needs of the model driver. */
+export interface FleetModelHost {
+  now(): number;
+  at(timeMs: number, dev: number, kind: number): void;
+  /** Modelled latency of a backend operation for `dev`: 0 poll-like (HTTP), 1 publish-like (MQTT). */
+  latency(dev: number, kind: 0 | 1): number;
+  online(dev: number): boolean;
+}
+
+interface ModelCampaign {
+  spec: CampaignSpec;
+  id: string;
+  release: string;
+  offer: UpdateOffer;
+  payload: Buffer;
+  rollout: RolloutState;
+  startMs: number;
+  notified: Uint8Array;
+  terminal: Uint8Array;
+  /** This shard's cohort counts (cumulative) and the fleet's (summed over shards by the coordinator). */
+  local: CohortCounts[];
+  fleet: CohortCounts[];
+}
+
+/**
+ * The virtual clock's model of a backend's fleet operations: it plays the operator plan (update
+ * campaigns with the same rollout policy as the embedded backend, configuration pushes,
+ * commands), notifies devices over their modelled MQTT session, answers polls with the offer,
+ * serves artifact chunks after a modelled latency and counts what devices report.
+ *
+ * Rollout gates need fleet-wide counts: each shard sends its cumulative cohort counts with its
+ * window snapshot (`windowCounts`) and gets the sums back (`applyFleetCounts`) before the next
+ * window, so every shard takes the same decision at the same simulated time, whatever the
+ * number of workers.
+ *
+ * Concurrency: the shard's thread only, like the model driver.
+ */
+export class FleetModel {
+  private fleetEvents: FleetOpsEvents | undefined;
+  private readonly rank: Float64Array;
+  private readonly campaigns: ModelCampaign[] = [];
+  private nextAction = 0;
+  /** Campaign index of the last offer each device got (for the corrupt-artifact draw), -1 none. */
+  private readonly offered: Int16Array;
+  private readonly release: Uint16Array;
+  private readonly releaseNames: string[] = [INITIAL_RELEASE_NAME];
+  private configVersion = 0;
+  private configPayload: Buffer = Buffer.alloc(0);
+  private configBody: Record<string, string> = {};
+  private configIssuedAt = 0;
+  private readonly configAcked: Uint16Array;
+  private commandPayload: Buffer = Buffer.alloc(0);
+  private readonly chunkBytes: Float64Array;
+  private readonly pendingReports: Uint8Array;
+  private readonly fleetAcks: Array<number[] | undefined>;
+  private tickArmed = false;
+  /** Commands sent by this shard's part of the model (for the report). */
+  commandsSent = 0;
+
+  constructor(
+    private readonly plan: OperatorPlan,
+    devices: number,
+    firstDevice: number,
+    serialPrefix: string,
+    private readonly host: FleetModelHost,
+    private readonly events: DriverEvents,
+  ) {
+    this.rank = new Float64Array(devices);
+    for (let dev = 0; dev < devices; dev++) this.rank[dev] = rolloutRank(`${serialPrefix}-${firstDevice + dev}`);
+    this.offered = new Int16Array(devices).fill(-1);
+    this.release = new Uint16Array(devices);
+    this.configAcked = new Uint16Array(devices);
+    this.chunkBytes = new Float64Array(devices);
+    this.pendingReports = new Uint8Array(devices);
+    this.fleetAcks = new Array(devices);
+    if (plan.actions.length > 0) host.at(plan.actions[0].atMs, 0, K_ACTION);
+  }
+
+  attach(events: FleetOpsEvents): void {
+    this.fleetEvents = events;
+  }
+
+  owns(kind: number): boolean {
+    return kind >= FLEET_MODEL_KIND_BASE && kind < FLEET_MODEL_KIND_END;
+  }
+
+  /** True when a campaign's rollout depends on fleet-wide counts (steps or an abort rule). */
+  get coupled(): boolean {
+    return this.plan.actions.some((a) => a.kind === 'campaign' && (a.campaign.rollout.strategy === 'steps' || a.campaign.abortIf !== undefined));
+  }
+
+  /** Cohort counts of every campaign of the plan, flattened (campaigns not started yet count zeros). */
+  windowCounts(): number[] {
+    const out: number[] = [];
+    let k = 0;
+    for (const a of this.plan.actions) {
+      if (a.kind !== 'campaign') continue;
+      const c = this.campaigns[k++];
+      const cohorts = a.campaign.rollout.strategy === 'steps' ? a.campaign.rollout.steps.length : 1;
+      for (let i = 0; i < cohorts; i++) out.push(c ? c.local[i].finished : 0, c ? c.local[i].failed : 0);
+    }
+    return out;
+  }
+
+  applyFleetCounts(sums: readonly number[]): void {
+    let o = 0;
+    let k = 0;
+    for (const a of this.plan.actions) {
+      if (a.kind !== 'campaign') continue;
+      const c = this.campaigns[k++];
+      const cohorts = a.campaign.rollout.strategy === 'steps' ? a.campaign.rollout.steps.length : 1;
+      for (let i = 0; i < cohorts; i++, o += 2) if (c && o + 1 < sums.length) c.fleet[i] = { finished: sums[o], failed: sums[o + 1] };
+    }
+  }
+
+  // --- device side (called by the model driver) ---
+
+  onSessionUp(dev: number): void {
+    const now = this.host.now();
+    if (this.configAcked[dev] < this.configVersion) this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_CONFIG);
+    const c = this.offerFor(dev, now);
+    if (c >= 0 && this.campaigns[c].spec.notify === 'mqtt') this.notify(dev, c, now);
+  }
+
+  /** The poll answer: 200 with a body when there is an offer or a newer configuration, else 304. */
+  pollBody(dev: number): string | undefined {
+    const now = this.host.now();
+    const c = this.offerFor(dev, now);
+    if (c < 0 && this.configAcked[dev] >= this.configVersion) return undefined;
+    if (c >= 0) this.offered[dev] = c;
+    return JSON.stringify({
+      release: this.releaseNames[this.release[dev]],
+      config: this.configBody,
+      etag: `"m${this.configVersion}-${c}"`,
+      configVersion: this.configVersion,
+      configIssuedAt: this.configIssuedAt,
+      ...(c >= 0 ? { update: this.campaigns[c].offer } : {}),
+    });
+  }
+
+  downloadChunk(dev: number, length: number): void {
+    this.chunkBytes[dev] = length;
+    this.host.at(this.host.now() + this.host.latency(dev, 0), dev, K_CHUNK);
+  }
+
+  verify(dev: number): boolean {
+    const c = this.offered[dev];
+    const corrupt = c >= 0 ? this.campaigns[c].spec.corrupt : undefined;
+    return corrupt === undefined || corruptDraw(this.rank[dev]) >= corrupt;
+  }
+
+  reportState(dev: number, r: DeviceStateReport): void {
+    let idx = this.releaseNames.indexOf(r.release);
+    if (idx < 0) idx = this.releaseNames.push(r.release) - 1;
+    this.release[dev] = idx;
+    const c = r.campaign === undefined ? -1 : this.campaigns.findIndex((x) => x.id === r.campaign);
+    if (c >= 0 && TERMINAL_STATUSES.has(r.status) && !this.campaigns[c].terminal[dev]) {
+      const m = this.campaigns[c];
+      m.terminal[dev] = 1;
+      if (r.cause !== 'incompatible') {
+        const cohort = m.local[m.rollout.cohortOf(this.rank[dev])];
+        cohort.finished++;
+        if (r.status !== 'success') cohort.failed++;
+      }
+    }
+    this.pendingReports[dev]++;
+    this.host.at(this.host.now() + this.host.latency(dev, 0), dev, K_STATE);
+  }
+
+  publish(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
+    if (!this.host.online(dev)) return false;
+    if (channel === 'responses' && payload.startsWith('{"type":"config-ack"')) {
+      const v = Number(/"version":(\d+)/.exec(payload)?.[1] ?? 0);
+      if (v > this.configAcked[dev]) this.configAcked[dev] = v;
+    }
+    if (qos === 1) {
+      (this.fleetAcks[dev] ??= []).push(token);
+      this.host.at(this.host.now() + this.host.latency(dev, 1), dev, K_FLEET_ACK);
+    }
+    return true;
+  }
+
+  /** The session ended: publishes waiting for their ack get none (as on a real connection). */
+  onSessionDown(dev: number): void {
+    this.fleetAcks[dev] = undefined;
+  }
+
+  handle(kind: number, dev: number): void {
+    const now = this.host.now();
+    switch (kind) {
+      case K_ACTION:
+        return this.runActions(now);
+      case K_TICK:
+        return this.tick(now);
+      case K_MSG_UPDATE: {
+        const c = this.offered[dev];
+        if (c >= 0 && this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.campaigns[c].payload);
+        return;
+      }
+      case K_MSG_CONFIG:
+        if (this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.configPayload);
+        return;
+      case K_MSG_COMMAND:
+        if (this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.commandPayload);
+        return;
+      case K_CHUNK:
+        return this.fleetEvents?.onDownloadChunk(dev, 206, this.chunkBytes[dev]);
+      case K_STATE:
+        if (this.pendingReports[dev] > 0) this.pendingReports[dev]--;
+        return this.fleetEvents?.onStateReported(dev, 204);
+      case K_FLEET_ACK: {
+        const q = this.fleetAcks[dev];
+        const token = q?.shift();
+        if (token !== undefined) this.fleetEvents?.onFleetPublishAcked(dev, token);
+        return;
+      }
+    }
+  }
+
+  // --- backend side ---
+
+  private runActions(now: number): void {
+    const acts = this.plan.actions;
+    while (this.nextAction < acts.length && acts[this.nextAction].atMs <= now) {
+      const a = acts[this.nextAction++];
+      if (a.kind === 'campaign') this.startCampaign(a.campaign, now);
+      else if (a.kind === 'config') {
+        this.configVersion++;
+        this.configBody = { ...a.push.config };
+        this.configIssuedAt = now;
+        this.configPayload = Buffer.from(JSON.stringify({ type: 'config', version: this.configVersion, config: this.configBody, issuedAt: now }));
+        for (let dev = 0; dev < this.rank.length; dev++) if (this.host.online(dev)) this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_CONFIG);
+      } else {
+        const fraction = a.command.fraction ?? 1;
+        this.commandPayload = Buffer.from(JSON.stringify({ type: 'command', id: `c${this.nextAction}`, name: a.command.name, issuedAt: now }));
+        for (let dev = 0; dev < this.rank.length; dev++) {
+          if (!this.host.online(dev) || this.rank[dev] >= fraction) continue;
+          this.commandsSent++;
+          this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_COMMAND);
+        }
+      }
+    }
+    if (this.nextAction < acts.length) this.host.at(acts[this.nextAction].atMs, 0, K_ACTION);
+  }
+
+  private startCampaign(spec: CampaignSpec, now: number): void {
+    const rel: ReleaseSpec | undefined = this.plan.releases.find((r) => r.name === spec.release);
+    if (rel === undefined) return;
+    const id = `m${this.campaigns.length}`;
+    const offer: UpdateOffer = { campaign: id, release: rel.name, target: rel.target, artifacts: artifactRefs(rel) };
+    const rollout = new RolloutState(spec.rollout, spec.abortIf, spec.fleetSize ?? this.rank.length);
+    const n = this.rank.length;
+    this.campaigns.push({
+      spec,
+      id,
+      release: rel.name,
+      offer,
+      payload: Buffer.from(JSON.stringify({ type: 'update', ...offer })),
+      rollout,
+      startMs: now,
+      notified: new Uint8Array(n),
+      terminal: new Uint8Array(n),
+      local: Array.from({ length: rollout.cohorts }, () => ({ finished: 0, failed: 0 })),
+      fleet: Array.from({ length: rollout.cohorts }, () => ({ finished: 0, failed: 0 })),
+    });
+    this.tick(now);
+  }
+
+  private tick(now: number): void {
+    this.tickArmed = false;
+    let running = false;
+    for (let c = 0; c < this.campaigns.length; c++) {
+      const m = this.campaigns[c];
+      if (m.rollout.aborted) continue;
+      m.rollout.tick(now - m.startMs, m.fleet);
+      if (m.rollout.aborted) continue;
+      running = true;
+      if (m.spec.notify !== 'mqtt') continue;
+      const f = m.rollout.fraction(now - m.startMs);
+      for (let dev = 0; dev < this.rank.length; dev++) {
+        if (m.notified[dev] || this.rank[dev] >= f || !this.host.online(dev) || !this.pending(m, dev)) continue;
+        if (this.offerFor(dev, now) === c) this.notify(dev, c, now);
+      }
+    }
+    if (running && !this.tickArmed) {
+      this.tickArmed = true;
+      this.host.at(now + TICK_MS, 0, K_TICK);
+    }
+  }
+
+  private notify(dev: number, c: number, now: number): void {
+    this.campaigns[c].notified[dev] = 1;
+    this.offered[dev] = c;
+    this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_UPDATE);
+  }
+
+  private pending(m: ModelCampaign, dev: number): boolean {
+    return this.releaseNames[this.release[dev]] !== m.release && !m.terminal[dev];
+  }
+
+  /** The newest running campaign admitting `dev` with work left for it, or -1. */
+  private offerFor(dev: number, now: number): number {
+    for (let c = this.campaigns.length - 1; c >= 0; c--) {
+      const m = this.campaigns[c];
+      if (!m.rollout.aborted && this.rank[dev] < m.rollout.fraction(now - m.startMs) && this.pending(m, dev)) return c;
+    }
+    return -1;
+  }
+
+  /** Final state of each campaign as this shard saw it (steps reached, aborts). */
+  campaignOutcomes(): Array<{ release: string; step: number; aborted: boolean; reason: string }> {
+    return this.campaigns.map((m) => ({ release: m.release, step: m.rollout.step, aborted: m.rollout.aborted, reason: m.rollout.reason }));
+  }
+}

@@ -1,0 +1,303 @@
+import { EventHeap } from './event-heap.js';
+
+/** Buckets in the ring (a power of two): the ring spans RING bucket widths ahead of "now". */
+const RING_BITS = 16;
+const RING = 1 << RING_BITS;
+const WORDS = RING >>> 5;
+/** Bucket widths are powers of two ms, so that rescaling a bucket index is exact. */
+const MIN_WIDTH_MS = 2 ** -6;
+const MAX_WIDTH_MS = 2 ** 20;
+const START_WIDTH_MS = 1024;
+/** Events per ring block. */
+const BLOCK = 8;
+const BI = BLOCK + 2;
+/**
+ * Width adapts to keep the events handled per bucket turn in [LOW, HIGH]: it halves as soon as a
+ * few turns were too full (a full `near` is a big heap again), and doubles only after many turns
+ * were too empty (cheap either way). Halving at most halves the mean per non-empty bucket and
+ * doubling at most doubles it, so with HIGH > 2·LOW the two rules never undo each other. The
+ * range was measured (bench/RESULTS.md): with ~10-100 events per turn the near heap stays a few
+ * levels deep, 30% faster than at ~600, while below ~4 the turns themselves start to cost.
+ */
+const NARROW_AFTER = 4;
+const WIDEN_AFTER = 256;
+const LOW_PER_BUCKET = 4;
+const HIGH_PER_BUCKET = 128;
+
+/**
+ * Ring slot of absolute bucket index b: b mod RING for any integer b within ±2^53 (negative too),
+ * because ToInt32 keeps b mod 2^32 and RING divides 2^32. Much cheaper than a double `%`.
+ */
+function slotOf(b: number): number {
+  return b & (RING - 1);
+}
+
+/**
+ * The virtual clock's event queue: a calendar queue (Brown 1988) in three levels, so that the heap
+ * the hot loop pops from stays small enough to live in cache while a shard holds ~10^6 pending
+ * events.
+ *
+ * - `near`: a 4-ary heap holding exactly the events of the current bucket (times in
+ *   [cur·w, (cur+1)·w), plus anything pushed for an earlier time). Most follow-up events (acks a
+ *   few ms later) land here directly.
+ * - the ring: RING buckets of width w covering (cur, cur + RING), each an unordered singly linked
+ *   list in typed arrays (O(1) insert), with a bitmap of non-empty buckets. When `near` runs dry,
+ *   the next non-empty bucket is loaded into it in O(k) (append + heapify).
+ * - `far`: a heap for events beyond the ring (long up-times of the outage process, and anything
+ *   when the width has shrunk); they move into the ring as it turns.
+ *
+ * Order is exactly (time, seq) whatever the level or width: seq is assigned once, at push, and
+ * travels with the event; every event of `near` is earlier than every event in the ring or in
+ * `far`, because bucket index floor(t / w) is monotone in t. The width therefore never shows in
+ * the pop order, which is what lets it adapt (halve when buckets hold too many events, double when
+ * too few) without touching determinism. Tags are dev << 8 | kind, as in EventHeap.
+ *
+ * Single-threaded: one per shard.
+ */
+export class CalendarQueue {
+  private readonly near = new EventHeap(1024);
+  private readonly far = new EventHeap(1024);
+  private readonly heads = new Int32Array(RING).fill(-1);
+  private readonly bits = new Uint32Array(WORDS);
+  private ringCount = 0;
+  /**
+   * Ring storage: each bucket is a chain of blocks of BLOCK events, newest block first (only it may
+   * be partly full). Block k keeps times and seqs in blockF[k·2B ..], tags, the next block and
+   * the fill count in blockI[k·(B+2) ..]. Blocks rather than one node per event because loading a
+   * bucket reads events pushed long before (a report 15 minutes ahead): with nodes scattered over
+   * the pool every event was a cache miss, with blocks it is a few sequential lines per BLOCK
+   * events. Free blocks chain through their next field.
+   */
+  private blockF = new Float64Array(2 * BLOCK * 256);
+  private blockI = new Int32Array((BLOCK + 2) * 256);
+  private blockCap = 256;
+  private freeBlock = -1;
+  private blocksUsed = 0;
+  /** Absolute index of the bucket whose events are in `near`. */
+  private cur = 0;
+  private width = START_WIDTH_MS;
+  private inv = 1 / START_WIDTH_MS;
+  private nextSeq = 0;
+  private n = 0;
+  private pops = 0;
+  private popsAtAdapt = 0;
+  private turns = 0;
+
+  constructor(private readonly adaptive = true) {}
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Current bucket width, ms (for tests and diagnostics). */
+  get bucketWidthMs(): number {
+    return this.width;
+  }
+
+  push(time: number, dev: number, kind: number): void {
+    this.n++;
+    this.place(time, this.nextSeq++, (dev << 8) | kind);
+  }
+
+  /** Time of the earliest event; Infinity when empty. */
+  peekTime(): number {
+    return this.near.size > 0 ? this.near.peekTime() : this.refill();
+  }
+
+  topDev(): number {
+    return this.near.topDev();
+  }
+
+  topKind(): number {
+    return this.near.topKind();
+  }
+
+  /** Removes the earliest event (read it first with peekTime/topDev/topKind). */
+  pop(): void {
+    if (this.near.size === 0 && this.refill() === Infinity) return;
+    this.near.pop();
+    this.n--;
+    this.pops++;
+  }
+
+  clear(): void {
+    this.near.clear();
+    this.far.clear();
+    this.heads.fill(-1);
+    this.bits.fill(0);
+    this.ringCount = 0;
+    this.freeBlock = -1;
+    this.blocksUsed = 0;
+    this.n = 0;
+  }
+
+  private place(time: number, seq: number, tag: number): void {
+    const b = Math.floor(time * this.inv);
+    if (b <= this.cur) this.near.pushTagged(time, seq, tag);
+    else if (b - this.cur < RING) this.toRing(slotOf(b), time, seq, tag);
+    else this.far.pushTagged(time, seq, tag);
+  }
+
+  private toRing(slot: number, time: number, seq: number, tag: number): void {
+    let k = this.heads[slot];
+    let fill = k >= 0 ? this.blockI[k * BI + BLOCK + 1] : BLOCK;
+    if (fill === BLOCK) {
+      const head = k;
+      k = this.allocBlock();
+      this.blockI[k * BI + BLOCK] = head;
+      this.heads[slot] = k;
+      if (head < 0) this.bits[slot >>> 5] |= 1 << (slot & 31);
+      fill = 0;
+    }
+    this.blockF[k * 2 * BLOCK + fill] = time;
+    this.blockF[k * 2 * BLOCK + BLOCK + fill] = seq;
+    this.blockI[k * BI + fill] = tag;
+    this.blockI[k * BI + BLOCK + 1] = fill + 1;
+    this.ringCount++;
+  }
+
+  private allocBlock(): number {
+    const k = this.freeBlock;
+    if (k >= 0) {
+      this.freeBlock = this.blockI[k * BI + BLOCK];
+      return k;
+    }
+    if (this.blocksUsed === this.blockCap) this.growBlocks();
+    return this.blocksUsed++;
+  }
+
+  /** `near` is empty: moves the next non-empty bucket into it. Returns the new earliest time. */
+  private refill(): number {
+    if (this.n === 0) return Infinity;
+    if (this.adaptive && ++this.turns >= NARROW_AFTER) this.adapt();
+    if (this.near.size > 0) return this.near.peekTime();
+    if (this.ringCount === 0) {
+      // Nothing within the ring: jump straight to the far heap's first bucket. Events at an
+      // infinite (or NaN) time are never due, as with EventHeap under runUntil.
+      const t = this.far.peekTime();
+      if (!(t < Infinity)) return Infinity;
+      this.cur = Math.floor(t * this.inv);
+      this.migrate();
+      return this.near.peekTime();
+    }
+    this.cur = this.nextBucket();
+    this.loadBucket(slotOf(this.cur));
+    this.migrate();
+    return this.near.peekTime();
+  }
+
+  /** Absolute index of the first non-empty ring bucket after `cur` (the ring is not empty). */
+  private nextBucket(): number {
+    const start = slotOf(this.cur + 1);
+    let w = start >>> 5;
+    let word = this.bits[w] & (-1 << (start & 31));
+    for (let scanned = 0; word === 0; scanned++) {
+      if (scanned > WORDS) throw new Error('CalendarQueue: ring count and bitmap disagree');
+      w = (w + 1) & (WORDS - 1);
+      word = this.bits[w];
+    }
+    const slot = (w << 5) + 31 - Math.clz32(word & -word);
+    return this.cur + 1 + ((slot - start + RING) % RING);
+  }
+
+  /** Moves bucket `slot` into `near` (which is empty): append everything, heapify once. */
+  private loadBucket(slot: number): void {
+    const f = this.blockF;
+    const ints = this.blockI;
+    const near = this.near;
+    let k = this.heads[slot];
+    const first = k;
+    let last = -1;
+    let loaded = 0;
+    while (k >= 0) {
+      const fill = ints[k * BI + BLOCK + 1];
+      const fo = k * 2 * BLOCK;
+      const io = k * BI;
+      for (let j = 0; j < fill; j++) near.append(f[fo + j], f[fo + BLOCK + j], ints[io + j]);
+      loaded += fill;
+      last = k;
+      k = ints[io + BLOCK];
+    }
+    // The whole chain goes back to the free list at once.
+    ints[last * BI + BLOCK] = this.freeBlock;
+    this.freeBlock = first;
+    this.heads[slot] = -1;
+    this.bits[slot >>> 5] &= ~(1 << (slot & 31));
+    this.ringCount -= loaded;
+    near.heapify();
+  }
+
+  /** Moves far events whose bucket is now within the ring's reach. */
+  private migrate(): void {
+    const far = this.far;
+    const limit = (this.cur + RING) * this.width;
+    while (far.size > 0 && far.peekTime() < limit) {
+      const time = far.peekTime();
+      const seq = far.topSeq();
+      const tag = far.topTag();
+      far.pop();
+      this.place(time, seq, tag);
+    }
+  }
+
+  /** Checks the events handled per turn since the last check (runs with `near` empty). */
+  private adapt(): void {
+    const perTurn = (this.pops - this.popsAtAdapt) / this.turns;
+    let width = this.width;
+    if (perTurn > HIGH_PER_BUCKET && width > MIN_WIDTH_MS) width /= 2;
+    else if (this.turns < WIDEN_AFTER) return;
+    else if (perTurn < LOW_PER_BUCKET && width < MAX_WIDTH_MS) width *= 2;
+    this.turns = 0;
+    this.popsAtAdapt = this.pops;
+    if (width !== this.width) this.rescale(width);
+  }
+
+  /** Re-buckets the ring at a new width. Every pending event is at or after bucket `cur`'s start. */
+  private rescale(width: number): void {
+    const curStart = this.cur * this.width;
+    // Detach every ring chain into one list of blocks, then re-place each event at the new width;
+    // a block is freed only once its events are placed (placing may allocate blocks).
+    let list = -1;
+    for (let w = 0; w < WORDS; w++) {
+      let word = this.bits[w];
+      while (word !== 0) {
+        const slot = (w << 5) + 31 - Math.clz32(word & -word);
+        word &= word - 1;
+        let k = this.heads[slot];
+        while (k >= 0) {
+          const next = this.blockI[k * BI + BLOCK];
+          this.blockI[k * BI + BLOCK] = list;
+          list = k;
+          k = next;
+        }
+        this.heads[slot] = -1;
+      }
+      this.bits[w] = 0;
+    }
+    this.ringCount = 0;
+    this.width = width;
+    this.inv = 1 / width;
+    this.cur = Math.floor(curStart * this.inv);
+    while (list >= 0) {
+      const next = this.blockI[list * BI + BLOCK];
+      const fill = this.blockI[list * BI + BLOCK + 1];
+      for (let j = 0; j < fill; j++) {
+        this.place(this.blockF[list * 2 * BLOCK + j], this.blockF[list * 2 * BLOCK + BLOCK + j], this.blockI[list * BI + j]);
+      }
+      this.blockI[list * BI + BLOCK] = this.freeBlock;
+      this.freeBlock = list;
+      list = next;
+    }
+    this.migrate();
+  }
+
+  private growBlocks(): void {
+    this.blockCap *= 2;
+    const f = new Float64Array(2 * BLOCK * this.blockCap);
+    f.set(this.blockF);
+    this.blockF = f;
+    const ints = new Int32Array(BI * this.blockCap);
+    ints.set(this.blockI);
+    this.blockI = ints;
+  }
+}

@@ -1,0 +1,116 @@
+import type { MetricsAggregator } from '../metrics/aggregate.js';
+import { H, COUNTERS } from '../metrics/catalog.js';
+import type { FleetOpsFinal } from '../fleet/behaviours/index.js';
+import type { FleetResults, OtaResults } from '../report/summary.js';
+import type { ResolvedScenario } from '../scenario/resolved.js';
+import type { ShardFinal } from './protocol.js';
+import type { OperatorResults } from './operator-wall.js';
+import { buildOperatorPlan, groupArch } from './operator-plan.js';
+
+/** Merged release transitions of every shard: per release name, devices in/out per time bin. */
+function mergeTransitions(parts: FleetOpsFinal[]): { binMs: number; bins: number; series: Map<string, Float64Array>; initial: string } {
+  const binMs = parts[0].binMs;
+  const bins = Math.max(...parts.map((p) => p.into[0]?.length ?? 0));
+  const series = new Map<string, Float64Array>();
+  for (const p of parts) {
+    p.releases.forEach((name, r) => {
+      let net = series.get(name);
+      if (!net) series.set(name, (net = new Float64Array(bins)));
+      for (let b = 0; b < p.into[r].length; b++) net[b] += p.into[r][b] - p.outOf[r][b];
+    });
+  }
+  return { binMs, bins, series, initial: parts[0].releases[0] };
+}
+
+const US = 1000;
+
+/**
+ * Adds the fleet-operation results of a run to its fleet results: the rollout curve (share of
+ * the fleet on each release over time), time to 50/95/99% of compatible devices, outcomes by
+ * cause, bytes downloaded and saved, OTA energy per update per profile, the config propagation
+ * curve, commands and logs. The operator's view of the backend is added on the wall clock.
+ */
+export function addFleetOpsResults(fleet: FleetResults | undefined, s: ResolvedScenario, finals: ShardFinal[], agg: MetricsAggregator, op?: OperatorResults): FleetResults | undefined {
+  const parts = finals.map((f) => f.fleetOps).filter((f): f is FleetOpsFinal => f !== undefined);
+  if (parts.length === 0) return fleet;
+  const out: FleetResults = { ...(fleet ?? {}) };
+  const total = (name: string) => agg.totals[COUNTERS.findIndex(([n]) => n === name)] ?? 0;
+  const pctMs = (h: number, p: number) => (agg.histograms[h].totalCount > 0 ? agg.histograms[h].getValueAtPercentile(p) / US : null);
+
+  const updates = s.phases.flatMap((p) => (p.kind === 'update' ? [p] : []));
+  if (updates.length > 0) {
+    const { binMs, bins, series, initial } = mergeTransitions(parts);
+    const N = s.devices;
+    const counts = new Map<string, Float64Array>();
+    for (const [name, net] of series) {
+      const c = new Float64Array(bins);
+      let run = name === initial ? N : 0;
+      for (let b = 0; b < bins; b++) c[b] = run += net[b];
+      counts.set(name, c);
+    }
+    out.rollout = [...counts].map(([release, c]) => ({ release, points: [[0, release === initial ? 1 : 0] as [number, number], ...Array.from(c, (v, b) => [Math.min(s.durationMs, (b + 1) * binMs), v / N] as [number, number])] }));
+    const plan = buildOperatorPlan(s);
+    const releases: OtaResults['releases'] = updates.map((u) => {
+      const archs = plan.releases.find((r) => r.name === u.spec.release)?.archs ?? [];
+      const compatible = s.fleet.filter((g) => archs.includes(groupArch(g))).reduce((a, g) => a + g.count, 0);
+      const c = counts.get(u.spec.release) ?? new Float64Array(bins);
+      const timeTo = (share: number): number | null => {
+        for (let b = 0; b < bins; b++) if (compatible > 0 && c[b] >= share * compatible) return Math.max(0, (b + 1) * binMs - u.atMs);
+        return null;
+      };
+      return { release: u.spec.release, startMs: u.atMs, compatible, updated: bins > 0 ? c[bins - 1] : 0, timeTo50Ms: timeTo(0.5), timeTo95Ms: timeTo(0.95), timeTo99Ms: timeTo(0.99) };
+    });
+    const causes: Record<string, number> = {};
+    const groups = new Map<string, { updates: number; otaJ: number }>();
+    for (const p of parts) {
+      for (const [k, v] of Object.entries(p.causes)) causes[k] = (causes[k] ?? 0) + v;
+      for (const g of p.groups) {
+        const m = groups.get(g.profile) ?? { updates: 0, otaJ: 0 };
+        m.updates += g.updates;
+        m.otaJ += g.otaJ;
+        groups.set(g.profile, m);
+      }
+    }
+    const modelCampaigns = parts.find((p) => p.campaigns)?.campaigns;
+    out.ota = {
+      releases,
+      succeeded: total('update.success'),
+      failed: total('update.failed'),
+      rolledBack: total('update.rolled_back'),
+      incompatible: total('update.incompatible'),
+      failuresByCause: causes,
+      bytesDownloaded: total('ota.bytes_downloaded'),
+      bytesSavedByResume: total('ota.bytes_saved_resume'),
+      bytesSavedByDelta: total('ota.bytes_saved_delta'),
+      resumes: total('ota.resumes'),
+      energyPerUpdate: [...groups].map(([profile, g]) => ({ profile, updates: g.updates, otaJ: g.otaJ, jPerUpdate: g.updates > 0 ? g.otaJ / g.updates : null })),
+      campaigns: op
+        ? op.campaigns.map((c) => ({ release: c.release, state: c.state, step: c.step, ...(c.reason ? { reason: c.reason } : {}) }))
+        : (modelCampaigns ?? []).map((c) => ({ release: c.release, state: c.aborted ? 'aborted' : 'running', step: c.step, ...(c.reason ? { reason: c.reason } : {}) })),
+      ...(op?.backend ? { backend: { artifactRequests: op.backend.artifactRequests, artifactBytesServed: op.backend.artifactBytesServed, stateReports: op.backend.stateReports } } : {}),
+    };
+  }
+
+  if (s.phases.some((p) => p.kind === 'config')) {
+    const h = agg.histograms[H['config.propagation']];
+    if (h.totalCount > 0) out.configPropagation = [0, 10, 25, 50, 75, 90, 95, 99, 100].map((q) => [h.getValueAtPercentile(q) / US, q / 100] as [number, number]);
+    out.config = {
+      applied: total('config.applied'),
+      p50Ms: pctMs(H['config.propagation'], 50),
+      p95Ms: pctMs(H['config.propagation'], 95),
+      p99Ms: pctMs(H['config.propagation'], 99),
+      maxMs: pctMs(H['config.propagation'], 100),
+      catchupP50Ms: pctMs(H['config.catchup'], 50),
+    };
+  }
+  if (s.phases.some((p) => p.kind === 'command')) {
+    const sent = op ? op.commands.reduce((a, c) => a + c.sent, 0) : parts.reduce((a, p) => a + (p.commandsSent ?? 0), 0);
+    out.commands = { sent, received: total('command.received'), answered: total('command.answered') };
+  }
+  const logParts = parts.map((p) => p.logs).filter((l) => l !== undefined);
+  if (logParts.length > 0) {
+    const l = logParts.reduce((a, b) => ({ generated: a.generated + b.generated, sent: a.sent + b.sent, dropped: a.dropped + b.dropped, buffered: a.buffered + b.buffered }));
+    out.logs = { ...l, holds: l.generated === l.sent + l.dropped + l.buffered };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}

@@ -1,0 +1,118 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
+import type { HostToParent, ParentToHost } from './process-protocol.js';
+import { builtEngineFile, type LaunchedShard, type ShardLauncher, type ShardSpec } from './shard-launcher.js';
+
+export interface ProcessShardsOptions {
+  processes: number;
+  /** Shards per process: shard i runs in process floor(i / threadsPerProcess), as a worker thread. */
+  threadsPerProcess: number;
+  /** Node flags of the shard processes (default none: not the coordinator's, which may be a test runner's). */
+  execArgv?: string[];
+}
+
+interface Pending {
+  onMessage: (env: Envelope<ShardMessage>) => void;
+  resolve: (launched: LaunchedShard) => void;
+  reject: (err: Error) => void;
+}
+
+interface Host {
+  index: number;
+  child: ChildProcess;
+  pending: Map<number, Pending>;
+  exited: Promise<void>;
+}
+
+/** How long a shard process may take to exit once told to close, before it is killed. */
+const CLOSE_TIMEOUT_MS = 15_000;
+
+/**
+ * Shards spread over child processes (process-host.ts), each running its shards as worker
+ * threads, for runs that need more descriptors than one process may hold. Shard messages and
+ * control messages are relayed over each child's IPC channel; the coordinator merges snapshots
+ * exactly as it does for threads, since a snapshot is the same message whichever way it came.
+ *
+ * A child that dies fails its shards (the run then ends as failed, with the reason); a child
+ * never outlives the coordinator (it exits when its IPC channel closes).
+ */
+export class ProcessShards implements ShardLauncher {
+  private readonly hosts = new Map<number, Host>();
+
+  constructor(private readonly opts: ProcessShardsOptions) {}
+
+  run(spec: ShardSpec, onMessage: (env: Envelope<ShardMessage>) => void): Promise<LaunchedShard> {
+    const host = this.host(Math.floor(spec.shard / this.opts.threadsPerProcess));
+    return new Promise((resolve, reject) => {
+      if (host.child.exitCode !== null || host.child.signalCode !== null || !host.child.connected) {
+        reject(new Error(`shard process ${host.index} is not running`));
+        return;
+      }
+      host.pending.set(spec.shard, { onMessage, resolve, reject });
+      send(host, { kind: 'run', spec });
+    });
+  }
+
+  broadcast(env: Envelope<ControlMessage>): void {
+    for (const h of this.hosts.values()) send(h, { kind: 'control', env });
+  }
+
+  /** Pids of the shard processes started so far, by process index. */
+  pids(): number[] {
+    return [...this.hosts.values()].sort((a, b) => a.index - b.index).map((h) => h.child.pid ?? -1);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.hosts.values()].map(async (h) => {
+        send(h, { kind: 'close' });
+        const timer = setTimeout(() => h.child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+        await h.exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  private host(index: number): Host {
+    const known = this.hosts.get(index);
+    if (known) return known;
+    const child = fork(builtEngineFile(import.meta.url, 'process-host.js'), [String(this.opts.threadsPerProcess)], {
+      serialization: 'advanced',
+      execArgv: this.opts.execArgv ?? [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const host: Host = { index, child, pending: new Map(), exited: Promise.resolve() };
+    const failAll = (why: string) => {
+      for (const p of host.pending.values()) p.reject(new Error(`shard process ${index} (pid ${child.pid ?? '?'}) ${why}`));
+      host.pending.clear();
+    };
+    host.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        failAll(`exited with ${signal ?? `code ${code}`} before its shards finished`);
+        resolve();
+      });
+    });
+    child.on('error', (err) => failAll(`failed: ${err.message}`));
+    child.on('message', (m: HostToParent) => {
+      switch (m.kind) {
+        case 'message':
+          host.pending.get(m.shard)?.onMessage(m.env);
+          break;
+        case 'done':
+          host.pending.get(m.shard)?.resolve(m.launched);
+          host.pending.delete(m.shard);
+          break;
+        case 'failed':
+          host.pending.get(m.shard)?.reject(new Error(m.error));
+          host.pending.delete(m.shard);
+          break;
+      }
+    });
+    this.hosts.set(index, host);
+    return host;
+  }
+}
+
+function send(h: Host, m: ParentToHost): void {
+  if (h.child.connected) h.child.send(m);
+}

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
+import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
+import type { ShardResult } from './shard-runtime.js';
+import type { ShardTask } from './shard-task.js';
+
+/** A shard's task as the coordinator describes it; the launcher adds the message port. */
+export type ShardSpec = Omit<ShardTask, 'port'>;
+
+/** Where a shard ran: the process (pid) and, inside it, the thread at its start and end. */
+export interface LaunchedShard {
+  result: ShardResult;
+  pid: number;
+}
+
+/**
+ * Runs the coordinator's shards somewhere: as worker threads of this process (thread-shards.ts)
+ * or spread over child processes, each running its shards as worker threads (process-shards.ts).
+ * The coordinator sees the same thing either way: one message stream per shard, a broadcast of
+ * control messages, and one result per shard.
+ *
+ * Concurrency: methods are called on the coordinator's main thread; `onMessage` callbacks arrive
+ * there too, in the order each shard sent its messages.
+ */
+export interface ShardLauncher {
+  /**
+   * Starts one shard. Its messages go to `onMessage` as they arrive; every message the shard sent
+   * before it finished has been delivered when the promise resolves. Rejects when the shard (or
+   * the process hosting it) fails.
+   */
+  run(spec: ShardSpec, onMessage: (env: Envelope<ShardMessage>) => void): Promise<LaunchedShard>;
+  /** Sends a control message to every shard started so far. */
+  broadcast(env: Envelope<ControlMessage>): void;
+  /** Releases the threads (and processes); call once every run() has settled. */
+  close(): Promise<void>;
+}
+
+/** The compiled file next to this module: worker threads and child processes need built JS, also when tests run the TS sources. */
+export function builtEngineFile(moduleUrl: string, name: string): string {
+  const here = fileURLToPath(moduleUrl);
+  return here.replace(/([\\/])src([\\/]engine[\\/])[^\\/]+\.ts$/, `$1dist$2${name}`).replace(/[^\\/]+\.js$/, name);
+}
+
+/**
+ * Relays a shard's port to `onMessage` and tells when its last message (`stopped`) came. The
+ * shard's result and its port's messages travel on different channels, so `stopped` may arrive
+ * after the result: launchers wait for it, briefly (a failed shard never sends it).
+ */
+export function relayShardPort(port: MessagePort, onMessage: (env: Envelope<ShardMessage>) => void): { stopped(): Promise<void> } {
+  let sawStopped!: () => void;
+  const stopped = new Promise<void>((r) => (sawStopped = r));
+  port.on('message', (env: Envelope<ShardMessage>) => {
+    onMessage(env);
+    if (env.msg.type === 'stopped') sawStopped();
+  });
+  return {
+    stopped: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise<void>((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,265 @@
+import type { ResolvedScenario } from './resolved.js';
+
+/**
+ * How a run is laid out on this machine, and whether it fits: how many processes its shards run
+ * in, which source addresses its MQTT sockets bind, and the descriptors, ports and memory each
+ * part needs against what the machine allows. Pure arithmetic (no I/O): the caller passes the
+ * machine's limits. `fleetsim plan` prints it; `fleetsim run` refuses a run with problems before
+ * anything starts, instead of failing half-way (engine/resources.ts).
+ *
+ * Why processes: a process may hold only so many descriptors (20,000 here, hard), and worker
+ * threads share their process's limit, so past it the shards must live in several processes.
+ * Why source addresses: a socket bound to a source address takes its port from that address's
+ * ephemeral range for every destination (measured on Linux 6.x: past about half the range,
+ * ~14k, bind() hands out ports already in use and connects collide), while an unbound connect
+ * may reuse a port towards another destination. So sockets stay unbound until one destination
+ * needs more than one range; then every MQTT socket binds, at most SAFE_PER_SOURCE_ADDRESS each.
+ */
+
+/** Descriptors kept back in every process for files, pipes, worker threads and listeners. */
+export const RESERVED_DESCRIPTORS = 200;
+/** Descriptors a Mosquitto process uses besides its client connections (listener, epoll, log). */
+const BROKER_RESERVED_DESCRIPTORS = 32;
+/** One source address to one destination: the Linux ephemeral port range 32768-60999. */
+export const PORTS_PER_SOURCE_ADDRESS = 28_232;
+/** Unbound connects per destination we plan for (the range, less room for TIME_WAIT and other programs). */
+const SAFE_PER_DESTINATION = 25_000;
+/** Bound sockets per source address we plan for (bind() stays collision-free below half the range). */
+export const SAFE_PER_SOURCE_ADDRESS = 12_000;
+
+/** Measured costs (bench/RESULTS.md, "connected" section) used for the memory estimate. */
+export const COSTS = {
+  /** Simulator RSS per connected device, KB: the MQTT session plus the device's table rows and driver state. */
+  deviceKB: { lean: 4.5, mqttjs: 17.5 },
+  /** A simulator process (Node, fleetsim loaded) and each of its worker threads, MB. */
+  processMB: 60,
+  threadMB: 25,
+  /** Mosquitto 2.0 per idle client connection, KB, and per process, MB. */
+  mosquittoKB: 5,
+  mosquittoMB: 3,
+  /** The embedded HTTP API's record of one provisioned device, KB; aedes per connection, KB. */
+  backendDeviceKB: 1,
+  aedesKB: 14.5,
+  /** Kernel memory per open loopback TCP socket (each connection has two), KB. */
+  kernelSocketKB: 4,
+} as const;
+
+export interface MachineLimits {
+  /** Open descriptors one process may hold (children inherit it); undefined when unknown. */
+  descriptorsPerProcess?: number;
+  /** Memory the machine has free for this run and in all, MB; undefined when unknown. */
+  availableMemoryMB?: number;
+  totalMemoryMB?: number;
+}
+
+export interface LayoutRequest {
+  /** Worker threads in all (split among processes, at least one each). */
+  workers: number;
+  /** `--processes N`; undefined = as many as the descriptors need (1 when they fit). */
+  processes?: number;
+  /** `--source-addresses`; undefined = automatic on loopback targets, [] = never bind. */
+  sourceAddresses?: readonly string[];
+}
+
+export interface LayoutProblem {
+  message: string;
+  fix: string;
+}
+
+export interface RunLayout {
+  /** Processes that run shards: 1 means the shards are threads of the coordinator's own process. */
+  processes: number;
+  processesAutomatic: boolean;
+  workersPerProcess: number;
+  /** Shards in all (processes x workersPerProcess, fewer when there are fewer devices). */
+  shards: number;
+  /** Source addresses the MQTT sockets bind, round-robin by device; empty: the kernel picks. */
+  sourceAddresses: string[];
+  sourceAddressesAutomatic: boolean;
+  brokers: number;
+  descriptors: {
+    limit?: number;
+    /** The busiest shard process (the coordinator's own process when processes = 1). */
+    perShardProcess: number;
+    /** The coordinator process (backend sockets; client sockets too when processes = 1). */
+    coordinator: number;
+    /** Each local Mosquitto: its max_connections plus its own reserve. */
+    perBroker?: number;
+  };
+  ports: { perDestination: number; perSourceAddress?: number };
+  memoryMB: { simulator: number; brokers: number; backend: number; kernel: number; total: number; available?: number; machine?: number };
+  problems: LayoutProblem[];
+}
+
+interface SocketCounts {
+  mqtt: number;
+  http: number;
+}
+
+/** Client sockets of a list of shard sizes: one MQTT session per device, HTTP by pool or per device. */
+function socketsOf(s: ResolvedScenario, shardSizes: readonly number[]): SocketCounts {
+  if (s.clock !== 'wall') return { mqtt: 0, http: 0 };
+  const perDevice = s.options.http.connections === 'per-device';
+  let mqtt = 0;
+  let http = 0;
+  for (const n of shardSizes) {
+    mqtt += n;
+    http += perDevice ? n : Math.min(n, s.options.http.poolSize);
+  }
+  return { mqtt, http };
+}
+
+/** Balanced split of `total` into `parts` (the first `total % parts` one larger), as the engine splits devices. */
+function split(total: number, parts: number): number[] {
+  const n = Math.max(1, Math.min(parts, Math.max(1, total)));
+  return Array.from({ length: n }, (_, i) => Math.floor(total / n) + (i < total % n ? 1 : 0));
+}
+
+function isLoopbackHost(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+    return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/** 127.0.0.1 .. 127.0.0.n: all of 127.0.0.0/8 is loopback on Linux. */
+export function loopbackSourceAddresses(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `127.0.${(i + 1) >> 8}.${(i + 1) & 255}`);
+}
+
+/**
+ * Lays the run out: `devices` is what this process runs (its `--shard` slice). Problems say what
+ * does not fit and how to fix it; the layout is still filled in so that `plan` can show it.
+ */
+export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequest, machine: MachineLimits = {}): RunLayout {
+  const problems: LayoutProblem[] = [];
+  const wall = s.clock === 'wall';
+  const t = s.target;
+  const brokers = wall && t.kind === 'embedded' && t.broker?.kind === 'local-mosquitto' ? t.broker.count : 0;
+  const aedes = wall && t.kind === 'embedded' && t.broker === undefined;
+  const limit = machine.descriptorsPerProcess;
+
+  const layoutFor = (processes: number) => {
+    const perProcess = Math.max(1, Math.floor(req.workers / processes));
+    const shardSizes = split(devices, processes * perProcess);
+    const all = socketsOf(s, shardSizes);
+    // Process p runs shards [p * perProcess, (p + 1) * perProcess).
+    let busiest = 0;
+    for (let p = 0; p * perProcess < shardSizes.length; p++) {
+      const mine = socketsOf(s, shardSizes.slice(p * perProcess, (p + 1) * perProcess));
+      busiest = Math.max(busiest, mine.mqtt + mine.http + RESERVED_DESCRIPTORS);
+    }
+    // The coordinator holds the backend's server side: every socket with aedes, the HTTP ones
+    // (and one counting subscriber per broker) with local Mosquitto, none for an external target.
+    const backend = !wall || t.kind === 'external' ? 0 : aedes ? all.mqtt + all.http : all.http + brokers;
+    const coordinator = processes === 1 ? busiest + backend : backend + RESERVED_DESCRIPTORS + processes;
+    return { perProcess, shards: shardSizes.length, all, busiest, coordinator };
+  };
+
+  let processes = req.processes ?? 1;
+  let l = layoutFor(processes);
+  if (req.processes === undefined && limit !== undefined && wall) {
+    // Fewest processes whose shard processes and coordinator all fit the limit.
+    while (processes < Math.max(1, devices) && (l.busiest > limit || l.coordinator > limit)) {
+      if (processes > 1 && l.busiest <= limit) break; // more processes cannot shrink the coordinator
+      l = layoutFor(++processes);
+    }
+  }
+  if (limit !== undefined && l.busiest > limit) {
+    problems.push({
+      message: `each shard process needs ~${l.busiest} descriptors (~${Math.ceil(l.all.mqtt / processes)} MQTT + HTTP sockets + ${RESERVED_DESCRIPTORS} reserved) but one process may open ${limit}`,
+      fix: `run more processes: --processes ${Math.ceil((l.all.mqtt + l.all.http) / Math.max(1, limit - RESERVED_DESCRIPTORS - 100))} (or leave --processes out to choose automatically), or raise \`ulimit -n\` up to the hard limit`,
+    });
+  }
+  if (limit !== undefined && l.coordinator > limit) {
+    problems.push({
+      message: `the coordinator needs ~${l.coordinator} descriptors but this process may open ${limit}${aedes ? ': the embedded broker (aedes) holds the server side of every MQTT connection' : ''}`,
+      fix: aedes
+        ? 'use local Mosquitto brokers (target: { mqtt: local-mosquitto, brokers: N }) or an external broker, so the coordinator holds only HTTP sockets'
+        : 'use pooled HTTP connections (options.http.connections: pooled) or run the backend in its own process (`fleetsim backend`) and target its URLs',
+    });
+  }
+
+  // Ports: destinations are the brokers (one each), aedes or the external broker (one).
+  const destinations = Math.max(1, brokers);
+  const perDestination = Math.ceil(l.all.mqtt / destinations);
+  const mqttUrl = t.kind === 'external' ? t.mqtt : 'mqtt://127.0.0.1';
+  let sourceAddresses = req.sourceAddresses ? [...req.sourceAddresses] : [];
+  const automatic = req.sourceAddresses === undefined;
+  if (automatic && wall && perDestination > SAFE_PER_DESTINATION && isLoopbackHost(mqttUrl)) {
+    sourceAddresses = loopbackSourceAddresses(Math.ceil(l.all.mqtt / SAFE_PER_SOURCE_ADDRESS));
+  }
+  const perSourceAddress = sourceAddresses.length > 0 ? Math.ceil(l.all.mqtt / sourceAddresses.length) : undefined;
+  if (wall && sourceAddresses.length === 0 && perDestination > SAFE_PER_DESTINATION) {
+    problems.push({
+      message: `${perDestination} MQTT sockets to one broker address exceed the ~${PORTS_PER_SOURCE_ADDRESS} ports one source address gives per destination`,
+      fix: isLoopbackHost(mqttUrl)
+        ? `spread them over source addresses: --source-addresses 127.0.0.1-127.0.0.${Math.ceil(l.all.mqtt / SAFE_PER_SOURCE_ADDRESS)}`
+        : `give the machine more addresses and list them with --source-addresses, or spread devices over several brokers`,
+    });
+  }
+  if (perSourceAddress !== undefined && perSourceAddress > SAFE_PER_SOURCE_ADDRESS) {
+    const need = Math.ceil(l.all.mqtt / SAFE_PER_SOURCE_ADDRESS);
+    problems.push({
+      message: `${perSourceAddress} MQTT sockets per source address: past ~${SAFE_PER_SOURCE_ADDRESS} bound sockets an address runs short of ports and connects collide`,
+      fix: `list at least ${need} source addresses (e.g. --source-addresses 127.0.0.1-127.0.0.${need} on loopback)`,
+    });
+  }
+  const httpPerDestination = l.all.http;
+  if (wall && httpPerDestination > SAFE_PER_DESTINATION) {
+    problems.push({
+      message: `${httpPerDestination} HTTP connections to the API exceed the ~${PORTS_PER_SOURCE_ADDRESS} ports one source address gives per destination`,
+      fix: 'use pooled HTTP connections (options.http.connections: pooled, the default)',
+    });
+  }
+
+  let perBroker: number | undefined;
+  if (brokers > 0) {
+    const maxConnections = Math.ceil(devices / brokers) + 16;
+    perBroker = maxConnections + BROKER_RESERVED_DESCRIPTORS;
+    if (limit !== undefined && perBroker > limit) {
+      problems.push({
+        message: `each of the ${brokers} local Mosquitto brokers would hold ${maxConnections} connections, but it inherits this process's limit of ${limit} descriptors`,
+        fix: `use more brokers: target: { mqtt: local-mosquitto, brokers: ${Math.ceil(devices / (limit - BROKER_RESERVED_DESCRIPTORS - 16))} }`,
+      });
+    }
+  }
+
+  const memory = memoryEstimate(s, l.all, processes, l.perProcess * processes, brokers, aedes, devices);
+  const available = machine.availableMemoryMB;
+  if (available !== undefined && memory.total > available) {
+    problems.push({
+      message: `this run needs about ${memory.total} MB (simulator ${memory.simulator}, brokers ${memory.brokers}, backend ${memory.backend}, kernel sockets ${memory.kernel}) but ${available} MB are available`,
+      fix: 'run fewer devices here and the rest elsewhere (--shard i/N on several machines), or free memory',
+    });
+  }
+
+  return {
+    processes,
+    processesAutomatic: req.processes === undefined,
+    workersPerProcess: l.perProcess,
+    shards: l.shards,
+    sourceAddresses,
+    sourceAddressesAutomatic: automatic && sourceAddresses.length > 0,
+    brokers,
+    descriptors: { ...(limit === undefined ? {} : { limit }), perShardProcess: l.busiest, coordinator: l.coordinator, ...(perBroker === undefined ? {} : { perBroker }) },
+    ports: { perDestination, ...(perSourceAddress === undefined ? {} : { perSourceAddress }) },
+    memoryMB: { ...memory, ...(available === undefined ? {} : { available }), ...(machine.totalMemoryMB === undefined ? {} : { machine: machine.totalMemoryMB }) },
+    problems,
+  };
+}
+
+function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: number, threads: number, brokers: number, aedes: boolean, devices: number) {
+  const c = COSTS;
+  const simulatorKB = all.mqtt * c.deviceKB[s.options.mqttClient] + (processes > 1 ? processes + 1 : 1) * c.processMB * 1024 + threads * c.threadMB * 1024;
+  const brokersKB = brokers > 0 ? all.mqtt * c.mosquittoKB + brokers * c.mosquittoMB * 1024 : 0;
+  const embedded = s.clock === 'wall' && s.target.kind === 'embedded';
+  const backendKB = embedded ? devices * c.backendDeviceKB + (aedes ? all.mqtt * c.aedesKB : 0) : 0;
+  // Both ends of each connection are on this machine when the target is local.
+  const kernelKB = (all.mqtt + all.http) * c.kernelSocketKB * (embedded ? 2 : 1);
+  const mb = (kb: number) => Math.ceil(kb / 1024);
+  const parts = { simulator: mb(simulatorKB), brokers: mb(brokersKB), backend: mb(backendKB), kernel: mb(kernelKB) };
+  return { ...parts, total: parts.simulator + parts.brokers + parts.backend + parts.kernel };
+}

@@ -1,0 +1,49 @@
+/**
+ * Resolved fleet-operation parts of a scenario (see fleet-ops-schema.ts for the YAML shape):
+ * units parsed into ms, bytes, fractions and per-second rates.
+ */
+
+export type ResolvedRollout =
+  | { strategy: 'all' }
+  | { strategy: 'constant'; perMinute: number }
+  | { strategy: 'exponential'; perMinute: number; growth: number; everyMs: number }
+  | { strategy: 'steps'; steps: number[]; stepWaitMs: number };
+
+export interface UpdatePhaseSpec {
+  release: string;
+  target: 'app' | 'os';
+  sizeBytes: number;
+  delta?: { from: string; sizeBytes: number };
+  /** Undefined: every arch of the fleet. */
+  archs?: string[];
+  rollout: ResolvedRollout;
+  abortIf?: { failureRate: number; minSample: number };
+  notify: 'mqtt' | 'poll';
+  maintenanceWindow?: { opensMs: number; lengthMs: number; everyMs: number };
+  failureRate: number;
+  failureByProfile: Record<string, number>;
+  corrupt?: number;
+}
+
+export interface ConfigPhaseSpec {
+  set: Record<string, string>;
+}
+
+export interface CommandPhaseSpec {
+  name: string;
+  /** Share of online devices, 0..1. */
+  devices: number;
+}
+
+export interface ResolvedFleetOpsBehaviour {
+  download: { chunkMs: number; lowSpeedBytesPerSec: number; lowSpeedTimeMs: number; healthCheckMs: number; appRestartMs: number };
+  logs?: { ratePerSec: number; lineBytes: number; bufferBytes: number; flushEveryMs: number };
+  diagnostics?: { processingMs: number; byProfile: Record<string, number> };
+  config: { applyMs: number };
+}
+
+export interface ResolvedProvisioning {
+  mode: 'auto' | 'manual';
+  approvalRatePerSec?: number;
+  endOfLineTest: boolean;
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenarioText } from '../../src/scenario/load.js';
+import { runScenario } from '../../src/engine/coordinator.js';
+
+/**
+ * Fleet operations on the virtual clock: the backend model plays the campaign with the same
+ * rollout policy as the embedded backend, fast enough for statistical checks, and identically
+ * for any number of workers (rollout gates use fleet-wide counts exchanged in lockstep).
+ */
+const scenario = (extra = '') => `
+name: ota-virtual
+seed: 21
+duration: 10m
+clock: virtual
+fleet:
+  - { profile: rpi4-gateway, count: 1500, link: ethernet }
+  - { profile: esp32-wifi-sensor, count: 1500, link: wifi }
+arrival: { rate: 500/s }
+behaviour:
+  poll: { every: 5m }
+  offline: { availability: 80%, downtime: { distribution: lognormal, median: 1m } }
+phases:
+  - at: 30s
+    update:
+      release: os-2.0
+      target: os
+      size: 2MB
+      failureRate: 10%
+      failureByProfile: { esp32-wifi-sensor: 30% }
+${extra}
+`;
+
+describe('fleet operations on the virtual clock', () => {
+  it('rollbacks match the injected failure probability per profile within 4 standard deviations', async () => {
+    const { summary } = await runScenario(parseScenarioText(scenario('      rollout: { strategy: all }'), 'v.yaml'), { workers: 2, runId: 'ota-v-rb' });
+    const ota = summary.fleet!.ota!;
+    const finished = ota.succeeded + ota.rolledBack;
+    expect(finished).toBeGreaterThan(2500);
+    // Expected share: half the fleet at 10%, half at 30%, weighted by who finished (offline devices finish later).
+    const perProfile = ota.energyPerUpdate; // updates committed per profile
+    const rpiOk = perProfile.find((p) => p.profile === 'rpi4-gateway')!.updates;
+    const espOk = perProfile.find((p) => p.profile === 'esp32-wifi-sensor')!.updates;
+    // rpi: ok ~ 0.9 of its finished, esp: ok ~ 0.7 of its finished; finished per profile = ok / (1 - p) in expectation.
+    const p = (0.1 * (rpiOk / 0.9) + 0.3 * (espOk / 0.7)) / (rpiOk / 0.9 + espOk / 0.7);
+    const sd = Math.sqrt(finished * p * (1 - p));
+    expect(Math.abs(ota.rolledBack - finished * p)).toBeLessThan(4 * sd);
+    expect(ota.failuresByCause['health-check']).toBe(ota.rolledBack);
+    // os updates reboot: offline devices resumed their downloads, and the energy of OTA was charged.
+    expect(ota.energyPerUpdate.every((e) => e.otaJ > 0)).toBe(true);
+  });
+
+  it('a staged rollout aborts at the same step, with the same counts, on 1 and 3 workers', async () => {
+    const staged = `      rollout: { strategy: steps, steps: [5%, 30%, 100%], stepWait: 1m }
+      abortIf: "failure_rate > 15%"
+      minSample: 30`;
+    const runs = [];
+    for (const workers of [1, 3]) runs.push(await runScenario(parseScenarioText(scenario(staged), 'v.yaml'), { workers, runId: `ota-v-st-${workers}` }));
+    const [a, b] = runs.map((r) => r.summary);
+    // Fleet failure rate is ~20% (> 15%): the first step trips once 30 devices finished.
+    expect(a.fleet!.ota!.campaigns[0]).toMatchObject({ state: 'aborted', step: 0 });
+    expect(b.fleet!.ota!.campaigns).toEqual(a.fleet!.ota!.campaigns);
+    for (const k of ['update.started', 'update.success', 'update.rolled_back', 'ota.bytes_downloaded'] as const) expect(b.counters[k], k).toBe(a.counters[k]);
+    // Nobody outside the 5% cohort ever started (~150 of 3000 devices).
+    expect(a.counters['update.started']).toBeLessThan(220);
+  });
+
+  it('config propagation and diagnostics round trips are measured; logs obey their identity when buffers overflow', async () => {
+    const s = parseScenarioText(
+      `
+name: ops-virtual
+seed: 8
+duration: 5m
+clock: virtual
+fleet:
+  - { profile: rpi4-gateway, count: 400, link: ethernet }
+  - { profile: nrf9160-tracker, count: 400, link: lte-m }
+arrival: { rate: 200/s }
+behaviour:
+  offline: { availability: 70%, downtime: { distribution: exponential, mean: 40s } }
+  diagnostics: { processing: 100ms, byProfile: { nrf9160-tracker: 2s } }
+  logs: { rate: 5/s, lineSize: 100B, buffer: 10KB, flushEvery: 5s }
+phases:
+  - at: 1m
+    config: { set: { sampling: 10s } }
+  - at: 2m
+    command: { name: diagnostics, devices: 50% }
+`,
+      'ops.yaml',
+    );
+    const { summary } = await runScenario(s, { workers: 2, runId: 'ops-v' });
+    const f = summary.fleet!;
+    // Online devices at the push apply within the modelled latency plus 50 ms; offline ones catch up later.
+    expect(f.config!.applied).toBeGreaterThan(700);
+    expect(f.config!.p99Ms!).toBeLessThan(1000);
+    expect(f.config!.catchupP50Ms).not.toBeNull();
+    expect(f.configPropagation!.at(-1)![1]).toBe(1);
+    expect(f.commands!.sent).toBeGreaterThan(100);
+    // A device that loses its link while working on the command cannot answer it.
+    expect(f.commands!.answered).toBeLessThanOrEqual(f.commands!.received);
+    expect(f.commands!.answered).toBeGreaterThan(f.commands!.received * 0.9);
+    expect(summary.histograms['command.rtt'].stats.max).toBeGreaterThan(2_000_000); // the trackers' 2 s processing
+    expect(f.logs!.holds).toBe(true);
+    expect(f.logs!.dropped).toBeGreaterThan(0); // 100 lines of buffer, 25 lines per flush, offline for ~40 s
+    expect(summary.counters['logs.suppressed_notices']).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, test } from 'vitest';
+import { parseScenarioText } from '../../src/scenario/load.js';
+import { planLayout, SAFE_PER_SOURCE_ADDRESS } from '../../src/scenario/capacity.js';
+import { formatPlan, planRun } from '../../src/scenario/plan.js';
+import { checkResources } from '../../src/engine/resources.js';
+import { FleetsimError } from '../../src/errors/fleetsim-error.js';
+
+const scenario = (devices: number, target: string, extra = '') =>
+  parseScenarioText(
+    [`name: cap`, 'duration: 5m', `target: ${target}`, `fleet: [{ profile: nrf9160-tracker, count: ${devices}, link: nb-iot }]`, 'arrival: { rate: 2000/s }', 'behaviour: { telemetry: { every: 15m } }', extra].join('\n'),
+  );
+const HERE = { descriptorsPerProcess: 20_000, availableMemoryMB: 22_000, totalMemoryMB: 24_000 };
+
+describe('run layout', () => {
+  test('250k devices on 13 local brokers: 13 shard processes, no source addresses, fits', () => {
+    const l = planLayout(scenario(250_000, '{ mqtt: local-mosquitto, brokers: 13 }'), 250_000, { workers: 2 }, HERE);
+    expect(l.problems).toEqual([]);
+    expect(l.processes).toBe(13);
+    expect(l.processesAutomatic).toBe(true);
+    expect(l.workersPerProcess).toBe(1);
+    expect(l.shards).toBe(13);
+    expect(l.descriptors.perShardProcess).toBeLessThanOrEqual(20_000);
+    // The coordinator holds only the HTTP pools' server side and one counting subscriber per broker.
+    expect(l.descriptors.coordinator).toBeLessThan(2_000);
+    expect(l.sourceAddresses).toEqual([]);
+    expect(l.ports.perDestination).toBe(Math.ceil(250_000 / 13));
+  });
+
+  test('a small run stays in one process; --processes overrides', () => {
+    const s = scenario(1000, '{ mqtt: local-mosquitto, brokers: 1 }');
+    expect(planLayout(s, 1000, { workers: 2 }, HERE).processes).toBe(1);
+    const two = planLayout(s, 1000, { workers: 1, processes: 2 }, HERE);
+    expect(two).toMatchObject({ processes: 2, workersPerProcess: 1, shards: 2, processesAutomatic: false });
+  });
+
+  test('too few brokers for their inherited descriptor limit is a problem with the broker count that fits', () => {
+    const l = planLayout(scenario(250_000, '{ mqtt: local-mosquitto, brokers: 8 }'), 250_000, { workers: 2 }, HERE);
+    expect(l.problems.map((p) => p.fix).join()).toContain('brokers: 13');
+  });
+
+  test('the embedded broker (aedes) holds both ends in the coordinator: refused with the Mosquitto fix', () => {
+    const l = planLayout(scenario(30_000, 'embedded'), 30_000, { workers: 2 }, HERE);
+    expect(l.problems[0].message).toContain('descriptors but this process may open 20000');
+    expect(l.problems[0].fix).toContain('local-mosquitto');
+  });
+
+  test('one loopback broker with more sockets than one port range: source addresses chosen automatically', () => {
+    const s = scenario(60_000, '{ http: http://127.0.0.1:8080, mqtt: mqtt://127.0.0.1:1883 }');
+    const l = planLayout(s, 60_000, { workers: 2 }, HERE);
+    expect(l.problems).toEqual([]);
+    expect(l.sourceAddressesAutomatic).toBe(true);
+    expect(l.sourceAddresses).toHaveLength(Math.ceil(60_000 / SAFE_PER_SOURCE_ADDRESS));
+    expect(l.ports.perSourceAddress).toBeLessThanOrEqual(SAFE_PER_SOURCE_ADDRESS);
+    // Too few addresses given by hand, or none at all, is refused with the range that fits.
+    const two = planLayout(s, 60_000, { workers: 2, sourceAddresses: ['127.0.0.1', '127.0.0.2'] }, HERE);
+    expect(two.problems[0].fix).toContain('at least 5 source addresses');
+    const none = planLayout(s, 60_000, { workers: 2, sourceAddresses: [] }, HERE);
+    expect(none.problems[0].fix).toContain('--source-addresses 127.0.0.1-127.0.0.5');
+    // A remote broker: fleetsim cannot invent addresses for it.
+    const remote = planLayout(scenario(60_000, '{ http: http://10.0.0.1, mqtt: mqtt://10.0.0.1 }'), 60_000, { workers: 2 }, HERE);
+    expect(remote.sourceAddresses).toEqual([]);
+    expect(remote.problems[0].fix).toContain('--source-addresses');
+  });
+
+  test('memory beyond what is available is refused', () => {
+    const l = planLayout(scenario(500_000, '{ mqtt: local-mosquitto, brokers: 26 }'), 500_000, { workers: 2 }, { ...HERE, availableMemoryMB: 1000 });
+    expect(l.problems.map((p) => p.message).join()).toMatch(/needs about \d+ MB .* but 1000 MB are available/);
+  });
+
+  test('the virtual clock needs no processes, sockets or addresses', () => {
+    const s = parseScenarioText(['name: v', 'duration: 1h', 'clock: virtual', 'fleet: [{ profile: nrf9160-tracker, count: 500000 }]', 'arrival: { rate: 1000/s }'].join('\n'));
+    const l = planLayout(s, 500_000, { workers: 2 }, HERE);
+    expect(l).toMatchObject({ processes: 1, shards: 2, sourceAddresses: [], problems: [] });
+  });
+
+  test('checkResources throws FLEETSIM_E_RESOURCE_LIMIT with every fix in the hint', () => {
+    let err: unknown;
+    try {
+      checkResources(scenario(250_000, '{ mqtt: local-mosquitto, brokers: 8 }'), 250_000, { workers: 2, processes: 4 }, () => {}, HERE);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FleetsimError);
+    const e = err as FleetsimError;
+    expect(e.code).toBe('FLEETSIM_E_RESOURCE_LIMIT');
+    expect(e.message).toContain('does not fit this machine');
+    expect(e.hint).toContain('--processes 13');
+    expect(e.hint).toContain('brokers: 13');
+  });
+
+  test('fleetsim plan prints the layout against the machine', () => {
+    const s = scenario(250_000, '{ mqtt: local-mosquitto, brokers: 13 }');
+    const plan = planRun(s, 2, { descriptorLimit: 20_000, memory: { availableMemoryMB: 22_000, totalMemoryMB: 24_000 } });
+    expect(plan.shards).toHaveLength(13);
+    const text = formatPlan(plan);
+    expect(text).toContain('13 shard processes x 1 worker thread(s) (automatic');
+    expect(text).toContain('local brokers            13 Mosquitto');
+    expect(text).toMatch(/memory +~\d+ MB \(available 22000 MB of 24000 MB\)/);
+    expect(plan.warnings).toEqual([]);
+  });
+});
