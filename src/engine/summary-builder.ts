@@ -130,7 +130,15 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     gauges,
     histograms,
     thresholds,
-    generator: { maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, boundMs: s.options.maxScheduleLagMs, saturated },
+    generator: {
+      shards: [...i.finals]
+        .sort((a, b) => a.shard - b.shard)
+        .map((f) => ({ shard: f.shard, maxScheduleLagMs: f.maxScheduleLagMs, maxEventLoopDelayMs: f.maxEventLoopDelayMs, ...(f.events === undefined ? {} : { events: f.events }) })),
+      maxScheduleLagMs: maxLag,
+      maxEventLoopDelayMs: maxLoop,
+      boundMs: s.options.maxScheduleLagMs,
+      saturated,
+    },
     ...(fleet ? { fleet } : {}),
   };
 }

@@ -85,6 +85,8 @@ export interface RunSummary {
   histograms: Record<string, HistogramSummary>;
   thresholds: ThresholdResult[];
   generator: {
+    /** Each shard's own worst lag and event-loop delay, ms (which shard fell behind, if one did). */
+    shards?: Array<{ shard: number; maxScheduleLagMs: number; maxEventLoopDelayMs: number; events?: number }>;
     /** Worst schedule lag of any shard, ms. */
     maxScheduleLagMs: number;
     maxEventLoopDelayMs: number;
