@@ -28,7 +28,7 @@ behaviour:
   telemetry: { every: 4s, jitter: 20%, size: 200B, qos: 1 }
   poll: { every: 15s, jitter: 10% }
 thresholds:
-  telemetry.ack.latency: ["p(99) < 250ms"]
+  telemetry.ack.latency: ["p(99) < 5s"]
   provision.latency: ["p(95) < 1s"]
   telemetry.failed: ["rate < 1%"]
 `;
@@ -99,9 +99,12 @@ describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
   test('identical histograms: same count, min, max, mean and value at every percentile', () => {
     const names = Object.keys(whole.summary.histograms);
     expect(Object.keys(merged.summary.histograms)).toEqual(names);
+    // The latencies this scenario produces must have data; the others (OTA, commands) stay empty on both sides.
+    for (const name of ['provision.latency', 'mqtt.connect.latency', 'telemetry.ack.latency', 'poll.latency']) {
+      expect(histogramPoints(whole.summary.histograms[name].encoded).count, name).toBeGreaterThan(0);
+    }
     for (const name of names) {
       const w = histogramPoints(whole.summary.histograms[name].encoded);
-      expect(w.count, name).toBeGreaterThan(0);
       expect(histogramPoints(merged.summary.histograms[name].encoded), name).toEqual(w);
       expect(merged.summary.histograms[name].stats, name).toEqual(whole.summary.histograms[name].stats);
     }
