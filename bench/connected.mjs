@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envInt, machine, median, sleep } from './lib/common.mjs';
+import { envInt, machine, median, processCpuMs, sleep } from './lib/common.mjs';
 import { memAvailableBytes, processTree, tcpBufferBytes } from './lib/process-tree.mjs';
 
 const N = envInt('N', 250_000);
@@ -23,6 +23,14 @@ const KEEPALIVE = envInt('KEEPALIVE', 60);
 const R = envInt('R', 1);
 const SAMPLE_MS = 2000;
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+
+/** Busy and total CPU time of the whole machine so far, ms (/proc/stat: every process, ours or not). */
+function machineCpuMs() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = f[3] + f[4];
+  return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
+}
 
 const rampS = Math.ceil(N / RATE);
 const durationS = rampS + HOLD + 30; // slack for provisioning retries and connect latency
@@ -80,6 +88,10 @@ async function oneRun(r) {
         brokers: sum(brokers, 'rss'),
         brokerCount: brokers.length,
         machineUsed: memBefore - memAvailableBytes(),
+        cpuCoordinator: processCpuMs(coord.pid),
+        cpuShards: shards.reduce((a, p) => a + (processCpuMs(p.pid) || 0), 0),
+        cpuBrokers: brokers.reduce((a, p) => a + (processCpuMs(p.pid) || 0), 0),
+        cpuMachine: machineCpuMs(),
         tcpBuffers: tcpBufferBytes(),
       });
     }
@@ -102,6 +114,15 @@ async function oneRun(r) {
   const holdSamples = allOn ? samples.filter((s) => s.at >= startedAt + allOn.tMs + 10_000 && s.at <= startedAt + last.tMs - 5_000) : [];
   const firstFull = samples.find((s) => s.shardProcesses > 0 && s.brokerCount === BROKERS);
   const m = (k) => median(holdSamples.map((s) => s[k]));
+  // CPU in cores (1.0 = one core busy) between two samples: ours by part, and the whole machine,
+  // which includes whatever else shares it. Shard processes that exited meanwhile are not counted.
+  const cores = (a, b) => {
+    if (!a || !b) return null;
+    const wall = b.at - a.at;
+    const c = (k) => Math.max(0, (b[k] - a[k]) / wall);
+    return { coordinator: c('cpuCoordinator'), shards: c('cpuShards'), brokers: c('cpuBrokers'), machine: (b.cpuMachine.busy - a.cpuMachine.busy) / wall, machineCapacity: (b.cpuMachine.total - a.cpuMachine.total) / wall };
+  };
+  const rampEnd = allOn ? samples.find((x) => x.at >= startedAt + allOn.tMs) : samples[samples.length - 1];
   const result = {
     run: r,
     exitCode: code,
@@ -150,7 +171,9 @@ async function oneRun(r) {
       tcpBuffers: Math.max(...samples.map((s) => s.tcpBuffers)) / MiB,
     },
     wallSeconds: summary.run.wallMs / 1000,
+    cpuCores: { ramp: cores(firstFull, rampEnd), hold: cores(holdSamples[0], holdSamples[holdSamples.length - 1]) },
   };
+  writeFileSync(path.join(dir, 'samples.json'), JSON.stringify(samples));
   if (process.env.KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   else result.dir = dir;
   return result;

@@ -7,21 +7,31 @@
 //      must equal the modelled one (size / bandwidth), i.e. the link limits, not the simulator.
 //   3. the same downloads on an unpaced link (Ethernet, 100 Mbit/s per device, far above what one
 //      process can serve): the measured rate is what the simulator and backend can move.
-// Usage: npm run build && node bench/fleet-ops.mjs   (PROV_DEVICES, DL_DEVICES override sizes)
+// Usage: npm run build && node bench/fleet-ops.mjs
+//   PROV_DEVICES, DL_DEVICES   fleet sizes (8000, 1000)
+//   PARTS=provisioning         only the provisioning part (or: downloads)
+//   RUNS=3                     provisioning runs per configuration; the table reports medians
+//   PROV_TARGET=mosquitto      provisioning against the embedded HTTP API + a local Mosquitto broker
+//                              (MQTT off the coordinator's event loop) instead of the embedded aedes
+//   WORKERS=2                  shard threads
 import { parseScenarioText } from '../dist/scenario/load.js';
 import { runScenario } from '../dist/engine/coordinator.js';
-import { envInt } from './lib/common.mjs';
+import { envInt, median } from './lib/common.mjs';
 
 const PROV_DEVICES = envInt('PROV_DEVICES', 8000);
 const DL_DEVICES = envInt('DL_DEVICES', 1000);
-const quiet = { workers: 2, drainMs: 5000 };
+const RUNS = envInt('RUNS', 1);
+const PARTS = (process.env.PARTS ?? 'provisioning,downloads').split(',');
+const PROV_TARGET = process.env.PROV_TARGET === 'mosquitto' ? '{ mqtt: local-mosquitto }' : 'embedded';
+const quiet = { workers: envInt('WORKERS', 2), drainMs: 5000 };
 
-async function provisioning(rate) {
+async function provisioning(rate, run) {
   const s = parseScenarioText(
     `
 name: bench-prov
-seed: 1
+seed: ${run + 1}
 duration: 12s
+target: ${PROV_TARGET}
 fleet: [{ profile: rpi4-gateway, count: ${PROV_DEVICES}, link: ethernet }]
 arrival: { rate: ${rate}/s }
 provisioning: { endOfLineTest: true }
@@ -30,7 +40,7 @@ options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
     'bench-prov.yaml',
   );
   const t0 = Date.now();
-  const { summary, timeline } = await runScenario(s, { ...quiet, runId: 'bench-prov' });
+  const { summary, timeline } = await runScenario(s, { ...quiet, runId: `bench-prov-${run}` });
   let acc = 0;
   let lastMs = 0;
   for (const row of timeline) {
@@ -41,6 +51,7 @@ options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
     }
   }
   return {
+    target: PROV_TARGET,
     offeredRate: rate,
     devices: PROV_DEVICES,
     eolOk: summary.counters['provision.eol_ok'],
@@ -90,7 +101,19 @@ options: { http: { poolSize: 128 } }
 }
 
 const out = { provisioning: [], downloads: [] };
-for (const rate of [2500, 4000]) out.provisioning.push(await provisioning(rate));
-out.downloads.push(await downloads('lte-m', 256, '2s'));
-out.downloads.push(await downloads('ethernet', 4000, '2s'));
+if (PARTS.includes('provisioning')) {
+  for (const rate of [2500, 4000]) {
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) {
+      runs.push(await provisioning(rate, r));
+      console.error(`provisioning ${PROV_TARGET} @${rate}/s run ${r + 1}/${RUNS}: ${runs[r].devicesPerSec} devices/s`);
+    }
+    const m = (k) => median(runs.map((x) => x[k]));
+    out.provisioning.push({ ...runs[0], runs: runs.map((x) => x.devicesPerSec), devicesPerSec: m('devicesPerSec'), secondsToLast: m('secondsToLast'), provisionP99Ms: m('provisionP99Ms'), eolP99Ms: m('eolP99Ms'), eolOk: Math.min(...runs.map((x) => x.eolOk)) });
+  }
+}
+if (PARTS.includes('downloads')) {
+  out.downloads.push(await downloads('lte-m', 256, '2s'));
+  out.downloads.push(await downloads('ethernet', 4000, '2s'));
+}
 console.log(JSON.stringify(out, null, 2));

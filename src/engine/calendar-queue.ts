@@ -12,10 +12,13 @@ const START_WIDTH_MS = 1024;
 const BLOCK = 8;
 const BI = BLOCK + 2;
 /**
- * Width adapts to keep the events handled per bucket turn in [LOW, HIGH]: it halves as soon as a
- * few turns were too full (a full `near` is a big heap again), and doubles only after many turns
- * were too empty (cheap either way). Halving at most halves the mean per non-empty bucket and
- * doubling at most doubles it, so with HIGH > 2·LOW the two rules never undo each other. The
+ * Width adapts to keep the events handled per bucket turn in [LOW, HIGH] and the ring's horizon
+ * (RING widths) long enough that few pushes go to the far heap. It halves as soon as a few turns
+ * were too full (a full `near` is a big heap again); it doubles after many turns that were too
+ * empty, or that sent more than FAR_SHARE of the pushes beyond the ring (each of those costs a
+ * far-heap push and pop; a power-on burst once shrank the width until every 15-minute report went
+ * there). Halving at most halves the mean per non-empty bucket and doubling at most doubles it,
+ * and doubling for the horizon needs perTurn < HIGH/2, so the rules never undo each other. The
  * range was measured (bench/RESULTS.md): with ~10-100 events per turn the near heap stays a few
  * levels deep, 30% faster than at ~600, while below ~4 the turns themselves start to cost.
  */
@@ -23,6 +26,7 @@ const NARROW_AFTER = 4;
 const WIDEN_AFTER = 256;
 const LOW_PER_BUCKET = 4;
 const HIGH_PER_BUCKET = 128;
+const FAR_SHARE = 1 / 8;
 
 /**
  * Ring slot of absolute bucket index b: b mod RING for any integer b within ±2^53 (negative too),
@@ -81,6 +85,9 @@ export class CalendarQueue {
   private n = 0;
   private pops = 0;
   private popsAtAdapt = 0;
+  private farPushes = 0;
+  private farAtAdapt = 0;
+  private seqAtAdapt = 0;
   private turns = 0;
 
   constructor(private readonly adaptive = true) {}
@@ -135,7 +142,10 @@ export class CalendarQueue {
     const b = Math.floor(time * this.inv);
     if (b <= this.cur) this.near.pushTagged(time, seq, tag);
     else if (b - this.cur < RING) this.toRing(slotOf(b), time, seq, tag);
-    else this.far.pushTagged(time, seq, tag);
+    else {
+      this.farPushes++;
+      this.far.pushTagged(time, seq, tag);
+    }
   }
 
   private toRing(slot: number, time: number, seq: number, tag: number): void {
@@ -240,15 +250,20 @@ export class CalendarQueue {
     }
   }
 
-  /** Checks the events handled per turn since the last check (runs with `near` empty). */
+  /** Checks the turns since the last check (runs with `near` empty). */
   private adapt(): void {
     const perTurn = (this.pops - this.popsAtAdapt) / this.turns;
     let width = this.width;
     if (perTurn > HIGH_PER_BUCKET && width > MIN_WIDTH_MS) width /= 2;
     else if (this.turns < WIDEN_AFTER) return;
-    else if (perTurn < LOW_PER_BUCKET && width < MAX_WIDTH_MS) width *= 2;
+    else if (width < MAX_WIDTH_MS) {
+      const farShare = (this.farPushes - this.farAtAdapt) / Math.max(1, this.nextSeq - this.seqAtAdapt);
+      if (perTurn < LOW_PER_BUCKET || (farShare > FAR_SHARE && perTurn < HIGH_PER_BUCKET / 2)) width *= 2;
+    }
     this.turns = 0;
     this.popsAtAdapt = this.pops;
+    this.farAtAdapt = this.farPushes;
+    this.seqAtAdapt = this.nextSeq;
     if (width !== this.width) this.rescale(width);
   }
 

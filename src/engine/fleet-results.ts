@@ -2,7 +2,7 @@ import type { TimelineRow } from '../metrics/aggregate.js';
 import { SECONDS_PER_YEAR } from '../models/battery.js';
 import type { FleetResults } from '../report/summary.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
-import type { EnergyProjection } from '../fleet/energy-meter.js';
+import { energyJOf, type EnergyProjection } from '../fleet/energy-meter.js';
 
 const LIFETIME_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100];
 
@@ -20,7 +20,7 @@ export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[
     for (const p of list) {
       const m = byProfile.get(p.profile);
       if (!m) {
-        byProfile.set(p.profile, { ...p, lifetimesYears: [...p.lifetimesYears], energyJ: { ...p.energyJ } });
+        byProfile.set(p.profile, { ...p, lifetimesYears: [...p.lifetimesYears], energyJ: { ...p.energyJ }, energyNJ: { ...p.energyNJ } });
         continue;
       }
       m.devices += p.devices;
@@ -28,10 +28,12 @@ export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[
       m.depleted += p.depleted;
       // Not push(...spread): a shard's 250k lifetimes overflow the call stack as arguments.
       for (const y of p.lifetimesYears) m.lifetimesYears.push(y);
-      m.energyJ.sleep += p.energyJ.sleep;
-      m.energyJ.cpu += p.energyJ.cpu;
-      m.energyJ.radio += p.energyJ.radio;
-      m.energyJ.ota += p.energyJ.ota;
+      // Exact integer sums, then J: the same totals whatever the split into shards.
+      m.energyNJ.sleep += p.energyNJ.sleep;
+      m.energyNJ.cpu += p.energyNJ.cpu;
+      m.energyNJ.radio += p.energyNJ.radio;
+      m.energyNJ.ota += p.energyNJ.ota;
+      m.energyJ = energyJOf(m.energyNJ);
     }
   }
   for (const m of byProfile.values()) m.lifetimesYears.sort((a, b) => a - b);

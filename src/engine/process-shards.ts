@@ -7,7 +7,7 @@ export interface ProcessShardsOptions {
   processes: number;
   /** Shards per process: shard i runs in process floor(i / threadsPerProcess), as a worker thread. */
   threadsPerProcess: number;
-  /** Node flags of the shard processes (default none: not the coordinator's, which may be a test runner's). */
+  /** Node flags of the shard processes (default SHARD_PROCESS_FLAGS; never the coordinator's, which may be a test runner's). */
   execArgv?: string[];
 }
 
@@ -23,6 +23,14 @@ interface Host {
   pending: Map<number, Pending>;
   exited: Promise<void>;
 }
+
+/**
+ * V8 flags of a shard process. Many run side by side (one per ~19,500 devices at 20,000
+ * descriptors), so each one's fixed memory counts: a 1 MB semi-space and one V8 platform thread
+ * took ~8 MB of private memory off each idle shard process (bench/RESULTS.md, "connected"), and a
+ * shard's allocation rate is low enough that the smaller young generation costs no visible CPU.
+ */
+export const SHARD_PROCESS_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
 /** How long a shard process may take to exit once told to close, before it is killed. */
 const CLOSE_TIMEOUT_MS = 15_000;
@@ -78,7 +86,7 @@ export class ProcessShards implements ShardLauncher {
     if (known) return known;
     const child = fork(builtEngineFile(import.meta.url, 'process-host.js'), [String(this.opts.threadsPerProcess)], {
       serialization: 'advanced',
-      execArgv: this.opts.execArgv ?? [],
+      execArgv: this.opts.execArgv ?? SHARD_PROCESS_FLAGS,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const host: Host = { index, child, pending: new Map(), exited: Promise.resolve() };

@@ -1,5 +1,5 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { accountingEquation, alignColumns, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
+import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
 import type { RunSummary, Verdict } from './summary.js';
 
 /**
@@ -68,6 +68,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
     out.push(...alignColumns(rows, 99).map((l) => `  ${l}`));
   }
 
+  out.push(...fleetOpsSection(s));
   out.push(...fleetSection(s));
 
   const a = s.accounting;
@@ -169,6 +170,46 @@ export class ProgressPrinter {
     if (this.mode === 'tty' && this.wroteTty) this.stream.write('\n');
     else if (this.mode === 'plain' && this.lastLine && this.lastPrintedTMs !== this.lastTMs) this.stream.write(`${this.lastLine}\n`);
   }
+}
+
+/**
+ * Fleet operations, when the run had any: per release updated / failed / rolled back and time to
+ * 50/95/99% of compatible devices, download volume, command round trip, config propagation, logs.
+ */
+function fleetOpsSection(s: RunSummary): string[] {
+  // Release names, causes and abort reasons come from devices and the backend: no terminal escapes.
+  // eslint-disable-next-line no-control-regex
+  const t = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '�');
+  const f = s.fleet;
+  const rtt = s.histograms['command.rtt']?.stats;
+  const rows: string[][] = [];
+  const o = f?.ota;
+  if (o) {
+    const after = (t: number | null) => (t === null ? 'not reached' : `+${formatDuration(t)}`);
+    for (const r of o.releases) {
+      const pct = r.compatible > 0 ? ` (${((r.updated / r.compatible) * 100).toFixed(1)}%)` : '';
+      rows.push(['rollout', `${t(r.release)}: ${formatCount(r.updated)}/${formatCount(r.compatible)} updated${pct} · to 50% ${after(r.timeTo50Ms)} · 95% ${after(r.timeTo95Ms)} · 99% ${after(r.timeTo99Ms)}`]);
+    }
+    const causes = Object.entries(o.failuresByCause).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    rows.push(['updates', `${formatCount(o.succeeded)} committed · ${formatCount(o.failed)} failed · ${formatCount(o.rolledBack)} rolled back${causes.length > 0 ? ` (${causes.map(([c, n]) => `${t(c)} ${formatCount(n)}`).join(', ')})` : ''}`]);
+    rows.push(['downloads', `${formatBytes(o.bytesDownloaded)} · saved ${formatBytes(o.bytesSavedByResume)} by resume, ${formatBytes(o.bytesSavedByDelta)} by deltas`]);
+    for (const c of o.campaigns.filter((x) => x.state === 'aborted')) rows.push(['aborted', `${t(c.release)} at step ${c.step + 1}${c.reason ? `: ${t(c.reason)}` : ''}`]);
+  }
+  if (f?.commands || (rtt && rtt.count > 0)) {
+    const answered = f?.commands ? `${formatCount(f.commands.answered)}/${formatCount(f.commands.sent)} answered` : '';
+    const times = rtt && rtt.count > 0 ? `round trip p50 ${formatMicros(rtt.p50)} · p99 ${formatMicros(rtt.p99)}` : '';
+    rows.push(['commands', [answered, times].filter(Boolean).join(' · ')]);
+  }
+  if (f?.config) {
+    const ms = (v: number | null) => (v === null ? '–' : formatDuration(v));
+    rows.push(['config', `${formatCount(f.config.applied)} applied · propagation p50 ${ms(f.config.p50Ms)} · p99 ${ms(f.config.p99Ms)}`]);
+  }
+  if (f?.logs) {
+    const l = f.logs;
+    rows.push(['logs', `${formatCount(l.generated)} lines · ${formatCount(l.sent)} sent · ${formatCount(l.dropped)} dropped · ${formatCount(s.counters['logs.suppressed_notices'] ?? 0)} "suppressed" notices${l.holds ? '' : '  (DOES NOT ADD UP)'}`]);
+  }
+  if (rows.length === 0) return [];
+  return ['', '  FLEET OPERATIONS', ...alignColumns(rows, 99).map((l) => `  ${l}`)];
 }
 
 /** Battery lifetimes and energy by activity, when the run had energy models. */

@@ -12,6 +12,27 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** Byte counts in decimal units: 512 B, 12.3 kB, 117.6 GB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? Math.round(v) : v.toFixed(Math.abs(v) >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+/** Energy: 850 mJ, 38.4 J, 22.4 kJ, 1.2 MJ. */
+export function formatJoules(j: number): string {
+  const a = Math.abs(j);
+  if (a >= 1e6) return `${(j / 1e6).toFixed(1)} MJ`;
+  if (a >= 1e3) return `${(j / 1e3).toFixed(1)} kJ`;
+  if (a >= 1 || a === 0) return `${j.toFixed(a >= 100 || a === 0 ? 0 : 1)} J`;
+  return `${Math.round(j * 1000)} mJ`;
+}
+
 /** Per-second rates: 0.25/s, 12.3/s, 1,234/s. */
 export function formatRate(perSec: number): string {
   if (!Number.isFinite(perSec)) return '–';

@@ -1,5 +1,6 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { decodeHistogram, histogramStats, newHistogram, percentileCurve, type HistogramStats } from '../metrics/histogram.js';
+import { fleetPlots } from './html-fleet-plots.js';
 import type { RunSummary } from './summary.js';
 
 /**
@@ -9,8 +10,8 @@ import type { RunSummary } from './summary.js';
  * report never invents data.
  */
 
-export type AxisKind = 'time' | 'nines' | 'linear';
-export type ValueUnit = 'us' | 'rate' | 'count' | 'share' | 'days' | 'ms';
+export type AxisKind = 'time' | 'nines' | 'linear' | 'category';
+export type ValueUnit = 'us' | 'rate' | 'count' | 'share' | 'days' | 'ms' | 'bytes' | 'joules';
 
 export interface PlotSeries {
   name: string;
@@ -22,7 +23,7 @@ export interface PlotSeries {
 
 export interface PlotSpec {
   id: string;
-  section: 'generator' | 'throughput' | 'latency' | 'fleet';
+  section: 'generator' | 'throughput' | 'latency' | 'fleet' | 'fleet-ops';
   title: string;
   subtitle: string;
   x: {
@@ -34,8 +35,18 @@ export interface PlotSpec {
     max?: number;
     /** On a nines axis, where the curve's 100% point (the maximum) sits. */
     maxAt?: number;
+    /** On a category axis, the category names: a point's x is an index into them. */
+    categories?: string[];
   };
   y: { unit: ValueUnit; label: string };
+  /**
+   * How series are drawn: lines (the default); `bars`, one horizontal bar per category and series
+   * (x.kind 'category'); `histogram`, vertical bars `binWidth` wide centred on each point's x.
+   */
+  mark?: 'line' | 'bars' | 'histogram';
+  binWidth?: number;
+  /** Vertical dashed lines at x with a short label (time to 50%, p99 ...), coloured like `series`. */
+  markers?: Array<{ x: number; label: string; series?: string }>;
   /** Fill under the first series (throughput-like plots). */
   area?: boolean;
   series: PlotSeries[];
@@ -219,42 +230,6 @@ function hdrPlots(summary: RunSummary): PlotSpec[] {
         series: [{ name: 'whole run', points: curve.points }],
       };
     });
-}
-
-function fleetPlots(summary: RunSummary): PlotSpec[] {
-  const f = summary.fleet;
-  if (!f) return [];
-  const plots: PlotSpec[] = [];
-  const timeX = timeAxis(summary, []);
-  if (f.rollout && f.rollout.length > 0) {
-    plots.push({
-      id: 'rollout', section: 'fleet', title: 'Rollout', subtitle: 'share of the fleet on each release',
-      x: timeX, y: { unit: 'share', label: 'fleet share' },
-      series: nonEmpty(f.rollout.map((r) => ({ name: r.release, points: r.points.map(([t, s]) => [t, s] as [number, number]) }))),
-    });
-  }
-  if (f.offlineShare && f.offlineShare.length > 0) {
-    plots.push({
-      id: 'offline-share', section: 'fleet', title: 'Offline share', subtitle: 'share of the fleet offline', area: true,
-      x: timeX, y: { unit: 'share', label: 'offline' }, series: [{ name: 'offline', points: f.offlineShare.map(([t, s]) => [t, s]) }],
-    });
-  }
-  if (f.configPropagation && f.configPropagation.length > 0) {
-    plots.push({
-      id: 'config-propagation', section: 'fleet', title: 'Config propagation', subtitle: 'share of the fleet that applied the change, by time since it was published', area: true,
-      x: { kind: 'time', unit: 'ms', label: 'time since change' }, y: { unit: 'share', label: 'applied' },
-      series: [{ name: 'applied', points: f.configPropagation.map(([t, s]) => [t, s]) }],
-    });
-  }
-  if (f.batteryLifetime && f.batteryLifetime.length > 0) {
-    // Survival form: the share of a profile's devices still running after x days.
-    plots.push({
-      id: 'battery-lifetime', section: 'fleet', title: 'Battery lifetime', subtitle: 'share of devices still running, by days in the field',
-      x: { kind: 'linear', unit: 'days', label: 'days', min: 0 }, y: { unit: 'share', label: 'still running' },
-      series: nonEmpty(f.batteryLifetime.map((b) => ({ name: `${b.profile} (${b.devices.toLocaleString('en-US')})`, points: b.percentiles.map(([p, d]) => [d, 1 - p / 100] as [number, number]) }))),
-    });
-  }
-  return plots;
 }
 
 /** Every plot the report shows, in page order; plots without points are left out. */

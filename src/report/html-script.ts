@@ -10,7 +10,7 @@ export const REPORT_SCRIPT = String.raw`
   'use strict';
   var SVG = 'http://www.w3.org/2000/svg';
   var NAMED = { sent: 'var(--c-sent)', acked: 'var(--c-acked)', p50: 'var(--c-p50)', p95: 'var(--c-p95)', p99: 'var(--c-p99)',
-    bound: 'var(--c-bad)', online: 'var(--c-acked)', provisioned: 'var(--c-sent)', 'whole run': 'var(--c-sent)' };
+    bound: 'var(--c-bad)', online: 'var(--c-acked)', provisioned: 'var(--c-sent)', 'whole run': 'var(--c-sent)', failures: 'var(--c-bad)' };
   var data = JSON.parse(document.getElementById('fleetsim-plots').textContent);
   var byId = {};
   data.plots.forEach(function (p) { byId[p.id] = p; });
@@ -30,14 +30,22 @@ export const REPORT_SCRIPT = String.raw`
     return (us / 1e6).toFixed(2).replace(/\.?0+$/, '') + 's';
   }
   function duration(ms) {
+    if (ms > 0 && ms < 1000) return (ms < 10 ? ms.toFixed(1) : String(Math.round(ms))) + 'ms';
     var s = ms / 1000;
     if (s < 120) return (Math.round(s * 10) / 10) + 's';
-    if (s < 7200) return Math.floor(s / 60) + 'm' + (s % 60 >= 1 ? String(Math.round(s % 60)).padStart(2, '0') + 's' : '');
+    if (s < 3600) return Math.floor(s / 60) + 'm' + (s % 60 >= 1 ? String(Math.round(s % 60)).padStart(2, '0') + 's' : '');
     if (s < 3 * 86400) return (Math.round(s / 360) / 10) + 'h';
     return (Math.round(s / 8640) / 10) + 'd';
   }
+  function bytes(v) {
+    var units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'], i = 0;
+    while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+    return (i === 0 || Math.abs(v) >= 100 || v === Math.round(v) ? String(Math.round(v)) : v.toFixed(1)) + ' ' + units[i];
+  }
   function fmt(unit, v) {
     switch (unit) {
+      case 'bytes': return bytes(v);
+      case 'joules': return Math.abs(v) >= 1e6 ? num(v / 1e6, 1) + ' MJ' : Math.abs(v) >= 1000 ? num(v / 1000, 1) + ' kJ' : num(v, 1) + ' J';
       case 'us': return micros(v);
       case 'ms': return num(v, 1) + 'ms';
       case 'rate': return num(v) + '/s';
@@ -56,6 +64,7 @@ export const REPORT_SCRIPT = String.raw`
   }
   function xLabel(spec, v) {
     if (spec.x.kind === 'time') return duration(v);
+    if (spec.x.kind === 'category') return (spec.x.categories || [])[v] || '';
     if (spec.x.kind === 'nines') return spec.x.maxAt !== undefined && Math.abs(v - spec.x.maxAt) < 1e-9 ? 'max' : nines(v);
     return fmt(spec.x.unit, v);
   }
@@ -65,7 +74,7 @@ export const REPORT_SCRIPT = String.raw`
     var n = raw / mag;
     return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 2.5 ? 2.5 : n <= 5 ? 5 : 10) * mag;
   }
-  var TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000, 7776000, 15552000, 31536000]
+  var TIME_STEPS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000, 7776000, 15552000, 31536000]
     .map(function (s) { return s * 1000; });
   function ticks(axis, lo, hi, count, unit) {
     var out = [], step, v;
@@ -85,8 +94,115 @@ export const REPORT_SCRIPT = String.raw`
     return e;
   }
   function colour(s, i) { return NAMED[s.name] || 'var(--s' + (i % 8) + ')'; }
+  function seriesColour(spec, name) {
+    for (var i = 0; i < spec.series.length; i++) if (spec.series[i].name === name) return colour(spec.series[i], i);
+    return 'var(--muted)';
+  }
+
+  // The tooltip: a head line and one line per series, beside x (SVG units) inside the figure.
+  function showTip(fig, svg, W, x, head, rows) {
+    var tip = fig.querySelector('.tip'), r = svg.getBoundingClientRect();
+    tip.textContent = '';
+    var h = document.createElement('div');
+    h.className = 'tip-head';
+    h.textContent = head;
+    tip.appendChild(h);
+    rows.forEach(function (row) {
+      var line = document.createElement('div');
+      var sw = document.createElement('i');
+      sw.style.background = row[0];
+      line.appendChild(sw);
+      line.appendChild(document.createTextNode(row[1]));
+      tip.appendChild(line);
+    });
+    tip.hidden = false;
+    var left = (x / W) * r.width;
+    tip.style.left = Math.min(Math.max(0, left + 12), r.width - tip.offsetWidth - 4) + 'px';
+    tip.style.top = '8px';
+  }
+
+  // Dashed vertical markers (time to 50%, p99 ...) with a haloed label, staggered so close
+  // markers stay readable; a marker of a hidden series is hidden with it.
+  function drawMarkers(svg, spec, hidden, sx, x0, x1, top, bottom, W) {
+    (spec.markers || []).forEach(function (mk, k) {
+      if (mk.x < x0 || mk.x > x1 || (mk.series && hidden[mk.series])) return;
+      var c = mk.series ? seriesColour(spec, mk.series) : 'var(--muted)', x = sx(mk.x);
+      el('line', { x1: x, x2: x, y1: top, y2: bottom, 'class': 'marker' }, svg).style.stroke = c;
+      var right = x > W - 70;
+      var t = el('text', { x: right ? x - 4 : x + 4, y: top + 11 + (k % 4) * 13, 'text-anchor': right ? 'end' : 'start', 'class': 'marker-label' }, svg);
+      t.textContent = mk.label;
+      t.style.fill = c;
+    });
+  }
+
+  // Horizontal bars, one row per category and one bar per series in it (failures by cause,
+  // energy per profile ...): long category names read better down the side than under bars.
+  function drawBars(fig, spec, hidden) {
+    var host = fig.querySelector('.plot');
+    host.textContent = '';
+    var cats = spec.x.categories || [];
+    var shown = spec.series.filter(function (s) { return !hidden[s.name]; });
+    var W = Math.max(280, host.clientWidth || 640);
+    var per = Math.max(1, shown.length), barH = per > 2 ? 11 : 18, rowH = per * barH + 12;
+    var H = cats.length * rowH + 32;
+    var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img', 'aria-label': spec.title + ': ' + spec.subtitle });
+    host.appendChild(svg);
+    // Category names go down the left: measured in place (same font), ellipsised past 40% of the width.
+    var probe = el('text', { 'class': 'cat' }, svg), widest = 0;
+    // (A page not laid out yet measures 0: estimate from the length instead.)
+    var width = function (t) { probe.textContent = t; return probe.getComputedTextLength() || t.length * 6.6; };
+    cats.forEach(function (c) { widest = Math.max(widest, width(c)); });
+    var m = { l: Math.min(Math.round(W * 0.4), Math.ceil(widest) + 18), r: 62, t: 4, b: 28 };
+    var fit = function (c) {
+      if (width(c) <= m.l - 14) return c;
+      var n = c.length;
+      while (n > 1 && width(c.slice(0, n) + '…') > m.l - 14) n--;
+      return c.slice(0, n) + '…';
+    };
+    var vmax = spec.y.unit === 'share' ? 1 : 0;
+    shown.forEach(function (s) { s.points.forEach(function (p) { if (p[1] > vmax) vmax = p[1]; }); });
+    if (!(vmax > 0)) vmax = 1;
+    var step = niceStep(vmax, Math.max(2, Math.floor((W - m.l - m.r) / 100)));
+    var v1 = Math.ceil(vmax / step - 1e-9) * step;
+    var sx = function (v) { return m.l + v / v1 * (W - m.l - m.r); };
+    var grid = el('g', { 'class': 'grid' }, svg);
+    ticks('linear', 0, v1, Math.round(v1 / step)).forEach(function (v) {
+      el('line', { x1: sx(v), x2: sx(v), y1: m.t, y2: H - m.b, 'class': 'v' }, grid);
+      el('text', { x: sx(v), y: H - m.b + 18, 'text-anchor': 'middle' }, grid).textContent = fmt(spec.y.unit, v);
+    });
+    cats.forEach(function (c, i) {
+      var label = el('text', { x: m.l - 8, y: m.t + i * rowH + rowH / 2 + 4, 'text-anchor': 'end', 'class': 'cat' }, svg);
+      label.textContent = fit(c);
+      el('title', {}, label).textContent = c;
+    });
+    shown.forEach(function (s, j) {
+      var c = colour(s, spec.series.indexOf(s));
+      s.points.forEach(function (p) {
+        var y = m.t + p[0] * rowH + 6 + j * barH;
+        var bar = el('rect', { x: m.l, y: y, width: Math.max(1, sx(p[1]) - m.l), height: barH - 2, rx: 2, 'class': 'bar' }, svg);
+        bar.style.fill = c;
+        el('text', { x: sx(p[1]) + 5, y: y + barH / 2 + 2.5, 'class': 'val' }, svg).textContent = fmt(spec.y.unit, p[1]);
+      });
+    });
+    svg.removeChild(probe);
+    el('line', { x1: m.l, x2: m.l, y1: m.t, y2: H - m.b, 'class': 'axis' }, svg);
+    var hit = el('rect', { x: 0, y: m.t, width: W, height: H - m.t - m.b, 'class': 'hit' }, svg);
+    var tip = fig.querySelector('.tip');
+    hit.addEventListener('mouseleave', function () { tip.hidden = true; });
+    hit.addEventListener('mousemove', function (ev) {
+      var r = svg.getBoundingClientRect();
+      var i = Math.floor(((ev.clientY - r.top) * (H / r.height) - m.t) / rowH);
+      if (i < 0 || i >= cats.length) { tip.hidden = true; return; }
+      var rows = [];
+      shown.forEach(function (s) {
+        s.points.forEach(function (p) { if (p[0] === i) rows.push([colour(s, spec.series.indexOf(s)), s.name + ': ' + fmt(spec.y.unit, p[1])]); });
+      });
+      showTip(fig, svg, W, m.l, cats[i], rows);
+    });
+  }
 
   function draw(fig, spec, hidden) {
+    if (spec.mark === 'bars') return drawBars(fig, spec, hidden);
     var host = fig.querySelector('.plot');
     host.textContent = '';
     var W = Math.max(280, host.clientWidth || 640), H = Math.round(Math.min(300, Math.max(200, W * 0.42)));
@@ -121,6 +237,15 @@ export const REPORT_SCRIPT = String.raw`
     spec.series.forEach(function (s, i) {
       if (hidden[s.name] || s.points.length === 0) return;
       var c = colour(s, i);
+      if (spec.mark === 'histogram') {
+        var half = spec.binWidth / 2;
+        s.points.forEach(function (p) {
+          if (p[1] <= 0) return;
+          var bx = sx(p[0] - half), bw = Math.max(1, sx(p[0] + half) - bx - 1);
+          el('rect', { x: bx + 0.5, y: sy(p[1]), width: bw, height: sy(0) - sy(p[1]), 'class': 'bar' }, svg).style.fill = c;
+        });
+        return;
+      }
       var d = s.points.map(function (p, j) { return (j ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1); }).join('');
       if (spec.area && i === 0 && s.points.length > 1) {
         var a = el('path', { d: d + 'L' + sx(s.points[s.points.length - 1][0]).toFixed(1) + ' ' + sy(0) + 'L' + sx(s.points[0][0]).toFixed(1) + ' ' + sy(0) + 'Z', 'class': 'area' }, svg);
@@ -133,6 +258,7 @@ export const REPORT_SCRIPT = String.raw`
         dot.style.fill = c;
       });
     });
+    drawMarkers(svg, spec, hidden, sx, x0, x1, m.t, H - m.b, W);
     var cross = el('line', { y1: m.t, y2: H - m.b, 'class': 'cross' }, svg);
     var hit = el('rect', { x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b, 'class': 'hit' }, svg);
     host.appendChild(svg);
@@ -151,29 +277,18 @@ export const REPORT_SCRIPT = String.raw`
       });
       if (at === null) return;
       cross.setAttribute('x1', sx(at)); cross.setAttribute('x2', sx(at)); cross.style.display = 'block';
-      tip.textContent = '';
-      var head = document.createElement('div');
-      head.className = 'tip-head';
-      head.textContent = xLabel(spec, at);
-      tip.appendChild(head);
-      rows.forEach(function (row) {
-        var line = document.createElement('div');
-        var sw = document.createElement('i');
-        sw.style.background = colour(row[0], spec.series.indexOf(row[0]));
-        line.appendChild(sw);
-        line.appendChild(document.createTextNode(row[0].name + ': ' + fmt(spec.y.unit, row[1][1])));
-        tip.appendChild(line);
-      });
-      tip.hidden = false;
-      var left = (sx(at) / W) * r.width;
-      tip.style.left = Math.min(Math.max(0, left + 12), r.width - tip.offsetWidth - 4) + 'px';
-      tip.style.top = '8px';
+      var head = spec.mark === 'histogram' ? xLabel(spec, at - spec.binWidth / 2) + ' – ' + xLabel(spec, at + spec.binWidth / 2) : xLabel(spec, at);
+      showTip(fig, svg, W, sx(at), head, rows.map(function (row) {
+        return [colour(row[0], spec.series.indexOf(row[0])), row[0].name + ': ' + fmt(spec.y.unit, row[1][1])];
+      }));
     });
   }
 
   function legend(fig, spec, hidden, redraw) {
     var box = fig.querySelector('.legend');
     box.textContent = '';
+    // A lone series of bars needs no key: the title says what the bars are.
+    if (spec.mark && spec.mark !== 'line' && spec.series.length === 1) return;
     spec.series.forEach(function (s, i) {
       if (s.points.length === 0) return;
       var b = document.createElement('button');

@@ -91,6 +91,24 @@ figure.chart .sub { font-size: 12.5px; color: var(--muted); }
 .plot .line.ref { stroke-width: 1.5; stroke-dasharray: 6 5; }
 .plot .area { opacity: .12; stroke: none; }
 .plot .hit { fill: transparent; cursor: crosshair; }
+.plot .bar { opacity: .85; }
+.plot .marker { stroke-width: 1.2; stroke-dasharray: 4 4; opacity: .9; }
+.plot .marker-label { font-size: 11px; font-weight: 600; paint-order: stroke; stroke: var(--card); stroke-width: 3px; stroke-linejoin: round; }
+.plot text.cat { fill: var(--ink); font-size: 12px; }
+.plot text.val { fill: var(--muted); font-size: 11px; font-variant-numeric: tabular-nums; }
+.chart.bars .plot { min-height: 0; }
+.chart .legend:empty { display: none; }
+.ops { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(460px, 100%), 1fr)); gap: 16px; align-items: start; margin-top: 16px; }
+.ops > .card { min-width: 0; }
+.ops .wide-card { grid-column: 1 / -1; }
+.tiles.ops-tiles { grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); margin-top: 0; }
+.ops .card h2 { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; }
+.ops .card > figure.chart:first-of-type { margin-top: 12px; }
+.ops .kv { margin-top: 4px; }
+.ops .table-wrap { padding: 0; margin-top: 12px; }
+.ops td, .ops th { padding: 6px 8px; }
+.tile[data-tone="bad"] .v { color: var(--bad); }
+.tile[data-tone="good"] .v { color: var(--good); }
 .plot .cross { stroke: var(--muted); stroke-dasharray: 3 3; display: none; pointer-events: none; }
 .tip { position: absolute; z-index: 2; pointer-events: none; background: var(--card); border: 1px solid var(--line); border-radius: 8px; box-shadow: 0 4px 16px rgba(0, 0, 0, .14); padding: 6px 10px; font-size: 12px; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .tip-head { font-weight: 600; margin-bottom: 2px; }
@@ -100,7 +118,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; text-align: c
 @media (max-width: 640px) {
   main { padding: 18px 12px 36px; }
   .hero { grid-template-columns: 1fr; }
-  .plots, .latency-row, .two { grid-template-columns: 1fr; }
+  .plots, .latency-row, .two, .ops { grid-template-columns: 1fr; }
   h1 { font-size: 21px; }
 }
 @media print { nav.toc { display: none; } .card { box-shadow: none; break-inside: avoid; } }

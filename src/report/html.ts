@@ -2,7 +2,9 @@ import type { TimelineRow } from '../metrics/aggregate.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeHtml as e, jsonForScript } from './escape.js';
 import { formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
-import { buildPlots, pointCount, type PlotSpec } from './html-plots.js';
+import { fleetOpsSection } from './html-fleet-ops.js';
+import { figure, pill, tiles } from './html-parts.js';
+import { buildPlots, type PlotSpec } from './html-plots.js';
 import { renderPage } from './html-page.js';
 import { REPORT_SCRIPT } from './html-script.js';
 import { REPORT_CSS } from './html-style.js';
@@ -22,17 +24,6 @@ const VERDICT: Record<Verdict, { text: string; cls: string; icon: string }> = {
   interrupted: { text: 'Interrupted', cls: 'idle', icon: '■' },
   error: { text: 'Error', cls: 'bad', icon: '✗' },
 };
-
-function pill(ok: boolean, yes = 'pass', no = 'fail'): string {
-  return `<span class="pill ${ok ? 'good' : 'bad'}">${ok ? '✓' : '✗'} ${e(ok ? yes : no)}</span>`;
-}
-
-function figure(p: PlotSpec, framed = true): string {
-  return `<figure class="${framed ? 'card ' : ''}chart" data-plot="${e(p.id)}" data-points="${pointCount(p)}">
-  <figcaption><h3>${e(p.title)}</h3><span class="sub">${e(p.subtitle)}</span></figcaption>
-  <div class="legend"></div><div class="plot"></div><div class="tip" hidden></div>
-</figure>`;
-}
 
 function header(s: RunSummary): string {
   const r = s.run;
@@ -57,7 +48,7 @@ function header(s: RunSummary): string {
 </header>`;
 }
 
-function tiles(s: RunSummary): string {
+function keyNumbers(s: RunSummary): string {
   const secs = runSeconds(s);
   const ack = s.histograms['telemetry.ack.latency']?.stats;
   const c = s.counters;
@@ -69,7 +60,7 @@ function tiles(s: RunSummary): string {
     [formatCount(s.gauges['devices.online'] ?? 0), `online at the end, of ${formatCount(s.run.devices)}`],
     [`${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length}`, 'thresholds held'],
   ];
-  return `<section class="tiles" aria-label="key numbers">${items.map(([v, l]) => `<div class="card tile"><div class="v">${e(v)}</div><div class="l">${e(l)}</div></div>`).join('')}</section>`;
+  return tiles(items.map(([value, label]) => ({ value, label })), 'key numbers');
 }
 
 function thresholds(s: RunSummary): string {
@@ -127,14 +118,16 @@ export function renderHtml(s: RunSummary, timeline: readonly TimelineRow[]): str
     .filter((m) => byId.has(`latency.${m}`) || byId.has(`hdr.${m}`))
     .map((m) => `<div class="latency-row">${[byId.get(`latency.${m}`), byId.get(`hdr.${m}`)].filter((p): p is PlotSpec => p !== undefined).map((p) => figure(p)).join('\n')}</div>`);
   const fleet = of('fleet');
-  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(fleet.length > 0 ? [['fleet', 'Fleet']] : []), ['counters', 'Counters']];
+  const ops = fleetOpsSection(s, byId);
+  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 ? [['fleet', 'Fleet']] : []), ['counters', 'Counters']];
   const body = `${header(s)}
 <nav class="toc">${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>
-${tiles(s)}
+${keyNumbers(s)}
 ${thresholds(s)}
 <section id="health"><div class="two">${accounting(s)}${generator(s, byId.get('generator'))}</div></section>
 <section id="throughput"><h2>Throughput and devices</h2><div class="plots">${of('throughput').map((p) => figure(p)).join('\n')}</div></section>
 <section id="latency"><h2>Latency</h2>${latencyTable(s)}${latencyRows.join('\n')}</section>
+${ops}
 ${fleet.length > 0 ? `<section id="fleet"><h2>Fleet</h2><div class="plots">${fleet.map((p) => figure(p)).join('\n')}</div></section>` : ''}
 ${countersTable(s)}
 <footer>fleetsim ${e(s.tool.version)} · summary.json schema v${s.schemaVersion} · ${timeline.length} timeline intervals · self-contained report, no network access</footer>`;

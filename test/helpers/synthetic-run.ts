@@ -31,8 +31,10 @@ export interface SyntheticRunOptions {
    */
   tailFactor?: number;
   /**
-   * Includes every optional and nullable field of the summary: shard, fleet results, and a
-   * threshold on poll.latency without data (polls are off), which fails the run (exit 99).
+   * Includes every optional and nullable field of the summary: shard, fleet results (fleet
+   * operations too: two diagnostics commands, a config push and device logs are recorded in the
+   * timeline), and a threshold on poll.latency without data (polls are off), which fails the run
+   * (exit 99).
    */
   full?: boolean;
   /** Messages the simulator delivered that the backend never saw. */
@@ -105,6 +107,7 @@ export function syntheticRun(options: SyntheticRunOptions = {}): { summary: RunS
         m.record(H['telemetry.ack.latency'], us);
         m.record(H['telemetry.ack.latency_from_schedule'], us + 300 + 1_500 * u(STREAM.other));
       }
+      if (full) recordFleetOps(m, i, intervals, online, bad, u);
       const polls = full ? 0 : Math.round((online * intervalMs) / 10_000);
       m.inc(C['poll.ok'], polls);
       for (let k = 0; k < polls; k++) m.record(H['poll.latency'], lognormal(9_000, 0.3, u(STREAM.other), u(STREAM.other)));
@@ -123,6 +126,31 @@ export function syntheticRun(options: SyntheticRunOptions = {}): { summary: RunS
   }
   const timeline = agg.finish();
   return { summary: buildRunSummary(agg, finals, { intervals, intervalMs, devices, shards, seed, scenario, full, lostBetween }), timeline };
+}
+
+/**
+ * Fleet operations of a full run: diagnostics to the whole fleet at 30% of the run and to half of
+ * it at 70% (fast gateways and slow sensors: a two-humped round trip), a config push at 50%, and
+ * two log lines per device per interval, 6% of them dropped during the incident.
+ */
+function recordFleetOps(m: ShardMetrics, i: number, intervals: number, online: number, incident: boolean, u: (stream: number) => number): void {
+  const commands = i === Math.floor(intervals * 0.3) ? online : i === Math.floor(intervals * 0.7) ? Math.round(online / 2) : 0;
+  m.inc(C['command.received'], commands);
+  m.inc(C['command.answered'], commands);
+  for (let k = 0; k < commands; k++) {
+    const slow = u(STREAM.other) < 0.45;
+    m.record(H['command.rtt'], lognormal(slow ? 860_000 : 170_000, slow ? 0.08 : 0.25, u(STREAM.other), u(STREAM.other)));
+  }
+  if (i === Math.floor(intervals * 0.5)) {
+    m.inc(C['config.applied'], online);
+    for (let k = 0; k < online; k++) m.record(H['config.propagation'], lognormal(65_000, 0.3, u(STREAM.other), u(STREAM.other)));
+  }
+  const lines = online * 2;
+  const dropped = incident ? Math.round(lines * 0.06) : 0;
+  m.inc(C['logs.generated'], lines);
+  m.inc(C['logs.sent'], lines - dropped);
+  m.inc(C['logs.dropped'], dropped);
+  m.inc(C['logs.suppressed_notices'], incident ? Math.round(online * 0.05) : 0);
 }
 
 /** The scenario the synthetic run pretends to have run: parsed by the real scenario loader. */
@@ -182,26 +210,78 @@ function buildRunSummary(agg: MetricsAggregator, finals: ShardFinal[], o: Requir
       status: summary.run.status, thresholds: summary.thresholds, shardsReported: finals.length, expectedShards: o.shards,
       saturated: g.saturated, maxLagMs: g.maxScheduleLagMs, boundMs: g.boundMs, accountingHolds: summary.accounting.holds, errors: [],
     });
-    summary.fleet = fullFleetResults(durationMs);
+    summary.fleet = fullFleetResults(durationMs, o.devices, agg);
   }
   return summary;
 }
 
-/** Fleet results as the product-side features will report them (for the optional plots and the schema). */
-function fullFleetResults(durationMs: number): NonNullable<RunSummary['fleet']> {
+/** Fleet results as the product-side features report them (for the optional plots and the schema). */
+function fullFleetResults(durationMs: number, devices: number, agg: MetricsAggregator): NonNullable<RunSummary['fleet']> {
   const steps = 24;
   const at = (k: number) => Math.round((durationMs * k) / steps);
   const logistic = (k: number, mid: number) => 1 / (1 + Math.exp(-(k - mid) / 1.8));
+  const total = (name: keyof typeof C) => agg.totals[C[name]];
+  const propagation = agg.histograms[H['config.propagation']];
+  const pctMs = (p: number) => propagation.getValueAtPercentile(p) / 1000;
+  const release = 'app-2.0 <img src=x onerror=alert(1)>';
+  const onNew = (k: number) => 0.97 * logistic(k, 10);
+  // A beta release aborted at its first step: a few devices kept it, none of the shares reached.
+  const onBeta = (k: number) => (k >= 16 ? 0.003 : 0);
+  // Time from the campaign start (step 4) until `share` of the compatible 97% ran the release.
+  const timeTo = (share: number) => {
+    for (let k = 4; k <= steps; k++) if (onNew(k) >= share * 0.97) return at(k) - at(4);
+    return null;
+  };
+  const succeeded = Math.round(devices * 0.97 * logistic(steps, 10));
   return {
     rollout: [
-      { release: 'app-1.9', points: Array.from({ length: steps + 1 }, (_, k) => [at(k), 1 - 0.97 * logistic(k, 10)] as [number, number]) },
-      { release: 'app-2.0 <img src=x onerror=alert(1)>', points: Array.from({ length: steps + 1 }, (_, k) => [at(k), 0.97 * logistic(k, 10)] as [number, number]) },
+      { release: 'app-1.9', points: Array.from({ length: steps + 1 }, (_, k) => [at(k), 1 - onNew(k) - onBeta(k)] as [number, number]) },
+      { release, points: Array.from({ length: steps + 1 }, (_, k) => [at(k), onNew(k)] as [number, number]) },
+      { release: 'app-2.1-beta', points: Array.from({ length: steps + 1 }, (_, k) => [at(k), onBeta(k)] as [number, number]) },
     ],
     offlineShare: Array.from({ length: steps + 1 }, (_, k) => [at(k), 0.08 + 0.04 * Math.sin(k / 3) + (k >= 13 && k <= 15 ? 0.3 : 0)] as [number, number]),
-    configPropagation: [[0, 0], [5_000, 0.31], [10_000, 0.62], [20_000, 0.84], [40_000, 0.95], [80_000, 0.99], [160_000, 1]],
+    configPropagation: [0, 10, 25, 50, 75, 90, 95, 99, 100].map((q) => [pctMs(q), q / 100] as [number, number]),
     batteryLifetime: [
       { profile: 'esp32-wifi-sensor', devices: 120, percentiles: [[0, 290], [10, 340], [25, 372], [50, 401], [75, 430], [90, 452], [99, 480], [100, 495]] },
       { profile: 'nrf9160-ltem-tracker', devices: 80, percentiles: [[0, 1210], [10, 1460], [25, 1580], [50, 1705], [75, 1820], [90, 1910], [99, 2040], [100, 2110]] },
     ],
+    batteryYears: [
+      { profile: 'esp32-wifi-sensor', devices: 120, depleted: 2, p5: 0.91, p50: 1.1, p95: 1.26, min: 0.79, max: 1.36 },
+      { profile: 'nrf9160-ltem-tracker', devices: 80, depleted: 0, p5: 3.9, p50: 4.67, p95: 5.3, min: 3.31, max: 5.78 },
+    ],
+    energyByActivity: [
+      { profile: 'esp32-wifi-sensor', sleepJ: 10_011, cpuJ: 371, radioJ: 66_186, otaJ: 208_347 },
+      { profile: 'nrf9160-ltem-tracker', sleepJ: 4_120, cpuJ: 95, radioJ: 21_870, otaJ: 39_400 },
+    ],
+    depletedOverTime: Array.from({ length: steps + 1 }, (_, k) => [at(k) * 400, Math.max(0, Math.round(200 * logistic(k, 16)) - 1)] as [number, number]),
+    projectedFromMs: durationMs,
+    ota: {
+      releases: [
+        { release, startMs: at(4), compatible: Math.round(devices * 0.97), updated: succeeded, timeTo50Ms: timeTo(0.5), timeTo95Ms: timeTo(0.95), timeTo99Ms: timeTo(0.99) },
+        { release: 'app-2.1-beta', startMs: at(16), compatible: Math.round(devices * 0.97), updated: Math.round(devices * 0.003), timeTo50Ms: null, timeTo95Ms: null, timeTo99Ms: null },
+      ],
+      succeeded,
+      failed: 7,
+      rolledBack: 4,
+      incompatible: Math.round(devices * 0.03),
+      failuresByCause: { 'health-check': 4, checksum: 2, download: 3, 'too-slow': 1, battery: 1, incompatible: Math.round(devices * 0.03) },
+      bytesDownloaded: succeeded * 12_000_000 + 5 * 64_000_000,
+      bytesSavedByResume: 18_750_000,
+      bytesSavedByDelta: succeeded * 52_000_000,
+      resumes: 3,
+      energyPerUpdate: [
+        { profile: 'esp32-wifi-sensor', updates: Math.round(succeeded * 0.6), otaJ: succeeded * 0.6 * 38.4, jPerUpdate: 38.4 },
+        { profile: 'nrf9160-ltem-tracker <b>', updates: succeeded - Math.round(succeeded * 0.6), otaJ: (succeeded - Math.round(succeeded * 0.6)) * 61.2, jPerUpdate: 61.2 },
+        { profile: 'rpi4-gateway', updates: 0, otaJ: 0, jPerUpdate: null },
+      ],
+      campaigns: [
+        { release, state: 'running', step: 2 },
+        { release: 'app-2.1-beta', state: 'aborted', step: 0, reason: 'step 1 (1%): failure rate 8.0% over 50 finished <script>alert(2)</script>' },
+      ],
+      backend: { artifactRequests: succeeded + 12, artifactBytesServed: succeeded * 12_000_000 + 5 * 64_000_000, stateReports: succeeded * 4 + 30 },
+    },
+    commands: { sent: total('command.received') + 3, received: total('command.received'), answered: total('command.answered') },
+    logs: { generated: total('logs.generated'), sent: total('logs.sent'), dropped: total('logs.dropped'), buffered: 0, holds: total('logs.generated') === total('logs.sent') + total('logs.dropped') },
+    config: { applied: total('config.applied'), p50Ms: pctMs(50), p95Ms: pctMs(95), p99Ms: pctMs(99), maxMs: pctMs(100), catchupP50Ms: 4_200 },
   };
 }

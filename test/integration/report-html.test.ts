@@ -64,7 +64,8 @@ describe.runIf(!missing)('report.html in headless Chromium', () => {
       })),
     );
     const ids = plots.map((p) => p.id);
-    expect(ids).toEqual(expect.arrayContaining(['throughput', 'errors', 'devices', 'generator', 'latency.telemetry.ack.latency', 'hdr.telemetry.ack.latency', 'rollout', 'offline-share', 'config-propagation', 'battery-lifetime']));
+    expect(ids).toEqual(expect.arrayContaining(['throughput', 'errors', 'devices', 'generator', 'latency.telemetry.ack.latency', 'hdr.telemetry.ack.latency', 'rollout', 'offline-share', 'config-propagation', 'battery-lifetime',
+      'ota-failures', 'ota-bytes', 'ota-energy', 'command-rtt', 'depleted', 'energy-by-activity']));
     for (const p of plots) {
       expect(p.points, p.id!).toBeGreaterThan(0);
       expect(p.paths + p.rects, p.id!).toBeGreaterThan(0);
@@ -82,6 +83,18 @@ describe.runIf(!missing)('report.html in headless Chromium', () => {
     const legend = await page.$eval('[data-plot="rollout"] .legend', (l) => l.textContent);
     expect(legend).toContain('<img src=x onerror=alert(1)>');
     expect(await page.$$eval('img', (imgs) => imgs.length)).toBe(0);
+    // Device- and backend-supplied strings in the fleet operations tables and bar labels.
+    expect(await page.$eval('#campaigns-table', (t) => t.textContent)).toContain('<script>alert(2)</script>');
+    expect(await page.$$eval('[data-plot="ota-energy"] svg text.cat title', (ts) => ts.map((t) => t.textContent))).toContain('nrf9160-ltem-tracker <b>');
+    expect(await page.$$eval('b', (bs) => bs.filter((b) => b.closest('.ops') && !b.closest('.term')).length)).toBe(0);
+  });
+
+  it('draws the fleet operations bars, histogram and markers', async () => {
+    const bars = await page.$$eval('[data-plot="ota-failures"] svg rect.bar', (rs) => rs.length);
+    expect(bars).toBe(Object.values(run.summary.fleet!.ota!.failuresByCause).filter((n) => n > 0).length);
+    expect(await page.$$eval('[data-plot="command-rtt"] svg rect.bar', (rs) => rs.length)).toBeGreaterThan(3);
+    expect(await page.$$eval('[data-plot="rollout"] svg .marker-label', (ts) => ts.map((t) => t.textContent))).toEqual(['start', '50%', '95%', '99%', 'start']);
+    expect(await page.$eval('#rollout-table tbody', (t) => t.textContent)).toContain('app-2.0 <img src=x onerror=alert(1)>');
   });
 
   it('shows the accounting identity and the verdict', async () => {

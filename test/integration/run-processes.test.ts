@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/load.js';
+import { CLI, ROOT } from '../helpers/cli.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 import { requireMosquitto } from '../helpers/mosquitto.js';
 
@@ -62,5 +67,41 @@ describe.runIf(requireMosquitto())('--processes 2 --workers 1 against local Mosq
     expect(summary.accounting.backend!.lostBetween).toBe(0);
     // The merged timeline saw both shards in every full interval.
     expect(result.timeline.filter((r) => r.shards === 2).length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+});
+
+describe('Ctrl-C with shard processes', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-processes-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('SIGINT to the whole process group (as a terminal sends it) stops gracefully with a partial report, exit 130, no process left', async () => {
+    // A process group of its own, so that the signal reaches the coordinator and its shard
+    // processes together, exactly as a Ctrl-C in a terminal does.
+    const child = spawn(process.execPath, [CLI, 'run', path.join(ROOT, 'test/fixtures/scenarios/runs/long.yaml'), '--processes', '2', '--workers', '2', '--out', out], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+        if (/shard processes: 2/.test(stderr) && /online/.test(stderr)) resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await done;
+    expect(code, stderr).toBe(130);
+    const run = path.join(out, readdirSync(out)[0]);
+    const summary = JSON.parse(readFileSync(path.join(run, 'summary.json'), 'utf8'));
+    expect(summary.run.status).toBe('interrupted');
+    expect(summary.run.workers).toBe(2);
+    expect(summary.accounting.holds).toBe(true);
+    expect(summary.counters['telemetry.acked']).toBeGreaterThan(0);
+    // Nothing of the run is left: the group is empty (kill with signal 0 finds no process).
+    await new Promise((r) => setTimeout(r, 200));
+    expect(() => process.kill(-child.pid!, 0)).toThrow(/ESRCH/);
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatProgressLine, formatSummaryTable, ProgressPrinter } from '../../src/report/console.js';
+import { formatDuration, formatMicros } from '../../src/report/format.js';
 import { syntheticRun } from '../helpers/synthetic-run.js';
 
 const { summary, timeline } = syntheticRun({ intervals: 30, devices: 100 });
@@ -46,6 +47,26 @@ describe('formatSummaryTable', () => {
     expect(t).toContain('SATURATED');
     expect(t).toMatch(/✗\s+telemetry\.ack\.latency\s+p\(99\) < 50ms\s+measured 1\.20s/);
     expect(t).toContain('- the generator fell behind');
+  });
+
+  it('prints a FLEET OPERATIONS section only for runs with fleet operations', () => {
+    expect(text).not.toContain('FLEET OPERATIONS');
+    const full = syntheticRun({ intervals: 20, devices: 60, full: true }).summary;
+    const f = full.fleet!;
+    f.ota!.campaigns[1].reason = 'tripped \u001b[2J';
+    const ops = formatSummaryTable(full);
+    const section = ops.slice(ops.indexOf('FLEET OPERATIONS'), ops.indexOf('BATTERY LIFETIME'));
+    const r = f.ota!.releases[0];
+    expect(section).toContain(`${r.updated}/${r.compatible} updated`);
+    expect(section).toContain(`to 50% +${formatDuration(r.timeTo50Ms!)} · 95% +${formatDuration(r.timeTo95Ms!)} · 99% +${formatDuration(r.timeTo99Ms!)}`);
+    expect(section).toContain(`${f.ota!.failed} failed · ${f.ota!.rolledBack} rolled back (health-check 4, `);
+    const rtt = full.histograms['command.rtt'].stats;
+    expect(section).toContain(`${f.commands!.answered}/${f.commands!.sent} answered · round trip p50 ${formatMicros(rtt.p50)} · p99 ${formatMicros(rtt.p99)}`);
+    expect(section).toContain(`propagation p50 ${formatDuration(f.config!.p50Ms!)} · p99 ${formatDuration(f.config!.p99Ms!)}`);
+    expect(section).toContain(`${f.logs!.dropped.toLocaleString('en-US')} dropped`);
+    // A device-supplied escape sequence never reaches the terminal.
+    expect(section).toContain('tripped �[2J');
+    expect(section).not.toContain('\u001b');
   });
 });
 

@@ -18,7 +18,40 @@ describe('report plots', () => {
     expect(fleetIds).toEqual(['offline-share']);
 
     const full = syntheticRun({ intervals: 10, devices: 20, full: true });
-    expect(buildPlots(full.summary, full.timeline).filter((p) => p.section === 'fleet').map((p) => p.id)).toEqual(['rollout', 'offline-share', 'config-propagation', 'battery-lifetime']);
+    const plots = buildPlots(full.summary, full.timeline);
+    expect(plots.filter((p) => p.section === 'fleet').map((p) => p.id)).toEqual(['offline-share', 'battery-lifetime', 'depleted', 'energy-by-activity']);
+    expect(plots.filter((p) => p.section === 'fleet-ops').map((p) => p.id)).toEqual(['rollout', 'ota-failures', 'ota-bytes', 'ota-energy', 'command-rtt', 'config-propagation']);
+    expect(renderHtml(plain.summary, plain.timeline)).not.toContain('id="fleet-ops"');
+  });
+
+  it('draws bars only for categories with a value, and marks time to 50/95/99% on the rollout', () => {
+    const full = syntheticRun({ intervals: 10, devices: 20, full: true });
+    const plots = buildPlots(full.summary, full.timeline);
+    const energy = plots.find((p) => p.id === 'ota-energy')!;
+    // rpi4-gateway committed no update (jPerUpdate null): no bar for it.
+    expect(energy.x.categories).toEqual(['esp32-wifi-sensor', 'nrf9160-ltem-tracker <b>']);
+    expect(energy.series[0].points).toEqual([[0, 38.4], [1, 61.2]]);
+    const release = full.summary.fleet!.ota!.releases[0];
+    expect(plots.find((p) => p.id === 'rollout')!.markers).toEqual([
+      { x: release.startMs, label: 'start', series: release.release },
+      { x: release.startMs + release.timeTo50Ms!, label: '50%', series: release.release },
+      { x: release.startMs + release.timeTo95Ms!, label: '95%', series: release.release },
+      { x: release.startMs + release.timeTo99Ms!, label: '99%', series: release.release },
+      // The aborted beta reached no share: only its start is marked.
+      { x: full.summary.fleet!.ota!.releases[1].startMs, label: 'start', series: 'app-2.1-beta' },
+    ]);
+  });
+
+  it('bins the command round trip so that every answer is counted once', () => {
+    const full = syntheticRun({ intervals: 10, devices: 20, full: true });
+    const rtt = buildPlots(full.summary, full.timeline).find((p) => p.id === 'command-rtt')!;
+    const h = full.summary.histograms['command.rtt'].stats;
+    expect(rtt.series[0].points.reduce((n, [, c]) => n + c, 0)).toBe(h.count);
+    expect(rtt.x.min).toBeLessThanOrEqual(h.min);
+    expect(rtt.x.max).toBeGreaterThan(h.max);
+    // Bins are contiguous and binWidth wide.
+    const xs = rtt.series[0].points.map(([x]) => x);
+    for (let i = 1; i < xs.length; i++) expect(xs[i] - xs[i - 1]).toBeCloseTo(rtt.binWidth!, 6);
   });
 
   it('never emits a plot without points, and leaves out metrics without data', () => {

@@ -16,8 +16,8 @@ const ROOT = join(import.meta.dirname, '../..');
 const FIXTURE = join(ROOT, 'test/fixtures/summary/v1-shape.json');
 const DOCS = join(ROOT, 'docs/summary.md');
 
-/** Maps whose keys are metric names, not schema fields. */
-const MAPS = new Set(['counters', 'gauges', 'histograms']);
+/** Maps whose keys are data (metric names, failure causes), not schema fields. */
+const MAPS = new Set(['counters', 'gauges', 'histograms', 'fleet.ota.failuresByCause']);
 
 function jsonType(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
