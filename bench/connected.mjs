@@ -6,12 +6,11 @@
 // Knobs: N devices; HOLD seconds all connected; RATE power-ons per second; BROKERS (default
 // ceil(N / 19,000)); PROCESSES (default automatic); WORKERS (threads in all, default 2);
 // KEEPALIVE seconds (60); R runs (1). Each run is a fresh `fleetsim run` with fresh brokers.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envInt, machine, median, processCpuMs, sleep } from './lib/common.mjs';
-import { memAvailableBytes, processTree, tcpBufferBytes } from './lib/process-tree.mjs';
+import { envInt, machine, median } from './lib/common.mjs';
+import { cpuCores, peakMemory, sampledRun } from './lib/sampled-run.mjs';
 
 const N = envInt('N', 250_000);
 const HOLD = envInt('HOLD', 300);
@@ -22,18 +21,10 @@ const WORKERS = envInt('WORKERS', 2);
 const KEEPALIVE = envInt('KEEPALIVE', 60);
 const R = envInt('R', 1);
 const SAMPLE_MS = 2000;
-const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
-
-/** Busy and total CPU time of the whole machine so far, ms (/proc/stat: every process, ours or not). */
-function machineCpuMs() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  const idle = f[3] + f[4];
-  return { busy: ((total - idle) * 1000) / 100, total: (total * 1000) / 100 };
-}
 
 const rampS = Math.ceil(N / RATE);
-const durationS = rampS + HOLD + 30; // slack for provisioning retries and connect latency
+// Slack for a ramp slower than planned (a shared machine, provisioning retries), so the hold still lasts HOLD.
+const durationS = Math.ceil(rampS * 1.6) + HOLD + 30;
 const KB = 1024;
 const MiB = 2 ** 20;
 
@@ -57,52 +48,8 @@ async function oneRun(r) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-connected-'));
   const file = path.join(dir, 'bench-connected.yaml');
   writeFileSync(file, scenarioYaml());
-  const args = [CLI, 'run', file, '-q', '-o', dir, '--workers', String(WORKERS), ...(PROCESSES ? ['--processes', String(PROCESSES)] : [])];
-  const memBefore = memAvailableBytes();
-  const log = createWriteStream(path.join(dir, 'run.log'));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.on('data', (d) => {
-    log.write(d);
-    for (const line of String(d).split('\n')) if (/shard processes|local mosquitto|source addresses|error|warn/i.test(line)) console.error(`  [run ${r}] ${line.slice(0, 300)}`);
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
-  const samples = [];
-  let done = false;
-  void exited.then(() => (done = true));
-  while (!done) {
-    const tree = processTree(child.pid);
-    const coord = tree.find((p) => p.depth === 0);
-    const shards = tree.filter((p) => p.depth === 1 && p.comm.startsWith('node'));
-    const brokers = tree.filter((p) => p.comm === 'mosquitto');
-    if (coord) {
-      const sum = (list, k) => list.reduce((a, p) => a + p[k], 0);
-      samples.push({
-        at: Date.now(),
-        coordinator: coord.rss,
-        coordinatorPss: coord.pss,
-        shards: sum(shards, 'rss'),
-        shardsPss: sum(shards, 'pss'),
-        shardsAnon: sum(shards, 'anon'),
-        shardProcesses: shards.length,
-        brokers: sum(brokers, 'rss'),
-        brokerCount: brokers.length,
-        machineUsed: memBefore - memAvailableBytes(),
-        cpuCoordinator: processCpuMs(coord.pid),
-        cpuShards: shards.reduce((a, p) => a + (processCpuMs(p.pid) || 0), 0),
-        cpuBrokers: brokers.reduce((a, p) => a + (processCpuMs(p.pid) || 0), 0),
-        cpuMachine: machineCpuMs(),
-        tcpBuffers: tcpBufferBytes(),
-      });
-    }
-    await sleep(SAMPLE_MS);
-  }
-  const code = await exited;
-  log.end();
-  const reportDir = readdirSync(dir).map((d) => path.join(dir, d)).find((d) => d.includes('bench-connected-'));
-  if (!reportDir) throw new Error(`run ${r} wrote no report (exit ${code}); see ${dir}/run.log`);
-  const summary = JSON.parse(readFileSync(path.join(reportDir, 'summary.json'), 'utf8'));
-  const timeline = readFileSync(path.join(reportDir, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const args = [file, '-q', '--workers', String(WORKERS), ...(PROCESSES ? ['--processes', String(PROCESSES)] : [])];
+  const { code, samples, summary, timeline } = await sampledRun(args, dir, { label: `[run ${r}] ` });
   const online = (row) => row.gauges['devices.online'];
   const allOn = timeline.find((row) => online(row) >= N);
   // The last row is the shards' final snapshot, taken after they disconnected on `stop`.
@@ -114,14 +61,6 @@ async function oneRun(r) {
   const holdSamples = allOn ? samples.filter((s) => s.at >= startedAt + allOn.tMs + 10_000 && s.at <= startedAt + last.tMs - 5_000) : [];
   const firstFull = samples.find((s) => s.shardProcesses > 0 && s.brokerCount === BROKERS);
   const m = (k) => median(holdSamples.map((s) => s[k]));
-  // CPU in cores (1.0 = one core busy) between two samples: ours by part, and the whole machine,
-  // which includes whatever else shares it. Shard processes that exited meanwhile are not counted.
-  const cores = (a, b) => {
-    if (!a || !b) return null;
-    const wall = b.at - a.at;
-    const c = (k) => Math.max(0, (b[k] - a[k]) / wall);
-    return { coordinator: c('cpuCoordinator'), shards: c('cpuShards'), brokers: c('cpuBrokers'), machine: (b.cpuMachine.busy - a.cpuMachine.busy) / wall, machineCapacity: (b.cpuMachine.total - a.cpuMachine.total) / wall };
-  };
   const rampEnd = allOn ? samples.find((x) => x.at >= startedAt + allOn.tMs) : samples[samples.length - 1];
   const result = {
     run: r,
@@ -163,15 +102,9 @@ async function oneRun(r) {
       shardsRssAtStart: firstFull ? firstFull.shards / MiB : null,
       brokersRss: m('brokers') / MiB,
     },
-    peakMiB: {
-      simulatorRss: Math.max(...samples.map((s) => s.coordinator + s.shards)) / MiB,
-      simulatorPss: Math.max(...samples.map((s) => s.coordinatorPss + s.shardsPss)) / MiB,
-      allProcesses: Math.max(...samples.map((s) => s.coordinator + s.shards + s.brokers)) / MiB,
-      machineUsed: Math.max(...samples.map((s) => s.machineUsed)) / MiB,
-      tcpBuffers: Math.max(...samples.map((s) => s.tcpBuffers)) / MiB,
-    },
+    peakMiB: peakMemory(samples),
     wallSeconds: summary.run.wallMs / 1000,
-    cpuCores: { ramp: cores(firstFull, rampEnd), hold: cores(holdSamples[0], holdSamples[holdSamples.length - 1]) },
+    cpuCores: { ramp: cpuCores(firstFull, rampEnd), hold: cpuCores(holdSamples[0], holdSamples[holdSamples.length - 1]) },
   };
   writeFileSync(path.join(dir, 'samples.json'), JSON.stringify(samples));
   if (process.env.KEEP !== '1') rmSync(dir, { recursive: true, force: true });

@@ -10,28 +10,50 @@
 // Usage: npm run build && node bench/fleet-ops.mjs
 //   PROV_DEVICES, DL_DEVICES   fleet sizes (8000, 1000)
 //   PARTS=provisioning         only the provisioning part (or: downloads)
-//   RUNS=3                     provisioning runs per configuration; the table reports medians
-//   PROV_TARGET=mosquitto      provisioning against the embedded HTTP API + a local Mosquitto broker
-//                              (MQTT off the coordinator's event loop) instead of the embedded aedes
+//   RUNS=3                     provisioning runs per configuration (medians reported)
+//   PROV_TARGETS=embedded,mosquitto   provisioning against the embedded backend (HTTP API + aedes on
+//                              the coordinator's event loop), and against its HTTP API + a local
+//                              Mosquitto broker (MQTT off the coordinator's event loop)
 //   WORKERS=2                  shard threads
+//   RATES=2500,4000            offered power-on rates
+// Each provisioning run also records the 1-minute load average when it started (on a shared box a
+// run next to another busy process measures the neighbour, not fleetsim) and the CPU time of the
+// main thread, which holds the embedded backend, per device: a figure the neighbours barely move.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { parseScenarioText } from '../dist/scenario/load.js';
 import { runScenario } from '../dist/engine/coordinator.js';
 import { envInt, median } from './lib/common.mjs';
 
 const PROV_DEVICES = envInt('PROV_DEVICES', 8000);
 const DL_DEVICES = envInt('DL_DEVICES', 1000);
-const RUNS = envInt('RUNS', 1);
+const RUNS = envInt('RUNS', 3);
 const PARTS = (process.env.PARTS ?? 'provisioning,downloads').split(',');
-const PROV_TARGET = process.env.PROV_TARGET === 'mosquitto' ? '{ mqtt: local-mosquitto }' : 'embedded';
+const TARGETS = { embedded: 'embedded', mosquitto: '{ mqtt: local-mosquitto }' };
+const PROV_TARGETS = (process.env.PROV_TARGETS ?? 'embedded,mosquitto').split(',').map((t) => {
+  if (!(t in TARGETS)) throw new Error(`PROV_TARGETS: unknown target "${t}" (embedded, mosquitto)`);
+  return TARGETS[t];
+});
+const RATES = (process.env.RATES ?? '2500,4000').split(',').map(Number);
 const quiet = { workers: envInt('WORKERS', 2), drainMs: 5000 };
 
-async function provisioning(rate, run) {
+/** CPU seconds (user + system) of this process's main thread so far; null off Linux. */
+function mainThreadCpuS() {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+async function provisioning(target, rate, run) {
   const s = parseScenarioText(
     `
 name: bench-prov
 seed: ${run + 1}
 duration: 12s
-target: ${PROV_TARGET}
+target: ${target}
 fleet: [{ profile: rpi4-gateway, count: ${PROV_DEVICES}, link: ethernet }]
 arrival: { rate: ${rate}/s }
 provisioning: { endOfLineTest: true }
@@ -39,6 +61,8 @@ options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
 `,
     'bench-prov.yaml',
   );
+  const load1 = +os.loadavg()[0].toFixed(2);
+  const cpu0 = mainThreadCpuS();
   const t0 = Date.now();
   const { summary, timeline } = await runScenario(s, { ...quiet, runId: `bench-prov-${run}` });
   let acc = 0;
@@ -51,7 +75,8 @@ options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
     }
   }
   return {
-    target: PROV_TARGET,
+    target,
+    load1,
     offeredRate: rate,
     devices: PROV_DEVICES,
     eolOk: summary.counters['provision.eol_ok'],
@@ -60,6 +85,7 @@ options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
     provisionP99Ms: summary.histograms['provision.latency'].stats.p99 / 1000,
     eolP99Ms: summary.histograms['provision.eol.latency'].stats.p99 / 1000,
     wallS: (Date.now() - t0) / 1000,
+    mainCpuMsPerDevice: cpu0 === null ? null : +(((mainThreadCpuS() - cpu0) * 1000) / PROV_DEVICES).toFixed(3),
   };
 }
 
@@ -102,14 +128,14 @@ options: { http: { poolSize: 128 } }
 
 const out = { provisioning: [], downloads: [] };
 if (PARTS.includes('provisioning')) {
-  for (const rate of [2500, 4000]) {
+  for (const target of PROV_TARGETS) for (const rate of RATES) {
     const runs = [];
     for (let r = 0; r < RUNS; r++) {
-      runs.push(await provisioning(rate, r));
-      console.error(`provisioning ${PROV_TARGET} @${rate}/s run ${r + 1}/${RUNS}: ${runs[r].devicesPerSec} devices/s`);
+      runs.push(await provisioning(target, rate, r));
+      console.error(`provisioning ${target} @${rate}/s run ${r + 1}/${RUNS}: ${runs[r].devicesPerSec} devices/s, main thread ${runs[r].mainCpuMsPerDevice} ms CPU/device (load ${runs[r].load1})`);
     }
     const m = (k) => median(runs.map((x) => x[k]));
-    out.provisioning.push({ ...runs[0], runs: runs.map((x) => x.devicesPerSec), devicesPerSec: m('devicesPerSec'), secondsToLast: m('secondsToLast'), provisionP99Ms: m('provisionP99Ms'), eolP99Ms: m('eolP99Ms'), eolOk: Math.min(...runs.map((x) => x.eolOk)) });
+    out.provisioning.push({ ...runs[0], runs: runs.map((x) => x.devicesPerSec), loads: runs.map((x) => x.load1), devicesPerSec: m('devicesPerSec'), secondsToLast: m('secondsToLast'), provisionP99Ms: m('provisionP99Ms'), eolP99Ms: m('eolP99Ms'), mainCpuMsPerDevice: m('mainCpuMsPerDevice'), eolOk: Math.min(...runs.map((x) => x.eolOk)) });
   }
 }
 if (PARTS.includes('downloads')) {

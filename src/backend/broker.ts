@@ -43,6 +43,14 @@ export interface BrokerOptions {
   };
 }
 
+/**
+ * Accept queue length asked of the kernel (capped by net.core.somaxconn). Node's default of 511
+ * overflows when a factory line powers devices on at thousands per second while the event loop is
+ * busy: the kernel then drops the handshake's last ACK and the device's CONNECT waits for a
+ * retransmission (1 s, 3 s, 7 s ...), which is the backend's doing, not the device's.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** CONNACK return code of MQTT 3.1.1 (aedes' AuthErrorCode is a const enum, unusable at runtime here). */
 const RC_BAD_USERNAME_OR_PASSWORD = 4;
 
@@ -136,7 +144,7 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
     aedes.handle(socket);
   });
   try {
-    server.listen(opts.port, opts.host);
+    server.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');
   } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
-import { type Broker, startBroker, urlHost } from './broker.js';
+import { type Broker, LISTEN_BACKLOG, startBroker, urlHost } from './broker.js';
 import { type FaultPlan, Faults } from './faults.js';
 import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
@@ -104,7 +104,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
 
   let counter: BrokerCounter | undefined;
   try {
-    server.listen(opts.httpPort ?? 0, host);
+    server.listen({ port: opts.httpPort ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');
     if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops });
     if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom);

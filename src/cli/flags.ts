@@ -1,14 +1,17 @@
 import { FleetsimError } from '../errors/fleetsim-error.js';
 
-/** Parses `--workers N` (a positive integer). */
-export function parseWorkersFlag(text: string): number {
+/** Parses a count flag: a whole number from 1 to 256. */
+function parseCountFlag(text: string, flag: string, hint: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new FleetsimError('FLEETSIM_E_USAGE', `--workers ${text}: expected a whole number from 1 to 256`, {
-      hint: 'use the number of cores to give the simulator, e.g. --workers 2',
-    });
+    throw new FleetsimError('FLEETSIM_E_USAGE', `${flag} ${text}: expected a whole number from 1 to 256`, { hint });
   }
   return n;
+}
+
+/** Parses `--workers N` (a positive integer). */
+export function parseWorkersFlag(text: string): number {
+  return parseCountFlag(text, '--workers', 'use the number of cores to give the simulator, e.g. --workers 2');
 }
 
 /**
@@ -52,13 +55,7 @@ export function parseProfileFlag(text: string | undefined): 'cpu' | 'heap' | und
 
 /** Parses `--processes N` (a positive integer). */
 export function parseProcessesFlag(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new FleetsimError('FLEETSIM_E_USAGE', `--processes ${text}: expected a whole number from 1 to 256`, {
-      hint: 'leave --processes out to run as many processes as the descriptor limit needs, or give e.g. --processes 4',
-    });
-  }
-  return n;
+  return parseCountFlag(text, '--processes', 'leave --processes out to run as many processes as the descriptor limit needs, or give e.g. --processes 4');
 }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;

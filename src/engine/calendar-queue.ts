@@ -17,15 +17,17 @@ const BI = BLOCK + 2;
  * were too full (a full `near` is a big heap again); it doubles after many turns that were too
  * empty, or that sent more than FAR_SHARE of the pushes beyond the ring (each of those costs a
  * far-heap push and pop; a power-on burst once shrank the width until every 15-minute report went
- * there). Halving at most halves the mean per non-empty bucket and doubling at most doubles it,
- * and doubling for the horizon needs perTurn < HIGH/2, so the rules never undo each other. The
- * range was measured (bench/RESULTS.md): with ~10-100 events per turn the near heap stays a few
- * levels deep, 30% faster than at ~600, while below ~4 the turns themselves start to cost.
+ * there), and then never halves back below that width. Halving at most halves the mean per
+ * non-empty bucket and doubling at most doubles it, so with HIGH > 2·LOW, and the floor, the
+ * rules never undo each other. The range was measured (bench/RESULTS.md): the near heap stays a
+ * few levels deep, and the buckets being appended to (a report 15 minutes ahead, ± jitter) stay
+ * few enough for their blocks to remain in cache; with ~20 events per bucket every append was a
+ * cache miss, with ~600 every pop walked a deep heap.
  */
 const NARROW_AFTER = 4;
 const WIDEN_AFTER = 256;
-const LOW_PER_BUCKET = 4;
-const HIGH_PER_BUCKET = 128;
+const LOW_PER_BUCKET = 16;
+const HIGH_PER_BUCKET = 512;
 const FAR_SHARE = 1 / 8;
 
 /**
@@ -44,9 +46,9 @@ function slotOf(b: number): number {
  * - `near`: a 4-ary heap holding exactly the events of the current bucket (times in
  *   [cur·w, (cur+1)·w), plus anything pushed for an earlier time). Most follow-up events (acks a
  *   few ms later) land here directly.
- * - the ring: RING buckets of width w covering (cur, cur + RING), each an unordered singly linked
- *   list in typed arrays (O(1) insert), with a bitmap of non-empty buckets. When `near` runs dry,
- *   the next non-empty bucket is loaded into it in O(k) (append + heapify).
+ * - the ring: RING buckets of width w covering (cur, cur + RING), each an unordered chain of
+ *   blocks in typed arrays (O(1) append), with a bitmap of non-empty buckets. When `near` runs
+ *   dry, the next non-empty bucket is loaded into it in O(k) (append + heapify).
  * - `far`: a heap for events beyond the ring (long up-times of the outage process, and anything
  *   when the width has shrunk); they move into the ring as it turns.
  *
@@ -65,12 +67,13 @@ export class CalendarQueue {
   private readonly bits = new Uint32Array(WORDS);
   private ringCount = 0;
   /**
-   * Ring storage: each bucket is a chain of blocks of BLOCK events, newest block first (only it may
-   * be partly full). Block k keeps times and seqs in blockF[k·2B ..], tags, the next block and
-   * the fill count in blockI[k·(B+2) ..]. Blocks rather than one node per event because loading a
-   * bucket reads events pushed long before (a report 15 minutes ahead): with nodes scattered over
-   * the pool every event was a cache miss, with blocks it is a few sequential lines per BLOCK
-   * events. Free blocks chain through their next field.
+   * Ring storage: each bucket is a chain of blocks of BLOCK events, newest block first (only it
+   * may be partly full). Block k keeps (time, seq) pairs side by side in blockF[k·2B ..] (one
+   * cache line per append), tags, the next block and the fill count in blockI[k·(B+2) ..].
+   * Blocks rather than one node per event because loading a bucket reads events pushed long
+   * before (a report 15 minutes ahead): with nodes scattered over the pool every event was a
+   * cache miss, with blocks it is a few sequential lines per BLOCK events. Free blocks chain
+   * through their next field.
    */
   private blockF = new Float64Array(2 * BLOCK * 256);
   private blockI = new Int32Array((BLOCK + 2) * 256);
@@ -80,17 +83,18 @@ export class CalendarQueue {
   /** Absolute index of the bucket whose events are in `near`. */
   private cur = 0;
   private width = START_WIDTH_MS;
+  /** Narrowest width allowed: raised when a narrower one sent too much beyond the ring. */
+  private floorWidth = MIN_WIDTH_MS;
   private inv = 1 / START_WIDTH_MS;
   private nextSeq = 0;
   private n = 0;
   private pops = 0;
   private popsAtAdapt = 0;
+  /** Pushes that went beyond the ring (re-placements by migrate/rescale included). */
   private farPushes = 0;
   private farAtAdapt = 0;
   private seqAtAdapt = 0;
   private turns = 0;
-
-  constructor(private readonly adaptive = true) {}
 
   get size(): number {
     return this.n;
@@ -159,8 +163,8 @@ export class CalendarQueue {
       if (head < 0) this.bits[slot >>> 5] |= 1 << (slot & 31);
       fill = 0;
     }
-    this.blockF[k * 2 * BLOCK + fill] = time;
-    this.blockF[k * 2 * BLOCK + BLOCK + fill] = seq;
+    this.blockF[k * 2 * BLOCK + 2 * fill] = time;
+    this.blockF[k * 2 * BLOCK + 2 * fill + 1] = seq;
     this.blockI[k * BI + fill] = tag;
     this.blockI[k * BI + BLOCK + 1] = fill + 1;
     this.ringCount++;
@@ -179,7 +183,7 @@ export class CalendarQueue {
   /** `near` is empty: moves the next non-empty bucket into it. Returns the new earliest time. */
   private refill(): number {
     if (this.n === 0) return Infinity;
-    if (this.adaptive && ++this.turns >= NARROW_AFTER) this.adapt();
+    if (++this.turns >= NARROW_AFTER) this.adapt();
     if (this.near.size > 0) return this.near.peekTime();
     if (this.ringCount === 0) {
       // Nothing within the ring: jump straight to the far heap's first bucket. Events at an
@@ -223,7 +227,7 @@ export class CalendarQueue {
       const fill = ints[k * BI + BLOCK + 1];
       const fo = k * 2 * BLOCK;
       const io = k * BI;
-      for (let j = 0; j < fill; j++) near.append(f[fo + j], f[fo + BLOCK + j], ints[io + j]);
+      for (let j = 0; j < fill; j++) near.append(f[fo + 2 * j], f[fo + 2 * j + 1], ints[io + j]);
       loaded += fill;
       last = k;
       k = ints[io + BLOCK];
@@ -253,13 +257,15 @@ export class CalendarQueue {
   /** Checks the turns since the last check (runs with `near` empty). */
   private adapt(): void {
     const perTurn = (this.pops - this.popsAtAdapt) / this.turns;
+    const farShare = (this.farPushes - this.farAtAdapt) / Math.max(1, this.nextSeq - this.seqAtAdapt);
     let width = this.width;
-    if (perTurn > HIGH_PER_BUCKET && width > MIN_WIDTH_MS) width /= 2;
+    if (perTurn > HIGH_PER_BUCKET && width > this.floorWidth) width /= 2;
     else if (this.turns < WIDEN_AFTER) return;
-    else if (width < MAX_WIDTH_MS) {
-      const farShare = (this.farPushes - this.farAtAdapt) / Math.max(1, this.nextSeq - this.seqAtAdapt);
-      if (perTurn < LOW_PER_BUCKET || (farShare > FAR_SHARE && perTurn < HIGH_PER_BUCKET / 2)) width *= 2;
-    }
+    else if (width < MAX_WIDTH_MS && farShare > FAR_SHARE && perTurn < HIGH_PER_BUCKET / 2) {
+      // The horizon was too short at this width: never narrow back to it.
+      width *= 2;
+      this.floorWidth = width;
+    } else if (width < MAX_WIDTH_MS && perTurn < LOW_PER_BUCKET) width *= 2;
     this.turns = 0;
     this.popsAtAdapt = this.pops;
     this.farAtAdapt = this.farPushes;
@@ -297,7 +303,7 @@ export class CalendarQueue {
       const next = this.blockI[list * BI + BLOCK];
       const fill = this.blockI[list * BI + BLOCK + 1];
       for (let j = 0; j < fill; j++) {
-        this.place(this.blockF[list * 2 * BLOCK + j], this.blockF[list * 2 * BLOCK + BLOCK + j], this.blockI[list * BI + j]);
+        this.place(this.blockF[list * 2 * BLOCK + 2 * j], this.blockF[list * 2 * BLOCK + 2 * j + 1], this.blockI[list * BI + j]);
       }
       this.blockI[list * BI + BLOCK] = this.freeBlock;
       this.freeBlock = list;

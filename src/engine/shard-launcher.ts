@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
 import type { ShardResult } from './shard-runtime.js';
 import type { ShardTask } from './shard-task.js';
@@ -60,4 +60,29 @@ export function relayShardPort(port: MessagePort, onMessage: (env: Envelope<Shar
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The coordinator's ends of the MessageChannels of the shards a launcher runs in this process:
+ * one per shard, each relayed to that shard's `onMessage`; control messages go to all of them.
+ */
+export class ShardPorts {
+  private readonly ports: MessagePort[] = [];
+
+  /** A channel for one more shard: hand `port` to the shard; `stopped()` as in relayShardPort. */
+  open(onMessage: (env: Envelope<ShardMessage>) => void): { port: MessagePort; stopped(): Promise<void> } {
+    const { port1, port2 } = new MessageChannel();
+    this.ports.push(port1);
+    return { port: port2, stopped: relayShardPort(port1, onMessage).stopped };
+  }
+
+  broadcast(env: Envelope<ControlMessage>): void {
+    for (const p of this.ports) p.postMessage(env);
+  }
+
+  /** Lets the last messages drain from the ports, then closes them. */
+  async close(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    for (const p of this.ports) p.close();
+  }
 }

@@ -1,8 +1,7 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
 import type { ShardResult } from './shard-runtime.js';
-import { builtEngineFile, relayShardPort, type LaunchedShard, type ShardLauncher, type ShardSpec } from './shard-launcher.js';
+import { builtEngineFile, ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './shard-launcher.js';
 
 /**
  * Shards as worker threads of this process: one long-lived piscina task per shard, each with its
@@ -11,7 +10,7 @@ import { builtEngineFile, relayShardPort, type LaunchedShard, type ShardLauncher
  */
 export class ThreadShards implements ShardLauncher {
   private readonly pool: Piscina;
-  private readonly ports: MessagePort[] = [];
+  private readonly ports = new ShardPorts();
 
   constructor(threads: number) {
     this.pool = new Piscina({
@@ -26,22 +25,18 @@ export class ThreadShards implements ShardLauncher {
   }
 
   async run(spec: ShardSpec, onMessage: (env: Envelope<ShardMessage>) => void): Promise<LaunchedShard> {
-    const { port1, port2 } = new MessageChannel();
-    this.ports.push(port1);
-    const relay = relayShardPort(port1, onMessage);
-    const result = (await this.pool.run({ ...spec, port: port2 }, { transferList: [port2] })) as ShardResult;
-    await relay.stopped();
+    const channel = this.ports.open(onMessage);
+    const result = (await this.pool.run({ ...spec, port: channel.port }, { transferList: [channel.port] })) as ShardResult;
+    await channel.stopped();
     return { result, pid: process.pid };
   }
 
   broadcast(env: Envelope<ControlMessage>): void {
-    for (const p of this.ports) p.postMessage(env);
+    this.ports.broadcast(env);
   }
 
   async close(): Promise<void> {
-    // Let the last messages drain from the ports before closing them.
-    await new Promise((r) => setImmediate(r));
-    for (const p of this.ports) p.close();
+    await this.ports.close();
     await this.pool.destroy();
   }
 }

@@ -26,8 +26,8 @@ function keyNumbers(s: RunSummary): string {
   const items: Parameters<typeof tiles>[0] = [];
   const o = f.ota;
   if (o) {
-    const last = o.releases[o.releases.length - 1];
-    if (last) items.push({ value: share(last.updated, last.compatible), label: `of compatible devices on ${last.release}` });
+    // The latest releases (a run rarely has more than two campaigns; the rollout card lists all).
+    for (const r of o.releases.slice(-2)) items.push({ value: share(r.updated, r.compatible), label: `of compatible devices on ${r.release}` });
     items.push({ value: formatCount(o.failed + o.rolledBack), label: `failed (${formatCount(o.failed)}) + rolled back (${formatCount(o.rolledBack)})`, tone: o.failed + o.rolledBack > 0 ? 'bad' : 'good' });
     items.push({ value: formatBytes(o.bytesDownloaded), label: `downloaded · ${formatBytes(o.bytesSavedByResume + o.bytesSavedByDelta)} saved` });
   }

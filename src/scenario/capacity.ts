@@ -27,20 +27,24 @@ const SAFE_PER_DESTINATION = 25_000;
 /** Bound sockets per source address we plan for (bind() stays collision-free below half the range). */
 export const SAFE_PER_SOURCE_ADDRESS = 12_000;
 
-/** Measured costs (bench/RESULTS.md, "connected" section) used for the memory estimate. */
+/**
+ * Measured costs (bench/RESULTS.md, "connected": 250,000 devices in 13 shard processes against 14
+ * local brokers), rounded up, for the memory estimate. Memory is proportional set size, so pages
+ * shared by processes (the node binary) count once.
+ */
 export const COSTS = {
-  /** Simulator RSS per connected device, KB: the MQTT session plus the device's table rows and driver state. */
-  deviceKB: { lean: 4.5, mqttjs: 17.5 },
-  /** A simulator process (Node, fleetsim loaded) and each of its worker threads, MB. */
-  processMB: 60,
+  /** Simulator memory per connected device, KB: the session plus the device's table rows and driver state (~2.5 measured). */
+  deviceKB: { lean: 3, mqttjs: 17.5 },
+  /** A simulator process (Node with fleetsim loaded; ~44 measured) and each worker thread it runs, MB. */
+  processMB: 50,
   threadMB: 25,
-  /** Mosquitto 2.0 per idle client connection, KB, and per process, MB. */
-  mosquittoKB: 5,
-  mosquittoMB: 3,
+  /** Mosquitto 2.0 per idle client connection, KB (1.25 measured), and per process, MB. */
+  mosquittoKB: 1.5,
+  mosquittoMB: 2,
   /** The embedded HTTP API's record of one provisioned device, KB; aedes per connection, KB. */
   backendDeviceKB: 1,
   aedesKB: 14.5,
-  /** Kernel memory per open loopback TCP socket (each connection has two), KB. */
+  /** Kernel memory per open loopback TCP socket (each local connection has two), KB (~3.6 measured). */
   kernelSocketKB: 4,
 } as const;
 
@@ -253,7 +257,9 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
 
 function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: number, threads: number, brokers: number, aedes: boolean, devices: number) {
   const c = COSTS;
-  const simulatorKB = all.mqtt * c.deviceKB[s.options.mqttClient] + (processes > 1 ? processes + 1 : 1) * c.processMB * 1024 + threads * c.threadMB * 1024;
+  // A shard process that runs one shard runs it on its main thread (no worker thread).
+  const workerThreads = processes > 1 && threads === processes ? 0 : threads;
+  const simulatorKB = all.mqtt * c.deviceKB[s.options.mqttClient] + (processes > 1 ? processes + 1 : 1) * c.processMB * 1024 + workerThreads * c.threadMB * 1024;
   const brokersKB = brokers > 0 ? all.mqtt * c.mosquittoKB + brokers * c.mosquittoMB * 1024 : 0;
   const embedded = s.clock === 'wall' && s.target.kind === 'embedded';
   const backendKB = embedded ? devices * c.backendDeviceKB + (aedes ? all.mqtt * c.aedesKB : 0) : 0;

@@ -7,6 +7,7 @@ import { parseScenarioText } from '../../src/scenario/load.js';
 import { CLI, ROOT } from '../helpers/cli.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 import { requireMosquitto } from '../helpers/mosquitto.js';
+import { expectReconciledPerDevice } from '../helpers/reconcile.js';
 
 /**
  * Process sharding end to end: the coordinator forks two shard processes (one worker thread
@@ -54,17 +55,7 @@ describe.runIf(requireMosquitto())('--processes 2 --workers 1 against local Mosq
     expect(summary.accounting.generated).toBeGreaterThan(400);
 
     // Every device of both processes, reconciled with what the brokers delivered.
-    const backend = result.backendDevices!;
-    expect(backend).toHaveLength(120);
-    expect(result.deviceAcked!.size).toBe(120);
-    for (const d of backend) {
-      expect(d.provisions, d.deviceId).toBe(1);
-      expect(d.gaps, d.deviceId).toBe(0);
-      expect(d.duplicates, d.deviceId).toBe(0);
-      const g = Number(d.deviceId.slice(d.deviceId.lastIndexOf('-') + 1));
-      expect(d.received, d.deviceId).toBe(result.deviceAcked!.get(g));
-    }
-    expect(summary.accounting.backend!.lostBetween).toBe(0);
+    expectReconciledPerDevice(result, 120);
     // The merged timeline saw both shards in every full interval.
     expect(result.timeline.filter((r) => r.shards === 2).length).toBeGreaterThanOrEqual(4);
   }, 60_000);

@@ -75,6 +75,13 @@ describe('CalendarQueue', () => {
     expect(sparse.bucketWidthMs).toBeGreaterThan(1024);
   });
 
+  it('after a power-on burst narrowed the buckets, widens them again until the ring spans the report interval', () => {
+    // 100k devices power on within 1 s (buckets narrow to a few ms), then report every 15 min ± 10%:
+    // with a ring shorter than that, every report would go through the far heap.
+    const q = sameAsHeap(100_000, (i) => (i % 2 === 0 ? 900_000 * (0.9 + 0.2 * u(i)) : -1), 260_000);
+    expect(q.bucketWidthMs * 65_536).toBeGreaterThan(990_000);
+  });
+
   it('grows its node pool and survives clear()', () => {
     const q = new CalendarQueue();
     for (let i = 0; i < 50_000; i++) q.push(2_000 + u(i) * 1e7, i, 4);

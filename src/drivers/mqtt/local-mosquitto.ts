@@ -96,6 +96,18 @@ function configText(host: string, port: number, opts: LocalMosquittoOptions): st
   return lines.join('\n') + '\n';
 }
 
+/**
+ * What to do if this process exits with brokers still running: one `exit` listener for them all
+ * (a big run starts dozens of brokers; one listener each would trip Node's listener-leak warning).
+ */
+const onProcessExit = new Set<() => void>();
+let exitListener = false;
+function killAtProcessExit(kill: () => void): void {
+  if (!exitListener) process.on('exit', () => onProcessExit.forEach((f) => f()));
+  exitListener = true;
+  onProcessExit.add(kill);
+}
+
 type LaunchResult = { ok: true; broker: LocalMosquitto } | { ok: false; error: string };
 
 async function launch(binary: string, host: string, port: number, opts: LocalMosquittoOptions): Promise<LaunchResult> {
@@ -117,9 +129,9 @@ async function launch(binary: string, host: string, port: number, opts: LocalMos
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
-  process.once('exit', killOnExit);
+  killAtProcessExit(killOnExit);
   const cleanup = (): void => {
-    process.removeListener('exit', killOnExit);
+    onProcessExit.delete(killOnExit);
     rmSync(dir, { recursive: true, force: true });
   };
   const ready = await waitForPort(host, port, child, opts.startTimeoutMs ?? 10_000);
