@@ -52,7 +52,17 @@ export function availableCores(): number {
 /** What this machine allows: descriptors per process (children inherit it) and memory, MB. */
 export function machineLimits(): MachineLimits {
   const mb = (bytes: number) => Math.floor(bytes / 2 ** 20);
-  return { descriptorsPerProcess: descriptorLimit(), availableMemoryMB: mb(os.freemem()), totalMemoryMB: mb(os.totalmem()) };
+  return { descriptorsPerProcess: descriptorLimit(), ephemeralPorts: ephemeralPorts(), availableMemoryMB: mb(os.freemem()), totalMemoryMB: mb(os.totalmem()) };
+}
+
+/** Ports in the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, Linux); undefined elsewhere. */
+export function ephemeralPorts(): number | undefined {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return high >= low ? high - low + 1 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -73,6 +83,7 @@ export function checkResources(
       hint: layout.problems.map((p) => p.fix).join('; ') + ' (`fleetsim plan` shows the whole budget)',
     });
   }
+  for (const w of layout.warnings) log(`warning: ${w}`);
   if (layout.processes > 1) {
     const why = layout.processesAutomatic ? ` (descriptor limit ${layout.descriptors.limit} per process)` : '';
     log(`shard processes: ${layout.processes} x ${layout.workersPerProcess} worker thread(s)${why}`);

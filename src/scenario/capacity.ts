@@ -9,11 +9,18 @@ import type { ResolvedScenario } from './resolved.js';
  *
  * Why processes: a process may hold only so many descriptors (20,000 here, hard), and worker
  * threads share their process's limit, so past it the shards must live in several processes.
- * Why source addresses: a socket bound to a source address takes its port from that address's
- * ephemeral range for every destination (measured on Linux 6.x: past about half the range,
- * ~14k, bind() hands out ports already in use and connects collide), while an unbound connect
- * may reuse a port towards another destination. So sockets stay unbound until one destination
- * needs more than one range; then every MQTT socket binds, at most SAFE_PER_SOURCE_ADDRESS each.
+ * Why source addresses, and why these numbers (Linux 6.x, measured here, bench/RESULTS.md):
+ * - An unbound connect() picks its port per destination but scans the even half of the
+ *   ephemeral range first: past ~14,100 connections to one destination (every even port), each
+ *   further connect costs ~0.75 ms of kernel time instead of ~0.03 ms. With 14 local brokers the
+ *   simulator's CPU doubled at ~198k connections and the run stalled, four runs out of four.
+ * - A socket bound to a source address (Node binds with SO_REUSEADDR) takes its port from that
+ *   address for every destination, and bind() first scans one parity of the lower half of the
+ *   range: past ~7,000 sockets on one address each bind costs ~1.4 ms of kernel time; past the
+ *   whole range, ports are handed out twice and connects collide.
+ * So MQTT sockets stay unbound while every destination stays under SAFE_PER_DESTINATION, and past
+ * that all of them bind, round-robin, at most SAFE_PER_SOURCE_ADDRESS per address. Both scale
+ * with the machine's ip_local_port_range (MachineLimits.ephemeralPorts).
  */
 
 /** Descriptors kept back in every process for files, pipes, worker threads and listeners. */
@@ -22,10 +29,16 @@ export const RESERVED_DESCRIPTORS = 200;
 const BROKER_RESERVED_DESCRIPTORS = 32;
 /** One source address to one destination: the Linux ephemeral port range 32768-60999. */
 export const PORTS_PER_SOURCE_ADDRESS = 28_232;
-/** Unbound connects per destination we plan for (the range, less room for TIME_WAIT and other programs). */
-const SAFE_PER_DESTINATION = 25_000;
-/** Bound sockets per source address we plan for (bind() stays collision-free below half the range). */
-export const SAFE_PER_SOURCE_ADDRESS = 12_000;
+/** Unbound connects per destination we plan for: under the even half of the range (see above). */
+export const SAFE_PER_DESTINATION = 12_000;
+/** Bound sockets per source address we plan for: under one parity of the range's lower half (see above). */
+export const SAFE_PER_SOURCE_ADDRESS = 6_000;
+
+/** The safe counts for a machine whose ephemeral range has `ports` ports (85% of a half, of a quarter). */
+export function portBudget(ports = PORTS_PER_SOURCE_ADDRESS): { perDestination: number; perSourceAddress: number } {
+  const scale = ports / PORTS_PER_SOURCE_ADDRESS;
+  return { perDestination: Math.floor(SAFE_PER_DESTINATION * scale), perSourceAddress: Math.floor(SAFE_PER_SOURCE_ADDRESS * scale) };
+}
 
 /**
  * Measured costs (bench/RESULTS.md, "connected": 250,000 devices in 13 shard processes against 14
@@ -51,6 +64,8 @@ export const COSTS = {
 export interface MachineLimits {
   /** Open descriptors one process may hold (children inherit it); undefined when unknown. */
   descriptorsPerProcess?: number;
+  /** Ports in the ephemeral range (ip_local_port_range); default Linux's 28,232. */
+  ephemeralPorts?: number;
   /** Memory the machine has free for this run and in all, MB; undefined when unknown. */
   availableMemoryMB?: number;
   totalMemoryMB?: number;
@@ -93,6 +108,8 @@ export interface RunLayout {
   ports: { perDestination: number; perSourceAddress?: number };
   memoryMB: { simulator: number; brokers: number; backend: number; kernel: number; total: number; available?: number; machine?: number };
   problems: LayoutProblem[];
+  /** What fits but will be slow, and how to avoid it. */
+  warnings: string[];
 }
 
 interface SocketCounts {
@@ -139,6 +156,7 @@ export function loopbackSourceAddresses(n: number): string[] {
  */
 export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequest, machine: MachineLimits = {}): RunLayout {
   const problems: LayoutProblem[] = [];
+  const warnings: string[] = [];
   const wall = s.clock === 'wall';
   const t = s.target;
   const brokers = wall && t.kind === 'embedded' && t.broker?.kind === 'local-mosquitto' ? t.broker.count : 0;
@@ -190,29 +208,37 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
   const destinations = Math.max(1, brokers);
   const perDestination = Math.ceil(l.all.mqtt / destinations);
   const mqttUrl = t.kind === 'external' ? t.mqtt : 'mqtt://127.0.0.1';
+  const budget = portBudget(machine.ephemeralPorts);
+  const range = machine.ephemeralPorts ?? PORTS_PER_SOURCE_ADDRESS;
   let sourceAddresses = req.sourceAddresses ? [...req.sourceAddresses] : [];
   const automatic = req.sourceAddresses === undefined;
-  if (automatic && wall && perDestination > SAFE_PER_DESTINATION && isLoopbackHost(mqttUrl)) {
-    sourceAddresses = loopbackSourceAddresses(Math.ceil(l.all.mqtt / SAFE_PER_SOURCE_ADDRESS));
+  const addressesNeeded = Math.ceil(l.all.mqtt / budget.perSourceAddress);
+  if (automatic && wall && perDestination > budget.perDestination && isLoopbackHost(mqttUrl)) {
+    sourceAddresses = loopbackSourceAddresses(addressesNeeded);
   }
   const perSourceAddress = sourceAddresses.length > 0 ? Math.ceil(l.all.mqtt / sourceAddresses.length) : undefined;
-  if (wall && sourceAddresses.length === 0 && perDestination > SAFE_PER_DESTINATION) {
-    problems.push({
-      message: `${perDestination} MQTT sockets to one broker address exceed the ~${PORTS_PER_SOURCE_ADDRESS} ports one source address gives per destination`,
-      fix: isLoopbackHost(mqttUrl)
-        ? `spread them over source addresses: --source-addresses 127.0.0.1-127.0.0.${Math.ceil(l.all.mqtt / SAFE_PER_SOURCE_ADDRESS)}`
-        : `give the machine more addresses and list them with --source-addresses, or spread devices over several brokers`,
-    });
+  if (wall && sourceAddresses.length === 0 && perDestination > budget.perDestination) {
+    const spread = isLoopbackHost(mqttUrl)
+      ? `spread them over source addresses (--source-addresses 127.0.0.1-127.0.0.${addressesNeeded}, the default on loopback)${brokers > 0 ? ` or use more brokers (brokers: ${Math.ceil(devices / budget.perDestination)})` : ''}`
+      : 'give the machine more addresses and list them with --source-addresses, or spread devices over several brokers';
+    // Past the even half of the range connects get slow; past the whole range they fail.
+    if (perDestination > range - 3_000) {
+      problems.push({ message: `${perDestination} MQTT sockets to one broker address exceed the ~${range} ports one source address gives per destination`, fix: spread });
+    } else {
+      warnings.push(`${perDestination} MQTT sockets to one broker address: past ~${Math.round(range / 2)} every connect scans the used half of the port range in the kernel (~0.75 ms each, measured); ${spread}`);
+    }
   }
-  if (perSourceAddress !== undefined && perSourceAddress > SAFE_PER_SOURCE_ADDRESS) {
-    const need = Math.ceil(l.all.mqtt / SAFE_PER_SOURCE_ADDRESS);
-    problems.push({
-      message: `${perSourceAddress} MQTT sockets per source address: past ~${SAFE_PER_SOURCE_ADDRESS} bound sockets an address runs short of ports and connects collide`,
-      fix: `list at least ${need} source addresses (e.g. --source-addresses 127.0.0.1-127.0.0.${need} on loopback)`,
-    });
+  if (perSourceAddress !== undefined && perSourceAddress > budget.perSourceAddress) {
+    const fix = `list at least ${addressesNeeded} source addresses (e.g. --source-addresses 127.0.0.1-127.0.0.${addressesNeeded} on loopback)`;
+    // Past a quarter of the range binds get slow; past a half, ports are handed out twice and connects collide.
+    if (perSourceAddress > 2 * budget.perSourceAddress) {
+      problems.push({ message: `${perSourceAddress} MQTT sockets per source address: past ~${Math.round(range / 2)} bound sockets an address hands out ports twice and connects collide`, fix });
+    } else {
+      warnings.push(`${perSourceAddress} MQTT sockets per source address: past ~${Math.round(range / 4)} every bind scans the used part of the port range in the kernel (~1.4 ms each, measured); ${fix}`);
+    }
   }
   const httpPerDestination = l.all.http;
-  if (wall && httpPerDestination > SAFE_PER_DESTINATION) {
+  if (wall && httpPerDestination > PORTS_PER_SOURCE_ADDRESS - 3_000) {
     problems.push({
       message: `${httpPerDestination} HTTP connections to the API exceed the ~${PORTS_PER_SOURCE_ADDRESS} ports one source address gives per destination`,
       fix: 'use pooled HTTP connections (options.http.connections: pooled, the default)',
@@ -252,6 +278,7 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
     ports: { perDestination, ...(perSourceAddress === undefined ? {} : { perSourceAddress }) },
     memoryMB: { ...memory, ...(available === undefined ? {} : { available }), ...(machine.totalMemoryMB === undefined ? {} : { machine: machine.totalMemoryMB }) },
     problems,
+    warnings,
   };
 }
 

@@ -133,6 +133,7 @@ export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions 
   const resources = planResources(s, ranges, opts.descriptorLimit);
   // What `run` would refuse, with the fix.
   for (const p of layout.problems) warnings.push(`${p.message}; fix: ${p.fix}`);
+  warnings.push(...layout.warnings);
   if (s.target.kind === 'embedded' && s.target.broker === undefined && s.clock === 'wall') {
     if (resources.mqttConnections > AEDES_MAX_CONNECTIONS) warnings.push(`the embedded broker (aedes) holds about ${AEDES_MAX_CONNECTIONS} connections; use Mosquitto or an external target for ${resources.mqttConnections}`);
     if (rates.telemetryPerSec * s.timeScale > AEDES_MAX_MSG_PER_SEC) warnings.push(`the embedded broker (aedes) collapses above ~${AEDES_MAX_MSG_PER_SEC} msg/s; this run sends ~${Math.round(rates.telemetryPerSec * s.timeScale)} msg/s`);

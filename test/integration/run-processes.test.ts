@@ -31,10 +31,12 @@ behaviour:
 `;
 
 describe.runIf(requireMosquitto())('--processes 2 --workers 1 against local Mosquitto', () => {
-  it('two shard processes; merged counts reconcile per device with the brokers', async () => {
+  it('two shard processes, two source addresses; merged counts reconcile per device with the brokers', async () => {
     const s = parseScenarioText(scenario, 'it-processes.yaml');
     const logs: string[] = [];
-    const result = await runScenario(s, { workers: 1, processes: 2, runId: 'it-processes', collectDeviceCounts: true, drainMs: 4000, log: (l) => logs.push(l) });
+    // MQTT sockets bound to two loopback source addresses, round-robin by device.
+    const sourceAddresses = ['127.0.0.2', '127.0.0.3'];
+    const result = await runScenario(s, { workers: 1, processes: 2, sourceAddresses, runId: 'it-processes', collectDeviceCounts: true, drainMs: 4000, log: (l) => logs.push(l) });
     const { summary } = result;
 
     // Both processes' shards: two shards, each in its own process, neither in this one.

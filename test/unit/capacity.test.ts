@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import { planLayout, SAFE_PER_SOURCE_ADDRESS } from '../../src/scenario/capacity.js';
+import { planLayout, SAFE_PER_DESTINATION, SAFE_PER_SOURCE_ADDRESS } from '../../src/scenario/capacity.js';
 import { formatPlan, planRun } from '../../src/scenario/plan.js';
 import { checkResources } from '../../src/engine/resources.js';
 import { FleetsimError } from '../../src/errors/fleetsim-error.js';
@@ -12,9 +12,10 @@ const scenario = (devices: number, target: string, extra = '') =>
 const HERE = { descriptorsPerProcess: 20_000, availableMemoryMB: 22_000, totalMemoryMB: 24_000 };
 
 describe('run layout', () => {
-  test('250k devices on 13 local brokers: 13 shard processes, no source addresses, fits', () => {
+  test('250k devices on 13 local brokers: 13 shard processes, automatic source addresses, fits', () => {
     const l = planLayout(scenario(250_000, '{ mqtt: local-mosquitto, brokers: 13 }'), 250_000, { workers: 2 }, HERE);
     expect(l.problems).toEqual([]);
+    expect(l.warnings).toEqual([]);
     expect(l.processes).toBe(13);
     expect(l.processesAutomatic).toBe(true);
     expect(l.workersPerProcess).toBe(1);
@@ -22,8 +23,21 @@ describe('run layout', () => {
     expect(l.descriptors.perShardProcess).toBeLessThanOrEqual(20_000);
     // The coordinator holds only the HTTP pools' server side and one counting subscriber per broker.
     expect(l.descriptors.coordinator).toBeLessThan(2_000);
-    expect(l.sourceAddresses).toEqual([]);
+    // ~19.2k per broker is past the even half of the port range: bind source addresses instead.
     expect(l.ports.perDestination).toBe(Math.ceil(250_000 / 13));
+    expect(l.sourceAddressesAutomatic).toBe(true);
+    expect(l.sourceAddresses).toHaveLength(Math.ceil(250_000 / SAFE_PER_SOURCE_ADDRESS));
+    expect(l.sourceAddresses[41]).toBe('127.0.0.42');
+    expect(l.ports.perSourceAddress).toBeLessThanOrEqual(SAFE_PER_SOURCE_ADDRESS);
+  });
+
+  test('brokers that each stay under half the port range need no source addresses; kernel choice past it is a warning', () => {
+    const s21 = planLayout(scenario(250_000, '{ mqtt: local-mosquitto, brokers: 21 }'), 250_000, { workers: 2 }, HERE);
+    expect(s21.sourceAddresses).toEqual([]);
+    expect(s21.ports.perDestination).toBeLessThanOrEqual(SAFE_PER_DESTINATION);
+    const none = planLayout(scenario(250_000, '{ mqtt: local-mosquitto, brokers: 13 }'), 250_000, { workers: 2, sourceAddresses: [] }, HERE);
+    expect(none.problems).toEqual([]);
+    expect(none.warnings.join()).toContain('scans the used half of the port range');
   });
 
   test('a small run stays in one process; --processes overrides', () => {
@@ -51,11 +65,17 @@ describe('run layout', () => {
     expect(l.sourceAddressesAutomatic).toBe(true);
     expect(l.sourceAddresses).toHaveLength(Math.ceil(60_000 / SAFE_PER_SOURCE_ADDRESS));
     expect(l.ports.perSourceAddress).toBeLessThanOrEqual(SAFE_PER_SOURCE_ADDRESS);
-    // Too few addresses given by hand, or none at all, is refused with the range that fits.
+    // Too few addresses given by hand is slow (a warning) or, at twice the budget, refused; none at
+    // all is refused past one port range; each with the range that fits.
+    const four = planLayout(s, 60_000, { workers: 2, sourceAddresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'] }, HERE);
+    expect(four.problems).toEqual([]);
+    expect(four.warnings.join()).toContain('at least 10 source addresses');
     const two = planLayout(s, 60_000, { workers: 2, sourceAddresses: ['127.0.0.1', '127.0.0.2'] }, HERE);
-    expect(two.problems[0].fix).toContain('at least 5 source addresses');
+    expect(two.problems[0].fix).toContain('at least 10 source addresses');
     const none = planLayout(s, 60_000, { workers: 2, sourceAddresses: [] }, HERE);
-    expect(none.problems[0].fix).toContain('--source-addresses 127.0.0.1-127.0.0.5');
+    expect(none.problems[0].fix).toContain('--source-addresses 127.0.0.1-127.0.0.10');
+    // A smaller ephemeral range shrinks the budget with it.
+    expect(planLayout(s, 60_000, { workers: 2 }, { ...HERE, ephemeralPorts: 14_116 }).sourceAddresses).toHaveLength(20);
     // A remote broker: fleetsim cannot invent addresses for it.
     const remote = planLayout(scenario(60_000, '{ http: http://10.0.0.1, mqtt: mqtt://10.0.0.1 }'), 60_000, { workers: 2 }, HERE);
     expect(remote.sourceAddresses).toEqual([]);
