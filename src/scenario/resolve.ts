@@ -111,7 +111,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       mqttClient: data.options.mqttClient,
       http: { connections: data.options.http.connections, poolSize: data.options.http.poolSize },
       maxScheduleLagMs: ms(data.options.maxScheduleLag),
-      snapshotEveryMs: ms(data.options.snapshotEvery),
+      snapshotEveryMs: data.options.snapshotEvery !== undefined ? ms(data.options.snapshotEvery) : defaultSnapshotEveryMs(overrides.clock ?? data.clock, durationMs),
       linkModel: data.options.linkModel,
       ...(data.options.projectAfter === undefined ? {} : { projectAfterMs: ms(data.options.projectAfter) }),
       ...(overrides.workers === undefined ? {} : { workers: overrides.workers }),
@@ -128,6 +128,12 @@ function resolveTarget(t: ScenarioData['target']): ResolvedTarget {
   if (t.http === 'embedded') return { kind: 'embedded', fleetKey, broker: { kind: 'url', url: t.mqtt! } };
   // Validation guarantees http and mqtt for an external target.
   return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey };
+}
+
+/** Wall clock: a row a second. Virtual clock: about 720 rows per run, on a whole-second grid. */
+function defaultSnapshotEveryMs(clock: 'wall' | 'virtual', durationMs: number): number {
+  if (clock === 'wall') return 1000;
+  return Math.max(1000, Math.round(durationMs / 720 / 1000) * 1000);
 }
 
 function resolveDowntime(d: { distribution: ResolvedDowntime['distribution']; median?: string; mean?: string; shape?: number }): ResolvedDowntime {
