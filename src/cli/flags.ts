@@ -112,3 +112,15 @@ export function parseSourceAddressesFlag(text: string): string[] {
   if (out.length > MAX_SOURCE_ADDRESSES) throw usage(`${out.length} addresses; at most ${MAX_SOURCE_ADDRESSES}`);
   return out;
 }
+
+/** Parses `--start-at` (ISO 8601 or epoch ms) into epoch ms. */
+export function parseStartAtFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) {
+    throw new FleetsimError('FLEETSIM_E_USAGE', `--start-at ${text}: not a time`, {
+      hint: 'give an ISO 8601 instant such as 2026-11-28T10:00:00Z (or epoch milliseconds); every shard of a run gets the same one',
+    });
+  }
+  return ms;
+}

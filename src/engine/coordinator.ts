@@ -16,6 +16,11 @@ import { splitDevices } from './shard-ranges.js';
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
   workers: number;
+  /**
+   * Wall clock: start the run at this instant (epoch ms) rather than as soon as the shards are
+   * ready, so that `--shard` processes on several machines line their schedules up.
+   */
+  startAtMs?: number;
   /** Shard processes (`--processes`); undefined = as many as the descriptor limit needs. */
   processes?: number;
   /** Source addresses for MQTT sockets (`--source-addresses`); undefined = automatic on loopback. */
@@ -135,8 +140,9 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   let status: 'completed' | 'interrupted' | 'failed' = 'completed';
   await readyPromise;
   await operator?.prepare().catch((err: Error) => errors.push(`operator: ${err.message}`));
-  // A short lead time lets every shard receive `start` before t = 0.
-  startAt = Date.now() + 50;
+  // A short lead time lets every shard receive `start` before t = 0; --start-at lines machines up.
+  startAt = Math.max(Date.now() + 50, opts.startAtMs ?? 0);
+  if (opts.startAtMs !== undefined && opts.startAtMs < Date.now()) log(`--start-at is in the past: starting now`);
   send({ type: 'start', startAtMs: startAt });
   operator?.start(startAt);
   // The wall clock stops on a timer; virtual shards stop by themselves at the simulated end.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseProcessesFlag, parseSourceAddressesFlag } from '../../src/cli/flags.js';
+import { parseProcessesFlag, parseSourceAddressesFlag, parseStartAtFlag } from '../../src/cli/flags.js';
 import { FleetsimError } from '../../src/errors/fleetsim-error.js';
 
 function usageError(fn: () => unknown): FleetsimError {
@@ -47,5 +47,14 @@ describe('--processes', () => {
   test('a whole number from 1 to 256', () => {
     expect(parseProcessesFlag('13')).toBe(13);
     for (const bad of ['0', '-1', '1.5', 'two', '257']) expect(usageError(() => parseProcessesFlag(bad)).message).toContain('--processes');
+  });
+});
+
+describe('--start-at', () => {
+  test('takes an ISO instant or epoch milliseconds, and nothing else', () => {
+    expect(parseStartAtFlag(undefined)).toBeUndefined();
+    expect(parseStartAtFlag('2026-11-28T10:00:00Z')).toBe(Date.UTC(2026, 10, 28, 10, 0, 0));
+    expect(parseStartAtFlag('1800000000000')).toBe(1_800_000_000_000);
+    expect(() => parseStartAtFlag('soon')).toThrow(/--start-at soon: not a time/);
   });
 });

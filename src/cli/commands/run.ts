@@ -5,7 +5,7 @@ import { runScenario } from '../../engine/coordinator.js';
 import { availableCores } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
-import { parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
+import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
 import { PrometheusExporter } from '../../report/prometheus-exporter.js';
 
 interface RunFlags {
@@ -18,6 +18,7 @@ interface RunFlags {
   out: string;
   shard?: string;
   quiet?: boolean;
+  startAt?: string;
   metricsPort?: string;
   profile?: string;
 }
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed (overrides the scenario)')
     .option('--duration <d>', 'run length, e.g. 30s (overrides the scenario)')
     .option('--shard <i/N>', 'run slice i of N of the fleet (also read from JOB_COMPLETION_INDEX/JOB_COMPLETIONS)')
+    .option('--start-at <time>', 'start at this instant (ISO 8601, e.g. 2026-11-28T10:00:00Z), so that shards on several machines line up')
     .option('-o, --out <dir>', 'where run reports go', 'reports')
     .option('-q, --quiet', 'no live progress')
     .option('--metrics-port <port>', 'serve live metrics for Prometheus at http://127.0.0.1:<port>/metrics (0 = any free port)')
@@ -83,6 +85,7 @@ export function register(program: Command): void {
           sourceAddresses: flags.sourceAddresses === undefined ? undefined : parseSourceAddressesFlag(flags.sourceAddresses),
           runId: id,
           shard,
+          startAtMs: parseStartAtFlag(flags.startAt),
           interrupt: interrupted,
           profile,
           profileDir: dir,
