@@ -1,4 +1,5 @@
 import type { MetricSnapshot } from '../metrics/registry.js';
+import type { TelemetryAccounting } from '../fleet/telemetry-pipeline.js';
 import type { EnergyProjection } from '../fleet/energy-meter.js';
 import type { FleetOpsFinal } from '../fleet/behaviours/index.js';
 
@@ -37,16 +38,10 @@ export type ShardMessage =
   | { type: 'stopped'; shard: number; final: ShardFinal };
 
 /** What a shard knows only at the end: the accounting of its devices. */
-export interface ShardFinal {
+export interface ShardFinal extends TelemetryAccounting {
   shard: number;
   /** Events the shard's scheduler processed (virtual clock), for events/s figures. */
   events?: number;
-  generated: number;
-  acked: number;
-  sentNoAck: number;
-  failed: number;
-  dropped: number;
-  buffered: number;
   maxScheduleLagMs: number;
   maxEventLoopDelayMs: number;
   /** Fleet operations (OTA, config, logs...): rollout transitions, failures by cause, energy per update. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/engine/coordinator.js';
+import { expectBackendReconciles } from '../helpers/reconcile.js';
 import { requireMosquitto } from '../helpers/mosquitto.js';
 
 /**
@@ -35,16 +36,7 @@ describe.runIf(requireMosquitto())('200 devices against real Mosquitto brokers',
     expect(summary.accounting.holds).toBe(true);
     expect(summary.accounting.failed).toBe(0);
     expect(summary.accounting.generated).toBeGreaterThan(1000);
-    const backend = result.backendDevices!;
-    expect(backend).toHaveLength(200);
-    for (const d of backend) {
-      expect(d.provisions, d.deviceId).toBe(1);
-      expect(d.gaps, d.deviceId).toBe(0);
-      expect(d.duplicates, d.deviceId).toBe(0);
-      const g = Number(d.deviceId.slice(d.deviceId.lastIndexOf('-') + 1));
-      expect(d.received, d.deviceId).toBe(result.deviceAcked!.get(g));
-    }
-    expect(summary.accounting.backend!.lostBetween).toBe(0);
+    expectBackendReconciles(result, 200);
     expect(summary.result.exitCode).toBe(0);
   });
 });
