@@ -6,14 +6,13 @@ import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, DeviceTable } from './device-table.js';
 import { TelemetryPipeline, type TelemetryAccounting } from './telemetry-pipeline.js';
 import { countHttpError, TargetPoller } from './target-poller.js';
-
-export type { TelemetryAccounting } from './telemetry-pipeline.js';
 import { Ev, type Schedule } from './schedule.js';
 import type { EnergyProjection } from './energy-meter.js';
 import { BEHAVIOUR_KIND_BASE, BehaviourSet, type BehaviourContext } from './behaviour.js';
 import { STEP_ATTACH, STEP_BOOT, STEP_POLL, STEP_UPLINK, type DeviceModels, type LifecycleConfig } from './lifecycle-config.js';
 
 export type { DeviceModels, LifecycleConfig } from './lifecycle-config.js';
+export type { TelemetryAccounting } from './telemetry-pipeline.js';
 
 const US_PER_MS = 1000;
 
@@ -356,8 +355,7 @@ export class Lifecycle implements DriverEvents {
   }
 
   onMessage(dev: number, topic: string, payload: Buffer): void {
-    if (this.devices.state[dev] === S.dead) return;
-    this.behaviours.message(dev, topic, payload);
+    if (this.devices.state[dev] !== S.dead) this.behaviours.message(dev, topic, payload);
   }
 
   onPolled(dev: number, status: number, _retryAfterMs: number, body?: string): void {
