@@ -13,7 +13,8 @@
 //   RUNS=3                     provisioning runs per configuration (medians reported)
 //   PROV_TARGETS=embedded,mosquitto   provisioning against the embedded backend (HTTP API + aedes on
 //                              the coordinator's event loop), and against its HTTP API + a local
-//                              Mosquitto broker (MQTT off the coordinator's event loop)
+//                              Mosquitto broker (MQTT off the coordinator's event loop); also
+//                              mosquitto2: two local brokers (Mosquitto's listen queue is 100)
 //   WORKERS=2                  shard threads
 //   RATES=2500,4000            offered power-on rates
 // Each provisioning run also records the 1-minute load average when it started (on a shared box a
@@ -29,9 +30,9 @@ const PROV_DEVICES = envInt('PROV_DEVICES', 8000);
 const DL_DEVICES = envInt('DL_DEVICES', 1000);
 const RUNS = envInt('RUNS', 3);
 const PARTS = (process.env.PARTS ?? 'provisioning,downloads').split(',');
-const TARGETS = { embedded: 'embedded', mosquitto: '{ mqtt: local-mosquitto }' };
+const TARGETS = { embedded: 'embedded', mosquitto: '{ mqtt: local-mosquitto }', mosquitto2: '{ mqtt: local-mosquitto, brokers: 2 }' };
 const PROV_TARGETS = (process.env.PROV_TARGETS ?? 'embedded,mosquitto').split(',').map((t) => {
-  if (!(t in TARGETS)) throw new Error(`PROV_TARGETS: unknown target "${t}" (embedded, mosquitto)`);
+  if (!(t in TARGETS)) throw new Error(`PROV_TARGETS: unknown target "${t}" (${Object.keys(TARGETS).join(', ')})`);
   return TARGETS[t];
 });
 const RATES = (process.env.RATES ?? '2500,4000').split(',').map(Number);
