@@ -11,7 +11,7 @@ import { WallOperator, type OperatorResults } from './operator-wall.js';
 import { hasOperatorWork } from '../wire/operator-plan.js';
 import { checkResources } from './resources.js';
 import { launchShards } from './launch.js';
-import { splitDevices } from './shard-ranges.js';
+import { sliceOf, splitDevices } from './shard-ranges.js';
 
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
@@ -65,10 +65,11 @@ export interface RunResult {
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const slice = opts.shard ?? { index: 0, count: 1 };
-  const localDevices = splitDevices(s.devices, slice, 1)[0].count;
+  const mine = sliceOf(s, slice);
+  const localDevices = mine.count;
   // Pre-flight: processes, source addresses, descriptors, ports and memory, or a refusal with the fix.
-  const layout = checkResources(s, localDevices, opts, log);
-  const ranges = splitDevices(s.devices, slice, layout.shards);
+  const layout = checkResources(s, localDevices, { ...opts, firstDevice: mine.firstDevice }, log);
+  const ranges = splitDevices(s, slice, layout.shards);
   // The virtual clock opens no sockets: its backend is a model inside each shard.
   const virtual = s.clock === 'virtual';
 

@@ -73,11 +73,11 @@ export function ephemeralPorts(): number | undefined {
 export function checkResources(
   s: ResolvedScenario,
   devices: number,
-  req: { workers: number; processes?: number; sourceAddresses?: readonly string[] },
+  req: { workers: number; processes?: number; sourceAddresses?: readonly string[]; firstDevice?: number },
   log: (line: string) => void = () => {},
   machine: MachineLimits = machineLimits(),
 ): RunLayout {
-  const layout = planLayout(s, devices, { workers: req.workers, processes: req.processes, sourceAddresses: req.sourceAddresses }, machine);
+  const layout = planLayout(s, devices, { workers: req.workers, processes: req.processes, sourceAddresses: req.sourceAddresses, firstDevice: req.firstDevice }, machine);
   if (layout.problems.length > 0) {
     throw new FleetsimError('FLEETSIM_E_RESOURCE_LIMIT', `this run does not fit this machine: ${layout.problems.map((p) => p.message).join('; ')}`, {
       hint: layout.problems.map((p) => p.fix).join('; ') + ' (`fleetsim plan` shows the whole budget)',

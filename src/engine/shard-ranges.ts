@@ -1,9 +1,11 @@
-import { balancedRanges } from '../scenario/plan.js';
+import type { ResolvedScenario } from '../scenario/resolved.js';
+import { balancedRanges, shardRanges } from '../scenario/session-load.js';
 
 /**
  * Contiguous device ranges: first the slice of the global index space this process owns
- * (`--shard i/N`), then that slice split across its worker shards. Balanced to within one device.
- * The split is scenario/plan.ts's, so `fleetsim plan` shows exactly the ranges a run uses.
+ * (`--shard i/N`, balanced to within one device), then that slice split across its shards
+ * (balanced by device count, or by sessions held at once when some groups are sleepy). The split
+ * is scenario/session-load.ts's, so `fleetsim plan` shows exactly the ranges a run uses.
  */
 export interface DeviceRange {
   firstDevice: number;
@@ -12,7 +14,12 @@ export interface DeviceRange {
 
 export const splitRange: (first: number, total: number, parts: number) => DeviceRange[] = balancedRanges;
 
-export function splitDevices(devices: number, slice: { index: number; count: number }, workers: number): DeviceRange[] {
-  const mine = splitRange(0, devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
-  return splitRange(mine.firstDevice, mine.count, workers);
+/** This process's `--shard` slice of the fleet. */
+export function sliceOf(s: ResolvedScenario, slice: { index: number; count: number }): DeviceRange {
+  return splitRange(0, s.devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
+}
+
+export function splitDevices(s: ResolvedScenario, slice: { index: number; count: number }, shards: number): DeviceRange[] {
+  const mine = sliceOf(s, slice);
+  return shardRanges(s, mine.firstDevice, mine.count, shards);
 }

@@ -52,7 +52,7 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
     poll: s.behaviour.poll,
     reconnect: s.behaviour.reconnect,
     bufferCapacity: 1000,
-    perReportSession: s.behaviour.session === 'per-report',
+    perReportSession: Uint8Array.from(s.fleet, (g) => (g.session === 'per-report' ? 1 : 0)),
     flushBurst: 64,
   };
 }

@@ -1,6 +1,8 @@
 import { startEmbeddedBackend, type EmbeddedBackend } from '../backend/index.js';
 import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
+import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
+import { machineLimits } from './resources.js';
 import type { ShardTarget } from './shard-task.js';
 
 /** What a run talks to, started (and later stopped) by the coordinator where it is local. */
@@ -29,7 +31,10 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
   try {
     let brokerUrls: string[] | undefined;
     if (t.broker?.kind === 'local-mosquitto') {
-      const perBroker = Math.ceil(devicesHere / t.broker.count) + 16;
+      // Room for all of its devices at once, but never past the descriptors the broker inherits
+      // (sleepy fleets need far fewer: capacity.ts checks the sessions expected at once).
+      const limit = machineLimits().descriptorsPerProcess;
+      const perBroker = Math.min(brokerMaxConnections(devicesHere, t.broker.count), limit === undefined ? Infinity : limit - BROKER_RESERVED_DESCRIPTORS);
       for (let i = 0; i < t.broker.count; i++) brokers.push(await startLocalMosquitto({ maxConnections: perBroker }));
       brokerUrls = brokers.map((b) => b.url);
       log(`local mosquitto: ${brokerUrls.join(' ')}`);

@@ -37,10 +37,11 @@ export interface LifecycleConfig {
   /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */
   bufferCapacity: number;
   /**
-   * Sleepy devices (PSM / eDRX): no standing session; the device connects for each report, sends
-   * what it holds and disconnects once its messages are acknowledged.
+   * Per fleet group (indexed by DeviceTable.groupOf): 1 for sleepy devices (PSM / eDRX) with no
+   * standing session, which connect for each report, send what they hold and disconnect once their
+   * messages are acknowledged; 0 for a standing session.
    */
-  perReportSession: boolean;
+  perReportSession: Uint8Array;
   /** Messages flushed per device per connect turn (a burst, not an unbounded loop). */
   flushBurst: number;
 }

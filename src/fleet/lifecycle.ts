@@ -58,9 +58,8 @@ export class Lifecycle implements DriverEvents {
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
     if (cfg.poll) {
       // No link, no credentials, no energy: no poll.
-      this.poller = new TargetPoller({ seed: cfg.seed, ...cfg.poll }, this.devices, schedule, driver, metrics, (dev) => {
-        return this.reachable(dev) && this.devices.hasCreds[dev] === 1 && this.charge(dev, STEP_POLL);
-      });
+      const canPoll = (dev: number) => this.reachable(dev) && this.devices.hasCreds[dev] === 1 && this.charge(dev, STEP_POLL);
+      this.poller = new TargetPoller({ seed: cfg.seed, ...cfg.poll }, this.devices, schedule, driver, metrics, canPoll);
     }
   }
 
@@ -179,11 +178,9 @@ export class Lifecycle implements DriverEvents {
       this.metrics.set(G['devices.offline'], --this.offline);
       if (d.state[dev] !== S.offline) return;
       // Back in coverage: the device reconnects at once (a cell coming back is a reconnect storm).
-      if (d.hasCreds[dev]) {
-        if (this.cfg.perReportSession) d.state[dev] = S.provisioned; // asleep until its next report
-        else this.connect(dev);
-      }
-      else this.provision(dev);
+      if (!d.hasCreds[dev]) this.provision(dev);
+      else if (this.sleepy(dev)) d.state[dev] = S.provisioned; // asleep until its next report
+      else this.connect(dev);
     }
   }
 
@@ -238,10 +235,8 @@ export class Lifecycle implements DriverEvents {
       d.attempts[dev] = 0;
       this.metrics.set(G['devices.provisioned'], ++this.provisioned);
       const t = this.schedule.now();
-      if (d.state[dev] === S.provisioned && !this.cfg.perReportSession) this.connect(dev);
-      if (this.poller) {
-        this.poller.start(dev, t);
-      }
+      if (d.state[dev] === S.provisioned && !this.sleepy(dev)) this.connect(dev);
+      this.poller?.start(dev, t);
       return;
     }
     this.metrics.inc(C['provision.failed']);
@@ -330,7 +325,7 @@ export class Lifecycle implements DriverEvents {
     this.telemetryPipe.generate(dev, t);
     if (d.state[dev] === S.online) this.flush(dev);
     // A sleepy device wakes for its report: connect, send what it holds, go back to sleep.
-    else if (this.cfg.perReportSession && d.state[dev] === S.provisioned) this.connect(dev);
+    else if (this.sleepy(dev) && d.state[dev] === S.provisioned) this.connect(dev);
   }
 
   private flush(dev: number): void {
@@ -343,10 +338,15 @@ export class Lifecycle implements DriverEvents {
     this.maybeSleep(dev);
   }
 
+  /** A sleepy device (its group's session is per-report) holds no standing session. */
+  private sleepy(dev: number): boolean {
+    return this.cfg.perReportSession[this.devices.groupOf[dev]] === 1;
+  }
+
   /** Sleepy devices close their session once nothing is left to send or to be acked. */
   private maybeSleep(dev: number): void {
     const d = this.devices;
-    if (!this.cfg.perReportSession || d.state[dev] !== S.online || this.stopping) return;
+    if (!this.sleepy(dev) || d.state[dev] !== S.online || this.stopping) return;
     if (d.buffered(dev) > 0 || this.telemetryPipe.busy(dev)) return;
     this.driver.disconnect(dev);
     d.state[dev] = S.provisioned;

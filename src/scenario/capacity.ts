@@ -1,4 +1,5 @@
 import type { ResolvedScenario } from './resolved.js';
+import { sessionsIn, shardRanges } from './session-load.js';
 
 /**
  * How a run is laid out on this machine, and whether it fits: how many processes its shards run
@@ -26,7 +27,7 @@ import type { ResolvedScenario } from './resolved.js';
 /** Descriptors kept back in every process for files, pipes, worker threads and listeners. */
 export const RESERVED_DESCRIPTORS = 200;
 /** Descriptors a Mosquitto process uses besides its client connections (listener, epoll, log). */
-const BROKER_RESERVED_DESCRIPTORS = 32;
+export const BROKER_RESERVED_DESCRIPTORS = 32;
 /** One source address to one destination: the Linux ephemeral port range 32768-60999. */
 export const PORTS_PER_SOURCE_ADDRESS = 28_232;
 /** Unbound connects per destination we plan for: under the even half of the range (see above). */
@@ -78,6 +79,8 @@ export interface LayoutRequest {
   processes?: number;
   /** `--source-addresses`; undefined = automatic on loopback targets, [] = never bind. */
   sourceAddresses?: readonly string[];
+  /** Global index of this process's first device (its `--shard` slice); default 0. */
+  firstDevice?: number;
 }
 
 export interface LayoutProblem {
@@ -117,23 +120,20 @@ interface SocketCounts {
   http: number;
 }
 
-/** Client sockets of a list of shard sizes: one MQTT session per device, HTTP by pool or per device. */
-function socketsOf(s: ResolvedScenario, shardSizes: readonly number[]): SocketCounts {
+/**
+ * Client sockets of a list of shard ranges: MQTT sessions held at once (every device with a
+ * standing session, a share of the sleepy ones: session-load.ts), HTTP by pool or per device.
+ */
+function socketsOf(s: ResolvedScenario, ranges: ReadonlyArray<{ firstDevice: number; count: number }>): SocketCounts {
   if (s.clock !== 'wall') return { mqtt: 0, http: 0 };
   const perDevice = s.options.http.connections === 'per-device';
   let mqtt = 0;
   let http = 0;
-  for (const n of shardSizes) {
-    mqtt += n;
-    http += perDevice ? n : Math.min(n, s.options.http.poolSize);
+  for (const r of ranges) {
+    mqtt += sessionsIn(s, r.firstDevice, r.count);
+    http += perDevice ? r.count : Math.min(r.count, s.options.http.poolSize);
   }
   return { mqtt, http };
-}
-
-/** Balanced split of `total` into `parts` (the first `total % parts` one larger), as the engine splits devices. */
-function split(total: number, parts: number): number[] {
-  const n = Math.max(1, Math.min(parts, Math.max(1, total)));
-  return Array.from({ length: n }, (_, i) => Math.floor(total / n) + (i < total % n ? 1 : 0));
 }
 
 function isLoopbackHost(url: string): boolean {
@@ -165,19 +165,19 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
 
   const layoutFor = (processes: number) => {
     const perProcess = Math.max(1, Math.floor(req.workers / processes));
-    const shardSizes = split(devices, processes * perProcess);
-    const all = socketsOf(s, shardSizes);
+    const ranges = shardRanges(s, req.firstDevice ?? 0, devices, processes * perProcess);
+    const all = socketsOf(s, ranges);
     // Process p runs shards [p * perProcess, (p + 1) * perProcess).
     let busiest = 0;
-    for (let p = 0; p * perProcess < shardSizes.length; p++) {
-      const mine = socketsOf(s, shardSizes.slice(p * perProcess, (p + 1) * perProcess));
+    for (let p = 0; p * perProcess < ranges.length; p++) {
+      const mine = socketsOf(s, ranges.slice(p * perProcess, (p + 1) * perProcess));
       busiest = Math.max(busiest, mine.mqtt + mine.http + RESERVED_DESCRIPTORS);
     }
     // The coordinator holds the backend's server side: every socket with aedes, the HTTP ones
     // (and one counting subscriber per broker) with local Mosquitto, none for an external target.
     const backend = !wall || t.kind === 'external' ? 0 : aedes ? all.mqtt + all.http : all.http + brokers;
     const coordinator = processes === 1 ? busiest + backend : backend + RESERVED_DESCRIPTORS + processes;
-    return { perProcess, shards: shardSizes.length, all, busiest, coordinator };
+    return { perProcess, shards: ranges.length, all, busiest, coordinator };
   };
 
   let processes = req.processes ?? 1;
@@ -247,12 +247,12 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
 
   let perBroker: number | undefined;
   if (brokers > 0) {
-    const maxConnections = Math.ceil(devices / brokers) + 16;
+    const maxConnections = brokerMaxConnections(l.all.mqtt, brokers);
     perBroker = maxConnections + BROKER_RESERVED_DESCRIPTORS;
     if (limit !== undefined && perBroker > limit) {
       problems.push({
         message: `each of the ${brokers} local Mosquitto brokers would hold ${maxConnections} connections, but it inherits this process's limit of ${limit} descriptors`,
-        fix: `use more brokers: target: { mqtt: local-mosquitto, brokers: ${Math.ceil(devices / (limit - BROKER_RESERVED_DESCRIPTORS - 16))} }`,
+        fix: `use more brokers: target: { mqtt: local-mosquitto, brokers: ${Math.ceil(l.all.mqtt / (limit - BROKER_RESERVED_DESCRIPTORS - 16))} }`,
       });
     }
   }
@@ -280,6 +280,11 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
     problems,
     warnings,
   };
+}
+
+/** Mosquitto's max_connections for each of `brokers` local brokers sharing `sessions` sessions (device g uses broker g mod N). */
+export function brokerMaxConnections(sessions: number, brokers: number): number {
+  return Math.ceil(sessions / brokers) + 16;
 }
 
 function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: number, threads: number, brokers: number, aedes: boolean, devices: number) {

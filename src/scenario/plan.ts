@@ -2,6 +2,7 @@ import { formatDuration } from '../models/units.js';
 import type { ResolvedScenario } from './resolved.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
+import { balancedRanges, sessionsIn, shardRanges, sleepyIn } from './session-load.js';
 
 /**
  * What a run would do, worked out from the scenario alone (no I/O): how devices split into
@@ -63,7 +64,10 @@ export interface PlanRates {
 }
 
 export interface PlanResources {
+  /** MQTT sessions held at once: every standing session plus the expected peak of the sleepy ones. */
   mqttConnections: number;
+  /** Devices of sleepy groups (session: per-report), which hold a session only while they report. */
+  sleepyDevices: number;
   httpConnections: number;
   clientSockets: number;
   /** Server-side sockets in this process (the embedded backend), 0 for an external target. */
@@ -95,27 +99,14 @@ export interface PlanOptions {
   memory?: Pick<MachineLimits, 'availableMemoryMB' | 'totalMemoryMB'>;
 }
 
-/** Contiguous ranges balanced to within one device; never more parts than devices (at least one). */
-export function balancedRanges(first: number, total: number, parts: number): Array<{ firstDevice: number; count: number }> {
-  const n = Math.max(1, Math.min(parts, Math.max(1, total)));
-  const base = Math.floor(total / n);
-  const extra = total % n;
-  const out: Array<{ firstDevice: number; count: number }> = [];
-  let next = first;
-  for (let i = 0; i < n; i++) {
-    const count = base + (i < extra ? 1 : 0);
-    out.push({ firstDevice: next, count });
-    next += count;
-  }
-  return out;
-}
+export { balancedRanges } from './session-load.js';
 
 export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions = {}): RunPlan {
   const warnings: string[] = [];
   const slice = opts.shard ?? { index: 0, count: 1 };
   const mine = balancedRanges(0, s.devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
-  const layout = planLayout(s, mine.count, { workers, processes: opts.processes, sourceAddresses: opts.sourceAddresses }, { descriptorsPerProcess: opts.descriptorLimit, ...opts.memory });
-  const ranges = balancedRanges(mine.firstDevice, mine.count, layout.shards);
+  const layout = planLayout(s, mine.count, { workers, processes: opts.processes, sourceAddresses: opts.sourceAddresses, firstDevice: mine.firstDevice }, { descriptorsPerProcess: opts.descriptorLimit, ...opts.memory });
+  const ranges = shardRanges(s, mine.firstDevice, mine.count, layout.shards);
   if (layout.processes === 1 && ranges.length < workers) warnings.push(`${workers} workers requested but only ${mine.count} devices: running ${ranges.length} shard${ranges.length === 1 ? '' : 's'}`);
 
   const shards: ShardPlan[] = ranges.map((r, shard) => ({
@@ -212,12 +203,13 @@ function planRates(s: ResolvedScenario, first: number, count: number): PlanRates
   };
 }
 
-function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ count: number }>, descriptorLimit?: number): PlanResources {
+function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ firstDevice: number; count: number }>, descriptorLimit?: number): PlanResources {
   const perDeviceHttp = s.options.http.connections === 'per-device';
   // The virtual clock opens no sockets: the backend is a model.
   const real = s.clock === 'wall';
   const devices = ranges.reduce((a, r) => a + r.count, 0);
-  const mqttConnections = real ? devices : 0;
+  // Sessions held at once: every standing session, the expected peak of the sleepy ones.
+  const mqttConnections = ranges.reduce((a, r) => a + sessionsIn(s, r.firstDevice, r.count), 0);
   // Each shard has its own pool; a pool never needs more connections than its shard has devices.
   const pooled = ranges.reduce((a, r) => a + Math.min(r.count, s.options.http.poolSize), 0);
   const httpConnections = real ? (perDeviceHttp ? devices : pooled) : 0;
@@ -227,6 +219,7 @@ function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ count: numbe
   const sessionKB = mqttConnections * KB_PER_SESSION[s.options.mqttClient] + (backendSockets > httpConnections ? mqttConnections * AEDES_KB_PER_CONNECTION : 0);
   return {
     mqttConnections,
+    sleepyDevices: ranges.reduce((a, r) => a + sleepyIn(s, r.firstDevice, r.count), 0),
     httpConnections,
     clientSockets,
     backendSockets,
@@ -262,7 +255,10 @@ export function formatPlan(plan: RunPlan): string {
   lines.push(`  polls                    ${rate(r.pollsPerSec)}; ~${r.polls} in the run`);
   lines.push('resources:');
   if (plan.clock === 'virtual') lines.push('  connections              none: under the virtual clock the backend is a model');
-  else lines.push(`  connections              ${res.mqttConnections} MQTT + ${res.httpConnections} HTTP`);
+  else {
+    const sleepy = res.sleepyDevices > 0 ? ` (${res.sleepyDevices} sleepy devices connect only to report: their expected peak)` : '';
+    lines.push(`  connections              ${res.mqttConnections} MQTT at once${sleepy} + ${res.httpConnections} HTTP`);
+  }
   const limit = res.descriptorLimit === undefined ? '' : ` (limit ${res.descriptorLimit})`;
   lines.push(`  descriptors              ~${res.descriptors}${limit}: ${res.clientSockets} client + ${res.backendSockets} backend + ${RESERVED_DESCRIPTORS} reserved`);
   lines.push(`  session memory           ~${res.memoryMB} MB`);

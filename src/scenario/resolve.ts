@@ -37,6 +37,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       profile: hardware.name,
       count: g.count,
       link: g.link ?? hardware.links[0],
+      session: g.session ?? b.session,
       firstDevice: next,
       ...(g.cells === undefined ? {} : { cells: g.cells }),
       ...(g.netem === undefined ? {} : { netem: resolveNetem(g.netem) }),

@@ -42,7 +42,7 @@ export interface ResolvedScenario {
     poll?: { everyMs: number; jitter: number };
     reconnect: { baseMs: number; capMs: number };
     keepaliveSec: number;
-    /** always: a standing MQTT session; per-report: sleepy devices connect for each report. */
+    /** The default of every group's `session` (ResolvedFleetGroup.session is what applies). */
     session: 'always' | 'per-report';
     /** Each device's own on/off process. */
     offline?: {
@@ -100,6 +100,8 @@ export interface ResolvedFleetGroup {
   profile: string;
   count: number;
   link: string;
+  /** always: a standing MQTT session; per-report: sleepy devices connect for each report. */
+  session: 'always' | 'per-report';
   /** First device index of this group in the global index space. */
   firstDevice: number;
   /** How many cells (or gateways) the group's devices are spread over. */

@@ -157,6 +157,7 @@ const fleetGroup = z
       })
       .optional()
       .meta({ description: "Overrides of the link model in tc/netem's names." }),
+    session: z.enum(['always', 'per-report']).optional().meta({ description: "This group's session mode, overriding behaviour.session: sleepy trackers (per-report) and standing gateways (always) in one fleet." }),
     cells: withHint(z.int().min(1).optional().meta({ description: 'Spread this group over N cells (or gateways): a cell outage takes all of its devices down together.' }), 'a whole number of cells, at least 1, e.g. cells: 10'),
   })
   .meta({ description: 'A group of identical devices.' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { arrivalPosition, arrivalTimeMs, powerOnTimeMs } from '../../src/models/arrival.js';
 import { draw32, fullJitterBackoff, jittered, uniform } from '../../src/models/rng.js';
 import { splitDevices } from '../../src/engine/shard-ranges.js';
+import { parseScenarioText } from '../../src/scenario/load.js';
 
 describe('arrival', () => {
   it('constant rate: the n-th arrival is at n / rate', () => {
@@ -79,13 +80,15 @@ describe('counter-based rng', () => {
   });
 });
 
+const fleetOf = (devices: number) => parseScenarioText(`name: r\nduration: 1m\nfleet: [{ profile: rpi4-gateway, count: ${devices} }]\narrival: { rate: 10/s }`);
+
 describe('shard ranges', () => {
   it('cover every device exactly once for any slice and worker count', () => {
     for (const devices of [1, 5, 100, 1001]) {
       for (const count of [1, 2, 3, 7]) {
         const seen = new Uint8Array(devices);
         for (let index = 0; index < count; index++) {
-          for (const r of splitDevices(devices, { index, count }, 3)) {
+          for (const r of splitDevices(fleetOf(devices), { index, count }, 3)) {
             for (let d = r.firstDevice; d < r.firstDevice + r.count; d++) seen[d]++;
           }
         }

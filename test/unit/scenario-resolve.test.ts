@@ -10,7 +10,7 @@ describe('resolving a scenario', () => {
     expect(s.clock).toBe('wall');
     expect(s.timeScale).toBe(1);
     expect(s.target).toEqual({ kind: 'embedded', fleetKey: 'fleetsim-dev-key' });
-    expect(s.fleet.map(({ hardware: _, ...g }) => g)).toEqual([{ index: 0, profile: 'nrf9160-tracker', count: 3, link: 'nb-iot', firstDevice: 0 }]);
+    expect(s.fleet.map(({ hardware: _, ...g }) => g)).toEqual([{ index: 0, profile: 'nrf9160-tracker', count: 3, link: 'nb-iot', session: 'always', firstDevice: 0 }]);
     expect(s.fleet[0].hardware?.name).toBe('nrf9160-tracker');
     expect(s.behaviour).toEqual({
       reconnect: { baseMs: 1000, capMs: 128000 },
