@@ -49,6 +49,17 @@ export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+/**
+ * Worker threads when `--workers` is not given: one per core, except when the embedded broker
+ * (aedes) runs on this process's main thread on the wall clock. Then the backend needs a core of
+ * its own, or it and the shards slow each other down: provisioning end to end on 2 cores went
+ * from 2,424 devices/s with 2 shard threads to 3,478/s with 1 (bench/RESULTS.md, "Fleet operations").
+ */
+export function defaultWorkers(s: ResolvedScenario, cores = availableCores()): number {
+  const aedesHere = s.clock === 'wall' && s.target.kind === 'embedded' && s.target.broker === undefined;
+  return aedesHere ? Math.max(1, cores - 1) : cores;
+}
+
 /** What this machine allows: descriptors per process (children inherit it) and memory, MB. */
 export function machineLimits(): MachineLimits {
   const mb = (bytes: number) => Math.floor(bytes / 2 ** 20);

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { planLayout, SAFE_PER_DESTINATION, SAFE_PER_SOURCE_ADDRESS } from '../../src/scenario/capacity.js';
 import { formatPlan, planRun } from '../../src/scenario/plan.js';
-import { checkResources } from '../../src/engine/resources.js';
+import { checkResources, defaultWorkers } from '../../src/engine/resources.js';
 import { FleetsimError } from '../../src/errors/fleetsim-error.js';
 
 const scenario = (devices: number, target: string, extra = '') =>
@@ -117,5 +117,16 @@ describe('run layout', () => {
     expect(text).toContain('local brokers            13 Mosquitto');
     expect(text).toMatch(/memory +~\d+ MB \(available 22000 MB of 24000 MB\)/);
     expect(plan.warnings).toEqual([]);
+  });
+});
+
+describe('default worker threads', () => {
+  test('one per core, leaving one core to the embedded broker when it runs in this process', () => {
+    expect(defaultWorkers(scenario(100, 'embedded'), 2)).toBe(1);
+    expect(defaultWorkers(scenario(100, 'embedded'), 1)).toBe(1);
+    expect(defaultWorkers(scenario(100, 'embedded'), 8)).toBe(7);
+    expect(defaultWorkers(scenario(100, 'embedded', 'clock: virtual'), 2)).toBe(2);
+    expect(defaultWorkers(scenario(100, '{ mqtt: local-mosquitto, brokers: 2 }'), 2)).toBe(2);
+    expect(defaultWorkers(scenario(100, '{ http: http://10.0.0.1, mqtt: mqtt://10.0.0.1 }'), 2)).toBe(2);
   });
 });

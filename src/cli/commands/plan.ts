@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { availableCores, machineLimits } from '../../engine/resources.js';
+import { defaultWorkers, machineLimits } from '../../engine/resources.js';
 import { loadScenario } from '../../scenario/load.js';
 import { formatPlan, planRun } from '../../scenario/plan.js';
 import { parseProcessesFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .command('plan')
     .description('show what a run would do: shards, device ranges, rates, connections and descriptors (opens nothing)')
     .argument('<scenario>', 'scenario YAML file')
-    .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores)')
+    .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores; one fewer when the embedded broker runs in this process)')
     .option('--processes <n>', 'plan N shard processes (default: as many as the descriptor limit needs)')
     .option('--source-addresses <list>', 'MQTT source addresses: 127.0.0.1-127.0.0.32, a comma list, or none (default: automatic on loopback)')
     .option('--shard <i/N>', 'plan slice i of N of the fleet (also read from JOB_COMPLETION_INDEX/JOB_COMPLETIONS)')
@@ -27,9 +27,10 @@ export function register(program: Command): void {
     .option('--duration <d>', 'run length, e.g. 30s (overrides the scenario)')
     .option('--json', 'print the plan as JSON')
     .action((file: string, flags: PlanFlags) => {
-      const workers = flags.workers === undefined ? availableCores() : parseWorkersFlag(flags.workers);
+      const workersFlag = flags.workers === undefined ? undefined : parseWorkersFlag(flags.workers);
       const shard = parseShardFlag(flags.shard, process.env);
       const scenario = loadScenario(file, { clock: flags.clock, duration: flags.duration });
+      const workers = workersFlag ?? defaultWorkers(scenario);
       const machine = machineLimits();
       const plan = planRun(scenario, workers, {
         shard,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { runScenario } from '../../engine/coordinator.js';
-import { availableCores } from '../../engine/resources.js';
+import { defaultWorkers } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
 import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .command('run')
     .description('run a scenario and write its report to <out>/<run-id>/')
     .argument('<scenario>', 'scenario YAML file')
-    .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores)')
+    .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores; one fewer when the embedded broker runs in this process)')
     .option('--processes <n>', 'run the shards in N processes (default: as many as the descriptor limit needs)')
     .option('--source-addresses <list>', 'bind MQTT sockets to these addresses, round-robin: 127.0.0.1-127.0.0.32, a comma list, or none (default: automatic on loopback)')
     .option('--clock <clock>', 'wall or virtual (overrides the scenario)')
@@ -46,13 +46,14 @@ export function register(program: Command): void {
     .option('--metrics-port <port>', 'serve live metrics for Prometheus at http://127.0.0.1:<port>/metrics (0 = any free port)')
     .option('--profile <kind>', 'write a cpu or heap profile of every shard thread into the report directory')
     .action(async (file: string, flags: RunFlags) => {
-      const workers = flags.workers === undefined ? availableCores() : parseWorkersFlag(flags.workers);
+      const workersFlag = flags.workers === undefined ? undefined : parseWorkersFlag(flags.workers);
       const shard = parseShardFlag(flags.shard, process.env);
       const scenario = loadScenario(file, {
         clock: flags.clock,
         seed: flags.seed === undefined ? undefined : Number(flags.seed),
         duration: flags.duration,
       });
+      const workers = workersFlag ?? defaultWorkers(scenario);
       const id = runId(scenario.name) + (shard ? `-shard${shard.index}of${shard.count}` : '');
       const dir = path.resolve(flags.out, id);
 

@@ -4,7 +4,7 @@ import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
 import { runSweep } from '../../engine/sweep.js';
-import { availableCores } from '../../engine/resources.js';
+import { defaultWorkers } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { ProgressPrinter } from '../../report/console.js';
 import { formatSweepTable } from '../../report/sweep-console.js';
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .description('run a scenario at several fleet sizes and report where it stops scaling (exit 99 when any size fails thresholds)')
     .argument('<scenario>', 'scenario YAML file')
     .requiredOption('--sizes <list>', 'fleet sizes, e.g. 5,500,50000,500000 (the mix and arrival rate scale with the fleet)')
-    .option('-w, --workers <n>', 'worker threads for each run (default: available cores)')
+    .option('-w, --workers <n>', 'worker threads for each run (default: available cores; one fewer when the embedded broker runs in this process)')
     .option('--clock <clock>', 'wall or virtual (overrides the scenario)')
     .option('--seed <n>', 'random seed (overrides the scenario)')
     .option('--duration <d>', 'run length of each size, e.g. 30s (overrides the scenario)')
@@ -59,12 +59,13 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no live progress')
     .action(async (file: string, flags: SweepFlags) => {
       const sizes = parseSizes(flags.sizes);
-      const workers = flags.workers === undefined ? availableCores() : parseWorkersFlag(flags.workers);
+      const workersFlag = flags.workers === undefined ? undefined : parseWorkersFlag(flags.workers);
       const scenario = loadScenario(file, {
         clock: flags.clock,
         seed: flags.seed === undefined ? undefined : Number(flags.seed),
         duration: flags.duration,
       });
+      const workers = workersFlag ?? defaultWorkers(scenario);
       const id = runId(`${scenario.name}-sweep`);
       const dir = path.resolve(flags.out, id);
       for (const w of absoluteCountWarnings(scenario)) process.stderr.write(`${w}\n`);
