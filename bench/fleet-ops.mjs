@@ -15,7 +15,7 @@
 //                              the coordinator's event loop), and against its HTTP API + a local
 //                              Mosquitto broker (MQTT off the coordinator's event loop); also
 //                              mosquitto2: two local brokers (Mosquitto's listen queue is 100)
-//   WORKERS=2                  shard threads
+//   WORKERS                    shard threads (default: fleetsim's, i.e. cores - 1 with aedes in-process)
 //   RATES=2500,4000            offered power-on rates
 // Each provisioning run also records the 1-minute load average when it started (on a shared box a
 // run next to another busy process measures the neighbour, not fleetsim) and the CPU time of the
@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseScenarioText } from '../dist/scenario/load.js';
 import { runScenario } from '../dist/engine/coordinator.js';
+import { defaultWorkers } from '../dist/engine/resources.js';
 import { envInt, median } from './lib/common.mjs';
 
 const PROV_DEVICES = envInt('PROV_DEVICES', 8000);
@@ -36,7 +37,9 @@ const PROV_TARGETS = (process.env.PROV_TARGETS ?? 'embedded,mosquitto').split(',
   return TARGETS[t];
 });
 const RATES = (process.env.RATES ?? '2500,4000').split(',').map(Number);
-const quiet = { workers: envInt('WORKERS', 2), drainMs: 5000 };
+const WORKERS = process.env.WORKERS === undefined ? undefined : envInt('WORKERS', 2);
+/** Run options for a scenario: fleetsim's own default worker count unless WORKERS says otherwise. */
+const quiet = (s) => ({ workers: WORKERS ?? defaultWorkers(s), drainMs: 5000 });
 
 /** CPU seconds (user + system) of this process's main thread so far; null off Linux. */
 function mainThreadCpuS() {
@@ -80,7 +83,7 @@ options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
   const cpu0 = mainThreadCpuS();
   const overflows0 = listenOverflows();
   const t0 = Date.now();
-  const { summary, timeline } = await runScenario(s, { ...quiet, runId: `bench-prov-${run}` });
+  const { summary, timeline } = await runScenario(s, { ...quiet(s), runId: `bench-prov-${run}` });
   let acc = 0;
   let lastMs = 0;
   for (const row of timeline) {
@@ -122,7 +125,7 @@ options: { http: { poolSize: 128 } }
 `,
     `bench-dl-${link}.yaml`,
   );
-  const { summary, operator } = await runScenario(s, { ...quiet, runId: `bench-dl-${link}` });
+  const { summary, operator } = await runScenario(s, { ...quiet(s), runId: `bench-dl-${link}` });
   const d = summary.histograms['ota.download.duration'].stats;
   const bps = { 'lte-m': 300e3 / 8, ethernet: 100e6 / 8 }[link];
   const modelledMs = ((sizeKB * 1000) / bps) * 1000;
