@@ -49,7 +49,7 @@ const OP_STATE = 3;
 export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransportEvents {
   readonly name = 'wire';
   private readonly http: HttpTransport;
-  private readonly brokers: MqttTransport[];
+  private readonly brokers: BrokerDevices[];
   private readonly ids: Array<string | undefined>;
   private readonly keys: Array<string | undefined>;
   private readonly etags: Array<string | undefined>;
@@ -65,7 +65,10 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       this,
     );
     const urls = typeof opts.mqttUrl === 'string' ? [opts.mqttUrl] : opts.mqttUrl;
-    this.brokers = urls.map((url) => createMqttTransport(opts.mqttClient, { url, devices: opts.devices, connectTimeoutMs: opts.connectTimeoutMs }, this));
+    const n = urls.length;
+    const first = opts.firstDevice ?? 0;
+    // Broker b serves the local devices dev = residue + k * n with (first + residue) mod n = b.
+    this.brokers = urls.map((url, b) => new BrokerDevices(this, opts, url, n, (((b - first) % n) + n) % n));
   }
 
   provision(dev: number, serial: string): void {
@@ -82,7 +85,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       return;
     }
     const src = this.opts.sourceAddresses;
-    this.mqttFor(dev).connect(dev, {
+    this.mqttFor(dev).connect(this.slotOf(dev), {
       clientId: (this.opts.clientIdPrefix ?? '') + id,
       username: id,
       password: key,
@@ -93,9 +96,11 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
     const id = this.ids[dev];
-    if (id === undefined || !this.mqttFor(dev).isConnected(dev)) return false;
+    const mqtt = this.mqttFor(dev);
+    const slot = this.slotOf(dev);
+    if (id === undefined || !mqtt.isConnected(slot)) return false;
     const payload = this.opts.preset.telemetryPayload(seq, scheduledAtMs, spec.size);
-    return this.mqttFor(dev).publish(dev, this.opts.preset.telemetryTopic(id), payload, spec.qos, token);
+    return mqtt.publish(slot, this.opts.preset.telemetryTopic(id), payload, spec.qos, token);
   }
 
   pollTarget(dev: number): void {
@@ -109,7 +114,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   disconnect(dev: number): void {
-    this.mqttFor(dev).disconnect(dev);
+    this.mqttFor(dev).disconnect(this.slotOf(dev));
   }
 
   // --- fleet operations ---
@@ -158,24 +163,31 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
     const id = this.ids[dev];
     const mqtt = this.mqttFor(dev);
-    if (id === undefined || !mqtt.isConnected(dev)) return false;
+    const slot = this.slotOf(dev);
+    if (id === undefined || !mqtt.isConnected(slot)) return false;
     const p = this.opts.preset;
     const topic = channel === 'responses' ? p.responsesTopic(id) : p.logsTopic(id);
-    return mqtt.publish(dev, topic, Buffer.from(payload), qos, FLEET_TOKEN_BASE + token);
+    return mqtt.publish(slot, topic, Buffer.from(payload), qos, FLEET_TOKEN_BASE + token);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.brokers.map((b) => b.close()), this.http.close(), this.fetcher?.close()]);
+    await Promise.all([...this.brokers.map((b) => b.transport.close()), this.http.close(), this.fetcher?.close()]);
   }
 
   connectedCount(): number {
-    return this.brokers.reduce((n, b) => n + b.connectedCount(), 0);
+    return this.brokers.reduce((n, b) => n + b.transport.connectedCount(), 0);
   }
 
   /** The transport of the broker device `dev` uses. */
   private mqttFor(dev: number): MqttTransport {
     const b = this.brokers;
-    return b.length === 1 ? b[0] : b[((this.opts.firstDevice ?? 0) + dev) % b.length];
+    return b.length === 1 ? b[0].transport : b[((this.opts.firstDevice ?? 0) + dev) % b.length].transport;
+  }
+
+  /** Device `dev`'s index in its broker's transport (BrokerDevices). */
+  private slotOf(dev: number): number {
+    const n = this.brokers.length;
+    return n === 1 ? dev : Math.floor(dev / n);
   }
 
   // --- transport events ---
@@ -209,7 +221,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   onConnect(dev: number, ok: boolean, code: number): void {
     // Fleet operations arrive as commands: subscribe before the device's behaviours hear it is online.
     const id = this.ids[dev];
-    if (ok && this.fleet !== undefined && id !== undefined) this.mqttFor(dev).subscribe(dev, this.opts.preset.commandsTopic(id), 1);
+    if (ok && this.fleet !== undefined && id !== undefined) this.mqttFor(dev).subscribe(this.slotOf(dev), this.opts.preset.commandsTopic(id), 1);
     this.events.onConnected(dev, ok, code);
   }
 
@@ -227,5 +239,44 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   onMessage(dev: number, topic: string, payload: Buffer): void {
     this.events.onMessage?.(dev, topic, payload);
+  }
+}
+
+/**
+ * One broker's transport, sized for the shard's devices on that broker only. With N brokers,
+ * device g (global) uses broker g mod N, so the shard's devices on broker b are the local indices
+ * dev = residue + k * N, and the transport knows device dev as slot k = floor(dev / N): each
+ * transport's per-device arrays hold ~devices / N entries, not `devices` (with 14 brokers that
+ * was ~7.5 MB per shard process of arrays that were 13/14 unused). The transport's callbacks
+ * come back with slots and are translated to shard-local indices here.
+ */
+class BrokerDevices implements MqttTransportEvents {
+  readonly transport: MqttTransport;
+
+  constructor(
+    private readonly driver: MqttTransportEvents,
+    opts: WireDriverOptions,
+    url: string,
+    private readonly stride: number,
+    private readonly residue: number,
+  ) {
+    const devices = residue < opts.devices ? Math.ceil((opts.devices - residue) / stride) : 0;
+    this.transport = createMqttTransport(opts.mqttClient, { url, devices, connectTimeoutMs: opts.connectTimeoutMs }, this);
+  }
+
+  onConnect(slot: number, ok: boolean, code: number): void {
+    this.driver.onConnect(slot * this.stride + this.residue, ok, code);
+  }
+
+  onPublishAck(slot: number, token: number): void {
+    this.driver.onPublishAck(slot * this.stride + this.residue, token);
+  }
+
+  onConnectionLost(slot: number, reason: string): void {
+    this.driver.onConnectionLost(slot * this.stride + this.residue, reason);
+  }
+
+  onMessage(slot: number, topic: string, payload: Buffer): void {
+    this.driver.onMessage?.(slot * this.stride + this.residue, topic, payload);
   }
 }

@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { encodePuback, encodePublish } from '../../src/drivers/mqtt/lean-frames.js';
+import { encodeConnect, encodePuback, encodePublish, encodeSubscribe } from '../../src/drivers/mqtt/lean-frames.js';
 import { releasePacketId, reservePacketId, type InflightIds } from '../../src/drivers/mqtt/lean-inflight.js';
 
 describe('lean MQTT frame encoders', () => {
@@ -19,6 +19,37 @@ describe('lean MQTT frame encoders', () => {
   it('encodes PUBACK exactly as mqtt-packet does', () => {
     for (const id of [1, 255, 256, 65535]) {
       expect(encodePuback(id).equals(mqttPacket.generate({ cmd: 'puback', messageId: id }))).toBe(true);
+    }
+  });
+
+  it('encodes CONNECT exactly as mqtt-packet does, with and without credentials, across length-field sizes', () => {
+    const cases = [
+      { clientId: 'dev-1', keepalive: 60 },
+      { clientId: '', keepalive: 0 },
+      { clientId: 'gw-ü-7', username: 'dev-ü', keepalive: 65535 },
+      { clientId: 'run1-dev-42', username: 'dev-42', password: 'k'.repeat(40), keepalive: 300 },
+      { clientId: 'c'.repeat(200), username: 'u'.repeat(16_000), password: 'p'.repeat(300), keepalive: 1 },
+    ];
+    for (const f of cases) {
+      const theirs = mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: f.clientId,
+        keepalive: f.keepalive,
+        username: f.username,
+        password: f.password === undefined ? undefined : Buffer.from(f.password),
+      });
+      expect(encodeConnect(f).equals(theirs), f.clientId).toBe(true);
+    }
+    expect(() => encodeConnect({ clientId: 'x', password: 'p', keepalive: 60 })).toThrow(/username/);
+  });
+
+  it('encodes SUBSCRIBE exactly as mqtt-packet does', () => {
+    for (const [id, topic, qos] of [[1, 'fleet/dev-1/commands', 1], [65535, 'a/ü/#', 0], [300, 't'.repeat(200), 1]] as const) {
+      const theirs = mqttPacket.generate({ cmd: 'subscribe', messageId: id, subscriptions: [{ topic, qos }] });
+      expect(encodeSubscribe(id, topic, qos).equals(theirs), topic.slice(0, 20)).toBe(true);
     }
   });
 });

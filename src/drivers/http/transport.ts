@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { Client, Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Client, Pool } from './undici-dispatchers.js';
 import { NETWORK_ERROR, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions } from '../types.js';
 import { RequestSlot, TIMED_OUT, type SlotOwner } from './request-slot.js';
 

@@ -3,8 +3,10 @@
  *
  * - `mqttjs`: one MQTT.js client per device. The reference: every protocol corner is mqtt.js's.
  *   Costs ~15-17 KB RSS per idle session.
- * - `lean`: a minimal client on mqtt-packet with typed-array state, one shared keepalive sweep and
- *   batched writes, for 100k+ sessions per process (see bench/RESULTS.md for its measured cost).
+ * - `lean`: a minimal client with its own frame encoders, typed-array state, one shared keepalive
+ *   sweep and batched writes, for 100k+ sessions per process (see bench/RESULTS.md for its cost).
+ *   It loads no MQTT library, and mqtt.js is loaded only when an mqttjs transport is created, so a
+ *   shard process running the lean client pays for neither (~9 MB of memory per process together).
  *
  * Both follow the MqttTransport contract in ../types.ts, and the same contract suite
  * (test/integration/mqtt-transport.contract.test.ts) runs against both on aedes and Mosquitto:

@@ -1,11 +1,12 @@
 /**
- * MQTT 3.1.1 frames the lean transport sends. CONNECT and SUBSCRIBE are rare and variable, so
- * mqtt-packet builds them. PUBLISH, PUBACK, PINGREQ and DISCONNECT are on the hot path and have a
- * fixed shape, so they are encoded here directly: PUBLISH straight into the transport's write
- * batch (see lean-write-batch.ts), or into a buffer of its own (Buffer.allocUnsafe takes small
- * buffers from Node's shared pool, so that costs one slice, not one allocation).
+ * MQTT 3.1.1 frames the lean transport sends, encoded here directly: PUBLISH straight into the
+ * transport's write batch (see lean-write-batch.ts), or into a buffer of its own
+ * (Buffer.allocUnsafe takes small buffers from Node's shared pool, so that costs one slice, not
+ * one allocation); CONNECT and SUBSCRIBE, rare, into buffers of their own. No MQTT library is
+ * loaded: mqtt-packet cost every shard process ~1 MB to load plus a ~5 MB cache of number
+ * buffers it builds on its first CONNECT (bench/RESULTS.md, "250,000 connected devices"). The unit tests
+ * check every encoder byte for byte against mqtt-packet.
  */
-import mqttPacket from 'mqtt-packet';
 
 /** MQTT fixed-header packet types (the high nibble of byte 0). */
 export const PacketType = {
@@ -31,21 +32,59 @@ export interface ConnectFields {
   keepalive: number;
 }
 
+/** CONNECT, MQTT 3.1.1, clean session, no will. A password needs a username (MQTT 3.1.1 §3.1.2.9). */
 export function encodeConnect(f: ConnectFields): Buffer {
-  return mqttPacket.generate({
-    cmd: 'connect',
-    protocolId: 'MQTT',
-    protocolVersion: 4,
-    clean: true,
-    clientId: f.clientId,
-    keepalive: f.keepalive,
-    username: f.username,
-    password: f.password === undefined ? undefined : Buffer.from(f.password),
-  });
+  if (f.password !== undefined && f.username === undefined) throw new RangeError('MQTT 3.1.1 sends a password only with a username');
+  const clientIdLength = Buffer.byteLength(f.clientId, 'utf8');
+  const usernameLength = f.username === undefined ? -1 : Buffer.byteLength(f.username, 'utf8');
+  const passwordLength = f.password === undefined ? -1 : Buffer.byteLength(f.password, 'utf8');
+  // Variable header: protocol name (6), level (1), flags (1), keepalive (2); then the payload's strings.
+  let remaining = 10 + 2 + clientIdLength;
+  if (usernameLength >= 0) remaining += 2 + usernameLength;
+  if (passwordLength >= 0) remaining += 2 + passwordLength;
+  if (clientIdLength > 0xffff || usernameLength > 0xffff || passwordLength > 0xffff) throw new RangeError('MQTT CONNECT field over 65,535 bytes');
+  const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
+  let at = writeFixedHeader(frame, 0, 0x10, remaining);
+  at = frame.writeUInt16BE(4, at);
+  at += frame.write('MQTT', at, 'latin1');
+  frame[at++] = 4; // protocol level: 3.1.1
+  frame[at++] = 0x02 | (usernameLength >= 0 ? 0x80 : 0) | (passwordLength >= 0 ? 0x40 : 0); // clean session
+  at = frame.writeUInt16BE(f.keepalive, at);
+  at = writeString(frame, at, f.clientId, clientIdLength);
+  if (usernameLength >= 0) at = writeString(frame, at, f.username!, usernameLength);
+  if (passwordLength >= 0) writeString(frame, at, f.password!, passwordLength);
+  return frame;
 }
 
+/** SUBSCRIBE to one topic filter. */
 export function encodeSubscribe(packetId: number, topic: string, qos: 0 | 1): Buffer {
-  return mqttPacket.generate({ cmd: 'subscribe', messageId: packetId, subscriptions: [{ topic, qos }] });
+  const topicLength = Buffer.byteLength(topic, 'utf8');
+  if (topicLength > 0xffff) throw new RangeError('MQTT topic filter over 65,535 bytes');
+  const remaining = 2 + 2 + topicLength + 1;
+  const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
+  let at = writeFixedHeader(frame, 0, 0x82, remaining);
+  at = frame.writeUInt16BE(packetId, at);
+  at = writeString(frame, at, topic, topicLength);
+  frame[at] = qos;
+  return frame;
+}
+
+/** Writes a fixed header (type/flags byte, remaining-length varint) at `buf[at]`; returns the offset after it. */
+function writeFixedHeader(buf: Buffer, at: number, typeAndFlags: number, remaining: number): number {
+  buf[at++] = typeAndFlags;
+  do {
+    let digit = remaining % 128;
+    remaining = Math.floor(remaining / 128);
+    if (remaining > 0) digit |= 0x80;
+    buf[at++] = digit;
+  } while (remaining > 0);
+  return at;
+}
+
+/** A UTF-8 string with its 2-byte length prefix; `length` is its UTF-8 byte length. */
+function writeString(buf: Buffer, at: number, text: string, length: number): number {
+  at = buf.writeUInt16BE(length, at);
+  return at + buf.write(text, at, length, 'utf8');
 }
 
 function varintLength(n: number): number {
@@ -75,14 +114,7 @@ export function writePublish(
   qos: 0 | 1,
   packetId: number,
 ): number {
-  buf[at++] = qos === 1 ? 0x32 : 0x30;
-  let rest = 2 + topicLength + (qos === 1 ? 2 : 0) + payload.length;
-  do {
-    let digit = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) digit |= 0x80;
-    buf[at++] = digit;
-  } while (rest > 0);
+  at = writeFixedHeader(buf, at, qos === 1 ? 0x32 : 0x30, 2 + topicLength + (qos === 1 ? 2 : 0) + payload.length);
   buf[at++] = topicLength >>> 8;
   buf[at++] = topicLength & 0xff;
   at += buf.write(topic, at, topicLength, 'utf8');

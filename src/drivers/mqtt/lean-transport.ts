@@ -98,6 +98,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   /** Ignored (no callback) while the device already has a session open or opening, and after close(). */
   connect(dev: number, opts: MqttConnectOptions): void {
     if (this.closing !== null || this.state[dev] !== IDLE) return;
+    const connectFrame = encodeConnect(opts); // first: a bad field throws before a socket exists
     let socket: LeanSocket;
     try {
       socket = this.openSocket(opts.localAddress);
@@ -120,7 +121,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     this.openSockets++;
     this.live++;
     // Written before the TCP handshake completes; net queues it until then.
-    this.write(conn, encodeConnect(opts));
+    this.write(conn, connectFrame);
     this.ensureSweep(opts.keepalive);
   }
 

@@ -12,8 +12,11 @@ import type { LeanConnection } from './lean-connection.js';
 
 const ARENA_BYTES = 64 * 1024;
 
+/** Until the first batched write: a shard holds one transport per broker (14 at 250k devices), most of them never batch (idle sessions). */
+const NO_ARENA = Buffer.alloc(0);
+
 export class WriteBatch {
-  arena: Buffer = Buffer.allocUnsafe(ARENA_BYTES);
+  arena: Buffer = NO_ARENA;
   /** The connection whose read is being handled, or null outside a read. */
   conn: LeanConnection | null = null;
   private start = 0;

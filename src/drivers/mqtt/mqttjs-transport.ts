@@ -14,12 +14,25 @@
  * Concurrency: single thread. Callbacks come from mqtt.js events, never from inside a method here.
  * After `close()` no callback is made.
  */
+import { createRequire } from 'node:module';
 import type net from 'node:net';
-import { type IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { MqttConnectOptions, MqttTransport, MqttTransportEvents, MqttTransportFactoryOptions } from '../types.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 
 const kSession = Symbol('fleetsim.mqttjsSession');
+
+/**
+ * mqtt.js is loaded by the first MqttjsTransport, not when this module is imported: every shard
+ * process imports the transports, most run only the lean one, and loading mqtt.js costs a shard
+ * process ~3.6 MB (bench/RESULTS.md, "250,000 connected devices"). `require` keeps construction
+ * synchronous; it loads the same CommonJS build an `import` of 'mqtt' resolves to in Node.
+ */
+let mqttClientClass: typeof MqttClient | undefined;
+function loadMqttClient(): typeof MqttClient {
+  mqttClientClass ??= (createRequire(import.meta.url)('mqtt') as typeof import('mqtt')).MqttClient;
+  return mqttClientClass;
+}
 
 type SessionClient = MqttClient & { [kSession]?: MqttjsSession };
 
@@ -54,6 +67,7 @@ export class MqttjsTransport implements MqttTransport {
   readonly name = 'mqttjs';
   private readonly address: BrokerAddress;
   private readonly connectTimeoutMs: number;
+  private readonly clientClass: typeof MqttClient;
   private readonly sessions: (MqttjsSession | undefined)[] = [];
   /** Sessions ended by `disconnect()` whose sockets have not closed yet. */
   private readonly lingering = new Set<MqttjsSession>();
@@ -69,6 +83,7 @@ export class MqttjsTransport implements MqttTransport {
   ) {
     this.address = parseBrokerUrl(opts.url);
     this.connectTimeoutMs = opts.connectTimeoutMs;
+    this.clientClass = loadMqttClient();
   }
 
   /** Ignored (no callback) while the device already has a session open or opening, and after close(). */
@@ -87,7 +102,7 @@ export class MqttjsTransport implements MqttTransport {
       fleetsimAddress: this.address,
       fleetsimLocalAddress: opts.localAddress,
     };
-    const client: SessionClient = new MqttClient(buildStream, options);
+    const client: SessionClient = new this.clientClass(buildStream, options);
     const session = new MqttjsSession(dev, this, client);
     client.on('connect', onClientConnect);
     client.on('error', onClientError);

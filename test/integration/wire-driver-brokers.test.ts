@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmbeddedBackend, type EmbeddedBackend } from '../../src/backend/index.js';
+import { DeviceStore } from '../../src/backend/store.js';
+import { referencePreset } from '../../src/drivers/presets/reference.js';
+import type { DriverEvents } from '../../src/drivers/types.js';
+import { WireDriver } from '../../src/drivers/wire-driver.js';
+import { startAedes, type TestAedes } from '../helpers/aedes.js';
+
+/**
+ * The wire driver over several brokers: device g (global index) uses broker g mod N, and each
+ * broker's transport knows only that broker's devices, by an index of its own. Real HTTP
+ * provisioning (embedded API) and three real aedes brokers; the shard starts at an odd global
+ * index so that the shard-local and global spreads differ.
+ */
+const FIRST = 7;
+const DEVICES = 11;
+const BROKERS = 3;
+
+let backend: EmbeddedBackend | undefined;
+let brokers: TestAedes[] = [];
+let driver: WireDriver | undefined;
+
+afterEach(async () => {
+  await driver?.close();
+  await Promise.all(brokers.map((b) => b.close()));
+  await backend?.close();
+  driver = undefined;
+  brokers = [];
+  backend = undefined;
+});
+
+function waitFor(what: string, done: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = setInterval(() => {
+      if (done()) {
+        clearInterval(tick);
+        resolve();
+      } else if (Date.now() - started > 10_000) {
+        clearInterval(tick);
+        reject(new Error(`timed out waiting for ${what}`));
+      }
+    }, 10);
+  });
+}
+
+describe('WireDriver with several brokers', () => {
+  it('sends device g to broker g mod N and reports every callback with the shard-local index', async () => {
+    backend = await startEmbeddedBackend({ fleetKey: 'wd-key', mqtt: false });
+    brokers = await Promise.all(Array.from({ length: BROKERS }, () => startAedes()));
+    const clientsOf = brokers.map(() => new Set<string>());
+    brokers.forEach((b, i) => b.broker.on('client', (c) => clientsOf[i].add(c.id)));
+
+    const provisioned: number[] = [];
+    const connected: number[] = [];
+    const acked: Array<[number, number]> = [];
+    const problems: string[] = [];
+    const events: DriverEvents = {
+      onProvisioned: (dev, status) => (status === 200 || status === 201 ? provisioned.push(dev) : problems.push(`provision ${dev}: ${status}`)),
+      onConnected: (dev, ok, code) => (ok ? connected.push(dev) : problems.push(`connect ${dev}: ${code}`)),
+      onTelemetryAcked: (dev, token) => acked.push([dev, token]),
+      onConnectionLost: (dev, reason) => problems.push(`lost ${dev}: ${reason}`),
+      onPolled: () => {},
+    };
+    driver = new WireDriver(
+      {
+        httpUrl: backend.httpUrl,
+        mqttUrl: brokers.map((b) => b.url),
+        firstDevice: FIRST,
+        fleetKey: 'wd-key',
+        preset: referencePreset,
+        devices: DEVICES,
+        mqttClient: 'lean',
+        http: { connections: 'pooled', poolSize: 2 },
+        keepaliveSec: 30,
+        connectTimeoutMs: 5000,
+        httpTimeoutMs: 5000,
+      },
+      events,
+    );
+    const all = Array.from({ length: DEVICES }, (_, dev) => dev);
+    for (const dev of all) driver.provision(dev, `wd-${dev}`);
+    await waitFor('provisioning', () => provisioned.length + problems.length === DEVICES);
+    for (const dev of all) driver.connect(dev);
+    await waitFor('connects', () => connected.length + problems.length === DEVICES);
+    expect(problems).toEqual([]);
+    expect([...connected].sort((a, b) => a - b)).toEqual(all);
+    expect(driver.connectedCount()).toBe(DEVICES);
+
+    for (const dev of all) {
+      const id = DeviceStore.deviceIdFor(`wd-${dev}`);
+      const broker = (FIRST + dev) % BROKERS;
+      expect(clientsOf[broker].has(id), `device ${dev} on broker ${broker}`).toBe(true);
+      expect(clientsOf.filter((c) => c.has(id))).toHaveLength(1);
+    }
+
+    for (const dev of all) expect(driver.publishTelemetry(dev, 1, Date.now(), { size: 64, qos: 1 }, 100 + dev)).toBe(true);
+    await waitFor('acks', () => acked.length === DEVICES);
+    expect([...acked].sort((a, b) => a[0] - b[0])).toEqual(all.map((dev) => [dev, 100 + dev]));
+
+    driver.disconnect(4);
+    expect(driver.connectedCount()).toBe(DEVICES - 1);
+    expect(driver.publishTelemetry(4, 2, Date.now(), { size: 64, qos: 1 }, 999)).toBe(false);
+    expect(driver.publishTelemetry(5, 2, Date.now(), { size: 64, qos: 1 }, 105)).toBe(true);
+    await waitFor('the last ack', () => acked.length === DEVICES + 1);
+    expect(acked[DEVICES]).toEqual([5, 105]);
+    expect(problems).toEqual([]);
+  });
+});
