@@ -153,7 +153,7 @@ export interface MqttTransportFactoryOptions {
   connectTimeoutMs: number;
 }
 
-/** Which MQTT client implementation to use: mqtt.js (default) or the lean mqtt-packet path. */
+/** Which MQTT client implementation to use: mqtt.js, or fleetsim's lean client (the scenario default). */
 export type MqttClientKind = 'mqttjs' | 'lean';
 
 /**

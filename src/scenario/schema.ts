@@ -284,7 +284,7 @@ const thresholdList = withHint(
 
 const options = z
   .strictObject({
-    mqttClient: z.enum(['mqttjs', 'lean']).default('lean').meta({ description: 'MQTT client: mqtt.js, or the lean mqtt-packet client (about 4x less memory per session).' }),
+    mqttClient: z.enum(['mqttjs', 'lean']).default('lean').meta({ description: "MQTT client: mqtt.js, or fleetsim's own lean client, which encodes and decodes MQTT 3.1.1 frames itself (about 4x less memory per session)." }),
     http: z
       .strictObject({
         connections: z.enum(['pooled', 'per-device']).default('pooled').meta({ description: 'HTTP connections: a pool per shard, or one per device.' }),
