@@ -8,9 +8,19 @@ const WORDS = RING >>> 5;
 const MIN_WIDTH_MS = 2 ** -6;
 const MAX_WIDTH_MS = 2 ** 20;
 const START_WIDTH_MS = 1024;
-/** Events per ring block. */
-const BLOCK = 8;
-const BI = BLOCK + 2;
+/**
+ * Ring blocks: 256 bytes each, an 8-byte header (next block, fill) and BLOCK events of 24 bytes
+ * (time, seq, tag + padding) side by side, so that an append writes one cache line (it wrote
+ * three when times, seqs and tags were in separate arrays) and a bucket load reads sequential
+ * lines. (512-byte blocks were no faster and wasted more memory in partly filled blocks.)
+ */
+const BLOCK_BYTES = 256;
+const BLOCK = 10;
+/** Block stride and event slots in Float64 (time, seq) and Int32 (header, tag) units. */
+const BF = BLOCK_BYTES / 8;
+const BW = BLOCK_BYTES / 4;
+const fTime = (k: number, j: number) => k * BF + 1 + 3 * j;
+const wTag = (k: number, j: number) => k * BW + 6 + 6 * j;
 /**
  * Width adapts to keep the events handled per bucket turn in [LOW, HIGH] and the ring's horizon
  * (RING widths) long enough that few pushes go to the far heap. It halves as soon as a few turns
@@ -38,6 +48,15 @@ function slotOf(b: number): number {
   return b & (RING - 1);
 }
 
+/** Empties interleaved ring slots (see CalendarQueue.slots). */
+function resetSlots(a: Int32Array): Int32Array {
+  for (let i = 0; i < RING; i++) {
+    a[2 * i] = -1;
+    a[2 * i + 1] = BLOCK;
+  }
+  return a;
+}
+
 /**
  * The virtual clock's event queue: a calendar queue (Brown 1988) in three levels, so that the heap
  * the hot loop pops from stays small enough to live in cache while a shard holds ~10^6 pending
@@ -63,20 +82,24 @@ function slotOf(b: number): number {
 export class CalendarQueue {
   private readonly near = new EventHeap(1024);
   private readonly far = new EventHeap(1024);
-  private readonly heads = new Int32Array(RING).fill(-1);
+  /**
+   * Per ring slot: its newest block ([2s], -1 when empty) and that block's fill ([2s + 1]; BLOCK
+   * when empty, so that the first append allocates), side by side so that an append reads one line
+   * before it writes the event's.
+   */
+  private readonly slots = resetSlots(new Int32Array(2 * RING));
   private readonly bits = new Uint32Array(WORDS);
   private ringCount = 0;
   /**
-   * Ring storage: each bucket is a chain of blocks of BLOCK events, newest block first (only it
-   * may be partly full). Block k keeps (time, seq) pairs side by side in blockF[k·2B ..] (one
-   * cache line per append), tags, the next block and the fill count in blockI[k·(B+2) ..].
-   * Blocks rather than one node per event because loading a bucket reads events pushed long
-   * before (a report 15 minutes ahead): with nodes scattered over the pool every event was a
-   * cache miss, with blocks it is a few sequential lines per BLOCK events. Free blocks chain
-   * through their next field.
+   * Ring storage: each bucket is a chain of blocks, newest block first (only it may be partly
+   * full; its fill is in `slots`, the header's fill is written when a chain is detached). Blocks
+   * rather than one node per event because loading a bucket reads events pushed long before (a
+   * report 15 minutes ahead): with nodes scattered over the pool every event was a cache miss,
+   * with blocks it is a few sequential lines per BLOCK events. Free blocks chain through their
+   * next field. Two views of one buffer: blockF for times and seqs, blockI for headers and tags.
    */
-  private blockF = new Float64Array(2 * BLOCK * 256);
-  private blockI = new Int32Array((BLOCK + 2) * 256);
+  private blockF = new Float64Array(BF * 256);
+  private blockI = new Int32Array(this.blockF.buffer);
   private blockCap = 256;
   private freeBlock = -1;
   private blocksUsed = 0;
@@ -95,9 +118,30 @@ export class CalendarQueue {
   private farAtAdapt = 0;
   private seqAtAdapt = 0;
   private turns = 0;
+  /** Per-device records touched when their events are loaded (see warmRecords); none by default. */
+  private warm: Uint8Array | undefined;
+  private warmShift = 0;
+  private warmHalf = 0;
+  private warmLast = 0;
+  /** Where the touched bytes go, so that the loads are not optimised away. */
+  private warmSink = 0;
 
   get size(): number {
     return this.n;
+  }
+
+  /**
+   * Touch device `dev`'s record, `records[dev << shift ..]` of 2^shift bytes, for every event
+   * loaded from a ring bucket. Why: a bucket's events are for devices last seen minutes ago,
+   * whose state is out of cache; touching them all in one loop overlaps those memory accesses
+   * (they do not depend on each other) instead of stalling on each when its event runs. A bucket
+   * holds at most a few hundred events, so their records stay cached until then.
+   */
+  warmRecords(records: Uint8Array, shift: number): void {
+    this.warm = records;
+    this.warmShift = shift;
+    this.warmHalf = (1 << shift) >> 1;
+    this.warmLast = (1 << shift) - 1;
   }
 
   /** Current bucket width, ms (for tests and diagnostics). */
@@ -134,7 +178,7 @@ export class CalendarQueue {
   clear(): void {
     this.near.clear();
     this.far.clear();
-    this.heads.fill(-1);
+    resetSlots(this.slots);
     this.bits.fill(0);
     this.ringCount = 0;
     this.freeBlock = -1;
@@ -153,27 +197,29 @@ export class CalendarQueue {
   }
 
   private toRing(slot: number, time: number, seq: number, tag: number): void {
-    let k = this.heads[slot];
-    let fill = k >= 0 ? this.blockI[k * BI + BLOCK + 1] : BLOCK;
+    const sl = this.slots;
+    let k = sl[2 * slot];
+    let fill = sl[2 * slot + 1];
     if (fill === BLOCK) {
       const head = k;
       k = this.allocBlock();
-      this.blockI[k * BI + BLOCK] = head;
-      this.heads[slot] = k;
+      this.blockI[k * BW] = head;
+      sl[2 * slot] = k;
       if (head < 0) this.bits[slot >>> 5] |= 1 << (slot & 31);
       fill = 0;
     }
-    this.blockF[k * 2 * BLOCK + 2 * fill] = time;
-    this.blockF[k * 2 * BLOCK + 2 * fill + 1] = seq;
-    this.blockI[k * BI + fill] = tag;
-    this.blockI[k * BI + BLOCK + 1] = fill + 1;
+    const f = fTime(k, fill);
+    this.blockF[f] = time;
+    this.blockF[f + 1] = seq;
+    this.blockI[wTag(k, fill)] = tag;
+    sl[2 * slot + 1] = fill + 1;
     this.ringCount++;
   }
 
   private allocBlock(): number {
     const k = this.freeBlock;
     if (k >= 0) {
-      this.freeBlock = this.blockI[k * BI + BLOCK];
+      this.freeBlock = this.blockI[k * BW];
       return k;
     }
     if (this.blocksUsed === this.blockCap) this.growBlocks();
@@ -219,23 +265,35 @@ export class CalendarQueue {
     const f = this.blockF;
     const ints = this.blockI;
     const near = this.near;
-    let k = this.heads[slot];
+    const sl = this.slots;
+    let k = sl[2 * slot];
+    let fill = sl[2 * slot + 1];
     const first = k;
     let last = -1;
     let loaded = 0;
+    const warm = this.warm;
+    let sink = 0;
     while (k >= 0) {
-      const fill = ints[k * BI + BLOCK + 1];
-      const fo = k * 2 * BLOCK;
-      const io = k * BI;
-      for (let j = 0; j < fill; j++) near.append(f[fo + 2 * j], f[fo + 2 * j + 1], ints[io + j]);
+      for (let j = 0; j < fill; j++) {
+        const tag = ints[wTag(k, j)];
+        if (warm !== undefined) {
+          // Its first, middle and last byte: every cache line of the record, however it is aligned.
+          const at = (tag >>> 8) << this.warmShift;
+          sink ^= warm[at] ^ warm[at + this.warmHalf] ^ warm[at + this.warmLast];
+        }
+        near.append(f[fTime(k, j)], f[fTime(k, j) + 1], tag);
+      }
       loaded += fill;
       last = k;
-      k = ints[io + BLOCK];
+      k = ints[k * BW];
+      fill = BLOCK;
     }
+    this.warmSink ^= sink;
     // The whole chain goes back to the free list at once.
-    ints[last * BI + BLOCK] = this.freeBlock;
+    ints[last * BW] = this.freeBlock;
     this.freeBlock = first;
-    this.heads[slot] = -1;
+    sl[2 * slot] = -1;
+    sl[2 * slot + 1] = BLOCK;
     this.bits[slot >>> 5] &= ~(1 << (slot & 31));
     this.ringCount -= loaded;
     near.heapify();
@@ -284,14 +342,19 @@ export class CalendarQueue {
       while (word !== 0) {
         const slot = (w << 5) + 31 - Math.clz32(word & -word);
         word &= word - 1;
-        let k = this.heads[slot];
+        const sl = this.slots;
+        let k = sl[2 * slot];
+        let fill = sl[2 * slot + 1];
         while (k >= 0) {
-          const next = this.blockI[k * BI + BLOCK];
-          this.blockI[k * BI + BLOCK] = list;
+          const next = this.blockI[k * BW];
+          this.blockI[k * BW] = list;
+          this.blockI[k * BW + 1] = fill;
           list = k;
           k = next;
+          fill = BLOCK;
         }
-        this.heads[slot] = -1;
+        sl[2 * slot] = -1;
+        sl[2 * slot + 1] = BLOCK;
       }
       this.bits[w] = 0;
     }
@@ -300,12 +363,10 @@ export class CalendarQueue {
     this.inv = 1 / width;
     this.cur = Math.floor(curStart * this.inv);
     while (list >= 0) {
-      const next = this.blockI[list * BI + BLOCK];
-      const fill = this.blockI[list * BI + BLOCK + 1];
-      for (let j = 0; j < fill; j++) {
-        this.place(this.blockF[list * 2 * BLOCK + 2 * j], this.blockF[list * 2 * BLOCK + 2 * j + 1], this.blockI[list * BI + j]);
-      }
-      this.blockI[list * BI + BLOCK] = this.freeBlock;
+      const next = this.blockI[list * BW];
+      const fill = this.blockI[list * BW + 1];
+      for (let j = 0; j < fill; j++) this.place(this.blockF[fTime(list, j)], this.blockF[fTime(list, j) + 1], this.blockI[wTag(list, j)]);
+      this.blockI[list * BW] = this.freeBlock;
       this.freeBlock = list;
       list = next;
     }
@@ -314,11 +375,9 @@ export class CalendarQueue {
 
   private growBlocks(): void {
     this.blockCap *= 2;
-    const f = new Float64Array(2 * BLOCK * this.blockCap);
+    const f = new Float64Array(BF * this.blockCap);
     f.set(this.blockF);
     this.blockF = f;
-    const ints = new Int32Array(BI * this.blockCap);
-    ints.set(this.blockI);
-    this.blockI = ints;
+    this.blockI = new Int32Array(f.buffer);
   }
 }

@@ -1,6 +1,7 @@
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { Reachability, type OutagePhase } from '../fleet/reachability.js';
 import { EnergyMeter, type EnergyProfileEntry } from '../fleet/energy-meter.js';
+import type { DeviceTable } from '../fleet/device-table.js';
 import type { DeviceModels } from '../fleet/lifecycle.js';
 import { energyProfileOf } from '../models/hardware-profile.js';
 import { DutyCycleGate, EU868_DUTY_CYCLE, eu868MaxAppPayload, loraAirtimeMs, LORAWAN_OVERHEAD_BYTES, loraParams } from '../models/lorawan.js';
@@ -30,10 +31,12 @@ export function linkParamsOf(g: ResolvedFleetGroup): LinkParams {
 /**
  * Builds the device models of one shard's range from the scenario: reachability (each device's
  * own on/off process, cells and scripted outages) and energy (from each group's hardware
- * profile). Cell numbering is global (group by group, in `fleet:` order), so every shard agrees
+ * profile), and sets each device's group in `devices` (the energy meter keeps its state in their
+ * records). Cell numbering is global (group by group, in `fleet:` order), so every shard agrees
  * on which devices share a cell.
  */
-export function buildDeviceModels(s: ResolvedScenario, firstDevice: number, count: number): { models: DeviceModels; groupOf: Uint16Array } {
+export function buildDeviceModels(s: ResolvedScenario, devices: DeviceTable): { models: DeviceModels; groupOf: Uint16Array } {
+  const { firstDevice, count } = devices;
   const groupOf = new Uint16Array(count);
   const cellOf = new Int32Array(count).fill(-1);
   let cellBase = 0;
@@ -46,6 +49,7 @@ export function buildDeviceModels(s: ResolvedScenario, firstDevice: number, coun
     }
     cellBase += g.cells ?? 0;
   }
+  devices.setGroups(groupOf);
 
   const outages: OutagePhase[] = [];
   s.phases.forEach((p, index) => {
@@ -73,7 +77,7 @@ export function buildDeviceModels(s: ResolvedScenario, firstDevice: number, coun
       const hw = g.hardware!;
       return { name: g.profile, energy: energyProfileOf(hw), steps: { boot: hw.events.boot, attach: hw.events.attach, uplink: hw.events.uplink, poll: hw.events.poll } };
     });
-    energy = new EnergyMeter(count, entries, groupOf);
+    energy = new EnergyMeter(devices, entries);
   }
   // LoRaWAN devices: EU868 duty cycle per device, airtime of one telemetry frame at SF7.
   let radio: RadioLimits | undefined;

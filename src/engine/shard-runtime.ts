@@ -1,6 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { ShardMetrics } from '../metrics/registry.js';
 import { Lifecycle, type LifecycleConfig } from '../fleet/lifecycle.js';
+import { DeviceTable } from '../fleet/device-table.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
 import type { ShardTask } from './shard-task.js';
@@ -28,14 +29,13 @@ export interface ShardContext {
 }
 
 /** The lifecycle of a shard's devices with their models (reachability, energy), arrivals and outages planned. */
-export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: DeviceDriver, metrics: ShardMetrics): Lifecycle {
-  const { models, groupOf } = buildDeviceModels(task.scenario, task.firstDevice, task.count);
+export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: DeviceDriver, metrics: ShardMetrics, devices = new DeviceTable(task.count, task.firstDevice)): Lifecycle {
+  const { models, groupOf } = buildDeviceModels(task.scenario, devices);
   const fleetCfg = fleetBehavioursConfig(task.scenario, task.firstDevice, task.count, groupOf);
   const fleetOps = fleetCfg ? new FleetBehaviours(fleetCfg, driver, metrics) : undefined;
   if (fleetOps) models.behaviours = [...(models.behaviours ?? []), ...fleetOps.list];
-  const lifecycle = new Lifecycle(task.count, task.firstDevice, lifecycleConfig(task.scenario), schedule, driver, metrics, models);
+  const lifecycle = new Lifecycle(devices, lifecycleConfig(task.scenario), schedule, driver, metrics, models);
   if (fleetOps) fleetOpsOf.set(lifecycle, fleetOps);
-  lifecycle.devices.groupOf.set(groupOf);
   lifecycle.planArrivals();
   models.reach?.plan(schedule);
   return lifecycle;
@@ -64,7 +64,7 @@ export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, m
   const fleetOps = fleetOpsOf.get(lifecycle);
   if (fleetOps) final.fleetOps = fleetOps.final();
   if (task.collectDeviceCounts) {
-    final.deviceAcked = Array.from(lifecycle.devices.acked);
+    final.deviceAcked = lifecycle.devices.ackedCounts();
     final.firstDevice = task.firstDevice;
   }
   return final;

@@ -1,4 +1,5 @@
 import type { Lifecycle } from '../fleet/lifecycle.js';
+import { DeviceTable, RECORD_BYTES } from '../fleet/device-table.js';
 import { ModelDriver } from '../drivers/model/model-driver.js';
 import { DEFAULT_BACKEND_MODEL } from '../drivers/model/backend-model.js';
 import { VirtualScheduler } from './virtual-scheduler.js';
@@ -25,6 +26,8 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     if (kind >= 100) driver.handle(kind, dev);
     else lifecycle.handle(kind, dev, t);
   });
+  // One record per device holds the lifecycle's, the energy meter's and the driver's state of it.
+  const devices = new DeviceTable(task.count, task.firstDevice);
   driver = new ModelDriver(DEFAULT_BACKEND_MODEL, task.count, task.firstDevice, s.seed, scheduler, {
     onProvisioned: (dev, st, ra) => lifecycle.onProvisioned(dev, st, ra),
     onConnected: (dev, ok, code) => lifecycle.onConnected(dev, ok, code),
@@ -32,11 +35,13 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     onConnectionLost: (dev, reason) => lifecycle.onConnectionLost(dev, reason),
     onPolled: (dev, st, ra, body) => lifecycle.onPolled(dev, st, ra, body),
     onMessage: (dev, topic, payload) => lifecycle.onMessage(dev, topic, payload),
-  });
+  }, devices.modelDriverSlots());
   // Fleet operations (campaigns, config pushes, commands) are played by the backend model.
   const plan = buildOperatorPlan(s);
   const fleetModel = hasOperatorWork(plan) ? driver.enableFleetOps(plan, s.name) : undefined;
-  lifecycle = buildLifecycle(task, scheduler, driver, metrics);
+  lifecycle = buildLifecycle(task, scheduler, driver, metrics, devices);
+  driver.useAckLedger(lifecycle.ackLedger);
+  scheduler.warmRecords(devices.bytes, Math.log2(RECORD_BYTES));
 
   // Control messages arrive between windows (the loop yields while it waits for the load).
   let stopRequested = false;

@@ -36,6 +36,11 @@ export class VirtualScheduler implements Schedule {
     this.queue.push(timeMs < this.t ? this.t : timeMs, dev, kind);
   }
 
+  /** See CalendarQueue.warmRecords: device `dev`'s state starts at `records[dev << shift]`. */
+  warmRecords(records: Uint8Array, shift: number): void {
+    this.queue.warmRecords(records, shift);
+  }
+
   get processed(): number {
     return this.events;
   }

@@ -1,5 +1,6 @@
 import { SECONDS_PER_YEAR } from '../models/battery.js';
-import { EnergyState, PowerState, type EnergyProfile } from '../models/energy.js';
+import { PowerState, POWER_STATE_COUNT, type EnergyProfile } from '../models/energy.js';
+import { Flag, RecF64, RECORD_BYTES, type DeviceTable } from './device-table.js';
 
 /** Energies of the lifecycle steps, J (from the hardware profile's `events`). */
 export interface StepEnergies {
@@ -50,15 +51,23 @@ export function energyJOf(nj: EnergyNJ): EnergyProjection['energyJ'] {
   return { sleep: Number(nj.sleep) / 1e9, cpu: Number(nj.cpu) / 1e9, radio: Number(nj.radio) / 1e9, ota: Number(nj.ota) / 1e9 };
 }
 
+const F = RECORD_BYTES / 8;
+
 /**
- * Battery and energy of every device of a shard: the closed-form EnergyState of models/ plus the
- * energy of each lifecycle step, charged when the step happens. Devices sleep between steps.
- * Lifetime is projected from the energy each device actually used over the run:
- * lifetime = usable capacity / average drain, which includes its retries, offline periods and
- * self-discharge (a device that ran dry has its real depletion time instead).
+ * Battery and energy of every device of a shard: the closed-form update of models/energy.ts
+ * (EnergyState) plus the energy of each lifecycle step, charged when the step happens. Devices
+ * sleep between steps (the lifecycle never changes a device's power state). Lifetime is projected
+ * from the energy each device used over the run: lifetime = usable capacity / average drain, which
+ * includes its retries, offline periods and self-discharge (a device that ran dry has its real
+ * depletion time instead).
+ *
+ * The per-device state (energy left, energy consumed, accounting time, depletion) lives in the
+ * device records (device-table.ts), on the cache line every report touches anyway; the update is
+ * EnergyState's, operation for operation, so results are bit-identical to it (no harvest here).
+ * The profile of a device is its fleet group. Single-threaded, like the records.
  */
 export class EnergyMeter {
-  readonly state: EnergyState;
+  private readonly f64: Float64Array;
   /** Energy per (profile, activity) in whole nJ: a float part (exact below 2^53) and a BigInt spill. */
   private readonly activityNJ: Float64Array;
   private readonly activitySpill: bigint[];
@@ -66,21 +75,93 @@ export class EnergyMeter {
   /** Step energy at the battery (through the converter) per (profile, step), whole nJ. */
   private readonly stepNJ: Float64Array;
   private readonly invEta: Float64Array;
+  /** Per profile: sleep draw at the source ((P_sleep + P_board) / eta), W. */
+  private readonly sleepW: Float64Array;
+  /** Per profile: net battery power asleep (−sleep draw − self-discharge), W. */
+  private readonly netSleepW: Float64Array;
+  private readonly capacityJ: Float64Array;
+  private readonly mains: Uint8Array;
 
   constructor(
-    count: number,
+    private readonly devices: DeviceTable,
     private readonly profiles: readonly EnergyProfileEntry[],
-    readonly profileOf: Uint16Array,
   ) {
-    this.state = new EnergyState(count, profiles.map((p) => p.energy), { profileOf });
-    this.activityNJ = new Float64Array(profiles.length * 3);
-    this.activitySpill = new Array<bigint>(profiles.length * 3).fill(0n);
+    this.f64 = devices.f64;
+    const np = profiles.length;
+    this.activityNJ = new Float64Array(np * 3);
+    this.activitySpill = new Array<bigint>(np * 3).fill(0n);
     // Steps per profile, in the order boot, attach, uplink, poll, for indexed access on the hot path.
-    this.stepJ = new Float64Array(profiles.length * 4);
+    this.stepJ = new Float64Array(np * 4);
     profiles.forEach((p, i) => this.stepJ.set([p.steps.boot, p.steps.attach, p.steps.uplink, p.steps.poll], i * 4));
     this.invEta = Float64Array.from(profiles, (p) => 1 / p.energy.eta);
     this.stepNJ = this.stepJ.map((j, k) => Math.round(j * this.invEta[k >> 2] * 1e9));
-    for (let dev = 0; dev < count; dev++) this.state.powerState[dev] = PowerState.sleep;
+    this.mains = Uint8Array.from(profiles, (p) => (p.energy.mains ? 1 : 0));
+    this.capacityJ = Float64Array.from(profiles, (p) => (p.energy.mains ? Infinity : p.energy.usableCapacityJ));
+    this.sleepW = Float64Array.from(profiles, (p) => (p.energy.statePowerW[PowerState.sleep] + p.energy.boardOverheadW) / p.energy.eta);
+    // As EnergyState computes it: harvest (0) − load − self-discharge.
+    this.netSleepW = Float64Array.from(profiles, (p, i) => 0 - this.sleepW[i] - (p.energy.mains ? 0 : p.energy.selfDischargeW));
+    for (const p of profiles) {
+      if (p.energy.statePowerW.length !== POWER_STATE_COUNT) throw new RangeError(`EnergyMeter: profile ${p.name} needs ${POWER_STATE_COUNT} state powers`);
+      if (!(p.energy.eta > 0 && p.energy.eta <= 1)) throw new RangeError(`EnergyMeter: profile ${p.name} eta must be in (0, 1]`);
+    }
+    for (let dev = 0; dev < devices.count; dev++) this.f64[dev * F + RecF64.energyLeftJ] = this.capacityJ[devices.group(dev)];
+  }
+
+  /** Brings `dev`'s account up to `nowMs` in closed form, detecting the exact depletion time. */
+  private advance(dev: number, nowMs: number): void {
+    const f = this.f64;
+    const o = dev * F;
+    const last = f[o + RecF64.energyAtMs];
+    if (!(nowMs > last)) return;
+    f[o + RecF64.energyAtMs] = nowMs;
+    if (this.devices.has(dev, Flag.depleted)) return;
+    const p = this.devices.group(dev);
+    const loadW = this.sleepW[p];
+    const dtS = (nowMs - last) / 1000;
+    if (this.mains[p]) {
+      f[o + RecF64.consumedJ] += loadW * dtS;
+      return;
+    }
+    const left = f[o + RecF64.energyLeftJ];
+    const netW = this.netSleepW[p];
+    const e = left + netW * dtS;
+    if (e > 0) {
+      f[o + RecF64.consumedJ] += loadW * dtS;
+      f[o + RecF64.energyLeftJ] = netW > 0 ? Math.min(e, this.capacityJ[p]) : e;
+      return;
+    }
+    // Ran dry inside this interval: the drain is linear, so the crossing time is exact.
+    const aliveS = left / -netW;
+    f[o + RecF64.consumedJ] += loadW * aliveS;
+    f[o + RecF64.energyLeftJ] = 0;
+    this.deplete(dev, last + aliveS * 1000);
+  }
+
+  private deplete(dev: number, atMs: number): void {
+    this.f64[dev * F + RecF64.depletedAtMs] = atMs;
+    this.devices.set(dev, Flag.depleted);
+  }
+
+  /** Spends `joules` at the load at the device's accounting time; false when it is (now) depleted. */
+  private spend(dev: number, p: number, joules: number): boolean {
+    if (this.devices.has(dev, Flag.depleted)) return false;
+    const f = this.f64;
+    const o = dev * F;
+    const sourceJ = joules * this.invEta[p];
+    if (this.mains[p]) {
+      f[o + RecF64.consumedJ] += sourceJ;
+      return true;
+    }
+    const left = f[o + RecF64.energyLeftJ];
+    if (sourceJ < left) {
+      f[o + RecF64.consumedJ] += sourceJ;
+      f[o + RecF64.energyLeftJ] = left - sourceJ;
+      return true;
+    }
+    f[o + RecF64.consumedJ] += left;
+    f[o + RecF64.energyLeftJ] = 0;
+    this.deplete(dev, f[o + RecF64.energyAtMs]);
+    return false;
   }
 
   /**
@@ -88,24 +169,19 @@ export class EnergyMeter {
    * device's battery is (now) empty: the caller takes it dark.
    */
   charge(dev: number, step: number, t: number): boolean {
-    const s = this.state;
-    s.advance(dev, t);
-    // The state's own copy of profileOf: advance just read that line (this.profileOf would be one
-    // more cache miss per step on a large shard).
-    const p = s.profileOf[dev];
-    const j = this.stepJ[p * 4 + step];
+    this.advance(dev, t);
+    const p = this.devices.group(dev);
     // Counted at the battery (through the converter), as consumedJ is.
     this.addNJ(p * 3 + (step === 0 ? Activity.cpu : Activity.radio), this.stepNJ[p * 4 + step]);
-    return s.spend(dev, j);
+    return this.spend(dev, p, this.stepJ[p * 4 + step]);
   }
 
   /** Charges an arbitrary energy (an OTA download, a diagnostics run) at `t`; false when the battery is empty. */
   chargeJoules(dev: number, joules: number, t: number, activity: number = Activity.ota): boolean {
-    const s = this.state;
-    s.advance(dev, t);
-    const p = s.profileOf[dev];
+    this.advance(dev, t);
+    const p = this.devices.group(dev);
     this.addNJ(p * 3 + activity, Math.round(joules * this.invEta[p] * 1e9));
-    return s.spend(dev, joules);
+    return this.spend(dev, p, joules);
   }
 
   private addNJ(k: number, nj: number): void {
@@ -121,20 +197,9 @@ export class EnergyMeter {
     return this.activitySpill[k] + BigInt(this.activityNJ[k]);
   }
 
-  isDepleted(dev: number, t: number): boolean {
-    this.state.advance(dev, t);
-    return this.state.isDepleted(dev);
-  }
-
-  depletedCount(t: number): number {
-    let n = 0;
-    for (let dev = 0; dev < this.state.count; dev++) if (this.isDepleted(dev, t)) n++;
-    return n;
-  }
-
   /** Brings every device to `endMs` and projects lifetimes per profile. */
   project(endMs: number): EnergyProjection[] {
-    const s = this.state;
+    const f = this.f64;
     const np = this.profiles.length;
     const out: EnergyProjection[] = this.profiles.map((p) => ({
       profile: p.name,
@@ -148,29 +213,30 @@ export class EnergyMeter {
     // Everything each device drew, summed exactly in whole nJ (float part + BigInt spill).
     const consumedNJ = new Float64Array(np);
     const consumedSpill = new Array<bigint>(np).fill(0n);
-    for (let dev = 0; dev < s.count; dev++) {
-      s.advance(dev, endMs);
-      const p = this.profileOf[dev];
-      const o = out[p];
-      o.devices++;
-      const v = consumedNJ[p] + Math.round(s.consumedJ[dev] * 1e9);
+    for (let dev = 0; dev < this.devices.count; dev++) {
+      this.advance(dev, endMs);
+      const o = dev * F;
+      const p = this.devices.group(dev);
+      const po = out[p];
+      po.devices++;
+      const v = consumedNJ[p] + Math.round(f[o + RecF64.consumedJ] * 1e9);
       if (v < SPILL_NJ) consumedNJ[p] = v;
       else {
         consumedSpill[p] += BigInt(v);
         consumedNJ[p] = 0;
       }
-      if (s.isMains(dev)) continue;
-      o.batteryDevices++;
+      if (this.mains[p]) continue;
+      po.batteryDevices++;
       const capacity = this.profiles[p].energy.usableCapacityJ;
       let lifetimeS: number;
-      if (s.isDepleted(dev)) {
-        o.depleted++;
-        lifetimeS = s.depletedAtMs[dev] / 1000;
+      if (this.devices.has(dev, Flag.depleted)) {
+        po.depleted++;
+        lifetimeS = f[o + RecF64.depletedAtMs] / 1000;
       } else {
-        const used = capacity - s.energyLeftJ[dev];
+        const used = capacity - f[o + RecF64.energyLeftJ];
         lifetimeS = used > 0 ? ((endMs / 1000) * capacity) / used : Infinity;
       }
-      o.lifetimesYears.push(lifetimeS / SECONDS_PER_YEAR);
+      po.lifetimesYears.push(lifetimeS / SECONDS_PER_YEAR);
     }
     out.forEach((o, p) => {
       const nj = o.energyNJ;

@@ -1,30 +1,35 @@
+import { Rec32, RECORD_BYTES, type DeviceTable } from './device-table.js';
+
+const W = RECORD_BYTES / 4;
+
 /**
- * QoS 1 messages in flight, for all devices of a shard, in typed arrays. A slot's index is the
- * token handed to the driver, so an ack finds its send time in O(1). Slots of one device form a
- * doubly linked list so that a lost session fails exactly that device's messages in O(its
- * messages). Free slots are kept on a stack; capacity doubles when needed.
+ * QoS 1 messages in flight, for all devices of a shard, in typed arrays: the one bookkeeping of
+ * them (the model driver times its acks in here too, through `AckLedger`). A slot's index is the
+ * token handed to the driver, so an ack finds its message in O(1). Slots of one device form a
+ * circular list in send order whose newest slot is kept in the device's record (one field per
+ * device, on the cache line a report touches anyway): the oldest is the newest's successor, so
+ * opening, acking the oldest and failing all of a device's messages are O(1) per message. Free
+ * slots are kept on a stack (the few slots in use stay in cache); capacity doubles when needed.
  */
 export class InflightTable {
   private dev: Int32Array;
-  private seq: Uint32Array;
   private sentAtMs: Float64Array;
   private scheduledAtMs: Float64Array;
+  private ackAtMs: Float64Array;
   private next: Int32Array;
-  private prev: Int32Array;
   private free: Int32Array;
   private freeTop = 0;
-  private readonly head: Int32Array;
+  private readonly tails: Int32Array;
   private count = 0;
 
-  constructor(devices: number, initialCapacity = 1024) {
-    this.head = new Int32Array(devices).fill(-1);
+  constructor(devices: DeviceTable, initialCapacity = 1024) {
+    this.tails = devices.i32;
     const cap = Math.max(16, initialCapacity);
     this.dev = new Int32Array(cap);
-    this.seq = new Uint32Array(cap);
     this.sentAtMs = new Float64Array(cap);
     this.scheduledAtMs = new Float64Array(cap);
+    this.ackAtMs = new Float64Array(cap);
     this.next = new Int32Array(cap);
-    this.prev = new Int32Array(cap);
     this.free = new Int32Array(cap);
     this.pushFree(0, cap);
   }
@@ -33,19 +38,22 @@ export class InflightTable {
     return this.count;
   }
 
-  /** Opens a slot and returns its token. */
-  open(dev: number, seq: number, scheduledAtMs: number, sentAtMs: number): number {
+  /** Opens a slot (the device's newest message) and returns its token. */
+  open(dev: number, scheduledAtMs: number, sentAtMs: number): number {
     if (this.freeTop === 0) this.grow();
     const slot = this.free[--this.freeTop];
     this.dev[slot] = dev;
-    this.seq[slot] = seq;
     this.scheduledAtMs[slot] = scheduledAtMs;
     this.sentAtMs[slot] = sentAtMs;
-    const h = this.head[dev];
-    this.next[slot] = h;
-    this.prev[slot] = -1;
-    if (h >= 0) this.prev[h] = slot;
-    this.head[dev] = slot;
+    this.ackAtMs[slot] = Infinity;
+    const k = dev * W + Rec32.inflightTail;
+    const tail = this.tails[k];
+    if (tail < 0) this.next[slot] = slot;
+    else {
+      this.next[slot] = this.next[tail];
+      this.next[tail] = slot;
+    }
+    this.tails[k] = slot;
     this.count++;
     return slot;
   }
@@ -57,7 +65,13 @@ export class InflightTable {
 
   /** True when `dev` has a message in flight. */
   hasAny(dev: number): boolean {
-    return this.head[dev] >= 0;
+    return this.tails[dev * W + Rec32.inflightTail] >= 0;
+  }
+
+  /** The device's oldest message in flight (its token), or -1. */
+  oldest(dev: number): number {
+    const tail = this.tails[dev * W + Rec32.inflightTail];
+    return tail < 0 ? -1 : this.next[tail];
   }
 
   sentAt(token: number): number {
@@ -68,32 +82,50 @@ export class InflightTable {
     return this.scheduledAtMs[token];
   }
 
+  /** When the (modelled) ack of `token` arrives; Infinity until the model driver published it. */
+  ackAt(token: number): number {
+    return this.ackAtMs[token];
+  }
+
+  setAckAt(token: number, t: number): void {
+    this.ackAtMs[token] = t;
+  }
+
+  /** Closes an open slot; O(1) for the device's oldest message (acks come in order on one session). */
   close(token: number): void {
     const dev = this.dev[token];
-    const n = this.next[token];
-    const p = this.prev[token];
-    if (p >= 0) this.next[p] = n;
-    else this.head[dev] = n;
-    if (n >= 0) this.prev[n] = p;
-    this.dev[token] = -1;
-    this.free[this.freeTop++] = token;
+    const k = dev * W + Rec32.inflightTail;
+    const tail = this.tails[k];
+    let p = tail;
+    while (this.next[p] !== token) p = this.next[p];
+    this.next[p] = this.next[token];
+    if (token === tail) this.tails[k] = p === token ? -1 : p;
+    this.release(token);
     this.count--;
   }
 
   /** Closes every slot of `dev`; returns how many there were. */
   closeAllOf(dev: number): number {
+    const k = dev * W + Rec32.inflightTail;
+    const tail = this.tails[k];
+    if (tail < 0) return 0;
     let closed = 0;
-    let s = this.head[dev];
-    while (s >= 0) {
+    let s = this.next[tail];
+    for (;;) {
       const n = this.next[s];
-      this.dev[s] = -1;
-      this.free[this.freeTop++] = s;
+      this.release(s);
       closed++;
+      if (s === tail) break;
       s = n;
     }
-    this.head[dev] = -1;
+    this.tails[k] = -1;
     this.count -= closed;
     return closed;
+  }
+
+  private release(slot: number): void {
+    this.dev[slot] = -1;
+    this.free[this.freeTop++] = slot;
   }
 
   private pushFree(from: number, to: number): void {
@@ -107,17 +139,16 @@ export class InflightTable {
   private grow(): void {
     const old = this.dev.length;
     const cap = old * 2;
-    const g = <T extends Int32Array | Uint32Array | Float64Array>(a: T, C: new (n: number) => T): T => {
+    const g = <T extends Int32Array | Float64Array>(a: T, C: new (n: number) => T): T => {
       const b = new C(cap);
       b.set(a);
       return b;
     };
     this.dev = g(this.dev, Int32Array);
-    this.seq = g(this.seq, Uint32Array);
     this.sentAtMs = g(this.sentAtMs, Float64Array);
     this.scheduledAtMs = g(this.scheduledAtMs, Float64Array);
+    this.ackAtMs = g(this.ackAtMs, Float64Array);
     this.next = g(this.next, Int32Array);
-    this.prev = g(this.prev, Int32Array);
     this.free = new Int32Array(cap);
     this.pushFree(old, cap);
   }

@@ -3,11 +3,12 @@ import type { ShardMetrics } from '../metrics/registry.js';
 import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../models/rng.js';
 import type { DeviceDriver, DriverEvents } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
-import { DeviceState as S, DeviceTable } from './device-table.js';
+import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
 import { TelemetryPipeline, type TelemetryAccounting } from './telemetry-pipeline.js';
 import { countHttpError, TargetPoller } from './target-poller.js';
 import { Ev, type Schedule } from './schedule.js';
 import type { EnergyProjection } from './energy-meter.js';
+import type { InflightTable } from './inflight.js';
 import { BEHAVIOUR_KIND_BASE, BehaviourSet, type BehaviourContext } from './behaviour.js';
 import { STEP_ATTACH, STEP_BOOT, STEP_POLL, STEP_UPLINK, type DeviceModels, type LifecycleConfig } from './lifecycle-config.js';
 
@@ -22,11 +23,10 @@ const US_PER_MS = 1000;
  * planned from the intended time, never from when the previous one finished) → reconnect with
  * full-jitter backoff → graceful disconnect at the end.
  *
- * It is the driver's event sink. All state is in DeviceTable / InflightTable typed arrays; events
+ * It is the driver's event sink. All state is in the DeviceTable's records and the InflightTable; events
  * are (device, kind) pairs from the shard's one scheduler. Single-threaded: one instance per shard.
  */
 export class Lifecycle implements DriverEvents {
-  readonly devices: DeviceTable;
   private readonly telemetryPipe: TelemetryPipeline;
   private stopping = false;
   private online = 0;
@@ -37,15 +37,14 @@ export class Lifecycle implements DriverEvents {
   private readonly poller?: TargetPoller;
 
   constructor(
-    count: number,
-    firstDevice: number,
+    readonly devices: DeviceTable,
     private readonly cfg: LifecycleConfig,
     private readonly schedule: Schedule,
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
     private readonly models: DeviceModels = {},
   ) {
-    this.devices = new DeviceTable(count, firstDevice);
+    for (let dev = 0; dev < devices.count; dev++) if (cfg.perReportSession[devices.group(dev)] === 1) devices.set(dev, Flag.sleepy);
     const tel = cfg.telemetry;
     this.telemetryPipe = new TelemetryPipeline(
       tel ? { everyMs: tel.everyMs, spec: tel.spec, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst, radio: models.radio, link: models.link } : undefined,
@@ -58,7 +57,7 @@ export class Lifecycle implements DriverEvents {
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
     if (cfg.poll) {
       // No link, no credentials, no energy: no poll.
-      const canPoll = (dev: number) => this.reachable(dev) && this.devices.hasCreds[dev] === 1 && this.charge(dev, STEP_POLL);
+      const canPoll = (dev: number) => this.reachable(dev) && this.devices.has(dev, Flag.hasCreds) && this.charge(dev, STEP_POLL);
       this.poller = new TargetPoller({ seed: cfg.seed, ...cfg.poll }, this.devices, schedule, driver, metrics, canPoll);
     }
   }
@@ -69,7 +68,7 @@ export class Lifecycle implements DriverEvents {
       devices: this.devices,
       schedule: this.schedule,
       reachable: (dev) => this.reachable(dev),
-      online: (dev) => this.devices.state[dev] === S.online,
+      online: (dev) => this.devices.state(dev) === S.online,
       spend: (dev, joules) => {
         const e = this.models.energy;
         if (e === undefined || e.chargeJoules(dev, joules, this.schedule.now())) return true;
@@ -83,9 +82,9 @@ export class Lifecycle implements DriverEvents {
   /** A reboot: the session drops now and the device reconnects when it is back up. */
   private reboot(dev: number, ms: number): void {
     const d = this.devices;
-    if (d.state[dev] === S.dead) return;
-    if (d.state[dev] === S.online || d.state[dev] === S.connecting) this.dropSession(dev);
-    d.state[dev] = S.backoff;
+    if (d.state(dev) === S.dead) return;
+    if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.dropSession(dev);
+    d.setState(dev, S.backoff);
     this.schedule.at(this.schedule.now() + ms, dev, Ev.connect);
   }
 
@@ -103,7 +102,7 @@ export class Lifecycle implements DriverEvents {
 
   /** The scheduler's dispatch target. */
   handle(kind: number, dev: number, t: number): void {
-    if (this.stopping || this.devices.state[dev] === S.dead) return;
+    if (this.stopping || this.devices.state(dev) === S.dead) return;
     if (kind >= BEHAVIOUR_KIND_BASE) return this.behaviours.handle(kind, dev, t);
     switch (kind) {
       case Ev.powerOn:
@@ -121,7 +120,7 @@ export class Lifecycle implements DriverEvents {
         this.maybeSleep(dev);
         return;
       case Ev.flush:
-        if (this.devices.state[dev] === S.online) this.flush(dev);
+        if (this.devices.state(dev) === S.online) this.flush(dev);
         return;
       case Ev.linkFlip:
       case Ev.backupFlip:
@@ -147,15 +146,15 @@ export class Lifecycle implements DriverEvents {
   /** Battery empty: the device stops for the rest of the run; what it held stays buffered. */
   private goDark(dev: number): void {
     const d = this.devices;
-    if (d.state[dev] === S.online || d.state[dev] === S.connecting) this.dropSession(dev);
-    d.state[dev] = S.dead;
+    if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.dropSession(dev);
+    d.setState(dev, S.dead);
     this.metrics.set(G['devices.depleted'], ++this.depleted);
   }
 
   /** Ends the device's session from our side (link gone, battery gone): in-flight QoS 1 messages fail. */
   private dropSession(dev: number): void {
     const d = this.devices;
-    if (d.state[dev] === S.online) this.metrics.set(G['devices.online'], --this.online);
+    if (d.state(dev) === S.online) this.metrics.set(G['devices.online'], --this.online);
     this.driver.disconnect(dev);
     this.telemetryPipe.failInflight(dev);
     this.behaviours.offline(dev);
@@ -167,19 +166,19 @@ export class Lifecycle implements DriverEvents {
     if (change < 0) {
       this.metrics.inc(C['link.down']);
       this.metrics.set(G['devices.offline'], ++this.offline);
-      const st = d.state[dev];
+      const st = d.state(dev);
       if (st === S.online || st === S.connecting) this.dropSession(dev);
-      d.registered[dev] = 0;
+      d.unset(dev, Flag.registered);
       // Devices not yet powered on stay off; they find the link down when they boot.
-      if (st !== S.off || d.hasCreds[dev] || d.httpStartedAt[dev] >= 0) d.state[dev] = S.offline;
+      if (st !== S.off || d.has(dev, Flag.hasCreds) || d.httpStartedAt(dev) >= 0) d.setState(dev, S.offline);
     } else if (change > 0) {
       this.metrics.inc(C['link.up']);
       if (kind === Ev.switchover) this.metrics.inc(C['link.failover']);
       this.metrics.set(G['devices.offline'], --this.offline);
-      if (d.state[dev] !== S.offline) return;
+      if (d.state(dev) !== S.offline) return;
       // Back in coverage: the device reconnects at once (a cell coming back is a reconnect storm).
-      if (!d.hasCreds[dev]) this.provision(dev);
-      else if (this.sleepy(dev)) d.state[dev] = S.provisioned; // asleep until its next report
+      if (!d.has(dev, Flag.hasCreds)) this.provision(dev);
+      else if (d.has(dev, Flag.sleepy)) d.setState(dev, S.provisioned); // asleep until its next report
       else this.connect(dev);
     }
   }
@@ -195,7 +194,6 @@ export class Lifecycle implements DriverEvents {
     if (tel) {
       // Devices generate data from boot; the first report is spread over one interval.
       const first = t + uniform(this.cfg.seed, this.global(dev), Stream.telemetryJitter, 0xffffffff) * tel.everyMs;
-      this.devices.telemetryQueued[dev] = 1;
       this.schedule.at(first, dev, Ev.telemetry);
     }
     this.provision(dev);
@@ -204,23 +202,23 @@ export class Lifecycle implements DriverEvents {
   private provision(dev: number): void {
     const d = this.devices;
     // A stale retry after the link already brought the device back is a no-op.
-    if (d.state[dev] === S.provisioning || d.hasCreds[dev]) return;
+    if (d.state(dev) === S.provisioning || d.has(dev, Flag.hasCreds)) return;
     if (!this.reachable(dev)) {
-      d.state[dev] = S.offline;
+      d.setState(dev, S.offline);
       return;
     }
     if (!this.charge(dev, STEP_POLL)) return;
-    d.state[dev] = S.provisioning;
-    d.httpStartedAt[dev] = this.schedule.measureNow();
+    d.setState(dev, S.provisioning);
+    d.setHttpStartedAt(dev, this.schedule.measureNow());
     this.driver.provision(dev, `${this.cfg.serialPrefix}-${this.global(dev)}`);
   }
 
   onProvisioned(dev: number, status: number, retryAfterMs: number): void {
     const d = this.devices;
     const now = this.schedule.measureNow();
-    this.metrics.record(H['provision.latency'], (now - d.httpStartedAt[dev]) * US_PER_MS);
-    d.httpStartedAt[dev] = -1;
-    if (this.stopping || d.state[dev] === S.dead) return;
+    this.metrics.record(H['provision.latency'], (now - d.httpStartedAt(dev)) * US_PER_MS);
+    d.setHttpStartedAt(dev, -1);
+    if (this.stopping || d.state(dev) === S.dead) return;
     if (status === 202) {
       // Manual provisioning: accepted but pending an operator's approval; ask again when told.
       this.metrics.inc(C['provision.pending']);
@@ -229,13 +227,13 @@ export class Lifecycle implements DriverEvents {
     }
     if (status >= 200 && status < 300) {
       this.metrics.inc(C['provision.ok']);
-      d.state[dev] = S.provisioned;
-      d.hasCreds[dev] = 1;
+      d.setState(dev, S.provisioned);
+      d.set(dev, Flag.hasCreds);
       this.behaviours.provisioned(dev);
-      d.attempts[dev] = 0;
+      d.setAttempts(dev, 0);
       this.metrics.set(G['devices.provisioned'], ++this.provisioned);
       const t = this.schedule.now();
-      if (d.state[dev] === S.provisioned && !this.sleepy(dev)) this.connect(dev);
+      if (d.state(dev) === S.provisioned && !d.has(dev, Flag.sleepy)) this.connect(dev);
       this.poller?.start(dev, t);
       return;
     }
@@ -246,34 +244,34 @@ export class Lifecycle implements DriverEvents {
 
   private connect(dev: number): void {
     const d = this.devices;
-    if (d.state[dev] === S.online || d.state[dev] === S.connecting) return;
+    if (d.state(dev) === S.online || d.state(dev) === S.connecting) return;
     if (!this.reachable(dev)) {
-      d.state[dev] = S.offline;
+      d.setState(dev, S.offline);
       return;
     }
     // Network attach costs energy once per registration (boot, link loss, reboot); a sleepy
     // device that reconnects from PSM for each report stays registered.
-    if (!d.registered[dev]) {
+    if (!d.has(dev, Flag.registered)) {
       if (!this.charge(dev, STEP_ATTACH)) return;
-      d.registered[dev] = 1;
+      d.set(dev, Flag.registered);
     }
-    d.state[dev] = S.connecting;
-    d.connectStartedAt[dev] = this.schedule.measureNow();
+    d.setState(dev, S.connecting);
+    d.setConnectStartedAt(dev, this.schedule.measureNow());
     this.driver.connect(dev);
   }
 
   onConnected(dev: number, ok: boolean, code: number): void {
     const d = this.devices;
-    if (this.stopping || d.state[dev] !== S.connecting) {
+    if (this.stopping || d.state(dev) !== S.connecting) {
       // Stopping, or the link dropped (or the battery died) while connecting: close what opened.
       if (ok) this.driver.disconnect(dev);
       return;
     }
     if (ok) {
-      this.metrics.record(H['mqtt.connect.latency'], (this.schedule.measureNow() - d.connectStartedAt[dev]) * US_PER_MS);
+      this.metrics.record(H['mqtt.connect.latency'], (this.schedule.measureNow() - d.connectStartedAt(dev)) * US_PER_MS);
       this.metrics.inc(C['mqtt.connect.ok']);
-      d.state[dev] = S.online;
-      d.attempts[dev] = 0;
+      d.setState(dev, S.online);
+      d.setAttempts(dev, 0);
       this.metrics.set(G['devices.online'], ++this.online);
       this.behaviours.online(dev);
       this.flush(dev);
@@ -286,13 +284,13 @@ export class Lifecycle implements DriverEvents {
 
   onConnectionLost(dev: number, _reason: string): void {
     const d = this.devices;
-    if (d.state[dev] !== S.online) return;
+    if (d.state(dev) !== S.online) return;
     this.metrics.inc(C['mqtt.connection_lost']);
     this.metrics.set(G['devices.online'], --this.online);
     this.telemetryPipe.failInflight(dev);
     this.behaviours.offline(dev);
     if (this.stopping) {
-      d.state[dev] = S.stopped;
+      d.setState(dev, S.stopped);
       return;
     }
     this.metrics.inc(C['mqtt.reconnects']);
@@ -302,16 +300,16 @@ export class Lifecycle implements DriverEvents {
   /** Schedules another attempt: Retry-After when the server gave one, else full-jitter backoff. */
   private retryLater(dev: number, kind: number, status: number, retryAfterMs: number): void {
     const d = this.devices;
-    d.state[dev] = kind === Ev.provision ? S.off : S.backoff;
+    d.setState(dev, kind === Ev.provision ? S.off : S.backoff);
     let delay: number;
     if ((status === 429 || status === 503 || status === 202) && retryAfterMs > 0) {
       this.metrics.inc(C['http.retry_after']);
       delay = retryAfterMs;
     } else {
-      const u = uniform(this.cfg.seed, this.global(dev), Stream.backoff, d.backoffDraws[dev]++);
-      delay = fullJitterBackoff(this.cfg.reconnect.baseMs, this.cfg.reconnect.capMs, d.attempts[dev], u);
+      const u = uniform(this.cfg.seed, this.global(dev), Stream.backoff, d.nextBackoffDraw(dev));
+      delay = fullJitterBackoff(this.cfg.reconnect.baseMs, this.cfg.reconnect.capMs, d.attempts(dev), u);
     }
-    if (d.attempts[dev] < 0xffff) d.attempts[dev]++;
+    if (d.attempts(dev) < 0xffff) d.setAttempts(dev, d.attempts(dev) + 1);
     this.schedule.at(this.schedule.now() + delay, dev, kind);
   }
 
@@ -319,13 +317,13 @@ export class Lifecycle implements DriverEvents {
     const tel = this.cfg.telemetry!;
     const d = this.devices;
     // Plan the next report from the intended time, not from now (open model).
-    const u = uniform(this.cfg.seed, this.global(dev), Stream.telemetryJitter, d.nextSeq[dev]);
+    const u = uniform(this.cfg.seed, this.global(dev), Stream.telemetryJitter, d.nextSeq(dev));
     this.schedule.at(t + jittered(tel.everyMs, tel.jitter, u), dev, Ev.telemetry);
 
     this.telemetryPipe.generate(dev, t);
-    if (d.state[dev] === S.online) this.flush(dev);
+    if (d.state(dev) === S.online) this.flush(dev);
     // A sleepy device wakes for its report: connect, send what it holds, go back to sleep.
-    else if (this.sleepy(dev) && d.state[dev] === S.provisioned) this.connect(dev);
+    else if (d.has(dev, Flag.sleepy) && d.state(dev) === S.provisioned) this.connect(dev);
   }
 
   private flush(dev: number): void {
@@ -338,24 +336,19 @@ export class Lifecycle implements DriverEvents {
     this.maybeSleep(dev);
   }
 
-  /** A sleepy device (its group's session is per-report) holds no standing session. */
-  private sleepy(dev: number): boolean {
-    return this.cfg.perReportSession[this.devices.groupOf[dev]] === 1;
-  }
-
-  /** Sleepy devices close their session once nothing is left to send or to be acked. */
+  /** Sleepy devices (per-report session: PSM / eDRX) close their session once nothing is left to send or to be acked. */
   private maybeSleep(dev: number): void {
     const d = this.devices;
-    if (!this.sleepy(dev) || d.state[dev] !== S.online || this.stopping) return;
+    if (!d.has(dev, Flag.sleepy) || d.state(dev) !== S.online || this.stopping) return;
     if (d.buffered(dev) > 0 || this.telemetryPipe.busy(dev)) return;
     this.driver.disconnect(dev);
-    d.state[dev] = S.provisioned;
+    d.setState(dev, S.provisioned);
     this.metrics.set(G['devices.online'], --this.online);
     this.behaviours.offline(dev);
   }
 
   onMessage(dev: number, topic: string, payload: Buffer): void {
-    if (this.devices.state[dev] !== S.dead) this.behaviours.message(dev, topic, payload);
+    if (this.devices.state(dev) !== S.dead) this.behaviours.message(dev, topic, payload);
   }
 
   onPolled(dev: number, status: number, _retryAfterMs: number, body?: string): void {
@@ -372,20 +365,25 @@ export class Lifecycle implements DriverEvents {
     return this.telemetryPipe.inflightCount();
   }
 
+  /** Where QoS 1 messages in flight are kept (the model driver times its acks in it). */
+  get ackLedger(): InflightTable {
+    return this.telemetryPipe.ledger;
+  }
+
   /** Closes every session gracefully. */
   disconnectAll(): void {
     const d = this.devices;
     for (let dev = 0; dev < d.count; dev++) {
-      if (d.state[dev] === S.online || d.state[dev] === S.connecting) this.driver.disconnect(dev);
-      if (d.state[dev] === S.online) this.online--;
-      d.state[dev] = S.stopped;
+      if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.driver.disconnect(dev);
+      if (d.state(dev) === S.online) this.online--;
+      d.setState(dev, S.stopped);
     }
     this.metrics.set(G['devices.online'], this.online);
   }
 
   /** Refreshes the gauges that are cheap to keep exact only at interval ends. */
   updateGauges(): void {
-    this.metrics.set(G['telemetry.buffered'], this.telemetryPipe.bufferedTotal());
+    this.metrics.set(G['telemetry.buffered'], this.telemetryPipe.bufferedFromCounts());
   }
 
   /** Battery projections per profile at `endMs` (undefined without energy models). */

@@ -29,14 +29,12 @@ export class TargetPoller {
 
   /** First poll, somewhere in the first interval after `t`. */
   start(dev: number, t: number): void {
-    const d = this.devices;
-    d.pollQueued[dev] = 1;
     this.schedule.at(t + this.draw(dev) * this.cfg.everyMs, dev, Ev.poll);
   }
 
   private draw(dev: number): number {
     const d = this.devices;
-    return uniform32(this.cfg.seed, d.firstDevice + dev, Stream.pollJitter, d.pollDraws[dev]++);
+    return uniform32(this.cfg.seed, d.firstDevice + dev, Stream.pollJitter, d.nextPollDraw(dev));
   }
 
   /** The device's poll event at intended time `t`. */
@@ -44,16 +42,16 @@ export class TargetPoller {
     const d = this.devices;
     this.schedule.at(t + jittered(this.cfg.everyMs, this.cfg.jitter, this.draw(dev)), dev, Ev.poll);
     // A poll still waiting is not doubled up.
-    if (d.httpStartedAt[dev] >= 0 || !this.mayPoll(dev)) return;
-    d.httpStartedAt[dev] = this.schedule.measureNow();
+    if (d.httpStartedAt(dev) >= 0 || !this.mayPoll(dev)) return;
+    d.setHttpStartedAt(dev, this.schedule.measureNow());
     this.driver.pollTarget(dev);
   }
 
   /** Records the answer; true when the target was read (200 or 304). */
   answered(dev: number, status: number): boolean {
     const d = this.devices;
-    this.metrics.record(H['poll.latency'], (this.schedule.measureNow() - d.httpStartedAt[dev]) * 1000);
-    d.httpStartedAt[dev] = -1;
+    this.metrics.record(H['poll.latency'], (this.schedule.measureNow() - d.httpStartedAt(dev)) * 1000);
+    d.setHttpStartedAt(dev, -1);
     if (status === 200 || status === 304) {
       this.metrics.inc(C['poll.ok']);
       return true;

@@ -24,27 +24,61 @@ export interface ModelClock {
 const STREAM_BASE = 1000;
 
 /**
+ * Where the driver keeps its per-device state inside the caller's packed device records (so that
+ * a report touches one record, not one array per field): the records' buffer and size, and byte
+ * offsets within a record (lastAckAt 8-byte aligned, draws and pending outcomes 4-byte aligned).
+ */
+export interface ModelDriverSlots {
+  buffer: ArrayBuffer;
+  recordBytes: number;
+  lastAckAt: number;
+  draws: number;
+  session: number;
+  pendingHttp: number;
+  pendingConnect: number;
+}
+
+/** The driver's own records when the caller gives none. */
+function ownSlots(devices: number): ModelDriverSlots {
+  return { buffer: new ArrayBuffer(devices * 24), recordBytes: 24, lastAckAt: 0, draws: 8, pendingHttp: 12, pendingConnect: 16, session: 20 };
+}
+
+/**
+ * The QoS 1 messages in flight, kept by whoever sends them (fleet/inflight.ts): the driver writes
+ * each message's ack time there and acks a device's oldest message when that time comes, instead
+ * of tracking the same messages a second time. Tokens are the ones given to publishTelemetry.
+ */
+export interface AckLedger {
+  /** The device's oldest message in flight (its token), or -1. */
+  oldest(dev: number): number;
+  /** The ack time set for `token`; Infinity when none yet. */
+  ackAt(token: number): number;
+  setAckAt(token: number, t: number): void;
+}
+
+/**
  * A DeviceDriver with no sockets: every operation completes after a modelled latency, as an event
- * on the shard's own virtual scheduler. Per device it keeps only typed-array state: whether a
- * session is open, the outcome of its pending operation, and a FIFO of QoS 1 tokens awaiting
- * their ack (acks on one session arrive in order, as on a real MQTT connection).
+ * on the shard's own virtual scheduler. Per device it keeps only a few fields in the device
+ * records: whether a session is open, the outcome of its pending operations, its draw counter and
+ * the time of its latest ack (acks on one session arrive in order, as on a real MQTT connection).
  */
 export class ModelDriver implements DeviceDriver {
   readonly name = 'model';
-  private readonly session: Uint8Array;
-  /** Outcome of the device's pending HTTP request and of its pending MQTT connect (they may overlap). */
-  private readonly pendingHttp: Int32Array;
-  private readonly pendingConnect: Int32Array;
-  private readonly draws: Uint32Array;
-  private readonly lastAckAt: Float64Array;
-  /** Token FIFO per device as linked nodes in typed arrays. */
-  private nodeToken = new Int32Array(1024);
-  private nodeNext = new Int32Array(1024);
-  private nodeAt = new Float64Array(1024);
-  private freeNodes: number[] = [];
-  private nodesUsed = 0;
-  private readonly head: Int32Array;
-  private readonly tail: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly u8: Uint8Array;
+  /** Record size and field offsets in units of each view's element. */
+  private readonly fStride: number;
+  private readonly fLastAck: number;
+  private readonly wStride: number;
+  private readonly wDraws: number;
+  private readonly wPendingHttp: number;
+  private readonly wPendingConnect: number;
+  private readonly bStride: number;
+  private readonly bSession: number;
+  private ledger: AckLedger | undefined;
+  private readonly devices: number;
   private readonly ops: OperationModel[];
   private readonly latency: Float64Array[];
   /** Operations started in the current window, per op (read by the runtime for the fleet-wide load). */
@@ -59,16 +93,36 @@ export class ModelDriver implements DeviceDriver {
     private readonly seed: number,
     private readonly clock: ModelClock,
     private readonly events: DriverEvents,
+    slots: ModelDriverSlots = ownSlots(devices),
   ) {
     this.ops = OPS.map((o) => spec[o]);
     this.latency = this.ops.map((o) => latencyTable(o, normalQuantile));
-    this.session = new Uint8Array(devices);
-    this.pendingHttp = new Int32Array(devices);
-    this.pendingConnect = new Int32Array(devices);
-    this.draws = new Uint32Array(devices);
-    this.lastAckAt = new Float64Array(devices);
-    this.head = new Int32Array(devices).fill(-1);
-    this.tail = new Int32Array(devices).fill(-1);
+    this.devices = devices;
+    this.f64 = new Float64Array(slots.buffer, 0, (devices * slots.recordBytes) >> 3);
+    this.i32 = new Int32Array(slots.buffer, 0, (devices * slots.recordBytes) >> 2);
+    this.u32 = new Uint32Array(slots.buffer, 0, (devices * slots.recordBytes) >> 2);
+    this.u8 = new Uint8Array(slots.buffer, 0, devices * slots.recordBytes);
+    this.fStride = slots.recordBytes >> 3;
+    this.fLastAck = slots.lastAckAt >> 3;
+    this.wStride = slots.recordBytes >> 2;
+    this.wDraws = slots.draws >> 2;
+    this.wPendingHttp = slots.pendingHttp >> 2;
+    this.wPendingConnect = slots.pendingConnect >> 2;
+    this.bStride = slots.recordBytes;
+    this.bSession = slots.session;
+  }
+
+  /** Where acks are timed: the sender's in-flight bookkeeping (needed before any QoS 1 publish). */
+  useAckLedger(ledger: AckLedger): void {
+    this.ledger = ledger;
+  }
+
+  private session(dev: number): boolean {
+    return this.u8[dev * this.bStride + this.bSession] === 1;
+  }
+
+  private setSession(dev: number, open: boolean): void {
+    this.u8[dev * this.bStride + this.bSession] = open ? 1 : 0;
   }
 
   /** True when some operation has a finite capacity: only then does load couple the shards. */
@@ -86,7 +140,7 @@ export class ModelDriver implements DeviceDriver {
   }
 
   private u(dev: number, k: number): number {
-    return uniform32(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.draws[dev]++);
+    return uniform32(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.u32[dev * this.wStride + this.wDraws]++);
   }
 
   /** Latency of one operation for `dev`, and whether it fails. Returns a negative latency on failure. */
@@ -100,18 +154,18 @@ export class ModelDriver implements DeviceDriver {
 
   provision(dev: number, _serial: string): void {
     const l = this.draw(dev, OP_INDEX.provision);
-    this.pendingHttp[dev] = l < 0 ? 503 : 201;
+    this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 201;
     this.clock.at(this.clock.now() + Math.abs(l), dev, K_PROVISION);
   }
 
   connect(dev: number): void {
     const l = this.draw(dev, OP_INDEX.connect);
-    this.pendingConnect[dev] = l < 0 ? 3 : 0; // CONNACK 3: server unavailable
+    this.i32[dev * this.wStride + this.wPendingConnect] = l < 0 ? 3 : 0; // CONNACK 3: server unavailable
     this.clock.at(this.clock.now() + Math.abs(l), dev, K_CONNECT);
   }
 
   publishTelemetry(dev: number, _seq: number, _scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
-    if (!this.session[dev]) return false;
+    if (!this.session(dev)) return false;
     if (spec.qos === 0) {
       this.windowOps[OP_INDEX.publish]++;
       return true;
@@ -119,27 +173,29 @@ export class ModelDriver implements DeviceDriver {
     const l = this.draw(dev, OP_INDEX.publish);
     if (l < 0) {
       // A lost PUBACK ends the session (the device's keepalive would notice): modelled at once.
-      this.session[dev] = 0;
-      this.clearTokens(dev);
+      // Its messages in flight get no ack; the lifecycle fails them when it learns of the loss.
+      this.setSession(dev, false);
       this.clock.at(this.clock.now() + Math.abs(l), dev, K_CONNECT + 0x10);
       return true;
     }
-    const at = Math.max(this.lastAckAt[dev], this.clock.now() + l);
-    this.lastAckAt[dev] = at;
-    this.pushToken(dev, token, at);
+    const k = dev * this.fStride + this.fLastAck;
+    const at = Math.max(this.f64[k], this.clock.now() + l);
+    this.f64[k] = at;
+    if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
+    this.ledger.setAckAt(token, at);
     this.clock.at(at, dev, K_ACK);
     return true;
   }
 
   pollTarget(dev: number): void {
     const l = this.draw(dev, OP_INDEX.poll);
-    this.pendingHttp[dev] = l < 0 ? 503 : 304;
+    this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 304;
     this.clock.at(this.clock.now() + Math.abs(l), dev, K_POLL);
   }
 
   disconnect(dev: number): void {
-    this.session[dev] = 0;
-    this.clearTokens(dev);
+    // Messages still in flight get no ack (the lifecycle fails them, or counts them as buffered at the end).
+    this.setSession(dev, false);
     this.fleet?.onSessionDown(dev);
   }
 
@@ -151,11 +207,11 @@ export class ModelDriver implements DeviceDriver {
 
   /** Plays `plan` as the backend would; device ranks come from their serials `<prefix>-<global index>`. */
   enableFleetOps(plan: OperatorPlan, serialPrefix: string): FleetModel {
-    this.fleet = new FleetModel(plan, this.session.length, this.firstDevice, serialPrefix, {
+    this.fleet = new FleetModel(plan, this.devices, this.firstDevice, serialPrefix, {
       now: () => this.clock.now(),
       at: (t, dev, kind) => this.clock.at(t, dev, kind),
       latency: (dev, kind) => Math.abs(this.draw(dev, kind === 0 ? OP_INDEX.poll : OP_INDEX.publish)),
-      online: (dev) => this.session[dev] === 1,
+      online: (dev) => this.session(dev),
     }, this.events);
     if (this.fleetEvents) this.fleet.attach(this.fleetEvents);
     return this.fleet;
@@ -185,12 +241,12 @@ export class ModelDriver implements DeviceDriver {
   }
 
   publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
-    if (!this.session[dev]) return false;
+    if (!this.session(dev)) return false;
     return this.fleet ? this.fleet.publish(dev, channel, payload, qos, token) : qos === 0;
   }
 
   async close(): Promise<void> {
-    this.session.fill(0);
+    for (let dev = 0; dev < this.devices; dev++) this.setSession(dev, false);
   }
 
   /** True for the event kinds this driver scheduled. */
@@ -202,28 +258,29 @@ export class ModelDriver implements DeviceDriver {
   handle(kind: number, dev: number): void {
     switch (kind) {
       case K_PROVISION:
-        return this.events.onProvisioned(dev, this.pendingHttp[dev], 0);
+        return this.events.onProvisioned(dev, this.i32[dev * this.wStride + this.wPendingHttp], 0);
       case K_CONNECT: {
-        const ok = this.pendingConnect[dev] === 0;
-        if (ok) this.session[dev] = 1;
-        this.events.onConnected(dev, ok, this.pendingConnect[dev]);
-        if (ok && this.session[dev]) this.fleet?.onSessionUp(dev);
+        const code = this.i32[dev * this.wStride + this.wPendingConnect];
+        if (code === 0) this.setSession(dev, true);
+        this.events.onConnected(dev, code === 0, code);
+        if (code === 0 && this.session(dev)) this.fleet?.onSessionUp(dev);
         return;
       }
       case K_CONNECT + 0x10:
         return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged');
       case K_ACK: {
-        // Ack events of a closed session still fire; they find the head not yet due and do
-        // nothing. Ack times never decrease per device (lastAckAt survives sessions), so a
-        // stale event can never take a newer message's ack early.
-        const n = this.head[dev];
-        if (n < 0 || this.nodeAt[n] > this.clock.now()) return;
-        const token = this.popToken(dev);
-        if (this.session[dev]) this.events.onTelemetryAcked(dev, token);
+        // Acks come in send order, so this event is for the device's oldest message. Ack events
+        // of a closed session still fire; they find that message failed (gone) or a newer one
+        // not yet due, and do nothing. Ack times never decrease per device (lastAckAt survives
+        // sessions), so a stale event can never take a newer message's ack early. Messages of a
+        // session that lost its PUBACK wait, unacked, until the lifecycle fails them.
+        const token = this.ledger!.oldest(dev);
+        if (token < 0 || this.ledger!.ackAt(token) > this.clock.now() || !this.session(dev)) return;
+        this.events.onTelemetryAcked(dev, token);
         return;
       }
       case K_POLL: {
-        const st = this.pendingHttp[dev];
+        const st = this.i32[dev * this.wStride + this.wPendingHttp];
         const body = st === 304 ? this.fleet?.pollBody(dev) : undefined;
         return this.events.onPolled(dev, body === undefined ? st : 200, 0, body);
       }
@@ -233,46 +290,6 @@ export class ModelDriver implements DeviceDriver {
         return this.fleetEvents?.onStateReported(dev, 404);
       default:
         if (this.fleet?.owns(kind)) this.fleet.handle(kind, dev);
-    }
-  }
-
-  private pushToken(dev: number, token: number, at: number): void {
-    let n: number;
-    if (this.freeNodes.length > 0) n = this.freeNodes.pop()!;
-    else {
-      if (this.nodesUsed === this.nodeToken.length) {
-        const t = new Int32Array(this.nodeToken.length * 2);
-        t.set(this.nodeToken);
-        this.nodeToken = t;
-        const x = new Int32Array(this.nodeNext.length * 2);
-        x.set(this.nodeNext);
-        this.nodeNext = x;
-        const a = new Float64Array(this.nodeAt.length * 2);
-        a.set(this.nodeAt);
-        this.nodeAt = a;
-      }
-      n = this.nodesUsed++;
-    }
-    this.nodeToken[n] = token;
-    this.nodeAt[n] = at;
-    this.nodeNext[n] = -1;
-    if (this.tail[dev] >= 0) this.nodeNext[this.tail[dev]] = n;
-    else this.head[dev] = n;
-    this.tail[dev] = n;
-  }
-
-  private popToken(dev: number): number {
-    const n = this.head[dev];
-    if (n < 0) return -1;
-    this.head[dev] = this.nodeNext[n];
-    if (this.head[dev] < 0) this.tail[dev] = -1;
-    this.freeNodes.push(n);
-    return this.nodeToken[n];
-  }
-
-  private clearTokens(dev: number): void {
-    while (this.popToken(dev) >= 0) {
-      // Drop: the session that would have acked them is gone; the lifecycle fails them.
     }
   }
 }
