@@ -1,5 +1,5 @@
 import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
-import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+import { addCounts, encodeHistogram, histogramStats, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
 import type { MetricSnapshot } from './registry.js';
 
 
@@ -57,15 +57,10 @@ export class MetricsAggregator {
     for (let i = 0; i < GAUGES.length; i++) {
       p.gauges[i] = combineGauge(GAUGES[i][0], p.gauges[i], s.gauges[i]);
     }
-    s.histograms.forEach((enc, i) => {
-      if (enc === null) return;
-      const h = decodeHistogram(enc);
-      this.histograms[i].add(h);
-      const ph = p!.histograms[i];
-      if (ph) {
-        ph.add(h);
-        h.destroy();
-      } else p!.histograms[i] = h;
+    s.histograms.forEach((counts, i) => {
+      if (counts === null) return;
+      addCounts(this.histograms[i], counts);
+      addCounts(p!.histograms[i] ?? (p!.histograms[i] = newHistogram()), counts);
     });
     this.flushReady();
   }

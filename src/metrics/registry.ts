@@ -1,11 +1,13 @@
 import { COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
-import { encodeHistogram, HdrRecorder, newHistogram, type Histogram } from './histogram.js';
+// Never histogram.ts: shards must not load hdr-histogram-js (see hdr-counts.ts).
+import { HdrRecorder, type HdrCounts } from './hdr-counts.js';
 
 /**
  * One interval's metrics from one shard, as it travels to the coordinator (structured-clone
- * friendly: plain arrays and strings). Counters are deltas over the interval; gauges are values at
- * its end; histograms are the interval's own HDR histograms, encoded (null when empty).
- * Adding every interval of every shard gives the run's totals exactly.
+ * friendly, JSON too: plain number arrays). Counters are deltas over the interval; gauges are values
+ * at its end; histograms are the interval's own HDR counts (null when empty), which the coordinator
+ * adds into its HDR histograms (`addCounts`). Adding every interval of every shard gives the run's
+ * totals exactly.
  */
 export interface MetricSnapshot {
   shard: number;
@@ -15,7 +17,7 @@ export interface MetricSnapshot {
   tMs: number;
   counters: number[];
   gauges: number[];
-  histograms: Array<string | null>;
+  histograms: Array<HdrCounts | null>;
 }
 
 /**
@@ -27,12 +29,11 @@ export class ShardMetrics {
   readonly counters = new Float64Array(COUNTERS.length);
   private readonly reported = new Float64Array(COUNTERS.length);
   readonly gauges = new Float64Array(GAUGES.length);
-  private readonly histograms: Histogram[] = HISTOGRAMS.map(() => newHistogram());
-  /** Where samples are recorded during an interval; drained into `histograms` by `snapshot`. */
+  /** Where samples are recorded during an interval; drained by `snapshot`. */
   private readonly recorders: HdrRecorder[] = HISTOGRAMS.map(() => new HdrRecorder());
   /**
-   * Samples that two histograms share: `recordPair` with equal values records once here, and the
-   * snapshot adds them into both. Exact, and half the recording work on the virtual clock, where
+   * Samples that two histograms share: `recordPair` with equal values records once here, and they
+   * are added into both recorders when the pair changes or at the snapshot. Exact, and half the recording work on the virtual clock, where
    * most messages are sent at their intended time (ack latency = latency from schedule).
    */
   private readonly pairShared = new HdrRecorder();
@@ -75,28 +76,23 @@ export class ShardMetrics {
   }
 
   private foldPair(): void {
-    if (this.pairA >= 0) this.pairShared.drainInto(this.histograms[this.pairA], this.histograms[this.pairB]);
+    if (this.pairA >= 0) this.pairShared.drainInto(this.recorders[this.pairA], this.recorders[this.pairB]);
   }
 
   /** Takes the interval's snapshot and starts a new interval. */
   snapshot(interval: number, tMs: number): MetricSnapshot {
     this.foldPair();
-    this.recorders.forEach((r, i) => r.drainInto(this.histograms[i]));
     const counters = new Array<number>(COUNTERS.length);
     for (let i = 0; i < COUNTERS.length; i++) {
       counters[i] = this.counters[i] - this.reported[i];
       this.reported[i] = this.counters[i];
     }
-    const histograms = this.histograms.map((h) => {
-      if (h.totalCount === 0) return null;
-      const enc = encodeHistogram(h);
-      h.reset();
-      return enc;
-    });
+    const histograms = this.recorders.map((r) => r.drainCounts());
     return { shard: this.shard, interval, tMs, counters, gauges: Array.from(this.gauges), histograms };
   }
 
   destroy(): void {
-    for (const h of this.histograms) h.destroy();
+    for (const r of this.recorders) r.release();
+    this.pairShared.release();
   }
 }

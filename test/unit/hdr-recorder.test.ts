@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeHistogram, HDR_HIGHEST_US, HdrRecorder, histogramStats, meanOf, newHistogram, recordMicros } from '../../src/metrics/histogram.js';
+import { addCounts, decodeHistogram, encodeHistogram, HDR_HIGHEST_US, HdrRecorder, histogramStats, meanOf, newHistogram, recordMicros, type HdrCounts, type Histogram } from '../../src/metrics/histogram.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { H } from '../../src/metrics/catalog.js';
 import { uniform } from '../../src/models/rng.js';
@@ -12,8 +12,15 @@ function edgeValues(): number[] {
   return v;
 }
 
+/** What the coordinator builds from a shard's counts. */
+function fromCounts(counts: HdrCounts | null): Histogram {
+  const h = newHistogram();
+  if (counts) addCounts(h, counts);
+  return h;
+}
+
 describe('HdrRecorder', () => {
-  it('gives exactly the counts hdr-histogram-js records (same encoding, same stats)', () => {
+  it('gives exactly the counts hdr-histogram-js records; the coordinator gets what decoding the encoding gave', () => {
     const values = edgeValues();
     for (let i = 0; i < 20_000; i++) values.push(Math.exp(uniform(4, i, 1, 0) * 22)); // 1 µs .. ~1 h, log-uniform
     const direct = newHistogram();
@@ -24,14 +31,38 @@ describe('HdrRecorder', () => {
       rec.record(v);
     }
     expect(rec.total).toBe(values.length);
-    rec.drainInto(drained);
+    const counts = rec.drainCounts()!;
     expect(rec.total).toBe(0);
+    expect(JSON.parse(JSON.stringify(counts))).toEqual(counts);
+    expect(structuredClone(counts)).toEqual(counts);
+    addCounts(drained, counts);
     expect(drained.totalCount).toBe(direct.totalCount);
     expect(encodeHistogram(drained)).toBe(encodeHistogram(direct));
-    expect(histogramStats(drained)).toEqual(histogramStats(direct));
-    // Draining left it empty: a second drain adds nothing.
-    rec.drainInto(drained);
-    expect(drained.totalCount).toBe(direct.totalCount);
+    // Snapshots used to travel encoded: min and max are those decoding gave (bucket bounds).
+    const decoded = decodeHistogram(encodeHistogram(direct));
+    expect([drained.minNonZeroValue, drained.maxValue]).toEqual([decoded.minNonZeroValue, decoded.maxValue]);
+    expect(histogramStats(drained)).toEqual(histogramStats(decoded));
+    // Added onto a histogram that already holds samples, as the coordinator's totals do.
+    const more = decodeHistogram(encodeHistogram(direct));
+    more.add(decoded);
+    addCounts(drained, counts);
+    expect(encodeHistogram(drained)).toBe(encodeHistogram(more));
+    expect(histogramStats(drained)).toEqual(histogramStats(more));
+    // Draining left it empty.
+    expect(rec.drainCounts()).toBeNull();
+  });
+
+  it('sends counts as the first index, then counts with runs of empty buckets as negatives', () => {
+    const rec = new HdrRecorder();
+    for (const v of [1503, 1500, 1500.4, 1499.6, 4096, 4097]) rec.record(v);
+    // Exact buckets below 2048; from 4096 on, four values per bucket (index 3072 holds 4096-4099).
+    expect(rec.drainCounts()).toEqual([1500, 3, -2, 1, -1568, 2]);
+    expect(rec.drainCounts()).toBeNull();
+    const h = newHistogram();
+    addCounts(h, [1500, 3, -2, 1, -1568, 2]);
+    expect([h.totalCount, h.getCountAtValue(1500), h.getCountAtValue(1503), h.getCountAtValue(4097)]).toEqual([6, 3, 1, 2]);
+    // As decoding gave: max is the top of its bucket.
+    expect([h.minNonZeroValue, h.maxValue]).toEqual([1500, 4099]);
   });
 
   it('meanOf equals the library mean bit for bit', () => {
@@ -39,27 +70,37 @@ describe('HdrRecorder', () => {
     for (let i = 0; i < 5_000; i++) recordMicros(h, 8_000 * Math.exp(2 * (uniform(9, i, 2, 0) - 0.5)));
     expect(meanOf(h)).toBe(h.mean);
     expect(meanOf(newHistogram())).toBe(0);
+    // Every bucket of the range, from 1 µs (exact buckets) to an hour (the widest ones).
+    const wide = newHistogram();
+    for (let i = 0; i < 20_000; i++) recordMicros(wide, Math.exp(uniform(9, i, 3, 0) * Math.log(HDR_HIGHEST_US)));
+    expect(meanOf(wide)).toBe(wide.mean);
   });
 
   it('ShardMetrics snapshots are what direct recording gives, shared pairs included', () => {
     const m = new ShardMetrics(0);
     const ack = newHistogram();
     const fromSchedule = newHistogram();
+    const poll = newHistogram();
     for (let i = 0; i < 3_000; i++) {
       const a = 5_000 + uniform(2, i, 3, 0) * 50_000;
       const b = i % 3 === 0 ? a + 1_000 : a; // most samples shared, some not
-      m.recordPair(H['telemetry.ack.latency'], H['telemetry.ack.latency_from_schedule'], a, b);
+      // Every 7th sample pairs ack with poll instead: the shared samples move between pairs.
+      const hb = i % 7 === 0 ? H['poll.latency'] : H['telemetry.ack.latency_from_schedule'];
+      m.recordPair(H['telemetry.ack.latency'], hb, a, b);
+      const other = i % 7 === 0 ? poll : fromSchedule;
       if (Math.round(a) === Math.round(b)) {
         recordMicros(ack, Math.round(a));
-        recordMicros(fromSchedule, Math.round(a));
+        recordMicros(other, Math.round(a));
       } else {
         recordMicros(ack, a);
-        recordMicros(fromSchedule, b);
+        recordMicros(other, b);
       }
     }
     const snap = m.snapshot(0, 1000);
-    expect(snap.histograms[H['telemetry.ack.latency']]).toBe(encodeHistogram(ack));
-    expect(snap.histograms[H['telemetry.ack.latency_from_schedule']]).toBe(encodeHistogram(fromSchedule));
+    expect(encodeHistogram(fromCounts(snap.histograms[H['telemetry.ack.latency']]))).toBe(encodeHistogram(ack));
+    expect(encodeHistogram(fromCounts(snap.histograms[H['telemetry.ack.latency_from_schedule']]))).toBe(encodeHistogram(fromSchedule));
+    expect(encodeHistogram(fromCounts(snap.histograms[H['poll.latency']]))).toBe(encodeHistogram(poll));
+    expect(fromCounts(snap.histograms[H['telemetry.ack.latency']]).totalCount).toBe(3_000);
     expect(snap.histograms[H['provision.latency']]).toBeNull();
     expect(m.snapshot(1, 2000).histograms[H['telemetry.ack.latency']]).toBeNull();
     m.destroy();

@@ -1,0 +1,122 @@
+/**
+ * The shard side of the HDR histograms, without hdr-histogram-js: shards only count samples into
+ * the library's counts-array layout and send the non-zero counts; the coordinator adds them into
+ * real HDR histograms (`addCounts` in histogram.ts). Loading the library costs a shard process
+ * ~5 MiB and its histograms ~1.7 MiB more (bench/RESULTS.md, "250,000 connected devices"), so this
+ * file must never import it, nor import anything that does (test/unit/shard-imports.test.ts).
+ */
+
+/**
+ * One histogram shape everywhere: integer microseconds from 1 µs to 1 hour, 3 significant digits,
+ * no auto-resize. Because every shard and every machine uses exactly this shape, adding encoded
+ * histograms together is exact, whatever the split.
+ */
+export const HDR_LOWEST_US = 1;
+export const HDR_HIGHEST_US = 3_600_000_000;
+export const HDR_SIGNIFICANT_DIGITS = 3;
+
+/**
+ * One interval's samples of one histogram as they travel from a shard to the coordinator: the
+ * counts-array index of the first non-zero count, then the counts from there on, ascending, in the
+ * fixed shape's layout (index i means what it means in the coordinator's HDR histograms), where a
+ * negative number -k stands for k empty buckets (counts are never negative): HDR's own zero-run
+ * idea, ~2.5x smaller than (index, count) pairs for wide latency spreads. A plain array of small
+ * integers: structured clone (worker ports, `serialization: 'advanced'` IPC) and JSON both carry it
+ * unchanged and compactly. Example: [1500, 3, -2, 1] is 3 samples at index 1500 and 1 at 1503.
+ */
+export type HdrCounts = number[];
+
+/**
+ * The counts-array index of an integer value in [1, 2^32) for the fixed shape above
+ * (unitMagnitude 0, 2048 sub-buckets, so subBucketHalfCountMagnitude 10): hdr-histogram-js's
+ * countsArrayIndex with Math.clz32 in place of Math.log2/Math.pow.
+ */
+export function countsIndexOf(v: number): number {
+  const b = 21 - Math.clz32(v); // floor(log2 v) - 10
+  return b > 0 ? (b << 10) + (v >>> b) : v;
+}
+
+/** Length of the fixed shape's counts array (the index of the highest value, plus one). */
+const COUNTS_LENGTH = countsIndexOf(HDR_HIGHEST_US) + 1;
+
+/**
+ * The hot-path front of a histogram: `record` only bumps a count in a typed array (no Math.log2,
+ * no Math.pow, no method dispatch, no allocation), and `drainCounts` hands the interval's counts
+ * over at snapshot time. The counts are exactly those hdr-histogram-js would hold for the same
+ * values (test/unit/hdr-recorder.test.ts). The counts array (~180 KiB) is allocated on first use.
+ * Owned by one thread.
+ */
+export class HdrRecorder {
+  private counts: Float64Array | undefined;
+  /** Lowest and highest index holding a count (Infinity / -1 when empty). */
+  private lo = Infinity;
+  private hi = -1;
+  total = 0;
+
+  record(us: number): void {
+    const v = us < HDR_LOWEST_US ? HDR_LOWEST_US : us > HDR_HIGHEST_US ? HDR_HIGHEST_US : Math.round(us);
+    if (v !== v) return; // NaN: the library would count it nowhere
+    const i = countsIndexOf(v);
+    const c = this.counts ?? (this.counts = new Float64Array(COUNTS_LENGTH));
+    c[i]++;
+    if (i < this.lo) this.lo = i;
+    if (i > this.hi) this.hi = i;
+    this.total++;
+  }
+
+  /** Adds every count into `a` (and `b`), then starts empty. */
+  drainInto(a: HdrRecorder, b?: HdrRecorder): void {
+    const c = this.counts;
+    if (!c || this.total === 0) return;
+    a.addRange(c, this.lo, this.hi, this.total);
+    b?.addRange(c, this.lo, this.hi, this.total);
+    this.clear(c);
+  }
+
+  /** The interval's counts (null when nothing was recorded), then starts empty. */
+  drainCounts(): HdrCounts | null {
+    const c = this.counts;
+    if (!c || this.total === 0) return null;
+    const out: HdrCounts = [];
+    let zeros = 0;
+    for (let i = this.lo; i <= this.hi; i++) {
+      const n = c[i];
+      if (n === 0) {
+        zeros++;
+        continue;
+      }
+      // Int32s (`| 0`) where they fit: V8 then keeps the array's elements as small integers, not
+      // doubles (`i` starts from a field that holds Infinity when empty, a double), and structured
+      // clone writes each in 1-3 bytes instead of 9.
+      if (out.length === 0) out.push(i | 0);
+      else if (zeros > 0) out.push(-zeros);
+      zeros = 0;
+      out.push(n < 2 ** 31 ? n | 0 : n);
+    }
+    this.clear(c);
+    return out;
+  }
+
+  /** Drops the counts array (a recorder used again allocates a new one). */
+  release(): void {
+    this.counts = undefined;
+    this.lo = Infinity;
+    this.hi = -1;
+    this.total = 0;
+  }
+
+  private addRange(from: Float64Array, lo: number, hi: number, total: number): void {
+    const c = this.counts ?? (this.counts = new Float64Array(COUNTS_LENGTH));
+    for (let i = lo; i <= hi; i++) c[i] += from[i];
+    if (lo < this.lo) this.lo = lo;
+    if (hi > this.hi) this.hi = hi;
+    this.total += total;
+  }
+
+  private clear(c: Float64Array): void {
+    c.fill(0, this.lo, this.hi + 1);
+    this.lo = Infinity;
+    this.hi = -1;
+    this.total = 0;
+  }
+}
