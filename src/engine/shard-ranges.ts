@@ -1,5 +1,7 @@
 import type { ResolvedScenario } from '../scenario/resolved.js';
-import { balancedRanges, shardRanges } from '../scenario/session-load.js';
+import { shardRanges, sliceOf } from '../scenario/session-load.js';
+
+export { sliceOf } from '../scenario/session-load.js';
 
 /**
  * Contiguous device ranges: first the slice of the global index space this process owns
@@ -10,13 +12,6 @@ import { balancedRanges, shardRanges } from '../scenario/session-load.js';
 export interface DeviceRange {
   firstDevice: number;
   count: number;
-}
-
-export const splitRange: (first: number, total: number, parts: number) => DeviceRange[] = balancedRanges;
-
-/** This process's `--shard` slice of the fleet. */
-export function sliceOf(s: ResolvedScenario, slice: { index: number; count: number }): DeviceRange {
-  return splitRange(0, s.devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
 }
 
 export function splitDevices(s: ResolvedScenario, slice: { index: number; count: number }, shards: number): DeviceRange[] {

@@ -2,7 +2,7 @@ import { formatDuration } from '../models/units.js';
 import type { ResolvedScenario } from './resolved.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
-import { balancedRanges, sessionsIn, shardRanges, sleepyIn } from './session-load.js';
+import { sessionsIn, shardRanges, sleepyIn, sliceOf } from './session-load.js';
 
 /**
  * What a run would do, worked out from the scenario alone (no I/O): how devices split into
@@ -99,12 +99,10 @@ export interface PlanOptions {
   memory?: Pick<MachineLimits, 'availableMemoryMB' | 'totalMemoryMB'>;
 }
 
-export { balancedRanges } from './session-load.js';
-
 export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions = {}): RunPlan {
   const warnings: string[] = [];
   const slice = opts.shard ?? { index: 0, count: 1 };
-  const mine = balancedRanges(0, s.devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
+  const mine = sliceOf(s, slice);
   const layout = planLayout(s, mine.count, { workers, processes: opts.processes, sourceAddresses: opts.sourceAddresses, firstDevice: mine.firstDevice }, { descriptorsPerProcess: opts.descriptorLimit, ...opts.memory });
   const ranges = shardRanges(s, mine.firstDevice, mine.count, layout.shards);
   if (layout.processes === 1 && ranges.length < workers) warnings.push(`${workers} workers requested but only ${mine.count} devices: running ${ranges.length} shard${ranges.length === 1 ? '' : 's'}`);

@@ -71,6 +71,11 @@ export function balancedRanges(first: number, total: number, parts: number): Arr
   return out;
 }
 
+/** The slice of the fleet's index space that `--shard index/count` runs (balanced by device count). */
+export function sliceOf(s: ResolvedScenario, slice: { index: number; count: number }): { firstDevice: number; count: number } {
+  return balancedRanges(0, s.devices, slice.count)[slice.index] ?? { firstDevice: 0, count: 0 };
+}
+
 /**
  * The shard ranges of devices [first, first + total) in `parts` shards: balanced by device count,
  * or — on the wall clock with sleepy groups — balanced by sessions held at once (plus a small

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
-import { balancedRanges, formatPlan, planRun, type RunPlan } from '../../src/scenario/plan.js';
+import { formatPlan, planRun, type RunPlan } from '../../src/scenario/plan.js';
+import { balancedRanges } from '../../src/scenario/session-load.js';
 import { arrivalTimeMs, powerOnTimeMs } from '../../src/models/arrival.js';
 
 const quickstart = loadScenario('scenarios/quickstart.yaml');
