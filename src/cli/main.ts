@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { FleetsimError, formatError } from '../errors/fleetsim-error.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 import { COMMANDS } from './commands/index.js';
 
 /**

@@ -1,17 +1,17 @@
 import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
-import type { RunSummary } from '../report/summary.js';
+import type { RunSummary } from '../summary/run-summary.js';
 import { prepareTarget } from './target-setup.js';
 import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
-import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
-import type { ShardTarget } from './shard-task.js';
-import { buildSummary } from './summary-builder.js';
-import { buildOperatorPlan } from './operator-plan.js';
-import { WallOperator, type OperatorResults } from './operator-wall.js';
+import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './shard/protocol.js';
+import type { ShardTarget } from './shard/task.js';
+import { buildSummary } from './results/summary-builder.js';
+import { buildOperatorPlan } from './operator/plan.js';
+import { WallOperator, type OperatorResults } from './operator/wall-operator.js';
 import { hasOperatorWork } from '../wire/operator-plan.js';
 import { checkResources } from './resources.js';
-import { launchShards } from './launch.js';
-import { sliceOf, splitDevices } from './shard-ranges.js';
+import { launchShards } from './hosting/launch.js';
+import { sliceOf, splitDevices } from './shard/ranges.js';
 
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */

@@ -3,7 +3,7 @@ import type { TimelineRow } from '../metrics/aggregate.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { scaleScenario } from '../scenario/scale.js';
 import { buildSweepSummary, pointOfError, pointOfRun, type SweepPoint, type SweepSummary } from '../report/sweep-summary.js';
-import { VERSION } from '../cli/version.js';
+import { VERSION } from '../version.js';
 import { runScenario, type RunResult } from './coordinator.js';
 
 export interface SweepOptions {

@@ -3,7 +3,7 @@ import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
 import { machineLimits } from './resources.js';
-import type { ShardTarget } from './shard-task.js';
+import type { ShardTarget } from './shard/task.js';
 
 /** What a run talks to, started (and later stopped) by the coordinator where it is local. */
 export interface PreparedTarget {

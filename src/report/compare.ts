@@ -2,7 +2,7 @@ import { FleetsimError } from '../errors/fleetsim-error.js';
 import { metricDef, metricNames, type MetricKind } from '../metrics/catalog.js';
 import { decodeHistogram, histogramStats, type Histogram, type HistogramStats } from '../metrics/histogram.js';
 import { deltaPct, runSeconds } from './format.js';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from '../summary/run-summary.js';
 
 /**
  * Baseline comparison (`fleetsim compare BASE CURRENT`): whole latency distributions (decoded from

@@ -1,6 +1,6 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
-import type { RunSummary, Verdict } from './summary.js';
+import type { RunSummary, Verdict } from '../summary/run-summary.js';
 
 /**
  * What a person sees in the terminal: the end-of-run summary (k6-like) and the live status line.

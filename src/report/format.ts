@@ -1,5 +1,5 @@
 import { formatDuration, formatMicros } from '../models/units.js';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from '../summary/run-summary.js';
 
 /**
  * Human formatting shared by the console summary, the compare tables and the HTML report, so

@@ -2,7 +2,7 @@ import { escapeHtml as e } from './escape.js';
 import { formatBytes, formatCount, formatDuration, formatJoules, formatMicros } from './format.js';
 import { figure, kv, pill, table, tiles } from './html-parts.js';
 import type { PlotSpec } from './html-plots.js';
-import type { OtaResults, RunSummary } from './summary.js';
+import type { OtaResults, RunSummary } from '../summary/run-summary.js';
 
 /**
  * report.html's "Fleet operations" section: OTA rollout and outcomes, artifact bytes, energy per

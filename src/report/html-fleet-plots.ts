@@ -1,6 +1,6 @@
 import { decodeHistogram, recordedValues } from '../metrics/histogram.js';
 import type { PlotSeries, PlotSpec } from './html-plots.js';
-import type { FleetResults, HistogramSummary, RunSummary } from './summary.js';
+import type { FleetResults, HistogramSummary, RunSummary } from '../summary/run-summary.js';
 
 /**
  * The plots of the optional `fleet` results: the fleet's state over time (offline share, battery)

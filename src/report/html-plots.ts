@@ -1,7 +1,7 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { decodeHistogram, histogramStats, newHistogram, percentileCurve, type HistogramStats } from '../metrics/histogram.js';
 import { fleetPlots } from './html-fleet-plots.js';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from '../summary/run-summary.js';
 
 /**
  * The data behind every plot of report.html, computed at render time from the summary and the

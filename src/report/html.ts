@@ -8,7 +8,7 @@ import { buildPlots, type PlotSpec } from './html-plots.js';
 import { renderPage } from './html-page.js';
 import { REPORT_SCRIPT } from './html-script.js';
 import { REPORT_CSS } from './html-style.js';
-import type { RunSummary, Verdict } from './summary.js';
+import type { RunSummary, Verdict } from '../summary/run-summary.js';
 import type { ReportWriter } from './writer.js';
 
 /**

@@ -1,7 +1,7 @@
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeXml } from './escape.js';
 import { accountingEquation, runCompletedProblems } from './format.js';
-import type { RunSummary, ThresholdResult } from './summary.js';
+import type { RunSummary, ThresholdResult } from '../summary/run-summary.js';
 import type { ReportWriter } from './writer.js';
 
 /**

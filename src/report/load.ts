@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FleetsimError, type Problem } from '../errors/fleetsim-error.js';
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { SUMMARY_SCHEMA_VERSION, type RunSummary } from './summary.js';
+import { SUMMARY_SCHEMA_VERSION, type RunSummary } from '../summary/run-summary.js';
 
 /**
  * Reading saved runs back: `fleetsim report` re-renders them and `fleetsim compare` diffs them.

@@ -1,5 +1,5 @@
 import { alignColumns, formatCount, formatDuration, formatMicros } from './format.js';
-import type { Verdict } from './summary.js';
+import type { Verdict } from '../summary/run-summary.js';
 import { KNEE_MIN_SAMPLES, KNEE_P99_FACTOR, type SweepSummary } from './sweep-summary.js';
 import { formatValue } from './sweep-svg.js';
 

@@ -1,5 +1,5 @@
 import { formatMicros } from './format.js';
-import type { RunSummary, Verdict } from './summary.js';
+import type { RunSummary, Verdict } from '../summary/run-summary.js';
 
 /**
  * `sweep.json`: the machine contract of `fleetsim sweep`, one point per fleet size. Built only

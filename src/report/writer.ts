@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimelineRow } from '../metrics/aggregate.js';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from '../summary/run-summary.js';
 import { summaryJsonWriter } from './summary-json.js';
 import { timelineNdjsonWriter } from './timeline-ndjson.js';
 import { junitWriter } from './junit.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { junitWriter } from '../../src/report/junit.js';
-import type { RunSummary } from '../../src/report/summary.js';
+import type { RunSummary } from '../../src/summary/run-summary.js';
 import { syntheticRun } from '../helpers/synthetic-run.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessShards } from '../../src/engine/process-shards.js';
+import { ProcessShards } from '../../src/engine/hosting/process-shards.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import type { ShardSpec } from '../../src/engine/shard-launcher.js';
+import type { ShardSpec } from '../../src/engine/hosting/launcher.js';
 
 /**
  * A shard process that dies fails its shards with the reason, instead of leaving the coordinator

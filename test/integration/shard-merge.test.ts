@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeHistogram } from '../../src/metrics/histogram.js';
 import { loadReport } from '../../src/report/writer.js';
-import type { RunSummary } from '../../src/report/summary.js';
+import type { RunSummary } from '../../src/summary/run-summary.js';
 import type { TimelineRow } from '../../src/metrics/aggregate.js';
 import { CLI, runCli, type CliResult } from '../helpers/cli.js';
 

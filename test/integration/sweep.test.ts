@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { RunSummary } from '../../src/report/summary.js';
+import type { RunSummary } from '../../src/summary/run-summary.js';
 import type { SweepSummary } from '../../src/report/sweep-summary.js';
 import { CLI, runCli, type CliResult } from '../helpers/cli.js';
 import { chromiumMissingReason, launchChromium } from '../helpers/chromium.js';

@@ -5,7 +5,7 @@ import { runScenario, type RunResult } from '../../src/engine/coordinator.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { decodeHistogram } from '../../src/metrics/histogram.js';
 import type { TimelineRow } from '../../src/metrics/aggregate.js';
-import type { RunSummary } from '../../src/report/summary.js';
+import type { RunSummary } from '../../src/summary/run-summary.js';
 import { ROOT } from '../helpers/cli.js';
 
 /**
@@ -64,7 +64,7 @@ describe('virtual clock: 1 worker and 2 workers give identical results', () => {
   let two: RunResult;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(ROOT, 'dist/engine/shard-worker.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(path.join(ROOT, 'dist/engine/hosting/shard-worker.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     const s = parseScenarioText(SCENARIO, 'virtual-determinism.yaml');
     one = await runScenario(s, { workers: 1, runId: 'det-1' });
     two = await runScenario(s, { workers: 2, runId: 'det-2' });

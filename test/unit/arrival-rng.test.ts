@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { arrivalPosition, arrivalTimeMs, powerOnTimeMs } from '../../src/models/arrival.js';
 import { draw32, fullJitterBackoff, jittered, uniform } from '../../src/models/rng.js';
-import { splitDevices } from '../../src/engine/shard-ranges.js';
+import { splitDevices } from '../../src/engine/shard/ranges.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 
 describe('arrival', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CalendarQueue } from '../../src/engine/calendar-queue.js';
-import { EventHeap } from '../../src/engine/event-heap.js';
+import { CalendarQueue } from '../../src/engine/clock/calendar-queue.js';
+import { EventHeap } from '../../src/engine/clock/event-heap.js';
 import { uniform } from '../../src/models/rng.js';
 
 type Queue = Pick<CalendarQueue, 'push' | 'pop' | 'peekTime' | 'topDev' | 'topKind' | 'size'>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventHeap } from '../../src/engine/event-heap.js';
+import { EventHeap } from '../../src/engine/clock/event-heap.js';
 import { uniform } from '../../src/models/rng.js';
 
 describe('EventHeap', () => {

@@ -42,9 +42,9 @@ function importGraph(entries: string[]): { files: Map<string, string[]>; package
 
 describe('shard-side imports', () => {
   it('no shard entry point reaches hdr-histogram-js', () => {
-    const shard = importGraph(['engine/process-host.ts', 'engine/shard-worker.ts']);
+    const shard = importGraph(['engine/hosting/process-host.ts', 'engine/hosting/shard-worker.ts']);
     // The walk does reach the shard's metrics and both ways of hosting shards.
-    for (const f of ['metrics/registry.ts', 'metrics/hdr-counts.ts', 'engine/thread-shards.ts', 'engine/inline-shards.ts', 'engine/shard-runtime.ts']) {
+    for (const f of ['metrics/registry.ts', 'metrics/hdr-counts.ts', 'engine/hosting/thread-shards.ts', 'engine/hosting/inline-shards.ts', 'engine/shard/runtime.ts']) {
       expect(shard.files.has(path.join(SRC, f)), f).toBe(true);
     }
     expect(shard.packages.get('hdr-histogram-js') ?? null).toBeNull();

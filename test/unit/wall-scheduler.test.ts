@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { WallScheduler } from '../../src/engine/wall-scheduler.js';
+import { WallScheduler } from '../../src/engine/clock/wall-scheduler.js';
 
 /** Resolves after `ms` of wall time. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

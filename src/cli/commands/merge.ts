@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import type { Command } from 'commander';
-import { mergeRuns } from '../../engine/merge-runs.js';
+import { mergeRuns } from '../../summary/merge-runs.js';
 import { loadReport, writeReport } from '../../report/writer.js';
 import { formatSummaryTable } from '../../report/console.js';
 

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { ResolvedScenario } from '../scenario/resolved.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
 
 /** Where a shard's devices connect to: resolved by the coordinator (embedded URLs are only known once it listens). */
 export interface ShardTarget {

@@ -1,6 +1,6 @@
-import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
-import { runShard } from './shard-runtime.js';
-import { ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './shard-launcher.js';
+import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
+import { runShard } from '../shard/runtime.js';
+import { ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
 
 /**
  * A shard on the main thread of a shard process that hosts only one: the process already

@@ -1,11 +1,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { G } from '../metrics/catalog.js';
-import type { Lifecycle } from '../fleet/lifecycle.js';
-import { WireDriver } from '../drivers/wire-driver.js';
-import { presetByName } from '../drivers/presets/reference.js';
-import { WallScheduler } from './wall-scheduler.js';
+import { G } from '../../metrics/catalog.js';
+import type { Lifecycle } from '../../fleet/lifecycle.js';
+import { WireDriver } from '../../drivers/wire-driver.js';
+import { presetByName } from '../../drivers/presets/reference.js';
+import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
-import { buildLifecycle, finalOf, type ShardContext } from './shard-runtime.js';
+import { buildLifecycle, finalOf, type ShardContext } from './runtime.js';
 
 /**
  * A wall-clock shard: real sockets through the WireDriver, time from the shared start instant,

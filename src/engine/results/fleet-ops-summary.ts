@@ -1,11 +1,11 @@
-import type { MetricsAggregator } from '../metrics/aggregate.js';
-import { H, COUNTERS } from '../metrics/catalog.js';
-import type { FleetOpsFinal } from '../fleet/behaviours/index.js';
-import type { FleetResults, OtaResults } from '../report/summary.js';
-import type { ResolvedScenario } from '../scenario/resolved.js';
-import type { ShardFinal } from './protocol.js';
-import type { OperatorResults } from './operator-wall.js';
-import { buildOperatorPlan, groupArch } from './operator-plan.js';
+import type { MetricsAggregator } from '../../metrics/aggregate.js';
+import { H, COUNTERS } from '../../metrics/catalog.js';
+import type { FleetOpsFinal } from '../../fleet/behaviours/index.js';
+import type { FleetResults, OtaResults } from '../../summary/run-summary.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+import type { ShardFinal } from '../shard/protocol.js';
+import type { OperatorResults } from '../operator/wall-operator.js';
+import { buildOperatorPlan, groupArch } from '../operator/plan.js';
 
 /** Merged release transitions of every shard: per release name, devices in/out per time bin. */
 function mergeTransitions(parts: FleetOpsFinal[]): { binMs: number; bins: number; series: Map<string, Float64Array>; initial: string } {

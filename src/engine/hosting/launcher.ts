@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
-import type { ShardResult } from './shard-runtime.js';
-import type { ShardTask } from './shard-task.js';
+import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
+import type { ShardResult } from '../shard/runtime.js';
+import type { ShardTask } from '../shard/task.js';
 
 /** A shard's task as the coordinator describes it; the launcher adds the message port. */
 export type ShardSpec = Omit<ShardTask, 'port'>;
@@ -38,7 +38,7 @@ export interface ShardLauncher {
 /** The compiled file next to this module: worker threads and child processes need built JS, also when tests run the TS sources. */
 export function builtEngineFile(moduleUrl: string, name: string): string {
   const here = fileURLToPath(moduleUrl);
-  return here.replace(/([\\/])src([\\/]engine[\\/])[^\\/]+\.ts$/, `$1dist$2${name}`).replace(/[^\\/]+\.js$/, name);
+  return here.replace(/([\\/])src([\\/]engine[\\/]hosting[\\/])[^\\/]+\.ts$/, `$1dist$2${name}`).replace(/[^\\/]+\.js$/, name);
 }
 
 /**

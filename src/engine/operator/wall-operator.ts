@@ -1,6 +1,6 @@
-import { FLEET_PATHS, OPERATOR_AUTH_SCHEME, type CampaignStatus, type CommandStatus, type FleetOpsStats } from '../wire/fleet-ops.js';
-import type { OperatorPlan } from '../wire/operator-plan.js';
-import { scalePlan } from './operator-plan.js';
+import { FLEET_PATHS, OPERATOR_AUTH_SCHEME, type CampaignStatus, type CommandStatus, type FleetOpsStats } from '../../wire/fleet-ops.js';
+import type { OperatorPlan } from '../../wire/operator-plan.js';
+import { scalePlan } from './plan.js';
 
 /** What the operator saw of the backend at the end of a wall-clock run. */
 export interface OperatorResults {

@@ -1,7 +1,7 @@
-import type { ResolvedScenario } from '../scenario/resolved.js';
-import { shardRanges, sliceOf } from '../scenario/session-load.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+import { shardRanges, sliceOf } from '../../scenario/session-load.js';
 
-export { sliceOf } from '../scenario/session-load.js';
+export { sliceOf } from '../../scenario/session-load.js';
 
 /**
  * Contiguous device ranges: first the slice of the global index space this process owns

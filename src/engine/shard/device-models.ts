@@ -1,15 +1,15 @@
-import type { ResolvedScenario } from '../scenario/resolved.js';
-import { Reachability, type OutagePhase } from '../fleet/reachability.js';
-import { EnergyMeter, type EnergyProfileEntry } from '../fleet/energy-meter.js';
-import type { DeviceTable } from '../fleet/device-table.js';
-import type { DeviceModels } from '../fleet/lifecycle.js';
-import { energyProfileOf } from '../models/hardware-profile.js';
-import { DutyCycleGate, EU868_DUTY_CYCLE, eu868MaxAppPayload, loraAirtimeMs, LORAWAN_OVERHEAD_BYTES, loraParams } from '../models/lorawan.js';
-import type { RadioLimits } from '../fleet/telemetry-pipeline.js';
-import { LinkShaper } from '../fleet/link-shaper.js';
-import { gilbertElliottFromNetem, LinkStates, type LinkParams } from '../models/link.js';
-import { isLinkTypeName, LINK_TYPES } from '../models/link-types.js';
-import type { ResolvedFleetGroup } from '../scenario/resolved.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+import { Reachability, type OutagePhase } from '../../fleet/reachability.js';
+import { EnergyMeter, type EnergyProfileEntry } from '../../fleet/energy-meter.js';
+import type { DeviceTable } from '../../fleet/device-table.js';
+import type { DeviceModels } from '../../fleet/lifecycle.js';
+import { energyProfileOf } from '../../models/hardware-profile.js';
+import { DutyCycleGate, EU868_DUTY_CYCLE, eu868MaxAppPayload, loraAirtimeMs, LORAWAN_OVERHEAD_BYTES, loraParams } from '../../models/lorawan.js';
+import type { RadioLimits } from '../../fleet/telemetry-pipeline.js';
+import { LinkShaper } from '../../fleet/link-shaper.js';
+import { gilbertElliottFromNetem, LinkStates, type LinkParams } from '../../models/link.js';
+import { isLinkTypeName, LINK_TYPES } from '../../models/link-types.js';
+import type { ResolvedFleetGroup } from '../../scenario/resolved.js';
 
 /** A group's link: its link type's figures (MODELS.md), then the scenario's netem overrides. */
 export function linkParamsOf(g: ResolvedFleetGroup): LinkParams {

@@ -1,5 +1,5 @@
 import { CalendarQueue } from './calendar-queue.js';
-import type { Schedule } from '../fleet/schedule.js';
+import type { Schedule } from '../../fleet/schedule.js';
 import type { Dispatch } from './wall-scheduler.js';
 
 /**

@@ -1,8 +1,8 @@
-import type { ResolvedScenario } from '../scenario/resolved.js';
-import type { FleetBehavioursConfig } from '../fleet/behaviours/index.js';
-import { LINK_TYPES, isLinkTypeName } from '../models/link-types.js';
-import { INITIAL_RELEASE_NAME } from '../wire/reference-protocol.js';
-import { groupArch } from './operator-plan.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+import type { FleetBehavioursConfig } from '../../fleet/behaviours/index.js';
+import { LINK_TYPES, isLinkTypeName } from '../../models/link-types.js';
+import { INITIAL_RELEASE_NAME } from '../../wire/reference-protocol.js';
+import { groupArch } from '../operator/plan.js';
 
 /** Defaults where a group has no hardware profile numbers (engineering defaults, assumed). */
 const DEFAULT_WRITE_BPS = 10e6;

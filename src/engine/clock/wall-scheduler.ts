@@ -1,5 +1,5 @@
 import { EventHeap } from './event-heap.js';
-import type { Schedule } from '../fleet/schedule.js';
+import type { Schedule } from '../../fleet/schedule.js';
 
 export type Dispatch = (kind: number, dev: number, timeMs: number) => void;
 

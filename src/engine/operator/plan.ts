@@ -1,6 +1,6 @@
-import type { ResolvedScenario } from '../scenario/resolved.js';
-import type { CampaignSpec, ReleaseSpec, RolloutSpec } from '../wire/fleet-ops.js';
-import type { OperatorAction, OperatorPlan } from '../wire/operator-plan.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+import type { CampaignSpec, ReleaseSpec, RolloutSpec } from '../../wire/fleet-ops.js';
+import type { OperatorAction, OperatorPlan } from '../../wire/operator-plan.js';
 
 /** A group's CPU architecture (profiles without hardware numbers count as arm64). */
 export function groupArch(g: ResolvedScenario['fleet'][number]): string {

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
-import type { MetricsAggregator, TimelineRow } from '../metrics/aggregate.js';
+import { COUNTERS, GAUGES, HISTOGRAMS } from '../../metrics/catalog.js';
+import type { MetricsAggregator, TimelineRow } from '../../metrics/aggregate.js';
 import { buildFleetResults, mergeProjections } from './fleet-results.js';
 import { addFleetOpsResults } from './fleet-ops-summary.js';
-import type { OperatorResults } from './operator-wall.js';
-import { histogramStats } from '../metrics/histogram.js';
-import { evaluateThreshold } from '../metrics/thresholds.js';
-import type { ResolvedScenario } from '../scenario/resolved.js';
-import { SUMMARY_SCHEMA_VERSION, type AccountingIdentity, type RunStatus, type RunSummary, type ThresholdResult } from '../report/summary.js';
-import type { ShardFinal } from './protocol.js';
-import { VERSION } from '../cli/version.js';
+import type { OperatorResults } from '../operator/wall-operator.js';
+import { histogramStats } from '../../metrics/histogram.js';
+import { evaluateThreshold } from '../../metrics/thresholds.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+import { SUMMARY_SCHEMA_VERSION, type AccountingIdentity, type RunStatus, type RunSummary, type ThresholdResult } from '../../summary/run-summary.js';
+import type { ShardFinal } from '../shard/protocol.js';
+import { VERSION } from '../../version.js';
 
 export interface BuildSummaryInput {
   runId: string;

@@ -3,8 +3,8 @@ import type { TimelineRow } from '../metrics/aggregate.js';
 import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
 import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
-import type { RunSummary } from '../report/summary.js';
-import { decideResult } from './summary-builder.js';
+import type { RunSummary } from './run-summary.js';
+import { decideResult } from '../engine/results/summary-builder.js';
 
 export interface ShardRun {
   /** Where it came from, for messages. */

@@ -1,8 +1,8 @@
-import type { TimelineRow } from '../metrics/aggregate.js';
-import { SECONDS_PER_YEAR } from '../models/battery.js';
-import type { FleetResults } from '../report/summary.js';
-import type { ResolvedScenario } from '../scenario/resolved.js';
-import { energyJOf, type EnergyProjection } from '../fleet/energy-meter.js';
+import type { TimelineRow } from '../../metrics/aggregate.js';
+import { SECONDS_PER_YEAR } from '../../models/battery.js';
+import type { FleetResults } from '../../summary/run-summary.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
+import { energyJOf, type EnergyProjection } from '../../fleet/energy-meter.js';
 
 const LIFETIME_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100];
 

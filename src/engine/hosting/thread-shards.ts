@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
-import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
-import type { ShardResult } from './shard-runtime.js';
-import { builtEngineFile, ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './shard-launcher.js';
+import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
+import type { ShardResult } from '../shard/runtime.js';
+import { builtEngineFile, ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
 
 /**
  * Shards as worker threads of this process: one long-lived piscina task per shard, each with its

@@ -1,4 +1,4 @@
-import { runShard } from './shard-runtime.js';
+import { runShard } from '../shard/runtime.js';
 
 /** piscina's entry point: one call of this function is one shard, alive for the whole run. */
 export default runShard;

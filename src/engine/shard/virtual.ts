@@ -1,12 +1,12 @@
-import type { Lifecycle } from '../fleet/lifecycle.js';
-import { DeviceTable, RECORD_BYTES } from '../fleet/device-table.js';
-import { ModelDriver } from '../drivers/model/model-driver.js';
-import { DEFAULT_BACKEND_MODEL } from '../drivers/model/backend-model.js';
-import { VirtualScheduler } from './virtual-scheduler.js';
-import { buildOperatorPlan } from './operator-plan.js';
-import { hasOperatorWork } from '../wire/operator-plan.js';
+import type { Lifecycle } from '../../fleet/lifecycle.js';
+import { DeviceTable, RECORD_BYTES } from '../../fleet/device-table.js';
+import { ModelDriver } from '../../drivers/model/model-driver.js';
+import { DEFAULT_BACKEND_MODEL } from '../../drivers/model/backend-model.js';
+import { VirtualScheduler } from '../clock/virtual-scheduler.js';
+import { buildOperatorPlan } from '../operator/plan.js';
+import { hasOperatorWork } from '../../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
-import { buildLifecycle, finalOf, type ShardContext } from './shard-runtime.js';
+import { buildLifecycle, finalOf, type ShardContext } from './runtime.js';
 
 /** Simulated time given to in-flight operations to complete after the run ends. */
 const DRAIN_SIM_MS = 60_000;

@@ -1,7 +1,7 @@
-import type { MetricSnapshot } from '../metrics/registry.js';
-import type { TelemetryAccounting } from '../fleet/telemetry-pipeline.js';
-import type { EnergyProjection } from '../fleet/energy-meter.js';
-import type { FleetOpsFinal } from '../fleet/behaviours/index.js';
+import type { MetricSnapshot } from '../../metrics/registry.js';
+import type { TelemetryAccounting } from '../../fleet/telemetry-pipeline.js';
+import type { EnergyProjection } from '../../fleet/energy-meter.js';
+import type { FleetOpsFinal } from '../../fleet/behaviours/index.js';
 
 /**
  * Messages between the coordinator (main thread) and the shards (piscina workers), as

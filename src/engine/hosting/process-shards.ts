@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
+import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
 import type { HostToParent, ParentToHost } from './process-protocol.js';
-import { builtEngineFile, type LaunchedShard, type ShardLauncher, type ShardSpec } from './shard-launcher.js';
+import { builtEngineFile, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
 
 export interface ProcessShardsOptions {
   processes: number;

@@ -1,6 +1,6 @@
-import type { RunLayout } from '../scenario/capacity.js';
+import type { RunLayout } from '../../scenario/capacity.js';
 import { ProcessShards } from './process-shards.js';
-import type { ShardLauncher } from './shard-launcher.js';
+import type { ShardLauncher } from './launcher.js';
 import { ThreadShards } from './thread-shards.js';
 
 /** The launcher a layout calls for: worker threads here, or shard processes with worker threads each. */

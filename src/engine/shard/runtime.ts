@@ -1,17 +1,17 @@
 import { threadId } from 'node:worker_threads';
-import { ShardMetrics } from '../metrics/registry.js';
-import { Lifecycle, type LifecycleConfig } from '../fleet/lifecycle.js';
-import { DeviceTable } from '../fleet/device-table.js';
-import type { ResolvedScenario } from '../scenario/resolved.js';
+import { ShardMetrics } from '../../metrics/registry.js';
+import { Lifecycle, type LifecycleConfig } from '../../fleet/lifecycle.js';
+import { DeviceTable } from '../../fleet/device-table.js';
+import type { ResolvedScenario } from '../../scenario/resolved.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './protocol.js';
-import type { ShardTask } from './shard-task.js';
-import type { Schedule } from '../fleet/schedule.js';
-import type { DeviceDriver } from '../drivers/types.js';
+import type { ShardTask } from './task.js';
+import type { Schedule } from '../../fleet/schedule.js';
+import type { DeviceDriver } from '../../drivers/types.js';
 import { buildDeviceModels } from './device-models.js';
-import { runWallShard } from './shard-wall.js';
-import { runVirtualShard } from './shard-virtual.js';
-import { ShardProfiler } from './shard-profiler.js';
-import { FleetBehaviours } from '../fleet/behaviours/index.js';
+import { runWallShard } from './wall.js';
+import { runVirtualShard } from './virtual.js';
+import { ShardProfiler } from './profiler.js';
+import { FleetBehaviours } from '../../fleet/behaviours/index.js';
 import { fleetBehavioursConfig } from './fleet-behaviours.js';
 
 /** Fleet-operation behaviours of each lifecycle, for the shard's final results. */

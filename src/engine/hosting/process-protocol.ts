@@ -1,5 +1,5 @@
-import type { ControlMessage, Envelope, ShardMessage } from './protocol.js';
-import type { LaunchedShard, ShardSpec } from './shard-launcher.js';
+import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
+import type { LaunchedShard, ShardSpec } from './launcher.js';
 
 /** Coordinator -> shard process, over the IPC channel. */
 export type ParentToHost =
