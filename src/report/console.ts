@@ -1,5 +1,5 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
+import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
 import type { RunSummary, Verdict } from '../summary/run-summary.js';
 
 /**
@@ -31,7 +31,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   const out: string[] = [];
   const r = s.run;
   const secs = runSeconds(s);
-  const shard = r.shard ? ` · shard ${r.shard.index + 1}/${r.shard.count}` : '';
+  const shard = r.shard ? ` · shard ${shardLabel(r.shard)}` : '';
   out.push(`  fleetsim ${s.tool.version} · ${r.scenario} · run ${r.id}${shard}`);
   out.push(`  scenario: ${r.scenarioFile}   target: ${r.target}   clock: ${r.clock}${r.clock === 'wall' && r.timeScale !== 1 ? ` ×${r.timeScale}` : ''}   seed: ${r.seed}`);
   out.push(`  devices: ${formatCount(r.devices)} on ${r.workers} worker${r.workers === 1 ? '' : 's'}   duration: ${formatDuration(r.durationMs)} (wall ${formatDuration(r.wallMs)})   status: ${r.status}`);

@@ -57,6 +57,14 @@ export function deltaPct(base: number, current: number): number | null {
 }
 
 /** Run length in seconds for per-second rates (at least 1 ms, so an empty run divides safely). */
+/**
+ * A shard as the user named it: `--shard i/N` numbers slices from 0 (like JOB_COMPLETION_INDEX), and
+ * the run id (`-shard<i>of<N>`) and `merge` use the same numbers, so the reports do too.
+ */
+export function shardLabel(shard: { index: number; count: number }): string {
+  return `${shard.index}/${shard.count}`;
+}
+
 export function runSeconds(summary: RunSummary): number {
   return Math.max(summary.run.durationMs, 1) / 1000;
 }

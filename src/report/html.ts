@@ -1,7 +1,7 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeHtml as e, jsonForScript } from './escape.js';
-import { formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds } from './format.js';
+import { formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
 import { fleetOpsSection } from './html-fleet-ops.js';
 import { figure, pill, tiles } from './html-parts.js';
 import { buildPlots, type PlotSpec } from './html-plots.js';
@@ -39,7 +39,7 @@ function header(s: RunSummary): string {
     ['started', r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')],
     ['scenario file', r.scenarioFile],
   ];
-  if (r.shard) facts.push(['shard', `${r.shard.index + 1} of ${r.shard.count}`]);
+  if (r.shard) facts.push(['shard', shardLabel(r.shard)]);
   const reasons = s.result.reasons.length > 0 ? `<ul class="reasons">${s.result.reasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : '';
   return `<header class="card hero">
   <div><div class="eyebrow">fleetsim ${e(s.tool.version)} · run report</div><h1>${e(r.scenario)}</h1>${reasons}</div>

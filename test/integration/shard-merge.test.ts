@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,13 +58,15 @@ describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
   let whole: { summary: RunSummary; timeline: TimelineRow[] };
   let merged: { summary: RunSummary; timeline: TimelineRow[] };
   let mergeRun: CliResult;
+  let shardRuns: CliResult[];
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
     tmp = mkdtempSync(path.join(tmpdir(), 'fleetsim-shards-'));
     file = path.join(tmp, 'shard-merge.yaml');
     writeFileSync(file, SCENARIO);
-    const [wholeRun, ...shardRuns] = await Promise.all([
+    let wholeRun: CliResult;
+    [wholeRun, ...shardRuns] = await Promise.all([
       runCli(['run', file, '--workers', '1', '--out', path.join(tmp, 'whole'), '--quiet']),
       ...[0, 1, 2].map((i) => runCli(['run', file, '--workers', '1', '--shard', `${i}/3`, '--out', path.join(tmp, 'shards'), '--quiet'])),
     ]);
@@ -87,6 +89,15 @@ describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
     expect(merged.summary.run.devices).toBe(1800);
     expect(merged.summary.run.shard).toBeUndefined();
     expect(mergeRun.stdout).toContain('merged 3 shard(s)');
+  });
+
+  test("each shard's console and HTML headers name the shard as its --shard flag and run id do", () => {
+    shardDirs.forEach((dir, i) => {
+      const runId = path.basename(dir);
+      expect(runId.endsWith(`-shard${i}of3`)).toBe(true);
+      expect(shardRuns[i].stdout).toContain(`run ${runId} · shard ${i}/3\n`);
+      expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain(`<dt>shard</dt><dd>${i}/3</dd>`);
+    });
   });
 
   test('identical counters and accounting', () => {
