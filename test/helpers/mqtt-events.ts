@@ -1,4 +1,4 @@
-/** Recording MqttTransportEvents for transport tests, plus small waiting helpers. */
+/** Recording MqttTransportEvents for transport tests, and the sockets a test has open. */
 import net from 'node:net';
 import type { MqttTransport, MqttTransportEvents } from '../../src/drivers/types.js';
 
@@ -48,16 +48,6 @@ export function guardSynchronousCallbacks(t: MqttTransport, log: EventLog): Mqtt
       };
     },
   });
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Open sockets of this process whose remote port is `port` (process._getActiveHandles, undocumented but stable). */

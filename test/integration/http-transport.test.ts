@@ -1,9 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBackend, type EmbeddedBackend } from '../../src/backend/index.js';
 import { createHttpTransport } from '../../src/drivers/http/index.js';
 import type { HttpTransport, HttpTransportEvents, HttpTransportOptions } from '../../src/drivers/types.js';
 import { AUTH_SCHEME, HTTP_PATHS, type ProvisionResponse } from '../../src/wire/reference-protocol.js';
+import { eventLoopTurns, waitFor } from '../helpers/wait-for.js';
 
 const FLEET_KEY = 'transport-fleet-key';
 
@@ -57,6 +59,30 @@ function open(rec: Recorder, over: Partial<HttpTransportOptions> = {}): HttpTran
 }
 
 const provisionBody = (serial: string, fleetKey = FLEET_KEY) => JSON.stringify({ serial, fleetKey });
+
+/**
+ * A server that holds the requests `hold` picks (the test answers them, or not, when it wants)
+ * and answers the others 201 at once: lets a test wait for "the request is at the server"
+ * instead of sleeping until it probably is.
+ */
+async function startHoldingServer(hold: (n: number) => boolean): Promise<{ url: string; held: ServerResponse[]; close(): Promise<void> }> {
+  const held: ServerResponse[] = [];
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (hold(n++)) held.push(res);
+    else res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
 
 describe.each(['pooled', 'per-device'] as const)('HTTP transport, %s connections', (connections) => {
   it('provisions 200 devices, each exactly once', async () => {
@@ -116,17 +142,26 @@ describe('HTTP transport answers', () => {
   });
 
   it('answers a request that outlives its timeout once, with status 0', async () => {
-    const rec = new Recorder();
-    const t = open(rec, { timeoutMs: 100 });
-    backend.setFaults({ provision: { delayMs: 400, first: 1 } });
-    t.request(5, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody('slow-1'));
-    expect((await rec.until(1))[0]).toMatchObject({ dev: 5, status: 0, body: '' });
-    expect(t.inFlight()).toBe(0);
-    await sleep(500);
-    expect(rec.answers).toHaveLength(1);
-    // The pool still works after the aborted request.
-    t.request(6, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody('slow-2'));
-    expect((await rec.until(2))[1]).toMatchObject({ dev: 6, status: 201 });
+    const server = await startHoldingServer((n) => n === 0);
+    try {
+      const rec = new Recorder();
+      const t = open(rec, { baseUrl: server.url, timeoutMs: 100 });
+      t.request(5, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody('slow-1'));
+      expect((await rec.until(1))[0]).toMatchObject({ dev: 5, status: 0, body: '' });
+      expect(t.inFlight()).toBe(0);
+      // Now the server answers, late: whatever reaches the transport must not be a second answer.
+      await waitFor(() => server.held.length === 1, 'the slow request at the server');
+      const late = server.held[0];
+      if (!late.destroyed) late.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+      await waitFor(() => late.closed, 'the late answer to be done with');
+      // The pool still works after the aborted request; its answer is a barrier for a late one.
+      t.request(6, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody('slow-2'));
+      expect((await rec.until(2))[1]).toMatchObject({ dev: 6, status: 201 });
+      await eventLoopTurns();
+      expect(rec.answers).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -156,23 +191,28 @@ describe('HTTP transport failures and close', () => {
     const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
     const before = sockets();
     const rec = new Recorder();
-    const t = createHttpTransport({ baseUrl: backend.httpUrl, connections: 'per-device', poolSize: 1, devices: 8, timeoutMs: 5_000 }, rec);
-    for (let dev = 0; dev < 4; dev++) t.request(dev, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody(`close-${dev}`));
-    await rec.until(4);
-    backend.setFaults({ provision: { delayMs: 2_000 } });
-    t.request(7, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody('close-slow'));
-    await sleep(50);
-    expect(t.inFlight()).toBe(1);
-    await t.close();
-    expect(rec.answers[4]).toMatchObject({ dev: 7, status: 0 });
-    expect(t.inFlight()).toBe(0);
+    // The fifth request is held at the server: in flight when the transport closes.
+    const server = await startHoldingServer((n) => n === 4);
+    try {
+      const t = createHttpTransport({ baseUrl: server.url, connections: 'per-device', poolSize: 1, devices: 8, timeoutMs: 5_000 }, rec);
+      for (let dev = 0; dev < 4; dev++) t.request(dev, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody(`close-${dev}`));
+      await rec.until(4);
+      t.request(7, 1, 'POST', HTTP_PATHS.provision, undefined, provisionBody('close-slow'));
+      await waitFor(() => server.held.length === 1, 'the slow request at the server');
+      expect(t.inFlight()).toBe(1);
+      await t.close();
+      expect(rec.answers[4]).toMatchObject({ dev: 7, status: 0 });
+      expect(t.inFlight()).toBe(0);
 
-    t.request(2, 1, 'GET', HTTP_PATHS.health, undefined, undefined);
-    expect(rec.answers).toHaveLength(5); // not answered inside request()
-    expect((await rec.until(6))[5]).toMatchObject({ dev: 2, status: 0 });
+      t.request(2, 1, 'GET', HTTP_PATHS.health, undefined, undefined);
+      expect(rec.answers).toHaveLength(5); // not answered inside request()
+      expect((await rec.until(6))[5]).toMatchObject({ dev: 2, status: 0 });
 
-    // Client and server ends of the sockets close asynchronously; wait for them (bounded).
-    for (let i = 0; i < 50 && sockets() > before; i++) await sleep(20);
-    expect(sockets()).toBeLessThanOrEqual(before);
+      // Client and server ends of the sockets close asynchronously; wait for them (bounded).
+      // (the server stays up: the transport must close its sockets itself).
+      await waitFor(() => sockets() <= before, 'every socket of the transport to close', 1000);
+    } finally {
+      await server.close();
+    }
   });
 });

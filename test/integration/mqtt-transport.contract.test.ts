@@ -9,7 +9,9 @@ import { freePort } from '../../src/drivers/mqtt/local-mosquitto.js';
 import type { MqttClientKind, MqttTransport } from '../../src/drivers/types.js';
 import { startAedes } from '../helpers/aedes.js';
 import { requireMosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { EventLog, guardSynchronousCallbacks, localAddressesTo, sleep, socketsTo, waitFor } from '../helpers/mqtt-events.js';
+import { EventLog, guardSynchronousCallbacks, localAddressesTo, socketsTo } from '../helpers/mqtt-events.js';
+import { startMqttTap } from '../helpers/mqtt-tap.js';
+import { eventLoopTurns, waitFor } from '../helpers/wait-for.js';
 
 const mosquittoOk = requireMosquitto();
 
@@ -87,9 +89,15 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
       expect(t.publish(dev, `ct/${dev}/telemetry`, Buffer.alloc(100 + token, token), 1, token)).toBe(true);
     }
     await waitFor(() => log.acks.length >= 200, '200 acks');
-    await sleep(50); // room for a duplicate to show up
-    expect(log.acks.length).toBe(200);
-    expect(new Set(log.acks.map((a) => a.token)).size).toBe(200);
+    // A barrier per session: acks of one connection come in order, so once each device's barrier
+    // is acked, a duplicate of any earlier ack would have come before it.
+    for (let dev = 0; dev < 5; dev++) {
+      devOf.set(1000 + dev, dev);
+      expect(t.publish(dev, `ct/${dev}/telemetry`, Buffer.from('barrier'), 1, 1000 + dev)).toBe(true);
+    }
+    await waitFor(() => log.acks.filter((a) => a.token >= 1000).length === 5, 'the five barrier acks');
+    expect(log.acks.length).toBe(205);
+    expect(new Set(log.acks.map((a) => a.token)).size).toBe(205);
     for (const ack of log.acks) expect(ack.dev).toBe(devOf.get(ack.token));
     expect(log.syncCallbacks).toBe(0);
   });
@@ -110,8 +118,13 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
     expect(t.isConnected(1)).toBe(false);
     expect(t.publish(1, 'ct/1/telemetry', Buffer.from('x'), 1, 2)).toBe(false);
     expect(t.publish(1, 'ct/1/telemetry', Buffer.from('x'), 0, 3)).toBe(false);
-    await sleep(50);
-    expect(log.acks).toEqual([]);
+    // Barriers: device 1's socket is gone (a stray onConnectionLost would come with its close),
+    // and a round trip on device 0 took several turns of the event loop.
+    await waitFor(() => socketsTo(broker.port) === 1, "device 1's socket to close");
+    expect(t.publish(0, 'ct/0/telemetry', Buffer.from('barrier'), 1, 9)).toBe(true);
+    await waitFor(() => log.acks.length === 1, 'the barrier ack');
+    await eventLoopTurns();
+    expect(log.acks).toEqual([{ dev: 0, token: 9 }]);
     expect(log.lost).toEqual([]);
   });
 
@@ -125,7 +138,9 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
       for (let dev = 0; dev < 10; dev++) expect(t.publish(dev, `ct/${dev}/telemetry`, Buffer.from('x'), 1, 100 + dev)).toBe(true);
       await own.kill();
       await waitFor(() => log.lost.length >= 10, '10 onConnectionLost');
-      await sleep(50);
+      // Every socket is closed: a second report for a device would have come with its close.
+      await waitFor(() => socketsTo(own.port) === 0, 'every socket to close');
+      await eventLoopTurns();
       expect(log.lost.map((l) => l.dev).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(log.acks).toEqual([]);
       expect(t.connectedCount()).toBe(0);
@@ -173,7 +188,7 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
     expect(t.isConnected(0)).toBe(false);
     expect(t.connectedCount()).toBe(2);
     await waitFor(() => socketsTo(broker.port) === 2, 'the disconnected socket to close');
-    await sleep(50);
+    await eventLoopTurns();
     expect(log.lost).toEqual([]);
     expect(log.connects.length).toBe(3);
   });
@@ -201,7 +216,7 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
     await t.close();
     expect(t.connectedCount()).toBe(0);
     expect(socketsTo(broker.port)).toBe(0);
-    await sleep(50);
+    await eventLoopTurns();
     expect(log.lost).toEqual([]);
   });
 
@@ -225,13 +240,24 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
     expect(log.syncCallbacks).toBe(0);
   });
 
-  it('keeps a 1 s keepalive session up through 3 s of idleness', async () => {
-    const { t, log } = await openConnected(1, 1);
-    await sleep(3000);
-    expect(log.lost).toEqual([]);
-    expect(t.isConnected(0)).toBe(true);
-    expect(t.publish(0, 'ct/0/telemetry', Buffer.from('alive'), 1, 1)).toBe(true);
-    await waitFor(() => log.acks.length === 1, 'an ack after the idle period');
+  it('keeps an idle 1 s keepalive session up through three PINGREQ / PINGRESP exchanges', async () => {
+    const tap = await startMqttTap(broker.port);
+    try {
+      const { t, log } = open(tap.url);
+      t.connect(0, { clientId: `idle-${kind}-${clientSeq++}`, keepalive: 1 });
+      await waitFor(() => log.connects.length === 1, 'the connect');
+      expect(log.connects[0]).toMatchObject({ ok: true });
+      // The session is idle: only keepalive traffic passes, and each ping is answered.
+      await waitFor(() => (tap.fromBroker.get('pingresp') ?? 0) >= 3, 'three PINGRESPs');
+      expect(tap.fromClient.get('publish') ?? 0).toBe(0);
+      expect(log.lost).toEqual([]);
+      expect(t.isConnected(0)).toBe(true);
+      expect(t.publish(0, 'ct/0/telemetry', Buffer.from('alive'), 1, 1)).toBe(true);
+      await waitFor(() => log.acks.length === 1, 'an ack after the idle period');
+    } finally {
+      await Promise.all(opened.splice(0).map((t) => t.close()));
+      await tap.close();
+    }
   });
 }
 
@@ -254,7 +280,7 @@ describe.each(['mqttjs', 'lean'] as const)('MqttTransport contract: %s, CONNACK 
       expect(log.connects).toContainEqual({ dev: 2, ok: false, code: 4 });
       expect(log.connects).toContainEqual({ dev: 1, ok: true, code: 0 });
       expect(t.connectedCount()).toBe(1);
-      await sleep(50);
+      await eventLoopTurns();
       expect(log.lost).toEqual([]);
       expect(log.syncCallbacks).toBe(0);
     } finally {

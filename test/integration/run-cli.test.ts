@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, startCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const fixture = (name: string) => path.join(ROOT, 'test/fixtures/scenarios/runs', name);
 let out: string;
@@ -61,9 +62,10 @@ describe('fleetsim run (CLI)', () => {
     });
     // The live Prometheus endpoint answers while the run is under way.
     const url = metricsLine.exec(stderr)![1];
-    await new Promise((r) => setTimeout(r, 2500));
-    const scrape = await fetch(url).then((res) => res.text());
-    expect(scrape).toMatch(/fleetsim_telemetry_acked_total\{[^}]*\} [1-9]/);
+    // Scraped until acks have been counted (a merged interval with acks reached the endpoint).
+    let scrape = '';
+    const acked = /fleetsim_telemetry_acked_total\{[^}]*\} [1-9]/;
+    await waitFor(async () => acked.test((scrape = await fetch(url).then((res) => res.text()))), 'acks on the live endpoint', 20_000, 100);
     expect(scrape).toMatch(/fleetsim_latency_seconds\{[^}]*metric="telemetry.ack.latency"[^}]*quantile="0.99"/);
     child.kill('SIGINT');
     const r = await done;

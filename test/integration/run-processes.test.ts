@@ -8,6 +8,9 @@ import { CLI, ROOT } from '../helpers/cli.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 import { requireMosquitto } from '../helpers/mosquitto.js';
 import { expectBackendReconciles } from '../helpers/reconcile.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const METRICS_LINE = /metrics: (http:\/\/\S+)/;
 
 /**
  * Process sharding end to end: the coordinator forks two shard processes (one worker thread
@@ -71,7 +74,7 @@ describe('Ctrl-C with shard processes', () => {
   it('SIGINT to the whole process group (as a terminal sends it) stops gracefully with a partial report, exit 130, no process left', async () => {
     // A process group of its own, so that the signal reaches the coordinator and its shard
     // processes together, exactly as a Ctrl-C in a terminal does.
-    const child = spawn(process.execPath, [CLI, 'run', path.join(ROOT, 'test/fixtures/scenarios/runs/long.yaml'), '--processes', '2', '--workers', '2', '--out', out], {
+    const child = spawn(process.execPath, [CLI, 'run', path.join(ROOT, 'test/fixtures/scenarios/runs/long.yaml'), '--processes', '2', '--workers', '2', '--out', out, '--metrics-port', '0'], {
       cwd: ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,10 +84,13 @@ describe('Ctrl-C with shard processes', () => {
     await new Promise<void>((resolve) => {
       child.stderr!.on('data', (d) => {
         stderr += d;
-        if (/shard processes: 2/.test(stderr) && /online/.test(stderr)) resolve();
+        if (/shard processes: 2/.test(stderr) && /online/.test(stderr) && METRICS_LINE.test(stderr)) resolve();
       });
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Interrupted once acks have been counted, so the partial report has some to show.
+    const url = METRICS_LINE.exec(stderr)![1];
+    const acked = /fleetsim_telemetry_acked_total\{[^}]*\} [1-9]/;
+    await waitFor(async () => acked.test(await fetch(url).then((res) => res.text())), 'acks on the live endpoint', 20_000, 100);
     process.kill(-child.pid!, 'SIGINT');
     const code = await done;
     expect(code, stderr).toBe(130);
@@ -94,8 +100,15 @@ describe('Ctrl-C with shard processes', () => {
     expect(summary.run.workers).toBe(2);
     expect(summary.accounting.holds).toBe(true);
     expect(summary.counters['telemetry.acked']).toBeGreaterThan(0);
-    // Nothing of the run is left: the group is empty (kill with signal 0 finds no process).
-    await new Promise((r) => setTimeout(r, 200));
-    expect(() => process.kill(-child.pid!, 0)).toThrow(/ESRCH/);
+    // Nothing of the run is left: the group empties (kill with signal 0 finds no process).
+    const groupGone = () => {
+      try {
+        process.kill(-child.pid!, 0);
+        return false;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    };
+    await waitFor(groupGone, 'the process group to be empty', 5000);
   }, 60_000);
 });

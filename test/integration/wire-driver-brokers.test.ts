@@ -5,6 +5,7 @@ import { referencePreset } from '../../src/drivers/presets/reference.js';
 import type { DriverEvents } from '../../src/drivers/types.js';
 import { WireDriver } from '../../src/drivers/wire-driver.js';
 import { startAedes, type TestAedes } from '../helpers/aedes.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * The wire driver over several brokers: device g (global index) uses broker g mod N, and each
@@ -28,21 +29,6 @@ afterEach(async () => {
   brokers = [];
   backend = undefined;
 });
-
-function waitFor(what: string, done: () => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = setInterval(() => {
-      if (done()) {
-        clearInterval(tick);
-        resolve();
-      } else if (Date.now() - started > 10_000) {
-        clearInterval(tick);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
-}
 
 describe('WireDriver with several brokers', () => {
   it('sends device g to broker g mod N and reports every callback with the shard-local index', async () => {
@@ -80,9 +66,9 @@ describe('WireDriver with several brokers', () => {
     );
     const all = Array.from({ length: DEVICES }, (_, dev) => dev);
     for (const dev of all) driver.provision(dev, `wd-${dev}`);
-    await waitFor('provisioning', () => provisioned.length + problems.length === DEVICES);
+    await waitFor(() => provisioned.length + problems.length === DEVICES, 'provisioning');
     for (const dev of all) driver.connect(dev);
-    await waitFor('connects', () => connected.length + problems.length === DEVICES);
+    await waitFor(() => connected.length + problems.length === DEVICES, 'connects');
     expect(problems).toEqual([]);
     expect([...connected].sort((a, b) => a - b)).toEqual(all);
     expect(driver.connectedCount()).toBe(DEVICES);
@@ -95,14 +81,14 @@ describe('WireDriver with several brokers', () => {
     }
 
     for (const dev of all) expect(driver.publishTelemetry(dev, 1, Date.now(), { size: 64, qos: 1 }, 100 + dev)).toBe(true);
-    await waitFor('acks', () => acked.length === DEVICES);
+    await waitFor(() => acked.length === DEVICES, 'acks');
     expect([...acked].sort((a, b) => a[0] - b[0])).toEqual(all.map((dev) => [dev, 100 + dev]));
 
     driver.disconnect(4);
     expect(driver.connectedCount()).toBe(DEVICES - 1);
     expect(driver.publishTelemetry(4, 2, Date.now(), { size: 64, qos: 1 }, 999)).toBe(false);
     expect(driver.publishTelemetry(5, 2, Date.now(), { size: 64, qos: 1 }, 105)).toBe(true);
-    await waitFor('the last ack', () => acked.length === DEVICES + 1);
+    await waitFor(() => acked.length === DEVICES + 1, 'the last ack');
     expect(acked[DEVICES]).toEqual([5, 105]);
     expect(problems).toEqual([]);
   });

@@ -1,8 +1,10 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { WallScheduler } from '../../src/engine/clock/wall-scheduler.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-/** Resolves after `ms` of wall time. */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('wall-clock scheduler', () => {
   test('runs events in time order, each no earlier than its time', async () => {
@@ -11,8 +13,11 @@ describe('wall-clock scheduler', () => {
     s = new WallScheduler(1, (kind, dev, t) => ran.push([dev, kind, s.now() - t]));
     for (const [t, dev] of [[30, 3], [10, 1], [20, 2], [10.5, 4]] as const) s.at(t, dev, 7);
     s.start(Date.now());
-    await sleep(80);
-    s.stop();
+    try {
+      await waitFor(() => ran.length === 4, 'the four events');
+    } finally {
+      s.stop();
+    }
     expect(ran.map(([dev]) => dev)).toEqual([1, 4, 2, 3]);
     for (const [, kind, late] of ran) {
       expect(kind).toBe(7);
@@ -24,23 +29,29 @@ describe('wall-clock scheduler', () => {
     // Thousands of events spread over fractional times, each rescheduling itself far ahead: the
     // scheduler must wake about once per due event, not re-arm the same timer in a busy loop
     // (it did: a timer armed inside the timers phase fired again in the same pass, 400 times a ms).
+    // Every wake of the scheduler arms at least one Node timer (setTimeout or setImmediate), so
+    // the timers it arms bound its wakes from above; they are counted at Node's timer API, the
+    // scheduler's only way to be woken (wait-for.ts polls with timers captured before the spies).
+    const DEVICES = 5000;
     let events = 0;
     let s!: WallScheduler;
     s = new WallScheduler(1, (kind, dev, t) => {
       events++;
       s.at(t + 60_000, dev, kind);
     });
-    for (let dev = 0; dev < 5000; dev++) s.at(((dev * 7919) % 5000) * 0.1 + 0.37, dev, 1);
-    let wakes = 0;
-    const turn = (s as unknown as { turn(): void }).turn.bind(s);
-    (s as unknown as { turn(): void }).turn = () => {
-      wakes++;
-      turn();
-    };
+    for (let dev = 0; dev < DEVICES; dev++) s.at(((dev * 7919) % DEVICES) * 0.1 + 0.37, dev, 1);
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
+    const immediates = vi.spyOn(globalThis, 'setImmediate');
     s.start(Date.now());
-    await sleep(300);
-    s.stop();
-    expect(events).toBeGreaterThan(1000);
-    expect(wakes).toBeLessThan(3 * events);
+    try {
+      await waitFor(() => events === DEVICES, `all ${DEVICES} first events`);
+    } finally {
+      s.stop();
+    }
+    const armed = timeouts.mock.calls.length + immediates.mock.calls.length;
+    expect(armed).toBeGreaterThan(0);
+    // About one timer per turn plus one setImmediate per spurious wake; a spinning scheduler arms
+    // hundreds per millisecond.
+    expect(armed).toBeLessThan(3 * events);
   });
 });
