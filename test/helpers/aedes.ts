@@ -18,6 +18,8 @@ export interface TestAedes {
 export interface StartAedesOptions {
   /** CONNECT with this username is refused with return code 4 (bad username or password). */
   refuseUsername?: string;
+  /** A client that publishes loses its connection instead (a backend that drops sessions). */
+  dropOnPublish?: boolean;
 }
 
 export async function startAedes(opts: StartAedesOptions = {}): Promise<TestAedes> {
@@ -30,7 +32,11 @@ export async function startAedes(opts: StartAedesOptions = {}): Promise<TestAede
         done(null, true);
       }
     },
-    authorizePublish(_client, _packet, callback) {
+    authorizePublish(client, _packet, callback) {
+      if (opts.dropOnPublish) {
+        client?.conn.destroy();
+        return;
+      }
       if (!stalled) callback(null);
     },
   });

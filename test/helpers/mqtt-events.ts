@@ -1,6 +1,8 @@
 /** Recording MqttTransportEvents for transport tests, and the sockets a test has open. */
 import net from 'node:net';
-import type { MqttTransport, MqttTransportEvents } from '../../src/drivers/types.js';
+import type { MqttTransportEvents } from '../../src/drivers/types.js';
+
+export { guardSynchronousCallbacks } from './sync-guard.js';
 
 export class EventLog implements MqttTransportEvents {
   readonly connects: { dev: number; ok: boolean; code: number }[] = [];
@@ -30,24 +32,6 @@ export class EventLog implements MqttTransportEvents {
   private check(): void {
     if (this.insideCall) this.syncCallbacks++;
   }
-}
-
-/** Wraps a transport so that the log can tell when a callback arrives from inside a method call. */
-export function guardSynchronousCallbacks(t: MqttTransport, log: EventLog): MqttTransport {
-  return new Proxy(t, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        log.insideCall = true;
-        try {
-          return value.apply(target, args);
-        } finally {
-          log.insideCall = false;
-        }
-      };
-    },
-  });
 }
 
 /** Open sockets of this process whose remote port is `port` (process._getActiveHandles, undocumented but stable). */
