@@ -2,7 +2,7 @@ import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { TimelineRow } from '../metrics/aggregate.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { scaleScenario } from '../scenario/scale.js';
-import { buildSweepSummary, pointOfError, pointOfRun, type SweepPoint, type SweepSummary } from '../report/sweep-summary.js';
+import { buildSweepSummary, pointOfError, pointOfRun, type SweepPoint, type SweepSummary } from '../summary/sweep-summary.js';
 import { VERSION } from '../version.js';
 import { runScenario, type RunResult } from './coordinator.js';
 

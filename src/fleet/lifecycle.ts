@@ -4,7 +4,8 @@ import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../mo
 import type { DeviceDriver, DriverEvents } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
-import { TelemetryPipeline, type TelemetryAccounting } from './telemetry-pipeline.js';
+import { TelemetryPipeline } from './telemetry-pipeline.js';
+import type { TelemetryAccounting } from '../summary/accounting.js';
 import { countHttpError, TargetPoller } from './target-poller.js';
 import { Ev, type Schedule } from './schedule.js';
 import type { EnergyProjection } from './energy-meter.js';
@@ -13,7 +14,6 @@ import { BEHAVIOUR_KIND_BASE, BehaviourSet, type BehaviourContext } from './beha
 import { STEP_ATTACH, STEP_BOOT, STEP_POLL, STEP_UPLINK, type DeviceModels, type LifecycleConfig } from './lifecycle-config.js';
 
 export type { DeviceModels, LifecycleConfig } from './lifecycle-config.js';
-export type { TelemetryAccounting } from './telemetry-pipeline.js';
 
 const US_PER_MS = 1000;
 

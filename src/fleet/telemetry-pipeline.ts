@@ -7,16 +7,7 @@ import { Ev, type Schedule } from './schedule.js';
 import type { DutyCycleGate } from '../models/lorawan.js';
 import { LOST } from '../models/link.js';
 import type { LinkShaper } from './link-shaper.js';
-
-/** Accounting of a shard's telemetry: generated = acked + sentNoAck + failed + dropped + buffered. */
-export interface TelemetryAccounting {
-  generated: number;
-  acked: number;
-  sentNoAck: number;
-  failed: number;
-  dropped: number;
-  buffered: number;
-}
+import type { TelemetryAccounting } from '../summary/accounting.js';
 
 /**
  * LoRaWAN radio limits for the devices on a lorawan link: each frame takes `airtimeMs` on air and

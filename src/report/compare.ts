@@ -3,6 +3,7 @@ import { metricDef, metricNames, type MetricKind } from '../metrics/catalog.js';
 import { decodeHistogram, histogramStats, type Histogram, type HistogramStats } from '../metrics/histogram.js';
 import { deltaPct, runSeconds } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
+import { EXIT_CODES } from '../summary/verdict.js';
 
 /**
  * Baseline comparison (`fleetsim compare BASE CURRENT`): whole latency distributions (decoded from
@@ -80,7 +81,7 @@ export interface Comparison {
   rules: RuleResult[];
   violations: number;
   /** 99 when any rule is violated (the thresholds-failed convention), else 0. */
-  exitCode: 0 | 99;
+  exitCode: typeof EXIT_CODES.passed | typeof EXIT_CODES.thresholds_failed;
 }
 
 const AGGS_BY_KIND: Record<MetricKind, string> = {
@@ -243,6 +244,6 @@ export function compareSummaries(base: RunSummary, current: RunSummary, rules: r
     counters: counterRows(base, current),
     rules: results,
     violations,
-    exitCode: violations > 0 ? 99 : 0,
+    exitCode: violations > 0 ? EXIT_CODES.thresholds_failed : EXIT_CODES.passed,
   };
 }

@@ -1,6 +1,7 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
-import type { RunSummary, Verdict } from '../summary/run-summary.js';
+import type { RunSummary } from '../summary/run-summary.js';
+import type { Verdict } from '../summary/verdict.js';
 
 /**
  * What a person sees in the terminal: the end-of-run summary (k6-like) and the live status line.

@@ -1,7 +1,7 @@
 import { escapeHtml as e } from './escape.js';
 import { formatBytes, formatCount, formatDuration, formatJoules, formatMicros } from './format.js';
 import { figure, kv, pill, table, tiles } from './html-parts.js';
-import type { PlotSpec } from './html-plots.js';
+import type { PlotSpec } from './plot-spec.js';
 import type { OtaResults, RunSummary } from '../summary/run-summary.js';
 
 /**

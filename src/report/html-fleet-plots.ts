@@ -1,5 +1,5 @@
 import { decodeHistogram, recordedValues } from '../metrics/histogram.js';
-import type { PlotSeries, PlotSpec } from './html-plots.js';
+import type { PlotSeries, PlotSpec } from './plot-spec.js';
 import type { FleetResults, HistogramSummary, RunSummary } from '../summary/run-summary.js';
 
 /**

@@ -1,5 +1,6 @@
 import { escapeHtml as e } from './escape.js';
-import { pointCount, type PlotSpec } from './html-plots.js';
+import { pointCount } from './html-plots.js';
+import type { PlotSpec } from './plot-spec.js';
 
 /** Markup pieces report.html's sections share. Every string passed in is escaped here. */
 

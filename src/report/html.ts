@@ -4,12 +4,14 @@ import { escapeHtml as e, jsonForScript } from './escape.js';
 import { formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
 import { fleetOpsSection } from './html-fleet-ops.js';
 import { figure, pill, tiles } from './html-parts.js';
-import { buildPlots, type PlotSpec } from './html-plots.js';
+import { buildPlots } from './html-plots.js';
+import type { PlotSpec } from './plot-spec.js';
 import { renderPage } from './html-page.js';
 import { REPORT_SCRIPT } from './html-script.js';
 import { REPORT_CSS } from './html-style.js';
-import type { RunSummary, Verdict } from '../summary/run-summary.js';
-import type { ReportWriter } from './writer.js';
+import type { RunSummary } from '../summary/run-summary.js';
+import type { Verdict } from '../summary/verdict.js';
+import type { ReportWriter } from './report-writer.js';
 
 /**
  * `report.html`: one self-contained page (inline CSS, inline script, SVG drawn by the page itself;

@@ -1,8 +1,9 @@
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeXml } from './escape.js';
 import { accountingEquation, runCompletedProblems } from './format.js';
-import type { RunSummary, ThresholdResult } from '../summary/run-summary.js';
-import type { ReportWriter } from './writer.js';
+import type { RunSummary } from '../summary/run-summary.js';
+import type { ThresholdResult } from '../summary/verdict.js';
+import type { ReportWriter } from './report-writer.js';
 
 /**
  * `junit.xml` for CI servers: one testsuite, one testcase per threshold (named

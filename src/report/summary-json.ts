@@ -1,6 +1,6 @@
 import { writeFileAtomic } from './atomic-file.js';
 import { jsonForScript } from './escape.js';
-import type { ReportWriter } from './writer.js';
+import type { ReportWriter } from './report-writer.js';
 
 /** `summary.json`: the run's machine contract (docs/summary.md), pretty-printed. */
 export const summaryJsonWriter: ReportWriter = {

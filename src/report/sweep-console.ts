@@ -1,6 +1,6 @@
 import { alignColumns, formatCount, formatDuration, formatMicros } from './format.js';
-import type { Verdict } from '../summary/run-summary.js';
-import { KNEE_MIN_SAMPLES, KNEE_P99_FACTOR, type SweepSummary } from './sweep-summary.js';
+import type { Verdict } from '../summary/verdict.js';
+import { KNEE_MIN_SAMPLES, KNEE_P99_FACTOR, type SweepSummary } from '../summary/sweep-summary.js';
 import { formatValue } from './sweep-svg.js';
 
 const VERDICT_TEXT: Record<Verdict, string> = {

@@ -4,8 +4,8 @@ import { escapeHtml as e, jsonForScript } from './escape.js';
 import { formatCount, formatDuration, formatMicros } from './format.js';
 import { renderPage } from './html-page.js';
 import { REPORT_CSS } from './html-style.js';
-import type { Verdict } from '../summary/run-summary.js';
-import { KNEE_MIN_SAMPLES, KNEE_P99_FACTOR, type SweepSummary } from './sweep-summary.js';
+import type { Verdict } from '../summary/verdict.js';
+import { KNEE_MIN_SAMPLES, KNEE_P99_FACTOR, type SweepSummary } from '../summary/sweep-summary.js';
 import { formatValue, sweepFigure, type SweepPlot } from './sweep-svg.js';
 
 /**

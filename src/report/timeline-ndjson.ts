@@ -1,6 +1,6 @@
 import { writeFileAtomic } from './atomic-file.js';
 import { jsonForScript } from './escape.js';
-import type { ReportWriter } from './writer.js';
+import type { ReportWriter } from './report-writer.js';
 
 /** `timeline.ndjson`: one merged interval (a TimelineRow) per line, in interval order. */
 export const timelineNdjsonWriter: ReportWriter = {

@@ -4,7 +4,8 @@ import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.j
 import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
 import type { RunSummary } from './run-summary.js';
-import { decideResult } from '../engine/results/summary-builder.js';
+import { accountingSummary } from './accounting.js';
+import { decideResult } from './verdict.js';
 
 export interface ShardRun {
   /** Where it came from, for messages. */
@@ -104,25 +105,10 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
     histograms[name] = { stats: histogramStats(h), encoded: encodeHistogram(h) };
   }
 
-  const accounting: RunSummary['accounting'] = {
-    generated: add((s) => s.accounting.generated),
-    acked: add((s) => s.accounting.acked),
-    sentNoAck: add((s) => s.accounting.sentNoAck),
-    failed: add((s) => s.accounting.failed),
-    dropped: add((s) => s.accounting.dropped),
-    buffered: add((s) => s.accounting.buffered),
-    holds: false,
-  };
-  accounting.holds = accounting.generated === accounting.acked + accounting.sentNoAck + accounting.failed + accounting.dropped + accounting.buffered;
-  if (sums.every((s) => s.accounting.backend)) {
-    const received = add((s) => s.accounting.backend!.received);
-    accounting.backend = {
-      received,
-      duplicates: add((s) => s.accounting.backend!.duplicates),
-      gaps: add((s) => s.accounting.backend!.gaps),
-      lostBetween: accounting.acked + accounting.sentNoAck - received,
-    };
-  }
+  const backends = sums.every((s) => s.accounting.backend)
+    ? { received: add((s) => s.accounting.backend!.received), duplicates: add((s) => s.accounting.backend!.duplicates), gaps: add((s) => s.accounting.backend!.gaps) }
+    : undefined;
+  const accounting = accountingSummary(sums.map((s) => s.accounting), backends);
 
   const durationMs = Math.max(...sums.map((s) => s.run.durationMs));
   const thresholds = first.thresholds.map((t) => {

@@ -1,44 +1,12 @@
 import type { HistogramStats } from '../metrics/histogram.js';
+import type { AccountingSummary } from './accounting.js';
+import type { RunStatus, ThresholdResult, VerdictResult } from './verdict.js';
 
 /**
  * `summary.json`: the machine contract of a run. Versioned; a field is never renamed or given a
  * new meaning within a version. docs/summary.md documents it and a test checks the two agree.
  */
 export const SUMMARY_SCHEMA_VERSION = 1 as const;
-
-export type RunStatus = 'completed' | 'interrupted' | 'failed';
-export type Verdict = 'passed' | 'thresholds_failed' | 'invalid' | 'interrupted' | 'error';
-
-export interface AccountingIdentity {
-  /** generated = acked + sentNoAck + failed + dropped + buffered must hold. */
-  generated: number;
-  acked: number;
-  sentNoAck: number;
-  failed: number;
-  dropped: number;
-  /** Still in a device buffer or in flight when the run ended. */
-  buffered: number;
-  holds: boolean;
-  /** What the backend counted, where it can (the embedded backend can). */
-  backend?: {
-    received: number;
-    duplicates: number;
-    gaps: number;
-    /** acked + sentNoAck - received (delivered per the simulator, never seen by the backend). */
-    lostBetween: number;
-  };
-}
-
-export interface ThresholdResult {
-  metric: string;
-  /** The expression as written, e.g. `p(99) < 500ms`. */
-  expression: string;
-  /** The measured value the expression compared, in the metric's unit (µs for latencies), or null when there was no data. */
-  value: number | null;
-  /** Human-readable measured value with unit. */
-  display: string;
-  ok: boolean;
-}
 
 export interface HistogramSummary {
   stats: HistogramStats;
@@ -74,12 +42,8 @@ export interface RunSummary {
     status: RunStatus;
     target: string;
   };
-  result: {
-    verdict: Verdict;
-    exitCode: number;
-    reasons: string[];
-  };
-  accounting: AccountingIdentity;
+  result: VerdictResult;
+  accounting: AccountingSummary;
   counters: Record<string, number>;
   gauges: Record<string, number>;
   histograms: Record<string, HistogramSummary>;

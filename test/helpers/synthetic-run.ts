@@ -2,7 +2,8 @@ import { MetricsAggregator, type TimelineRow } from '../../src/metrics/aggregate
 import { C, G, H } from '../../src/metrics/catalog.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { standardNormal, uniform } from '../../src/models/rng.js';
-import { buildSummary, decideResult } from '../../src/engine/results/summary-builder.js';
+import { buildSummary } from '../../src/engine/results/summary-builder.js';
+import { decideResult } from '../../src/summary/verdict.js';
 import type { ShardFinal } from '../../src/engine/shard/protocol.js';
 import type { RunSummary } from '../../src/summary/run-summary.js';
 import { parseScenarioText } from '../../src/scenario/load.js';

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunSummary } from '../../src/summary/run-summary.js';
-import type { SweepSummary } from '../../src/report/sweep-summary.js';
+import type { SweepSummary } from '../../src/summary/sweep-summary.js';
 import { CLI, runCli, type CliResult } from '../helpers/cli.js';
 import { chromiumMissingReason, launchChromium } from '../helpers/chromium.js';
 

@@ -6,7 +6,7 @@ import { DEFAULT_WRITERS, loadReport, writeReport } from '../../src/report/write
 import { syntheticRun } from '../helpers/synthetic-run.js';
 
 /**
- * The contract every report writer keeps (see ReportWriter in src/report/writer.ts), run once
+ * The contract every report writer keeps (see ReportWriter in src/report/report-writer.ts), run once
  * per writer in DEFAULT_WRITERS so that a new writer is covered by adding it to the list.
  */
 const HOSTILE = '<script>alert(1)</script> & "quotes" \'apos\'';

@@ -3,7 +3,7 @@ import { parseScenarioText } from '../../src/scenario/load.js';
 import { planLayout } from '../../src/scenario/capacity.js';
 import { planRun } from '../../src/scenario/plan.js';
 import { sessionShare, sessionsIn, shardRanges, SLEEPY_PEAK_FACTOR, SLEEPY_SESSION_HOLD_MS } from '../../src/scenario/session-load.js';
-import { lifecycleConfig } from '../../src/engine/shard/runtime.js';
+import { lifecycleConfig } from '../../src/engine/shard/assembly.js';
 
 const mix = (trackers: number, gateways: number, extra = '') =>
   parseScenarioText(

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importsOf, SRC } from '../helpers/import-graph.js';
 
 /**
  * What a shard process loads: hdr-histogram-js costs each of them ~5 MiB (bench/RESULTS.md,
@@ -9,9 +9,6 @@ import { describe, expect, it } from 'vitest';
  * static imports and re-exports, and dynamic `import('...')` of literal paths (thread-shards.js),
  * but not `import type` (erased). Conservative: an import whose names are all types is counted.
  */
-const SRC = path.resolve(import.meta.dirname, '../../src');
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(type\s+)?[^'";]*?\sfrom\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
-
 /** Every source file reached from `entries` and every package imported, each with one chain that reaches it. */
 function importGraph(entries: string[]): { files: Map<string, string[]>; packages: Map<string, string[]> } {
   const files = new Map<string, string[]>();
@@ -21,20 +18,14 @@ function importGraph(entries: string[]): { files: Map<string, string[]>; package
   while (queue.length > 0) {
     const file = queue.shift()!;
     const chain = files.get(file)!;
-    for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-      if (m[1]) continue; // import type / export type
-      const spec = m[2] ?? m[3] ?? m[4];
-      if (spec.startsWith('.')) {
-        const target = path.resolve(path.dirname(file), spec).replace(/\.js$/, '.ts');
-        if (!existsSync(target)) throw new Error(`${path.relative(SRC, file)}: cannot resolve ${spec}`);
-        if (!files.has(target)) {
-          files.set(target, [...chain, path.relative(SRC, target)]);
-          queue.push(target);
+    for (const edge of importsOf(file)) {
+      if (edge.typeOnly) continue; // import type / export type: erased
+      if (edge.file) {
+        if (!files.has(edge.file)) {
+          files.set(edge.file, [...chain, path.relative(SRC, edge.file)]);
+          queue.push(edge.file);
         }
-      } else {
-        const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
-        if (!packages.has(pkg)) packages.set(pkg, [...chain, spec]);
-      }
+      } else if (!packages.has(edge.pkg!)) packages.set(edge.pkg!, [...chain, edge.spec]);
     }
   }
   return { files, packages };
@@ -42,7 +33,7 @@ function importGraph(entries: string[]): { files: Map<string, string[]>; package
 
 describe('shard-side imports', () => {
   it('no shard entry point reaches hdr-histogram-js', () => {
-    const shard = importGraph(['engine/hosting/process-host.ts', 'engine/hosting/shard-worker.ts']);
+    const shard = importGraph(['cli/shard-process.ts', 'engine/hosting/shard-worker.ts']);
     // The walk does reach the shard's metrics and both ways of hosting shards.
     for (const f of ['metrics/registry.ts', 'metrics/hdr-counts.ts', 'engine/hosting/thread-shards.ts', 'engine/hosting/inline-shards.ts', 'engine/shard/runtime.ts']) {
       expect(shard.files.has(path.join(SRC, f)), f).toBe(true);

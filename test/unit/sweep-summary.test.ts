@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildSweepSummary, errorRateOf, findKnee, KNEE_MIN_SAMPLES, pointOfError, sweepResult, type KneeInput, type SweepPoint } from '../../src/report/sweep-summary.js';
+import { buildSweepSummary, errorRateOf, findKnee, KNEE_MIN_SAMPLES, pointOfError, sweepResult, type KneeInput, type SweepPoint } from '../../src/summary/sweep-summary.js';
 import { renderSweepHtml, sweepPlots } from '../../src/report/sweep-html.js';
 import { renderSweepSvg } from '../../src/report/sweep-svg.js';
 import { formatSweepTable } from '../../src/report/sweep-console.js';

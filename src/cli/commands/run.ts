@@ -7,6 +7,7 @@ import { writeReport } from '../../report/writer.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
 import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
 import { PrometheusExporter } from '../../report/prometheus-exporter.js';
+import { EXIT_CODES } from '../../summary/verdict.js';
 
 interface RunFlags {
   workers?: string;
@@ -71,7 +72,7 @@ export function register(program: Command): void {
         signals++;
         if (signals > 1) {
           process.stderr.write(`\n${sig} again: exiting without a report\n`);
-          process.exit(130);
+          process.exit(EXIT_CODES.interrupted);
         }
         process.stderr.write(`\n${sig}: stopping devices gracefully and writing a partial report (press again to abort)\n`);
         interrupt();

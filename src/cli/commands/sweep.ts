@@ -10,6 +10,7 @@ import { ProgressPrinter } from '../../report/console.js';
 import { formatSweepTable } from '../../report/sweep-console.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { parseWorkersFlag } from '../flags.js';
+import { EXIT_CODES } from '../../summary/verdict.js';
 import { runId } from './run.js';
 
 interface SweepFlags {
@@ -77,7 +78,7 @@ export function register(program: Command): void {
       const onSignal = (sig: NodeJS.Signals) => {
         if (++signals > 1) {
           process.stderr.write(`\n${sig} again: exiting; finished sizes are in ${dir}\n`);
-          process.exit(130);
+          process.exit(EXIT_CODES.interrupted);
         }
         process.stderr.write(`\n${sig}: stopping this size and writing the sweep report of the sizes run so far (press again to abort)\n`);
         interrupt();

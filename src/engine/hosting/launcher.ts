@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
@@ -35,10 +36,16 @@ export interface ShardLauncher {
   close(): Promise<void>;
 }
 
-/** The compiled file next to this module: worker threads and child processes need built JS, also when tests run the TS sources. */
-export function builtEngineFile(moduleUrl: string, name: string): string {
-  const here = fileURLToPath(moduleUrl);
-  return here.replace(/([\\/])src([\\/]engine[\\/]hosting[\\/])[^\\/]+\.ts$/, `$1dist$2${name}`).replace(/[^\\/]+\.js$/, name);
+/**
+ * The compiled JS of `relative` (a path from `moduleUrl`'s folder, `.js`): worker threads and
+ * child processes need built JS, also when tests run the TS sources (then the module lives under
+ * src/ and its twin under dist/).
+ */
+export function builtFile(moduleUrl: string, relative: string): string {
+  const target = fileURLToPath(new URL(relative, moduleUrl));
+  if (!fileURLToPath(moduleUrl).endsWith('.ts')) return target;
+  const src = target.lastIndexOf(`${path.sep}src${path.sep}`);
+  return `${target.slice(0, src)}${path.sep}dist${path.sep}${target.slice(src + 5)}`;
 }
 
 /**

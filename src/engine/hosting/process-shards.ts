@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
 import type { HostToParent, ParentToHost } from './process-protocol.js';
-import { builtEngineFile, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
+import { builtFile, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
 
 export interface ProcessShardsOptions {
   processes: number;
@@ -84,7 +84,7 @@ export class ProcessShards implements ShardLauncher {
   private host(index: number): Host {
     const known = this.hosts.get(index);
     if (known) return known;
-    const child = fork(builtEngineFile(import.meta.url, 'process-host.js'), [String(this.opts.threadsPerProcess)], {
+    const child = fork(builtFile(import.meta.url, '../../cli/shard-process.js'), [String(this.opts.threadsPerProcess)], {
       serialization: 'advanced',
       execArgv: this.opts.execArgv ?? SHARD_PROCESS_FLAGS,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

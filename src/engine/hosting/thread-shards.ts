@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
 import type { ShardResult } from '../shard/runtime.js';
-import { builtEngineFile, ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
+import { builtFile, ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
 
 /**
  * Shards as worker threads of this process: one long-lived piscina task per shard, each with its
@@ -14,7 +14,7 @@ export class ThreadShards implements ShardLauncher {
 
   constructor(threads: number) {
     this.pool = new Piscina({
-      filename: builtEngineFile(import.meta.url, 'shard-worker.js'),
+      filename: builtFile(import.meta.url, './shard-worker.js'),
       minThreads: threads,
       maxThreads: threads,
       concurrentTasksPerWorker: 1,

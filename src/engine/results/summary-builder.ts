@@ -7,7 +7,9 @@ import type { OperatorResults } from '../operator/wall-operator.js';
 import { histogramStats } from '../../metrics/histogram.js';
 import { evaluateThreshold } from '../../metrics/thresholds.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
-import { SUMMARY_SCHEMA_VERSION, type AccountingIdentity, type RunStatus, type RunSummary, type ThresholdResult } from '../../summary/run-summary.js';
+import { SUMMARY_SCHEMA_VERSION, type RunSummary } from '../../summary/run-summary.js';
+import { accountingSummary } from '../../summary/accounting.js';
+import { decideResult, type RunStatus, type ThresholdResult } from '../../summary/verdict.js';
 import type { ShardFinal } from '../shard/protocol.js';
 import { VERSION } from '../../version.js';
 
@@ -39,24 +41,11 @@ export function scenarioHash(s: ResolvedScenario): string {
 /**
  * Turns the merged metrics and the shards' final accounting into `summary.json`: the accounting
  * identity, thresholds with measured values, generator health, and the verdict with its exit code
- * (DESIGN.md: 0 pass, 1 runtime error, 3 invalid measurement, 99 thresholds failed, 130 interrupted).
+ * (summary/verdict.ts).
  */
 export function buildSummary(i: BuildSummaryInput): RunSummary {
   const s = i.scenario;
-  const sum = (k: keyof ShardFinal) => i.finals.reduce((a, f) => a + (f[k] as number), 0);
-  const acc: AccountingIdentity = {
-    generated: sum('generated'),
-    acked: sum('acked'),
-    sentNoAck: sum('sentNoAck'),
-    failed: sum('failed'),
-    dropped: sum('dropped'),
-    buffered: sum('buffered'),
-    holds: false,
-  };
-  acc.holds = acc.generated === acc.acked + acc.sentNoAck + acc.failed + acc.dropped + acc.buffered;
-  if (i.backendCounts) {
-    acc.backend = { ...i.backendCounts, lostBetween: acc.acked + acc.sentNoAck - i.backendCounts.received };
-  }
+  const acc = accountingSummary(i.finals, i.backendCounts);
 
   const counters: Record<string, number> = {};
   COUNTERS.forEach(([n], k) => (counters[n] = i.aggregator.totals[k]));
@@ -117,7 +106,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       endedAt: i.endedAt.toISOString(),
       durationMs: i.simulatedMs,
       wallMs: i.endedAt.getTime() - i.startedAt.getTime(),
-      ...(i.finals.length > 0 && i.finals.every((f) => f.events !== undefined) ? { events: sum('events') } : {}),
+      ...(i.finals.length > 0 && i.finals.every((f) => f.events !== undefined) ? { events: i.finals.reduce((a, f) => a + (f.events ?? 0), 0) } : {}),
       devices: s.devices,
       workers: i.workers,
       shard: i.shard,
@@ -141,50 +130,4 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     },
     ...(fleet ? { fleet } : {}),
   };
-}
-
-export interface ResultInput {
-  status: RunStatus;
-  thresholds: ThresholdResult[];
-  shardsReported: number;
-  expectedShards: number;
-  saturated: boolean;
-  maxLagMs: number;
-  boundMs: number;
-  accountingHolds: boolean;
-  errors: string[];
-}
-
-/**
- * The verdict and exit code of a run (DESIGN.md): interrupted 130, runtime error 1, thresholds
- * failed 99; otherwise a missing shard, a saturated generator or a broken accounting identity make
- * the measurement invalid (3). Failed thresholds win over invalidity: they are what CI acts on.
- */
-export function decideResult(r: ResultInput): RunSummary['result'] {
-  const reasons = [...r.errors];
-  if (r.status === 'interrupted') {
-    reasons.push('the run was interrupted; this is a partial report');
-    return { verdict: 'interrupted', exitCode: 130, reasons };
-  }
-  if (r.status === 'failed') return { verdict: 'error', exitCode: 1, reasons };
-  const failed = r.thresholds.filter((t) => !t.ok);
-  if (failed.length > 0) {
-    for (const t of failed) reasons.push(`threshold ${t.metric}: ${t.expression} failed (measured ${t.display})`);
-    return { verdict: 'thresholds_failed', exitCode: 99, reasons };
-  }
-  if (r.shardsReported < r.expectedShards) {
-    reasons.push(`only ${r.shardsReported} of ${r.expectedShards} shards reported`);
-    return { verdict: 'invalid', exitCode: 3, reasons };
-  }
-  if (r.saturated) {
-    reasons.push(
-      `the generator fell behind its schedule by up to ${r.maxLagMs.toFixed(0)} ms (bound ${r.boundMs} ms): the machine could not keep up, so the measurement is invalid; run fewer devices per worker, more --workers, or split the fleet with --shard`,
-    );
-    return { verdict: 'invalid', exitCode: 3, reasons };
-  }
-  if (!r.accountingHolds) {
-    reasons.push('the accounting identity does not hold (a fleetsim bug; please report it)');
-    return { verdict: 'invalid', exitCode: 3, reasons };
-  }
-  return { verdict: 'passed', exitCode: 0, reasons };
 }

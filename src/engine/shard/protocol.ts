@@ -1,5 +1,5 @@
 import type { MetricSnapshot } from '../../metrics/registry.js';
-import type { TelemetryAccounting } from '../../fleet/telemetry-pipeline.js';
+import type { TelemetryAccounting } from '../../summary/accounting.js';
 import type { EnergyProjection } from '../../fleet/energy-meter.js';
 import type { FleetOpsFinal } from '../../fleet/behaviours/index.js';
 

@@ -6,7 +6,8 @@ import { VirtualScheduler } from '../clock/virtual-scheduler.js';
 import { buildOperatorPlan } from '../operator/plan.js';
 import { hasOperatorWork } from '../../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
-import { buildLifecycle, finalOf, type ShardContext } from './runtime.js';
+import { buildLifecycle, finalOf } from './assembly.js';
+import type { ShardContext } from './context.js';
 
 /** Simulated time given to in-flight operations to complete after the run ends. */
 const DRAIN_SIM_MS = 60_000;

@@ -5,7 +5,8 @@ import { WireDriver } from '../../drivers/wire-driver.js';
 import { presetByName } from '../../drivers/presets/reference.js';
 import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
-import { buildLifecycle, finalOf, type ShardContext } from './runtime.js';
+import { buildLifecycle, finalOf } from './assembly.js';
+import type { ShardContext } from './context.js';
 
 /**
  * A wall-clock shard: real sockets through the WireDriver, time from the shared start instant,

@@ -1,5 +1,6 @@
-import { formatMicros } from './format.js';
-import type { RunSummary, Verdict } from '../summary/run-summary.js';
+import { formatMicros } from '../models/units.js';
+import type { RunSummary } from './run-summary.js';
+import { verdictResult, type Verdict, type VerdictResult } from './verdict.js';
 
 /**
  * `sweep.json`: the machine contract of `fleetsim sweep`, one point per fleet size. Built only
@@ -62,7 +63,7 @@ export interface SweepSummary {
   /** One per size that ran (or failed to start), ascending by devices. */
   points: SweepPoint[];
   knee: SweepKnee | null;
-  result: { verdict: Verdict; exitCode: number; reasons: string[] };
+  result: VerdictResult;
 }
 
 /** A p99 at least this many times its value at the smallest size marks the knee. */
@@ -158,8 +159,9 @@ export function findKnee(points: readonly KneeInput[], factor = KNEE_P99_FACTOR)
 }
 
 /**
- * The sweep's verdict: interrupted 130; a size that errored 1; a size that failed thresholds 99
- * (the knee is then inside the sweep); a size whose measurement was invalid 3; otherwise 0.
+ * The sweep's verdict (exit codes: summary/verdict.ts): interrupted; a size that errored; a size
+ * that failed thresholds (the knee is then inside the sweep); a size whose measurement was
+ * invalid; otherwise passed.
  */
 export function sweepResult(points: readonly SweepPoint[], interrupted: boolean): SweepSummary['result'] {
   const at = (v: Verdict) => points.filter((p) => p.verdict === v).map((p) => p.devices.toLocaleString('en-US'));
@@ -171,11 +173,11 @@ export function sweepResult(points: readonly SweepPoint[], interrupted: boolean)
   if (errors.length > 0) reasons.push(`the run at ${errors.join(', ')} devices failed`);
   if (failed.length > 0) reasons.push(`thresholds failed at ${failed.join(', ')} devices`);
   if (invalid.length > 0) reasons.push(`the measurement at ${invalid.join(', ')} devices is invalid (generator saturated or a broken accounting identity)`);
-  if (interrupted) return { verdict: 'interrupted', exitCode: 130, reasons };
-  if (errors.length > 0) return { verdict: 'error', exitCode: 1, reasons };
-  if (failed.length > 0) return { verdict: 'thresholds_failed', exitCode: 99, reasons };
-  if (invalid.length > 0) return { verdict: 'invalid', exitCode: 3, reasons };
-  return { verdict: 'passed', exitCode: 0, reasons };
+  if (interrupted) return verdictResult('interrupted', reasons);
+  if (errors.length > 0) return verdictResult('error', reasons);
+  if (failed.length > 0) return verdictResult('thresholds_failed', reasons);
+  if (invalid.length > 0) return verdictResult('invalid', reasons);
+  return verdictResult('passed', reasons);
 }
 
 /** What identifies a sweep: the part of `sweep` that does not come from running it. */

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importCycles, importsOf, sourceFiles, SRC } from '../helpers/import-graph.js';
+
+/**
+ * The directions of docs/architecture.md ("Import directions"): which folders of src/ each folder
+ * may import. Type-only imports count too: a type is a dependency on a concept. A folder not in
+ * this table fails the test, so a new one has to be placed deliberately.
+ */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  errors: [],
+  version: [],
+  wire: ['errors'],
+  metrics: ['errors'],
+  models: ['errors'],
+  summary: ['errors', 'metrics', 'models'],
+  scenario: ['errors', 'metrics', 'models', 'wire'],
+  drivers: ['errors', 'metrics', 'models', 'wire'],
+  backend: ['errors', 'wire'],
+  fleet: ['errors', 'metrics', 'models', 'summary', 'wire', 'drivers'],
+  'engine/clock': ['fleet'],
+  'engine/operator': ['errors', 'scenario', 'wire'],
+  'engine/shard': ['engine/clock', 'engine/operator', 'fleet', 'drivers', 'errors', 'metrics', 'models', 'scenario', 'summary', 'wire'],
+  'engine/hosting': ['engine/shard', 'errors', 'metrics', 'scenario'],
+  'engine/results': ['engine/shard', 'engine/operator', 'fleet', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version'],
+  engine: ['engine/clock', 'engine/operator', 'engine/shard', 'engine/hosting', 'engine/results', 'backend', 'drivers', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version', 'wire'],
+  report: ['errors', 'metrics', 'models', 'summary'],
+  cli: ['*'],
+};
+
+/** A file's folder for the table: its top-level folder, or engine/<sub> inside engine/. */
+function folderOf(file: string): string {
+  const parts = path.relative(SRC, file).split(path.sep);
+  if (parts.length === 1) return parts[0].replace(/\.ts$/, '');
+  return parts[0] === 'engine' && parts.length > 2 ? `engine/${parts[1]}` : parts[0];
+}
+
+const files = sourceFiles();
+const graph = new Map(files.map((f) => [f, importsOf(f).flatMap((e) => (e.file ? [e.file] : []))]));
+const rel = (f: string) => path.relative(SRC, f);
+
+describe('import directions', () => {
+  it('every folder of src/ is placed in the table', () => {
+    const unknown = [...new Set(files.map(folderOf))].filter((f) => !(f in MAY_IMPORT));
+    expect(unknown).toEqual([]);
+  });
+
+  it('imports flow only the ways the table allows', () => {
+    const wrong: string[] = [];
+    for (const [file, targets] of graph) {
+      const from = folderOf(file);
+      const allowed = MAY_IMPORT[from] ?? [];
+      for (const t of targets) {
+        const to = folderOf(t);
+        if (to !== from && !allowed.includes('*') && !allowed.includes(to)) wrong.push(`${rel(file)} -> ${rel(t)} (${from} may not import ${to})`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('no file imports a file that (through others) imports it back', () => {
+    expect(importCycles(graph).map((c) => c.map(rel))).toEqual([]);
+  });
+
+  it('the cycle finder finds circles (so an empty answer means something)', () => {
+    const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['d']], ['e', ['a']]]);
+    expect(importCycles(g)).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
+  it('only cli/ ends the process (process.exit); everything else returns or throws', () => {
+    const exits = files.filter((f) => folderOf(f) !== 'cli' && /\bprocess\.exit\(/.test(readFileSync(f, 'utf8'))).map(rel);
+    expect(exits).toEqual([]);
+  });
+});
