@@ -31,6 +31,8 @@ export const Flag = {
   registered: 4,
   /** The battery ran dry (EnergyMeter). */
   depleted: 8,
+  /** Booted and not attached since: its next attach is part of the boot (one-off energy). */
+  freshBoot: 16,
 } as const;
 
 /**
@@ -59,6 +61,10 @@ export const RecF64 = {
   connectStartedAt: 9,
   /** Time the battery ran dry (valid while Flag.depleted is set). */
   depletedAtMs: 10,
+  /** EnergyMeter: energy drawn by one-off steps (shelf time before power-on, boot, first attach, provisioning, OTA), J. */
+  oneOffJ: 14,
+  /** EnergyMeter: first power-on, ms; -1 before it (the start of the device's steady-state window). */
+  poweredOnAtMs: 15,
 } as const;
 export const Rec32 = {
   nextSeq: 10,

@@ -1,4 +1,3 @@
-import { SECONDS_PER_YEAR } from '../models/battery.js';
 import { PowerState, POWER_STATE_COUNT, type EnergyProfile } from '../models/energy.js';
 import { Flag, RecF64, RECORD_BYTES, type DeviceTable } from './device-table.js';
 
@@ -18,14 +17,33 @@ export interface EnergyProfileEntry {
 
 export const Activity = { cpu: 0, radio: 1, ota: 2 } as const;
 
-/** Per-profile projection of one shard (merged across shards by the coordinator). */
+/**
+ * Per-profile energy of one shard (merged across shards by the coordinator, which projects the
+ * lifetimes: results/battery-projection.ts). Per battery device that ran and still has energy, the
+ * one-off energy (counted once) and the recurring energy over its steady-state window, so that
+ * the projection does not extrapolate boot, attach, provisioning or an OTA as if they recurred.
+ */
 export interface EnergyProjection {
   profile: string;
   devices: number;
   batteryDevices: number;
   depleted: number;
-  /** Projected lifetime of each battery device, years (sorted ascending). */
-  lifetimesYears: number[];
+  /** Usable battery capacity, J, and self-discharge, W, of the profile. */
+  capacityJ: number;
+  selfDischargeW: number;
+  /**
+   * Per running battery device (aligned arrays): one-off energy drawn (J, at the battery: shelf
+   * time before power-on, boot, the attach after a boot, provisioning, OTA), recurring energy
+   * drawn since power-on (J: sleep, reports, polls, re-attaches; without self-discharge) and the
+   * window it was drawn over (s, power-on to the end of the simulated part).
+   */
+  running: { oneOffJ: number[]; recurringJ: number[]; windowS: number[] };
+  /** Devices whose battery ran dry: seconds from power-on to empty. */
+  depletedAfterS: number[];
+  /** Battery devices that had not powered on by the end. */
+  notStarted: number;
+  /** When the profile's last battery device powered on, ms (-1: none did). */
+  lastPowerOnMs: number;
   /** Energy drawn by activity, J: sleep (state power over time), cpu (boot), radio (attach, uplink, poll), ota. */
   energyJ: { sleep: number; cpu: number; radio: number; ota: number };
   /**
@@ -56,10 +74,10 @@ const F = RECORD_BYTES / 8;
 /**
  * Battery and energy of every device of a shard: the closed-form update of models/energy.ts
  * (EnergyState) plus the energy of each lifecycle step, charged when the step happens. Devices
- * sleep between steps (the lifecycle never changes a device's power state). Lifetime is projected
- * from the energy each device used over the run: lifetime = usable capacity / average drain, which
- * includes its retries, offline periods and self-discharge (a device that ran dry has its real
- * depletion time instead).
+ * sleep between steps (the lifecycle never changes a device's power state). Each device's energy
+ * is kept in two parts: one-off (boot, the attach that follows it, provisioning, OTA) and the rest,
+ * recurring from its power-on on (sleep, reports, polls, re-attaches after link loss, retries), so
+ * a projection can count the one-offs once and extrapolate only the steady rate.
  *
  * The per-device state (energy left, energy consumed, accounting time, depletion) lives in the
  * device records (device-table.ts), on the cache line every report touches anyway; the update is
@@ -104,7 +122,22 @@ export class EnergyMeter {
       if (p.energy.statePowerW.length !== POWER_STATE_COUNT) throw new RangeError(`EnergyMeter: profile ${p.name} needs ${POWER_STATE_COUNT} state powers`);
       if (!(p.energy.eta > 0 && p.energy.eta <= 1)) throw new RangeError(`EnergyMeter: profile ${p.name} eta must be in (0, 1]`);
     }
-    for (let dev = 0; dev < devices.count; dev++) this.f64[dev * F + RecF64.energyLeftJ] = this.capacityJ[devices.group(dev)];
+    for (let dev = 0; dev < devices.count; dev++) {
+      this.f64[dev * F + RecF64.energyLeftJ] = this.capacityJ[devices.group(dev)];
+      this.f64[dev * F + RecF64.poweredOnAtMs] = -1;
+    }
+  }
+
+  /**
+   * The device powers on at `t`: the start of its steady-state window. What it drew on the shelf
+   * before (sleep power since the run started) is one-off energy.
+   */
+  powerOn(dev: number, t: number): void {
+    this.advance(dev, t);
+    const o = dev * F;
+    if (this.f64[o + RecF64.poweredOnAtMs] >= 0) return;
+    this.f64[o + RecF64.poweredOnAtMs] = t;
+    this.f64[o + RecF64.oneOffJ] = this.f64[o + RecF64.consumedJ];
   }
 
   /** Brings `dev`'s account up to `nowMs` in closed form, detecting the exact depletion time. */
@@ -143,11 +176,12 @@ export class EnergyMeter {
   }
 
   /** Spends `joules` at the load at the device's accounting time; false when it is (now) depleted. */
-  private spend(dev: number, p: number, joules: number): boolean {
+  private spend(dev: number, p: number, joules: number, oneOff: boolean): boolean {
     if (this.devices.has(dev, Flag.depleted)) return false;
     const f = this.f64;
     const o = dev * F;
     const sourceJ = joules * this.invEta[p];
+    if (oneOff) f[o + RecF64.oneOffJ] += sourceJ;
     if (this.mains[p]) {
       f[o + RecF64.consumedJ] += sourceJ;
       return true;
@@ -165,23 +199,27 @@ export class EnergyMeter {
   }
 
   /**
-   * Charges step `step` (0 boot, 1 attach, 2 uplink, 3 poll) at time `t`. Returns false when the
-   * device's battery is (now) empty: the caller takes it dark.
+   * Charges step `step` (0 boot, 1 attach, 2 uplink, 3 poll) at time `t`; `oneOff` when it is part
+   * of starting up (boot, the attach after it, provisioning) rather than of the duty cycle.
+   * Returns false when the device's battery is (now) empty: the caller takes it dark.
    */
-  charge(dev: number, step: number, t: number): boolean {
+  charge(dev: number, step: number, t: number, oneOff = false): boolean {
     this.advance(dev, t);
     const p = this.devices.group(dev);
     // Counted at the battery (through the converter), as consumedJ is.
     this.addNJ(p * 3 + (step === 0 ? Activity.cpu : Activity.radio), this.stepNJ[p * 4 + step]);
-    return this.spend(dev, p, this.stepJ[p * 4 + step]);
+    return this.spend(dev, p, this.stepJ[p * 4 + step], oneOff);
   }
 
-  /** Charges an arbitrary energy (an OTA download, a diagnostics run) at `t`; false when the battery is empty. */
+  /**
+   * Charges an arbitrary energy at `t`; false when the battery is empty. An OTA download is a
+   * one-off (the projection counts it once, or at the rate the scenario states).
+   */
   chargeJoules(dev: number, joules: number, t: number, activity: number = Activity.ota): boolean {
     this.advance(dev, t);
     const p = this.devices.group(dev);
     this.addNJ(p * 3 + activity, Math.round(joules * this.invEta[p] * 1e9));
-    return this.spend(dev, p, joules);
+    return this.spend(dev, p, joules, activity === Activity.ota);
   }
 
   private addNJ(k: number, nj: number): void {
@@ -197,7 +235,7 @@ export class EnergyMeter {
     return this.activitySpill[k] + BigInt(this.activityNJ[k]);
   }
 
-  /** Brings every device to `endMs` and projects lifetimes per profile. */
+  /** Brings every device to `endMs` and hands over, per profile, what a projection needs. */
   project(endMs: number): EnergyProjection[] {
     const f = this.f64;
     const np = this.profiles.length;
@@ -206,7 +244,12 @@ export class EnergyMeter {
       devices: 0,
       batteryDevices: 0,
       depleted: 0,
-      lifetimesYears: [],
+      capacityJ: p.energy.mains ? Infinity : p.energy.usableCapacityJ,
+      selfDischargeW: p.energy.mains ? 0 : p.energy.selfDischargeW,
+      running: { oneOffJ: [], recurringJ: [], windowS: [] },
+      depletedAfterS: [],
+      notStarted: 0,
+      lastPowerOnMs: -1,
       energyJ: { sleep: 0, cpu: 0, radio: 0, ota: 0 },
       energyNJ: { sleep: 0n, cpu: 0n, radio: 0n, ota: 0n },
     }));
@@ -227,16 +270,20 @@ export class EnergyMeter {
       }
       if (this.mains[p]) continue;
       po.batteryDevices++;
-      const capacity = this.profiles[p].energy.usableCapacityJ;
-      let lifetimeS: number;
+      const on = f[o + RecF64.poweredOnAtMs];
       if (this.devices.has(dev, Flag.depleted)) {
         po.depleted++;
-        lifetimeS = f[o + RecF64.depletedAtMs] / 1000;
-      } else {
-        const used = capacity - f[o + RecF64.energyLeftJ];
-        lifetimeS = used > 0 ? ((endMs / 1000) * capacity) / used : Infinity;
+        po.depletedAfterS.push((f[o + RecF64.depletedAtMs] - Math.max(0, on)) / 1000);
+        continue;
       }
-      po.lifetimesYears.push(lifetimeS / SECONDS_PER_YEAR);
+      if (on < 0 || !(endMs > on)) {
+        po.notStarted++;
+        continue;
+      }
+      po.lastPowerOnMs = Math.max(po.lastPowerOnMs, on);
+      po.running.oneOffJ.push(f[o + RecF64.oneOffJ]);
+      po.running.recurringJ.push(Math.max(0, f[o + RecF64.consumedJ] - f[o + RecF64.oneOffJ]));
+      po.running.windowS.push((endMs - on) / 1000);
     }
     out.forEach((o, p) => {
       const nj = o.energyNJ;
@@ -247,7 +294,6 @@ export class EnergyMeter {
       const sleep = consumedSpill[p] + BigInt(consumedNJ[p]) - nj.cpu - nj.radio - nj.ota;
       nj.sleep = sleep > 0n ? sleep : 0n;
       o.energyJ = energyJOf(nj);
-      o.lifetimesYears.sort((a, b) => a - b);
     });
     return out;
   }

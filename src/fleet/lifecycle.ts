@@ -135,10 +135,13 @@ export class Lifecycle implements DriverEvents {
     return this.models.reach === undefined || this.models.reach.reachable(dev);
   }
 
-  /** Charges a lifecycle step's energy; false when the battery ran dry (the device goes dark). */
-  private charge(dev: number, step: number): boolean {
+  /**
+   * Charges a lifecycle step's energy (`oneOff` for the steps of starting up); false when the
+   * battery ran dry (the device goes dark).
+   */
+  private charge(dev: number, step: number, oneOff = false): boolean {
     const e = this.models.energy;
-    if (e === undefined || e.charge(dev, step, this.schedule.now())) return true;
+    if (e === undefined || e.charge(dev, step, this.schedule.now(), oneOff)) return true;
     this.goDark(dev);
     return false;
   }
@@ -189,7 +192,9 @@ export class Lifecycle implements DriverEvents {
 
   private powerOn(dev: number, t: number): void {
     this.metrics.inc(C['devices.powered_on']);
-    if (!this.charge(dev, STEP_BOOT)) return;
+    this.models.energy?.powerOn(dev, t);
+    this.devices.set(dev, Flag.freshBoot);
+    if (!this.charge(dev, STEP_BOOT, true)) return;
     const tel = this.cfg.telemetry;
     if (tel) {
       // Devices generate data from boot; the first report is spread over one interval.
@@ -207,7 +212,8 @@ export class Lifecycle implements DriverEvents {
       d.setState(dev, S.offline);
       return;
     }
-    if (!this.charge(dev, STEP_POLL)) return;
+    // The provisioning request costs what a poll does, once.
+    if (!this.charge(dev, STEP_POLL, true)) return;
     d.setState(dev, S.provisioning);
     d.setHttpStartedAt(dev, this.schedule.measureNow());
     this.driver.provision(dev, `${this.cfg.serialPrefix}-${this.global(dev)}`);
@@ -251,8 +257,11 @@ export class Lifecycle implements DriverEvents {
     }
     // Network attach costs energy once per registration (boot, link loss, reboot); a sleepy
     // device that reconnects from PSM for each report stays registered.
+    // The attach after a boot is part of starting up; re-attaches after link loss recur.
     if (!d.has(dev, Flag.registered)) {
-      if (!this.charge(dev, STEP_ATTACH)) return;
+      const fresh = d.has(dev, Flag.freshBoot);
+      d.unset(dev, Flag.freshBoot);
+      if (!this.charge(dev, STEP_ATTACH, fresh)) return;
       d.set(dev, Flag.registered);
     }
     d.setState(dev, S.connecting);

@@ -84,6 +84,31 @@ export function formatDuration(ms: number): string {
   return `${h}h${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`;
 }
 
+const SPAN_UNITS: ReadonlyArray<[unit: string, ms: number]> = [
+  ['y', 365.25 * 86_400_000],
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/**
+ * Formats a span in one unit, for sentences and axes: 850ms, 20s, 2.5m, 2h, 7d, 1.4y (days from
+ * 2 days on, years from 2 years on, so "36h" and "18 months" read as such).
+ */
+export function formatSpan(ms: number): string {
+  for (const [unit, size] of SPAN_UNITS) {
+    if (Math.abs(ms) >= (unit === 'd' || unit === 'y' ? 2 * size : size)) return `${trimNumber(ms / size)}${unit}`;
+  }
+  return `${trimNumber(ms)}ms`;
+}
+
+/** Up to one decimal below 10, none from 10 on; no trailing ".0". */
+function trimNumber(v: number): string {
+  const a = Math.abs(v);
+  return String(a < 10 ? Math.round(v * 10) / 10 : Math.round(v));
+}
+
 /** Formats microseconds as a latency for tables: 850µs, 12.3ms, 1.20s. */
 export function formatMicros(us: number): string {
   if (us < 1000) return `${Math.round(us)}µs`;

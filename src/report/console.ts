@@ -216,10 +216,13 @@ function fleetOpsSection(s: RunSummary): string[] {
 /** Battery lifetimes and energy by activity, when the run had energy models. */
 function fleetSection(s: RunSummary): string[] {
   const f = s.fleet;
-  if (!f?.batteryYears?.length) return [];
+  if (!f?.batteryYears?.length && !f?.batteryBasis?.length) return [];
   const out = ['', `  BATTERY LIFETIME${f.projectedFromMs !== undefined ? ` · projected from ${formatDurationMs(f.projectedFromMs)} simulated` : ''}`];
-  const rows = [['', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted'], ...f.batteryYears.map((b) => [b.profile, formatCount(b.devices), lifetime(b.p5), lifetime(b.p50), lifetime(b.p95), lifetime(b.min), formatCount(b.depleted)])];
-  out.push(...alignColumns(rows, 1).map((l) => `  ${l}`));
+  if (f.batteryYears?.length) {
+    const rows = [['', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted'], ...f.batteryYears.map((b) => [b.profile, formatCount(b.devices), lifetime(b.p5), lifetime(b.p50), lifetime(b.p95), lifetime(b.min), formatCount(b.depleted)])];
+    out.push(...alignColumns(rows, 1).map((l) => `  ${l}`));
+  }
+  for (const b of f.batteryBasis ?? []) out.push(`    ${b.profile}: ${b.text}`);
   for (const e of f.energyByActivity ?? []) {
     const total = e.sleepJ + e.cpuJ + e.radioJ + e.otaJ;
     if (total <= 0) continue;

@@ -44,6 +44,7 @@ export function resolveFleetOpsPhase(atMs: number, p: Phase): ResolvedPhase | un
       failureRate: pct(u.failureRate),
       failureByProfile: Object.fromEntries(Object.entries(u.failureByProfile ?? {}).map(([k, v]) => [k, pct(v)])),
       ...(u.corrupt === undefined ? {} : { corrupt: pct(u.corrupt) }),
+      ...(u.recurs === undefined ? {} : { recursEveryMs: ms(u.recurs) }),
     };
     return { atMs, kind: 'update', spec };
   }

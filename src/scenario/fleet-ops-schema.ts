@@ -97,6 +97,7 @@ export function fleetOpsSchemas(h: SchemaHelpers) {
       failureRate: pct('Probability that the health check after install fails (then A/B rollback).').default('0%'),
       failureByProfile: z.record(z.string(), pct('Health-check failure probability for this profile.')).optional().meta({ description: 'Per-profile failure probabilities, overriding failureRate.' }),
       corrupt: pct('Fault injection: share of devices served a corrupted artifact (checksum failure).').optional(),
+      recurs: unit('duration', 'For battery projections: an update like this one reaches each device this often in service (e.g. 90d). Without it, its energy is counted once.', { positive: true }).optional(),
     })
     .meta({ description: 'Roll out a release as an update campaign.' });
 

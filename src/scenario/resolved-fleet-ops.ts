@@ -23,6 +23,8 @@ export interface UpdatePhaseSpec {
   failureRate: number;
   failureByProfile: Record<string, number>;
   corrupt?: number;
+  /** Battery projections: how often such an update recurs in service, ms (absent: once). */
+  recursEveryMs?: number;
 }
 
 export interface ConfigPhaseSpec {

@@ -75,6 +75,11 @@ export interface FleetResults {
   offlineShare?: Array<[tMs: number, share: number]>;
   /** Share of the fleet (0..1) that had applied a config change, by ms since the change was published. */
   configPropagation?: Array<[msSinceChange: number, share: number]>;
+  /**
+   * What each profile's battery projection rests on, or why there is none (method 'refused'):
+   * batteryLifetime and batteryYears list only the profiles that were projected.
+   */
+  batteryBasis?: BatteryProjectionBasis[];
   /** Battery lifetime summary per profile, years (battery-powered devices only). */
   batteryYears?: Array<{ profile: string; devices: number; depleted: number; p5: number; p50: number; p95: number; min: number; max: number }>;
   /** Energy drawn per profile by activity, J, over the simulated part of the run. */
@@ -94,6 +99,32 @@ export interface FleetResults {
   logs?: { generated: number; sent: number; dropped: number; buffered: number; holds: boolean };
   /** Configuration pushes: applied, and propagation percentiles (ms) for devices online at the push. */
   config?: { applied: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null; catchupP50Ms: number | null };
+}
+
+/** How a profile's battery lifetimes were projected (engine/results/battery-projection.ts). */
+export interface BatteryProjectionBasis {
+  profile: string;
+  /** per-device: each device's own steady rate; pooled: one rate over the profile; refused: the run was too short to know. */
+  method: 'per-device' | 'pooled' | 'refused';
+  /** Simulated time the rates come from, ms. */
+  simulatedMs: number;
+  /** The last power-on of the profile's devices, ms: the whole profile is in steady state after it. */
+  steadyFromMs: number;
+  /** Running battery devices the rates come from. */
+  devices: number;
+  /** The slowest recurring process of the scenario (reports, polls, link outages) and its mean period, ms. */
+  slowestCycle?: { name: string; ms: number };
+  /** How many of those cycles the shortest device window covered, and all windows together (null: nothing recurs). */
+  cyclesPerDevice: number | null;
+  cyclesPooled: number | null;
+  /** One-off energy drawn per device on average (shelf time, boot, first attach, provisioning, OTA), J, counted once. */
+  oneOffJPerDevice: number;
+  /** Steady drain per device, pooled (recurring energy over time plus self-discharge), W; null when no device ran. */
+  recurringWPerDevice: number | null;
+  /** The scenario's stated recurrence of its OTA updates (`update.recurs`), ms; absent: OTA counted once. */
+  otaRecursEveryMs?: number;
+  /** The same in one sentence, as the report and console print it. */
+  text: string;
 }
 
 export interface OtaResults {

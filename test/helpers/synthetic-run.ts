@@ -246,6 +246,23 @@ function fullFleetResults(durationMs: number, devices: number, agg: MetricsAggre
       { profile: 'esp32-wifi-sensor', devices: 120, percentiles: [[0, 290], [10, 340], [25, 372], [50, 401], [75, 430], [90, 452], [99, 480], [100, 495]] },
       { profile: 'nrf9160-ltem-tracker', devices: 80, percentiles: [[0, 1210], [10, 1460], [25, 1580], [50, 1705], [75, 1820], [90, 1910], [99, 2040], [100, 2110]] },
     ],
+    batteryBasis: [
+      {
+        profile: 'esp32-wifi-sensor',
+        method: 'per-device',
+        simulatedMs: durationMs,
+        steadyFromMs: 6_000,
+        devices: 118,
+        slowestCycle: { name: 'polls', ms: 10_000 },
+        cyclesPerDevice: 21.4,
+        cyclesPooled: 2531,
+        oneOffJPerDevice: 1.4,
+        recurringWPerDevice: 0.0031,
+        otaRecursEveryMs: 90 * 86_400_000,
+        text: 'from 4m simulated, steady state after 6s (the last power-on); each device\'s own rate (polls every 10s: at least 21 per device); one-off energy (boot, first attach, provisioning) counted once, OTA energy recurring every 90d',
+      },
+      { profile: 'nrf9160-ltem-tracker', method: 'refused', simulatedMs: durationMs, steadyFromMs: 0, devices: 0, cyclesPerDevice: null, cyclesPooled: null, oneOffJPerDevice: 0, recurringWPerDevice: null, text: 'not projected: no nrf9160-ltem-tracker device ran long enough to draw a steady rate' },
+    ],
     batteryYears: [
       { profile: 'esp32-wifi-sensor', devices: 120, depleted: 2, p5: 0.91, p50: 1.1, p95: 1.26, min: 0.79, max: 1.36 },
       { profile: 'nrf9160-ltem-tracker', devices: 80, depleted: 0, p5: 3.9, p50: 4.67, p95: 5.3, min: 3.31, max: 5.78 },

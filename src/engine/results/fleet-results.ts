@@ -3,6 +3,7 @@ import { SECONDS_PER_YEAR } from '../../models/battery.js';
 import type { FleetResults } from '../../summary/run-summary.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
 import { energyJOf, type EnergyProjection } from '../../fleet/energy-meter.js';
+import { projectProfile, yearsOf } from './battery-projection.js';
 
 const LIFETIME_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100];
 
@@ -13,21 +14,34 @@ function pct(sorted: number[], p: number): number {
   return sorted[i];
 }
 
-/** Merges the shards' per-profile projections (lifetimes concatenated, energies added). */
+/** Merges the shards' per-profile energy (per-device samples concatenated, energies added). */
 export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[] {
   const byProfile = new Map<string, EnergyProjection>();
   for (const list of parts) {
     for (const p of list) {
       const m = byProfile.get(p.profile);
       if (!m) {
-        byProfile.set(p.profile, { ...p, lifetimesYears: [...p.lifetimesYears], energyJ: { ...p.energyJ }, energyNJ: { ...p.energyNJ } });
+        byProfile.set(p.profile, {
+          ...p,
+          running: { oneOffJ: [...p.running.oneOffJ], recurringJ: [...p.running.recurringJ], windowS: [...p.running.windowS] },
+          depletedAfterS: [...p.depletedAfterS],
+          energyJ: { ...p.energyJ },
+          energyNJ: { ...p.energyNJ },
+        });
         continue;
       }
       m.devices += p.devices;
       m.batteryDevices += p.batteryDevices;
       m.depleted += p.depleted;
-      // Not push(...spread): a shard's 250k lifetimes overflow the call stack as arguments.
-      for (const y of p.lifetimesYears) m.lifetimesYears.push(y);
+      m.notStarted += p.notStarted;
+      m.lastPowerOnMs = Math.max(m.lastPowerOnMs, p.lastPowerOnMs);
+      // Not push(...spread): a shard's 250k devices overflow the call stack as arguments.
+      for (let i = 0; i < p.running.windowS.length; i++) {
+        m.running.oneOffJ.push(p.running.oneOffJ[i]);
+        m.running.recurringJ.push(p.running.recurringJ[i]);
+        m.running.windowS.push(p.running.windowS[i]);
+      }
+      for (const s of p.depletedAfterS) m.depletedAfterS.push(s);
       // Exact integer sums, then J: the same totals whatever the split into shards.
       m.energyNJ.sleep += p.energyNJ.sleep;
       m.energyNJ.cpu += p.energyNJ.cpu;
@@ -36,7 +50,6 @@ export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[
       m.energyJ = energyJOf(m.energyNJ);
     }
   }
-  for (const m of byProfile.values()) m.lifetimesYears.sort((a, b) => a - b);
   return [...byProfile.values()];
 }
 
@@ -55,32 +68,38 @@ export function buildFleetResults(s: ResolvedScenario, timeline: readonly Timeli
     out.energyByActivity = projections.map((p) => ({ profile: p.profile, sleepJ: p.energyJ.sleep, cpuJ: p.energyJ.cpu, radioJ: p.energyJ.radio, otaJ: p.energyJ.ota }));
   }
   if (battery.length > 0) {
-    out.batteryLifetime = battery.map((p) => ({
-      profile: p.profile,
-      devices: p.batteryDevices,
-      percentiles: LIFETIME_PERCENTILES.map((q) => [q, (pct(p.lifetimesYears, q) * SECONDS_PER_YEAR) / 86_400] as [number, number]),
-    }));
-    out.batteryYears = battery.map((p) => ({
-      profile: p.profile,
-      devices: p.batteryDevices,
-      depleted: p.depleted,
-      p5: pct(p.lifetimesYears, 5),
-      p50: pct(p.lifetimesYears, 50),
-      p95: pct(p.lifetimesYears, 95),
-      min: p.lifetimesYears[0],
-      max: p.lifetimesYears[p.lifetimesYears.length - 1],
-    }));
-    // Depleted devices at 100 points up to the end of the scenario's duration.
-    const all = battery.flatMap((p) => p.lifetimesYears.map((y) => y * SECONDS_PER_YEAR * 1000)).sort((a, b) => a - b);
-    const curve: Array<[number, number]> = [];
-    let k = 0;
-    for (let i = 0; i <= 100; i++) {
-      const t = (s.durationMs * i) / 100;
-      while (k < all.length && all[k] <= t) k++;
-      curve.push([t, k]);
+    const projected = battery.map((p) => ({ p, ...projectProfile(p, s, simulatedMs) }));
+    out.batteryBasis = projected.map((x) => x.basis);
+    const shown = projected.filter((x) => x.basis.method !== 'refused');
+    const years = shown.map((x) => ({ p: x.p, years: yearsOf(x.lifetimesS) }));
+    if (shown.length > 0) {
+      out.batteryLifetime = years.map(({ p, years: y }) => ({
+        profile: p.profile,
+        devices: p.batteryDevices,
+        percentiles: LIFETIME_PERCENTILES.map((q) => [q, (pct(y, q) * SECONDS_PER_YEAR) / 86_400] as [number, number]),
+      }));
+      out.batteryYears = years.map(({ p, years: y }) => ({
+        profile: p.profile,
+        devices: p.batteryDevices,
+        depleted: p.depleted,
+        p5: pct(y, 5),
+        p50: pct(y, 50),
+        p95: pct(y, 95),
+        min: y[0],
+        max: y[y.length - 1],
+      }));
+      // Depleted devices at 100 points up to the end of the scenario's duration.
+      const all = shown.flatMap((x) => x.lifetimesS.map((sec) => sec * 1000)).sort((a, b) => a - b);
+      const curve: Array<[number, number]> = [];
+      let k = 0;
+      for (let i = 0; i <= 100; i++) {
+        const t = (s.durationMs * i) / 100;
+        while (k < all.length && all[k] <= t) k++;
+        curve.push([t, k]);
+      }
+      out.depletedOverTime = curve;
+      if (simulatedMs < s.durationMs) out.projectedFromMs = simulatedMs;
     }
-    out.depletedOverTime = curve;
-    if (simulatedMs < s.durationMs) out.projectedFromMs = simulatedMs;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }
