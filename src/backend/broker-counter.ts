@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeTelemetrySeq, TOPIC_ROOT, topicDeviceId } from '../wire/reference-protocol.js';
+import { TOPIC_ROOT, topicDeviceId } from '../wire/reference-protocol.js';
 import type { DeviceStore } from './store.js';
 
 /**
@@ -32,7 +32,7 @@ export class BrokerCounter {
       this.received++;
       const id = topicDeviceId(topic);
       const rec = id === undefined ? undefined : this.store.get(id);
-      if (!rec || !rec.telemetry.record(decodeTelemetrySeq(payload))) this.store.malformedTelemetry++;
+      this.store.countTelemetry(rec, payload);
     });
     await client.subscribeAsync(`${TOPIC_ROOT}/+/telemetry`, { qos: 1 });
   }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import { TOPIC_ROOT, commandsTopic, decodeTelemetrySeq, telemetryTopic } from '../wire/reference-protocol.js';
+import { TOPIC_ROOT, commandsTopic, telemetryTopic } from '../wire/reference-protocol.js';
 import { logsTopic, responsesTopic } from '../wire/fleet-ops.js';
 import type { DeviceRecord, DeviceStore } from './store.js';
 
@@ -116,7 +116,7 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
 
   function countTelemetry(rec: DeviceRecord, payload: Buffer | string): void {
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-    if (!rec.telemetry.record(decodeTelemetrySeq(bytes))) store.malformedTelemetry++;
+    store.countTelemetry(rec, bytes);
   }
 
   // Sessions: who is online, and a fresh subscription to the commands topic is when a device can

@@ -10,6 +10,7 @@ import { DeviceStore, type TargetSpec } from './store.js';
 import { FleetOps, epochNow } from './fleet-ops.js';
 import type { CampaignStatus, FleetOpsStats } from '../wire/fleet-ops.js';
 import { BrokerCounter } from './broker-counter.js';
+import type { SeqLocator } from '../wire/telemetry-seq.js';
 
 /**
  * The embedded reference fleet backend: the HTTP fleet API and the MQTT broker of
@@ -42,6 +43,8 @@ export interface EmbeddedBackendOptions {
    * local Mosquitto instead of the embedded broker).
    */
   countFrom?: readonly string[];
+  /** Where telemetry payloads carry their sequence number (default: the reference `{"seq":` prefix). */
+  telemetrySeq?: SeqLocator;
 }
 
 export interface DeviceReportedState {
@@ -86,6 +89,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => {});
   const store = new DeviceStore(opts.fleetKey);
+  if (opts.telemetrySeq) store.telemetrySeq = opts.telemetrySeq;
   const faults = new Faults(opts.faults);
   let broker: Broker | undefined;
   const ops = new FleetOps(store, (rec, payload) => broker?.publishCommand(rec.id, payload));

@@ -1,3 +1,4 @@
+import { PREFIX_SEQ, readTelemetrySeq, type SeqLocator } from '../wire/telemetry-seq.js';
 import { randomBytes } from 'node:crypto';
 import { INITIAL_RELEASE_NAME, type DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
 import { rolloutRank } from '../wire/rollout.js';
@@ -59,6 +60,13 @@ export class DeviceStore {
   private targetVersion = 0;
   /** Telemetry payloads that carried no readable sequence number. */
   malformedTelemetry = 0;
+  /** Where telemetry payloads carry their sequence number (the reference prefix, or a template's place). */
+  telemetrySeq: SeqLocator = PREFIX_SEQ;
+
+  /** Records one telemetry payload of `rec` (undefined: an unknown device); false counts it as malformed. */
+  countTelemetry(rec: DeviceRecord | undefined, payload: Uint8Array): void {
+    if (rec === undefined || !rec.telemetry.record(readTelemetrySeq(this.telemetrySeq, payload))) this.malformedTelemetry++;
+  }
 
   /**
    * Random bytes for device keys, drawn 256 keys at a time: one call into the CSPRNG per 256

@@ -83,9 +83,11 @@ export interface DeviceDriver {
    * Publish one telemetry message with sequence number `seq`, scheduled for `scheduledAtMs`.
    * Returns false (and calls nothing back) when the device has no open session; the caller keeps
    * the message. For QoS 1 exactly one of `onTelemetryAcked(dev, token)` or the session's
-   * `onConnectionLost(dev)` follows; for QoS 0 nothing follows.
+   * `onConnectionLost(dev)` follows; for QoS 0 nothing follows. `payload`: the message's bytes
+   * when the fleet fills them from a template (valid during this call only: a transport that
+   * keeps them copies them); absent, the preset makes a payload of `spec.size` bytes.
    */
-  publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean;
+  publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, payload?: Buffer): boolean;
   /** Poll the device's target state. One HTTP request. */
   pollTarget(dev: number): void;
   /** Close the device's MQTT session gracefully (DISCONNECT). No `onConnectionLost` follows. */
@@ -134,7 +136,10 @@ export interface MqttConnectOptions {
 export interface MqttTransport {
   readonly name: string;
   connect(dev: number, opts: MqttConnectOptions): void;
-  /** Returns false when `dev` has no open session. QoS 1: exactly one onPublishAck or onConnectionLost follows. */
+  /**
+   * Returns false when `dev` has no open session. QoS 1: exactly one onPublishAck or onConnectionLost
+   * follows. `payload` may be a buffer the caller reuses: a transport that keeps it past the call copies it.
+   */
   publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean;
   subscribe(dev: number, topic: string, qos: 0 | 1): void;
   disconnect(dev: number): void;

@@ -94,12 +94,12 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     });
   }
 
-  publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
+  publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, templated?: Buffer): boolean {
     const id = this.ids[dev];
     const mqtt = this.mqttFor(dev);
     const slot = this.slotOf(dev);
     if (id === undefined || !mqtt.isConnected(slot)) return false;
-    const payload = this.opts.preset.telemetryPayload(seq, scheduledAtMs, spec.size);
+    const payload = templated ?? this.opts.preset.telemetryPayload(seq, scheduledAtMs, spec.size);
     return mqtt.publish(slot, this.opts.preset.telemetryTopic(id), payload, spec.qos, token);
   }
 

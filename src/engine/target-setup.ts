@@ -4,6 +4,16 @@ import type { ResolvedScenario } from '../scenario/resolved.js';
 import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
 import { machineLimits } from './resources.js';
 import type { ShardTarget } from './shard/task.js';
+import { compileTemplate } from '../payload/template-compile.js';
+import type { SeqLocator } from '../wire/telemetry-seq.js';
+
+/** Where the scenario's telemetry carries its sequence number, so the embedded backend can reconcile. */
+function telemetrySeqOf(s: ResolvedScenario): SeqLocator | undefined {
+  const spec = s.behaviour.telemetry?.template;
+  if (spec === undefined) return undefined;
+  const compiled = compileTemplate(spec);
+  return compiled.ok ? compiled.template.seq : undefined;
+}
 
 /** What a run talks to, started (and later stopped) by the coordinator where it is local. */
 export interface PreparedTarget {
@@ -41,7 +51,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
     } else if (t.broker?.kind === 'url') {
       brokerUrls = [t.broker.url];
     }
-    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, countFrom: brokerUrls });
+    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, countFrom: brokerUrls, telemetrySeq: telemetrySeqOf(s) });
     log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}`);
     return {
       target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: 'reference' },

@@ -140,6 +140,14 @@ export class EnergyMeter {
     this.f64[o + RecF64.oneOffJ] = this.f64[o + RecF64.consumedJ];
   }
 
+  /** Share of the usable battery left, 0..1, as of the last accounting (1 on mains: never depletes). */
+  stateOfCharge(dev: number): number {
+    const cap = this.capacityJ[this.devices.group(dev)];
+    if (cap === Infinity) return 1;
+    const left = this.f64[dev * F + RecF64.energyLeftJ];
+    return left <= 0 ? 0 : left >= cap ? 1 : left / cap;
+  }
+
   /** Brings `dev`'s account up to `nowMs` in closed form, detecting the exact depletion time. */
   private advance(dev: number, nowMs: number): void {
     const f = this.f64;

@@ -3,7 +3,7 @@ import type { ArrivalSpec } from '../models/arrival.js';
 import type { Behaviour } from './behaviour.js';
 import type { EnergyMeter } from './energy-meter.js';
 import type { Reachability } from './reachability.js';
-import type { RadioLimits } from './telemetry-pipeline.js';
+import type { RadioLimits, TelemetryPayloads } from './telemetry-pipeline.js';
 import type { LinkShaper } from './link-shaper.js';
 
 /** Device models a lifecycle may run with (each optional: none means an ideal device). */
@@ -31,7 +31,8 @@ export interface LifecycleConfig {
   arrival: ArrivalSpec;
   /** Devices in the whole fleet (all shards, all processes): the arrival order spans them all. */
   fleetDevices: number;
-  telemetry?: { everyMs: number; jitter: number; spec: TelemetrySpec };
+  /** `payloads`: filled from a telemetry template (absent: padded to spec.size). */
+  telemetry?: { everyMs: number; jitter: number; spec: TelemetrySpec; payloads?: TelemetryPayloads };
   poll?: { everyMs: number; jitter: number };
   reconnect: { baseMs: number; capMs: number };
   /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */

@@ -47,7 +47,7 @@ export class Lifecycle implements DriverEvents {
     for (let dev = 0; dev < devices.count; dev++) if (cfg.perReportSession[devices.group(dev)] === 1) devices.set(dev, Flag.sleepy);
     const tel = cfg.telemetry;
     this.telemetryPipe = new TelemetryPipeline(
-      tel ? { everyMs: tel.everyMs, spec: tel.spec, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst, radio: models.radio, link: models.link } : undefined,
+      tel ? { everyMs: tel.everyMs, spec: tel.spec, payloads: tel.payloads, bufferCapacity: cfg.bufferCapacity, flushBurst: cfg.flushBurst, radio: models.radio, link: models.link } : undefined,
       this.devices,
       schedule,
       driver,

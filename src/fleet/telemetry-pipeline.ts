@@ -22,9 +22,20 @@ export interface RadioLimits {
   maxPayloadBytes: number;
 }
 
+/**
+ * Payloads filled from a telemetry template (payload/template-filler.ts): a pure function of the
+ * device, its sequence number and the intended time, so a retried message carries the same bytes.
+ * The buffer is reused: valid until the next fill.
+ */
+export interface TelemetryPayloads {
+  fill(dev: number, seq: number, tMs: number): Buffer;
+}
+
 export interface TelemetryPipelineConfig {
   everyMs: number;
   spec: TelemetrySpec;
+  /** Templated payloads; absent: the preset pads each payload to `spec.size`. */
+  payloads?: TelemetryPayloads;
   /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */
   bufferCapacity: number;
   /** Messages flushed per device per call (a burst, not an unbounded loop). */
@@ -111,11 +122,12 @@ export class TelemetryPipeline {
       const sentAt = this.schedule.measureNow();
       const qos = cfg.spec.qos;
       const token = qos === 1 ? this.inflight.open(dev, this.schedule.measureAt(scheduledAt), sentAt) : -1;
+      const payload = cfg.payloads?.fill(dev, seq, scheduledAt);
       if (cfg.link) {
-        this.sendOverLink(cfg.link, dev, seq, token, scheduledAt);
+        this.sendOverLink(cfg.link, dev, seq, token, scheduledAt, payload === undefined ? cfg.spec.size : payload.length);
         continue;
       }
-      if (!this.driver.publishTelemetry(dev, seq, scheduledAt, cfg.spec, token)) {
+      if (!this.driver.publishTelemetry(dev, seq, scheduledAt, cfg.spec, token, payload)) {
         if (token >= 0) this.inflight.close(token);
         return; // Not connected after all: the message stays buffered.
       }
@@ -131,7 +143,7 @@ export class TelemetryPipeline {
   }
 
   /** The message left the device: it is sent, and reaches the backend after its transit (if ever). */
-  private sendOverLink(link: LinkShaper, dev: number, seq: number, token: number, scheduledAt: number): void {
+  private sendOverLink(link: LinkShaper, dev: number, seq: number, token: number, scheduledAt: number, bytes: number): void {
     const cfg = this.cfg!;
     this.devices.advanceSend(dev);
     this.metrics.inc(C['telemetry.sent']);
@@ -140,7 +152,7 @@ export class TelemetryPipeline {
       this.metrics.inc(C['telemetry.sent_noack']);
     }
     this.losses[0] = 0;
-    const transit = link.transit(dev, cfg.spec.size, this.losses);
+    const transit = link.transit(dev, bytes, this.losses);
     if (this.losses[0] > 0) this.metrics.inc(C['link.packets_lost'], this.losses[0]);
     if (transit === LOST) {
       this.metrics.inc(C['link.messages_lost']);
@@ -161,7 +173,9 @@ export class TelemetryPipeline {
       const scheduledAt = link.scheduledAtOf(n);
       link.release(dev, n);
       if (token >= 0 && !this.inflight.isOpen(token, dev)) continue; // failed with its session already
-      if (!this.driver.publishTelemetry(dev, seq, scheduledAt, this.cfg!.spec, token) && token >= 0) this.failToken(token);
+      // Filled again on arrival: the same bytes (a pure function of dev, seq, time), none held in transit.
+      const payload = this.cfg!.payloads?.fill(dev, seq, scheduledAt);
+      if (!this.driver.publishTelemetry(dev, seq, scheduledAt, this.cfg!.spec, token, payload) && token >= 0) this.failToken(token);
     }
   }
 

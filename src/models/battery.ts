@@ -88,3 +88,24 @@ export const SELF_DISCHARGE_PER_YEAR: Readonly<
 export function selfDischargeW(nominalJ: number, fractionPerYear: number): number {
   return (nominalJ * fractionPerYear) / SECONDS_PER_YEAR;
 }
+
+/**
+ * Terminal voltage across the discharge, as fractions of the nominal voltage at full and at empty,
+ * read off typical discharge curves: Li-ion 4.2 V full to 3.0 V cut-off around 3.7 V nominal;
+ * Li-SOCl2 flat near 3.6 V until a knee near 3.3 V at the end of life; Li-MnO2 3.2 V to 2.0 V
+ * around 3.0 V nominal; alkaline 1.6 V to 1.0 V per 1.5 V cell; NiMH 1.4 V to 1.0 V per 1.2 V cell.
+ * A straight line between the two is enough for telemetry that looks like a device's.
+ */
+export const VOLTAGE_SPAN: Readonly<Record<'li-socl2' | 'li-mno2' | 'li-ion' | 'alkaline' | 'nimh', { full: number; empty: number }>> = {
+  'li-ion': { full: 4.2 / 3.7, empty: 3.0 / 3.7 },
+  'li-socl2': { full: 3.67 / 3.6, empty: 3.3 / 3.6 },
+  'li-mno2': { full: 3.2 / 3.0, empty: 2.0 / 3.0 },
+  alkaline: { full: 1.6 / 1.5, empty: 1.0 / 1.5 },
+  nimh: { full: 1.4 / 1.2, empty: 1.0 / 1.2 },
+};
+
+/** Terminal voltage of a battery of `chemistry` and nominal `nominalV` at state of charge `soc` (0..1). */
+export function terminalVoltage(chemistry: keyof typeof VOLTAGE_SPAN, nominalV: number, soc: number): number {
+  const s = VOLTAGE_SPAN[chemistry];
+  return nominalV * (s.empty + (s.full - s.empty) * soc);
+}

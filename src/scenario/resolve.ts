@@ -5,6 +5,9 @@ import { deepFreeze } from './deep-freeze.js';
 import { resolveProfileRef } from './profile-load.js';
 import type { ScenarioData } from './schema.js';
 import type { ResolvedDowntime, ResolvedFleetGroup, ResolvedPhase, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
+import { templateSpecOf, type TemplateInput } from './telemetry-template-schema.js';
+import type { TemplateSpec } from '../payload/template-spec.js';
+import { compileTemplate, estimatedBytes } from '../payload/template-compile.js';
 import { resolveFleetOpsBehaviour, resolveFleetOpsPhase, resolveProvisioning } from './fleet-ops-resolve.js';
 
 /** Command-line settings that win over the file's. */
@@ -14,6 +17,16 @@ export interface ScenarioOverrides {
   seed?: number;
   /** A duration string such as `30s`, or milliseconds. */
   duration?: string | number;
+}
+
+/** The resolved telemetry template, when one is given (validation already compiled it once). */
+function templateOf(t: TemplateInput | undefined): { template?: TemplateSpec; sizeBytes?: number } {
+  if (t === undefined) return {};
+  const spec = templateSpecOf(t);
+  const compiled = spec.ok ? compileTemplate(spec.value) : undefined;
+  if (!spec.ok || !compiled?.ok) throw new Error('resolveScenario: a telemetry template passed validation but does not compile');
+  // The size models need up front (LoRaWAN airtime, oversize frames) is the template's.
+  return { template: spec.value, sizeBytes: estimatedBytes(compiled.template) };
 }
 
 /** The embedded backend's fleet key when the scenario names none (a development key, never a secret). */
@@ -72,7 +85,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       ...(data.arrival.over === undefined ? {} : { overMs: ms(data.arrival.over) }),
     },
     behaviour: {
-      ...(b.telemetry ? { telemetry: { everyMs: ms(b.telemetry.every), jitter: value(parsePercent(b.telemetry.jitter)), sizeBytes: value(parseSize(b.telemetry.size)), qos: b.telemetry.qos } } : {}),
+      ...(b.telemetry ? { telemetry: { everyMs: ms(b.telemetry.every), jitter: value(parsePercent(b.telemetry.jitter)), sizeBytes: value(parseSize(b.telemetry.size)), qos: b.telemetry.qos, ...templateOf(b.telemetry.template) } } : {}),
       ...(b.poll ? { poll: { everyMs: ms(b.poll.every), jitter: value(parsePercent(b.poll.jitter)) } } : {}),
       reconnect: { baseMs: ms(b.reconnect.base), capMs: ms(b.reconnect.cap) },
       keepaliveSec: ms(b.keepalive) / 1000,

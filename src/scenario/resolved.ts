@@ -1,3 +1,4 @@
+import type { TemplateSpec } from '../payload/template-spec.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
 import type { CommandPhaseSpec, ConfigPhaseSpec, ResolvedFleetOpsBehaviour, ResolvedProvisioning, UpdatePhaseSpec } from './resolved-fleet-ops.js';
 
@@ -38,7 +39,8 @@ export interface ResolvedScenario {
     overMs?: number;
   };
   behaviour: {
-    telemetry?: { everyMs: number; jitter: number; sizeBytes: number; qos: 0 | 1 };
+    /** `template` (payload/template-spec.ts) replaces the padded payload of `sizeBytes`. */
+    telemetry?: { everyMs: number; jitter: number; sizeBytes: number; qos: 0 | 1; template?: TemplateSpec };
     poll?: { everyMs: number; jitter: number };
     reconnect: { baseMs: number; capMs: number };
     keepaliveSec: number;

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { metricNames } from '../metrics/catalog.js';
 import { inlineProfileRefSchema } from './profile-schema.js';
 import { fleetOpsSchemas } from './fleet-ops-schema.js';
+import { telemetryTemplateSchema } from './telemetry-template-schema.js';
 import {
   DURATION_HINT,
   PERCENT_HINT,
@@ -180,6 +181,8 @@ const arrival = z
 const UNITS = { duration: DURATION, size: SIZE, rate: RATE, percent: PERCENT } as const;
 const fleetOps = fleetOpsSchemas({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
 
+const telemetryTemplate = telemetryTemplateSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
+
 const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${what} interval, as a share of it.`).default('10%');
 
 /** Reconnect backoff defaults: the AWS IoT device SDKs go from 1 s to 128 s (MODELS.md). */
@@ -207,7 +210,8 @@ const behaviour = z
       .strictObject({
         every: unitString(DURATION, 'Telemetry interval.', { positive: true }),
         jitter: jitter('telemetry'),
-        size: unitString(SIZE, 'Telemetry payload size.').default('200B'),
+        size: unitString(SIZE, 'Telemetry payload size (padding; ignored when a template is given).').default('200B'),
+        template: telemetryTemplate.optional(),
         qos: withHint(z.literal([0, 1]).default(1).meta({ description: 'MQTT QoS of telemetry publishes.' }), 'use 0 (at most once) or 1 (at least once)'),
       })
       .optional(),

@@ -124,6 +124,8 @@ export class MqttjsTransport implements MqttTransport {
   publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean {
     const session = this.sessions[dev];
     if (session === undefined || !session.connected || session.client.disconnecting) return false;
+    // mqtt.js keeps the buffer (its write queue, the QoS 1 store) past this call; payloads may be reused.
+    payload = Buffer.from(payload);
     if (qos === 0) {
       session.client.publish(topic, payload, { qos: 0 });
       return true;

@@ -9,6 +9,8 @@ import type { ShardFinal } from './protocol.js';
 import type { ShardTask } from './task.js';
 import { buildDeviceModels } from './device-models.js';
 import { fleetBehavioursConfig } from './fleet-behaviours.js';
+import { telemetryPayloads } from './telemetry-payloads.js';
+import type { TemplateFiller } from '../../payload/template-filler.js';
 
 /*
  * Assembly: the one place a shard's part of the scenario becomes its fleet (device table, models,
@@ -18,14 +20,26 @@ import { fleetBehavioursConfig } from './fleet-behaviours.js';
 /** Fleet-operation behaviours of each lifecycle, for the shard's final results. */
 const fleetOpsOf = new WeakMap<Lifecycle, FleetBehaviours>();
 
+/** Template fillers of each lifecycle, told the wall clock's start instant when the run starts. */
+const payloadsOf = new WeakMap<Lifecycle, TemplateFiller>();
+
+/** The wall clock's run starts at `epochMs`: templated `{{ts}}` counts from there. */
+export function startTelemetryEpoch(lifecycle: Lifecycle, epochMs: number): void {
+  payloadsOf.get(lifecycle)?.setEpoch(epochMs);
+}
+
 /** The lifecycle of a shard's devices with their models (reachability, energy), arrivals and outages planned. */
 export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: DeviceDriver, metrics: ShardMetrics, devices = new DeviceTable(task.count, task.firstDevice)): Lifecycle {
   const { models, groupOf } = buildDeviceModels(task.scenario, devices);
   const fleetCfg = fleetBehavioursConfig(task.scenario, task.firstDevice, task.count, groupOf);
   const fleetOps = fleetCfg ? new FleetBehaviours(fleetCfg, driver, metrics) : undefined;
   if (fleetOps) models.behaviours = [...(models.behaviours ?? []), ...fleetOps.list];
-  const lifecycle = new Lifecycle(devices, lifecycleConfig(task.scenario), schedule, driver, metrics, models);
+  const cfg = lifecycleConfig(task.scenario);
+  const payloads = telemetryPayloads(task.scenario, devices, models.energy, fleetOps ? (dev) => fleetOps.releaseOf(dev) : undefined);
+  if (cfg.telemetry && payloads) cfg.telemetry.payloads = payloads;
+  const lifecycle = new Lifecycle(devices, cfg, schedule, driver, metrics, models);
   if (fleetOps) fleetOpsOf.set(lifecycle, fleetOps);
+  if (payloads) payloadsOf.set(lifecycle, payloads);
   lifecycle.planArrivals();
   models.reach?.plan(schedule);
   return lifecycle;

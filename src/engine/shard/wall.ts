@@ -5,7 +5,7 @@ import { WireDriver } from '../../drivers/wire-driver.js';
 import { presetByName } from '../../drivers/presets/reference.js';
 import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
-import { buildLifecycle, finalOf } from './assembly.js';
+import { buildLifecycle, finalOf, startTelemetryEpoch } from './assembly.js';
 import type { ShardContext } from './context.js';
 
 /**
@@ -80,6 +80,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     ctx.onControl((msg) => {
       if (msg.type === 'start') {
         startAt = msg.startAtMs;
+        startTelemetryEpoch(lifecycle, startAt);
         scheduler.start(startAt);
         scheduleSnapshot();
       } else if (msg.type === 'stop') {

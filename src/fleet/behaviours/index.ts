@@ -65,6 +65,11 @@ export class FleetBehaviours implements FleetOpsEvents {
     if (this.list.length > 0) driver.attachFleetOps(this);
   }
 
+  /** The release device `dev` runs now (its first one without update campaigns). */
+  releaseOf(dev: number): string {
+    return this.ota?.releaseOf(dev) ?? this.cfg.initialRelease;
+  }
+
   // --- FleetOpsEvents ---
 
   onDownloadChunk(dev: number, status: number, bytes: number): void {

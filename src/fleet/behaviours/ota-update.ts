@@ -73,6 +73,11 @@ export class OtaUpdate implements Behaviour {
     this.healthDraws = new Uint32Array(count);
   }
 
+  /** The release device `dev` runs now. */
+  releaseOf(dev: number): string {
+    return this.rec.releases[this.release[dev]];
+  }
+
   private get K_CHUNK(): number {
     return this.kinds.first;
   }
