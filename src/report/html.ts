@@ -7,7 +7,7 @@ import { figure, pill, tiles } from './html-parts.js';
 import { buildPlots } from './html-plots.js';
 import type { PlotSpec } from './plot-spec.js';
 import { renderPage } from './html-page.js';
-import { REPORT_SCRIPT } from './html-script.js';
+import { reportScript } from './html-script.js';
 import { REPORT_CSS } from './html-style.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
@@ -139,7 +139,7 @@ ${countersTable(s)}
     css: REPORT_CSS,
     scripts: true,
     body,
-    tail: `<script type="application/json" id="fleetsim-plots">${jsonForScript({ plots })}</script>\n<script>${REPORT_SCRIPT}</script>`,
+    tail: `<script type="application/json" id="fleetsim-plots">${jsonForScript({ plots })}</script>\n<script>${reportScript()}</script>`,
   });
 }
 

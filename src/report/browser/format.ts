@@ -1,0 +1,79 @@
+/**
+ * Axis and tooltip labels of the report's plots: short forms that fit under a tick (12.5k, 2.5ms,
+ * 1m30s, 99.9%), unlike the console's full forms (report/format.ts).
+ */
+import type { PlotSpec, ValueUnit } from '../plot-spec.js';
+
+export function num(v: number, digits?: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e9) return (v / 1e9).toFixed(1) + 'G';
+  if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + 'M';
+  if (a >= 1e4) return (v / 1e3).toFixed(a >= 1e5 ? 0 : 1) + 'k';
+  if (a >= 100 || v === Math.round(v)) return String(Math.round(v));
+  return v.toFixed(digits === undefined ? (a >= 10 ? 1 : 2) : digits);
+}
+
+function micros(us: number): string {
+  if (us === 0) return '0';
+  if (us < 1000) return Math.round(us) + 'µs';
+  if (us < 1e6) return (us / 1000).toFixed(us < 1e4 ? 2 : 1).replace(/\.0+$/, '') + 'ms';
+  return (us / 1e6).toFixed(2).replace(/\.?0+$/, '') + 's';
+}
+
+function duration(ms: number): string {
+  if (ms > 0 && ms < 1000) return (ms < 10 ? ms.toFixed(1) : String(Math.round(ms))) + 'ms';
+  const s = ms / 1000;
+  if (s < 120) return Math.round(s * 10) / 10 + 's';
+  if (s < 3600) return Math.floor(s / 60) + 'm' + (s % 60 >= 1 ? String(Math.round(s % 60)).padStart(2, '0') + 's' : '');
+  if (s < 3 * 86400) return Math.round(s / 360) / 10 + 'h';
+  return Math.round(s / 8640) / 10 + 'd';
+}
+
+function bytes(v: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return (i === 0 || Math.abs(v) >= 100 || v === Math.round(v) ? String(Math.round(v)) : v.toFixed(1)) + ' ' + units[i];
+}
+
+/** A percentile axis position in nines: 1 = 90%, 2 = 99%, 3 = 99.9%; fractional values in between. */
+export function nines(x: number): string {
+  const k = Math.round(x);
+  if (Math.abs(x - k) > 1e-6) return (100 * (1 - Math.pow(10, -x))).toPrecision(6).replace(/0+$/, '') + '%';
+  if (k <= 0) return '0%';
+  if (k === 1) return '90%';
+  return '99' + (k > 2 ? '.' + '9'.repeat(k - 2) : '') + '%';
+}
+
+export function fmt(unit: ValueUnit | 'percentile', v: number): string {
+  switch (unit) {
+    case 'bytes':
+      return bytes(v);
+    case 'joules':
+      return Math.abs(v) >= 1e6 ? num(v / 1e6, 1) + ' MJ' : Math.abs(v) >= 1000 ? num(v / 1000, 1) + ' kJ' : num(v, 1) + ' J';
+    case 'us':
+      return micros(v);
+    case 'ms':
+      return num(v, 1) + 'ms';
+    case 'rate':
+      return num(v) + '/s';
+    case 'share':
+      return (v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0) + '%';
+    case 'days':
+      return v >= 730 ? (v / 365).toFixed(1) + 'y' : num(v, 0) + 'd';
+    case 'percentile':
+      return nines(v);
+    default:
+      return num(v);
+  }
+}
+
+export function xLabel(spec: PlotSpec, v: number): string {
+  if (spec.x.kind === 'time') return duration(v);
+  if (spec.x.kind === 'category') return (spec.x.categories || [])[v] || '';
+  if (spec.x.kind === 'nines') return spec.x.maxAt !== undefined && Math.abs(v - spec.x.maxAt) < 1e-9 ? 'max' : nines(v);
+  return fmt(spec.x.unit, v);
+}
