@@ -1,5 +1,6 @@
 import type { DeviceTable } from './device-table.js';
 import type { Schedule } from './schedule.js';
+import { EVENT_KIND_LIMIT, inKindRange, KIND_REGIONS, type KindRange } from './event-kinds.js';
 
 /**
  * A device behaviour beyond lifecycle v1 (OTA updates, diagnostics, logs, configuration...), as a
@@ -11,8 +12,8 @@ import type { Schedule } from './schedule.js';
  */
 export interface Behaviour {
   readonly name: string;
-  /** Event kinds this behaviour schedules and handles: [first, first + count). Lifecycle kinds are below 32. */
-  readonly kinds: { first: number; count: number };
+  /** Event kinds this behaviour schedules and handles: [first, first + count), taken from KIND_REGIONS.behaviours. */
+  readonly kinds: KindRange;
   /** Called once before the scheduler starts (schedule phases, first events). */
   plan?(ctx: BehaviourContext): void;
   handle(kind: number, dev: number, t: number): void;
@@ -44,17 +45,17 @@ export interface BehaviourContext {
   reboot(dev: number, ms: number): void;
 }
 
-/** First event kind available to behaviours; the lifecycle's own kinds are below it. */
-export const BEHAVIOUR_KIND_BASE = 32;
-
 /** The behaviours of a lifecycle: routes their event kinds and fans the lifecycle's moments out. */
 export class BehaviourSet {
   /** Behaviour owning each event kind (index + 1; 0 = none). */
-  private readonly kindOwner = new Uint8Array(256);
+  private readonly kindOwner = new Uint8Array(EVENT_KIND_LIMIT);
 
   constructor(readonly list: readonly Behaviour[]) {
     list.forEach((b, i) => {
-      if (b.kinds.first < BEHAVIOUR_KIND_BASE || b.kinds.first + b.kinds.count > 256) throw new Error(`behaviour ${b.name}: event kinds must lie in [${BEHAVIOUR_KIND_BASE}, 256)`);
+      const region = KIND_REGIONS.behaviours;
+      if (b.kinds.count > 0 && (!inKindRange(region, b.kinds.first) || !inKindRange(region, b.kinds.first + b.kinds.count - 1))) {
+        throw new Error(`behaviour ${b.name}: event kinds must lie in [${region.first}, ${region.first + region.count})`);
+      }
       for (let k = b.kinds.first; k < b.kinds.first + b.kinds.count; k++) {
         if (this.kindOwner[k] !== 0) throw new Error(`behaviour ${b.name}: event kind ${k} is already taken`);
         this.kindOwner[k] = i + 1;

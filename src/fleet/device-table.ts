@@ -1,5 +1,3 @@
-import type { ModelDriverSlots } from '../drivers/model/model-driver.js';
-
 /**
  * Device state of one shard, indexed by the shard-local device index. An idle device costs one
  * 128-byte record here; sockets and buffers live in the drivers and exist only while a device is
@@ -44,8 +42,9 @@ export const Flag = {
  * connects, provisioning, polls and the end of the run touch. Offsets are in units of the view's
  * element size (Float64 slots are 8 bytes, 32-bit slots 4, 16-bit slots 2, byte slots 1).
  *
- * Other components keep their per-device state in these records too (EnergyMeter, InflightTable,
- * and the model driver through `modelDriverSlots`); each owns its slots and nobody else writes them.
+ * Other components keep their per-device state in these records too: EnergyMeter and
+ * InflightTable in the slots below, a driver or a behaviour in slots it reserves
+ * (`reserveSlots`) from the bytes nobody uses; each owns its slots and nobody else writes them.
  */
 export const RECORD_BYTES = 128;
 export const RecF64 = {
@@ -54,8 +53,6 @@ export const RecF64 = {
   /** Time up to which the battery is accounted, ms. */
   energyAtMs: 2,
   lastGeneratedAt: 3,
-  /** Model driver: the device's latest ack time (survives sessions). */
-  driverLastAckAt: 4,
   // line 2
   httpStartedAt: 8,
   connectStartedAt: 9,
@@ -71,20 +68,39 @@ export const Rec32 = {
   sendSeq: 11,
   /** InflightTable: the newest message in flight (a circular list), -1 none. */
   inflightTail: 12,
-  /** Model driver: draw counter. */
-  driverDraws: 13,
   // line 2
   acked: 22,
   backoffDraws: 23,
   pollDraws: 24,
-  driverPendingHttp: 25,
-  driverPendingConnect: 26,
 } as const;
 const REC16_GROUP = 28;
 const REC16_ATTEMPTS = 54;
 const REC8_STATE = 58;
 const REC8_FLAGS = 59;
-const REC8_DRIVER_SESSION = 60;
+
+/** The first 64-byte line of a record (what a report and its ack touch) and the second. */
+export type RecordLine = 'hot' | 'cold';
+
+/** A per-device field a component asks for: its width in bytes and the line it belongs on. */
+export interface SlotRequest<N extends string = string> {
+  readonly name: N;
+  readonly bytes: 1 | 2 | 4 | 8;
+  readonly line: RecordLine;
+}
+
+/** Reserved slots: the records' buffer and size, and each field's byte offset within a record. */
+export type RecordSlots<N extends string> = { buffer: ArrayBuffer; recordBytes: number } & Record<N, number>;
+
+/** Bytes of a record the table's own fields use (1 = used). */
+function ownBytes(): Uint8Array {
+  const used = new Uint8Array(RECORD_BYTES);
+  const mark = (offset: number, width: number) => used.fill(1, offset * width, offset * width + width);
+  for (const o of Object.values(RecF64)) mark(o, 8);
+  for (const o of Object.values(Rec32)) mark(o, 4);
+  for (const o of [REC16_GROUP, REC16_ATTEMPTS]) mark(o, 2);
+  for (const o of [REC8_STATE, REC8_FLAGS]) mark(o, 1);
+  return used;
+}
 
 const F = RECORD_BYTES / 8;
 const W = RECORD_BYTES / 4;
@@ -102,6 +118,8 @@ export class DeviceTable {
   private readonly u8: Uint8Array;
   /** Global device index of local index 0. */
   readonly firstDevice: number;
+  /** Bytes of a record taken by the table's fields and by reservations so far. */
+  private readonly usedBytes = ownBytes();
 
   constructor(
     readonly count: number,
@@ -233,16 +251,22 @@ export class DeviceTable {
     return out;
   }
 
-  /** The model driver's slots in these records. */
-  modelDriverSlots(): ModelDriverSlots {
-    return {
-      buffer: this.u8.buffer as ArrayBuffer,
-      recordBytes: RECORD_BYTES,
-      lastAckAt: RecF64.driverLastAckAt * 8,
-      draws: Rec32.driverDraws * 4,
-      session: REC8_DRIVER_SESSION,
-      pendingHttp: Rec32.driverPendingHttp * 4,
-      pendingConnect: Rec32.driverPendingConnect * 4,
-    };
+  /**
+   * Reserves a slot in every device's record for each requested field, first fit on its line,
+   * aligned to its width, in the order asked; throws when a line is full. Call before the run.
+   */
+  reserveSlots<N extends string>(owner: string, request: readonly SlotRequest<N>[]): RecordSlots<N> {
+    const slots = { buffer: this.u8.buffer as ArrayBuffer, recordBytes: RECORD_BYTES } as RecordSlots<N>;
+    for (const field of request) {
+      const [start, end] = field.line === 'hot' ? [0, RECORD_BYTES / 2] : [RECORD_BYTES / 2, RECORD_BYTES];
+      let at = -1;
+      for (let o = start; o + field.bytes <= end && at < 0; o += field.bytes) {
+        if (this.usedBytes.subarray(o, o + field.bytes).every((b) => b === 0)) at = o;
+      }
+      if (at < 0) throw new Error(`${owner}: no free ${field.bytes}-byte slot on the ${field.line} line of the device record for ${field.name}`);
+      this.usedBytes.fill(1, at, at + field.bytes);
+      (slots as Record<string, number>)[field.name] = at;
+    }
+    return slots;
   }
 }

@@ -7,10 +7,11 @@ import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
 import { TelemetryPipeline } from './telemetry-pipeline.js';
 import type { TelemetryAccounting } from '../summary/accounting.js';
 import { countHttpError, TargetPoller } from './target-poller.js';
-import { Ev, type Schedule } from './schedule.js';
+import type { Schedule } from './schedule.js';
+import { Ev, KIND_REGIONS } from './event-kinds.js';
 import type { EnergyProjection } from './energy-meter.js';
 import type { InflightTable } from './inflight.js';
-import { BEHAVIOUR_KIND_BASE, BehaviourSet, type BehaviourContext } from './behaviour.js';
+import { BehaviourSet, type BehaviourContext } from './behaviour.js';
 import { STEP_ATTACH, STEP_BOOT, STEP_POLL, STEP_UPLINK, type DeviceModels, type LifecycleConfig } from './lifecycle-config.js';
 
 export type { DeviceModels, LifecycleConfig } from './lifecycle-config.js';
@@ -103,7 +104,7 @@ export class Lifecycle implements DriverEvents {
   /** The scheduler's dispatch target. */
   handle(kind: number, dev: number, t: number): void {
     if (this.stopping || this.devices.state(dev) === S.dead) return;
-    if (kind >= BEHAVIOUR_KIND_BASE) return this.behaviours.handle(kind, dev, t);
+    if (kind >= KIND_REGIONS.behaviours.first) return this.behaviours.handle(kind, dev, t);
     switch (kind) {
       case Ev.powerOn:
         return this.powerOn(dev, t);

@@ -1,7 +1,8 @@
 import { pickCells } from '../models/correlated-outage.js';
 import { renewalFromAvailability, RenewalStates, type AvailabilitySpec } from '../models/outage.js';
 import { Stream, uniform } from '../models/rng.js';
-import { Ev, type Schedule } from './schedule.js';
+import type { Schedule } from './schedule.js';
+import { Ev } from './event-kinds.js';
 
 const BACKUP_STREAM = Stream.offline + 100;
 

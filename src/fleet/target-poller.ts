@@ -3,7 +3,8 @@ import type { ShardMetrics } from '../metrics/registry.js';
 import { jittered, Stream, uniform32 } from '../models/rng.js';
 import type { DeviceDriver } from '../drivers/types.js';
 import type { DeviceTable } from './device-table.js';
-import { Ev, type Schedule } from './schedule.js';
+import type { Schedule } from './schedule.js';
+import { Ev } from './event-kinds.js';
 
 /** Counts an HTTP failure by class (0 = network error). */
 export function countHttpError(metrics: ShardMetrics, status: number): void {

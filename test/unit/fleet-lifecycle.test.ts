@@ -11,7 +11,7 @@ import { ShardMetrics } from '../../src/metrics/registry.js';
 import { DeviceState, DeviceTable } from '../../src/fleet/device-table.js';
 import { Lifecycle, type DeviceModels, type LifecycleConfig } from '../../src/fleet/lifecycle.js';
 import { Reachability } from '../../src/fleet/reachability.js';
-import { Ev } from '../../src/fleet/schedule.js';
+import { Ev } from '../../src/fleet/event-kinds.js';
 import { FakeDriver } from '../helpers/fake-driver.js';
 import { FakeSchedule } from '../helpers/fake-schedule.js';
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Down, Reachability, type OutagePhase } from '../../src/fleet/reachability.js';
-import { Ev } from '../../src/fleet/schedule.js';
+import { Ev } from '../../src/fleet/event-kinds.js';
 import { FakeSchedule } from '../helpers/fake-schedule.js';
 
 const outage = (over: Partial<OutagePhase>): OutagePhase => ({ atMs: 1000, durationMs: 500, scope: 'fleet', fraction: 1, index: 0, ...over });

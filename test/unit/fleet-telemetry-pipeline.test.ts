@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { C } from '../../src/metrics/catalog.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { DeviceTable } from '../../src/fleet/device-table.js';
-import { Ev } from '../../src/fleet/schedule.js';
+import { Ev } from '../../src/fleet/event-kinds.js';
 import { TelemetryPipeline, type TelemetryPipelineConfig } from '../../src/fleet/telemetry-pipeline.js';
 import { DutyCycleGate } from '../../src/models/lorawan.js';
 import { FakeDriver } from '../helpers/fake-driver.js';

@@ -60,6 +60,13 @@ describe('import directions', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('fleet/ knows drivers only by their interface (drivers/types.ts), never a concrete driver', () => {
+    const concrete = [...graph].flatMap(([file, targets]) =>
+      folderOf(file) === 'fleet' ? targets.filter((t) => folderOf(t) === 'drivers' && rel(t) !== path.join('drivers', 'types.ts')).map((t) => `${rel(file)} -> ${rel(t)}`) : [],
+    );
+    expect(concrete).toEqual([]);
+  });
+
   it('no file imports a file that (through others) imports it back', () => {
     expect(importCycles(graph).map((c) => c.map(rel))).toEqual([]);
   });

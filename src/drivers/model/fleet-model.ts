@@ -4,17 +4,19 @@ import { corruptDraw, RolloutState, rolloutRank, type CohortCounts } from '../..
 import { INITIAL_RELEASE_NAME } from '../../wire/reference-protocol.js';
 import type { DeviceStateReport, DriverEvents, FleetOpsEvents } from '../types.js';
 
-/** Event kinds of the fleet model, inside the model driver's range (>= 100). */
-export const FLEET_MODEL_KIND_BASE = 120;
-const K_ACTION = FLEET_MODEL_KIND_BASE;
-const K_TICK = FLEET_MODEL_KIND_BASE + 1;
-const K_MSG_UPDATE = FLEET_MODEL_KIND_BASE + 2;
-const K_MSG_CONFIG = FLEET_MODEL_KIND_BASE + 3;
-const K_MSG_COMMAND = FLEET_MODEL_KIND_BASE + 4;
-const K_CHUNK = FLEET_MODEL_KIND_BASE + 5;
-const K_STATE = FLEET_MODEL_KIND_BASE + 6;
-const K_FLEET_ACK = FLEET_MODEL_KIND_BASE + 7;
-export const FLEET_MODEL_KIND_END = FLEET_MODEL_KIND_BASE + 8;
+/**
+ * Event kinds of the fleet model, as offsets: the model driver schedules them in its own range
+ * and hands them back relative to it (FleetModelHost.at, handle).
+ */
+const K_ACTION = 0;
+const K_TICK = 1;
+const K_MSG_UPDATE = 2;
+const K_MSG_CONFIG = 3;
+const K_MSG_COMMAND = 4;
+const K_CHUNK = 5;
+const K_STATE = 6;
+const K_FLEET_ACK = 7;
+export const FLEET_MODEL_KIND_COUNT = 8;
 
 /** How often rollouts advance and newly admitted devices are notified (simulated ms). */
 const TICK_MS = 1000;
@@ -22,6 +24,7 @@ const TICK_MS = 1000;
 /** What the fleet model needs of the model driver. */
 export interface FleetModelHost {
   now(): number;
+  /** Schedules one of the fleet model's kinds (an offset, K_*), handed back to handle(). */
   at(timeMs: number, dev: number, kind: number): void;
   /** Modelled latency of a backend operation for `dev`: 0 poll-like (HTTP), 1 publish-like (MQTT). */
   latency(dev: number, kind: 0 | 1): number;
@@ -99,10 +102,6 @@ export class FleetModel {
 
   attach(events: FleetOpsEvents): void {
     this.fleetEvents = events;
-  }
-
-  owns(kind: number): boolean {
-    return kind >= FLEET_MODEL_KIND_BASE && kind < FLEET_MODEL_KIND_END;
   }
 
   /** True when a campaign's rollout depends on fleet-wide counts (steps or an abort rule). */

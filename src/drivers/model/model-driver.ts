@@ -1,18 +1,26 @@
 import { normalQuantile, uniform32 } from '../../models/rng.js';
 import type { DeviceDriver, DeviceStateReport, DriverEvents, FleetOpsEvents, TelemetrySpec } from '../types.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
-import { FleetModel } from './fleet-model.js';
+import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { latencyAt, latencyTable, OP_INDEX, OPS, queueFactor, type BackendModelSpec, type OperationModel } from './backend-model.js';
 
-/** The model driver's own event kinds, in a range the shard runtime routes back to it. */
-export const MODEL_EVENT_BASE = 100;
-const K_PROVISION = MODEL_EVENT_BASE;
-const K_CONNECT = MODEL_EVENT_BASE + 1;
-const K_ACK = MODEL_EVENT_BASE + 2;
-const K_POLL = MODEL_EVENT_BASE + 3;
+/**
+ * The driver's own event kinds, as offsets into the range of kinds its caller hands it (a shard
+ * hands it the driver region of fleet/event-kinds.ts); the fleet model's follow at
+ * FLEET_MODEL_OFFSET.
+ */
+const K_PROVISION = 0;
+const K_CONNECT = 1;
+const K_ACK = 2;
+const K_POLL = 3;
 /** Without a fleet model, fleet operations still answer (404: no such thing on this backend). */
-const K_NO_FLEET_CHUNK = MODEL_EVENT_BASE + 4;
-const K_NO_FLEET_STATE = MODEL_EVENT_BASE + 5;
+const K_NO_FLEET_CHUNK = 4;
+const K_NO_FLEET_STATE = 5;
+/** A PUBACK that never came ends the session. */
+const K_PUBACK_LOST = 0x11;
+const FLEET_MODEL_OFFSET = 20;
+/** How many event kinds the driver needs. */
+export const MODEL_DRIVER_KIND_COUNT = FLEET_MODEL_OFFSET + FLEET_MODEL_KIND_COUNT;
 
 /** The part of the scheduler the model needs (drivers never import engine/). */
 export interface ModelClock {
@@ -37,6 +45,18 @@ export interface ModelDriverSlots {
   pendingHttp: number;
   pendingConnect: number;
 }
+
+/**
+ * The slots the driver asks its caller for, hot ones first (a report and its ack touch the ack
+ * clock and the draw counter; the session flag is read on every publish).
+ */
+export const MODEL_DRIVER_SLOTS = [
+  { name: 'lastAckAt', bytes: 8, line: 'hot' },
+  { name: 'draws', bytes: 4, line: 'hot' },
+  { name: 'session', bytes: 1, line: 'hot' },
+  { name: 'pendingHttp', bytes: 4, line: 'cold' },
+  { name: 'pendingConnect', bytes: 4, line: 'cold' },
+] as const;
 
 /** The driver's own records when the caller gives none. */
 function ownSlots(devices: number): ModelDriverSlots {
@@ -79,6 +99,8 @@ export class ModelDriver implements DeviceDriver {
   private readonly bSession: number;
   private ledger: AckLedger | undefined;
   private readonly devices: number;
+  /** First of the driver's event kinds (the K_* offsets are added to it). */
+  private readonly kindBase: number;
   private readonly ops: OperationModel[];
   private readonly latency: Float64Array[];
   /** Operations started in the current window, per op (read by the runtime for the fleet-wide load). */
@@ -94,7 +116,11 @@ export class ModelDriver implements DeviceDriver {
     private readonly clock: ModelClock,
     private readonly events: DriverEvents,
     slots: ModelDriverSlots = ownSlots(devices),
+    /** The event kinds the driver may use: at least MODEL_DRIVER_KIND_COUNT of them (alone on a clock: from 0). */
+    kinds: { readonly first: number; readonly count: number } = { first: 0, count: MODEL_DRIVER_KIND_COUNT },
   ) {
+    if (kinds.count < MODEL_DRIVER_KIND_COUNT) throw new Error(`ModelDriver needs ${MODEL_DRIVER_KIND_COUNT} event kinds, was given ${kinds.count}`);
+    this.kindBase = kinds.first;
     this.ops = OPS.map((o) => spec[o]);
     this.latency = this.ops.map((o) => latencyTable(o, normalQuantile));
     this.devices = devices;
@@ -155,13 +181,13 @@ export class ModelDriver implements DeviceDriver {
   provision(dev: number, _serial: string): void {
     const l = this.draw(dev, OP_INDEX.provision);
     this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 201;
-    this.clock.at(this.clock.now() + Math.abs(l), dev, K_PROVISION);
+    this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_PROVISION);
   }
 
   connect(dev: number): void {
     const l = this.draw(dev, OP_INDEX.connect);
     this.i32[dev * this.wStride + this.wPendingConnect] = l < 0 ? 3 : 0; // CONNACK 3: server unavailable
-    this.clock.at(this.clock.now() + Math.abs(l), dev, K_CONNECT);
+    this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_CONNECT);
   }
 
   publishTelemetry(dev: number, _seq: number, _scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
@@ -175,7 +201,7 @@ export class ModelDriver implements DeviceDriver {
       // A lost PUBACK ends the session (the device's keepalive would notice): modelled at once.
       // Its messages in flight get no ack; the lifecycle fails them when it learns of the loss.
       this.setSession(dev, false);
-      this.clock.at(this.clock.now() + Math.abs(l), dev, K_CONNECT + 0x10);
+      this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_PUBACK_LOST);
       return true;
     }
     const k = dev * this.fStride + this.fLastAck;
@@ -183,14 +209,14 @@ export class ModelDriver implements DeviceDriver {
     this.f64[k] = at;
     if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
     this.ledger.setAckAt(token, at);
-    this.clock.at(at, dev, K_ACK);
+    this.clock.at(at, dev, this.kindBase + K_ACK);
     return true;
   }
 
   pollTarget(dev: number): void {
     const l = this.draw(dev, OP_INDEX.poll);
     this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 304;
-    this.clock.at(this.clock.now() + Math.abs(l), dev, K_POLL);
+    this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_POLL);
   }
 
   disconnect(dev: number): void {
@@ -209,7 +235,7 @@ export class ModelDriver implements DeviceDriver {
   enableFleetOps(plan: OperatorPlan, serialPrefix: string): FleetModel {
     this.fleet = new FleetModel(plan, this.devices, this.firstDevice, serialPrefix, {
       now: () => this.clock.now(),
-      at: (t, dev, kind) => this.clock.at(t, dev, kind),
+      at: (t, dev, kind) => this.clock.at(t, dev, this.kindBase + FLEET_MODEL_OFFSET + kind),
       latency: (dev, kind) => Math.abs(this.draw(dev, kind === 0 ? OP_INDEX.poll : OP_INDEX.publish)),
       online: (dev) => this.session(dev),
     }, this.events);
@@ -228,7 +254,7 @@ export class ModelDriver implements DeviceDriver {
 
   downloadChunk(dev: number, _name: string, _offset: number, length: number): void {
     if (this.fleet) this.fleet.downloadChunk(dev, length);
-    else this.clock.at(this.clock.now(), dev, K_NO_FLEET_CHUNK);
+    else this.clock.at(this.clock.now(), dev, this.kindBase + K_NO_FLEET_CHUNK);
   }
 
   verifyArtifact(dev: number, _sha256: string): boolean {
@@ -237,7 +263,7 @@ export class ModelDriver implements DeviceDriver {
 
   reportState(dev: number, report: DeviceStateReport): void {
     if (this.fleet) this.fleet.reportState(dev, report);
-    else this.clock.at(this.clock.now(), dev, K_NO_FLEET_STATE);
+    else this.clock.at(this.clock.now(), dev, this.kindBase + K_NO_FLEET_STATE);
   }
 
   publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
@@ -251,12 +277,13 @@ export class ModelDriver implements DeviceDriver {
 
   /** True for the event kinds this driver scheduled. */
   owns(kind: number): boolean {
-    return kind >= MODEL_EVENT_BASE;
+    return kind >= this.kindBase && kind < this.kindBase + MODEL_DRIVER_KIND_COUNT;
   }
 
   /** Completes an operation: called by the runtime's dispatch for the kinds this driver owns. */
   handle(kind: number, dev: number): void {
-    switch (kind) {
+    const k = kind - this.kindBase;
+    switch (k) {
       case K_PROVISION:
         return this.events.onProvisioned(dev, this.i32[dev * this.wStride + this.wPendingHttp], 0);
       case K_CONNECT: {
@@ -266,7 +293,7 @@ export class ModelDriver implements DeviceDriver {
         if (code === 0 && this.session(dev)) this.fleet?.onSessionUp(dev);
         return;
       }
-      case K_CONNECT + 0x10:
+      case K_PUBACK_LOST:
         return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged');
       case K_ACK: {
         // Acks come in send order, so this event is for the device's oldest message. Ack events
@@ -289,7 +316,7 @@ export class ModelDriver implements DeviceDriver {
       case K_NO_FLEET_STATE:
         return this.fleetEvents?.onStateReported(dev, 404);
       default:
-        if (this.fleet?.owns(kind)) this.fleet.handle(kind, dev);
+        if (this.fleet && k >= FLEET_MODEL_OFFSET && k < FLEET_MODEL_OFFSET + FLEET_MODEL_KIND_COUNT) this.fleet.handle(k - FLEET_MODEL_OFFSET, dev);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Lifecycle } from '../../fleet/lifecycle.js';
+import { KIND_REGIONS } from '../../fleet/event-kinds.js';
 import { DeviceTable, RECORD_BYTES } from '../../fleet/device-table.js';
-import { ModelDriver } from '../../drivers/model/model-driver.js';
+import { MODEL_DRIVER_SLOTS, ModelDriver } from '../../drivers/model/model-driver.js';
 import { DEFAULT_BACKEND_MODEL } from '../../drivers/model/backend-model.js';
 import { VirtualScheduler } from '../clock/virtual-scheduler.js';
 import { buildOperatorPlan } from '../operator/plan.js';
@@ -24,7 +25,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   let lifecycle!: Lifecycle;
   let driver!: ModelDriver;
   const scheduler = new VirtualScheduler((kind, dev, t) => {
-    if (kind >= 100) driver.handle(kind, dev);
+    if (driver.owns(kind)) driver.handle(kind, dev);
     else lifecycle.handle(kind, dev, t);
   });
   // One record per device holds the lifecycle's, the energy meter's and the driver's state of it.
@@ -36,7 +37,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     onConnectionLost: (dev, reason) => lifecycle.onConnectionLost(dev, reason),
     onPolled: (dev, st, ra, body) => lifecycle.onPolled(dev, st, ra, body),
     onMessage: (dev, topic, payload) => lifecycle.onMessage(dev, topic, payload),
-  }, devices.modelDriverSlots());
+  }, devices.reserveSlots('model driver', MODEL_DRIVER_SLOTS), KIND_REGIONS.driver);
   // Fleet operations (campaigns, config pushes, commands) are played by the backend model.
   const plan = buildOperatorPlan(s);
   const fleetModel = hasOperatorWork(plan) ? driver.enableFleetOps(plan, s.name) : undefined;

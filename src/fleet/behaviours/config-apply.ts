@@ -3,6 +3,7 @@ import type { ShardMetrics } from '../../metrics/registry.js';
 import type { DeviceDriver } from '../../drivers/types.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import { Channel, isMessageType } from './channels.js';
+import type { KindAllocator, KindRange } from '../event-kinds.js';
 
 /**
  * Configuration variables: the backend pushes a change (MQTT, or found on the next poll), the
@@ -14,7 +15,7 @@ import { Channel, isMessageType } from './channels.js';
  */
 export class ConfigApply implements Behaviour {
   readonly name = 'config';
-  readonly kinds: { first: number; count: number };
+  readonly kinds: KindRange;
   private ctx!: BehaviourContext;
   private readonly applied: Uint32Array;
   private readonly pending: Uint32Array;
@@ -27,9 +28,9 @@ export class ConfigApply implements Behaviour {
     count: number,
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
-    firstKind: number,
+    kinds: KindAllocator,
   ) {
-    this.kinds = { first: firstKind, count: 1 };
+    this.kinds = kinds.take(this.name, 1);
     this.applied = new Uint32Array(count);
     this.pending = new Uint32Array(count);
     this.issuedAt = new Float64Array(count);

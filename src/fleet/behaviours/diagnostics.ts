@@ -3,6 +3,7 @@ import type { ShardMetrics } from '../../metrics/registry.js';
 import type { DeviceDriver } from '../../drivers/types.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import { Channel, isMessageType } from './channels.js';
+import type { KindAllocator, KindRange } from '../event-kinds.js';
 
 /**
  * Remote diagnostics: the backend sends a command over MQTT, the device works on it for its
@@ -14,7 +15,7 @@ import { Channel, isMessageType } from './channels.js';
  */
 export class Diagnostics implements Behaviour {
   readonly name = 'diagnostics';
-  readonly kinds: { first: number; count: number };
+  readonly kinds: KindRange;
   private ctx!: BehaviourContext;
   private readonly issuedAt: Float64Array;
   private readonly ids: Array<string | undefined>;
@@ -26,9 +27,9 @@ export class Diagnostics implements Behaviour {
     private readonly groupOf: Uint16Array,
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
-    firstKind: number,
+    kinds: KindAllocator,
   ) {
-    this.kinds = { first: firstKind, count: 1 };
+    this.kinds = kinds.take(this.name, 1);
     this.issuedAt = new Float64Array(count).fill(-1);
     this.ids = new Array(count);
   }

@@ -3,6 +3,7 @@ import type { ShardMetrics } from '../../metrics/registry.js';
 import type { DeviceDriver } from '../../drivers/types.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import { Channel } from './channels.js';
+import type { KindAllocator, KindRange } from '../event-kinds.js';
 
 /**
  * Factory end-of-line test: at first boot, once provisioned and connected, the device reports a
@@ -13,7 +14,7 @@ import { Channel } from './channels.js';
  */
 export class EndOfLineTest implements Behaviour {
   readonly name = 'end-of-line';
-  readonly kinds: { first: number; count: number };
+  readonly kinds: KindRange;
   private ctx!: BehaviourContext;
   /** 0 not provisioned, 1 owed, 2 sent, 3 passed. */
   private readonly state: Uint8Array;
@@ -23,9 +24,9 @@ export class EndOfLineTest implements Behaviour {
     count: number,
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
-    firstKind: number,
+    kinds: KindAllocator,
   ) {
-    this.kinds = { first: firstKind, count: 0 };
+    this.kinds = kinds.take(this.name, 0);
     this.state = new Uint8Array(count);
     this.provisionedAt = new Float64Array(count);
   }

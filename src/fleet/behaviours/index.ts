@@ -1,6 +1,7 @@
 import type { ShardMetrics } from '../../metrics/registry.js';
 import type { DeviceDriver, FleetOpsEvents } from '../../drivers/types.js';
-import { BEHAVIOUR_KIND_BASE, type Behaviour } from '../behaviour.js';
+import type { Behaviour } from '../behaviour.js';
+import { KindAllocator, KIND_REGIONS } from '../event-kinds.js';
 import { Channel } from './channels.js';
 import { ConfigApply } from './config-apply.js';
 import { Diagnostics } from './diagnostics.js';
@@ -51,10 +52,9 @@ export class FleetBehaviours implements FleetOpsEvents {
     metrics: ShardMetrics,
   ) {
     this.recorder = new FleetOpsRecorder(cfg.initialRelease, cfg.binMs, cfg.durationMs, cfg.groupProfiles);
-    let kind = BEHAVIOUR_KIND_BASE;
+    const kind = new KindAllocator(KIND_REGIONS.behaviours);
     const add = <B extends Behaviour>(b: B): B => {
       this.list.push(b);
-      kind += b.kinds.count;
       return b;
     };
     if (cfg.ota) this.ota = add(new OtaUpdate(cfg.ota, cfg.count, cfg.firstDevice, cfg.groupOf, driver, metrics, this.recorder, kind));

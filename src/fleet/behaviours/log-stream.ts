@@ -4,6 +4,7 @@ import { Stream, uniform32 } from '../../models/rng.js';
 import type { DeviceDriver } from '../../drivers/types.js';
 import { SUPPRESSED_PREFIX } from '../../wire/fleet-ops.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
+import type { KindAllocator, KindRange } from '../event-kinds.js';
 
 export interface LogStreamConfig {
   seed: number;
@@ -28,7 +29,7 @@ export interface LogStreamConfig {
  */
 export class LogStream implements Behaviour {
   readonly name = 'logs';
-  readonly kinds: { first: number; count: number };
+  readonly kinds: KindRange;
   private ctx!: BehaviourContext;
   private readonly buffered: Uint32Array;
   private readonly suppressed: Uint32Array;
@@ -44,9 +45,9 @@ export class LogStream implements Behaviour {
     private readonly firstDevice: number,
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
-    firstKind: number,
+    kinds: KindAllocator,
   ) {
-    this.kinds = { first: firstKind, count: 1 };
+    this.kinds = kinds.take(this.name, 1);
     this.buffered = new Uint32Array(count);
     this.suppressed = new Uint32Array(count);
     this.ticks = new Uint32Array(count);

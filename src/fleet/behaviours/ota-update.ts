@@ -6,6 +6,7 @@ import { pickArtifact, type ArtifactRef, type UpdateOffer } from '../../wire/fle
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import type { FleetOpsRecorder } from './fleet-ops-results.js';
 import { nextWindowOpen, type OtaConfig } from './ota-config.js';
+import type { KindAllocator, KindRange } from '../event-kinds.js';
 
 export type { OtaConfig } from './ota-config.js';
 
@@ -25,7 +26,7 @@ const MAX_CHUNK_RETRIES = 8;
  */
 export class OtaUpdate implements Behaviour {
   readonly name = 'ota';
-  readonly kinds: { first: number; count: number };
+  readonly kinds: KindRange;
   private ctx!: BehaviourContext;
   private readonly phase: Uint8Array;
   private readonly offerOf: Int16Array;
@@ -54,9 +55,9 @@ export class OtaUpdate implements Behaviour {
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
     private readonly rec: FleetOpsRecorder,
-    firstKind: number,
+    kinds: KindAllocator,
   ) {
-    this.kinds = { first: firstKind, count: 6 };
+    this.kinds = kinds.take(this.name, 6);
     this.phase = new Uint8Array(count);
     this.offerOf = new Int16Array(count).fill(-1);
     this.doneOffer = new Int16Array(count).fill(-1);
