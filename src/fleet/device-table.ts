@@ -31,6 +31,8 @@ export const Flag = {
   depleted: 8,
   /** Booted and not attached since: its next attach is part of the boot (one-off energy). */
   freshBoot: 16,
+  /** Answered "pending approval" (manual provisioning) and not yet approved. */
+  awaitingApproval: 32,
 } as const;
 
 /**

@@ -34,6 +34,7 @@ export class Lifecycle implements DriverEvents {
   private provisioned = 0;
   private offline = 0;
   private depleted = 0;
+  private awaitingApproval = 0;
   private readonly behaviours: BehaviourSet;
   private readonly poller?: TargetPoller;
 
@@ -229,6 +230,10 @@ export class Lifecycle implements DriverEvents {
     if (status === 202) {
       // Manual provisioning: accepted but pending an operator's approval; ask again when told.
       this.metrics.inc(C['provision.pending']);
+      if (!d.has(dev, Flag.awaitingApproval)) {
+        d.set(dev, Flag.awaitingApproval);
+        this.metrics.set(G['devices.awaiting_approval'], ++this.awaitingApproval);
+      }
       this.retryLater(dev, Ev.provision, status, retryAfterMs);
       return;
     }
@@ -236,6 +241,10 @@ export class Lifecycle implements DriverEvents {
       this.metrics.inc(C['provision.ok']);
       d.setState(dev, S.provisioned);
       d.set(dev, Flag.hasCreds);
+      if (d.has(dev, Flag.awaitingApproval)) {
+        d.unset(dev, Flag.awaitingApproval);
+        this.metrics.set(G['devices.awaiting_approval'], --this.awaitingApproval);
+      }
       this.behaviours.provisioned(dev);
       d.setAttempts(dev, 0);
       this.metrics.set(G['devices.provisioned'], ++this.provisioned);

@@ -6,7 +6,12 @@
  * are append-only within a summary schema version so that saved runs stay readable.
  */
 
-export type MetricKind = 'counter' | 'gauge' | 'histogram';
+/**
+ * counter: a total over the run; gauge: a level sampled every interval; histogram: a latency
+ * distribution (HDR, µs); rollout: the share of the fleet that reached a state over time, whose
+ * `p(N)` is the time until N% of it had (derived at the end of a run, see DERIVED below).
+ */
+export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'rollout';
 export interface MetricDef {
   name: string;
   kind: MetricKind;
@@ -74,12 +79,20 @@ export const GAUGES = [
   ['devices.offline', 'devices', 'Devices whose link is down (own outage or a cell outage).', 'sum'],
   ['devices.depleted', 'devices', 'Devices whose battery ran dry.', 'sum'],
   ['update.in_progress', 'devices', 'Devices in the middle of an update (download to health check).', 'sum'],
+  ['devices.awaiting_approval', 'devices', 'Devices whose provisioning is pending an operator approval (manual provisioning): answered "pending" and not yet provisioned. `max == 0` on a summary asserts none is left waiting at the end.', 'sum'],
 ] as const;
 
 const SUMMED_GAUGES: ReadonlySet<string> = new Set(GAUGES.filter((g) => g[3] === 'sum').map((g) => g[0]));
 /** Combines one gauge's values from two shards. */
 export function combineGauge(name: string, a: number, b: number): number {
   return SUMMED_GAUGES.has(name) ? a + b : Math.max(a, b);
+}
+
+/** Counters about the whole fleet's campaigns, which every shard of a run sees the same: merged by max, not added. */
+const FLEET_WIDE_COUNTERS: ReadonlySet<string> = new Set(['campaign.started', 'campaign.aborted']);
+/** Combines one counter's totals from two shards' summaries. */
+export function combineCounter(name: string, a: number, b: number): number {
+  return FLEET_WIDE_COUNTERS.has(name) ? Math.max(a, b) : a + b;
 }
 
 export const HISTOGRAMS = [
@@ -106,12 +119,49 @@ export const C = Object.fromEntries(COUNTERS.map(([n], i) => [n, i])) as { [K in
 export const G = Object.fromEntries(GAUGES.map(([n], i) => [n, i])) as { [K in GaugeName]: number };
 export const H = Object.fromEntries(HISTOGRAMS.map(([n], i) => [n, i])) as { [K in HistogramName]: number };
 
+/**
+ * Metrics computed once at the end of a run from the others, the accounting identity, the backend's
+ * counts and the campaigns' outcomes (engine/results/summary-builder.ts). They are not in the
+ * shards' typed arrays, so they carry no ordinal.
+ */
+export const DERIVED: readonly MetricDef[] = [
+  { name: 'telemetry.lost', kind: 'counter', unit: 'count', help: 'Telemetry messages that never reached the backend: telemetry.failed + telemetry.dropped, plus, with the embedded backend, messages the simulator counted as delivered that the backend never received ("lost between").' },
+  { name: 'campaign.started', kind: 'counter', unit: 'count', help: 'Update campaigns (update phases) the run started.' },
+  { name: 'campaign.aborted', kind: 'counter', unit: 'count', help: 'Update campaigns whose abortIf rule tripped, so they stopped admitting devices. `count == 1` asserts that the campaign aborted, `count == 0` that it did not.' },
+  { name: 'campaign.failures', kind: 'counter', unit: 'count', help: 'Updates that finished without committing the release: update.failed + update.rolled_back (the numerator of abortIf\'s failure_rate).' },
+  { name: 'campaign.time_to_updated', kind: 'rollout', unit: 'us', help: "Time from a campaign's start until a share of the devices it can update (a compatible artifact) run its release; with several campaigns, the slowest. `p(95) < 2h`: 95% of them updated within 2 h. A share never reached is no data, so the threshold fails." },
+];
+
+/**
+ * Counters whose `rate` is a share of attempts, not a rate per second: for an outcome the question
+ * is "what share", not "how many per second". Each maps to the counters whose sum is its
+ * denominator. Every other counter's `rate` is per second of (simulated) run time.
+ */
+export const SHARE_OF: Readonly<Record<string, readonly string[]>> = {
+  'telemetry.failed': ['telemetry.generated'],
+  'telemetry.dropped': ['telemetry.generated'],
+  'telemetry.lost': ['telemetry.generated'],
+  'link.messages_lost': ['telemetry.generated'],
+  'provision.ok': ['provision.ok', 'provision.failed'],
+  'provision.failed': ['provision.ok', 'provision.failed'],
+  'mqtt.connect.ok': ['mqtt.connect.ok', 'mqtt.connect.failed'],
+  'mqtt.connect.failed': ['mqtt.connect.ok', 'mqtt.connect.failed'],
+  'poll.ok': ['poll.ok', 'poll.failed'],
+  'poll.failed': ['poll.ok', 'poll.failed'],
+  'update.success': ['update.success', 'update.failed', 'update.rolled_back'],
+  'update.failed': ['update.success', 'update.failed', 'update.rolled_back'],
+  'update.rolled_back': ['update.success', 'update.failed', 'update.rolled_back'],
+  'update.incompatible': ['update.offered'],
+  'campaign.failures': ['update.success', 'update.failed', 'update.rolled_back'],
+  'campaign.aborted': ['campaign.started'],
+  'logs.dropped': ['logs.generated'],
+};
+
 export const METRICS: readonly MetricDef[] = [
   ...COUNTERS.map(([name, unit, help]) => ({ name, kind: 'counter' as const, unit, help })),
   ...GAUGES.map(([name, unit, help]) => ({ name, kind: 'gauge' as const, unit, help })),
   ...HISTOGRAMS.map(([name, help]) => ({ name, kind: 'histogram' as const, unit: 'us' as const, help })),
-  // Derived at the end of a run from the accounting identity and the backend's counts.
-  { name: 'telemetry.lost', kind: 'counter', unit: 'count', help: 'Messages the simulator counted as delivered that the backend never received (embedded backend only), plus failed and dropped.' },
+  ...DERIVED,
 ];
 
 const BY_NAME = new Map(METRICS.map((m) => [m.name, m]));

@@ -1,4 +1,5 @@
-import { metricDef, metricNames, type MetricDef } from './catalog.js';
+import { formatMicros } from '../models/units.js';
+import { metricDef, metricNames, SHARE_OF, type MetricDef } from './catalog.js';
 
 /**
  * Thresholds in k6's grammar: `AGGREGATE OP VALUE`, for example `p(99) < 500ms`, `avg <= 2s`,
@@ -15,24 +16,23 @@ import { metricDef, metricNames, type MetricDef } from './catalog.js';
  * | histogram | p(N), avg, med, min, max         | a latency; a plain number is milliseconds (k6)  |
  * | histogram | count                            | number of samples                               |
  * | counter   | count                            | the run's total                                 |
- * | counter   | rate (ratio counters, below)     | a fraction: `5%` or `0.05`                      |
+ * | counter   | rate (share counters, below)     | a fraction: `5%` or `0.05`                      |
  * | counter   | rate (every other counter)       | per second of (simulated) run time: `20` or `20/s` |
  * | gauge     | min, max, avg                    | in the gauge's unit (`ms` gauges take durations) |
+ * | rollout   | p(N)                             | time until N% of the devices had reached the state |
  *
- * Ratio counters: for an outcome counter, "per second" is rarely the question; "what share of
- * attempts" is. So `rate` of these counters is the counter divided by its attempts:
- * - `telemetry.failed`, `telemetry.dropped`, `telemetry.lost`: / `telemetry.generated`;
- * - `provision.ok`, `provision.failed`: / (`provision.ok` + `provision.failed`);
- * - `mqtt.connect.ok`, `mqtt.connect.failed`: / (`mqtt.connect.ok` + `mqtt.connect.failed`);
- * - `poll.ok`, `poll.failed`: / (`poll.ok` + `poll.failed`).
+ * Share counters (catalog.ts, SHARE_OF): for an outcome counter, "per second" is rarely the
+ * question; "what share of attempts" is. So `rate` of these counters is the counter divided by the
+ * sum of its attempts, e.g. `update.failed` / (`update.success` + `update.failed` + `update.rolled_back`).
+ * `describeMetricAggregates` says it in words for docs/metrics.md.
  *
  * Internal units: latencies in µs (the histograms' unit), ratios as fractions, counter rates per
  * second, gauges in their catalog unit. No data (an empty histogram, a zero denominator, a metric
  * the source does not have) evaluates to `value: null, ok: false`: a threshold never passes on
  * nothing.
  *
- * This module imports nothing outside metrics/, so scenario validation, the engine and
- * `fleetsim merge` all use the same grammar.
+ * This module imports nothing outside metrics/ but the unit formatting of models/units.ts, so
+ * scenario validation, the engine and `fleetsim merge` all use the same grammar.
  */
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -122,29 +122,35 @@ export function parseThresholdExpression(expression: string): ThresholdResultOf<
   return { ok: true, value: { aggregate, op: op[1] as ThresholdOp, amount, unit } };
 }
 
-/** Ratio counters and the counters whose sum is their denominator (see the file comment). */
-const RATIO_DENOMINATORS: Readonly<Record<string, readonly string[]>> = {
-  'telemetry.failed': ['telemetry.generated'],
-  'telemetry.dropped': ['telemetry.generated'],
-  'telemetry.lost': ['telemetry.generated'],
-  'provision.ok': ['provision.ok', 'provision.failed'],
-  'provision.failed': ['provision.ok', 'provision.failed'],
-  'mqtt.connect.ok': ['mqtt.connect.ok', 'mqtt.connect.failed'],
-  'mqtt.connect.failed': ['mqtt.connect.ok', 'mqtt.connect.failed'],
-  'poll.ok': ['poll.ok', 'poll.failed'],
-  'poll.failed': ['poll.ok', 'poll.failed'],
-};
-
 /** The counters whose `rate` is a fraction of attempts rather than a per-second rate. */
 export function ratioCounterNames(): string[] {
-  return Object.keys(RATIO_DENOMINATORS);
+  return Object.keys(SHARE_OF);
 }
 
 const ALLOWED: Record<MetricDef['kind'], readonly string[]> = {
   histogram: ['p', 'avg', 'med', 'min', 'max', 'count'],
   counter: ['count', 'rate'],
   gauge: ['min', 'max', 'avg'],
+  rollout: ['p'],
 };
+
+/** What each aggregate of a metric means, in words: the source of docs/metrics.md's columns. */
+export function describeMetricAggregates(def: MetricDef): { aggregates: string; rate: string; example: string } {
+  const list = ALLOWED[def.kind].map((k) => (k === 'p' ? 'p(N)' : k)).join(', ');
+  switch (def.kind) {
+    case 'histogram':
+      return { aggregates: list, rate: 'no `rate`: p(N), avg, med, min, max are durations (a plain number means ms); `count` is the number of samples', example: 'p(99) < 500ms' };
+    case 'rollout':
+      return { aggregates: list, rate: 'no `rate`: p(N) is the time until N% was reached', example: 'p(95) < 2h' };
+    case 'gauge':
+      return { aggregates: list, rate: `no \`rate\`: min, max, avg compare the level at the end of the run${def.unit === 'ms' ? ', as a duration' : ''}`, example: def.unit === 'ms' ? 'max < 2s' : 'max == 0' };
+    case 'counter': {
+      const share = SHARE_OF[def.name];
+      if (share) return { aggregates: list, rate: `share of ${share.join(' + ')} (\`rate < 3%\` or \`rate < 0.03\`)`, example: 'rate < 3%' };
+      return { aggregates: list, rate: 'per second of (simulated) run time (`rate > 20/s`)', example: 'count == 0' };
+    }
+  }
+}
 
 function aggregateLabel(a: ThresholdAggregate): string {
   return a.kind === 'p' ? `p(${a.percentile})` : a.kind;
@@ -157,17 +163,17 @@ function valueFor(def: MetricDef, e: ThresholdExpression): ThresholdResultOf<num
   if (countLike) {
     return e.unit === 'none' ? { ok: true, value: e.amount } : fail('mismatch', `${what} is a plain number; it takes no unit`, 'write e.g. "count == 0" or "max < 1000"');
   }
-  if (def.kind === 'histogram' || (def.kind === 'gauge' && def.unit === 'ms')) {
+  if (def.kind === 'histogram' || def.kind === 'rollout' || (def.kind === 'gauge' && def.unit === 'ms')) {
     // k6 reads a plain number on a time metric as milliseconds.
     const us = e.unit === 'time' ? e.amount : e.unit === 'none' ? e.amount * 1_000 : NaN;
     if (Number.isNaN(us)) return fail('mismatch', `${what} is a duration, not a ${e.unit === 'percent' ? 'percentage' : 'rate'}`, 'use a duration: 250us, 500ms, 2s (a plain number means milliseconds)');
-    return { ok: true, value: def.kind === 'histogram' ? us : us / 1_000 };
+    return { ok: true, value: def.kind === 'gauge' ? us / 1_000 : us };
   }
   // A counter's rate.
-  if (RATIO_DENOMINATORS[def.name]) {
+  if (SHARE_OF[def.name]) {
     if (e.unit === 'percent') return { ok: true, value: e.amount };
     if (e.unit === 'none' && e.amount >= 0 && e.amount <= 1) return { ok: true, value: e.amount };
-    return fail('mismatch', `rate of ${def.name} is a share of ${RATIO_DENOMINATORS[def.name].join(' + ')}, a fraction`, 'write a percentage such as "rate < 1%" or a fraction such as "rate < 0.01"');
+    return fail('mismatch', `rate of ${def.name} is a share of ${SHARE_OF[def.name].join(' + ')}, a fraction`, 'write a percentage such as "rate < 1%" or a fraction such as "rate < 0.01"');
   }
   if (e.unit === 'none' || e.unit === 'per_sec') return { ok: true, value: e.amount };
   return fail('mismatch', `rate of ${def.name} is per second of run time`, `write e.g. "rate > 20/s"; share-of-attempts rates exist for: ${ratioCounterNames().join(', ')}`);
@@ -214,6 +220,11 @@ export interface ThresholdSource {
   gauge(name: string): GaugeStats | number | undefined;
   /** Denominator of the telemetry ratio rates; defaults to counter('telemetry.generated'). */
   telemetryGenerated?: number;
+  /**
+   * A rollout metric: µs until `share` (0..1] of the devices had reached the state, null when that
+   * share was never reached, undefined when the source has no such data.
+   */
+  timeToShare?(name: string, share: number): number | null | undefined;
 }
 
 export interface ThresholdEvaluation {
@@ -235,12 +246,6 @@ function compare(a: number, op: ThresholdOp, b: number): boolean {
     case '==': return a === b;
     case '!=': return a !== b;
   }
-}
-
-function formatMicros(us: number): string {
-  if (us < 1000) return `${Math.round(us)}µs`;
-  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
-  return `${(us / 1_000_000).toFixed(2)}s`;
 }
 
 function formatNumber(n: number): string {
@@ -267,7 +272,7 @@ function measureCounter(t: Threshold, source: ThresholdSource): ThresholdEvaluat
   const total = source.counter(t.metric);
   if (total === undefined) return NO_DATA;
   if (t.aggregate.kind === 'count') return { value: total, ok: compare(total, t.op, t.value), display: formatNumber(total) };
-  const denominators = RATIO_DENOMINATORS[t.metric];
+  const denominators = SHARE_OF[t.metric];
   if (denominators) {
     let attempts = 0;
     for (const d of denominators) {
@@ -293,12 +298,22 @@ function measureGauge(t: Threshold, def: MetricDef, source: ThresholdSource): Th
   return { value: v, ok: compare(v, t.op, t.value), display: finalOnly ? `${shown} (final value)` : shown };
 }
 
+function measureRollout(t: Threshold, source: ThresholdSource): ThresholdEvaluation {
+  if (t.aggregate.kind !== 'p') return NO_DATA;
+  const share = t.aggregate.percentile / 100;
+  const us = source.timeToShare?.(t.metric, share);
+  if (us === undefined) return NO_DATA;
+  if (us === null) return { value: null, ok: false, display: `${formatNumber(t.aggregate.percentile)}% never reached` };
+  return { value: us, ok: compare(us, t.op, t.value), display: formatMicros(us) };
+}
+
 /** Measures one threshold against a source. Never throws for missing data: that is `ok: false`. */
 export function evaluateThreshold(t: Threshold, source: ThresholdSource): ThresholdEvaluation {
   const def = metricDef(t.metric);
   if (!def) return { value: null, ok: false, display: `unknown metric ${t.metric}` };
   if (def.kind === 'histogram') return measureHistogram(t, source.histogram(t.metric));
   if (def.kind === 'counter') return measureCounter(t, source);
+  if (def.kind === 'rollout') return measureRollout(t, source);
   return measureGauge(t, def, source);
 }
 
@@ -308,8 +323,10 @@ export function thresholdSourceFrom(parts: {
   counters: Readonly<Record<string, number>>;
   histograms: Readonly<Record<string, HistogramLike>>;
   gauges?: Readonly<Record<string, GaugeStats | number>>;
+  timeToShare?: ThresholdSource['timeToShare'];
 }): ThresholdSource {
   return {
+    timeToShare: parts.timeToShare,
     durationSec: parts.durationSec,
     counter: (name) => parts.counters[name],
     histogram: (name) => parts.histograms[name],

@@ -88,6 +88,7 @@ const AGGS_BY_KIND: Record<MetricKind, string> = {
   histogram: 'p(N), avg, med, min, max, count',
   counter: 'count, rate',
   gauge: 'value',
+  rollout: 'nothing: a rollout time is not compared between runs (a threshold on it, p(N), is)',
 };
 const MICROS_PER_UNIT: Record<string, number> = { us: 1, 'µs': 1, ms: 1_000, s: 1_000_000, m: 60_000_000 };
 const RULE_HINT = "write <metric>:<agg>=<+|-><amount>, e.g. 'telemetry.ack.latency:p(99)=+10%', 'provision.latency:avg=+5ms', 'telemetry.failed:count=+0', 'telemetry.acked:rate=-5%'";
@@ -111,7 +112,7 @@ export function parseRegressionRule(text: string): RegressionRule {
   }
   const agg = aggRaw.replace(/\s+/g, '');
   const aggOk =
-    def.kind === 'histogram' ? /^(p\(\d+(\.\d+)?\)|avg|med|min|max|count)$/.test(agg) : def.kind === 'counter' ? /^(count|rate)$/.test(agg) : agg === 'value';
+    def.kind === 'histogram' ? /^(p\(\d+(\.\d+)?\)|avg|med|min|max|count)$/.test(agg) : def.kind === 'counter' ? /^(count|rate)$/.test(agg) : def.kind === 'gauge' && agg === 'value';
   if (!aggOk) {
     throw new FleetsimError('FLEETSIM_E_USAGE', `--max-regression "${text}": "${agg}" does not apply to ${def.kind} ${metric}`, {
       hint: `for a ${def.kind} use ${AGGS_BY_KIND[def.kind]}`,

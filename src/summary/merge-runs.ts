@@ -1,6 +1,6 @@
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
+import { combineCounter, combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
 import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
 import type { RunSummary } from './run-summary.js';
@@ -94,7 +94,7 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
   const add = (f: (s: RunSummary) => number) => sums.reduce((a, s) => a + f(s), 0);
 
   const counters: Record<string, number> = {};
-  for (const name of Object.keys(first.counters)) counters[name] = add((s) => s.counters[name] ?? 0);
+  for (const name of Object.keys(first.counters)) counters[name] = sums.reduce((a, s) => combineCounter(name, a, s.counters[name] ?? 0), 0);
   const gauges: Record<string, number> = {};
   for (const name of Object.keys(first.gauges)) gauges[name] = sums.reduce((a, s) => combineGauge(name, a, s.gauges[name] ?? 0), 0);
   const histograms: RunSummary['histograms'] = {};

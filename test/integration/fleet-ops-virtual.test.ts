@@ -64,6 +64,52 @@ describe('fleet operations on the virtual clock', () => {
     expect(a.counters['update.started']).toBeLessThan(220);
   });
 
+  // Thresholds on fleet-operation outcomes (issue 12): a QA engineer testing "abort above 15%"
+  // asserts the abort itself, the failure share the rule saw and the time to N% of the fleet.
+  const byMetric = (s: { thresholds: Array<{ metric: string; expression: string; ok: boolean; value: number | null; display: string }> }) =>
+    Object.fromEntries(s.thresholds.map((t) => [`${t.metric}: ${t.expression}`, t]));
+
+  it('thresholds: a campaign that aborts above 15% is asserted directly, with the failure share the rule saw', async () => {
+    const text = scenario(`      rollout: { strategy: steps, steps: [5%, 30%, 100%], stepWait: 1m }
+      abortIf: "failure_rate > 15%"
+      minSample: 30
+thresholds:
+  campaign.aborted: ["count == 1", "rate == 100%"]
+  campaign.failures: ["rate > 15%"]
+  update.rolled_back: ["rate > 10%"]
+  campaign.time_to_updated: ["p(95) < 1h"]`);
+    const { summary } = await runScenario(parseScenarioText(text, 'abort.yaml'), { workers: 2, runId: 'outcome-abort' });
+    expect(summary.fleet!.ota!.campaigns[0].state).toBe('aborted');
+    const t = byMetric(summary);
+    expect(t['campaign.aborted: count == 1']).toMatchObject({ ok: true, value: 1 });
+    expect(t['campaign.aborted: rate == 100%'].ok).toBe(true);
+    const finished = summary.counters['update.success'] + summary.counters['update.failed'] + summary.counters['update.rolled_back'];
+    expect(summary.counters['campaign.failures']).toBe(summary.counters['update.failed'] + summary.counters['update.rolled_back']);
+    expect(t['campaign.failures: rate > 15%'].value).toBeCloseTo(summary.counters['campaign.failures'] / finished, 12);
+    expect(t['update.rolled_back: rate > 10%'].ok).toBe(true);
+    // Aborted in the 5% cohort: 95% of the fleet is never reached, so the threshold fails.
+    expect(t['campaign.time_to_updated: p(95) < 1h']).toMatchObject({ ok: false, value: null, display: '95% never reached' });
+    expect(summary.result.exitCode).toBe(99);
+  });
+
+  it('thresholds: a campaign that does not abort holds count == 0, and time to N% is what the report shows', async () => {
+    const text = scenario(`      rollout: { strategy: all }
+      abortIf: "failure_rate > 50%"
+thresholds:
+  campaign.aborted: ["count == 0"]
+  campaign.failures: ["rate < 50%"]
+  campaign.time_to_updated: ["p(50) < 9m", "p(99.9) < 9m"]`);
+    const { summary } = await runScenario(parseScenarioText(text, 'all.yaml'), { workers: 1, runId: 'outcome-all' });
+    const t = byMetric(summary);
+    expect(t['campaign.aborted: count == 0']).toMatchObject({ ok: true, value: 0 });
+    expect(t['campaign.failures: rate < 50%'].ok).toBe(true);
+    const release = summary.fleet!.ota!.releases[0];
+    expect(release.timeTo50Ms).not.toBeNull();
+    expect(t['campaign.time_to_updated: p(50) < 9m']).toMatchObject({ ok: true, value: release.timeTo50Ms! * 1000 });
+    // Rollbacks (10% and 30%) keep 99.9% of the fleet from ever running os-2.0.
+    expect(t['campaign.time_to_updated: p(99.9) < 9m'].ok).toBe(false);
+  });
+
   it('config propagation and diagnostics round trips are measured; logs obey their identity when buffers overflow', async () => {
     const s = parseScenarioText(
       `

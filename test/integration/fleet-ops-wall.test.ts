@@ -43,6 +43,31 @@ phases:
     expect(summary.counters['provision.eol_ok']).toBe(40);
     expect(operator!.backend!.eolReports).toBe(40);
     expect(summary.counters['update.success']).toBe(40);
+    expect(summary.gauges['devices.awaiting_approval']).toBe(0);
+  });
+
+  it('devices still pending approval at the end are a threshold (issue 12)', async () => {
+    const s = parseScenarioText(
+      `
+name: line-slow
+seed: 3
+duration: 3s
+fleet:
+  - { profile: rpi4-gateway, count: 30, link: ethernet }
+arrival: { rate: 300/s }
+provisioning: { mode: manual, approvalRate: 4/s }
+thresholds:
+  devices.awaiting_approval: ["max == 0"]
+`,
+      'line-slow.yaml',
+    );
+    const { summary } = await runScenario(s, { workers: 1, runId: 'line-slow', drainMs: 2000 });
+    const waiting = summary.gauges['devices.awaiting_approval'];
+    // Every device powered on; those not provisioned are exactly those still waiting.
+    expect(summary.counters['devices.powered_on']).toBe(30);
+    expect(waiting).toBe(30 - summary.counters['provision.ok']);
+    expect(waiting).toBeGreaterThan(5);
+    expect(summary.thresholds[0]).toMatchObject({ metric: 'devices.awaiting_approval', ok: false, value: waiting });
   });
 
   it('config pushes reach online devices, diagnostics answer with a measured round trip, logs reconcile with the backend', async () => {

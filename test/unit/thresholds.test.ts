@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { newHistogram, recordMicros } from '../../src/metrics/histogram.js';
+import { formatDuration, formatMicros } from '../../src/models/units.js';
 import {
   compileThreshold,
   evaluateThreshold,
@@ -171,5 +172,79 @@ describe('evaluating', () => {
   test('every operator compares as written', () => {
     const at = (op: string) => run('telemetry.failed', `count ${op} 5`).ok;
     expect([at('<'), at('<='), at('>'), at('>='), at('=='), at('!=')]).toEqual([false, true, false, true, true, false]);
+  });
+});
+
+describe('fleet-operation outcomes (issue 12)', () => {
+  const source: ThresholdSource = thresholdSourceFrom({
+    durationSec: 3600,
+    counters: {
+      'update.success': 95,
+      'update.failed': 3,
+      'update.rolled_back': 2,
+      'update.offered': 100,
+      'campaign.started': 1,
+      'campaign.aborted': 1,
+      'campaign.failures': 5,
+    },
+    histograms: {},
+    // 50% after 10 min, 95% after 40 min, 99% never.
+    timeToShare: (name, share) => (name !== 'campaign.time_to_updated' ? undefined : share <= 0.5 ? 600e6 : share <= 0.95 ? 2400e6 : null),
+  });
+  const run = (metric: string, expression: string) => evaluateThreshold(compiled(metric, expression), source);
+
+  test('update.failed: "rate < 3%" is the share of finished updates, not a rate per second', () => {
+    // Rejected before: "rate of update.failed is per second".
+    expect(compiled('update.failed', 'rate < 3%').value).toBe(0.03);
+    expect(run('update.failed', 'rate < 3%')).toEqual({ value: 0.03, ok: false, display: '3.000% (3/100)' });
+    expect(run('update.failed', 'rate <= 3%').ok).toBe(true);
+    expect(run('update.rolled_back', 'rate < 3%').ok).toBe(true);
+    expect(run('update.incompatible', 'rate < 1%')).toEqual({ value: null, ok: false, display: 'no data' });
+  });
+
+  test('the failure share of a campaign is the share abortIf compares: (failed + rolled back) / finished', () => {
+    expect(run('campaign.failures', 'rate > 3%')).toMatchObject({ ok: true, display: '5.000% (5/100)' });
+    expect(run('campaign.failures', 'count == 5').ok).toBe(true);
+  });
+
+  test('an aborted campaign is asserted directly', () => {
+    expect(run('campaign.aborted', 'count == 1').ok).toBe(true);
+    expect(run('campaign.aborted', 'count == 0').ok).toBe(false);
+    expect(run('campaign.aborted', 'rate == 100%').ok).toBe(true);
+  });
+
+  test('time to N% of the fleet is p(N) of campaign.time_to_updated; a share never reached fails', () => {
+    expect(compiled('campaign.time_to_updated', 'p(95) < 1h').value).toBe(3_600_000_000);
+    expect(run('campaign.time_to_updated', 'p(50) < 15m')).toEqual({ value: 600e6, ok: true, display: '10m00s' });
+    expect(run('campaign.time_to_updated', 'p(95) < 30m').ok).toBe(false);
+    expect(run('campaign.time_to_updated', 'p(99) < 10h')).toEqual({ value: null, ok: false, display: '99% never reached' });
+    expect(problem('campaign.time_to_updated', 'avg < 1h').hint).toContain('p(N)');
+    expect(problem('campaign.time_to_updated', 'p(95) < 5%').message).toContain('is a duration');
+  });
+
+  test('devices still pending approval: a gauge of devices', () => {
+    expect(compiled('devices.awaiting_approval', 'max == 0').value).toBe(0);
+    const s = thresholdSourceFrom({ durationSec: 10, counters: {}, histograms: {}, gauges: { 'devices.awaiting_approval': 7 } });
+    expect(evaluateThreshold(compiled('devices.awaiting_approval', 'max == 0'), s)).toEqual({ value: 7, ok: false, display: '7 (final value)' });
+  });
+});
+
+describe('durations for people', () => {
+  test.each([
+    [999.6, '1.00s'],
+    [59_960, '1m00s'],
+    [3_599_600, '1h00m'],
+    [5 * 3_600_000 + 59.6 * 60_000, '6h00m'], // was "5h60m"
+    [90 * 60_000 + 29_000, '1h30m'],
+    [47 * 3_600_000 + 59.7 * 60_000, '2d00h'],
+    [4 * 86_400_000 + 6 * 3_600_000, '4d06h'],
+  ])('%d ms reads %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  test('latencies past a minute read as durations', () => {
+    expect(formatMicros(999.7)).toBe('1.00ms');
+    expect(formatMicros(59_999_000)).toBe('1m00s');
+    expect(formatMicros(2_400e6)).toBe('40m00s');
   });
 });

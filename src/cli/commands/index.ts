@@ -9,6 +9,7 @@ import { register as validate } from './validate.js';
 import { register as plan } from './plan.js';
 import { register as schema } from './schema.js';
 import { register as profiles } from './profiles.js';
+import { register as docs } from './docs.js';
 
 /**
  * Every CLI command registers itself through one function. Keep this list in the order `--help`
@@ -27,4 +28,5 @@ export const COMMANDS: RegisterCommand[] = [
   report,
   compare,
   schema,
+  docs,
 ];

@@ -24,6 +24,37 @@ function mergeTransitions(parts: FleetOpsFinal[]): { binMs: number; bins: number
 
 const US = 1000;
 
+type CampaignRef = Pick<OtaResults['releases'][number], 'release' | 'startMs' | 'compatible'>;
+
+/**
+ * ms from a campaign's start until `share` (0..1] of the devices it can update ran its release,
+ * read off the rollout curve (shares of all `devices`); null when that share was never reached.
+ */
+export function campaignTimeToMs(rollout: FleetResults['rollout'], devices: number, r: CampaignRef, share: number): number | null {
+  if (r.compatible <= 0) return null;
+  const points = rollout?.find((x) => x.release === r.release)?.points ?? [];
+  // Shares are counts / devices: allow for the rounding of that division.
+  const need = share * r.compatible - 1e-6 * devices;
+  for (let k = 1; k < points.length; k++) if (points[k][1] * devices >= need) return Math.max(0, points[k][0] - r.startMs);
+  return null;
+}
+
+/**
+ * The slowest campaign's time to `share`, in ms: what a `campaign.time_to_updated` threshold
+ * measures. null when a campaign never reached it; undefined when the run had no campaign.
+ */
+export function slowestCampaignTimeToMs(fleet: FleetResults | undefined, devices: number, share: number): number | null | undefined {
+  const releases = fleet?.ota?.releases;
+  if (!releases || releases.length === 0) return undefined;
+  let slowest = 0;
+  for (const r of releases) {
+    const t = campaignTimeToMs(fleet.rollout, devices, r, share);
+    if (t === null) return null;
+    slowest = Math.max(slowest, t);
+  }
+  return slowest;
+}
+
 /**
  * Adds the fleet-operation results of a run to its fleet results: the rollout curve (share of
  * the fleet on each release over time), time to 50/95/99% of compatible devices, outcomes by
@@ -53,12 +84,10 @@ export function addFleetOpsResults(fleet: FleetResults | undefined, s: ResolvedS
     const releases: OtaResults['releases'] = updates.map((u) => {
       const archs = plan.releases.find((r) => r.name === u.spec.release)?.archs ?? [];
       const compatible = s.fleet.filter((g) => archs.includes(groupArch(g))).reduce((a, g) => a + g.count, 0);
-      const c = counts.get(u.spec.release) ?? new Float64Array(bins);
-      const timeTo = (share: number): number | null => {
-        for (let b = 0; b < bins; b++) if (compatible > 0 && c[b] >= share * compatible) return Math.max(0, (b + 1) * binMs - u.atMs);
-        return null;
-      };
-      return { release: u.spec.release, startMs: u.atMs, compatible, updated: bins > 0 ? c[bins - 1] : 0, timeTo50Ms: timeTo(0.5), timeTo95Ms: timeTo(0.95), timeTo99Ms: timeTo(0.99) };
+      const r = { release: u.spec.release, startMs: u.atMs, compatible };
+      const c = counts.get(u.spec.release);
+      const timeTo = (share: number) => campaignTimeToMs(out.rollout, N, r, share);
+      return { ...r, updated: c && bins > 0 ? c[bins - 1] : 0, timeTo50Ms: timeTo(0.5), timeTo95Ms: timeTo(0.95), timeTo99Ms: timeTo(0.99) };
     });
     const causes: Record<string, number> = {};
     const groups = new Map<string, { updates: number; otaJ: number }>();

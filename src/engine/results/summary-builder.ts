@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { COUNTERS, GAUGES, HISTOGRAMS } from '../../metrics/catalog.js';
 import type { MetricsAggregator, TimelineRow } from '../../metrics/aggregate.js';
 import { buildFleetResults, mergeProjections } from './fleet-results.js';
-import { addFleetOpsResults } from './fleet-ops-summary.js';
+import { addFleetOpsResults, slowestCampaignTimeToMs } from './fleet-ops-summary.js';
 import type { OperatorResults } from '../operator/wall-operator.js';
 import { histogramStats } from '../../metrics/histogram.js';
 import { evaluateThreshold } from '../../metrics/thresholds.js';
@@ -52,6 +52,13 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   // telemetry.lost: what never made it — failed and dropped on the device side, plus what the
   // simulator believes was delivered but the backend never saw (when the backend can tell).
   counters['telemetry.lost'] = acc.failed + acc.dropped + Math.max(0, acc.backend?.lostBetween ?? 0);
+  const projections = mergeProjections(i.finals.map((f) => f.energy ?? []));
+  const fleet = addFleetOpsResults(buildFleetResults(s, i.timeline ?? [], projections, i.simulatedMs), s, i.finals, i.aggregator, i.operator);
+  // Campaign outcomes, so that thresholds can assert them (metrics/catalog.ts, DERIVED).
+  const campaigns = fleet?.ota?.campaigns ?? [];
+  counters['campaign.started'] = campaigns.length;
+  counters['campaign.aborted'] = campaigns.filter((c) => c.state === 'aborted').length;
+  counters['campaign.failures'] = counters['update.failed'] + counters['update.rolled_back'];
   const gauges: Record<string, number> = {};
   GAUGES.forEach(([n]) => (gauges[n] = i.aggregator.gauge(n)));
   const encoded = i.aggregator.encodedHistograms();
@@ -69,6 +76,11 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       gauge: (name) => gauges[name],
       durationSec: seconds,
       telemetryGenerated: acc.generated,
+      timeToShare: (name, share) => {
+        if (name !== 'campaign.time_to_updated') return undefined;
+        const ms = slowestCampaignTimeToMs(fleet, s.devices, share);
+        return ms == null ? ms : ms * 1000;
+      },
     });
     return { metric: t.metric, expression: t.expression, value: r.value, display: r.display, ok: r.ok };
   });
@@ -88,8 +100,6 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     errors: i.errors,
   });
 
-  const projections = mergeProjections(i.finals.map((f) => f.energy ?? []));
-  const fleet = addFleetOpsResults(buildFleetResults(s, i.timeline ?? [], projections, i.simulatedMs), s, i.finals, i.aggregator, i.operator);
 
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,

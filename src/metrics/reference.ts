@@ -1,0 +1,110 @@
+import { DERIVED, METRICS, type MetricDef } from './catalog.js';
+import { describeMetricAggregates } from './thresholds.js';
+
+/**
+ * docs/metrics.md, rendered from the catalogue (catalog.ts) and the threshold grammar
+ * (thresholds.ts), so the reference cannot say something the code does not do. A test compares
+ * the committed file with this text; `npm run docs` rewrites it.
+ */
+
+export const METRICS_DOC_COMMAND = 'npm run docs';
+
+const UNIT_TEXT: Record<MetricDef['unit'], string> = {
+  us: 'µs (thresholds take durations)',
+  ms: 'ms',
+  count: 'count',
+  devices: 'devices',
+  bytes: 'bytes',
+  ratio: 'fraction',
+};
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function table(defs: readonly MetricDef[], columns: Array<[string, (d: MetricDef) => string]>): string {
+  const head = `| ${columns.map(([h]) => h).join(' | ')} |\n|${columns.map(() => '---').join('|')}|\n`;
+  return head + defs.map((d) => `| ${columns.map(([, f]) => cell(f(d))).join(' | ')} |`).join('\n') + '\n';
+}
+
+const name = (d: MetricDef) => `\`${d.name}\``;
+const unit = (d: MetricDef) => UNIT_TEXT[d.unit];
+const measures = (d: MetricDef) => d.help;
+const rate = (d: MetricDef) => describeMetricAggregates(d).rate;
+const aggregates = (d: MetricDef) => describeMetricAggregates(d).aggregates;
+
+export function renderMetricsDoc(): string {
+  const derived = new Set(DERIVED.map((d) => d.name));
+  const of = (kind: MetricDef['kind'], wantDerived: boolean) => METRICS.filter((m) => m.kind === kind && derived.has(m.name) === wantDerived);
+  return `<!-- Generated from src/metrics/catalog.ts and src/metrics/thresholds.ts by \`${METRICS_DOC_COMMAND}\`; do not edit by hand. -->
+# Metrics
+
+Every metric fleetsim produces, what exactly it measures, and how a threshold reads it. Names are
+the keys of \`thresholds:\` in a scenario, of \`counters\`, \`gauges\` and \`histograms\` in
+summary.json ([summary.md](summary.md)) and of \`--max-regression\` in \`fleetsim compare\`. A
+threshold on a name that is not listed here is an error, never a silent pass.
+
+## Thresholds
+
+A threshold is \`AGGREGATE OP VALUE\` (k6's grammar): \`p(99) < 500ms\`, \`avg <= 2s\`, \`count == 0\`,
+\`rate < 3%\`. Operators: \`<\` \`<=\` \`>\` \`>=\` \`==\` \`!=\`. What an aggregate means depends on the kind of
+metric:
+
+| kind | aggregates | value |
+|---|---|---|
+| counter | \`count\` | the run's total |
+| counter | \`rate\` | a **share of attempts** for outcome counters (the \`rate\` column of the tables below says of what) (\`rate < 3%\` or \`rate < 0.03\`); **per second** of (simulated) run time for every other counter (\`rate > 20/s\`) |
+| gauge | \`min\`, \`max\`, \`avg\` | the level in the gauge's unit; summary.json keeps the value at the end of the run, which is what thresholds compare |
+| histogram | \`p(N)\`, \`avg\`, \`med\`, \`min\`, \`max\` | a duration (\`250us\`, \`500ms\`, \`2s\`, \`1m\`, \`1h\`; a plain number is milliseconds); \`count\` is the number of samples |
+| rollout | \`p(N)\` | the time until N% of the devices concerned had reached the state |
+
+No data never passes: an empty histogram, a share with no attempts (\`update.failed\` when no update
+finished) or a rollout share never reached makes the threshold fail with "no data" or "never reached".
+
+## Which metric counts lost messages
+
+- **\`telemetry.lost\`**: the answer to "how many messages did the backend never get". It is
+  \`telemetry.failed\` + \`telemetry.dropped\` + the messages a device counted as delivered that the
+  backend never received ("lost between", \`accounting.backend.lostBetween\` in summary.json). The last
+  part needs a backend that counts what it receives, so it is included with the embedded backend
+  only; against an external backend \`telemetry.lost\` is failed + dropped. Write
+  \`telemetry.lost: ["rate < 0.1%"]\` (a share of \`telemetry.generated\`).
+- **\`link.messages_lost\`** is one *cause* inside that: messages the link model lost after every
+  retransmission (a QoS 1 message then also counts in \`telemetry.failed\`; a QoS 0 message was
+  counted as sent, so it shows up in "lost between"). Use it to tell the radio's share from the
+  backend's.
+- **\`link.packets_lost\`** counts packets the link lost and TCP retransmitted: those messages
+  arrive late, not never. It explains latency, not loss.
+- **"lost between"** is not a metric but a line of the accounting identity in every report
+  (generated = acked + sent without ack + failed + dropped + buffered, then what the backend
+  received); it is what the simulator believes was delivered and the backend never saw.
+
+## Fleet operations
+
+- Failure share of a campaign: \`campaign.failures: ["rate < 3%"]\`, the share of finished updates
+  (success, failed, rolled back) that did not commit: the same share \`abortIf: "failure_rate > 3%"\`
+  compares. \`update.failed\` and \`update.rolled_back\` take \`rate\` the same way, each on its own.
+- The campaign aborted: \`campaign.aborted: ["count == 1"]\` (or \`["count == 0"]\`: it did not).
+- Time to N% of the fleet: \`campaign.time_to_updated: ["p(95) < 2h"]\`, from the campaign's start,
+  over the devices that have a compatible artifact.
+- Devices still pending approval at the end (manual provisioning): \`devices.awaiting_approval: ["max == 0"]\`.
+
+## Counters
+
+${table(of('counter', false), [['metric', name], ['unit', unit], ['what it counts', measures], ['`rate` means', rate]])}
+## Gauges
+
+Sampled every interval (\`options.snapshotEvery\`); summed over shards for fleet counts, the maximum
+over shards for generator health.
+
+${table(of('gauge', false), [['metric', name], ['unit', unit], ['what it measures', measures], ['aggregates', aggregates]])}
+## Histograms
+
+Recorded in µs in HDR histograms of one shape (1 µs to 1 h, 3 significant digits), so shards merge
+exactly.
+
+${table(of('histogram', false), [['metric', name], ['what it measures (from → to)', measures], ['aggregates', aggregates]])}
+## Derived at the end of a run
+
+${table(METRICS.filter((m) => derived.has(m.name)), [['metric', name], ['kind', (d) => d.kind], ['unit', unit], ['what it measures', measures], ['`rate` / aggregates', rate]])}`;
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { METRICS, SHARE_OF } from '../../src/metrics/catalog.js';
+import { METRICS_DOC_COMMAND, renderMetricsDoc } from '../../src/metrics/reference.js';
+import { DEFAULTS_BEGIN, renderScenarioDefaults, scenarioDefaults } from '../../src/scenario/defaults-doc.js';
+
+/**
+ * Generated docs stay equal to the code they are generated from. When one fails, regenerate:
+ * `npm run docs` (the message says so).
+ */
+const ROOT = join(import.meta.dirname, '../..');
+const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
+
+describe('docs/metrics.md', () => {
+  const doc = renderMetricsDoc();
+
+  it('is the text generated from the metric catalogue', () => {
+    const committed = read('docs/metrics.md');
+    expect(committed === doc, `docs/metrics.md is out of date with src/metrics/catalog.ts: run \`${METRICS_DOC_COMMAND}\` and commit the result`).toBe(true);
+  });
+
+  it('has a row for every metric with its unit and what `rate` means for it', () => {
+    for (const m of METRICS) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${m.name}\` |`));
+      expect(row, m.name).toBeDefined();
+      if (m.kind === 'counter') expect(row, m.name).toMatch(SHARE_OF[m.name] ? /share of / : /per second/);
+    }
+  });
+
+  it('says which metric counts lost messages', () => {
+    expect(doc).toContain('## Which metric counts lost messages');
+    for (const n of ['telemetry.lost', 'link.messages_lost', 'link.packets_lost', 'lost between']) expect(doc).toContain(n);
+  });
+});
+
+describe("README's scenario defaults", () => {
+  it('are the table generated from the scenario schema', () => {
+    const readme = read('README.md');
+    const block = renderScenarioDefaults();
+    expect(readme.includes(block), `README.md's scenario defaults are out of date with src/scenario/schema.ts: run \`${METRICS_DOC_COMMAND}\` and commit the result`).toBe(true);
+    expect(readme.indexOf(DEFAULTS_BEGIN)).toBeGreaterThan(0);
+  });
+
+  it('include the defaults a user asked about', () => {
+    const paths = new Map(scenarioDefaults().map((d) => [d.path, d.value]));
+    expect(paths.get('phases[].update.minSample')).toBe(10);
+    expect(paths.get('phases[].outage.scope')).toBe('cell');
+    expect(paths.get('timeScale')).toBe(1);
+    expect(paths.get('behaviour.reconnect.cap')).toBe('128s');
+  });
+});
