@@ -1,4 +1,4 @@
-import { formatMicros } from '../models/units.js';
+import { formatMicros } from './format.js';
 import { metricDef, metricNames, SHARE_OF, type MetricDef } from './catalog.js';
 
 /**
@@ -31,8 +31,8 @@ import { metricDef, metricNames, SHARE_OF, type MetricDef } from './catalog.js';
  * the source does not have) evaluates to `value: null, ok: false`: a threshold never passes on
  * nothing.
  *
- * This module imports nothing outside metrics/ but the unit formatting of models/units.ts, so
- * scenario validation, the engine and `fleetsim merge` all use the same grammar.
+ * This module imports nothing outside metrics/, so scenario validation, the engine and
+ * `fleetsim merge` all use the same grammar.
  */
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';

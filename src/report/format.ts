@@ -1,4 +1,4 @@
-import { formatDuration, formatMicros } from '../models/units.js';
+import { formatDuration, formatMicros } from '../metrics/format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 
 /**

@@ -1,4 +1,4 @@
-import { formatDuration } from '../models/units.js';
+import { formatDuration } from '../metrics/format.js';
 import type { ResolvedScenario } from './resolved.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';

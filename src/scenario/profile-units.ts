@@ -2,12 +2,12 @@ import {
   DURATION_HINT,
   PERCENT_HINT,
   SIZE_HINT,
-  formatDuration,
   parseDuration,
   parsePercent,
   parseSize,
   type Parsed,
 } from '../models/units.js';
+import { formatDuration } from '../metrics/format.js';
 
 /**
  * The quantities a hardware profile is written in, one syntax each, always a number glued to its

@@ -1,4 +1,4 @@
-import { formatMicros } from '../models/units.js';
+import { formatMicros } from '../metrics/format.js';
 import type { RunSummary } from './run-summary.js';
 import { verdictResult, type Verdict, type VerdictResult } from './verdict.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { newHistogram, recordMicros } from '../../src/metrics/histogram.js';
-import { formatDuration, formatMicros } from '../../src/models/units.js';
+import { formatDuration, formatMicros } from '../../src/metrics/format.js';
 import {
   compileThreshold,
   evaluateThreshold,

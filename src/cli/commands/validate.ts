@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { FleetsimError, type Problem } from '../../errors/fleetsim-error.js';
-import { formatDuration } from '../../models/units.js';
+import { formatDuration } from '../../metrics/format.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
 
