@@ -19,42 +19,44 @@ import { eventLoopTurns, waitFor } from '../helpers/wait-for.js';
 
 const FLEET_KEY = 'contract-fleet-key';
 
-deviceDriverContract('wire driver x embedded backend', async (devices, events, fleetEvents, backend): Promise<DriverHarness> => {
-  // healthy: the embedded backend's API and broker. failing: every HTTP route answers 503 and the
-  // broker port is closed. dropping: a broker that cuts a client's connection when it publishes.
-  const be = await startEmbeddedBackend({ fleetKey: FLEET_KEY, mqtt: backend === 'healthy' });
-  const dropper = backend === 'dropping' ? await startAedes({ dropOnPublish: true }) : undefined;
-  if (backend === 'failing') be.setFaults({ provision: { status: 503 }, target: { status: 503 }, state: { status: 503 }, artifact: { status: 503 } });
-  const mqttUrl = backend === 'healthy' ? be.mqttUrl : dropper ? dropper.url : `mqtt://127.0.0.1:${await freePort()}`;
-  const driver = new WireDriver(
-    {
-      httpUrl: be.httpUrl,
-      mqttUrl,
-      fleetKey: FLEET_KEY,
-      preset: referencePreset,
-      devices,
-      mqttClient: 'lean',
-      http: { connections: 'pooled', poolSize: 4 },
-      keepaliveSec: 30,
-      connectTimeoutMs: 5000,
-      httpTimeoutMs: 5000,
-    },
-    events,
-  );
-  driver.attachFleetOps(fleetEvents);
-  let nextToken = 0;
-  return {
-    driver,
-    token: () => nextToken++,
-    until: (cond, what) => waitFor(cond, what),
-    settle: () => eventLoopTurns(3),
-    async close() {
-      await driver.close();
-      await dropper?.close();
-      await be.close();
-    },
-  };
-});
+for (const mqttClient of ['lean', 'mqttjs'] as const) {
+  deviceDriverContract(`wire driver (${mqttClient} MQTT client) x embedded backend`, async (devices, events, fleetEvents, backend): Promise<DriverHarness> => {
+    // healthy: the embedded backend's API and broker. failing: every HTTP route answers 503 and the
+    // broker port is closed. dropping: a broker that cuts a client's connection when it publishes.
+    const be = await startEmbeddedBackend({ fleetKey: FLEET_KEY, mqtt: backend === 'healthy' });
+    const dropper = backend === 'dropping' ? await startAedes({ dropOnPublish: true }) : undefined;
+    if (backend === 'failing') be.setFaults({ provision: { status: 503 }, target: { status: 503 }, state: { status: 503 }, artifact: { status: 503 } });
+    const mqttUrl = backend === 'healthy' ? be.mqttUrl : dropper ? dropper.url : `mqtt://127.0.0.1:${await freePort()}`;
+    const driver = new WireDriver(
+      {
+        httpUrl: be.httpUrl,
+        mqttUrl,
+        fleetKey: FLEET_KEY,
+        preset: referencePreset,
+        devices,
+        mqttClient,
+        http: { connections: 'pooled', poolSize: 4 },
+        keepaliveSec: 30,
+        connectTimeoutMs: 5000,
+        httpTimeoutMs: 5000,
+      },
+      events,
+    );
+    driver.attachFleetOps(fleetEvents);
+    let nextToken = 0;
+    return {
+      driver,
+      token: () => nextToken++,
+      until: (cond, what) => waitFor(cond, what),
+      settle: () => eventLoopTurns(3),
+      async close() {
+        await driver.close();
+        await dropper?.close();
+        await be.close();
+      },
+    };
+  });
+}
 
 const failAll = (spec: BackendModelSpec, ops: Array<keyof BackendModelSpec>): BackendModelSpec => {
   const out = { ...spec };

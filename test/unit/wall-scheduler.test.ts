@@ -6,25 +6,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+// Time order, ties, late events and chains: the Schedule contract (test/unit/schedule.contract.test.ts).
 describe('wall-clock scheduler', () => {
-  test('runs events in time order, each no earlier than its time', async () => {
-    const ran: Array<[number, number, number]> = [];
-    let s!: WallScheduler;
-    s = new WallScheduler(1, (kind, dev, t) => ran.push([dev, kind, s.now() - t]));
-    for (const [t, dev] of [[30, 3], [10, 1], [20, 2], [10.5, 4]] as const) s.at(t, dev, 7);
-    s.start(Date.now());
-    try {
-      await waitFor(() => ran.length === 4, 'the four events');
-    } finally {
-      s.stop();
-    }
-    expect(ran.map(([dev]) => dev)).toEqual([1, 4, 2, 3]);
-    for (const [, kind, late] of ran) {
-      expect(kind).toBe(7);
-      expect(late).toBeGreaterThanOrEqual(0);
-    }
-  });
-
   test('does not spin while waiting for events at fractional milliseconds', async () => {
     // Thousands of events spread over fractional times, each rescheduling itself far ahead: the
     // scheduler must wake about once per due event, not re-arm the same timer in a busy loop
