@@ -7,6 +7,7 @@ import { buildDeviceModels } from '../../src/engine/shard/device-models.js';
 import { telemetryPayloads } from '../../src/engine/shard/telemetry-payloads.js';
 import { expectBackendReconciles } from '../helpers/reconcile.js';
 import { requireMosquitto, startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * Templated telemetry end to end: devices fill a JSON template per message, the backend reads
@@ -74,8 +75,7 @@ describe.runIf(requireMosquitto())('templated telemetry against a real broker', 
     expect(result.summary.accounting.failed).toBe(0);
     expectBackendReconciles(result, 30);
     expect(result.summary.accounting.backend!.received).toBe(result.summary.accounting.acked);
-    const deadline = Date.now() + 5000;
-    while (seen.length < result.summary.accounting.acked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => seen.length >= result.summary.accounting.acked, 'every acked payload at the tap', 5000);
     expect(seen.length).toBe(result.summary.accounting.acked);
 
     // The virtual clock's filler for the whole fleet (one shard), fresh: no walk history.
