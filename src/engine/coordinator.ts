@@ -1,5 +1,5 @@
 import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
-import type { ResolvedScenario } from '../scenario/resolved.js';
+import { simulatedHorizonMs, type ResolvedScenario } from '../scenario/resolved.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import { prepareTarget } from './target-setup.js';
 import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
@@ -171,7 +171,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   // Virtual shards report how far simulated time got; an interrupted run got less far.
   const simulatedMs = virtual
     ? status === 'completed'
-      ? Math.min(s.durationMs, s.options.projectAfterMs ?? Infinity)
+      ? simulatedHorizonMs(s)
       : timeline.reduce((m, r) => Math.max(m, r.tMs), 0)
     : wallReachedMs;
   let backendCounts: { received: number; duplicates: number; gaps: number } | undefined;

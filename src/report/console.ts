@@ -96,55 +96,89 @@ function bar(fraction: number, width: number): string {
   return '█'.repeat(full) + '░'.repeat(width - full);
 }
 
+/** Status lines fit a classic terminal unless the terminal says it is wider. */
+export const PROGRESS_COLUMNS = 80;
+/** Plain (CI) mode prints a line when this much wall time passed since the last one ... */
+export const PLAIN_EVERY_WALL_MS = 10_000;
+/** ... or when progress moved on by this many percentage points. */
+export const PLAIN_EVERY_PERCENT = 5;
+
+/**
+ * The fields of a status line, most important first: when the line is too wide, fields are dropped
+ * from the end of this order (generator lag first, then the send rate, the bar, ...), so the
+ * percentage and the time always show.
+ */
+const FIELD_ORDER = ['pct', 'time', 'online', 'errors', 'acked', 'ackP99', 'bar', 'sent', 'lag'] as const;
+type Field = (typeof FIELD_ORDER)[number];
+const SHOWN_ORDER: readonly Field[] = ['bar', 'pct', 'time', 'online', 'sent', 'acked', 'ackP99', 'errors', 'lag'];
+
 /**
  * One status line for a timeline row: progress, devices online, throughput, ack latency p99,
- * errors and generator lag. `intervalMs` is the row's length, for per-second rates.
+ * errors and generator lag, at most `columns` wide. `intervalMs` is the row's length, for
+ * per-second rates; `totalMs` the simulated horizon (on the virtual clock with projectAfter, the
+ * part simulated event by event).
  */
-export function formatProgressLine(row: TimelineRow, elapsedMs: number, totalMs: number, devices: number, intervalMs = 1000): string {
+export function formatProgressLine(row: TimelineRow, elapsedMs: number, totalMs: number, devices: number, intervalMs = 1000, columns = PROGRESS_COLUMNS): string {
   const secs = Math.max(intervalMs, 1) / 1000;
   const c = row.counters;
   const gv = row.gauges;
   const errors = (c['telemetry.failed'] ?? 0) + (c['provision.failed'] ?? 0) + (c['mqtt.connect.failed'] ?? 0) + (c['poll.failed'] ?? 0) + (c['errors.network'] ?? 0);
   const ack = row.histograms['telemetry.ack.latency'];
-  const pct = totalMs > 0 ? Math.min(100, (elapsedMs / totalMs) * 100) : 0;
-  return [
-    `${bar(pct / 100, 20)} ${pct.toFixed(0).padStart(3)}%`,
-    `${formatDuration(elapsedMs)}/${formatDuration(totalMs)}`,
-    `online ${formatCount(gv['devices.online'] ?? 0)}/${formatCount(devices)}`,
-    `sent ${formatRate((c['telemetry.sent'] ?? 0) / secs)}`,
-    `acked ${formatRate((c['telemetry.acked'] ?? 0) / secs)}`,
-    `ack p99 ${ack && ack.count > 0 ? formatMicros(ack.p99) : '–'}`,
-    `errors ${formatCount(errors)}`,
-    `lag ${(gv['generator.schedule_lag'] ?? 0).toFixed(0)}ms`,
-  ].join('  ');
+  const pct = progressPercent(elapsedMs, totalMs);
+  const text: Record<Field, string> = {
+    bar: bar(pct / 100, 20),
+    pct: `${pct.toFixed(0).padStart(3)}%`,
+    time: `${formatDuration(elapsedMs)}/${formatDuration(totalMs)}`,
+    online: `online ${formatCount(gv['devices.online'] ?? 0)}/${formatCount(devices)}`,
+    sent: `sent ${formatRate((c['telemetry.sent'] ?? 0) / secs)}`,
+    acked: `acked ${formatRate((c['telemetry.acked'] ?? 0) / secs)}`,
+    ackP99: `ack p99 ${ack && ack.count > 0 ? formatMicros(ack.p99) : '–'}`,
+    errors: `errors ${formatCount(errors)}`,
+    lag: `lag ${(gv['generator.schedule_lag'] ?? 0).toFixed(0)}ms`,
+  };
+  const kept = new Set<Field>(FIELD_ORDER);
+  const render = () => SHOWN_ORDER.filter((f) => kept.has(f)).map((f) => (f === 'pct' && kept.has('bar') ? `${text.bar} ${text.pct}` : f === 'bar' ? '' : text[f])).filter(Boolean).join('  ');
+  let line = render();
+  for (let i = FIELD_ORDER.length - 1; line.length > columns && i > 0; i--) {
+    kept.delete(FIELD_ORDER[i]);
+    line = render();
+  }
+  return line.length > columns ? line.slice(0, columns) : line;
+}
+
+function progressPercent(elapsedMs: number, totalMs: number): number {
+  return totalMs > 0 ? Math.min(100, (elapsedMs / totalMs) * 100) : 0;
 }
 
 export interface ProgressPrinterOptions {
-  /** Run length in ms (simulated for the virtual clock). */
+  /** The simulated horizon in ms (`simulatedHorizonMs`: on the virtual clock with projectAfter, the part simulated event by event). */
   totalMs: number;
   devices: number;
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** Overrides the choice from `stream.isTTY` and the `CI` environment variable. */
   mode?: 'tty' | 'plain';
-  /** Plain mode prints at most one line per this much run time. */
-  plainEveryMs?: number;
+  /** Wall clock in ms, for plain mode's pacing (tests pass a fake one). */
+  now?: () => number;
 }
 
 /**
  * The live status line. On a terminal it rewrites one line in place; under CI (or when output is
- * piped) it prints a plain line every `plainEveryMs` of run time, which logs keep readable.
- * Called from the coordinator on the main thread only.
+ * piped) it prints a plain line every PLAIN_EVERY_WALL_MS of wall time or PLAIN_EVERY_PERCENT of
+ * progress, whichever comes first, so a virtual-clock run of 720 snapshots in 4 s logs about 20
+ * lines, not 720. Called from the coordinator on the main thread only.
  */
 export class ProgressPrinter {
   readonly mode: 'tty' | 'plain';
   private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  private readonly now: () => number;
   private lastTMs = 0;
-  private lastPrintedTMs = -Infinity;
+  private lastPrinted: { wallMs: number; pct: number; tMs: number } | undefined;
   private lastLine = '';
   private wroteTty = false;
 
   constructor(private readonly options: ProgressPrinterOptions) {
     this.stream = options.stream ?? process.stdout;
+    this.now = options.now ?? (() => performance.now());
     const ci = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
     this.mode = options.mode ?? (this.stream.isTTY && !ci ? 'tty' : 'plain');
   }
@@ -152,24 +186,27 @@ export class ProgressPrinter {
   update(row: TimelineRow): void {
     const intervalMs = row.tMs - this.lastTMs;
     this.lastTMs = row.tMs;
-    const line = formatProgressLine(row, row.tMs, this.options.totalMs, this.options.devices, intervalMs > 0 ? intervalMs : 1000);
+    const columns = this.mode === 'tty' ? Math.max(20, (this.stream.columns ?? PROGRESS_COLUMNS) - 1) : PROGRESS_COLUMNS;
+    const line = formatProgressLine(row, row.tMs, this.options.totalMs, this.options.devices, intervalMs > 0 ? intervalMs : 1000, columns);
     this.lastLine = line;
     if (this.mode === 'tty') {
-      const cols = this.stream.columns ?? 160;
-      this.stream.write(`\r\x1b[2K${line.length > cols - 1 ? line.slice(0, cols - 1) : line}`);
+      this.stream.write(`\r\x1b[2K${line}`);
       this.wroteTty = true;
       return;
     }
-    if (row.tMs - this.lastPrintedTMs >= (this.options.plainEveryMs ?? 10_000)) {
-      this.lastPrintedTMs = row.tMs;
+    const wallMs = this.now();
+    const pct = progressPercent(row.tMs, this.options.totalMs);
+    const last = this.lastPrinted;
+    if (!last || wallMs - last.wallMs >= PLAIN_EVERY_WALL_MS || pct - last.pct >= PLAIN_EVERY_PERCENT) {
+      this.lastPrinted = { wallMs, pct, tMs: row.tMs };
       this.stream.write(`${line}\n`);
     }
   }
 
-  /** Ends the status line so that the summary starts on a clean line. */
+  /** Ends the status line so that the summary starts on a clean line (plain mode: the last state, if not printed yet). */
   done(): void {
     if (this.mode === 'tty' && this.wroteTty) this.stream.write('\n');
-    else if (this.mode === 'plain' && this.lastLine && this.lastPrintedTMs !== this.lastTMs) this.stream.write(`${this.lastLine}\n`);
+    else if (this.mode === 'plain' && this.lastLine && this.lastPrinted?.tMs !== this.lastTMs) this.stream.write(`${this.lastLine}\n`);
   }
 }
 

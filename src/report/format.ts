@@ -78,7 +78,7 @@ export function runCompletedProblems(summary: RunSummary): string[] {
   if (summary.run.status !== 'completed') problems.push(`run status is ${summary.run.status}, not completed`);
   if (!summary.accounting.holds) problems.push(`accounting identity does not hold: ${accountingEquation(summary)}`);
   if (summary.generator.saturated) {
-    problems.push(`generator saturated: schedule lag ${summary.generator.maxScheduleLagMs}ms over the ${summary.generator.boundMs}ms bound`);
+    problems.push(`generator saturated: schedule lag ${formatMicros(summary.generator.maxScheduleLagMs * 1000)} over the ${formatMicros(summary.generator.boundMs * 1000)} bound`);
   }
   return problems;
 }

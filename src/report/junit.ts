@@ -1,6 +1,6 @@
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeXml } from './escape.js';
-import { accountingEquation, runCompletedProblems } from './format.js';
+import { accountingEquation, formatMicros, runCompletedProblems } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { ThresholdResult } from '../summary/verdict.js';
 import type { ReportWriter } from './report-writer.js';
@@ -37,7 +37,7 @@ function runCompletedCase(s: RunSummary): Case {
     `status: ${s.run.status}`,
     `verdict: ${s.result.verdict} (exit ${s.result.exitCode})`,
     `accounting: ${accountingEquation(s)} (${s.accounting.holds ? 'holds' : 'DOES NOT HOLD'})`,
-    `generator: max schedule lag ${g.maxScheduleLagMs}ms, max event-loop delay ${g.maxEventLoopDelayMs}ms, bound ${g.boundMs}ms${g.saturated ? ' (SATURATED)' : ''}`,
+    `generator: max schedule lag ${formatMicros(g.maxScheduleLagMs * 1000)}, max event-loop delay ${formatMicros(g.maxEventLoopDelayMs * 1000)}, bound ${formatMicros(g.boundMs * 1000)}${g.saturated ? ' (SATURATED)' : ''}`,
     ...s.result.reasons.map((r) => `reason: ${r}`),
   ];
   return {

@@ -134,3 +134,11 @@ export interface ResolvedThreshold {
   /** Right-hand side in the metric's base unit (µs for latencies, a fraction for rates). */
   value: number;
 }
+
+/**
+ * How far a run simulates event by event: the whole duration, or on the virtual clock up to
+ * `options.projectAfter`, past which battery lifetimes are projected in closed form.
+ */
+export function simulatedHorizonMs(s: Pick<ResolvedScenario, 'clock' | 'durationMs' | 'options'>): number {
+  return s.clock === 'virtual' ? Math.min(s.durationMs, s.options.projectAfterMs ?? Infinity) : s.durationMs;
+}

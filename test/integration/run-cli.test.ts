@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,36 @@ describe('fleetsim run (CLI)', () => {
     expect(summary.schemaVersion).toBe(1);
     expect(summary.accounting.holds).toBe(true);
     expect(summary.accounting.backend.lostBetween).toBe(0);
+  });
+
+  it('progress off a terminal: the virtual-clock bar reaches 100% of the simulated horizon in ~20 lines of at most 80 columns', async () => {
+    const dir = path.join(out, 'progress');
+    const file = path.join(out, 'progress.yaml');
+    // One year projected from 2 days simulated, 288 snapshots: the bar used to stay at 0% over 288 lines.
+    await writeFile(
+      file,
+      `name: progress
+seed: 1
+duration: 1y
+clock: virtual
+fleet:
+  - { profile: nrf9160-tracker, count: 50, link: nb-iot }
+arrival: { rate: 100/s }
+behaviour:
+  telemetry: { every: 15m, size: 100B, qos: 1 }
+  session: per-report
+options:
+  snapshotEvery: 10m
+  projectAfter: 2d
+`,
+    );
+    const r = await runCli(['run', file, '--workers', '1', '--out', dir], { env: { CI: 'true' } });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => /^\s*\d+%/.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(20);
+    expect(lines.length).toBeLessThanOrEqual(23);
+    expect(lines.at(-1)).toMatch(/^100%\s+2d00h\/2d00h/);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
   });
 
   it('reports an overloaded generator as an invalid measurement (exit 3)', async () => {

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { formatProgressLine, formatSummaryTable, ProgressPrinter } from '../../src/report/console.js';
+import { formatProgressLine, formatSummaryTable, PROGRESS_COLUMNS, ProgressPrinter } from '../../src/report/console.js';
 import { formatDuration, formatMicros } from '../../src/report/format.js';
 import { syntheticRun } from '../helpers/synthetic-run.js';
 
@@ -74,7 +74,7 @@ describe('progress', () => {
   const row = timeline[20];
 
   it('formats one status line: progress, devices, rates, ack p99, errors, lag', () => {
-    const line = formatProgressLine(row, 21_000, 30_000, 100, 1000);
+    const line = formatProgressLine(row, 21_000, 30_000, 100, 1000, 200);
     expect(line).toMatch(/^█+░+ +70%/);
     expect(line).toContain('21.0s/30.0s');
     expect(line).toContain('online 100/100');
@@ -82,6 +82,20 @@ describe('progress', () => {
     expect(line).toMatch(/ack p99 [\d.]+ms/);
     expect(line).toMatch(/lag \d+ms$/);
     expect(line).not.toContain('\n');
+  });
+
+  it('fits 80 columns by dropping the least important fields first: lag, then the send rate, then the bar', () => {
+    const big = { ...row, counters: { ...row.counters, 'telemetry.sent': 123_456_000, 'telemetry.acked': 123_456_000 }, gauges: { ...row.gauges, 'devices.online': 456_789 } };
+    const full = formatProgressLine(big, 5 * 3_600_000, 24 * 3_600_000, 500_000, 1000, 1000);
+    expect(full.length).toBeGreaterThan(100);
+    const fit = formatProgressLine(big, 5 * 3_600_000, 24 * 3_600_000, 500_000, 1000);
+    expect(fit.length).toBeLessThanOrEqual(PROGRESS_COLUMNS);
+    expect(fit).not.toContain('lag');
+    expect(fit).not.toContain('sent');
+    expect(fit).not.toContain('█');
+    for (const kept of ['21%', '5h00m/24h00m', 'online 456,789/500,000', 'errors', 'acked']) expect(fit).toContain(kept);
+    // A narrow terminal keeps the percentage and the time to the last.
+    expect(formatProgressLine(big, 5 * 3_600_000, 24 * 3_600_000, 500_000, 1000, 20)).toBe(' 21%  5h00m/24h00m');
   });
 
   function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean }; text: () => string } {
@@ -102,16 +116,38 @@ describe('progress', () => {
     expect(text().endsWith('\n')).toBe(true);
   });
 
-  it('prints plain periodic lines when not on a terminal, plus the last one', () => {
+  it('prints plain lines every 5% of progress when snapshots come fast, plus the last one', () => {
     const { stream, text } = capture(false);
-    const p = new ProgressPrinter({ totalMs: 30_000, devices: 100, stream, plainEveryMs: 10_000 });
-    for (const r of timeline) p.update(r);
+    // 720 snapshots in 4 s of wall time, as a virtual-clock run does.
+    let wall = 0;
+    const p = new ProgressPrinter({ totalMs: 720_000, devices: 100, stream, now: () => wall });
+    for (let k = 1; k <= 720; k++) {
+      wall = (k * 4000) / 720;
+      p.update({ ...row, interval: k, tMs: k * 1000 });
+    }
     p.done();
     expect(p.mode).toBe('plain');
+    const pcts = text().trimEnd().split('\n').map((l) => Number(/(\d+)%/.exec(l)?.[1]));
+    expect(pcts.length).toBeGreaterThanOrEqual(20);
+    expect(pcts.length).toBeLessThanOrEqual(22); // was one line per snapshot (720)
+    expect(pcts[0]).toBe(0);
+    expect(pcts.at(-1)).toBe(100);
+    for (let i = 1; i < pcts.length; i++) expect(pcts[i] - pcts[i - 1]).toBeGreaterThanOrEqual(4);
+    expect(text()).not.toContain('\r');
+  });
+
+  it('prints plain lines every 10 s of wall time when progress is slow', () => {
+    const { stream, text } = capture(false);
+    let wall = 0;
+    const p = new ProgressPrinter({ totalMs: 3_600_000, devices: 100, stream, now: () => wall });
+    for (const r of timeline) {
+      wall = r.tMs; // a wall-clock run: one snapshot per second
+      p.update(r);
+    }
+    p.done();
     const lines = text().trimEnd().split('\n');
     // t = 1s, 11s, 21s, then the final 30s line from done().
-    expect(lines.map((l) => /([\d.]+)s\/30\.0s/.exec(l)?.[1])).toEqual(['1.00', '11.0', '21.0', '30.0']);
-    expect(text()).not.toContain('\r');
+    expect(lines.map((l) => /([\d.]+)s\/1h00m/.exec(l)?.[1])).toEqual(['1.00', '11.0', '21.0', '30.0']);
   });
 
   it('uses plain lines under CI even on a terminal', () => {

@@ -5,6 +5,7 @@ import { runScenario } from '../../engine/coordinator.js';
 import { defaultWorkers } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
+import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
 import { PrometheusExporter } from '../../report/prometheus-exporter.js';
 import { EXIT_CODES } from '../../summary/verdict.js';
@@ -64,7 +65,7 @@ export function register(program: Command): void {
         const url = await exporter.listen(parsePortFlag(flags.metricsPort!, '--metrics-port'));
         process.stderr.write(`metrics: ${url}\n`);
       }
-      const progress = flags.quiet ? undefined : new ProgressPrinter({ devices: scenario.devices, totalMs: scenario.durationMs, stream: process.stderr });
+      const progress = flags.quiet ? undefined : new ProgressPrinter({ devices: scenario.devices, totalMs: simulatedHorizonMs(scenario), stream: process.stderr });
       let interrupt!: () => void;
       const interrupted = new Promise<void>((r) => (interrupt = r));
       let signals = 0;

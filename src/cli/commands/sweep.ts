@@ -7,6 +7,7 @@ import { runSweep } from '../../engine/sweep.js';
 import { defaultWorkers } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { ProgressPrinter } from '../../report/console.js';
+import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import { formatSweepTable } from '../../report/sweep-console.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
 import { parseWorkersFlag } from '../flags.js';
@@ -93,7 +94,7 @@ export function register(program: Command): void {
           interrupt: interrupted,
           onSizeStart: (s, i, of) => {
             process.stderr.write(`fleetsim sweep: size ${i + 1}/${of}: ${s.devices} devices (arrival ${+s.arrival.ratePerSec.toFixed(3)}/s), ${workers} worker(s), ${s.clock} clock\n`);
-            progress = flags.quiet ? undefined : new ProgressPrinter({ devices: s.devices, totalMs: s.durationMs, stream: process.stderr });
+            progress = flags.quiet ? undefined : new ProgressPrinter({ devices: s.devices, totalMs: simulatedHorizonMs(s), stream: process.stderr });
           },
           onInterval: (row) => progress?.update(row),
           onRunDone: async (_devices, sizeDir, result) => {

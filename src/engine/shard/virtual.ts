@@ -8,6 +8,7 @@ import { buildOperatorPlan } from '../operator/plan.js';
 import { hasOperatorWork } from '../../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, finalOf } from './assembly.js';
+import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import type { ShardContext } from './context.js';
 
 /** Simulated time given to in-flight operations to complete after the run ends. */
@@ -63,7 +64,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   // Event by event up to the projection horizon; battery lifetimes beyond it are projected in
   // closed form from the energy each device used (MODELS.md: 1.75e11 events for 500k devices
   // over 10 years cannot be simulated one by one).
-  const simEnd = Math.min(s.durationMs, s.options.projectAfterMs ?? Infinity);
+  const simEnd = simulatedHorizonMs(s);
   const every = s.options.snapshotEveryMs;
   let interval = 0;
   let t = 0;
