@@ -2,6 +2,15 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { TOPIC_ROOT, topicDeviceId } from '../wire/reference-protocol.js';
 import type { DeviceStore } from './store.js';
 
+/** TLS of a counting subscriber: what to trust, and its client certificate when the broker requires one. */
+export interface CounterTls {
+  ca?: string;
+  key?: string;
+  cert?: string;
+  servername?: string;
+  insecure?: boolean;
+}
+
 /**
  * Counts telemetry that devices publish to an external broker (a local Mosquitto, say), so the
  * embedded HTTP API can still reconcile per-device counts with the simulator when it is not the
@@ -18,14 +27,15 @@ export class BrokerCounter {
 
   private constructor(private readonly store: DeviceStore) {}
 
-  static async start(store: DeviceStore, urls: readonly string[]): Promise<BrokerCounter> {
+  static async start(store: DeviceStore, urls: readonly string[], tls?: CounterTls): Promise<BrokerCounter> {
     const c = new BrokerCounter(store);
-    await Promise.all(urls.map((url, i) => c.subscribe(url, i)));
+    await Promise.all(urls.map((url, i) => c.subscribe(url, i, tls)));
     return c;
   }
 
-  private async subscribe(url: string, i: number): Promise<void> {
-    const client = mqtt.connect(url, { clientId: `fleetsim-backend-counter-${process.pid}-${i}`, clean: true, reconnectPeriod: 1000, protocolVersion: 4 });
+  private async subscribe(url: string, i: number, tls: CounterTls | undefined): Promise<void> {
+    const secure = tls === undefined ? {} : { ca: tls.ca, key: tls.key, cert: tls.cert, servername: tls.servername, rejectUnauthorized: tls.insecure !== true };
+    const client = mqtt.connect(url, { clientId: `fleetsim-backend-counter-${process.pid}-${i}`, clean: true, reconnectPeriod: 1000, protocolVersion: 4, ...secure });
     this.clients.push(client);
     client.on('message', (topic, payload) => {
       this.lastMessageAt = Date.now();

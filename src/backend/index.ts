@@ -9,7 +9,7 @@ import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
 import { FleetOps, epochNow } from './fleet-ops.js';
 import type { CampaignStatus, FleetOpsStats } from '../wire/fleet-ops.js';
-import { BrokerCounter } from './broker-counter.js';
+import { BrokerCounter, type CounterTls } from './broker-counter.js';
 import type { SeqLocator } from '../wire/telemetry-seq.js';
 
 /**
@@ -43,6 +43,8 @@ export interface EmbeddedBackendOptions {
    * local Mosquitto instead of the embedded broker).
    */
   countFrom?: readonly string[];
+  /** TLS of the counting subscribers (trust, and a client certificate where the broker asks for one). */
+  countTls?: CounterTls;
   /** Where telemetry payloads carry their sequence number (default: the reference `{"seq":` prefix). */
   telemetrySeq?: SeqLocator;
 }
@@ -111,7 +113,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
     server.listen({ port: opts.httpPort ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');
     if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops });
-    if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom);
+    if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom, opts.countTls);
   } catch (err) {
     ops.close();
     server.close();

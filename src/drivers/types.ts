@@ -18,11 +18,35 @@
 /** Result of an operation that failed before reaching the backend, or of a network-level error. */
 export const NETWORK_ERROR = 0;
 
+/** `onConnected` code of a TLS handshake that failed (certificate refused, untrusted, wrong name). */
+export const CONNECT_TLS_FAILED = -2;
+
+/** TLS towards mqtts:// and https:// targets. */
+export interface TlsSettings {
+  /** PEM CA bundle to trust instead of the system roots. */
+  ca?: string;
+  /** Server name (SNI) to send and verify, when not the URL's host. */
+  servername?: string;
+  /** Skip verifying the server certificate (test servers only). */
+  insecure?: boolean;
+}
+
+/** A device's client certificate and key (PEM), for mutual TLS. */
+export interface ClientIdentity {
+  key: string;
+  cert: string;
+}
+
+/** Where a driver finds each device's client certificate. */
+export interface DeviceIdentitySource {
+  identityOf(dev: number): ClientIdentity | undefined;
+}
+
 /** Callbacks a driver makes into the shard runtime. */
 export interface DriverEvents {
   /** Provisioning answered. `status` is the HTTP status (0 = network error / timeout). */
   onProvisioned(dev: number, status: number, retryAfterMs: number): void;
-  /** MQTT session up (`ok`) or refused / failed (`code` = CONNACK return code, or -1 for a socket error or timeout). */
+  /** MQTT session up (`ok`) or refused / failed (`code` = CONNACK return code, -1 for a socket error or timeout, CONNECT_TLS_FAILED for a TLS handshake refused). */
   onConnected(dev: number, ok: boolean, code: number): void;
   /** A QoS 1 telemetry message was acknowledged (PUBACK). `token` is the one given to `publishTelemetry`. */
   onTelemetryAcked(dev: number, token: number): void;
@@ -130,6 +154,8 @@ export interface MqttConnectOptions {
   keepalive: number;
   /** Local address to bind the socket to (spreads connections over source addresses). */
   localAddress?: string;
+  /** Client certificate for mutual TLS (mqtts:// only). */
+  identity?: ClientIdentity;
 }
 
 /** A pool of MQTT client sessions, one per device, over one broker URL. */
@@ -156,6 +182,8 @@ export interface MqttTransportFactoryOptions {
   devices: number;
   /** Milliseconds to wait for CONNACK before failing the connect with code -1. */
   connectTimeoutMs: number;
+  /** TLS settings for mqtts:// (trust, SNI, verification). */
+  tls?: TlsSettings;
 }
 
 /** Which MQTT client implementation to use: mqtt.js, or fleetsim's lean client (the scenario default). */
@@ -204,4 +232,6 @@ export interface HttpTransportOptions {
   devices: number;
   /** Whole-request timeout in milliseconds, counted from `request` (queueing included). */
   timeoutMs: number;
+  /** TLS settings for https:// (trust, SNI, verification); undici caches TLS sessions per origin for resumption. */
+  tls?: TlsSettings;
 }

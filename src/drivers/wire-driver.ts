@@ -14,6 +14,8 @@ import {
   type MqttTransport,
   type MqttTransportEvents,
   type TelemetrySpec,
+  type TlsSettings,
+  type DeviceIdentitySource,
 } from './types.js';
 
 export interface WireDriverOptions {
@@ -34,6 +36,10 @@ export interface WireDriverOptions {
   sourceAddresses?: readonly string[];
   /** Prefix of MQTT client ids when the target needs them unique across runs. */
   clientIdPrefix?: string;
+  /** TLS for mqtts:// and https:// (trust, SNI, verification). */
+  tls?: TlsSettings;
+  /** Each device's client certificate for mutual TLS over MQTT. */
+  identities?: DeviceIdentitySource;
 }
 
 const OP_PROVISION = 1;
@@ -61,7 +67,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     this.keys = new Array(opts.devices);
     this.etags = new Array(opts.devices);
     this.http = createHttpTransport(
-      { baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs },
+      { baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
       this,
     );
     const urls = typeof opts.mqttUrl === 'string' ? [opts.mqttUrl] : opts.mqttUrl;
@@ -91,6 +97,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       password: key,
       keepalive: this.opts.keepaliveSec,
       localAddress: src && src.length > 0 ? src[dev % src.length] : undefined,
+      identity: this.opts.identities?.identityOf(dev),
     });
   }
 
@@ -126,7 +133,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   private artifacts(): ArtifactFetcher {
     this.fetcher ??= new ArtifactFetcher(this.opts.httpUrl, this.opts.devices, this.opts.http.poolSize, this.opts.httpTimeoutMs * 6, {
       onChunk: (dev, status, bytes) => this.fleet?.onDownloadChunk(dev, status, bytes),
-    });
+    }, this.opts.tls);
     return this.fetcher;
   }
 
@@ -261,7 +268,7 @@ class BrokerDevices implements MqttTransportEvents {
     private readonly residue: number,
   ) {
     const devices = residue < opts.devices ? Math.ceil((opts.devices - residue) / stride) : 0;
-    this.transport = createMqttTransport(opts.mqttClient, { url, devices, connectTimeoutMs: opts.connectTimeoutMs }, this);
+    this.transport = createMqttTransport(opts.mqttClient, { url, devices, connectTimeoutMs: opts.connectTimeoutMs, tls: opts.tls }, this);
   }
 
   onConnect(slot: number, ok: boolean, code: number): void {

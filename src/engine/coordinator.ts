@@ -197,6 +197,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     workers: shards,
     status,
     targetLabel: prepared.label,
+    warnings: prepared.warnings,
     shard: opts.shard,
     backendCounts,
     errors,

@@ -4,6 +4,7 @@ import type { ResolvedScenario } from '../scenario/resolved.js';
 import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
 import { machineLimits } from './resources.js';
 import type { ShardTarget } from './shard/task.js';
+import { prepareTls } from './target-tls.js';
 import { compileTemplate } from '../payload/template-compile.js';
 import type { SeqLocator } from '../wire/telemetry-seq.js';
 
@@ -21,7 +22,22 @@ export interface PreparedTarget {
   /** The embedded HTTP API (and broker, or counting subscriber), when the target is embedded. */
   backend?: EmbeddedBackend;
   label: string;
+  /** What the report must say about how the run was made (TLS verification off). */
+  warnings: string[];
   close(): Promise<void>;
+}
+
+/** A URL without user:password, for labels that end up in reports. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '') return url;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
 }
 
 /**
@@ -32,10 +48,19 @@ export interface PreparedTarget {
 export async function prepareTarget(s: ResolvedScenario, log: (line: string) => void, devicesHere: number): Promise<PreparedTarget> {
   const t = s.target;
   if (s.clock === 'virtual') {
-    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: 'reference' }, label: 'model (virtual clock)', close: async () => {} };
+    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: 'reference' }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
   }
+  const localBroker = t.kind === 'embedded' && t.broker?.kind === 'local-mosquitto';
+  const tls = t.tls ? await prepareTls(t.tls, localBroker) : undefined;
+  const warnings = tls?.warnings ?? [];
+  const shardTls = tls ? { tls: tls.shard } : {};
   if (t.kind === 'external') {
-    return { target: { httpUrl: t.http, mqttUrl: t.mqtt, fleetKey: t.fleetKey, preset: t.preset }, label: `${t.http} + ${t.mqtt}`, close: async () => {} };
+    return {
+      target: { httpUrl: t.http, mqttUrl: t.mqtt, fleetKey: t.fleetKey, preset: t.preset, ...shardTls },
+      label: `${withoutCredentials(t.http)} + ${withoutCredentials(t.mqtt)}`,
+      warnings,
+      close: async () => {},
+    };
   }
   const brokers: LocalMosquitto[] = [];
   try {
@@ -45,18 +70,20 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
       // (sleepy fleets need far fewer: capacity.ts checks the sessions expected at once).
       const limit = machineLimits().descriptorsPerProcess;
       const perBroker = Math.min(brokerMaxConnections(devicesHere, t.broker.count), limit === undefined ? Infinity : limit - BROKER_RESERVED_DESCRIPTORS);
-      for (let i = 0; i < t.broker.count; i++) brokers.push(await startLocalMosquitto({ maxConnections: perBroker }));
+      for (let i = 0; i < t.broker.count; i++) brokers.push(await startLocalMosquitto({ maxConnections: perBroker, ...(tls?.mosquitto ?? {}) }));
       brokerUrls = brokers.map((b) => b.url);
       log(`local mosquitto: ${brokerUrls.join(' ')}`);
     } else if (t.broker?.kind === 'url') {
       brokerUrls = [t.broker.url];
     }
-    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, countFrom: brokerUrls, telemetrySeq: telemetrySeqOf(s) });
+    const counterTls = tls?.counter ?? (tls ? tls.shard.settings : undefined);
+    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, countFrom: brokerUrls, countTls: counterTls, telemetrySeq: telemetrySeqOf(s) });
     log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}`);
     return {
-      target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: 'reference' },
+      target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: 'reference', ...shardTls },
       backend,
-      label: brokerUrls ? `embedded http + ${t.broker?.kind === 'local-mosquitto' ? `${brokers.length} local mosquitto` : brokerUrls[0]}` : 'embedded',
+      label: brokerUrls ? `embedded http + ${t.broker?.kind === 'local-mosquitto' ? `${brokers.length} local mosquitto${tls ? ' (TLS)' : ''}` : withoutCredentials(brokerUrls[0])}` : 'embedded',
+      warnings,
       close: async () => {
         await backend.close();
         await Promise.all(brokers.map((b) => b.stop()));

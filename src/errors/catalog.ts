@@ -13,6 +13,8 @@ export const ERROR_CATALOG = {
   FLEETSIM_E_THRESHOLD_SYNTAX: { exit: 2, summary: 'A threshold expression is not in the k6 grammar.' },
   FLEETSIM_E_UNKNOWN_METRIC: { exit: 2, summary: 'A threshold or comparison names a metric fleetsim does not produce.' },
   FLEETSIM_E_RESOURCE_LIMIT: { exit: 2, summary: 'The run needs more descriptors, ports or memory than this machine allows.' },
+  FLEETSIM_E_SECRET_MISSING: { exit: 2, summary: 'A ${env:NAME} or ${file:path} secret in the scenario is not set or cannot be read.' },
+  FLEETSIM_E_TLS_FILE: { exit: 2, summary: 'A CA bundle, certificate or key named in target.tls is missing or unreadable.' },
   FLEETSIM_E_TARGET_UNREACHABLE: { exit: 1, summary: 'The target backend could not be reached before the run started.' },
   FLEETSIM_E_BACKEND_START: { exit: 1, summary: 'The embedded backend or a local broker failed to start.' },
   FLEETSIM_E_BROKER_MISSING: { exit: 2, summary: 'A local Mosquitto broker was requested but `mosquitto` is not installed.' },

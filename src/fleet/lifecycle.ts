@@ -1,7 +1,7 @@
 import { C, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../models/rng.js';
-import type { DeviceDriver, DriverEvents } from '../drivers/types.js';
+import { CONNECT_TLS_FAILED, type DeviceDriver, type DriverEvents } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
 import { TelemetryPipeline } from './telemetry-pipeline.js';
@@ -297,7 +297,7 @@ export class Lifecycle implements DriverEvents {
       return;
     }
     this.metrics.inc(C['mqtt.connect.failed']);
-    this.metrics.inc(code < 0 ? C['errors.network'] : C['errors.mqtt_refused']);
+    this.metrics.inc(code === CONNECT_TLS_FAILED ? C['errors.tls'] : code < 0 ? C['errors.network'] : C['errors.mqtt_refused']);
     this.retryLater(dev, Ev.connect, 0, 0);
   }
 

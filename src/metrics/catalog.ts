@@ -40,6 +40,7 @@ export const COUNTERS = [
   ['errors.http_5xx', 'count', 'HTTP 5xx answers.'],
   ['errors.network', 'count', 'Network-level errors (refused, reset, timeout).'],
   ['errors.mqtt_refused', 'count', 'CONNACK refusals.'],
+  ['errors.tls', 'count', 'TLS handshakes that failed: a client certificate refused or untrusted, a server certificate not trusted.'],
   ['link.down', 'count', 'Times a device lost its link (own outage or a cell outage).'],
   ['link.up', 'count', 'Times a device got its link back.'],
   ['link.failover', 'count', 'Switchovers to the backup link that gave a device its link back.'],

@@ -36,6 +36,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   out.push(`  fleetsim ${s.tool.version} · ${r.scenario} · run ${r.id}${shard}`);
   out.push(`  scenario: ${r.scenarioFile}   target: ${r.target}   clock: ${r.clock}${r.clock === 'wall' && r.timeScale !== 1 ? ` ×${r.timeScale}` : ''}   seed: ${r.seed}`);
   out.push(`  devices: ${formatCount(r.devices)} on ${r.workers} worker${r.workers === 1 ? '' : 's'}   duration: ${formatDuration(r.durationMs)} (wall ${formatDuration(r.wallMs)})   status: ${r.status}`);
+  for (const w of r.warnings ?? []) out.push(`  ⚠ ${w}`);
 
   const hist = Object.entries(s.histograms).filter(([, h]) => h.stats.count > 0);
   const counters = Object.entries(s.counters).filter(([, v]) => v !== 0);

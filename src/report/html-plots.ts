@@ -119,7 +119,7 @@ function timeAxis(summary: RunSummary, timeline: readonly TimelineRow[]): PlotSp
   const end = Math.max(summary.run.durationMs, timeline.length > 0 ? timeline[timeline.length - 1].tMs : 0);
   return { kind: 'time', unit: 'ms', label: 'run time', min: 0, max: end > 0 ? end : undefined };
 }
-const ERROR_COUNTERS = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'mqtt.connection_lost', 'poll.failed', 'errors.http_4xx', 'errors.http_5xx', 'errors.network', 'errors.mqtt_refused'];
+const ERROR_COUNTERS = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'mqtt.connection_lost', 'poll.failed', 'errors.http_4xx', 'errors.http_5xx', 'errors.network', 'errors.mqtt_refused', 'errors.tls'];
 
 function nonEmpty(series: PlotSeries[]): PlotSeries[] {
   return series.filter((s) => s.points.length > 0);

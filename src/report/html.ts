@@ -42,7 +42,8 @@ function header(s: RunSummary): string {
     ['scenario file', r.scenarioFile],
   ];
   if (r.shard) facts.push(['shard', shardLabel(r.shard)]);
-  const reasons = s.result.reasons.length > 0 ? `<ul class="reasons">${s.result.reasons.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : '';
+  const notes = [...s.result.reasons, ...(r.warnings ?? []).map((w) => `⚠ ${w}`)];
+  const reasons = notes.length > 0 ? `<ul class="reasons">${notes.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : '';
   return `<header class="card hero">
   <div><div class="eyebrow">fleetsim ${e(s.tool.version)} · run report</div><h1>${e(r.scenario)}</h1>${reasons}</div>
   <div class="badge ${v.cls}" data-verdict="${e(s.result.verdict)}">${v.icon} ${e(v.text)} <small>exit ${s.result.exitCode}</small></div>

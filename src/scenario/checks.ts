@@ -2,6 +2,8 @@ import type { Problem } from '../errors/fleetsim-error.js';
 import { metricNames } from '../metrics/catalog.js';
 import { compileThreshold } from '../metrics/thresholds.js';
 import path from 'node:path';
+import { statSync } from 'node:fs';
+import { readSecret } from './secrets.js';
 import { isKnownLink, knownLinkNames } from '../models/profiles/builtin.js';
 import { parseDuration } from '../models/units.js';
 import { checkProfileRef } from './profile-load.js';
@@ -24,7 +26,35 @@ export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
   checkFleet(data.fleet, source, out, add);
   checkThresholds(data.thresholds, add);
   checkBehaviour(data.behaviour, add);
+  checkTarget(data.target, scenarioDir(source), add);
   return out;
+}
+
+/** Secrets must be there (the value is read, never shown) and TLS files readable, each reported where it is written. */
+function checkTarget(target: unknown, baseDir: string, add: Add): void {
+  if (!isRecord(target)) return;
+  const secrets: Array<[DocPath, unknown]> = [
+    [['target', 'fleetKey'], target.fleetKey],
+    [['target', 'embedded', 'fleetKey'], isRecord(target.embedded) ? target.embedded.fleetKey : undefined],
+  ];
+  for (const [p, v] of secrets) {
+    if (typeof v !== 'string') continue;
+    const r = readSecret(v, baseDir);
+    if (!r.ok) add(p, r.message, r.hint);
+  }
+  const tls = target.tls;
+  if (!isRecord(tls)) return;
+  const files: Array<[DocPath, unknown, 'file' | 'dir']> = [
+    [['target', 'tls', 'ca'], tls.ca, 'file'],
+    [['target', 'tls', 'deviceCerts', 'folder'], isRecord(tls.deviceCerts) ? tls.deviceCerts.folder : undefined, 'dir'],
+  ];
+  for (const [p, v, kind] of files) {
+    if (typeof v !== 'string' || v === '') continue;
+    const file = path.resolve(baseDir, v);
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (st === undefined || (kind === 'dir' ? !st.isDirectory() : !st.isFile())) add(p, `${kind === 'dir' ? 'folder' : 'file'} ${v} does not exist (FLEETSIM_E_TLS_FILE)`, `give a path relative to the scenario (${file} was looked for)`);
+  }
+  if (tls.insecure === true && tls.ca !== undefined) add(['target', 'tls', 'insecure'], 'insecure: true ignores the ca given', 'drop one of them: verify against ca, or (test servers only) insecure: true');
 }
 
 type Add = (path: DocPath, message: string, hint: string, at?: 'key' | 'value') => void;

@@ -3,6 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import { FleetsimError, type Problem } from '../errors/fleetsim-error.js';
 import { parseDuration } from '../models/units.js';
 import { semanticProblems } from './checks.js';
+import { SECRET_MISSING } from './secrets.js';
 import { resolveScenario, type ScenarioOverrides } from './resolve.js';
 import type { ResolvedScenario } from './resolved.js';
 import { scenarioSchema } from './schema.js';
@@ -56,7 +57,9 @@ export function parseScenarioText(text: string, fileLabel = '<inline>', override
   problems.push(...semanticProblems(data, source));
   if (problems.length > 0 || !parsed.success) {
     problems.sort(byLocation);
-    throw new FleetsimError('FLEETSIM_E_SCENARIO_INVALID', `${fileLabel} is not a valid scenario (${count(problems.length, 'problem')})`, {
+    // Only secrets missing: say so in the code too, so scripts can tell a missing secret from a broken file.
+    const onlySecrets = problems.every((p) => p.message.endsWith(`(${SECRET_MISSING})`));
+    throw new FleetsimError(onlySecrets ? SECRET_MISSING : 'FLEETSIM_E_SCENARIO_INVALID', `${fileLabel} is not a valid scenario (${count(problems.length, 'problem')})`, {
       problems,
       hint: 'the JSON Schema (`fleetsim schema`) lets your editor flag most of these as you type',
     });

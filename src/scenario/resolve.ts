@@ -1,10 +1,13 @@
 import { compileThreshold } from '../metrics/thresholds.js';
 import { parseBitRate, parseDuration, parsePercent, parseRate, parseSize, type Parsed } from '../models/units.js';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { FleetsimError } from '../errors/fleetsim-error.js';
+import { readSecret } from './secrets.js';
 import { deepFreeze } from './deep-freeze.js';
 import { resolveProfileRef } from './profile-load.js';
 import type { ScenarioData } from './schema.js';
-import type { ResolvedDowntime, ResolvedFleetGroup, ResolvedPhase, ResolvedScenario, ResolvedTarget, ResolvedThreshold } from './resolved.js';
+import type { ResolvedDowntime, ResolvedFleetGroup, ResolvedPhase, ResolvedScenario, ResolvedTarget, ResolvedThreshold, ResolvedTls } from './resolved.js';
 import { templateSpecOf, type TemplateInput } from './telemetry-template-schema.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import { compileTemplate, estimatedBytes } from '../payload/template-compile.js';
@@ -76,7 +79,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
     durationMs,
     clock: overrides.clock ?? data.clock,
     timeScale: data.timeScale,
-    target: resolveTarget(data.target),
+    target: resolveTarget(data.target, baseDir),
     fleet,
     devices: next,
     arrival: {
@@ -134,14 +137,44 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
   return deepFreeze(resolved);
 }
 
-function resolveTarget(t: ScenarioData['target']): ResolvedTarget {
+function resolveTarget(t: ScenarioData['target'], baseDir: string): ResolvedTarget {
+  // Validation (checks.ts) already read every secret once: a failure now is a race with the file system.
+  const secret = (text: string): string => {
+    const r = readSecret(text, baseDir);
+    if (!r.ok) throw new FleetsimError('FLEETSIM_E_SECRET_MISSING', r.message, { hint: r.hint });
+    return r.value;
+  };
   if (t === 'embedded') return { kind: 'embedded', fleetKey: DEFAULT_EMBEDDED_FLEET_KEY };
-  if (t.embedded !== undefined) return { kind: 'embedded', fleetKey: t.embedded.fleetKey ?? DEFAULT_EMBEDDED_FLEET_KEY };
-  const fleetKey = t.fleetKey ?? DEFAULT_EMBEDDED_FLEET_KEY;
-  if (t.mqtt === 'local-mosquitto') return { kind: 'embedded', fleetKey, broker: { kind: 'local-mosquitto', count: t.brokers ?? 1 } };
-  if (t.http === 'embedded') return { kind: 'embedded', fleetKey, broker: { kind: 'url', url: t.mqtt! } };
+  if (t.embedded !== undefined) return { kind: 'embedded', fleetKey: t.embedded.fleetKey === undefined ? DEFAULT_EMBEDDED_FLEET_KEY : secret(t.embedded.fleetKey) };
+  const fleetKey = t.fleetKey === undefined ? DEFAULT_EMBEDDED_FLEET_KEY : secret(t.fleetKey);
+  const tls = t.tls === undefined ? {} : { tls: resolveTls(t.tls, baseDir) };
+  if (t.mqtt === 'local-mosquitto') return { kind: 'embedded', fleetKey, broker: { kind: 'local-mosquitto', count: t.brokers ?? 1 }, ...tls };
+  if (t.http === 'embedded') return { kind: 'embedded', fleetKey, broker: { kind: 'url', url: t.mqtt! }, ...tls };
   // Validation guarantees http and mqtt for an external target.
-  return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey };
+  return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey, ...tls };
+}
+
+function resolveTls(t: NonNullable<Exclude<ScenarioData['target'], 'embedded'>['tls']>, baseDir: string): ResolvedTls {
+  const dc = t.deviceCerts;
+  const fleetCa = dc?.fleetCa;
+  return {
+    ...(t.ca === undefined ? {} : { ca: readTlsFile(path.resolve(baseDir, t.ca)) }),
+    ...(t.servername === undefined ? {} : { servername: t.servername }),
+    insecure: t.insecure,
+    ...(fleetCa
+      ? { deviceCerts: { kind: 'fleet-ca' as const, untrusted: value(parsePercent(fleetCa.untrusted)), ...(fleetCa.dir ? { dir: path.resolve(baseDir, fleetCa.dir) } : {}), ...(fleetCa.commonName ? { commonName: fleetCa.commonName } : {}) } }
+      : dc?.folder
+        ? { deviceCerts: { kind: 'folder' as const, dir: path.resolve(baseDir, dc.folder) } }
+        : {}),
+  };
+}
+
+function readTlsFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FleetsimError('FLEETSIM_E_TLS_FILE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { hint: 'give the path of a PEM file, relative to the scenario' });
+  }
 }
 
 /** Wall clock: a row a second. Virtual clock: about 720 rows per run, on a whole-second grid. */

@@ -87,14 +87,25 @@ export interface ResolvedDowntime {
   shape?: number;
 }
 
+/**
+ * TLS of a target: the CA bundle (PEM text, read at validation), SNI, verification off for test
+ * servers, and where devices' client certificates come from (paths absolute).
+ */
+export interface ResolvedTls {
+  ca?: string;
+  servername?: string;
+  insecure: boolean;
+  deviceCerts?: { kind: 'fleet-ca'; dir?: string; commonName?: string; untrusted: number } | { kind: 'folder'; dir: string };
+}
+
 export type ResolvedTarget =
   /**
    * The embedded HTTP API; devices use its aedes broker unless `broker` says otherwise: local
    * Mosquitto processes fleetsim starts, or an external broker URL (its telemetry is counted by a
    * subscriber so the per-device counts still reconcile).
    */
-  | { kind: 'embedded'; fleetKey: string; broker?: { kind: 'local-mosquitto'; count: number } | { kind: 'url'; url: string } }
-  | { kind: 'external'; http: string; mqtt: string; preset: 'reference'; fleetKey: string };
+  | { kind: 'embedded'; fleetKey: string; broker?: { kind: 'local-mosquitto'; count: number } | { kind: 'url'; url: string }; tls?: ResolvedTls }
+  | { kind: 'external'; http: string; mqtt: string; preset: 'reference'; fleetKey: string; tls?: ResolvedTls };
 
 export interface ResolvedFleetGroup {
   /** Index of this entry in `fleet:`, for messages. */

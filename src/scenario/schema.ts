@@ -96,7 +96,34 @@ function url(schemes: readonly string[], description: string) {
   return withHint(s, hint);
 }
 
-const fleetKey = z.string().min(1).meta({ description: 'Shared fleet provisioning key devices present to get their own key.' });
+const fleetKey = z.string().min(1).meta({ description: 'Shared fleet provisioning key devices present to get their own key. A secret: write ${env:NAME} or ${file:path} to keep it out of the file.', examples: ['${env:FLEET_KEY}', '${file:./fleet-key.txt}'] });
+
+const tls = z
+  .strictObject({
+    ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA certificates to trust, relative to the scenario (default: the system roots; with mqtt: local-mosquitto, the fleet CA).' }),
+    servername: z.string().min(1).optional().meta({ description: 'TLS server name (SNI) to send and verify, when it differs from the URL host.' }),
+    insecure: z.boolean().default(false).meta({ description: "Skip verifying the server's certificate (test servers only; the report warns)." }),
+    deviceCerts: z
+      .strictObject({
+        fleetCa: z
+          .strictObject({
+            dir: z.string().min(1).optional().meta({ description: 'Folder holding the fleet CA (ca.crt, ca.key), created there if absent so a broker can be told to trust it; default: a new CA for this run.' }),
+            commonName: z.string().min(1).optional().meta({ description: 'Subject CN of each device certificate; {serial} is the device serial. Default: the id the embedded backend gives the device (d-{serial}) with mqtt: local-mosquitto, else {serial}.' }),
+            untrusted: unitString(PERCENT, 'Share of devices whose certificate comes from a CA the broker does not trust (to test refusals).').default('0%'),
+          })
+          .optional()
+          .meta({ description: 'fleetsim runs a fleet CA and issues each device an EC P-256 key and certificate before the run starts.' }),
+        folder: z.string().min(1).optional().meta({ description: 'Folder of device certificates made by your PKI: <serial>.crt and <serial>.key (PEM), relative to the scenario.' }),
+      })
+      .check((ctx) => {
+        if ((ctx.value.fleetCa === undefined) === (ctx.value.folder === undefined)) {
+          ctx.issues.push({ code: 'custom', path: [], message: 'deviceCerts needs exactly one of "fleetCa" or "folder"', input: ctx.value, params: { hint: 'write deviceCerts: { fleetCa: {} } or deviceCerts: { folder: ./certs }' } });
+        }
+      })
+      .optional()
+      .meta({ description: 'Per-device client certificates for MQTT (mutual TLS).' }),
+  })
+  .meta({ description: 'TLS for mqtts:// and https:// targets: trust, server name, per-device client certificates. With mqtt: local-mosquitto, fleetsim starts Mosquitto with a TLS listener (and require_certificate with deviceCerts).' });
 
 const targetObject = z
   .strictObject({
@@ -106,11 +133,12 @@ const targetObject = z
     brokers: withHint(z.int().min(1).max(64).optional().meta({ description: 'How many local Mosquitto processes to start and spread devices over (with mqtt: local-mosquitto).' }), 'a whole number of brokers from 1 to 64'),
     preset: z.literal('reference').optional().meta({ description: 'How lifecycle steps map onto the backend API.' }),
     fleetKey: fleetKey.optional(),
+    tls: tls.optional(),
   })
   .check((ctx) => {
     const t = ctx.value;
     if (t.embedded !== undefined) {
-      for (const k of ['http', 'mqtt', 'preset', 'fleetKey'] as const) {
+      for (const k of ['http', 'mqtt', 'preset', 'fleetKey', 'tls'] as const) {
         if (t[k] !== undefined) {
           ctx.issues.push({ code: 'custom', path: [k], message: `"${k}" cannot be combined with "embedded"`, input: t[k], params: { hint: 'an embedded target takes only { embedded: { fleetKey } }; an external one takes http, mqtt, preset and fleetKey', atKey: true } });
         }

@@ -41,6 +41,8 @@ export interface RunSummary {
     shard?: { index: number; count: number };
     status: RunStatus;
     target: string;
+    /** How the run was made that a reader must know before trusting it (TLS verification off); absent when none. */
+    warnings?: string[];
   };
   result: VerdictResult;
   accounting: AccountingSummary;

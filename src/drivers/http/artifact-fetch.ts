@@ -2,6 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Pool } from './undici-dispatchers.js';
+import { undiciTls } from './transport.js';
+import type { TlsSettings } from '../types.js';
 import { NETWORK_ERROR } from '../types.js';
 
 /**
@@ -64,8 +66,9 @@ export class ArtifactFetcher {
     connections: number,
     private readonly timeoutMs: number,
     private readonly events: ArtifactFetchEvents,
+    tls?: TlsSettings,
   ) {
-    this.pool = new Pool(baseUrl, { connections: Math.max(1, connections), pipelining: 1, connectTimeout: timeoutMs });
+    this.pool = new Pool(baseUrl, { connections: Math.max(1, connections), pipelining: 1, connectTimeout: timeoutMs, ...undiciTls(tls) });
     this.hashes = new Array(devices);
   }
 

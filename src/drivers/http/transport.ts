@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { Client, Pool } from './undici-dispatchers.js';
-import { NETWORK_ERROR, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions } from '../types.js';
+import { NETWORK_ERROR, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions, type TlsSettings } from '../types.js';
 import { RequestSlot, TIMED_OUT, type SlotOwner } from './request-slot.js';
 
 /**
@@ -46,7 +46,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     private readonly events: HttpTransportEvents,
   ) {
     if (opts.connections === 'pooled') {
-      this.pool = new Pool(opts.baseUrl, { connections: Math.max(1, opts.poolSize), pipelining: 1, connectTimeout: opts.timeoutMs });
+      this.pool = new Pool(opts.baseUrl, { connections: Math.max(1, opts.poolSize), pipelining: 1, connectTimeout: opts.timeoutMs, ...undiciTls(opts.tls) });
       this.clients = [];
     } else {
       this.pool = null;
@@ -119,7 +119,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     if (this.pool !== null) return this.pool;
     let c = this.clients[dev];
     if (c === undefined) {
-      c = new Client(this.opts.baseUrl, { pipelining: 1, connectTimeout: this.opts.timeoutMs });
+      c = new Client(this.opts.baseUrl, { pipelining: 1, connectTimeout: this.opts.timeoutMs, ...undiciTls(this.opts.tls) });
       this.clients[dev] = c;
     }
     return c;
@@ -200,4 +200,14 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     }
     this.arm();
   }
+}
+
+/**
+ * undici's connect options for https:// targets. undici keeps a cache of TLS sessions per server
+ * name (maxCachedSessions, 100 by default) and resumes them on new connections, so reconnects
+ * skip the full handshake without more from us.
+ */
+export function undiciTls(t: TlsSettings | undefined): { connect?: { ca?: string; servername?: string; rejectUnauthorized: boolean } } {
+  if (t === undefined) return {};
+  return { connect: { ...(t.ca === undefined ? {} : { ca: t.ca }), ...(t.servername === undefined ? {} : { servername: t.servername }), rejectUnauthorized: t.insecure !== true } };
 }

@@ -1,16 +1,58 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
+import type { ClientIdentity, TlsSettings } from '../types.js';
 
 /** Where a transport connects: parsed once per transport from `mqtt://host:port` or `mqtts://host:port`. */
 export interface BrokerAddress {
   host: string;
   port: number;
   tls: boolean;
+  /** Trust, SNI and verification for mqtts://. */
+  secure?: TlsSettings;
+  /** TLS sessions to resume, one per broker (no client certificate) or per device (with one). */
+  sessions?: TlsSessionCache;
+}
+
+/**
+ * TLS session resumption (RFC 8446 §2.2): the session ticket the broker sent on the last
+ * handshake is offered on the next, which skips the certificate exchange and its signatures.
+ * Without client certificates every device of a transport may resume one shared session; with
+ * them a session carries the identity that made it, so each device resumes only its own.
+ */
+export class TlsSessionCache {
+  private shared: Buffer | undefined;
+  private readonly own: Array<Buffer | undefined> = [];
+
+  get(dev: number, perDevice: boolean): Buffer | undefined {
+    return perDevice ? this.own[dev] : this.shared;
+  }
+
+  set(dev: number, perDevice: boolean, session: Buffer): void {
+    if (perDevice) this.own[dev] = session;
+    else this.shared = session;
+  }
+}
+
+const kSessionSlot = Symbol('fleetsim.tlsSessionSlot');
+const kCache = Symbol('fleetsim.tlsSessionCache');
+type SessionSocket = tls.TLSSocket & { [kSessionSlot]?: number };
+
+/** 'session' listener shared by every TLS socket: `this[kSessionSlot]` is dev + 1 (negative when shared). */
+function onTlsSession(this: SessionSocket, session: Buffer): void {
+  const slot = this[kSessionSlot];
+  const cache = (this as SessionSocket & { [kCache]?: TlsSessionCache })[kCache];
+  if (slot === undefined || cache === undefined) return;
+  cache.set(Math.abs(slot) - 1, slot > 0, session);
+}
+
+/** True for a socket error code that means the TLS handshake or the peer's certificate failed. */
+export function isTlsError(code: string | undefined): boolean {
+  return code !== undefined && /^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID/.test(code);
 }
 
 /** Parses a broker URL. Throws FleetsimError (usage) for anything but mqtt:// and mqtts:// with a host. */
-export function parseBrokerUrl(url: string): BrokerAddress {
+export function parseBrokerUrl(url: string, secure?: TlsSettings): BrokerAddress {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -23,7 +65,7 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   // IPv6 literals come back bracketed from URL; net.connect wants them bare.
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = parsed.port === '' ? (tls ? 8883 : 1883) : Number(parsed.port);
-  return { host, port, tls };
+  return tls ? { host, port, tls, secure, sessions: new TlsSessionCache() } : { host, port, tls };
 }
 
 function badUrl(url: string, why: string): FleetsimError {
@@ -43,10 +85,29 @@ export interface SharedReadTarget {
  * Nagle off: MQTT frames are small and latency is what is measured. `onread` is used for plain
  * TCP only (TLS sockets deliver 'data' events).
  */
-export function connectBrokerSocket(address: BrokerAddress, localAddress: string | undefined, onread?: SharedReadTarget): net.Socket {
+export function connectBrokerSocket(address: BrokerAddress, localAddress: string | undefined, onread?: SharedReadTarget, dev = 0, identity?: ClientIdentity): net.Socket {
   const { host, port } = address;
   if (!address.tls) return net.connect({ host, port, localAddress, noDelay: true, onread });
   // TLS over a socket we open ourselves, so that localAddress is honoured the same way.
   const tcp = net.connect({ host, port, localAddress, noDelay: true });
-  return tls.connect({ socket: tcp, servername: net.isIP(host) ? undefined : host });
+  const s = address.secure;
+  const perDevice = identity !== undefined;
+  const servername = s?.servername ?? (net.isIP(host) ? undefined : host);
+  const socket: SessionSocket & { [kCache]?: TlsSessionCache } = tls.connect({
+    socket: tcp,
+    servername,
+    ca: s?.ca,
+    rejectUnauthorized: s?.insecure !== true,
+    key: identity?.key,
+    cert: identity?.cert,
+    session: address.sessions?.get(dev, perDevice),
+    // An IP literal URL with a servername: verify the certificate against the name, not the IP.
+    ...(servername !== undefined && net.isIP(host) ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(servername, cert) } : {}),
+  });
+  if (address.sessions) {
+    socket[kCache] = address.sessions;
+    socket[kSessionSlot] = perDevice ? dev + 1 : -(dev + 1);
+    socket.on('session', onTlsSession);
+  }
+  return socket;
 }

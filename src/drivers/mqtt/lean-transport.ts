@@ -15,8 +15,8 @@
  * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
  */
 import { performance } from 'node:perf_hooks';
-import type { MqttConnectOptions, MqttTransport, MqttTransportEvents, MqttTransportFactoryOptions } from '../types.js';
-import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
+import { CONNECT_TLS_FAILED, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { type BrokerAddress, connectBrokerSocket, isTlsError, parseBrokerUrl } from './broker-address.js';
 import { decodeFrames } from './lean-frame-decoder.js';
 import {
   DISCONNECT_FRAME,
@@ -86,7 +86,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     opts: MqttTransportFactoryOptions,
     private readonly events: MqttTransportEvents,
   ) {
-    this.address = parseBrokerUrl(opts.url);
+    this.address = parseBrokerUrl(opts.url, opts.tls);
     this.connectTimeoutMs = opts.connectTimeoutMs;
     this.state = new Uint8Array(opts.devices);
     this.wrote = new Uint8Array(opts.devices);
@@ -101,7 +101,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     const connectFrame = encodeConnect(opts); // first: a bad field throws before a socket exists
     let socket: LeanSocket;
     try {
-      socket = this.openSocket(opts.localAddress);
+      socket = this.openSocket(opts.localAddress, dev, opts.identity);
     } catch {
       // e.g. an invalid localAddress, thrown synchronously by net: report on a later tick.
       setImmediate(() => {
@@ -264,13 +264,13 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     const wasConnected = this.state[conn.dev] === CONNECTED;
     this.detach(conn);
     if (wasConnected) this.events.onConnectionLost(conn.dev, conn.error ?? 'connection closed by broker');
-    else this.events.onConnect(conn.dev, false, -1);
+    else this.events.onConnect(conn.dev, false, isTlsError(conn.error ?? undefined) ? CONNECT_TLS_FAILED : -1);
   }
 
   // ---- internals ----
 
-  private openSocket(localAddress: string | undefined): LeanSocket {
-    const socket: LeanSocket = connectBrokerSocket(this.address, localAddress, SHARED_READ);
+  private openSocket(localAddress: string | undefined, dev: number, identity: ClientIdentity | undefined): LeanSocket {
+    const socket: LeanSocket = connectBrokerSocket(this.address, localAddress, SHARED_READ, dev, identity);
     if (this.address.tls) socket.on('data', onSocketData);
     return socket;
   }

@@ -19,6 +19,16 @@ export interface LocalMosquittoOptions {
   host?: string;
   /** How long to wait for the port to accept connections (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * A TLS listener (mqtts://) with this server identity and CA (PEM). `requireCertificate`:
+   * clients must present a certificate the CA issued, and its CN becomes their username
+   * (use_identity_as_username), which ACL `pattern` lines can then use as %u.
+   */
+  tls?: { ca: string; cert: string; key: string; requireCertificate: boolean };
+  /** Mosquitto ACL file text (`user`, `topic`, `pattern` lines); absent: every client may use every topic. */
+  acl?: string;
+  /** A password file made by mosquitto_passwd; clients must then log in (no anonymous access). */
+  passwordFile?: string;
 }
 
 export interface LocalMosquitto {
@@ -75,10 +85,11 @@ export async function startLocalMosquitto(opts: LocalMosquittoOptions = {}): Pro
   });
 }
 
-function configText(host: string, port: number, opts: LocalMosquittoOptions): string {
+function configText(host: string, port: number, opts: LocalMosquittoOptions, dir: string): string {
+  const authenticated = opts.passwordFile !== undefined || opts.tls?.requireCertificate === true;
   const lines = [
     `listener ${port} ${host}`,
-    'allow_anonymous true',
+    `allow_anonymous ${authenticated ? 'false' : 'true'}`,
     'persistence false',
     `max_connections ${opts.maxConnections ?? -1}`,
     // No cap on QoS 1 messages in flight towards a subscriber; queue beyond that up to a bound.
@@ -93,6 +104,17 @@ function configText(host: string, port: number, opts: LocalMosquittoOptions): st
   ];
   // As root, Mosquitto would switch to the `mosquitto` user, which may not exist or read our temp dir.
   if (process.getuid?.() === 0) lines.push('user root');
+  const file = (name: string, text: string): string => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text, { mode: 0o600 });
+    return p;
+  };
+  if (opts.tls) {
+    lines.push(`cafile ${file('ca.crt', opts.tls.ca)}`, `certfile ${file('server.crt', opts.tls.cert)}`, `keyfile ${file('server.key', opts.tls.key)}`);
+    if (opts.tls.requireCertificate) lines.push('require_certificate true', 'use_identity_as_username true');
+  }
+  if (opts.passwordFile !== undefined) lines.push(`password_file ${opts.passwordFile}`);
+  if (opts.acl !== undefined) lines.push(`acl_file ${file('acl', opts.acl)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -113,7 +135,7 @@ type LaunchResult = { ok: true; broker: LocalMosquitto } | { ok: false; error: s
 async function launch(binary: string, host: string, port: number, opts: LocalMosquittoOptions): Promise<LaunchResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-mosquitto-'));
   const configPath = path.join(dir, 'mosquitto.conf');
-  writeFileSync(configPath, configText(host, port, opts));
+  writeFileSync(configPath, configText(host, port, opts, dir));
   const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -144,7 +166,7 @@ async function launch(binary: string, host: string, port: number, opts: LocalMos
   let frozen = false;
   let stopping: Promise<void> | null = null;
   const broker: LocalMosquitto = {
-    url: `mqtt://${host}:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://${host}:${port}`,
     host,
     port,
     pid: child.pid!,

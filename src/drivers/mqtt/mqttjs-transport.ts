@@ -17,8 +17,8 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import type { MqttConnectOptions, MqttTransport, MqttTransportEvents, MqttTransportFactoryOptions } from '../types.js';
-import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
+import { CONNECT_TLS_FAILED, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { type BrokerAddress, connectBrokerSocket, isTlsError, parseBrokerUrl } from './broker-address.js';
 
 const kSession = Symbol('fleetsim.mqttjsSession');
 
@@ -40,6 +40,7 @@ type SessionClient = MqttClient & { [kSession]?: MqttjsSession };
 interface SessionOptions extends IClientOptions {
   fleetsimAddress: BrokerAddress;
   fleetsimLocalAddress?: string;
+  fleetsimIdentity?: ClientIdentity;
 }
 
 /** Per-connection state. `done` turns true once the session's final callback was made (or suppressed). */
@@ -81,7 +82,7 @@ export class MqttjsTransport implements MqttTransport {
     opts: MqttTransportFactoryOptions,
     readonly events: MqttTransportEvents,
   ) {
-    this.address = parseBrokerUrl(opts.url);
+    this.address = parseBrokerUrl(opts.url, opts.tls);
     this.connectTimeoutMs = opts.connectTimeoutMs;
     this.clientClass = loadMqttClient();
   }
@@ -101,6 +102,7 @@ export class MqttjsTransport implements MqttTransport {
       manualConnect: true,
       fleetsimAddress: this.address,
       fleetsimLocalAddress: opts.localAddress,
+      fleetsimIdentity: opts.identity,
     };
     const client: SessionClient = new this.clientClass(buildStream, options);
     const session = new MqttjsSession(dev, this, client);
@@ -229,7 +231,7 @@ export class MqttjsTransport implements MqttTransport {
 function buildStream(client: MqttClient): net.Socket {
   const options = client.options as SessionOptions;
   const session = (client as SessionClient)[kSession]!;
-  const socket = connectBrokerSocket(options.fleetsimAddress, options.fleetsimLocalAddress);
+  const socket = connectBrokerSocket(options.fleetsimAddress, options.fleetsimLocalAddress, undefined, session.dev, options.fleetsimIdentity);
   session.owner.streamOpened();
   socket.once('close', onStreamClose.bind(session));
   return socket;
@@ -247,7 +249,7 @@ function onClientConnect(this: SessionClient): void {
 function onClientError(this: SessionClient, err: Error & { code?: number | string }): void {
   const session = this[kSession]!;
   // A numeric code is the CONNACK return code of a refusal; strings are errno codes (ECONNREFUSED).
-  if (!session.connected) session.failCode = typeof err.code === 'number' ? err.code : -1;
+  if (!session.connected) session.failCode = typeof err.code === 'number' ? err.code : isTlsError(err.code) ? CONNECT_TLS_FAILED : -1;
   session.reason = typeof err.code === 'string' ? err.code : err.message;
 }
 

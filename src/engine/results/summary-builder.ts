@@ -25,6 +25,8 @@ export interface BuildSummaryInput {
   workers: number;
   status: RunStatus;
   targetLabel: string;
+  /** The target's warnings (TLS verification off), shown in every report. */
+  warnings?: string[];
   shard?: { index: number; count: number };
   backendCounts?: { received: number; duplicates: number; gaps: number };
   errors: string[];
@@ -122,6 +124,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       shard: i.shard,
       status: i.status,
       target: i.targetLabel,
+      ...(i.warnings && i.warnings.length > 0 ? { warnings: i.warnings } : {}),
     },
     result: { verdict, exitCode, reasons },
     accounting: acc,

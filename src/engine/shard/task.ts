@@ -1,5 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
+import type { TlsSettings } from '../../drivers/types.js';
+import type { DeviceCertSource } from '../../identity/device-identities.js';
 
 /** Where a shard's devices connect to: resolved by the coordinator (embedded URLs are only known once it listens). */
 export interface ShardTarget {
@@ -10,6 +12,13 @@ export interface ShardTarget {
   preset: string;
   /** Source addresses to spread MQTT client sockets over. */
   sourceAddresses?: string[];
+  tls?: ShardTls;
+}
+
+/** TLS as a shard sees it: trust, SNI, verification, and where its devices' client certificates come from. */
+export interface ShardTls {
+  settings: TlsSettings;
+  deviceCerts?: DeviceCertSource;
 }
 
 /** The one long-lived piscina task of a shard. Structured-cloned into the worker, except `port` (transferred). */

@@ -1,4 +1,5 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { DeviceIdentities } from '../../identity/device-identities.js';
 import { G } from '../../metrics/catalog.js';
 import type { Lifecycle } from '../../fleet/lifecycle.js';
 import { WireDriver } from '../../drivers/wire-driver.js';
@@ -18,6 +19,16 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   const preset = presetByName(task.target.preset);
   if (!preset) throw new Error(`unknown preset ${task.target.preset}`);
 
+  // Client certificates are issued (or read) before the shard is ready: a connect only looks one up.
+  const tls = task.target.tls;
+  let identities: DeviceIdentities | undefined;
+  if (tls?.deviceCerts) {
+    const began = performance.now();
+    identities = await DeviceIdentities.prepare(tls.deviceCerts, { firstDevice: task.firstDevice, count: task.count, seed: s.seed, serialOf: (g) => `${s.name}-${g}` });
+    const ms = performance.now() - began;
+    ctx.send({ type: 'log', level: 'info', text: `shard ${task.shard}: ${tls.deviceCerts.kind === 'folder' ? 'read' : 'issued'} ${task.count} device certificates in ${ms.toFixed(0)} ms (${((ms * 1000) / Math.max(1, task.count)).toFixed(0)} µs each)` });
+  }
+
   let lifecycle!: Lifecycle;
   const scheduler = new WallScheduler(s.timeScale, (kind, dev, t) => lifecycle.handle(kind, dev, t));
   const driver = new WireDriver(
@@ -34,6 +45,8 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       connectTimeoutMs: 10_000,
       httpTimeoutMs: 10_000,
       sourceAddresses: task.target.sourceAddresses,
+      tls: tls?.settings,
+      identities,
     },
     {
       onProvisioned: (dev, status, ra) => lifecycle.onProvisioned(dev, status, ra),
