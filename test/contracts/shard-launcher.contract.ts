@@ -6,7 +6,7 @@
  *   in the order sent: `ready` first, `stopped` last, each once.
  * - broadcast() reaches every shard started so far.
  * - A shard that fails rejects its run() with the reason.
- * - close() releases what the launcher started, once every run() has settled.
+ * - close() releases what the launcher started (no shard process outlives it), once every run() has settled.
  *
  * The shards are small virtual-clock runs (no sockets), so the suite tests the hosting only.
  */
@@ -64,14 +64,18 @@ export function shardLauncherContract(name: string, factory: LauncherFactory): v
       under = undefined;
     });
 
-    it('runs shards on one broadcast start: every message delivered before run() resolves, ready first and stopped last', async () => {
-      under = factory(2);
-      const { launcher } = under;
+    /** Runs two shards the way the coordinator does: each until ready, then one broadcast start. */
+    async function runTwo(launcher: ShardLauncher): Promise<{ seen: Array<Array<Envelope<ShardMessage>>>; launched: LaunchedShard[] }> {
       const seen: Array<Array<Envelope<ShardMessage>>> = [[], []];
       const runs: Array<Promise<LaunchedShard>> = [0, 1].map((shard) => launcher.run(spec(shard, 2), (env) => seen[shard].push(env)));
       await waitFor(() => seen.every((s) => s.some((e) => e.msg.type === 'ready')), 'both shards ready');
       launcher.broadcast(envelope({ next: 0 }, { type: 'start', startAtMs: Date.now() }));
-      const launched = await Promise.all(runs);
+      return { seen, launched: await Promise.all(runs) };
+    }
+
+    it('runs shards on one broadcast start: every message delivered before run() resolves, ready first and stopped last', async () => {
+      under = factory(2);
+      const { seen, launched } = await runTwo(under.launcher);
       for (const shard of [0, 1]) {
         const types = seen[shard].map((e) => e.msg.type);
         expect(types[0], `shard ${shard}`).toBe('ready');
@@ -91,6 +95,24 @@ export function shardLauncherContract(name: string, factory: LauncherFactory): v
           expect(launched[shard].pid).not.toBe(process.pid);
         }
       }
+    }, 60_000);
+
+    it('close() releases what the launcher started: no shard process outlives it', async () => {
+      under = factory(2);
+      const { launcher, hostedIn } = under;
+      const pids = (await runTwo(launcher)).launched.map((l) => l.pid);
+      await launcher.close();
+      under = undefined;
+      const alive = (pid: number): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      if (hostedIn === 'child') await waitFor(() => pids.every((pid) => !alive(pid)), 'every shard process to exit', 20_000);
+      else expect(pids).toEqual([process.pid, process.pid]);
     }, 60_000);
 
     it('a shard that fails rejects its run() with the reason', async () => {
