@@ -6,12 +6,14 @@ import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './shard/protocol.js';
 import type { ShardTarget } from './shard/task.js';
 import { buildSummary } from './results/summary-builder.js';
+import { mergePartsOf, type MergeParts } from './results/merge-parts.js';
 import { buildOperatorPlan } from './operator/plan.js';
 import { WallOperator, type OperatorResults } from './operator/wall-operator.js';
 import { hasOperatorWork } from '../wire/operator-plan.js';
 import { checkResources } from './resources.js';
 import { launchShards } from './hosting/launch.js';
 import { sliceOf, splitDevices } from './shard/ranges.js';
+import { fleetWideDecisions, playsOperatorPlan, shadowRanges } from './fleet-wide.js';
 
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
@@ -54,6 +56,8 @@ export interface RunResult {
   backendDevices?: DeviceTelemetryCounts[];
   /** Wall clock with fleet operations: what the operator saw of the backend (campaigns, commands, fleet-ops counters). */
   operator?: OperatorResults;
+  /** A --shard run: what `merge` needs to rebuild the fleet results (written to merge-parts.json). */
+  mergeParts?: MergeParts;
 }
 
 /**
@@ -69,23 +73,28 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const localDevices = mine.count;
   // Pre-flight: processes, source addresses, descriptors, ports and memory, or a refusal with the fix.
   const layout = checkResources(s, localDevices, { ...opts, firstDevice: mine.firstDevice }, log);
-  const ranges = splitDevices(s, slice, layout.shards);
   // The virtual clock opens no sockets: its backend is a model inside each shard.
   const virtual = s.clock === 'virtual';
+  const plan = buildOperatorPlan(s);
+  // Fleet-wide decisions of a --shard run: the other slices run as shadow shards after this
+  // slice's (they join the lockstep but report nothing), or the run is refused (wall clock).
+  const shadows = shadowRanges(s, plan, slice);
+  if (shadows.length > 0) log(`fleet-wide decisions (${fleetWideDecisions(s, plan).join('; ')}): this shard also simulates the other ${s.devices - localDevices} devices, unreported, so that it decides on the whole fleet's counts`);
+  const reported = splitDevices(s, slice, layout.shards);
+  const ranges = [...reported, ...shadows];
 
   const startedAt = new Date();
   const prepared = await prepareTarget(s, log, localDevices);
   const backend = prepared.backend;
   const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...prepared.target, sourceAddresses: layout.sourceAddresses } : prepared.target;
   // Fleet operations on the wall clock: fleetsim's operator drives the backend's operator API.
-  const plan = buildOperatorPlan(s);
-  const operator = !virtual && hasOperatorWork(plan) ? new WallOperator(plan, target.httpUrl, s.target.fleetKey, s.timeScale, log) : undefined;
+  const operator = !virtual && hasOperatorWork(plan) && playsOperatorPlan(slice) ? new WallOperator(plan, target.httpUrl, s.target.fleetKey, s.timeScale, log) : undefined;
 
   const shards = ranges.length;
   // Worker threads of this process, or of several shard processes: the same messages either way.
   const launcher = launchShards(layout, shards);
 
-  const aggregator = new MetricsAggregator(shards, (row) => opts.onInterval?.(row, Date.now() - startAt));
+  const aggregator = new MetricsAggregator(reported.length, (row) => opts.onInterval?.(row, Date.now() - startAt));
   const finals: ShardFinal[] = [];
   const errors: string[] = [];
   const seq = { next: 0 };
@@ -112,6 +121,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   };
 
   const tasks = ranges.map((r, shard) => {
+    const shadow = shard >= reported.length;
     const onMessage = (env: Envelope<ShardMessage>) => {
       const m = env.msg;
       switch (m.type) {
@@ -119,18 +129,18 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
           if (++ready === shards) allReady();
           break;
         case 'snapshot':
-          aggregator.add(m.snapshot);
+          if (!shadow) aggregator.add(m.snapshot);
           if (m.modelOps) addModelLoad(m.snapshot.interval, m.modelOps);
           break;
         case 'log':
           log(`[shard ${shard}] ${m.text}`);
           break;
         case 'stopped':
-          finals.push(m.final);
+          if (!shadow) finals.push(m.final);
           break;
       }
     };
-    const spec = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
+    const spec = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: !shadow && opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
     return launcher.run(spec, onMessage).catch((err: Error) => {
       errors.push(`shard ${shard} failed: ${err.message}`);
       if (ready < shards) allReady();
@@ -190,11 +200,12 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     scenario: s,
     aggregator,
     finals,
-    expectedShards: shards,
+    expectedShards: reported.length,
     startedAt,
     endedAt,
     simulatedMs,
-    workers: shards,
+    workers: reported.length,
+    devices: localDevices,
     status,
     targetLabel: prepared.label,
     warnings: prepared.warnings,
@@ -210,5 +221,6 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     deviceAcked = new Map();
     for (const f of finals) f.deviceAcked?.forEach((n, k) => deviceAcked!.set((f.firstDevice ?? 0) + k, n));
   }
-  return { summary, timeline, shardThreads, deviceAcked, backendDevices, operator: operatorResults };
+  const mergeParts = opts.shard ? mergePartsOf(s, finals, operatorResults) : undefined;
+  return { summary, timeline, shardThreads, deviceAcked, backendDevices, operator: operatorResults, ...(mergeParts ? { mergeParts } : {}) };
 }

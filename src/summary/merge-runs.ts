@@ -7,6 +7,18 @@ import type { RunSummary } from './run-summary.js';
 import { accountingSummary } from './accounting.js';
 import { decideResult } from './verdict.js';
 
+/**
+ * Rebuilds the merged run's fleet results from what the shards left (engine/results/merge-shards.ts
+ * does, from merge-parts.json), given the merged counters, histograms and timeline; and, for
+ * thresholds on them (`campaign.time_to_updated`), how long the fleet took to reach a share.
+ */
+export type FleetRebuild = (merged: {
+  counters: Record<string, number>;
+  histogram(name: string): Histogram | undefined;
+  timeline: TimelineRow[];
+  durationMs: number;
+}) => { fleet?: RunSummary['fleet']; timeToShare?: (name: string, share: number) => number | null | undefined };
+
 export interface ShardRun {
   /** Where it came from, for messages. */
   source: string;
@@ -87,7 +99,7 @@ function mergeTimelines(timelines: TimelineRow[][]): TimelineRow[] {
  * everywhere makes that possible), sums the accounting identities, re-evaluates the scenario's
  * thresholds on the merged data and decides one verdict.
  */
-export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummary; timeline: TimelineRow[] } {
+export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuild): { summary: RunSummary; timeline: TimelineRow[] } {
   const count = checkShardSet(runs);
   const sums = runs.map((r) => r.summary);
   const first = sums[0];
@@ -111,6 +123,8 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
   const accounting = accountingSummary(sums.map((s) => s.accounting), backends);
 
   const durationMs = Math.max(...sums.map((s) => s.run.durationMs));
+  const timeline = mergeTimelines(runs.map((r) => r.timeline));
+  const rebuilt = fleetOf?.({ counters, histogram: (n) => merged[n], timeline, durationMs });
   const thresholds = first.thresholds.map((t) => {
     const compiled = compileThreshold(t.metric, t.expression);
     if (!compiled.ok) return { ...t, value: null, display: compiled.message, ok: false };
@@ -119,6 +133,7 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
       counter: (n) => counters[n],
       histogram: (n) => merged[n],
       gauge: (n) => gauges[n],
+      ...(rebuilt?.timeToShare ? { timeToShare: rebuilt.timeToShare } : {}),
     });
     return { metric: t.metric, expression: t.expression, value: r.value, display: r.display, ok: r.ok };
   });
@@ -154,6 +169,8 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
       durationMs,
       wallMs: Date.parse(endedAt) - Date.parse(startedAt),
       events: sums.every((s) => s.run.events !== undefined) ? add((s) => s.run.events!) : undefined,
+      // Each shard's summary counts its own slice.
+      devices: add((s) => s.run.devices),
       workers: add((s) => s.run.workers),
       shard: undefined,
       status,
@@ -170,6 +187,7 @@ export function mergeRuns(runs: ShardRun[], runId: string): { summary: RunSummar
       boundMs: first.generator.boundMs,
       saturated,
     },
+    ...(rebuilt?.fleet ? { fleet: rebuilt.fleet } : {}),
   };
-  return { summary, timeline: mergeTimelines(runs.map((r) => r.timeline)) };
+  return { summary, timeline };
 }

@@ -1,4 +1,4 @@
-import type { RolloutSpec } from './fleet-ops.js';
+import type { CampaignSpec, RolloutSpec } from './fleet-ops.js';
 
 /**
  * Rollout policy of an update campaign, as pure functions shared by the embedded backend and the
@@ -28,6 +28,15 @@ export function rolloutRank(serial: string): number {
 /** A second uniform from a device's rank, independent of admission, for fault injection (corrupt artifacts). */
 export function corruptDraw(rank: number): number {
   return (rank * 7919) % 1;
+}
+
+/**
+ * True when a campaign's progress depends on outcome counts over the whole fleet: staged steps
+ * (a step advances once its cohort has `minSample` outcomes) or an abort rule. Rate-based
+ * admission depends only on time and each device's own rank.
+ */
+export function decidesOnFleetCounts(c: CampaignSpec): boolean {
+  return c.rollout.strategy === 'steps' || c.abortIf !== undefined;
 }
 
 /** Devices admitted after `elapsedMs` under a rate-based strategy (constant or exponential). */

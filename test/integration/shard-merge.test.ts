@@ -147,6 +147,39 @@ describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
     expect(existsSync(path.join(tmp, 'bad'))).toBe(false);
   });
 
+  test('a wall-clock --shard run whose rollout decides on fleet-wide counts, with the embedded backend, is refused (exit 2) before it starts', async () => {
+    const gated = path.join(tmp, 'gated-wall.yaml');
+    writeFileSync(
+      gated,
+      `name: gated-wall
+duration: 20s
+clock: wall
+fleet:
+  - { profile: rpi4-gateway, count: 30, link: ethernet }
+arrival: { rate: 30/s }
+behaviour:
+  poll: { every: 5s }
+phases:
+  - at: 5s
+    update:
+      release: os-2.0
+      target: os
+      size: 1MB
+      rollout: { strategy: steps, steps: [10%, 100%], stepWait: 5s }
+      abortIf: "failure_rate > 5%"
+      minSample: 2
+`,
+    );
+    const out = path.join(tmp, 'gated-out');
+    const r = await runCli(['run', gated, '--shard', '0/2', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('FLEETSIM_E_SHARD_DECISION');
+    expect(r.stderr).toContain('update os-2.0 decides on fleet-wide outcome counts (staged steps and abortIf/minSample)');
+    expect(r.stderr).toMatch(/hint: .*--clock virtual/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  });
+
   test('a shard of another seed is exit 3 naming it', async () => {
     const foreignOut = path.join(tmp, 'foreign');
     const r = await runCli(['run', file, '--workers', '1', '--shard', '1/3', '--seed', '12', '--out', foreignOut, '--quiet']);

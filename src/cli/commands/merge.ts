@@ -2,7 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import type { Command } from 'commander';
-import { mergeRuns } from '../../summary/merge-runs.js';
+import { mergeShardRuns } from '../../engine/results/merge-shards.js';
+import { MERGE_PARTS_FILE, parseMergeParts } from '../../engine/results/merge-parts.js';
+import { readFile } from 'node:fs/promises';
 import { loadReport, writeReport } from '../../report/writer.js';
 import { formatSummaryTable } from '../../report/console.js';
 
@@ -21,11 +23,14 @@ export function register(program: Command): void {
           process.stderr.write(`warning: ${d} holds no summary.json (its shard did not finish); treating it as missing\n`);
           continue;
         }
-        runs.push({ source: d, ...(await loadReport(d)) });
+        const partsFile = path.join(d, MERGE_PARTS_FILE);
+        const parts = existsSync(partsFile) ? parseMergeParts(await readFile(partsFile, 'utf8')) : undefined;
+        runs.push({ source: d, ...(await loadReport(d)), ...(parts ? { parts } : {}) });
       }
       if (runs.length === 0) throw new FleetsimError('FLEETSIM_E_SHARD_MISSING', `none of the ${dirs.length} directories holds a finished shard report (summary.json)`, { hint: 'rerun the shards; each writes <out>/<run-id>-shard<i>of<N>/summary.json when it finishes' });
       const baseId = runs[0].summary.run.id.replace(/-shard\d+of\d+$/, '');
-      const { summary, timeline } = mergeRuns(runs, `${baseId}-merged`);
+      const { summary, timeline, warnings } = mergeShardRuns(runs, `${baseId}-merged`);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const dir = path.resolve(flags.out, summary.run.id);
       await writeReport(dir, summary, timeline);
       process.stdout.write(formatSummaryTable(summary) + '\n');

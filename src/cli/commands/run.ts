@@ -4,6 +4,8 @@ import { loadScenario } from '../../scenario/load.js';
 import { runScenario } from '../../engine/coordinator.js';
 import { defaultWorkers } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
+import { writeFileAtomic } from '../../report/atomic-file.js';
+import { MERGE_PARTS_FILE, mergePartsJson } from '../../engine/results/merge-parts.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
 import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
@@ -100,6 +102,7 @@ export function register(program: Command): void {
         });
         progress?.done();
         await writeReport(dir, result.summary, result.timeline);
+        if (result.mergeParts) await writeFileAtomic(dir, MERGE_PARTS_FILE, mergePartsJson(result.mergeParts));
         process.stdout.write(formatSummaryTable(result.summary) + '\n');
         process.stdout.write(`report: ${path.relative(process.cwd(), dir) || dir}/report.html\n`);
         process.exitCode = result.summary.result.exitCode;

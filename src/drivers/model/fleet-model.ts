@@ -1,6 +1,6 @@
 import { artifactRefs, TERMINAL_STATUSES, type CampaignSpec, type ReleaseSpec, type UpdateOffer } from '../../wire/fleet-ops.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
-import { corruptDraw, RolloutState, rolloutRank, type CohortCounts } from '../../wire/rollout.js';
+import { corruptDraw, decidesOnFleetCounts, RolloutState, rolloutRank, type CohortCounts } from '../../wire/rollout.js';
 import { INITIAL_RELEASE_NAME } from '../../wire/reference-protocol.js';
 import type { DeviceStateReport, DriverEvents, FleetOpsEvents } from '../types.js';
 
@@ -106,7 +106,7 @@ export class FleetModel {
 
   /** True when a campaign's rollout depends on fleet-wide counts (steps or an abort rule). */
   get coupled(): boolean {
-    return this.plan.actions.some((a) => a.kind === 'campaign' && (a.campaign.rollout.strategy === 'steps' || a.campaign.abortIf !== undefined));
+    return this.plan.actions.some((a) => a.kind === 'campaign' && decidesOnFleetCounts(a.campaign));
   }
 
   /** Cohort counts of every campaign of the plan, flattened (campaigns not started yet count zeros). */

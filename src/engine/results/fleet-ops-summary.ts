@@ -1,5 +1,4 @@
-import type { MetricsAggregator } from '../../metrics/aggregate.js';
-import { H, COUNTERS } from '../../metrics/catalog.js';
+import type { Histogram } from '../../metrics/histogram.js';
 import type { FleetOpsFinal } from '../../fleet/behaviours/index.js';
 import type { FleetResults, OtaResults } from '../../summary/run-summary.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
@@ -23,6 +22,13 @@ function mergeTransitions(parts: FleetOpsFinal[]): { binMs: number; bins: number
 }
 
 const US = 1000;
+const MIB = 2 ** 20;
+
+/** A run's metric totals by name: the coordinator's aggregator, or the sums `merge` made of the shards'. */
+export interface RunTotals {
+  counter(name: string): number | undefined;
+  histogram(name: string): Histogram | undefined;
+}
 
 type CampaignRef = Pick<OtaResults['releases'][number], 'release' | 'startMs' | 'compatible'>;
 
@@ -61,12 +67,15 @@ export function slowestCampaignTimeToMs(fleet: FleetResults | undefined, devices
  * cause, bytes downloaded and saved, OTA energy per update per profile, the config propagation
  * curve, commands and logs. The operator's view of the backend is added on the wall clock.
  */
-export function addFleetOpsResults(fleet: FleetResults | undefined, s: ResolvedScenario, finals: ShardFinal[], agg: MetricsAggregator, op?: OperatorResults): FleetResults | undefined {
+export function addFleetOpsResults(fleet: FleetResults | undefined, s: ResolvedScenario, finals: readonly Pick<ShardFinal, 'fleetOps'>[], metrics: RunTotals, op?: OperatorResults): FleetResults | undefined {
   const parts = finals.map((f) => f.fleetOps).filter((f): f is FleetOpsFinal => f !== undefined);
   if (parts.length === 0) return fleet;
   const out: FleetResults = { ...(fleet ?? {}) };
-  const total = (name: string) => agg.totals[COUNTERS.findIndex(([n]) => n === name)] ?? 0;
-  const pctMs = (h: number, p: number) => (agg.histograms[h].totalCount > 0 ? agg.histograms[h].getValueAtPercentile(p) / US : null);
+  const total = (name: string) => metrics.counter(name) ?? 0;
+  const pctMs = (name: string, p: number) => {
+    const h = metrics.histogram(name);
+    return h !== undefined && h.totalCount > 0 ? h.getValueAtPercentile(p) / US : null;
+  };
 
   const updates = s.phases.flatMap((p) => (p.kind === 'update' ? [p] : []));
   if (updates.length > 0) {
@@ -90,16 +99,23 @@ export function addFleetOpsResults(fleet: FleetResults | undefined, s: ResolvedS
       return { ...r, updated: c && bins > 0 ? c[bins - 1] : 0, timeTo50Ms: timeTo(0.5), timeTo95Ms: timeTo(0.95), timeTo99Ms: timeTo(0.99) };
     });
     const causes: Record<string, number> = {};
-    const groups = new Map<string, { updates: number; otaJ: number }>();
+    // Updates and bytes per fleet group, summed exactly over shards; joules once per group, then by profile in group order.
+    const updatesOf = new Float64Array(s.fleet.length);
+    const bytesOf = new Float64Array(s.fleet.length);
     for (const p of parts) {
       for (const [k, v] of Object.entries(p.causes)) causes[k] = (causes[k] ?? 0) + v;
-      for (const g of p.groups) {
-        const m = groups.get(g.profile) ?? { updates: 0, otaJ: 0 };
-        m.updates += g.updates;
-        m.otaJ += g.otaJ;
-        groups.set(g.profile, m);
-      }
+      p.groups.forEach((g, k) => {
+        updatesOf[k] += g.updates;
+        bytesOf[k] += g.otaBytes;
+      });
     }
+    const groups = new Map<string, { updates: number; otaJ: number }>();
+    s.fleet.forEach((g, k) => {
+      const m = groups.get(g.profile) ?? { updates: 0, otaJ: 0 };
+      m.updates += updatesOf[k];
+      m.otaJ += (bytesOf[k] / MIB) * (g.hardware?.events.otaPerMiB ?? 0);
+      groups.set(g.profile, m);
+    });
     const modelCampaigns = parts.find((p) => p.campaigns)?.campaigns;
     out.ota = {
       releases,
@@ -121,15 +137,15 @@ export function addFleetOpsResults(fleet: FleetResults | undefined, s: ResolvedS
   }
 
   if (s.phases.some((p) => p.kind === 'config')) {
-    const h = agg.histograms[H['config.propagation']];
-    if (h.totalCount > 0) out.configPropagation = [0, 10, 25, 50, 75, 90, 95, 99, 100].map((q) => [h.getValueAtPercentile(q) / US, q / 100] as [number, number]);
+    const h = metrics.histogram('config.propagation');
+    if (h !== undefined && h.totalCount > 0) out.configPropagation = [0, 10, 25, 50, 75, 90, 95, 99, 100].map((q) => [h.getValueAtPercentile(q) / US, q / 100] as [number, number]);
     out.config = {
       applied: total('config.applied'),
-      p50Ms: pctMs(H['config.propagation'], 50),
-      p95Ms: pctMs(H['config.propagation'], 95),
-      p99Ms: pctMs(H['config.propagation'], 99),
-      maxMs: pctMs(H['config.propagation'], 100),
-      catchupP50Ms: pctMs(H['config.catchup'], 50),
+      p50Ms: pctMs('config.propagation', 50),
+      p95Ms: pctMs('config.propagation', 95),
+      p99Ms: pctMs('config.propagation', 99),
+      maxMs: pctMs('config.propagation', 100),
+      catchupP50Ms: pctMs('config.catchup', 50),
     };
   }
   if (s.phases.some((p) => p.kind === 'command')) {

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { COUNTERS, GAUGES, HISTOGRAMS } from '../../metrics/catalog.js';
 import type { MetricsAggregator, TimelineRow } from '../../metrics/aggregate.js';
 import { buildFleetResults, mergeProjections } from './fleet-results.js';
-import { addFleetOpsResults, slowestCampaignTimeToMs } from './fleet-ops-summary.js';
+import { addFleetOpsResults, slowestCampaignTimeToMs, type RunTotals } from './fleet-ops-summary.js';
 import type { OperatorResults } from '../operator/wall-operator.js';
 import { histogramStats } from '../../metrics/histogram.js';
 import { evaluateThreshold } from '../../metrics/thresholds.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
-import { SUMMARY_SCHEMA_VERSION, type RunSummary } from '../../summary/run-summary.js';
+import { SUMMARY_SCHEMA_VERSION, type FleetResults, type RunSummary } from '../../summary/run-summary.js';
 import { accountingSummary } from '../../summary/accounting.js';
 import { decideResult, type RunStatus, type ThresholdResult } from '../../summary/verdict.js';
 import type { ShardFinal } from '../shard/protocol.js';
@@ -23,6 +23,8 @@ export interface BuildSummaryInput {
   endedAt: Date;
   simulatedMs: number;
   workers: number;
+  /** Devices this run simulated and reports (its slice for a --shard run); default: the fleet. */
+  devices?: number;
   status: RunStatus;
   targetLabel: string;
   /** The target's warnings (TLS verification off), shown in every report. */
@@ -54,8 +56,15 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   // telemetry.lost: what never made it — failed and dropped on the device side, plus what the
   // simulator believes was delivered but the backend never saw (when the backend can tell).
   counters['telemetry.lost'] = acc.failed + acc.dropped + Math.max(0, acc.backend?.lostBetween ?? 0);
-  const projections = mergeProjections(i.finals.map((f) => f.energy ?? []));
-  const fleet = addFleetOpsResults(buildFleetResults(s, i.timeline ?? [], projections, i.simulatedMs), s, i.finals, i.aggregator, i.operator);
+  // Device order, not arrival order: the fleet results must not depend on which shard finished first.
+  const inOrder = [...i.finals].sort((a, b) => a.shard - b.shard);
+  const fleet = fleetSection(s, i.timeline ?? [], inOrder, i.simulatedMs, {
+    counter: (name) => counters[name],
+    histogram: (name) => {
+      const k = HISTOGRAMS.findIndex(([n]) => n === name);
+      return k < 0 ? undefined : i.aggregator.histograms[k];
+    },
+  }, i.operator);
   // Campaign outcomes, so that thresholds can assert them (metrics/catalog.ts, DERIVED).
   const campaigns = fleet?.ota?.campaigns ?? [];
   counters['campaign.started'] = campaigns.length;
@@ -78,11 +87,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       gauge: (name) => gauges[name],
       durationSec: seconds,
       telemetryGenerated: acc.generated,
-      timeToShare: (name, share) => {
-        if (name !== 'campaign.time_to_updated') return undefined;
-        const ms = slowestCampaignTimeToMs(fleet, s.devices, share);
-        return ms == null ? ms : ms * 1000;
-      },
+      timeToShare: campaignTimeToShare(fleet, s.devices),
     });
     return { metric: t.metric, expression: t.expression, value: r.value, display: r.display, ok: r.ok };
   });
@@ -119,7 +124,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       durationMs: i.simulatedMs,
       wallMs: i.endedAt.getTime() - i.startedAt.getTime(),
       ...(i.finals.length > 0 && i.finals.every((f) => f.events !== undefined) ? { events: i.finals.reduce((a, f) => a + (f.events ?? 0), 0) } : {}),
-      devices: s.devices,
+      devices: i.devices ?? s.devices,
       workers: i.workers,
       shard: i.shard,
       status: i.status,
@@ -142,5 +147,24 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       saturated,
     },
     ...(fleet ? { fleet } : {}),
+  };
+}
+
+/**
+ * The `fleet` member of a summary, from the fleet-wide timeline, the shards' finals (in device
+ * order) and the run's metric totals: the same function for a whole run and for `merge`, so a
+ * merged run's fleet results are the whole run's.
+ */
+export function fleetSection(s: ResolvedScenario, timeline: readonly TimelineRow[], finals: readonly Pick<ShardFinal, 'fleetOps' | 'energy'>[], simulatedMs: number, metrics: RunTotals, op?: OperatorResults): FleetResults | undefined {
+  const projections = mergeProjections(finals.map((f) => f.energy ?? []));
+  return addFleetOpsResults(buildFleetResults(s, timeline, projections, simulatedMs), s, finals, metrics, op);
+}
+
+/** What a `campaign.time_to_updated` threshold measures, in µs, read off the fleet results. */
+export function campaignTimeToShare(fleet: FleetResults | undefined, devices: number): (name: string, share: number) => number | null | undefined {
+  return (name, share) => {
+    if (name !== 'campaign.time_to_updated') return undefined;
+    const ms = slowestCampaignTimeToMs(fleet, devices, share);
+    return ms == null ? ms : ms * 1000;
   };
 }

@@ -14,8 +14,12 @@ export interface FleetOpsFinal {
   outOf: number[][];
   /** Failures by cause (incompatible, checksum, too-slow, download, health-check, battery). */
   causes: Record<string, number>;
-  /** Per fleet group: updates committed and OTA energy spent, J. */
-  groups: Array<{ profile: string; updates: number; otaJ: number }>;
+  /**
+   * Per fleet group: updates committed and artifact bytes downloaded. Bytes, not joules: integer
+   * sums are exact in any order, so OTA energy (bytes x the group's J/MiB, computed once at the
+   * end) is the same however the fleet was split over shards.
+   */
+  groups: Array<{ profile: string; updates: number; otaBytes: number }>;
   /** Devices that could take the update (an artifact for their arch exists), per campaign release. */
   compatible: Record<string, number>;
   /** Campaign outcomes as the (modelled) backend saw them, virtual clock only. */
@@ -31,7 +35,7 @@ export class FleetOpsRecorder {
   private readonly outOf: Float64Array[] = [];
   readonly causes: Record<string, number> = {};
   readonly groupUpdates: Float64Array;
-  readonly groupOtaJ: Float64Array;
+  readonly groupOtaBytes: Float64Array;
   readonly compatible: Record<string, number> = {};
   private readonly bins: number;
 
@@ -45,7 +49,7 @@ export class FleetOpsRecorder {
     this.releases = [];
     this.intern(initialRelease);
     this.groupUpdates = new Float64Array(groupProfiles.length);
-    this.groupOtaJ = new Float64Array(groupProfiles.length);
+    this.groupOtaBytes = new Float64Array(groupProfiles.length);
   }
 
   intern(release: string): number {
@@ -78,7 +82,7 @@ export class FleetOpsRecorder {
       into: this.into.map((a) => Array.from(a)),
       outOf: this.outOf.map((a) => Array.from(a)),
       causes: { ...this.causes },
-      groups: this.groupProfiles.map((profile, g) => ({ profile, updates: this.groupUpdates[g], otaJ: this.groupOtaJ[g] })),
+      groups: this.groupProfiles.map((profile, g) => ({ profile, updates: this.groupUpdates[g], otaBytes: this.groupOtaBytes[g] })),
       compatible: { ...this.compatible },
     };
   }

@@ -219,7 +219,7 @@ export class OtaUpdate implements Behaviour {
       this.offset[dev] += bytes;
       this.metrics.inc(C['ota.bytes_downloaded'], bytes);
       const j = (bytes / MIB) * g.otaJPerMiB;
-      this.rec.groupOtaJ[this.groupOf[dev]] += j;
+      this.rec.groupOtaBytes[this.groupOf[dev]] += bytes;
       if (!this.ctx.spend(dev, j)) return this.fail(dev, 'battery', false);
     }
     const now = this.ctx.schedule.now();
