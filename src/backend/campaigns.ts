@@ -76,6 +76,7 @@ export class Campaign {
       statuses: { ...this.statuses },
       cohorts: this.counts.map((c, k) => ({ upTo: r.cohortUpTo(k), finished: c.finished, failed: c.failed })),
       ...(r.aborted ? { reason: r.reason } : {}),
+      changes: r.changes.map((c) => ({ ...c })),
     };
   }
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
 import { simulatedHorizonMs, type ResolvedScenario } from '../scenario/resolved.js';
 import type { RunSummary } from '../summary/run-summary.js';
@@ -7,6 +8,7 @@ import { envelope, type ControlMessage, type Envelope, type ShardFinal, type Sha
 import type { ShardTarget } from './shard/task.js';
 import { buildSummary } from './results/summary-builder.js';
 import { mergePartsOf, type MergeParts } from './results/merge-parts.js';
+import { hostFacts, scenarioTextOf } from './results/host.js';
 import { buildOperatorPlan } from './operator/plan.js';
 import { WallOperator, type OperatorResults } from './operator/wall-operator.js';
 import { hasOperatorWork } from '../wire/operator-plan.js';
@@ -84,6 +86,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const ranges = [...reported, ...shadows];
 
   const startedAt = new Date();
+  const loadAtStart = os.loadavg();
   const prepared = await prepareTarget(s, log, localDevices);
   const backend = prepared.backend;
   const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...prepared.target, sourceAddresses: layout.sourceAddresses } : prepared.target;
@@ -214,6 +217,8 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     errors,
     timeline,
     operator: operatorResults,
+    scenarioText: scenarioTextOf(s),
+    host: hostFacts(loadAtStart),
   });
   const shardThreads = results.map((r) => (r ? { start: r.result.threadIdAtStart, end: r.result.threadIdAtEnd, pid: r.pid } : { start: -1, end: -1, pid: -1 }));
   let deviceAcked: Map<number, number> | undefined;

@@ -1,5 +1,5 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
+import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
 
@@ -257,7 +257,7 @@ function fleetSection(s: RunSummary): string[] {
   if (!f?.batteryYears?.length && !f?.batteryBasis?.length) return [];
   const out = ['', `  BATTERY LIFETIME${f.projectedFromMs !== undefined ? ` · projected from ${formatDurationMs(f.projectedFromMs)} simulated` : ''}`];
   if (f.batteryYears?.length) {
-    const rows = [['', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted'], ...f.batteryYears.map((b) => [b.profile, formatCount(b.devices), lifetime(b.p5), lifetime(b.p50), lifetime(b.p95), lifetime(b.min), formatCount(b.depleted)])];
+    const rows = [['', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted'], ...f.batteryYears.map((b) => [b.profile, formatCount(b.devices), formatLifetime(b.p5), formatLifetime(b.p50), formatLifetime(b.p95), formatLifetime(b.min), formatCount(b.depleted)])];
     out.push(...alignColumns(rows, 1).map((l) => `  ${l}`));
   }
   for (const b of f.batteryBasis ?? []) out.push(`    ${b.profile}: ${b.text}`);
@@ -270,11 +270,6 @@ function fleetSection(s: RunSummary): string[] {
   return out;
 }
 
-/** A battery lifetime for people: years, or days when under a few months. */
-function lifetime(years: number): string {
-  if (!Number.isFinite(years)) return '∞';
-  return years >= 0.25 ? `${years.toFixed(2)}y` : `${(years * 365.25).toFixed(1)}d`;
-}
 
 function formatDurationMs(ms: number): string {
   const d = ms / 86_400_000;

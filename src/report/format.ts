@@ -33,6 +33,12 @@ export function formatJoules(j: number): string {
   return `${Math.round(j * 1000)} mJ`;
 }
 
+/** A battery lifetime for people: years, or days under three months (1.22 y, 4.2 d). */
+export function formatLifetime(years: number): string {
+  if (!Number.isFinite(years)) return '∞';
+  return years >= 0.25 ? `${years.toFixed(years >= 10 ? 1 : 2)} y` : `${(years * 365.25).toFixed(1)} d`;
+}
+
 /** Per-second rates: 0.25/s, 12.3/s, 1,234/s. */
 export function formatRate(perSec: number): string {
   if (!Number.isFinite(perSec)) return '–';

@@ -133,7 +133,7 @@ function fleetStatePlots(summary: RunSummary, f: FleetResults): PlotSpec[] {
   if (f.depletedOverTime?.some(([, n]) => n > 0)) {
     plots.push({
       id: 'depleted', section: 'fleet', title: 'Depleted batteries', subtitle: f.projectedFromMs !== undefined ? 'devices with an empty battery · projected past the marker' : 'devices with an empty battery', area: true,
-      x: { kind: 'time', unit: 'ms', label: 'time', min: 0 }, y: { unit: 'count', label: 'devices' },
+      x: { kind: 'time', unit: 'ms', label: 'run time', min: 0 }, y: { unit: 'count', label: 'devices' },
       markers: f.projectedFromMs !== undefined ? [{ x: f.projectedFromMs, label: 'projected →' }] : undefined,
       series: [{ name: 'depleted', points: f.depletedOverTime.map(([t, n]) => [t, n] as Point) }],
     });

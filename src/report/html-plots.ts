@@ -130,7 +130,8 @@ function timelinePlots(summary: RunSummary, timeline: readonly TimelineRow[]): P
   const plots: PlotSpec[] = [];
   const timeX = timeAxis(summary, timeline);
   const bucketNote = bs.length < timeline.length ? ` · ${timeline.length} intervals shown as ${bs.length} points` : '';
-  plots.push({
+  // A run without telemetry (an OTA rollout, a provisioning line) has no throughput to show.
+  if (summary.accounting.generated > 0) plots.push({
     id: 'throughput', section: 'throughput', title: 'Telemetry throughput', subtitle: `messages per second${bucketNote}`,
     x: timeX, y: { unit: 'rate', label: 'msg/s' }, area: true,
     series: nonEmpty([{ name: 'sent', points: rateSeries(bs, 'telemetry.sent') }, { name: 'acked', points: rateSeries(bs, 'telemetry.acked') }]),
@@ -153,7 +154,8 @@ function timelinePlots(summary: RunSummary, timeline: readonly TimelineRow[]): P
   // The bound is drawn only when the data comes near it; far above, it would flatten the lines.
   const worst = Math.max(0, ...lag.map(([, v]) => v), ...loop.map(([, v]) => v));
   const bound = summary.generator.boundMs;
-  plots.push({
+  // On the virtual clock nothing can fall behind: the generator chart would be a flat zero.
+  if (summary.run.clock !== 'virtual') plots.push({
     id: 'generator', section: 'generator', title: 'Generator health', subtitle: `worst shard · the run is invalid above ${bound}ms`,
     x: timeX, y: { unit: 'ms', label: 'ms' },
     series: nonEmpty([
@@ -193,7 +195,10 @@ function hdrPlots(summary: RunSummary): PlotSpec[] {
 
 /** Every plot the report shows, in page order; plots without points are left out. */
 export function buildPlots(summary: RunSummary, timeline: readonly TimelineRow[]): PlotSpec[] {
-  return [...timelinePlots(summary, timeline), ...hdrPlots(summary), ...fleetPlots(summary)].filter((p) => p.series.some((s) => s.points.length > 0 && !s.reference));
+  const phases = (summary.events ?? []).map((ev) => ({ x: ev.tMs, ...(ev.endMs === undefined ? {} : { to: ev.endMs }), kind: ev.kind, label: ev.label }));
+  return [...timelinePlots(summary, timeline), ...hdrPlots(summary), ...fleetPlots(summary)]
+    .filter((p) => p.series.some((s) => s.points.length > 0 && !s.reference))
+    .map((p) => (phases.length > 0 && p.x.kind === 'time' && p.x.label === 'run time' ? { ...p, phases } : p));
 }
 
 export function pointCount(plot: PlotSpec): number {

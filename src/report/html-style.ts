@@ -93,6 +93,15 @@ figure.chart .sub { font-size: 12.5px; color: var(--muted); }
 .plot .hit { fill: transparent; cursor: crosshair; }
 .plot .bar { opacity: .85; }
 .plot .marker { stroke-width: 1.2; stroke-dasharray: 4 4; opacity: .9; }
+.plot .phase.band { fill: var(--c-bad); opacity: .10; }
+.plot line.phase { stroke: var(--muted); stroke-width: 1.2; stroke-dasharray: 2 3; }
+.plot line.phase.line-abort, .plot line.phase.line-outage, .plot line.phase.line-cell-outage { stroke: var(--c-bad); }
+.plot line.phase.line-campaign, .plot line.phase.line-step { stroke: var(--c-sent); }
+.plot .phase-label { font-size: 10.5px; fill: var(--muted); paint-order: stroke; stroke: var(--card); stroke-width: 3px; stroke-linejoin: round; }
+.plot .phase-label[data-kind="abort"] { fill: var(--c-bad); font-weight: 600; }
+#scenario details summary { cursor: pointer; font-weight: 600; }
+#scenario pre { overflow-x: auto; font-size: 12.5px; margin: 12px 0 0; }
+#battery-lifetimes .basis { margin: 10px 0 0; padding-left: 18px; color: var(--muted); font-size: 13px; }
 .plot .marker-label { font-size: 11px; font-weight: 600; paint-order: stroke; stroke: var(--card); stroke-width: 3px; stroke-linejoin: round; }
 .plot text.cat { fill: var(--ink); font-size: 12px; }
 .plot text.val { fill: var(--muted); font-size: 11px; font-variant-numeric: tabular-nums; }

@@ -1,7 +1,8 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeHtml as e, jsonForScript } from './escape.js';
-import { formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
+import { formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
+import { batteryTable, headlineTiles } from './html-headline.js';
 import { fleetOpsSection } from './html-fleet-ops.js';
 import { figure, pill, tiles } from './html-parts.js';
 import { buildPlots } from './html-plots.js';
@@ -39,9 +40,10 @@ function header(s: RunSummary): string {
     ['clock', r.clock === 'wall' && r.timeScale !== 1 ? `wall ×${r.timeScale}` : r.clock],
     ['seed', String(r.seed)],
     ['started', r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')],
-    ['scenario file', r.scenarioFile],
+    ['scenario file', fileName(r.scenarioFile)],
   ];
   if (r.shard) facts.push(['shard', shardLabel(r.shard)]);
+  if (r.host) facts.push(['host', hostLine(r.host)]);
   const notes = [...s.result.reasons, ...(r.warnings ?? []).map((w) => `⚠ ${w}`)];
   const reasons = notes.length > 0 ? `<ul class="reasons">${notes.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : '';
   return `<header class="card hero">
@@ -51,19 +53,25 @@ function header(s: RunSummary): string {
 </header>`;
 }
 
-function keyNumbers(s: RunSummary): string {
-  const secs = runSeconds(s);
-  const ack = s.histograms['telemetry.ack.latency']?.stats;
-  const c = s.counters;
-  const errors = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'poll.failed'].reduce((n, k) => n + (c[k] ?? 0), 0);
-  const items: Array<[string, string]> = [
-    [formatCount(c['telemetry.acked'] ?? 0), `telemetry acked · ${formatRate((c['telemetry.acked'] ?? 0) / secs)}`],
-    [ack && ack.count > 0 ? formatMicros(ack.p99) : '–', 'ack latency p99'],
-    [formatCount(errors), 'failed + dropped'],
-    [formatCount(s.gauges['devices.online'] ?? 0), `online at the end, of ${formatCount(s.run.devices)}`],
-    [`${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length}`, 'thresholds held'],
-  ];
-  return tiles(items.map(([value, label]) => ({ value, label })), 'key numbers');
+function keyNumbers(s: RunSummary, timeline: readonly TimelineRow[]): string {
+  return tiles(headlineTiles(s, timeline), 'key numbers');
+}
+
+/** The load generator's machine, in one line. */
+function hostLine(h: NonNullable<RunSummary['run']['host']>): string {
+  const load = (l: number[]) => (l.length > 0 ? l[0].toFixed(2) : '–');
+  return `${h.cores} cores · ${formatBytes(h.memoryBytes)} · load ${load(h.loadAverageStart)} → ${load(h.loadAverageEnd)} · node ${h.node} · ${h.platform}`;
+}
+
+/** The scenario as written, escaped, folded away. */
+function scenarioSource(s: RunSummary): string {
+  if (s.run.scenarioText === undefined) return '';
+  return `<section id="scenario"><details class="card"><summary>Scenario as written · ${e(fileName(s.run.scenarioFile))}</summary><pre><code>${e(s.run.scenarioText)}</code></pre></details></section>`;
+}
+
+/** The last component of a path: the report does not show the directories of the machine it ran on. */
+function fileName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
 }
 
 function thresholds(s: RunSummary): string {
@@ -121,17 +129,19 @@ export function renderHtml(s: RunSummary, timeline: readonly TimelineRow[]): str
     .filter((m) => byId.has(`latency.${m}`) || byId.has(`hdr.${m}`))
     .map((m) => `<div class="latency-row">${[byId.get(`latency.${m}`), byId.get(`hdr.${m}`)].filter((p): p is PlotSpec => p !== undefined).map((p) => figure(p)).join('\n')}</div>`);
   const fleet = of('fleet');
+  const battery = batteryTable(s);
   const ops = fleetOpsSection(s, byId);
-  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 ? [['fleet', 'Fleet']] : []), ['counters', 'Counters']];
+  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 || battery ? [['fleet', 'Fleet']] : []), ['counters', 'Counters']];
   const body = `${header(s)}
 <nav class="toc">${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>
-${keyNumbers(s)}
+${keyNumbers(s, timeline)}
 ${thresholds(s)}
+${scenarioSource(s)}
 <section id="health"><div class="two">${accounting(s)}${generator(s, byId.get('generator'))}</div></section>
 <section id="throughput"><h2>Throughput and devices</h2><div class="plots">${of('throughput').map((p) => figure(p)).join('\n')}</div></section>
 <section id="latency"><h2>Latency</h2>${latencyTable(s)}${latencyRows.join('\n')}</section>
 ${ops}
-${fleet.length > 0 ? `<section id="fleet"><h2>Fleet</h2><div class="plots">${fleet.map((p) => figure(p)).join('\n')}</div></section>` : ''}
+${fleet.length > 0 || battery ? `<section id="fleet"><h2>Fleet</h2>${battery}<div class="plots">${fleet.map((p) => figure(p)).join('\n')}</div></section>` : ''}
 ${countersTable(s)}
 <footer>fleetsim ${e(s.tool.version)} · summary.json schema v${s.schemaVersion} · ${timeline.length} timeline intervals · self-contained report, no network access</footer>`;
   return renderPage({

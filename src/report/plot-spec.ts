@@ -39,6 +39,11 @@ export interface PlotSpec {
   binWidth?: number;
   /** Vertical dashed lines at x with a short label (time to 50%, p99 ...), coloured like `series`. */
   markers?: Array<{ x: number; label: string; series?: string }>;
+  /**
+   * Run-time plots: what happened when (summary `events`): outages as shaded bands from x to
+   * `to`, campaign starts, steps, aborts, config pushes and commands as labelled lines.
+   */
+  phases?: Array<{ x: number; to?: number; kind: string; label: string }>;
   /** Fill under the first series (throughput-like plots). */
   area?: boolean;
   series: PlotSeries[];

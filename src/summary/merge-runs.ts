@@ -1,3 +1,4 @@
+import { onlineOverRun } from './online.js';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { combineCounter, combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../metrics/catalog.js';
@@ -189,5 +190,10 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
     },
     ...(rebuilt?.fleet ? { fleet: rebuilt.fleet } : {}),
   };
+  // The peak of the sum is not the sum of the peaks: read it off the merged timeline.
+  const online = onlineOverRun(timeline);
+  if (online) summary.online = online;
+  // Phases are the scenario's, the same in every shard's report.
+  if (first.events) summary.events = first.events;
   return { summary, timeline };
 }

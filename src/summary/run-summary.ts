@@ -43,6 +43,10 @@ export interface RunSummary {
     target: string;
     /** How the run was made that a reader must know before trusting it (TLS verification off); absent when none. */
     warnings?: string[];
+    /** The scenario file as written (its text), so the report shows what ran; absent for inline scenarios. */
+    scenarioText?: string;
+    /** The machine that generated the load, so a report says what it was measured on. */
+    host?: RunHost;
   };
   result: VerdictResult;
   accounting: AccountingSummary;
@@ -60,11 +64,51 @@ export interface RunSummary {
     boundMs: number;
     saturated: boolean;
   };
+  /** Devices online over the run: the peak, and just before the end (every device disconnects at the end). */
+  online?: OnlineDevices;
+  /**
+   * What happened when, in run time: outages, campaign starts, rollout steps and aborts, config
+   * pushes and commands that the run reached. The report marks them on every time chart.
+   */
+  events?: RunEvent[];
   /**
    * Fleet-level results for product questions, present only when the scenario produced them
    * (each sub-field is optional too). The report renders a plot for each one present.
    */
   fleet?: FleetResults;
+}
+
+export interface RunHost {
+  /** Logical CPUs (os.availableParallelism). */
+  cores: number;
+  /** Total memory, bytes. */
+  memoryBytes: number;
+  /** 1, 5 and 15 minute load averages when the run started and when it ended (zeros on Windows). */
+  loadAverageStart: number[];
+  loadAverageEnd: number[];
+  /** Node.js version, e.g. v20.18.0. */
+  node: string;
+  /** os.platform() and os.arch(), e.g. linux x64. */
+  platform: string;
+}
+
+export interface OnlineDevices {
+  /** Most devices online in one snapshot, and when (ms since the start). */
+  peak: number;
+  peakAtMs: number;
+  /** Devices online in the last snapshot before the run ended and disconnected them, and when. */
+  beforeEnd: number;
+  beforeEndAtMs: number;
+}
+
+export interface RunEvent {
+  /** ms since the run started. */
+  tMs: number;
+  /** For outages: when they end (ms since the start). */
+  endMs?: number;
+  kind: 'outage' | 'cell-outage' | 'campaign' | 'step' | 'abort' | 'config' | 'command';
+  /** For people, e.g. "os-2.0 step 2 (10%)". */
+  label: string;
 }
 
 /** Time series and distributions about the fleet rather than the backend. */

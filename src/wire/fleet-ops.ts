@@ -136,6 +136,13 @@ export interface UpdateOffer {
   artifacts: ArtifactRef[];
 }
 
+/** A step taken (0-based index of the new step) or the abort (in the step it tripped), ms since the campaign started. */
+export interface RolloutChange {
+  afterMs: number;
+  step: number;
+  aborted: boolean;
+}
+
 export interface CampaignStatus {
   id: string;
   release: string;
@@ -148,6 +155,8 @@ export interface CampaignStatus {
   /** Per step (one entry for other strategies): devices finished and failed among them. */
   cohorts: Array<{ upTo: number; finished: number; failed: number }>;
   reason?: string;
+  /** Steps taken and the abort, ms since the campaign started (optional: a backend may not say). */
+  changes?: RolloutChange[];
 }
 
 export interface ConfigPush {

@@ -1,4 +1,4 @@
-import type { CampaignSpec, RolloutSpec } from './fleet-ops.js';
+import type { CampaignSpec, RolloutChange, RolloutSpec } from './fleet-ops.js';
 
 /**
  * Rollout policy of an update campaign, as pure functions shared by the embedded backend and the
@@ -91,6 +91,8 @@ export class RolloutState {
   stepStartedMs = 0;
   aborted = false;
   reason = '';
+  /** Each step taken and the abort, ms since the campaign started (the report marks them on its charts). */
+  readonly changes: RolloutChange[] = [];
 
   constructor(
     readonly spec: RolloutSpec,
@@ -134,24 +136,26 @@ export class RolloutState {
     if (this.aborted) return false;
     const s = this.spec;
     if (s.strategy !== 'steps') {
-      if (trips(this.rule, counts[0])) return this.abort(`failure rate ${rate(counts[0])} over ${counts[0].finished} finished`);
+      if (trips(this.rule, counts[0])) return this.abort(`failure rate ${rate(counts[0])} over ${counts[0].finished} finished`, elapsedMs);
       return false;
     }
     const c = counts[this.step];
-    if (trips(this.rule, c)) return this.abort(`step ${this.step + 1} (${pctText(s.steps[this.step])}): failure rate ${rate(c)} over ${c.finished} finished`);
+    if (trips(this.rule, c)) return this.abort(`step ${this.step + 1} (${pctText(s.steps[this.step])}): failure rate ${rate(c)} over ${c.finished} finished`, elapsedMs);
     if (this.step < s.steps.length - 1 && elapsedMs - this.stepStartedMs >= s.stepWaitMs) {
       const min = this.rule?.minSample ?? 0;
       if (c.finished < min) return false; // not enough evidence yet: keep soaking
       this.step++;
       this.stepStartedMs = elapsedMs;
+      this.changes.push({ afterMs: elapsedMs, step: this.step, aborted: false });
       return true;
     }
     return false;
   }
 
-  private abort(reason: string): boolean {
+  private abort(reason: string, elapsedMs: number): boolean {
     this.aborted = true;
     this.reason = reason;
+    this.changes.push({ afterMs: elapsedMs, step: this.step, aborted: true });
     return true;
   }
 }

@@ -126,7 +126,7 @@ export function syntheticRun(options: SyntheticRunOptions = {}): { summary: RunS
     m.destroy();
   }
   const timeline = agg.finish();
-  return { summary: buildRunSummary(agg, finals, { intervals, intervalMs, devices, shards, seed, scenario, full, lostBetween }), timeline };
+  return { summary: buildRunSummary(agg, finals, { intervals, intervalMs, devices, shards, seed, scenario, full, lostBetween }, timeline), timeline };
 }
 
 /**
@@ -181,7 +181,7 @@ function syntheticScenario(o: { devices: number; seed: number; durationMs: numbe
   return { ...parsed, name, options: { ...parsed.options, snapshotEveryMs: o.intervalMs } };
 }
 
-function buildRunSummary(agg: MetricsAggregator, finals: ShardFinal[], o: Required<Omit<SyntheticRunOptions, 'tailFactor'>>): RunSummary {
+function buildRunSummary(agg: MetricsAggregator, finals: ShardFinal[], o: Required<Omit<SyntheticRunOptions, 'tailFactor'>>, timeline: TimelineRow[]): RunSummary {
   const durationMs = o.intervals * o.intervalMs;
   const scenario = syntheticScenario({ devices: o.devices, seed: o.seed, durationMs, intervalMs: o.intervalMs }, o.scenario);
   const acked = finals.reduce((n, f) => n + f.acked + f.sentNoAck, 0);
@@ -201,6 +201,13 @@ function buildRunSummary(agg: MetricsAggregator, finals: ShardFinal[], o: Requir
     shard: o.full ? { index: 0, count: 1 } : undefined,
     backendCounts: { received: acked - o.lostBetween, duplicates: 0, gaps: 0 },
     errors: [],
+    timeline,
+    ...(o.full
+      ? {
+          scenarioText: `name: ${o.scenario}\n# a comment with </pre><script>alert(3)</script>\nduration: ${durationMs}ms\n`,
+          host: { cores: 2, memoryBytes: 8 * 2 ** 30, loadAverageStart: [0.42, 0.3, 0.2], loadAverageEnd: [1.9, 0.8, 0.4], node: 'v20.18.0', platform: 'linux x64' },
+        }
+      : {}),
   });
   if (o.full) {
     // Every optional and nullable field present: a threshold with no data (polls are off in a
@@ -212,6 +219,17 @@ function buildRunSummary(agg: MetricsAggregator, finals: ShardFinal[], o: Requir
       saturated: g.saturated, maxLagMs: g.maxScheduleLagMs, boundMs: g.boundMs, accountingHolds: summary.accounting.holds, errors: [],
     });
     summary.fleet = fullFleetResults(durationMs, o.devices, agg);
+    // What happened when, as the builder records it: an outage, a campaign with its steps and abort, a config push and commands.
+    const t = (share: number) => Math.round(durationMs * share);
+    summary.events = [
+      { tMs: t(0.15), kind: 'campaign', label: 'campaign app-2.0 <b>' },
+      { tMs: t(0.25), kind: 'step', label: 'app-2.0 step 2 (10%)' },
+      { tMs: t(0.3), kind: 'command', label: 'command diagnostics (100%)' },
+      { tMs: t(0.5), kind: 'config', label: 'config push (logLevel)' },
+      { tMs: t(0.55), endMs: t(0.62), kind: 'cell-outage', label: 'cell outage: 30% of cells, 15s' },
+      { tMs: t(0.66), kind: 'abort', label: 'app-2.1-beta aborted' },
+      { tMs: t(0.7), kind: 'command', label: 'command diagnostics (50%)' },
+    ];
   }
   return summary;
 }

@@ -97,6 +97,59 @@ describe.runIf(!missing)('report.html in headless Chromium', () => {
     expect(await page.$eval('#rollout-table tbody', (t) => t.textContent)).toContain('app-2.0 <img src=x onerror=alert(1)>');
   });
 
+  it('marks what happened on every run-time chart: outage bands, campaign start, steps, abort, config push, commands', async () => {
+    const charts = await page.$$eval('figure[data-plot]', (figs) =>
+      figs.map((f) => ({
+        id: f.getAttribute('data-plot')!,
+        kinds: [...new Set([...f.querySelectorAll('svg .phase')].map((e) => e.getAttribute('data-kind')))].sort(),
+        bands: f.querySelectorAll('svg rect.phase.band').length,
+        labels: [...f.querySelectorAll('svg text.phase-label')].map((t) => t.textContent),
+      })),
+    );
+    const all = ['abort', 'campaign', 'cell-outage', 'command', 'config', 'step'];
+    for (const id of ['throughput', 'errors', 'devices', 'generator', 'latency.telemetry.ack.latency', 'rollout', 'offline-share', 'depleted']) {
+      const c = charts.find((x) => x.id === id)!;
+      expect(c.kinds, id).toEqual(all);
+      expect(c.bands, id).toBe(1);
+      expect(c.labels, id).toContain('campaign app-2.0 <b>');
+      expect(c.labels, id).toContain('app-2.1-beta aborted');
+    }
+    // Not on axes that are not run time.
+    for (const id of ['hdr.telemetry.ack.latency', 'battery-lifetime', 'config-propagation']) expect(charts.find((x) => x.id === id)!.kinds, id).toEqual([]);
+  });
+
+  it('shows battery lifetime p5, p50 and p95 per profile in years, and what each projection rests on', async () => {
+    const rows = await page.$$eval('#battery-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(await page.$$eval('#battery-table thead th', (ths) => ths.map((th) => th.textContent))).toEqual(['profile', 'devices', 'p5', 'p50', 'p95', 'min', 'depleted']);
+    expect(rows.map((r) => r.slice(0, 5))).toEqual([
+      ['esp32-wifi-sensor', '120', '0.91 y', '1.10 y', '1.26 y'],
+      ['nrf9160-ltem-tracker', '80', '3.90 y', '4.67 y', '5.30 y'],
+    ]);
+    const basis = await page.$$eval('#battery-lifetimes .basis li', (lis) => lis.map((li) => [li.getAttribute('data-method'), li.textContent]));
+    expect(basis[0][0]).toBe('per-device');
+    expect(basis[0][1]).toMatch(/from 4m simulated, steady state after 6s/);
+    expect(basis[1]).toEqual(['refused', expect.stringMatching(/not projected/)]);
+  });
+
+  it('leads with what the scenario asks: OTA outcome, battery lifetime, then peak online', async () => {
+    const tiles = await page.$$eval('.tiles .tile', (ts) => ts.map((t) => `${t.querySelector('.v')?.textContent} | ${t.querySelector('.l')?.textContent}`));
+    const o = run.summary.fleet!.ota!;
+    expect(tiles[0]).toBe(`${o.succeeded.toLocaleString('en-US')} | updates committed`);
+    expect(tiles[1]).toBe(`${o.failed} / ${o.rolledBack} | failed / rolled back`);
+    expect(tiles[2]).toMatch(/ \| time to 95% of compatible devices/);
+    expect(tiles[3]).toMatch(/^aborted at step 1 \| campaign app-2.1-beta/);
+    expect(tiles[4]).toBe('1.10 y | battery lifetime p50 · esp32-wifi-sensor');
+    expect(tiles[5]).toBe('0.91 y | battery lifetime p5 (weakest 5%) · esp32-wifi-sensor');
+    expect(tiles.find((t) => t.includes('peak online'))).toMatch(/^300 \| peak online of 300 · \d+ just before the end$/);
+  });
+
+  it('carries the scenario as written, escaped and folded, and the host it ran on', async () => {
+    expect(await page.$eval('#scenario details', (d) => (d as HTMLDetailsElement).open)).toBe(false);
+    expect(await page.$eval('#scenario pre', (p) => p.textContent)).toBe(run.summary.run.scenarioText);
+    const facts = await page.$$eval('.facts div', (ds) => Object.fromEntries(ds.map((d) => [d.querySelector('dt')!.textContent, d.querySelector('dd')!.textContent])));
+    expect(facts.host).toBe('2 cores · 8.6 GB · load 0.42 → 1.90 · node v20.18.0 · linux x64');
+  });
+
   it('shows the accounting identity and the verdict', async () => {
     const eq = await page.$eval('#accounting .equation', (e) => e.textContent);
     expect(eq).toContain(run.summary.accounting.generated.toLocaleString('en-US'));

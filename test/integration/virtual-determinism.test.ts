@@ -47,7 +47,8 @@ function histogramPoints(encoded: string): number[] {
 
 function comparableSummary(s: RunSummary): unknown {
   const { run, generator: _generator, histograms, ...rest } = s;
-  const { id: _id, startedAt: _s, endedAt: _e, wallMs: _w, workers: _k, events: _ev, ...runRest } = run as RunSummary['run'] & { events?: number };
+  // The host's load averages are read off the machine's clock, like startedAt.
+  const { id: _id, startedAt: _s, endedAt: _e, wallMs: _w, workers: _k, events: _ev, host: _host, ...runRest } = run as RunSummary['run'] & { events?: number };
   const hist = Object.fromEntries(Object.entries(histograms).map(([k, v]) => [k, { stats: v.stats, points: v.encoded ? histogramPoints(v.encoded) : null }]));
   return { run: runRest, histograms: hist, ...rest };
 }

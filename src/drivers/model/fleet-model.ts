@@ -1,4 +1,4 @@
-import { artifactRefs, TERMINAL_STATUSES, type CampaignSpec, type ReleaseSpec, type UpdateOffer } from '../../wire/fleet-ops.js';
+import { artifactRefs, TERMINAL_STATUSES, type CampaignSpec, type ReleaseSpec, type RolloutChange, type UpdateOffer } from '../../wire/fleet-ops.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { corruptDraw, decidesOnFleetCounts, RolloutState, rolloutRank, type CohortCounts } from '../../wire/rollout.js';
 import { INITIAL_RELEASE_NAME } from '../../wire/reference-protocol.js';
@@ -328,7 +328,7 @@ export class FleetModel {
   }
 
   /** Final state of each campaign as this shard saw it (steps reached, aborts). */
-  campaignOutcomes(): Array<{ release: string; step: number; aborted: boolean; reason: string }> {
-    return this.campaigns.map((m) => ({ release: m.release, step: m.rollout.step, aborted: m.rollout.aborted, reason: m.rollout.reason }));
+  campaignOutcomes(): Array<{ release: string; step: number; aborted: boolean; reason: string; startMs: number; changes: RolloutChange[] }> {
+    return this.campaigns.map((m) => ({ release: m.release, step: m.rollout.step, aborted: m.rollout.aborted, reason: m.rollout.reason, startMs: m.startMs, changes: m.rollout.changes.map((c) => ({ ...c })) }));
   }
 }

@@ -5,6 +5,7 @@ import type { ResolvedScenario } from '../../scenario/resolved.js';
 import type { ShardFinal } from '../shard/protocol.js';
 import type { OperatorResults } from '../operator/wall-operator.js';
 import { buildOperatorPlan, groupArch } from '../operator/plan.js';
+import type { CampaignRun } from './run-events.js';
 
 /** Merged release transitions of every shard: per release name, devices in/out per time bin. */
 function mergeTransitions(parts: FleetOpsFinal[]): { binMs: number; bins: number; series: Map<string, Float64Array>; initial: string } {
@@ -158,4 +159,18 @@ export function addFleetOpsResults(fleet: FleetResults | undefined, s: ResolvedS
     out.logs = { ...l, holds: l.generated === l.sent + l.dropped + l.buffered };
   }
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Each campaign's start and its rollout's steps and abort, in run time: from the backend's
+ * campaign status on the wall clock (its clock runs in wall ms, so scaled by timeScale), from the
+ * fleet model on the virtual clock.
+ */
+export function campaignRuns(s: ResolvedScenario, finals: ShardFinal[], op?: OperatorResults): CampaignRun[] {
+  const startOf = (release: string) => s.phases.find((p) => p.kind === 'update' && p.spec.release === release)?.atMs ?? 0;
+  if (op) {
+    return op.campaigns.map((c) => ({ release: c.release, startMs: startOf(c.release), changes: (c.changes ?? []).map((ch) => ({ ...ch, afterMs: ch.afterMs * s.timeScale })) }));
+  }
+  const model = finals.map((f) => f.fleetOps?.campaigns).find((c) => c !== undefined) ?? [];
+  return model.map((c) => ({ release: c.release, startMs: c.startMs, changes: c.changes }));
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { COUNTERS, GAUGES, HISTOGRAMS } from '../../metrics/catalog.js';
 import type { MetricsAggregator, TimelineRow } from '../../metrics/aggregate.js';
 import { buildFleetResults, mergeProjections } from './fleet-results.js';
-import { addFleetOpsResults, slowestCampaignTimeToMs, type RunTotals } from './fleet-ops-summary.js';
+import { addFleetOpsResults, campaignRuns, slowestCampaignTimeToMs, type RunTotals } from './fleet-ops-summary.js';
+import { buildRunEvents } from './run-events.js';
+import { onlineOverRun } from '../../summary/online.js';
 import type { OperatorResults } from '../operator/wall-operator.js';
 import { histogramStats } from '../../metrics/histogram.js';
 import { evaluateThreshold } from '../../metrics/thresholds.js';
@@ -35,6 +37,9 @@ export interface BuildSummaryInput {
   timeline?: readonly TimelineRow[];
   /** Wall clock: the operator's view of the backend's fleet operations. */
   operator?: OperatorResults;
+  /** The scenario file's text, for the report. */
+  scenarioText?: string;
+  host?: RunSummary['run']['host'];
 }
 
 export function scenarioHash(s: ResolvedScenario): string {
@@ -107,6 +112,8 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     errors: i.errors,
   });
 
+  const online = onlineOverRun(i.timeline ?? []);
+  const events = buildRunEvents(s, i.simulatedMs, campaignRuns(s, i.finals, i.operator));
 
   return {
     schemaVersion: SUMMARY_SCHEMA_VERSION,
@@ -130,6 +137,8 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       status: i.status,
       target: i.targetLabel,
       ...(i.warnings && i.warnings.length > 0 ? { warnings: i.warnings } : {}),
+      ...(i.scenarioText === undefined ? {} : { scenarioText: i.scenarioText }),
+      ...(i.host ? { host: i.host } : {}),
     },
     result: { verdict, exitCode, reasons },
     accounting: acc,
@@ -146,6 +155,8 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       boundMs: s.options.maxScheduleLagMs,
       saturated,
     },
+    ...(online ? { online } : {}),
+    ...(events.length > 0 ? { events } : {}),
     ...(fleet ? { fleet } : {}),
   };
 }

@@ -71,8 +71,48 @@ export function fmt(unit: ValueUnit | 'percentile', v: number): string {
   }
 }
 
-export function xLabel(spec: PlotSpec, v: number): string {
-  if (spec.x.kind === 'time') return duration(v);
+/** Decimals that tell ticks one step apart, and no more: 0.25 -> 2, 0.5 -> 1, 5 -> 0. */
+export function decimals(step: number): number {
+  if (!(step > 0) || step >= 1) return 0;
+  for (let d = 1; d < 6; d++) if (Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) < 1e-6) return d;
+  return 6;
+}
+
+/** A y-axis tick in the axis's unit with the precision its step needs (never "0.00/s" on every tick). */
+export function yTick(unit: ValueUnit, v: number, step: number): string {
+  if (v === 0) return unit === 'share' ? '0%' : unit === 'rate' ? '0/s' : '0';
+  const plain = (x: number) => (Math.abs(x) >= 1e4 ? num(x) : x.toFixed(decimals(step)));
+  switch (unit) {
+    case 'rate':
+      return plain(v) + '/s';
+    case 'share':
+      return (v * 100).toFixed(decimals(step * 100)) + '%';
+    case 'ms':
+      return plain(v) + 'ms';
+    case 'count':
+      return plain(v);
+    default:
+      return fmt(unit, v);
+  }
+}
+
+/** One unit for every tick of a time axis, picked from the step: "0d 2d 4d 6d", never "0s 48h 4d". */
+const TIME_UNITS: ReadonlyArray<readonly [string, number]> = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+  ['ms', 1],
+];
+
+export function timeTick(v: number, step: number): string {
+  const u = TIME_UNITS.find(([, ms]) => step >= ms) ?? TIME_UNITS[TIME_UNITS.length - 1];
+  return (v === 0 ? '0' : (v / u[1]).toFixed(decimals(step / u[1]))) + u[0];
+}
+
+/** An x label: with `step` (axis ticks) in the one unit of the axis, without (tooltips) in the shortest form. */
+export function xLabel(spec: PlotSpec, v: number, step?: number): string {
+  if (spec.x.kind === 'time') return step ? timeTick(v, step) : duration(v);
   if (spec.x.kind === 'category') return (spec.x.categories || [])[v] || '';
   if (spec.x.kind === 'nines') return spec.x.maxAt !== undefined && Math.abs(v - spec.x.maxAt) < 1e-9 ? 'max' : nines(v);
   return fmt(spec.x.unit, v);

@@ -4,7 +4,8 @@
  * with the nearest point of each series.
  */
 import type { PlotSeries, PlotSpec } from '../plot-spec.js';
-import { fmt, xLabel } from './format.js';
+import { fmt, xLabel, yTick } from './format.js';
+import { drawPhaseBands, drawPhaseLines, gapOf } from './phases.js';
 import { niceStep, ticks } from './ticks.js';
 import { colour, el, part, type Hidden } from './svg.js';
 import { drawMarkers, showTip } from './tooltip.js';
@@ -30,7 +31,8 @@ export function drawLines(fig: Element, spec: PlotSpec, hidden: Hidden): void {
   let yMax = Math.max(...ys);
   if (spec.y.unit === 'share') yMax = Math.max(yMax, 1);
   if (!(yMax > 0)) yMax = 1;
-  const yStep = niceStep(yMax, 4);
+  // Devices, messages and commands come whole: no tick at half a device.
+  const yStep = spec.y.unit === 'count' ? Math.max(1, niceStep(yMax, 4)) : niceStep(yMax, 4);
   const y1 = Math.ceil(yMax / yStep - 1e-9) * yStep;
   const yTicks = ticks('linear', 0, y1, Math.round(y1 / yStep));
   const sx = (v: number): number => m.l + ((v - x0) / (x1 - x0)) * (W - m.l - m.r);
@@ -39,12 +41,15 @@ export function drawLines(fig: Element, spec: PlotSpec, hidden: Hidden): void {
   const grid = el('g', { class: 'grid' }, svg);
   for (const v of yTicks) {
     el('line', { x1: m.l, x2: W - m.r, y1: sy(v), y2: sy(v) }, grid);
-    el('text', { x: m.l - 8, y: sy(v) + 4, 'text-anchor': 'end' }, grid).textContent = fmt(spec.y.unit, v);
+    el('text', { x: m.l - 8, y: sy(v) + 4, 'text-anchor': 'end' }, grid).textContent = yTick(spec.y.unit, v, yStep);
   }
-  for (const v of ticks(spec.x.kind, x0, x1, Math.max(3, Math.floor(W / 110)), spec.x.unit)) {
+  const xTicks = ticks(spec.x.kind, x0, x1, Math.max(3, Math.floor(W / 110)), spec.x.unit);
+  const xStep = xTicks.length > 1 ? xTicks[1] - xTicks[0] : x1 - x0;
+  for (const v of xTicks) {
     el('line', { x1: sx(v), x2: sx(v), y1: m.t, y2: H - m.b, class: 'v' }, grid);
-    el('text', { x: sx(v), y: H - m.b + 18, 'text-anchor': 'middle' }, grid).textContent = xLabel(spec, v);
+    el('text', { x: sx(v), y: H - m.b + 18, 'text-anchor': 'middle' }, grid).textContent = xLabel(spec, v, xStep);
   }
+  drawPhaseBands(svg, spec, sx, x0, x1, m.t, H - m.b);
   el('line', { x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b, class: 'axis' }, svg);
   spec.series.forEach((s, i) => {
     if (hidden[s.name] || s.points.length === 0) return;
@@ -60,18 +65,22 @@ export function drawLines(fig: Element, spec: PlotSpec, hidden: Hidden): void {
       return;
     }
     const d = s.points.map((p, j) => (j ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1)).join('');
+    // No line across intervals without samples (time axes only: percentile steps are uneven by nature).
+    const gap = spec.x.kind === 'time' ? gapOf(s.points) : Infinity;
+    const dLine = s.points.map((p, j) => (j && p[0] - s.points[j - 1][0] <= gap ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1)).join('');
     if (spec.area && i === 0 && s.points.length > 1) {
       const last = s.points[s.points.length - 1];
       const a = el('path', { d: d + 'L' + sx(last[0]).toFixed(1) + ' ' + sy(0) + 'L' + sx(s.points[0][0]).toFixed(1) + ' ' + sy(0) + 'Z', class: 'area' }, svg);
       a.style.fill = c;
     }
-    const line = el('path', { d, class: s.reference ? 'line ref' : 'line', 'data-series': s.name }, svg);
+    const line = el('path', { d: dLine, class: s.reference ? 'line ref' : 'line', 'data-series': s.name }, svg);
     line.style.stroke = c;
     if (s.points.length <= 32 && !s.reference) {
       for (const p of s.points) el('circle', { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, class: 'dot' }, svg).style.fill = c;
     }
   });
   drawMarkers(svg, spec, hidden, sx, x0, x1, m.t, H - m.b, W);
+  drawPhaseLines(svg, spec, sx, x0, x1, m.t, H - m.b, W);
   const cross = el('line', { y1: m.t, y2: H - m.b, class: 'cross' }, svg);
   const hit = el('rect', { x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b, class: 'hit' }, svg);
   host.appendChild(svg);
