@@ -10,7 +10,7 @@
  * where the busy fraction is Σ perDay * duration / 86 400 s (the time an event replaces sleep; events
  * given as a total energy with no duration simply add on top of sleep).
  *
- * Sanity case (MODELS.md): NB-IoT on an nRF9160 reporting every 15 min (96/day) from a 2.6 Ah
+ * Sanity case (docs/models.md): NB-IoT on an nRF9160 reporting every 15 min (96/day) from a 2.6 Ah
  * Li-SOCl2 AA at 3.6 V derated to 80% -> C_usable = 2.6 * 3600 * 3.6 * 0.8 = 26 956.8 J.
  * - "≈5.9 years, measured": Røstad (NTNU 2020) per-report charge 28.76 mC (536 B uplink) plus the
  *   measured PSM floor 29.52 mC/h, both at 3.6 V, eta 1, no self-discharge:

@@ -1,7 +1,7 @@
 /**
- * Built-in link types with the figures of MODELS.md. Every field carries its source; where MODELS.md
- * gives no number, the value is marked "assumed" or "engineering default" and a profile or scenario
- * that relies on it should say so.
+ * Built-in link types and their figures (docs/models.md explains the model; `fleetsim links` prints
+ * them). Every field carries its source; where no source gives a number, the value is marked
+ * "assumed" or "engineering default" and a profile or scenario that relies on it should say so.
  *
  * Latency is one way (netem `delay` applies to one direction); RTT figures are halved.
  * Names match KNOWN_LINKS in profiles/builtin.ts (LTE Cat-4 is 'lte-cat4'), so a scenario's `link:` finds
@@ -9,7 +9,7 @@
  * Connect time is the network attach / association before the first packet (not TCP or TLS), drawn
  * uniformly in [min, max].
  */
-import { gilbertElliottFromNetem, type LinkParams, LOSSLESS } from './link.js';
+import { gilbertElliottFromNetem, initialRtoMs, type LinkParams, LOSSLESS, meanBurstLength, meanLoss } from './link.js';
 
 export interface LinkType extends LinkParams {
   readonly name: LinkTypeName;
@@ -45,9 +45,9 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 100e6,
     connectMs: { min: 50, max: 500 },
     source: {
-      latency: 'MODELS.md: sub-ms (0.5 ms ± 0.1 ms engineering default)',
+      latency: 'switched LAN: sub-millisecond (0.5 ms ± 0.1 ms engineering default)',
       rate: 'assumed: 100BASE-TX',
-      loss: 'MODELS.md: loss ~0 (engineering default)',
+      loss: 'wired LAN: loss ~0 (engineering default)',
       connect: 'assumed',
     },
   },
@@ -60,10 +60,10 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 10e6,
     connectMs: { min: 200, max: 3000 },
     source: {
-      latency: 'MODELS.md: a few ms (engineering default)',
+      latency: 'WLAN: a few ms one way (engineering default)',
       rate: 'assumed: 10 Mbit/s effective',
-      loss: 'MODELS.md: bursty GE loss (engineering default values)',
-      connect: 'ESP32 datasheet via MODELS.md: 0.2 s optimised to ~3 s with DHCP',
+      loss: 'bursty Gilbert–Elliott loss, netem gemodel 0.5% 25% 50% 0.1% (engineering default values)',
+      connect: 'Espressif ESP32 Wi-Fi: ~0.2 s reconnect with a cached AP and static IP, ~3 s with scan and DHCP (assumed range)',
     },
   },
   'lte-cat4': {
@@ -74,7 +74,7 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 20e6,
     connectMs: { min: 1000, max: 3000 },
     source: {
-      latency: 'MODELS.md: LTE Cat-4 tens of ms (engineering default)',
+      latency: 'LTE (3GPP Cat-4): tens of ms one way (engineering default)',
       rate: 'assumed: 20/5 Mbit/s effective (Cat-4 peak is 150/50 Mbit/s)',
       loss: ASSUMED_LOSS,
       connect: 'assumed',
@@ -88,8 +88,8 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 300e3,
     connectMs: { min: 1000, max: 5000 },
     source: {
-      latency: 'MODELS.md: 10–15 ms (3GPP); up to 6.2 s in extreme coverage (not modelled here)',
-      rate: 'MODELS.md: ~1 Mbit/s peak, ~300 kbit/s effective (assumed)',
+      latency: 'GSMA LTE-M/NB-IoT comparison: 10–15 ms; up to 6.2 s in extreme coverage (3GPP TR 45.820 evaluation; not modelled here)',
+      rate: '3GPP Cat-M1: ~1 Mbit/s peak; ~300 kbit/s effective (assumed)',
       loss: ASSUMED_LOSS,
       connect: 'assumed',
     },
@@ -102,8 +102,8 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 26e3,
     connectMs: { min: 2000, max: 10000 },
     source: {
-      latency: 'MODELS.md: 1.6–10 s (uniform over that range)',
-      rate: 'MODELS.md: 26 kbit/s DL (uplink assumed equal); 264 bit/s measured at the cell edge (Ugwuanyi et al. 2021)',
+      latency: 'GSMA LTE-M/NB-IoT comparison: 1.6–10 s (3GPP TR 45.820 targets ≤ 10 s); uniform over that range (assumed)',
+      rate: '3GPP Rel-13 Cat-NB1: 26 kbit/s DL peak (uplink assumed equal); 264 bit/s measured at the cell edge (Ugwuanyi, Paul, Irvine, Electronics 10:2224, 2021)',
       loss: ASSUMED_LOSS,
       connect: 'assumed',
     },
@@ -117,7 +117,7 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 5469,
     connectMs: { min: 5000, max: 6000 },
     source: {
-      latency: 'MODELS.md: seconds; 1 s is LoRaWAN RECEIVE_DELAY1 (assumed ±0.5 s)',
+      latency: 'LoRaWAN: seconds; 1 s is RECEIVE_DELAY1 (LoRaWAN Regional Parameters; ±0.5 s assumed)',
       rate: 'Semtech AN1200.13: SF7 BW125 CR4/5 raw bit rate; EU868 1% duty cycle applies on top (lorawan.ts)',
       loss: ASSUMED_LOSS,
       connect: 'LoRaWAN 1.0 JOIN_ACCEPT_DELAY1/2 = 5 s/6 s; one OTAA join attempt assumed',
@@ -131,7 +131,7 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 2e6,
     connectMs: { min: 5000, max: 30000 },
     source: {
-      latency: 'MODELS.md: ~600 ms RTT (300 ms one way; jitter assumed)',
+      latency: 'GEO geometry: 2 × 35,786 km / c ≈ 240–280 ms one way, ~600 ms RTT with processing (RFC 2488); jitter assumed',
       rate: 'assumed',
       loss: ASSUMED_LOSS,
       connect: 'assumed',
@@ -145,7 +145,7 @@ export const LINK_TYPES: Readonly<Record<LinkTypeName, LinkType>> = {
     downBps: 50e6,
     connectMs: { min: 2000, max: 10000 },
     source: {
-      latency: 'MODELS.md: 20–60 ms RTT (10–30 ms one way)',
+      latency: 'LEO (500–1,200 km orbits): 20–60 ms RTT, 10–30 ms one way (assumed)',
       rate: 'assumed',
       loss: ASSUMED_LOSS,
       connect: 'assumed',
@@ -160,4 +160,42 @@ export function isLinkTypeName(name: string): name is LinkTypeName {
 /** A connect time drawn uniformly in the link's range from a uniform u in [0, 1). */
 export function connectTimeMs(link: LinkType, u: number): number {
   return link.connectMs.min + u * (link.connectMs.max - link.connectMs.min);
+}
+
+/** One row of `fleetsim links` and of docs/models.md's link table: the figures a link model runs with. */
+export interface LinkFigures {
+  name: LinkTypeName;
+  /** One-way delay and jitter, ms; jitter is the half-width for uniform, the standard deviation otherwise. */
+  delayMs: number;
+  jitterMs: number;
+  jitterDistribution: string;
+  upBps: number;
+  downBps: number;
+  /** netem `loss gemodel p r 1-h 1-k`, as fractions. */
+  gemodel: [p: number, r: number, oneMinusH: number, oneMinusK: number];
+  /** Long-run packet loss and mean length of a bad period, packets. */
+  meanLoss: number;
+  meanBurstPackets: number;
+  connectMs: { min: number; max: number };
+  /** TCP's first retransmission timeout on this link, ms. */
+  initialRtoMs: number;
+  source: LinkType['source'];
+}
+
+export function linkFigures(t: LinkType): LinkFigures {
+  const ge = t.loss;
+  return {
+    name: t.name,
+    delayMs: t.latency.delayMs,
+    jitterMs: t.latency.jitterMs,
+    jitterDistribution: t.latency.distribution ?? 'normal',
+    upBps: t.upBps,
+    downBps: t.downBps,
+    gemodel: [ge.p, ge.r, 1 - ge.h, 1 - ge.k],
+    meanLoss: meanLoss(ge.p, ge.r, ge.h, ge.k),
+    meanBurstPackets: ge.r > 0 ? meanBurstLength(ge.r) : Infinity,
+    connectMs: { ...t.connectMs },
+    initialRtoMs: initialRtoMs(t),
+    source: t.source,
+  };
 }

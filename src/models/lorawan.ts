@@ -57,7 +57,7 @@ export const LORAWAN_OVERHEAD_BYTES = 13;
 
 /**
  * EU868 maximum application payload by spreading factor at BW125 (repeater-compatible N):
- * 51 B at SF12–SF10, 115 B at SF9, 222 B at SF8–SF7 (LoRaWAN Regional Parameters; MODELS.md: 51–222 B).
+ * 51 B at SF12–SF10, 115 B at SF9, 222 B at SF8–SF7 (LoRaWAN Regional Parameters; docs/models.md: 51–222 B).
  */
 export function eu868MaxAppPayload(sf: number): number {
   return sf >= 10 ? 51 : sf === 9 ? 115 : 222;
@@ -156,7 +156,7 @@ export class FairUse {
 /**
  * Lower bound on moving `bytes` over LoRaWAN in frames of at most `appPayloadBytes` under a duty cycle:
  * every frame but the last is followed by its off-time, so duration ≥ (airtime − ToA_last) / dc + ToA_last.
- * (1 MiB at SF7 in 222 B frames: 4724 frames, ≥ 48 h; MODELS.md.)
+ * (1 MiB at SF7 in 222 B frames: 4724 frames, ≥ 48 h; docs/models.md.)
  */
 export function bulkTransferLowerBound(
   bytes: number,

@@ -44,11 +44,3 @@ export function renderScenarioDefaults(): string {
   });
   return [DEFAULTS_BEGIN, '', '| field | default | meaning |', '|---|---|---|', ...rows, '', DEFAULTS_END].join('\n');
 }
-
-/** `text` with its generated defaults block replaced by the current one; undefined when it has no block. */
-export function withScenarioDefaults(text: string): string | undefined {
-  const a = text.indexOf(DEFAULTS_BEGIN);
-  const b = text.indexOf(DEFAULTS_END);
-  if (a < 0 || b < a) return undefined;
-  return text.slice(0, a) + renderScenarioDefaults() + text.slice(b + DEFAULTS_END.length);
-}

@@ -22,7 +22,7 @@ import { formatDuration } from '../metrics/format.js';
  *   size, percent, duration: as in scenarios (models/units.ts)                               -> bytes, fraction, ms
  *
  * Currents and charges are written with the voltage they were measured at because that is how
- * datasheets and papers state them; fleetsim counts energy in joules (MODELS.md), so `I@V` becomes
+ * datasheets and papers state them; fleetsim counts energy in joules (docs/models.md), so `I@V` becomes
  * I * V watts and `Q@V` becomes Q * V joules. `u` and `µ` both mean micro.
  *
  * The parsers accept a leading minus sign so that `-2.6Ah` is reported as "must be more than zero"

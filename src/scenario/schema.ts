@@ -213,7 +213,7 @@ const telemetryTemplate = telemetryTemplateSchema({ unit: (kind, description, op
 
 const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${what} interval, as a share of it.`).default('10%');
 
-/** Reconnect backoff defaults: the AWS IoT device SDKs go from 1 s to 128 s (MODELS.md). */
+/** Reconnect backoff defaults: the AWS IoT device SDKs go from 1 s to 128 s (docs/models.md). */
 export const RECONNECT_DEFAULTS = { base: '1s', cap: '128s' } as const;
 
 /** Down-time lengths of an on/off process. */

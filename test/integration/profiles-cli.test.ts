@@ -41,7 +41,7 @@ describe('fleetsim profiles', () => {
     expect(r.stdout).toMatch(/^FIELD +VALUE +SOURCE$/m);
     expect(r.stdout).toMatch(/^states\.sleep +8\.2uA@3\.6V = 29\.52 µW +Røstad NTNU 2020: measured PSM floor 29\.52 mC\/h = 8\.2 µA$/m);
     expect(r.stdout).toMatch(/^events\.uplink +28\.76mC@3\.6V = 103\.5 mJ +Røstad NTNU 2020: measured 536 B report/m);
-    expect(r.stdout).toMatch(/^power\.battery\.capacity +2\.6Ah +MODELS\.md sanity case/m);
+    expect(r.stdout).toMatch(/^power\.battery\.capacity +2\.6Ah +docs\/models\.md reference case/m);
     expect(r.stdout).toMatch(/^cpu\.clock +64MHz +nRF9160 PS$/m);
     expect(r.stdout).toContain('projected battery life: 5.9 y reporting every 15m on nb-iot (the default link)');
   });

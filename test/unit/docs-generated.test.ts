@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { METRICS, SHARE_OF } from '../../src/metrics/catalog.js';
 import { METRICS_DOC_COMMAND, renderMetricsDoc } from '../../src/metrics/reference.js';
 import { DEFAULTS_BEGIN, renderScenarioDefaults, scenarioDefaults } from '../../src/scenario/defaults-doc.js';
+import { renderLinkTableBlock } from '../../src/models/link-table.js';
+import { LINK_TYPE_NAMES, LINK_TYPES, linkFigures } from '../../src/models/link-types.js';
 
 /**
  * Generated docs stay equal to the code they are generated from. When one fails, regenerate:
@@ -48,5 +50,23 @@ describe("README's scenario defaults", () => {
     expect(paths.get('phases[].outage.scope')).toBe('cell');
     expect(paths.get('timeScale')).toBe(1);
     expect(paths.get('behaviour.reconnect.cap')).toBe('128s');
+  });
+});
+
+describe('docs/models.md', () => {
+  const doc = read('docs/models.md');
+
+  it("holds the link figures generated from the link models", () => {
+    const block = renderLinkTableBlock(LINK_TYPE_NAMES.map((n) => linkFigures(LINK_TYPES[n])));
+    expect(doc.includes(block), `docs/models.md's link table is out of date with src/models/link-types.ts: run \`${METRICS_DOC_COMMAND}\` and commit the result`).toBe(true);
+  });
+
+  it('covers every model, with equations and sources', () => {
+    for (const h of ['## Energy', '## Links', '## TCP retransmission', '## Outages and reachability', '## Reconnect backoff', '## LoRaWAN airtime and duty cycle', '## Update campaigns (rollouts)', '## The virtual backend', '## Sources']) expect(doc).toContain(h);
+    for (const s of ['Gilbert', 'Elliott', 'RFC 6298', 'Exponential Backoff And Jitter', 'Regional Parameters', 'AN1200.13']) expect(doc).toContain(s);
+  });
+
+  it('is what the project cites: no citation of a MODELS.md that is not in the repository', () => {
+    for (const f of ['README.md', 'scenarios/battery-life-nbiot.yaml', 'profiles/nrf9160-tracker.yaml', 'src/models/link-types.ts', 'src/scenario/schema.ts']) expect(read(f), f).not.toMatch(/(?<!docs\/)MODELS\.md/);
   });
 });

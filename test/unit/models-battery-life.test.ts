@@ -9,11 +9,11 @@ import { chargeToJoules, nominalEnergyJ, usableCapacityJ } from '../../src/model
 import { type EnergyProfile, EnergyState, PowerState } from '../../src/models/energy.js';
 import { jittered, uniform } from '../../src/models/rng.js';
 
-// MODELS.md sanity case: NB-IoT, one report every 15 min, 2.6 Ah Li-SOCl2 AA at 3.6 V, 80% derating.
+// docs/models.md reference case: NB-IoT, one report every 15 min, 2.6 Ah Li-SOCl2 AA at 3.6 V, 80% derating.
 const V = 3.6;
 const usable = usableCapacityJ(nominalEnergyJ(2.6, V), { fTemp: 1, fRate: 1, fCutoff: 0.8 });
 
-describe('battery life, MODELS.md sanity case', () => {
+describe('battery life, docs/models.md reference case', () => {
   it('lasts ≈5.9 years with Røstad’s measured charges (28.76 mC per report, PSM 29.52 mC/h)', () => {
     const measured: DutyCycle = {
       sleepPowerW: chargeToJoules(29.52e-3, V) / 3600,

@@ -121,7 +121,7 @@ describe('latency and bandwidth', () => {
 });
 
 describe('LINK_TYPES', () => {
-  it('covers every named link with sources and MODELS.md figures', () => {
+  it('covers every named link with sources and docs/models.md figures', () => {
     expect([...LINK_TYPE_NAMES].sort()).toEqual([...KNOWN_LINKS].sort()); // the names scenarios validate against
     for (const name of LINK_TYPE_NAMES) {
       const t = LINK_TYPES[name];

@@ -16,7 +16,7 @@ describe('LoRa airtime (Semtech AN1200.13)', () => {
     expect(loraAirtimeMs(23, loraParams(7))).toBeCloseTo(61.696, 3);
     expect(loraAirtimeMs(23, loraParams(9))).toBeCloseTo(205.824, 3);
     expect(loraAirtimeMs(23, loraParams(12))).toBeCloseTo(1482.752, 3); // LDRO on (T_sym = 32.8 ms)
-    // MODELS.md: 62 / 206 / 1480 ms, within 1%
+    // docs/models.md: 62 / 206 / 1480 ms, within 1%
     for (const [sf, ms] of [[7, 62], [9, 206], [12, 1480]]) {
       expect(Math.abs(loraAirtimeMs(23, loraParams(sf)) - ms) / ms).toBeLessThan(0.01);
     }

@@ -82,7 +82,7 @@ describe('shipped profiles', () => {
 describe('battery life from the loaded profiles', () => {
   const tracker = defaultProfileRegistry().get('nrf9160-tracker')!;
 
-  test('nrf9160-tracker reproduces the MODELS.md sanity case: ≈5.9 years at 15-minute reports (measured, Røstad 2020)', () => {
+  test('nrf9160-tracker reproduces the docs/models.md reference case: ≈5.9 years at 15-minute reports (measured, Røstad 2020)', () => {
     const years = projectedBatteryLifeYears(tracker, 900)!;
     expect(Math.abs(years - 5.9) / 5.9).toBeLessThan(0.03);
     // The same through battery-life.ts directly, from the profile's energy view.

@@ -2,40 +2,50 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { renderMetricsDoc } from '../../metrics/reference.js';
-import { renderScenarioDefaults, withScenarioDefaults } from '../../scenario/defaults-doc.js';
+import { LINKS_BEGIN, LINKS_END, renderLinkTableBlock } from '../../models/link-table.js';
+import { LINK_TYPE_NAMES, LINK_TYPES, linkFigures } from '../../models/link-types.js';
+import { DEFAULTS_BEGIN, DEFAULTS_END, renderScenarioDefaults } from '../../scenario/defaults-doc.js';
 
 /**
- * `fleetsim docs metrics` prints the metrics reference (docs/metrics.md); `fleetsim docs defaults
- * --into README.md` rewrites README's table of scenario defaults. Both are generated from the code
- * so they cannot drift; `npm run docs` runs them for the repository.
+ * The reference docs generated from the code, so they cannot drift (tests compare them):
+ * `fleetsim docs metrics` prints docs/metrics.md; `docs defaults` README's table of scenario
+ * defaults and `docs links` docs/models.md's table of link figures, each printed, or rewritten in
+ * place between its markers with `--into FILE`. `npm run docs` runs them all for the repository.
  */
 export function register(program: Command): void {
-  const docs = program.command('docs').description('print the generated reference docs: `docs metrics` (docs/metrics.md), `docs defaults` (README scenario defaults)');
+  const docs = program.command('docs').description('print the reference docs generated from the code: metrics (docs/metrics.md), defaults (README), links (docs/models.md)');
   docs
     .command('metrics')
     .description('print the metrics reference: every metric, its unit, what it measures and what `rate` means for it')
     .option('-o, --out <file>', 'write it to a file instead (the repository keeps it in docs/metrics.md)')
     .action((flags: { out?: string }) => emit(renderMetricsDoc(), flags.out));
-  docs
-    .command('defaults')
-    .description("print the scenario defaults table, or rewrite it in place in a file's generated block")
-    .option('--into <file>', 'replace the generated block of this file (README.md)')
-    .action((flags: { into?: string }) => {
-      if (!flags.into) return emit(renderScenarioDefaults() + '\n', undefined);
-      const text = read(flags.into);
-      const next = withScenarioDefaults(text);
-      if (next === undefined) {
-        throw new FleetsimError('FLEETSIM_E_USAGE', `--into: ${flags.into} has no generated scenario-defaults block`, { hint: 'add the two marker lines that `fleetsim docs defaults` prints, then run it again' });
-      }
-      emit(next, flags.into);
-    });
+  const blocks: Array<[name: string, what: string, begin: string, end: string, render: () => string]> = [
+    ['defaults', "the scenario defaults table (README.md's block)", DEFAULTS_BEGIN, DEFAULTS_END, renderScenarioDefaults],
+    ['links', "the link figures table (docs/models.md's block)", LINKS_BEGIN, LINKS_END, () => renderLinkTableBlock(LINK_TYPE_NAMES.map((n) => linkFigures(LINK_TYPES[n])))],
+  ];
+  for (const [name, what, begin, end, render] of blocks) {
+    docs
+      .command(name)
+      .description(`print ${what}, or rewrite it in place in a file's generated block`)
+      .option('--into <file>', 'replace the generated block of this file')
+      .action((flags: { into?: string }) => {
+        if (!flags.into) return emit(render() + '\n', undefined);
+        const text = read(flags.into);
+        const a = text.indexOf(begin);
+        const b = text.indexOf(end);
+        if (a < 0 || b < a) {
+          throw new FleetsimError('FLEETSIM_E_USAGE', `--into: ${flags.into} has no generated ${name} block`, { hint: `add the two marker lines that \`fleetsim docs ${name}\` prints, then run it again` });
+        }
+        emit(text.slice(0, a) + render() + text.slice(b + end.length), flags.into);
+      });
+  }
 }
 
 function read(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new FleetsimError('FLEETSIM_E_USAGE', `cannot read ${file}: ${(err as Error).message}`, { hint: 'pass the path of README.md', cause: err });
+    throw new FleetsimError('FLEETSIM_E_USAGE', `cannot read ${file}: ${(err as Error).message}`, { hint: 'pass the path of the file that holds the generated block', cause: err });
   }
 }
 

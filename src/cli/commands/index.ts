@@ -10,6 +10,7 @@ import { register as plan } from './plan.js';
 import { register as schema } from './schema.js';
 import { register as profiles } from './profiles.js';
 import { register as docs } from './docs.js';
+import { register as links } from './links.js';
 
 /**
  * Every CLI command registers itself through one function. Keep this list in the order `--help`
@@ -22,6 +23,7 @@ export const COMMANDS: RegisterCommand[] = [
   validate,
   plan,
   profiles,
+  links,
   merge,
   sweep,
   backend,

@@ -7,11 +7,11 @@ import { energyProfileOf } from '../../models/hardware-profile.js';
 import { DutyCycleGate, EU868_DUTY_CYCLE, eu868MaxAppPayload, loraAirtimeMs, LORAWAN_OVERHEAD_BYTES, loraParams } from '../../models/lorawan.js';
 import type { RadioLimits } from '../../fleet/telemetry-pipeline.js';
 import { LinkShaper } from '../../fleet/link-shaper.js';
-import { gilbertElliottFromNetem, LinkStates, type LinkParams } from '../../models/link.js';
+import { gilbertElliottFromNetem, initialRtoMs, LinkStates, TCP_MAX_TRIES, type LinkParams } from '../../models/link.js';
 import { isLinkTypeName, LINK_TYPES } from '../../models/link-types.js';
 import type { ResolvedFleetGroup } from '../../scenario/resolved.js';
 
-/** A group's link: its link type's figures (MODELS.md), then the scenario's netem overrides. */
+/** A group's link: its link type's figures (models/link-types.ts), then the scenario's netem overrides. */
 export function linkParamsOf(g: ResolvedFleetGroup): LinkParams {
   const base = isLinkTypeName(g.link) ? LINK_TYPES[g.link] : LINK_TYPES.ethernet;
   const n = g.netem;
@@ -97,9 +97,7 @@ export function buildDeviceModels(s: ResolvedScenario, devices: DeviceTable): { 
   let link: LinkShaper | undefined;
   if (s.options.linkModel && s.behaviour.telemetry) {
     const params: LinkParams[] = s.fleet.map((g) => linkParamsOf(g));
-    // TCP's initial retransmission timeout: 1 s (RFC 6298), or 3x the link's delay where that is longer.
-    const rto = params.map((p) => Math.max(1000, 3 * 2 * p.latency.delayMs));
-    link = new LinkShaper(new LinkStates(count, s.seed, params, groupOf, firstDevice), rto, 6);
+    link = new LinkShaper(new LinkStates(count, s.seed, params, groupOf, firstDevice), params.map(initialRtoMs), TCP_MAX_TRIES);
   }
   return { models: { reach, energy, radio, link }, groupOf };
 }

@@ -62,7 +62,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   await startPromise;
 
   // Event by event up to the projection horizon; battery lifetimes beyond it are projected in
-  // closed form from the energy each device used (MODELS.md: 1.75e11 events for 500k devices
+  // closed form from the energy each device used (docs/models.md: 1.75e11 events for 500k devices
   // over 10 years cannot be simulated one by one).
   const simEnd = simulatedHorizonMs(s);
   const every = s.options.snapshotEveryMs;
