@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
+import { runScenario } from '../../src/engine/coordinator.js';
+import { expectBackendReconciles } from '../helpers/reconcile.js';
+import { requireMosquitto } from '../helpers/mosquitto.js';
+
+/**
+ * Mutual TLS with per-device certificates from fleetsim's fleet CA, against the Mosquitto that
+ * fleetsim starts (require_certificate, use_identity_as_username, ACL pattern fleet/%u/#):
+ * the shipped scenario passes and reconciles per device; devices whose certificate the broker
+ * does not trust are refused and counted as TLS failures; devices whose identity does not match
+ * their topics publish outside the ACL, which Mosquitto acknowledges and drops, and the run counts
+ * every such message as lost between device and backend instead of losing it silently.
+ */
+const scenario = (tls: string, count = 20) => `
+name: it-mtls
+seed: 4
+duration: 5s
+target:
+  mqtt: local-mosquitto
+  tls:
+${tls}
+fleet:
+  - { profile: esp32-wifi-sensor, count: ${count}, link: wifi }
+arrival: { rate: 100/s }
+behaviour:
+  telemetry: { every: 1s, qos: 1, size: 64B }
+  reconnect: { base: 200ms, cap: 1s }
+`;
+
+describe.runIf(requireMosquitto())('mutual TLS against Mosquitto with fleetsim-issued device certificates', () => {
+  it('scenarios/mtls-mosquitto.yaml passes and reconciles per device', async () => {
+    const s = loadScenario('scenarios/mtls-mosquitto.yaml', { duration: '8s' });
+    const result = await runScenario(s, { workers: 2, runId: 'it-mtls-shipped', collectDeviceCounts: true, drainMs: 5000 });
+    const { summary } = result;
+    expect(summary.run.target).toMatch(/local mosquitto \(TLS\)/);
+    expect(summary.counters['mqtt.connect.ok']).toBe(60);
+    expect(summary.counters['errors.tls'] ?? 0).toBe(0);
+    expect(summary.accounting.holds).toBe(true);
+    expectBackendReconciles(result, 60);
+    expect(summary.result.exitCode).toBe(0);
+  });
+
+  it('devices with an untrusted certificate are refused and counted as TLS failures; the others connect', async () => {
+    const s = parseScenarioText(scenario('    deviceCerts: { fleetCa: { untrusted: 30% } }'), 'it-mtls-untrusted.yaml');
+    const { summary } = await runScenario(s, { workers: 1, runId: 'it-mtls-untrusted', drainMs: 3000 });
+    const ok = summary.counters['mqtt.connect.ok'];
+    expect(ok).toBeGreaterThan(5);
+    expect(ok).toBeLessThan(20);
+    // Each untrusted device keeps retrying: at least one TLS failure per untrusted device.
+    expect(summary.counters['errors.tls']).toBeGreaterThanOrEqual(20 - ok);
+    expect(summary.counters['errors.network'] ?? 0).toBe(0);
+    expect(summary.counters['errors.mqtt_refused'] ?? 0).toBe(0);
+    expect(summary.accounting.holds).toBe(true);
+  });
+
+  it('publishing outside the ACL is counted as lost between device and backend, not lost silently', async () => {
+    // CN = the serial, but topics carry the backend's device id: every publish is outside fleet/%u/#.
+    const s = parseScenarioText(scenario('    deviceCerts: { fleetCa: { commonName: "{serial}" } }', 6), 'it-mtls-acl.yaml');
+    const { summary } = await runScenario(s, { workers: 1, runId: 'it-mtls-acl', drainMs: 3000 });
+    expect(summary.counters['mqtt.connect.ok']).toBe(6);
+    expect(summary.accounting.acked).toBeGreaterThan(6);
+    expect(summary.accounting.backend!.received).toBe(0);
+    expect(summary.accounting.backend!.lostBetween).toBe(summary.accounting.acked);
+  });
+});
