@@ -1,6 +1,6 @@
 import { alignColumns, formatCount, formatDuration, formatMicros } from './format.js';
 import type { Verdict } from '../summary/verdict.js';
-import { KNEE_MIN_SAMPLES, KNEE_P99_FACTOR, type SweepSummary } from '../summary/sweep-summary.js';
+import { KNEE_RULE, type SweepSummary } from '../summary/sweep-summary.js';
 import { formatValue } from './sweep-svg.js';
 
 const VERDICT_TEXT: Record<Verdict, string> = {
@@ -40,7 +40,8 @@ export function formatSweepTable(s: SweepSummary, reportPath?: string): string {
   if (s.knee) {
     out.push(`  KNEE at ${formatCount(s.knee.devices)} devices`);
     for (const r of s.knee.reasons) out.push(`    - ${r}`);
-  } else out.push(`  no knee: no size failed a threshold or reached ${KNEE_P99_FACTOR}× a p99 latency of a smaller size (p99s from ≥${KNEE_MIN_SAMPLES} samples)`);
+    out.push(`    (the knee is ${KNEE_RULE})`);
+  } else out.push(`  no knee: no size met the rule (${KNEE_RULE})`);
   out.push('', `  RESULT  ${VERDICT_TEXT[s.result.verdict].toUpperCase()}  (exit ${s.result.exitCode})`);
   for (const r of s.result.reasons) out.push(`    - ${r}`);
   if (reportPath) out.push(`  report: ${reportPath}`);

@@ -5,7 +5,7 @@ import { formatCount, formatDuration, formatMicros } from './format.js';
 import { renderPage } from './html-page.js';
 import { REPORT_CSS } from './html-style.js';
 import type { Verdict } from '../summary/verdict.js';
-import { KNEE_MIN_SAMPLES, KNEE_P99_FACTOR, type SweepSummary } from '../summary/sweep-summary.js';
+import { KNEE_RULE, type SweepSummary } from '../summary/sweep-summary.js';
 import { formatValue, sweepFigure, type SweepPlot } from './sweep-svg.js';
 
 /**
@@ -80,8 +80,8 @@ function header(s: SweepSummary): string {
 
 function kneeCard(s: SweepSummary): string {
   const k = s.knee;
-  const rule = `the first size where a threshold fails or a p99 latency reaches ${KNEE_P99_FACTOR}× its value at the smallest size that has it from at least ${KNEE_MIN_SAMPLES} samples`;
-  if (!k) return `<section id="knee" class="card knee-card"><h2>No knee <span class="pill good">scales</span></h2><p class="muted">No size failed a threshold and no p99 latency reached ${KNEE_P99_FACTOR}× its value at the smallest size that has it from at least ${KNEE_MIN_SAMPLES} samples.</p></section>`;
+  const rule = KNEE_RULE;
+  if (!k) return `<section id="knee" class="card knee-card"><h2>No knee <span class="pill good">scales</span></h2><p class="muted">No size met the rule: the knee is ${e(rule)}.</p></section>`;
   return `<section id="knee" class="card knee-card" data-knee="${k.devices}"><h2>Knee at ${e(formatCount(k.devices))} devices <span class="pill bad">stops scaling</span></h2>
 <ul class="reasons">${k.reasons.map((r) => `<li>${e(r)}</li>`).join('')}</ul><p class="muted">The knee is ${e(rule)}.</p></section>`;
 }

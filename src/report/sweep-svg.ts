@@ -1,3 +1,4 @@
+import { decimalsFor } from './tick-precision.js';
 import { escapeHtml as e } from './escape.js';
 import { formatCount, formatMicros, formatRate } from './format.js';
 
@@ -61,7 +62,7 @@ function logScale(lo: number, hi: number, from: number, to: number, pad: number)
   }
   const ticks: number[] = [];
   for (let k = Math.ceil(a); k <= Math.floor(b); k++) ticks.push(Math.pow(10, k));
-  return { at: (v: number) => from + ((Math.log10(v) - a) / (b - a)) * (to - from), ticks };
+  return { at: (v: number) => from + ((Math.log10(v) - a) / (b - a)) * (to - from), ticks, step: undefined };
 }
 
 function linearScale(hi: number, from: number, to: number) {
@@ -69,7 +70,13 @@ function linearScale(hi: number, from: number, to: number) {
   const top = Math.max(step, Math.ceil((hi > 0 ? hi : 1) / step) * step);
   const ticks: number[] = [];
   for (let v = 0; v <= top + step * 1e-9; v += step) ticks.push(v);
-  return { at: (v: number) => from + (v / top) * (to - from), ticks };
+  return { at: (v: number) => from + (v / top) * (to - from), ticks, step };
+}
+
+/** An axis tick: shares with the decimals their step needs ("0.002%, 0.004%", never "0.00%, 0.00%"). */
+export function tickLabel(unit: SweepValueUnit, v: number, step: number | undefined): string {
+  if (unit !== 'share' || step === undefined) return formatValue(unit, v);
+  return v === 0 ? '0%' : `${(v * 100).toFixed(decimalsFor(step * 100))}%`;
 }
 
 export function pointCount(plot: SweepPlot): number {
@@ -93,7 +100,7 @@ export function renderSweepSvg(plot: SweepPlot): string {
   out.push('<g class="grid">');
   for (const v of sy.ticks) {
     const y = sy.at(v).toFixed(1);
-    out.push(`<line x1="${M.l}" x2="${W - M.r}" y1="${y}" y2="${y}"/><text x="${M.l - 8}" y="${(sy.at(v) + 4).toFixed(1)}" text-anchor="end">${e(formatValue(plot.y.unit, v))}</text>`);
+    out.push(`<line x1="${M.l}" x2="${W - M.r}" y1="${y}" y2="${y}"/><text x="${M.l - 8}" y="${(sy.at(v) + 4).toFixed(1)}" text-anchor="end">${e(tickLabel(plot.y.unit, v, sy.step))}</text>`);
   }
   for (const v of sx.ticks) {
     const x = sx.at(v).toFixed(1);

@@ -32,13 +32,16 @@ export interface SweepPoint {
   throughputPerSec: number | null;
   /** Failed operations / attempted operations (see errorRateOf); null when nothing was attempted. */
   errorRate: number | null;
+  /** The two sides of errorRate (absent in sweeps written before they were recorded). */
+  failedOperations?: number;
+  attemptedOperations?: number;
   thresholds: Array<{ metric: string; expression: string; display: string; ok: boolean }>;
   verdict: Verdict;
   exitCode: number;
   reasons: string[];
 }
 
-/** Where the backend stops scaling: the first size that fails a threshold or doubles a p99. */
+/** Where the backend stops scaling, by the rule KNEE_RULE states. */
 export interface SweepKnee {
   devices: number;
   reasons: string[];
@@ -77,9 +80,14 @@ const ATTEMPT_COUNTERS = ['telemetry.generated', 'provision.ok', 'provision.fail
  * poll failures) / (telemetry generated + provisioning, connect and poll attempts).
  */
 export function errorRateOf(counters: Readonly<Record<string, number>>): number | null {
+  const { failed, attempted } = operationsOf(counters);
+  return attempted > 0 ? failed / attempted : null;
+}
+
+/** Failed and attempted operations (the counters errorRateOf divides). */
+export function operationsOf(counters: Readonly<Record<string, number>>): { failed: number; attempted: number } {
   const sum = (names: string[]) => names.reduce((a, n) => a + (counters[n] ?? 0), 0);
-  const attempts = sum(ATTEMPT_COUNTERS);
-  return attempts > 0 ? sum(ERROR_COUNTERS) / attempts : null;
+  return { failed: sum(ERROR_COUNTERS), attempted: sum(ATTEMPT_COUNTERS) };
 }
 
 /** The sweep point of one finished run; `dir` is its report directory relative to the sweep's. */
@@ -99,6 +107,8 @@ export function pointOfRun(summary: RunSummary, dir: string): SweepPoint {
     latencies,
     throughputPerSec: (summary.counters['telemetry.acked'] ?? 0) / secs,
     errorRate: errorRateOf(summary.counters),
+    failedOperations: operationsOf(summary.counters).failed,
+    attemptedOperations: operationsOf(summary.counters).attempted,
     thresholds: summary.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, display: t.value === null ? 'no data' : t.display, ok: t.ok })),
     verdict: summary.result.verdict,
     exitCode: summary.result.exitCode,
@@ -114,10 +124,14 @@ export function pointOfError(devices: number, message: string, exitCode: number)
 /** What the knee rule looks at, per size. */
 export interface KneeInput {
   devices: number;
-  /** `metric: expression` of each failed threshold. */
-  failedThresholds: string[];
-  /** p99 per latency metric, µs; only metrics with at least KNEE_MIN_SAMPLES samples. */
+  /** Each failed threshold. */
+  failedThresholds: Array<{ metric: string; expression: string }>;
+  /** p99 per latency metric, µs, and the samples behind it; only metrics with at least KNEE_MIN_SAMPLES samples. */
   p99: Readonly<Record<string, number>>;
+  samples: Readonly<Record<string, number>>;
+  /** Operations that failed, of those attempted (errorRateOf's two sides). */
+  failed: number;
+  attempted: number;
 }
 
 /**
@@ -126,32 +140,61 @@ export interface KneeInput {
  * size would look twice as slow.
  */
 export const KNEE_MIN_SAMPLES = 100;
+/**
+ * Errors mark the knee only when there are enough of them and they are a real share of the work:
+ * at least KNEE_MIN_ERRORS failed operations, at least KNEE_ERROR_RATE of those attempted. One
+ * failed message out of thousands (a `count == 0` threshold failing) is noise, not a limit.
+ */
+export const KNEE_MIN_ERRORS = 10;
+export const KNEE_ERROR_RATE = 0.01;
+
+/** The knee rule, as the console and the report state it under the knee. */
+export const KNEE_RULE =
+  `the first size where a p99 latency reaches ${KNEE_P99_FACTOR}× its value at the smallest size that has it (each p99 from at least ${KNEE_MIN_SAMPLES} samples), ` +
+  `where at least ${KNEE_MIN_ERRORS} operations failed and they are at least ${KNEE_ERROR_RATE * 100}% of those attempted, ` +
+  `or where a threshold fails that is not about errors (thresholds on failed, dropped or lost counts count only under the error rule)`;
+
+/** Metrics that count errors: a threshold on one marks the knee only through the error rule. */
+function isErrorMetric(metric: string): boolean {
+  return ERROR_COUNTERS.includes(metric) || /(^errors\.|\.(failed|dropped|lost|rolled_back)$|_lost$|\.failures$)/.test(metric);
+}
 
 export function kneeInputOf(p: SweepPoint): KneeInput {
+  const trusted = Object.entries(p.latencies).filter(([, l]) => l.count >= KNEE_MIN_SAMPLES);
   return {
     devices: p.devices,
-    failedThresholds: p.thresholds.filter((t) => !t.ok).map((t) => `${t.metric}: ${t.expression}`),
-    p99: Object.fromEntries(Object.entries(p.latencies).filter(([, l]) => l.count >= KNEE_MIN_SAMPLES).map(([n, l]) => [n, l.p99])),
+    failedThresholds: p.thresholds.filter((t) => !t.ok).map((t) => ({ metric: t.metric, expression: t.expression })),
+    p99: Object.fromEntries(trusted.map(([n, l]) => [n, l.p99])),
+    samples: Object.fromEntries(trusted.map(([n, l]) => [n, l.count])),
+    // A sweep written before the counts were recorded: its rate over an unknown count (never enough).
+    failed: p.failedOperations ?? 0,
+    attempted: p.attemptedOperations ?? 0,
   };
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+
 /**
- * The knee: the first size (ascending) where a threshold fails, or where a p99 latency is at least
- * `factor` times its reference: its value at the smallest size that has it (kneeInputOf keeps a
- * p99 only with enough samples, so at small sizes the reference is the first trustworthy p99).
- * Returns null when every size scales.
+ * The knee (KNEE_RULE): the first size (ascending) where a p99 latency is at least `factor` times
+ * its reference, its value at the smallest size that has it (kneeInputOf keeps a p99 only with
+ * enough samples), where failed operations are at least KNEE_MIN_ERRORS and KNEE_ERROR_RATE of
+ * those attempted, or where a threshold not about errors fails. Returns null when every size scales.
  */
 export function findKnee(points: readonly KneeInput[], factor = KNEE_P99_FACTOR): SweepKnee | null {
   const sorted = [...points].sort((a, b) => a.devices - b.devices);
-  const ref = new Map<string, { p99: number; devices: number }>();
+  const ref = new Map<string, { p99: number; devices: number; samples: number }>();
   for (const p of sorted) {
-    const reasons = p.failedThresholds.map((t) => `threshold ${t} failed`);
+    const reasons = p.failedThresholds.filter((t) => !isErrorMetric(t.metric)).map((t) => `threshold ${t.metric}: ${t.expression} failed`);
     for (const [metric, v] of Object.entries(p.p99)) {
       const r = ref.get(metric);
-      if (!r) ref.set(metric, { p99: v, devices: p.devices });
+      const n = p.samples[metric] ?? 0;
+      if (!r) ref.set(metric, { p99: v, devices: p.devices, samples: n });
       else if (r.p99 > 0 && v >= factor * r.p99) {
-        reasons.push(`${metric} p99 ${formatMicros(v)} is ${(v / r.p99).toFixed(1)}× its ${formatMicros(r.p99)} at ${r.devices.toLocaleString('en-US')} device${r.devices === 1 ? '' : 's'}`);
+        reasons.push(`${metric} p99 ${formatMicros(v)} (${count(n)} samples) is ${(v / r.p99).toFixed(1)}× its ${formatMicros(r.p99)} at ${count(r.devices)} device${r.devices === 1 ? '' : 's'} (${count(r.samples)} samples)`);
       }
+    }
+    if (p.failed >= KNEE_MIN_ERRORS && p.attempted > 0 && p.failed / p.attempted >= KNEE_ERROR_RATE) {
+      reasons.push(`${count(p.failed)} of ${count(p.attempted)} operations failed (${((p.failed / p.attempted) * 100).toFixed(1)}%)`);
     }
     if (reasons.length > 0) return { devices: p.devices, reasons };
   }

@@ -1,12 +1,20 @@
 import { describe, expect, test } from 'vitest';
-import { buildSweepSummary, errorRateOf, findKnee, KNEE_MIN_SAMPLES, pointOfError, sweepResult, type KneeInput, type SweepPoint } from '../../src/summary/sweep-summary.js';
+import { buildSweepSummary, errorRateOf, findKnee, KNEE_MIN_ERRORS, KNEE_MIN_SAMPLES, KNEE_RULE, pointOfError, sweepResult, type KneeInput, type SweepPoint } from '../../src/summary/sweep-summary.js';
 import { renderSweepHtml, sweepPlots } from '../../src/report/sweep-html.js';
 import { renderSweepSvg } from '../../src/report/sweep-svg.js';
 import { formatSweepTable } from '../../src/report/sweep-console.js';
 import { parseSizes } from '../../src/cli/commands/sweep.js';
 import { FleetsimError } from '../../src/errors/fleetsim-error.js';
 
-const k = (devices: number, p99: Record<string, number>, failedThresholds: string[] = []): KneeInput => ({ devices, p99, failedThresholds });
+/** A size with p99s (each from 1,000 samples), failed thresholds as `metric: expression`, and failed of attempted operations. */
+const k = (devices: number, p99: Record<string, number>, failedThresholds: string[] = [], failed = 0, attempted = 10_000): KneeInput => ({
+  devices,
+  p99,
+  samples: Object.fromEntries(Object.keys(p99).map((m) => [m, 1_000])),
+  failedThresholds: failedThresholds.map((t) => ({ metric: t.slice(0, t.indexOf(':')), expression: t.slice(t.indexOf(':') + 2) })),
+  failed,
+  attempted,
+});
 
 describe('findKnee', () => {
   test('no knee when p99s stay under twice the smallest size and every threshold holds', () => {
@@ -16,13 +24,22 @@ describe('findKnee', () => {
   test('the first size whose p99 reaches 2x its value at the smallest size (exactly 2x counts)', () => {
     const knee = findKnee([k(5, { a: 10_000, b: 1_000 }), k(500, { a: 12_000, b: 1_500 }), k(5_000, { a: 20_000, b: 1_000 }), k(50_000, { a: 90_000, b: 9_000 })]);
     expect(knee?.devices).toBe(5_000);
-    expect(knee?.reasons).toEqual(['a p99 20.0ms is 2.0× its 10.0ms at 5 devices']);
+    expect(knee?.reasons).toEqual(['a p99 20.0ms (1,000 samples) is 2.0× its 10.0ms at 5 devices (1,000 samples)']);
   });
 
-  test('the first size that fails a threshold, even the smallest, with every reason', () => {
-    expect(findKnee([k(5, { a: 10 }, ['x: count == 0']), k(50, { a: 100 })])).toEqual({ devices: 5, reasons: ['threshold x: count == 0 failed'] });
+  test('the first size that fails a threshold not about errors, even the smallest, with every reason', () => {
+    expect(findKnee([k(5, { a: 10 }, ['x: count > 3']), k(50, { a: 100 })])).toEqual({ devices: 5, reasons: ['threshold x: count > 3 failed'] });
     const knee = findKnee([k(5, { a: 10_000 }), k(50, { a: 30_000 }, ['a: p(99) < 25ms'])]);
-    expect(knee).toEqual({ devices: 50, reasons: ['threshold a: p(99) < 25ms failed', 'a p99 30.0ms is 3.0× its 10.0ms at 5 devices'] });
+    expect(knee).toEqual({ devices: 50, reasons: ['threshold a: p(99) < 25ms failed', 'a p99 30.0ms (1,000 samples) is 3.0× its 10.0ms at 5 devices (1,000 samples)'] });
+  });
+
+  test('one failed message out of thousands is no knee, though its `count == 0` threshold fails', () => {
+    expect(findKnee([k(5, { a: 10_000 }), k(5_000, { a: 11_000 }, ['telemetry.failed: count == 0'], 1, 48_000)])).toBeNull();
+    // Many failures that are a small share, or a large share of a handful, are no knee either ...
+    expect(findKnee([k(5, {}, [], KNEE_MIN_ERRORS - 1, KNEE_MIN_ERRORS), k(50_000, {}, [], 500, 100_000)])).toBeNull();
+    // ... enough of them and a real share are, with the sample behind the rate.
+    expect(findKnee([k(5, {}), k(50_000, {}, ['telemetry.failed: count == 0'], 1_200, 100_000)])).toEqual({ devices: 50_000, reasons: ['1,200 of 100,000 operations failed (1.2%)'] });
+    expect(KNEE_RULE).toMatch(/at least 10 operations failed and they are at least 1% of those attempted/);
   });
 
   test('sorts by size first, and takes the reference of a metric from the smallest size that has it', () => {

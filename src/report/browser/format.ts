@@ -3,6 +3,7 @@
  * 1m30s, 99.9%), unlike the console's full forms (report/format.ts).
  */
 import type { PlotSpec, ValueUnit } from '../plot-spec.js';
+import { decimalsFor } from '../tick-precision.js';
 
 export function num(v: number, digits?: number): string {
   const a = Math.abs(v);
@@ -71,22 +72,16 @@ export function fmt(unit: ValueUnit | 'percentile', v: number): string {
   }
 }
 
-/** Decimals that tell ticks one step apart, and no more: 0.25 -> 2, 0.5 -> 1, 5 -> 0. */
-export function decimals(step: number): number {
-  if (!(step > 0) || step >= 1) return 0;
-  for (let d = 1; d < 6; d++) if (Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) < 1e-6) return d;
-  return 6;
-}
 
 /** A y-axis tick in the axis's unit with the precision its step needs (never "0.00/s" on every tick). */
 export function yTick(unit: ValueUnit, v: number, step: number): string {
   if (v === 0) return unit === 'share' ? '0%' : unit === 'rate' ? '0/s' : '0';
-  const plain = (x: number) => (Math.abs(x) >= 1e4 ? num(x) : x.toFixed(decimals(step)));
+  const plain = (x: number) => (Math.abs(x) >= 1e4 ? num(x) : x.toFixed(decimalsFor(step)));
   switch (unit) {
     case 'rate':
       return plain(v) + '/s';
     case 'share':
-      return (v * 100).toFixed(decimals(step * 100)) + '%';
+      return (v * 100).toFixed(decimalsFor(step * 100)) + '%';
     case 'ms':
       return plain(v) + 'ms';
     case 'count':
@@ -107,7 +102,7 @@ const TIME_UNITS: ReadonlyArray<readonly [string, number]> = [
 
 export function timeTick(v: number, step: number): string {
   const u = TIME_UNITS.find(([, ms]) => step >= ms) ?? TIME_UNITS[TIME_UNITS.length - 1];
-  return (v === 0 ? '0' : (v / u[1]).toFixed(decimals(step / u[1]))) + u[0];
+  return (v === 0 ? '0' : (v / u[1]).toFixed(decimalsFor(step / u[1]))) + u[0];
 }
 
 /** An x label: with `step` (axis ticks) in the one unit of the axis, without (tooltips) in the shortest form. */
