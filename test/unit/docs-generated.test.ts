@@ -70,3 +70,13 @@ describe('docs/models.md', () => {
     for (const f of ['README.md', 'scenarios/battery-life-nbiot.yaml', 'profiles/nrf9160-tracker.yaml', 'src/models/link-types.ts', 'src/scenario/schema.ts']) expect(read(f), f).not.toMatch(/(?<!docs\/)MODELS\.md/);
   });
 });
+
+describe('README', () => {
+  it('shows scenarios/quickstart.yaml exactly as shipped', () => {
+    const readme = read('README.md');
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const example = blocks.find((b) => /^name: quickstart$/m.test(b));
+    expect(example, 'README has a yaml block with name: quickstart').toBeDefined();
+    expect(example).toBe(read('scenarios/quickstart.yaml'));
+  });
+});
