@@ -1,10 +1,13 @@
 import os from 'node:os';
-import { MetricsAggregator, type TimelineRow } from '../metrics/aggregate.js';
+import type { TimelineRow } from '../metrics/aggregate.js';
 import { simulatedHorizonMs, type ResolvedScenario } from '../scenario/resolved.js';
+import type { RunLayout } from '../scenario/capacity.js';
 import type { RunSummary } from '../summary/run-summary.js';
+import type { BackendCounts } from '../summary/accounting.js';
+import type { EmbeddedBackend } from '../backend/index.js';
 import { prepareTarget } from './target-setup.js';
 import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
-import { envelope, type ControlMessage, type Envelope, type ShardFinal, type ShardMessage } from './shard/protocol.js';
+import type { ShardFinal } from './shard/protocol.js';
 import type { ShardTarget } from './shard/task.js';
 import { buildSummary } from './results/summary-builder.js';
 import { mergePartsOf, type MergeParts } from './results/merge-parts.js';
@@ -14,8 +17,10 @@ import { WallOperator, type OperatorResults } from './operator/wall-operator.js'
 import { hasOperatorWork } from '../wire/operator-plan.js';
 import { checkResources } from './resources.js';
 import { launchShards } from './hosting/launch.js';
+import type { ShardLauncher } from './hosting/launcher.js';
 import { sliceOf, splitDevices } from './shard/ranges.js';
 import { fleetWideDecisions, playsOperatorPlan, shadowRanges } from './fleet-wide.js';
+import { runShardSession } from './shard-session.js';
 
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
@@ -38,13 +43,15 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Resolves when the user asks to stop early (SIGINT/SIGTERM). */
   interrupt?: Promise<void>;
-  /** Wall ms to wait for in-flight acks at the end (default 3000). */
+  /** Wall ms to wait for in-flight acks at the end (default DEFAULT_DRAIN_MS, engine/shard/tuning.ts). */
   drainMs?: number;
   /** Collect per-device counts (RunResult.deviceAcked); meant for tests and small fleets. */
   collectDeviceCounts?: boolean;
   /** Profile every shard thread; profiles go to `profileDir`. */
   profile?: 'cpu' | 'heap';
   profileDir?: string;
+  /** How the shards are launched (default: launchShards, from the layout); tests pass a failing one. */
+  launch?: (layout: RunLayout, shards: number) => ShardLauncher;
 }
 
 export interface RunResult {
@@ -63,169 +70,93 @@ export interface RunResult {
 }
 
 /**
- * The coordinator (main thread): starts the target when it is embedded, runs one long-lived
- * piscina task per shard, lines their schedules up on a shared start time, merges their metric
- * snapshots as they arrive, stops them at the end of the run (or on interrupt) and builds the
- * summary. It never touches a device: shards own their devices for the whole run.
+ * The coordinator (main thread): checks the machine, starts the target when it is local, runs one
+ * long-lived task per shard (engine/shard-session.ts) and builds the summary. It never touches a
+ * device: shards own their devices for the whole run. Whatever it started (brokers, the embedded
+ * backend, shard threads and processes, operator timers) is stopped on every path out.
  */
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
   const slice = opts.shard ?? { index: 0, count: 1 };
   const mine = sliceOf(s, slice);
-  const localDevices = mine.count;
-  // Pre-flight: processes, source addresses, descriptors, ports and memory, or a refusal with the fix.
-  const layout = checkResources(s, localDevices, { ...opts, firstDevice: mine.firstDevice }, log);
-  // The virtual clock opens no sockets: its backend is a model inside each shard.
-  const virtual = s.clock === 'virtual';
+  // Pre-flight, before anything starts: processes, source addresses, descriptors, ports, memory.
+  const layout = checkResources(s, mine.count, { ...opts, firstDevice: mine.firstDevice }, log);
   const plan = buildOperatorPlan(s);
   // Fleet-wide decisions of a --shard run: the other slices run as shadow shards after this
   // slice's (they join the lockstep but report nothing), or the run is refused (wall clock).
   const shadows = shadowRanges(s, plan, slice);
-  if (shadows.length > 0) log(`fleet-wide decisions (${fleetWideDecisions(s, plan).join('; ')}): this shard also simulates the other ${s.devices - localDevices} devices, unreported, so that it decides on the whole fleet's counts`);
+  if (shadows.length > 0) log(`fleet-wide decisions (${fleetWideDecisions(s, plan).join('; ')}): this shard also simulates the other ${s.devices - mine.count} devices, unreported, so that it decides on the whole fleet's counts`);
   const reported = splitDevices(s, slice, layout.shards);
-  const ranges = [...reported, ...shadows];
 
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
-  const prepared = await prepareTarget(s, log, localDevices);
-  const backend = prepared.backend;
-  const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...prepared.target, sourceAddresses: layout.sourceAddresses } : prepared.target;
-  // Fleet operations on the wall clock: fleetsim's operator drives the backend's operator API.
-  const operator = !virtual && hasOperatorWork(plan) && playsOperatorPlan(slice) ? new WallOperator(plan, target.httpUrl, s.target.fleetKey, s.timeScale, log) : undefined;
+  const prepared = await prepareTarget(s, log, mine.count);
+  let launcher: ShardLauncher | undefined;
+  let operator: WallOperator | undefined;
+  try {
+    const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...prepared.target, sourceAddresses: layout.sourceAddresses } : prepared.target;
+    // Fleet operations on the wall clock: fleetsim's operator drives the backend's operator API.
+    if (s.clock === 'wall' && hasOperatorWork(plan) && playsOperatorPlan(slice)) operator = new WallOperator(plan, target.httpUrl, s.target.fleetKey, s.timeScale, log);
+    // Worker threads of this process, or of several shard processes: the same messages either way.
+    launcher = (opts.launch ?? launchShards)(layout, reported.length + shadows.length);
+    const run = await runShardSession(s, reported, shadows, launcher, target, operator, opts, log);
+    const closing = launcher;
+    launcher = undefined; // closed once, here or (when something threw before) in finally
+    await closing.close();
 
-  const shards = ranges.length;
-  // Worker threads of this process, or of several shard processes: the same messages either way.
-  const launcher = launchShards(layout, shards);
-
-  const aggregator = new MetricsAggregator(reported.length, (row) => opts.onInterval?.(row, Date.now() - startAt));
-  const finals: ShardFinal[] = [];
-  const errors: string[] = [];
-  const seq = { next: 0 };
-  let ready = 0;
-  let startAt = 0;
-  let allReady!: () => void;
-  const readyPromise = new Promise<void>((r) => (allReady = r));
-
-  const send = (msg: ControlMessage) => {
-    launcher.broadcast(envelope(seq, msg));
-  };
-  // Virtual clock: sum each window's modelled backend operations over all shards and hand the
-  // fleet-wide load back, which releases every shard into the next window.
-  const windowLoad = new Map<number, { shards: number; ops: number[] }>();
-  const addModelLoad = (interval: number, ops: number[]) => {
-    let w = windowLoad.get(interval);
-    if (!w) windowLoad.set(interval, (w = { shards: 0, ops: new Array<number>(ops.length).fill(0) }));
-    w.shards++;
-    ops.forEach((v, k) => (w!.ops[k] += v));
-    if (w.shards === shards) {
-      windowLoad.delete(interval);
-      send({ type: 'load', interval, ops: w.ops });
-    }
-  };
-
-  const tasks = ranges.map((r, shard) => {
-    const shadow = shard >= reported.length;
-    const onMessage = (env: Envelope<ShardMessage>) => {
-      const m = env.msg;
-      switch (m.type) {
-        case 'ready':
-          if (++ready === shards) allReady();
-          break;
-        case 'snapshot':
-          if (!shadow) aggregator.add(m.snapshot);
-          if (m.modelOps) addModelLoad(m.snapshot.interval, m.modelOps);
-          break;
-        case 'log':
-          log(`[shard ${shard}] ${m.text}`);
-          break;
-        case 'stopped':
-          if (!shadow) finals.push(m.final);
-          break;
-      }
-    };
-    const spec = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, drainMs: opts.drainMs ?? 3000, collectDeviceCounts: !shadow && opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
-    return launcher.run(spec, onMessage).catch((err: Error) => {
-      errors.push(`shard ${shard} failed: ${err.message}`);
-      if (ready < shards) allReady();
-      return undefined;
+    const timeline = run.aggregator.finish();
+    const backend = prepared.backend ? await backendView(prepared.backend, opts.collectDeviceCounts) : undefined;
+    const operatorResults = await operator?.finish();
+    const summary = buildSummary({
+      runId: opts.runId,
+      scenario: s,
+      aggregator: run.aggregator,
+      finals: run.finals,
+      expectedShards: reported.length,
+      startedAt,
+      endedAt: run.endedAt,
+      simulatedMs: simulatedMsOf(s, run.status, run.wallReachedMs, timeline),
+      workers: reported.length,
+      devices: mine.count,
+      status: run.status,
+      targetLabel: prepared.label,
+      warnings: prepared.warnings,
+      shard: opts.shard,
+      backendCounts: backend?.counts,
+      errors: run.errors,
+      timeline,
+      operator: operatorResults,
+      scenarioText: scenarioTextOf(s),
+      host: hostFacts(loadAtStart),
     });
-  });
-
-  let status: 'completed' | 'interrupted' | 'failed' = 'completed';
-  await readyPromise;
-  await operator?.prepare().catch((err: Error) => errors.push(`operator: ${err.message}`));
-  // A short lead time lets every shard receive `start` before t = 0; --start-at lines machines up.
-  startAt = Math.max(Date.now() + 50, opts.startAtMs ?? 0);
-  if (opts.startAtMs !== undefined && opts.startAtMs < Date.now()) log(`--start-at is in the past: starting now`);
-  send({ type: 'start', startAtMs: startAt });
-  operator?.start(startAt);
-  // The wall clock stops on a timer; virtual shards stop by themselves at the simulated end.
-  const wallDurationMs = s.clock === 'virtual' ? Infinity : s.durationMs / s.timeScale;
-  let durationTimer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([
-    new Promise<'duration'>((r) => {
-      if (wallDurationMs !== Infinity) durationTimer = setTimeout(() => r('duration'), wallDurationMs + 50);
-    }),
-    (opts.interrupt ?? new Promise<never>(() => {})).then(() => 'interrupted' as const),
-    Promise.all(tasks).then(() => (s.clock === 'virtual' && errors.length === 0 ? ('duration' as const) : ('failed' as const))),
-  ]);
-  if (durationTimer) clearTimeout(durationTimer);
-  if (ended === 'interrupted') status = 'interrupted';
-  if (ended === 'failed') status = 'failed';
-  const wallReachedMs = Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
-  send({ type: 'stop', reason: ended === 'interrupted' ? 'interrupted' : 'duration' });
-
-  const results = await Promise.all(tasks);
-  const endedAt = new Date();
-  await launcher.close();
-  if (errors.length > 0 && status === 'completed') status = 'failed';
-
-  const timeline = aggregator.finish();
-  // Virtual shards report how far simulated time got; an interrupted run got less far.
-  const simulatedMs = virtual
-    ? status === 'completed'
-      ? simulatedHorizonMs(s)
-      : timeline.reduce((m, r) => Math.max(m, r.tMs), 0)
-    : wallReachedMs;
-  let backendCounts: { received: number; duplicates: number; gaps: number } | undefined;
-  let backendDevices: DeviceTelemetryCounts[] | undefined;
-  if (backend) {
-    await backend.settle();
-    const stats = backend.stats();
-    backendCounts = { received: stats.totals.received, duplicates: stats.totals.duplicates, gaps: stats.totals.gaps };
-    if (opts.collectDeviceCounts) backendDevices = stats.devices;
+    const shardThreads = run.launched.map((r) => (r ? { start: r.result.threadIdAtStart, end: r.result.threadIdAtEnd, pid: r.pid } : { start: -1, end: -1, pid: -1 }));
+    const deviceAcked = opts.collectDeviceCounts ? deviceAckedOf(run.finals) : undefined;
+    const mergeParts = opts.shard ? mergePartsOf(s, run.finals, operatorResults) : undefined;
+    return { summary, timeline, shardThreads, deviceAcked, backendDevices: backend?.devices, operator: operatorResults, ...(mergeParts ? { mergeParts } : {}) };
+  } finally {
+    operator?.stop();
+    await launcher?.close();
+    await prepared.close();
   }
-  const operatorResults = await operator?.finish();
-  await prepared.close();
+}
 
-  const summary = buildSummary({
-    runId: opts.runId,
-    scenario: s,
-    aggregator,
-    finals,
-    expectedShards: reported.length,
-    startedAt,
-    endedAt,
-    simulatedMs,
-    workers: reported.length,
-    devices: localDevices,
-    status,
-    targetLabel: prepared.label,
-    warnings: prepared.warnings,
-    shard: opts.shard,
-    backendCounts,
-    errors,
-    timeline,
-    operator: operatorResults,
-    scenarioText: scenarioTextOf(s),
-    host: hostFacts(loadAtStart),
-  });
-  const shardThreads = results.map((r) => (r ? { start: r.result.threadIdAtStart, end: r.result.threadIdAtEnd, pid: r.pid } : { start: -1, end: -1, pid: -1 }));
-  let deviceAcked: Map<number, number> | undefined;
-  if (opts.collectDeviceCounts) {
-    deviceAcked = new Map();
-    for (const f of finals) f.deviceAcked?.forEach((n, k) => deviceAcked!.set((f.firstDevice ?? 0) + k, n));
-  }
-  const mergeParts = opts.shard ? mergePartsOf(s, finals, operatorResults) : undefined;
-  return { summary, timeline, shardThreads, deviceAcked, backendDevices, operator: operatorResults, ...(mergeParts ? { mergeParts } : {}) };
+/** How far the run got: virtual shards reach the simulated horizon (an interrupted run less far). */
+function simulatedMsOf(s: ResolvedScenario, status: RunSummary['run']['status'], wallReachedMs: number, timeline: readonly TimelineRow[]): number {
+  if (s.clock !== 'virtual') return wallReachedMs;
+  if (status === 'completed') return simulatedHorizonMs(s);
+  return timeline.reduce((m, r) => Math.max(m, r.tMs), 0);
+}
+
+/** What the embedded backend counted, once everything in flight has landed. */
+async function backendView(backend: EmbeddedBackend, perDevice: boolean | undefined): Promise<{ counts: BackendCounts; devices?: DeviceTelemetryCounts[] }> {
+  await backend.settle();
+  const stats = backend.stats();
+  return { counts: { received: stats.totals.received, duplicates: stats.totals.duplicates, gaps: stats.totals.gaps }, devices: perDevice ? stats.devices : undefined };
+}
+
+/** Acked telemetry per global device index, from the shards' per-device counts. */
+function deviceAckedOf(finals: readonly ShardFinal[]): Map<number, number> {
+  const acked = new Map<number, number>();
+  for (const f of finals) f.deviceAcked?.forEach((n, k) => acked.set((f.firstDevice ?? 0) + k, n));
+  return acked;
 }

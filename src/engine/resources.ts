@@ -16,35 +16,6 @@ export function descriptorLimit(): number | undefined {
   }
 }
 
-export interface DescriptorNeed {
-  /** Client sockets the simulator holds at once (MQTT sessions + HTTP connections). */
-  clientSockets: number;
-  /** Sockets the embedded backend holds in this same process (each client connection's server side). */
-  backendSockets: number;
-}
-
-/** Headroom for files, pipes, worker threads, the event loop and listeners. */
-const RESERVED_DESCRIPTORS = 200;
-
-/**
- * Checks, before anything starts, that the run's sockets fit the process's descriptor limit, and
- * says what to do when they do not. Worker threads share the process's limit.
- */
-export function checkDescriptors(need: DescriptorNeed, limit = descriptorLimit()): void {
-  if (limit === undefined) return;
-  const total = need.clientSockets + need.backendSockets + RESERVED_DESCRIPTORS;
-  if (total <= limit) return;
-  const hints: string[] = [];
-  if (need.backendSockets > 0) hints.push('run the backend in its own process (`fleetsim backend`, then target its URLs) or use local Mosquitto brokers, which halves the descriptors this process needs');
-  hints.push(`raise the limit with \`ulimit -n ${total}\` (the hard limit is the ceiling)`);
-  hints.push('or split the fleet with `--shard i/N` over several processes or machines');
-  throw new FleetsimError(
-    'FLEETSIM_E_RESOURCE_LIMIT',
-    `this run needs about ${total} open descriptors (${need.clientSockets} client sockets, ${need.backendSockets} backend sockets, ${RESERVED_DESCRIPTORS} reserved) but this process may open ${limit}`,
-    { hint: hints.join('; ') },
-  );
-}
-
 export function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }

@@ -5,7 +5,7 @@
  *
  * Units are whatever the caller uses (fleetsim uses ms). All functions are pure.
  */
-import { standardNormal, uniform } from './rng.js';
+import { exponential, standardNormal, uniform } from './rng.js';
 
 export type DurationDistribution =
   | { readonly kind: 'exponential'; readonly mean: number }
@@ -121,7 +121,7 @@ export function withMean(d: DurationDistribution, mean: number): DurationDistrib
 export function sampleDuration(d: DurationDistribution, u1: number, u2: number): number {
   switch (d.kind) {
     case 'exponential':
-      return -d.mean * Math.log(1 - u1);
+      return exponential(d.mean, u1);
     case 'lognormal':
       return Math.exp(d.mu + d.sigma * standardNormal(u1, u2));
     case 'pareto':

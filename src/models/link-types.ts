@@ -4,8 +4,8 @@
  * "assumed" or "engineering default" and a profile or scenario that relies on it should say so.
  *
  * Latency is one way (netem `delay` applies to one direction); RTT figures are halved.
- * Names match KNOWN_LINKS in profiles/builtin.ts (LTE Cat-4 is 'lte-cat4'), so a scenario's `link:` finds
- * its entry here.
+ * LINK_TYPE_NAMES is the one list of link names: what a scenario's `link:` and a profile's
+ * `links:` may name (LTE Cat-4 is 'lte-cat4').
  * Connect time is the network attach / association before the first packet (not TCP or TLS), drawn
  * uniformly in [min, max].
  */

@@ -52,11 +52,6 @@ export function uniform(seed: number, device: number, stream: number, counter: n
   return (hi * 67108864 + lo) / 9007199254740992;
 }
 
-/** A uniform double in (0, 1], safe to take the logarithm of. */
-export function uniformOpen(seed: number, device: number, stream: number, counter: number): number {
-  return 1 - uniform(seed, device, stream, counter);
-}
-
 /** Exponential with the given mean. */
 export function exponential(mean: number, u: number): number {
   return -mean * Math.log(1 - u);

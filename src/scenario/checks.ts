@@ -4,7 +4,7 @@ import { compileThreshold } from '../metrics/thresholds.js';
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import { readSecret } from './secrets.js';
-import { isKnownLink, knownLinkNames } from '../models/profiles/builtin.js';
+import { isLinkTypeName, LINK_TYPE_NAMES } from '../models/link-types.js';
 import { parseDuration } from '../models/units.js';
 import { checkProfileRef } from './profile-load.js';
 import { RECONNECT_DEFAULTS, scenarioSchema } from './schema.js';
@@ -76,8 +76,8 @@ function checkFleet(fleet: unknown, source: YamlSource, out: Problem[], add: Add
     out.push(...checked.problems);
     const profile = checked.profile;
     if (typeof group.link !== 'string' || group.link === '') return;
-    if (!isKnownLink(group.link)) {
-      add(['fleet', i, 'link'], `unknown link "${group.link}"`, suggestionHint(group.link, knownLinkNames(), 'known links'));
+    if (!isLinkTypeName(group.link)) {
+      add(['fleet', i, 'link'], `unknown link "${group.link}"`, suggestionHint(group.link, [...LINK_TYPE_NAMES], 'known links'));
     } else if (profile && !(profile.links as readonly string[]).includes(group.link)) {
       add(['fleet', i, 'link'], `${profile.name} has no ${group.link} link`, `${profile.name} supports: ${profile.links.join(', ')}`);
     }

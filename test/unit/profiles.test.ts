@@ -6,7 +6,6 @@ import { FleetsimError } from '../../src/errors/fleetsim-error.js';
 import { batteryLifeYears } from '../../src/models/battery-life.js';
 import { projectedBatteryLifeYears, reportDutyCycle } from '../../src/models/hardware-lifetime.js';
 import { energyProfileOf } from '../../src/models/hardware-profile.js';
-import { BUILTIN_PROFILES } from '../../src/models/profiles/builtin.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { defaultProfileRegistry, loadProfileFile, loadProfileRegistry, resolveProfileRef, resolveProfileRefDetails } from '../../src/scenario/profile-load.js';
 import { dottedPath, profileFileSchema, profileLeaves } from '../../src/scenario/profile-schema.js';
@@ -56,13 +55,6 @@ describe('shipped profiles', () => {
     const p = registry.get('nrf9160-tracker')!;
     expect(Object.isFrozen(p.power.battery)).toBe(true);
     expect(() => ((p.states as { sleep: number }).sleep = 0)).toThrow(TypeError);
-  });
-
-  test('the models/ summary table agrees with the YAML (names, arch, links in order)', () => {
-    const fromYaml = SHIPPED.map((n) => registry.get(n)!).map((p) => [p.name, p.cpu.arch, p.links]);
-    const fromTable = [...BUILTIN_PROFILES].sort((a, b) => a.name.localeCompare(b.name)).map((p) => [p.name, p.arch, [...p.links]]);
-    expect(fromTable).toEqual(fromYaml);
-    for (const b of BUILTIN_PROFILES) expect(b.defaultLink).toBe(b.links[0]);
   });
 
   test('units are converted: currents and charges at a voltage become W and J', () => {

@@ -24,8 +24,6 @@ import type { MqttClientKind, MqttTransport, MqttTransportEvents, MqttTransportF
 import { LeanMqttTransport } from './lean-transport.js';
 import { MqttjsTransport } from './mqttjs-transport.js';
 
-export const MQTT_CLIENT_KINDS: readonly MqttClientKind[] = ['mqttjs', 'lean'];
-
 export function createMqttTransport(
   kind: MqttClientKind,
   opts: MqttTransportFactoryOptions,

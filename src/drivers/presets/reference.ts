@@ -59,6 +59,3 @@ const PRESETS: Record<string, WirePreset> = { reference: referencePreset };
 export function presetByName(name: string): WirePreset | undefined {
   return PRESETS[name];
 }
-export function presetNames(): string[] {
-  return Object.keys(PRESETS);
-}

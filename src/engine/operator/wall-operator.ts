@@ -84,9 +84,14 @@ export class WallOperator {
     }
   }
 
+  /** Cancels the actions not yet due (the run ended, or failed). */
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+  }
+
   /** Stops scheduling, waits for calls in flight and reads the backend's view of what happened. */
   async finish(): Promise<OperatorResults> {
-    for (const t of this.timers) clearTimeout(t);
+    this.stop();
     await Promise.allSettled([...this.inflight]);
     const out: OperatorResults = { campaigns: [], commands: [], errors: this.errors };
     try {

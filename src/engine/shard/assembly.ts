@@ -9,6 +9,7 @@ import type { ShardFinal } from './protocol.js';
 import type { ShardTask } from './task.js';
 import { buildDeviceModels } from './device-models.js';
 import { fleetBehavioursConfig } from './fleet-behaviours.js';
+import { DEVICE_BUFFER_CAPACITY, FLUSH_BURST } from './tuning.js';
 import { telemetryPayloads } from './telemetry-payloads.js';
 import type { TemplateFiller } from '../../payload/template-filler.js';
 
@@ -55,9 +56,9 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
     telemetry: tel ? { everyMs: tel.everyMs, jitter: tel.jitter, spec: { size: tel.sizeBytes, qos: tel.qos } } : undefined,
     poll: s.behaviour.poll,
     reconnect: s.behaviour.reconnect,
-    bufferCapacity: 1000,
+    bufferCapacity: DEVICE_BUFFER_CAPACITY,
     perReportSession: Uint8Array.from(s.fleet, (g) => (g.session === 'per-report' ? 1 : 0)),
-    flushBurst: 64,
+    flushBurst: FLUSH_BURST,
   };
 }
 

@@ -8,6 +8,7 @@ import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, finalOf, startTelemetryEpoch } from './assembly.js';
 import type { ShardContext } from './context.js';
+import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS } from './tuning.js';
 
 /**
  * A wall-clock shard: real sockets through the WireDriver, time from the shared start instant,
@@ -42,8 +43,8 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       mqttClient: s.options.mqttClient,
       http: s.options.http,
       keepaliveSec: s.behaviour.keepaliveSec,
-      connectTimeoutMs: 10_000,
-      httpTimeoutMs: 10_000,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      httpTimeoutMs: HTTP_TIMEOUT_MS,
       sourceAddresses: task.target.sourceAddresses,
       tls: tls?.settings,
       identities,

@@ -1,0 +1,39 @@
+/**
+ * The settings fleetsim picks for a run rather than the scenario: every number the engine gives
+ * a shard's fleet, drivers and coordinator that a scenario does not set, named and with its
+ * reason, in one place. Changing one changes results (the virtual-clock summaries of
+ * bench/summary-identity.mjs show by how much).
+ */
+
+/**
+ * Messages a device holds while it cannot send before dropping the oldest: store-and-forward
+ * firmware keeps a bounded ring in flash or RAM; 1000 reports is hours of a typical sensor's
+ * telemetry, so a run sees drops only in long outages.
+ */
+export const DEVICE_BUFFER_CAPACITY = 1000;
+
+/**
+ * Messages a device flushes per turn after reconnecting, so one device with a full buffer cannot
+ * hold the shard's thread; the rest follow on the next turns (a burst, not an unbounded loop).
+ */
+export const FLUSH_BURST = 64;
+
+/**
+ * Wall clock: how long a connect (TCP + TLS + CONNACK) or an HTTP request may take before it
+ * counts as failed (a timeout, under its own cause). Shorter than mqtt.js's 30 s default
+ * `connectTimeout` so that a stalled backend shows within a short run, and still orders of
+ * magnitude above a healthy backend's p99.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+export const HTTP_TIMEOUT_MS = 10_000;
+
+// The link model's retransmission timeout and tries are TCP's, in models/link.ts (initialRtoMs, TCP_MAX_TRIES).
+
+/** Wall ms the coordinator waits for in-flight acks after `stop` (RunOptions.drainMs overrides). */
+export const DEFAULT_DRAIN_MS = 3000;
+
+/**
+ * Lead time between the coordinator's `start` and t = 0, so every shard has the message before
+ * its first event; the wall-clock end timer gets the same margin.
+ */
+export const START_LEAD_MS = 50;
