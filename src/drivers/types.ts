@@ -15,11 +15,36 @@
  *   for in-flight publishes, see below), so the simulator's accounting can close.
  */
 
-/** Result of an operation that failed before reaching the backend, or of a network-level error. */
+/**
+ * Outcomes of an HTTP request that carry no HTTP status, as pseudo-statuses below 100 (real
+ * statuses are 100-599), so every callback keeps one `status` number. `NETWORK_ERROR` is a
+ * network error of no more specific kind (the connection ended without an answer).
+ */
 export const NETWORK_ERROR = 0;
+/** No connection could be opened: ECONNREFUSED, host or network unreachable, name not found. */
+export const NET_REFUSED = 1;
+/** The connection broke while the request was on it (ECONNRESET, EPIPE, closed by the peer). */
+export const NET_RESET = 2;
+/** No (complete) answer within the request's timeout, connecting included. */
+export const NET_TIMEOUT = 3;
+/** The TLS handshake or certificate check failed. */
+export const NET_TLS = 4;
+/** A 2xx whose body is unreadable or not the shape the route answers (the preset decides). */
+export const BAD_RESPONSE = 5;
+/** Cut off by fleetsim itself (the end of the run closed the transport): not a backend error. */
+export const CANCELLED = 6;
+/** The answer carried no (readable) Retry-After header. */
+export const NO_RETRY_AFTER = -1;
+
+/**
+ * An MQTT connect that failed without a CONNACK reports `code` = MQTT_NET_CODE_BASE - pseudo-status
+ * (-2 refused, -3 reset, -4 timeout, -5 TLS, -6 a malformed answer); CONNACK refusals keep their
+ * positive return code.
+ */
+export const MQTT_NET_CODE_BASE = -1;
 
 /** `onConnected` code of a TLS handshake that failed (certificate refused, untrusted, wrong name). */
-export const CONNECT_TLS_FAILED = -2;
+export const CONNECT_TLS_FAILED = MQTT_NET_CODE_BASE - NET_TLS;
 
 /** TLS towards mqtts:// and https:// targets. */
 export interface TlsSettings {
@@ -44,9 +69,13 @@ export interface DeviceIdentitySource {
 
 /** Callbacks a driver makes into the shard runtime. */
 export interface DriverEvents {
-  /** Provisioning answered. `status` is the HTTP status (0 = network error / timeout). */
+  /**
+   * Provisioning answered. `status` is the HTTP status or a pseudo-status below 100 (NETWORK_ERROR
+   * and the NET_* constants, BAD_RESPONSE, CANCELLED). `retryAfterMs` is the answer's Retry-After
+   * in ms, NO_RETRY_AFTER when it carried none (the same for every callback below).
+   */
   onProvisioned(dev: number, status: number, retryAfterMs: number): void;
-  /** MQTT session up (`ok`) or refused / failed (`code` = CONNACK return code, -1 for a socket error or timeout, CONNECT_TLS_FAILED for a TLS handshake refused). */
+  /** MQTT session up (`ok`) or refused / failed (`code` = CONNACK return code, or MQTT_NET_CODE_BASE - a pseudo-status: CONNECT_TLS_FAILED for a TLS handshake refused). */
   onConnected(dev: number, ok: boolean, code: number): void;
   /** A QoS 1 telemetry message was acknowledged (PUBACK). `token` is the one given to `publishTelemetry`. */
   onTelemetryAcked(dev: number, token: number): void;
@@ -55,7 +84,7 @@ export interface DriverEvents {
    * still in flight on it gets no ack: the caller owns those tokens and decides their fate.
    */
   onConnectionLost(dev: number, reason: string): void;
-  /** A target-state poll answered. `status`: 200 changed, 304 unchanged, 0 network error, others as HTTP; `body` for 200. */
+  /** A target-state poll answered. `status`: 200 changed, 304 unchanged, a pseudo-status below 100, others as HTTP; `body` for 200. */
   onPolled(dev: number, status: number, retryAfterMs: number, body?: string): void;
   /** An MQTT message arrived for the device (commands from the backend). */
   onMessage?(dev: number, topic: string, payload: Buffer): void;
@@ -73,13 +102,13 @@ export interface TelemetrySpec {
  */
 export interface FleetOpsEvents {
   /**
-   * One artifact range request ended. `status`: 206/200, an HTTP error, or 0 for a network error
-   * or a connection cut mid-body; `bytes` is the body bytes received either way (a cut download
-   * keeps what arrived and resumes from there).
+   * One artifact range request ended. `status`: 206/200, an HTTP error, or a pseudo-status below
+   * 100 (a connection cut mid-body is NET_RESET); `bytes` is the body bytes received either way (a
+   * cut download keeps what arrived and resumes from there).
    */
-  onDownloadChunk(dev: number, status: number, bytes: number): void;
-  /** A state report was answered (204, an HTTP error, or 0). */
-  onStateReported(dev: number, status: number): void;
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void;
+  /** A state report was answered (2xx, an HTTP error, or a pseudo-status below 100). */
+  onStateReported(dev: number, status: number, retryAfterMs: number): void;
   /** A QoS 1 publish of `publishFleet` was acknowledged. */
   onFleetPublishAcked(dev: number, token: number): void;
 }
@@ -195,8 +224,9 @@ export type MqttClientKind = 'mqttjs' | 'lean';
  */
 export interface HttpTransportEvents {
   /**
-   * `status` 0 = network error or timeout (then `body` is ''). `retryAfterMs` comes from a
-   * Retry-After header (seconds or HTTP date), 0 when absent. `etag` is the response's ETag header.
+   * `status` below 100 = a pseudo-status (NET_*, CANCELLED; then `body` is ''). `retryAfterMs` comes
+   * from a Retry-After header (seconds or HTTP date), NO_RETRY_AFTER when absent or unreadable.
+   * `etag` is the response's ETag header.
    */
   onHttpResponse(dev: number, op: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void;
 }
@@ -218,7 +248,7 @@ export interface HttpTransport {
   ): void;
   /** Requests started and not yet answered. */
   inFlight(): number;
-  /** Aborts what is in flight (each answered with status 0) and closes every connection. */
+  /** Aborts what is in flight (each answered with CANCELLED) and closes every connection. */
   close(): Promise<void>;
 }
 

@@ -3,7 +3,9 @@ import { createMqttTransport } from './mqtt/index.js';
 import type { WirePreset } from './presets/reference.js';
 import { ArtifactFetcher } from './http/artifact-fetch.js';
 import {
+  BAD_RESPONSE,
   FLEET_TOKEN_BASE,
+  NO_RETRY_AFTER,
   type DeviceDriver,
   type DeviceStateReport,
   type DriverEvents,
@@ -114,7 +116,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     const id = this.ids[dev];
     const key = this.keys[dev];
     if (id === undefined || key === undefined) {
-      setImmediate(() => this.events.onPolled(dev, 401, 0));
+      setImmediate(() => this.events.onPolled(dev, 401, NO_RETRY_AFTER));
       return;
     }
     this.http.request(dev, OP_POLL, 'GET', this.opts.preset.pollPath(id), this.opts.preset.authorization(key), undefined, this.etags[dev]);
@@ -132,7 +134,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   private artifacts(): ArtifactFetcher {
     this.fetcher ??= new ArtifactFetcher(this.opts.httpUrl, this.opts.devices, this.opts.http.poolSize, this.opts.httpTimeoutMs * 6, {
-      onChunk: (dev, status, bytes) => this.fleet?.onDownloadChunk(dev, status, bytes),
+      onChunk: (dev, status, bytes, retryAfterMs) => this.fleet?.onDownloadChunk(dev, status, bytes, retryAfterMs),
     }, this.opts.tls);
     return this.fetcher;
   }
@@ -145,7 +147,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     const id = this.ids[dev];
     const key = this.keys[dev];
     if (id === undefined || key === undefined) {
-      setImmediate(() => this.fleet?.onDownloadChunk(dev, 401, 0));
+      setImmediate(() => this.fleet?.onDownloadChunk(dev, 401, 0, NO_RETRY_AFTER));
       return;
     }
     const p = this.opts.preset;
@@ -160,7 +162,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     const id = this.ids[dev];
     const key = this.keys[dev];
     if (id === undefined || key === undefined) {
-      setImmediate(() => this.fleet?.onStateReported(dev, 401));
+      setImmediate(() => this.fleet?.onStateReported(dev, 401, NO_RETRY_AFTER));
       return;
     }
     const p = this.opts.preset;
@@ -205,8 +207,8 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       if (status >= 200 && status < 300 && status !== 202) {
         const creds = this.opts.preset.parseProvision(body);
         if (!creds) {
-          // 2xx with a body we cannot read: the backend answered garbage. Measured as a failure.
-          this.events.onProvisioned(dev, 502, 0);
+          // 2xx with a body we cannot read: the backend answered garbage, neither success nor 5xx.
+          this.events.onProvisioned(dev, BAD_RESPONSE, retryAfterMs);
           return;
         }
         this.ids[dev] = creds.deviceId;
@@ -216,10 +218,15 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       return;
     }
     if (op === OP_STATE) {
-      this.fleet?.onStateReported(dev, status);
+      this.fleet?.onStateReported(dev, status, retryAfterMs);
       return;
     }
     if (op === OP_POLL) {
+      if (status === 200 && !this.opts.preset.isTarget(body)) {
+        // Not a target state: the device keeps its ETag and acts on nothing.
+        this.events.onPolled(dev, BAD_RESPONSE, retryAfterMs);
+        return;
+      }
       if (status === 200 && etag !== undefined) this.etags[dev] = etag;
       this.events.onPolled(dev, status, retryAfterMs, status === 200 ? body : undefined);
     }

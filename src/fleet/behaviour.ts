@@ -1,6 +1,7 @@
 import type { DeviceTable } from './device-table.js';
 import type { Schedule } from './schedule.js';
 import { EVENT_KIND_LIMIT, inKindRange, KIND_REGIONS, type KindRange } from './event-kinds.js';
+import type { RetryAfterHold } from './retry-after-hold.js';
 
 /**
  * A device behaviour beyond lifecycle v1 (OTA updates, diagnostics, logs, configuration...), as a
@@ -43,6 +44,8 @@ export interface BehaviourContext {
   spend(dev: number, joules: number): boolean;
   /** Takes the device offline for `ms` (a reboot): the session drops and returns on its own. */
   reboot(dev: number, ms: number): void;
+  /** The device's Retry-After hold: no HTTP request of any route leaves before it ends. */
+  hold: RetryAfterHold;
 }
 
 /** The behaviours of a lifecycle: routes their event kinds and fans the lifecycle's moments out. */

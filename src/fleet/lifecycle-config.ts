@@ -35,6 +35,8 @@ export interface LifecycleConfig {
   telemetry?: { everyMs: number; jitter: number; spec: TelemetrySpec; payloads?: TelemetryPayloads };
   poll?: { everyMs: number; jitter: number };
   reconnect: { baseMs: number; capMs: number };
+  /** Retry-After handling (fleet/retry-after-hold.ts); the seed is the lifecycle's. */
+  retryAfter: { jitter: number; simMsPerAnswerMs: number };
   /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */
   bufferCapacity: number;
   /**

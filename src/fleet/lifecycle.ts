@@ -1,14 +1,18 @@
 import { C, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../models/rng.js';
-import { CONNECT_TLS_FAILED, type DeviceDriver, type DriverEvents } from '../drivers/types.js';
+import type { DeviceDriver, DriverEvents } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
 import { TelemetryPipeline } from './telemetry-pipeline.js';
 import type { TelemetryAccounting } from '../summary/accounting.js';
-import { countHttpError, TargetPoller } from './target-poller.js';
+import { TargetPoller } from './target-poller.js';
 import type { Schedule } from './schedule.js';
 import { Ev, KIND_REGIONS } from './event-kinds.js';
+import { RetryAfterHold } from './retry-after-hold.js';
+import { countConnectFailure, countHttpFailure, Route } from './request-outcome.js';
+import { cancelledCounter } from '../metrics/catalog.js';
+import { CANCELLED } from '../drivers/types.js';
 import type { EnergyProjection } from './energy-meter.js';
 import type { InflightTable } from './inflight.js';
 import { BehaviourSet, type BehaviourContext } from './behaviour.js';
@@ -37,6 +41,8 @@ export class Lifecycle implements DriverEvents {
   private awaitingApproval = 0;
   private readonly behaviours: BehaviourSet;
   private readonly poller?: TargetPoller;
+  /** Retry-After of every HTTP route: one hold per device. */
+  readonly hold: RetryAfterHold;
 
   constructor(
     readonly devices: DeviceTable,
@@ -57,10 +63,11 @@ export class Lifecycle implements DriverEvents {
       (dev) => this.charge(dev, STEP_UPLINK),
     );
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
+    this.hold = new RetryAfterHold(devices, schedule, metrics, { seed: cfg.seed, ...cfg.retryAfter });
     if (cfg.poll) {
       // No link, no credentials, no energy: no poll.
       const canPoll = (dev: number) => this.reachable(dev) && this.devices.has(dev, Flag.hasCreds) && this.charge(dev, STEP_POLL);
-      this.poller = new TargetPoller({ seed: cfg.seed, ...cfg.poll }, this.devices, schedule, driver, metrics, canPoll);
+      this.poller = new TargetPoller({ seed: cfg.seed, ...cfg.poll }, this.devices, schedule, driver, metrics, this.hold, canPoll);
     }
   }
 
@@ -78,6 +85,7 @@ export class Lifecycle implements DriverEvents {
         return false;
       },
       reboot: (dev, ms) => this.reboot(dev, ms),
+      hold: this.hold,
     };
   }
 
@@ -214,6 +222,12 @@ export class Lifecycle implements DriverEvents {
       d.setState(dev, S.offline);
       return;
     }
+    // Told to wait (Retry-After on any route): ask again when the wait is over.
+    const heldUntil = this.hold.heldUntil(dev);
+    if (heldUntil >= 0) {
+      this.schedule.at(heldUntil, dev, Ev.provision);
+      return;
+    }
     // The provisioning request costs what a poll does, once.
     if (!this.charge(dev, STEP_POLL, true)) return;
     d.setState(dev, S.provisioning);
@@ -223,9 +237,16 @@ export class Lifecycle implements DriverEvents {
 
   onProvisioned(dev: number, status: number, retryAfterMs: number): void {
     const d = this.devices;
+    if (status === CANCELLED) {
+      // Cut off by the end of the run: no answer, so no latency and no error.
+      d.setHttpStartedAt(dev, -1);
+      countHttpFailure(this.metrics, Route.provision, status);
+      return;
+    }
     const now = this.schedule.measureNow();
     this.metrics.record(H['provision.latency'], (now - d.httpStartedAt(dev)) * US_PER_MS);
     d.setHttpStartedAt(dev, -1);
+    const wait = this.hold.answered(dev, retryAfterMs);
     if (this.stopping || d.state(dev) === S.dead) return;
     if (status === 202) {
       // Manual provisioning: accepted but pending an operator's approval; ask again when told.
@@ -234,7 +255,7 @@ export class Lifecycle implements DriverEvents {
         d.set(dev, Flag.awaitingApproval);
         this.metrics.set(G['devices.awaiting_approval'], ++this.awaitingApproval);
       }
-      this.retryLater(dev, Ev.provision, status, retryAfterMs);
+      this.retryLater(dev, Ev.provision, wait);
       return;
     }
     if (status >= 200 && status < 300) {
@@ -254,8 +275,8 @@ export class Lifecycle implements DriverEvents {
       return;
     }
     this.metrics.inc(C['provision.failed']);
-    countHttpError(this.metrics, status);
-    this.retryLater(dev, Ev.provision, status, retryAfterMs);
+    countHttpFailure(this.metrics, Route.provision, status);
+    this.retryLater(dev, Ev.provision, wait);
   }
 
   private connect(dev: number): void {
@@ -284,6 +305,7 @@ export class Lifecycle implements DriverEvents {
     if (this.stopping || d.state(dev) !== S.connecting) {
       // Stopping, or the link dropped (or the battery died) while connecting: close what opened.
       if (ok) this.driver.disconnect(dev);
+      else if (this.stopping) this.metrics.inc(cancelledCounter(Route.mqttConnect));
       return;
     }
     if (ok) {
@@ -297,8 +319,8 @@ export class Lifecycle implements DriverEvents {
       return;
     }
     this.metrics.inc(C['mqtt.connect.failed']);
-    this.metrics.inc(code === CONNECT_TLS_FAILED ? C['errors.tls'] : code < 0 ? C['errors.network'] : C['errors.mqtt_refused']);
-    this.retryLater(dev, Ev.connect, 0, 0);
+    countConnectFailure(this.metrics, code);
+    this.retryLater(dev, Ev.connect, -1);
   }
 
   onConnectionLost(dev: number, _reason: string): void {
@@ -313,17 +335,19 @@ export class Lifecycle implements DriverEvents {
       return;
     }
     this.metrics.inc(C['mqtt.reconnects']);
-    this.retryLater(dev, Ev.connect, 0, 0);
+    this.retryLater(dev, Ev.connect, -1);
   }
 
-  /** Schedules another attempt: Retry-After when the server gave one, else full-jitter backoff. */
-  private retryLater(dev: number, kind: number, status: number, retryAfterMs: number): void {
+  /**
+   * Schedules another attempt: after `retryAfterWait` (the jittered Retry-After the hold keeps)
+   * when the server gave one, else after a full-jitter backoff.
+   */
+  private retryLater(dev: number, kind: number, retryAfterWait: number): void {
     const d = this.devices;
     d.setState(dev, kind === Ev.provision ? S.off : S.backoff);
     let delay: number;
-    if ((status === 429 || status === 503 || status === 202) && retryAfterMs > 0) {
-      this.metrics.inc(C['http.retry_after']);
-      delay = retryAfterMs;
+    if (retryAfterWait >= 0) {
+      delay = retryAfterWait;
     } else {
       const u = uniform(this.cfg.seed, this.global(dev), Stream.backoff, d.nextBackoffDraw(dev));
       delay = fullJitterBackoff(this.cfg.reconnect.baseMs, this.cfg.reconnect.capMs, d.attempts(dev), u);
@@ -370,8 +394,8 @@ export class Lifecycle implements DriverEvents {
     if (this.devices.state(dev) !== S.dead) this.behaviours.message(dev, topic, payload);
   }
 
-  onPolled(dev: number, status: number, _retryAfterMs: number, body?: string): void {
-    if (this.poller?.answered(dev, status) && !this.stopping) this.behaviours.target(dev, status, body ?? '');
+  onPolled(dev: number, status: number, retryAfterMs: number, body?: string): void {
+    if (this.poller?.answered(dev, status, retryAfterMs) && !this.stopping) this.behaviours.target(dev, status, body ?? '');
   }
 
   /** Stops generating: no new telemetry, polls or connects; in-flight messages may still be acked. */

@@ -1,21 +1,17 @@
 import { C, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { jittered, Stream, uniform32 } from '../models/rng.js';
-import type { DeviceDriver } from '../drivers/types.js';
+import { CANCELLED, type DeviceDriver } from '../drivers/types.js';
 import type { DeviceTable } from './device-table.js';
 import type { Schedule } from './schedule.js';
 import { Ev } from './event-kinds.js';
-
-/** Counts an HTTP failure by class (0 = network error). */
-export function countHttpError(metrics: ShardMetrics, status: number): void {
-  if (status === 0) metrics.inc(C['errors.network']);
-  else if (status >= 500) metrics.inc(C['errors.http_5xx']);
-  else if (status >= 400) metrics.inc(C['errors.http_4xx']);
-}
+import type { RetryAfterHold } from './retry-after-hold.js';
+import { countHttpFailure, Route } from './request-outcome.js';
 
 /**
  * Target-state polls: every `everyMs` ± jitter from the intended time (open model), starting at
  * a random point of the first interval after provisioning, one HTTP request at a time per device.
+ * A device holding a Retry-After (any route's) skips the polls that fall inside the wait.
  */
 export class TargetPoller {
   constructor(
@@ -24,6 +20,7 @@ export class TargetPoller {
     private readonly schedule: Schedule,
     private readonly driver: DeviceDriver,
     private readonly metrics: ShardMetrics,
+    private readonly hold: RetryAfterHold,
     /** Whether the device may poll now (link up, credentials held, energy left). */
     private readonly mayPoll: (dev: number) => boolean,
   ) {}
@@ -42,23 +39,29 @@ export class TargetPoller {
   poll(dev: number, t: number): void {
     const d = this.devices;
     this.schedule.at(t + jittered(this.cfg.everyMs, this.cfg.jitter, this.draw(dev)), dev, Ev.poll);
-    // A poll still waiting is not doubled up.
-    if (d.httpStartedAt(dev) >= 0 || !this.mayPoll(dev)) return;
+    // A poll still waiting is not doubled up; a device told to wait does not ask.
+    if (d.httpStartedAt(dev) >= 0 || this.hold.heldUntil(dev) >= 0 || !this.mayPoll(dev)) return;
     d.setHttpStartedAt(dev, this.schedule.measureNow());
     this.driver.pollTarget(dev);
   }
 
-  /** Records the answer; true when the target was read (200 or 304). */
-  answered(dev: number, status: number): boolean {
+  /** Records the answer and its Retry-After; true when the target was read (200 or 304). */
+  answered(dev: number, status: number, retryAfterMs: number): boolean {
     const d = this.devices;
+    if (status === CANCELLED) {
+      d.setHttpStartedAt(dev, -1);
+      countHttpFailure(this.metrics, Route.poll, status);
+      return false;
+    }
     this.metrics.record(H['poll.latency'], (this.schedule.measureNow() - d.httpStartedAt(dev)) * 1000);
     d.setHttpStartedAt(dev, -1);
+    this.hold.answered(dev, retryAfterMs);
     if (status === 200 || status === 304) {
       this.metrics.inc(C['poll.ok']);
       return true;
     }
     this.metrics.inc(C['poll.failed']);
-    countHttpError(this.metrics, status);
+    countHttpFailure(this.metrics, Route.poll, status);
     return false;
   }
 }

@@ -6,6 +6,8 @@
  * are append-only within a summary schema version so that saved runs stay readable.
  */
 
+import { CAUSES, requestErrorCounters, ROUTES } from './request-errors.js';
+
 /**
  * counter: a total over the run; gauge: a level sampled every interval; histogram: a latency
  * distribution (HDR, µs); rollout: the share of the fleet that reached a state over time, whose
@@ -19,7 +21,7 @@ export interface MetricDef {
   help: string;
 }
 
-export const COUNTERS = [
+const NAMED_COUNTERS = [
   ['devices.powered_on', 'count', 'Devices that powered on.'],
   ['provision.ok', 'count', 'Successful provisioning requests.'],
   ['provision.failed', 'count', 'Provisioning requests that failed (any status but 2xx, or network error).'],
@@ -35,7 +37,7 @@ export const COUNTERS = [
   ['telemetry.dropped', 'count', 'Telemetry messages dropped (device buffer full, link loss).'],
   ['poll.ok', 'count', 'Target-state polls answered 200 or 304.'],
   ['poll.failed', 'count', 'Target-state polls that failed.'],
-  ['http.retry_after', 'count', 'HTTP answers with 429/503 whose Retry-After was honoured.'],
+  ['http.retry_after', 'count', 'HTTP answers, any route and status, that carried a Retry-After header (each is honoured).'],
   ['errors.http_4xx', 'count', 'HTTP 4xx answers.'],
   ['errors.http_5xx', 'count', 'HTTP 5xx answers.'],
   ['errors.network', 'count', 'Network-level errors (refused, reset, timeout).'],
@@ -69,6 +71,13 @@ export const COUNTERS = [
   ['provision.pending', 'count', 'Provisioning answers "pending approval" (manual provisioning).'],
   ['provision.eol_ok', 'count', 'End-of-line connectivity tests passed (first boot).'],
 ] as const;
+
+/** Every counter: the named ones, then errors by route and cause (metrics/request-errors.ts). */
+export const COUNTERS: ReadonlyArray<readonly [string, MetricDef['unit'], string]> = [...NAMED_COUNTERS, ...requestErrorCounters()];
+/** Ordinal of `errors.<route>.<cause>`; `cancelled.<route>` follow all of them. */
+export const ERROR_COUNTER_BASE = NAMED_COUNTERS.length;
+export const errorCounter = (route: number, cause: number): number => ERROR_COUNTER_BASE + route * CAUSES.length + cause;
+export const cancelledCounter = (route: number): number => ERROR_COUNTER_BASE + ROUTES.length * CAUSES.length + route;
 
 /** Gauges with how shards combine: `sum` for fleet counts, `max` for per-shard health. */
 export const GAUGES = [
@@ -110,13 +119,13 @@ export const HISTOGRAMS = [
   ['provision.eol.latency', 'Provisioned to end-of-line connectivity test acknowledged.'],
 ] as const;
 
-export type CounterName = (typeof COUNTERS)[number][0];
+export type CounterName = (typeof NAMED_COUNTERS)[number][0];
 export type GaugeName = (typeof GAUGES)[number][0];
 export type HistogramName = (typeof HISTOGRAMS)[number][0];
 export type MetricName = CounterName | GaugeName | HistogramName;
 
 /** Ordinal lookups, for hot paths that index typed arrays. */
-export const C = Object.fromEntries(COUNTERS.map(([n], i) => [n, i])) as { [K in CounterName]: number };
+export const C = Object.fromEntries(NAMED_COUNTERS.map(([n], i) => [n, i])) as { [K in CounterName]: number };
 export const G = Object.fromEntries(GAUGES.map(([n], i) => [n, i])) as { [K in GaugeName]: number };
 export const H = Object.fromEntries(HISTOGRAMS.map(([n], i) => [n, i])) as { [K in HistogramName]: number };
 

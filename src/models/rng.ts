@@ -23,6 +23,7 @@ export const Stream = {
   config: 11,
   payload: 12,
   failure: 13,
+  retryAfter: 14,
 } as const;
 export type StreamId = (typeof Stream)[keyof typeof Stream];
 

@@ -91,6 +91,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       ...(b.telemetry ? { telemetry: { everyMs: ms(b.telemetry.every), jitter: value(parsePercent(b.telemetry.jitter)), sizeBytes: value(parseSize(b.telemetry.size)), qos: b.telemetry.qos, ...templateOf(b.telemetry.template) } } : {}),
       ...(b.poll ? { poll: { everyMs: ms(b.poll.every), jitter: value(parsePercent(b.poll.jitter)) } } : {}),
       reconnect: { baseMs: ms(b.reconnect.base), capMs: ms(b.reconnect.cap) },
+      retryAfterJitter: value(parsePercent(b.retryAfterJitter)),
       keepaliveSec: ms(b.keepalive) / 1000,
       session: b.session,
       fleetOps: resolveFleetOpsBehaviour(b),

@@ -43,6 +43,8 @@ export interface ResolvedScenario {
     telemetry?: { everyMs: number; jitter: number; sizeBytes: number; qos: 0 | 1; template?: TemplateSpec };
     poll?: { everyMs: number; jitter: number };
     reconnect: { baseMs: number; capMs: number };
+    /** Share of a Retry-After added at random (0..): wait = Retry-After × (1 + jitter × u). */
+    retryAfterJitter: number;
     keepaliveSec: number;
     /** The default of every group's `session` (ResolvedFleetGroup.session is what applies). */
     session: 'always' | 'per-report';

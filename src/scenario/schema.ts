@@ -216,6 +216,16 @@ const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${wha
 /** Reconnect backoff defaults: the AWS IoT device SDKs go from 1 s to 128 s (docs/models.md). */
 export const RECONNECT_DEFAULTS = { base: '1s', cap: '128s' } as const;
 
+/**
+ * Default spread added to a server's Retry-After: a device waits Retry-After × (1 + jitter × u), u
+ * uniform in [0, 1). RFC 9110 §10.2.3 makes Retry-After the time a client ought to wait at least,
+ * so jitter only ever adds. 100% spreads the retries of devices told to wait together uniformly
+ * over one more Retry-After window: the fleet comes back at about N / Retry-After requests per
+ * second, the rate the server asked for, instead of N at once ("full jitter", the variant the AWS
+ * Architecture Blog's "Exponential Backoff and Jitter" found to cause the least contention).
+ */
+export const RETRY_AFTER_JITTER_DEFAULT = '100%';
+
 /** Down-time lengths of an on/off process. */
 function downtimeSchema() {
   return z
@@ -251,6 +261,10 @@ const behaviour = z
       })
       .prefault({})
       .meta({ description: 'Reconnect backoff; defaults are the AWS IoT device SDKs: 1s to 128s.' }),
+    retryAfterJitter: unitString(
+      PERCENT,
+      'Random wait added to a Retry-After, as a share of it: a device waits Retry-After × (1 + jitter × u), u uniform in [0, 1), so devices told to wait together do not retry in lockstep. 0% waits exactly Retry-After. Default 100%: the retries spread over one more Retry-After window (full jitter).',
+    ).default(RETRY_AFTER_JITTER_DEFAULT),
     keepalive: unitString(DURATION, 'MQTT keepalive, whole seconds up to 65535s.').default('60s'),
     session: z.enum(['always', 'per-report']).default('always').meta({ description: 'always: a standing MQTT session (gateways); per-report: sleepy devices (PSM/eDRX) wake for each report, connect, send and sleep again.' }),
     offline: z

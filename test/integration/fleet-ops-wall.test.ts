@@ -36,7 +36,7 @@ phases:
     );
     const { summary, operator } = await runScenario(s, { workers: 1, runId: 'line', drainMs: 3000 });
     expect(summary.counters['provision.ok']).toBe(40);
-    expect(summary.counters['provision.pending']).toBeGreaterThan(40); // each waited at least one Retry-After
+    expect(summary.counters['provision.pending']).toBeGreaterThanOrEqual(40); // each waited at least one Retry-After
     expect(operator!.backend!.approved).toBe(40);
     // 40 devices at 20/s: the last one cannot have been approved before ~2 s.
     expect(summary.histograms['provision.eol.latency'].stats.count).toBe(40);

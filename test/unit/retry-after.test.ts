@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfterMs } from '../../src/drivers/http/retry-after.js';
+import { NO_RETRY_AFTER } from '../../src/drivers/types.js';
 
 describe('parseRetryAfterMs', () => {
   const now = Date.parse('2025-01-01T00:00:00Z');
@@ -16,10 +17,11 @@ describe('parseRetryAfterMs', () => {
     expect(parseRetryAfterMs('Tue, 31 Dec 2024 23:59:00 GMT', now)).toBe(0);
   });
 
-  it('is 0 when absent or unreadable', () => {
-    expect(parseRetryAfterMs(undefined, now)).toBe(0);
-    expect(parseRetryAfterMs('', now)).toBe(0);
-    expect(parseRetryAfterMs('soon', now)).toBe(0);
-    expect(parseRetryAfterMs('1.2.3', now)).toBe(0);
+  it('is NO_RETRY_AFTER (-1) when absent or unreadable, so a carried "0" stays visible', () => {
+    expect(parseRetryAfterMs(undefined, now)).toBe(NO_RETRY_AFTER);
+    expect(parseRetryAfterMs('', now)).toBe(NO_RETRY_AFTER);
+    expect(parseRetryAfterMs('soon', now)).toBe(NO_RETRY_AFTER);
+    expect(parseRetryAfterMs('1.2.3', now)).toBe(NO_RETRY_AFTER);
+    expect(NO_RETRY_AFTER).toBeLessThan(0);
   });
 });

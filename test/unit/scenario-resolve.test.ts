@@ -14,6 +14,7 @@ describe('resolving a scenario', () => {
     expect(s.fleet[0].hardware?.name).toBe('nrf9160-tracker');
     expect(s.behaviour).toEqual({
       reconnect: { baseMs: 1000, capMs: 128000 },
+      retryAfterJitter: 1,
       keepaliveSec: 60,
       session: 'always',
       fleetOps: { download: { chunkMs: 2000, lowSpeedBytesPerSec: 100, lowSpeedTimeMs: 60_000, healthCheckMs: 5000, appRestartMs: 2000 }, config: { applyMs: 50 } },

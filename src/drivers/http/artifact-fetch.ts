@@ -3,8 +3,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Pool } from './undici-dispatchers.js';
 import { undiciTls } from './transport.js';
-import type { TlsSettings } from '../types.js';
-import { NETWORK_ERROR } from '../types.js';
+import { BAD_RESPONSE, CANCELLED, NO_RETRY_AFTER, type TlsSettings } from '../types.js';
+import { failureStatus, TRANSPORT_CLOSED } from './request-slot.js';
+import { parseRetryAfterMs } from './retry-after.js';
 
 /**
  * Artifact downloads for devices: one HTTP Range request per chunk on a pool of its own (so that
@@ -20,21 +21,30 @@ import { NETWORK_ERROR } from '../types.js';
  */
 
 export interface ArtifactFetchEvents {
-  onChunk(dev: number, status: number, bytes: number): void;
+  /** `status` as in FleetOpsEvents.onDownloadChunk; `retryAfterMs` NO_RETRY_AFTER when absent. */
+  onChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void;
 }
 
 class ChunkRequest implements Dispatcher.DispatchHandler {
   status = 0;
   bytes = 0;
+  retryAfterMs = NO_RETRY_AFTER;
   done = false;
   constructor(
     private readonly owner: ArtifactFetcher,
     readonly dev: number,
     private readonly hash: Hash,
+    private readonly offset: number,
   ) {}
   onRequestStart(): void {}
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, _headers: IncomingHttpHeaders): void {
-    if (statusCode >= 200) this.status = statusCode;
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.retryAfterMs = parseRetryAfterMs(headers['retry-after']);
+    // A success that is not the range asked for would corrupt the digest: a bad response, no bytes kept.
+    if (statusCode >= 200 && statusCode < 300 && !(statusCode === 206 ? rangeStartsAt(headers['content-range'], this.offset) : statusCode === 200 && this.offset === 0)) {
+      this.status = BAD_RESPONSE;
+    }
   }
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
     // Only a successful body is artifact data; an error body is not hashed or counted.
@@ -45,8 +55,10 @@ class ChunkRequest implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.owner.finish(this);
   }
-  onResponseError(_c: Dispatcher.DispatchController | undefined, _err: Error): void {
-    this.status = NETWORK_ERROR;
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    // A body cut mid-way keeps the bytes that arrived; the status says why it ended.
+    this.status = failureStatus(err);
+    this.retryAfterMs = NO_RETRY_AFTER;
     this.owner.finish(this);
   }
 }
@@ -78,9 +90,10 @@ export class ArtifactFetcher {
 
   fetch(dev: number, path: string, headers: string[], offset: number, length: number): void {
     const hash = this.hashes[dev] ?? (this.hashes[dev] = createHash('sha256'));
-    const req = new ChunkRequest(this, dev, hash);
+    const req = new ChunkRequest(this, dev, hash, offset);
     this.inflight++;
     if (this.closed) {
+      req.status = CANCELLED;
       setImmediate(() => this.finish(req));
       return;
     }
@@ -88,8 +101,8 @@ export class ArtifactFetcher {
     this.dispatching = true;
     try {
       this.pool.dispatch({ path, method: 'GET', headers: h, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, req);
-    } catch {
-      req.status = NETWORK_ERROR;
+    } catch (err) {
+      req.status = failureStatus(err);
       setImmediate(() => this.finish(req));
     } finally {
       this.dispatching = false;
@@ -111,7 +124,7 @@ export class ArtifactFetcher {
     }
     req.done = true;
     this.inflight--;
-    this.events.onChunk(req.dev, req.status, req.bytes);
+    this.events.onChunk(req.dev, req.status, req.bytes, req.retryAfterMs);
   }
 
   inFlight(): number {
@@ -121,6 +134,14 @@ export class ArtifactFetcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.destroy(new Error('fleetsim: artifact fetcher closed'));
+    await this.pool.destroy(TRANSPORT_CLOSED);
   }
+}
+
+/** Whether a Content-Range header (RFC 9110 §14.4) is `bytes <offset>-…`. */
+function rangeStartsAt(header: string | string[] | undefined, offset: number): boolean {
+  const text = Array.isArray(header) ? header[0] : header;
+  if (text === undefined) return false;
+  const m = /^\s*bytes\s+(\d+)-\d+\/(\d+|\*)\s*$/i.exec(text);
+  return m !== null && Number(m[1]) === offset;
 }

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { parseRetryAfterMs } from './retry-after.js';
+import { netCause } from '../net-cause.js';
+import { CANCELLED, NET_TIMEOUT, NO_RETRY_AFTER } from '../types.js';
 
 /**
  * One in-flight HTTP request, as an undici dispatch handler (the controller API of undici 7:
@@ -22,8 +24,9 @@ export interface SlotOwner {
 export class RequestSlot implements Dispatcher.DispatchHandler {
   dev = 0;
   op = 0;
+  /** The HTTP status, or a pseudo-status below 100 once the request failed (drivers/types.ts). */
   status = 0;
-  retryAfterMs = 0;
+  retryAfterMs = NO_RETRY_AFTER;
   etag: string | undefined = undefined;
   readonly chunks: Buffer[] = [];
   controller: Dispatcher.DispatchController | null = null;
@@ -70,7 +73,7 @@ export class RequestSlot implements Dispatcher.DispatchHandler {
 
   reset(): void {
     this.status = 0;
-    this.retryAfterMs = 0;
+    this.retryAfterMs = NO_RETRY_AFTER;
     this.etag = undefined;
     this.chunks.length = 0;
     this.controller = null;
@@ -90,7 +93,7 @@ export class RequestSlot implements Dispatcher.DispatchHandler {
     const etag = headers.etag;
     this.etag = typeof etag === 'string' ? etag : undefined;
     const retryAfter = headers['retry-after'];
-    this.retryAfterMs = retryAfter === undefined ? 0 : parseRetryAfterMs(retryAfter);
+    this.retryAfterMs = parseRetryAfterMs(retryAfter);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -102,10 +105,20 @@ export class RequestSlot implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
-    this.status = 0;
+    this.status = failureStatus(err);
+    this.retryAfterMs = NO_RETRY_AFTER;
     this.owner.settle(this, err);
   }
 }
 
 /** The reason given to undici when a request is aborted because its deadline passed. */
 export const TIMED_OUT = new Error('fleetsim: HTTP request timed out');
+/** The reason given to undici when fleetsim closes the transport (the end of a run). */
+export const TRANSPORT_CLOSED = new Error('fleetsim: HTTP transport closed');
+
+/** The pseudo-status of a request undici failed with `err`. */
+export function failureStatus(err: unknown): number {
+  if (err === TIMED_OUT) return NET_TIMEOUT;
+  if (err === TRANSPORT_CLOSED) return CANCELLED;
+  return netCause(err);
+}

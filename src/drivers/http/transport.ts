@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { Client, Pool } from './undici-dispatchers.js';
-import { NETWORK_ERROR, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions, type TlsSettings } from '../types.js';
-import { RequestSlot, TIMED_OUT, type SlotOwner } from './request-slot.js';
+import { CANCELLED, NET_TIMEOUT, NO_RETRY_AFTER, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions, type TlsSettings } from '../types.js';
+import { RequestSlot, TIMED_OUT, TRANSPORT_CLOSED, type SlotOwner } from './request-slot.js';
 
 /**
  * The undici-based HTTP transport. Each request is one `Dispatcher.dispatch` with a recycled
@@ -10,7 +10,7 @@ import { RequestSlot, TIMED_OUT, type SlotOwner } from './request-slot.js';
  *
  * Timeouts: every request has the same timeout, so deadlines are in dispatch order. Unanswered
  * slots sit in an intrusive FIFO list and one timer, armed for the head's deadline, answers
- * expired requests with status 0 and aborts them in undici (a queued one is aborted as soon as
+ * expired requests with NET_TIMEOUT and aborts them in undici (a queued one is aborted as soon as
  * undici starts it). The deadline therefore covers pool queueing, connecting and the response.
  *
  * Concurrency (see drivers/types.ts): single-threaded; callbacks never run inside `request`. An
@@ -21,8 +21,6 @@ import { RequestSlot, TIMED_OUT, type SlotOwner } from './request-slot.js';
 export function createHttpTransport(opts: HttpTransportOptions, events: HttpTransportEvents): HttpTransport {
   return new UndiciHttpTransport(opts, events);
 }
-
-const CLOSED = new Error('fleetsim: HTTP transport closed');
 
 class UndiciHttpTransport implements HttpTransport, SlotOwner {
   private readonly free: RequestSlot[] = [];
@@ -60,6 +58,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     this.unanswered++;
     if (this.closed) {
       slot.answered = true;
+      slot.status = CANCELLED;
       this.defer(slot);
       return;
     }
@@ -82,16 +81,17 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    // destroy() fails everything queued or running with onResponseError: each is answered with 0.
+    // destroy() fails everything queued or running with onResponseError: each is answered as
+    // CANCELLED, since fleetsim, not the backend, cut it off.
     const done: Promise<void>[] = [];
-    if (this.pool !== null) done.push(this.pool.destroy(CLOSED));
-    for (const c of this.clients) if (c !== undefined) done.push(c.destroy(CLOSED));
+    if (this.pool !== null) done.push(this.pool.destroy(TRANSPORT_CLOSED));
+    for (const c of this.clients) if (c !== undefined) done.push(c.destroy(TRANSPORT_CLOSED));
     await Promise.all(done);
     // Anything undici did not fail (none expected) is answered now, so accounting can close.
     while (this.head !== null) {
       const slot = this.head;
       this.unlink(slot);
-      this.answer(slot, true);
+      this.answer(slot, CANCELLED);
     }
     this.flushDeferred();
   }
@@ -109,7 +109,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
       this.defer(slot);
       return;
     }
-    this.answer(slot, slot.status === NETWORK_ERROR);
+    this.answer(slot, slot.status);
     this.recycle(slot);
   }
 
@@ -125,12 +125,16 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     return c;
   }
 
-  /** Tells the caller; marks the slot answered. Does not recycle it. */
-  private answer(slot: RequestSlot, failed: boolean): void {
+  /** Tells the caller `status` (the slot's own, or a pseudo-status); marks the slot answered. Does not recycle it. */
+  private answer(slot: RequestSlot, status: number): void {
     slot.answered = true;
     this.unanswered--;
-    if (failed) this.events.onHttpResponse(slot.dev, slot.op, NETWORK_ERROR, '', 0, undefined);
-    else this.events.onHttpResponse(slot.dev, slot.op, slot.status, slot.body(), slot.retryAfterMs, slot.etag);
+    this.report(slot, status);
+  }
+
+  private report(slot: RequestSlot, status: number): void {
+    if (status < 100) this.events.onHttpResponse(slot.dev, slot.op, status, '', NO_RETRY_AFTER, undefined);
+    else this.events.onHttpResponse(slot.dev, slot.op, status, slot.body(), slot.retryAfterMs, slot.etag);
   }
 
   private recycle(slot: RequestSlot): void {
@@ -153,8 +157,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
       const batch = this.deferred.splice(0);
       for (const slot of batch) {
         this.unanswered--;
-        if (slot.status === NETWORK_ERROR) this.events.onHttpResponse(slot.dev, slot.op, NETWORK_ERROR, '', 0, undefined);
-        else this.events.onHttpResponse(slot.dev, slot.op, slot.status, slot.body(), slot.retryAfterMs, slot.etag);
+        this.report(slot, slot.status);
         this.recycle(slot);
       }
     }
@@ -194,7 +197,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     while (this.head !== null && this.head.deadline <= now) {
       const slot = this.head;
       this.unlink(slot);
-      this.answer(slot, true);
+      this.answer(slot, NET_TIMEOUT);
       // May settle synchronously (then the slot is recycled); a queued slot aborts when it starts.
       slot.controller?.abort(TIMED_OUT);
     }

@@ -2,7 +2,7 @@ import { artifactRefs, TERMINAL_STATUSES, type CampaignSpec, type ReleaseSpec, t
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { corruptDraw, decidesOnFleetCounts, RolloutState, rolloutRank, type CohortCounts } from '../../wire/rollout.js';
 import { INITIAL_RELEASE_NAME } from '../../wire/reference-protocol.js';
-import type { DeviceStateReport, DriverEvents, FleetOpsEvents } from '../types.js';
+import { NO_RETRY_AFTER, type DeviceStateReport, type DriverEvents, type FleetOpsEvents } from '../types.js';
 
 /**
  * Event kinds of the fleet model, as offsets: the model driver schedules them in its own range
@@ -224,10 +224,10 @@ export class FleetModel {
         if (this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.commandPayload);
         return;
       case K_CHUNK:
-        return this.fleetEvents?.onDownloadChunk(dev, 206, this.chunkBytes[dev]);
+        return this.fleetEvents?.onDownloadChunk(dev, 206, this.chunkBytes[dev], NO_RETRY_AFTER);
       case K_STATE:
         if (this.pendingReports[dev] > 0) this.pendingReports[dev]--;
-        return this.fleetEvents?.onStateReported(dev, 204);
+        return this.fleetEvents?.onStateReported(dev, 204, NO_RETRY_AFTER);
       case K_FLEET_ACK: {
         const q = this.fleetAcks[dev];
         const token = q?.shift();

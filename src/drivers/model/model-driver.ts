@@ -1,5 +1,5 @@
 import { normalQuantile, uniform32 } from '../../models/rng.js';
-import type { DeviceDriver, DeviceStateReport, DriverEvents, FleetOpsEvents, TelemetrySpec } from '../types.js';
+import { NO_RETRY_AFTER, type DeviceDriver, type DeviceStateReport, type DriverEvents, type FleetOpsEvents, type TelemetrySpec } from '../types.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { latencyAt, latencyTable, OP_INDEX, OPS, queueFactor, type BackendModelSpec, type OperationModel } from './backend-model.js';
@@ -285,7 +285,7 @@ export class ModelDriver implements DeviceDriver {
     const k = kind - this.kindBase;
     switch (k) {
       case K_PROVISION:
-        return this.events.onProvisioned(dev, this.i32[dev * this.wStride + this.wPendingHttp], 0);
+        return this.events.onProvisioned(dev, this.i32[dev * this.wStride + this.wPendingHttp], NO_RETRY_AFTER);
       case K_CONNECT: {
         const code = this.i32[dev * this.wStride + this.wPendingConnect];
         if (code === 0) this.setSession(dev, true);
@@ -309,12 +309,12 @@ export class ModelDriver implements DeviceDriver {
       case K_POLL: {
         const st = this.i32[dev * this.wStride + this.wPendingHttp];
         const body = st === 304 ? this.fleet?.pollBody(dev) : undefined;
-        return this.events.onPolled(dev, body === undefined ? st : 200, 0, body);
+        return this.events.onPolled(dev, body === undefined ? st : 200, NO_RETRY_AFTER, body);
       }
       case K_NO_FLEET_CHUNK:
-        return this.fleetEvents?.onDownloadChunk(dev, 404, 0);
+        return this.fleetEvents?.onDownloadChunk(dev, 404, 0, NO_RETRY_AFTER);
       case K_NO_FLEET_STATE:
-        return this.fleetEvents?.onStateReported(dev, 404);
+        return this.fleetEvents?.onStateReported(dev, 404, NO_RETRY_AFTER);
       default:
         if (this.fleet && k >= FLEET_MODEL_OFFSET && k < FLEET_MODEL_OFFSET + FLEET_MODEL_KIND_COUNT) this.fleet.handle(k - FLEET_MODEL_OFFSET, dev);
     }

@@ -46,10 +46,7 @@ function onTlsSession(this: SessionSocket, session: Buffer): void {
   cache.set(Math.abs(slot) - 1, slot > 0, session);
 }
 
-/** True for a socket error code that means the TLS handshake or the peer's certificate failed. */
-export function isTlsError(code: string | undefined): boolean {
-  return code !== undefined && /^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID/.test(code);
-}
+export { isTlsError } from '../net-cause.js';
 
 /** Parses a broker URL. Throws FleetsimError (usage) for anything but mqtt:// and mqtts:// with a host. */
 export function parseBrokerUrl(url: string, secure?: TlsSettings): BrokerAddress {

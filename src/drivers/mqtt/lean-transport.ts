@@ -15,8 +15,9 @@
  * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
  */
 import { performance } from 'node:perf_hooks';
-import { CONNECT_TLS_FAILED, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
-import { type BrokerAddress, connectBrokerSocket, isTlsError, parseBrokerUrl } from './broker-address.js';
+import { BAD_RESPONSE, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { netCause } from '../net-cause.js';
+import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 import { decodeFrames } from './lean-frame-decoder.js';
 import {
   DISCONNECT_FRAME,
@@ -102,10 +103,11 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     let socket: LeanSocket;
     try {
       socket = this.openSocket(opts.localAddress, dev, opts.identity);
-    } catch {
+    } catch (err) {
       // e.g. an invalid localAddress, thrown synchronously by net: report on a later tick.
+      const code = MQTT_NET_CODE_BASE - netCause(err);
       setImmediate(() => {
-        if (this.closing === null && this.state[dev] === IDLE) this.events.onConnect(dev, false, -1);
+        if (this.closing === null && this.state[dev] === IDLE) this.events.onConnect(dev, false, code);
       });
       return;
     }
@@ -264,7 +266,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     const wasConnected = this.state[conn.dev] === CONNECTED;
     this.detach(conn);
     if (wasConnected) this.events.onConnectionLost(conn.dev, conn.error ?? 'connection closed by broker');
-    else this.events.onConnect(conn.dev, false, isTlsError(conn.error ?? undefined) ? CONNECT_TLS_FAILED : -1);
+    else this.events.onConnect(conn.dev, false, MQTT_NET_CODE_BASE - netCause(conn.error));
   }
 
   // ---- internals ----
@@ -333,12 +335,12 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   }
 
   /** Tears down a live connection for a reason found by the transport and reports it. */
-  private drop(conn: LeanConnection, reason: string): void {
+  private drop(conn: LeanConnection, reason: string, cause: number = BAD_RESPONSE): void {
     const wasConnected = this.state[conn.dev] === CONNECTED;
     this.detach(conn);
     conn.socket.destroy();
     if (wasConnected) this.events.onConnectionLost(conn.dev, reason);
-    else this.events.onConnect(conn.dev, false, -1);
+    else this.events.onConnect(conn.dev, false, MQTT_NET_CODE_BASE - cause);
   }
 
   private ensureSweep(keepaliveS: number): void {
@@ -369,7 +371,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
       const st = state[dev];
       if (st === IDLE) continue;
       if (st === CONNECTING) {
-        if (now - lastSentMs[dev] >= this.connectTimeoutMs) this.drop(this.conns[dev]!, 'CONNACK timeout');
+        if (now - lastSentMs[dev] >= this.connectTimeoutMs) this.drop(this.conns[dev]!, 'CONNACK timeout', NET_TIMEOUT);
         continue;
       }
       if (wrote[dev] !== 0) {
@@ -379,7 +381,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
       const keepaliveMs = keepaliveS[dev] * 1000;
       if (keepaliveMs === 0) continue;
       if (pingSentMs[dev] !== 0) {
-        if (now - pingSentMs[dev] >= keepaliveMs) this.drop(this.conns[dev]!, 'keepalive timeout: no PINGRESP');
+        if (now - pingSentMs[dev] >= keepaliveMs) this.drop(this.conns[dev]!, 'keepalive timeout: no PINGRESP', NET_TIMEOUT);
       } else if (now - lastSentMs[dev] >= keepaliveMs - slackMs) {
         this.conns[dev]!.socket.write(PINGREQ_FRAME);
         pingSentMs[dev] = now;

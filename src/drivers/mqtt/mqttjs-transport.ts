@@ -17,8 +17,9 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { CONNECT_TLS_FAILED, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
-import { type BrokerAddress, connectBrokerSocket, isTlsError, parseBrokerUrl } from './broker-address.js';
+import { MQTT_NET_CODE_BASE, NET_RESET, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { netCause } from '../net-cause.js';
+import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 
 const kSession = Symbol('fleetsim.mqttjsSession');
 
@@ -47,8 +48,8 @@ interface SessionOptions extends IClientOptions {
 class MqttjsSession {
   connected = false;
   done = false;
-  /** Last error mqtt.js reported: CONNACK return code, or -1 for socket errors and timeouts. */
-  failCode = -1;
+  /** Last error mqtt.js reported: CONNACK return code, or MQTT_NET_CODE_BASE - a pseudo-status (drivers/types.ts). */
+  failCode = MQTT_NET_CODE_BASE - NET_RESET;
   reason: string | null = null;
   /** mqtt.js message id -> caller token for QoS 1 publishes in flight. */
   readonly tokens = new Map<number, number>();
@@ -249,7 +250,7 @@ function onClientConnect(this: SessionClient): void {
 function onClientError(this: SessionClient, err: Error & { code?: number | string }): void {
   const session = this[kSession]!;
   // A numeric code is the CONNACK return code of a refusal; strings are errno codes (ECONNREFUSED).
-  if (!session.connected) session.failCode = typeof err.code === 'number' ? err.code : isTlsError(err.code) ? CONNECT_TLS_FAILED : -1;
+  if (!session.connected) session.failCode = typeof err.code === 'number' ? err.code : MQTT_NET_CODE_BASE - netCause(err);
   session.reason = typeof err.code === 'string' ? err.code : err.message;
 }
 

@@ -4,9 +4,9 @@ import {
   encodeTelemetry,
   HTTP_PATHS,
   telemetryTopic,
-  type ProvisionResponse,
 } from '../../wire/reference-protocol.js';
 import { FLEET_PATHS, logsTopic, responsesTopic } from '../../wire/fleet-ops.js';
+import { isProvisionResponse, isTargetStateResponse, parseJson } from '../../wire/answer-shapes.js';
 
 /**
  * The `reference` preset: how each lifecycle step maps onto the reference fleet protocol that
@@ -19,6 +19,8 @@ export interface WirePreset {
   /** Credentials from a provisioning answer, or undefined when the body is not understood. */
   parseProvision(body: string): { deviceId: string; deviceKey: string } | undefined;
   pollPath(deviceId: string): string;
+  /** Whether a 200 answer to a poll has the shape of a target state (else it is a bad response). */
+  isTarget(body: string): boolean;
   authorization(deviceKey: string): string;
   telemetryTopic(deviceId: string): string;
   commandsTopic(deviceId: string): string;
@@ -34,15 +36,12 @@ export const referencePreset: WirePreset = {
   name: 'reference',
   provisionRequest: (serial, fleetKey) => ({ path: HTTP_PATHS.provision, body: JSON.stringify({ serial, fleetKey }) }),
   parseProvision(body) {
-    try {
-      const r = JSON.parse(body) as Partial<ProvisionResponse>;
-      if (typeof r.deviceId === 'string' && typeof r.deviceKey === 'string') return { deviceId: r.deviceId, deviceKey: r.deviceKey };
-    } catch {
-      // A garbled answer is measured as a failed provisioning, not a crash.
-    }
-    return undefined;
+    // A garbled answer is measured as a bad response, not a crash.
+    const r = parseJson(body);
+    return isProvisionResponse(r) ? { deviceId: r.deviceId, deviceKey: r.deviceKey } : undefined;
   },
   pollPath: (deviceId) => HTTP_PATHS.target(deviceId),
+  isTarget: (body) => isTargetStateResponse(parseJson(body)),
   authorization: (deviceKey) => `${AUTH_SCHEME} ${deviceKey}`,
   telemetryTopic,
   commandsTopic,

@@ -56,6 +56,7 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
     telemetry: tel ? { everyMs: tel.everyMs, jitter: tel.jitter, spec: { size: tel.sizeBytes, qos: tel.qos } } : undefined,
     poll: s.behaviour.poll,
     reconnect: s.behaviour.reconnect,
+    retryAfter: { jitter: s.behaviour.retryAfterJitter, simMsPerAnswerMs: s.clock === 'wall' ? s.timeScale : 1 },
     bufferCapacity: DEVICE_BUFFER_CAPACITY,
     perReportSession: Uint8Array.from(s.fleet, (g) => (g.session === 'per-report' ? 1 : 0)),
     flushBurst: FLUSH_BURST,

@@ -72,12 +72,12 @@ export class FleetBehaviours implements FleetOpsEvents {
 
   // --- FleetOpsEvents ---
 
-  onDownloadChunk(dev: number, status: number, bytes: number): void {
-    this.ota?.onDownloadChunk(dev, status, bytes);
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void {
+    this.ota?.onDownloadChunk(dev, status, bytes, retryAfterMs);
   }
 
-  onStateReported(dev: number, status: number): void {
-    this.ota?.onStateReported(dev, status);
+  onStateReported(dev: number, status: number, retryAfterMs: number): void {
+    this.ota?.onStateReported(dev, status, retryAfterMs);
   }
 
   onFleetPublishAcked(dev: number, token: number): void {

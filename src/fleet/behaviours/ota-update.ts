@@ -1,7 +1,8 @@
 import { C, G, H } from '../../metrics/catalog.js';
 import type { ShardMetrics } from '../../metrics/registry.js';
 import { Stream, uniform } from '../../models/rng.js';
-import type { DeviceDriver } from '../../drivers/types.js';
+import { CANCELLED, type DeviceDriver } from '../../drivers/types.js';
+import { countHttpFailure, Route } from '../request-outcome.js';
 import { pickArtifact, type ArtifactRef, type UpdateOffer } from '../../wire/fleet-ops.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import type { FleetOpsRecorder } from './fleet-ops-results.js';
@@ -42,6 +43,11 @@ export class OtaUpdate implements Behaviour {
   private readonly interrupted: Uint8Array;
   private readonly release: Uint16Array;
   private readonly healthDraws: Uint32Array;
+  /** A state report waiting for the device's Retry-After hold to end: index + 1 into `reportNames` (0: none). */
+  private readonly heldReport: Uint8Array;
+  private readonly heldCause: Uint8Array;
+  /** Report statuses and causes by index (a handful of strings, shared by all devices). */
+  private readonly reportNames: string[] = [];
   private readonly offers: Array<{ offer: UpdateOffer; release: number; offerIdx: number }> = [];
   private readonly offerIndex = new Map<string, number>();
   private inProgress = 0;
@@ -57,7 +63,7 @@ export class OtaUpdate implements Behaviour {
     private readonly rec: FleetOpsRecorder,
     kinds: KindAllocator,
   ) {
-    this.kinds = kinds.take(this.name, 6);
+    this.kinds = kinds.take(this.name, 7);
     this.phase = new Uint8Array(count);
     this.offerOf = new Int16Array(count).fill(-1);
     this.doneOffer = new Int16Array(count).fill(-1);
@@ -72,6 +78,8 @@ export class OtaUpdate implements Behaviour {
     this.interrupted = new Uint8Array(count);
     this.release = new Uint16Array(count);
     this.healthDraws = new Uint32Array(count);
+    this.heldReport = new Uint8Array(count);
+    this.heldCause = new Uint8Array(count);
   }
 
   /** The release device `dev` runs now. */
@@ -103,6 +111,8 @@ export class OtaUpdate implements Behaviour {
       case 5:
         if (this.phase[dev] === P.downloading && this.offset[dev] >= this.artifact(dev).size) this.downloaded(dev);
         return;
+      case 6:
+        return this.sendHeldReport(dev);
     }
   }
 
@@ -192,6 +202,12 @@ export class OtaUpdate implements Behaviour {
       this.interrupted[dev] = 1;
       return;
     }
+    const heldUntil = this.ctx.hold.heldUntil(dev);
+    if (heldUntil >= 0) {
+      // Told to wait (Retry-After): the next range request leaves when the wait is over.
+      this.ctx.schedule.at(heldUntil, dev, this.K_CHUNK);
+      return;
+    }
     const a = this.artifact(dev);
     const g = this.cfg.groups[this.groupOf[dev]];
     const len = Math.min(Math.max(16 * 1024, Math.round((g.downBytesPerSec * this.cfg.chunkMs) / 1000)), a.size - this.offset[dev]);
@@ -212,7 +228,13 @@ export class OtaUpdate implements Behaviour {
   }
 
   /** Driver callback (through the fleet-ops router). */
-  onDownloadChunk(dev: number, status: number, bytes: number): void {
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void {
+    if (status === CANCELLED) {
+      countHttpFailure(this.metrics, Route.artifact, status);
+      return;
+    }
+    const wait = this.ctx.hold.answered(dev, retryAfterMs);
+    if (status !== 200 && status !== 206) countHttpFailure(this.metrics, Route.artifact, status);
     if (this.phase[dev] !== P.downloading) return;
     const g = this.cfg.groups[this.groupOf[dev]];
     if (bytes > 0) {
@@ -231,7 +253,7 @@ export class OtaUpdate implements Behaviour {
         this.metrics.inc(C['ota.resumes']);
         this.metrics.inc(C['ota.bytes_saved_resume'], this.offset[dev]);
       }
-      this.ctx.schedule.at(now + 1000 * 2 ** Math.min(this.retries[dev], 6), dev, this.K_CHUNK);
+      this.ctx.schedule.at(now + Math.max(1000 * 2 ** Math.min(this.retries[dev], 6), wait), dev, this.K_CHUNK);
       return;
     }
     this.retries[dev] = 0;
@@ -337,6 +359,15 @@ export class OtaUpdate implements Behaviour {
   }
 
   private report(dev: number, status: string, cause?: string): void {
+    const heldUntil = this.ctx.hold.heldUntil(dev);
+    if (heldUntil >= 0) {
+      // Told to wait (Retry-After): the device's latest state goes out when the wait is over;
+      // a state it passed through meanwhile is superseded, as the backend only keeps the latest.
+      if (this.heldReport[dev] === 0) this.ctx.schedule.at(heldUntil, dev, this.kinds.first + 6);
+      this.heldReport[dev] = this.nameIndex(status) + 1;
+      this.heldCause[dev] = cause === undefined ? 0 : this.nameIndex(cause) + 1;
+      return;
+    }
     const o = this.offers[this.offerOf[dev]];
     this.driver.reportState(dev, {
       release: this.rec.releases[this.release[dev]],
@@ -347,6 +378,30 @@ export class OtaUpdate implements Behaviour {
     });
   }
 
-  /** Driver callback: state reports are fire-and-forget for the device (a lost one is not retried). */
-  onStateReported(_dev: number, _status: number): void {}
+  private nameIndex(name: string): number {
+    const i = this.reportNames.indexOf(name);
+    return i >= 0 ? i : this.reportNames.push(name) - 1;
+  }
+
+  private sendHeldReport(dev: number): void {
+    const k = this.heldReport[dev];
+    if (k === 0 || this.stopped) return;
+    const c = this.heldCause[dev];
+    this.heldReport[dev] = 0;
+    this.heldCause[dev] = 0;
+    this.report(dev, this.reportNames[k - 1], c === 0 ? undefined : this.reportNames[c - 1]);
+  }
+
+  /**
+   * Driver callback: state reports are fire-and-forget for the device (a lost one is not
+   * retried), but their failures are counted and their Retry-After holds the device.
+   */
+  onStateReported(dev: number, status: number, retryAfterMs: number): void {
+    if (status === CANCELLED) {
+      countHttpFailure(this.metrics, Route.state, status);
+      return;
+    }
+    this.ctx.hold.answered(dev, retryAfterMs);
+    if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.state, status);
+  }
 }
