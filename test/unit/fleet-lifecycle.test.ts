@@ -29,6 +29,7 @@ function setup(devices: number, over: Partial<LifecycleConfig> = {}, models: (d:
     fleetDevices: devices,
     telemetry: { everyMs: EVERY_MS, jitter: 0, spec: { size: 100, qos: 1 } },
     reconnect: { baseMs: 100, capMs: 2000 },
+    retryAfter: { jitter: 0, simMsPerAnswerMs: 1 },
     bufferCapacity: 10,
     perReportSession: new Uint8Array(1),
     flushBurst: 3,
@@ -108,6 +109,20 @@ describe('lifecycle: power on to acked telemetry', () => {
     s.life.onProvisioned(0, 503, 7000);
     expect(s.schedule.pending(0, Ev.provision).map((e) => e.t - s.schedule.now())).toEqual([7000]);
     expect(s.metrics.counters[C['http.retry_after']]).toBe(1);
+  });
+
+  it('retryAfterJitter spreads the wait over [Retry-After, (1 + jitter) × Retry-After), never below it; any status carrying one counts', () => {
+    const n = 200;
+    const s = setup(n, { retryAfter: { jitter: 1, simMsPerAnswerMs: 1 } });
+    s.schedule.runUntil(n);
+    const t = s.schedule.now();
+    for (let dev = 0; dev < n; dev++) s.life.onProvisioned(dev, dev % 2 === 0 ? 429 : 500, 4000);
+    const waits = Array.from({ length: n }, (_, dev) => s.schedule.pending(dev, Ev.provision)[0].t - t);
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(4000);
+    expect(Math.max(...waits)).toBeLessThan(8000);
+    // Spread over the window, not bunched: each quarter of it holds a fair share of the retries.
+    for (let q = 0; q < 4; q++) expect(waits.filter((w) => w >= 4000 + q * 1000 && w < 5000 + q * 1000).length).toBeGreaterThan(n / 8);
+    expect(s.metrics.counters[C['http.retry_after']]).toBe(n);
   });
 });
 
