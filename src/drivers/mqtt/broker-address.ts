@@ -46,7 +46,6 @@ function onTlsSession(this: SessionSocket, session: Buffer): void {
   cache.set(Math.abs(slot) - 1, slot > 0, session);
 }
 
-export { isTlsError } from '../net-cause.js';
 
 /** Parses a broker URL. Throws FleetsimError (usage) for anything but mqtt:// and mqtts:// with a host. */
 export function parseBrokerUrl(url: string, secure?: TlsSettings): BrokerAddress {
