@@ -54,7 +54,8 @@ function provisioningTiles(s: RunSummary, timeline: readonly TimelineRow[]): Til
   const pending = Math.max(0, (c['devices.powered_on'] ?? 0) - (s.gauges['devices.provisioned'] ?? 0));
   return [
     { kind: 'provisioning', value: spanMs > 0 ? formatRate((ok / spanMs) * 1000) : '–', label: `devices provisioned per second (${formatCount(ok)} in all)` },
-    { kind: 'provisioning', value: formatCount(pending), label: 'pending approval at the end', tone: pending > 0 ? 'bad' : 'good' },
+    // Manual provisioning: they wait for an operator; automatic: the line had not reached them.
+    { kind: 'provisioning', value: formatCount(pending), label: (c['provision.pending'] ?? 0) > 0 ? 'pending approval at the end' : 'powered on, not provisioned at the end', tone: pending > 0 ? 'bad' : 'good' },
   ];
 }
 
@@ -65,7 +66,8 @@ function provisioningTiles(s: RunSummary, timeline: readonly TimelineRow[]): Til
  */
 export function headlineTiles(s: RunSummary, timeline: readonly TimelineRow[]): Tile[] {
   const c = s.counters;
-  const tiles: Tile[] = [...otaTiles(s), ...batteryTiles(s), ...provisioningTiles(s, timeline)];
+  // A provisioning line that also updates at first boot is still a provisioning line: it leads.
+  const tiles: Tile[] = [...provisioningTiles(s, timeline), ...otaTiles(s), ...batteryTiles(s)];
   if ((c['telemetry.generated'] ?? s.accounting.generated) > 0) {
     const ack = s.histograms['telemetry.ack.latency']?.stats;
     const errors = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'poll.failed'].reduce((n, k) => n + (c[k] ?? 0), 0);

@@ -34,6 +34,9 @@ describe('battery projection', () => {
     const short = await run('wall-20s', ['scenarios/quickstart.yaml', '--duration', '20s', '--workers', '1']);
     const long = await run('virtual-2h', ['scenarios/quickstart.yaml', '--clock', 'virtual', '--duration', '2h', '--workers', '1']);
     expect(short.run.clock).toBe('wall');
+    // Every device disconnects at the end: the gauge says 0, summary.online what was online before.
+    expect(short.gauges['devices.online']).toBe(0);
+    expect(short.online).toMatchObject({ peak: 100, beforeEnd: 100 });
     const a = esp32(short).p50;
     const b = esp32(long).p50;
     expect(Math.abs(a - b) / b, `wall 20 s ${(a * 365.25).toFixed(2)} d, virtual 2 h ${(b * 365.25).toFixed(2)} d`).toBeLessThan(0.05);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { timeTick, yTick } from '../../src/report/browser/format.js';
+import { timeTick, xLabel, yTick } from '../../src/report/browser/format.js';
+import type { PlotSpec } from '../../src/report/plot-spec.js';
 import { ticks } from '../../src/report/browser/ticks.js';
 import { renderSweepSvg } from '../../src/report/sweep-svg.js';
 
@@ -13,6 +14,14 @@ describe('axis labels', () => {
     expect(m.map((v) => timeTick(v, m[1] - m[0]))).toEqual(['0m', '5m', '10m', '15m', '20m']);
     const s = ticks('time', 0, 20_000, 5);
     expect(s.map((v) => timeTick(v, s[1] - s[0]))).toEqual(['0s', '5s', '10s', '15s', '20s']);
+  });
+
+  it('a battery-lifetime axis in days reads in one unit: "0y 2y 4y", not "0d 2.0y 4.0y"', () => {
+    const spec = { x: { kind: 'linear', unit: 'days', label: 'days' } } as PlotSpec;
+    const t = ticks('linear', 0, 5.8 * 365, 3, 'days');
+    expect(t.map((v) => xLabel(spec, v, t[1] - t[0]))).toEqual(['0y', '2y', '4y']);
+    const d = ticks('linear', 0, 400, 4, 'days');
+    expect(d.map((v) => xLabel(spec, v, d[1] - d[0]))).toEqual(['0d', '100d', '200d', '300d', '400d']);
   });
 
   it('y ticks carry the decimals their step needs: no "0.00/s" on every tick', () => {

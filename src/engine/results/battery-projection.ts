@@ -103,6 +103,8 @@ export function projectProfile(p: EnergyProjection, s: ResolvedScenario, simulat
   return { lifetimesS: method === 'refused' ? [] : lifetimesS, basis };
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+
 /** The sentence a reader sees under the lifetimes ("from 7d simulated, steady state after 1m40s ..."). */
 function basisText(b: BatteryProjectionBasis, p: EnergyProjection): string {
   const cycle = b.slowestCycle ? `${b.slowestCycle.name} every ${formatSpan(b.slowestCycle.ms)}` : '';
@@ -113,11 +115,11 @@ function basisText(b: BatteryProjectionBasis, p: EnergyProjection): string {
   if (b.method === 'refused') {
     if (b.devices === 0) return `not projected: no ${p.profile} device ran long enough to draw a steady rate`;
     const needMs = b.slowestCycle ? (PROJECTION_MIN_CYCLES * b.slowestCycle.ms) / Math.max(1, b.devices) : 0;
-    return `not projected: the run is too short to know. The slowest cycle (${cycle}) was seen ${(b.cyclesPooled ?? 0).toFixed(1)} times over ${b.devices} devices; a projection needs ${PROJECTION_MIN_CYCLES} (run at least ${formatSpan(needMs + b.steadyFromMs)})`;
+    return `not projected: the run is too short to know. The slowest cycle (${cycle}) was seen ${(b.cyclesPooled ?? 0).toFixed(1)} times over ${count(b.devices)} devices; a projection needs ${PROJECTION_MIN_CYCLES} (run at least ${formatSpan(needMs + b.steadyFromMs)})`;
   }
   const head = `from ${formatSpan(b.simulatedMs)} simulated, steady state after ${formatSpan(b.steadyFromMs)} (the last power-on)`;
   if (b.method === 'pooled') {
-    return `${head}; one rate pooled over ${b.devices} devices (each saw ${cycle} only ${(b.cyclesPerDevice ?? 0).toFixed(1)} times, together ${Math.floor(b.cyclesPooled ?? 0)}); ${oneOffs}`;
+    return `${head}; one rate pooled over ${count(b.devices)} devices (each saw ${cycle} only ${(b.cyclesPerDevice ?? 0).toFixed(1)} times, together ${count(Math.floor(b.cyclesPooled ?? 0))}); ${oneOffs}`;
   }
   return `${head}; each device's own rate${cycle ? ` (${cycle}: at least ${Math.floor(b.cyclesPerDevice ?? 0)} per device)` : ''}; ${oneOffs}`;
 }

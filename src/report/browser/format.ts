@@ -108,6 +108,8 @@ export function timeTick(v: number, step: number): string {
 /** An x label: with `step` (axis ticks) in the one unit of the axis, without (tooltips) in the shortest form. */
 export function xLabel(spec: PlotSpec, v: number, step?: number): string {
   if (spec.x.kind === 'time') return step ? timeTick(v, step) : duration(v);
+  // A days axis in one unit too: years when its ticks are a year or more apart ("0y 2y 4y", not "0d 2.0y").
+  if (spec.x.unit === 'days' && step) return step >= 365 ? (v / 365).toFixed(decimalsFor(step / 365)) + 'y' : v.toFixed(decimalsFor(step)) + 'd';
   if (spec.x.kind === 'category') return (spec.x.categories || [])[v] || '';
   if (spec.x.kind === 'nines') return spec.x.maxAt !== undefined && Math.abs(v - spec.x.maxAt) < 1e-9 ? 'max' : nines(v);
   return fmt(spec.x.unit, v);
