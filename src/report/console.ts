@@ -63,6 +63,8 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   if (gauges.length > 0) {
     out.push('', '  GAUGES (end of run)');
     out.push(...alignColumns(gauges.map(([n, v]) => [label(n, width), Number.isInteger(v) ? formatCount(v) : v.toFixed(2)]), 1).map((l) => `  ${l}`));
+    // devices.online is 0 here because every device disconnects at the end; say what it was.
+    if (s.online) out.push(`  devices online: peak ${formatCount(s.online.peak)} · ${formatCount(s.online.beforeEnd)} just before the end`);
   }
   if (s.thresholds.length > 0) {
     out.push('', '  THRESHOLDS');

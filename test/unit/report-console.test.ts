@@ -20,6 +20,8 @@ describe('formatSummaryTable', () => {
     expect(sent).toMatch(/\/s$/);
     expect(text).toMatch(/counters? at zero not shown/);
     expect(text).toMatch(/devices\.online \.+ +100/);
+    // The gauge is read at the end (0 after a real run's disconnect): the peak and the count before the end follow it.
+    expect(text).toContain('devices online: peak 100 · 100 just before the end');
   });
 
   it('prints thresholds with ✓/✗, the accounting identity, generator health, verdict, exit code and report path', () => {
