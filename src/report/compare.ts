@@ -1,5 +1,5 @@
 import { FleetsimError } from '../errors/fleetsim-error.js';
-import { metricDef, metricNames, type MetricKind } from '../metrics/catalog.js';
+import { metricDef, metricNames, SHARE_OF, type MetricKind } from '../metrics/catalog.js';
 import { decodeHistogram, histogramStats, type Histogram, type HistogramStats } from '../metrics/histogram.js';
 import { deltaPct, runSeconds } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
@@ -14,7 +14,10 @@ import { EXIT_CODES } from '../summary/verdict.js';
  *   agg     histograms: p(N), avg, med, min, max, count · counters: count, rate · gauges: value
  *   sign    `+` caps an increase (latency, errors), `-` caps a decrease (throughput); default `+`
  *   amount  `N%` of the baseline, or an absolute amount in the metric's unit: `5ms`, `250us`,
- *           `1s` for latencies, a plain number for counts, rates (per second) and gauges
+ *           `1s` for latencies, a plain number for counts, rates and gauges
+ *   `rate` means what it means in a threshold (docs/metrics.md): a share of attempts for the outcome
+ *   counters of SHARE_OF (`telemetry.failed:rate=+0.001` caps its share's rise at 0.1 points), per
+ *   second for every other counter.
  */
 
 export const DISTRIBUTION_STATS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'avg'] as const;
@@ -164,7 +167,11 @@ function measure(s: RunSummary, rule: RegressionRule, which: string): number | n
   const table = rule.kind === 'counter' ? s.counters : s.gauges;
   const v = table[rule.metric];
   if (typeof v !== 'number') throw missing(rule, which);
-  return rule.agg === 'rate' ? v / runSeconds(s) : v;
+  if (rule.agg !== 'rate') return v;
+  const shareOf = SHARE_OF[rule.metric];
+  if (!shareOf) return v / runSeconds(s);
+  const attempts = shareOf.reduce((a, n) => a + (s.counters[n] ?? 0), 0);
+  return attempts > 0 ? v / attempts : null;
 }
 
 function missing(rule: RegressionRule, which: string): FleetsimError {

@@ -63,6 +63,16 @@ describe('compareSummaries', () => {
     expect(row('p99').base).toBe(base.histograms['telemetry.ack.latency'].stats.p99);
   });
 
+  it('compares `rate` as a threshold reads it: a share of attempts for outcome counters, per second for the rest', () => {
+    const worse = structuredClone(base);
+    worse.counters['telemetry.failed'] = base.counters['telemetry.failed'] + 0.02 * base.counters['telemetry.generated'];
+    const r = evaluateRule(parseRegressionRule('telemetry.failed:rate=+0.01'), base, worse);
+    expect(r.base).toBeCloseTo(base.counters['telemetry.failed'] / base.counters['telemetry.generated'], 12);
+    expect(r.current! - r.base!).toBeCloseTo(0.02, 12);
+    expect(r.ok).toBe(false);
+    expect(evaluateRule(parseRegressionRule('telemetry.acked:rate=-0%'), base, base).base).toBeCloseTo(base.counters['telemetry.acked'] / (base.run.durationMs / 1000), 9);
+  });
+
   it('evaluates increase and decrease limits, percentages and absolute amounts', () => {
     const p99 = base.histograms['telemetry.ack.latency'].stats.p99;
     const inc = evaluateRule(parseRegressionRule('telemetry.ack.latency:p(99)=+10%'), base, slow);
