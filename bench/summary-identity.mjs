@@ -3,8 +3,9 @@
  * Proof of "no behaviour change" for a refactoring: builds two git revisions in temporary
  * worktrees, runs every shipped scenario (scenarios/*.yaml) on the virtual clock with each, and
  * compares the two summary.json files. Only fields that differ from one run to the next whatever
- * the code does are masked: run.id, run.startedAt, run.endedAt, run.wallMs and run.scenarioFile
- * (a path inside the temporary worktree). Everything else, key order included, must be equal.
+ * the code does are masked: run.id, run.startedAt, run.endedAt, run.wallMs, run.scenarioFile (a
+ * path inside the temporary worktree) and run.host (the machine and its load, where a revision
+ * records them). Everything else, key order included, must be equal.
  *
  *   node bench/summary-identity.mjs [--base <rev>] [--head <rev>] [--workers <n>] [--only name,...]
  *
@@ -22,7 +23,7 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** Scenario -> run length used instead of its own (fleet-500k: 500,000 devices for 20 min). */
 const SHORTENED = { 'fleet-500k': '2m' };
-const MASKED = ['id', 'startedAt', 'endedAt', 'wallMs', 'scenarioFile'];
+const MASKED = ['id', 'startedAt', 'endedAt', 'wallMs', 'scenarioFile', 'host'];
 
 function flag(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);

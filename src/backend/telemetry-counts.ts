@@ -1,3 +1,4 @@
+import { doubledCapacity, grown } from '../collections/grown.js';
 /**
  * Exact per-device accounting of received telemetry sequence numbers. Each device has a growable
  * bitmap of the sequence numbers it has delivered, so duplicates are exact (not estimated) and gaps
@@ -56,10 +57,6 @@ export class SeqTracker {
   }
 
   private grow(minWords: number): void {
-    let words = Math.max(MIN_WORDS, this.seen.length * 2);
-    while (words < minWords) words *= 2;
-    const next = new Uint32Array(words);
-    next.set(this.seen);
-    this.seen = next;
+    this.seen = grown(this.seen, doubledCapacity(this.seen.length, minWords, MIN_WORDS));
   }
 }

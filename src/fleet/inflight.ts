@@ -1,4 +1,5 @@
 import { Rec32, RECORD_BYTES, type DeviceTable } from './device-table.js';
+import { grown } from '../collections/grown.js';
 
 const W = RECORD_BYTES / 4;
 
@@ -139,16 +140,11 @@ export class InflightTable {
   private grow(): void {
     const old = this.dev.length;
     const cap = old * 2;
-    const g = <T extends Int32Array | Float64Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(cap);
-      b.set(a);
-      return b;
-    };
-    this.dev = g(this.dev, Int32Array);
-    this.sentAtMs = g(this.sentAtMs, Float64Array);
-    this.scheduledAtMs = g(this.scheduledAtMs, Float64Array);
-    this.ackAtMs = g(this.ackAtMs, Float64Array);
-    this.next = g(this.next, Int32Array);
+    this.dev = grown(this.dev, cap);
+    this.sentAtMs = grown(this.sentAtMs, cap);
+    this.scheduledAtMs = grown(this.scheduledAtMs, cap);
+    this.ackAtMs = grown(this.ackAtMs, cap);
+    this.next = grown(this.next, cap);
     this.free = new Int32Array(cap);
     this.pushFree(old, cap);
   }

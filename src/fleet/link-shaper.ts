@@ -1,4 +1,5 @@
 import { Direction, LOST, type LinkStates } from '../models/link.js';
+import { grown } from '../collections/grown.js';
 
 /**
  * The link model acting on telemetry in transit, on either clock: each message gets the link's
@@ -113,21 +114,10 @@ export class LinkShaper {
 
   private grow(): void {
     const cap = this.at.length * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.at = f(this.at);
-    this.scheduledAt = f(this.scheduledAt);
-    const u = new Uint32Array(cap);
-    u.set(this.seq);
-    this.seq = u;
-    const t = new Int32Array(cap);
-    t.set(this.token);
-    this.token = t;
-    const x = new Int32Array(cap);
-    x.set(this.next);
-    this.next = x;
+    this.at = grown(this.at, cap);
+    this.scheduledAt = grown(this.scheduledAt, cap);
+    this.seq = grown(this.seq, cap);
+    this.token = grown(this.token, cap);
+    this.next = grown(this.next, cap);
   }
 }

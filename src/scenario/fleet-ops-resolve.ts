@@ -2,7 +2,8 @@ import { parseDuration, parsePercent, parseRate, parseSize, type Parsed } from '
 import { parseAbortIf, strategyOf } from './fleet-ops-schema.js';
 import type { ScenarioData } from './schema.js';
 import type { ResolvedPhase } from './resolved.js';
-import type { ResolvedFleetOpsBehaviour, ResolvedProvisioning, ResolvedRollout, UpdatePhaseSpec } from './resolved-fleet-ops.js';
+import type { ResolvedFleetOpsBehaviour, ResolvedProvisioning, UpdatePhaseSpec } from './resolved-fleet-ops.js';
+import type { RolloutSpec } from '../wire/fleet-ops.js';
 
 type Phase = ScenarioData['phases'][number];
 
@@ -14,7 +15,7 @@ const ms = (t: string) => value(parseDuration(t));
 const pct = (t: string) => value(parsePercent(t));
 const bytes = (t: string) => value(parseSize(t));
 
-function rollout(r: NonNullable<Phase['update']>['rollout']): ResolvedRollout {
+function rollout(r: NonNullable<Phase['update']>['rollout']): RolloutSpec {
   switch (strategyOf(r)) {
     case 'all':
       return { strategy: 'all' };

@@ -3,6 +3,7 @@ import { LINK_TYPE_NAMES, isLinkTypeName } from '../models/link-types.js';
 import { QUANTITIES, type QuantityKind } from './profile-units.js';
 import { suggestionHint } from './suggest.js';
 import type { DocPath } from './yaml-source.js';
+import { unitSchema } from './unit-schema.js';
 
 /**
  * The one source of a hardware profile's shape (`profiles/*.yaml`): TypeScript types, validation
@@ -36,19 +37,8 @@ export const PRIMARY_CHEMISTRIES: readonly string[] = ['li-socl2', 'li-mno2', 'a
 /** A unit string of `kind`, checked by its parser; `min` says whether zero is allowed. Fresh per call. */
 function quantity(kind: QuantityKind, description: string, min: 'positive' | 'nonnegative') {
   const q = QUANTITIES[kind];
-  const s = z
-    .string()
-    .check((ctx) => {
-      const r = q.parse(ctx.value);
-      if (!r.ok) {
-        ctx.issues.push({ code: 'custom', message: r.message, input: ctx.value, params: { hint: r.hint } });
-      } else if (r.value < 0 || (min === 'positive' && r.value === 0)) {
-        const bound = min === 'positive' ? 'more than zero' : 'zero or more';
-        ctx.issues.push({ code: 'custom', message: `"${ctx.value}" must be ${bound}`, input: ctx.value, params: { hint: q.hint } });
-      }
-    })
-    // The description doubles as the hint for a value of the wrong type (zod-problems.ts).
-    .meta({ description: `${description} ${capitalize(q.hint)}.`, pattern: q.pattern, examples: [...q.examples] });
+  // The description doubles as the hint for a value of the wrong type (zod-problems.ts).
+  const s = unitSchema(q, `${description} ${capitalize(q.hint)}.`, min);
   quantityFields.add(s, { kind });
   return s;
 }

@@ -8,6 +8,7 @@ import {
   type Parsed,
 } from '../models/units.js';
 import { formatDuration } from '../metrics/format.js';
+import type { UnitKind } from './unit-schema.js';
 
 /**
  * The quantities a hardware profile is written in, one syntax each, always a number glued to its
@@ -30,13 +31,9 @@ import { formatDuration } from '../metrics/format.js';
  */
 export type QuantityKind = 'power' | 'energy' | 'charge' | 'voltage' | 'frequency' | 'size' | 'byteRate' | 'percent' | 'duration';
 
-export interface Quantity {
+/** A profile's unit kind (unit-schema.ts builds its zod schema) and how to show its values. */
+export interface Quantity extends UnitKind {
   readonly kind: QuantityKind;
-  readonly parse: (text: string) => Parsed<number>;
-  readonly hint: string;
-  /** JSON Schema pattern for editors (non-negative values only). */
-  readonly pattern: string;
-  readonly examples: readonly string[];
   /** The parsed value for people: `29.52 µW`, `103.5 mJ`, `256 KiB`. */
   readonly format: (value: number) => string;
 }

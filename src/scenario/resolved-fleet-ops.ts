@@ -2,12 +2,7 @@
  * Resolved fleet-operation parts of a scenario (see fleet-ops-schema.ts for the YAML shape):
  * units parsed into ms, bytes, fractions and per-second rates.
  */
-
-export type ResolvedRollout =
-  | { strategy: 'all' }
-  | { strategy: 'constant'; perMinute: number }
-  | { strategy: 'exponential'; perMinute: number; growth: number; everyMs: number }
-  | { strategy: 'steps'; steps: number[]; stepWaitMs: number };
+import type { RolloutSpec } from '../wire/fleet-ops.js';
 
 export interface UpdatePhaseSpec {
   release: string;
@@ -16,7 +11,8 @@ export interface UpdatePhaseSpec {
   delta?: { from: string; sizeBytes: number };
   /** Undefined: every arch of the fleet. */
   archs?: string[];
-  rollout: ResolvedRollout;
+  /** The wire's rollout spec: the scenario resolves straight to what the operator sends. */
+  rollout: RolloutSpec;
   abortIf?: { failureRate: number; minSample: number };
   notify: 'mqtt' | 'poll';
   maintenanceWindow?: { opensMs: number; lengthMs: number; everyMs: number };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { unitSchema, type UnitKind } from './unit-schema.js';
 import { metricNames } from '../metrics/catalog.js';
 import { inlineProfileRefSchema } from './profile-schema.js';
 import { fleetOpsSchemas } from './fleet-ops-schema.js';
@@ -44,35 +45,15 @@ const SIZE_PATTERN = '^\\d+(\\.\\d+)?([kKmMgG][iI]?)?[bB]$';
 const RATE_PATTERN = '^\\d+(\\.\\d+)?/(s|m|h|d)$';
 const PERCENT_PATTERN = '^\\d+(\\.\\d+)?%$';
 
-interface UnitKind {
-  parse: (text: string) => Parsed<number>;
-  hint: string;
-  pattern: string;
-  examples: string[];
-}
 const BIT_RATE: UnitKind = { parse: parseBitRate, hint: BIT_RATE_HINT, pattern: '^\\d+(\\.\\d+)?([kmgKMG]?(bit|bps))$', examples: ['26kbit', '1mbit'] };
 const DURATION: UnitKind = { parse: parseDuration, hint: DURATION_HINT, pattern: DURATION_PATTERN, examples: ['500ms', '10s', '2m', '1h'] };
 const SIZE: UnitKind = { parse: parseSize, hint: SIZE_HINT, pattern: SIZE_PATTERN, examples: ['200B', '4KB', '20MB'] };
 const RATE: UnitKind = { parse: parseRate, hint: RATE_HINT, pattern: RATE_PATTERN, examples: ['20/s', '300/m'] };
 const PERCENT: UnitKind = { parse: parsePercent, hint: PERCENT_HINT, pattern: PERCENT_PATTERN, examples: ['10%', '0.5%'] };
 
-/**
- * A unit string checked by its models/units.ts parser. Each call makes a fresh schema so that its
- * description (editor hover text) and its hint belong to that field alone.
- */
+/** A unit string checked by its models/units.ts parser, with its hint for a value of the wrong type. */
 function unitString(kind: UnitKind, description: string, opts: { positive?: boolean } = {}) {
-  const s = z
-    .string()
-    .check((ctx) => {
-      const r = kind.parse(ctx.value);
-      if (!r.ok) {
-        ctx.issues.push({ code: 'custom', message: r.message, input: ctx.value, params: { hint: r.hint } });
-      } else if (opts.positive && !(r.value > 0)) {
-        ctx.issues.push({ code: 'custom', message: `"${ctx.value}" must be more than zero`, input: ctx.value, params: { hint: kind.hint } });
-      }
-    })
-    .meta({ description, pattern: kind.pattern, examples: kind.examples });
-  return withHint(s, kind.hint);
+  return withHint(unitSchema(kind, description, opts.positive ? 'positive' : 'any'), kind.hint);
 }
 
 function url(schemes: readonly string[], description: string) {

@@ -1,4 +1,5 @@
 import { EventHeap } from './event-heap.js';
+import { grown } from '../../collections/grown.js';
 
 /** Buckets in the ring (a power of two): the ring spans RING bucket widths ahead of "now". */
 const RING_BITS = 16;
@@ -375,9 +376,7 @@ export class CalendarQueue {
 
   private growBlocks(): void {
     this.blockCap *= 2;
-    const f = new Float64Array(BF * this.blockCap);
-    f.set(this.blockF);
-    this.blockF = f;
-    this.blockI = new Int32Array(f.buffer);
+    this.blockF = grown(this.blockF, BF * this.blockCap);
+    this.blockI = new Int32Array(this.blockF.buffer);
   }
 }

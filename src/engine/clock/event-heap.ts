@@ -1,3 +1,4 @@
+import { grown } from '../../collections/grown.js';
 /**
  * A 4-ary min-heap of (time, device, kind) events on typed arrays. Ties on time break on an
  * insertion sequence number, so the pop order is fully deterministic: the virtual clock relies on
@@ -143,14 +144,8 @@ export class EventHeap {
 
   private grow(): void {
     const cap = this.times.length * 2;
-    const t = new Float64Array(cap);
-    t.set(this.times);
-    this.times = t;
-    const s = new Float64Array(cap);
-    s.set(this.seqs);
-    this.seqs = s;
-    const g = new Int32Array(cap);
-    g.set(this.tags);
-    this.tags = g;
+    this.times = grown(this.times, cap);
+    this.seqs = grown(this.seqs, cap);
+    this.tags = grown(this.tags, cap);
   }
 }

@@ -24,7 +24,7 @@ export function buildOperatorPlan(s: ResolvedScenario): OperatorPlan {
       }
       const campaign: CampaignSpec = {
         release: u.release,
-        rollout: u.rollout as RolloutSpec,
+        rollout: u.rollout,
         notify: u.notify,
         fleetSize: s.devices,
         ...(u.abortIf ? { abortIf: u.abortIf } : {}),
