@@ -55,8 +55,15 @@ function formatTable(c: Comparison): string {
     for (const r of c.rules) rows.push([r.ok ? '✓' : '✗', r.rule, ruleValue(r, r.base), ruleValue(r, r.current), ruleValue(r, r.limit), ruleChange(r)]);
     out.push('', ...alignColumns(rows, 2));
   }
+  out.push('', 'GENERATOR', ...generatorLines(c).map((l) => `  ${l}`));
   out.push('', `RESULT  ${resultLine(c)}`);
   return out.join('\n') + '\n';
+}
+
+/** Generator health of both runs, next to the regressions (a saturated generator's numbers are not the backend's). */
+function generatorLines(c: Comparison): string[] {
+  const line = (which: string, g: Comparison['generator']['base']) => [`${g.healthy ? '✓' : '✗'} generator ${which}: ${g.healthy ? 'kept up' : 'SATURATED'} · ${g.text}`, ...g.sendSide.map((x) => `  ${x}`)];
+  return [...line('base   ', c.generator.base), ...line('current', c.generator.current)];
 }
 
 /** Markdown table cells may not hold a raw `|` or a newline. */
@@ -82,6 +89,7 @@ function formatMarkdown(c: Comparison): string {
     out.push('', '| | rule | base | current | limit | change |', '|:-:|---|---:|---:|---:|---:|');
     for (const r of c.rules) out.push(`| ${r.ok ? '✅' : '❌'} | ${code(r.rule)} | ${ruleValue(r, r.base)} | ${ruleValue(r, r.current)} | ${ruleValue(r, r.limit)} | ${md(ruleChange(r))} |`);
   }
+  out.push('', ...generatorLines(c).map((l) => `- ${md(l)}`));
   // The full tables fold away so that a PR comment leads with the rules.
   if (c.histograms.length > 0) {
     const metrics = new Set(c.histograms.map((r) => r.metric)).size;

@@ -1,7 +1,7 @@
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import { metricDef, metricNames, SHARE_OF, type MetricKind } from '../metrics/catalog.js';
 import { decodeHistogram, histogramStats, type Histogram, type HistogramStats } from '../metrics/histogram.js';
-import { deltaPct, runSeconds } from './format.js';
+import { deltaPct, generatorHealthText, runSeconds } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import { EXIT_CODES } from '../summary/verdict.js';
 
@@ -83,8 +83,21 @@ export interface Comparison {
   counters: CounterRow[];
   rules: RuleResult[];
   violations: number;
+  /** Generator health of both runs, shown next to the regressions: a regression measured by a saturated generator is not the backend's. */
+  generator: { base: GeneratorHealth; current: GeneratorHealth };
   /** 99 when any rule is violated (the thresholds-failed convention), else 0. */
   exitCode: typeof EXIT_CODES.passed | typeof EXIT_CODES.thresholds_failed;
+}
+
+export interface GeneratorHealth {
+  healthy: boolean;
+  /** `schedule lag 3.36ms, event-loop delay 12.0ms, bound 125.0ms (...)`. */
+  text: string;
+  sendSide: string[];
+}
+
+function generatorHealth(s: RunSummary): GeneratorHealth {
+  return { healthy: !s.generator.saturated, text: generatorHealthText(s.generator), sendSide: s.generator.sendSide ?? [] };
 }
 
 const AGGS_BY_KIND: Record<MetricKind, string> = {
@@ -244,6 +257,11 @@ export function compareSummaries(base: RunSummary, current: RunSummary, rules: r
   }
   const results = rules.map((r) => evaluateRule(r, base, current));
   const violations = results.filter((r) => !r.ok).length;
+  const generator = { base: generatorHealth(base), current: generatorHealth(current) };
+  if (!generator.current.healthy || !generator.base.healthy) {
+    const which = [!generator.base.healthy ? 'BASE' : '', !generator.current.healthy ? 'CURRENT' : ''].filter(Boolean).join(' and ');
+    notes.push(`the generator could not keep up in ${which}: differences there may be fleetsim's own delay, not the backend's`);
+  }
   return {
     base: runRef(base),
     current: runRef(current),
@@ -252,6 +270,7 @@ export function compareSummaries(base: RunSummary, current: RunSummary, rules: r
     counters: counterRows(base, current),
     rules: results,
     violations,
+    generator,
     exitCode: violations > 0 ? EXIT_CODES.thresholds_failed : EXIT_CODES.passed,
   };
 }

@@ -1,5 +1,5 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
+import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel, generatorHealthText } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
 
@@ -84,7 +84,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   }
   const g = s.generator;
   out.push('', '  GENERATOR');
-  out.push(`  ${g.saturated ? '✗' : '✓'} max schedule lag ${g.maxScheduleLagMs.toFixed(1)}ms · max event-loop delay ${g.maxEventLoopDelayMs.toFixed(1)}ms · bound ${g.boundMs}ms${g.saturated ? '  SATURATED: the measurement is invalid' : ''}`);
+  out.push(`  ${g.saturated ? '✗' : '✓'} ${generatorHealthText(g)}${g.saturated ? '  SATURATED: the measurement is invalid' : ''}`);
 
   out.push('', `  RESULT  ${VERDICT_TEXT[s.result.verdict]}  (exit ${s.result.exitCode})`);
   for (const reason of s.result.reasons) out.push(`    - ${reason}`);

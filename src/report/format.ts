@@ -83,10 +83,19 @@ export function runCompletedProblems(summary: RunSummary): string[] {
   const problems: string[] = [];
   if (summary.run.status !== 'completed') problems.push(`run status is ${summary.run.status}, not completed`);
   if (!summary.accounting.holds) problems.push(`accounting identity does not hold: ${accountingEquation(summary)}`);
-  if (summary.generator.saturated) {
-    problems.push(`generator saturated: schedule lag ${formatMicros(summary.generator.maxScheduleLagMs * 1000)} over the ${formatMicros(summary.generator.boundMs * 1000)} bound`);
+  const g = summary.generator;
+  if (g.saturated) {
+    const cpu = g.maxScheduleLagMs > g.boundMs || g.maxEventLoopDelayMs > g.boundMs;
+    if (cpu || !g.sendSide?.length) problems.push(`generator saturated (fleetsim's side, not the backend's): ${generatorHealthText(g)}`);
+    for (const x of g.sendSide ?? []) problems.push(`generator saturated (send side): ${x}`);
   }
   return problems;
+}
+
+/** `schedule lag 3.36ms, event-loop delay 1.23s, bound 2.00s (options.maxScheduleLag)`: the generator's health in one line. */
+export function generatorHealthText(g: RunSummary['generator']): string {
+  const ms = (v: number) => formatMicros(v * 1000);
+  return `schedule lag ${ms(g.maxScheduleLagMs)}, event-loop delay ${ms(g.maxEventLoopDelayMs)}, bound ${ms(g.boundMs)}${g.boundSource ? ` (${g.boundSource})` : ''}`;
 }
 
 /** `generated 100 = acked 90 + sent_noack 0 + failed 2 + dropped 3 + buffered 5`. */

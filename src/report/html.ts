@@ -99,7 +99,7 @@ function generator(s: RunSummary, plot: PlotSpec | undefined): string {
   const g = s.generator;
   const problems = runCompletedProblems(s);
   return `<div class="card" id="generator-health"><h2>Generator health ${pill(!g.saturated, 'healthy', 'saturated')}</h2>
-<dl class="kv"><dt>max schedule lag</dt><dd>${g.maxScheduleLagMs.toFixed(1)} ms</dd><dt>max event-loop delay</dt><dd>${g.maxEventLoopDelayMs.toFixed(1)} ms</dd><dt>bound</dt><dd>${g.boundMs} ms</dd><dt>run completed</dt><dd>${pill(problems.length === 0, 'yes', 'no')}</dd></dl>
+<dl class="kv"><dt>max schedule lag</dt><dd>${g.maxScheduleLagMs.toFixed(1)} ms</dd><dt>max event-loop delay</dt><dd>${g.maxEventLoopDelayMs.toFixed(1)} ms</dd><dt>bound</dt><dd>${g.boundMs.toFixed(1)} ms${g.boundSource ? ` <small>(${e(g.boundSource)})</small>` : ''}</dd><dt>run completed</dt><dd>${pill(problems.length === 0, 'yes', 'no')}</dd></dl>
 ${problems.length > 0 ? `<ul class="reasons">${problems.map((p) => `<li>${e(p)}</li>`).join('')}</ul>` : ''}${plot ? figure(plot, false) : ''}</div>`;
 }
 

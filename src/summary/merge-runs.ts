@@ -7,6 +7,7 @@ import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
 import type { RunSummary } from './run-summary.js';
 import { accountingSummary } from './accounting.js';
 import { decideResult } from './verdict.js';
+import { generatorProblems } from './generator-health.js';
 
 /**
  * Rebuilds the merged run's fleet results from what the shards left (engine/results/merge-shards.ts
@@ -141,7 +142,12 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
   for (const h of Object.values(merged)) h.destroy();
 
   const maxLag = Math.max(...sums.map((s) => s.generator.maxScheduleLagMs));
-  const saturated = sums.some((s) => s.generator.saturated);
+  const maxLoop = Math.max(...sums.map((s) => s.generator.maxEventLoopDelayMs));
+  // Every shard ran the same scenario, so the same bound; older reports did not say where it came from.
+  const bound = { boundMs: first.generator.boundMs, boundSource: first.generator.boundSource ?? 'options.maxScheduleLag' };
+  const cpu = generatorProblems({ maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, ...bound });
+  const sendSide = sums.flatMap((s) => (s.generator.sendSide ?? []).map((x) => `${s.run.id}: ${x}`));
+  const saturated = cpu.length > 0 || sendSide.length > 0 || sums.some((s) => s.generator.saturated);
   const interrupted = sums.some((s) => s.run.status === 'interrupted');
   const failed = sums.some((s) => s.run.status === 'failed');
   const status = interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
@@ -150,9 +156,8 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
     thresholds,
     shardsReported: sums.length,
     expectedShards: count,
-    saturated,
-    maxLagMs: maxLag,
-    boundMs: first.generator.boundMs,
+    generator: cpu,
+    sendSide,
     accountingHolds: accounting.holds,
     errors: sums.flatMap((s) => (s.result.verdict === 'error' ? s.result.reasons : [])),
   });
@@ -184,8 +189,9 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
     thresholds,
     generator: {
       maxScheduleLagMs: maxLag,
-      maxEventLoopDelayMs: Math.max(...sums.map((s) => s.generator.maxEventLoopDelayMs)),
-      boundMs: first.generator.boundMs,
+      maxEventLoopDelayMs: maxLoop,
+      ...bound,
+      ...(sendSide.length > 0 ? { sendSide } : {}),
       saturated,
     },
     ...(rebuilt?.fleet ? { fleet: rebuilt.fleet } : {}),

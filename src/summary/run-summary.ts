@@ -60,8 +60,13 @@ export interface RunSummary {
     /** Worst schedule lag of any shard, ms. */
     maxScheduleLagMs: number;
     maxEventLoopDelayMs: number;
-    /** The bound past which a run is invalid, ms. */
+    /** The bound past which a run is invalid, ms: options.maxScheduleLag, or a share of the tightest latency threshold when smaller. */
     boundMs: number;
+    /** Where `boundMs` comes from, in words (absent in reports written before it existed). */
+    boundSource?: string;
+    /** Send-side findings (buffers that only grow), one sentence each; absent when there were none. */
+    sendSide?: string[];
+    /** The generator could not keep up: lag or event-loop delay over the bound, or a send-side finding. */
     saturated: boolean;
   };
   /** Devices online over the run: the peak, and just before the end (every device disconnects at the end). */

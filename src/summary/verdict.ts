@@ -45,17 +45,20 @@ export interface ResultInput {
   thresholds: ThresholdResult[];
   shardsReported: number;
   expectedShards: number;
-  saturated: boolean;
-  maxLagMs: number;
-  boundMs: number;
+  /** The generator's CPU could not keep up (summary/generator-health.ts `generatorProblems`): one sentence each. */
+  generator: readonly string[];
+  /** The send side fell behind with a healthy CPU (`sendSideBacklog`): one sentence each. */
+  sendSide: readonly string[];
   accountingHolds: boolean;
   errors: string[];
 }
 
 /**
- * The verdict of a run: interrupted, then a runtime error, then failed thresholds; otherwise a
- * missing shard, a saturated generator or a broken accounting identity make the measurement
- * invalid. Failed thresholds win over invalidity: they are what CI acts on.
+ * The verdict of a run: interrupted, then a runtime error; then a generator whose CPU could not
+ * keep up makes the run invalid even when thresholds failed (they may have failed through
+ * fleetsim's own delay: blaming the backend for them would be wrong); then failed thresholds;
+ * otherwise a missing shard, a send side that fell behind or a broken accounting identity make
+ * the measurement invalid. Otherwise failed thresholds win over invalidity: they are what CI acts on.
  */
 export function decideResult(r: ResultInput): VerdictResult {
   const reasons = [...r.errors];
@@ -65,6 +68,11 @@ export function decideResult(r: ResultInput): VerdictResult {
   }
   if (r.status === 'failed') return verdictResult('error', reasons);
   const failed = r.thresholds.filter((t) => !t.ok);
+  if (r.generator.length > 0) {
+    reasons.push(...r.generator);
+    if (failed.length > 0) reasons.push(`not judged, because of the generator: ${failed.map((t) => `${t.metric} ${t.expression} (measured ${t.display})`).join('; ')}`);
+    return verdictResult('invalid', reasons);
+  }
   if (failed.length > 0) {
     for (const t of failed) reasons.push(`threshold ${t.metric}: ${t.expression} failed (measured ${t.display})`);
     return verdictResult('thresholds_failed', reasons);
@@ -73,10 +81,8 @@ export function decideResult(r: ResultInput): VerdictResult {
     reasons.push(`only ${r.shardsReported} of ${r.expectedShards} shards reported`);
     return verdictResult('invalid', reasons);
   }
-  if (r.saturated) {
-    reasons.push(
-      `the generator fell behind its schedule by up to ${r.maxLagMs.toFixed(0)} ms (bound ${r.boundMs} ms): the machine could not keep up, so the measurement is invalid; run fewer devices per worker, more --workers, or split the fleet with --shard`,
-    );
+  if (r.sendSide.length > 0) {
+    reasons.push(...r.sendSide);
     return verdictResult('invalid', reasons);
   }
   if (!r.accountingHolds) {

@@ -30,7 +30,7 @@ describe('formatSummaryTable', () => {
     expect(text).toContain(`✓ generated ${a.generated.toLocaleString('en-US')} = acked ${a.acked.toLocaleString('en-US')} + sent_noack`);
     expect(text).toContain('(holds)');
     expect(text).toMatch(/backend received [\d,]+ · duplicates 0 · gaps 0 · lost between 0/);
-    expect(text).toMatch(/✓ max schedule lag [\d.]+ms/);
+    expect(text).toMatch(/✓ schedule lag [\d.]+ms, event-loop delay [\d.]+ms, bound [\d.]+ms \(50% of the tightest latency threshold, telemetry.ack.latency p\(99\) < 50ms\)/);
     expect(text).toContain(`RESULT  ✓ PASSED  (exit 0)`);
     expect(text.trimEnd().endsWith('report: reports/x/report.html')).toBe(true);
   });

@@ -12,6 +12,7 @@ import type { ResolvedScenario } from '../../scenario/resolved.js';
 import { SUMMARY_SCHEMA_VERSION, type FleetResults, type RunSummary } from '../../summary/run-summary.js';
 import { accountingSummary } from '../../summary/accounting.js';
 import { decideResult, type RunStatus, type ThresholdResult } from '../../summary/verdict.js';
+import { generatorBound, generatorProblems, sendSideBacklog } from '../../summary/generator-health.js';
 import type { ShardFinal } from '../shard/protocol.js';
 import { VERSION } from '../../version.js';
 
@@ -99,15 +100,18 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
 
   const maxLag = Math.max(0, ...i.finals.map((f) => f.maxScheduleLagMs));
   const maxLoop = Math.max(0, ...i.finals.map((f) => f.maxEventLoopDelayMs));
-  const saturated = maxLag > s.options.maxScheduleLagMs;
+  const bound = generatorBound(s.thresholds, s.options.maxScheduleLagMs);
+  const cpu = generatorProblems({ maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, ...bound });
+  // A backlog is only the send side's when nothing modelled explains it; the last row is the stop's drain.
+  const sendSide = s.clock === 'wall' && !s.phases.some((p) => p.kind === 'outage') ? sendSideBacklog((i.timeline ?? []).slice(0, -1)) : [];
+  const saturated = cpu.length > 0 || sendSide.length > 0;
   const { verdict, exitCode, reasons } = decideResult({
     status: i.status,
     thresholds,
     shardsReported: i.finals.length,
     expectedShards: i.expectedShards,
-    saturated,
-    maxLagMs: maxLag,
-    boundMs: s.options.maxScheduleLagMs,
+    generator: cpu,
+    sendSide,
     accountingHolds: acc.holds,
     errors: i.errors,
   });
@@ -152,7 +156,8 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
         .map((f) => ({ shard: f.shard, maxScheduleLagMs: f.maxScheduleLagMs, maxEventLoopDelayMs: f.maxEventLoopDelayMs, ...(f.events === undefined ? {} : { events: f.events }) })),
       maxScheduleLagMs: maxLag,
       maxEventLoopDelayMs: maxLoop,
-      boundMs: s.options.maxScheduleLagMs,
+      ...bound,
+      ...(sendSide.length > 0 ? { sendSide } : {}),
       saturated,
     },
     ...(online ? { online } : {}),

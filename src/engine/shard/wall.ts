@@ -9,6 +9,7 @@ import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, finalOf, startTelemetryEpoch } from './assembly.js';
 import type { ShardContext } from './context.js';
 import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS } from './tuning.js';
+import { startInjectedStalls } from './injected-stall.js';
 
 /**
  * A wall-clock shard: real sockets through the WireDriver, time from the shared start instant,
@@ -67,6 +68,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   let interval = 0;
   let snapshotTimer: NodeJS.Timeout | undefined;
   let startAt = 0;
+  let stopStalls = () => {};
   const snapEvery = s.options.snapshotEveryMs / s.timeScale; // wall ms between snapshots
 
   const takeSnapshot = () => {
@@ -97,6 +99,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
         startTelemetryEpoch(lifecycle, startAt);
         scheduler.start(startAt);
         scheduleSnapshot();
+        stopStalls = startInjectedStalls();
       } else if (msg.type === 'stop') {
         resolve();
       }
@@ -104,6 +107,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     ctx.send({ type: 'ready', shard: task.shard, devices: task.count });
   });
 
+  stopStalls();
   const endedAtMs = scheduler.now();
   lifecycle.stopGenerating();
   scheduler.stop();
