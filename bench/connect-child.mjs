@@ -1,11 +1,19 @@
 // One connect-benchmark run in a fresh process: connect N idle clients, report rate and RSS.
-// Usage: node --expose-gc bench/connect-child.mjs <bare-mqttjs|lean|mqttjs> <url> <N> <concurrency>
+// Usage: node --expose-gc bench/connect-child.mjs <bare-mqttjs|lean|mqttjs|lean-mtls|bare-tls> <url> <N> <concurrency> [caDir]
+// lean-mtls and bare-tls (bench/tls.mjs) connect to a TLS broker with a client certificate per
+// device, issued by the fleet CA in caDir before the timed part (as a run issues them before its
+// shards are ready; the issuing cost is reported as certUs). lean-mtls is fleetsim's lean
+// transport; bare-tls is tls.connect + one raw CONNECT per device, the floor a TLS client can reach.
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { createMqttTransport } from '../dist/drivers/mqtt/index.js';
+import { encodeConnect } from '../dist/drivers/mqtt/lean-frames.js';
+import { issueCertificate, loadFleetCa } from '../dist/identity/x509.js';
 import { limitedLoop, sleep } from './lib/common.mjs';
 
-const [mode, url, nArg, concArg] = process.argv.slice(2);
+const [mode, url, nArg, concArg, caDir] = process.argv.slice(2);
 const N = Number(nArg);
 const concurrency = Number(concArg);
 const KEEPALIVE = 60;
@@ -43,10 +51,48 @@ function bareMqttjs() {
   };
 }
 
-function transport(kind) {
+/** Device certificates from the fleet CA in caDir, issued now; returns them and µs per certificate. */
+async function issueAll() {
+  if (caDir === undefined) return { ids: undefined, certUs: 0, caPem: undefined };
+  const caPem = { cert: readFileSync(`${caDir}/ca.crt`, 'utf8'), key: readFileSync(`${caDir}/ca.key`, 'utf8') };
+  const ca = await loadFleetCa(caPem);
+  const ids = new Array(N);
+  const t0 = performance.now();
+  await limitedLoop(N, 8, (i, done) => issueCertificate(ca, `dev-${i}`, { client: true }).then((id) => { ids[i] = id; done(); }));
+  return { ids, certUs: ((performance.now() - t0) * 1000) / N, caPem: caPem.cert };
+}
+
+function bareTls(ids, caPem) {
+  const { hostname: host, port } = new URL(url);
+  const sockets = [];
+  let failed = 0;
+  let connected = 0;
+  return {
+    run: (i, done) => {
+      const s = tls.connect({ host, port: Number(port), ca: caPem, key: ids[i].key, cert: ids[i].cert });
+      sockets.push(s);
+      let settled = false;
+      const settle = (ok) => {
+        if (settled) return;
+        settled = true;
+        if (ok) connected++;
+        else failed++;
+        done();
+      };
+      s.once('secureConnect', () => s.write(encodeConnect({ clientId: `bare-tls-${i}`, keepalive: KEEPALIVE })));
+      s.once('data', (b) => settle(b[0] === 0x20 && b[3] === 0));
+      s.once('error', () => settle(false));
+    },
+    connected: () => connected,
+    failed: () => failed,
+    close: async () => sockets.forEach((s) => s.destroy()),
+  };
+}
+
+function transport(kind, ids, caPem) {
   const waiting = new Array(N);
   let failed = 0;
-  const t = createMqttTransport(kind, { url, devices: N, connectTimeoutMs: 30_000 }, {
+  const t = createMqttTransport(kind, { url, devices: N, connectTimeoutMs: 30_000, ...(caPem ? { tls: { ca: caPem } } : {}) }, {
     onConnect(dev, ok) {
       if (!ok) failed++;
       waiting[dev]();
@@ -58,7 +104,7 @@ function transport(kind) {
   return {
     run: (i, done) => {
       waiting[i] = done;
-      t.connect(i, { clientId: `${kind}-${i}`, keepalive: KEEPALIVE });
+      t.connect(i, { clientId: `${kind}-${i}`, keepalive: KEEPALIVE, ...(ids ? { identity: ids[i] } : {}) });
     },
     connected: () => t.connectedCount(),
     failed: () => failed,
@@ -69,8 +115,9 @@ function transport(kind) {
 // mqtt-packet builds a process-wide cache of 65,536 small number buffers on first use (~5 MB,
 // used by mqtt.js and by the lean CONNECT alike): a fixed cost, so it goes into the baseline.
 mqttPacket.generate({ cmd: 'connect', clientId: 'warm-up', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 60 });
+const { ids, certUs, caPem } = await issueAll();
 const base = await settledRss();
-const subject = mode === 'bare-mqttjs' ? bareMqttjs() : transport(mode);
+const subject = mode === 'bare-mqttjs' ? bareMqttjs() : mode === 'bare-tls' ? bareTls(ids, caPem) : transport(mode === 'lean-mtls' ? 'lean' : mode, ids, caPem);
 // Connect in two halves with a measurement between them: the second half's growth is the
 // marginal cost of one more idle device, free of fixed costs (V8's young generation grows to its
 // maximum during any allocation burst and stays committed, whatever N is).
@@ -97,6 +144,7 @@ const result = {
   marginalRssPerDeviceBytes: (after.rss - middle.rss) / (N - half),
   heapPerDeviceBytes: (after.heapUsed - base.heapUsed) / connected,
   externalPerDeviceBytes: (after.external - base.external) / connected,
+  certUs,
   baseRssMiB: base.rss / 2 ** 20,
   rssMiB: after.rss / 2 ** 20,
 };

@@ -5,7 +5,7 @@
 // queue, and beyond it the kernel drops handshakes that then wait for a 1 s SYN retransmit, which
 // measures the kernel's timer rather than the client (the `listenOverflows` column shows it).
 import { startLocalMosquitto } from '../dist/drivers/mqtt/local-mosquitto.js';
-import { envInt, listenOverflows, machine, median, runChild } from './lib/common.mjs';
+import { connectMedians, envInt, listenOverflows, machine, runChild } from './lib/common.mjs';
 
 const N = envInt('N', 15_000);
 const R = envInt('R', 3);
@@ -39,14 +39,7 @@ console.log('mode          connects/s  RSS B/dev  marginal RSS  heap B/dev  ext 
 const med = {};
 for (const mode of MODES) {
   const rs = results[mode];
-  med[mode] = {
-    rate: median(rs.map((x) => x.connectsPerSec)),
-    rss: median(rs.map((x) => x.rssPerDeviceBytes)),
-    marginalRss: median(rs.map((x) => x.marginalRssPerDeviceBytes)),
-    heap: median(rs.map((x) => x.heapPerDeviceBytes)),
-    ext: median(rs.map((x) => x.externalPerDeviceBytes)),
-    failed: rs.reduce((a, x) => a + x.failed, 0),
-  };
+  med[mode] = connectMedians(rs);
   const m = med[mode];
   console.log(`${mode.padEnd(12)}${fmt(m.rate)}${fmt(m.rss)}${fmt(m.marginalRss, 0).padStart(14)}${fmt(m.heap, 0).padStart(12)}${fmt(m.ext)}${fmt(m.failed)}`);
 }

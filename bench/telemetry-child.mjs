@@ -1,7 +1,15 @@
 // One telemetry-benchmark run in a fresh process: saturate the broker with QoS 1 publishes from
 // CONNS connections with WINDOW messages in flight on each, and count PUBACKs per second.
-// Usage: node bench/telemetry-child.mjs <raw|lean|mqttjs> <url> <conns> <window> <payloadBytes> <warmupS> <seconds> <brokerPid>
+// Usage: node bench/telemetry-child.mjs <raw|lean|mqttjs|padded|templated> <url> <conns> <window> <payloadBytes> <warmupS> <seconds> <brokerPid>
+// `padded` and `templated` are the lean transport with each message's payload made as a run makes
+// it: the reference preset's padded JSON (a new buffer per message), or the telemetry template
+// of bench/scenarios/template.yaml filled per message (payloadBytes is ignored: the template's size).
 import { createMqttTransport } from '../dist/drivers/mqtt/index.js';
+import { referencePreset } from '../dist/drivers/presets/reference.js';
+import { loadScenario } from '../dist/scenario/load.js';
+import { DeviceTable } from '../dist/fleet/device-table.js';
+import { buildDeviceModels } from '../dist/engine/shard/device-models.js';
+import { telemetryPayloads } from '../dist/engine/shard/telemetry-payloads.js';
 import { processCpuMs, sleep } from './lib/common.mjs';
 import { startRawPublishers } from './lib/raw-publisher.mjs';
 
@@ -13,6 +21,23 @@ const payload = Buffer.alloc(Number(sizeArg), 0x61);
 const { hostname: host, port } = new URL(url);
 
 let acked = 0;
+
+/** How the `padded` and `templated` modes make each message's payload; the others send one fixed buffer. */
+function payloadMaker(m) {
+  if (m === 'padded') {
+    const size = Number(sizeArg);
+    return (dev, seq) => referencePreset.telemetryPayload(seq, seq * 1000, size);
+  }
+  if (m === 'templated') {
+    const s = loadScenario(new URL('./scenarios/template.yaml', import.meta.url).pathname);
+    const devices = new DeviceTable(CONNS, 0);
+    const { models } = buildDeviceModels(s, devices);
+    const filler = telemetryPayloads(s, devices, models.energy, undefined);
+    return (dev, seq) => filler.fill(dev, seq, seq * 1000);
+  }
+  return () => payload;
+}
+const makePayload = payloadMaker(mode);
 
 /** The lean/mqttjs transports, driven through MqttTransport with one token per message. */
 async function viaTransport(kind) {
@@ -27,9 +52,10 @@ async function viaTransport(kind) {
   const topics = Array.from({ length: CONNS }, (_, dev) => `fleet/${kind}-${dev}/telemetry`);
   let onAllConnected;
   const allConnected = new Promise((r) => (onAllConnected = r));
+  const seqs = new Uint32Array(CONNS);
   const send = (dev) => {
     const token = nextToken++;
-    if (t.publish(dev, topics[dev], payload, 1, token)) {
+    if (t.publish(dev, topics[dev], makePayload(dev, seqs[dev]++), 1, token)) {
       tokenState[token] = 1;
       sent++;
     }
@@ -67,7 +93,7 @@ async function viaTransport(kind) {
 const subject =
   mode === 'raw'
     ? await startRawPublishers({ host, port: Number(port), connections: CONNS, window: WINDOW, payload, onAck: (k) => (acked += k) })
-    : await viaTransport(mode);
+    : await viaTransport(mode === 'padded' || mode === 'templated' ? 'lean' : mode);
 
 subject.start();
 await sleep(Number(warmupArg) * 1000);

@@ -98,3 +98,16 @@ export function processCpuMs(pid) {
     return Number.NaN;
   }
 }
+
+/** Medians of connect-child results (bench/connect.mjs, bench/tls.mjs): rate, memory per device, certificate cost, failures summed. */
+export function connectMedians(rs) {
+  return {
+    rate: median(rs.map((x) => x.connectsPerSec)),
+    rss: median(rs.map((x) => x.rssPerDeviceBytes)),
+    marginalRss: median(rs.map((x) => x.marginalRssPerDeviceBytes)),
+    heap: median(rs.map((x) => x.heapPerDeviceBytes)),
+    ext: median(rs.map((x) => x.externalPerDeviceBytes)),
+    certUs: median(rs.map((x) => x.certUs ?? 0)),
+    failed: rs.reduce((a, x) => a + x.failed, 0),
+  };
+}

@@ -58,10 +58,7 @@ export class TemplateFiller {
     for (let i = 0; i < kind.length; i++) {
       const k = kind[i];
       if (k === Op.literal) {
-        const lit = t.literals[arg[i]];
-        at = this.ensure(at, lit.length);
-        lit.copy(this.buf, at);
-        at += lit.length;
+        at = this.copyIn(at, t.literals[arg[i]]);
         continue;
       }
       const src = arg[i];
@@ -79,12 +76,19 @@ export class TemplateFiller {
       const quoted = k === Op.jsonValue;
       at = this.ensure(at, text.length + 2 + (src === B['device.serial'] ? MAX_NUMBER_BYTES : 0));
       if (quoted) this.buf[at++] = QUOTE;
-      text.copy(this.buf, at);
-      at += text.length;
+      at = this.copyIn(at, text);
       if (src === B['device.serial']) at = writeFixed(this.buf, at, this.opts.firstDevice + dev, 0);
       if (quoted) this.buf[at++] = QUOTE;
     }
     return this.buf.subarray(0, at);
+  }
+
+  /** Copies `bytes` in at `at`; returns the offset after them. A loop: literals are short, and Buffer#copy's native call costs more than the bytes. */
+  private copyIn(at: number, bytes: Buffer): number {
+    at = this.ensure(at, bytes.length);
+    const buf = this.buf;
+    for (let j = 0; j < bytes.length; j++) buf[at + j] = bytes[j];
+    return at + bytes.length;
   }
 
   /** Room for `more` bytes after `at` (JSON payloads vary in length; the buffer only grows). */

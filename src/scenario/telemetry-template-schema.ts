@@ -55,7 +55,7 @@ export function telemetryTemplateSchema(h: SchemaHelpers) {
     z.strictObject({ hex: z.string().regex(/^([0-9a-fA-F]{2})+$/).meta({ description: 'Fixed bytes in hex.' }) }),
     z.strictObject({
       type: z.enum(BINARY_TYPES).meta({ description: 'Number type.' }),
-      endian: z.enum(['be', 'le']).default('be'),
+      endian: z.enum(['be', 'le']).default('be').meta({ description: 'Byte order: big-endian (network order) or little-endian.' }),
       value: scalar.meta({ description: 'A number, or one {{placeholder}}.' }),
       scale: num.default(1).meta({ description: 'Multiplier before writing (e.g. 100 for centidegrees).' }),
     }),

@@ -234,5 +234,19 @@ describe('writeFixed', () => {
       expect(buf.toString('latin1', 0, end), `${v} ${d}`).toBe(expected);
     }
     expect(buf.toString('latin1', 0, writeFixed(buf, 0, Number.NaN, 2))).toBe('null');
+    // Both paths (int32 and wide, e.g. epoch milliseconds) across signs, magnitudes and decimals.
+    let x = 12345;
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      const d = i % 7;
+      const v = ((x / 2147483648 - 0.5) * 10 ** (i % 14)) / (i % 3 === 0 ? 1 : 7);
+      const k = Math.round(Math.abs(v) * 10 ** d);
+      if (k >= Number.MAX_SAFE_INTEGER) continue; // beyond exact integers both sides approximate
+      const expected = k === 0 ? (0).toFixed(d) : ((Math.sign(v) * k) / 10 ** d).toFixed(d);
+      expect(buf.toString('latin1', 0, writeFixed(buf, 0, v, d)), `${v} ${d}`).toBe(expected);
+    }
+    expect(buf.toString('latin1', 0, writeFixed(buf, 0, 1_767_225_617_000, 0))).toBe('1767225617000');
+    expect(buf.toString('latin1', 0, writeFixed(buf, 0, 2_147_483_647, 0))).toBe('2147483647');
+    expect(buf.toString('latin1', 0, writeFixed(buf, 0, 2_147_483_648, 0))).toBe('2147483648');
   });
 });
