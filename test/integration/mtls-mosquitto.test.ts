@@ -63,4 +63,15 @@ describe.runIf(requireMosquitto())('mutual TLS against Mosquitto with fleetsim-i
     expect(summary.accounting.backend!.received).toBe(0);
     expect(summary.accounting.backend!.lostBetween).toBe(summary.accounting.acked);
   });
+
+  it('insecure: true connects without verifying and every report says so', async () => {
+    const s = parseScenarioText(scenario('    insecure: true', 4), 'it-tls-insecure.yaml');
+    const { summary } = await runScenario(s, { workers: 1, runId: 'it-tls-insecure', drainMs: 3000 });
+    expect(summary.counters['mqtt.connect.ok']).toBe(4);
+    expect(summary.run.warnings).toEqual([expect.stringMatching(/not verified \(target\.tls\.insecure: true\)/)]);
+    const { formatSummaryTable } = await import('../../src/report/console.js');
+    expect(formatSummaryTable(summary)).toMatch(/⚠ TLS server certificates were not verified/);
+    const { renderHtml } = await import('../../src/report/html.js');
+    expect(renderHtml(summary, [])).toMatch(/<li>⚠ TLS server certificates were not verified/);
+  });
 });
