@@ -33,6 +33,8 @@ export const Flag = {
   freshBoot: 16,
   /** Answered "pending approval" (manual provisioning) and not yet approved. */
   awaitingApproval: 32,
+  /** Knocked out by the backend (failed provisioning or connect, session dropped) and not back yet. */
+  knockedOut: 64,
 } as const;
 
 /**

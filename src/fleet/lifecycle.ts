@@ -232,6 +232,7 @@ export class Lifecycle implements DriverEvents {
     if (!this.charge(dev, STEP_POLL, true)) return;
     d.setState(dev, S.provisioning);
     d.setHttpStartedAt(dev, this.schedule.measureNow());
+    this.metrics.inc(C['requests.started']);
     this.driver.provision(dev, `${this.cfg.serialPrefix}-${this.global(dev)}`);
   }
 
@@ -276,6 +277,7 @@ export class Lifecycle implements DriverEvents {
     }
     this.metrics.inc(C['provision.failed']);
     countHttpFailure(this.metrics, Route.provision, status);
+    this.knockedOut(dev);
     this.retryLater(dev, Ev.provision, wait);
   }
 
@@ -297,6 +299,7 @@ export class Lifecycle implements DriverEvents {
     }
     d.setState(dev, S.connecting);
     d.setConnectStartedAt(dev, this.schedule.measureNow());
+    this.metrics.inc(C['requests.started']);
     this.driver.connect(dev);
   }
 
@@ -314,12 +317,15 @@ export class Lifecycle implements DriverEvents {
       d.setState(dev, S.online);
       d.setAttempts(dev, 0);
       this.metrics.set(G['devices.online'], ++this.online);
+      // Back from a backend outage once reporting again: its first ack (QoS 1), or now.
+      if (this.cfg.telemetry?.spec.qos !== 1) this.back(dev);
       this.behaviours.online(dev);
       this.flush(dev);
       return;
     }
     this.metrics.inc(C['mqtt.connect.failed']);
     countConnectFailure(this.metrics, code);
+    this.knockedOut(dev);
     this.retryLater(dev, Ev.connect, -1);
   }
 
@@ -335,7 +341,27 @@ export class Lifecycle implements DriverEvents {
       return;
     }
     this.metrics.inc(C['mqtt.reconnects']);
+    this.knockedOut(dev);
     this.retryLater(dev, Ev.connect, -1);
+  }
+
+  /**
+   * Recovery after an outage (summary/outage.ts): a device the backend failed counts out once,
+   * and back once it is provisioned, connected and reporting again. Failures on the device's own
+   * side (its link, its battery) are not the backend's and do not count.
+   */
+  private knockedOut(dev: number): void {
+    const d = this.devices;
+    if (d.has(dev, Flag.knockedOut)) return;
+    d.set(dev, Flag.knockedOut);
+    this.metrics.inc(C['recovery.devices_out']);
+  }
+
+  private back(dev: number): void {
+    const d = this.devices;
+    if (!d.has(dev, Flag.knockedOut)) return;
+    d.unset(dev, Flag.knockedOut);
+    this.metrics.inc(C['recovery.devices_back']);
   }
 
   /**
@@ -375,6 +401,7 @@ export class Lifecycle implements DriverEvents {
   }
 
   onTelemetryAcked(dev: number, token: number): void {
+    this.back(dev);
     this.telemetryPipe.onAcked(dev, token);
     this.maybeSleep(dev);
   }

@@ -42,6 +42,7 @@ export class TargetPoller {
     // A poll still waiting is not doubled up; a device told to wait does not ask.
     if (d.httpStartedAt(dev) >= 0 || this.hold.heldUntil(dev) >= 0 || !this.mayPoll(dev)) return;
     d.setHttpStartedAt(dev, this.schedule.measureNow());
+    this.metrics.inc(C['requests.started']);
     this.driver.pollTarget(dev);
   }
 

@@ -70,6 +70,10 @@ const NAMED_COUNTERS = [
   ['logs.suppressed_notices', 'count', '"suppressed N" lines devices sent after dropping lines.'],
   ['provision.pending', 'count', 'Provisioning answers "pending approval" (manual provisioning).'],
   ['provision.eol_ok', 'count', 'End-of-line connectivity tests passed (first boot).'],
+  // Outages and recovery (summary/outage.ts reads them per interval).
+  ['requests.started', 'count', 'Requests devices started towards the backend: HTTP requests of every route and MQTT connects.'],
+  ['recovery.devices_out', 'count', 'Devices knocked out by the backend: a failed provisioning or connect, or a session the backend side dropped, while they were working.'],
+  ['recovery.devices_back', 'count', 'Devices back after being knocked out: provisioned, connected and reporting again (first telemetry acknowledged; connected for QoS 0 or without telemetry).'],
 ] as const;
 
 /** Every counter: the named ones, then errors by route and cause (metrics/request-errors.ts). */

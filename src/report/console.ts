@@ -2,6 +2,7 @@ import type { TimelineRow } from '../metrics/aggregate.js';
 import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel, generatorHealthText } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
+import { consoleErrorSections } from './error-text.js';
 
 /**
  * What a person sees in the terminal: the end-of-run summary (k6-like) and the live status line.
@@ -72,6 +73,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
     out.push(...alignColumns(rows, 99).map((l) => `  ${l}`));
   }
 
+  out.push(...consoleErrorSections(s));
   out.push(...fleetOpsSection(s));
   out.push(...fleetSection(s));
 

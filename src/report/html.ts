@@ -1,10 +1,11 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeHtml as e, jsonForScript } from './escape.js';
+import { CANCELLED_NOTE, outageLines, requestErrorTable } from './error-text.js';
 import { formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
 import { batteryTable, headlineTiles } from './html-headline.js';
 import { fleetOpsSection } from './html-fleet-ops.js';
-import { figure, pill, tiles } from './html-parts.js';
+import { figure, pill, table, tiles } from './html-parts.js';
 import { buildPlots } from './html-plots.js';
 import type { PlotSpec } from './plot-spec.js';
 import { renderPage } from './html-page.js';
@@ -131,7 +132,7 @@ export function renderHtml(s: RunSummary, timeline: readonly TimelineRow[]): str
   const fleet = of('fleet');
   const battery = batteryTable(s);
   const ops = fleetOpsSection(s, byId);
-  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 || battery ? [['fleet', 'Fleet']] : []), ['counters', 'Counters']];
+  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(s.requestErrors || s.outage ? [['errors', 'Errors & recovery']] : []), ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 || battery ? [['fleet', 'Fleet']] : []), ['counters', 'Counters']];
   const body = `${header(s)}
 <nav class="toc">${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>
 ${keyNumbers(s, timeline)}
@@ -140,6 +141,7 @@ ${scenarioSource(s)}
 <section id="health"><div class="two">${accounting(s)}${generator(s, byId.get('generator'))}</div></section>
 <section id="throughput"><h2>Throughput and devices</h2><div class="plots">${of('throughput').map((p) => figure(p)).join('\n')}</div></section>
 <section id="latency"><h2>Latency</h2>${latencyTable(s)}${latencyRows.join('\n')}</section>
+${errorsSection(s)}
 ${ops}
 ${fleet.length > 0 || battery ? `<section id="fleet"><h2>Fleet</h2>${battery}<div class="plots">${fleet.map((p) => figure(p)).join('\n')}</div></section>` : ''}
 ${countersTable(s)}
@@ -152,6 +154,17 @@ ${countersTable(s)}
     body,
     tail: `<script type="application/json" id="fleetsim-plots">${jsonForScript({ plots })}</script>\n<script>${reportScript()}</script>`,
   });
+}
+
+/** Errors by route and cause, and the recovery after an outage (the console shows the same). */
+function errorsSection(s: RunSummary): string {
+  const t = requestErrorTable(s);
+  const lines = outageLines(s);
+  if (!t && lines.length === 0) return '';
+  const numeric = new Set(t ? t.head.map((_, c) => c).filter((c) => c > 0) : []);
+  const errors = t ? `<div class="card"><h3>Errors by route and cause</h3>${table(t.head, t.rows, numeric, 'errors-by-route')}${t.cancelled ? `<p class="sub">${e(CANCELLED_NOTE)}</p>` : ''}</div>` : '';
+  const recovery = lines.length > 0 ? `<div class="card" id="recovery"><h3>Outage and recovery</h3><ul>${lines.map((l) => `<li>${l.ok === undefined ? '' : pill(l.ok, 'ok', 'attention') + ' '}${e(l.text)}</li>`).join('')}</ul></div>` : '';
+  return `<section id="errors"><h2>Errors and recovery</h2>${errors}${recovery}</section>`;
 }
 
 export const htmlWriter: ReportWriter = {

@@ -1,3 +1,4 @@
+import { outageOf, requestErrorsOf } from './outage.js';
 import { onlineOverRun } from './online.js';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { TimelineRow } from '../metrics/aggregate.js';
@@ -195,7 +196,11 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
       saturated,
     },
     ...(rebuilt?.fleet ? { fleet: rebuilt.fleet } : {}),
+    requestErrors: requestErrorsOf(counters),
   };
+  // Recovery is read off the merged timeline too: shards see only their own devices.
+  const outage = outageOf(timeline);
+  if (outage) summary.outage = outage;
   // The peak of the sum is not the sum of the peaks: read it off the merged timeline.
   const online = onlineOverRun(timeline);
   if (online) summary.online = online;

@@ -1,3 +1,4 @@
+import type { OutageRecovery, RequestErrors } from './outage.js';
 import type { HistogramStats } from '../metrics/histogram.js';
 import type { AccountingSummary } from './accounting.js';
 import type { RunStatus, ThresholdResult, VerdictResult } from './verdict.js';
@@ -81,6 +82,10 @@ export interface RunSummary {
    * (each sub-field is optional too). The report renders a plot for each one present.
    */
   fleet?: FleetResults;
+  /** Failed requests by route and cause, and requests fleetsim cut off itself (summary/outage.ts). */
+  requestErrors?: RequestErrors;
+  /** A backend outage and the fleet's recovery from it; present only when devices were knocked out. */
+  outage?: OutageRecovery;
 }
 
 export interface RunHost {

@@ -63,6 +63,7 @@ export function syntheticRun(options: SyntheticRunOptions = {}): { summary: RunS
     const u = (stream: number) => uniform(seed, shard, stream, draw++);
     let online = 0;
     let buffered = 0;
+    let knockedOut = 0;
     const final: ShardFinal = { shard, generated: 0, acked: 0, sentNoAck: 0, failed: 0, dropped: 0, buffered: 0, maxScheduleLagMs: 0, maxEventLoopDelayMs: 0 };
     finals.push(final);
     for (let i = 0; i < intervals; i++) {
@@ -96,9 +97,18 @@ export function syntheticRun(options: SyntheticRunOptions = {}): { summary: RunS
       m.inc(C['telemetry.sent_noack'], noack);
       m.inc(C['telemetry.failed'], failed);
       m.inc(C['telemetry.dropped'], dropped);
+      m.inc(C['requests.started'], Math.round(online / 10) + (bad ? online : 0));
       if (bad) {
-        m.inc(C['mqtt.connection_lost'], Math.max(1, Math.round(online * 0.02)));
-        m.inc(C['errors.network'], Math.max(1, Math.round(online * 0.02)));
+        const lost = Math.max(1, Math.round(online * 0.02));
+        m.inc(C['mqtt.connection_lost'], lost);
+        m.inc(C['errors.network'], lost);
+        m.inc(C['recovery.devices_out'], lost);
+        knockedOut += lost;
+      } else if (knockedOut > 0) {
+        // Back over the intervals after the incident; one device per shard stays out (full runs).
+        const back = Math.min(knockedOut - (full ? 1 : 0), Math.ceil(knockedOut / 2));
+        m.inc(C['recovery.devices_back'], back);
+        knockedOut -= back;
       }
       for (let k = 0; k < acked; k++) {
         const tail = u(STREAM.ackLatency);

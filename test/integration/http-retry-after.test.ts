@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 import { startEmbeddedBackend, type EmbeddedBackend } from '../../src/backend/index.js';
+import { formatSummaryTable } from '../../src/report/console.js';
 import { FaultProxy, type FaultAnswer, type LoggedAnswer, type ProxyRequest } from '../helpers/fault-proxy.js';
 
 /**
@@ -29,7 +30,7 @@ async function start(rule: (r: ProxyRequest, p: FaultProxy) => FaultAnswer | und
 const scenario = (name: string, url: string, mqtt: string, extra = '') => `
 name: ${name}
 seed: 11
-duration: 9s
+duration: 10s
 target: { http: "${url}", mqtt: "${mqtt}", fleetKey: ${KEY} }
 fleet:
   - { profile: rpi4-gateway, count: 40, link: ethernet }
@@ -50,10 +51,14 @@ function nextFrom(p: FaultProxy, a: LoggedAnswer): ProxyRequest | undefined {
 describe('Retry-After on every route', () => {
   it('no device comes back before the Retry-After it was given (seconds or HTTP date, polls and provisioning), each answer carrying one is counted, and jitter spreads a fleet told to wait together', async () => {
     let polls = 0;
+    let firstPollMs = -1;
     const p = await start((r, self) => {
       // The first request of each device: 429, come back in 2 s (the whole fleet at once).
       if (r.route === 'provision' && !self.requests.some((q) => q !== r && q.route === 'provision' && q.device === r.device)) return { status: 429, retryAfter: '2' };
-      if (r.route !== 'poll' || r.atMs < 4000 || r.atMs >= 6500) return undefined;
+      if (r.route !== 'poll') return undefined;
+      // Timed from the fleet's first poll, so a slow start on a busy machine shifts nothing.
+      if (firstPollMs < 0) firstPollMs = r.atMs;
+      if (r.atMs < firstPollMs + 1000 || r.atMs >= firstPollMs + 3500) return undefined;
       // A backend overloaded for 2.5 s: every poll gets a 503, Retry-After as seconds or a date.
       return polls++ % 2 === 0 ? { status: 503, retryAfter: '2' } : { status: 503, retryAfter: new Date(Date.now() + 3000).toUTCString() };
     });
@@ -135,5 +140,57 @@ describe('bad responses and requests cut off by the end of the run', () => {
     expect(c['cancelled.poll']).toBe(hung);
     expect(c['errors.network']).toBe(0);
     for (const cause of ['http_429', 'http_503', 'http_500', 'http_4xx_other', 'http_5xx_other', 'reset', 'timeout', 'refused', 'tls']) expect(c[`errors.poll.${cause}`], cause).toBe(0);
+  });
+});
+
+describe('recovery after an outage is a number', () => {
+  it('a scripted provisioning outage: knocked-out devices, time to 50/95/99% back and devices still out match what the backend saw', async () => {
+    let firstMs = -1;
+    const OUTAGE_MS = 3000;
+    // Five devices the backend never lets back in: they must be reported, not hidden.
+    const never = new Set(['recovery-3', 'recovery-11', 'recovery-19', 'recovery-27', 'recovery-35']);
+    const p = await start((r) => {
+      if (r.route !== 'provision') return undefined;
+      if (firstMs < 0) firstMs = r.atMs;
+      return r.atMs < firstMs + OUTAGE_MS || never.has(r.device) ? { status: 503 } : undefined;
+    });
+    const s = parseScenarioText(
+      scenario('recovery', p.url, backend!.mqttUrl, '  telemetry: { every: 1s, jitter: 10%, qos: 1 }\n  reconnect: { base: 500ms, cap: 4s }\n').replace('duration: 10s', 'duration: 14s'),
+      'recovery.yaml',
+    );
+    const { summary } = await runScenario(s, { workers: 1, runId: 'recovery', drainMs: 1000 });
+    const o = summary.outage!;
+    expect(o).toBeDefined();
+
+    // The backend's view: who got a 503, and when each device's provisioning first succeeded.
+    const failed = new Set(p.answers.filter((a) => a.route === 'provision' && a.status === 503).map((a) => a.device));
+    const okAt = new Map<string, number>();
+    for (const a of p.answers) if (a.route === 'provision' && a.status === 201 && !okAt.has(a.device)) okAt.set(a.device, a.sentAtMs);
+    expect(failed.size).toBe(40);
+    expect(o.affected).toBe(failed.size);
+    const neverBack = [...failed].filter((d) => !okAt.has(d)).length;
+    expect(neverBack).toBeGreaterThanOrEqual(never.size);
+    // Still out = never provisioned, plus at most a device or two provisioned in the run's last moments.
+    expect(o.stillOut).toBeGreaterThanOrEqual(neverBack);
+    expect(o.stillOut).toBeLessThanOrEqual(neverBack + 2);
+    expect(o.back + o.stillOut).toBe(o.affected);
+
+    // Times from the backend's recovery (the first device back) to 50% and 95% back, as the proxy
+    // saw the successful provisionings: equal within the report's resolution (one interval, each
+    // side) plus a connect and a first ack.
+    const times = [...okAt.values()].sort((x, y) => x - y);
+    const expectAt = (share: number) => times[Math.ceil(share * o.affected) - 1] - times[0];
+    const slack = 2 * o.resolutionMs + 500;
+    expect(Math.abs(o.timeTo50Ms! - expectAt(0.5))).toBeLessThanOrEqual(slack);
+    // 35 of 40 can come back at most: 95% and 99% are never reached, and the summary says so.
+    expect(o.timeTo95Ms).toBeNull();
+    expect(o.timeTo99Ms).toBeNull();
+    expect(o.recoveredAtMs! - o.startMs).toBeGreaterThanOrEqual(OUTAGE_MS - slack);
+
+    const text = formatSummaryTable(summary);
+    expect(text).toContain('OUTAGE AND RECOVERY');
+    expect(text).toContain(`${o.stillOut} of 40 still out when the run ended`);
+    expect(text).toContain('ERRORS BY ROUTE');
+    expect(summary.requestErrors!.byRoute.provision.http_503).toBe(p.answers.filter((a) => a.route === 'provision' && a.status === 503).length);
   });
 });

@@ -17,7 +17,7 @@ const FIXTURE = join(ROOT, 'test/fixtures/summary/v1-shape.json');
 const DOCS = join(ROOT, 'docs/summary.md');
 
 /** Maps whose keys are data (metric names, failure causes), not schema fields. */
-const MAPS = new Set(['counters', 'gauges', 'histograms', 'fleet.ota.failuresByCause']);
+const MAPS = new Set(['counters', 'gauges', 'histograms', 'fleet.ota.failuresByCause', 'requestErrors.byRoute', 'requestErrors.byRoute.*', 'requestErrors.cancelled']);
 
 function jsonType(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;

@@ -14,6 +14,7 @@ import { accountingSummary } from '../../summary/accounting.js';
 import { decideResult, type RunStatus, type ThresholdResult } from '../../summary/verdict.js';
 import { generatorBound, generatorProblems, sendSideBacklog } from '../../summary/generator-health.js';
 import type { ShardFinal } from '../shard/protocol.js';
+import { outageOf, requestErrorsOf } from '../../summary/outage.js';
 import { VERSION } from '../../version.js';
 
 export interface BuildSummaryInput {
@@ -54,6 +55,7 @@ export function scenarioHash(s: ResolvedScenario): string {
  * (summary/verdict.ts).
  */
 export function buildSummary(i: BuildSummaryInput): RunSummary {
+  const outage = outageOf(i.timeline ?? []);
   const s = i.scenario;
   const acc = accountingSummary(i.finals, i.backendCounts);
 
@@ -163,6 +165,8 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     ...(online ? { online } : {}),
     ...(events.length > 0 ? { events } : {}),
     ...(fleet ? { fleet } : {}),
+    requestErrors: requestErrorsOf(counters),
+    ...(outage ? { outage } : {}),
   };
 }
 

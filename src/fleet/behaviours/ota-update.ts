@@ -213,6 +213,7 @@ export class OtaUpdate implements Behaviour {
     const len = Math.min(Math.max(16 * 1024, Math.round((g.downBytesPerSec * this.cfg.chunkMs) / 1000)), a.size - this.offset[dev]);
     this.chunkLen[dev] = len;
     this.chunkAt[dev] = this.ctx.schedule.now();
+    this.metrics.inc(C['requests.started']);
     this.driver.downloadChunk(dev, a.name, this.offset[dev], len);
   }
 
@@ -369,6 +370,7 @@ export class OtaUpdate implements Behaviour {
       return;
     }
     const o = this.offers[this.offerOf[dev]];
+    this.metrics.inc(C['requests.started']);
     this.driver.reportState(dev, {
       release: this.rec.releases[this.release[dev]],
       status,

@@ -1,0 +1,70 @@
+import { CAUSES, ROUTES } from '../metrics/request-errors.js';
+import type { RunSummary } from '../summary/run-summary.js';
+import { alignColumns, formatCount, formatDuration } from './format.js';
+
+/**
+ * Errors by route and the outage's recovery as text the console and report.html both show: a
+ * table (only causes that occurred, plus requests fleetsim cut off itself) and lines with a
+ * verdict mark where one applies. Empty when the run had neither.
+ */
+
+export interface ErrorTable {
+  head: string[];
+  rows: string[][];
+  /** Some requests were cut off by fleetsim itself (the last column). */
+  cancelled: boolean;
+}
+
+export function requestErrorTable(s: RunSummary): ErrorTable | undefined {
+  const e = s.requestErrors;
+  if (e === undefined) return undefined;
+  const causes = CAUSES.filter((c) => ROUTES.some((r) => e.byRoute[r][c] > 0));
+  const cancelled = ROUTES.some((r) => e.cancelled[r] > 0);
+  if (causes.length === 0 && !cancelled) return undefined;
+  const rows: string[][] = [];
+  for (const r of ROUTES) {
+    const total = CAUSES.reduce((a, c) => a + e.byRoute[r][c], 0);
+    if (total === 0 && e.cancelled[r] === 0) continue;
+    rows.push([r, ...causes.map((c) => formatCount(e.byRoute[r][c])), formatCount(total), ...(cancelled ? [formatCount(e.cancelled[r])] : [])]);
+  }
+  return { head: ['route', ...causes, 'total', ...(cancelled ? ['cancelled'] : [])], rows, cancelled };
+}
+
+export const CANCELLED_NOTE = 'cancelled: cut off by fleetsim at the end of the run, not errors';
+
+export interface OutageLine {
+  /** true: good news, false: bad news, undefined: a plain fact. */
+  ok?: boolean;
+  text: string;
+}
+
+export function outageLines(s: RunSummary): OutageLine[] {
+  const o = s.outage;
+  if (o === undefined) return [];
+  const after = (t: number | null) => (t === null ? 'not reached' : formatDuration(t));
+  const lines: OutageLine[] = [
+    { text: `${formatCount(o.affected)} devices knocked out from ${formatDuration(o.startMs)}; backend back at ${o.recoveredAtMs === null ? 'never (no device came back)' : formatDuration(o.recoveredAtMs)}` },
+    { text: `back (provisioned, connected, reporting): 50% ${after(o.timeTo50Ms)} · 95% ${after(o.timeTo95Ms)} · 99% ${after(o.timeTo99Ms)} after that (±${formatDuration(o.resolutionMs)})` },
+  ];
+  if (o.stillOut > 0) lines.push({ ok: false, text: `${formatCount(o.stillOut)} of ${formatCount(o.affected)} still out when the run ended` });
+  const peak = `peak ${o.peakRequestsPerSec.toFixed(1)} requests/s at ${formatDuration(o.peakAtMs)}`;
+  if (o.steadyRequestsPerSec === null || o.peakRatio === null) lines.push({ text: `retries: ${peak} (no steady state to compare with)` });
+  else {
+    const vs = `${peak} vs ${o.steadyRequestsPerSec.toFixed(1)}/s steady (${o.peakRatio.toFixed(1)}×)`;
+    lines.push(o.synchronizedRetries ? { ok: false, text: `synchronized retries: ${vs}` } : { ok: true, text: `retries spread: ${vs}` });
+  }
+  return lines;
+}
+
+/** The console's ERRORS BY ROUTE and OUTAGE AND RECOVERY sections. */
+export function consoleErrorSections(s: RunSummary): string[] {
+  const out: string[] = [];
+  const t = requestErrorTable(s);
+  if (t) {
+    out.push('', '  ERRORS BY ROUTE', ...alignColumns([t.head, ...t.rows], 1).map((l) => `  ${l}`));
+    if (t.cancelled) out.push(`  (${CANCELLED_NOTE})`);
+  }
+  const lines = outageLines(s);
+  if (lines.length > 0) out.push('', '  OUTAGE AND RECOVERY', ...lines.map((l) => `  ${l.ok === undefined ? '' : l.ok ? '✓ ' : '✗ '}${l.text}`));
+  return out;
+}
