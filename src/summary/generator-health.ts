@@ -83,10 +83,15 @@ export function generatorProblems(g: GeneratorMeasurements): string[] {
   return out;
 }
 
-/** One interval of the fleet-wide timeline, as far as the backlog check needs it. */
+/** One interval of the fleet-wide timeline, as far as the backlog checks need it. */
 interface TimelineGauges {
   gauges: Record<string, number>;
+  /** Counter deltas of the interval. */
+  counters?: Record<string, number>;
 }
+
+/** Share of provisioned devices that may wait for a session before a stuck gap counts as a connect backlog. */
+export const CONNECT_BACKLOG_SHARE = 0.05;
 
 /** Intervals in a row over which a backlog must grow before it counts (a ramp or a burst is shorter). */
 export const BACKLOG_GROWTH_INTERVALS = 6;
@@ -94,14 +99,40 @@ export const BACKLOG_GROWTH_INTERVALS = 6;
 export const BACKLOG_PER_ONLINE_DEVICE = 4;
 
 /**
- * Buffers that only grow: telemetry waiting to be sent, per online device, grew in each of the
- * last BACKLOG_GROWTH_INTERVALS intervals, ends above BACKLOG_PER_ONLINE_DEVICE, and no device's
- * link was down meanwhile (store-and-forward while offline is the model, not a backlog). Only
- * for runs without outage phases, where a growing backlog has no modelled cause.
+ * A send side that fell behind with a healthy CPU, over the last BACKLOG_GROWTH_INTERVALS
+ * intervals of the timeline, one sentence per finding. Only for wall-clock runs without outage
+ * phases, where a backlog has no modelled cause:
+ * - buffers that only grow: telemetry waiting to be sent, per online device, grew in each
+ *   interval, ends above BACKLOG_PER_ONLINE_DEVICE, and no device's link was down meanwhile
+ *   (store-and-forward while offline is the model, not a backlog);
+ * - a connect backlog (`standingSessions`: every group holds a session, none is sleepy).
  */
-export function sendSideBacklog(rows: readonly TimelineGauges[]): string[] {
+export function sendSideBacklog(rows: readonly TimelineGauges[], standingSessions = false): string[] {
   if (rows.length < BACKLOG_GROWTH_INTERVALS + 1) return [];
   const tail = rows.slice(-(BACKLOG_GROWTH_INTERVALS + 1));
+  return [...(standingSessions ? connectBacklog(tail, rows) : []), ...growingBuffers(tail)];
+}
+
+/**
+ * A connect backlog: devices with credentials and a link that should hold a standing session but
+ * hold none (not depleted, not in an update's download-to-reboot), a gap that never shrinks over the window, in a run where no connect failed and no
+ * session dropped (a backend that refuses, times out or drops sessions is measured under
+ * mqtt.connect.failed and mqtt.connection_lost, and its devices back off: not fleetsim's fault).
+ */
+function connectBacklog(tail: readonly TimelineGauges[], all: readonly TimelineGauges[]): string[] {
+  const gap = tail.map((r) => (r.gauges['devices.provisioned'] ?? 0) - (r.gauges['devices.online'] ?? 0) - (r.gauges['devices.offline'] ?? 0) - (r.gauges['devices.depleted'] ?? 0) - (r.gauges['update.in_progress'] ?? 0));
+  const provisioned = tail.at(-1)!.gauges['devices.provisioned'] ?? 0;
+  if (provisioned === 0 || gap.some((g) => g <= CONNECT_BACKLOG_SHARE * provisioned)) return [];
+  for (let k = 1; k < gap.length; k++) if (gap[k] < gap[k - 1]) return [];
+  if (tail.some((r) => (r.gauges['devices.offline'] ?? 0) > 0)) return [];
+  if (all.some((r) => (r.counters?.['mqtt.connect.failed'] ?? 0) > 0 || (r.counters?.['mqtt.connection_lost'] ?? 0) > 0)) return [];
+  const online = tail.at(-1)!.gauges['devices.online'] ?? 0;
+  return [
+    `connect backlog: only ${online.toLocaleString('en-US')} of ${provisioned.toLocaleString('en-US')} provisioned devices held a session, and the ${gap.at(-1)!.toLocaleString('en-US')} waiting (links up, no connect failed) never shrank over the last ${BACKLOG_GROWTH_INTERVALS} intervals: fleetsim did not get their connects through, so the scenario's load never reached the backend`,
+  ];
+}
+
+function growingBuffers(tail: readonly TimelineGauges[]): string[] {
   const perDevice = tail.map((r) => (r.gauges['telemetry.buffered'] ?? 0) / Math.max(1, r.gauges['devices.online'] ?? 0));
   if (tail.some((r) => (r.gauges['devices.offline'] ?? 0) > 0)) return [];
   for (let k = 1; k < perDevice.length; k++) if (!(perDevice[k] > perDevice[k - 1])) return [];

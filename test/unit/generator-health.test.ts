@@ -95,3 +95,28 @@ describe('compare shows generator health next to the regressions', () => {
     expect(formatComparison(c, 'md')).toContain('- ✗ generator current: SATURATED');
   });
 });
+
+describe('send side: a connect backlog', () => {
+  const n = BACKLOG_GROWTH_INTERVALS + 1;
+  const row = (provisioned: number, online: number, counters: Record<string, number> = {}, offline = 0) => ({
+    gauges: { 'devices.provisioned': provisioned, 'devices.online': online, 'devices.offline': offline, 'devices.depleted': 0, 'telemetry.buffered': 0 },
+    counters,
+  });
+
+  it('finds provisioned devices with their link up that never get a session (the run where 1,863 of 3,000 connected)', () => {
+    const rows = Array.from({ length: n }, () => row(3000, 1863));
+    const found = sendSideBacklog(rows, true);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain('connect backlog: only 1,863 of 3,000 provisioned devices held a session, and the 1,137 waiting (links up, no connect failed) never shrank');
+    // Sleepy fleets (session: per-report) hold no session between reports by design.
+    expect(sendSideBacklog(rows, false)).toEqual([]);
+  });
+
+  it("is not fleetsim's when the backend refused or dropped sessions, when the gap shrinks, or when it is small", () => {
+    const stuck = Array.from({ length: n }, () => row(3000, 1863));
+    expect(sendSideBacklog([row(3000, 3000, { 'mqtt.connect.failed': 4 }), ...stuck], true)).toEqual([]);
+    expect(sendSideBacklog([row(3000, 3000, { 'mqtt.connection_lost': 1137 }), ...stuck], true)).toEqual([]);
+    expect(sendSideBacklog(Array.from({ length: n }, (_, k) => row(3000, 1863 + k * 100)), true)).toEqual([]);
+    expect(sendSideBacklog(Array.from({ length: n }, () => row(3000, 2900)), true)).toEqual([]);
+  });
+});

@@ -105,7 +105,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   const bound = generatorBound(s.thresholds, s.options.maxScheduleLagMs);
   const cpu = generatorProblems({ maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, ...bound });
   // A backlog is only the send side's when nothing modelled explains it; the last row is the stop's drain.
-  const sendSide = s.clock === 'wall' && !s.phases.some((p) => p.kind === 'outage') ? sendSideBacklog((i.timeline ?? []).slice(0, -1)) : [];
+  const sendSide = s.clock === 'wall' && !s.phases.some((p) => p.kind === 'outage') ? sendSideBacklog((i.timeline ?? []).slice(0, -1), s.fleet.every((g) => g.session === 'always')) : [];
   const saturated = cpu.length > 0 || sendSide.length > 0;
   const { verdict, exitCode, reasons } = decideResult({
     status: i.status,
