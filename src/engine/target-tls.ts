@@ -46,7 +46,9 @@ export async function prepareTls(t: ResolvedTls, localBroker: boolean): Promise<
   if (!localBroker) return { shard, warnings };
   const server = await issueCertificate(ca!, 'localhost', { server: ['127.0.0.1', 'localhost', '::1'] });
   const requireCertificate = dc !== undefined;
-  const prepared: PreparedTls = { shard, warnings, mosquitto: { tls: { ca: ca!.pem.cert, cert: server.cert, key: server.key, requireCertificate } } };
+  // The broker trusts client certificates from the fleet CA and from the bundle given (a folder of certificates made by your PKI).
+  const clientTrust = [ca!.pem.cert, t.ca].filter((x): x is string => x !== undefined).join('\n');
+  const prepared: PreparedTls = { shard, warnings, mosquitto: { tls: { ca: clientTrust, cert: server.cert, key: server.key, requireCertificate } } };
   if (requireCertificate) {
     // Each device may use only its own topics; the counter reads them all.
     prepared.mosquitto!.acl = [`user ${COUNTER_IDENTITY}`, 'topic read fleet/#', '', 'pattern readwrite fleet/%u/#', ''].join('\n');

@@ -1,4 +1,11 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createFleetCa, issueCertificate } from '../../src/identity/x509.js';
+import { prepareTls } from '../../src/engine/target-tls.js';
+import { formatSummaryTable } from '../../src/report/console.js';
+import { renderHtml } from '../../src/report/html.js';
 import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 import { expectBackendReconciles } from '../helpers/reconcile.js';
@@ -69,9 +76,44 @@ describe.runIf(requireMosquitto())('mutual TLS against Mosquitto with fleetsim-i
     const { summary } = await runScenario(s, { workers: 1, runId: 'it-tls-insecure', drainMs: 3000 });
     expect(summary.counters['mqtt.connect.ok']).toBe(4);
     expect(summary.run.warnings).toEqual([expect.stringMatching(/not verified \(target\.tls\.insecure: true\)/)]);
-    const { formatSummaryTable } = await import('../../src/report/console.js');
     expect(formatSummaryTable(summary)).toMatch(/⚠ TLS server certificates were not verified/);
-    const { renderHtml } = await import('../../src/report/html.js');
     expect(renderHtml(summary, [])).toMatch(/<li>⚠ TLS server certificates were not verified/);
+  });
+});
+
+describe.runIf(requireMosquitto())('device certificates from a folder, and a fleet CA kept in a folder', () => {
+  it('devices connect with <serial>.crt/.key made by another PKI whose CA the broker is told to trust', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fleetsim-certs-'));
+    try {
+      const pki = await createFleetCa('my company PKI');
+      await writeFile(path.join(dir, 'ca.pem'), pki.pem.cert);
+      for (let g = 0; g < 4; g++) {
+        const serial = `it-mtls-${g}`;
+        const id = await issueCertificate(pki, `d-${serial}`, { client: true });
+        await writeFile(path.join(dir, `${serial}.crt`), id.cert);
+        await writeFile(path.join(dir, `${serial}.key`), id.key);
+      }
+      const s = parseScenarioText(scenario(`    ca: ${path.join(dir, 'ca.pem')}\n    deviceCerts: { folder: ${dir} }`, 4), path.join(dir, 'it-mtls-folder.yaml'));
+      const result = await runScenario(s, { workers: 1, runId: 'it-mtls-folder', collectDeviceCounts: true, drainMs: 3000 });
+      expect(result.summary.counters['mqtt.connect.ok']).toBe(4);
+      expect(result.summary.counters['errors.tls'] ?? 0).toBe(0);
+      expectBackendReconciles(result, 4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fleetCa.dir keeps the CA: the second run loads the one the first created', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fleetsim-ca-'));
+    try {
+      const tls = { insecure: false, deviceCerts: { kind: 'fleet-ca' as const, dir: path.join(dir, 'pki'), untrusted: 0 } };
+      const first = await prepareTls(tls, true);
+      const second = await prepareTls(tls, true);
+      const onDisk = await readFile(path.join(dir, 'pki', 'ca.crt'), 'utf8');
+      expect(first.shard.deviceCerts).toMatchObject({ kind: 'fleet-ca', ca: { cert: onDisk } });
+      expect(second.shard.deviceCerts).toMatchObject({ kind: 'fleet-ca', ca: { cert: onDisk } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
