@@ -194,3 +194,26 @@ describe('recovery after an outage is a number', () => {
     expect(summary.requestErrors!.byRoute.provision.http_503).toBe(p.answers.filter((a) => a.route === 'provision' && a.status === 503).length);
   });
 });
+
+describe('synchronized retries are flagged', () => {
+  it('a fleet told to wait 4 s with retryAfterJitter 0% comes back in one burst, and the report says so', async () => {
+    const p = await start((r, self) => {
+      if (r.route === 'provision' && !self.requests.some((q) => q !== r && q.route === 'provision' && q.device === r.device)) return { status: 429, retryAfter: '4' };
+      return undefined;
+    });
+    const s = parseScenarioText(
+      scenario('lockstep', p.url, backend!.mqttUrl, '  retryAfterJitter: 0%\n').replace('duration: 10s', 'duration: 12s').replace('poll: { every: 1s, jitter: 10% }', 'poll: { every: 4s, jitter: 10% }'),
+      'lockstep.yaml',
+    );
+    const { summary } = await runScenario(s, { workers: 1, runId: 'lockstep', drainMs: 1000 });
+    const o = summary.outage!;
+    // The proxy's view: all 40 retries within one interval of each other.
+    const retries = p.requests.filter((r) => r.route === 'provision').slice(40).map((r) => r.atMs);
+    expect(retries).toHaveLength(40);
+    expect(Math.max(...retries) - Math.min(...retries)).toBeLessThan(o.resolutionMs);
+    expect(o.affected).toBe(40);
+    expect(o.peakRatio).toBeGreaterThanOrEqual(3);
+    expect(o.synchronizedRetries).toBe(true);
+    expect(formatSummaryTable(summary)).toContain('✗ synchronized retries');
+  });
+});
