@@ -180,6 +180,56 @@ phases:
     expect(existsSync(out)).toBe(false);
   });
 
+  test('a staged rollout sharded 3 ways through the CLI: the merge commits what the whole run commits and its report has the Fleet operations section', async () => {
+    // ota-rollout's shape, smaller: the 1% step is ~6 devices per shard, under minSample 10, so
+    // shards gating on their own counts never left the first step (the issue's 99 vs 9,694).
+    const ota = path.join(tmp, 'ota.yaml');
+    writeFileSync(
+      ota,
+      `name: ota-small
+seed: 9
+duration: 50m
+clock: virtual
+fleet:
+  - { profile: rpi4-gateway, count: 1200, link: ethernet }
+  - { profile: esp32-wifi-sensor, count: 600, link: wifi }
+arrival: { rate: 100/s }
+behaviour:
+  poll: { every: 5m, jitter: 10% }
+phases:
+  - at: 5m
+    update:
+      release: os-2.0
+      target: os
+      size: 8MB
+      rollout: { strategy: steps, steps: [1%, 10%, 100%], stepWait: 5m }
+      abortIf: "failure_rate > 50%"
+      minSample: 10
+options: { snapshotEvery: 30s }
+`,
+    );
+    const [whole, ...parts] = await Promise.all([
+      runCli(['run', ota, '--workers', '1', '--out', path.join(tmp, 'ota-whole'), '--quiet']),
+      ...[0, 1, 2].map((i) => runCli(['run', ota, '--workers', '1', '--shard', `${i}/3`, '--out', path.join(tmp, 'ota-shards'), '--quiet'])),
+    ]);
+    for (const r of [whole, ...parts]) expect(r.code, r.stderr).toBe(0);
+    expect(parts[1].stderr).toContain('this shard also simulates the other 1200 devices, unreported');
+    const dirs = [0, 1, 2].map((i) => onlyDir(path.join(tmp, 'ota-shards'), new RegExp(`-shard${i}of3$`)));
+    for (const d of dirs) expect(existsSync(path.join(d, 'merge-parts.json')), d).toBe(true);
+    const m = await runCli(['merge', ...dirs, '--out', path.join(tmp, 'ota-merged')]);
+    expect(m.code, m.stderr).toBe(0);
+    const wholeDir = onlyDir(path.join(tmp, 'ota-whole'), /^ota-small-/);
+    const mergedDir = onlyDir(path.join(tmp, 'ota-merged'), /-merged$/);
+    const w = (await loadReport(wholeDir)).summary;
+    const mm = (await loadReport(mergedDir)).summary;
+    expect(w.counters['update.success']).toBeGreaterThan(1000);
+    expect(mm.counters['update.success']).toBe(w.counters['update.success']);
+    expect(mm.fleet?.ota).toEqual(w.fleet?.ota);
+    expect(mm.fleet?.rollout).toEqual(w.fleet?.rollout);
+    expect(readFileSync(path.join(mergedDir, 'report.html'), 'utf8')).toContain('<section id="fleet-ops"><h2>Fleet operations</h2>');
+    expect(m.stdout).toMatch(/FLEET OPERATIONS/);
+  });
+
   test('a shard of another seed is exit 3 naming it', async () => {
     const foreignOut = path.join(tmp, 'foreign');
     const r = await runCli(['run', file, '--workers', '1', '--shard', '1/3', '--seed', '12', '--out', foreignOut, '--quiet']);
