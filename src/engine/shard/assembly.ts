@@ -3,7 +3,7 @@ import { Lifecycle, type LifecycleConfig } from '../../fleet/lifecycle.js';
 import { DeviceTable } from '../../fleet/device-table.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
 import type { Schedule } from '../../fleet/schedule.js';
-import type { DeviceDriver } from '../../drivers/types.js';
+import type { DeviceDriver, DriverEvents } from '../../drivers/types.js';
 import { FleetBehaviours } from '../../fleet/behaviours/index.js';
 import type { ShardFinal } from './protocol.js';
 import type { ShardTask } from './task.js';
@@ -74,4 +74,18 @@ export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, m
     final.firstDevice = task.firstDevice;
   }
   return final;
+}
+
+/**
+ * A driver's callbacks, delivered to a lifecycle that is built after the driver (the lifecycle
+ * needs the driver): set `lifecycle` before the first event. Both clocks' runners use it.
+ */
+export class LifecycleEvents implements DriverEvents {
+  lifecycle!: Lifecycle;
+  readonly onProvisioned = (dev: number, status: number, retryAfterMs: number): void => this.lifecycle.onProvisioned(dev, status, retryAfterMs);
+  readonly onConnected = (dev: number, ok: boolean, code: number): void => this.lifecycle.onConnected(dev, ok, code);
+  readonly onTelemetryAcked = (dev: number, token: number): void => this.lifecycle.onTelemetryAcked(dev, token);
+  readonly onConnectionLost = (dev: number, reason: string): void => this.lifecycle.onConnectionLost(dev, reason);
+  readonly onPolled = (dev: number, status: number, retryAfterMs: number, body?: string): void => this.lifecycle.onPolled(dev, status, retryAfterMs, body);
+  readonly onMessage = (dev: number, topic: string, payload: Buffer): void => this.lifecycle.onMessage(dev, topic, payload);
 }

@@ -7,7 +7,7 @@ import { VirtualScheduler } from '../clock/virtual-scheduler.js';
 import { buildOperatorPlan } from '../operator/plan.js';
 import { hasOperatorWork } from '../../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
-import { buildLifecycle, finalOf } from './assembly.js';
+import { buildLifecycle, LifecycleEvents, finalOf } from './assembly.js';
 import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import type { ShardContext } from './context.js';
 
@@ -31,18 +31,12 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   });
   // One record per device holds the lifecycle's, the energy meter's and the driver's state of it.
   const devices = new DeviceTable(task.count, task.firstDevice);
-  driver = new ModelDriver(DEFAULT_BACKEND_MODEL, task.count, task.firstDevice, s.seed, scheduler, {
-    onProvisioned: (dev, st, ra) => lifecycle.onProvisioned(dev, st, ra),
-    onConnected: (dev, ok, code) => lifecycle.onConnected(dev, ok, code),
-    onTelemetryAcked: (dev, token) => lifecycle.onTelemetryAcked(dev, token),
-    onConnectionLost: (dev, reason) => lifecycle.onConnectionLost(dev, reason),
-    onPolled: (dev, st, ra, body) => lifecycle.onPolled(dev, st, ra, body),
-    onMessage: (dev, topic, payload) => lifecycle.onMessage(dev, topic, payload),
-  }, devices.reserveSlots('model driver', MODEL_DRIVER_SLOTS), KIND_REGIONS.driver);
+  const events = new LifecycleEvents();
+  driver = new ModelDriver(DEFAULT_BACKEND_MODEL, task.count, task.firstDevice, s.seed, scheduler, events, devices.reserveSlots('model driver', MODEL_DRIVER_SLOTS), KIND_REGIONS.driver);
   // Fleet operations (campaigns, config pushes, commands) are played by the backend model.
   const plan = buildOperatorPlan(s);
   const fleetModel = hasOperatorWork(plan) ? driver.enableFleetOps(plan, s.name) : undefined;
-  lifecycle = buildLifecycle(task, scheduler, driver, metrics, devices);
+  lifecycle = events.lifecycle = buildLifecycle(task, scheduler, driver, metrics, devices);
   driver.useAckLedger(lifecycle.ackLedger);
   scheduler.warmRecords(devices.bytes, Math.log2(RECORD_BYTES));
 

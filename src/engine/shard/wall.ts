@@ -6,7 +6,7 @@ import { WireDriver } from '../../drivers/wire-driver.js';
 import { presetByName } from '../../drivers/presets/reference.js';
 import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
-import { buildLifecycle, finalOf, startTelemetryEpoch } from './assembly.js';
+import { buildLifecycle, LifecycleEvents, finalOf, startTelemetryEpoch } from './assembly.js';
 import type { ShardContext } from './context.js';
 import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS } from './tuning.js';
 import { startInjectedStalls } from './injected-stall.js';
@@ -33,6 +33,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
 
   let lifecycle!: Lifecycle;
   const scheduler = new WallScheduler(s.timeScale, (kind, dev, t) => lifecycle.handle(kind, dev, t));
+  const events = new LifecycleEvents();
   const driver = new WireDriver(
     {
       httpUrl: task.target.httpUrl,
@@ -50,16 +51,9 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       tls: tls?.settings,
       identities,
     },
-    {
-      onProvisioned: (dev, status, ra) => lifecycle.onProvisioned(dev, status, ra),
-      onConnected: (dev, ok, code) => lifecycle.onConnected(dev, ok, code),
-      onTelemetryAcked: (dev, token) => lifecycle.onTelemetryAcked(dev, token),
-      onConnectionLost: (dev, reason) => lifecycle.onConnectionLost(dev, reason),
-      onPolled: (dev, status, ra, body) => lifecycle.onPolled(dev, status, ra, body),
-      onMessage: (dev, topic, payload) => lifecycle.onMessage(dev, topic, payload),
-    },
+    events,
   );
-  lifecycle = buildLifecycle(task, scheduler, driver, metrics);
+  lifecycle = events.lifecycle = buildLifecycle(task, scheduler, driver, metrics);
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
