@@ -15,7 +15,10 @@ const W = RECORD_BYTES / 4;
 export class InflightTable {
   private dev: Int32Array;
   private sentAtMs: Float64Array;
+  private wireAtMs: Float64Array;
   private scheduledAtMs: Float64Array;
+  /** 1 for a message of a reconnect's backlog (TelemetryPipeline). */
+  private backlog: Uint8Array;
   private ackAtMs: Float64Array;
   private next: Int32Array;
   private free: Int32Array;
@@ -28,6 +31,8 @@ export class InflightTable {
     const cap = Math.max(16, initialCapacity);
     this.dev = new Int32Array(cap);
     this.sentAtMs = new Float64Array(cap);
+    this.wireAtMs = new Float64Array(cap);
+    this.backlog = new Uint8Array(cap);
     this.scheduledAtMs = new Float64Array(cap);
     this.ackAtMs = new Float64Array(cap);
     this.next = new Int32Array(cap);
@@ -39,13 +44,18 @@ export class InflightTable {
     return this.count;
   }
 
-  /** Opens a slot (the device's newest message) and returns its token. */
-  open(dev: number, scheduledAtMs: number, sentAtMs: number): number {
+  /**
+   * Opens a slot (the device's newest message) and returns its token. `sentAtMs` is when it left
+   * the device; it reaches the wire then too unless a modelled link holds it (`setWireAt`).
+   */
+  open(dev: number, scheduledAtMs: number, sentAtMs: number, backlog = false): number {
     if (this.freeTop === 0) this.grow();
     const slot = this.free[--this.freeTop];
     this.dev[slot] = dev;
     this.scheduledAtMs[slot] = scheduledAtMs;
     this.sentAtMs[slot] = sentAtMs;
+    this.wireAtMs[slot] = sentAtMs;
+    this.backlog[slot] = backlog ? 1 : 0;
     this.ackAtMs[slot] = Infinity;
     const k = dev * W + Rec32.inflightTail;
     const tail = this.tails[k];
@@ -77,6 +87,20 @@ export class InflightTable {
 
   sentAt(token: number): number {
     return this.sentAtMs[token];
+  }
+
+  /** When the message was written to the session (after the modelled link's transit). */
+  wireAt(token: number): number {
+    return this.wireAtMs[token];
+  }
+
+  setWireAt(token: number, t: number): void {
+    this.wireAtMs[token] = t;
+  }
+
+  /** True for a message of a reconnect's backlog. */
+  fromBacklog(token: number): boolean {
+    return this.backlog[token] === 1;
   }
 
   scheduledAt(token: number): number {
@@ -142,6 +166,8 @@ export class InflightTable {
     const cap = old * 2;
     this.dev = grown(this.dev, cap);
     this.sentAtMs = grown(this.sentAtMs, cap);
+    this.wireAtMs = grown(this.wireAtMs, cap);
+    this.backlog = grown(this.backlog, cap);
     this.scheduledAtMs = grown(this.scheduledAtMs, cap);
     this.ackAtMs = grown(this.ackAtMs, cap);
     this.next = grown(this.next, cap);

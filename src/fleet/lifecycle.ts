@@ -61,6 +61,7 @@ export class Lifecycle implements DriverEvents {
       driver,
       metrics,
       (dev) => this.charge(dev, STEP_UPLINK),
+      (dev) => this.connectionTimedOut(dev),
     );
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
     this.hold = new RetryAfterHold(devices, schedule, metrics, { seed: cfg.seed, ...cfg.retryAfter });
@@ -171,6 +172,19 @@ export class Lifecycle implements DriverEvents {
     this.driver.disconnect(dev);
     this.telemetryPipe.failInflight(dev);
     this.behaviours.offline(dev);
+  }
+
+  /**
+   * TCP gave the connection up after retransmitting for its whole give-up time (the modelled
+   * link lost a message): the session is gone, and the device reconnects as after any loss.
+   */
+  private connectionTimedOut(dev: number): void {
+    if (this.devices.state(dev) !== S.online) return;
+    this.metrics.inc(C['mqtt.connection_lost']);
+    this.dropSession(dev);
+    if (this.stopping) return;
+    this.metrics.inc(C['mqtt.reconnects']);
+    this.retryLater(dev, Ev.connect, -1);
   }
 
   private linkEvent(kind: number, dev: number, t: number): void {
@@ -319,6 +333,7 @@ export class Lifecycle implements DriverEvents {
       this.metrics.set(G['devices.online'], ++this.online);
       // Back from a backend outage once reporting again: its first ack (QoS 1), or now.
       if (this.cfg.telemetry?.spec.qos !== 1) this.back(dev);
+      this.telemetryPipe.sessionUp(dev);
       this.behaviours.online(dev);
       this.flush(dev);
       return;
@@ -428,6 +443,8 @@ export class Lifecycle implements DriverEvents {
   /** Stops generating: no new telemetry, polls or connects; in-flight messages may still be acked. */
   stopGenerating(): void {
     this.stopping = true;
+    // Link deliveries stop with the scheduler's device events: what the link holds now stays there.
+    this.telemetryPipe.endOfRun();
     this.behaviours.stop();
   }
 

@@ -30,11 +30,11 @@ const NAMED_COUNTERS = [
   ['mqtt.reconnects', 'count', 'Reconnect attempts after a lost session.'],
   ['mqtt.connection_lost', 'count', 'Established sessions that dropped.'],
   ['telemetry.generated', 'count', 'Telemetry messages devices generated.'],
-  ['telemetry.sent', 'count', 'Telemetry messages written to a session (QoS 0 and 1).'],
+  ['telemetry.sent', 'count', 'Telemetry messages written to a live session (QoS 0 and 1): past the modelled link, on the wire.'],
   ['telemetry.acked', 'count', 'QoS 1 telemetry messages acknowledged.'],
-  ['telemetry.sent_noack', 'count', 'QoS 0 telemetry messages sent (no ack expected).'],
-  ['telemetry.failed', 'count', 'Telemetry messages that failed (session lost while in flight).'],
-  ['telemetry.dropped', 'count', 'Telemetry messages dropped (device buffer full, link loss).'],
+  ['telemetry.sent_noack', 'count', 'QoS 0 telemetry messages written to a live session (no ack exists); messages the modelled link lost or still held are not among them.'],
+  ['telemetry.failed', 'count', 'QoS 1 telemetry messages on the wire without a PUBACK when their session ended (the backend may or may not have them).'],
+  ['telemetry.dropped', 'count', 'Telemetry messages dropped on the device (buffer full, larger than the radio can send).'],
   ['poll.ok', 'count', 'Target-state polls answered 200 or 304.'],
   ['poll.failed', 'count', 'Target-state polls that failed.'],
   ['http.retry_after', 'count', 'HTTP answers, any route and status, that carried a Retry-After header (each is honoured).'],
@@ -46,8 +46,8 @@ const NAMED_COUNTERS = [
   ['link.down', 'count', 'Times a device lost its link (own outage or a cell outage).'],
   ['link.up', 'count', 'Times a device got its link back.'],
   ['link.failover', 'count', 'Switchovers to the backup link that gave a device its link back.'],
-  ['link.packets_lost', 'count', 'Telemetry packets lost on the link and retransmitted (TCP): late, not missing.'],
-  ['link.messages_lost', 'count', 'Telemetry messages lost on the link after every retransmission (QoS 0 gone, QoS 1 failed).'],
+  ['link.packets_lost', 'count', 'Packets of telemetry messages or of their acknowledgements lost on the modelled link and retransmitted (TCP): late, not missing.'],
+  ['link.messages_lost', 'count', 'Telemetry messages the modelled link lost after every TCP retransmission: they never reached the backend (accounting.lostOnLink).'],
   ['radio.duty_cycle_wait', 'count', 'Sends held back by the LoRaWAN duty cycle (sent later).'],
   ['radio.oversize', 'count', 'Messages larger than the radio can ever send (dropped).'],
   // Fleet operations (fleet/behaviours/).
@@ -74,6 +74,9 @@ const NAMED_COUNTERS = [
   ['requests.started', 'count', 'Requests devices started towards the backend: HTTP requests of every route and MQTT connects.'],
   ['recovery.devices_out', 'count', 'Devices knocked out by the backend: a failed provisioning or connect, or a session the backend side dropped, while they were working.'],
   ['recovery.devices_back', 'count', 'Devices back after being knocked out: provisioned, connected and reporting again (first telemetry acknowledged; connected for QoS 0 or without telemetry).'],
+  // Telemetry accounting (fleet/telemetry-pipeline.ts).
+  ['telemetry.in_transit_at_drop', 'count', 'Telemetry messages still on the modelled link when their session ended: they never reached the backend (accounting.inTransitAtDrop).'],
+  ['telemetry.delivered_after_reconnect', 'count', "Messages from a device's buffer delivered (acked, or written for QoS 0) after the device reconnected from a lost session; a part of acked + sent_noack."],
 ] as const;
 
 /** Every counter: the named ones, then errors by route and cause (metrics/request-errors.ts). */
@@ -112,8 +115,8 @@ export function combineCounter(name: string, a: number, b: number): number {
 export const HISTOGRAMS = [
   ['provision.latency', 'Provisioning request to response.'],
   ['mqtt.connect.latency', 'MQTT connect to CONNACK.'],
-  ['telemetry.ack.latency', 'QoS 1 publish write to PUBACK.'],
-  ['telemetry.ack.latency_from_schedule', 'Intended send time to PUBACK (shows coordinated omission).'],
+  ['telemetry.ack.latency', "Backend only: QoS 1 PUBLISH written to the wire to its PUBACK, without the modelled link's delay and retransmissions."],
+  ['telemetry.ack.latency_from_schedule', 'End to end from the intended send time to the PUBACK at the device (shows coordinated omission; modelled link included).'],
   ['poll.latency', 'Target-state poll request to response.'],
   ['update.duration', 'Update offer to committed (success) on the device, download and reboot included.'],
   ['ota.download.duration', 'Artifact download start to last byte, pauses and resumes included.'],
@@ -121,6 +124,8 @@ export const HISTOGRAMS = [
   ['config.propagation', 'Configuration push to applied, devices online at the push.'],
   ['config.catchup', 'Reconnect to configuration applied, devices that were offline at the push.'],
   ['provision.eol.latency', 'Provisioned to end-of-line connectivity test acknowledged.'],
+  ['telemetry.ack.latency_end_to_end', "End to end as the device sees it: QoS 1 message leaving the device to its PUBACK back at the device, the modelled link's delay and TCP retransmissions included."],
+  ['telemetry.delivered_after_reconnect.delay', "Generation (intended time) to ack (QoS 1) or write (QoS 0) of messages delivered from a device's buffer after a reconnect."],
 ] as const;
 
 export type CounterName = (typeof NAMED_COUNTERS)[number][0];
@@ -139,7 +144,7 @@ export const H = Object.fromEntries(HISTOGRAMS.map(([n], i) => [n, i])) as { [K 
  * shards' typed arrays, so they carry no ordinal.
  */
 export const DERIVED: readonly MetricDef[] = [
-  { name: 'telemetry.lost', kind: 'counter', unit: 'count', help: 'Telemetry messages that never reached the backend: telemetry.failed + telemetry.dropped, plus, with the embedded backend, messages the simulator counted as delivered that the backend never received ("lost between").' },
+  { name: 'telemetry.lost', kind: 'counter', unit: 'count', help: 'Telemetry messages that never reached the backend: what fleetsim knows it lost on its side (telemetry.dropped, link.messages_lost, telemetry.in_transit_at_drop), telemetry.failed, plus, with the embedded backend, messages the simulator counted as delivered that the backend never received ("lost between").' },
   { name: 'campaign.started', kind: 'counter', unit: 'count', help: 'Update campaigns (update phases) the run started.' },
   { name: 'campaign.aborted', kind: 'counter', unit: 'count', help: 'Update campaigns whose abortIf rule tripped, so they stopped admitting devices. `count == 1` asserts that the campaign aborted, `count == 0` that it did not.' },
   { name: 'campaign.failures', kind: 'counter', unit: 'count', help: 'Updates that finished without committing the release: update.failed + update.rolled_back (the numerator of abortIf\'s failure_rate).' },
@@ -156,6 +161,8 @@ export const SHARE_OF: Readonly<Record<string, readonly string[]>> = {
   'telemetry.dropped': ['telemetry.generated'],
   'telemetry.lost': ['telemetry.generated'],
   'link.messages_lost': ['telemetry.generated'],
+  'telemetry.in_transit_at_drop': ['telemetry.generated'],
+  'telemetry.delivered_after_reconnect': ['telemetry.acked', 'telemetry.sent_noack'],
   'provision.ok': ['provision.ok', 'provision.failed'],
   'provision.failed': ['provision.ok', 'provision.failed'],
   'mqtt.connect.ok': ['mqtt.connect.ok', 'mqtt.connect.failed'],

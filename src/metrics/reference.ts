@@ -64,20 +64,37 @@ finished) or a rollout share never reached makes the threshold fail with "no dat
 ## Which metric counts lost messages
 
 - **\`telemetry.lost\`**: the answer to "how many messages did the backend never get". It is
-  \`telemetry.failed\` + \`telemetry.dropped\` + the messages a device counted as delivered that the
-  backend never received ("lost between", \`accounting.backend.lostBetween\` in summary.json). The last
-  part needs a backend that counts what it receives, so it is included with the embedded backend
-  only; against an external backend \`telemetry.lost\` is failed + dropped. Write
+  what fleetsim knows it lost on its own side (\`telemetry.dropped\` on the device,
+  \`link.messages_lost\` and \`telemetry.in_transit_at_drop\` on the modelled link) +
+  \`telemetry.failed\` + the messages a device counted as delivered that the backend never received
+  ("lost between", \`accounting.backend.lostBetween\` in summary.json). The last part needs a
+  backend that counts what it receives, so it is included with the embedded backend only; against
+  an external backend the reports say that its side is not visible. Write
   \`telemetry.lost: ["rate < 0.1%"]\` (a share of \`telemetry.generated\`).
-- **\`link.messages_lost\`** is one *cause* inside that: messages the link model lost after every
-  retransmission (a QoS 1 message then also counts in \`telemetry.failed\`; a QoS 0 message was
-  counted as sent, so it shows up in "lost between"). Use it to tell the radio's share from the
-  backend's.
+- **\`telemetry.sent_noack\`** counts QoS 0 messages written to a live session, past the modelled
+  link: a message the link lost or still held is never among them.
+- **\`link.messages_lost\`** is one *cause* inside \`telemetry.lost\`: messages the link model lost
+  because TCP retransmitted them for its whole give-up time (924.6 s) and abandoned the
+  connection. **\`telemetry.in_transit_at_drop\`**: messages still on the link when their session
+  ended. Use them to tell the radio's share from the backend's.
 - **\`link.packets_lost\`** counts packets the link lost and TCP retransmitted: those messages
   arrive late, not never. It explains latency, not loss.
 - **"lost between"** is not a metric but a line of the accounting identity in every report
-  (generated = acked + sent without ack + failed + dropped + buffered, then what the backend
-  received); it is what the simulator believes was delivered and the backend never saw.
+  (generated = acked + sent_noack + failed + dropped + lost on link + in transit at drop + in
+  transit at end + buffered, then what the backend received); it is what the simulator believes
+  was delivered and the backend never saw.
+
+## Which latency judges the backend
+
+- **\`telemetry.ack.latency\`** is the backend's own: from the PUBLISH written to the wire (past
+  the modelled link) to its PUBACK. Put latency thresholds on it: a healthy backend passes them
+  whatever radio the devices have.
+- **\`telemetry.ack.latency_end_to_end\`** is what a device sees: from the message leaving the
+  device to the PUBACK back at it, the modelled link's delays and TCP retransmissions included.
+  **\`telemetry.ack.latency_from_schedule\`** is the same from the intended send time, so time in
+  the device's buffer counts too.
+- **\`telemetry.delivered_after_reconnect.delay\`**: generation to delivery of the messages a
+  device buffered through a lost session (\`telemetry.delivered_after_reconnect\` counts them).
 
 ## Fleet operations
 

@@ -30,11 +30,11 @@ function row(f: LinkFigures): string[] {
     lossless ? 'none' : `${f.gemodel.map(pct).join(' ')}`,
     lossless ? '0' : `${pct(f.meanLoss)}, ${+f.meanBurstPackets.toPrecision(3)} pkts`,
     `${ms(f.connectMs.min)}–${ms(f.connectMs.max)}`,
-    ms(f.initialRtoMs),
+    ms(f.rtoMs),
   ];
 }
 
-const HEAD = ['link', 'delay', 'jitter', 'up / down', 'gemodel p r 1-h 1-k', 'mean loss, burst', 'connect', 'first RTO'];
+const HEAD = ['link', 'delay', 'jitter', 'up / down', 'gemodel p r 1-h 1-k', 'mean loss, burst', 'connect', 'RTO'];
 
 export function renderLinkTable(rows: readonly LinkFigures[], format: 'text' | 'markdown'): string {
   const cells = [HEAD, ...rows.map(row)];

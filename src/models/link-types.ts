@@ -9,7 +9,8 @@
  * Connect time is the network attach / association before the first packet (not TCP or TLS), drawn
  * uniformly in [min, max].
  */
-import { gilbertElliottFromNetem, initialRtoMs, type LinkParams, LOSSLESS, meanBurstLength, meanLoss } from './link.js';
+import { gilbertElliottFromNetem, type LinkParams, LOSSLESS, meanBurstLength, meanLoss } from './link.js';
+import { steadyRtoMs } from './tcp-retransmission.js';
 
 export interface LinkType extends LinkParams {
   readonly name: LinkTypeName;
@@ -177,8 +178,12 @@ export interface LinkFigures {
   meanLoss: number;
   meanBurstPackets: number;
   connectMs: { min: number; max: number };
-  /** TCP's first retransmission timeout on this link, ms. */
-  initialRtoMs: number;
+  /**
+   * TCP's retransmission timeout on an established connection over this link once its RTT
+   * estimate has settled (models/tcp-retransmission.ts), ms; a message's serialisation time
+   * (bytes·8 / up rate) adds to it.
+   */
+  rtoMs: number;
   source: LinkType['source'];
 }
 
@@ -195,7 +200,7 @@ export function linkFigures(t: LinkType): LinkFigures {
     meanLoss: meanLoss(ge.p, ge.r, ge.h, ge.k),
     meanBurstPackets: ge.r > 0 ? meanBurstLength(ge.r) : Infinity,
     connectMs: { ...t.connectMs },
-    initialRtoMs: initialRtoMs(t),
+    rtoMs: steadyRtoMs(t, 0),
     source: t.source,
   };
 }

@@ -105,22 +105,6 @@ export interface LinkParams {
 export const Direction = { up: 0, down: 1 } as const;
 export type DirectionId = (typeof Direction)[keyof typeof Direction];
 
-/**
- * TCP's first retransmission timeout on a link, ms: 1 s (RFC 6298 §2.1, the initial RTO before any
- * RTT sample), or 3 round trips (6 one-way delays) where that is longer, so a slow link (NB-IoT,
- * GEO) does not retransmit packets that are merely late. Each further timeout doubles (§5.5).
- */
-export function initialRtoMs(p: Pick<LinkParams, 'latency'>): number {
-  return Math.max(TCP_INITIAL_RTO_MS, 6 * p.latency.delayMs);
-}
-export const TCP_INITIAL_RTO_MS = 1000;
-/**
- * Transmissions of one segment before the connection gives up and the message is lost: 6 tries,
- * i.e. 5 retransmissions with doubling timeouts (1+2+4+8+16 s = 31 s at a 1 s RTO). Assumed: Linux
- * gives up after tcp_retries2 = 15 (~15 minutes), long after an MQTT keepalive would have noticed.
- */
-export const TCP_MAX_TRIES = 6;
-
 /** Returned by LinkStates.transmit for a lost packet. */
 export const LOST = -1;
 

@@ -20,6 +20,9 @@ import { EXIT_CODES } from '../summary/verdict.js';
  *   second for every other counter.
  */
 
+/** The histogram whose presence marks a summary with backend-only `telemetry.ack.latency`. */
+const END_TO_END = 'telemetry.ack.latency_end_to_end';
+
 export const DISTRIBUTION_STATS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'avg'] as const;
 export type DistributionStat = (typeof DISTRIBUTION_STATS)[number];
 
@@ -112,7 +115,17 @@ const RULE_HINT = "write <metric>:<agg>=<+|-><amount>, e.g. 'telemetry.ack.laten
 function closest(name: string): string[] {
   const parts = name.split('.');
   const near = metricNames().filter((n) => parts.some((p) => p.length > 2 && n.includes(p)));
-  return (near.length > 0 ? near : metricNames()).slice(0, 12);
+  // The longest common prefix first: a typo at the end of a name finds that name, however many share a part.
+  const prefix = (n: string) => {
+    let i = 0;
+    while (i < n.length && i < name.length && n[i] === name[i]) i++;
+    return i;
+  };
+  return (near.length > 0 ? near : metricNames())
+    .map((n, i) => ({ n, i, p: prefix(n) }))
+    .sort((a, b) => b.p - a.p || a.i - b.i)
+    .slice(0, 12)
+    .map((x) => x.n);
 }
 
 /** Parses one `--max-regression` rule; unknown metrics and bad syntax are usage errors (exit 2). */
@@ -251,6 +264,10 @@ export function compareSummaries(base: RunSummary, current: RunSummary, rules: r
   const notes: string[] = [];
   if (base.run.scenarioHash !== current.run.scenarioHash) notes.push(`the runs used different scenarios (${base.run.scenario} ${base.run.scenarioHash.slice(0, 8)} vs ${current.run.scenario} ${current.run.scenarioHash.slice(0, 8)})`);
   if (Math.abs(base.run.durationMs - current.run.durationMs) > 0.01 * Math.max(base.run.durationMs, 1)) notes.push('the runs have different durations: compare counters by rate');
+  for (const [which, s] of [['the baseline', base], ['the current run', current]] as const) {
+    // Summaries from before the split of backend and end-to-end latency have no end-to-end histogram.
+    if (!(END_TO_END in s.histograms)) notes.push(`${which} predates ${END_TO_END}: its telemetry.ack.latency includes the modelled link's delay and retransmissions, so it is not comparable with a backend-only telemetry.ack.latency`);
+  }
   if (base.run.devices !== current.run.devices) notes.push(`the runs have different fleet sizes (${base.run.devices} vs ${current.run.devices} devices)`);
   for (const [s, which] of [[base, 'BASE'], [current, 'CURRENT']] as const) {
     if (s.result.verdict === 'invalid' || s.run.status !== 'completed') notes.push(`${which} is not a valid measurement (status ${s.run.status}, verdict ${s.result.verdict})`);

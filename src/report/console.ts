@@ -1,5 +1,5 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { accountingEquation, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel, generatorHealthText } from './format.js';
+import { accountingEquation, accountingSides, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel, generatorHealthText } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
 import { consoleErrorSections } from './error-text.js';
@@ -80,10 +80,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   const a = s.accounting;
   out.push('', '  ACCOUNTING');
   out.push(`  ${a.holds ? '✓' : '✗'} ${accountingEquation(s)}  (${a.holds ? 'holds' : 'DOES NOT HOLD: a bug in fleetsim'})`);
-  if (a.backend) {
-    const b = a.backend;
-    out.push(`    backend received ${formatCount(b.received)} · duplicates ${formatCount(b.duplicates)} · gaps ${formatCount(b.gaps)} · lost between ${formatCount(b.lostBetween)}`);
-  }
+  for (const line of accountingSides(s)) out.push(`    ${line}`);
   const g = s.generator;
   out.push('', '  GENERATOR');
   out.push(`  ${g.saturated ? '✗' : '✓'} ${generatorHealthText(g)}${g.saturated ? '  SATURATED: the measurement is invalid' : ''}`);

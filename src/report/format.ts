@@ -1,4 +1,5 @@
 import { formatDuration, formatMicros } from '../metrics/format.js';
+import { accountedFor, lostOnOurSide, OUTCOMES } from '../summary/accounting.js';
 import type { RunSummary } from '../summary/run-summary.js';
 
 /**
@@ -98,12 +99,38 @@ export function generatorHealthText(g: RunSummary['generator']): string {
   return `schedule lag ${ms(g.maxScheduleLagMs)}, event-loop delay ${ms(g.maxEventLoopDelayMs)}, bound ${ms(g.boundMs)}${g.boundSource ? ` (${g.boundSource})` : ''}`;
 }
 
-/** `generated 100 = acked 90 + sent_noack 0 + failed 2 + dropped 3 + buffered 5`. */
+/** `generated 100 = acked 90 + sent_noack 0 + failed 2 + dropped 3 + lost on link 0 + … + buffered 5`. */
 export function accountingEquation(summary: RunSummary): string {
   const a = summary.accounting;
-  const rhs = a.acked + a.sentNoAck + a.failed + a.dropped + a.buffered;
-  const sign = rhs === a.generated ? '=' : '≠';
-  return `generated ${formatCount(a.generated)} ${sign} acked ${formatCount(a.acked)} + sent_noack ${formatCount(a.sentNoAck)} + failed ${formatCount(a.failed)} + dropped ${formatCount(a.dropped)} + buffered ${formatCount(a.buffered)}`;
+  const sign = accountedFor(a) === a.generated ? '=' : '≠';
+  return `generated ${formatCount(a.generated)} ${sign} ${OUTCOMES.map(([k, label]) => `${label} ${formatCount(a[k] ?? 0)}`).join(' + ')}`;
+}
+
+/**
+ * What the accounting says about each side of the wire, in sentences for the console and the
+ * HTML report: what fleetsim knows never reached the backend, what the backend itself counted
+ * (embedded backend) or, with an external target, plainly that its side is not visible.
+ */
+export function accountingSides(summary: RunSummary): string[] {
+  const a = summary.accounting;
+  const ours = lostOnOurSide(a);
+  const lines = [
+    `fleetsim's side: ${formatCount(ours)} never reached the backend (dropped on the device ${formatCount(a.dropped)}, lost on the link ${formatCount(a.lostOnLink ?? 0)}, on the link when the session ended ${formatCount(a.inTransitAtDrop ?? 0)}); ${formatCount(a.inTransitAtEnd ?? 0)} were still on the link when the run ended.`,
+  ];
+  const b = a.backend;
+  if (b) {
+    lines.push(`backend's side: received ${formatCount(b.received)} · duplicates ${formatCount(b.duplicates)} · gaps ${formatCount(b.gaps)} · lost between simulator and backend ${formatCount(b.lostBetween)}.`);
+  } else {
+    lines.push(
+      `backend's side: not visible. fleetsim cannot see what an external target received: whether the ${formatCount(a.sentNoAck)} QoS 0 messages written to a session and the ${formatCount(a.failed)} QoS 1 messages left without a PUBACK arrived is for the backend's own counters to say.`,
+    );
+  }
+  const after = a.deliveredAfterReconnect ?? 0;
+  if (after > 0) {
+    const d = summary.histograms['telemetry.delivered_after_reconnect.delay']?.stats;
+    lines.push(`delivered from device buffers after a reconnect: ${formatCount(after)} (of acked + sent_noack)${d && d.count > 0 ? `, generation to delivery p50 ${formatMicros(d.p50)} · p99 ${formatMicros(d.p99)}` : ''}.`);
+  }
+  return lines;
 }
 
 /** Aligns rows of cells into columns two spaces apart; columns from `rightAlignFrom` on align right. */

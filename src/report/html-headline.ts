@@ -73,7 +73,7 @@ export function headlineTiles(s: RunSummary, timeline: readonly TimelineRow[]): 
     const errors = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'poll.failed'].reduce((n, k) => n + (c[k] ?? 0), 0);
     tiles.push(
       { kind: 'telemetry', value: formatCount(c['telemetry.acked'] ?? 0), label: `telemetry acked · ${formatRate((c['telemetry.acked'] ?? 0) / runSeconds(s))}` },
-      { kind: 'telemetry', value: ack && ack.count > 0 ? formatMicros(ack.p99) : '–', label: 'ack latency p99' },
+      { kind: 'telemetry', value: ack && ack.count > 0 ? formatMicros(ack.p99) : '–', label: 'backend ack latency p99' },
       { kind: 'telemetry', value: formatCount(errors), label: 'failed + dropped', tone: errors > 0 ? 'bad' : undefined },
     );
   }

@@ -73,6 +73,8 @@ td.metric { font-family: var(--mono); font-size: 12.5px; overflow-wrap: anywhere
 .kv { display: grid; grid-template-columns: auto 1fr; gap: 4px 16px; margin: 0; }
 .kv dt { color: var(--muted); }
 .kv dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; font-weight: 600; }
+.sides { margin: 0; padding-left: 18px; color: var(--muted); font-size: 13px; }
+.sides li { margin: 2px 0; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 16px; }
 figure.chart { margin: 0; position: relative; min-width: 0; }
 figure.chart figcaption { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 4px 12px; align-items: baseline; }

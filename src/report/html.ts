@@ -2,8 +2,9 @@ import type { TimelineRow } from '../metrics/aggregate.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeHtml as e, jsonForScript } from './escape.js';
 import { CANCELLED_NOTE, outageLines, requestErrorTable } from './error-text.js';
-import { formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
+import { accountingSides, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
 import { batteryTable, headlineTiles } from './html-headline.js';
+import { accountedFor, OUTCOMES } from '../summary/accounting.js';
 import { fleetOpsSection } from './html-fleet-ops.js';
 import { figure, pill, table, tiles } from './html-parts.js';
 import { buildPlots } from './html-plots.js';
@@ -86,14 +87,10 @@ function thresholds(s: RunSummary): string {
 function accounting(s: RunSummary): string {
   const a = s.accounting;
   const term = (v: number, label: string) => `<div class="term"><b>${formatCount(v)}</b><span>${e(label)}</span></div>`;
-  const eq = [term(a.generated, 'generated'), `<span class="op">${a.generated === a.acked + a.sentNoAck + a.failed + a.dropped + a.buffered ? '=' : '≠'}</span>`,
-    term(a.acked, 'acked'), '<span class="op">+</span>', term(a.sentNoAck, 'sent_noack'), '<span class="op">+</span>', term(a.failed, 'failed'),
-    '<span class="op">+</span>', term(a.dropped, 'dropped'), '<span class="op">+</span>', term(a.buffered, 'buffered')].join('');
-  const b = a.backend;
-  const backend = b
-    ? `<dl class="kv"><dt>backend received</dt><dd>${formatCount(b.received)}</dd><dt>duplicates</dt><dd>${formatCount(b.duplicates)}</dd><dt>sequence gaps</dt><dd>${formatCount(b.gaps)}</dd><dt>lost between simulator and backend</dt><dd>${formatCount(b.lostBetween)}</dd></dl>`
-    : '<p class="muted">The target does not report what it received (only the embedded backend does).</p>';
-  return `<div class="card" id="accounting"><h2>Accounting ${pill(a.holds, 'holds', 'does not hold')}</h2><div class="equation">${eq}</div>${backend}</div>`;
+  const plus = '<span class="op">+</span>';
+  const eq = [term(a.generated, 'generated'), `<span class="op">${a.generated === accountedFor(a) ? '=' : '≠'}</span>`, OUTCOMES.map(([k, label]) => term(a[k] ?? 0, label)).join(plus)].join('');
+  const sides = accountingSides(s).map((line) => `<li>${e(line)}</li>`).join('');
+  return `<div class="card" id="accounting"><h2>Accounting ${pill(a.holds, 'holds', 'does not hold')}</h2><div class="equation">${eq}</div><ul class="sides">${sides}</ul></div>`;
 }
 
 function generator(s: RunSummary, plot: PlotSpec | undefined): string {

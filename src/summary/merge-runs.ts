@@ -6,7 +6,7 @@ import { combineCounter, combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../m
 import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
 import type { RunSummary } from './run-summary.js';
-import { accountingSummary } from './accounting.js';
+import { accountingSummary, telemetryLost } from './accounting.js';
 import { decideResult } from './verdict.js';
 import { generatorProblems } from './generator-health.js';
 
@@ -124,6 +124,7 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
     ? { received: add((s) => s.accounting.backend!.received), duplicates: add((s) => s.accounting.backend!.duplicates), gaps: add((s) => s.accounting.backend!.gaps) }
     : undefined;
   const accounting = accountingSummary(sums.map((s) => s.accounting), backends);
+  counters['telemetry.lost'] = telemetryLost(accounting);
 
   const durationMs = Math.max(...sums.map((s) => s.run.durationMs));
   const timeline = mergeTimelines(runs.map((r) => r.timeline));

@@ -1,10 +1,12 @@
 /**
  * fleet/telemetry-pipeline.ts on a fake schedule and a fake driver (test/helpers/): each outcome
  * a telemetry message can have, the store-and-forward buffer, and the accounting identity
- * generated = acked + sentNoAck + failed + dropped + buffered after every step.
+ * generated = acked + sentNoAck + failed + dropped + lostOnLink + inTransitAtDrop + inTransitAtEnd
+ * + buffered after every step.
  */
 import { describe, expect, it } from 'vitest';
-import { C } from '../../src/metrics/catalog.js';
+import { C, H } from '../../src/metrics/catalog.js';
+import { addCounts, histogramStats, newHistogram } from '../../src/metrics/histogram.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { DeviceTable } from '../../src/fleet/device-table.js';
 import { Ev } from '../../src/fleet/event-kinds.js';
@@ -12,6 +14,15 @@ import { TelemetryPipeline, type TelemetryPipelineConfig } from '../../src/fleet
 import { DutyCycleGate } from '../../src/models/lorawan.js';
 import { FakeDriver } from '../helpers/fake-driver.js';
 import { FakeSchedule } from '../helpers/fake-schedule.js';
+import { LinkShaper } from '../../src/fleet/link-shaper.js';
+import { LOST, type LinkStates } from '../../src/models/link.js';
+
+/** A modelled link whose packets take `oneWayMs`, or are lost while `down.lost` is set; RTO 200 ms, giving up after 1 s. */
+function scriptedLink(oneWayMs: number) {
+  const down = { lost: false };
+  const states = { paramsOf: new Uint8Array(4), count: 4, transmit: () => (down.lost ? LOST : oneWayMs) } as unknown as LinkStates;
+  return { link: new LinkShaper(states, [200], 1000), down };
+}
 
 const EVERY_MS = 1000;
 
@@ -33,13 +44,15 @@ function setup(over: Partial<TelemetryPipelineConfig> = {}, devices = 2) {
 /** The identity, and that the counters the summary reads agree with the accounting. */
 function expectIdentity(pipe: TelemetryPipeline, metrics: ShardMetrics): void {
   const a = pipe.accounting();
-  expect(a.generated).toBe(a.acked + a.sentNoAck + a.failed + a.dropped + a.buffered);
+  expect(a.generated).toBe(a.acked + a.sentNoAck + a.failed + a.dropped + a.lostOnLink + a.inTransitAtDrop + a.inTransitAtEnd + a.buffered);
   expect(a.buffered).toBe(pipe.bufferedFromCounts());
   expect(metrics.counters[C['telemetry.generated']]).toBe(a.generated);
   expect(metrics.counters[C['telemetry.acked']]).toBe(a.acked);
   expect(metrics.counters[C['telemetry.sent_noack']]).toBe(a.sentNoAck);
   expect(metrics.counters[C['telemetry.failed']]).toBe(a.failed);
   expect(metrics.counters[C['telemetry.dropped']]).toBe(a.dropped);
+  expect(metrics.counters[C['link.messages_lost']]).toBe(a.lostOnLink);
+  expect(metrics.counters[C['telemetry.in_transit_at_drop']]).toBe(a.inTransitAtDrop);
 }
 
 describe('telemetry pipeline: one outcome per message', () => {
@@ -247,3 +260,140 @@ describe('telemetry pipeline: store-and-forward', () => {
     for (const k of ['acked', 'failed', 'dropped', 'buffered'] as const) expect(a[k], k).toBeGreaterThan(0);
   });
 });
+
+describe('telemetry pipeline: the modelled link', () => {
+  function linked(qos: 0 | 1) {
+    const { link, down } = scriptedLink(10);
+    const timedOut: number[] = [];
+    const table = new DeviceTable(2, 0);
+    const schedule = new FakeSchedule();
+    const driver = new FakeDriver();
+    const metrics = new ShardMetrics(0);
+    const cfg: TelemetryPipelineConfig = { everyMs: EVERY_MS, spec: { size: 100, qos }, bufferCapacity: 5, flushBurst: 3, link };
+    const pipe = new TelemetryPipeline(cfg, table, schedule, driver, metrics, () => true, (dev) => {
+      timedOut.push(dev);
+      pipe.failInflight(dev);
+    });
+    schedule.dispatch = (kind, dev) => kind === Ev.linkDeliver && pipe.deliver(dev);
+    driver.openSession(0);
+    return { pipe, table, schedule, driver, metrics, down, timedOut };
+  }
+
+  it('QoS 0 is sent when it is written past the link, not when it leaves the device', () => {
+    const { pipe, schedule, driver, metrics } = linked(0);
+    pipe.generate(0, 0);
+    pipe.flush(0);
+    expect(pipe.accounting()).toMatchObject({ sentNoAck: 0, buffered: 1 }); // on the link: no outcome yet
+    expect(metrics.counters[C['telemetry.sent']]).toBe(0);
+    schedule.runUntil(20); // 10 ms there, 10 ms for the acknowledgement back
+    expect(driver.published).toHaveLength(1);
+    expect(pipe.accounting()).toMatchObject({ sentNoAck: 1, buffered: 0 });
+    expect(metrics.counters[C['telemetry.sent']]).toBe(1);
+    expectIdentity(pipe, metrics);
+  });
+
+  it('on the link when the session ends: in transit at drop (QoS 0 and QoS 1), never sent, never failed', () => {
+    for (const qos of [0, 1] as const) {
+      const { pipe, schedule, driver, metrics } = linked(qos);
+      pipe.generate(0, 0);
+      pipe.generate(0, 0);
+      pipe.flush(0);
+      pipe.failInflight(0);
+      schedule.runUntil(100);
+      expect(driver.published).toHaveLength(0);
+      expect(pipe.accounting()).toMatchObject({ inTransitAtDrop: 2, sentNoAck: 0, failed: 0, buffered: 0 });
+      expectIdentity(pipe, metrics);
+    }
+  });
+
+  it('a session the driver already lost refuses the write: in transit at drop', () => {
+    const { pipe, schedule, driver, metrics } = linked(1);
+    pipe.generate(0, 0);
+    pipe.flush(0);
+    driver.closeSession(0);
+    schedule.runUntil(20);
+    expect(pipe.accounting()).toMatchObject({ inTransitAtDrop: 1, failed: 0, buffered: 0 });
+    expect(pipe.hasInflight(0)).toBe(false);
+    expectIdentity(pipe, metrics);
+  });
+
+  it('on the link when the run ends: in transit at end; QoS 1 on the wire stays buffered', () => {
+    const { pipe, schedule, driver, metrics } = linked(1);
+    pipe.generate(0, 0);
+    pipe.flush(0);
+    schedule.runUntil(20); // written, awaiting its PUBACK
+    pipe.generate(0, 20);
+    pipe.flush(0); // on the link
+    pipe.endOfRun();
+    expect(driver.published).toHaveLength(1);
+    expect(pipe.accounting()).toMatchObject({ inTransitAtEnd: 1, buffered: 1 });
+    expectIdentity(pipe, metrics);
+  });
+
+  it('TCP gives up: the message is lost on the link, the session ends, and what queued behind it was cut', () => {
+    const { pipe, schedule, driver, metrics, down, timedOut } = linked(0);
+    down.lost = true;
+    pipe.generate(0, 0);
+    pipe.flush(0); // 200 + 400 + 800 ms >= 1 s: given up at 1.4 s
+    down.lost = false;
+    pipe.generate(0, 0);
+    pipe.flush(0); // behind it in the same TCP stream
+    schedule.runUntil(1_399);
+    expect(timedOut).toEqual([]);
+    schedule.runUntil(1_400);
+    expect(timedOut).toEqual([0]);
+    expect(driver.published).toHaveLength(0);
+    expect(pipe.accounting()).toMatchObject({ lostOnLink: 1, inTransitAtDrop: 1, sentNoAck: 0 });
+    expectIdentity(pipe, metrics);
+  });
+
+  it('the backend latency starts on the wire, the end-to-end latency when the message left the device', () => {
+    const { pipe, schedule, driver, metrics } = linked(1);
+    pipe.generate(0, 0);
+    pipe.flush(0);
+    schedule.runUntil(20);
+    schedule.runUntil(25); // the broker answers 5 ms after the write
+    pipe.onAcked(0, driver.published[0].token);
+    const snap = metrics.snapshot(0, 25);
+    /** The one sample, to HDR's 3 significant digits. */
+    const sampleOf = (h: number) => {
+      const hist = newHistogram();
+      addCounts(hist, snap.histograms[h]!);
+      const st = histogramStats(hist);
+      expect(st.count).toBe(1);
+      return Math.round(st.max / 100) * 100;
+    };
+    // Written at 20 ms, acked at 25 ms: the backend took 5 ms; the device waited 25 ms.
+    expect(sampleOf(H['telemetry.ack.latency'])).toBe(5_000);
+    expect(sampleOf(H['telemetry.ack.latency_end_to_end'])).toBe(25_000);
+    expectIdentity(pipe, metrics);
+  });
+
+  it('a backlog after a lost session is counted when delivered; a first connection has none', () => {
+    const { pipe, schedule, driver, metrics } = linked(0);
+    pipe.generate(0, 0);
+    pipe.sessionUp(0); // first session: not a reconnect
+    pipe.flush(0);
+    schedule.runUntil(20);
+    expect(pipe.accounting().deliveredAfterReconnect).toBe(0);
+    pipe.failInflight(0);
+    driver.closeSession(0);
+    pipe.generate(0, 500);
+    pipe.generate(0, 1500);
+    schedule.runUntil(2000);
+    driver.openSession(0);
+    pipe.sessionUp(0);
+    pipe.generate(0, 2000); // after the reconnect: not backlog
+    pipe.flush(0);
+    schedule.runUntil(2020);
+    expect(pipe.accounting()).toMatchObject({ sentNoAck: 4, deliveredAfterReconnect: 2 });
+    expect(metrics.counters[C['telemetry.delivered_after_reconnect']]).toBe(2);
+    // Drained: later messages are not the backlog.
+    pipe.generate(0, 3000);
+    pipe.flush(0);
+    schedule.runUntil(3020);
+    expect(pipe.accounting()).toMatchObject({ sentNoAck: 5, deliveredAfterReconnect: 2 });
+    expectIdentity(pipe, metrics);
+  });
+});
+

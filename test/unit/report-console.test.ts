@@ -2,6 +2,8 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { formatProgressLine, formatSummaryTable, PROGRESS_COLUMNS, ProgressPrinter } from '../../src/report/console.js';
 import { formatDuration, formatMicros } from '../../src/report/format.js';
+import { renderHtml } from '../../src/report/html.js';
+import { escapeHtml } from '../../src/report/escape.js';
 import { syntheticRun } from '../helpers/synthetic-run.js';
 
 const { summary, timeline } = syntheticRun({ intervals: 30, devices: 100 });
@@ -29,10 +31,25 @@ describe('formatSummaryTable', () => {
     const a = summary.accounting;
     expect(text).toContain(`✓ generated ${a.generated.toLocaleString('en-US')} = acked ${a.acked.toLocaleString('en-US')} + sent_noack`);
     expect(text).toContain('(holds)');
-    expect(text).toMatch(/backend received [\d,]+ · duplicates 0 · gaps 0 · lost between 0/);
+    expect(text).toMatch(/backend's side: received [\d,]+ · duplicates 0 · gaps 0 · lost between simulator and backend 0/);
     expect(text).toMatch(/✓ schedule lag [\d.]+ms, event-loop delay [\d.]+ms, bound [\d.]+ms \(50% of the tightest latency threshold, telemetry.ack.latency p\(99\) < 50ms\)/);
     expect(text).toContain(`RESULT  ✓ PASSED  (exit 0)`);
     expect(text.trimEnd().endsWith('report: reports/x/report.html')).toBe(true);
+  });
+
+  it("with an external target, states fleetsim's known losses and that the backend's side is not visible (console and HTML)", () => {
+    const ext = structuredClone(summary);
+    delete ext.accounting.backend;
+    Object.assign(ext.accounting, { lostOnLink: 2, inTransitAtDrop: 5, inTransitAtEnd: 7 });
+    ext.accounting.acked -= 14;
+    const a = ext.accounting;
+    for (const [out, as] of [[formatSummaryTable(ext), (x: string) => x], [renderHtml(ext, timeline), escapeHtml]] as const) {
+      expect(out).toContain(as(`fleetsim's side: ${(a.dropped + 7).toLocaleString('en-US')} never reached the backend (dropped on the device ${a.dropped.toLocaleString('en-US')}, lost on the link 2, on the link when the session ended 5); 7 were still on the link when the run ended.`));
+      expect(out).toContain(as(`backend's side: not visible.`));
+      expect(out).toContain(as(`whether the ${a.sentNoAck.toLocaleString('en-US')} QoS 0 messages written to a session and the ${a.failed.toLocaleString('en-US')} QoS 1 messages left without a PUBACK arrived`));
+      expect(out).not.toContain('lost between simulator and backend');
+    }
+    expect(formatSummaryTable(ext)).toContain('lost on link 2 + in transit at drop 5 + in transit at end 7 + buffered');
   });
 
   it('says why a run is not valid', () => {

@@ -10,7 +10,7 @@ import { histogramStats } from '../../metrics/histogram.js';
 import { evaluateThreshold } from '../../metrics/thresholds.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
 import { SUMMARY_SCHEMA_VERSION, type FleetResults, type RunSummary } from '../../summary/run-summary.js';
-import { accountingSummary } from '../../summary/accounting.js';
+import { accountingSummary, telemetryLost } from '../../summary/accounting.js';
 import { decideResult, type RunStatus, type ThresholdResult } from '../../summary/verdict.js';
 import { generatorBound, generatorProblems, sendSideBacklog } from '../../summary/generator-health.js';
 import type { ShardFinal } from '../shard/protocol.js';
@@ -61,9 +61,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
 
   const counters: Record<string, number> = {};
   COUNTERS.forEach(([n], k) => (counters[n] = i.aggregator.totals[k]));
-  // telemetry.lost: what never made it — failed and dropped on the device side, plus what the
-  // simulator believes was delivered but the backend never saw (when the backend can tell).
-  counters['telemetry.lost'] = acc.failed + acc.dropped + Math.max(0, acc.backend?.lostBetween ?? 0);
+  counters['telemetry.lost'] = telemetryLost(acc);
   // Device order, not arrival order: the fleet results must not depend on which shard finished first.
   const inOrder = [...i.finals].sort((a, b) => a.shard - b.shard);
   const fleet = fleetSection(s, i.timeline ?? [], inOrder, i.simulatedMs, {

@@ -7,8 +7,9 @@ import { energyProfileOf } from '../../models/hardware-profile.js';
 import { DutyCycleGate, EU868_DUTY_CYCLE, eu868MaxAppPayload, loraAirtimeMs, LORAWAN_OVERHEAD_BYTES, loraParams } from '../../models/lorawan.js';
 import type { RadioLimits } from '../../fleet/telemetry-pipeline.js';
 import { LinkShaper } from '../../fleet/link-shaper.js';
-import { gilbertElliottFromNetem, initialRtoMs, LinkStates, TCP_MAX_TRIES, type LinkParams } from '../../models/link.js';
+import { gilbertElliottFromNetem, LinkStates, type LinkParams } from '../../models/link.js';
 import { isLinkTypeName, LINK_TYPES } from '../../models/link-types.js';
+import { steadyRtoMs, tcpGiveUpMs } from '../../models/tcp-retransmission.js';
 import type { ResolvedFleetGroup } from '../../scenario/resolved.js';
 
 /** A group's link: its link type's figures (models/link-types.ts), then the scenario's netem overrides. */
@@ -97,7 +98,10 @@ export function buildDeviceModels(s: ResolvedScenario, devices: DeviceTable): { 
   let link: LinkShaper | undefined;
   if (s.options.linkModel && s.behaviour.telemetry) {
     const params: LinkParams[] = s.fleet.map((g) => linkParamsOf(g));
-    link = new LinkShaper(new LinkStates(count, s.seed, params, groupOf, firstDevice), params.map(initialRtoMs), TCP_MAX_TRIES);
+    // Telemetry rides an established connection: Linux's RTO from the link's settled RTT, not the
+    // SYN's 1 s (models/tcp-retransmission.ts has the sources).
+    const rto = params.map((p) => steadyRtoMs(p, s.behaviour.telemetry!.sizeBytes));
+    link = new LinkShaper(new LinkStates(count, s.seed, params, groupOf, firstDevice), rto, tcpGiveUpMs());
   }
   return { models: { reach, energy, radio, link }, groupOf };
 }
