@@ -44,7 +44,7 @@ export function outageLines(s: RunSummary): OutageLine[] {
   const after = (t: number | null) => (t === null ? 'not reached' : formatDuration(t));
   const lines: OutageLine[] = [
     { text: `${formatCount(o.affected)} devices knocked out from ${formatDuration(o.startMs)}; backend back at ${o.recoveredAtMs === null ? 'never (no device came back)' : formatDuration(o.recoveredAtMs)}` },
-    { text: `back (provisioned, connected, reporting): 50% ${after(o.timeTo50Ms)} · 95% ${after(o.timeTo95Ms)} · 99% ${after(o.timeTo99Ms)} after that (±${formatDuration(o.resolutionMs)})` },
+    { text: `time from then until back (provisioned, connected, reporting): 50% ${after(o.timeTo50Ms)} · 95% ${after(o.timeTo95Ms)} · 99% ${after(o.timeTo99Ms)} (±${formatDuration(o.resolutionMs)})` },
   ];
   if (o.stillOut > 0) lines.push({ ok: false, text: `${formatCount(o.stillOut)} of ${formatCount(o.affected)} still out when the run ended` });
   const peak = `peak ${o.peakRequestsPerSec.toFixed(1)} requests/s at ${formatDuration(o.peakAtMs)}`;
