@@ -118,7 +118,9 @@ export function accountingSides(summary: RunSummary): string[] {
     `fleetsim's side: ${formatCount(ours)} never reached the backend (dropped on the device ${formatCount(a.dropped)}, lost on the link ${formatCount(a.lostOnLink ?? 0)}, on the link when the session ended ${formatCount(a.inTransitAtDrop ?? 0)}); ${formatCount(a.inTransitAtEnd ?? 0)} were still on the link when the run ended.`,
   ];
   const b = a.backend;
-  if (b) {
+  if (!b && summary.run.clock === 'virtual') {
+    lines.push(`backend's side: modelled (virtual clock); the model receives every message written to a session.`);
+  } else if (b) {
     lines.push(`backend's side: received ${formatCount(b.received)} · duplicates ${formatCount(b.duplicates)} · gaps ${formatCount(b.gaps)} · lost between simulator and backend ${formatCount(b.lostBetween)}.`);
   } else {
     lines.push(
