@@ -104,4 +104,12 @@ describe('compareSummaries', () => {
     expect(c.notes.join('\n')).toMatch(/different fleet sizes/);
     expect(c.notes.join('\n')).toMatch(/CURRENT is not a valid measurement/);
   });
+
+  it('notes a baseline from before telemetry.ack.latency became the backend-only latency', () => {
+    expect(compareSummaries(base, structuredClone(base)).notes.join('\n')).not.toMatch(/predates/);
+    const old = structuredClone(base);
+    delete old.histograms['telemetry.ack.latency_end_to_end'];
+    const note = compareSummaries(old, base).notes.join('\n');
+    expect(note).toMatch(/the baseline predates telemetry\.ack\.latency_end_to_end: its telemetry\.ack\.latency includes the modelled link/);
+  });
 });
