@@ -42,7 +42,8 @@ function checkout(rev) {
   const dir = mkdtempSync(path.join(tmpdir(), `fleetsim-identity-${sha}-`));
   git('worktree', 'add', '--detach', dir, sha);
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  execFileSync(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: dir, stdio: 'inherit' });
+  // Each revision's own build (later ones also bundle the report's browser script).
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'inherit' });
   return { rev, sha, dir };
 }
 
