@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { MQTT_NET_CODE_BASE, NET_RESET, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
 import { netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 
@@ -115,11 +115,13 @@ export class MqttjsTransport implements MqttTransport {
     if (dev >= this.highWater) this.highWater = dev + 1;
     try {
       client.connect();
-    } catch {
-      // net throws synchronously for an invalid localAddress: report it on a later tick.
+    } catch (err) {
+      // net throws synchronously for an invalid localAddress: report it on a later tick, under the
+      // same cause the lean transport gives it.
       this.retire(session);
+      const code = MQTT_NET_CODE_BASE - netCause(err);
       setImmediate(() => {
-        if (this.closing === null) this.events.onConnect(dev, false, -1);
+        if (this.closing === null) this.events.onConnect(dev, false, code);
       });
     }
   }
@@ -247,10 +249,17 @@ function onClientConnect(this: SessionClient): void {
   session.owner.sessionConnected(session);
 }
 
+/** The message of the Error mqtt.js emits when no CONNACK came within connectTimeout (mqtt 5.x client.js). */
+const CONNACK_TIMEOUT_MESSAGE = 'connack timeout';
+
 function onClientError(this: SessionClient, err: Error & { code?: number | string }): void {
   const session = this[kSession]!;
   // A numeric code is the CONNACK return code of a refusal; strings are errno codes (ECONNREFUSED).
-  if (!session.connected) session.failCode = typeof err.code === 'number' ? err.code : MQTT_NET_CODE_BASE - netCause(err);
+  if (!session.connected) {
+    // mqtt.js reports its own CONNACK timer as a plain Error with this message and no code.
+    const cause = err.message === CONNACK_TIMEOUT_MESSAGE ? NET_TIMEOUT : netCause(err);
+    session.failCode = typeof err.code === 'number' ? err.code : MQTT_NET_CODE_BASE - cause;
+  }
   session.reason = typeof err.code === 'string' ? err.code : err.message;
 }
 
