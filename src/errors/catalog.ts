@@ -7,6 +7,7 @@ export const ERROR_CATALOG = {
   FLEETSIM_E_USAGE: { exit: 2, summary: 'Invalid command-line usage (unknown flag, bad flag value).' },
   FLEETSIM_E_FILE_NOT_FOUND: { exit: 2, summary: 'A scenario, profile or report file does not exist or cannot be read.' },
   FLEETSIM_E_YAML_SYNTAX: { exit: 2, summary: 'A YAML file is not well-formed.' },
+  FLEETSIM_E_INPUT_LIMIT: { exit: 2, summary: 'A YAML file is past a limit fleetsim sets on what it reads: size, nesting depth or alias expansions.' },
   FLEETSIM_E_SCENARIO_INVALID: { exit: 2, summary: 'A scenario failed validation; every problem is listed with file:line:col.' },
   FLEETSIM_E_PROFILE_INVALID: { exit: 2, summary: 'A hardware profile failed validation.' },
   FLEETSIM_E_UNKNOWN_PROFILE: { exit: 2, summary: 'A fleet entry names a hardware profile that does not exist.' },

@@ -40,17 +40,35 @@ export class FleetsimError extends Error {
   }
 }
 
-export function formatProblem(p: Problem): string {
-  const where = p.location ? `${p.location.file}:${p.location.line}:${p.location.col}: ` : '';
-  const path = p.path ? `${p.path}: ` : '';
-  const hint = p.hint ? `\n    hint: ${p.hint}` : '';
-  return `${where}${path}${p.message}${hint}`;
+/**
+ * A file with thousands of problems (20,000 unknown keys, say) prints this many and a count of the
+ * rest: they are all counted, but nobody reads the 20,000th, and writing them all took seconds.
+ */
+export const MAX_PRINTED_PROBLEMS = 20;
+/**
+ * Longest message or YAML path printed, in characters. Messages quote what the user wrote, and a
+ * 2 MB key or name would otherwise be printed whole; the cut says how long the text was.
+ */
+export const MAX_PRINTED_TEXT = 400;
+
+function clip(text: string): string {
+  if (text.length <= MAX_PRINTED_TEXT) return text;
+  return `${text.slice(0, MAX_PRINTED_TEXT)}… (cut: ${text.length.toLocaleString('en-US')} characters)`;
 }
 
-/** The text the CLI prints for an error: code, message, each problem, then the hint. */
+export function formatProblem(p: Problem): string {
+  const where = p.location ? `${p.location.file}:${p.location.line}:${p.location.col}: ` : '';
+  const path = p.path ? `${clip(p.path)}: ` : '';
+  const hint = p.hint ? `\n    hint: ${p.hint}` : '';
+  return `${where}${path}${clip(p.message)}${hint}`;
+}
+
+/** The text the CLI prints for an error: code, message, the first problems (and how many more), then the hint. */
 export function formatError(err: FleetsimError): string {
-  const lines = [`error ${err.code}: ${err.message}`];
-  for (const p of err.problems) lines.push(`  ${formatProblem(p)}`);
+  const lines = [`error ${err.code}: ${clip(err.message)}`];
+  for (const p of err.problems.slice(0, MAX_PRINTED_PROBLEMS)) lines.push(`  ${formatProblem(p)}`);
+  const more = err.problems.length - MAX_PRINTED_PROBLEMS;
+  if (more > 0) lines.push(`  … and ${more.toLocaleString('en-US')} more problem${more === 1 ? '' : 's'} (all counted; fix these and run again)`);
   if (err.hint) lines.push(`  hint: ${err.hint}`);
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import { checkProfileRef } from './profile-load.js';
 import { RECONNECT_DEFAULTS, scenarioSchema } from './schema.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
+import { quoted } from './yaml-limits.js';
 
 /**
  * Checks that need knowledge outside the schema: profile and link names, metric names and the
@@ -77,7 +78,7 @@ function checkFleet(fleet: unknown, source: YamlSource, out: Problem[], add: Add
     const profile = checked.profile;
     if (typeof group.link !== 'string' || group.link === '') return;
     if (!isLinkTypeName(group.link)) {
-      add(['fleet', i, 'link'], `unknown link "${group.link}"`, suggestionHint(group.link, [...LINK_TYPE_NAMES], 'known links'));
+      add(['fleet', i, 'link'], `unknown link ${quoted(group.link)}`, suggestionHint(group.link, [...LINK_TYPE_NAMES], 'known links'));
     } else if (profile && !(profile.links as readonly string[]).includes(group.link)) {
       add(['fleet', i, 'link'], `${profile.name} has no ${group.link} link`, `${profile.name} supports: ${profile.links.join(', ')}`);
     }
@@ -89,7 +90,7 @@ function checkThresholds(thresholds: unknown, add: Add): void {
   const known = metricNames();
   for (const [metric, list] of Object.entries(thresholds)) {
     if (!known.includes(metric)) {
-      add(['thresholds', metric], `unknown metric "${metric}" (FLEETSIM_E_UNKNOWN_METRIC)`, suggestionHint(metric, known, 'known metrics'), 'key');
+      add(['thresholds', metric], `unknown metric ${quoted(metric)} (FLEETSIM_E_UNKNOWN_METRIC)`, suggestionHint(metric, known, 'known metrics'), 'key');
       continue;
     }
     if (!Array.isArray(list)) continue;

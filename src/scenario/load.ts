@@ -42,11 +42,7 @@ export function loadScenario(file: string, overrides: ScenarioOverrides = {}): R
  */
 export function parseScenarioText(text: string, fileLabel = '<inline>', overrides: ScenarioOverrides = {}, absoluteFile = fileLabel): ResolvedScenario {
   const source = new YamlSource(text, fileLabel);
-  const syntax = source.syntaxProblems();
-  if (syntax.length > 0) {
-    throw new FleetsimError('FLEETSIM_E_YAML_SYNTAX', `${fileLabel} is not well-formed YAML (${count(syntax.length, 'problem')})`, { problems: syntax });
-  }
-  const data = source.toData();
+  const data = source.readData('scenario');
   if (data === null || data === undefined) {
     throw new FleetsimError('FLEETSIM_E_SCENARIO_INVALID', `${fileLabel} is empty`, {
       problems: [{ location: { file: fileLabel, line: 1, col: 1 }, message: 'the file holds no scenario', hint: 'start from scenarios/quickstart.yaml' }],

@@ -12,6 +12,7 @@ import { deepFreeze } from './deep-freeze.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, YamlSource, type DocPath } from './yaml-source.js';
 import { problemsFromIssues } from './zod-problems.js';
+import { quoted } from './yaml-limits.js';
 
 /**
  * Loading hardware profiles: one file, the registry of a directory (by default the repository's
@@ -135,7 +136,7 @@ export function loadProfileRegistry(dir: string = shippedProfilesDir()): Profile
   const require = (name: string): HardwareProfile => {
     const l = loaded.get(name);
     if (l) return l.profile;
-    throw new FleetsimError('FLEETSIM_E_UNKNOWN_PROFILE', `unknown profile "${name}"`, { hint: suggestionHint(name, names, 'known profiles') });
+    throw new FleetsimError('FLEETSIM_E_UNKNOWN_PROFILE', `unknown profile ${quoted(name)}`, { hint: suggestionHint(name, names, 'known profiles') });
   };
   return { dir: absDir, names: () => [...names], get: (n) => loaded.get(n)?.profile, details: (n) => loaded.get(n), require };
 }
@@ -176,7 +177,7 @@ export function checkProfileRef(ref: unknown, source: YamlSource, at: DocPath, o
     const registry = options.registry ?? defaultProfileRegistry();
     const profile = registry.get(ref);
     if (profile) return { problems: [], profile };
-    return { problems: [problem(at, `unknown profile "${ref}" (FLEETSIM_E_UNKNOWN_PROFILE)`, suggestionHint(ref, registry.names(), 'known profiles'))] };
+    return { problems: [problem(at, `unknown profile ${quoted(ref)} (FLEETSIM_E_UNKNOWN_PROFILE)`, suggestionHint(ref, registry.names(), 'known profiles'))] };
   }
   const lookup = lookupIn(options.registry);
   if (typeof ref === 'string' && ref !== '') {
@@ -217,9 +218,7 @@ function lookupIn(registry: ProfileRegistry | undefined): Lookup {
 function loadFile(abs: string, lookup: Lookup, stack: readonly string[], expectName?: string): LoadedProfile {
   const label = labelOf(abs);
   const source = new YamlSource(readText(abs, label), label);
-  const syntax = source.syntaxProblems();
-  if (syntax.length > 0) throw new FleetsimError('FLEETSIM_E_YAML_SYNTAX', `${label} is not well-formed YAML`, { problems: syntax });
-  const data = source.toData();
+  const data = source.readData('profile');
   if (data === null || data === undefined) {
     throw invalid(label, [{ location: { file: label, line: 1, col: 1 }, message: 'the file holds no profile', hint: 'start from one of the profiles in profiles/' }]);
   }
@@ -259,7 +258,7 @@ function resolveBase(ref: string, baseDir: string, lookup: Lookup, stack: readon
     }
     const loaded = lookup.byName(ref, stack);
     if (loaded) return { loaded };
-    return { problems: [{ message: `unknown profile "${ref}" (FLEETSIM_E_UNKNOWN_PROFILE)`, hint: suggestionHint(ref, lookup.names(), 'known profiles'), nested: [] }] };
+    return { problems: [{ message: `unknown profile ${quoted(ref)} (FLEETSIM_E_UNKNOWN_PROFILE)`, hint: suggestionHint(ref, lookup.names(), 'known profiles'), nested: [] }] };
   } catch (err) {
     if (!(err instanceof FleetsimError)) throw err;
     return { problems: [{ message: `cannot extend "${ref}": ${err.message}`, hint: err.hint ?? 'fix the problems listed for that profile first', nested: [...err.problems] }] };

@@ -4,6 +4,7 @@ import { QUANTITIES, type QuantityKind } from './profile-units.js';
 import { suggestionHint } from './suggest.js';
 import type { DocPath } from './yaml-source.js';
 import { unitSchema } from './unit-schema.js';
+import { quoted } from './yaml-limits.js';
 
 /**
  * The one source of a hardware profile's shape (`profiles/*.yaml`): TypeScript types, validation
@@ -67,7 +68,7 @@ const linkName = z
   .string()
   .check((ctx) => {
     if (!isLinkTypeName(ctx.value)) {
-      ctx.issues.push({ code: 'custom', message: `unknown link "${ctx.value}"`, input: ctx.value, params: { hint: suggestionHint(ctx.value, LINK_TYPE_NAMES, 'known links') } });
+      ctx.issues.push({ code: 'custom', message: `unknown link ${quoted(ctx.value)}`, input: ctx.value, params: { hint: suggestionHint(ctx.value, LINK_TYPE_NAMES, 'known links') } });
     }
   })
   .meta({ description: 'A link type (models/link-types.ts).', enum: [...LINK_TYPE_NAMES] });

@@ -3,23 +3,28 @@
  * distance, when it is close enough to be a likely typo.
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  // A third of the word's length, at least 1 and at most 3 edits: `telemtry` -> `telemetry`, `rpi5` -> no.
+  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestDistance = Infinity;
+  const lower = word.toLowerCase();
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    // The distance is at least the difference in length: skip without computing it, so a 2 MB
+    // name costs nothing (the full table was tens of millions of cells per candidate).
+    if (Math.abs(c.length - word.length) > limit) continue;
+    const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       best = c;
       bestDistance = d;
     }
   }
-  // A third of the word's length, at least 1 and at most 3 edits: `telemtry` -> `telemetry`, `rpi5` -> no.
-  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   return bestDistance <= limit ? best : undefined;
 }
 
 /** A hint naming the likely intended candidate, then every candidate. */
 export function suggestionHint(word: string, candidates: readonly string[], label: string): string {
   const guess = closest(word, candidates);
+  // The candidates are fleetsim's own names (keys, profiles, metrics), never user text.
   const list = `${label}: ${candidates.join(', ')}`;
   return guess ? `did you mean "${guess}"? ${list}` : list;
 }

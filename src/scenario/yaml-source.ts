@@ -1,5 +1,6 @@
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import type { Problem, SourceLocation } from '../errors/fleetsim-error.js';
+import { Composer, Document, YAMLParseError, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, visit, type Node, type Pair, type YAMLMap } from 'yaml';
+import { FleetsimError, type Problem, type SourceLocation } from '../errors/fleetsim-error.js';
+import { MAX_ALIAS_COUNT, MAX_INPUT_BYTES, MAX_NESTING_DEPTH, quoted, tooDeepAt } from './yaml-limits.js';
 
 /** A path into the document, as zod reports it: keys and list indexes. */
 export type DocPath = ReadonlyArray<PropertyKey>;
@@ -11,29 +12,114 @@ export type DocPath = ReadonlyArray<PropertyKey>;
 export class YamlSource {
   readonly doc: Document.Parsed;
   private readonly lines = new LineCounter();
+  /** Why the text was not composed into a document (too large, too deep), when it was not. */
+  private readonly refused?: Problem;
+  /** Each mapping's pairs by key, built on first use: a file with 20,000 keys is located in linear time. */
+  private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
 
-  /** `file` is the label used in messages: the path as the user typed it. */
+  /**
+   * `file` is the label used in messages: the path as the user typed it. Text past the size or
+   * depth limits (yaml-limits.ts) is not composed at all: the document stays empty and
+   * `readData` reports the limit.
+   */
   constructor(readonly text: string, readonly file: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: true, uniqueKeys: true });
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_INPUT_BYTES) {
+      this.refused = {
+        location: { file, line: 1, col: 1 },
+        message: `the file is ${kib(bytes)}; fleetsim reads YAML files of up to ${kib(MAX_INPUT_BYTES)}`,
+        hint: 'a scenario or profile is a few KB; check that this is the file you meant (generated data belongs in a separate file)',
+      };
+      this.doc = new Document(null) as Document.Parsed;
+      return;
+    }
+    // The steps of yaml's parseDocument, with the depth checked on the syntax tree before the
+    // (recursive) composer sees it.
+    const tokens = [...new Parser(this.lines.addNewLine).parse(text)];
+    const deep = tooDeepAt(tokens);
+    if (deep !== undefined) {
+      this.refused = {
+        location: { file, ...this.lines.linePos(deep) },
+        message: `nested more than ${MAX_NESTING_DEPTH} levels deep`,
+        hint: 'fleetsim files nest a few levels; look above this line for an unclosed [ or {, or a syntax error that nests (such as a: b: c on one line, or indentation that grows line by line)',
+      };
+      this.doc = new Document(null) as Document.Parsed;
+      return;
+    }
+    let doc: Document.Parsed | undefined;
+    // Each syntax error is an Error, and capturing its stack was half the time of reading a file
+    // of 145,000 of them (4 of 7.5 s); the stacks are never shown.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      // Duplicate keys are found here in linear time: the yaml package's check compares each key
+      // with every earlier one (20,000 keys took seconds).
+      for (const d of new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)) {
+        if (!doc) doc = d;
+        else {
+          doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+          break;
+        }
+      }
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+    this.doc = doc!;
+    this.doc.errors.push(...structureErrors(this.doc));
+    this.doc.errors.sort((a, b) => a.pos[0] - b.pos[0]);
   }
 
-  /** YAML syntax errors (bad indentation, duplicate keys, several documents), each with its position. */
+  /**
+   * The plain data, for validation; throws when there is none to give: the file is past a limit
+   * (`FLEETSIM_E_INPUT_LIMIT`), not well-formed YAML or uses an alias of no anchor
+   * (`FLEETSIM_E_YAML_SYNTAX`). `what` names the file's kind in the message.
+   */
+  readData(what = 'YAML file'): unknown {
+    if (this.refused) throw new FleetsimError('FLEETSIM_E_INPUT_LIMIT', `${this.file} is not read as a ${what}: ${this.refused.message}`, { problems: [this.refused] });
+    const syntax = this.syntaxProblems();
+    if (syntax.length > 0) throw new FleetsimError('FLEETSIM_E_YAML_SYNTAX', `${this.file} is not well-formed YAML (${syntax.length} problem${syntax.length === 1 ? '' : 's'})`, { problems: syntax });
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml package throws (a ReferenceError) for an alias count past its limit.
+      if (!(err instanceof ReferenceError)) throw err;
+      const at = this.firstAlias();
+      throw new FleetsimError('FLEETSIM_E_INPUT_LIMIT', `${this.file} expands its aliases past ${MAX_ALIAS_COUNT.toLocaleString('en-US')} copies`, {
+        problems: [
+          {
+            location: at ? this.at(at) : { file: this.file, line: 1, col: 1 },
+            message: `aliases (*name) expand to more than ${MAX_ALIAS_COUNT.toLocaleString('en-US')} copies of their anchors`,
+            hint: 'write the values out, or use fewer aliases of large anchors; nested aliases multiply',
+          },
+        ],
+      });
+    }
+  }
+
+  /** YAML syntax errors (bad indentation, duplicate keys, several documents, an alias of no anchor), each with its position. */
   syntaxProblems(): Problem[] {
-    return this.doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      // The yaml package appends " at line L, column C:" and a code frame; the location says that already.
-      const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    return this.doc.errors.map((e): Problem => {
+      const pos = this.lines.linePos(e.pos[0]);
+      // Messages of the yaml package are one line without prettyErrors; the location says where.
+      const message = e.message.split('\n')[0];
       return {
-        location: pos ? { file: this.file, line: pos.line, col: pos.col } : { file: this.file, line: 1, col: 1 },
+        location: { file: this.file, line: pos.line, col: pos.col },
         message: `YAML syntax: ${message}`,
         hint: syntaxHint(e.code),
       };
     });
   }
 
-  /** The plain data, for validation. */
-  toData(): unknown {
-    return this.doc.toJS({ maxAliasCount: 1000 });
+  private firstAlias(): Node | undefined {
+    let found: Node | undefined;
+    visit(this.doc, (_key, node) => {
+      if (isAlias(node)) {
+        found = node as unknown as Node;
+        return visit.BREAK;
+      }
+      return undefined;
+    });
+    return found;
   }
 
   /**
@@ -48,7 +134,7 @@ export class YamlSource {
       const seg = path[i];
       const last = i === path.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+        const pair = this.pairOf(node, String(seg));
         if (!pair) break;
         if (last && at === 'key' && isScalar(pair.key)) return this.at(pair.key);
         node = pair.value;
@@ -63,6 +149,16 @@ export class YamlSource {
     return best ? this.at(best) : { file: this.file, line: 1, col: 1 };
   }
 
+  private pairOf(map: YAMLMap, key: string): Pair | undefined {
+    let index = this.keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items as Pair[]) if (isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+      this.keyIndex.set(map, index);
+    }
+    return index.get(key);
+  }
+
   private at(node: Node): SourceLocation {
     const offset = node.range?.[0] ?? 0;
     const { line, col } = this.lines.linePos(offset);
@@ -70,10 +166,56 @@ export class YamlSource {
   }
 }
 
+/**
+ * One walk over the document, in document order: keys written twice in one mapping (the yaml
+ * package's rule: equal scalar values, reported at the second) and aliases of no anchor before
+ * them. Iterative, and linear in the nodes: the yaml package's own duplicate check compares each
+ * key with every earlier one (20,000 keys took seconds).
+ */
+function structureErrors(doc: Document.Parsed): YAMLParseError[] {
+  const out: YAMLParseError[] = [];
+  const anchors = new Set<string>();
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) {
+      if (!anchors.has(node.source)) {
+        const at = node.range?.[0] ?? 0;
+        out.push(new YAMLParseError([at, at + 1], 'BAD_ALIAS', `alias ${quoted('*' + node.source)} refers to no anchor`));
+      }
+      continue;
+    }
+    if (!isMap(node) && !isSeq(node) && !isScalar(node)) continue;
+    if (node.anchor) anchors.add(node.anchor);
+    if (isScalar(node)) continue;
+    const children: unknown[] = [];
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          if (seen.has(pair.key.value)) {
+            const at = pair.key.range?.[0] ?? 0;
+            out.push(new YAMLParseError([at, at + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+          } else seen.add(pair.key.value);
+        }
+        children.push(pair.key, pair.value);
+      }
+    } else children.push(...node.items);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return out;
+}
+
+function kib(bytes: number): string {
+  return `${Math.ceil(bytes / 1024).toLocaleString('en-US')} KiB`;
+}
+
 function syntaxHint(code: string): string {
   switch (code) {
     case 'DUPLICATE_KEY':
       return 'a key may appear only once in a mapping; remove or merge the repeated key';
+    case 'BAD_ALIAS':
+      return 'an alias (*name) repeats a value marked earlier in the file with &name; define the anchor before the alias, or write the value out';
     case 'MULTIPLE_DOCS':
       return 'a scenario file holds one YAML document; remove the extra "---" or split the file';
     case 'BAD_INDENT':

@@ -3,6 +3,7 @@ import type { Problem } from '../errors/fleetsim-error.js';
 import { fieldHints } from './schema.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
+import { quoted } from './yaml-limits.js';
 
 /**
  * Turns zod issues into fleetsim problems: each at its `file:line:col`, with the YAML path, a
@@ -88,7 +89,7 @@ function describe(v: unknown): string {
   if (v === null) return 'an empty value';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoted(v);
   return `${typeof v} ${String(v)}`;
 }
 
@@ -119,7 +120,7 @@ function visit(issue: z.core.$ZodIssue, prefix: DocPath, source: YamlSource, roo
         out.push({
           location: source.locate(keyPath, 'key'),
           path: formatPath(keyPath),
-          message: `unknown key "${key}"`,
+          message: `unknown key ${quoted(key)}`,
           hint: allowed.length ? suggestionHint(key, allowed, 'allowed here') : undefined,
         });
       }
