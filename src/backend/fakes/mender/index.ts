@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { FleetsimError } from '../../../errors/fleetsim-error.js';
-import { urlHost } from '../../broker.js';
+import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { TokenIssuer } from './auth.js';
 import { MenderApi } from './api.js';
 import { MenderState, type MenderArtifact, type MenderDeployment, type MenderDevice } from './state.js';
@@ -64,7 +64,7 @@ export async function startMenderFake(opts: MenderFakeOptions = {}): Promise<Men
   server.headersTimeout = 35_000;
   server.on('clientError', (_err, socket) => socket.destroy());
   try {
-    server.listen({ port: opts.port ?? 0, host, backlog: 4096 });
+    server.listen({ port: opts.port ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');
   } catch (err) {
     server.close();

@@ -1,0 +1,91 @@
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { FleetsimError } from '../../../errors/fleetsim-error.js';
+import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
+import { HawkbitApi } from './api.js';
+import { HawkbitState, type Action, type DistributionSet, type MaintenanceSchedule, type Target } from './state.js';
+
+/**
+ * A local fake of hawkBit's Direct Device Integration API, written from hawkBit's DDI sources and
+ * docs. Targets, distribution sets and actions are set up through this object (what the
+ * management API and rollouts do on the platform); devices talk DDI over HTTP. It counts what it
+ * received per target; docs/presets/hawkbit.md says what it models and what not.
+ *
+ * Concurrency: runs on the event loop of the thread that started it; call it from there only.
+ */
+
+export type { Action, DistributionSet, MaintenanceSchedule, Target } from './state.js';
+export { hhmmss } from './api.js';
+
+export interface HawkbitFakeOptions {
+  host?: string;
+  port?: number;
+  /** Tenant in the path (default `DEFAULT`, hawkBit's default tenant). */
+  tenant?: string;
+  /** Secret the targets' TargetTokens derive from (HawkbitState.tokenFor). */
+  tokenSecret: string;
+  /** Enables `GatewayToken` auth with this token (targets register on their first poll). */
+  gatewayToken?: string;
+  /** `config.polling.sleep` in seconds (default 300 = hawkBit's 00:05:00). */
+  pollingSec?: number;
+  /** Floor of the polling time (default 30 = hawkBit's minPollingTime 00:00:30). */
+  minPollingSec?: number;
+}
+
+export interface HawkbitFake {
+  readonly url: string;
+  readonly tenant: string;
+  readonly state: HawkbitState;
+  register(controllerId: string): Target;
+  createSet(name: string, version: string, modules: ReadonlyArray<{ part: string; name: string; files: ReadonlyArray<{ filename: string; bytes: Buffer }> }>): DistributionSet;
+  assign(dsId: number, controllerIds: Iterable<string>, type?: Action['type'], maintenance?: MaintenanceSchedule): Action[];
+  cancel(actionId: number): boolean;
+  actionStats(dsId: number): Record<string, number>;
+  targets(): Target[];
+  close(): Promise<void>;
+}
+
+export async function startHawkbitFake(opts: HawkbitFakeOptions): Promise<HawkbitFake> {
+  const host = opts.host ?? '127.0.0.1';
+  const tenant = opts.tenant ?? 'DEFAULT';
+  const state = new HawkbitState(opts.tokenSecret);
+  const api = new HawkbitApi(state, {
+    tenant,
+    gatewayToken: opts.gatewayToken,
+    pollingSec: opts.pollingSec ?? 300,
+    minPollingSec: opts.minPollingSec ?? 30,
+    maintenancePollCount: 3,
+  });
+  const server = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+  server.on('clientError', (_err, socket) => socket.destroy());
+  try {
+    server.listen({ port: opts.port ?? 0, host, backlog: LISTEN_BACKLOG });
+    await once(server, 'listening');
+  } catch (err) {
+    server.close();
+    throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the hawkBit fake could not listen on ${host}: ${(err as Error).message}`, { hint: 'pick another port, or 0 to let the OS choose one', cause: err });
+  }
+  const url = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    tenant,
+    state,
+    register: (id) => state.register(id),
+    createSet: (name, version, modules) => state.createSet(name, version, modules),
+    assign: (dsId, ids, type, maintenance) => state.assign(dsId, ids, type, maintenance),
+    cancel: (id) => state.cancel(id),
+    actionStats: (id) => state.actionStats(id),
+    targets: () => [...state.targets.values()],
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
