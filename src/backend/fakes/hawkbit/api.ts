@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveBytes } from '../serve-range.js';
 import { isActive, maintenanceAt, type Action, type HawkbitState, type Target } from './state.js';
 
 /**
@@ -228,28 +229,9 @@ export class HawkbitApi {
       res.end(`${artifact.md5}  ${artifact.filename}\n`);
       return;
     }
-    const total = artifact.bytes.length;
-    const range = req.headers.range;
-    let start = 0;
-    let end = total - 1;
-    let status = 200;
-    if (range !== undefined) {
-      const m = /^bytes=(\d+)-(\d*)$/.exec(range.trim());
-      if (m === null || Number(m[1]) >= total) {
-        res.writeHead(416, { 'content-range': `bytes */${total}` });
-        res.end();
-        return;
-      }
-      start = Number(m[1]);
-      end = m[2] === '' ? total - 1 : Math.min(total - 1, Number(m[2]));
-      status = 206;
-      t.counts.rangeRequests++;
-    }
-    t.counts.artifactBytes += end - start + 1;
-    const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'content-length': end - start + 1, 'accept-ranges': 'bytes', etag: `"${artifact.sha1}"` };
-    if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${total}`;
-    res.writeHead(status, headers);
-    res.end(artifact.bytes.subarray(start, end + 1));
+    const { served, ranged } = serveBytes(req, res, artifact.bytes, { 'content-type': 'application/octet-stream', etag: `"${artifact.sha1}"` });
+    t.counts.artifactBytes += served;
+    if (ranged) t.counts.rangeRequests++;
   }
 }
 

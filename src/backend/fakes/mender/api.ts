@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveBytes } from '../serve-range.js';
 import { checkAuthRequest, type TokenIssuer } from './auth.js';
 import { DEVICE_STATUSES, INVENTORY_SEQ, type MenderDevice, type MenderState } from './state.js';
 
@@ -185,28 +186,9 @@ export class MenderApi {
     const want = Buffer.from(this.linkSignature(a.id, deviceId, expire));
     const got = Buffer.from(sig);
     if (want.length !== got.length || !timingSafeEqual(want, got) || Date.parse(expire) < this.now()) return error(res, 403, 'The download link has expired or the signature is invalid');
-    const total = a.bytes.length;
-    const range = header(req, 'range');
-    let start = 0;
-    let end = total - 1;
-    let status = 200;
-    if (range !== undefined) {
-      const m = /^bytes=(\d+)-(\d*)$/.exec(range.trim());
-      if (m === null || Number(m[1]) >= total) {
-        res.writeHead(416, { 'content-range': `bytes */${total}` });
-        res.end();
-        return;
-      }
-      start = Number(m[1]);
-      end = m[2] === '' ? total - 1 : Math.min(total - 1, Number(m[2]));
-      status = 206;
-    }
+    const { served } = serveBytes(req, res, a.bytes, { 'content-type': 'application/vnd.mender-artifact' });
     const dev = this.state.devices.get(deviceId);
-    if (dev !== undefined) dev.counts.artifactBytes += end - start + 1;
-    const headers: Record<string, string | number> = { 'content-type': 'application/vnd.mender-artifact', 'content-length': end - start + 1, 'accept-ranges': 'bytes' };
-    if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${total}`;
-    res.writeHead(status, headers);
-    res.end(a.bytes.subarray(start, end + 1));
+    if (dev !== undefined) dev.counts.artifactBytes += served;
   }
 
   private linkSignature(artifactId: string, deviceId: string, expire: string): string {
