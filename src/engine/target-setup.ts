@@ -1,3 +1,4 @@
+import { FleetsimError } from '../errors/fleetsim-error.js';
 import { startEmbeddedBackend, type EmbeddedBackend } from '../backend/index.js';
 import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
@@ -48,8 +49,10 @@ function withoutCredentials(url: string): string {
 export async function prepareTarget(s: ResolvedScenario, log: (line: string) => void, devicesHere: number): Promise<PreparedTarget> {
   const t = s.target;
   if (s.clock === 'virtual') {
-    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: 'reference' }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
+    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
   }
+  if (t.kind !== 'embedded' && t.preset.kind !== 'builtin') throw new FleetsimError('FLEETSIM_E_USAGE', `preset ${t.preset.file}: protocol-file and module presets are validated but cannot run yet`, { hint: 'use preset: reference until they land' });
+  if (t.kind === 'test-backend') throw new FleetsimError('FLEETSIM_E_USAGE', `target.backend: ${t.backend} is not available in this build`, { hint: 'point http and mqtt at a backend' });
   const localBroker = t.kind === 'embedded' && t.broker?.kind === 'local-mosquitto';
   const tls = t.tls ? await prepareTls(t.tls, localBroker) : undefined;
   const warnings = tls?.warnings ?? [];
@@ -80,7 +83,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
     const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, countFrom: brokerUrls, countTls: counterTls, telemetrySeq: telemetrySeqOf(s) });
     log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}`);
     return {
-      target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: 'reference', ...shardTls },
+      target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' }, ...shardTls },
       backend,
       label: brokerUrls ? `embedded http + ${t.broker?.kind === 'local-mosquitto' ? `${brokers.length} local mosquitto${tls ? ' (TLS)' : ''}` : withoutCredentials(brokerUrls[0])}` : 'embedded',
       warnings,

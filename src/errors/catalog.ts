@@ -10,6 +10,8 @@ export const ERROR_CATALOG = {
   FLEETSIM_E_INPUT_LIMIT: { exit: 2, summary: 'A YAML file is past a limit fleetsim sets on what it reads: size, nesting depth or alias expansions.' },
   FLEETSIM_E_SCENARIO_INVALID: { exit: 2, summary: 'A scenario failed validation; every problem is listed with file:line:col.' },
   FLEETSIM_E_PROFILE_INVALID: { exit: 2, summary: 'A hardware profile failed validation.' },
+  FLEETSIM_E_PROTOCOL_INVALID: { exit: 2, summary: 'A protocol file (target.preset) failed validation; every problem is listed with its file:line:col.' },
+  FLEETSIM_E_PRESET_MODULE: { exit: 2, summary: 'A module preset (target.preset: ./x.mjs) cannot be loaded or does not implement the preset interface.' },
   FLEETSIM_E_UNKNOWN_PROFILE: { exit: 2, summary: 'A fleet entry names a hardware profile that does not exist.' },
   FLEETSIM_E_THRESHOLD_SYNTAX: { exit: 2, summary: 'A threshold expression is not in the k6 grammar.' },
   FLEETSIM_E_UNKNOWN_METRIC: { exit: 2, summary: 'A threshold or comparison names a metric fleetsim does not produce.' },

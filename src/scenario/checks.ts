@@ -7,6 +7,7 @@ import { readSecret } from './secrets.js';
 import { isLinkTypeName, LINK_TYPE_NAMES } from '../models/link-types.js';
 import { parseDuration } from '../models/units.js';
 import { checkProfileRef } from './profile-load.js';
+import { checkPresetRef } from './protocol-load.js';
 import { RECONNECT_DEFAULTS, scenarioSchema } from './schema.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
@@ -28,6 +29,7 @@ export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
   checkThresholds(data.thresholds, add);
   checkBehaviour(data.behaviour, add);
   checkTarget(data.target, scenarioDir(source), add);
+  if (isRecord(data.target)) out.push(...checkPresetRef(data.target, source, scenarioDir(source)));
   return out;
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { FleetsimError, type Problem } from '../errors/fleetsim-error.js';
 import { parseDuration } from '../models/units.js';
@@ -7,7 +6,7 @@ import { SECRET_MISSING } from './secrets.js';
 import { resolveScenario, type ScenarioOverrides } from './resolve.js';
 import type { ResolvedScenario } from './resolved.js';
 import { scenarioSchema } from './schema.js';
-import { YamlSource } from './yaml-source.js';
+import { readInputFile, YamlSource } from './yaml-source.js';
 import { problemsFromIssues } from './zod-problems.js';
 
 export type { ScenarioOverrides } from './resolve.js';
@@ -22,17 +21,7 @@ export type { ScenarioOverrides } from './resolve.js';
  * half-parsed document would report noise. A missing file is `FLEETSIM_E_FILE_NOT_FOUND`.
  */
 export function loadScenario(file: string, overrides: ScenarioOverrides = {}): ResolvedScenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(err)})`;
-    throw new FleetsimError('FLEETSIM_E_FILE_NOT_FOUND', `scenario file ${file} ${why}`, {
-      hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml',
-      cause: err,
-    });
-  }
+  const text = readInputFile(file, 'scenario file', file, 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml');
   return parseScenarioText(text, file, overrides, resolvePath(file));
 }
 
@@ -52,7 +41,9 @@ export function parseScenarioText(text: string, fileLabel = '<inline>', override
   const problems: Problem[] = parsed.success ? [] : problemsFromIssues(parsed.error.issues, source, scenarioSchema);
   problems.push(...semanticProblems(data, source));
   if (problems.length > 0 || !parsed.success) {
-    problems.sort(byLocation);
+    // This file's problems in file order; problems inside files it names (a profile, a protocol file) after, as they came.
+    const own = (p: Problem): number => (p.location === undefined || p.location.file === fileLabel ? 0 : 1);
+    problems.sort((a, b) => own(a) - own(b) || (own(a) === 0 ? byLocation(a, b) : 0));
     // Only secrets missing: say so in the code too, so scripts can tell a missing secret from a broken file.
     const onlySecrets = problems.every((p) => p.message.endsWith(`(${SECRET_MISSING})`));
     throw new FleetsimError(onlySecrets ? SECRET_MISSING : 'FLEETSIM_E_SCENARIO_INVALID', `${fileLabel} is not a valid scenario (${count(problems.length, 'problem')})`, {

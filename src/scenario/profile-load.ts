@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -10,7 +10,7 @@ import { dottedPath, inlineProfileRefSchema, profileFileSchema, profileLeaves, p
 import { sourceComments } from './profile-sources.js';
 import { deepFreeze } from './deep-freeze.js';
 import { suggestionHint } from './suggest.js';
-import { formatPath, YamlSource, type DocPath } from './yaml-source.js';
+import { formatPath, readInputFile, YamlSource, type DocPath } from './yaml-source.js';
 import { problemsFromIssues } from './zod-problems.js';
 import { quoted } from './yaml-limits.js';
 
@@ -217,7 +217,7 @@ function lookupIn(registry: ProfileRegistry | undefined): Lookup {
 
 function loadFile(abs: string, lookup: Lookup, stack: readonly string[], expectName?: string): LoadedProfile {
   const label = labelOf(abs);
-  const source = new YamlSource(readText(abs, label), label);
+  const source = new YamlSource(readInputFile(abs, 'profile file', label, 'give a profile name (fleetsim profiles lists them) or the path of a profile YAML file'), label);
   const data = source.readData('profile');
   if (data === null || data === undefined) {
     throw invalid(label, [{ location: { file: label, line: 1, col: 1 }, message: 'the file holds no profile', hint: 'start from one of the profiles in profiles/' }]);
@@ -291,16 +291,6 @@ function finish(data: ProfileData, sources: Record<string, string>, file?: strin
 function unplaced(issues: readonly z.core.$ZodIssue[], data: unknown, schema: z.ZodType, label: string): Problem[] {
   const source = new YamlSource(stringify(data), label);
   return problemsFromIssues(issues, source, schema).map(({ location: _, ...p }) => p);
-}
-
-function readText(abs: string, label: string): string {
-  try {
-    return readFileSync(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(err)})`;
-    throw new FleetsimError('FLEETSIM_E_FILE_NOT_FOUND', `profile file ${label} ${why}`, { hint: 'give a profile name (fleetsim profiles lists them) or the path of a profile YAML file', cause: err });
-  }
 }
 
 function invalid(label: string, problems: Problem[]): FleetsimError {

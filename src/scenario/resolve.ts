@@ -7,7 +7,8 @@ import { readSecret } from './secrets.js';
 import { deepFreeze } from './deep-freeze.js';
 import { resolveProfileRef } from './profile-load.js';
 import type { ScenarioData } from './schema.js';
-import type { ResolvedDowntime, ResolvedFleetGroup, ResolvedPhase, ResolvedScenario, ResolvedTarget, ResolvedThreshold, ResolvedTls } from './resolved.js';
+import type { ResolvedDowntime, ResolvedFleetGroup, ResolvedPhase, ResolvedPreset, ResolvedScenario, ResolvedTarget, ResolvedThreshold, ResolvedTls } from './resolved.js';
+import { loadProtocolFile, presetRefKind } from './protocol-load.js';
 import { templateSpecOf, type TemplateInput } from './telemetry-template-schema.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import { compileTemplate, estimatedBytes } from '../payload/template-compile.js';
@@ -151,8 +152,20 @@ function resolveTarget(t: ScenarioData['target'], baseDir: string): ResolvedTarg
   const tls = t.tls === undefined ? {} : { tls: resolveTls(t.tls, baseDir) };
   if (t.mqtt === 'local-mosquitto') return { kind: 'embedded', fleetKey, broker: { kind: 'local-mosquitto', count: t.brokers ?? 1 }, ...tls };
   if (t.http === 'embedded') return { kind: 'embedded', fleetKey, broker: { kind: 'url', url: t.mqtt! }, ...tls };
+  if (t.backend !== undefined) return { kind: 'test-backend', backend: t.backend, preset: resolvePreset(t.preset, baseDir), fleetKey };
   // Validation guarantees http and mqtt for an external target.
-  return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: t.preset ?? 'reference', fleetKey, ...tls };
+  return { kind: 'external', http: t.http!, mqtt: t.mqtt!, preset: resolvePreset(t.preset, baseDir), fleetKey, ...tls };
+}
+
+/** Validation (checks.ts) already loaded the protocol file once: a failure now is a race with the file system. */
+function resolvePreset(ref: string | undefined, baseDir: string): ResolvedPreset {
+  if (ref === undefined) return { kind: 'builtin', name: 'reference' };
+  const kind = presetRefKind(ref);
+  if (kind === 'builtin') return { kind: 'builtin', name: 'reference' };
+  const file = path.resolve(baseDir, ref);
+  if (kind === 'module') return { kind: 'module', file };
+  const loaded = loadProtocolFile(file);
+  return { kind: 'protocol', file, protocol: loaded.data, secrets: loaded.secrets };
 }
 
 function resolveTls(t: NonNullable<Exclude<ScenarioData['target'], 'embedded'>['tls']>, baseDir: string): ResolvedTls {

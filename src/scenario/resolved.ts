@@ -1,3 +1,4 @@
+import type { ProtocolData } from '../protocol/schema.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
 import type { CommandPhaseSpec, ConfigPhaseSpec, ResolvedFleetOpsBehaviour, ResolvedProvisioning, UpdatePhaseSpec } from './resolved-fleet-ops.js';
@@ -107,7 +108,18 @@ export type ResolvedTarget =
    * subscriber so the per-device counts still reconcile).
    */
   | { kind: 'embedded'; fleetKey: string; broker?: { kind: 'local-mosquitto'; count: number } | { kind: 'url'; url: string }; tls?: ResolvedTls }
-  | { kind: 'external'; http: string; mqtt: string; preset: 'reference'; fleetKey: string; tls?: ResolvedTls };
+  | { kind: 'external'; http: string; mqtt: string; preset: ResolvedPreset; fleetKey: string; tls?: ResolvedTls }
+  /** A local test backend fleetsim starts (target.backend), speaking the protocol of `preset`. */
+  | { kind: 'test-backend'; backend: 'example'; preset: ResolvedPreset; fleetKey: string };
+
+/**
+ * How lifecycle steps map onto the backend: a built-in preset by name, a validated protocol file
+ * with its secrets read (values live only here, never in a report), or a module to import by path.
+ */
+export type ResolvedPreset =
+  | { kind: 'builtin'; name: 'reference' }
+  | { kind: 'protocol'; file: string; protocol: ProtocolData; secrets: Readonly<Record<string, string>> }
+  | { kind: 'module'; file: string };
 
 export interface ResolvedFleetGroup {
   /** Index of this entry in `fleet:`, for messages. */

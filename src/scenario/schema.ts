@@ -112,18 +112,32 @@ const targetObject = z
     http: z.union([z.literal('embedded'), url(['http', 'https'], 'Base URL of the fleet HTTP API.')]).optional().meta({ description: 'Base URL of the fleet HTTP API, or "embedded" for the embedded one (the default with local-mosquitto).' }),
     mqtt: z.union([z.literal('local-mosquitto'), url(['mqtt', 'mqtts'], 'URL of the MQTT broker.')]).optional().meta({ description: 'URL of the MQTT broker, or "local-mosquitto": fleetsim starts Mosquitto processes on loopback and stops them at the end.' }),
     brokers: withHint(z.int().min(1).max(64).optional().meta({ description: 'How many local Mosquitto processes to start and spread devices over (with mqtt: local-mosquitto).' }), 'a whole number of brokers from 1 to 64'),
-    preset: z.literal('reference').optional().meta({ description: 'How lifecycle steps map onto the backend API.' }),
+    preset: withHint(
+      z.string().min(1).optional().meta({
+        description: 'How lifecycle steps map onto the backend API: a built-in preset (reference), a protocol file (.yaml, relative to the scenario; schema/protocol.schema.json) or a JavaScript module implementing the preset interface (.mjs; docs/presets.md).',
+        examples: ['reference', '../protocols/example.yaml', './my-preset.mjs'],
+      }),
+      'write preset: reference, a protocol file such as ../protocols/example.yaml, or a module such as ./my-preset.mjs',
+    ),
+    backend: z.enum(['example']).optional().meta({ description: "Start a local test backend of this flavour on loopback and point devices at it instead of http and mqtt: example speaks protocols/example.yaml's protocol and reconciles per device." }),
     fleetKey: fleetKey.optional(),
     tls: tls.optional(),
   })
   .check((ctx) => {
     const t = ctx.value;
     if (t.embedded !== undefined) {
-      for (const k of ['http', 'mqtt', 'preset', 'fleetKey', 'tls'] as const) {
+      for (const k of ['http', 'mqtt', 'preset', 'backend', 'fleetKey', 'tls'] as const) {
         if (t[k] !== undefined) {
           ctx.issues.push({ code: 'custom', path: [k], message: `"${k}" cannot be combined with "embedded"`, input: t[k], params: { hint: 'an embedded target takes only { embedded: { fleetKey } }; an external one takes http, mqtt, preset and fleetKey', atKey: true } });
         }
       }
+      return;
+    }
+    if (t.backend !== undefined) {
+      for (const k of ['http', 'mqtt', 'brokers'] as const) {
+        if (t[k] !== undefined) ctx.issues.push({ code: 'custom', path: [k], message: `"${k}" cannot be combined with "backend"`, input: t[k], params: { hint: 'a local test backend gives its own HTTP and MQTT addresses; drop this key', atKey: true } });
+      }
+      if (t.preset === undefined) ctx.issues.push({ code: 'custom', path: ['backend'], message: 'a test backend needs the protocol it speaks in "preset"', input: t.backend, params: { hint: 'write preset: ../protocols/example.yaml', atKey: true } });
       return;
     }
     if (t.brokers !== undefined && t.mqtt !== 'local-mosquitto') {

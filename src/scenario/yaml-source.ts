@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Composer, Document, YAMLParseError, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import { FleetsimError, type Problem, type SourceLocation } from '../errors/fleetsim-error.js';
 import { MAX_ALIAS_COUNT, MAX_INPUT_BYTES, MAX_NESTING_DEPTH, quoted, tooDeepAt } from './yaml-limits.js';
@@ -239,4 +240,15 @@ export function formatPath(path: DocPath): string {
     }
   }
   return out;
+}
+
+/** The text of an input file (`what` names it in the message: "scenario file x.yaml does not exist"), or FLEETSIM_E_FILE_NOT_FOUND with `hint`. */
+export function readInputFile(file: string, what: string, label: string, hint: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(err)})`;
+    throw new FleetsimError('FLEETSIM_E_FILE_NOT_FOUND', `${what} ${label} ${why}`, { hint, cause: err });
+  }
 }

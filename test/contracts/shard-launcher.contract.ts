@@ -50,7 +50,7 @@ function spec(shard: number, shards: number, over: Partial<ShardSpec> = {}): Sha
     count: DEVICES_PER_SHARD,
     scenario: virtualScenario,
     // Never contacted: the virtual clock models the backend.
-    target: { httpUrl: 'http://127.0.0.1:1', mqttUrl: 'mqtt://127.0.0.1:1', fleetKey: 'k', preset: 'reference' },
+    target: { httpUrl: 'http://127.0.0.1:1', mqttUrl: 'mqtt://127.0.0.1:1', fleetKey: 'k', preset: { kind: 'builtin', name: 'reference' } },
     drainMs: 100,
     ...over,
   };

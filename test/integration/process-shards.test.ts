@@ -17,7 +17,7 @@ const spec: ShardSpec = {
   count: 5,
   scenario,
   // Never contacted: the shard is killed before it is told to start.
-  target: { httpUrl: 'http://127.0.0.1:1', mqttUrl: 'mqtt://127.0.0.1:1', fleetKey: 'k', preset: 'reference' },
+  target: { httpUrl: 'http://127.0.0.1:1', mqttUrl: 'mqtt://127.0.0.1:1', fleetKey: 'k', preset: { kind: 'builtin', name: 'reference' } },
   drainMs: 100,
 };
 

@@ -36,7 +36,7 @@ describe('resolving a scenario', () => {
     expect(s.durationMs).toBe(5_400_000);
     expect(s.clock).toBe('virtual');
     expect(s.timeScale).toBe(60);
-    expect(s.target).toEqual({ kind: 'external', http: 'https://api.example.com:8443', mqtt: 'mqtts://broker.example.com:8883', preset: 'reference', fleetKey: 'prod-fleet-key' });
+    expect(s.target).toEqual({ kind: 'external', http: 'https://api.example.com:8443', mqtt: 'mqtts://broker.example.com:8883', preset: { kind: 'builtin', name: 'reference' }, fleetKey: 'prod-fleet-key' });
     expect(s.fleet.map((g) => [g.profile, g.count, g.link, g.firstDevice])).toEqual([
       ['rpi4-gateway', 1000, 'wifi', 0],
       ['lorawan-sensor', 250, 'lorawan', 1000],

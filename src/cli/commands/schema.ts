@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { renderProfileJsonSchema } from '../../scenario/profile-schema.js';
 import { renderScenarioJsonSchema } from '../../scenario/schema.js';
+import { renderProtocolJsonSchema } from '../../protocol/schema.js';
 
 export function register(program: Command): void {
   program
@@ -10,8 +11,10 @@ export function register(program: Command): void {
     .description('print the scenario JSON Schema (for editors: yaml-language-server, VS Code)')
     .option('-o, --out <file>', 'write it to a file instead (the repository keeps it in schema/scenario.schema.json)')
     .option('--profile', 'the hardware profile JSON Schema instead (schema/profile.schema.json)')
-    .action((flags: { out?: string; profile?: boolean }) => {
-      const text = flags.profile ? renderProfileJsonSchema() : renderScenarioJsonSchema();
+    .option('--protocol', 'the protocol file JSON Schema instead (schema/protocol.schema.json)')
+    .action((flags: { out?: string; profile?: boolean; protocol?: boolean }) => {
+      if (flags.profile && flags.protocol) throw new FleetsimError('FLEETSIM_E_USAGE', '--profile and --protocol ask for different schemas', { hint: 'give one of them' });
+      const text = flags.profile ? renderProfileJsonSchema() : flags.protocol ? renderProtocolJsonSchema() : renderScenarioJsonSchema();
       if (!flags.out) {
         process.stdout.write(text);
         return;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { FleetsimError, type Problem } from '../../errors/fleetsim-error.js';
 import { formatDuration } from '../../metrics/format.js';
@@ -8,7 +9,9 @@ const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' 
 
 /** One line per valid scenario: what it would run. */
 export function describeScenario(file: string, s: ResolvedScenario): string {
-  const target = s.target.kind === 'embedded' ? 'embedded target' : `target ${s.target.http} + ${s.target.mqtt}`;
+  const t = s.target;
+  const preset = t.kind === 'embedded' || t.preset.kind === 'builtin' ? '' : `, ${t.preset.kind === 'protocol' ? `protocol ${t.preset.protocol.name}` : `module preset ${path.basename(t.preset.file)}`}`;
+  const target = t.kind === 'embedded' ? 'embedded target' : t.kind === 'test-backend' ? `${t.backend} test backend${preset}` : `target ${t.http} + ${t.mqtt}${preset}`;
   const phases = s.phases.length > 0 ? `, ${plural(s.phases.length, 'phase')}` : '';
   return `${file}: ok (${plural(s.devices, 'device')} in ${plural(s.fleet.length, 'group')}, ${formatDuration(s.durationMs)}, ${s.clock} clock, ${target}${phases}, ${plural(s.thresholds.length, 'threshold')})`;
 }

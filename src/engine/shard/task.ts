@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { ResolvedScenario } from '../../scenario/resolved.js';
+import type { ResolvedPreset, ResolvedScenario } from '../../scenario/resolved.js';
 import type { TlsSettings } from '../../drivers/types.js';
 import type { DeviceCertSource } from '../../identity/device-identities.js';
 
@@ -9,7 +9,7 @@ export interface ShardTarget {
   /** One broker, or several (device g uses broker g mod N). */
   mqttUrl: string | string[];
   fleetKey: string;
-  preset: string;
+  preset: ResolvedPreset;
   /** Source addresses to spread MQTT client sockets over. */
   sourceAddresses?: string[];
   tls?: ShardTls;

@@ -18,8 +18,8 @@ import { startInjectedStalls } from './injected-stall.js';
 export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   const { task, metrics } = ctx;
   const s = task.scenario;
-  const preset = presetByName(task.target.preset);
-  if (!preset) throw new Error(`unknown preset ${task.target.preset}`);
+  const preset = task.target.preset.kind === 'builtin' ? presetByName(task.target.preset.name) : undefined;
+  if (!preset) throw new Error(`preset ${JSON.stringify(task.target.preset)} is not runnable yet`);
 
   // Client certificates are issued (or read) before the shard is ready: a connect only looks one up.
   const tls = task.target.tls;
