@@ -107,6 +107,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     const timeline = run.aggregator.finish();
     const backend = prepared.backend ? await backendView(prepared.backend, opts.collectDeviceCounts) : undefined;
     const operatorResults = await operator?.finish();
+    const simulatedMs = simulatedMsOf(s, run.status, run.wallReachedMs, timeline);
     const summary = buildSummary({
       runId: opts.runId,
       scenario: s,
@@ -115,7 +116,8 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
       expectedShards: reported.length,
       startedAt,
       endedAt: run.endedAt,
-      simulatedMs: simulatedMsOf(s, run.status, run.wallReachedMs, timeline),
+      simulatedMs,
+      backendQueues: run.backendQueues?.(simulatedMs),
       workers: reported.length,
       devices: mine.count,
       status: run.status,

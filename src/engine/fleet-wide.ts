@@ -1,4 +1,4 @@
-import { DEFAULT_BACKEND_MODEL, OPS } from '../drivers/model/backend-model.js';
+import { BACKEND_OPS, queues } from '../models/backend-queue.js';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { sliceOf } from '../scenario/session-load.js';
@@ -19,7 +19,8 @@ export function fleetWideDecisions(s: ResolvedScenario, plan: OperatorPlan): str
       out.push(`update ${a.campaign.release} decides on fleet-wide outcome counts (${how})`);
     }
   }
-  if (s.clock === 'virtual' && OPS.some((op) => Number.isFinite(DEFAULT_BACKEND_MODEL[op].capacityPerSec))) out.push('the backend model has a finite capacity shared by the whole fleet');
+  const queued = BACKEND_OPS.filter((op) => queues(s.backend.ops[op]));
+  if (s.clock === 'virtual' && queued.length > 0) out.push(`the backend model queues ${queued.join(', ')} at servers shared by the whole fleet`);
   if (plan.provisioning?.approvalRatePerSec) out.push('manual provisioning approves devices at one rate for the whole fleet');
   return out;
 }

@@ -7,6 +7,10 @@ import type { DeviceRange } from './shard/ranges.js';
 import type { LaunchedShard, ShardLauncher } from './hosting/launcher.js';
 import type { WallOperator } from './operator/wall-operator.js';
 import { DEFAULT_DRAIN_MS, START_LEAD_MS } from './shard/tuning.js';
+import type { BackendArrivals } from './shard/protocol.js';
+import { FleetBackend } from './fleet-backend.js';
+import { BACKEND_OPS, queues } from '../models/backend-queue.js';
+import type { BackendQueues } from '../summary/backend-queues.js';
 
 export interface SessionOptions {
   runId: string;
@@ -30,6 +34,8 @@ export interface SessionResult {
   endedAt: Date;
   /** Wall clock: how far simulated time got before `stop`. */
   wallReachedMs: number;
+  /** Virtual clock with a queueing backend: its queues, fleet-wide (until `simulatedMs` of run). */
+  backendQueues?: (simulatedMs: number) => BackendQueues;
 }
 
 /**
@@ -77,6 +83,19 @@ export async function runShardSession(
       send({ type: 'load', interval, ops: w.ops });
     }
   };
+  // Virtual clock with a queueing backend: one backend for every shard. Each lockstep step, once
+  // every shard has sent its requests, the backend answers them all and releases the shards.
+  const backend = s.clock === 'virtual' && BACKEND_OPS.some((op) => queues(s.backend.ops[op])) ? new FleetBackend(s.backend) : undefined;
+  const stepArrivals = new Map<number, { endMs: number; parts: BackendArrivals[]; count: number }>();
+  const addArrivals = (shard: number, step: number, endMs: number, arrivals: BackendArrivals) => {
+    let w = stepArrivals.get(step);
+    if (!w) stepArrivals.set(step, (w = { endMs, parts: new Array<BackendArrivals>(shards), count: 0 }));
+    w.parts[shard] = arrivals;
+    if (++w.count === shards) {
+      stepArrivals.delete(step);
+      send({ type: 'answers', step, answers: backend!.step(w.endMs, w.parts) });
+    }
+  };
 
   const tasks = ranges.map((r, shard) => {
     const shadow = shard >= reported.length;
@@ -90,6 +109,9 @@ export async function runShardSession(
           if (!shadow) aggregator.add(m.snapshot);
           if (m.modelOps) addModelLoad(m.snapshot.interval, m.modelOps);
           break;
+        case 'arrivals':
+          addArrivals(shard, m.step, m.endMs, m.arrivals);
+          break;
         case 'log':
           log(`[shard ${shard}] ${m.text}`);
           break;
@@ -102,6 +124,8 @@ export async function runShardSession(
     return launcher.run(spec, onMessage).catch((err: Error) => {
       errors.push(`shard ${shard} failed: ${err.message}`);
       if (ready < shards) allReady();
+      // The others may be waiting for this shard in a lockstep exchange: stop them.
+      else if (s.clock === 'virtual') send({ type: 'stop', reason: 'error' });
       return undefined;
     });
   });
@@ -133,5 +157,5 @@ export async function runShardSession(
   const launched = await Promise.all(tasks);
   const endedAt = new Date();
   if (errors.length > 0 && status === 'completed') status = 'failed';
-  return { status, aggregator, finals, errors, launched, endedAt, wallReachedMs };
+  return { status, aggregator, finals, errors, launched, endedAt, wallReachedMs, ...(backend ? { backendQueues: (ms: number) => backend.summary(ms) } : {}) };
 }

@@ -1,4 +1,5 @@
 import { scenarioJsonSchema } from './schema.js';
+import { BACKEND_OPS } from '../models/backend-queue.js';
 
 /**
  * README's table of scenario defaults, rendered from the scenario JSON Schema (schema.ts), which
@@ -33,8 +34,10 @@ function walk(n: Node | undefined, path: string, out: Array<{ path: string; valu
 export function scenarioDefaults(): Array<{ path: string; value: unknown; description: string }> {
   const out: Array<{ path: string; value: unknown; description: string }> = [];
   walk(scenarioJsonSchema() as Node, '', out);
+  // backend: every operation has the same fields and defaults: one row each, as backend.<operation>.…
+  const ops = new RegExp(`^backend\\.(${BACKEND_OPS.join('|')})\\.`);
   const seen = new Set<string>();
-  return out.filter((d) => !seen.has(d.path) && seen.add(d.path));
+  return out.map((d) => ({ ...d, path: d.path.replace(ops, 'backend.<operation>.') })).filter((d) => !seen.has(d.path) && seen.add(d.path));
 }
 
 export function renderScenarioDefaults(): string {

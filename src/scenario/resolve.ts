@@ -12,6 +12,7 @@ import { loadProtocolFile, presetRefKind } from './protocol-load.js';
 import { templateSpecOf, type TemplateInput } from './telemetry-template-schema.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import { compileTemplate, estimatedBytes } from '../payload/template-compile.js';
+import { resolveBackend } from './backend-schema.js';
 import { resolveFleetOpsBehaviour, resolveFleetOpsPhase, resolveProvisioning } from './fleet-ops-resolve.js';
 
 /** Command-line settings that win over the file's. */
@@ -115,6 +116,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
           }),
     },
     ...(data.provisioning === undefined ? {} : { provisioning: resolveProvisioning(data.provisioning) }),
+    backend: resolveBackend(data.backend),
     phases: data.phases
       .map((p): ResolvedPhase => {
         if (p.outage) {

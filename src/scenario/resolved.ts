@@ -1,5 +1,6 @@
 import type { ProtocolData } from '../protocol/schema.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
+import type { BackendSpec } from '../models/backend-queue.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
 import type { CommandPhaseSpec, ConfigPhaseSpec, ResolvedFleetOpsBehaviour, ResolvedProvisioning, UpdatePhaseSpec } from './resolved-fleet-ops.js';
 
@@ -59,6 +60,8 @@ export interface ResolvedScenario {
     /** Downloads, logs, diagnostics and configuration (fleet operations). */
     fleetOps: ResolvedFleetOpsBehaviour;
   };
+  /** The modelled backend of the virtual clock, per operation (models/backend-queue.ts; DEFAULT_BACKEND when the scenario has no `backend:`). */
+  backend: BackendSpec;
   /** Factory provisioning (absent: automatic with the fleet key, no end-of-line test). */
   provisioning?: ResolvedProvisioning;
   /** Phases in time order. */

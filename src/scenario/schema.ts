@@ -3,6 +3,7 @@ import { unitSchema, type UnitKind } from './unit-schema.js';
 import { metricNames } from '../metrics/catalog.js';
 import { inlineProfileRefSchema } from './profile-schema.js';
 import { fleetOpsSchemas } from './fleet-ops-schema.js';
+import { backendSchema } from './backend-schema.js';
 import { telemetryTemplateSchema } from './telemetry-template-schema.js';
 import {
   DURATION_HINT,
@@ -204,6 +205,8 @@ const arrival = z
 const UNITS = { duration: DURATION, size: SIZE, rate: RATE, percent: PERCENT } as const;
 const fleetOps = fleetOpsSchemas({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
 
+const backend = backendSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
+
 const telemetryTemplate = telemetryTemplateSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
 
 const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${what} interval, as a share of it.`).default('10%');
@@ -352,6 +355,7 @@ export const scenarioSchema = z
     arrival,
     behaviour: behaviour.prefault({}),
     provisioning: fleetOps.provisioning.optional(),
+    backend: backend.optional(),
     phases: z.array(phase).default([]).meta({ description: 'Timed events: updates, outages, commands, config changes.' }),
     thresholds: z.record(z.string(), thresholdList).default({}).meta({ description: 'Pass/fail criteria by metric name (k6 grammar).' }),
     options: options.prefault({}),

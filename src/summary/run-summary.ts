@@ -1,3 +1,4 @@
+import type { BackendQueues } from './backend-queues.js';
 import type { OutageRecovery, RequestErrors } from './outage.js';
 import type { HistogramStats } from '../metrics/histogram.js';
 import type { AccountingSummary } from './accounting.js';
@@ -86,6 +87,8 @@ export interface RunSummary {
   requestErrors?: RequestErrors;
   /** A backend outage and the fleet's recovery from it; present only when devices were knocked out. */
   outage?: OutageRecovery;
+  /** Virtual clock with a sized backend (`backend:`): each queueing operation's queue (summary/backend-queues.ts). */
+  backend?: BackendQueues;
 }
 
 export interface RunHost {

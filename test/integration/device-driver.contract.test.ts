@@ -4,7 +4,8 @@
  * and the model driver on the virtual scheduler, simulated time.
  */
 import { startEmbeddedBackend } from '../../src/backend/index.js';
-import { DEFAULT_BACKEND_MODEL, type BackendModelSpec } from '../../src/drivers/model/backend-model.js';
+import { DEFAULT_BACKEND_MODEL } from '../../src/drivers/model/backend-model.js';
+import type { BackendOp, BackendSpec } from '../../src/models/backend-queue.js';
 import { ModelDriver } from '../../src/drivers/model/model-driver.js';
 import { freePort } from '../../src/drivers/mqtt/local-mosquitto.js';
 import { referencePreset } from '../../src/drivers/presets/reference.js';
@@ -58,9 +59,9 @@ for (const mqttClient of ['lean', 'mqttjs'] as const) {
   });
 }
 
-const failAll = (spec: BackendModelSpec, ops: Array<keyof BackendModelSpec>): BackendModelSpec => {
-  const out = { ...spec };
-  for (const op of ops) out[op] = { ...spec[op], failure: 1 };
+const failAll = (spec: BackendSpec, ops: BackendOp[]): BackendSpec => {
+  const out = { ...spec, ops: { ...spec.ops } };
+  for (const op of ops) out.ops[op] = { ...spec.ops[op], failure: 1 };
   return out;
 };
 

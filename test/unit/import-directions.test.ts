@@ -20,7 +20,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   identity: ['errors', 'models'],
   summary: ['errors', 'metrics', 'models'],
   scenario: ['errors', 'metrics', 'models', 'payload', 'protocol', 'wire'],
-  drivers: ['errors', 'metrics', 'models', 'protocol', 'wire'],
+  drivers: ['collections', 'errors', 'metrics', 'models', 'protocol', 'wire'],
   backend: ['collections', 'errors', 'wire'],
   fleet: ['collections', 'errors', 'metrics', 'models', 'payload', 'summary', 'wire', 'drivers'],
   'engine/clock': ['collections', 'fleet'],

@@ -55,6 +55,15 @@ const CASES: Record<string, Case> = {
   'update-steps-not-increasing.yaml': { problems: [{ path: 'phases[0].update.rollout.steps', line: 11, col: 42, message: 'steps must increase and end at 100%', hint: 'steps: [1%, 10%, 100%]' }] },
   'update-abort-if-syntax.yaml': { problems: [{ path: 'phases[0].update.abortIf', line: 8, col: 53, message: '"failures > 5%" is not an abort rule', hint: 'failure_rate > 5%' }] },
   'update-constant-without-rate.yaml': { problems: [{ path: 'phases[0].update.rollout', line: 11, col: 16, message: 'strategy constant needs "rate"', hint: 'rate: 100/m' }] },
+  'backend-bad-operation.yaml': {
+    problems: [
+      { path: 'backend.connect', line: 7, col: 12, message: 'takes "servers" or "capacity", not both', hint: 'capacity: 400/s' },
+      { path: 'backend.poll.service', line: 8, col: 20, message: 'a lognormal service time takes "p50" and "p99", not "p50"', hint: 'p99: 200ms' },
+      { path: 'backend.poll.servers', line: 8, col: 69, message: 'must be at least 1, got number 0', hint: 'from 1 to 100000' },
+      { path: 'backend.provision.queue', line: 9, col: 16, message: 'an operation with unlimited servers never queues', hint: 'servers: 8' },
+    ],
+  },
+  'backend-lockstep-range.yaml': { problems: [{ path: 'backend.lockstep', line: 7, col: 13, message: 'lockstep 20s is outside 1ms to 10s', hint: 'lockstep: 100ms' }] },
   'provisioning-manual-without-rate.yaml': { problems: [{ path: 'provisioning', line: 6, col: 15, message: 'manual provisioning needs "approvalRate"', hint: 'approvalRate: 50/s' }] },
   'logs-rate-as-number.yaml': { problems: [{ path: 'behaviour.logs.rate', line: 7, col: 17, message: 'expected a string, got number 5', hint: '20/s' }] },
   'phase-two-kinds.yaml': { problems: [{ path: 'phases[1]', line: 9, col: 5, message: 'a phase has exactly one kind, not update and outage' }] },

@@ -26,8 +26,15 @@ export interface FleetModelHost {
   now(): number;
   /** Schedules one of the fleet model's kinds (an offset, K_*), handed back to handle(). */
   at(timeMs: number, dev: number, kind: number): void;
-  /** Modelled latency of a backend operation for `dev`: 0 poll-like (HTTP), 1 publish-like (MQTT). */
-  latency(dev: number, kind: 0 | 1): number;
+  /**
+   * A backend operation for `dev`: `kind` (one of the model's K_*) fires when the modelled backend
+   * answers it, after its service time and any wait in the backend's queue (models/backend-queue.ts).
+   */
+  answer(dev: number, op: 'state' | 'artifact' | 'command' | 'publish', kind: number): void;
+  /** The status of the answer `kind` firing now: `ok`, or what the backend answered instead (failed: 503; turned away: its rejection status or a reset). */
+  status(dev: number, kind: number, ok: number): number;
+  /** The Retry-After (ms) of the answer just read with `status`, NO_RETRY_AFTER when none. */
+  retryAfter(dev: number): number;
   online(dev: number): boolean;
 }
 
@@ -137,7 +144,7 @@ export class FleetModel {
 
   onSessionUp(dev: number): void {
     const now = this.host.now();
-    if (this.configAcked[dev] < this.configVersion) this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_CONFIG);
+    if (this.configAcked[dev] < this.configVersion) this.host.answer(dev, 'command', K_MSG_CONFIG);
     const c = this.offerFor(dev, now);
     if (c >= 0 && this.campaigns[c].spec.notify === 'mqtt') this.notify(dev, c, now);
   }
@@ -160,7 +167,7 @@ export class FleetModel {
 
   downloadChunk(dev: number, length: number): void {
     this.chunkBytes[dev] = length;
-    this.host.at(this.host.now() + this.host.latency(dev, 0), dev, K_CHUNK);
+    this.host.answer(dev, 'artifact', K_CHUNK);
   }
 
   verify(dev: number): boolean {
@@ -184,7 +191,7 @@ export class FleetModel {
       }
     }
     this.pendingReports[dev]++;
-    this.host.at(this.host.now() + this.host.latency(dev, 0), dev, K_STATE);
+    this.host.answer(dev, 'state', K_STATE);
   }
 
   publish(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
@@ -195,7 +202,7 @@ export class FleetModel {
     }
     if (qos === 1) {
       (this.fleetAcks[dev] ??= []).push(token);
-      this.host.at(this.host.now() + this.host.latency(dev, 1), dev, K_FLEET_ACK);
+      this.host.answer(dev, 'publish', K_FLEET_ACK);
     }
     return true;
   }
@@ -214,21 +221,30 @@ export class FleetModel {
         return this.tick(now);
       case K_MSG_UPDATE: {
         const c = this.offered[dev];
+        if (this.host.status(dev, kind, 0) !== 0) return; // failed or turned away: not delivered
         if (c >= 0 && this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.campaigns[c].payload);
         return;
       }
       case K_MSG_CONFIG:
+        if (this.host.status(dev, kind, 0) !== 0) return;
         if (this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.configPayload);
         return;
       case K_MSG_COMMAND:
+        if (this.host.status(dev, kind, 0) !== 0) return;
         if (this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.commandPayload);
         return;
-      case K_CHUNK:
-        return this.fleetEvents?.onDownloadChunk(dev, 206, this.chunkBytes[dev], NO_RETRY_AFTER);
-      case K_STATE:
+      case K_CHUNK: {
+        const st = this.host.status(dev, kind, 206);
+        return this.fleetEvents?.onDownloadChunk(dev, st, st === 206 ? this.chunkBytes[dev] : 0, st === 206 ? NO_RETRY_AFTER : this.host.retryAfter(dev));
+      }
+      case K_STATE: {
         if (this.pendingReports[dev] > 0) this.pendingReports[dev]--;
-        return this.fleetEvents?.onStateReported(dev, 204, NO_RETRY_AFTER);
+        const st = this.host.status(dev, kind, 204);
+        return this.fleetEvents?.onStateReported(dev, st, st === 204 ? NO_RETRY_AFTER : this.host.retryAfter(dev));
+      }
       case K_FLEET_ACK: {
+        // Responses and logs take the publish operation's time (and queue), and are acknowledged even when it fails.
+        this.host.status(dev, kind, 0);
         const q = this.fleetAcks[dev];
         const token = q?.shift();
         if (token !== undefined) this.fleetEvents?.onFleetPublishAcked(dev, token);
@@ -249,14 +265,14 @@ export class FleetModel {
         this.configBody = { ...a.push.config };
         this.configIssuedAt = now;
         this.configPayload = Buffer.from(JSON.stringify({ type: 'config', version: this.configVersion, config: this.configBody, issuedAt: now }));
-        for (let dev = 0; dev < this.rank.length; dev++) if (this.host.online(dev)) this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_CONFIG);
+        for (let dev = 0; dev < this.rank.length; dev++) if (this.host.online(dev)) this.host.answer(dev, 'command', K_MSG_CONFIG);
       } else {
         const fraction = a.command.fraction ?? 1;
         this.commandPayload = Buffer.from(JSON.stringify({ type: 'command', id: `c${this.nextAction}`, name: a.command.name, issuedAt: now }));
         for (let dev = 0; dev < this.rank.length; dev++) {
           if (!this.host.online(dev) || this.rank[dev] >= fraction) continue;
           this.commandsSent++;
-          this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_COMMAND);
+          this.host.answer(dev, 'command', K_MSG_COMMAND);
         }
       }
     }
@@ -311,7 +327,7 @@ export class FleetModel {
   private notify(dev: number, c: number, now: number): void {
     this.campaigns[c].notified[dev] = 1;
     this.offered[dev] = c;
-    this.host.at(now + this.host.latency(dev, 1), dev, K_MSG_UPDATE);
+    this.host.answer(dev, 'command', K_MSG_UPDATE);
   }
 
   private pending(m: ModelCampaign, dev: number): boolean {

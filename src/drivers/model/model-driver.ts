@@ -1,8 +1,14 @@
-import { normalQuantile, uniform32 } from '../../models/rng.js';
-import { NO_RETRY_AFTER, type DeviceDriver, type DeviceStateReport, type DriverEvents, type FleetOpsEvents, type TelemetrySpec } from '../types.js';
+import { uniform32 } from '../../models/rng.js';
+import { BACKEND_OP_INDEX as OP, BACKEND_OPS, queues, serviceTimeAt, type BackendOp, type BackendOperation, type BackendSpec } from '../../models/backend-queue.js';
+import { MQTT_NET_CODE_BASE, NET_RESET, NO_RETRY_AFTER, type DeviceDriver, type DeviceStateReport, type DriverEvents, type FleetOpsEvents, type TelemetrySpec } from '../types.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
-import { latencyAt, latencyTable, OP_INDEX, OPS, queueFactor, type BackendModelSpec, type OperationModel } from './backend-model.js';
+import { latencyAt, latencyTable } from './backend-model.js';
+import { QueuedRequests, type StepAnswers, type StepArrivals } from './queued-requests.js';
+
+/** Outcomes of a queued request (engine/shard/protocol.ts ANSWER_*). */
+const SERVED = 0;
+const REJECTED = 1;
 
 /**
  * The driver's own event kinds, as offsets into the range of kinds its caller hands it (a shard
@@ -101,15 +107,19 @@ export class ModelDriver implements DeviceDriver {
   private readonly devices: number;
   /** First of the driver's event kinds (the K_* offsets are added to it). */
   private readonly kindBase: number;
-  private readonly ops: OperationModel[];
+  private readonly ops: BackendOperation[];
   private readonly latency: Float64Array[];
-  /** Operations started in the current window, per op (read by the runtime for the fleet-wide load). */
-  readonly windowOps = new Float64Array(OPS.length);
-  /** Queue inflation per op for the current window (set from the previous window's fleet-wide load). */
-  private readonly factor = new Float64Array(OPS.length).fill(1);
+  /** Per op: 1 when it queues at the fleet-wide backend (its requests wait for the lockstep's answers). */
+  private readonly queued: Uint8Array;
+  /** This step's requests to queueing operations (undefined: nothing queues). */
+  private readonly requests: QueuedRequests | undefined;
+  /** Retry-After of a rejected HTTP request, by device, until its callback reads it (rejections are rare: a map). */
+  private readonly retryAfter = new Map<number, number>();
+  /** Fleet operations turned away or failed, by device and fleet kind: the status their callback reports. */
+  private readonly fleetStatus = new Map<number, number>();
 
   constructor(
-    spec: BackendModelSpec,
+    spec: BackendSpec,
     devices: number,
     private readonly firstDevice: number,
     private readonly seed: number,
@@ -121,8 +131,10 @@ export class ModelDriver implements DeviceDriver {
   ) {
     if (kinds.count < MODEL_DRIVER_KIND_COUNT) throw new Error(`ModelDriver needs ${MODEL_DRIVER_KIND_COUNT} event kinds, was given ${kinds.count}`);
     this.kindBase = kinds.first;
-    this.ops = OPS.map((o) => spec[o]);
-    this.latency = this.ops.map((o) => latencyTable(o, normalQuantile));
+    this.ops = BACKEND_OPS.map((o) => spec.ops[o]);
+    this.latency = this.ops.map((o) => latencyTable(o.service));
+    this.queued = Uint8Array.from(this.ops, (o) => (queues(o) ? 1 : 0));
+    this.requests = this.queued.includes(1) ? new QueuedRequests(firstDevice) : undefined;
     this.devices = devices;
     this.f64 = new Float64Array(slots.buffer, 0, (devices * slots.recordBytes) >> 3);
     this.i32 = new Int32Array(slots.buffer, 0, (devices * slots.recordBytes) >> 2);
@@ -151,18 +163,24 @@ export class ModelDriver implements DeviceDriver {
     this.u8[dev * this.bStride + this.bSession] = open ? 1 : 0;
   }
 
-  /** True when some operation has a finite capacity: only then does load couple the shards. */
-  get loadCoupled(): boolean {
-    return this.ops.some((o) => Number.isFinite(o.capacityPerSec));
+  /** True when some operation queues at the fleet-wide backend: the shard then runs in lockstep steps (engine/shard/virtual.ts). */
+  get queues(): boolean {
+    return this.requests !== undefined;
   }
 
-  /** Sets queue inflation from last window's fleet-wide operation counts over `windowMs`. */
-  setLoad(fleetOps: ArrayLike<number>, windowMs: number): void {
-    for (let i = 0; i < this.ops.length; i++) {
-      const cap = this.ops[i].capacityPerSec;
-      this.factor[i] = Number.isFinite(cap) ? queueFactor(fleetOps[i] / ((cap * windowMs) / 1000)) : 1;
-    }
-    this.windowOps.fill(0);
+  /** This step's requests to queueing operations, for the fleet-wide backend. */
+  takeArrivals(): StepArrivals {
+    return this.requests!.arrivals();
+  }
+
+  /** The fleet-wide backend's answers to this step's requests (`shard`: this shard's index among all). */
+  applyAnswers(a: StepAnswers, shard: number): void {
+    this.requests!.answer(a, shard, this.onAnswer);
+  }
+
+  /** The lockstep ended early (the run was stopped): what still waits is served at once, as by a free server. */
+  answerAlone(): void {
+    this.requests?.answerAlone(this.onAnswer);
   }
 
   private u(dev: number, k: number): number {
@@ -171,32 +189,94 @@ export class ModelDriver implements DeviceDriver {
 
   /** Latency of one operation for `dev`, and whether it fails. Returns a negative latency on failure. */
   private draw(dev: number, op: number): number {
-    this.windowOps[op]++;
     const m = this.ops[op];
-    const latency = latencyAt(this.latency[op], this.u(dev, 1)) * this.factor[op];
+    const latency = latencyAt(this.latency[op], this.u(dev, 1));
     const failed = m.failure > 0 && this.u(dev, 3) < m.failure;
     return failed ? -latency : latency;
   }
 
+  /**
+   * A request to a queueing operation: its service time (exact inverse transform, not the table:
+   * queueing results depend on the tail) and its failure are drawn now, from the device's stream;
+   * the answer comes with the fleet-wide backend's answers at the end of the step.
+   */
+  private enqueue(dev: number, op: number, tag: number): void {
+    const m = this.ops[op];
+    const svc = serviceTimeAt(m.service, this.u(dev, 1));
+    const failed = m.failure > 0 && this.u(dev, 3) < m.failure;
+    this.requests!.push(this.clock.now(), dev, op, svc, failed, tag);
+  }
+
+  /** Status of an HTTP request the backend turned away: its rejection status (with its Retry-After kept for the callback), or a reset connection. */
+  private turnedAway(dev: number, m: BackendOperation, outcome: number): number {
+    if (outcome !== REJECTED) return NET_RESET;
+    if (m.retryAfterMs > 0) this.retryAfter.set(dev, m.retryAfterMs);
+    return m.rejectStatus;
+  }
+
+  private takeRetryAfter(dev: number): number {
+    const r = this.retryAfter.get(dev);
+    if (r === undefined) return NO_RETRY_AFTER;
+    this.retryAfter.delete(dev);
+    return r;
+  }
+
+  /** The answer to a queued request (or to a fleet operation that does not queue): the device learns it at `doneAt`, or now if that has passed. */
+  private readonly onAnswer = (dev: number, op: number, failed: boolean, tag: number, outcome: number, doneAt: number): void => {
+    const at = Math.max(doneAt, this.clock.now());
+    const m = this.ops[op];
+    const served = outcome === SERVED;
+    if (tag < 0) return this.fleetAnswer(dev, m, -tag - 1, served && !failed, outcome, at);
+    switch (op) {
+      case OP.provision:
+        this.i32[dev * this.wStride + this.wPendingHttp] = !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 201;
+        return this.clock.at(at, dev, this.kindBase + K_PROVISION);
+      case OP.poll:
+        this.i32[dev * this.wStride + this.wPendingHttp] = !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 304;
+        return this.clock.at(at, dev, this.kindBase + K_POLL);
+      case OP.connect:
+        // CONNACK 3, server unavailable, for a failure or a rejection (MQTT 3.1.1 has no Retry-After); a drop resets the connection.
+        this.i32[dev * this.wStride + this.wPendingConnect] = served && !failed ? 0 : served || outcome === REJECTED ? 3 : MQTT_NET_CODE_BASE - NET_RESET;
+        return this.clock.at(at, dev, this.kindBase + K_CONNECT);
+      case OP.publish: {
+        if (!this.session(dev)) return; // the session ended meanwhile: its messages were failed with it
+        if (!served || failed) {
+          // No PUBACK (failed, or turned away): the session ends, as in publishTelemetry.
+          this.setSession(dev, false);
+          return this.clock.at(at, dev, this.kindBase + K_PUBACK_LOST);
+        }
+        const k = dev * this.fStride + this.fLastAck;
+        const ackAt = Math.max(this.f64[k], at);
+        this.f64[k] = ackAt;
+        this.ledger!.setAckAt(tag, ackAt);
+        return this.clock.at(ackAt, dev, this.kindBase + K_ACK);
+      }
+    }
+  };
+
   provision(dev: number, _serial: string): void {
-    const l = this.draw(dev, OP_INDEX.provision);
+    if (this.queued[OP.provision]) return this.enqueue(dev, OP.provision, 0);
+    const l = this.draw(dev, OP.provision);
     this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 201;
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_PROVISION);
   }
 
   connect(dev: number): void {
-    const l = this.draw(dev, OP_INDEX.connect);
+    if (this.queued[OP.connect]) return this.enqueue(dev, OP.connect, 0);
+    const l = this.draw(dev, OP.connect);
     this.i32[dev * this.wStride + this.wPendingConnect] = l < 0 ? 3 : 0; // CONNACK 3: server unavailable
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_CONNECT);
   }
 
   publishTelemetry(dev: number, _seq: number, _scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
     if (!this.session(dev)) return false;
-    if (spec.qos === 0) {
-      this.windowOps[OP_INDEX.publish]++;
+    if (spec.qos === 0) return true;
+    if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
+    if (this.queued[OP.publish]) {
+      this.enqueue(dev, OP.publish, token);
       return true;
     }
-    const l = this.draw(dev, OP_INDEX.publish);
+    const l = this.draw(dev, OP.publish);
     if (l < 0) {
       // A lost PUBACK ends the session (the device's keepalive would notice): modelled at once.
       // Its messages in flight get no ack; the lifecycle fails them when it learns of the loss.
@@ -207,14 +287,14 @@ export class ModelDriver implements DeviceDriver {
     const k = dev * this.fStride + this.fLastAck;
     const at = Math.max(this.f64[k], this.clock.now() + l);
     this.f64[k] = at;
-    if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
     this.ledger.setAckAt(token, at);
     this.clock.at(at, dev, this.kindBase + K_ACK);
     return true;
   }
 
   pollTarget(dev: number): void {
-    const l = this.draw(dev, OP_INDEX.poll);
+    if (this.queued[OP.poll]) return this.enqueue(dev, OP.poll, 0);
+    const l = this.draw(dev, OP.poll);
     this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 304;
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_POLL);
   }
@@ -236,11 +316,35 @@ export class ModelDriver implements DeviceDriver {
     this.fleet = new FleetModel(plan, this.devices, this.firstDevice, serialPrefix, {
       now: () => this.clock.now(),
       at: (t, dev, kind) => this.clock.at(t, dev, this.kindBase + FLEET_MODEL_OFFSET + kind),
-      latency: (dev, kind) => Math.abs(this.draw(dev, kind === 0 ? OP_INDEX.poll : OP_INDEX.publish)),
+      answer: (dev, op, kind) => this.fleetRequest(dev, op, kind),
+      status: (dev, kind, ok) => this.fleetStatusOf(dev, kind, ok),
+      retryAfter: (dev) => this.takeRetryAfter(dev),
       online: (dev) => this.session(dev),
     }, this.events);
     if (this.fleetEvents) this.fleet.attach(this.fleetEvents);
     return this.fleet;
+  }
+
+  /** A fleet operation's request: the fleet model's `kind` fires when the backend answers (queued or not). */
+  private fleetRequest(dev: number, op: BackendOp, kind: number): void {
+    const i = OP[op];
+    if (this.queued[i]) return this.enqueue(dev, i, -kind - 1);
+    const l = this.draw(dev, i);
+    this.onAnswer(dev, i, l < 0, -kind - 1, SERVED, this.clock.now() + Math.abs(l));
+  }
+
+  private fleetAnswer(dev: number, m: BackendOperation, kind: number, ok: boolean, outcome: number, at: number): void {
+    if (!ok) this.fleetStatus.set(dev * FLEET_MODEL_KIND_COUNT + kind, outcome === SERVED ? 503 : this.turnedAway(dev, m, outcome));
+    this.clock.at(at, dev, this.kindBase + FLEET_MODEL_OFFSET + kind);
+  }
+
+  /** The status of a fleet operation's answer now firing: `ok` when it succeeded, else why not (and its Retry-After). */
+  private fleetStatusOf(dev: number, kind: number, ok: number): number {
+    const key = dev * FLEET_MODEL_KIND_COUNT + kind;
+    const st = this.fleetStatus.get(key);
+    if (st === undefined) return ok;
+    this.fleetStatus.delete(key);
+    return st;
   }
 
   attachFleetOps(events: FleetOpsEvents): void {
@@ -285,7 +389,7 @@ export class ModelDriver implements DeviceDriver {
     const k = kind - this.kindBase;
     switch (k) {
       case K_PROVISION:
-        return this.events.onProvisioned(dev, this.i32[dev * this.wStride + this.wPendingHttp], NO_RETRY_AFTER);
+        return this.events.onProvisioned(dev, this.i32[dev * this.wStride + this.wPendingHttp], this.takeRetryAfter(dev));
       case K_CONNECT: {
         const code = this.i32[dev * this.wStride + this.wPendingConnect];
         if (code === 0) this.setSession(dev, true);
@@ -309,7 +413,7 @@ export class ModelDriver implements DeviceDriver {
       case K_POLL: {
         const st = this.i32[dev * this.wStride + this.wPendingHttp];
         const body = st === 304 ? this.fleet?.pollBody(dev) : undefined;
-        return this.events.onPolled(dev, body === undefined ? st : 200, NO_RETRY_AFTER, body);
+        return this.events.onPolled(dev, body === undefined ? st : 200, this.takeRetryAfter(dev), body);
       }
       case K_NO_FLEET_CHUNK:
         return this.fleetEvents?.onDownloadChunk(dev, 404, 0, NO_RETRY_AFTER);

@@ -16,6 +16,7 @@ import { generatorBound, generatorProblems, sendSideBacklog } from '../../summar
 import type { ShardFinal } from '../shard/protocol.js';
 import { outageOf, requestErrorsOf } from '../../summary/outage.js';
 import { VERSION } from '../../version.js';
+import type { BackendQueues } from '../../summary/backend-queues.js';
 
 export interface BuildSummaryInput {
   runId: string;
@@ -42,6 +43,8 @@ export interface BuildSummaryInput {
   /** The scenario file's text, for the report. */
   scenarioText?: string;
   host?: RunSummary['run']['host'];
+  /** Virtual clock with a queueing backend: the fleet-wide backend's queues. */
+  backendQueues?: BackendQueues;
 }
 
 export function scenarioHash(s: ResolvedScenario): string {
@@ -165,6 +168,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     ...(fleet ? { fleet } : {}),
     requestErrors: requestErrorsOf(counters),
     ...(outage ? { outage } : {}),
+    ...(i.backendQueues ? { backend: i.backendQueues } : {}),
   };
 }
 

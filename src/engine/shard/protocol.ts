@@ -28,14 +28,43 @@ export type ControlMessage =
    * shards), which set the backend model's queueing for the next window. Shards wait for it, so
    * windows advance in lockstep and results do not depend on the number of shards.
    */
-  | { type: 'load'; interval: number; ops: number[] };
+  | { type: 'load'; interval: number; ops: number[] }
+  /** Virtual clock with a sized backend: the fleet-wide backend's answers to step `step`'s requests (engine/fleet-backend.ts). */
+  | { type: 'answers'; step: number; answers: BackendAnswers };
 
 /** Shard -> coordinator. */
 export type ShardMessage =
   | { type: 'ready'; shard: number; devices: number }
   | { type: 'snapshot'; snapshot: MetricSnapshot; modelOps?: number[] }
+  /** Virtual clock with a sized backend: the requests this shard's devices made in lockstep step `step`, which ends at `endMs`. */
+  | { type: 'arrivals'; step: number; endMs: number; arrivals: BackendArrivals }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; text: string }
   | { type: 'stopped'; shard: number; final: ShardFinal };
+
+/**
+ * Requests for the queueing operations of the backend model, in the order the shard's devices made
+ * them: arrival time, global device index, operation (models/backend-queue.ts BACKEND_OPS) and
+ * service time (drawn by the shard from the device's own stream).
+ */
+export interface BackendArrivals {
+  t: Float64Array;
+  dev: Int32Array;
+  op: Uint8Array;
+  svc: Float64Array;
+}
+
+export const ANSWER_SERVED = 0;
+export const ANSWER_REJECTED = 1;
+export const ANSWER_DROPPED = 2;
+
+/** Answers to every shard's arrivals: shard i's are at [offsets[i], offsets[i + 1]), in its own order. */
+export interface BackendAnswers {
+  offsets: number[];
+  /** When the answer leaves the backend (served: start + service; turned away: the arrival time). */
+  doneAt: Float64Array;
+  /** ANSWER_SERVED, ANSWER_REJECTED or ANSWER_DROPPED. */
+  outcome: Uint8Array;
+}
 
 /** What a shard knows only at the end: the accounting of its devices. */
 export interface ShardFinal extends TelemetryAccounting {

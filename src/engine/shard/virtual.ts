@@ -2,7 +2,7 @@ import type { Lifecycle } from '../../fleet/lifecycle.js';
 import { KIND_REGIONS } from '../../fleet/event-kinds.js';
 import { DeviceTable, RECORD_BYTES } from '../../fleet/device-table.js';
 import { MODEL_DRIVER_SLOTS, ModelDriver } from '../../drivers/model/model-driver.js';
-import { DEFAULT_BACKEND_MODEL } from '../../drivers/model/backend-model.js';
+import type { BackendAnswers } from './protocol.js';
 import { VirtualScheduler } from '../clock/virtual-scheduler.js';
 import { buildOperatorPlan } from '../operator/plan.js';
 import { hasOperatorWork } from '../../wire/operator-plan.js';
@@ -16,9 +16,13 @@ const DRAIN_SIM_MS = 60_000;
 
 /**
  * A virtual-clock shard: the same lifecycle on a discrete-event scheduler with the modelled
- * backend. Windows of one snapshot interval run in lockstep with the other shards: after each
- * window the shard sends its snapshot with its operation counts and waits for the fleet-wide
- * counts, which set the backend model's queueing for the next window.
+ * backend (the scenario's `backend:`). Two lockstep exchanges with the other shards, each only
+ * when the scenario needs it:
+ * - a backend operation that queues: every `backend.lockstep` of simulated time the shard sends
+ *   its devices' requests to the coordinator's fleet-wide backend and waits for the answers
+ *   (engine/fleet-backend.ts), so all shards queue at one backend;
+ * - a rollout gated on fleet-wide outcome counts: after each snapshot window the shard sends its
+ *   counts with the snapshot and waits for the sums.
  */
 export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   const { task, metrics } = ctx;
@@ -32,7 +36,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   // One record per device holds the lifecycle's, the energy meter's and the driver's state of it.
   const devices = new DeviceTable(task.count, task.firstDevice);
   const events = new LifecycleEvents();
-  driver = new ModelDriver(DEFAULT_BACKEND_MODEL, task.count, task.firstDevice, s.seed, scheduler, events, devices.reserveSlots('model driver', MODEL_DRIVER_SLOTS), KIND_REGIONS.driver);
+  driver = new ModelDriver(s.backend, task.count, task.firstDevice, s.seed, scheduler, events, devices.reserveSlots('model driver', MODEL_DRIVER_SLOTS), KIND_REGIONS.driver);
   // Fleet operations (campaigns, config pushes, commands) are played by the backend model.
   const plan = buildOperatorPlan(s);
   const fleetModel = hasOperatorWork(plan) ? driver.enableFleetOps(plan, s.name) : undefined;
@@ -43,6 +47,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   // Control messages arrive between windows (the loop yields while it waits for the load).
   let stopRequested = false;
   let loadWaiter: ((ops: number[]) => void) | undefined;
+  let answersWaiter: ((a: BackendAnswers | undefined) => void) | undefined;
   let started!: () => void;
   const startPromise = new Promise<void>((r) => (started = r));
   ctx.onControl((msg) => {
@@ -50,7 +55,9 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     else if (msg.type === 'stop') {
       stopRequested = true;
       loadWaiter?.([]);
+      answersWaiter?.(undefined);
     } else if (msg.type === 'load') loadWaiter?.(msg.ops);
+    else if (msg.type === 'answers') answersWaiter?.(msg.answers);
   });
   ctx.send({ type: 'ready', shard: task.shard, devices: task.count });
   await startPromise;
@@ -62,20 +69,38 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   const every = s.options.snapshotEveryMs;
   let interval = 0;
   let t = 0;
+  // Queueing backend: run to `until` in lockstep steps, trading requests for answers after each.
+  let step = 0;
+  const stepMs = s.backend.lockstepMs;
+  const runTo = async (until: number) => {
+    if (!driver.queues) return void scheduler.runUntil(until, Infinity, () => {});
+    for (let from = scheduler.now(); from < until && !stopRequested; ) {
+      const end = Math.min(until, from + stepMs);
+      scheduler.runUntil(end, Infinity, () => {});
+      const answered = new Promise<BackendAnswers | undefined>((r) => (answersWaiter = r));
+      ctx.send({ type: 'arrivals', step: step++, endMs: end, arrivals: driver.takeArrivals() });
+      const answers = await answered;
+      answersWaiter = undefined;
+      if (answers) driver.applyAnswers(answers, task.shard);
+      from = end;
+    }
+    // Stopped: the lockstep is over, what still waits is served at once (an interrupted run only).
+    if (stopRequested) {
+      driver.answerAlone();
+      scheduler.runUntil(until, Infinity, () => {});
+    }
+  };
   while (t < simEnd && !stopRequested) {
     const windowEnd = Math.min(simEnd, t + every);
-    scheduler.runUntil(windowEnd, Infinity, () => {});
+    await runTo(windowEnd);
     lifecycle.updateGauges();
-    // Rollout gates need fleet-wide outcome counts: they ride with the load, summed by the coordinator.
-    const gated = fleetModel?.coupled === true;
-    if (driver.loadCoupled || gated) {
-      const modelOps = gated ? [...driver.windowOps, ...fleetModel.windowCounts()] : Array.from(driver.windowOps);
+    // Rollout gates need fleet-wide outcome counts: they ride with the snapshot, summed by the coordinator.
+    if (fleetModel?.coupled === true) {
       const loadPromise = new Promise<number[]>((r) => (loadWaiter = r));
-      ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, windowEnd), modelOps });
+      ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, windowEnd), modelOps: fleetModel.windowCounts() });
       const fleetOps = await loadPromise;
       loadWaiter = undefined;
-      if (fleetOps.length > 0) driver.setLoad(fleetOps, windowEnd - t);
-      if (gated && fleetOps.length > 0) fleetModel.applyFleetCounts(fleetOps.slice(driver.windowOps.length));
+      if (fleetOps.length > 0) fleetModel.applyFleetCounts(fleetOps);
     } else {
       // No shared capacity: shards are independent and run free. Yield now and then so that
       // control messages (stop) are seen.
@@ -88,7 +113,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   // Let operations already in flight finish (acks), without new work from devices.
   const endedAtMs = t;
   lifecycle.stopGenerating();
-  scheduler.runUntil(t + DRAIN_SIM_MS, Infinity, () => {});
+  await runTo(t + DRAIN_SIM_MS);
   lifecycle.disconnectAll();
   scheduler.clear();
   await driver.close();
