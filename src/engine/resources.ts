@@ -61,11 +61,8 @@ export function checkResources(
   machine: MachineLimits = machineLimits(),
 ): RunLayout {
   const layout = planLayout(s, devices, { workers: req.workers, processes: req.processes, sourceAddresses: req.sourceAddresses, firstDevice: req.firstDevice }, machine);
-  if (layout.problems.length > 0) {
-    throw new FleetsimError('FLEETSIM_E_RESOURCE_LIMIT', `this run does not fit this machine: ${layout.problems.map((p) => p.message).join('; ')}`, {
-      hint: layout.problems.map((p) => p.fix).join('; ') + ' (`fleetsim plan` shows the whole budget)',
-    });
-  }
+  const refused = refusalOf(layout);
+  if (refused) throw refused;
   for (const w of layout.warnings) log(`warning: ${w}`);
   if (layout.processes > 1) {
     const why = layout.processesAutomatic ? ` (descriptor limit ${layout.descriptors.limit} per process)` : '';
@@ -73,4 +70,12 @@ export function checkResources(
   }
   if (layout.sourceAddressesAutomatic) log(`MQTT source addresses: ${layout.sourceAddresses[0]}..${layout.sourceAddresses[layout.sourceAddresses.length - 1]} (${layout.sourceAddresses.length}, ~${layout.ports.perSourceAddress} sockets each)`);
   return layout;
+}
+
+/** The error `run` refuses a layout with (and `plan` exits with, after showing the budget), or undefined when it fits. */
+export function refusalOf(layout: RunLayout): FleetsimError | undefined {
+  if (layout.problems.length === 0) return undefined;
+  return new FleetsimError('FLEETSIM_E_RESOURCE_LIMIT', `this run does not fit this machine: ${layout.problems.map((p) => p.message).join('; ')}`, {
+    hint: layout.problems.map((p) => p.fix).join('; ') + ' (`fleetsim plan` shows the whole budget)',
+  });
 }

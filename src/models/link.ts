@@ -112,6 +112,9 @@ export const LOST = -1;
 // (loss, transition, jitter u1, jitter u2).
 const COUNTERS_PER_PACKET = 4;
 
+/** Link parameter sets a shard holds: each device's index into them is one byte (`paramsOf`). */
+export const MAX_LINK_PARAMETER_SETS = 256;
+
 /** Gilbert–Elliott state and packet counters of N devices' links. One per shard. */
 export class LinkStates {
   readonly count: number;
@@ -127,7 +130,7 @@ export class LinkStates {
 
   constructor(count: number, seed: number, params: readonly LinkParams[], paramsOf?: ArrayLike<number>, keyBase = 0) {
     this.keyBase = keyBase;
-    if (params.length === 0 || params.length > 256) throw new RangeError('LinkStates: 1..256 link parameter sets');
+    if (params.length === 0 || params.length > MAX_LINK_PARAMETER_SETS) throw new RangeError(`LinkStates: 1..${MAX_LINK_PARAMETER_SETS} link parameter sets`);
     this.count = count;
     this.seed = seed;
     this.params = params;

@@ -6,6 +6,15 @@
  */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; hint: string };
 
+/**
+ * A number of 309 digits or more is Infinity in JavaScript: `9999…9s` must be refused, not turned
+ * into an endless run (a duration shown as "InfinityhNaNm").
+ */
+export function finite(value: number, text: string, hint: string): Parsed<number> {
+  if (Number.isFinite(value)) return { ok: true, value };
+  return { ok: false, message: `"${text.length > 40 ? text.slice(0, 40) + '…' : text}" is too large to be a number fleetsim can use`, hint };
+}
+
 const DURATION_UNITS_MS: Record<string, number> = {
   ms: 1,
   s: 1_000,
@@ -30,7 +39,7 @@ export function parseDuration(text: string): Parsed<number> {
   if (matched === 0 || matched !== s.length) {
     return { ok: false, message: `"${text}" is not a duration`, hint: DURATION_HINT };
   }
-  return { ok: true, value: total };
+  return finite(total, text, DURATION_HINT);
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -48,7 +57,7 @@ export const SIZE_HINT = 'use a number and a unit with no space: 200B, 4KB, 20MB
 export function parseSize(text: string): Parsed<number> {
   const m = /^(\d+(?:\.\d+)?)(b|kb|mb|gb|kib|mib|gib)$/i.exec(text.trim());
   if (!m) return { ok: false, message: `"${text}" is not a size`, hint: SIZE_HINT };
-  return { ok: true, value: Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]) };
+  return finite(Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]), text, SIZE_HINT);
 }
 
 const RATE_PER: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -58,7 +67,7 @@ export const RATE_HINT = 'use a count per unit of time: 20/s, 300/m, 50/h, 1000/
 export function parseRate(text: string): Parsed<number> {
   const m = /^(\d+(?:\.\d+)?)\/(s|m|h|d)$/.exec(text.trim());
   if (!m) return { ok: false, message: `"${text}" is not a rate`, hint: RATE_HINT };
-  return { ok: true, value: Number(m[1]) / RATE_PER[m[2]] };
+  return finite(Number(m[1]) / RATE_PER[m[2]], text, RATE_HINT);
 }
 
 export const PERCENT_HINT = 'use a percentage between 0% and 100%, such as 10% or 0.5%';
@@ -104,5 +113,5 @@ export const BIT_RATE_HINT = 'use tc/netem rate units: 264bit, 26kbit, 1mbit, 10
 export function parseBitRate(text: string): Parsed<number> {
   const m = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i.exec(text.trim());
   if (!m) return { ok: false, message: `"${text}" is not a bit rate`, hint: BIT_RATE_HINT };
-  return { ok: true, value: Number(m[1]) * BIT_RATE_UNITS[m[2].toLowerCase()] };
+  return finite(Number(m[1]) * BIT_RATE_UNITS[m[2].toLowerCase()], text, BIT_RATE_HINT);
 }

@@ -1,5 +1,6 @@
 import type { ResolvedScenario } from './resolved.js';
 import { sessionsIn, shardRanges } from './session-load.js';
+import { feasibilityProblems } from './feasibility.js';
 
 /**
  * How a run is laid out on this machine, and whether it fits: how many processes its shards run
@@ -60,6 +61,8 @@ export const COSTS = {
   aedesKB: 14.5,
   /** Kernel memory per open loopback TCP socket (each local connection has two), KB (~3.6 measured). */
   kernelSocketKB: 4,
+  /** Virtual clock: memory per device, KB: its table record and queued events (304 bytes measured with 500,000 idle devices, bench/RESULTS.md). */
+  virtualDeviceKB: 0.5,
 } as const;
 
 export interface MachineLimits {
@@ -266,6 +269,9 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
     });
   }
 
+  // Values in range can still multiply into a run that never ends (feasibility.ts).
+  problems.push(...feasibilityProblems(s, devices, l.shards));
+
   return {
     processes,
     processesAutomatic: req.processes === undefined,
@@ -291,7 +297,8 @@ function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: numbe
   const c = COSTS;
   // A shard process that runs one shard runs it on its main thread (no worker thread).
   const workerThreads = processes > 1 && threads === processes ? 0 : threads;
-  const simulatorKB = all.mqtt * c.deviceKB[s.options.mqttClient] + (processes > 1 ? processes + 1 : 1) * c.processMB * 1024 + workerThreads * c.threadMB * 1024;
+  const devicesKB = s.clock === 'virtual' ? devices * c.virtualDeviceKB : all.mqtt * c.deviceKB[s.options.mqttClient];
+  const simulatorKB = devicesKB + (processes > 1 ? processes + 1 : 1) * c.processMB * 1024 + workerThreads * c.threadMB * 1024;
   const brokersKB = brokers > 0 ? all.mqtt * c.mosquittoKB + brokers * c.mosquittoMB * 1024 : 0;
   const embedded = s.clock === 'wall' && s.target.kind === 'embedded';
   const backendKB = embedded ? devices * c.backendDeviceKB + (aedes ? all.mqtt * c.aedesKB : 0) : 0;

@@ -8,7 +8,7 @@ import { isLinkTypeName, LINK_TYPE_NAMES } from '../models/link-types.js';
 import { parseDuration } from '../models/units.js';
 import { checkProfileRef } from './profile-load.js';
 import { checkPresetRef } from './protocol-load.js';
-import { RECONNECT_DEFAULTS, scenarioSchema } from './schema.js';
+import { MAX_DEVICES, RECONNECT_DEFAULTS, scenarioSchema } from './schema.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
 import { quoted } from './yaml-limits.js';
@@ -26,6 +26,8 @@ export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
   };
   if (!isRecord(data)) return out;
   checkFleet(data.fleet, source, out, add);
+  checkFleetSize(data.fleet, add);
+  checkPhases(data.phases, data.duration, add);
   checkThresholds(data.thresholds, add);
   checkBehaviour(data.behaviour, add);
   checkTarget(data.target, scenarioDir(source), add);
@@ -87,6 +89,27 @@ function checkFleet(fleet: unknown, source: YamlSource, out: Problem[], add: Add
   });
 }
 
+/** Each group is within MAX_DEVICES (the schema says so); so must the whole fleet be. */
+function checkFleetSize(fleet: unknown, add: Add): void {
+  if (!Array.isArray(fleet)) return;
+  const counts = fleet.map((g) => (isRecord(g) && Number.isInteger(g.count) && (g.count as number) > 0 ? (g.count as number) : 0));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total > MAX_DEVICES && counts.every((c) => c <= MAX_DEVICES)) {
+    add(['fleet'], `the fleet has ${total.toLocaleString('en-US')} devices; one run simulates at most ${MAX_DEVICES.toLocaleString('en-US')}`, 'split the fleet over machines: run each part with --shard i/N and merge the reports (fleetsim merge)');
+  }
+}
+
+/** A phase at or after the end of the run would silently never happen. */
+function checkPhases(phases: unknown, duration: unknown, add: Add): void {
+  const end = durationMs(duration);
+  if (!Array.isArray(phases) || end === undefined) return;
+  phases.forEach((p, i) => {
+    if (!isRecord(p)) return;
+    const at = durationMs(p.at);
+    if (at !== undefined && at >= end) add(['phases', i, 'at'], `the phase starts at ${String(p.at)}, when the run (duration: ${String(duration)}) has ended, so it would never happen`, 'start it before the end of the run, or make the run longer');
+  });
+}
+
 function checkThresholds(thresholds: unknown, add: Add): void {
   if (!isRecord(thresholds)) return;
   const known = metricNames();
@@ -116,7 +139,8 @@ function durationMs(v: unknown): number | undefined {
 function checkBehaviour(behaviour: unknown, add: Add): void {
   if (!isRecord(behaviour)) return;
   const keepalive = durationMs(behaviour.keepalive);
-  if (keepalive !== undefined && (keepalive % 1000 !== 0 || keepalive > 65_535_000)) {
+  // Past 65535s is the schema's range; here only the whole seconds MQTT counts in.
+  if (keepalive !== undefined && keepalive % 1000 !== 0 && keepalive <= 65_535_000) {
     add(['behaviour', 'keepalive'], `keepalive "${String(behaviour.keepalive)}" is not a whole number of seconds up to 65535s`, 'MQTT keepalive is whole seconds from 0s (off) to 65535s; 60s is common');
   }
   if (isRecord(behaviour.reconnect)) {

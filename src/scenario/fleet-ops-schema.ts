@@ -10,7 +10,8 @@ import { parseDuration, parsePercent, type Parsed } from '../models/units.js';
 
 type Unit = 'duration' | 'size' | 'rate' | 'percent';
 export interface SchemaHelpers {
-  unit(kind: Unit, description: string, opts?: { positive?: boolean }): z.ZodString;
+  /** `min` and `max` are written in the unit (e.g. '1ms'); without `max`, the kind's largest value applies (schema.ts). */
+  unit(kind: Unit, description: string, opts?: { positive?: boolean; min?: string; max?: string }): z.ZodString;
   withHint<T extends z.ZodType>(schema: T, hint: string): T;
 }
 
@@ -39,8 +40,8 @@ export function fleetOpsSchemas(h: SchemaHelpers) {
     .strictObject({
       strategy: z.enum(['all', 'constant', 'exponential', 'steps']).optional().meta({ description: 'all at once; constant rate; exponential (rate x growth every period); steps gated on the failure rate of the previous step. Default: steps when `steps` is given, exponential with `growth`, constant with `rate`, else all.' }),
       rate: unit('rate', 'constant: devices admitted per unit of time; exponential: the starting rate.', { positive: true }).optional(),
-      growth: z.number().gt(1).optional().meta({ description: 'exponential: rate multiplier per period.' }),
-      every: unit('duration', 'exponential: length of one period.', { positive: true }).optional(),
+      growth: z.number().gt(1).max(1000).optional().meta({ description: 'exponential: rate multiplier per period.' }),
+      every: unit('duration', 'exponential: length of one period.', { positive: true, min: '1ms' }).optional(),
       steps: z.array(pct('Share of the fleet admitted by this step.')).min(1).optional().meta({ description: 'steps: cumulative shares, ascending, the last 100%.', examples: [['1%', '10%', '100%']] }),
       stepWait: unit('duration', 'steps: soak time of a step before its failure rate is checked and the next step starts.', { positive: true }).default('1m'),
     })
@@ -84,13 +85,13 @@ export function fleetOpsSchemas(h: SchemaHelpers) {
       archs: z.array(z.string().min(1)).min(1).optional().meta({ description: 'CPU architectures built for (default: every arch of the fleet); devices of other archs never install it.' }),
       rollout: rollout.prefault({}),
       abortIf: abortIf.optional(),
-      minSample: withHint(z.int().min(1).default(10).meta({ description: 'Finished devices needed before abortIf can trip (per step for steps).' }), 'a whole number, at least 1'),
+      minSample: withHint(z.int().min(1).max(10_000_000).default(10).meta({ description: 'Finished devices needed before abortIf can trip (per step for steps).' }), 'a whole number, at least 1'),
       notify: z.enum(['mqtt', 'poll']).default('mqtt').meta({ description: 'mqtt: admitted devices are told at once (and find it on their next poll); poll: only on their next poll.' }),
       maintenanceWindow: z
         .strictObject({
           opens: unit('duration', 'When the window first opens, from the start of the run.'),
           length: unit('duration', 'How long it stays open.', { positive: true }),
-          every: unit('duration', 'How often it opens again.', { positive: true }).default('1d'),
+          every: unit('duration', 'How often it opens again.', { positive: true, min: '1ms' }).default('1d'),
         })
         .optional()
         .meta({ description: 'Devices download at once but install only while the window is open.' }),
@@ -118,7 +119,7 @@ export function fleetOpsSchemas(h: SchemaHelpers) {
   const behaviour = {
     download: z
       .strictObject({
-        chunk: unit('duration', 'Link time carried by one Range request (chunk size = link bandwidth x this).', { positive: true }).default('2s'),
+        chunk: unit('duration', 'Link time carried by one Range request (chunk size = link bandwidth x this).', { positive: true, min: '1ms' }).default('2s'),
         lowSpeedLimit: unit('size', 'Abort a download slower than this per second ...').default('100B'),
         lowSpeedTime: unit('duration', '... for this long (rauc-hawkbit-updater: 100 B/s for 60 s).', { positive: true }).default('60s'),
         healthCheck: unit('duration', 'Time from boot to the health-check verdict.', { positive: true }).default('5s'),
@@ -128,10 +129,10 @@ export function fleetOpsSchemas(h: SchemaHelpers) {
       .meta({ description: 'How devices download, install and check updates.' }),
     logs: z
       .strictObject({
-        rate: unit('rate', 'Log lines per device.', { positive: true }),
+        rate: unit('rate', 'Log lines per device.', { positive: true, max: '1000/s' }),
         lineSize: unit('size', 'Size of one log line.', { positive: true }).default('120B'),
         buffer: unit('size', 'Device log buffer; full means lines are dropped (balena: 256KiB).', { positive: true }).default('256KiB'),
-        flushEvery: unit('duration', 'How often an online device ships its buffer.', { positive: true }).default('5s'),
+        flushEvery: unit('duration', 'How often an online device ships its buffer.', { positive: true, min: '1ms' }).default('5s'),
       })
       .optional()
       .meta({ description: 'Devices stream logs through a bounded buffer.' }),

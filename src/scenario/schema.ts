@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { unitSchema, type UnitKind } from './unit-schema.js';
+import { unitSchema, type UnitKind, type UnitRange } from './unit-schema.js';
 import { metricNames } from '../metrics/catalog.js';
+import { MAX_LINK_PARAMETER_SETS } from '../models/link.js';
 import { inlineProfileRefSchema } from './profile-schema.js';
 import { fleetOpsSchemas } from './fleet-ops-schema.js';
 import { backendSchema } from './backend-schema.js';
@@ -41,6 +42,17 @@ function withHint<T extends z.ZodType>(schema: T, hint: string): T {
   return schema;
 }
 
+/**
+ * Bounds of the fleet. 10 million devices: the largest fleet the simulator's per-device tables
+ * are sized for (128 bytes each, 1.3 GB; bench/RESULTS.md measured 500,000); larger fleets are
+ * split over machines with --shard. 256 groups: each group is one link parameter set of a shard
+ * (models/link.ts), indexed by one byte per device. 100 characters of name: the report folder is named after it, and a
+ * file name may be at most 255 bytes.
+ */
+export const MAX_DEVICES = 10_000_000;
+export const MAX_FLEET_GROUPS = MAX_LINK_PARAMETER_SETS;
+export const MAX_NAME_LENGTH = 100;
+
 const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h|d|y))+$';
 const SIZE_PATTERN = '^\\d+(\\.\\d+)?([kKmMgG][iI]?)?[bB]$';
 const RATE_PATTERN = '^\\d+(\\.\\d+)?/(s|m|h|d)$';
@@ -52,9 +64,25 @@ const SIZE: UnitKind = { parse: parseSize, hint: SIZE_HINT, pattern: SIZE_PATTER
 const RATE: UnitKind = { parse: parseRate, hint: RATE_HINT, pattern: RATE_PATTERN, examples: ['20/s', '300/m'] };
 const PERCENT: UnitKind = { parse: parsePercent, hint: PERCENT_HINT, pattern: PERCENT_PATTERN, examples: ['10%', '0.5%'] };
 
-/** A unit string checked by its models/units.ts parser, with its hint for a value of the wrong type. */
-function unitString(kind: UnitKind, description: string, opts: { positive?: boolean } = {}) {
-  return withHint(unitSchema(kind, description, opts.positive ? 'positive' : 'any'), kind.hint);
+/**
+ * The largest value of each kind any scenario field takes unless it states its own: past these a
+ * value is a typo or a test of the parser (a poll every 8,000 years), never a run. Durations up
+ * to a century cover battery-life projections; 10^6 per second is far above any arrival or
+ * rollout rate a backend sees; payloads stop at 1 MiB (AWS IoT Core takes 128 KB, Azure IoT
+ * Hub 256 KB per message); links at 100 Gbit/s.
+ */
+const KIND_MAX = new Map<UnitKind, string>([
+  [DURATION, '100y'],
+  [SIZE, '1GiB'],
+  [RATE, '1000000/s'],
+  [BIT_RATE, '100gbit'],
+]);
+/** The shortest interval of anything that repeats per device (telemetry, polls, logs): the clocks count in milliseconds. */
+export const MIN_INTERVAL = '1ms';
+
+/** A unit string checked by its models/units.ts parser and its range, with its hint for a value of the wrong type. */
+function unitString(kind: UnitKind, description: string, opts: { positive?: boolean } & UnitRange = {}) {
+  return withHint(unitSchema(kind, description, opts.positive ? 'positive' : 'any', { min: opts.min, max: opts.max ?? KIND_MAX.get(kind) }), kind.hint);
 }
 
 function url(schemes: readonly string[], description: string) {
@@ -169,7 +197,7 @@ withHint(profileRef, 'write a profile name such as rpi4-gateway, a path such as 
 const fleetGroup = z
   .strictObject({
     profile: profileRef,
-    count: withHint(z.int().min(1).meta({ description: 'How many devices of this kind.' }), 'a whole number of devices, at least 1'),
+    count: withHint(z.int().min(1).max(MAX_DEVICES).meta({ description: 'How many devices of this kind.' }), `a whole number of devices, from 1 to ${MAX_DEVICES}`),
     link: z.string().min(1).optional().meta({ description: "Link model; defaults to the profile's usual link.", examples: ['ethernet', 'wifi', 'lte-m'] }),
     netem: z
       .strictObject({
@@ -183,7 +211,7 @@ const fleetGroup = z
       .optional()
       .meta({ description: "Overrides of the link model in tc/netem's names." }),
     session: z.enum(['always', 'per-report']).optional().meta({ description: "This group's session mode, overriding behaviour.session: sleepy trackers (per-report) and standing gateways (always) in one fleet." }),
-    cells: withHint(z.int().min(1).optional().meta({ description: 'Spread this group over N cells (or gateways): a cell outage takes all of its devices down together.' }), 'a whole number of cells, at least 1, e.g. cells: 10'),
+    cells: withHint(z.int().min(1).max(MAX_DEVICES).optional().meta({ description: 'Spread this group over N cells (or gateways): a cell outage takes all of its devices down together.' }), 'a whole number of cells, at least 1, e.g. cells: 10'),
   })
   .meta({ description: 'A group of identical devices.' });
 
@@ -231,7 +259,7 @@ function downtimeSchema() {
       distribution: z.enum(['exponential', 'lognormal', 'pareto', 'weibull']).default('lognormal').meta({ description: 'Family of down-time lengths; heavy tails (pareto) set the tail of rollout completion.' }),
       median: unitString(DURATION, 'Median down time.', { positive: true }).optional(),
       mean: unitString(DURATION, 'Mean down time.', { positive: true }).optional(),
-      shape: z.number().positive().optional().meta({ description: 'lognormal sigma, Pareto alpha or Weibull shape (defaults: 1, 2.5, 0.7).' }),
+      shape: z.number().positive().max(100).optional().meta({ description: 'lognormal sigma, Pareto alpha or Weibull shape (defaults: 1, 2.5, 0.7).' }),
     })
     .check((ctx) => {
       if ((ctx.value.median === undefined) === (ctx.value.mean === undefined)) {
@@ -244,14 +272,14 @@ const behaviour = z
   .strictObject({
     telemetry: z
       .strictObject({
-        every: unitString(DURATION, 'Telemetry interval.', { positive: true }),
+        every: unitString(DURATION, 'Telemetry interval.', { positive: true, min: MIN_INTERVAL }),
         jitter: jitter('telemetry'),
-        size: unitString(SIZE, 'Telemetry payload size (padding; ignored when a template is given).').default('200B'),
+        size: unitString(SIZE, 'Telemetry payload size (padding; ignored when a template is given).', { max: '1MiB' }).default('200B'),
         template: telemetryTemplate.optional(),
         qos: withHint(z.literal([0, 1]).default(1).meta({ description: 'MQTT QoS of telemetry publishes.' }), 'use 0 (at most once) or 1 (at least once)'),
       })
       .optional(),
-    poll: z.strictObject({ every: unitString(DURATION, 'Target-state poll interval.', { positive: true }), jitter: jitter('poll') }).optional(),
+    poll: z.strictObject({ every: unitString(DURATION, 'Target-state poll interval.', { positive: true, min: MIN_INTERVAL }), jitter: jitter('poll') }).optional(),
     reconnect: z
       .strictObject({
         base: unitString(DURATION, 'First reconnect backoff (full jitter).', { positive: true }).default(RECONNECT_DEFAULTS.base),
@@ -263,7 +291,7 @@ const behaviour = z
       PERCENT,
       'Random wait added to a Retry-After, as a share of it: a device waits Retry-After × (1 + jitter × u), u uniform in [0, 1), so devices told to wait together do not retry in lockstep. 0% waits exactly Retry-After. Default 100%: the retries spread over one more Retry-After window (full jitter).',
     ).default(RETRY_AFTER_JITTER_DEFAULT),
-    keepalive: unitString(DURATION, 'MQTT keepalive, whole seconds up to 65535s.').default('60s'),
+    keepalive: unitString(DURATION, 'MQTT keepalive, whole seconds up to 65535s.', { max: '65535s' }).default('60s'),
     session: z.enum(['always', 'per-report']).default('always').meta({ description: 'always: a standing MQTT session (gateways); per-report: sleepy devices (PSM/eDRX) wake for each report, connect, send and sleep again.' }),
     offline: z
       .strictObject({
@@ -336,7 +364,7 @@ const options = z
       })
       .prefault({}),
     maxScheduleLag: unitString(DURATION, 'Scheduler lag (and event-loop delay) past which the measurement is invalid (exit 3); half of the tightest tail latency threshold applies when that is smaller.', { positive: true }).default('2s'),
-    snapshotEvery: unitString(DURATION, 'Interval of metric snapshots (timeline rows). Default: 1s on the wall clock; on the virtual clock about 1/720 of the duration (at least 1s), so long simulations are not slowed by snapshots.', { positive: true }).optional(),
+    snapshotEvery: unitString(DURATION, 'Interval of metric snapshots (timeline rows). Default: 1s on the wall clock; on the virtual clock about 1/720 of the duration (at least 1s), so long simulations are not slowed by snapshots.', { positive: true, min: '10ms' }).optional(),
     linkModel: z.boolean().default(true).meta({ description: 'Apply the link model (delay, packet loss and retransmission) to telemetry in transit; false for an ideal link.' }),
     projectAfter: unitString(DURATION, 'Virtual clock: simulate event by event for this long, then project battery lifetimes in closed form to the end of the run.', { positive: true }).optional(),
   })
@@ -345,13 +373,13 @@ const options = z
 export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'JSON Schema for editors.' }),
-    name: withHint(z.string().min(1).meta({ description: 'Scenario name, used in reports.' }), 'a short name such as quickstart'),
+    name: withHint(z.string().min(1).max(MAX_NAME_LENGTH).meta({ description: 'Scenario name, used in reports (and in the report folder\'s name).' }), `a short name such as quickstart, at most ${MAX_NAME_LENGTH} characters`),
     seed: withHint(z.int().min(0).max(0xffff_ffff).default(1).meta({ description: 'Seed of every random draw; same seed, same run.' }), 'a whole number from 0 to 4294967295'),
     duration: unitString(DURATION, 'How long the run lasts (simulated time).', { positive: true }),
     clock: z.enum(['wall', 'virtual']).default('wall').meta({ description: 'wall: real sockets in real time; virtual: discrete-event simulation against a backend model.' }),
-    timeScale: withHint(z.number().positive().default(1).meta({ description: 'Simulated seconds per wall second (wall clock).' }), 'a number above 0; 1 is real time'),
+    timeScale: withHint(z.number().positive().max(1000).default(1).meta({ description: 'Simulated seconds per wall second (wall clock).' }), 'a number above 0 and at most 1000; 1 is real time'),
     target: target.default('embedded'),
-    fleet: withHint(z.array(fleetGroup).min(1).meta({ description: 'The devices, by group.' }), 'write fleet: [{ profile: rpi4-gateway, count: 10 }]'),
+    fleet: withHint(z.array(fleetGroup).min(1).max(MAX_FLEET_GROUPS).meta({ description: 'The devices, by group.' }), 'write fleet: [{ profile: rpi4-gateway, count: 10 }]'),
     arrival,
     behaviour: behaviour.prefault({}),
     provisioning: fleetOps.provisioning.optional(),

@@ -43,7 +43,9 @@ describe('pre-flight', () => {
 
   it('plan shows the same refusal and the budget', async () => {
     const r = await cliUnderLimit(['plan', tooBig], 1024);
-    expect(r.code).toBe(0);
+    // The budget on stdout, and the refusal `run` would give (exit 2).
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('FLEETSIM_E_RESOURCE_LIMIT');
     expect(r.stdout).toMatch(/processes +\d+ shard processes/);
     expect(r.stdout).toContain('warning: the coordinator needs');
     expect(r.stdout).toContain('fix: use local Mosquitto brokers');

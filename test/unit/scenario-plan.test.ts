@@ -72,13 +72,16 @@ describe('planning a run', () => {
     const s = parseScenarioText(
       [
         'name: big',
-        'duration: 10s',
+        // The file's phase is inside its 30 s; --duration 10s cuts it off (validation refuses a file whose own phase is after its end).
+        'duration: 30s',
         'fleet: [{ profile: esp32-wifi-sensor, count: 30000 }]',
         'arrival: { rate: 1000/s }',
         'behaviour: { telemetry: { every: 1s } }',
         'options: { http: { connections: per-device } }',
         'phases: [{ at: 20s, outage: { fraction: 10%, duration: 5s } }]',
       ].join('\n'),
+      '<inline>',
+      { duration: '10s' },
     );
     const plan = planRun(s, 4, { descriptorLimit: 20_000 });
     expect(plan.rates.devicesOnByEnd).toBe(10_000);

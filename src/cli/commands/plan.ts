@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { defaultWorkers, machineLimits } from '../../engine/resources.js';
+import { defaultWorkers, machineLimits, refusalOf } from '../../engine/resources.js';
 import { loadScenario } from '../../scenario/load.js';
 import { formatPlan, planRun } from '../../scenario/plan.js';
 import { parseProcessesFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
@@ -40,5 +40,8 @@ export function register(program: Command): void {
         sourceAddresses: flags.sourceAddresses === undefined ? undefined : parseSourceAddressesFlag(flags.sourceAddresses),
       });
       process.stdout.write((flags.json ? JSON.stringify(plan, null, 2) : formatPlan(plan)) + '\n');
+      // What `run` would refuse: the plan above shows the budget, the exit status says it cannot run.
+      const refused = refusalOf(plan.layout);
+      if (refused) throw refused;
     });
 }

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../../report/atomic-file.js';
 import { MERGE_PARTS_FILE, mergePartsJson } from '../../engine/results/merge-parts.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
 import { simulatedHorizonMs } from '../../scenario/resolved.js';
+import { formatDuration } from '../../metrics/format.js';
 import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
 import { PrometheusExporter } from '../../report/prometheus-exporter.js';
 import { EXIT_CODES } from '../../summary/verdict.js';
@@ -84,6 +85,8 @@ export function register(program: Command): void {
       process.on('SIGTERM', onSignal);
       try {
         process.stderr.write(`fleetsim: ${scenario.name}: ${scenario.devices} devices, ${workers} worker(s), ${scenario.clock} clock\n`);
+        // The file's own phases all start before its end (validation); a shorter --duration can cut some off.
+        for (const p of scenario.phases) if (p.atMs >= scenario.durationMs) process.stderr.write(`warning: the ${p.kind} phase at ${formatDuration(p.atMs)} will not run: --duration ends the run at ${formatDuration(scenario.durationMs)}\n`);
         const result = await runScenario(scenario, {
           workers,
           processes: flags.processes === undefined ? undefined : parseProcessesFlag(flags.processes),
