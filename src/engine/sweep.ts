@@ -2,7 +2,8 @@ import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { TimelineRow } from '../metrics/aggregate.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { scaleScenario } from '../scenario/scale.js';
-import { buildSweepSummary, pointOfError, pointOfRun, type SweepPoint, type SweepSummary } from '../summary/sweep-summary.js';
+import { buildSweepSummary, capacityAnswer, pointOfError, pointOfRun, type SweepPoint, type SweepSummary } from '../summary/sweep-summary.js';
+import { withBackendParameter, type BackendParameter } from '../scenario/backend-parameter.js';
 import { VERSION } from '../version.js';
 import { runScenario, type RunResult } from './coordinator.js';
 
@@ -25,9 +26,15 @@ export interface SweepOptions {
   log?: (line: string) => void;
   /** Resolves when the user asks to stop: the running size stops early and no further size starts. */
   interrupt?: Promise<void>;
+  /**
+   * A capacity sweep: the scenario's own fleet size (`sizes` holds just it) at each value of one
+   * backend parameter, ascending; the answer is the smallest value that holds every threshold.
+   */
+  capacity?: { parameter: BackendParameter; values: readonly number[] };
 }
 
 export const defaultSizeDir = (devices: number): string => `size-${devices}`;
+export const capacityDir = (value: number): string => `capacity-${value}`;
 
 /**
  * `fleetsim sweep`: the same scenario at each fleet size, one run after another in this process
@@ -46,15 +53,18 @@ export async function runSweep(s: ResolvedScenario, opts: SweepOptions): Promise
   let interrupted = false;
   opts.interrupt?.then(() => (interrupted = true));
 
-  for (let i = 0; i < sizes.length && !interrupted; i++) {
-    const devices = sizes[i];
-    const scaled = scaleScenario(s, devices);
-    opts.onSizeStart?.(scaled, i, sizes.length);
+  // A capacity sweep is one size at several values of a backend parameter.
+  const cap = opts.capacity;
+  const runs = cap ? cap.values.map((v) => ({ devices: s.devices, value: v as number | undefined })) : sizes.map((devices) => ({ devices, value: undefined as number | undefined }));
+  for (let i = 0; i < runs.length && !interrupted; i++) {
+    const { devices, value } = runs[i];
+    const scaled = cap && value !== undefined ? withBackendParameter(s, cap.parameter, value) : scaleScenario(s, devices);
+    opts.onSizeStart?.(scaled, i, runs.length);
     let result: RunResult;
     try {
       result = await runScenario(scaled, {
         workers: opts.workers,
-        runId: `${opts.sweepId}-size-${devices}`,
+        runId: value === undefined ? `${opts.sweepId}-size-${devices}` : `${opts.sweepId}-${capacityDir(value)}`,
         interrupt: opts.interrupt,
         onInterval: opts.onInterval,
         log: opts.log,
@@ -62,12 +72,12 @@ export async function runSweep(s: ResolvedScenario, opts: SweepOptions): Promise
     } catch (err) {
       if (!(err instanceof FleetsimError)) throw err;
       opts.log?.(`size ${devices}: ${err.message}`);
-      points.push(pointOfError(devices, `${err.code}: ${err.message}`, err.exitCode));
+      points.push({ ...pointOfError(devices, `${err.code}: ${err.message}`, err.exitCode), ...(value === undefined ? {} : { capacity: value }) });
       continue;
     }
-    const dir = sizeDir(devices);
+    const dir = value === undefined ? sizeDir(devices) : capacityDir(value);
     await opts.onRunDone?.(devices, dir, result);
-    points.push(pointOfRun(result.summary, dir));
+    points.push({ ...pointOfRun(result.summary, dir), ...(value === undefined ? {} : { capacity: value }) });
     if (result.summary.run.status === 'interrupted') interrupted = true;
   }
 
@@ -79,5 +89,6 @@ export async function runSweep(s: ResolvedScenario, opts: SweepOptions): Promise
     endedAt: new Date(),
     interrupted,
     points,
+    ...(cap ? { capacity: capacityAnswer(cap.parameter.name, points, s.thresholds[0]) } : {}),
   });
 }

@@ -22,10 +22,11 @@ function shortMetric(name: string): string {
  */
 export function formatSweepTable(s: SweepSummary, reportPath?: string): string {
   const metrics = [...new Set(s.points.flatMap((p) => Object.keys(p.latencies)))];
-  const rows: string[][] = [['devices', 'acked/s', 'errors', ...metrics.map((m) => `p99 ${shortMetric(m)}`), 'thresholds', 'wall', 'verdict']];
+  const cap = s.capacity;
+  const rows: string[][] = [[cap ? cap.parameter : 'devices', 'acked/s', 'errors', ...metrics.map((m) => `p99 ${shortMetric(m)}`), 'thresholds', 'wall', 'verdict']];
   for (const p of s.points) {
     rows.push([
-      formatCount(p.devices),
+      cap && p.capacity !== undefined ? formatCount(p.capacity) : formatCount(p.devices),
       p.throughputPerSec === null ? '–' : formatValue('rate', p.throughputPerSec),
       p.errorRate === null ? '–' : formatValue('share', p.errorRate),
       ...metrics.map((m) => (p.latencies[m] ? formatMicros(p.latencies[m].p99) : '–')),
@@ -37,7 +38,8 @@ export function formatSweepTable(s: SweepSummary, reportPath?: string): string {
   const out: string[] = [`  fleetsim ${s.tool.version} · sweep ${s.sweep.id} · ${s.sweep.scenario} · ${s.sweep.clock} clock · seed ${s.sweep.seed}`, ''];
   out.push(...alignColumns(rows, 0).map((l) => `  ${l}`));
   out.push('');
-  if (s.knee) {
+  if (cap) out.push(cap.chosen === null ? `  CAPACITY: no value of ${cap.parameter} tried holds every threshold` : `  CAPACITY: ${cap.parameter} = ${cap.chosen}, the smallest value tried that holds every threshold`);
+  else if (s.knee) {
     out.push(`  KNEE at ${formatCount(s.knee.devices)} devices`);
     for (const r of s.knee.reasons) out.push(`    - ${r}`);
     out.push(`    (the knee is ${KNEE_RULE})`);

@@ -53,6 +53,33 @@ export function sweepPlots(s: SweepSummary): SweepPlot[] {
   return plots.filter((p) => p.series.some((x) => x.points.length > 0));
 }
 
+/** A capacity sweep's answer: the smallest value that holds the thresholds, and the capacity curve. */
+function capacitySection(s: SweepSummary): string {
+  const c = s.capacity;
+  if (!c) return '';
+  const answer = c.chosen === null ? `No value of <code>${e(c.parameter)}</code> tried (${e(c.values.join(', '))}) holds every threshold.` : `<strong>${e(c.parameter)} = ${e(String(c.chosen))}</strong> is the smallest value tried (${e(c.values.join(', '))}) that holds every threshold.`;
+  const warn = c.failedAbove.length > 0 ? `<p class="muted">Larger values ${e(c.failedAbove.join(', '))} failed a threshold: the curve is not monotone, check those runs.</p>` : '';
+  const unit = c.curve && /latency|delay|catchup/.test(c.curve.metric) ? 'us' : 'rate';
+  const plot: SweepPlot | undefined = c.curve
+    ? {
+        id: 'capacity-curve',
+        title: `${c.curve.metric} against ${c.parameter}`,
+        subtitle: `threshold ${c.curve.expression}; the answer is marked`,
+        y: { unit },
+        x: { label: c.parameter.split('.').pop()!, ticks: c.values, mark: 'smallest passing' },
+        ...(c.chosen === null ? {} : { kneeDevices: c.chosen }),
+        bound: { value: c.curve.bound, label: c.curve.expression },
+        series: [{ name: c.curve.metric, points: c.curve.points }],
+      }
+    : undefined;
+  return `<section id="capacity"><h2>Capacity</h2><div class="card"><p>${answer}</p>${warn}</div>${plot ? `<div class="plots">${sweepFigure(plot)}</div>` : ''}</section>`;
+}
+
+/** A point's column label: its fleet size, or in a capacity sweep its value of the parameter. */
+function pointLabel(p: SweepSummary['points'][number]): string {
+  return p.capacity === undefined ? formatCount(p.devices) : `${formatCount(p.capacity)} (${formatCount(p.devices)} dev.)`;
+}
+
 function badge(v: Verdict, exitCode?: number): string {
   return `<span class="pill ${VERDICT[v].cls}" data-verdict="${e(v)}">${e(VERDICT[v].text)}${exitCode === undefined ? '' : ` · exit ${exitCode}`}</span>`;
 }
@@ -90,7 +117,7 @@ function sizesTable(s: SweepSummary): string {
   const rows = s.points.map((p) => {
     const held = p.thresholds.filter((t) => t.ok).length;
     const link = p.dir ? `<a href="${e(`${p.dir}/report.html`)}">report</a>` : '–';
-    return `<tr data-devices="${p.devices}"><td class="num">${formatCount(p.devices)}</td><td>${badge(p.verdict, p.exitCode)}</td><td class="num">${p.throughputPerSec === null ? '–' : e(formatValue('rate', p.throughputPerSec))}</td><td class="num">${p.errorRate === null ? '–' : e(formatValue('share', p.errorRate))}</td><td class="num">${held}/${p.thresholds.length}</td><td class="num">${e(formatDuration(p.wallMs))}</td><td>${link}</td></tr>`;
+    return `<tr data-devices="${p.devices}"><td class="num">${pointLabel(p)}</td><td>${badge(p.verdict, p.exitCode)}</td><td class="num">${p.throughputPerSec === null ? '–' : e(formatValue('rate', p.throughputPerSec))}</td><td class="num">${p.errorRate === null ? '–' : e(formatValue('share', p.errorRate))}</td><td class="num">${held}/${p.thresholds.length}</td><td class="num">${e(formatDuration(p.wallMs))}</td><td>${link}</td></tr>`;
   });
   return `<section id="sizes"><h2>Sizes</h2><div class="card table-wrap"><table id="sizes-table"><thead><tr><th class="num">devices</th><th>verdict</th><th class="num">acked/s</th><th class="num">error rate</th><th class="num">thresholds held</th><th class="num">wall</th><th>run</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`;
 }
@@ -103,7 +130,7 @@ function latencyTable(s: SweepSummary): string {
       .filter((p) => p.latencies[m])
       .map((p, i) => {
         const l = p.latencies[m];
-        return `<tr>${i === 0 ? `<td class="metric" rowspan="${s.points.filter((q) => q.latencies[m]).length}">${e(m)}</td>` : ''}<td class="num">${formatCount(p.devices)}</td><td class="num">${formatCount(l.count)}</td><td class="num">${formatMicros(l.p50)}</td><td class="num">${formatMicros(l.p95)}</td><td class="num">${formatMicros(l.p99)}</td></tr>`;
+        return `<tr>${i === 0 ? `<td class="metric" rowspan="${s.points.filter((q) => q.latencies[m]).length}">${e(m)}</td>` : ''}<td class="num">${pointLabel(p)}</td><td class="num">${formatCount(l.count)}</td><td class="num">${formatMicros(l.p50)}</td><td class="num">${formatMicros(l.p95)}</td><td class="num">${formatMicros(l.p99)}</td></tr>`;
       }),
   );
   return `<div class="card table-wrap"><table id="latency-table"><thead><tr><th>metric</th><th class="num">devices</th><th class="num">count</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
@@ -112,7 +139,7 @@ function latencyTable(s: SweepSummary): string {
 function thresholdsTable(s: SweepSummary): string {
   const keys = [...new Map(s.points.flatMap((p) => p.thresholds.map((t) => [`${t.metric}\u0000${t.expression}`, t] as const))).values()];
   if (keys.length === 0) return '<section id="thresholds"><h2>Thresholds</h2><div class="card"><p class="muted">The scenario sets no thresholds.</p></div></section>';
-  const head = s.points.map((p) => `<th class="num">${formatCount(p.devices)}</th>`).join('');
+  const head = s.points.map((p) => `<th class="num">${pointLabel(p)}</th>`).join('');
   const rows = keys.map((k) => {
     const cells = s.points.map((p) => {
       const t = p.thresholds.find((x) => x.metric === k.metric && x.expression === k.expression);
@@ -131,8 +158,8 @@ export function renderSweepHtml(s: SweepSummary): string {
     css: REPORT_CSS + SWEEP_CSS,
     scripts: false,
     body: `${header(s)}
-${kneeCard(s)}
-<section id="plots"><h2>Against fleet size</h2><div class="plots">${plots.map(sweepFigure).join('\n')}</div></section>
+${s.capacity ? capacitySection(s) : `${kneeCard(s)}
+<section id="plots"><h2>Against fleet size</h2><div class="plots">${plots.map(sweepFigure).join('\n')}</div></section>`}
 ${sizesTable(s)}
 <section id="latency"><h2>Latency by size</h2>${latencyTable(s)}</section>
 ${thresholdsTable(s)}

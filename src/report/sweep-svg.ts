@@ -25,6 +25,10 @@ export interface SweepPlot {
   series: SweepSeries[];
   /** Fleet size of the knee, marked with a vertical line. */
   kneeDevices?: number;
+  /** Plots against something other than fleet size (a capacity sweep): the x axis's name, its ticks, and the mark's word ("knee" by default). */
+  x?: { label: string; ticks: number[]; mark: string };
+  /** A threshold's bound, drawn as a horizontal line. */
+  bound?: { value: number; label: string };
 }
 
 const W = 560;
@@ -89,8 +93,10 @@ export function renderSweepSvg(plot: SweepPlot): string {
   const pts = series.flatMap((s) => s.points);
   // An empty plot still gets axes (over one decade) rather than NaN coordinates.
   const xs = pts.length > 0 ? pts.map(([x]) => x) : [1, 10];
-  const ys = pts.map(([, y]) => y);
-  const sx = logScale(Math.min(...xs, plot.kneeDevices ?? Infinity), Math.max(...xs, plot.kneeDevices ?? 0), M.l, W - M.r, 0.15);
+  const ys = [...pts.map(([, y]) => y), ...(plot.bound ? [plot.bound.value] : [])];
+  const xName = plot.x?.label ?? 'devices';
+  const sx0 = logScale(Math.min(...xs, plot.kneeDevices ?? Infinity), Math.max(...xs, plot.kneeDevices ?? 0), M.l, W - M.r, 0.15);
+  const sx = plot.x ? { ...sx0, ticks: plot.x.ticks } : sx0;
   const positive = ys.filter((y) => y > 0);
   const sy = plot.y.log && positive.length === ys.length && ys.length > 0
     ? logScale(Math.min(...positive), Math.max(...positive), H - M.b, M.t, 0.1)
@@ -106,7 +112,7 @@ export function renderSweepSvg(plot: SweepPlot): string {
     const x = sx.at(v).toFixed(1);
     out.push(`<line class="v" x1="${x}" x2="${x}" y1="${M.t}" y2="${H - M.b}"/><text x="${x}" y="${H - M.b + 18}" text-anchor="middle">${e(formatDevices(v))}</text>`);
   }
-  out.push(`<text x="${W - M.r}" y="${H - 4}" text-anchor="end">devices (log scale)</text>`);
+  out.push(`<text x="${W - M.r}" y="${H - 4}" text-anchor="end">${e(xName)} (log scale)</text>`);
   out.push('</g>');
   out.push(`<line class="axis" x1="${M.l}" x2="${W - M.r}" y1="${H - M.b}" y2="${H - M.b}"/>`);
   if (plot.kneeDevices !== undefined) {
@@ -114,7 +120,11 @@ export function renderSweepSvg(plot: SweepPlot): string {
     const x = at.toFixed(1);
     // The label sits on the side of the line with more room.
     const label = at > W / 2 ? 'dx="-4" text-anchor="end"' : 'dx="4"';
-    out.push(`<g class="knee" data-knee="${plot.kneeDevices}"><line class="line ref" style="stroke:var(--c-bad)" x1="${x}" x2="${x}" y1="${M.t}" y2="${H - M.b}"/><text x="${x}" y="${M.t + 10}" ${label} style="fill:var(--c-bad);font-size:11px">knee ${e(formatCount(plot.kneeDevices))}</text></g>`);
+    out.push(`<g class="knee" data-knee="${plot.kneeDevices}"><line class="line ref" style="stroke:var(--c-bad)" x1="${x}" x2="${x}" y1="${M.t}" y2="${H - M.b}"/><text x="${x}" y="${M.t + 10}" ${label} style="fill:var(--c-bad);font-size:11px">${e(plot.x?.mark ?? 'knee')} ${e(formatCount(plot.kneeDevices))}</text></g>`);
+  }
+  if (plot.bound) {
+    const y = sy.at(plot.bound.value).toFixed(1);
+    out.push(`<g class="bound" data-bound="${plot.bound.value}"><line class="line ref" style="stroke:var(--c-bad);stroke-dasharray:4 3" x1="${M.l}" x2="${W - M.r}" y1="${y}" y2="${y}"/><text x="${W - M.r}" y="${(Number(y) - 4).toFixed(1)}" text-anchor="end" style="fill:var(--c-bad);font-size:11px">${e(plot.bound.label)}</text></g>`);
   }
   series.forEach((s, i) => {
     if (s.points.length === 0) return;
@@ -122,7 +132,7 @@ export function renderSweepSvg(plot: SweepPlot): string {
     const d = s.points.map(([x, y], j) => `${j ? 'L' : 'M'}${sx.at(x).toFixed(1)} ${sy.at(y).toFixed(1)}`).join('');
     out.push(`<path class="line" data-series="${e(s.name)}" style="stroke:${colour}" d="${d}"/>`);
     for (const [x, y] of s.points) {
-      out.push(`<circle class="dot" cx="${sx.at(x).toFixed(1)}" cy="${sy.at(y).toFixed(1)}" r="3" style="fill:${colour}"><title>${e(`${s.name} at ${formatCount(x)} devices: ${formatValue(plot.y.unit, y)}`)}</title></circle>`);
+      out.push(`<circle class="dot" cx="${sx.at(x).toFixed(1)}" cy="${sy.at(y).toFixed(1)}" r="3" style="fill:${colour}"><title>${e(`${s.name} at ${formatCount(x)} ${xName}: ${formatValue(plot.y.unit, y)}`)}</title></circle>`);
     }
   });
   out.push('</svg>');

@@ -35,7 +35,9 @@ export interface SweepPoint {
   /** The two sides of errorRate (absent in sweeps written before they were recorded). */
   failedOperations?: number;
   attemptedOperations?: number;
-  thresholds: Array<{ metric: string; expression: string; display: string; ok: boolean }>;
+  thresholds: Array<{ metric: string; expression: string; display: string; ok: boolean; value?: number | null }>;
+  /** A capacity sweep (`--over`): the value of the swept parameter at this point. */
+  capacity?: number;
   verdict: Verdict;
   exitCode: number;
   reasons: string[];
@@ -66,7 +68,44 @@ export interface SweepSummary {
   /** One per size that ran (or failed to start), ascending by devices. */
   points: SweepPoint[];
   knee: SweepKnee | null;
+  /** A sweep over backend capacity (`fleetsim sweep --over backend.<op>.servers=…`): the answer. */
+  capacity?: CapacityAnswer;
   result: VerdictResult;
+}
+
+/**
+ * The smallest capacity that holds the thresholds: every point runs the same fleet with one
+ * parameter of the modelled backend changed, and `chosen` is the smallest value at which every
+ * threshold held (null when none did). `curve` is the first threshold's measured value against the
+ * parameter, for the capacity curve of sweep.html.
+ */
+export interface CapacityAnswer {
+  /** e.g. backend.connect.servers */
+  parameter: string;
+  values: number[];
+  chosen: number | null;
+  /** Values above `chosen` that failed a threshold (a capacity curve that is not monotone says so). */
+  failedAbove: number[];
+  curve: { metric: string; expression: string; bound: number; points: Array<[number, number]> } | null;
+}
+
+/** The capacity answer of a sweep's points (each with `capacity`); `bound` is the first threshold's right-hand side. */
+export function capacityAnswer(parameter: string, points: readonly SweepPoint[], first: { metric: string; expression: string; value: number } | undefined): CapacityAnswer {
+  const ran = points.filter((p) => p.capacity !== undefined && p.runId !== null).sort((a, b) => a.capacity! - b.capacity!);
+  const passed = ran.filter((p) => p.verdict === 'passed');
+  const chosen = passed.length > 0 ? passed[0].capacity! : null;
+  const curve = first
+    ? {
+        metric: first.metric,
+        expression: first.expression,
+        bound: first.value,
+        points: ran.flatMap((p) => {
+          const v = p.thresholds.find((t) => t.metric === first.metric && t.expression === first.expression)?.value;
+          return typeof v === 'number' ? [[p.capacity!, v] as [number, number]] : [];
+        }),
+      }
+    : null;
+  return { parameter, values: ran.map((p) => p.capacity!), chosen, failedAbove: chosen === null ? [] : ran.filter((p) => p.capacity! > chosen && p.verdict !== 'passed').map((p) => p.capacity!), curve };
 }
 
 /** A p99 at least this many times its value at the smallest size marks the knee. */
@@ -109,7 +148,7 @@ export function pointOfRun(summary: RunSummary, dir: string): SweepPoint {
     errorRate: errorRateOf(summary.counters),
     failedOperations: operationsOf(summary.counters).failed,
     attemptedOperations: operationsOf(summary.counters).attempted,
-    thresholds: summary.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, display: t.value === null ? 'no data' : t.display, ok: t.ok })),
+    thresholds: summary.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, display: t.value === null ? 'no data' : t.display, ok: t.ok, value: t.value })),
     verdict: summary.result.verdict,
     exitCode: summary.result.exitCode,
     reasons: summary.result.reasons,
@@ -223,6 +262,16 @@ export function sweepResult(points: readonly SweepPoint[], interrupted: boolean)
   return verdictResult('passed', reasons);
 }
 
+/** A capacity sweep passes when some value held every threshold (the answer); it fails when none did. */
+function capacityResult(c: CapacityAnswer, points: readonly SweepPoint[], interrupted: boolean): SweepSummary['result'] {
+  const base = sweepResult(points, interrupted);
+  if (interrupted || base.verdict === 'error' || base.verdict === 'invalid') return base;
+  if (c.chosen === null) return verdictResult('thresholds_failed', [`no value of ${c.parameter} in ${c.values.join(', ')} holds every threshold`]);
+  const reasons = [`${c.parameter} = ${c.chosen} is the smallest value that holds every threshold`];
+  if (c.failedAbove.length > 0) reasons.push(`but ${c.failedAbove.join(', ')} (larger) failed: the curve is not monotone, check the runs`);
+  return verdictResult('passed', reasons);
+}
+
 /** What identifies a sweep: the part of `sweep` that does not come from running it. */
 export type SweepIdentity = Pick<SweepSummary['sweep'], 'id' | 'scenario' | 'scenarioFile' | 'seed' | 'clock' | 'workers'>;
 
@@ -234,10 +283,11 @@ export interface BuildSweepInput {
   endedAt: Date;
   interrupted: boolean;
   points: readonly SweepPoint[];
+  capacity?: CapacityAnswer;
 }
 
 export function buildSweepSummary(i: BuildSweepInput): SweepSummary {
-  const points = [...i.points].sort((a, b) => a.devices - b.devices);
+  const points = [...i.points].sort((a, b) => a.devices - b.devices || (a.capacity ?? 0) - (b.capacity ?? 0));
   const measured = points.filter((p) => p.runId !== null && p.verdict !== 'interrupted');
   return {
     schemaVersion: SWEEP_SCHEMA_VERSION,
@@ -250,7 +300,9 @@ export function buildSweepSummary(i: BuildSweepInput): SweepSummary {
       status: i.interrupted ? 'interrupted' : 'completed',
     },
     points,
-    knee: measured.length > 0 ? findKnee(measured.map(kneeInputOf)) : null,
-    result: sweepResult(points, i.interrupted),
+    // A capacity sweep runs one fleet size: its answer is the capacity, not a knee.
+    knee: measured.length > 0 && !i.capacity ? findKnee(measured.map(kneeInputOf)) : null,
+    ...(i.capacity ? { capacity: i.capacity } : {}),
+    result: i.capacity ? capacityResult(i.capacity, points, i.interrupted) : sweepResult(points, i.interrupted),
   };
 }

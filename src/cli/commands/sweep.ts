@@ -13,9 +13,11 @@ import { writeSweepReport } from '../../report/sweep-html.js';
 import { parseWorkersFlag } from '../flags.js';
 import { EXIT_CODES } from '../../summary/verdict.js';
 import { runId } from './run.js';
+import { parseBackendSweep } from '../../scenario/backend-parameter.js';
 
 interface SweepFlags {
-  sizes: string;
+  sizes?: string;
+  over?: string;
   workers?: string;
   clock?: 'wall' | 'virtual';
   seed?: string;
@@ -52,7 +54,8 @@ export function register(program: Command): void {
     .command('sweep')
     .description('run a scenario at several fleet sizes and report where it stops scaling (exit 99 when any size fails thresholds)')
     .argument('<scenario>', 'scenario YAML file')
-    .requiredOption('--sizes <list>', 'fleet sizes, e.g. 5,500,50000,500000 (the mix and arrival rate scale with the fleet)')
+    .option('--sizes <list>', 'fleet sizes, e.g. 5,500,50000,500000 (the mix and arrival rate scale with the fleet)')
+    .option('--over <parameter=values>', 'virtual clock: a backend capacity to size instead, e.g. backend.connect.servers=2,4,8,16 or =2..16 (or .capacity in operations per second); the answer is the smallest value that holds every threshold')
     .option('-w, --workers <n>', 'worker threads for each run (default: available cores; one fewer when the embedded broker runs in this process)')
     .option('--clock <clock>', 'wall or virtual (overrides the scenario)')
     .option('--seed <n>', 'random seed (overrides the scenario)')
@@ -60,13 +63,16 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'where the sweep directory goes', 'reports')
     .option('-q, --quiet', 'no live progress')
     .action(async (file: string, flags: SweepFlags) => {
-      const sizes = parseSizes(flags.sizes);
+      if ((flags.sizes === undefined) === (flags.over === undefined)) throw new FleetsimError('FLEETSIM_E_USAGE', 'sweep needs exactly one of --sizes or --over', { hint: `${SIZES_HINT}; or --over backend.connect.servers=2,4,8,16` });
+      const over = flags.over === undefined ? undefined : parseBackendSweep(flags.over);
       const workersFlag = flags.workers === undefined ? undefined : parseWorkersFlag(flags.workers);
       const scenario = loadScenario(file, {
         clock: flags.clock,
         seed: flags.seed === undefined ? undefined : Number(flags.seed),
         duration: flags.duration,
       });
+      if (over && scenario.clock !== 'virtual') throw new FleetsimError('FLEETSIM_E_USAGE', `--over ${flags.over}: the modelled backend exists on the virtual clock only`, { hint: 'set clock: virtual in the scenario, or pass --clock virtual' });
+      const sizes = flags.sizes === undefined ? [scenario.devices] : parseSizes(flags.sizes);
       const workers = workersFlag ?? defaultWorkers(scenario);
       const id = runId(`${scenario.name}-sweep`);
       const dir = path.resolve(flags.out, id);
@@ -91,9 +97,11 @@ export function register(program: Command): void {
           sizes,
           workers,
           sweepId: id,
+          ...(over ? { capacity: over } : {}),
           interrupt: interrupted,
           onSizeStart: (s, i, of) => {
-            process.stderr.write(`fleetsim sweep: size ${i + 1}/${of}: ${s.devices} devices (arrival ${+s.arrival.ratePerSec.toFixed(3)}/s), ${workers} worker(s), ${s.clock} clock\n`);
+            const what = over ? `${over.parameter.name} = ${over.values[i]} (${s.backend.ops[over.parameter.op].servers} servers), ${s.devices} devices` : `${s.devices} devices (arrival ${+s.arrival.ratePerSec.toFixed(3)}/s)`;
+            process.stderr.write(`fleetsim sweep: ${over ? 'point' : 'size'} ${i + 1}/${of}: ${what}, ${workers} worker(s), ${s.clock} clock\n`);
             progress = flags.quiet ? undefined : new ProgressPrinter({ devices: s.devices, totalMs: simulatedHorizonMs(s), stream: process.stderr });
           },
           onInterval: (row) => progress?.update(row),
