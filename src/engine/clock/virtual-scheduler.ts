@@ -81,6 +81,34 @@ export class VirtualScheduler implements Schedule {
     return untilMs;
   }
 
+  /**
+   * Runs at most `maxEvents` events with time < `untilMs`; true when it got there (time is then
+   * `untilMs`), false when the budget ran out first (time is that of the last event). Shards run
+   * a window in slices of this, yielding in between, so that a stop is seen however dense the
+   * window is.
+   */
+  runFor(untilMs: number, maxEvents: number): boolean {
+    const queue = this.queue;
+    for (let n = 0; n < maxEvents; n++) {
+      const t = queue.peekTime();
+      if (!(t < untilMs)) {
+        this.t = untilMs;
+        return true;
+      }
+      const dev = queue.topDev();
+      const kind = queue.topKind();
+      queue.pop();
+      this.t = t;
+      this.events++;
+      this.dispatch(kind, dev, t);
+    }
+    if (!(queue.peekTime() < untilMs)) {
+      this.t = untilMs;
+      return true;
+    }
+    return false;
+  }
+
   clear(): void {
     this.queue.clear();
   }

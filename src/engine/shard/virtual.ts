@@ -4,6 +4,7 @@ import { DeviceTable, RECORD_BYTES } from '../../fleet/device-table.js';
 import { MODEL_DRIVER_SLOTS, ModelDriver } from '../../drivers/model/model-driver.js';
 import type { BackendAnswers } from './protocol.js';
 import { VirtualScheduler } from '../clock/virtual-scheduler.js';
+import { VIRTUAL_EVENTS_PER_TURN } from './tuning.js';
 import { buildOperatorPlan } from '../operator/plan.js';
 import { hasOperatorWork } from '../../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
@@ -72,11 +73,19 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   // Queueing backend: run to `until` in lockstep steps, trading requests for answers after each.
   let step = 0;
   const stepMs = s.backend.lockstepMs;
-  const runTo = async (until: number) => {
-    if (!driver.queues) return void scheduler.runUntil(until, Infinity, () => {});
+  // Events up to `until` in slices, yielding between them so that a stop is seen mid-window; a
+  // stop ends the slices early unless `drain` (in-flight operations finishing after the end).
+  const runEvents = async (until: number, drain: boolean) => {
+    while (!scheduler.runFor(until, VIRTUAL_EVENTS_PER_TURN)) {
+      await new Promise((r) => setImmediate(r));
+      if (stopRequested && !drain) return;
+    }
+  };
+  const runTo = async (until: number, drain = false) => {
+    if (!driver.queues) return runEvents(until, drain);
     for (let from = scheduler.now(); from < until && !stopRequested; ) {
       const end = Math.min(until, from + stepMs);
-      scheduler.runUntil(end, Infinity, () => {});
+      await runEvents(end, drain);
       const answered = new Promise<BackendAnswers | undefined>((r) => (answersWaiter = r));
       ctx.send({ type: 'arrivals', step: step++, endMs: end, arrivals: driver.takeArrivals() });
       const answers = await answered;
@@ -84,10 +93,11 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
       if (answers) driver.applyAnswers(answers, task.shard);
       from = end;
     }
-    // Stopped: the lockstep is over, what still waits is served at once (an interrupted run only).
+    // Stopped: the lockstep is over, what still waits is served at once (an interrupted run only);
+    // the rest of the window is not run (the drain after the loop lets in-flight work finish).
     if (stopRequested) {
       driver.answerAlone();
-      scheduler.runUntil(until, Infinity, () => {});
+      await runEvents(until, drain);
     }
   };
   while (t < simEnd && !stopRequested) {
@@ -107,13 +117,14 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
       ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, windowEnd) });
       if ((interval & 15) === 0) await new Promise((r) => setImmediate(r));
     }
-    t = windowEnd;
+    // A stop mid-window ends the run where the events got to.
+    t = stopRequested ? Math.min(windowEnd, scheduler.now()) : windowEnd;
   }
 
   // Let operations already in flight finish (acks), without new work from devices.
   const endedAtMs = t;
   lifecycle.stopGenerating();
-  await runTo(t + DRAIN_SIM_MS);
+  await runTo(t + DRAIN_SIM_MS, true);
   lifecycle.disconnectAll();
   scheduler.clear();
   await driver.close();
