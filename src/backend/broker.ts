@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { once } from 'node:events';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { TOPIC_ROOT, commandsTopic, telemetryTopic } from '../wire/reference-protocol.js';
 import { logsTopic, responsesTopic } from '../wire/fleet-ops.js';
@@ -8,12 +9,19 @@ import type { DeviceRecord, DeviceStore } from './store.js';
 /**
  * The embedded backend's MQTT broker: aedes on a plain TCP server. Devices log in with
  * username = deviceId and password = deviceKey (any client id), and may publish and
- * subscribe only under `fleet/<ownDeviceId>/`, never with wildcards. Telemetry is counted per
- * device as it is authorised (before the PUBACK is written), so "acked" always implies "counted".
+ * subscribe only under `fleet/<ownDeviceId>/`, never with wildcards. A refused publish closes the
+ * session (MQTT 3.1.1 has no negative PUBACK); a refused subscription gets SUBACK 0x80 and the
+ * session stays. Both are counted in the store (`refused`), which /v1/stats/devices and the
+ * report show. Telemetry is counted per device as it is authorised (before the PUBACK is
+ * written), so "acked" always implies "counted".
+ *
+ * The operator (only when `operator` credentials are given) may subscribe to anything, wildcards
+ * included, to watch the traffic with their own client; it may not publish.
  *
  * Guard against the aedes crash DESIGN.md records (a stack overflow inside mqemitter when a busy
- * subscriber disconnected while publishers kept sending): no client ever holds a wildcard
- * subscription, so telemetry is never fanned out to a subscriber; `close()` stops accepting,
+ * subscriber disconnected while publishers kept sending): no device ever holds a wildcard
+ * subscription, so telemetry is fanned out only to an operator's subscriber, which the user
+ * asked for; `close()` stops accepting,
  * destroys every socket first and only then closes aedes, so no publish runs into a half-closed
  * subscriber during shutdown.
  *
@@ -35,6 +43,8 @@ export interface BrokerOptions {
   host: string;
   port: number;
   log: (line: string) => void;
+  /** A login that may subscribe to every topic (watch-only); absent: nobody can. */
+  operator?: OperatorCredential;
   /** Fleet operations: sessions, command answers and logs (backend/fleet-ops.ts). */
   fleetOps?: {
     onSubscribed(rec: DeviceRecord): void;
@@ -50,6 +60,11 @@ export interface BrokerOptions {
  * retransmission (1 s, 3 s, 7 s ...), which is the backend's doing, not the device's.
  */
 export const LISTEN_BACKLOG = 4096;
+
+export interface OperatorCredential {
+  username: string;
+  password: string;
+}
 
 /** CONNACK return code of MQTT 3.1.1 (aedes' AuthErrorCode is a const enum, unusable at runtime here). */
 const RC_BAD_USERNAME_OR_PASSWORD = 4;
@@ -75,6 +90,12 @@ function isTelemetryTopic(topic: string, deviceId: string): boolean {
   return topic.length === ROOT_PREFIX.length + deviceId.length + TELEMETRY_SUFFIX.length && topic.endsWith(TELEMETRY_SUFFIX);
 }
 
+/** Compares secrets in time independent of where they differ (hashing first evens out the lengths). */
+function sameSecret(a: string, b: string): boolean {
+  const h = (x: string) => createHash('sha256').update(x).digest();
+  return timingSafeEqual(h(a), h(b));
+}
+
 function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -83,11 +104,19 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
   // The device each session logged in as. The identity comes from the credentials, not the
   // client id, so a target that needs client ids unique across runs may prefix them.
   const identities = new WeakMap<Client, DeviceRecord>();
+  const operators = new WeakSet<Client>();
+  const op = opts.operator;
+  const refused = store.refused;
   const aedes = await Aedes.createBroker({
     // A frozen subscriber must not stall delivery to everyone for aedes' default 60 s.
     drainTimeout: 10_000,
     connectTimeout: 10_000,
     authenticate(client, username, password, done) {
+      if (op !== undefined && username === op.username) {
+        if (password === undefined || !sameSecret(password.toString('utf8'), op.password)) return done(authError('bad operator password', RC_BAD_USERNAME_OR_PASSWORD), null);
+        operators.add(client);
+        return done(null, true);
+      }
       const rec = username === undefined || password === undefined ? undefined : store.authenticate(username, password.toString('utf8'));
       if (rec === undefined) return done(authError('bad device id or key', RC_BAD_USERNAME_OR_PASSWORD), null);
       identities.set(client, rec);
@@ -96,7 +125,10 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
     authorizePublish(client, packet, done) {
       // client is null only for a will left by a session that is gone: refuse it.
       const rec = client === null ? undefined : identities.get(client);
-      if (rec === undefined || !isOwnTopic(packet.topic, rec.id)) return done(new Error('topic outside fleet/<own id>/'));
+      if (rec === undefined || !isOwnTopic(packet.topic, rec.id)) {
+        if (client !== null) refused.publishes++;
+        return done(new Error('topic outside fleet/<own id>/'));
+      }
       if (isTelemetryTopic(packet.topic, rec.id)) countTelemetry(rec, packet.payload);
       else if (opts.fleetOps) {
         const suffix = packet.topic.slice(ROOT_PREFIX.length + rec.id.length + 1);
@@ -108,8 +140,10 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
     },
     authorizeSubscribe(client, sub, done) {
       // A null subscription is refused with SUBACK 0x80 and the session stays open.
+      if (operators.has(client)) return done(null, sub);
       const rec = identities.get(client);
       const ok = rec !== undefined && !sub.topic.includes('#') && !sub.topic.includes('+') && isOwnTopic(sub.topic, rec.id);
+      if (!ok) refused.subscribes++;
       done(null, ok ? sub : null);
     },
   });

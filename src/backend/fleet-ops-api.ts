@@ -13,6 +13,7 @@ import { corruptDraw } from '../wire/rollout.js';
 import { epochNow, type FleetOps } from './fleet-ops.js';
 import type { DeviceStore } from './store.js';
 import type { Faults } from './faults.js';
+import { readCappedBody } from './http-body.js';
 
 /**
  * HTTP routes of fleet operations (wire/fleet-ops.ts): artifact downloads for devices and the
@@ -174,20 +175,12 @@ function methodNotAllowed(res: ServerResponse, allow: string): true {
 }
 
 function readJson(req: IncomingMessage, res: ServerResponse, done: (body: Record<string, unknown> | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size <= MAX_BODY) chunks.push(c);
-  });
-  req.on('end', () => {
-    if (size > MAX_BODY) return send(res, 413, { error: 'body too large' });
+  readCappedBody(req, res, MAX_BODY, (text) => {
     try {
-      const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      const v: unknown = JSON.parse(text || '{}');
       done(typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
     } catch {
       send(res, 400, { error: 'body must be JSON' });
     }
   });
-  req.on('error', () => {});
 }

@@ -8,6 +8,7 @@ import {
 import { DeviceStore } from './store.js';
 import type { FaultRoute, Faults } from './faults.js';
 import { FleetOpsApi } from './fleet-ops-api.js';
+import { readCappedBody } from './http-body.js';
 import { epochNow, type FleetOps } from './fleet-ops.js';
 
 /**
@@ -15,7 +16,8 @@ import { epochNow, type FleetOps } from './fleet-ops.js';
  * provisioning, target-state polling with ETags, state reports, device stats and health.
  *
  * Concurrency: one instance per backend, called from the event loop only. Request bodies are
- * small JSON documents collected in memory (capped at MAX_BODY_BYTES).
+ * small JSON documents collected in memory (capped at MAX_BODY_BYTES: larger ones get 413 and the
+ * connection closes, see http-body.ts).
  */
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -66,13 +68,13 @@ export class HttpApi {
         return this.stats(res, new URLSearchParams(query));
       case 'provision':
         if (method !== 'POST') return methodNotAllowed(res, 'POST');
-        return this.withFault('provision', res, () => readBody(req, res, (body) => this.provision(res, body)));
+        return this.withFault('provision', res, () => readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.provision(res, body)));
       case 'target':
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
         return this.withFault('target', res, () => this.target(req, res, route.deviceId));
       case 'state':
         if (method !== 'PUT') return methodNotAllowed(res, 'PUT');
-        return this.withFault('state', res, () => readBody(req, res, (body) => this.state(req, res, route.deviceId, body)));
+        return this.withFault('state', res, () => readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.state(req, res, route.deviceId, body)));
     }
   };
 
@@ -212,27 +214,6 @@ function parseJsonObject(body: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-function readBody(req: IncomingMessage, res: ServerResponse, done: (body: string) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  req.on('data', (chunk: Buffer) => {
-    if (tooLarge) return;
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      tooLarge = true;
-      send(res, 413, `{"error":"body larger than ${MAX_BODY_BYTES} bytes"}`);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (!tooLarge) done(Buffer.concat(chunks, size).toString('utf8'));
-  });
-  // A client that vanishes mid-body: nothing to answer.
-  req.on('error', () => {});
 }
 
 function send(res: ServerResponse, status: number, body: string): void {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
-import { type Broker, LISTEN_BACKLOG, startBroker, urlHost } from './broker.js';
+import { type Broker, LISTEN_BACKLOG, type OperatorCredential, startBroker, urlHost } from './broker.js';
 import { type FaultPlan, Faults } from './faults.js';
 import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
@@ -23,6 +23,7 @@ import type { SeqLocator } from '../wire/telemetry-seq.js';
 
 export type { FaultPlan, FaultRule, FaultRoute } from './faults.js';
 export type { TargetSpec } from './store.js';
+export type { OperatorCredential } from './broker.js';
 
 export interface EmbeddedBackendOptions {
   fleetKey: string;
@@ -47,7 +48,31 @@ export interface EmbeddedBackendOptions {
   countTls?: CounterTls;
   /** Where telemetry payloads carry their sequence number (default: the reference `{"seq":` prefix). */
   telemetrySeq?: SeqLocator;
+  /** An MQTT login that may subscribe to every topic, to watch the traffic (see broker.ts); absent: none. */
+  operator?: OperatorCredential;
+  /** HTTP timeouts against slow clients (defaults: HTTP_TIMEOUTS); tests shorten them. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
+
+/** How long the HTTP API waits for a client before closing its connection, ms. */
+export interface HttpTimeouts {
+  /** Idle keep-alive connection between requests. */
+  keepAliveMs: number;
+  /** From a request's first byte to its last header line: a slow-loris client dribbling headers is cut here (408). */
+  headersMs: number;
+  /** From a request's first byte to the end of its body: a client dribbling a body is cut here (408). */
+  requestMs: number;
+  /** How often Node checks connections against headersMs and requestMs: a slow client lives at most this much longer. */
+  checkEveryMs: number;
+}
+
+/**
+ * Devices keep their connection between polls; the header timeout must exceed the keep-alive one
+ * so an idle socket is never cut while a request is arriving on it. A device's headers arrive in
+ * one segment, so 35 s is room for any modelled link; slow-loris clients holding sockets open are
+ * cut after at most headersMs + checkEveryMs.
+ */
+export const HTTP_TIMEOUTS: HttpTimeouts = { keepAliveMs: 30_000, headersMs: 35_000, requestMs: 60_000, checkEveryMs: 5_000 };
 
 export interface DeviceReportedState {
   release: string;
@@ -97,12 +122,11 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
   const ops = new FleetOps(store, (rec, payload) => broker?.publishCommand(rec.id, payload));
   const api = new HttpApi(store, faults, ops);
 
-  const server = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
-  // Devices keep their connection between polls; the header timeout must exceed the keep-alive
-  // one so an idle socket is never cut while a request is arriving on it.
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 35_000;
-  server.requestTimeout = 60_000;
+  const timeouts = { ...HTTP_TIMEOUTS, ...opts.httpTimeouts };
+  const server = http.createServer({ keepAlive: true, noDelay: true, connectionsCheckingInterval: timeouts.checkEveryMs }, api.handle);
+  server.keepAliveTimeout = timeouts.keepAliveMs;
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code !== 'ECONNRESET') log(`http client error: ${err.message}`);
     socket.destroy();
@@ -112,7 +136,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
   try {
     server.listen({ port: opts.httpPort ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');
-    if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops });
+    if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops, operator: opts.operator });
     if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom, opts.countTls);
   } catch (err) {
     ops.close();

@@ -60,6 +60,8 @@ export class DeviceStore {
   private targetVersion = 0;
   /** Telemetry payloads that carried no readable sequence number. */
   malformedTelemetry = 0;
+  /** MQTT publishes and subscriptions the broker refused: outside the device's own topics, or a wildcard. */
+  readonly refused = { publishes: 0, subscribes: 0 };
   /** Where telemetry payloads carry their sequence number (the reference prefix, or a template's place). */
   telemetrySeq: SeqLocator = PREFIX_SEQ;
 
@@ -168,7 +170,16 @@ export class DeviceStore {
 
   /** Totals over every device, with the per-device list unless `withDevices` is false. */
   stats(withDevices = true): DeviceStatsResponse {
-    const totals = { received: 0, duplicates: 0, gaps: 0, provisions: 0, polls: 0, devices: this.devices.size };
+    const totals = {
+      received: 0,
+      duplicates: 0,
+      gaps: 0,
+      provisions: 0,
+      polls: 0,
+      devices: this.devices.size,
+      refusedPublishes: this.refused.publishes,
+      refusedSubscribes: this.refused.subscribes,
+    };
     const devices: DeviceTelemetryCounts[] = [];
     for (const rec of this.devices.values()) {
       const c = countsOf(rec);

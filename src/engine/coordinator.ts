@@ -153,7 +153,9 @@ function simulatedMsOf(s: ResolvedScenario, status: RunSummary['run']['status'],
 async function backendView(backend: EmbeddedBackend, perDevice: boolean | undefined): Promise<{ counts: BackendCounts; devices?: DeviceTelemetryCounts[] }> {
   await backend.settle();
   const stats = backend.stats();
-  return { counts: { received: stats.totals.received, duplicates: stats.totals.duplicates, gaps: stats.totals.gaps }, devices: perDevice ? stats.devices : undefined };
+  const t = stats.totals;
+  const refused = backend.mqttUrl === '' ? {} : { refusedPublishes: t.refusedPublishes ?? 0, refusedSubscribes: t.refusedSubscribes ?? 0 };
+  return { counts: { received: t.received, duplicates: t.duplicates, gaps: t.gaps, ...refused }, devices: perDevice ? stats.devices : undefined };
 }
 
 /** Acked telemetry per global device index, from the shards' per-device counts. */

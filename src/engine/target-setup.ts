@@ -1,5 +1,5 @@
 import { FleetsimError } from '../errors/fleetsim-error.js';
-import { startEmbeddedBackend, type EmbeddedBackend } from '../backend/index.js';
+import { startEmbeddedBackend, type EmbeddedBackend, type OperatorCredential } from '../backend/index.js';
 import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
@@ -15,6 +15,16 @@ function telemetrySeqOf(s: ResolvedScenario): SeqLocator | undefined {
   if (spec === undefined) return undefined;
   const compiled = compileTemplate(spec);
   return compiled.ok ? compiled.template.seq : undefined;
+}
+
+/** The embedded broker's watch-only login: user `operator`, password from this variable. */
+export const OPERATOR_PASSWORD_ENV = 'FLEETSIM_OPERATOR_PASSWORD';
+export const OPERATOR_USERNAME = 'operator';
+
+/** The operator credential when the environment sets one (an empty value sets none). */
+export function operatorFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorCredential | undefined {
+  const password = env[OPERATOR_PASSWORD_ENV];
+  return password ? { username: OPERATOR_USERNAME, password } : undefined;
 }
 
 /** What a run talks to, started (and later stopped) by the coordinator where it is local. */
@@ -80,8 +90,9 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
       brokerUrls = [t.broker.url];
     }
     const counterTls = tls?.counter ?? (tls ? tls.shard.settings : undefined);
-    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, countFrom: brokerUrls, countTls: counterTls, telemetrySeq: telemetrySeqOf(s) });
-    log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}`);
+    const operator = brokerUrls === undefined ? operatorFromEnv() : undefined;
+    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, countFrom: brokerUrls, countTls: counterTls, telemetrySeq: telemetrySeqOf(s), operator });
+    log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}${operator ? `  (operator login: user ${OPERATOR_USERNAME}, password from ${OPERATOR_PASSWORD_ENV})` : ''}`);
     return {
       target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' }, ...shardTls },
       backend,

@@ -122,6 +122,12 @@ export function accountingSides(summary: RunSummary): string[] {
     lines.push(`backend's side: modelled (virtual clock); the model receives every message written to a session.`);
   } else if (b) {
     lines.push(`backend's side: received ${formatCount(b.received)} · duplicates ${formatCount(b.duplicates)} · gaps ${formatCount(b.gaps)} · lost between simulator and backend ${formatCount(b.lostBetween)}.`);
+    const refused = (b.refusedPublishes ?? 0) + (b.refusedSubscribes ?? 0);
+    if (refused > 0) {
+      lines.push(
+        `the embedded broker refused ${formatCount(b.refusedPublishes ?? 0)} publishes and ${formatCount(b.refusedSubscribes ?? 0)} subscriptions outside a device's own topics (fleet/<id>/…): some client used another device's topics or a wildcard.`,
+      );
+    }
   } else {
     lines.push(
       `backend's side: not visible. fleetsim cannot see what an external target received: whether the ${formatCount(a.sentNoAck)} QoS 0 messages written to a session and the ${formatCount(a.failed)} QoS 1 messages left without a PUBACK arrived is for the backend's own counters to say.`,

@@ -61,6 +61,9 @@ export interface BackendCounts {
   received: number;
   duplicates: number;
   gaps: number;
+  /** MQTT publishes and subscriptions the broker refused as outside the client's own topics (embedded broker only). */
+  refusedPublishes?: number;
+  refusedSubscribes?: number;
 }
 
 /** summary.json's `accounting`: the counts, whether the identity holds, and the backend's view. */

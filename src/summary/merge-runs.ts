@@ -121,7 +121,14 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
   }
 
   const backends = sums.every((s) => s.accounting.backend)
-    ? { received: add((s) => s.accounting.backend!.received), duplicates: add((s) => s.accounting.backend!.duplicates), gaps: add((s) => s.accounting.backend!.gaps) }
+    ? {
+        received: add((s) => s.accounting.backend!.received),
+        duplicates: add((s) => s.accounting.backend!.duplicates),
+        gaps: add((s) => s.accounting.backend!.gaps),
+        ...(sums.some((s) => s.accounting.backend!.refusedPublishes !== undefined)
+          ? { refusedPublishes: add((s) => s.accounting.backend!.refusedPublishes ?? 0), refusedSubscribes: add((s) => s.accounting.backend!.refusedSubscribes ?? 0) }
+          : {}),
+      }
     : undefined;
   const accounting = accountingSummary(sums.map((s) => s.accounting), backends);
   counters['telemetry.lost'] = telemetryLost(accounting);

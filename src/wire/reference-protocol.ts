@@ -91,7 +91,17 @@ export interface DeviceTelemetryCounts {
 }
 export interface DeviceStatsResponse {
   devices: DeviceTelemetryCounts[];
-  totals: { received: number; duplicates: number; gaps: number; provisions: number; polls: number; devices: number };
+  totals: {
+    received: number;
+    duplicates: number;
+    gaps: number;
+    provisions: number;
+    polls: number;
+    devices: number;
+    /** MQTT publishes / subscriptions the broker refused (outside the device's own topics); absent from backends that do not count them. */
+    refusedPublishes?: number;
+    refusedSubscribes?: number;
+  };
 }
 
 /**

@@ -154,20 +154,25 @@ describe('MQTT broker', () => {
     const c = await connectDevice(creds!);
     const own = await c.subscribeAsync(commandsTopic(creds!.deviceId), { qos: 1 });
     expect(own.map((g) => g.qos)).toEqual([1]);
+    const refusedBefore = backend.stats().totals.refusedSubscribes!;
     for (const forbidden of ['fleet/#', commandsTopic('d-other'), `fleet/${creds!.deviceId}/#`, 'fleet/+/commands']) {
       // mqtt.js rejects a SUBACK of 0x80 and hands over the packet.
       await expect(c.subscribeAsync(forbidden, { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } });
     }
     expect(c.connected).toBe(true);
+    // Every refusal is counted, and the allowed subscription was not.
+    expect(backend.stats().totals.refusedSubscribes).toBe(refusedBefore + 4);
   });
 
   it('disconnects a device that publishes to another device and does not count it', async () => {
     const { creds: victim } = await provision('acl-victim');
     const { creds: intruder } = await provision('acl-intruder');
     const c = await connectDevice(intruder!);
+    const refusedBefore = backend.stats().totals.refusedPublishes!;
     const closed = once(c, 'close');
     c.publish(telemetryTopic(victim!.deviceId), encodeTelemetry(7, Date.now(), 64), { qos: 0 });
     await closed;
+    expect(backend.stats().totals.refusedPublishes).toBe(refusedBefore + 1);
     expect(backend.countsFor(victim!.deviceId)).toMatchObject({ received: 0, maxSeq: -1 });
     expect(backend.countsFor(intruder!.deviceId)).toMatchObject({ received: 0, maxSeq: -1 });
   });
