@@ -122,7 +122,9 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
       devices: mine.count,
       status: run.status,
       targetLabel: prepared.label,
-      warnings: prepared.warnings,
+      // What the operator's calls met (a campaign the backend refused, say) is the backend's doing,
+      // measured and shown in every report, never fatal to the run.
+      warnings: [...prepared.warnings, ...(operatorResults?.errors ?? [])],
       shard: opts.shard,
       backendCounts: backend?.counts,
       errors: run.errors,

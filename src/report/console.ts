@@ -3,6 +3,7 @@ import { accountingEquation, accountingSides, alignColumns, formatBytes, formatC
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
 import { consoleErrorSections } from './error-text.js';
+import { terminalText } from './escape.js';
 
 /**
  * What a person sees in the terminal: the end-of-run summary (k6-like) and the live status line.
@@ -89,7 +90,8 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   for (const reason of s.result.reasons) out.push(`    - ${reason}`);
   for (const p of runCompletedProblems(s)) if (!s.result.reasons.includes(p)) out.push(`    - ${p}`);
   if (options.reportPath) out.push(`  report: ${options.reportPath}`);
-  return out.join('\n') + '\n';
+  // Device ids, release names and backend error texts are in there: print nothing a terminal obeys.
+  return terminalText(out.join('\n')) + '\n';
 }
 
 function bar(fraction: number, width: number): string {

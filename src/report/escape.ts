@@ -5,9 +5,37 @@
 
 const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+// Controls HTML forbids in text (NUL, ESC, DEL ...; tab, LF and CR are fine): they become U+FFFD.
+// eslint-disable-next-line no-control-regex
+const HTML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+
 /** Text for HTML element content or a quoted attribute value. */
 export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]);
+  return String(text)
+    .replace(HTML_INVALID, '\uFFFD')
+    .replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]);
+}
+
+/** Longest line the console prints; longer ones are cut with a marker saying how much. */
+export const CONSOLE_LINE_MAX = 2000;
+
+// What a terminal would act on rather than print: C0 controls but tab (ESC, NUL, BEL, CR ...),
+// DEL, C1 controls (CSI 0x9b among them), bidi embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex
+const TERMINAL_UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Text for the console, line by line: whatever a device or backend put into it cannot move the
+ * cursor, recolour, clear or retitle the terminal, and no line runs past CONSOLE_LINE_MAX.
+ */
+export function terminalText(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const clean = line.replace(TERMINAL_UNSAFE, '\uFFFD');
+      return clean.length > CONSOLE_LINE_MAX ? `${clean.slice(0, CONSOLE_LINE_MAX)}… [${(clean.length - CONSOLE_LINE_MAX).toLocaleString('en-US')} more characters cut]` : clean;
+    })
+    .join('\n');
 }
 
 /**

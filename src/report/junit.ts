@@ -39,6 +39,7 @@ function runCompletedCase(s: RunSummary): Case {
     `accounting: ${accountingEquation(s)} (${s.accounting.holds ? 'holds' : 'DOES NOT HOLD'})`,
     `generator: max schedule lag ${formatMicros(g.maxScheduleLagMs * 1000)}, max event-loop delay ${formatMicros(g.maxEventLoopDelayMs * 1000)}, bound ${formatMicros(g.boundMs * 1000)}${g.saturated ? ' (SATURATED)' : ''}`,
     ...s.result.reasons.map((r) => `reason: ${r}`),
+    ...(s.run.warnings ?? []).map((w) => `warning: ${w}`),
   ];
   return {
     name: 'run completed',

@@ -1,16 +1,31 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startEmbeddedBackend, type EmbeddedBackend } from '../../src/backend/index.js';
 import { HTTP_PATHS, encodeTelemetry, telemetryTopic, type ProvisionResponse } from '../../src/wire/reference-protocol.js';
 import { FLEET_PATHS, OPERATOR_AUTH_SCHEME } from '../../src/wire/fleet-ops.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startCli } from '../helpers/cli.js';
+import { OPERATOR_PASSWORD_ENV, OPERATOR_USERNAME } from '../../src/engine/target-setup.js';
+import { DEFAULT_EMBEDDED_FLEET_KEY } from '../../src/scenario/resolve.js';
 
 /**
  * What the embedded backend lets a client do that it should not: watch-only operator logins
  * (checked with the real mosquitto_sub), and HTTP clients that send too much or too slowly.
  */
+
+/** mosquitto_sub and mosquitto_pub (Debian's mosquitto-clients); FLEETSIM_REQUIRE_MOSQUITTO=1 makes their absence fail. */
+function mosquittoClients(): boolean {
+  const ok = spawnSync('mosquitto_sub', ['--help']).error === undefined;
+  if (!ok && process.env.FLEETSIM_REQUIRE_MOSQUITTO === '1') throw new Error('FLEETSIM_REQUIRE_MOSQUITTO=1 but mosquitto_sub is not installed');
+  if (!ok) console.warn('[fleetsim tests] skipping operator-login tests: mosquitto_sub not found (apt-get install mosquitto-clients)');
+  return ok;
+}
+const hasClients = mosquittoClients();
 
 const FLEET_KEY = 'security-fleet-key';
 const OPERATOR = { username: 'operator', password: 'watch-it-all' };
@@ -59,7 +74,7 @@ function mosquittoClient(bin: 'mosquitto_sub' | 'mosquitto_pub', args: string[],
   return { child, done, output: () => stdout + stderr };
 }
 
-describe('operator login (FLEETSIM_OPERATOR_PASSWORD)', () => {
+describe.runIf(hasClients)('operator login (FLEETSIM_OPERATOR_PASSWORD)', () => {
   it('lets mosquitto_sub watch every device with a wildcard, and only with the right password', async () => {
     const a = await connectDevice(await provision('watched-a'));
     const b = await connectDevice(await provision('watched-b'));
@@ -198,4 +213,68 @@ describe('HTTP API against clients that send too much or too slowly', () => {
     // The backend is still healthy afterwards.
     expect((await fetch(backend.httpUrl + HTTP_PATHS.health)).status).toBe(200);
   });
+});
+
+describe.runIf(hasClients)('fleetsim run against the embedded backend, with an intruder and an operator watching', () => {
+  it('counts the intruder refused in summary.json, the console and report.html; mosquitto_sub sees the fleet', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fleetsim-intruder-'));
+    const scenario = path.join(dir, 'intruder.yaml');
+    writeFileSync(
+      scenario,
+      `
+name: intruder
+seed: 2
+duration: 6s
+fleet:
+  - { profile: rpi4-gateway, count: 10, link: ethernet }
+arrival: { rate: 50/s }
+behaviour:
+  telemetry: { every: 500ms, size: 64B, qos: 1 }
+`,
+    );
+    const run = startCli(['run', scenario, '-q', '-o', path.join(dir, 'out'), '--workers', '1'], { env: { [OPERATOR_PASSWORD_ENV]: 'op-secret' } });
+    let stderr = '';
+    run.child.stderr!.on('data', (d) => (stderr += d));
+    try {
+      await waitFor(() => /embedded backend: http (\S+)\s+mqtt (\S+)/.test(stderr), 'the embedded backend to start', 20_000);
+      const [, httpUrl, mqttUrl] = /embedded backend: http (\S+)\s+mqtt (\S+)/.exec(stderr)!;
+      expect(stderr).toContain(`operator login: user ${OPERATOR_USERNAME}`);
+
+      // The operator watches with mosquitto_sub until it has seen 5 telemetry messages.
+      const port = new URL(mqttUrl).port;
+      const watch = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-u', OPERATOR_USERNAME, '-P', 'op-secret', '-t', 'fleet/+/telemetry', '-v', '-C', '5', '-W', '15'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let watched = '';
+      watch.stdout.on('data', (d) => (watched += d));
+      const watchCode = new Promise<number | null>((resolve) => watch.on('close', resolve));
+
+      // An intruder with the fleet key provisions itself, then tries another device's topic and a wildcard.
+      const res = await fetch(httpUrl + HTTP_PATHS.provision, { method: 'POST', body: JSON.stringify({ serial: 'intruder', fleetKey: DEFAULT_EMBEDDED_FLEET_KEY }) });
+      const creds = (await res.json()) as ProvisionResponse;
+      const intruder = await mqtt.connectAsync(mqttUrl, { username: creds.deviceId, password: creds.deviceKey, reconnectPeriod: 0, protocolVersion: 4 });
+      clients.push(intruder);
+      await expect(intruder.subscribeAsync('fleet/+/telemetry', { qos: 0 })).rejects.toMatchObject({ packet: { granted: [128] } });
+      const closed = new Promise((resolve) => intruder.once('close', resolve));
+      intruder.publish(telemetryTopic('d-not-mine'), encodeTelemetry(0, Date.now(), 16), { qos: 0 });
+      await closed;
+
+      expect(await watchCode).toBe(0);
+      expect(watched.trim().split('\n')).toHaveLength(5);
+      expect(watched).toMatch(/^fleet\/d-\S+\/telemetry \{"seq":/m);
+      const result = await run.done;
+      expect(result.code).toBe(0);
+      const reportDir = path.join(dir, 'out', readdirSync(path.join(dir, 'out'))[0]);
+      const summary = JSON.parse(readFileSync(path.join(reportDir, 'summary.json'), 'utf8'));
+      expect(summary.accounting.backend).toMatchObject({ refusedPublishes: 1, refusedSubscribes: 1 });
+      // The intruder's publish was refused, so the accounting still reconciles exactly.
+      expect(summary.accounting.holds).toBe(true);
+      expect(summary.accounting.backend.lostBetween).toBe(0);
+      const refusal = /embedded broker refused 1 publishes and 1 subscriptions outside a device's own topics/;
+      expect(result.stdout).toMatch(refusal);
+      expect(readFileSync(path.join(reportDir, 'report.html'), 'utf8')).toMatch(/embedded broker refused 1 publishes and 1 subscriptions outside a device&#39;s own topics/);
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.done;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { writeReport } from '../../report/writer.js';
 import { writeFileAtomic } from '../../report/atomic-file.js';
 import { MERGE_PARTS_FILE, mergePartsJson } from '../../engine/results/merge-parts.js';
 import { formatSummaryTable, ProgressPrinter } from '../../report/console.js';
+import { terminalText } from '../../report/escape.js';
 import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import { formatDuration } from '../../metrics/format.js';
 import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
@@ -101,7 +102,7 @@ export function register(program: Command): void {
             progress?.update(row);
             exporter?.update(row);
           },
-          log: (line) => process.stderr.write(`${line}\n`),
+          log: (line) => process.stderr.write(`${terminalText(line)}\n`),
         });
         progress?.done();
         await writeReport(dir, result.summary, result.timeline);

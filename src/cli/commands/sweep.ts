@@ -7,6 +7,7 @@ import { runSweep } from '../../engine/sweep.js';
 import { defaultWorkers } from '../../engine/resources.js';
 import { writeReport } from '../../report/writer.js';
 import { ProgressPrinter } from '../../report/console.js';
+import { terminalText } from '../../report/escape.js';
 import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import { formatSweepTable } from '../../report/sweep-console.js';
 import { writeSweepReport } from '../../report/sweep-html.js';
@@ -110,7 +111,7 @@ export function register(program: Command): void {
             await writeReport(path.join(dir, sizeDir), result.summary, result.timeline);
             process.stderr.write(`  ${result.summary.result.verdict} (exit ${result.summary.result.exitCode}) in ${(result.summary.run.wallMs / 1000).toFixed(1)}s wall\n`);
           },
-          log: (line) => process.stderr.write(`${line}\n`),
+          log: (line) => process.stderr.write(`${terminalText(line)}\n`),
         });
         const files = await writeSweepReport(dir, sweep);
         process.stdout.write(formatSweepTable(sweep, path.relative(process.cwd(), files.html) || files.html));

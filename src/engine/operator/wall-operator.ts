@@ -1,5 +1,6 @@
 import { FLEET_PATHS, OPERATOR_AUTH_SCHEME, type CampaignStatus, type CommandStatus, type FleetOpsStats } from '../../wire/fleet-ops.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
+import { untrustedText } from '../../wire/untrusted-text.js';
 import { scalePlan } from './plan.js';
 
 /** What the operator saw of the backend at the end of a wall-clock run. */
@@ -9,6 +10,19 @@ export interface OperatorResults {
   /** The backend's fleet-operation counters (artifact bytes served, reports, versions over time...). */
   backend?: FleetOpsStats;
   errors: string[];
+}
+
+/** How much of a backend's error answer an operator error quotes, characters. */
+const ERROR_BODY_MAX = 200;
+
+/** A campaign status with the backend's texts (release, state, abort reason) made safe for reports. */
+function cleanCampaign(c: CampaignStatus): CampaignStatus {
+  return {
+    ...c,
+    release: untrustedText(c.release),
+    state: untrustedText(c.state) as CampaignStatus['state'],
+    ...(c.reason === undefined ? {} : { reason: untrustedText(c.reason) }),
+  };
 }
 
 /**
@@ -42,8 +56,14 @@ export class WallOperator {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
-    return text ? (JSON.parse(text) as T) : undefined;
+    // The backend's words reach the report as they are quoted here: cleaned and cut (untrusted-text.ts).
+    if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${untrustedText(text, ERROR_BODY_MAX)}`);
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Error(`${method} ${path}: HTTP ${res.status} with a body that is not JSON: ${untrustedText(text, ERROR_BODY_MAX)}`);
+    }
   }
 
   /** Before the devices start: the provisioning policy and every release of the plan. */
@@ -59,8 +79,9 @@ export class WallOperator {
       this.timers.push(
         setTimeout(() => {
           const p = this.run(a).catch((err: Error) => {
-            this.errors.push(`operator ${a.kind} at ${a.atMs} ms failed: ${err.message}`);
-            this.log(`operator: ${a.kind} failed: ${err.message}`);
+            const why = untrustedText(err.message);
+            this.errors.push(`operator ${a.kind} at ${a.atMs} ms failed: ${why}`);
+            this.log(`operator: ${a.kind} failed: ${why}`);
           });
           this.inflight.add(p);
           void p.finally(() => this.inflight.delete(p));
@@ -97,7 +118,7 @@ export class WallOperator {
     try {
       for (const id of this.campaignIds) {
         const c = await this.call<CampaignStatus>('GET', FLEET_PATHS.campaign(id));
-        if (c) out.campaigns.push(c);
+        if (c) out.campaigns.push(cleanCampaign(c));
       }
       for (const id of this.commandIds) {
         const c = await this.call<CommandStatus>('GET', FLEET_PATHS.command(id));
@@ -105,7 +126,7 @@ export class WallOperator {
       }
       out.backend = await this.call<FleetOpsStats>('GET', FLEET_PATHS.fleetOpsStats);
     } catch (err) {
-      this.errors.push(`operator: reading results failed: ${(err as Error).message}`);
+      this.errors.push(`operator: reading results failed: ${untrustedText((err as Error).message)}`);
     }
     return out;
   }
