@@ -252,9 +252,14 @@ export interface HttpTransport {
   close(): Promise<void>;
 }
 
+/** Which HTTP/1.1 client implementation to use: undici, or fleetsim's lean client. */
+export type HttpClientKind = 'undici' | 'lean';
+
 export interface HttpTransportOptions {
   /** http://host:port (no path). */
   baseUrl: string;
+  /** The client implementation (default 'undici'). */
+  client?: HttpClientKind;
   /** 'pooled': one shared pool of `poolSize` connections; 'per-device': one keep-alive connection per device. */
   connections: 'pooled' | 'per-device';
   poolSize: number;

@@ -18,7 +18,7 @@ import { RequestSlot, TIMED_OUT, TRANSPORT_CLOSED, type SlotOwner } from './requ
  * and answered on a later tick via setImmediate.
  */
 
-export function createHttpTransport(opts: HttpTransportOptions, events: HttpTransportEvents): HttpTransport {
+export function createUndiciHttpTransport(opts: HttpTransportOptions, events: HttpTransportEvents): HttpTransport {
   return new UndiciHttpTransport(opts, events);
 }
 

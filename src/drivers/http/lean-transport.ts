@@ -1,0 +1,437 @@
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { Http1ResponseParser } from './http1-response.js';
+import { netCause } from '../net-cause.js';
+import { BAD_RESPONSE, CANCELLED, NET_RESET, NET_TIMEOUT, NO_RETRY_AFTER, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions } from '../types.js';
+
+/**
+ * fleetsim's lean HTTP/1.1 client: the HttpTransport a device fleet needs and nothing more. A
+ * request is one socket write of a head built from a few strings; the answer is read by one
+ * reusable parser per connection (http1-response.ts). Like the lean MQTT client it exists because
+ * the general-purpose client spends most of its CPU on generality a device poll does not use
+ * (bench/http-poll.mjs measures it against autocannon).
+ *
+ * Connections: 'pooled' keeps up to poolSize keep-alive connections shared by all devices, with
+ * one request in flight per connection (no pipelining) and a FIFO of waiting requests;
+ * 'per-device' gives each device its own keep-alive connection and FIFO.
+ *
+ * Deadlines: every request has the same timeout, so deadlines are in request order: unanswered
+ * requests sit in an intrusive list and one timer, armed for the head's deadline, answers the
+ * expired ones with NET_TIMEOUT (a request already on a connection drops that connection, since its
+ * answer may still come).
+ *
+ * Retries: a GET written onto a reused keep-alive connection that the server closed before any
+ * byte of the answer came back is sent once more on a new connection (the server may close an idle
+ * connection at any time, RFC 9112 §9.3.1); anything else is answered with its failure.
+ *
+ * Concurrency (drivers/types.ts): single-threaded; never calls back from inside `request` or
+ * `close`: answers known at once are delivered on a later tick.
+ */
+export function createLeanHttpTransport(opts: HttpTransportOptions, events: HttpTransportEvents): HttpTransport {
+  return new LeanHttpTransport(opts, events);
+}
+
+type Method = 'GET' | 'POST' | 'PUT';
+
+class Request {
+  dev = 0;
+  op = 0;
+  method: Method = 'GET';
+  wire = '';
+  deadline = 0;
+  answered = false;
+  retried = false;
+  /** The pseudo-status of an answer deferred to a later tick. */
+  deferredStatus = 0;
+  conn: Connection | null = null;
+  // Deadline list (request order).
+  prev: Request | null = null;
+  next: Request | null = null;
+  linked = false;
+  // Wait queue of its group.
+  queued: Request | null = null;
+}
+
+/** Connections that serve the same requests: the pool, or one device's own connection. */
+class Group {
+  readonly conns: Connection[] = [];
+  readonly idle: Connection[] = [];
+  waitHead: Request | null = null;
+  waitTail: Request | null = null;
+  constructor(readonly max: number) {}
+
+  enqueue(r: Request, atFront: boolean): void {
+    if (this.waitHead === null) {
+      this.waitHead = this.waitTail = r;
+      r.queued = null;
+    } else if (atFront) {
+      r.queued = this.waitHead;
+      this.waitHead = r;
+    } else {
+      this.waitTail!.queued = r;
+      this.waitTail = r;
+      r.queued = null;
+    }
+  }
+
+  dequeue(): Request | null {
+    const r = this.waitHead;
+    if (r === null) return null;
+    this.waitHead = r.queued;
+    if (this.waitHead === null) this.waitTail = null;
+    r.queued = null;
+    return r;
+  }
+
+  remove(r: Request): void {
+    let prev: Request | null = null;
+    for (let x = this.waitHead; x !== null; prev = x, x = x.queued) {
+      if (x !== r) continue;
+      if (prev === null) this.waitHead = x.queued;
+      else prev.queued = x.queued;
+      if (this.waitTail === x) this.waitTail = prev;
+      x.queued = null;
+      return;
+    }
+  }
+}
+
+class Connection {
+  readonly parser = new Http1ResponseParser();
+  current: Request | null = null;
+  /** Responses completed on this connection: a failure on a reused one may be a stale keep-alive. */
+  served = 0;
+  dead = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly group: Group,
+  ) {}
+}
+
+class LeanHttpTransport implements HttpTransport {
+  private readonly free: Request[] = [];
+  private readonly pool: Group | null;
+  private readonly perDevice: Array<Group | undefined>;
+  private head: Request | null = null;
+  private tail: Request | null = null;
+  private unanswered = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly onTimer = (): void => this.expire();
+  private readonly deferred: Request[] = [];
+  private flushScheduled = false;
+  private readonly onFlush = (): void => this.flushDeferred();
+  private closed = false;
+  private readonly open = new Set<Connection>();
+  private readonly host: string;
+  private readonly port: number;
+  private readonly secure: boolean;
+  private readonly hostHeader: string;
+  private tlsSession: Buffer | undefined;
+
+  constructor(
+    private readonly opts: HttpTransportOptions,
+    private readonly events: HttpTransportEvents,
+  ) {
+    const url = new URL(opts.baseUrl);
+    this.secure = url.protocol === 'https:';
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = url.port === '' ? (this.secure ? 443 : 80) : Number(url.port);
+    this.hostHeader = url.host;
+    if (opts.connections === 'pooled') {
+      this.pool = new Group(Math.max(1, opts.poolSize));
+      this.perDevice = [];
+    } else {
+      this.pool = null;
+      this.perDevice = new Array(opts.devices);
+    }
+  }
+
+  request(dev: number, op: number, method: Method, path: string, authorization: string | undefined, body: string | undefined, ifNoneMatch?: string): void {
+    const r = this.free.pop() ?? new Request();
+    r.dev = dev;
+    r.op = op;
+    r.method = method;
+    r.answered = false;
+    r.retried = false;
+    this.unanswered++;
+    if (this.closed) return this.deferAnswer(r, CANCELLED);
+    if (path.charCodeAt(0) !== 47 /* '/' */ || /[\s\u0000-\u001f\u007f]/.test(path)) return this.deferAnswer(r, NET_RESET);
+    r.wire = this.encode(method, path, authorization, body, ifNoneMatch);
+    r.deadline = performance.now() + this.opts.timeoutMs;
+    this.link(r);
+    this.dispatch(r, this.groupFor(dev), false);
+  }
+
+  inFlight(): number {
+    return this.unanswered;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const gone: Promise<void>[] = [];
+    for (const c of this.open) {
+      c.dead = true;
+      if (!c.socket.destroyed) gone.push(new Promise((resolve) => c.socket.once('close', () => resolve())));
+      c.socket.destroy();
+    }
+    this.open.clear();
+    await Promise.all(gone);
+    // Everything not answered was cut off by fleetsim, not by the backend (answered after the
+    // await, so never from inside the close() call itself).
+    while (this.head !== null) {
+      const r = this.head;
+      this.unlink(r);
+      r.conn = null;
+      this.answer(r, CANCELLED);
+      this.recycle(r);
+    }
+    this.flushDeferred();
+  }
+
+  // --- requests ---
+
+  private encode(method: Method, path: string, authorization: string | undefined, body: string | undefined, ifNoneMatch: string | undefined): string {
+    let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n`;
+    if (authorization !== undefined) head += `Authorization: ${authorization}\r\n`;
+    if (ifNoneMatch !== undefined) head += `If-None-Match: ${ifNoneMatch}\r\n`;
+    if (body !== undefined) return `${head}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    return method === 'GET' ? `${head}\r\n` : `${head}Content-Length: 0\r\n\r\n`;
+  }
+
+  private groupFor(dev: number): Group {
+    if (this.pool !== null) return this.pool;
+    let g = this.perDevice[dev];
+    if (g === undefined) {
+      g = new Group(1);
+      this.perDevice[dev] = g;
+    }
+    return g;
+  }
+
+  private dispatch(r: Request, g: Group, atFront: boolean): void {
+    const idle = g.idle.pop();
+    if (idle !== undefined) return this.send(idle, r);
+    if (g.conns.length < g.max) {
+      const c = this.connect(g);
+      if (c !== null) return this.send(c, r);
+      // connect threw (bad address): the request fails like a refused connection, later.
+      this.unlink(r);
+      return this.deferAnswer(r, NET_RESET);
+    }
+    g.enqueue(r, atFront);
+  }
+
+  private send(c: Connection, r: Request): void {
+    c.current = r;
+    r.conn = c;
+    c.parser.reset();
+    // Heads and JSON bodies: UTF-8 (headers are ASCII; a body may not be).
+    c.socket.write(r.wire, 'utf8');
+  }
+
+  // --- connections ---
+
+  private connect(g: Group): Connection | null {
+    let socket: net.Socket;
+    try {
+      socket = this.secure
+        ? tls.connect({
+            host: this.host,
+            port: this.port,
+            servername: this.opts.tls?.servername ?? (net.isIP(this.host) === 0 ? this.host : undefined),
+            ca: this.opts.tls?.ca,
+            rejectUnauthorized: this.opts.tls?.insecure !== true,
+            session: this.tlsSession,
+          })
+        : net.connect({ host: this.host, port: this.port });
+    } catch {
+      return null;
+    }
+    socket.setNoDelay(true);
+    const c = new Connection(socket, g);
+    g.conns.push(c);
+    this.open.add(c);
+    socket.on('data', (data: Buffer) => this.onData(c, data));
+    socket.on('error', (err) => this.onClosed(c, err));
+    socket.on('close', () => this.onClosed(c, null));
+    if (this.secure) socket.on('session', (s: Buffer) => (this.tlsSession = s));
+    return c;
+  }
+
+  private onData(c: Connection, data: Buffer): void {
+    const r = c.current;
+    if (r === null || c.dead) {
+      // Bytes that answer no request: the connection is out of step with us; drop it.
+      this.drop(c);
+      return;
+    }
+    const used = c.parser.feed(data);
+    if (c.parser.malformed) {
+      this.finish(c, r, BAD_RESPONSE);
+      this.drop(c);
+      return;
+    }
+    if (!c.parser.complete) return;
+    const reusable = used === data.length && !c.parser.closeAfter;
+    c.served++;
+    this.finish(c, r, c.parser.status);
+    if (!reusable) this.drop(c);
+    else this.release(c);
+  }
+
+  /** Socket error or close. Called up to twice per connection (error, then close). */
+  private onClosed(c: Connection, err: Error | null): void {
+    if (c.current !== null && c.parser.endsAtClose && err === null) {
+      c.parser.closed();
+      const r = c.current;
+      this.finish(c, r, c.parser.status);
+    }
+    const r = c.current;
+    this.forget(c);
+    if (r === null || r.answered || this.closed) return;
+    c.current = null;
+    r.conn = null;
+    if (c.served > 0 && c.parser.received === 0 && r.method === 'GET' && !r.retried) {
+      // A keep-alive connection the server had closed: send the (idempotent) poll once more.
+      r.retried = true;
+      this.dispatch(r, c.group, true);
+      return;
+    }
+    const status = err !== null ? netCause(err) : NET_RESET;
+    this.unlink(r);
+    this.answer(r, status);
+    this.recycle(r);
+  }
+
+  /** Answers `r` from connection `c`'s parser (or with a pseudo-status). */
+  private finish(c: Connection, r: Request, status: number): void {
+    c.current = null;
+    r.conn = null;
+    if (r.answered) return this.recycle(r); // timed out already; this late answer is dropped
+    this.unlink(r);
+    r.answered = true;
+    this.unanswered--;
+    if (status < 100) this.events.onHttpResponse(r.dev, r.op, status, '', NO_RETRY_AFTER, undefined);
+    else this.events.onHttpResponse(r.dev, r.op, status, c.parser.body(), c.parser.retryAfterMs, c.parser.etag);
+    this.recycle(r);
+  }
+
+  /** An idle keep-alive connection: give it the next waiting request of its group. */
+  private release(c: Connection): void {
+    if (c.dead || this.closed) return;
+    const next = c.group.dequeue();
+    if (next !== null) this.send(c, next);
+    else c.group.idle.push(c);
+  }
+
+  private drop(c: Connection): void {
+    if (c.dead) return;
+    this.forget(c);
+    c.socket.destroy();
+  }
+
+  /** Takes `c` out of its group; a waiting request gets a new connection in its place. */
+  private forget(c: Connection): void {
+    if (c.dead && !this.open.has(c)) return;
+    c.dead = true;
+    this.open.delete(c);
+    const g = c.group;
+    const i = g.conns.indexOf(c);
+    if (i >= 0) g.conns.splice(i, 1);
+    const j = g.idle.indexOf(c);
+    if (j >= 0) g.idle.splice(j, 1);
+    if (!this.closed && g.waitHead !== null) {
+      const next = g.dequeue()!;
+      this.dispatch(next, g, true);
+    }
+  }
+
+  // --- answers and deadlines ---
+
+  private answer(r: Request, status: number): void {
+    r.answered = true;
+    this.unanswered--;
+    this.events.onHttpResponse(r.dev, r.op, status, '', NO_RETRY_AFTER, undefined);
+  }
+
+  private recycle(r: Request): void {
+    if (r.conn !== null || r.linked) return; // still owned by a connection or the deadline list
+    r.wire = '';
+    this.free.push(r);
+  }
+
+  private deferAnswer(r: Request, status: number): void {
+    r.answered = true;
+    r.deferredStatus = status;
+    this.deferred.push(r);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.onFlush);
+    }
+  }
+
+  private flushDeferred(): void {
+    this.flushScheduled = false;
+    while (this.deferred.length > 0) {
+      for (const r of this.deferred.splice(0)) {
+        this.unanswered--;
+        this.events.onHttpResponse(r.dev, r.op, r.deferredStatus, '', NO_RETRY_AFTER, undefined);
+        this.recycle(r);
+      }
+    }
+  }
+
+  private link(r: Request): void {
+    r.prev = this.tail;
+    r.next = null;
+    if (this.tail !== null) this.tail.next = r;
+    else this.head = r;
+    this.tail = r;
+    r.linked = true;
+    if (this.timer === null) this.arm();
+  }
+
+  private unlink(r: Request): void {
+    if (!r.linked) return;
+    if (r.prev !== null) r.prev.next = r.next;
+    else this.head = r.next;
+    if (r.next !== null) r.next.prev = r.prev;
+    else this.tail = r.prev;
+    r.prev = r.next = null;
+    r.linked = false;
+  }
+
+  private arm(): void {
+    if (this.head === null || this.closed) return;
+    const delay = Math.max(0, Math.ceil(this.head.deadline - performance.now()));
+    this.timer = setTimeout(this.onTimer, delay);
+    // Sockets keep the process alive while requests run; the deadline timer alone must not.
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = null;
+    const now = performance.now();
+    while (this.head !== null && this.head.deadline <= now) {
+      const r = this.head;
+      this.unlink(r);
+      const c = r.conn;
+      if (c !== null) {
+        // Its answer may still come on that connection: it cannot carry another request.
+        c.current = null;
+        r.conn = null;
+        this.drop(c);
+      } else {
+        this.groupFor(r.dev).remove(r);
+      }
+      this.answer(r, NET_TIMEOUT);
+      this.recycle(r);
+    }
+    this.arm();
+  }
+}

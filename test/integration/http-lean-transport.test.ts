@@ -1,0 +1,146 @@
+import http from 'node:http';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpTransport } from '../../src/drivers/http/index.js';
+import { BAD_RESPONSE, NET_RESET, NET_TLS, type HttpTransport, type HttpTransportEvents } from '../../src/drivers/types.js';
+import { createFleetCa, issueCertificate } from '../../src/identity/x509.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/**
+ * What the lean HTTP/1.1 client must get right beyond the transport contract that
+ * http-transport.test.ts runs over both clients: framing it reads itself (chunked bodies, answers
+ * cut or garbled), keep-alive connections the server closes between polls, and TLS.
+ */
+
+interface Answer {
+  dev: number;
+  status: number;
+  body: string;
+  etag: string | undefined;
+}
+
+class Recorder implements HttpTransportEvents {
+  readonly answers: Answer[] = [];
+  onHttpResponse(dev: number, _op: number, status: number, body: string, _retryAfterMs: number, etag: string | undefined): void {
+    this.answers.push({ dev, status, body, etag });
+  }
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function lean(baseUrl: string, rec: Recorder, over: { poolSize?: number; tls?: { ca: string } } = {}): HttpTransport {
+  const t = createHttpTransport({ client: 'lean', baseUrl, connections: 'pooled', poolSize: over.poolSize ?? 4, devices: 16, timeoutMs: 5_000, tls: over.tls }, rec);
+  cleanups.push(() => t.close());
+  return t;
+}
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        (server as http.Server).closeAllConnections?.();
+        server.close(() => r());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+describe('lean HTTP client', () => {
+  it('reads chunked answers a node:http server streams', async () => {
+    const port = await listen(
+      http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', etag: '"c1"' });
+        res.write('{"release":');
+        setImmediate(() => res.end('"r-2"}'));
+      }),
+    );
+    const rec = new Recorder();
+    const t = lean(`http://127.0.0.1:${port}`, rec);
+    for (let dev = 0; dev < 6; dev++) t.request(dev, 1, 'GET', '/target', undefined, undefined);
+    await waitFor(() => rec.answers.length === 6, 'six chunked answers');
+    expect(rec.answers.every((a) => a.status === 200 && a.body === '{"release":"r-2"}' && a.etag === '"c1"')).toBe(true);
+  });
+
+  it('sends a poll again, once, when the server closed the idle keep-alive connection it was written to', async () => {
+    // The server answers and then closes each connection right after its first answer, without
+    // saying "Connection: close": the client only learns it when the next request on it fails.
+    let requests = 0;
+    const port = await listen(
+      net.createServer((s) => {
+        s.once('data', () => {
+          requests++;
+          s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', () => setImmediate(() => s.destroy()));
+        });
+        s.on('error', () => {});
+      }),
+    );
+    const rec = new Recorder();
+    const t = lean(`http://127.0.0.1:${port}`, rec, { poolSize: 1 });
+    t.request(0, 1, 'GET', '/a', undefined, undefined);
+    await waitFor(() => rec.answers.length === 1, 'the first answer');
+    // Either the close is seen first (a fresh connection) or the write races it (one resend):
+    // the device sees one clean answer in both cases.
+    t.request(0, 1, 'GET', '/b', undefined, undefined);
+    await waitFor(() => rec.answers.length === 2, 'the second answer');
+    expect(rec.answers.map((a) => [a.status, a.body])).toEqual([
+      [200, 'ok'],
+      [200, 'ok'],
+    ]);
+    expect(requests).toBe(2);
+    expect(t.inFlight()).toBe(0);
+  });
+
+  it('counts a garbled answer as BAD_RESPONSE and a cut one as a reset, and keeps serving on new connections', async () => {
+    let n = 0;
+    const port = await listen(
+      net.createServer((s) => {
+        s.on('error', () => {});
+        s.once('data', () => {
+          const k = n++;
+          if (k === 0) s.end('SSH-2.0-not-http\r\n\r\n');
+          else if (k === 1) s.end('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"cut":');
+          else s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}');
+        });
+      }),
+    );
+    const rec = new Recorder();
+    const t = lean(`http://127.0.0.1:${port}`, rec, { poolSize: 1 });
+    for (let dev = 0; dev < 3; dev++) t.request(dev, 1, 'POST', '/p', undefined, '{}');
+    await waitFor(() => rec.answers.length === 3, 'three answers');
+    expect(rec.answers.map((a) => [a.dev, a.status])).toEqual([
+      [0, BAD_RESPONSE],
+      [1, NET_RESET],
+      [2, 200],
+    ]);
+  });
+
+  it('speaks TLS with the configured CA, refuses an untrusted server, and resumes sessions', async () => {
+    const ca = await createFleetCa('lean-http-test-ca');
+    const server = await issueCertificate(ca, 'localhost', { server: ['127.0.0.1', 'localhost'] });
+    const resumed: boolean[] = [];
+    const hs = https.createServer({ key: server.key, cert: server.cert }, (req, res) => {
+      resumed.push((req.socket as TLSSocket).isSessionReused());
+      res.writeHead(200, { 'content-length': 2, connection: 'close' }).end('{}');
+    });
+    const port = await listen(hs);
+    const rec = new Recorder();
+    const t = lean(`https://localhost:${port}`, rec, { poolSize: 1, tls: { ca: ca.pem.cert } });
+    t.request(0, 1, 'GET', '/x', undefined, undefined);
+    await waitFor(() => rec.answers.length === 1, 'the first TLS answer');
+    t.request(0, 1, 'GET', '/y', undefined, undefined);
+    await waitFor(() => rec.answers.length === 2, 'the second TLS answer');
+    expect(rec.answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(resumed).toEqual([false, true]);
+
+    const untrusting = new Recorder();
+    lean(`https://localhost:${port}`, untrusting).request(5, 1, 'GET', '/z', undefined, undefined);
+    await waitFor(() => untrusting.answers.length === 1, 'the refused handshake');
+    expect(untrusting.answers[0]).toMatchObject({ dev: 5, status: NET_TLS });
+  });
+});
