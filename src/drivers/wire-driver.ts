@@ -10,6 +10,7 @@ import {
   type DeviceStateReport,
   type DriverEvents,
   type FleetOpsEvents,
+  type HttpClientKind,
   type HttpTransport,
   type HttpTransportEvents,
   type MqttClientKind,
@@ -30,7 +31,7 @@ export interface WireDriverOptions {
   preset: WirePreset;
   devices: number;
   mqttClient: MqttClientKind;
-  http: { connections: 'pooled' | 'per-device'; poolSize: number };
+  http: { client?: HttpClientKind; connections: 'pooled' | 'per-device'; poolSize: number };
   keepaliveSec: number;
   connectTimeoutMs: number;
   httpTimeoutMs: number;
@@ -69,7 +70,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     this.keys = new Array(opts.devices);
     this.etags = new Array(opts.devices);
     this.http = createHttpTransport(
-      { baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
+      { client: opts.http.client, baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
       this,
     );
     const urls = typeof opts.mqttUrl === 'string' ? [opts.mqttUrl] : opts.mqttUrl;

@@ -130,7 +130,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
     thresholds,
     options: {
       mqttClient: data.options.mqttClient,
-      http: { connections: data.options.http.connections, poolSize: data.options.http.poolSize },
+      http: { client: data.options.http.client, connections: data.options.http.connections, poolSize: data.options.http.poolSize },
       maxScheduleLagMs: ms(data.options.maxScheduleLag),
       snapshotEveryMs: data.options.snapshotEvery !== undefined ? ms(data.options.snapshotEvery) : defaultSnapshotEveryMs(overrides.clock ?? data.clock, durationMs),
       linkModel: data.options.linkModel,

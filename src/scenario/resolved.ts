@@ -69,7 +69,7 @@ export interface ResolvedScenario {
   thresholds: ResolvedThreshold[];
   options: {
     mqttClient: 'mqttjs' | 'lean';
-    http: { connections: 'pooled' | 'per-device'; poolSize: number };
+    http: { client: 'lean' | 'undici'; connections: 'pooled' | 'per-device'; poolSize: number };
     /** Bound on scheduler lag past which the measurement is invalid (exit 3). */
     maxScheduleLagMs: number;
     /** Interval of metric snapshots. */

@@ -359,6 +359,7 @@ const options = z
     mqttClient: z.enum(['mqttjs', 'lean']).default('lean').meta({ description: "MQTT client: mqtt.js, or fleetsim's own lean client, which encodes and decodes MQTT 3.1.1 frames itself (about 4x less memory per session)." }),
     http: z
       .strictObject({
+        client: z.enum(['lean', 'undici']).default('lean').meta({ description: "HTTP client: fleetsim's own lean HTTP/1.1 client (about half the CPU per request of undici, see bench/http-poll.mjs), or undici." }),
         connections: z.enum(['pooled', 'per-device']).default('pooled').meta({ description: 'HTTP connections: a pool per shard, or one per device.' }),
         poolSize: z.int().min(1).max(100_000).default(64).meta({ description: 'Connections per shard pool.' }),
       })

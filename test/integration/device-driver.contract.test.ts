@@ -36,7 +36,8 @@ for (const mqttClient of ['lean', 'mqttjs'] as const) {
         preset: referencePreset,
         devices,
         mqttClient,
-        http: { connections: 'pooled', poolSize: 4 },
+        // Each MQTT client is paired with one of the HTTP clients, so the suite covers both of each.
+        http: { client: mqttClient === 'lean' ? 'lean' : 'undici', connections: 'pooled', poolSize: 4 },
         keepaliveSec: 30,
         connectTimeoutMs: 5000,
         httpTimeoutMs: 5000,
