@@ -148,6 +148,14 @@ export const DERIVED: readonly MetricDef[] = [
   { name: 'campaign.started', kind: 'counter', unit: 'count', help: 'Update campaigns (update phases) the run started.' },
   { name: 'campaign.aborted', kind: 'counter', unit: 'count', help: 'Update campaigns whose abortIf rule tripped, so they stopped admitting devices. `count == 1` asserts that the campaign aborted, `count == 0` that it did not.' },
   { name: 'campaign.failures', kind: 'counter', unit: 'count', help: 'Updates that finished without committing the release: update.failed + update.rolled_back (the numerator of abortIf\'s failure_rate).' },
+  { name: 'cost.device_month', kind: 'counter', unit: 'count', help: "Cost per device per month in the scenario's currency (scenario `cost:`): data by link, messages and fees, averaged over the fleet. `count < 0.60` bounds it." },
+  { name: 'data.device_month', kind: 'counter', unit: 'bytes', help: 'Bytes per device per month at the IP layer (scenario `cost:`), up and down: MQTT and HTTP framing, TLS records, TCP/IP headers, keepalives, retransmissions, polls, updates and logs.' },
+  { name: 'lifetime.devices', kind: 'counter', unit: 'count', help: 'Devices made over the years of `lifetime:`, replacements included.' },
+  { name: 'lifetime.failed', kind: 'counter', unit: 'count', help: 'Devices that went dark for good over the years (hardware failure, storage worn out, battery empty, bricked); `rate` is the share of lifetime.devices.' },
+  { name: 'lifetime.bricked', kind: 'counter', unit: 'count', help: 'Devices bricked by a power cut during an update install (single-slot devices); `rate` is the share of lifetime.installs.' },
+  { name: 'lifetime.installs', kind: 'counter', unit: 'count', help: 'Update installs over the years of `lifetime:`.' },
+  { name: 'lifetime.replacements', kind: 'counter', unit: 'count', help: 'Devices installed to replace failed ones over the years.' },
+  { name: 'lifetime.in_field', kind: 'counter', unit: 'count', help: 'Devices in the field at the end of the last year (working, or dark and not yet removed).' },
   { name: 'campaign.time_to_updated', kind: 'rollout', unit: 'us', help: "Time from a campaign's start until a share of the devices it can update (a compatible artifact) run its release; with several campaigns, the slowest. `p(95) < 2h`: 95% of them updated within 2 h. A share never reached is no data, so the threshold fails." },
 ];
 
@@ -176,6 +184,8 @@ export const SHARE_OF: Readonly<Record<string, readonly string[]>> = {
   'campaign.failures': ['update.success', 'update.failed', 'update.rolled_back'],
   'campaign.aborted': ['campaign.started'],
   'logs.dropped': ['logs.generated'],
+  'lifetime.failed': ['lifetime.devices'],
+  'lifetime.bricked': ['lifetime.installs'],
 };
 
 export const METRICS: readonly MetricDef[] = [

@@ -119,7 +119,8 @@ export function deviceDayVolume(u: DeviceDayUsage, f: Framing, m: MessageSizes):
   add(v.polling, httpOpen, u.httpConnections);
   add(v.polling, httpClose, u.httpConnections);
   if (u.otaBytes > 0) {
-    const chunks = Math.ceil(u.otaBytes / u.chunkBytes);
+    // Averages over days: a fraction of a chunk a day is a fraction of its bytes.
+    const chunks = u.otaBytes / u.chunkBytes;
     v.updates.up += chunks * (writeBytes(f, m.chunkRequest) + acksFor(f, m.chunkHead + u.chunkBytes));
     v.updates.down += chunks * writeBytes(f, m.chunkHead + u.chunkBytes);
   }

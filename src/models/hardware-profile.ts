@@ -1,6 +1,7 @@
 import { nominalEnergyJ, selfDischargeW, usableCapacityJ } from './battery.js';
 import { POWER_STATE_COUNT, PowerState, type EnergyProfile } from './energy.js';
 import type { LinkTypeName } from './link-types.js';
+import type { HardwareFaultsInput } from './hardware-faults.js';
 
 /**
  * A hardware profile, resolved: what `profiles/<name>.yaml` (validated by the profile schema)
@@ -41,6 +42,8 @@ export interface HardwareProfile {
   links: LinkTypeName[];
   bootMs: number;
   rebootMs: number;
+  /** The `faults:` block as written (units parsed); models/hardware-faults.ts fills in defaults. */
+  faults?: HardwareFaultsInput;
   sources: Record<string, string>;
 }
 

@@ -1,4 +1,5 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
+import { costTables, yearsTables } from './longrun-tables.js';
 import { accountingEquation, accountingSides, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel, generatorHealthText } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
@@ -77,6 +78,9 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   out.push(...consoleErrorSections(s));
   out.push(...fleetOpsSection(s));
   out.push(...fleetSection(s));
+  for (const t of [...costTables(s), ...yearsTables(s)]) {
+    out.push('', `  ${t.title}`, ...alignColumns([t.head, ...t.rows], 1).map((l) => `  ${l}`), ...t.notes.map((n) => `    ${n}`));
+  }
 
   const a = s.accounting;
   out.push('', '  ACCOUNTING');

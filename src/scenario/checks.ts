@@ -32,7 +32,22 @@ export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
   checkBehaviour(data.behaviour, add);
   checkTarget(data.target, scenarioDir(source), add);
   if (isRecord(data.target)) out.push(...checkPresetRef(data.target, source, scenarioDir(source)));
+  checkLifetime(data, add);
   return out;
+}
+
+/** `lifetime:` follows the fleet on the virtual clock, batch by batch from the fleet's groups. */
+function checkLifetime(data: Record<string, unknown>, add: Add): void {
+  const l = data.lifetime;
+  if (!isRecord(l)) return;
+  if (data.clock !== 'virtual') add(['lifetime'], 'lifetime needs clock: virtual', 'add clock: virtual (the years are modelled, not run in real time)', 'key');
+  const groups = Array.isArray(data.fleet) ? data.fleet.length : 0;
+  if (!Array.isArray(l.production)) return;
+  l.production.forEach((b, i) => {
+    if (isRecord(b) && typeof b.group === 'number' && b.group >= groups) {
+      add(['lifetime', 'production', i, 'group'], `group ${b.group} is not a fleet group (the fleet has ${groups})`, `use an index from 0 to ${groups - 1}: the fleet group whose profile this batch is`);
+    }
+  });
 }
 
 /** Secrets must be there (the value is read, never shown) and TLS files readable, each reported where it is written. */

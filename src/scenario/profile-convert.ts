@@ -1,5 +1,7 @@
 import type { HardwareProfile } from '../models/hardware-profile.js';
 import type { LinkTypeName } from '../models/link-types.js';
+import type { HardwareFaultsInput } from '../models/hardware-faults.js';
+import type { StorageType } from '../models/storage-wear.js';
 import { PRIMARY_CHEMISTRIES, type ProfileData } from './profile-schema.js';
 import { quantityValue } from './profile-units.js';
 import type { DocPath } from './yaml-source.js';
@@ -116,6 +118,19 @@ export function toHardwareProfile(d: ProfileData, sources: Record<string, string
     links: [...d.links] as LinkTypeName[],
     bootMs: quantityValue('duration', d.bootTime),
     rebootMs: quantityValue('duration', d.rebootTime),
+    ...(d.faults === undefined ? {} : { faults: faultsOf(d.faults) }),
     sources: { ...sources },
   };
+}
+
+/** The `faults:` block with its unit strings parsed (models/hardware-faults.ts fills in the rest). */
+function faultsOf(f: NonNullable<ProfileData['faults']>): HardwareFaultsInput {
+  const q = (kind: 'size' | 'percent' | 'duration', t: string | undefined) => (t === undefined ? undefined : quantityValue(kind, t));
+  const drop = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const life = q('duration', f.failures?.wearoutLife);
+  return drop({
+    storage: f.storage && drop({ type: f.storage.type as StorageType, peCycles: f.storage.peCycles, writeAmplification: f.storage.writeAmplification, tbwBytes: q('size', f.storage.tbw), writeUnitBytes: q('size', f.storage.writeUnit), backgroundBytesPerDay: q('size', f.storage.background), spread: f.storage.spread }),
+    power: f.power && drop({ cutsPerYear: f.power.cutsPerYear, slots: f.power.slots, brickOnCut: q('percent', f.power.brickOnCut) }),
+    failures: f.failures && drop({ infantFirstYear: q('percent', f.failures.infantFirstYear), infantShape: f.failures.infantShape, randomPerYear: q('percent', f.failures.randomPerYear), wearoutShape: f.failures.wearoutShape, wearoutLifeYears: life === undefined ? undefined : life / (365 * 86_400_000) }),
+  });
 }

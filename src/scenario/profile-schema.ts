@@ -5,6 +5,7 @@ import { suggestionHint } from './suggest.js';
 import type { DocPath } from './yaml-source.js';
 import { unitSchema } from './unit-schema.js';
 import { quoted } from './yaml-limits.js';
+import { STORAGE_TYPES } from '../models/storage-wear.js';
 
 /**
  * The one source of a hardware profile's shape (`profiles/*.yaml`): TypeScript types, validation
@@ -95,6 +96,12 @@ function fields<P extends boolean>(partial: P) {
   const power = (what: string) => req(quantity('power', what, 'nonnegative'));
   const energy = (what: string) => req(quantity('energy', what, 'nonnegative'));
   const percent = (what: string, min: 'positive' | 'nonnegative' = 'positive') => req(quantity('percent', what, min));
+  const num = (description: string, min: number, max: number) => {
+    const n = z.number().min(min).max(max).meta({ description: `${description} A number from ${min} to ${max}.` });
+    quantityFields.add(n, { kind: 'number' });
+    return n.optional();
+  };
+  const opt = <K extends QuantityKind>(kind: K, what: string, min: 'positive' | 'nonnegative' = 'positive') => quantity(kind, what, min).optional();
   const peakSunHours = z.number().gt(0).max(24).meta({ description: 'Peak sun hours per day at the site (PSH), hours: a number above 0, at most 24.' });
   quantityFields.add(peakSunHours, { kind: 'number' });
   return {
@@ -177,6 +184,41 @@ function fields<P extends boolean>(partial: P) {
         })
         .meta({ description: 'Energy of compound events, at the load.' }),
     ),
+    faults: z
+      .strictObject({
+        storage: z
+          .strictObject({
+            type: z.enum(STORAGE_TYPES as [string, ...string[]]).meta({ description: 'Kind of flash: sets the defaults of the fields below (docs/models.md, "Storage wear").' }),
+            peCycles: num('Program/erase cycles per block.', 1, 1e7),
+            writeAmplification: num('Bytes the flash programs per byte written (>= 1).', 1, 1000),
+            tbw: opt('size', 'Total bytes written rating (JESD218), when the part states one; replaces size x P/E cycles / WAF.'),
+            writeUnit: opt('size', 'Smallest unit one write programs (a page).'),
+            background: opt('size', 'Bytes written each day by everything else (OS journal, databases, swap).', 'nonnegative'),
+            spread: num('Weibull shape of wear-out ages around the rating.', 0.5, 50),
+          })
+          .optional()
+          .meta({ description: 'Storage wear: the flash type and its endurance.' }),
+        power: z
+          .strictObject({
+            cutsPerYear: num('Power cuts per device per year.', 0, 1e6),
+            slots: z.enum(['a/b', 'single']).optional().meta({ description: 'Image slots: a/b writes the spare slot and rolls back an interrupted install; single overwrites the only image.' }),
+            brickOnCut: opt('percent', 'Probability that a cut during a single-slot install bricks the device.', 'nonnegative'),
+          })
+          .optional()
+          .meta({ description: 'Power cuts and how an update install survives them.' }),
+        failures: z
+          .strictObject({
+            infantFirstYear: opt('percent', 'Share of units failing from manufacturing defects in their first year.', 'nonnegative'),
+            infantShape: num('Weibull shape of infant mortality (below 1).', 0.05, 1),
+            randomPerYear: opt('percent', 'Constant random failure rate per year.', 'nonnegative'),
+            wearoutShape: num('Weibull shape of board wear-out (above 1).', 1, 20),
+            wearoutLife: opt('duration', 'Characteristic life (Weibull scale) of board wear-out.'),
+          })
+          .optional()
+          .meta({ description: 'Random hardware failures: the bathtub curve (infant mortality, random, wear-out).' }),
+      })
+      .optional()
+      .meta({ description: 'Hardware faults over the years: storage wear, power cuts during installs, random failures. Unset fields take the defaults of docs/models.md.' }),
     links: req(links),
     bootTime: req(quantity('duration', 'Time from power-on to the first network attempt.', 'positive')),
     rebootTime: req(quantity('duration', 'Time a reboot takes (after an update, until the first network attempt).', 'positive')),

@@ -13,6 +13,7 @@ import { templateSpecOf, type TemplateInput } from './telemetry-template-schema.
 import type { TemplateSpec } from '../payload/template-spec.js';
 import { compileTemplate, estimatedBytes } from '../payload/template-compile.js';
 import { resolveBackend } from './backend-schema.js';
+import { resolveCost, resolveLifetime } from './cost-lifetime-resolve.js';
 import { resolveFleetOpsBehaviour, resolveFleetOpsPhase, resolveProvisioning } from './fleet-ops-resolve.js';
 
 /** Command-line settings that win over the file's. */
@@ -127,6 +128,8 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
       })
       // Stable sort: phases at the same time keep their order in the file.
       .sort((x, y) => x.atMs - y.atMs),
+    ...(data.cost === undefined ? {} : { cost: resolveCost(data.cost) }),
+    ...(data.lifetime === undefined ? {} : { lifetime: resolveLifetime(data.lifetime) }),
     thresholds,
     options: {
       mqttClient: data.options.mqttClient,

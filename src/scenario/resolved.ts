@@ -2,9 +2,11 @@ import type { ProtocolData } from '../protocol/schema.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import type { BackendSpec } from '../models/backend-queue.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
+import type { ResolvedCost, ResolvedLifetime } from './cost-lifetime-resolve.js';
 import type { CommandPhaseSpec, ConfigPhaseSpec, ResolvedFleetOpsBehaviour, ResolvedProvisioning, UpdatePhaseSpec } from './resolved-fleet-ops.js';
 
 export type * from './resolved-fleet-ops.js';
+export type { ResolvedCost, ResolvedLifetime } from './cost-lifetime-resolve.js';
 
 /** A timed phase, by kind. */
 export type ResolvedPhase =
@@ -66,6 +68,10 @@ export interface ResolvedScenario {
   provisioning?: ResolvedProvisioning;
   /** Phases in time order. */
   phases: ResolvedPhase[];
+  /** Prices and protocol choices for the cost of data (absent: no cost section). */
+  cost?: ResolvedCost;
+  /** The fleet over years (virtual clock; absent: none). */
+  lifetime?: ResolvedLifetime;
   thresholds: ResolvedThreshold[];
   options: {
     mqttClient: 'mqttjs' | 'lean';

@@ -6,6 +6,8 @@ import { inlineProfileRefSchema } from './profile-schema.js';
 import { fleetOpsSchemas } from './fleet-ops-schema.js';
 import { backendSchema } from './backend-schema.js';
 import { telemetryTemplateSchema } from './telemetry-template-schema.js';
+import { costSchema } from './cost-schema.js';
+import { lifetimeSchema } from './lifetime-schema.js';
 import {
   DURATION_HINT,
   PERCENT_HINT,
@@ -386,6 +388,8 @@ export const scenarioSchema = z
     provisioning: fleetOps.provisioning.optional(),
     backend: backend.optional(),
     phases: z.array(phase).default([]).meta({ description: 'Timed events: updates, outages, commands, config changes.' }),
+    cost: costSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint }),
+    lifetime: lifetimeSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint }),
     thresholds: z.record(z.string(), thresholdList).default({}).meta({ description: 'Pass/fail criteria by metric name (k6 grammar).' }),
     options: options.prefault({}),
   })

@@ -1,6 +1,7 @@
 import type { BackendQueues } from './backend-queues.js';
 import type { OutageRecovery, RequestErrors } from './outage.js';
 import type { HistogramStats } from '../metrics/histogram.js';
+import type { YearRow } from '../models/fleet-years.js';
 import type { AccountingSummary } from './accounting.js';
 import type { RunStatus, ThresholdResult, VerdictResult } from './verdict.js';
 
@@ -83,6 +84,10 @@ export interface RunSummary {
    * (each sub-field is optional too). The report renders a plot for each one present.
    */
   fleet?: FleetResults;
+  /** What the fleet's data costs (scenario `cost:`): bytes and money per device and fleet, by activity. */
+  cost?: CostResults;
+  /** The fleet over years (scenario `lifetime:`): size, failures, replacements and releases per year. */
+  years?: YearsResults;
   /** Failed requests by route and cause, and requests fleetsim cut off itself (summary/outage.ts). */
   requestErrors?: RequestErrors;
   /** A backend outage and the fleet's recovery from it; present only when devices were knocked out. */
@@ -205,4 +210,51 @@ export interface OtaResults {
   campaigns: Array<{ release: string; state: string; step: number; reason?: string }>;
   /** What the backend counted (wall clock with a backend that reports it). */
   backend?: { artifactRequests: number; artifactBytesServed: number; stateReports: number };
+}
+
+/** `cost`: data volume at the protocol level and its price (engine/results/cost-results.ts). */
+export interface CostResults {
+  currency: string;
+  /** Device-days simulated, the base of every per-day figure. */
+  deviceDays: number;
+  /** IP version, TLS, TCP options and MSS the bytes are counted with. */
+  framing: string;
+  /** What the average device did per day: the counts the bytes come from. */
+  perDay: { reports: number; sessions: number; pings: number; polls: number; httpConnections: number; otaBytes: number; logMessages: number; retransmissions: number };
+  activities: Array<{ activity: string; upBytesPerDay: number; downBytesPerDay: number; bytesPerMonth: number; messagesPerMonth: number; costPerMonth: number }>;
+  /** Plan fees and per-device fees per device per month. */
+  planPerMonth: number;
+  devicePerMonth: number;
+  bytesPerDeviceMonth: number;
+  costPerDeviceMonth: number;
+  fleetPerMonth: number;
+  byLink: Array<{ link: string; devices: number; bytesPerDeviceMonth: number; costPerDeviceMonth: number }>;
+  /** The scenario's what-if variations, each priced from the same counts with one choice changed. */
+  whatIf: Array<{ label: string; bytesPerDeviceMonth: number; costPerDeviceMonth: number; fleetPerMonth: number; change: number }>;
+}
+
+/** `years`: the fleet over years (engine/results/years-results.ts, models/fleet-years.ts). */
+export interface YearsResults {
+  years: number;
+  /** Devices made over the years, replacements included. */
+  devices: number;
+  /** One row per year (models/fleet-years.ts YearRow). */
+  rows: YearRow[];
+  campaigns: Array<{ release: string; installs: number; singleSlotInstalls: number; interrupted: number; bricked: number; rolledBack: number }>;
+  profiles: Array<{
+    group: number;
+    profile: string;
+    storage: string;
+    enduranceBytes: number;
+    writesPerDay: number;
+    wearoutYears: number | null;
+    hardwareFailedShare: number;
+    slots: string;
+    cutsPerYear: number;
+    installWindowS: number;
+    brickPerInstall: number;
+    batteryYearsP50: number | null;
+    /** Share failed from random hardware failures (bathtub) by age: [years, share]. */
+    failureCurve: Array<[number, number]>;
+  }>;
 }

@@ -27,7 +27,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'engine/operator': ['errors', 'scenario', 'wire'],
   'engine/shard': ['engine/clock', 'engine/operator', 'fleet', 'drivers', 'errors', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'wire'],
   'engine/hosting': ['engine/shard', 'errors', 'metrics', 'scenario'],
-  'engine/results': ['engine/shard', 'engine/operator', 'fleet', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version'],
+  'engine/results': ['engine/shard', 'engine/operator', 'fleet', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version', 'wire'],
   engine: ['engine/clock', 'engine/operator', 'engine/shard', 'engine/hosting', 'engine/results', 'backend', 'drivers', 'errors', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'version', 'wire'],
   report: ['errors', 'metrics', 'models', 'summary'],
   cli: ['*'],

@@ -4,6 +4,9 @@ import type { MetricsAggregator, TimelineRow } from '../../metrics/aggregate.js'
 import { buildFleetResults, mergeProjections } from './fleet-results.js';
 import { addFleetOpsResults, campaignRuns, slowestCampaignTimeToMs, type RunTotals } from './fleet-ops-summary.js';
 import { buildRunEvents } from './run-events.js';
+import { costResults } from './cost-results.js';
+import { yearsResults } from './years-results.js';
+import { addCostAndYearsCounters } from './derived-longrun.js';
 import { onlineOverRun } from '../../summary/online.js';
 import type { OperatorResults } from '../operator/wall-operator.js';
 import { histogramStats } from '../../metrics/histogram.js';
@@ -79,6 +82,9 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   counters['campaign.started'] = campaigns.length;
   counters['campaign.aborted'] = campaigns.filter((c) => c.state === 'aborted').length;
   counters['campaign.failures'] = counters['update.failed'] + counters['update.rolled_back'];
+  const cost = costResults(s, counters, i.timeline ?? []);
+  const years = yearsResults(s, counters, i.timeline ?? [], fleet);
+  addCostAndYearsCounters(counters, cost, years);
   const gauges: Record<string, number> = {};
   GAUGES.forEach(([n]) => (gauges[n] = i.aggregator.gauge(n)));
   const encoded = i.aggregator.encodedHistograms();
@@ -166,6 +172,8 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     ...(online ? { online } : {}),
     ...(events.length > 0 ? { events } : {}),
     ...(fleet ? { fleet } : {}),
+    ...(cost ? { cost } : {}),
+    ...(years ? { years } : {}),
     requestErrors: requestErrorsOf(counters),
     ...(outage ? { outage } : {}),
     ...(i.backendQueues ? { backend: i.backendQueues } : {}),
