@@ -170,21 +170,8 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
   aedes.on('clientError', (client: Client, err: Error) => opts.log(`mqtt client ${client.id}: ${err.message}`));
   aedes.on('connectionError', (_client: Client, err: Error) => opts.log(`mqtt connection error: ${err.message}`));
 
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
-  });
-  try {
-    server.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG });
-    await once(server, 'listening');
-  } catch (err) {
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    throw err;
-  }
-  const port = (server.address() as net.AddressInfo).port;
+  const listener = await listenAedes(aedes, opts.host, opts.port);
+  const port = listener.port;
 
   let closing: Promise<void> | undefined;
   return {
@@ -206,13 +193,41 @@ export async function startBroker(store: DeviceStore, opts: BrokerOptions): Prom
       return new Promise<void>((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
     close() {
-      closing ??= (async () => {
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const s of sockets) s.destroy();
-        await new Promise<void>((resolve) => aedes.close(() => resolve()));
-        await serverClosed;
-      })();
+      closing ??= listener.close();
       return closing;
+    },
+  };
+}
+
+export interface AedesListener {
+  readonly port: number;
+  /** Stops accepting, destroys every socket, then closes aedes (so no publish runs into a half-closed subscriber). */
+  close(): Promise<void>;
+}
+
+/** Serves `aedes` on a plain TCP listener with LISTEN_BACKLOG; when it cannot listen, closes aedes and rejects. */
+export async function listenAedes(aedes: Aedes, host: string, port: number): Promise<AedesListener> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  try {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG });
+    await once(server, 'listening');
+  } catch (err) {
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    async close() {
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await serverClosed;
     },
   };
 }
