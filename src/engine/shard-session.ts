@@ -97,6 +97,10 @@ export async function runShardSession(
     }
   };
 
+  // Wall clock: a shard that fails (its process killed, its thread crashed) ends the run now; the
+  // others are stopped rather than left running to the end of a measurement that is already lost.
+  let shardFailed!: () => void;
+  const firstFailure = new Promise<'failed'>((r) => (shardFailed = () => r('failed')));
   const tasks = ranges.map((r, shard) => {
     const shadow = shard >= reported.length;
     const onMessage = (env: Envelope<ShardMessage>) => {
@@ -123,6 +127,7 @@ export async function runShardSession(
     const spec = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, drainMs: opts.drainMs ?? DEFAULT_DRAIN_MS, collectDeviceCounts: !shadow && opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
     return launcher.run(spec, onMessage).catch((err: Error) => {
       errors.push(`shard ${shard} failed: ${err.message}`);
+      if (s.clock === 'wall') shardFailed();
       if (ready < shards) allReady();
       // The others may be waiting for this shard in a lockstep exchange: stop them.
       else if (s.clock === 'virtual') send({ type: 'stop', reason: 'error' });
@@ -146,6 +151,7 @@ export async function runShardSession(
       if (wallDurationMs !== Infinity) durationTimer = setTimeout(() => r('duration'), wallDurationMs + START_LEAD_MS);
     }),
     (opts.interrupt ?? new Promise<never>(() => {})).then(() => 'interrupted' as const),
+    firstFailure,
     Promise.all(tasks).then(() => (s.clock === 'virtual' && errors.length === 0 ? ('duration' as const) : ('failed' as const))),
   ]);
   if (durationTimer) clearTimeout(durationTimer);

@@ -136,7 +136,9 @@ async function launch(binary: string, host: string, port: number, opts: LocalMos
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-mosquitto-'));
   const configPath = path.join(dir, 'mosquitto.conf');
   writeFileSync(configPath, configText(host, port, opts, dir));
-  const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group, so a Ctrl-C meant for fleetsim does not take the broker down under
+  // devices that are being stopped gracefully; fleetsim stops it (stop(), or at process exit).
+  const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {

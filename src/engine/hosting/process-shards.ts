@@ -88,6 +88,11 @@ export class ProcessShards implements ShardLauncher {
       serialization: 'advanced',
       execArgv: this.opts.execArgv ?? SHARD_PROCESS_FLAGS,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Its own process group: a Ctrl-C reaches the coordinator only, which stops the shards over
+      // IPC. In the terminal's group, a shard still loading (before shard-process.ts can ignore
+      // SIGINT) died of it and turned an interrupted run into a failed one. A shard process never
+      // outlives the coordinator: it exits when the IPC channel closes.
+      detached: true,
     });
     const host: Host = { index, child, pending: new Map(), exited: Promise.resolve() };
     const failAll = (why: string) => {
