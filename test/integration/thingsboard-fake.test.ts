@@ -187,6 +187,9 @@ describe('ThingsBoard fake: device API answers', () => {
     const last = await fetch(`${fake.httpUrl}/api/v1/${t}/firmware?title=fw&version=4.0&size=1024&chunk=2`);
     expect(last.status).toBe(200);
     expect((await last.arrayBuffer()).byteLength).toBe(3000 - 2048);
+    const resumed = await fetch(`${fake.httpUrl}/api/v1/${t}/firmware?title=fw&version=4.0`, { headers: { range: 'bytes=2990-' } });
+    expect(resumed.status).toBe(206);
+    expect(resumed.headers.get('content-range')).toBe('bytes 2990-2999/3000');
     const dev = fake.state.devices.get('tb-h')!;
     expect(dev.counts).toMatchObject({ telemetry: 1, malformed: 1, attributes: 1, httpErrors: 3 });
     const stats = (await (await fetch(`${fake.httpUrl}/v1/stats/devices`)).json()) as { devices: Array<{ deviceId: string; received: number; provisions: number }> };

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readCappedBody } from '../../http-body.js';
+import { serveBytes } from '../serve-range.js';
 import { HTTP_PATHS, type DeviceStatsResponse } from '../../../wire/reference-protocol.js';
 import { acceptAttributes, acceptTelemetry, attributesAnswer, packageChunk } from './device-api.js';
 import type { TbDevice, ThingsboardState } from './state.js';
@@ -51,7 +52,7 @@ export class TbHttpApi {
     if (dev === undefined) return empty(res, 401);
     const route = m[2];
     if (method === 'GET' && route === 'attributes') return json(res, 200, attributesAnswer(dev, url.searchParams.get('clientKeys'), url.searchParams.get('sharedKeys')));
-    if (method === 'GET' && route === 'firmware') return this.firmware(dev, url, res);
+    if (method === 'GET' && route === 'firmware') return this.firmware(dev, url, req, res);
     if (method !== 'POST') return this.fail(dev, res, 405);
     const limit = route.startsWith('rpc/') ? TB_HTTP_MAX_RPC_PAYLOAD : TB_HTTP_MAX_PAYLOAD;
     readCappedBody(req, res, limit, (body) => {
@@ -68,25 +69,27 @@ export class TbHttpApi {
     });
   };
 
-  /** GetOtaPackageCallback: 404 without an assigned package, 400 when title/version are not the assigned ones. */
-  private firmware(dev: TbDevice, url: URL, res: ServerResponse): void {
+  /**
+   * GetOtaPackageCallback: 404 without an assigned package, 400 when title/version are not the
+   * assigned ones, else the chunk (`size`/`chunk`) or the whole file. The answer is a Spring
+   * `ResponseEntity<ByteArrayResource>`, which Spring MVC serves with `Accept-Ranges: bytes` and
+   * answers a `Range` request with 206, so resumed downloads work as on the platform.
+   */
+  private firmware(dev: TbDevice, url: URL, req: IncomingMessage, res: ServerResponse): void {
     const pkg = this.state.assignedPackage(dev);
     if (pkg === undefined) return this.fail(dev, res, 404);
     if (url.searchParams.get('title') !== pkg.title || url.searchParams.get('version') !== pkg.version) return this.fail(dev, res, 400);
     const size = Number(url.searchParams.get('size') ?? 0);
     const chunk = Number(url.searchParams.get('chunk') ?? 0);
     if (!Number.isInteger(size) || !Number.isInteger(chunk) || size < 0 || chunk < 0) return this.fail(dev, res, 400);
-    const bytes = packageChunk(pkg, size, chunk);
-    dev.counts.fwChunkRequests++;
-    dev.counts.fwBytes += bytes.length;
     const filename = `${pkg.title}-${pkg.version}.bin`;
-    res.writeHead(200, {
+    const { served } = serveBytes(req, res, packageChunk(pkg, size, chunk), {
       'content-type': 'application/octet-stream',
-      'content-length': bytes.length,
       'content-disposition': `attachment;filename=${filename}`,
       'x-filename': filename,
     });
-    res.end(bytes);
+    dev.counts.fwChunkRequests++;
+    dev.counts.fwBytes += served;
   }
 
   private fail(dev: TbDevice, res: ServerResponse, status: number): void {
