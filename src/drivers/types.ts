@@ -15,6 +15,11 @@
  *   for in-flight publishes, see below), so the simulator's accounting can close.
  */
 
+import type { ConfigChange, DeviceCommand, DeviceStateReport, Heard, OfferedArtifact, UpdateOffer } from './events.js';
+
+export type { ConfigChange, DeviceCommand, DeviceStateReport, Heard, OfferedArtifact, UpdateOffer } from './events.js';
+export { NO_HINT, POLL_CHANGED, POLL_UNCHANGED } from './events.js';
+
 /**
  * Outcomes of an HTTP request that carry no HTTP status, as pseudo-statuses below 100 (real
  * statuses are 100-599), so every callback keeps one `status` number. `NETWORK_ERROR` is a
@@ -67,12 +72,17 @@ export interface DeviceIdentitySource {
   identityOf(dev: number): ClientIdentity | undefined;
 }
 
-/** Callbacks a driver makes into the shard runtime. */
+/**
+ * Callbacks a driver makes into the shard runtime: typed events, never wire data (fleet/ parses
+ * nothing). Objects handed over (offers, changes, commands) are read-only and may be kept; the
+ * events of the hot paths (acks, polls) carry numbers only.
+ */
 export interface DriverEvents {
   /**
    * Provisioning answered. `status` is the HTTP status or a pseudo-status below 100 (NETWORK_ERROR
-   * and the NET_* constants, BAD_RESPONSE, CANCELLED). `retryAfterMs` is the answer's Retry-After
-   * in ms, NO_RETRY_AFTER when it carried none (the same for every callback below).
+   * and the NET_* constants, BAD_RESPONSE, CANCELLED). A 2xx other than 202 (pending approval)
+   * means credentials were issued (the driver keeps them). `retryAfterMs` is the answer's
+   * Retry-After in ms, NO_RETRY_AFTER when it carried none (the same for every callback below).
    */
   onProvisioned(dev: number, status: number, retryAfterMs: number): void;
   /** MQTT session up (`ok`) or refused / failed (`code` = CONNACK return code, or MQTT_NET_CODE_BASE - a pseudo-status: CONNECT_TLS_FAILED for a TLS handshake refused). */
@@ -84,10 +94,25 @@ export interface DriverEvents {
    * still in flight on it gets no ack: the caller owns those tokens and decides their fate.
    */
   onConnectionLost(dev: number, reason: string): void;
-  /** A target-state poll answered. `status`: 200 changed, 304 unchanged, a pseudo-status below 100, others as HTTP; `body` for 200. */
-  onPolled(dev: number, status: number, retryAfterMs: number, body?: string): void;
-  /** An MQTT message arrived for the device (commands from the backend). */
-  onMessage?(dev: number, topic: string, payload: Buffer): void;
+  /**
+   * A target-state poll answered. `status`: POLL_CHANGED (200) or POLL_UNCHANGED (304) when the
+   * target was read, else an HTTP status or a pseudo-status below 100. `nextPollMs`: when the
+   * backend wants the next poll (ms from now), NO_HINT when it did not say. After POLL_CHANGED,
+   * what changed follows at once, in this order: `onUpdateOffered(…, 'poll')`, then
+   * `onConfigChanged(…, 'poll')` (each only when the answer carries it).
+   */
+  onPolled(dev: number, status: number, retryAfterMs: number, nextPollMs: number): void;
+  /** The backend offers an update (pushed on the session, or in a poll answer). */
+  onUpdateOffered?(dev: number, offer: UpdateOffer, heard: Heard): void;
+  /** The backend changed the device's configuration. */
+  onConfigChanged?(dev: number, change: ConfigChange, heard: Heard): void;
+  /** The backend sent a command (always pushed). */
+  onCommand?(dev: number, command: DeviceCommand): void;
+  /**
+   * The driver renewed the device's credentials after a re-authenticate status or their expiry
+   * (drivers/preset.ts `reauthStatuses`): `status` as for onProvisioned. Not a new device.
+   */
+  onReauthenticated?(dev: number, status: number, retryAfterMs: number): void;
 }
 
 export interface TelemetrySpec {
@@ -109,26 +134,17 @@ export interface FleetOpsEvents {
   onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void;
   /** A state report was answered (2xx, an HTTP error, or a pseudo-status below 100). */
   onStateReported(dev: number, status: number, retryAfterMs: number): void;
-  /** A QoS 1 publish of `publishFleet` was acknowledged. */
+  /** A QoS 1 uplink (command reply, config ack, end-of-line report) was acknowledged; `token` as given. */
   onFleetPublishAcked(dev: number, token: number): void;
 }
 
-/** Tokens of `publishFleet` start here, so their acks never reach the telemetry pipeline. */
+/** Tokens of fleet uplinks start here, so their acks never reach the telemetry pipeline. */
 export const FLEET_TOKEN_BASE = 0x40000000;
-
-/** A device's state report (wire/reference-protocol.ts StateReport). */
-export interface DeviceStateReport {
-  release: string;
-  status: string;
-  campaign?: string;
-  cause?: string;
-  bytes?: number;
-}
 
 /** What device behaviour needs from a backend. One instance per shard. */
 export interface DeviceDriver {
   readonly name: string;
-  /** Provision device `dev` (serial is stable across runs and shards). One HTTP request. */
+  /** Provision device `dev` (serial is stable across runs and shards). */
   provision(dev: number, serial: string): void;
   /** Open the device's MQTT session with the credentials provisioning returned. */
   connect(dev: number): void;
@@ -141,7 +157,7 @@ export interface DeviceDriver {
    * keeps them copies them); absent, the preset makes a payload of `spec.size` bytes.
    */
   publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, payload?: Buffer): boolean;
-  /** Poll the device's target state. One HTTP request. */
+  /** Poll the device's target state. Exactly one `onPolled` follows. */
   pollTarget(dev: number): void;
   /** Close the device's MQTT session gracefully (DISCONNECT). No `onConnectionLost` follows. */
   disconnect(dev: number): void;
@@ -150,19 +166,24 @@ export interface DeviceDriver {
   /** Starts a new artifact download for `dev`: forgets the bytes (and digest) of any earlier one. */
   beginArtifact(dev: number): void;
   /**
-   * Fetches bytes [offset, offset + length) of artifact `name` (one HTTP Range request, streamed
+   * Fetches bytes [offset, offset + length) of `artifact` (one HTTP Range request, streamed
    * and hashed, never buffered whole). Exactly one `onDownloadChunk` follows.
    */
-  downloadChunk(dev: number, name: string, offset: number, length: number): void;
+  downloadChunk(dev: number, artifact: OfferedArtifact, offset: number, length: number): void;
   /** True when the bytes received since `beginArtifact` hash to `sha256` (the modelled backend decides by its fault draw). */
   verifyArtifact(dev: number, sha256: string): boolean;
   /** Reports the device's state (one HTTP request); exactly one `onStateReported` follows. */
   reportState(dev: number, report: DeviceStateReport): void;
   /**
-   * Publishes on the device's own `responses` or `logs` topic. False (nothing follows) without a
-   * session. QoS 1: exactly one of `onFleetPublishAcked(dev, token)` or the session's loss follows.
+   * Device -> backend messages on the MQTT session. Each returns false (nothing follows) without a
+   * session. The first three are QoS 1: exactly one of `onFleetPublishAcked(dev, token)` or the
+   * session's loss follows. Logs are QoS 0: nothing follows.
    */
-  publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean;
+  replyCommand(dev: number, command: DeviceCommand, ok: boolean, token: number): boolean;
+  ackConfig(dev: number, version: number, token: number): boolean;
+  reportEndOfLine(dev: number, ok: boolean, token: number): boolean;
+  /** One shipment of `lines` copies of `line`, after `suppressed` lines were dropped (0: none). */
+  shipLogs(dev: number, suppressed: number, line: string, lines: number): boolean;
   /** Close every session and connection pool; resolves when all sockets are closed. */
   close(): Promise<void>;
 }

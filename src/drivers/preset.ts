@@ -1,0 +1,129 @@
+import type { ConfigChange, DeviceCommand, DeviceStateReport, OfferedArtifact, UpdateOffer } from './events.js';
+
+/**
+ * The preset interface: how one backend's device API maps each lifecycle step onto HTTP requests
+ * and MQTT topics, and how its answers and messages decode back into typed events
+ * (drivers/events.ts). The generic wire driver (drivers/wire-driver.ts) owns the sockets, the
+ * per-device credentials, ETags and the one-callback-per-operation contract; a preset owns
+ * every byte of the format. docs/presets.md is the guide for writing one as a module.
+ *
+ * Rules for implementations:
+ * - Pure and synchronous: no I/O, no timers. Called on the shard's thread only.
+ * - Decoders never throw: an answer or message they cannot read returns `undefined` (the driver
+ *   counts an answer as a bad response, BAD_RESPONSE; a message is ignored).
+ * - Called per device per event (telemetry, polls): keep them cheap. The driver caches what
+ *   depends only on the credentials (topics, connect identity, authorization) until they change.
+ */
+export interface Preset {
+  readonly name: string;
+
+  // --- provisioning and credentials ---
+  /** The request that provisions device `serial` (fleet key, serial, ...). */
+  provisionRequest(serial: string): HttpRequestSpec;
+  /**
+   * Credentials from a 2xx answer to provisioning (202 means pending approval and is not decoded),
+   * or undefined when the body is not what the route answers.
+   */
+  decodeProvision(body: string, serial: string): DeviceCredentials | undefined;
+  /** Authorization header of the device's HTTP requests (undefined: none). */
+  authorization(creds: DeviceCredentials): string | undefined;
+  /**
+   * Statuses of any device HTTP route that mean "your credentials are no longer accepted" (401 for
+   * an expired bearer token). The answer is counted as it is; the driver then re-authenticates
+   * (`reauthRequest`, else provisioning again) before the device's next request.
+   */
+  readonly reauthStatuses?: readonly number[];
+  /** How to renew credentials (token refresh); absent: the provisioning request again. */
+  reauthRequest?(creds: DeviceCredentials, serial: string): HttpRequestSpec;
+  /** New credentials from a 2xx answer to `reauthRequest` (or undefined: bad response). */
+  decodeReauth?(body: string, creds: DeviceCredentials): DeviceCredentials | undefined;
+
+  // --- MQTT session ---
+  /** MQTT CONNECT identity. */
+  connectIdentity(creds: DeviceCredentials): MqttIdentity;
+  /** Topics the device subscribes to (QoS 1) when its session is up and it runs fleet operations. */
+  subscriptions(creds: DeviceCredentials): readonly string[];
+  telemetryTopic(creds: DeviceCredentials): string;
+  /** A telemetry payload of `size` bytes when the scenario has no template (must keep `seq` recoverable). */
+  telemetryPayload(seq: number, tsMs: number, size: number): Buffer;
+  /** A message on one of `subscriptions`, decoded; undefined for anything the device ignores. */
+  decodeMessage(topic: string, payload: Buffer): DeviceMessage | undefined;
+
+  // --- target state ---
+  /** The poll. The driver adds If-None-Match with the ETag it last saw. */
+  pollRequest(creds: DeviceCredentials): HttpRequestSpec;
+  /** A 200 answer to a poll, decoded; undefined when it is not a target state (bad response). */
+  decodePoll(body: string): TargetAnswer | undefined;
+
+  // --- fleet operations, device -> backend ---
+  stateReport(creds: DeviceCredentials, report: DeviceStateReport): HttpRequestSpec;
+  /** GET of an artifact; the driver adds Range. `path` may be an absolute URL on the HTTP target's origin. */
+  artifactRequest(creds: DeviceCredentials, artifact: OfferedArtifact): HttpRequestSpec;
+  commandReply(creds: DeviceCredentials, command: DeviceCommand, ok: boolean): MqttUplink;
+  configAck(creds: DeviceCredentials, version: number): MqttUplink;
+  endOfLineReport(creds: DeviceCredentials, ok: boolean): MqttUplink;
+  /** One shipment of `lines` copies of `line`, after `suppressed` lines were dropped (0: none). */
+  logs(creds: DeviceCredentials, suppressed: number, line: string, lines: number): MqttUplink;
+}
+
+/** What a module preset exports as default (or `createPreset`): a preset per run and target. */
+export type PresetFactory = (settings: PresetSettings) => Preset;
+
+/** What a preset is built with. */
+export interface PresetSettings {
+  /** target.fleetKey: the fleet's provisioning secret. */
+  fleetKey: string;
+}
+
+/** Credentials of one device as its preset decoded them. The driver keeps them per device. */
+export interface DeviceCredentials {
+  /** The device's id on the backend (topics, paths). */
+  readonly deviceId: string;
+  /** Device key, token or password. */
+  readonly secret: string;
+  /** When the secret expires (epoch ms); the driver re-authenticates at or after it. */
+  readonly expiresAtMs?: number;
+  /** Anything else the preset needs later (a username, a tenant). */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+export interface HttpRequestSpec {
+  readonly method: 'GET' | 'POST' | 'PUT';
+  /** Relative to target.httpUrl (or an absolute URL on its origin). */
+  readonly path: string;
+  /** Sent as application/json unless `headers` says otherwise. */
+  readonly body?: string;
+  /** Extra headers as name, value pairs flattened: ['x-tenant', 't1']. */
+  readonly headers?: readonly string[];
+  /** Overrides `authorization(creds)` for this request (provisioning with a fleet key). */
+  readonly authorization?: string;
+}
+
+export interface MqttIdentity {
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export interface MqttUplink {
+  readonly topic: string;
+  readonly payload: string | Buffer;
+}
+
+/** A decoded message from the backend. */
+export type DeviceMessage =
+  | { readonly kind: 'update'; readonly offer: UpdateOffer }
+  | { readonly kind: 'config'; readonly change: ConfigChange }
+  | { readonly kind: 'command'; readonly command: DeviceCommand };
+
+/** A decoded 200 answer to a poll. */
+export interface TargetAnswer {
+  /** False when the answer says nothing changed (a backend without ETags answering 200 with the same state). */
+  readonly changed: boolean;
+  /** When the backend wants the next poll (ms from now), if it says. */
+  readonly nextPollMs?: number;
+  /** ETag to send next time, when it is in the body rather than the ETag header. */
+  readonly etag?: string;
+  readonly update?: UpdateOffer;
+  readonly config?: ConfigChange;
+}
