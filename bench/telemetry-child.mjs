@@ -13,6 +13,8 @@ import { telemetryPayloads } from '../dist/engine/shard/telemetry-payloads.js';
 import { processCpuMs, sleep } from './lib/common.mjs';
 import { startRawPublishers } from './lib/raw-publisher.mjs';
 
+const reference = referencePreset({ fleetKey: '' });
+
 const [mode, url, connsArg, windowArg, sizeArg, warmupArg, secondsArg, brokerPidArg] = process.argv.slice(2);
 const brokerPid = Number(brokerPidArg);
 const CONNS = Number(connsArg);
@@ -26,7 +28,7 @@ let acked = 0;
 function payloadMaker(m) {
   if (m === 'padded') {
     const size = Number(sizeArg);
-    return (dev, seq) => referencePreset.telemetryPayload(seq, seq * 1000, size);
+    return (dev, seq) => reference.telemetryPayload(seq, seq * 1000, size);
   }
   if (m === 'templated') {
     const s = loadScenario(new URL('./scenarios/template.yaml', import.meta.url).pathname);

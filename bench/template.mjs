@@ -12,6 +12,8 @@ import { buildDeviceModels } from '../dist/engine/shard/device-models.js';
 import { telemetryPayloads } from '../dist/engine/shard/telemetry-payloads.js';
 import { envInt, machine, median, runChild } from './lib/common.mjs';
 
+const reference = referencePreset({ fleetKey: '' });
+
 const R = envInt('R', 5);
 const CONNS = envInt('CONNS', 50);
 const WINDOW = envInt('WINDOW', 10);
@@ -31,7 +33,7 @@ console.log(JSON.stringify({ bench: 'template', R, CONNS, WINDOW, SIZE, WARMUP, 
 // 1. Making a payload, nothing else: ns per message.
 const micro = { padded: [], templated: [] };
 const make = {
-  padded: (dev, seq) => referencePreset.telemetryPayload(seq, seq * 1000, SIZE),
+  padded: (dev, seq) => reference.telemetryPayload(seq, seq * 1000, SIZE),
   templated: (dev, seq) => filler.fill(dev, seq, seq * 1000),
 };
 let sink = 0;

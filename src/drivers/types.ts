@@ -256,7 +256,8 @@ export interface HttpTransportEvents {
 export interface HttpTransport {
   /**
    * Starts one request; `op` is the caller's tag, handed back in onHttpResponse. `path` is
-   * relative to the transport's base URL. `body` is sent as application/json.
+   * relative to the transport's base URL. `body` is sent as application/json unless `headers`
+   * (flat name, value pairs) sets a content-type.
    */
   request(
     dev: number,
@@ -266,6 +267,7 @@ export interface HttpTransport {
     authorization: string | undefined,
     body: string | undefined,
     ifNoneMatch?: string,
+    headers?: readonly string[],
   ): void;
   /** Requests started and not yet answered. */
   inFlight(): number;

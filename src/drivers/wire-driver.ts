@@ -1,13 +1,19 @@
 import { createHttpTransport } from './http/index.js';
-import { createMqttTransport } from './mqtt/index.js';
-import type { WirePreset } from './presets/reference.js';
+import { BrokerDevices } from './mqtt/broker-devices.js';
 import { ArtifactFetcher } from './http/artifact-fetch.js';
+import { DeviceCredentialTable, Parked } from './device-credentials.js';
+import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset } from './preset.js';
 import {
   BAD_RESPONSE,
   FLEET_TOKEN_BASE,
+  NO_HINT,
   NO_RETRY_AFTER,
+  POLL_CHANGED,
+  POLL_UNCHANGED,
+  type DeviceCommand,
   type DeviceDriver,
   type DeviceStateReport,
+  type OfferedArtifact,
   type DriverEvents,
   type FleetOpsEvents,
   type HttpClientKind,
@@ -27,8 +33,8 @@ export interface WireDriverOptions {
   mqttUrl: string | readonly string[];
   /** Global index of local device 0 (spreads devices over brokers the same way on every shard). */
   firstDevice?: number;
-  fleetKey: string;
-  preset: WirePreset;
+  /** The backend's device API (built with the target's fleet key). */
+  preset: Preset;
   devices: number;
   mqttClient: MqttClientKind;
   http: { client?: HttpClientKind; connections: 'pooled' | 'per-device'; poolSize: number };
@@ -43,31 +49,40 @@ export interface WireDriverOptions {
   tls?: TlsSettings;
   /** Each device's client certificate for mutual TLS over MQTT. */
   identities?: DeviceIdentitySource;
+  /** Epoch ms, for credential expiry (tests replace it). */
+  now?: () => number;
 }
 
 const OP_PROVISION = 1;
 const OP_POLL = 2;
 const OP_STATE = 3;
+const OP_REAUTH = 4;
+/** CONNACK return codes that refuse the credentials: bad user name or password, not authorized. */
+const CONNACK_BAD_CREDENTIALS = 4;
+const CONNACK_NOT_AUTHORIZED = 5;
 
 /**
- * The real-socket DeviceDriver: HTTP (undici) for provisioning and polls, MQTT for the session
- * and telemetry, glued by a preset that knows the wire format. Per-device credentials live in
- * sparse arrays indexed by the shard-local device index and the poll ETag is remembered so that
- * an unchanged target answers 304, as a real agent would do.
+ * The real-socket DeviceDriver, generic over backends: HTTP (undici) and MQTT transports composed
+ * with a Preset that knows the wire format (drivers/preset.ts). The driver keeps each device's
+ * credentials (drivers/device-credentials.ts) and poll ETag, so an unchanged target answers 304
+ * as a real agent would make it, and turns answers and messages into typed events through the
+ * preset's decoders: device behaviour never sees a body or a topic.
  */
 export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransportEvents {
   readonly name = 'wire';
   private readonly http: HttpTransport;
   private readonly brokers: BrokerDevices[];
-  private readonly ids: Array<string | undefined>;
-  private readonly keys: Array<string | undefined>;
+  private readonly creds: DeviceCredentialTable;
   private readonly etags: Array<string | undefined>;
+  private readonly preset: Preset;
+  private readonly now: () => number;
   private fleet: FleetOpsEvents | undefined;
   private fetcher: ArtifactFetcher | undefined;
 
   constructor(private readonly opts: WireDriverOptions, private readonly events: DriverEvents) {
-    this.ids = new Array(opts.devices);
-    this.keys = new Array(opts.devices);
+    this.preset = opts.preset;
+    this.now = opts.now ?? Date.now;
+    this.creds = new DeviceCredentialTable(opts.preset, opts.devices);
     this.etags = new Array(opts.devices);
     this.http = createHttpTransport(
       { client: opts.http.client, baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
@@ -77,27 +92,50 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     const n = urls.length;
     const first = opts.firstDevice ?? 0;
     // Broker b serves the local devices dev = residue + k * n with (first + residue) mod n = b.
-    this.brokers = urls.map((url, b) => new BrokerDevices(this, opts, url, n, (((b - first) % n) + n) % n));
+    this.brokers = urls.map((url, b) => new BrokerDevices(this, { ...opts, url }, n, (((b - first) % n) + n) % n));
   }
 
   provision(dev: number, serial: string): void {
-    const { path, body } = this.opts.preset.provisionRequest(serial, this.opts.fleetKey);
-    this.http.request(dev, OP_PROVISION, 'POST', path, undefined, body);
+    this.creds.rememberSerial(dev, serial);
+    this.send(dev, OP_PROVISION, this.preset.provisionRequest(serial), undefined);
+  }
+
+  /** One request of `dev` as the preset specified it (its own authorization, else the device's). */
+  private send(dev: number, op: number, r: HttpRequestSpec, auth: string | undefined, ifNoneMatch?: string): void {
+    this.http.request(dev, op, r.method, r.path, r.authorization ?? auth, r.body, ifNoneMatch, r.headers);
+  }
+
+  /**
+   * True when `dev`'s credentials may be used now; false when they are being renewed (the request
+   * waits, as `park` bit, for the renewal's end).
+   */
+  private fresh(dev: number, park: number): boolean {
+    const c = this.creds;
+    if (!c.needsRenewal(dev, this.now())) return true;
+    c.parked[dev] |= park;
+    if (c.startRenewal(dev)) {
+      const current = c.of(dev)!;
+      const serial = c.serial(dev) ?? current.deviceId;
+      const p = this.preset;
+      this.send(dev, OP_REAUTH, p.reauthRequest ? p.reauthRequest(current, serial) : p.provisionRequest(serial), c.authorization(dev));
+    }
+    return false;
   }
 
   connect(dev: number): void {
-    const id = this.ids[dev];
-    const key = this.keys[dev];
-    if (id === undefined || key === undefined) {
+    const creds = this.creds.of(dev);
+    if (creds === undefined) {
       // Not provisioned: report a refusal on a later tick, as the contract requires.
-      setImmediate(() => this.events.onConnected(dev, false, 5));
+      setImmediate(() => this.events.onConnected(dev, false, CONNACK_NOT_AUTHORIZED));
       return;
     }
+    if (!this.fresh(dev, Parked.connect)) return;
     const src = this.opts.sourceAddresses;
+    const id = this.preset.connectIdentity(creds);
     this.mqttFor(dev).connect(this.slotOf(dev), {
-      clientId: (this.opts.clientIdPrefix ?? '') + id,
-      username: id,
-      password: key,
+      clientId: (this.opts.clientIdPrefix ?? '') + id.clientId,
+      username: id.username,
+      password: id.password,
       keepalive: this.opts.keepaliveSec,
       localAddress: src && src.length > 0 ? src[dev % src.length] : undefined,
       identity: this.opts.identities?.identityOf(dev),
@@ -105,22 +143,22 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, templated?: Buffer): boolean {
-    const id = this.ids[dev];
+    const topic = this.creds.telemetryTopic(dev);
     const mqtt = this.mqttFor(dev);
     const slot = this.slotOf(dev);
-    if (id === undefined || !mqtt.isConnected(slot)) return false;
-    const payload = templated ?? this.opts.preset.telemetryPayload(seq, scheduledAtMs, spec.size);
-    return mqtt.publish(slot, this.opts.preset.telemetryTopic(id), payload, spec.qos, token);
+    if (topic === undefined || !mqtt.isConnected(slot)) return false;
+    const payload = templated ?? this.preset.telemetryPayload(seq, scheduledAtMs, spec.size);
+    return mqtt.publish(slot, topic, payload, spec.qos, token);
   }
 
   pollTarget(dev: number): void {
-    const id = this.ids[dev];
-    const key = this.keys[dev];
-    if (id === undefined || key === undefined) {
-      setImmediate(() => this.events.onPolled(dev, 401, NO_RETRY_AFTER));
+    const creds = this.creds.of(dev);
+    if (creds === undefined) {
+      setImmediate(() => this.events.onPolled(dev, 401, NO_RETRY_AFTER, NO_HINT));
       return;
     }
-    this.http.request(dev, OP_POLL, 'GET', this.opts.preset.pollPath(id), this.opts.preset.authorization(key), undefined, this.etags[dev]);
+    if (!this.fresh(dev, Parked.poll)) return;
+    this.send(dev, OP_POLL, this.preset.pollRequest(creds), this.creds.authorization(dev), this.etags[dev]);
   }
 
   disconnect(dev: number): void {
@@ -135,7 +173,10 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   private artifacts(): ArtifactFetcher {
     this.fetcher ??= new ArtifactFetcher(this.opts.httpUrl, this.opts.devices, this.opts.http.poolSize, this.opts.httpTimeoutMs * 6, {
-      onChunk: (dev, status, bytes, retryAfterMs) => this.fleet?.onDownloadChunk(dev, status, bytes, retryAfterMs),
+      onChunk: (dev, status, bytes, retryAfterMs) => {
+        this.creds.answered(dev, status);
+        this.fleet?.onDownloadChunk(dev, status, bytes, retryAfterMs);
+      },
     }, this.opts.tls);
     return this.fetcher;
   }
@@ -144,15 +185,20 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     this.artifacts().begin(dev);
   }
 
-  downloadChunk(dev: number, name: string, offset: number, length: number): void {
-    const id = this.ids[dev];
-    const key = this.keys[dev];
-    if (id === undefined || key === undefined) {
+  downloadChunk(dev: number, artifact: OfferedArtifact, offset: number, length: number): void {
+    const creds = this.creds.of(dev);
+    if (creds === undefined) {
       setImmediate(() => this.fleet?.onDownloadChunk(dev, 401, 0, NO_RETRY_AFTER));
       return;
     }
-    const p = this.opts.preset;
-    this.artifacts().fetch(dev, p.artifactPath(name), ['authorization', p.authorization(key), 'x-device-id', id], offset, length);
+    if (!this.fresh(dev, Parked.chunk)) {
+      this.creds.parkedChunk[dev] = { artifact, offset, length };
+      return;
+    }
+    const r = this.preset.artifactRequest(creds, artifact);
+    const auth = r.authorization ?? this.creds.authorization(dev);
+    const headers = auth === undefined ? [...(r.headers ?? [])] : ['authorization', auth, ...(r.headers ?? [])];
+    this.artifacts().fetch(dev, r.path, headers, offset, length);
   }
 
   verifyArtifact(dev: number, sha256: string): boolean {
@@ -160,24 +206,47 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   reportState(dev: number, report: DeviceStateReport): void {
-    const id = this.ids[dev];
-    const key = this.keys[dev];
-    if (id === undefined || key === undefined) {
+    const creds = this.creds.of(dev);
+    if (creds === undefined) {
       setImmediate(() => this.fleet?.onStateReported(dev, 401, NO_RETRY_AFTER));
       return;
     }
-    const p = this.opts.preset;
-    this.http.request(dev, OP_STATE, 'PUT', p.statePath(id), p.authorization(key), JSON.stringify(report));
+    if (!this.fresh(dev, Parked.state)) {
+      this.creds.parkedReport[dev] = report;
+      return;
+    }
+    this.send(dev, OP_STATE, this.preset.stateReport(creds, report), this.creds.authorization(dev));
   }
 
-  publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
-    const id = this.ids[dev];
-    const mqtt = this.mqttFor(dev);
-    const slot = this.slotOf(dev);
-    if (id === undefined || !mqtt.isConnected(slot)) return false;
-    const p = this.opts.preset;
-    const topic = channel === 'responses' ? p.responsesTopic(id) : p.logsTopic(id);
-    return mqtt.publish(slot, topic, Buffer.from(payload), qos, FLEET_TOKEN_BASE + token);
+  replyCommand(dev: number, command: DeviceCommand, ok: boolean, token: number): boolean {
+    const c = this.uplinkCreds(dev);
+    return c !== undefined && this.publishUplink(dev, this.preset.commandReply(c, command, ok), 1, token);
+  }
+
+  ackConfig(dev: number, version: number, token: number): boolean {
+    const c = this.uplinkCreds(dev);
+    return c !== undefined && this.publishUplink(dev, this.preset.configAck(c, version), 1, token);
+  }
+
+  reportEndOfLine(dev: number, ok: boolean, token: number): boolean {
+    const c = this.uplinkCreds(dev);
+    return c !== undefined && this.publishUplink(dev, this.preset.endOfLineReport(c, ok), 1, token);
+  }
+
+  shipLogs(dev: number, suppressed: number, line: string, lines: number): boolean {
+    const c = this.uplinkCreds(dev);
+    return c !== undefined && this.publishUplink(dev, this.preset.logs(c, suppressed, line, lines), 0, 0);
+  }
+
+  /** The device's credentials when it has a session to publish on. */
+  private uplinkCreds(dev: number): DeviceCredentials | undefined {
+    const c = this.creds.of(dev);
+    return c !== undefined && this.mqttFor(dev).isConnected(this.slotOf(dev)) ? c : undefined;
+  }
+
+  private publishUplink(dev: number, m: MqttUplink, qos: 0 | 1, token: number): boolean {
+    const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
+    return this.mqttFor(dev).publish(this.slotOf(dev), m.topic, payload, qos, FLEET_TOKEN_BASE + token);
   }
 
   async close(): Promise<void> {
@@ -203,40 +272,88 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   // --- transport events ---
 
   onHttpResponse(dev: number, op: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
-    if (op === OP_PROVISION) {
-      // 202: accepted but pending an operator's approval (manual provisioning); no credentials yet.
-      if (status >= 200 && status < 300 && status !== 202) {
-        const creds = this.opts.preset.parseProvision(body);
-        if (!creds) {
-          // 2xx with a body we cannot read: the backend answered garbage, neither success nor 5xx.
-          this.events.onProvisioned(dev, BAD_RESPONSE, retryAfterMs);
-          return;
-        }
-        this.ids[dev] = creds.deviceId;
-        this.keys[dev] = creds.deviceKey;
-      }
-      this.events.onProvisioned(dev, status, retryAfterMs);
-      return;
-    }
-    if (op === OP_STATE) {
-      this.fleet?.onStateReported(dev, status, retryAfterMs);
-      return;
-    }
-    if (op === OP_POLL) {
-      if (status === 200 && !this.opts.preset.isTarget(body)) {
-        // Not a target state: the device keeps its ETag and acts on nothing.
-        this.events.onPolled(dev, BAD_RESPONSE, retryAfterMs);
+    switch (op) {
+      case OP_PROVISION:
+        return this.events.onProvisioned(dev, this.credentialAnswer(dev, status, body, false), retryAfterMs);
+      case OP_REAUTH:
+        return this.reauthenticated(dev, this.credentialAnswer(dev, status, body, true), retryAfterMs);
+      case OP_STATE:
+        this.creds.answered(dev, status);
+        this.fleet?.onStateReported(dev, status, retryAfterMs);
         return;
-      }
-      if (status === 200 && etag !== undefined) this.etags[dev] = etag;
-      this.events.onPolled(dev, status, retryAfterMs, status === 200 ? body : undefined);
+      case OP_POLL:
+        this.creds.answered(dev, status);
+        return this.polled(dev, status, body, retryAfterMs, etag);
     }
+  }
+
+  /**
+   * Takes the credentials of a provisioning or renewal answer; returns the status to report
+   * (BAD_RESPONSE for a 2xx whose body the preset cannot read: garbage, neither success nor 5xx).
+   * 202 is "accepted, pending an operator's approval" (manual provisioning): no credentials yet.
+   */
+  private credentialAnswer(dev: number, status: number, body: string, renewal: boolean): number {
+    if (status < 200 || status >= 300 || status === 202) return status;
+    const p = this.preset;
+    const serial = this.creds.serial(dev) ?? '';
+    const current = this.creds.of(dev);
+    const c = renewal && p.decodeReauth && current ? p.decodeReauth(body, current) : p.decodeProvision(body, serial);
+    if (!c) return BAD_RESPONSE;
+    this.creds.issue(dev, c);
+    return status;
+  }
+
+  /** A renewal ended: the requests that waited for it leave now, or share its failure. */
+  private reauthenticated(dev: number, status: number, retryAfterMs: number): void {
+    const c = this.creds;
+    c.endRenewal(dev);
+    this.events.onReauthenticated?.(dev, status, retryAfterMs);
+    const parked = c.parked[dev];
+    c.parked[dev] = 0;
+    const report = c.parkedReport[dev];
+    const chunk = c.parkedChunk[dev];
+    c.parkedReport[dev] = undefined;
+    c.parkedChunk[dev] = undefined;
+    const ok = status >= 200 && status < 300 && status !== 202;
+    if (ok) {
+      if (parked & Parked.connect) this.connect(dev);
+      if (parked & Parked.poll) this.pollTarget(dev);
+      if (report) this.reportState(dev, report);
+      if (chunk) this.downloadChunk(dev, chunk.artifact, chunk.offset, chunk.length);
+      return;
+    }
+    if (parked & Parked.connect) this.events.onConnected(dev, false, CONNACK_NOT_AUTHORIZED);
+    if (parked & Parked.poll) this.events.onPolled(dev, status, retryAfterMs, NO_HINT);
+    if (report) this.fleet?.onStateReported(dev, status, retryAfterMs);
+    if (chunk) this.fleet?.onDownloadChunk(dev, status, 0, retryAfterMs);
+  }
+
+  private polled(dev: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
+    if (status !== 200) {
+      this.events.onPolled(dev, status, retryAfterMs, NO_HINT);
+      return;
+    }
+    const t = this.preset.decodePoll(body);
+    if (t === undefined) {
+      // Not a target state: the device keeps its ETag and acts on nothing.
+      this.events.onPolled(dev, BAD_RESPONSE, retryAfterMs, NO_HINT);
+      return;
+    }
+    const tag = t.etag ?? etag;
+    if (tag !== undefined) this.etags[dev] = tag;
+    this.events.onPolled(dev, t.changed ? POLL_CHANGED : POLL_UNCHANGED, retryAfterMs, t.nextPollMs ?? NO_HINT);
+    if (!t.changed) return;
+    if (t.update) this.events.onUpdateOffered?.(dev, t.update, 'poll');
+    if (t.config) this.events.onConfigChanged?.(dev, t.config, 'poll');
   }
 
   onConnect(dev: number, ok: boolean, code: number): void {
     // Fleet operations arrive as commands: subscribe before the device's behaviours hear it is online.
-    const id = this.ids[dev];
-    if (ok && this.fleet !== undefined && id !== undefined) this.mqttFor(dev).subscribe(this.slotOf(dev), this.opts.preset.commandsTopic(id), 1);
+    const creds = this.creds.of(dev);
+    if (ok && this.fleet !== undefined && creds !== undefined) {
+      for (const topic of this.preset.subscriptions(creds)) this.mqttFor(dev).subscribe(this.slotOf(dev), topic, 1);
+    }
+    if (!ok && (code === CONNACK_BAD_CREDENTIALS || code === CONNACK_NOT_AUTHORIZED)) this.creds.refusedByBroker(dev);
     this.events.onConnected(dev, ok, code);
   }
 
@@ -253,45 +370,11 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   onMessage(dev: number, topic: string, payload: Buffer): void {
-    this.events.onMessage?.(dev, topic, payload);
+    const m = this.preset.decodeMessage(topic, payload);
+    if (m === undefined) return;
+    if (m.kind === 'update') this.events.onUpdateOffered?.(dev, m.offer, 'push');
+    else if (m.kind === 'config') this.events.onConfigChanged?.(dev, m.change, 'push');
+    else this.events.onCommand?.(dev, m.command);
   }
 }
 
-/**
- * One broker's transport, sized for the shard's devices on that broker only. With N brokers,
- * device g (global) uses broker g mod N, so the shard's devices on broker b are the local indices
- * dev = residue + k * N, and the transport knows device dev as slot k = floor(dev / N): each
- * transport's per-device arrays hold ~devices / N entries, not `devices` (with 14 brokers that
- * was ~7.5 MB per shard process of arrays that were 13/14 unused). The transport's callbacks
- * come back with slots and are translated to shard-local indices here.
- */
-class BrokerDevices implements MqttTransportEvents {
-  readonly transport: MqttTransport;
-
-  constructor(
-    private readonly driver: MqttTransportEvents,
-    opts: WireDriverOptions,
-    url: string,
-    private readonly stride: number,
-    private readonly residue: number,
-  ) {
-    const devices = residue < opts.devices ? Math.ceil((opts.devices - residue) / stride) : 0;
-    this.transport = createMqttTransport(opts.mqttClient, { url, devices, connectTimeoutMs: opts.connectTimeoutMs, tls: opts.tls }, this);
-  }
-
-  onConnect(slot: number, ok: boolean, code: number): void {
-    this.driver.onConnect(slot * this.stride + this.residue, ok, code);
-  }
-
-  onPublishAck(slot: number, token: number): void {
-    this.driver.onPublishAck(slot * this.stride + this.residue, token);
-  }
-
-  onConnectionLost(slot: number, reason: string): void {
-    this.driver.onConnectionLost(slot * this.stride + this.residue, reason);
-  }
-
-  onMessage(slot: number, topic: string, payload: Buffer): void {
-    this.driver.onMessage?.(slot * this.stride + this.residue, topic, payload);
-  }
-}

@@ -1,3 +1,4 @@
+import type { ConfigChange, DeviceCommand, Heard, UpdateOffer } from '../drivers/types.js';
 import type { DeviceTable } from './device-table.js';
 import type { Schedule } from './schedule.js';
 import { EVENT_KIND_LIMIT, inKindRange, KIND_REGIONS, type KindRange } from './event-kinds.js';
@@ -24,10 +25,12 @@ export interface Behaviour {
   onOnline?(dev: number): void;
   /** The device's session ended (link lost, battery dead, end of run). */
   onOffline?(dev: number): void;
-  /** The device answered a target-state poll: 200 with a body (changed) or 304. */
-  onTarget?(dev: number, status: number, body: string): void;
-  /** An MQTT message arrived on one of the device's subscriptions. */
-  onMessage?(dev: number, topic: string, payload: Buffer): void;
+  /** The backend offers an update (pushed, or found by a poll). */
+  onUpdateOffered?(dev: number, offer: UpdateOffer, heard: Heard): void;
+  /** The backend changed the device's configuration (pushed, or found by a poll). */
+  onConfigChanged?(dev: number, change: ConfigChange, heard: Heard): void;
+  /** The backend sent a command. */
+  onCommand?(dev: number, command: DeviceCommand): void;
   /** End of run: stop starting new work. */
   stop?(): void;
 }
@@ -83,11 +86,14 @@ export class BehaviourSet {
   offline(dev: number): void {
     for (const b of this.list) b.onOffline?.(dev);
   }
-  target(dev: number, status: number, body: string): void {
-    for (const b of this.list) b.onTarget?.(dev, status, body);
+  updateOffered(dev: number, offer: UpdateOffer, heard: Heard): void {
+    for (const b of this.list) b.onUpdateOffered?.(dev, offer, heard);
   }
-  message(dev: number, topic: string, payload: Buffer): void {
-    for (const b of this.list) b.onMessage?.(dev, topic, payload);
+  configChanged(dev: number, change: ConfigChange, heard: Heard): void {
+    for (const b of this.list) b.onConfigChanged?.(dev, change, heard);
+  }
+  command(dev: number, command: DeviceCommand): void {
+    for (const b of this.list) b.onCommand?.(dev, command);
   }
   stop(): void {
     for (const b of this.list) b.stop?.();

@@ -1,7 +1,7 @@
 import { C, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../models/rng.js';
-import type { DeviceDriver, DriverEvents } from '../drivers/types.js';
+import type { ConfigChange, DeviceCommand, DeviceDriver, DriverEvents, Heard, UpdateOffer } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
 import { TelemetryPipeline } from './telemetry-pipeline.js';
@@ -432,12 +432,34 @@ export class Lifecycle implements DriverEvents {
     this.behaviours.offline(dev);
   }
 
-  onMessage(dev: number, topic: string, payload: Buffer): void {
-    if (this.devices.state(dev) !== S.dead) this.behaviours.message(dev, topic, payload);
+  onPolled(dev: number, status: number, retryAfterMs: number, _nextPollMs: number): void {
+    this.poller?.answered(dev, status, retryAfterMs);
   }
 
-  onPolled(dev: number, status: number, retryAfterMs: number, body?: string): void {
-    if (this.poller?.answered(dev, status, retryAfterMs) && !this.stopping) this.behaviours.target(dev, status, body ?? '');
+  /**
+   * Whether the device acts on a change it heard of: one found by a poll unless the run is
+   * stopping (the poll's answer is counted either way), one pushed unless the device went dark.
+   */
+  private acts(dev: number, heard: Heard): boolean {
+    return heard === 'poll' ? this.poller !== undefined && !this.stopping : this.devices.state(dev) !== S.dead;
+  }
+
+  onUpdateOffered(dev: number, offer: UpdateOffer, heard: Heard): void {
+    if (this.acts(dev, heard)) this.behaviours.updateOffered(dev, offer, heard);
+  }
+
+  onConfigChanged(dev: number, change: ConfigChange, heard: Heard): void {
+    if (this.acts(dev, heard)) this.behaviours.configChanged(dev, change, heard);
+  }
+
+  onCommand(dev: number, command: DeviceCommand): void {
+    if (this.devices.state(dev) !== S.dead) this.behaviours.command(dev, command);
+  }
+
+  /** Renewed credentials: a failure is counted on the provisioning route (a renewal is a credentials request). */
+  onReauthenticated(dev: number, status: number, retryAfterMs: number): void {
+    if (status !== CANCELLED) this.hold.answered(dev, retryAfterMs);
+    if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.provision, status);
   }
 
   /** Stops generating: no new telemetry, polls or connects; in-flight messages may still be acked. */

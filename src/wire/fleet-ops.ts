@@ -89,17 +89,6 @@ export function artifactRefs(r: ReleaseSpec, sha = (_name: string) => ''): Artif
   return out;
 }
 
-/** The artifact a device of `arch` running `current` should fetch: a delta from its release, else the full one. */
-export function pickArtifact(refs: readonly ArtifactRef[], arch: string, current: string): ArtifactRef | undefined {
-  let full: ArtifactRef | undefined;
-  for (const a of refs) {
-    if (a.arch !== arch) continue;
-    if (a.kind === 'delta' && a.from === current) return a;
-    if (a.kind === 'full') full = a;
-  }
-  return full;
-}
-
 export type RolloutSpec =
   | { strategy: 'all' }
   /** `perMinute` devices admitted per minute. */

@@ -14,7 +14,7 @@
  * for the wire driver, the virtual scheduler for the model driver.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeviceDriver, DriverEvents, FleetOpsEvents } from '../../src/drivers/types.js';
+import { NO_HINT, POLL_CHANGED, POLL_UNCHANGED, type ConfigChange, type DeviceCommand, type DeviceDriver, type DriverEvents, type FleetOpsEvents, type Heard, type UpdateOffer } from '../../src/drivers/types.js';
 import { guardSynchronousCallbacks } from '../helpers/sync-guard.js';
 
 /** What the backend behind the driver does: answer, fail every operation, or drop sessions that publish. */
@@ -67,11 +67,17 @@ class CallbackLog implements DriverEvents, FleetOpsEvents {
   onConnectionLost(dev: number, reason: string): void {
     this.add('onConnectionLost', dev, [reason]);
   }
-  onPolled(dev: number, status: number, retryAfterMs: number, body?: string): void {
-    this.add('onPolled', dev, [status, retryAfterMs, body]);
+  onPolled(dev: number, status: number, retryAfterMs: number, nextPollMs: number): void {
+    this.add('onPolled', dev, [status, retryAfterMs, nextPollMs]);
   }
-  onMessage(dev: number, topic: string): void {
-    this.add('onMessage', dev, [topic]);
+  onUpdateOffered(dev: number, offer: UpdateOffer, heard: Heard): void {
+    this.add('onUpdateOffered', dev, [offer, heard]);
+  }
+  onConfigChanged(dev: number, change: ConfigChange, heard: Heard): void {
+    this.add('onConfigChanged', dev, [change, heard]);
+  }
+  onCommand(dev: number, command: DeviceCommand): void {
+    this.add('onCommand', dev, [command]);
   }
   onDownloadChunk(dev: number, status: number, bytes: number): void {
     this.add('onDownloadChunk', dev, [status, bytes]);
@@ -174,7 +180,7 @@ export function deviceDriverContract(name: string, factory: DriverFactory): void
       expect(log.calls.map((c) => c.name)).toEqual(['onProvisioned']);
     });
 
-    it('polls: exactly one onPolled per poll, 200 with a body or 304 without', async () => {
+    it('polls: exactly one onPolled per poll, changed or unchanged, with a numeric next-poll hint; changes only after changed', async () => {
       const { h, d, log } = await online();
       for (const dev of ALL) d.pollTarget(dev);
       expect(log.of('onPolled')).toEqual([]);
@@ -184,13 +190,17 @@ export function deviceDriverContract(name: string, factory: DriverFactory): void
       await h.settle();
       expect(log.of('onPolled')).toHaveLength(DEVICES + 1);
       for (const p of log.of('onPolled')) {
-        const [status, , body] = p.args;
-        if (status === 200) expect(typeof body).toBe('string');
-        else {
-          expect(status).toBe(304);
-          expect(body).toBeUndefined();
-        }
+        const [status, , hint] = p.args;
+        expect([POLL_CHANGED, POLL_UNCHANGED]).toContain(status);
+        expect(typeof hint === 'number' && (hint === NO_HINT || hint >= 0), `hint ${hint}`).toBe(true);
       }
+      // What changed follows its poll's answer at once; an unchanged target carries nothing.
+      const calls = log.calls;
+      calls.forEach((c, i) => {
+        if (c.name !== 'onUpdateOffered' && c.name !== 'onConfigChanged') return;
+        const before = calls.slice(0, i).reverse().find((p) => p.dev === c.dev && (p.name === 'onPolled' || p.name === 'onCommand'));
+        if (c.args[1] === 'poll') expect(before?.args[0]).toBe(POLL_CHANGED);
+      });
       expect(log.synchronous).toEqual([]);
     });
 
@@ -215,7 +225,7 @@ export function deviceDriverContract(name: string, factory: DriverFactory): void
       const { h, d, log } = await online();
       d.reportState(0, { release: 'contract-r1', status: 'idle' });
       d.beginArtifact(1);
-      d.downloadChunk(1, 'no-such-artifact', 0, 1024);
+      d.downloadChunk(1, { name: 'no-such-artifact', arch: 'arm64', kind: 'full', size: 1024, sha256: '' }, 0, 1024);
       await h.until(() => log.of('onStateReported').length === 1 && log.of('onDownloadChunk').length === 1, 'both answers');
       await h.settle();
       expect(log.of('onStateReported', 0)).toHaveLength(1);

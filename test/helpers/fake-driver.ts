@@ -64,7 +64,16 @@ export class FakeDriver implements DeviceDriver {
     return true;
   }
   reportState(_dev: number, _report: DeviceStateReport): void {}
-  publishFleet(dev: number): boolean {
+  replyCommand(dev: number): boolean {
+    return this.sessions.has(dev);
+  }
+  ackConfig(dev: number): boolean {
+    return this.sessions.has(dev);
+  }
+  reportEndOfLine(dev: number): boolean {
+    return this.sessions.has(dev);
+  }
+  shipLogs(dev: number): boolean {
     return this.sessions.has(dev);
   }
   async close(): Promise<void> {

@@ -32,8 +32,7 @@ for (const mqttClient of ['lean', 'mqttjs'] as const) {
       {
         httpUrl: be.httpUrl,
         mqttUrl,
-        fleetKey: FLEET_KEY,
-        preset: referencePreset,
+        preset: referencePreset({ fleetKey: FLEET_KEY }),
         devices,
         mqttClient,
         // Each MQTT client is paired with one of the HTTP clients, so the suite covers both of each.
@@ -76,8 +75,7 @@ deviceDriverContract('model driver x virtual scheduler', async (devices, events,
     ...events,
     onProvisioned: (dev, status, retry) => events.onProvisioned(dev, status, retry),
     onConnected: (dev, ok, code) => events.onConnected(dev, ok, code),
-    onPolled: (dev, status, retry, body) => events.onPolled(dev, status, retry, body),
-    onMessage: (dev, topic, payload) => events.onMessage?.(dev, topic, payload),
+    onPolled: (dev, status, retry, hint) => events.onPolled(dev, status, retry, hint),
     onTelemetryAcked(dev, token) {
       ledger.close(token);
       events.onTelemetryAcked(dev, token);

@@ -4,7 +4,7 @@ import { EVENT_KIND_LIMIT, inKindRange, KindAllocator, KIND_REGIONS } from '../.
 import { MODEL_DRIVER_KIND_COUNT, MODEL_DRIVER_SLOTS, ModelDriver } from '../../src/drivers/model/model-driver.js';
 import { DEFAULT_BACKEND_MODEL } from '../../src/drivers/model/backend-model.js';
 
-const noEvents = { onProvisioned() {}, onConnected() {}, onTelemetryAcked() {}, onConnectionLost() {}, onPolled() {}, onMessage() {} };
+const noEvents = { onProvisioned() {}, onConnected() {}, onTelemetryAcked() {}, onConnectionLost() {}, onPolled() {} };
 
 describe('DeviceTable.reserveSlots', () => {
   it("places the model driver's fields where the record layout wants them: ack clock and draws on the report's line", () => {
@@ -93,7 +93,7 @@ describe('event kinds', () => {
     driver.provision(0, 'd-0');
     driver.connect(0);
     driver.pollTarget(0);
-    driver.downloadChunk(0, 'a', 0, 10);
+    driver.downloadChunk(0, { name: 'a', kind: 'full', size: 10, sha256: '' }, 0, 10);
     expect(scheduled.length).toBe(4);
     for (const k of scheduled) expect(driver.owns(k), String(k)).toBe(true);
   });

@@ -22,7 +22,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   scenario: ['errors', 'metrics', 'models', 'payload', 'protocol', 'wire'],
   drivers: ['collections', 'errors', 'metrics', 'models', 'protocol', 'wire'],
   backend: ['collections', 'errors', 'wire'],
-  fleet: ['collections', 'errors', 'metrics', 'models', 'payload', 'summary', 'wire', 'drivers'],
+  fleet: ['collections', 'errors', 'metrics', 'models', 'payload', 'summary', 'drivers'],
   'engine/clock': ['collections', 'fleet'],
   'engine/operator': ['errors', 'scenario', 'wire'],
   'engine/shard': ['engine/clock', 'engine/operator', 'fleet', 'drivers', 'errors', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'wire'],

@@ -65,6 +65,8 @@ class ChunkRequest implements Dispatcher.DispatchHandler {
 
 export class ArtifactFetcher {
   private readonly pool: Pool;
+  /** Pools of other origins artifacts are served from (a CDN a preset's offer points to). */
+  private readonly elsewhere = new Map<string, Pool>();
   /** Digest state per device while it downloads (sparse: only devices with an artifact in progress). */
   private readonly hashes: Array<Hash | undefined>;
   private inflight = 0;
@@ -73,22 +75,38 @@ export class ArtifactFetcher {
   private dispatching = false;
 
   constructor(
-    baseUrl: string,
+    private readonly baseUrl: string,
     devices: number,
-    connections: number,
+    private readonly connections: number,
     private readonly timeoutMs: number,
     private readonly events: ArtifactFetchEvents,
-    tls?: TlsSettings,
+    private readonly tls?: TlsSettings,
   ) {
-    this.pool = new Pool(baseUrl, { connections: Math.max(1, connections), pipelining: 1, connectTimeout: timeoutMs, ...undiciTls(tls) });
+    this.pool = this.newPool(baseUrl);
     this.hashes = new Array(devices);
+  }
+
+  private newPool(origin: string): Pool {
+    return new Pool(origin, { connections: Math.max(1, this.connections), pipelining: 1, connectTimeout: this.timeoutMs, ...undiciTls(this.tls) });
+  }
+
+  /** The pool and path of `pathOrUrl`: a path on the base URL, or an absolute URL (any origin). */
+  private route(pathOrUrl: string): { pool: Pool; path: string } {
+    if (!/^https?:\/\//i.test(pathOrUrl)) return { pool: this.pool, path: pathOrUrl };
+    const u = new URL(pathOrUrl);
+    const path = u.pathname + u.search;
+    if (u.origin === new URL(this.baseUrl).origin) return { pool: this.pool, path };
+    let pool = this.elsewhere.get(u.origin);
+    if (pool === undefined) this.elsewhere.set(u.origin, (pool = this.newPool(u.origin)));
+    return { pool, path };
   }
 
   begin(dev: number): void {
     this.hashes[dev] = createHash('sha256');
   }
 
-  fetch(dev: number, path: string, headers: string[], offset: number, length: number): void {
+  /** `pathOrUrl`: a path on the base URL, or an absolute URL (another origin gets a pool of its own). */
+  fetch(dev: number, pathOrUrl: string, headers: string[], offset: number, length: number): void {
     const hash = this.hashes[dev] ?? (this.hashes[dev] = createHash('sha256'));
     const req = new ChunkRequest(this, dev, hash, offset);
     this.inflight++;
@@ -100,7 +118,8 @@ export class ArtifactFetcher {
     const h = [...headers, 'range', `bytes=${offset}-${offset + length - 1}`];
     this.dispatching = true;
     try {
-      this.pool.dispatch({ path, method: 'GET', headers: h, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, req);
+      const { pool, path } = this.route(pathOrUrl);
+      pool.dispatch({ path, method: 'GET', headers: h, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }, req);
     } catch (err) {
       req.status = failureStatus(err);
       setImmediate(() => this.finish(req));
@@ -134,7 +153,7 @@ export class ArtifactFetcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.destroy(TRANSPORT_CLOSED);
+    await Promise.all([this.pool, ...this.elsewhere.values()].map((p) => p.destroy(TRANSPORT_CLOSED)));
   }
 }
 

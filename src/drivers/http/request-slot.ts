@@ -51,14 +51,30 @@ export class RequestSlot implements Dispatcher.DispatchHandler {
   }
 
   /** Fills the slot for a new request; the slot must be fresh or reset. */
-  prepare(dev: number, op: number, method: 'GET' | 'POST' | 'PUT', path: string, authorization: string | undefined, body: string | undefined, ifNoneMatch: string | undefined): void {
+  prepare(
+    dev: number,
+    op: number,
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    authorization: string | undefined,
+    body: string | undefined,
+    ifNoneMatch: string | undefined,
+    extra: readonly string[] | undefined,
+  ): void {
     this.dev = dev;
     this.op = op;
     const h = this.headers;
     h.length = 0;
     if (authorization !== undefined) h.push('authorization', authorization);
     if (ifNoneMatch !== undefined) h.push('if-none-match', ifNoneMatch);
-    if (body !== undefined) h.push('content-type', 'application/json');
+    let typed = false;
+    if (extra !== undefined) {
+      for (let i = 0; i + 1 < extra.length; i += 2) {
+        h.push(extra[i], extra[i + 1]);
+        if (extra[i].toLowerCase() === 'content-type') typed = true;
+      }
+    }
+    if (body !== undefined && !typed) h.push('content-type', 'application/json');
     this.opts.method = method;
     this.opts.path = path;
     this.opts.body = body ?? null;

@@ -52,9 +52,18 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     }
   }
 
-  request(dev: number, op: number, method: 'GET' | 'POST' | 'PUT', path: string, authorization: string | undefined, body: string | undefined, ifNoneMatch?: string): void {
+  request(
+    dev: number,
+    op: number,
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    authorization: string | undefined,
+    body: string | undefined,
+    ifNoneMatch?: string,
+    headers?: readonly string[],
+  ): void {
     const slot = this.free.pop() ?? new RequestSlot(this, this.opts.timeoutMs);
-    slot.prepare(dev, op, method, path, authorization, body, ifNoneMatch);
+    slot.prepare(dev, op, method, path, authorization, body, ifNoneMatch, headers);
     this.unanswered++;
     if (this.closed) {
       slot.answered = true;

@@ -2,7 +2,7 @@ import { artifactRefs, TERMINAL_STATUSES, type CampaignSpec, type ReleaseSpec, t
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { corruptDraw, decidesOnFleetCounts, RolloutState, rolloutRank, type CohortCounts } from '../../wire/rollout.js';
 import { INITIAL_RELEASE_NAME } from '../../wire/reference-protocol.js';
-import { NO_RETRY_AFTER, type DeviceStateReport, type DriverEvents, type FleetOpsEvents } from '../types.js';
+import { NO_RETRY_AFTER, type ConfigChange, type DeviceCommand, type DeviceStateReport, type DriverEvents, type FleetOpsEvents } from '../types.js';
 
 /**
  * Event kinds of the fleet model, as offsets: the model driver schedules them in its own range
@@ -43,7 +43,6 @@ interface ModelCampaign {
   id: string;
   release: string;
   offer: UpdateOffer;
-  payload: Buffer;
   rollout: RolloutState;
   startMs: number;
   notified: Uint8Array;
@@ -56,7 +55,8 @@ interface ModelCampaign {
 /**
  * The virtual clock's model of a backend's fleet operations: it plays the operator plan (update
  * campaigns with the same rollout policy as the embedded backend, configuration pushes,
- * commands), notifies devices over their modelled MQTT session, answers polls with the offer,
+ * commands), notifies devices over their modelled MQTT session, answers polls with the offer
+ * (typed events, as a preset would decode them: nothing is encoded for the model itself),
  * serves artifact chunks after a modelled latency and counts what devices report.
  *
  * Rollout gates need fleet-wide counts: each shard sends its cumulative cohort counts with its
@@ -76,11 +76,13 @@ export class FleetModel {
   private readonly release: Uint16Array;
   private readonly releaseNames: string[] = [INITIAL_RELEASE_NAME];
   private configVersion = 0;
-  private configPayload: Buffer = Buffer.alloc(0);
-  private configBody: Record<string, string> = {};
-  private configIssuedAt = 0;
+  /** The latest configuration push, handed to every device it reaches (read-only for them). */
+  private config: ConfigChange = { version: 0, issuedAt: 0, values: {} };
   private readonly configAcked: Uint16Array;
-  private commandPayload: Buffer = Buffer.alloc(0);
+  /** The latest command, handed to every device it is sent to. */
+  private command: DeviceCommand = { id: '', name: '' };
+  /** The campaign a poll answered with (set by pollChanged for deliverPollChanges), -1 none. */
+  private polledOffer = -1;
   private readonly chunkBytes: Float64Array;
   private readonly pendingReports: Uint8Array;
   private readonly fleetAcks: Array<number[] | undefined>;
@@ -149,20 +151,23 @@ export class FleetModel {
     if (c >= 0 && this.campaigns[c].spec.notify === 'mqtt') this.notify(dev, c, now);
   }
 
-  /** The poll answer: 200 with a body when there is an offer or a newer configuration, else 304. */
-  pollBody(dev: number): string | undefined {
-    const now = this.host.now();
-    const c = this.offerFor(dev, now);
-    if (c < 0 && this.configAcked[dev] >= this.configVersion) return undefined;
+  /**
+   * Whether a poll answered now finds something new for `dev` (an offer or a newer configuration);
+   * deliverPollChanges then hands it over, right after the poll's own answer.
+   */
+  pollChanged(dev: number): boolean {
+    const c = this.offerFor(dev, this.host.now());
+    if (c < 0 && this.configAcked[dev] >= this.configVersion) return false;
     if (c >= 0) this.offered[dev] = c;
-    return JSON.stringify({
-      release: this.releaseNames[this.release[dev]],
-      config: this.configBody,
-      etag: `"m${this.configVersion}-${c}"`,
-      configVersion: this.configVersion,
-      configIssuedAt: this.configIssuedAt,
-      ...(c >= 0 ? { update: this.campaigns[c].offer } : {}),
-    });
+    this.polledOffer = c;
+    return true;
+  }
+
+  deliverPollChanges(dev: number): void {
+    const c = this.polledOffer;
+    this.polledOffer = -1;
+    if (c >= 0) this.events.onUpdateOffered?.(dev, this.campaigns[c].offer, 'poll');
+    if (this.configVersion > 0) this.events.onConfigChanged?.(dev, this.config, 'poll');
   }
 
   downloadChunk(dev: number, length: number): void {
@@ -194,12 +199,16 @@ export class FleetModel {
     this.host.answer(dev, 'state', K_STATE);
   }
 
-  publish(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
+  /** A device's configuration acknowledgement (QoS 1): the backend knows the device has `version`. */
+  ackConfig(dev: number, version: number, token: number): boolean {
     if (!this.host.online(dev)) return false;
-    if (channel === 'responses' && payload.startsWith('{"type":"config-ack"')) {
-      const v = Number(/"version":(\d+)/.exec(payload)?.[1] ?? 0);
-      if (v > this.configAcked[dev]) this.configAcked[dev] = v;
-    }
+    if (version > this.configAcked[dev]) this.configAcked[dev] = version;
+    return this.publish(dev, 1, token);
+  }
+
+  /** Any other device uplink (command reply, end-of-line report, logs). */
+  publish(dev: number, qos: 0 | 1, token: number): boolean {
+    if (!this.host.online(dev)) return false;
     if (qos === 1) {
       (this.fleetAcks[dev] ??= []).push(token);
       this.host.answer(dev, 'publish', K_FLEET_ACK);
@@ -222,16 +231,16 @@ export class FleetModel {
       case K_MSG_UPDATE: {
         const c = this.offered[dev];
         if (this.host.status(dev, kind, 0) !== 0) return; // failed or turned away: not delivered
-        if (c >= 0 && this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.campaigns[c].payload);
+        if (c >= 0 && this.host.online(dev)) this.events.onUpdateOffered?.(dev, this.campaigns[c].offer, 'push');
         return;
       }
       case K_MSG_CONFIG:
         if (this.host.status(dev, kind, 0) !== 0) return;
-        if (this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.configPayload);
+        if (this.host.online(dev)) this.events.onConfigChanged?.(dev, this.config, 'push');
         return;
       case K_MSG_COMMAND:
         if (this.host.status(dev, kind, 0) !== 0) return;
-        if (this.host.online(dev)) this.events.onMessage?.(dev, 'commands', this.commandPayload);
+        if (this.host.online(dev)) this.events.onCommand?.(dev, this.command);
         return;
       case K_CHUNK: {
         const st = this.host.status(dev, kind, 206);
@@ -262,13 +271,11 @@ export class FleetModel {
       if (a.kind === 'campaign') this.startCampaign(a.campaign, now);
       else if (a.kind === 'config') {
         this.configVersion++;
-        this.configBody = { ...a.push.config };
-        this.configIssuedAt = now;
-        this.configPayload = Buffer.from(JSON.stringify({ type: 'config', version: this.configVersion, config: this.configBody, issuedAt: now }));
+        this.config = { version: this.configVersion, issuedAt: now, values: { ...a.push.config } };
         for (let dev = 0; dev < this.rank.length; dev++) if (this.host.online(dev)) this.host.answer(dev, 'command', K_MSG_CONFIG);
       } else {
         const fraction = a.command.fraction ?? 1;
-        this.commandPayload = Buffer.from(JSON.stringify({ type: 'command', id: `c${this.nextAction}`, name: a.command.name, issuedAt: now }));
+        this.command = { id: `c${this.nextAction}`, name: a.command.name, issuedAt: now };
         for (let dev = 0; dev < this.rank.length; dev++) {
           if (!this.host.online(dev) || this.rank[dev] >= fraction) continue;
           this.commandsSent++;
@@ -291,7 +298,6 @@ export class FleetModel {
       id,
       release: rel.name,
       offer,
-      payload: Buffer.from(JSON.stringify({ type: 'update', ...offer })),
       rollout,
       startMs: now,
       notified: new Uint8Array(n),

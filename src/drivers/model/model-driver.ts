@@ -1,6 +1,20 @@
 import { uniform32 } from '../../models/rng.js';
 import { BACKEND_OP_INDEX as OP, BACKEND_OPS, queues, serviceTimeAt, type BackendOp, type BackendOperation, type BackendSpec } from '../../models/backend-queue.js';
-import { MQTT_NET_CODE_BASE, NET_RESET, NO_RETRY_AFTER, type DeviceDriver, type DeviceStateReport, type DriverEvents, type FleetOpsEvents, type TelemetrySpec } from '../types.js';
+import {
+  MQTT_NET_CODE_BASE,
+  NET_RESET,
+  NO_HINT,
+  NO_RETRY_AFTER,
+  POLL_CHANGED,
+  POLL_UNCHANGED,
+  type DeviceCommand,
+  type DeviceDriver,
+  type DeviceStateReport,
+  type DriverEvents,
+  type FleetOpsEvents,
+  type OfferedArtifact,
+  type TelemetrySpec,
+} from '../types.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { latencyAt, latencyTable } from './backend-model.js';
@@ -295,7 +309,7 @@ export class ModelDriver implements DeviceDriver {
   pollTarget(dev: number): void {
     if (this.queued[OP.poll]) return this.enqueue(dev, OP.poll, 0);
     const l = this.draw(dev, OP.poll);
-    this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 304;
+    this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : POLL_UNCHANGED;
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_POLL);
   }
 
@@ -356,7 +370,7 @@ export class ModelDriver implements DeviceDriver {
     // No bytes flow in the model: the digest is decided by the fault draw in verifyArtifact.
   }
 
-  downloadChunk(dev: number, _name: string, _offset: number, length: number): void {
+  downloadChunk(dev: number, _artifact: OfferedArtifact, _offset: number, length: number): void {
     if (this.fleet) this.fleet.downloadChunk(dev, length);
     else this.clock.at(this.clock.now(), dev, this.kindBase + K_NO_FLEET_CHUNK);
   }
@@ -370,9 +384,27 @@ export class ModelDriver implements DeviceDriver {
     else this.clock.at(this.clock.now(), dev, this.kindBase + K_NO_FLEET_STATE);
   }
 
-  publishFleet(dev: number, channel: 'responses' | 'logs', payload: string, qos: 0 | 1, token: number): boolean {
+  replyCommand(dev: number, _command: DeviceCommand, _ok: boolean, token: number): boolean {
+    return this.uplink(dev, 1, token);
+  }
+
+  ackConfig(dev: number, version: number, token: number): boolean {
     if (!this.session(dev)) return false;
-    return this.fleet ? this.fleet.publish(dev, channel, payload, qos, token) : qos === 0;
+    return this.fleet ? this.fleet.ackConfig(dev, version, token) : false;
+  }
+
+  reportEndOfLine(dev: number, _ok: boolean, token: number): boolean {
+    return this.uplink(dev, 1, token);
+  }
+
+  shipLogs(dev: number, _suppressed: number, _line: string, _lines: number): boolean {
+    return this.uplink(dev, 0, 0);
+  }
+
+  /** A device uplink: the fleet model acks QoS 1; without one only QoS 0 leaves (nothing would ack it). */
+  private uplink(dev: number, qos: 0 | 1, token: number): boolean {
+    if (!this.session(dev)) return false;
+    return this.fleet ? this.fleet.publish(dev, qos, token) : qos === 0;
   }
 
   async close(): Promise<void> {
@@ -412,8 +444,10 @@ export class ModelDriver implements DeviceDriver {
       }
       case K_POLL: {
         const st = this.i32[dev * this.wStride + this.wPendingHttp];
-        const body = st === 304 ? this.fleet?.pollBody(dev) : undefined;
-        return this.events.onPolled(dev, body === undefined ? st : 200, this.takeRetryAfter(dev), body);
+        const changed = st === POLL_UNCHANGED && this.fleet !== undefined && this.fleet.pollChanged(dev);
+        this.events.onPolled(dev, changed ? POLL_CHANGED : st, this.takeRetryAfter(dev), NO_HINT);
+        if (changed) this.fleet!.deliverPollChanges(dev);
+        return;
       }
       case K_NO_FLEET_CHUNK:
         return this.fleetEvents?.onDownloadChunk(dev, 404, 0, NO_RETRY_AFTER);

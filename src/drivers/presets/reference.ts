@@ -1,60 +1,80 @@
-import {
-  AUTH_SCHEME,
-  commandsTopic,
-  encodeTelemetry,
-  HTTP_PATHS,
-  telemetryTopic,
-} from '../../wire/reference-protocol.js';
-import { FLEET_PATHS, logsTopic, responsesTopic } from '../../wire/fleet-ops.js';
+import { AUTH_SCHEME, commandsTopic, encodeTelemetry, HTTP_PATHS, telemetryTopic } from '../../wire/reference-protocol.js';
+import { FLEET_PATHS, logsTopic, responsesTopic, SUPPRESSED_PREFIX, type DeviceMessage as WireMessage } from '../../wire/fleet-ops.js';
 import { isProvisionResponse, isTargetStateResponse, parseJson } from '../../wire/answer-shapes.js';
+import type { DeviceCredentials, DeviceMessage, MqttUplink, Preset, PresetSettings, TargetAnswer } from '../preset.js';
+import type { DeviceCommand } from '../events.js';
 
 /**
- * The `reference` preset: how each lifecycle step maps onto the reference fleet protocol that
- * the embedded backend speaks (wire/reference-protocol.ts). A preset for another device API
- * (a real fleet platform) implements the same shape; wire-driver.ts never hard-codes paths.
+ * The `reference` preset: the reference fleet protocol the embedded backend speaks
+ * (wire/reference-protocol.ts, wire/fleet-ops.ts). All knowledge of its JSON lives here; the
+ * wire driver and device behaviour see only requests, topics and typed events.
  */
-export interface WirePreset {
-  readonly name: string;
-  provisionRequest(serial: string, fleetKey: string): { path: string; body: string };
-  /** Credentials from a provisioning answer, or undefined when the body is not understood. */
-  parseProvision(body: string): { deviceId: string; deviceKey: string } | undefined;
-  pollPath(deviceId: string): string;
-  /** Whether a 200 answer to a poll has the shape of a target state (else it is a bad response). */
-  isTarget(body: string): boolean;
-  authorization(deviceKey: string): string;
-  telemetryTopic(deviceId: string): string;
-  commandsTopic(deviceId: string): string;
-  telemetryPayload(seq: number, tsMs: number, size: number): Buffer;
-  /** Fleet operations (wire/fleet-ops.ts). */
-  statePath(deviceId: string): string;
-  artifactPath(artifact: string): string;
-  responsesTopic(deviceId: string): string;
-  logsTopic(deviceId: string): string;
+export function referencePreset(settings: PresetSettings): Preset {
+  const { fleetKey } = settings;
+  return {
+    name: 'reference',
+    provisionRequest: (serial) => ({ method: 'POST', path: HTTP_PATHS.provision, body: JSON.stringify({ serial, fleetKey }) }),
+    decodeProvision(body) {
+      // A garbled answer is measured as a bad response, not a crash.
+      const r = parseJson(body);
+      return isProvisionResponse(r) ? { deviceId: r.deviceId, secret: r.deviceKey } : undefined;
+    },
+    authorization: (creds) => `${AUTH_SCHEME} ${creds.secret}`,
+    connectIdentity: (creds) => ({ clientId: creds.deviceId, username: creds.deviceId, password: creds.secret }),
+    subscriptions: (creds) => [commandsTopic(creds.deviceId)],
+    telemetryTopic: (creds) => telemetryTopic(creds.deviceId),
+    telemetryPayload: encodeTelemetry,
+    decodeMessage: (_topic, payload) => decodeMessage(payload),
+    pollRequest: (creds) => ({ method: 'GET', path: HTTP_PATHS.target(creds.deviceId) }),
+    decodePoll,
+    stateReport: (creds, report) => ({ method: 'PUT', path: HTTP_PATHS.state(creds.deviceId), body: JSON.stringify(report) }),
+    artifactRequest: (creds, artifact) => ({ method: 'GET', path: FLEET_PATHS.artifact(artifact.name), headers: ['x-device-id', creds.deviceId] }),
+    commandReply: (creds, command, ok) => responses(creds, `{"type":"command-result","id":${JSON.stringify(command.id)},"issuedAt":${command.issuedAt ?? 0},"ok":${ok}}`),
+    configAck: (creds, version) => responses(creds, `{"type":"config-ack","version":${version}}`),
+    endOfLineReport: (creds, ok) => responses(creds, `{"type":"eol","ok":${ok}}`),
+    logs(creds, suppressed, line, lines) {
+      const parts: string[] = [];
+      if (suppressed > 0) parts.push(SUPPRESSED_PREFIX + suppressed);
+      for (let i = 0; i < lines; i++) parts.push(line);
+      return { topic: logsTopic(creds.deviceId), payload: parts.join('\n') };
+    },
+  };
 }
 
-export const referencePreset: WirePreset = {
-  name: 'reference',
-  provisionRequest: (serial, fleetKey) => ({ path: HTTP_PATHS.provision, body: JSON.stringify({ serial, fleetKey }) }),
-  parseProvision(body) {
-    // A garbled answer is measured as a bad response, not a crash.
-    const r = parseJson(body);
-    return isProvisionResponse(r) ? { deviceId: r.deviceId, deviceKey: r.deviceKey } : undefined;
-  },
-  pollPath: (deviceId) => HTTP_PATHS.target(deviceId),
-  isTarget: (body) => isTargetStateResponse(parseJson(body)),
-  authorization: (deviceKey) => `${AUTH_SCHEME} ${deviceKey}`,
-  telemetryTopic,
-  commandsTopic,
-  telemetryPayload: encodeTelemetry,
-  statePath: (deviceId) => HTTP_PATHS.state(deviceId),
-  artifactPath: (artifact) => FLEET_PATHS.artifact(artifact),
-  responsesTopic,
-  logsTopic,
-};
+const responses = (creds: DeviceCredentials, payload: string): MqttUplink => ({ topic: responsesTopic(creds.deviceId), payload });
 
-const PRESETS: Record<string, WirePreset> = { reference: referencePreset };
+function decodePoll(body: string): TargetAnswer | undefined {
+  const t = parseJson(body);
+  if (!isTargetStateResponse(t)) return undefined;
+  return {
+    // The reference backend answers 304 when nothing changed: a 200 is a change.
+    changed: true,
+    update: t.update,
+    // Version 0 is "never configured": nothing to apply.
+    config: t.configVersion ? { version: t.configVersion, issuedAt: t.configIssuedAt ?? 0, values: t.config } : undefined,
+  };
+}
 
-/** Looks a preset up by name (built-ins first; the list is what `target.preset` accepts). */
-export function presetByName(name: string): WirePreset | undefined {
-  return PRESETS[name];
+/** Our backends write {"type":...} first: a prefix check spares parsing what the device ignores. */
+const TYPE_HEAD = '{"type":"';
+
+function decodeMessage(payload: Buffer): DeviceMessage | undefined {
+  if (payload.length <= TYPE_HEAD.length || payload.toString('latin1', 0, TYPE_HEAD.length) !== TYPE_HEAD) return undefined;
+  const m = parseJson(payload.toString('utf8')) as Partial<WireMessage> | undefined;
+  if (typeof m !== 'object' || m === null) return undefined;
+  switch (m.type) {
+    case 'update':
+      if (typeof m.campaign !== 'string' || !Array.isArray(m.artifacts)) return undefined;
+      return { kind: 'update', offer: m as WireMessage & { type: 'update' } };
+    case 'config':
+      if (typeof m.version !== 'number') return undefined;
+      return { kind: 'config', change: { version: m.version, issuedAt: typeof m.issuedAt === 'number' ? m.issuedAt : 0, values: m.config } };
+    case 'command': {
+      if (typeof m.id !== 'string') return undefined;
+      const command: DeviceCommand = { id: m.id, name: typeof m.name === 'string' ? m.name : '', issuedAt: typeof m.issuedAt === 'number' ? m.issuedAt : undefined };
+      return { kind: 'command', command };
+    }
+    default:
+      return undefined;
+  }
 }

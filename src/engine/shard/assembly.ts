@@ -3,7 +3,7 @@ import { Lifecycle, type LifecycleConfig } from '../../fleet/lifecycle.js';
 import { DeviceTable } from '../../fleet/device-table.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
 import type { Schedule } from '../../fleet/schedule.js';
-import type { DeviceDriver, DriverEvents } from '../../drivers/types.js';
+import type { ConfigChange, DeviceCommand, DeviceDriver, DriverEvents, Heard, UpdateOffer } from '../../drivers/types.js';
 import { FleetBehaviours } from '../../fleet/behaviours/index.js';
 import type { ShardFinal } from './protocol.js';
 import type { ShardTask } from './task.js';
@@ -86,6 +86,9 @@ export class LifecycleEvents implements DriverEvents {
   readonly onConnected = (dev: number, ok: boolean, code: number): void => this.lifecycle.onConnected(dev, ok, code);
   readonly onTelemetryAcked = (dev: number, token: number): void => this.lifecycle.onTelemetryAcked(dev, token);
   readonly onConnectionLost = (dev: number, reason: string): void => this.lifecycle.onConnectionLost(dev, reason);
-  readonly onPolled = (dev: number, status: number, retryAfterMs: number, body?: string): void => this.lifecycle.onPolled(dev, status, retryAfterMs, body);
-  readonly onMessage = (dev: number, topic: string, payload: Buffer): void => this.lifecycle.onMessage(dev, topic, payload);
+  readonly onPolled = (dev: number, status: number, retryAfterMs: number, nextPollMs: number): void => this.lifecycle.onPolled(dev, status, retryAfterMs, nextPollMs);
+  readonly onUpdateOffered = (dev: number, offer: UpdateOffer, heard: Heard): void => this.lifecycle.onUpdateOffered(dev, offer, heard);
+  readonly onConfigChanged = (dev: number, change: ConfigChange, heard: Heard): void => this.lifecycle.onConfigChanged(dev, change, heard);
+  readonly onCommand = (dev: number, command: DeviceCommand): void => this.lifecycle.onCommand(dev, command);
+  readonly onReauthenticated = (dev: number, status: number, retryAfterMs: number): void => this.lifecycle.onReauthenticated(dev, status, retryAfterMs);
 }

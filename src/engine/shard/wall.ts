@@ -3,7 +3,7 @@ import { DeviceIdentities } from '../../identity/device-identities.js';
 import { G } from '../../metrics/catalog.js';
 import type { Lifecycle } from '../../fleet/lifecycle.js';
 import { WireDriver } from '../../drivers/wire-driver.js';
-import { presetByName } from '../../drivers/presets/reference.js';
+import { presetByName } from '../../drivers/presets/index.js';
 import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, LifecycleEvents, finalOf, startTelemetryEpoch } from './assembly.js';
@@ -18,8 +18,9 @@ import { startInjectedStalls } from './injected-stall.js';
 export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   const { task, metrics } = ctx;
   const s = task.scenario;
-  const preset = task.target.preset.kind === 'builtin' ? presetByName(task.target.preset.name) : undefined;
-  if (!preset) throw new Error(`preset ${JSON.stringify(task.target.preset)} is not runnable yet`);
+  const presetFactory = task.target.preset.kind === 'builtin' ? presetByName(task.target.preset.name) : undefined;
+  if (!presetFactory) throw new Error(`preset ${JSON.stringify(task.target.preset)} is not runnable yet`);
+  const preset = presetFactory({ fleetKey: task.target.fleetKey });
 
   // Client certificates are issued (or read) before the shard is ready: a connect only looks one up.
   const tls = task.target.tls;
@@ -39,7 +40,6 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       httpUrl: task.target.httpUrl,
       mqttUrl: task.target.mqttUrl,
       firstDevice: task.firstDevice,
-      fleetKey: task.target.fleetKey,
       preset,
       devices: task.count,
       mqttClient: s.options.mqttClient,

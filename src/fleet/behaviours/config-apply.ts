@@ -1,12 +1,12 @@
 import { C, H } from '../../metrics/catalog.js';
 import type { ShardMetrics } from '../../metrics/registry.js';
-import type { DeviceDriver } from '../../drivers/types.js';
+import type { ConfigChange, DeviceDriver } from '../../drivers/types.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
-import { Channel, isMessageType } from './channels.js';
+import { Channel } from './channels.js';
 import type { KindAllocator, KindRange } from '../event-kinds.js';
 
 /**
- * Configuration variables: the backend pushes a change (MQTT, or found on the next poll), the
+ * Configuration variables: the backend pushes a change (or the device finds it on its next poll), the
  * device applies it after `applyMs` and acknowledges it. Propagation is measured from the push
  * (`issuedAt`, on the measurement clock) to applied for devices that were online at the push,
  * and from their reconnect to applied for devices that were offline then (catch-up).
@@ -51,19 +51,8 @@ export class ConfigApply implements Behaviour {
     this.sessionUpAt[dev] = Infinity;
   }
 
-  onMessage(dev: number, _topic: string, payload: Buffer): void {
-    if (!isMessageType(payload, 'config')) return;
-    const m = JSON.parse(payload.toString('utf8')) as { version: number; issuedAt: number };
-    this.offer(dev, m.version, m.issuedAt);
-  }
-
-  onTarget(dev: number, status: number, body: string): void {
-    if (status !== 200 || !body.includes('"configVersion"')) return;
-    const m = JSON.parse(body) as { configVersion?: number; configIssuedAt?: number };
-    if (m.configVersion) this.offer(dev, m.configVersion, m.configIssuedAt ?? 0);
-  }
-
-  private offer(dev: number, version: number, issuedAt: number): void {
+  onConfigChanged(dev: number, change: ConfigChange): void {
+    const { version, issuedAt } = change;
     if (version <= this.applied[dev] || version <= this.pending[dev]) return;
     const wasIdle = this.pending[dev] === 0;
     this.pending[dev] = version;
@@ -85,7 +74,7 @@ export class ConfigApply implements Behaviour {
   }
 
   private ack(dev: number, version: number): void {
-    const sent = this.driver.publishFleet(dev, 'responses', `{"type":"config-ack","version":${version}}`, 1, Channel.configAck);
+    const sent = this.driver.ackConfig(dev, version, Channel.configAck);
     this.ackOwed[dev] = sent ? 0 : version;
   }
 

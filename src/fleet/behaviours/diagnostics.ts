@@ -1,8 +1,8 @@
 import { C, H } from '../../metrics/catalog.js';
 import type { ShardMetrics } from '../../metrics/registry.js';
-import type { DeviceDriver } from '../../drivers/types.js';
+import type { DeviceCommand, DeviceDriver } from '../../drivers/types.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
-import { Channel, isMessageType } from './channels.js';
+import { Channel } from './channels.js';
 import type { KindAllocator, KindRange } from '../event-kinds.js';
 
 /**
@@ -18,7 +18,8 @@ export class Diagnostics implements Behaviour {
   readonly kinds: KindRange;
   private ctx!: BehaviourContext;
   private readonly issuedAt: Float64Array;
-  private readonly ids: Array<string | undefined>;
+  /** The command each device works on (sparse: only devices with one). */
+  private readonly commands: Array<DeviceCommand | undefined>;
 
   constructor(
     /** Processing time per fleet group, ms. */
@@ -31,29 +32,27 @@ export class Diagnostics implements Behaviour {
   ) {
     this.kinds = kinds.take(this.name, 1);
     this.issuedAt = new Float64Array(count).fill(-1);
-    this.ids = new Array(count);
+    this.commands = new Array(count);
   }
 
   plan(ctx: BehaviourContext): void {
     this.ctx = ctx;
   }
 
-  onMessage(dev: number, _topic: string, payload: Buffer): void {
-    if (!isMessageType(payload, 'command')) return;
-    const m = JSON.parse(payload.toString('utf8')) as { id: string; issuedAt: number };
+  onCommand(dev: number, command: DeviceCommand): void {
     this.metrics.inc(C['command.received']);
-    const idle = this.ids[dev] === undefined;
-    this.ids[dev] = m.id;
-    this.issuedAt[dev] = m.issuedAt;
+    const idle = this.commands[dev] === undefined;
+    this.commands[dev] = command;
+    // A backend that does not say when the operator issued it: the round trip starts on arrival.
+    this.issuedAt[dev] = command.issuedAt ?? this.ctx.schedule.measureNow();
     if (idle) this.ctx.schedule.at(this.ctx.schedule.now() + this.processingMs[this.groupOf[dev]], dev, this.kinds.first);
   }
 
   handle(_kind: number, dev: number): void {
-    const id = this.ids[dev];
-    if (id === undefined) return;
-    this.ids[dev] = undefined;
-    const body = `{"type":"command-result","id":${JSON.stringify(id)},"issuedAt":${this.issuedAt[dev]},"ok":true}`;
-    if (!this.driver.publishFleet(dev, 'responses', body, 1, Channel.commandResult)) this.issuedAt[dev] = -1;
+    const command = this.commands[dev];
+    if (command === undefined) return;
+    this.commands[dev] = undefined;
+    if (!this.driver.replyCommand(dev, command, true, Channel.commandResult)) this.issuedAt[dev] = -1;
   }
 
   onAck(dev: number): void {

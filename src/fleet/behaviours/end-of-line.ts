@@ -45,7 +45,7 @@ export class EndOfLineTest implements Behaviour {
 
   onOnline(dev: number): void {
     if (this.state[dev] !== 1) return;
-    if (this.driver.publishFleet(dev, 'responses', '{"type":"eol","ok":true}', 1, Channel.eol)) this.state[dev] = 2;
+    if (this.driver.reportEndOfLine(dev, true, Channel.eol)) this.state[dev] = 2;
   }
 
   onOffline(dev: number): void {

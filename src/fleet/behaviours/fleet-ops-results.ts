@@ -3,7 +3,13 @@
  * binned in time (the rollout curve), failures by cause, energy and updates per group, log and
  * config figures. Plain data, merged across shards by adding (engine/fleet-ops-results.ts).
  */
-import type { RolloutChange } from '../../wire/fleet-ops.js';
+
+/** A rollout step taken (0-based index of the new step) or its abort, ms since the campaign started. */
+export interface RolloutChangeRecord {
+  afterMs: number;
+  step: number;
+  aborted: boolean;
+}
 export interface FleetOpsFinal {
   binMs: number;
   /** Devices of this shard (all start on `releases[0]`). */
@@ -24,7 +30,7 @@ export interface FleetOpsFinal {
   /** Devices that could take the update (an artifact for their arch exists), per campaign release. */
   compatible: Record<string, number>;
   /** Campaign outcomes as the (modelled) backend saw them, virtual clock only. */
-  campaigns?: Array<{ release: string; step: number; aborted: boolean; reason: string; startMs: number; changes: RolloutChange[] }>;
+  campaigns?: Array<{ release: string; step: number; aborted: boolean; reason: string; startMs: number; changes: RolloutChangeRecord[] }>;
   logs?: { generated: number; sent: number; dropped: number; buffered: number };
   commandsSent?: number;
 }

@@ -2,7 +2,6 @@ import { C } from '../../metrics/catalog.js';
 import type { ShardMetrics } from '../../metrics/registry.js';
 import { Stream, uniform32 } from '../../models/rng.js';
 import type { DeviceDriver } from '../../drivers/types.js';
-import { SUPPRESSED_PREFIX } from '../../wire/fleet-ops.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import type { KindAllocator, KindRange } from '../event-kinds.js';
 
@@ -92,10 +91,7 @@ export class LogStream implements Behaviour {
   private ship(dev: number): void {
     const n = this.buffered[dev];
     if (n === 0 && this.suppressed[dev] === 0) return;
-    const parts: string[] = [];
-    if (this.suppressed[dev] > 0) parts.push(SUPPRESSED_PREFIX + this.suppressed[dev]);
-    for (let i = 0; i < n; i++) parts.push(this.line);
-    if (!this.driver.publishFleet(dev, 'logs', parts.join('\n'), 0, 0)) return;
+    if (!this.driver.shipLogs(dev, this.suppressed[dev], this.line, n)) return;
     if (this.suppressed[dev] > 0) this.metrics.inc(C['logs.suppressed_notices']);
     this.suppressed[dev] = 0;
     this.buffered[dev] = 0;

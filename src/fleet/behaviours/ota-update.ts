@@ -1,9 +1,9 @@
 import { C, G, H } from '../../metrics/catalog.js';
 import type { ShardMetrics } from '../../metrics/registry.js';
 import { Stream, uniform } from '../../models/rng.js';
-import { CANCELLED, type DeviceDriver } from '../../drivers/types.js';
+import { CANCELLED, type DeviceDriver, type OfferedArtifact, type UpdateOffer } from '../../drivers/types.js';
 import { countHttpFailure, Route } from '../request-outcome.js';
-import { pickArtifact, type ArtifactRef, type UpdateOffer } from '../../wire/fleet-ops.js';
+import { fitsArch, pickArtifact } from './artifact-choice.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import type { FleetOpsRecorder } from './fleet-ops-results.js';
 import { nextWindowOpen, type OtaConfig } from './ota-config.js';
@@ -116,15 +116,8 @@ export class OtaUpdate implements Behaviour {
     }
   }
 
-  onMessage(dev: number, _topic: string, payload: Buffer): void {
-    // Our backends write {"type":"update",...}: a prefix check spares parsing other messages.
-    if (payload.length < 16 || payload.toString('latin1', 0, 16) !== '{"type":"update"') return;
-    this.offered(dev, payload.toString('utf8'), true);
-  }
-
-  onTarget(dev: number, status: number, body: string): void {
-    if (status !== 200 || !body.includes('"update"')) return;
-    this.offered(dev, body, false);
+  onUpdateOffered(dev: number, offer: UpdateOffer): void {
+    this.offered(dev, offer);
   }
 
   onOnline(dev: number): void {
@@ -143,22 +136,14 @@ export class OtaUpdate implements Behaviour {
     this.stopped = true;
   }
 
-  private offered(dev: number, text: string, notified: boolean): void {
+  private offered(dev: number, offer: UpdateOffer): void {
     if (this.stopped || this.phase[dev] !== P.idle) return;
-    let offer: UpdateOffer;
-    try {
-      const doc = JSON.parse(text) as { update?: UpdateOffer } & Partial<UpdateOffer>;
-      offer = (notified ? doc : doc.update) as UpdateOffer;
-    } catch {
-      return;
-    }
-    if (typeof offer?.campaign !== 'string' || !Array.isArray(offer.artifacts)) return;
     let idx = this.offerIndex.get(offer.campaign);
     if (idx === undefined) {
       idx = this.offers.push({ offer, release: this.rec.intern(offer.release), offerIdx: this.offers.length }) - 1;
       this.offerIndex.set(offer.campaign, idx);
       let compatible = 0;
-      for (let d = 0; d < this.count; d++) if (offer.artifacts.some((a) => a.arch === this.cfg.groups[this.groupOf[d]].arch)) compatible++;
+      for (let d = 0; d < this.count; d++) if (offer.artifacts.some((a) => fitsArch(a, this.cfg.groups[this.groupOf[d]].arch))) compatible++;
       this.rec.compatible[offer.release] = compatible;
     }
     const o = this.offers[idx];
@@ -191,7 +176,7 @@ export class OtaUpdate implements Behaviour {
     this.requestChunk(dev);
   }
 
-  private artifact(dev: number): ArtifactRef {
+  private artifact(dev: number): OfferedArtifact {
     return this.offers[this.offerOf[dev]].offer.artifacts[this.artifactOf[dev]];
   }
 
@@ -214,7 +199,7 @@ export class OtaUpdate implements Behaviour {
     this.chunkLen[dev] = len;
     this.chunkAt[dev] = this.ctx.schedule.now();
     this.metrics.inc(C['requests.started']);
-    this.driver.downloadChunk(dev, a.name, this.offset[dev], len);
+    this.driver.downloadChunk(dev, a, this.offset[dev], len);
   }
 
   /** The link came back (or the session did): continue from the offset already on the device. */

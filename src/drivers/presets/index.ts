@@ -1,0 +1,13 @@
+import type { PresetFactory } from '../preset.js';
+import { referencePreset } from './reference.js';
+
+/** The built-in presets by the name `target.preset` gives them. */
+const BUILT_IN: Record<string, PresetFactory> = { reference: referencePreset };
+
+/** Names `target.preset` accepts as built-ins. */
+export const BUILT_IN_PRESETS: readonly string[] = Object.keys(BUILT_IN);
+
+/** Looks a built-in preset up by name. */
+export function presetByName(name: string): PresetFactory | undefined {
+  return Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
+}
