@@ -1,6 +1,6 @@
-import { C, G, H } from '../metrics/catalog.js';
+import { C, cancelledCounter, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
-import { fullJitterBackoff, jittered, Stream, uniform32 as uniform } from '../models/rng.js';
+import { jittered, Stream, uniform32 as uniform } from '../models/rng.js';
 import type { ConfigChange, DeviceCommand, DeviceDriver, DriverEvents, Heard, UpdateOffer } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
@@ -10,9 +10,10 @@ import { TargetPoller } from './target-poller.js';
 import type { Schedule } from './schedule.js';
 import { Ev, KIND_REGIONS } from './event-kinds.js';
 import { RetryAfterHold } from './retry-after-hold.js';
-import { countConnectFailure, countHttpFailure, Route } from './request-outcome.js';
-import { cancelledCounter } from '../metrics/catalog.js';
-import { CANCELLED } from '../drivers/types.js';
+import { RetryPlan } from './retry-plan.js';
+import { Provisioning } from './provisioning.js';
+import { Coverage } from './coverage.js';
+import { countConnectFailure, Route } from './request-outcome.js';
 import type { EnergyProjection } from './energy-meter.js';
 import type { InflightTable } from './inflight.js';
 import { BehaviourSet, type BehaviourContext } from './behaviour.js';
@@ -35,14 +36,14 @@ export class Lifecycle implements DriverEvents {
   private readonly telemetryPipe: TelemetryPipeline;
   private stopping = false;
   private online = 0;
-  private provisioned = 0;
-  private offline = 0;
   private depleted = 0;
-  private awaitingApproval = 0;
   private readonly behaviours: BehaviourSet;
   private readonly poller?: TargetPoller;
   /** Retry-After of every HTTP route: one hold per device. */
   readonly hold: RetryAfterHold;
+  private readonly retry: RetryPlan;
+  private readonly provisioning: Provisioning;
+  private readonly coverage: Coverage;
 
   constructor(
     readonly devices: DeviceTable,
@@ -65,6 +66,22 @@ export class Lifecycle implements DriverEvents {
     );
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
     this.hold = new RetryAfterHold(devices, schedule, metrics, { seed: cfg.seed, ...cfg.retryAfter });
+    this.coverage = new Coverage(models.reach, devices, schedule, metrics, {
+      dropSession: (dev) => this.dropSession(dev),
+      provision: (dev) => this.provisioning.provision(dev),
+      connect: (dev) => this.connect(dev),
+    });
+    this.retry = new RetryPlan(devices, schedule, metrics, cfg);
+    this.provisioning = new Provisioning(devices, cfg.serialPrefix, schedule, driver, metrics, this.hold, this.retry, {
+      reachable: (dev) => this.reachable(dev),
+      charge: (dev, step, oneOff) => this.charge(dev, step, oneOff),
+      stopping: () => this.stopping,
+      issued: (dev) => this.behaviours.provisioned(dev),
+      proceed: (dev, t) => {
+        if (this.devices.state(dev) === S.provisioned && !this.devices.has(dev, Flag.sleepy)) this.connect(dev);
+        this.poller?.start(dev, t);
+      },
+    });
     if (cfg.poll) {
       // No link, no credentials, no energy: no poll.
       const canPoll = (dev: number) => this.reachable(dev) && this.devices.has(dev, Flag.hasCreds) && this.charge(dev, STEP_POLL);
@@ -102,9 +119,7 @@ export class Lifecycle implements DriverEvents {
   /** Queues every device's power-on. Called once, before the scheduler starts. */
   planArrivals(): void {
     this.behaviours.plan(this.behaviourContext());
-    // Devices whose own link starts down (the outage process starts in equilibrium) count as offline.
-    this.offline = this.models.reach?.unreachableCount() ?? 0;
-    this.metrics.set(G['devices.offline'], this.offline);
+    this.coverage.plan();
     const d = this.devices;
     const total = this.cfg.fleetDevices;
     const stride = arrivalStride(total);
@@ -119,7 +134,7 @@ export class Lifecycle implements DriverEvents {
       case Ev.powerOn:
         return this.powerOn(dev, t);
       case Ev.provision:
-        return this.provision(dev);
+        return this.provisioning.provision(dev);
       case Ev.connect:
         return this.connect(dev);
       case Ev.telemetry:
@@ -138,7 +153,7 @@ export class Lifecycle implements DriverEvents {
       case Ev.switchover:
       case Ev.outageStart:
       case Ev.outageEnd:
-        return this.linkEvent(kind, dev, t);
+        return this.coverage.apply(kind, dev, t);
     }
   }
 
@@ -184,30 +199,7 @@ export class Lifecycle implements DriverEvents {
     this.dropSession(dev);
     if (this.stopping) return;
     this.metrics.inc(C['mqtt.reconnects']);
-    this.retryLater(dev, Ev.connect, -1);
-  }
-
-  private linkEvent(kind: number, dev: number, t: number): void {
-    const change = this.models.reach!.apply(kind, dev, t, this.schedule);
-    const d = this.devices;
-    if (change < 0) {
-      this.metrics.inc(C['link.down']);
-      this.metrics.set(G['devices.offline'], ++this.offline);
-      const st = d.state(dev);
-      if (st === S.online || st === S.connecting) this.dropSession(dev);
-      d.unset(dev, Flag.registered);
-      // Devices not yet powered on stay off; they find the link down when they boot.
-      if (st !== S.off || d.has(dev, Flag.hasCreds) || d.httpStartedAt(dev) >= 0) d.setState(dev, S.offline);
-    } else if (change > 0) {
-      this.metrics.inc(C['link.up']);
-      if (kind === Ev.switchover) this.metrics.inc(C['link.failover']);
-      this.metrics.set(G['devices.offline'], --this.offline);
-      if (d.state(dev) !== S.offline) return;
-      // Back in coverage: the device reconnects at once (a cell coming back is a reconnect storm).
-      if (!d.has(dev, Flag.hasCreds)) this.provision(dev);
-      else if (d.has(dev, Flag.sleepy)) d.setState(dev, S.provisioned); // asleep until its next report
-      else this.connect(dev);
-    }
+    this.retry.retryLater(dev, Ev.connect, -1);
   }
 
   private global(dev: number): number {
@@ -225,74 +217,7 @@ export class Lifecycle implements DriverEvents {
       const first = t + uniform(this.cfg.seed, this.global(dev), Stream.telemetryJitter, 0xffffffff) * tel.everyMs;
       this.schedule.at(first, dev, Ev.telemetry);
     }
-    this.provision(dev);
-  }
-
-  private provision(dev: number): void {
-    const d = this.devices;
-    // A stale retry after the link already brought the device back is a no-op.
-    if (d.state(dev) === S.provisioning || d.has(dev, Flag.hasCreds)) return;
-    if (!this.reachable(dev)) {
-      d.setState(dev, S.offline);
-      return;
-    }
-    // Told to wait (Retry-After on any route): ask again when the wait is over.
-    const heldUntil = this.hold.heldUntil(dev);
-    if (heldUntil >= 0) {
-      this.schedule.at(heldUntil, dev, Ev.provision);
-      return;
-    }
-    // The provisioning request costs what a poll does, once.
-    if (!this.charge(dev, STEP_POLL, true)) return;
-    d.setState(dev, S.provisioning);
-    d.setHttpStartedAt(dev, this.schedule.measureNow());
-    this.metrics.inc(C['requests.started']);
-    this.driver.provision(dev, `${this.cfg.serialPrefix}-${this.global(dev)}`);
-  }
-
-  onProvisioned(dev: number, status: number, retryAfterMs: number): void {
-    const d = this.devices;
-    if (status === CANCELLED) {
-      // Cut off by the end of the run: no answer, so no latency and no error.
-      d.setHttpStartedAt(dev, -1);
-      countHttpFailure(this.metrics, Route.provision, status);
-      return;
-    }
-    const now = this.schedule.measureNow();
-    this.metrics.record(H['provision.latency'], (now - d.httpStartedAt(dev)) * US_PER_MS);
-    d.setHttpStartedAt(dev, -1);
-    const wait = this.hold.answered(dev, retryAfterMs);
-    if (this.stopping || d.state(dev) === S.dead) return;
-    if (status === 202) {
-      // Manual provisioning: accepted but pending an operator's approval; ask again when told.
-      this.metrics.inc(C['provision.pending']);
-      if (!d.has(dev, Flag.awaitingApproval)) {
-        d.set(dev, Flag.awaitingApproval);
-        this.metrics.set(G['devices.awaiting_approval'], ++this.awaitingApproval);
-      }
-      this.retryLater(dev, Ev.provision, wait);
-      return;
-    }
-    if (status >= 200 && status < 300) {
-      this.metrics.inc(C['provision.ok']);
-      d.setState(dev, S.provisioned);
-      d.set(dev, Flag.hasCreds);
-      if (d.has(dev, Flag.awaitingApproval)) {
-        d.unset(dev, Flag.awaitingApproval);
-        this.metrics.set(G['devices.awaiting_approval'], --this.awaitingApproval);
-      }
-      this.behaviours.provisioned(dev);
-      d.setAttempts(dev, 0);
-      this.metrics.set(G['devices.provisioned'], ++this.provisioned);
-      const t = this.schedule.now();
-      if (d.state(dev) === S.provisioned && !d.has(dev, Flag.sleepy)) this.connect(dev);
-      this.poller?.start(dev, t);
-      return;
-    }
-    this.metrics.inc(C['provision.failed']);
-    countHttpFailure(this.metrics, Route.provision, status);
-    this.knockedOut(dev);
-    this.retryLater(dev, Ev.provision, wait);
+    this.provisioning.provision(dev);
   }
 
   private connect(dev: number): void {
@@ -332,7 +257,7 @@ export class Lifecycle implements DriverEvents {
       d.setAttempts(dev, 0);
       this.metrics.set(G['devices.online'], ++this.online);
       // Back from a backend outage once reporting again: its first ack (QoS 1), or now.
-      if (this.cfg.telemetry?.spec.qos !== 1) this.back(dev);
+      if (this.cfg.telemetry?.spec.qos !== 1) this.retry.back(dev);
       this.telemetryPipe.sessionUp(dev);
       this.behaviours.online(dev);
       this.flush(dev);
@@ -340,8 +265,8 @@ export class Lifecycle implements DriverEvents {
     }
     this.metrics.inc(C['mqtt.connect.failed']);
     countConnectFailure(this.metrics, code);
-    this.knockedOut(dev);
-    this.retryLater(dev, Ev.connect, -1);
+    this.retry.knockedOut(dev);
+    this.retry.retryLater(dev, Ev.connect, -1);
   }
 
   onConnectionLost(dev: number, _reason: string): void {
@@ -356,45 +281,8 @@ export class Lifecycle implements DriverEvents {
       return;
     }
     this.metrics.inc(C['mqtt.reconnects']);
-    this.knockedOut(dev);
-    this.retryLater(dev, Ev.connect, -1);
-  }
-
-  /**
-   * Recovery after an outage (summary/outage.ts): a device the backend failed counts out once,
-   * and back once it is provisioned, connected and reporting again. Failures on the device's own
-   * side (its link, its battery) are not the backend's and do not count.
-   */
-  private knockedOut(dev: number): void {
-    const d = this.devices;
-    if (d.has(dev, Flag.knockedOut)) return;
-    d.set(dev, Flag.knockedOut);
-    this.metrics.inc(C['recovery.devices_out']);
-  }
-
-  private back(dev: number): void {
-    const d = this.devices;
-    if (!d.has(dev, Flag.knockedOut)) return;
-    d.unset(dev, Flag.knockedOut);
-    this.metrics.inc(C['recovery.devices_back']);
-  }
-
-  /**
-   * Schedules another attempt: after `retryAfterWait` (the jittered Retry-After the hold keeps)
-   * when the server gave one, else after a full-jitter backoff.
-   */
-  private retryLater(dev: number, kind: number, retryAfterWait: number): void {
-    const d = this.devices;
-    d.setState(dev, kind === Ev.provision ? S.off : S.backoff);
-    let delay: number;
-    if (retryAfterWait >= 0) {
-      delay = retryAfterWait;
-    } else {
-      const u = uniform(this.cfg.seed, this.global(dev), Stream.backoff, d.nextBackoffDraw(dev));
-      delay = fullJitterBackoff(this.cfg.reconnect.baseMs, this.cfg.reconnect.capMs, d.attempts(dev), u);
-    }
-    if (d.attempts(dev) < 0xffff) d.setAttempts(dev, d.attempts(dev) + 1);
-    this.schedule.at(this.schedule.now() + delay, dev, kind);
+    this.retry.knockedOut(dev);
+    this.retry.retryLater(dev, Ev.connect, -1);
   }
 
   private telemetry(dev: number, t: number): void {
@@ -416,7 +304,7 @@ export class Lifecycle implements DriverEvents {
   }
 
   onTelemetryAcked(dev: number, token: number): void {
-    this.back(dev);
+    this.retry.back(dev);
     this.telemetryPipe.onAcked(dev, token);
     this.maybeSleep(dev);
   }
@@ -456,10 +344,12 @@ export class Lifecycle implements DriverEvents {
     if (this.devices.state(dev) !== S.dead) this.behaviours.command(dev, command);
   }
 
-  /** Renewed credentials: a failure is counted on the provisioning route (a renewal is a credentials request). */
+  onProvisioned(dev: number, status: number, retryAfterMs: number): void {
+    this.provisioning.onProvisioned(dev, status, retryAfterMs);
+  }
+
   onReauthenticated(dev: number, status: number, retryAfterMs: number): void {
-    if (status !== CANCELLED) this.hold.answered(dev, retryAfterMs);
-    if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.provision, status);
+    this.provisioning.onReauthenticated(dev, status, retryAfterMs);
   }
 
   /** Stops generating: no new telemetry, polls or connects; in-flight messages may still be acked. */

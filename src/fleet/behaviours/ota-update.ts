@@ -3,6 +3,7 @@ import type { ShardMetrics } from '../../metrics/registry.js';
 import { Stream, uniform } from '../../models/rng.js';
 import { CANCELLED, type DeviceDriver, type OfferedArtifact, type UpdateOffer } from '../../drivers/types.js';
 import { countHttpFailure, Route } from '../request-outcome.js';
+import { OtaStateReports } from './ota-state-reports.js';
 import { fitsArch, pickArtifact } from './artifact-choice.js';
 import type { Behaviour, BehaviourContext } from '../behaviour.js';
 import type { FleetOpsRecorder } from './fleet-ops-results.js';
@@ -43,11 +44,7 @@ export class OtaUpdate implements Behaviour {
   private readonly interrupted: Uint8Array;
   private readonly release: Uint16Array;
   private readonly healthDraws: Uint32Array;
-  /** A state report waiting for the device's Retry-After hold to end: index + 1 into `reportNames` (0: none). */
-  private readonly heldReport: Uint8Array;
-  private readonly heldCause: Uint8Array;
-  /** Report statuses and causes by index (a handful of strings, shared by all devices). */
-  private readonly reportNames: string[] = [];
+  private readonly reports: OtaStateReports;
   private readonly offers: Array<{ offer: UpdateOffer; release: number; offerIdx: number }> = [];
   private readonly offerIndex = new Map<string, number>();
   private inProgress = 0;
@@ -78,8 +75,11 @@ export class OtaUpdate implements Behaviour {
     this.interrupted = new Uint8Array(count);
     this.release = new Uint16Array(count);
     this.healthDraws = new Uint32Array(count);
-    this.heldReport = new Uint8Array(count);
-    this.heldCause = new Uint8Array(count);
+    this.reports = new OtaStateReports(count, driver, metrics, this.kinds.first + 6, {
+      release: (dev) => this.rec.releases[this.release[dev]],
+      campaign: (dev) => this.offers[this.offerOf[dev]].offer.campaign,
+      bytes: (dev) => this.offset[dev],
+    });
   }
 
   /** The release device `dev` runs now. */
@@ -93,6 +93,7 @@ export class OtaUpdate implements Behaviour {
 
   plan(ctx: BehaviourContext): void {
     this.ctx = ctx;
+    this.reports.plan(ctx);
   }
 
   handle(kind: number, dev: number): void {
@@ -112,7 +113,7 @@ export class OtaUpdate implements Behaviour {
         if (this.phase[dev] === P.downloading && this.offset[dev] >= this.artifact(dev).size) this.downloaded(dev);
         return;
       case 6:
-        return this.sendHeldReport(dev);
+        return this.reports.sendHeld(dev);
     }
   }
 
@@ -134,6 +135,7 @@ export class OtaUpdate implements Behaviour {
 
   stop(): void {
     this.stopped = true;
+    this.reports.stop();
   }
 
   private offered(dev: number, offer: UpdateOffer): void {
@@ -345,50 +347,11 @@ export class OtaUpdate implements Behaviour {
   }
 
   private report(dev: number, status: string, cause?: string): void {
-    const heldUntil = this.ctx.hold.heldUntil(dev);
-    if (heldUntil >= 0) {
-      // Told to wait (Retry-After): the device's latest state goes out when the wait is over;
-      // a state it passed through meanwhile is superseded, as the backend only keeps the latest.
-      if (this.heldReport[dev] === 0) this.ctx.schedule.at(heldUntil, dev, this.kinds.first + 6);
-      this.heldReport[dev] = this.nameIndex(status) + 1;
-      this.heldCause[dev] = cause === undefined ? 0 : this.nameIndex(cause) + 1;
-      return;
-    }
-    const o = this.offers[this.offerOf[dev]];
-    this.metrics.inc(C['requests.started']);
-    this.driver.reportState(dev, {
-      release: this.rec.releases[this.release[dev]],
-      status,
-      campaign: o.offer.campaign,
-      ...(cause === undefined ? {} : { cause }),
-      bytes: this.offset[dev],
-    });
+    this.reports.report(dev, status, cause);
   }
 
-  private nameIndex(name: string): number {
-    const i = this.reportNames.indexOf(name);
-    return i >= 0 ? i : this.reportNames.push(name) - 1;
-  }
-
-  private sendHeldReport(dev: number): void {
-    const k = this.heldReport[dev];
-    if (k === 0 || this.stopped) return;
-    const c = this.heldCause[dev];
-    this.heldReport[dev] = 0;
-    this.heldCause[dev] = 0;
-    this.report(dev, this.reportNames[k - 1], c === 0 ? undefined : this.reportNames[c - 1]);
-  }
-
-  /**
-   * Driver callback: state reports are fire-and-forget for the device (a lost one is not
-   * retried), but their failures are counted and their Retry-After holds the device.
-   */
+  /** Driver callback (through the fleet-ops router). */
   onStateReported(dev: number, status: number, retryAfterMs: number): void {
-    if (status === CANCELLED) {
-      countHttpFailure(this.metrics, Route.state, status);
-      return;
-    }
-    this.ctx.hold.answered(dev, retryAfterMs);
-    if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.state, status);
+    this.reports.onStateReported(dev, status, retryAfterMs);
   }
 }

@@ -1,0 +1,93 @@
+import { C } from '../../metrics/catalog.js';
+import type { ShardMetrics } from '../../metrics/registry.js';
+import { CANCELLED, type DeviceDriver } from '../../drivers/types.js';
+import { countHttpFailure, Route } from '../request-outcome.js';
+import type { BehaviourContext } from '../behaviour.js';
+
+/** What a report says besides its status, read from the OTA behaviour when the report leaves. */
+export interface OtaReportSource {
+  release(dev: number): string;
+  campaign(dev: number): string;
+  bytes(dev: number): number;
+}
+
+/**
+ * The OTA behaviour's state reports. Fire-and-forget for the device (a lost one is not retried),
+ * but failures are counted and their Retry-After holds the device; while a hold runs, only the
+ * device's latest state is kept and goes out when the wait is over (a state it passed through
+ * meanwhile is superseded, as the backend only keeps the latest). Per device: two bytes.
+ * Concurrency: the shard's thread only.
+ */
+export class OtaStateReports {
+  private ctx!: BehaviourContext;
+  /** A state report waiting for the device's Retry-After hold to end: index + 1 into `names` (0: none). */
+  private readonly heldReport: Uint8Array;
+  private readonly heldCause: Uint8Array;
+  /** Report statuses and causes by index (a handful of strings, shared by all devices). */
+  private readonly names: string[] = [];
+  private stopped = false;
+
+  constructor(
+    count: number,
+    private readonly driver: DeviceDriver,
+    private readonly metrics: ShardMetrics,
+    /** The event kind (the OTA behaviour's) that sends a held report. */
+    private readonly heldKind: number,
+    private readonly source: OtaReportSource,
+  ) {
+    this.heldReport = new Uint8Array(count);
+    this.heldCause = new Uint8Array(count);
+  }
+
+  plan(ctx: BehaviourContext): void {
+    this.ctx = ctx;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  report(dev: number, status: string, cause?: string): void {
+    const heldUntil = this.ctx.hold.heldUntil(dev);
+    if (heldUntil >= 0) {
+      if (this.heldReport[dev] === 0) this.ctx.schedule.at(heldUntil, dev, this.heldKind);
+      this.heldReport[dev] = this.nameIndex(status) + 1;
+      this.heldCause[dev] = cause === undefined ? 0 : this.nameIndex(cause) + 1;
+      return;
+    }
+    const s = this.source;
+    this.metrics.inc(C['requests.started']);
+    this.driver.reportState(dev, {
+      release: s.release(dev),
+      status,
+      campaign: s.campaign(dev),
+      ...(cause === undefined ? {} : { cause }),
+      bytes: s.bytes(dev),
+    });
+  }
+
+  private nameIndex(name: string): number {
+    const i = this.names.indexOf(name);
+    return i >= 0 ? i : this.names.push(name) - 1;
+  }
+
+  /** The held report's event. */
+  sendHeld(dev: number): void {
+    const k = this.heldReport[dev];
+    if (k === 0 || this.stopped) return;
+    const c = this.heldCause[dev];
+    this.heldReport[dev] = 0;
+    this.heldCause[dev] = 0;
+    this.report(dev, this.names[k - 1], c === 0 ? undefined : this.names[c - 1]);
+  }
+
+  /** Driver callback: the report was answered. */
+  onStateReported(dev: number, status: number, retryAfterMs: number): void {
+    if (status === CANCELLED) {
+      countHttpFailure(this.metrics, Route.state, status);
+      return;
+    }
+    this.ctx.hold.answered(dev, retryAfterMs);
+    if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.state, status);
+  }
+}
