@@ -78,6 +78,8 @@ export interface DeviceReportedState {
   release: string;
   status: string;
   stateReports: number;
+  /** Highest configuration version the device acknowledged (0: none). */
+  configAcked: number;
 }
 
 export interface EmbeddedBackend {
@@ -160,7 +162,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
     malformedTelemetry: () => store.malformedTelemetry,
     reportedState(id) {
       const rec = store.get(id);
-      return rec && { release: rec.release, status: rec.status, stateReports: rec.stateReports };
+      return rec && { release: rec.release, status: rec.status, stateReports: rec.stateReports, configAcked: rec.configAcked };
     },
     setTarget: (spec, ids) => store.setTarget(spec, ids),
     setFaults: (plan) => faults.set(plan),

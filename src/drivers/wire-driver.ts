@@ -253,6 +253,11 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     await Promise.all([...this.brokers.map((b) => b.transport.close()), this.http.close(), this.fetcher?.close()]);
   }
 
+  /** The device's id on the backend once provisioned (tests and diagnostics). */
+  deviceIdOf(dev: number): string | undefined {
+    return this.creds.of(dev)?.deviceId;
+  }
+
   connectedCount(): number {
     return this.brokers.reduce((n, b) => n + b.transport.connectedCount(), 0);
   }
