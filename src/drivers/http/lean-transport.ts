@@ -148,7 +148,16 @@ class LeanHttpTransport implements HttpTransport {
     }
   }
 
-  request(dev: number, op: number, method: Method, path: string, authorization: string | undefined, body: string | undefined, ifNoneMatch?: string): void {
+  request(
+    dev: number,
+    op: number,
+    method: Method,
+    path: string,
+    authorization: string | undefined,
+    body: string | undefined,
+    ifNoneMatch?: string,
+    headers?: readonly string[],
+  ): void {
     const r = this.free.pop() ?? new Request();
     r.dev = dev;
     r.op = op;
@@ -158,7 +167,9 @@ class LeanHttpTransport implements HttpTransport {
     this.unanswered++;
     if (this.closed) return this.deferAnswer(r, CANCELLED);
     if (path.charCodeAt(0) !== 47 /* '/' */ || /[\s\u0000-\u001f\u007f]/.test(path)) return this.deferAnswer(r, NET_RESET);
-    r.wire = this.encode(method, path, authorization, body, ifNoneMatch);
+    // A header a preset built with a line break in it would split the request: never sent.
+    if (headers !== undefined && headers.some((h) => /[\r\n]/.test(h))) return this.deferAnswer(r, NET_RESET);
+    r.wire = this.encode(method, path, authorization, body, ifNoneMatch, headers);
     r.deadline = performance.now() + this.opts.timeoutMs;
     this.link(r);
     this.dispatch(r, this.groupFor(dev), false);
@@ -195,11 +206,25 @@ class LeanHttpTransport implements HttpTransport {
 
   // --- requests ---
 
-  private encode(method: Method, path: string, authorization: string | undefined, body: string | undefined, ifNoneMatch: string | undefined): string {
+  private encode(
+    method: Method,
+    path: string,
+    authorization: string | undefined,
+    body: string | undefined,
+    ifNoneMatch: string | undefined,
+    extra: readonly string[] | undefined,
+  ): string {
     let head = `${method} ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n`;
     if (authorization !== undefined) head += `Authorization: ${authorization}\r\n`;
     if (ifNoneMatch !== undefined) head += `If-None-Match: ${ifNoneMatch}\r\n`;
-    if (body !== undefined) return `${head}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    let typed = false;
+    if (extra !== undefined) {
+      for (let i = 0; i + 1 < extra.length; i += 2) {
+        head += `${extra[i]}: ${extra[i + 1]}\r\n`;
+        if (extra[i].toLowerCase() === 'content-type') typed = true;
+      }
+    }
+    if (body !== undefined) return `${head}${typed ? '' : 'Content-Type: application/json\r\n'}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     return method === 'GET' ? `${head}\r\n` : `${head}Content-Length: 0\r\n\r\n`;
   }
 
