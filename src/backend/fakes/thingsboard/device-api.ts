@@ -54,6 +54,7 @@ export function acceptTelemetry(state: ThingsboardState, dev: TbDevice, body: Bu
   let seqSeen = false;
   for (const v of values) {
     if (typeof v.seq === 'number' && dev.telemetry.record(v.seq)) seqSeen = true;
+    if (Array.isArray(v.log)) dev.counts.logLines += v.log.length;
     noteFirmware(state, dev, v);
   }
   if (!seqSeen) dev.counts.telemetryWithoutSeq++;

@@ -51,6 +51,8 @@ export interface TbDeviceCounts {
   unknownTopics: number;
   /** HTTP device API requests answered 4xx. */
   httpErrors: number;
+  /** Lines in telemetry `log` arrays (ThingsBoard has no log API; fleetsim's preset ships logs as telemetry). */
+  logLines: number;
 }
 
 export interface TbDevice {
@@ -73,7 +75,7 @@ function freshCounts(): TbDeviceCounts {
   return {
     telemetry: 0, telemetryWithoutSeq: 0, malformed: 0, attributes: 0, attributeRequests: 0,
     fwStates: {}, fwStateOutOfOrder: 0, fwChunkRequests: 0, fwBytes: 0, fwErrors: 0,
-    rpcSent: 0, rpcReplies: 0, rpcUnknownReplies: 0, rpcTimedOut: 0, unknownTopics: 0, httpErrors: 0,
+    rpcSent: 0, rpcReplies: 0, rpcUnknownReplies: 0, rpcTimedOut: 0, unknownTopics: 0, httpErrors: 0, logLines: 0,
   };
 }
 
