@@ -1,8 +1,9 @@
 import type { PresetFactory } from '../preset.js';
 import { referencePreset } from './reference.js';
+import { thingsboardPreset } from './thingsboard.js';
 
 /** The built-in presets by the name `target.preset` gives them. */
-const BUILT_IN: Record<string, PresetFactory> = { reference: referencePreset };
+const BUILT_IN: Record<string, PresetFactory> = { reference: referencePreset, thingsboard: thingsboardPreset };
 
 /** Names `target.preset` accepts as built-ins. */
 export const BUILT_IN_PRESETS: readonly string[] = Object.keys(BUILT_IN);
