@@ -111,7 +111,7 @@ describe('HTTP fleet API', () => {
     expect((await http('PUT', path, { body, headers: auth('wrong') })).status).toBe(401);
     expect((await http('PUT', path, { body: '{}', headers: auth(creds!.deviceKey) })).status).toBe(400);
     expect((await http('PUT', path, { body, headers: auth(creds!.deviceKey) })).status).toBe(204);
-    expect(backend.reportedState(creds!.deviceId)).toEqual({ release: 'app-1.0', status: 'running', stateReports: 1 });
+    expect(backend.reportedState(creds!.deviceId)).toEqual({ release: 'app-1.0', status: 'running', stateReports: 1, configAcked: 0 });
   });
 
   it('reports device stats, for all devices or one', async () => {
