@@ -19,7 +19,7 @@ import { quoted } from './yaml-limits.js';
  * found problems elsewhere, so one run of `fleetsim validate` lists every problem; each check
  * looks only at parts whose shape is right and leaves the rest to the schema's messages.
  */
-export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
+export function semanticProblems(data: unknown, source: YamlSource, clockOverride?: unknown): Problem[] {
   const out: Problem[] = [];
   const add = (path: DocPath, message: string, hint: string, at: 'key' | 'value' = 'value'): void => {
     out.push({ location: source.locate(path, at), path: formatPath(path), message, hint });
@@ -32,15 +32,26 @@ export function semanticProblems(data: unknown, source: YamlSource): Problem[] {
   checkBehaviour(data.behaviour, add);
   checkTarget(data.target, scenarioDir(source), add);
   if (isRecord(data.target)) out.push(...checkPresetRef(data.target, source, scenarioDir(source)));
-  checkLifetime(data, add);
+  const clock = effectiveClock(data.clock, clockOverride);
+  checkLifetime(data, clock, add);
+  checkModelledBackend(data, clock, add);
   return out;
 }
 
+/**
+ * The clock the run will use: `--clock` when it names one (a bad one is a usage error of its own,
+ * load.ts), else the file's `clock:` (default wall), with the words that say where it came from.
+ */
+function effectiveClock(fileClock: unknown, override: unknown): { virtual: boolean; said: string } {
+  if (override === 'wall' || override === 'virtual') return { virtual: override === 'virtual', said: `--clock ${override}` };
+  return { virtual: fileClock === 'virtual', said: fileClock === undefined ? 'the default wall clock' : `clock: ${String(fileClock)}` };
+}
+
 /** `lifetime:` follows the fleet on the virtual clock, batch by batch from the fleet's groups. */
-function checkLifetime(data: Record<string, unknown>, add: Add): void {
+function checkLifetime(data: Record<string, unknown>, clock: { virtual: boolean; said: string }, add: Add): void {
   const l = data.lifetime;
   if (!isRecord(l)) return;
-  if (data.clock !== 'virtual') add(['lifetime'], 'lifetime needs clock: virtual', 'add clock: virtual (the years are modelled, not run in real time)', 'key');
+  if (!clock.virtual) add(['lifetime'], `lifetime needs the virtual clock; this run is on the wall clock (${clock.said})`, 'add clock: virtual, or run with --clock virtual (the years are modelled, not run in real time)', 'key');
   const groups = Array.isArray(data.fleet) ? data.fleet.length : 0;
   if (!Array.isArray(l.production)) return;
   l.production.forEach((b, i) => {
@@ -48,6 +59,18 @@ function checkLifetime(data: Record<string, unknown>, add: Add): void {
       add(['lifetime', 'production', i, 'group'], `group ${b.group} is not a fleet group (the fleet has ${groups})`, `use an index from 0 to ${groups - 1}: the fleet group whose profile this batch is`);
     }
   });
+}
+
+/**
+ * `backend:` sizes the modelled backend, which exists on the virtual clock only. On the wall clock
+ * the devices talk to a real server (the embedded backend or a target) whose capacity is its own:
+ * making the embedded backend queue and serve like the model would be a second backend model, and
+ * it could not honour it for an external target at all. So a wall-clock run refuses it rather than
+ * ignore it silently.
+ */
+function checkModelledBackend(data: Record<string, unknown>, clock: { virtual: boolean; said: string }, add: Add): void {
+  if (!isRecord(data.backend) || clock.virtual) return;
+  add(['backend'], `backend: sizes the modelled backend of the virtual clock; this run is on the wall clock (${clock.said}), where the real target's own capacity answers`, 'run with --clock virtual (or set clock: virtual); to load a real backend, remove backend:', 'key');
 }
 
 /** Secrets must be there (the value is read, never shown) and TLS files readable, each reported where it is written. */

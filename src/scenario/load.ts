@@ -39,7 +39,7 @@ export function parseScenarioText(text: string, fileLabel = '<inline>', override
   }
   const parsed = scenarioSchema.safeParse(data, { reportInput: true });
   const problems: Problem[] = parsed.success ? [] : problemsFromIssues(parsed.error.issues, source, scenarioSchema);
-  problems.push(...semanticProblems(data, source));
+  problems.push(...semanticProblems(data, source, overrides.clock));
   if (problems.length > 0 || !parsed.success) {
     // This file's problems in file order; problems inside files it names (a profile, a protocol file) after, as they came.
     const own = (p: Problem): number => (p.location === undefined || p.location.file === fileLabel ? 0 : 1);

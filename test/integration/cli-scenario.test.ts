@@ -53,6 +53,18 @@ describe('fleetsim validate / plan / schema', () => {
     expect(r.stderr).toContain('yaml-syntax.yaml:5:1: YAML syntax:');
   });
 
+  test('run and plan refuse backend: on the wall clock: located, exit 2, hint --clock virtual, nothing run', async () => {
+    for (const cmd of ['run', 'plan']) {
+      const r = await fleetsim(cmd, 'scenarios/backend-sizing.yaml', '--clock', 'wall', ...(cmd === 'run' ? ['--out', tmp, '--quiet'] : []));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('error FLEETSIM_E_SCENARIO_INVALID');
+      expect(r.stderr).toMatch(/scenarios\/backend-sizing\.yaml:\d+:1: backend: backend: sizes the modelled backend of the virtual clock; this run is on the wall clock \(--clock wall\)/);
+      expect(r.stderr).toContain('hint: run with --clock virtual');
+      expect(r.stderr).not.toContain('    at ');
+      expect(r.stdout).toBe('');
+    }
+  });
+
   test('plan prints shards, rates and resources; --json prints the plan object', async () => {
     const r = await fleetsim('plan', 'scenarios/quickstart.yaml', '--workers', '2');
     expect(r.code).toBe(0);

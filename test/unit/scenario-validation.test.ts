@@ -155,6 +155,37 @@ describe('loading', () => {
     }
   });
 
+  test('backend: on the wall clock is refused at its key, whether the file or --clock picks the clock', () => {
+    const base = 'name: x\nduration: 1s\nfleet: [{ profile: rpi4-gateway, count: 1 }]\narrival: { rate: 1/s }\n';
+    const sized = 'backend:\n  connect: { servers: 4 }\n';
+    const problemsOf = (text: string, o?: Parameters<typeof parseScenarioText>[2]) => {
+      try {
+        parseScenarioText(text, 'x.yaml', o);
+      } catch (err) {
+        return (err as FleetsimError).problems;
+      }
+      return [];
+    };
+    for (const [text, o, said] of [
+      [base + sized, undefined, 'the default wall clock'],
+      [base + 'clock: wall\n' + sized, undefined, 'clock: wall'],
+      [base + 'clock: virtual\n' + sized, { clock: 'wall' as const }, '--clock wall'],
+    ] as const) {
+      const p = problemsOf(text, o);
+      expect(p).toHaveLength(1);
+      expect(p[0].path).toBe('backend');
+      expect(p[0].location).toEqual({ file: 'x.yaml', line: text.split('\n').indexOf('backend:') + 1, col: 1 });
+      expect(p[0].message).toContain(`this run is on the wall clock (${said})`);
+      expect(p[0].hint).toContain('--clock virtual');
+    }
+    expect(problemsOf(base + sized, { clock: 'virtual' })).toEqual([]);
+    expect(problemsOf(base + 'clock: virtual\n' + sized)).toEqual([]);
+    // lifetime: follows the same clock: --clock virtual makes a wall-clock file's lifetime valid, --clock wall refuses it.
+    const life = 'lifetime: { years: 1, production: [{ startMonth: 0, months: 1, perMonth: 1, group: 0 }] }\n';
+    expect(problemsOf(base + life, { clock: 'virtual' }).filter((q) => q.path === 'lifetime')).toEqual([]);
+    expect(problemsOf(base + 'clock: virtual\n' + life, { clock: 'wall' }).map((q) => q.path)).toContain('lifetime');
+  });
+
   test('bad command-line overrides are usage errors', () => {
     const text = 'name: x\nduration: 1s\nfleet: [{ profile: rpi4-gateway, count: 1 }]\narrival: { rate: 1/s }\n';
     const usage = (o: Parameters<typeof parseScenarioText>[2]) => {
