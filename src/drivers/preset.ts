@@ -41,8 +41,9 @@ export interface Preset {
   // --- MQTT session ---
   /** MQTT CONNECT identity. */
   connectIdentity(creds: DeviceCredentials): MqttIdentity;
-  /** Topics the device subscribes to (QoS 1) when its session is up and it runs fleet operations. */
+  /** Topics the device subscribes to (at `subscriptionQos`, default 1) when its session is up and it runs fleet operations. */
   subscriptions(creds: DeviceCredentials): readonly string[];
+  readonly subscriptionQos?: 0 | 1;
   telemetryTopic(creds: DeviceCredentials): string;
   /** A telemetry payload of `size` bytes when the scenario has no template (must keep `seq` recoverable). */
   telemetryPayload(seq: number, tsMs: number, size: number): Buffer;
@@ -50,10 +51,21 @@ export interface Preset {
   decodeMessage(topic: string, payload: Buffer): DeviceMessage | undefined;
 
   // --- target state ---
-  /** The poll. The driver adds If-None-Match with the ETag it last saw. */
-  pollRequest(creds: DeviceCredentials): HttpRequestSpec;
-  /** A 200 answer to a poll, decoded; undefined when it is not a target state (bad response). */
-  decodePoll(body: string): TargetAnswer | undefined;
+  /**
+   * The poll. `etag`: the ETag or version the device last saw (undefined before the first), for a
+   * backend that takes it in the path or a header of its own. The driver adds If-None-Match with
+   * it unless `sendIfNoneMatch` is false.
+   */
+  pollRequest(creds: DeviceCredentials, etag?: string): HttpRequestSpec;
+  /** False: the driver sends no If-None-Match (the preset puts the version where its backend reads it). */
+  readonly sendIfNoneMatch?: boolean;
+  /** Poll statuses that mean "nothing new" besides 304 (e.g. 204); answered as POLL_UNCHANGED. */
+  readonly unchangedStatuses?: readonly number[];
+  /**
+   * A 200 answer to a poll, decoded; undefined when it is not a target state (bad response).
+   * `etag`: what the device last saw, so a backend that answers 200 with the same version is "unchanged".
+   */
+  decodePoll(body: string, etag?: string): TargetAnswer | undefined;
 
   // --- fleet operations, device -> backend ---
   stateReport(creds: DeviceCredentials, report: DeviceStateReport): HttpRequestSpec;
@@ -108,6 +120,8 @@ export interface MqttIdentity {
 export interface MqttUplink {
   readonly topic: string;
   readonly payload: string | Buffer;
+  /** QoS of this publish (default: 1 for replies, acks and reports, 0 for logs). */
+  readonly qos?: 0 | 1;
 }
 
 /** A decoded message from the backend. */

@@ -158,7 +158,8 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       return;
     }
     if (!this.fresh(dev, Parked.poll)) return;
-    this.send(dev, OP_POLL, this.preset.pollRequest(creds), this.creds.authorization(dev), this.etags[dev]);
+    const etag = this.etags[dev];
+    this.send(dev, OP_POLL, this.preset.pollRequest(creds, etag), this.creds.authorization(dev), this.preset.sendIfNoneMatch === false ? undefined : etag);
   }
 
   disconnect(dev: number): void {
@@ -246,7 +247,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   private publishUplink(dev: number, m: MqttUplink, qos: 0 | 1, token: number): boolean {
     const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
-    return this.mqttFor(dev).publish(this.slotOf(dev), m.topic, payload, qos, FLEET_TOKEN_BASE + token);
+    return this.mqttFor(dev).publish(this.slotOf(dev), m.topic, payload, m.qos ?? qos, FLEET_TOKEN_BASE + token);
   }
 
   async close(): Promise<void> {
@@ -335,10 +336,10 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   private polled(dev: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
     if (status !== 200) {
-      this.events.onPolled(dev, status, retryAfterMs, NO_HINT);
+      this.events.onPolled(dev, this.preset.unchangedStatuses?.includes(status) ? POLL_UNCHANGED : status, retryAfterMs, NO_HINT);
       return;
     }
-    const t = this.preset.decodePoll(body);
+    const t = this.preset.decodePoll(body, this.etags[dev]);
     if (t === undefined) {
       // Not a target state: the device keeps its ETag and acts on nothing.
       this.events.onPolled(dev, BAD_RESPONSE, retryAfterMs, NO_HINT);
@@ -356,7 +357,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     // Fleet operations arrive as commands: subscribe before the device's behaviours hear it is online.
     const creds = this.creds.of(dev);
     if (ok && this.fleet !== undefined && creds !== undefined) {
-      for (const topic of this.preset.subscriptions(creds)) this.mqttFor(dev).subscribe(this.slotOf(dev), topic, 1);
+      for (const topic of this.preset.subscriptions(creds)) this.mqttFor(dev).subscribe(this.slotOf(dev), topic, this.preset.subscriptionQos ?? 1);
     }
     if (!ok && (code === CONNACK_BAD_CREDENTIALS || code === CONNACK_NOT_AUTHORIZED)) this.creds.refusedByBroker(dev);
     this.events.onConnected(dev, ok, code);

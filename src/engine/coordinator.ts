@@ -4,8 +4,7 @@ import { simulatedHorizonMs, type ResolvedScenario } from '../scenario/resolved.
 import type { RunLayout } from '../scenario/capacity.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { BackendCounts } from '../summary/accounting.js';
-import type { EmbeddedBackend } from '../backend/index.js';
-import { prepareTarget } from './target-setup.js';
+import { prepareTarget, type CountingBackend } from './target-setup.js';
 import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
 import type { ShardFinal } from './shard/protocol.js';
 import type { ShardTarget } from './shard/task.js';
@@ -152,7 +151,7 @@ function simulatedMsOf(s: ResolvedScenario, status: RunSummary['run']['status'],
 }
 
 /** What the embedded backend counted, once everything in flight has landed. */
-async function backendView(backend: EmbeddedBackend, perDevice: boolean | undefined): Promise<{ counts: BackendCounts; devices?: DeviceTelemetryCounts[] }> {
+async function backendView(backend: CountingBackend, perDevice: boolean | undefined): Promise<{ counts: BackendCounts; devices?: DeviceTelemetryCounts[] }> {
   await backend.settle();
   const stats = backend.stats();
   const t = stats.totals;

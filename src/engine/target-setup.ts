@@ -1,5 +1,10 @@
+import path from 'node:path';
 import { FleetsimError } from '../errors/fleetsim-error.js';
-import { startEmbeddedBackend, type EmbeddedBackend, type OperatorCredential } from '../backend/index.js';
+import { startEmbeddedBackend, type OperatorCredential } from '../backend/index.js';
+import { startAcmeFake } from '../backend/fakes/acme/index.js';
+import type { DeviceStatsResponse } from '../wire/reference-protocol.js';
+import type { ResolvedPreset } from '../scenario/resolved.js';
+import { checkedPresetFactory } from './shard/preset-factory.js';
 import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
@@ -27,11 +32,24 @@ export function operatorFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorC
   return password ? { username: OPERATOR_USERNAME, password } : undefined;
 }
 
+/** A local backend that counts what it received per device, so the run reconciles with it. */
+export interface CountingBackend {
+  /** The broker it counts telemetry on ('' when it counts from other brokers' subscriptions). */
+  readonly mqttUrl: string;
+  /** Resolves when everything in flight to the backend has been counted. */
+  settle(): Promise<void>;
+  stats(): Pick<DeviceStatsResponse, 'devices' | 'totals'>;
+}
+
+function presetLabel(p: ResolvedPreset): string {
+  return p.kind === 'builtin' ? p.name : p.kind === 'protocol' ? `protocol ${p.protocol.name}` : `module ${path.basename(p.file)}`;
+}
+
 /** What a run talks to, started (and later stopped) by the coordinator where it is local. */
 export interface PreparedTarget {
   target: ShardTarget;
   /** The embedded HTTP API (and broker, or counting subscriber), when the target is embedded. */
-  backend?: EmbeddedBackend;
+  backend?: CountingBackend;
   label: string;
   /** What the report must say about how the run was made (TLS verification off). */
   warnings: string[];
@@ -61,8 +79,13 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
   if (s.clock === 'virtual') {
     return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
   }
-  if (t.kind !== 'embedded' && t.preset.kind !== 'builtin') throw new FleetsimError('FLEETSIM_E_USAGE', `preset ${t.preset.file}: protocol-file and module presets are validated but cannot run yet`, { hint: 'use preset: reference until they land' });
-  if (t.kind === 'test-backend') throw new FleetsimError('FLEETSIM_E_USAGE', `target.backend: ${t.backend} is not available in this build`, { hint: 'point http and mqtt at a backend' });
+  // A module preset that does not implement the interface stops the run here, before anything starts.
+  if (t.kind !== 'embedded') await checkedPresetFactory(t.preset, t.fleetKey);
+  if (t.kind === 'test-backend') {
+    const backend = await startAcmeFake({ provisioningKey: t.fleetKey });
+    log(`acme test backend: http ${backend.httpUrl}  mqtt ${backend.mqttUrl}`);
+    return { target: { httpUrl: backend.httpUrl, mqttUrl: backend.mqttUrl, fleetKey: t.fleetKey, preset: t.preset }, backend, label: `${t.backend} test backend (${presetLabel(t.preset)})`, warnings: [], close: () => backend.close() };
+  }
   const localBroker = t.kind === 'embedded' && t.broker?.kind === 'local-mosquitto';
   const tls = t.tls ? await prepareTls(t.tls, localBroker) : undefined;
   const warnings = tls?.warnings ?? [];
@@ -70,7 +93,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
   if (t.kind === 'external') {
     return {
       target: { httpUrl: t.http, mqttUrl: t.mqtt, fleetKey: t.fleetKey, preset: t.preset, ...shardTls },
-      label: `${withoutCredentials(t.http)} + ${withoutCredentials(t.mqtt)}`,
+      label: `${withoutCredentials(t.http)} + ${withoutCredentials(t.mqtt)}${t.preset.kind === 'builtin' ? '' : ` (${presetLabel(t.preset)})`}`,
       warnings,
       close: async () => {},
     };

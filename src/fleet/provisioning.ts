@@ -112,7 +112,11 @@ export class Provisioning {
 
   /** The driver renewed the device's credentials: its Retry-After holds the device; a failure is counted. */
   onReauthenticated(dev: number, status: number, retryAfterMs: number): void {
-    if (status !== CANCELLED) this.hold.answered(dev, retryAfterMs);
+    if (status === CANCELLED) return;
+    this.hold.answered(dev, retryAfterMs);
+    // Renewals are measured, never fatal: the device keeps its schedule and uses the new credentials.
+    const ok = status >= 200 && status < 300 && status !== 202;
+    this.metrics.inc(ok ? C['auth.reauth'] : C['auth.reauth_failed']);
     if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.provision, status);
   }
 }

@@ -70,6 +70,8 @@ const NAMED_COUNTERS = [
   ['logs.suppressed_notices', 'count', '"suppressed N" lines devices sent after dropping lines.'],
   ['provision.pending', 'count', 'Provisioning answers "pending approval" (manual provisioning).'],
   ['provision.eol_ok', 'count', 'End-of-line connectivity tests passed (first boot).'],
+  ['auth.reauth', 'count', 'Credentials renewed: a token that expired or was refused (the protocol\'s re-authenticate statuses, a broker refusing the login) was replaced by a new one. Measured, never fatal.'],
+  ['auth.reauth_failed', 'count', 'Credential renewals that failed (any status but 2xx, or network error); also counted on the provisioning route by cause.'],
   // Outages and recovery (summary/outage.ts reads them per interval).
   ['requests.started', 'count', 'Requests devices started towards the backend: HTTP requests of every route and MQTT connects.'],
   ['recovery.devices_out', 'count', 'Devices knocked out by the backend: a failed provisioning or connect, or a session the backend side dropped, while they were working.'],
@@ -173,6 +175,7 @@ export const SHARE_OF: Readonly<Record<string, readonly string[]>> = {
   'telemetry.delivered_after_reconnect': ['telemetry.acked', 'telemetry.sent_noack'],
   'provision.ok': ['provision.ok', 'provision.failed'],
   'provision.failed': ['provision.ok', 'provision.failed'],
+  'auth.reauth_failed': ['auth.reauth', 'auth.reauth_failed'],
   'mqtt.connect.ok': ['mqtt.connect.ok', 'mqtt.connect.failed'],
   'mqtt.connect.failed': ['mqtt.connect.ok', 'mqtt.connect.failed'],
   'poll.ok': ['poll.ok', 'poll.failed'],

@@ -166,10 +166,12 @@ const mqtt = z
     password: template('MQTT password template (absent: none).').optional(),
     topics: z
       .strictObject({
-        telemetry: topic('Where telemetry is published.', 1),
+        telemetry: z
+          .strictObject({ topic: template('Topic template of telemetry ({{serial}}, {{deviceId}} …).', ['acme/{{serial}}/up']) })
+          .meta({ description: "Where telemetry is published; its QoS is the scenario's behaviour.telemetry.qos (what the run measures)." }),
         commands: topic('What the device subscribes to for commands, configuration and update offers.', 1).optional(),
-        replies: topic('Where command replies, configuration acks and the end-of-line report are published ({{correlationId}} may place the id in the topic).', 1).optional(),
-        logs: topic('Where log lines are published.', 0).optional(),
+        replies: topic('Where command replies, configuration acks and the end-of-line report are published ({{correlationId}} may place the id in the topic). Absent: <telemetry topic>/replies.', 1).optional(),
+        logs: topic('Where log lines are published, one per line of the payload. Absent: <telemetry topic>/logs.', 0).optional(),
       })
       .meta({ description: 'Topic templates and QoS per topic.' }),
     messages: messages.optional(),
@@ -220,7 +222,6 @@ export const protocolSchema = z
       .meta({ description: 'Name of the protocol, shown in reports.', examples: ['acme-things'] }),
     description: z.string().optional().meta({ description: 'What backend speaks it.' }),
     auth,
-    retryLater: statusList('Statuses meaning "retry later" (Retry-After is honoured).', [429, 503]),
     http,
     mqtt,
   })

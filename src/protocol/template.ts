@@ -12,9 +12,9 @@ export const TEMPLATE_FIELDS = {
   fleetKey: "the target's fleet or provisioning key (a secret)",
   deviceId: 'the device id provisioning returned (the serial when the answer names none)',
   token: 'the credential provisioning returned (bearer token, device key or password)',
-  release: 'the release the device runs',
-  version: 'the target version (or ETag) the device last received; empty before the first',
+  version: 'the target version (or ETag) the device last received; empty before the first (polls only)',
   ts: 'now, epoch milliseconds',
+  release: 'a state report: the release the device runs',
   status: 'a state report: the update status (downloading, installing, success, failed …)',
   campaign: 'a state report: the campaign it is about (empty when none)',
   cause: 'a state report: why the update failed (empty when it did not)',
@@ -35,11 +35,11 @@ const BARE_IN_JSON: ReadonlySet<TemplateField> = new Set(['device', 'ts', 'bytes
 /** Where a template is used, and so which fields it may name. */
 export type TemplateScope = 'provision' | 'device' | 'state' | 'logs' | 'reply';
 
-const DEVICE_FIELDS: TemplateField[] = ['serial', 'device', 'fleetKey', 'deviceId', 'token', 'release', 'version', 'ts'];
+const DEVICE_FIELDS: TemplateField[] = ['serial', 'device', 'fleetKey', 'deviceId', 'token', 'version', 'ts'];
 export const SCOPE_FIELDS: Record<TemplateScope, readonly TemplateField[]> = {
-  provision: ['serial', 'device', 'fleetKey', 'release', 'ts'],
+  provision: ['serial', 'device', 'fleetKey', 'ts'],
   device: DEVICE_FIELDS,
-  state: [...DEVICE_FIELDS, 'status', 'campaign', 'cause', 'bytes'],
+  state: [...DEVICE_FIELDS, 'release', 'status', 'campaign', 'cause', 'bytes'],
   logs: [...DEVICE_FIELDS, 'lines'],
   reply: [...DEVICE_FIELDS, 'correlationId', 'command', 'ok', 'configVersion'],
 };

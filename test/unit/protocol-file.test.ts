@@ -47,8 +47,8 @@ describe('protocol files', () => {
       ['13:16', 'http.poll.answer.version', '"rev..x" is not a JSON path'],
       ['17:13', 'mqtt.clientId', 'unknown field {{serail}}'],
       ['18:13', 'mqtt.password', 'environment variable FLEETSIM_TEST_UNSET_SECRET is not set (FLEETSIM_E_SECRET_MISSING)'],
-      ['20:46', 'mqtt.topics.telemetry.qos', 'number 2 is not allowed'],
-      ['22:5', 'mqtt.topics.replies', 'replies need to know which command they answer'],
+      ['21:41', 'mqtt.topics.logs.qos', 'number 2 is not allowed'],
+      ['23:5', 'mqtt.topics.replies', 'replies need to know which command they answer'],
     ]);
     expect(e.problems.every((p) => p.location?.file === BROKEN && p.hint)).toBe(true);
     expect(e.problems[2].hint).toContain('did you mean "tokenLifetime"?');

@@ -3,7 +3,7 @@ import { DeviceIdentities } from '../../identity/device-identities.js';
 import { G } from '../../metrics/catalog.js';
 import type { Lifecycle } from '../../fleet/lifecycle.js';
 import { WireDriver } from '../../drivers/wire-driver.js';
-import { presetByName } from '../../drivers/presets/index.js';
+import { presetFactoryFor } from './preset-factory.js';
 import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, LifecycleEvents, finalOf, startTelemetryEpoch } from './assembly.js';
@@ -18,9 +18,7 @@ import { startInjectedStalls } from './injected-stall.js';
 export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   const { task, metrics } = ctx;
   const s = task.scenario;
-  const presetFactory = task.target.preset.kind === 'builtin' ? presetByName(task.target.preset.name) : undefined;
-  if (!presetFactory) throw new Error(`preset ${JSON.stringify(task.target.preset)} is not runnable yet`);
-  const preset = presetFactory({ fleetKey: task.target.fleetKey });
+  const preset = (await presetFactoryFor(task.target.preset))({ fleetKey: task.target.fleetKey });
 
   // Client certificates are issued (or read) before the shard is ready: a connect only looks one up.
   const tls = task.target.tls;

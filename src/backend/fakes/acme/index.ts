@@ -1,0 +1,184 @@
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { FleetsimError } from '../../../errors/fleetsim-error.js';
+import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
+import { AcmeApi } from './api.js';
+import { AcmeState, type Thing, type ThingCounts } from './state.js';
+
+/**
+ * The acme-things test backend: the protocol of protocols/example.yaml (bearer tokens that
+ * expire, version polling, telemetry on acme/<serial>/up, commands with a correlation id in the
+ * topic), HTTP and an aedes broker on loopback. `target.backend: example` starts it for a run, and
+ * the preset contract suite runs the declarative preset against it. It counts per thing what it
+ * received (telemetry by sequence number, enrolments, polls, reports, command acks), so a run
+ * reconciles per device as it does with the embedded reference backend.
+ *
+ * MQTT: username = thing id, password = a valid token (else CONNACK 5); a thing may publish on
+ * acme/<serial>/up (JSON with an integer `n`), acme/<serial>/log and acme/<serial>/down/<cid>/ack,
+ * and subscribe to acme/<serial>/down/+ only. On each such subscription the backend sends one
+ * `diag` command: {op: exec, cmd: diag, at: epoch ms} on acme/<serial>/down/c-<n>.
+ *
+ * Concurrency: the event loop of the thread that started it.
+ */
+
+export type { ThingCounts } from './state.js';
+
+export interface AcmeFakeOptions {
+  provisioningKey: string;
+  host?: string;
+  /** Token lifetime, seconds (default 20: a minute-long run re-authenticates). */
+  tokenLifetimeSec?: number;
+  /** `pollAfterSec` in desired-state answers (default 10). */
+  pollAfterSec?: number;
+  /** Send a diag command when a thing subscribes (default true). */
+  commandOnSubscribe?: boolean;
+}
+
+export interface AcmeFake {
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  readonly state: AcmeState;
+  stats(): { devices: ThingCounts[]; totals: { received: number; duplicates: number; gaps: number; provisions: number; polls: number; reauths: number; devices: number }; malformedRequests: number };
+  /** Publishes a settings change (on the next poll and to online things). */
+  pushSettings(settings: Record<string, string>): void;
+  /** Sends command `cmd` to a thing; resolves once the broker has it. */
+  sendCommand(serial: string, cmd: string): Promise<string>;
+  /** Nothing is buffered between a PUBACK and the count: settled at once. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const RC_NOT_AUTHORIZED = 5;
+
+export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
+  const host = opts.host ?? '127.0.0.1';
+  const state = new AcmeState(opts.provisioningKey, opts.tokenLifetimeSec ?? 20, opts.pollAfterSec ?? 10);
+  const api = new AcmeApi(state);
+  const sessions = new WeakMap<Client, Thing>();
+  let commandSeq = 0;
+
+  const aedes = await Aedes.createBroker({
+    connectTimeout: 10_000,
+    authenticate(client, username, password, done) {
+      const t = password === undefined ? undefined : state.bearer(password.toString('utf8'), Date.now());
+      if (t === undefined || t.id !== username) return done(Object.assign(new Error('token expired or not this thing'), { returnCode: RC_NOT_AUTHORIZED }) as AuthenticateError, null);
+      sessions.set(client, t);
+      done(null, true);
+    },
+    authorizePublish(client, packet, done) {
+      const t = client === null ? undefined : sessions.get(client);
+      if (t === undefined) return done(new Error('no session'));
+      const own = `acme/${t.serial}/`;
+      if (!packet.topic.startsWith(own)) return done(new Error('topic of another thing'));
+      const rest = packet.topic.slice(own.length);
+      const payload = typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8');
+      if (rest === 'up') {
+        const n = readSeq(payload);
+        if (n < 0 || !t.telemetry.record(n)) t.malformedTelemetry++;
+      } else if (rest === 'log') {
+        t.logLines += payload.split('\n').length;
+      } else if (rest.startsWith('down/') && rest.endsWith('/ack')) {
+        const cid = rest.slice(5, -4);
+        const b = parseObj(payload);
+        if (b === undefined || b.ok === undefined) state.malformedRequests++;
+        else if (cid.startsWith('c-')) t.commandsAcked++;
+        else if (/^\d+$/.test(cid) && b.settingsRevision === Number(cid)) t.settingsAcked++;
+        else state.malformedRequests++;
+      } else return done(new Error('not a topic of this protocol'));
+      done(null);
+    },
+    authorizeSubscribe(client, sub, done) {
+      const t = sessions.get(client);
+      done(null, t !== undefined && sub.topic === `acme/${t.serial}/down/+` ? sub : null);
+    },
+  });
+  const publish = (t: Thing, cid: string, body: unknown): Promise<void> =>
+    new Promise((resolve, reject) =>
+      aedes.publish({ cmd: 'publish', topic: `acme/${t.serial}/down/${cid}`, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
+    );
+  const command = async (t: Thing, cmd: string): Promise<string> => {
+    const cid = `c-${++commandSeq}`;
+    t.commandsSent++;
+    await publish(t, cid, { op: 'exec', cmd, at: Date.now(), args: {} });
+    return cid;
+  };
+  aedes.on('client', (c: Client) => {
+    const t = sessions.get(c);
+    if (t) t.online = true;
+  });
+  aedes.on('clientDisconnect', (c: Client) => {
+    const t = sessions.get(c);
+    if (t) t.online = false;
+  });
+  aedes.on('subscribe', (subs, c: Client) => {
+    const t = c ? sessions.get(c) : undefined;
+    if (t && opts.commandOnSubscribe !== false && subs.some((s) => s.topic === `acme/${t.serial}/down/+`)) void command(t, 'diag').catch(() => {});
+  });
+
+  const sockets = new Set<net.Socket>();
+  const mqttServer = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  const httpServer = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
+  try {
+    mqttServer.listen({ port: 0, host, backlog: LISTEN_BACKLOG });
+    await once(mqttServer, 'listening');
+    httpServer.listen({ port: 0, host, backlog: LISTEN_BACKLOG });
+    await once(httpServer, 'listening');
+  } catch (err) {
+    mqttServer.close();
+    httpServer.close();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the acme test backend could not listen on ${host}: ${(err as Error).message}`, { cause: err });
+  }
+  const h = urlHost(host);
+  let closing: Promise<void> | undefined;
+  return {
+    httpUrl: `http://${h}:${(httpServer.address() as AddressInfo).port}`,
+    mqttUrl: `mqtt://${h}:${(mqttServer.address() as AddressInfo).port}`,
+    state,
+    stats: () => api.stats(),
+    pushSettings(settings) {
+      state.setSettings(settings);
+      for (const t of state.things()) if (t.online) void publish(t, String(state.settingsRevision), { op: 'settings', settings, settingsRevision: state.settingsRevision }).catch(() => {});
+    },
+    sendCommand(serial, cmd) {
+      const t = state.bySerialNumber(serial);
+      if (t === undefined) return Promise.reject(new Error(`no thing ${serial}`));
+      return command(t, cmd);
+    },
+    settle: async () => {},
+    close() {
+      closing ??= (async () => {
+        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeAllConnections();
+        const mqttClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await Promise.all([httpClosed, mqttClosed]);
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The integer `n` of a telemetry document, or -1. */
+function readSeq(payload: string): number {
+  const b = parseObj(payload);
+  return b !== undefined && typeof b.n === 'number' && Number.isInteger(b.n) && b.n >= 0 ? b.n : -1;
+}
+
+function parseObj(text: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

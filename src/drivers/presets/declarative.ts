@@ -1,0 +1,402 @@
+import { encodeTelemetry } from '../../wire/reference-protocol.js';
+import { compileJsonPath, readJsonPath, type JsonPath } from '../../protocol/json-path.js';
+import type { ProtocolData } from '../../protocol/schema.js';
+import { compileBody, compileTemplate, renderTemplate, type CompiledTemplate, type FieldValues, type SecretRef } from '../../protocol/template.js';
+import { parseDuration } from '../../models/units.js';
+import type { ConfigChange, DeviceCommand, UpdateOffer } from '../events.js';
+import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttUplink, Preset, PresetFactory, TargetAnswer } from '../preset.js';
+
+/**
+ * The declarative preset: a protocol file (src/protocol/schema.ts) spoken as a `Preset`. Every
+ * template and JSON path is compiled once when the preset is built; a request renders its
+ * templates (string concatenation over the compiled parts) and an answer is parsed once and read
+ * at the compiled paths. Decoders never throw: an answer without the fields the file promises is
+ * undefined (the driver counts a bad response), a message the file cannot place is ignored.
+ */
+
+type Route = { method: 'GET' | 'POST' | 'PUT'; path: CompiledTemplate; headers: Array<[string, CompiledTemplate]>; body?: CompiledTemplate };
+type OfferPaths = { present: JsonPath; campaign?: JsonPath; release: JsonPath; url: JsonPath; size: JsonPath; sha256?: JsonPath; target: 'app' | 'os' };
+type ConfigPaths = { values: JsonPath; version?: JsonPath };
+
+const DEFAULT_REPLY = { id: '{{correlationId}}', ok: '{{ok}}' };
+const DEFAULT_CONFIG_ACK = { config: '{{configVersion}}' };
+const DEFAULT_EOL = { eol: '{{ok}}' };
+const SUPPRESSED_PREFIX = '# suppressed ';
+
+/** A preset factory for a validated protocol file whose secrets (`env:NAME`, `file:path`) were read by the loader. */
+export function declarativePreset(protocol: ProtocolData, secrets: Readonly<Record<string, string>>): PresetFactory {
+  return (settings) => new DeclarativePreset(protocol, secrets, settings.fleetKey);
+}
+
+class DeclarativePreset implements Preset {
+  readonly name: string;
+  readonly reauthStatuses: readonly number[];
+  readonly sendIfNoneMatch: boolean;
+  readonly unchangedStatuses: readonly number[];
+  readonly subscriptionQos: 0 | 1;
+  private readonly provision: Route;
+  private readonly poll: Route;
+  private readonly state: Route;
+  private readonly artifactHeaders: Array<[string, CompiledTemplate]>;
+  private readonly versionHeader: string | undefined;
+  private readonly answers: {
+    deviceId?: JsonPath;
+    token?: JsonPath;
+    expiresIn?: JsonPath;
+    expiresAt?: JsonPath;
+    version?: JsonPath;
+    update?: OfferPaths;
+    config?: ConfigPaths;
+    nextPoll?: JsonPath;
+  };
+  private readonly lifetimeMs: number | undefined;
+  private readonly renewBeforeMs: number;
+  private readonly auth: { scheme: ProtocolData['auth']['scheme']; username?: CompiledTemplate; password?: CompiledTemplate; header?: [string, CompiledTemplate] };
+  private readonly mqtt: {
+    clientId: CompiledTemplate;
+    username?: CompiledTemplate;
+    password?: CompiledTemplate;
+    telemetry: CompiledTemplate;
+    commands?: CompiledTemplate;
+    replies?: { topic: CompiledTemplate; qos: 0 | 1 };
+    logs?: { topic: CompiledTemplate; qos: 0 | 1 };
+    reply: CompiledTemplate;
+    configAck: CompiledTemplate;
+    endOfLine: CompiledTemplate;
+  };
+  private readonly messages: {
+    kind?: JsonPath;
+    kinds: { update?: string; config?: string; command?: string };
+    correlation?: { level: number } | { path: JsonPath };
+    command?: { name: JsonPath; issuedAt?: JsonPath; args?: JsonPath };
+    config?: ConfigPaths;
+    update?: OfferPaths;
+  };
+
+  constructor(
+    p: ProtocolData,
+    secrets: Readonly<Record<string, string>>,
+    private readonly fleetKey: string,
+  ) {
+    const secret = (ref: SecretRef): string => secrets[`${ref.kind}:${ref.name}`] ?? '';
+    const t = (text: string): CompiledTemplate => compileTemplate(text, secret);
+    const headers = (h: Record<string, string> | undefined): Array<[string, CompiledTemplate]> => Object.entries(h ?? {}).map(([k, v]) => [k.toLowerCase(), t(v)]);
+    const common = headers(p.http.headers);
+    const route = (r: { method: 'GET' | 'POST' | 'PUT'; path: string; headers?: Record<string, string>; body?: unknown }): Route => ({
+      method: r.method,
+      path: t(r.path),
+      headers: [...common, ...headers(r.headers)],
+      ...(r.body === undefined ? {} : { body: compileBody(r.body, secret) }),
+    });
+    this.name = p.name;
+    this.reauthStatuses = p.auth.reauthenticate;
+    this.provision = route(p.http.provision);
+    this.poll = route(p.http.poll);
+    this.state = route(p.http.state);
+    this.artifactHeaders = [...common, ...headers(p.http.artifact?.headers)];
+    const sv = p.http.poll.sendVersion;
+    this.sendIfNoneMatch = sv === 'if-none-match';
+    this.versionHeader = typeof sv === 'object' ? sv.header.toLowerCase() : undefined;
+    this.unchangedStatuses = p.http.poll.unchanged;
+    const a = p.http.provision.answer;
+    const pa = p.http.poll.answer;
+    const path = (x: string | undefined): JsonPath | undefined => (x === undefined ? undefined : compileJsonPath(x));
+    this.answers = {
+      deviceId: path(a.deviceId),
+      token: path(a.token),
+      expiresIn: path(a.expiresIn),
+      expiresAt: path(a.expiresAt),
+      version: path(pa.version),
+      update: offerPaths(pa.update),
+      config: configPaths(pa.config),
+      nextPoll: path(pa.nextPoll),
+    };
+    this.lifetimeMs = p.auth.tokenLifetime === undefined ? undefined : ms(p.auth.tokenLifetime);
+    this.renewBeforeMs = ms(p.auth.renewBefore);
+    this.auth = {
+      scheme: p.auth.scheme,
+      ...(p.auth.username === undefined ? {} : { username: t(p.auth.username) }),
+      ...(p.auth.password === undefined ? {} : { password: t(p.auth.password) }),
+      ...(p.auth.header === undefined ? {} : { header: [p.auth.header.name.toLowerCase(), t(p.auth.header.value)] as [string, CompiledTemplate] }),
+    };
+    const m = p.mqtt;
+    this.subscriptionQos = m.topics.commands?.qos ?? 1;
+    this.mqtt = {
+      clientId: t(m.clientId),
+      ...(m.username === undefined ? {} : { username: t(m.username) }),
+      ...(m.password === undefined ? {} : { password: t(m.password) }),
+      telemetry: t(m.topics.telemetry.topic),
+      ...(m.topics.commands ? { commands: t(m.topics.commands.topic) } : {}),
+      replies: { topic: t(m.topics.replies?.topic ?? `${m.topics.telemetry.topic}/replies`), qos: m.topics.replies?.qos ?? 1 },
+      logs: { topic: t(m.topics.logs?.topic ?? `${m.topics.telemetry.topic}/logs`), qos: m.topics.logs?.qos ?? 0 },
+      reply: compileBody(m.reply ?? DEFAULT_REPLY, secret),
+      configAck: compileBody(m.configAck ?? DEFAULT_CONFIG_ACK, secret),
+      endOfLine: compileBody(m.endOfLine ?? DEFAULT_EOL, secret),
+    };
+    const mm = m.messages;
+    this.messages = {
+      kind: path(mm?.kind),
+      kinds: mm?.kinds ?? {},
+      ...(mm?.correlationId === undefined ? {} : { correlation: 'topicLevel' in mm.correlationId ? { level: mm.correlationId.topicLevel } : { path: compileJsonPath(mm.correlationId.path) } }),
+      ...(mm?.command ? { command: { name: compileJsonPath(mm.command.name), issuedAt: path(mm.command.issuedAt), args: path(mm.command.args) } } : {}),
+      config: configPaths(mm?.config),
+      update: offerPaths(mm?.update),
+    };
+  }
+
+  // --- field values of one device ---
+
+  private fields(creds: DeviceCredentials | undefined, serial: string): { serial: string; device: number; fleetKey: string; deviceId: string; token: string; ts: number } {
+    return { serial, device: deviceIndexOf(serial), fleetKey: this.fleetKey, deviceId: creds?.deviceId ?? serial, token: creds?.secret ?? '', ts: Date.now() };
+  }
+
+  private request(r: Route, v: FieldValues, extra?: Array<[string, CompiledTemplate]>): HttpRequestSpec {
+    const headers: string[] = [];
+    for (const [name, value] of r.headers) headers.push(name, renderTemplate(value, v));
+    if (extra) for (const [name, value] of extra) headers.push(name, renderTemplate(value, v));
+    if (this.auth.header && v.token !== undefined && v.token !== '') headers.push(this.auth.header[0], renderTemplate(this.auth.header[1], v));
+    return { method: r.method, path: renderTemplate(r.path, v), ...(r.body ? { body: renderTemplate(r.body, v) } : {}), ...(headers.length > 0 ? { headers } : {}) };
+  }
+
+  // --- provisioning and credentials ---
+
+  provisionRequest(serial: string): HttpRequestSpec {
+    return this.request(this.provision, this.fields(undefined, serial));
+  }
+
+  decodeProvision(body: string, serial: string): DeviceCredentials | undefined {
+    const doc = parseJson(body);
+    if (doc === undefined) return undefined;
+    const a = this.answers;
+    const id = a.deviceId ? readJsonPath(doc, a.deviceId) : serial;
+    const token = a.token ? readJsonPath(doc, a.token) : '';
+    if (!isText(id) || typeof token !== 'string' || (a.token && token === '')) return undefined;
+    let expiresAtMs: number | undefined;
+    const expiresIn = a.expiresIn ? readJsonPath(doc, a.expiresIn) : undefined;
+    const expiresAt = a.expiresAt ? readJsonPath(doc, a.expiresAt) : undefined;
+    if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) expiresAtMs = Date.now() + expiresIn * 1000;
+    else if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) expiresAtMs = expiresAt * 1000;
+    else if (this.lifetimeMs !== undefined) expiresAtMs = Date.now() + this.lifetimeMs;
+    return {
+      deviceId: String(id),
+      secret: token,
+      ...(expiresAtMs === undefined ? {} : { expiresAtMs: expiresAtMs - this.renewBeforeMs }),
+      extra: { serial },
+    };
+  }
+
+  authorization(creds: DeviceCredentials): string | undefined {
+    switch (this.auth.scheme) {
+      case 'bearer':
+        return `Bearer ${creds.secret}`;
+      case 'basic': {
+        const v = this.fields(creds, serialOf(creds));
+        return `Basic ${Buffer.from(`${renderTemplate(this.auth.username!, v)}:${renderTemplate(this.auth.password!, v)}`).toString('base64')}`;
+      }
+      default:
+        // header: added to each request's headers; client-certificate and none: no header.
+        return undefined;
+    }
+  }
+
+  // --- MQTT session ---
+
+  connectIdentity(creds: DeviceCredentials) {
+    const v = this.fields(creds, serialOf(creds));
+    const m = this.mqtt;
+    return {
+      clientId: renderTemplate(m.clientId, v),
+      ...(m.username ? { username: renderTemplate(m.username, v) } : {}),
+      ...(m.password ? { password: renderTemplate(m.password, v) } : {}),
+    };
+  }
+
+  subscriptions(creds: DeviceCredentials): readonly string[] {
+    return this.mqtt.commands ? [renderTemplate(this.mqtt.commands, this.fields(creds, serialOf(creds)))] : [];
+  }
+
+  telemetryTopic(creds: DeviceCredentials): string {
+    return renderTemplate(this.mqtt.telemetry, this.fields(creds, serialOf(creds)));
+  }
+
+  telemetryPayload(seq: number, tsMs: number, size: number): Buffer {
+    return encodeTelemetry(seq, tsMs, size);
+  }
+
+  decodeMessage(topic: string, payload: Buffer): DeviceMessage | undefined {
+    const doc = parseJson(payload.toString('utf8'));
+    if (doc === undefined) return undefined;
+    const m = this.messages;
+    const kind = m.kind ? readJsonPath(doc, m.kind) : m.kinds.command;
+    const id = m.correlation === undefined ? undefined : 'level' in m.correlation ? topic.split('/')[m.correlation.level] : readJsonPath(doc, m.correlation.path);
+    if (kind === undefined) return undefined;
+    if (m.command && (kind === m.kinds.command || (m.kind === undefined && m.kinds.command === undefined))) {
+      const name = readJsonPath(doc, m.command.name);
+      if (!isText(name) || !isText(id)) return undefined;
+      const issuedAt = m.command.issuedAt ? readJsonPath(doc, m.command.issuedAt) : undefined;
+      const args = m.command.args ? readJsonPath(doc, m.command.args) : undefined;
+      const command: DeviceCommand = {
+        id: String(id),
+        name: String(name),
+        ...(typeof issuedAt === 'number' ? { issuedAt } : {}),
+        ...(isObject(args) ? { args } : {}),
+      };
+      return { kind: 'command', command };
+    }
+    if (m.config && kind === m.kinds.config) {
+      const change = readConfig(doc, m.config);
+      return change ? { kind: 'config', change } : undefined;
+    }
+    if (m.update && kind === m.kinds.update) {
+      const offer = readOffer(doc, m.update);
+      return offer ? { kind: 'update', offer } : undefined;
+    }
+    return undefined;
+  }
+
+  // --- target state ---
+
+  pollRequest(creds: DeviceCredentials, etag?: string): HttpRequestSpec {
+    const v = { ...this.fields(creds, serialOf(creds)), version: etag ?? '' };
+    const r = this.request(this.poll, v);
+    if (this.versionHeader === undefined || etag === undefined) return r;
+    return { ...r, headers: [...(r.headers ?? []), this.versionHeader, etag] };
+  }
+
+  decodePoll(body: string, etag?: string): TargetAnswer | undefined {
+    const doc = parseJson(body);
+    if (!isObject(doc)) return undefined;
+    const a = this.answers;
+    const version = a.version ? readJsonPath(doc, a.version) : undefined;
+    if (a.version && !isText(version)) return undefined;
+    const tag = version === undefined ? undefined : String(version);
+    const update = a.update ? readOffer(doc, a.update) : undefined;
+    const config = a.config ? readConfig(doc, a.config) : undefined;
+    const next = a.nextPoll ? readJsonPath(doc, a.nextPoll) : undefined;
+    return {
+      // A backend that answers 200 with the version the device already has: nothing new.
+      changed: tag === undefined || tag !== etag,
+      ...(typeof next === 'number' && next >= 0 ? { nextPollMs: next * 1000 } : {}),
+      ...(tag === undefined ? {} : { etag: tag }),
+      ...(update ? { update } : {}),
+      ...(config ? { config } : {}),
+    };
+  }
+
+  // --- fleet operations, device -> backend ---
+
+  stateReport(creds: DeviceCredentials, report: { release: string; status: string; campaign?: string; cause?: string; bytes?: number }): HttpRequestSpec {
+    const v = { ...this.fields(creds, serialOf(creds)), release: report.release, status: report.status, campaign: report.campaign ?? '', cause: report.cause ?? '', bytes: report.bytes ?? 0 };
+    return this.request(this.state, v);
+  }
+
+  artifactRequest(creds: DeviceCredentials, artifact: { name: string; url?: string }): HttpRequestSpec {
+    const v = this.fields(creds, serialOf(creds));
+    const headers: string[] = [];
+    for (const [name, value] of this.artifactHeaders) headers.push(name, renderTemplate(value, v));
+    if (this.auth.header) headers.push(this.auth.header[0], renderTemplate(this.auth.header[1], v));
+    return { method: 'GET', path: artifact.url ?? artifact.name, ...(headers.length > 0 ? { headers } : {}) };
+  }
+
+  commandReply(creds: DeviceCredentials, command: DeviceCommand, ok: boolean): MqttUplink {
+    return this.reply(creds, this.mqtt.reply, { correlationId: command.id, command: command.name, ok });
+  }
+
+  configAck(creds: DeviceCredentials, version: number): MqttUplink {
+    // A configuration has no correlation id of its own: its version stands in for it in the topic.
+    return this.reply(creds, this.mqtt.configAck, { correlationId: String(version), configVersion: version, ok: true });
+  }
+
+  endOfLineReport(creds: DeviceCredentials, ok: boolean): MqttUplink {
+    return this.reply(creds, this.mqtt.endOfLine, { correlationId: 'eol', ok });
+  }
+
+  logs(creds: DeviceCredentials, suppressed: number, line: string, lines: number): MqttUplink {
+    const parts: string[] = [];
+    if (suppressed > 0) parts.push(SUPPRESSED_PREFIX + suppressed);
+    for (let i = 0; i < lines; i++) parts.push(line);
+    const logs = this.mqtt.logs!;
+    return { topic: renderTemplate(logs.topic, this.fields(creds, serialOf(creds))), payload: parts.join('\n'), qos: logs.qos };
+  }
+
+  private reply(creds: DeviceCredentials, body: CompiledTemplate, extra: FieldValues): MqttUplink {
+    const v = { ...this.fields(creds, serialOf(creds)), ...extra };
+    const r = this.mqtt.replies!;
+    return { topic: renderTemplate(r.topic, v), payload: renderTemplate(body, v), qos: r.qos };
+  }
+}
+
+function offerPaths(o: { present?: string; campaign?: string; release: string; url: string; size: string; sha256?: string; target: 'app' | 'os' } | undefined): OfferPaths | undefined {
+  if (o === undefined) return undefined;
+  return {
+    present: compileJsonPath(o.present ?? o.url),
+    ...(o.campaign === undefined ? {} : { campaign: compileJsonPath(o.campaign) }),
+    release: compileJsonPath(o.release),
+    url: compileJsonPath(o.url),
+    size: compileJsonPath(o.size),
+    ...(o.sha256 === undefined ? {} : { sha256: compileJsonPath(o.sha256) }),
+    target: o.target,
+  };
+}
+
+function configPaths(c: { values: string; version?: string } | undefined): ConfigPaths | undefined {
+  return c === undefined ? undefined : { values: compileJsonPath(c.values), ...(c.version === undefined ? {} : { version: compileJsonPath(c.version) }) };
+}
+
+/** An update offer at `o`, or undefined when none is offered or its fields are not what the file promises. */
+function readOffer(doc: unknown, o: OfferPaths): UpdateOffer | undefined {
+  const present = readJsonPath(doc, o.present);
+  if (present === undefined || present === null) return undefined;
+  const release = readJsonPath(doc, o.release);
+  const url = readJsonPath(doc, o.url);
+  const size = readJsonPath(doc, o.size);
+  const sha256 = o.sha256 ? readJsonPath(doc, o.sha256) : '';
+  const campaign = o.campaign ? readJsonPath(doc, o.campaign) : release;
+  if (!isText(release) || typeof url !== 'string' || url === '' || typeof size !== 'number' || !(size >= 0) || typeof sha256 !== 'string' || !isText(campaign)) return undefined;
+  return { campaign: String(campaign), release: String(release), target: o.target, artifacts: [{ name: url, url, kind: 'full', size, sha256 }] };
+}
+
+/** A configuration at `c`; without a version path, the version is a hash of the values (a change of values is a new version). */
+function readConfig(doc: unknown, c: ConfigPaths): ConfigChange | undefined {
+  const raw = readJsonPath(doc, c.values);
+  if (!isObject(raw)) return undefined;
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) values[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  const version = c.version ? readJsonPath(doc, c.version) : hashVersion(values);
+  if (typeof version !== 'number' || !Number.isInteger(version)) return undefined;
+  // Version 0 is "never configured": nothing to apply.
+  return version === 0 ? undefined : { version, issuedAt: 0, values };
+}
+
+function hashVersion(values: Record<string, string>): number {
+  let h = 0x811c9dc5;
+  const text = JSON.stringify(Object.entries(values).sort());
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 1) || 1;
+}
+
+/** The global device index a serial ends with (serials are `<scenario>-<index>`). */
+function deviceIndexOf(serial: string): number {
+  const m = /(\d+)$/.exec(serial);
+  return m ? Number(m[1]) : 0;
+}
+
+function serialOf(creds: DeviceCredentials): string {
+  return creds.extra?.serial ?? creds.deviceId;
+}
+
+function ms(text: string): number {
+  const r = parseDuration(text);
+  return r.ok ? r.value : 0;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isText = (v: unknown): v is string | number => (typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v));
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
