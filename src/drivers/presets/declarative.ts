@@ -1,4 +1,5 @@
 import { encodeTelemetry } from '../../wire/reference-protocol.js';
+import { SUPPRESSED_PREFIX } from '../../wire/fleet-ops.js';
 import { compileJsonPath, readJsonPath, type JsonPath } from '../../protocol/json-path.js';
 import type { ProtocolData } from '../../protocol/schema.js';
 import { compileBody, compileTemplate, renderTemplate, type CompiledTemplate, type FieldValues, type SecretRef } from '../../protocol/template.js';
@@ -21,7 +22,6 @@ type ConfigPaths = { values: JsonPath; version?: JsonPath };
 const DEFAULT_REPLY = { id: '{{correlationId}}', ok: '{{ok}}' };
 const DEFAULT_CONFIG_ACK = { config: '{{configVersion}}' };
 const DEFAULT_EOL = { eol: '{{ok}}' };
-const SUPPRESSED_PREFIX = '# suppressed ';
 
 /** A preset factory for a validated protocol file whose secrets (`env:NAME`, `file:path`) were read by the loader. */
 export function declarativePreset(protocol: ProtocolData, secrets: Readonly<Record<string, string>>): PresetFactory {
