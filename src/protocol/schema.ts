@@ -97,10 +97,7 @@ const http = z
   .strictObject({
     headers: headers.optional(),
     provision: route('provisioning', 'POST')
-      .extend({
-        ok: statusList('Statuses of a successful provisioning (an answer with credentials).', [200, 201]),
-        answer: provisionAnswer.prefault({}),
-      })
+      .extend({ answer: provisionAnswer.prefault({}) })
       .meta({ description: 'Provisioning: the device presents its serial (and the fleet key) and gets credentials.' }),
     poll: route('poll', 'GET')
       .extend({
