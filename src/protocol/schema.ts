@@ -164,7 +164,12 @@ const mqtt = z
     topics: z
       .strictObject({
         telemetry: z
-          .strictObject({ topic: template('Topic template of telemetry ({{serial}}, {{deviceId}} …).', ['acme/{{serial}}/up']) })
+          .strictObject({
+            topic: template('Topic template of telemetry ({{serial}}, {{deviceId}} …).', ['acme/{{serial}}/up']),
+            payload: body
+              .optional()
+              .meta({ description: "Telemetry payload template when the scenario has no behaviour.telemetry.template: {{seq}} and {{ts}}, padded with trailing spaces to the scenario's size. Absent: fleetsim's padded {\"seq\":…} document." }),
+          })
           .meta({ description: "Where telemetry is published; its QoS is the scenario's behaviour.telemetry.qos (what the run measures)." }),
         commands: topic('What the device subscribes to for commands, configuration and update offers.', 1).optional(),
         replies: topic('Where command replies, configuration acks and the end-of-line report are published ({{correlationId}} may place the id in the topic). Absent: <telemetry topic>/replies.', 1).optional(),

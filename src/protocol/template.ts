@@ -13,7 +13,8 @@ export const TEMPLATE_FIELDS = {
   deviceId: 'the device id provisioning returned (the serial when the answer names none)',
   token: 'the credential provisioning returned (bearer token, device key or password)',
   version: 'the target version (or ETag) the device last received; empty before the first (polls only)',
-  ts: 'now, epoch milliseconds',
+  ts: 'now, epoch milliseconds (in a telemetry payload: the time the message was scheduled)',
+  seq: "a telemetry payload: the message's sequence number",
   release: 'a state report: the release the device runs',
   status: 'a state report: the update status (downloading, installing, success, failed …)',
   campaign: 'a state report: the campaign it is about (empty when none)',
@@ -30,10 +31,10 @@ export type TemplateField = keyof typeof TEMPLATE_FIELDS;
 export const TEMPLATE_FIELD_NAMES = Object.keys(TEMPLATE_FIELDS) as TemplateField[];
 
 /** Fields that hold numbers or booleans: a JSON body's `"{{field}}"` becomes a bare JSON value. */
-const BARE_IN_JSON: ReadonlySet<TemplateField> = new Set(['device', 'ts', 'bytes', 'ok', 'configVersion']);
+const BARE_IN_JSON: ReadonlySet<TemplateField> = new Set(['device', 'ts', 'seq', 'bytes', 'ok', 'configVersion']);
 
 /** Where a template is used, and so which fields it may name. */
-export type TemplateScope = 'provision' | 'device' | 'state' | 'logs' | 'reply';
+export type TemplateScope = 'provision' | 'device' | 'state' | 'logs' | 'reply' | 'telemetry';
 
 const DEVICE_FIELDS: TemplateField[] = ['serial', 'device', 'fleetKey', 'deviceId', 'token', 'version', 'ts'];
 export const SCOPE_FIELDS: Record<TemplateScope, readonly TemplateField[]> = {
@@ -42,6 +43,7 @@ export const SCOPE_FIELDS: Record<TemplateScope, readonly TemplateField[]> = {
   state: [...DEVICE_FIELDS, 'release', 'status', 'campaign', 'cause', 'bytes'],
   logs: [...DEVICE_FIELDS, 'lines'],
   reply: [...DEVICE_FIELDS, 'correlationId', 'command', 'ok', 'configVersion'],
+  telemetry: ['seq', 'ts'],
 };
 
 const PLACEHOLDER = /\{\{\s*([^}]*?)\s*\}\}|\$\{(env|file):([^}]+)\}/g;
@@ -119,6 +121,8 @@ function scopeWhere(scope: TemplateScope): string {
       return 'a log upload';
     case 'reply':
       return 'a command reply';
+    case 'telemetry':
+      return 'a telemetry payload (the same for every device, filled per message)';
     default:
       return 'a device request';
   }

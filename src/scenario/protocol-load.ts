@@ -37,6 +37,7 @@ function templatePlaces(data: Record<string, unknown>): Array<[DocPath, Template
     for (const key of ['path', 'headers', 'body']) out.push(...leaves(r[key], ['http', name, key]).map((p): [DocPath, TemplateScope] => [p, scope]));
   }
   for (const key of ['clientId', 'username', 'password']) out.push(...leaves(mqtt[key], ['mqtt', key]).map((p): [DocPath, TemplateScope] => [p, 'device']));
+  out.push(...leaves(rec(rec(mqtt.topics).telemetry).payload, ['mqtt', 'topics', 'telemetry', 'payload']).map((p): [DocPath, TemplateScope] => [p, 'telemetry']));
   for (const [name, t] of Object.entries(rec(mqtt.topics))) {
     const scope: TemplateScope = name === 'replies' ? 'reply' : name === 'logs' ? 'logs' : 'device';
     out.push(...leaves(rec(t).topic, ['mqtt', 'topics', name, 'topic']).map((p): [DocPath, TemplateScope] => [p, scope]));

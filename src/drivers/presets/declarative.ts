@@ -57,6 +57,7 @@ class DeclarativePreset implements Preset {
     username?: CompiledTemplate;
     password?: CompiledTemplate;
     telemetry: CompiledTemplate;
+    telemetryPayload?: CompiledTemplate;
     commands?: CompiledTemplate;
     replies?: { topic: CompiledTemplate; qos: 0 | 1 };
     logs?: { topic: CompiledTemplate; qos: 0 | 1 };
@@ -126,6 +127,7 @@ class DeclarativePreset implements Preset {
       ...(m.username === undefined ? {} : { username: t(m.username) }),
       ...(m.password === undefined ? {} : { password: t(m.password) }),
       telemetry: t(m.topics.telemetry.topic),
+      ...(m.topics.telemetry.payload === undefined ? {} : { telemetryPayload: compileBody(m.topics.telemetry.payload, secret) }),
       ...(m.topics.commands ? { commands: t(m.topics.commands.topic) } : {}),
       replies: { topic: t(m.topics.replies?.topic ?? `${m.topics.telemetry.topic}/replies`), qos: m.topics.replies?.qos ?? 1 },
       logs: { topic: t(m.topics.logs?.topic ?? `${m.topics.telemetry.topic}/logs`), qos: m.topics.logs?.qos ?? 0 },
@@ -220,7 +222,14 @@ class DeclarativePreset implements Preset {
   }
 
   telemetryPayload(seq: number, tsMs: number, size: number): Buffer {
-    return encodeTelemetry(seq, tsMs, size);
+    const t = this.mqtt.telemetryPayload;
+    if (t === undefined) return encodeTelemetry(seq, tsMs, size);
+    const text = renderTemplate(t, { seq, ts: Math.floor(tsMs) });
+    // Trailing spaces keep a JSON document valid and give the payload the scenario's size.
+    const n = Buffer.byteLength(text);
+    const buf = Buffer.alloc(Math.max(size, n), 0x20);
+    buf.write(text, 0, 'utf8');
+    return buf;
   }
 
   decodeMessage(topic: string, payload: Buffer): DeviceMessage | undefined {

@@ -114,6 +114,7 @@ export class AcmeApi {
     }
     thing.reports++;
     thing.lastPhase = b.phase;
+    thing.lastReportedFw = b.fw;
     if (b.phase === 'success') thing.firmware = b.fw;
     res.writeHead(202).end();
   }

@@ -85,7 +85,10 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
         const b = parseObj(payload);
         if (b === undefined || b.ok === undefined) state.malformedRequests++;
         else if (cid.startsWith('c-')) t.commandsAcked++;
-        else if (/^\d+$/.test(cid) && b.settingsRevision === Number(cid)) t.settingsAcked++;
+        else if (/^\d+$/.test(cid) && b.settingsRevision === Number(cid)) {
+          t.settingsAcked++;
+          t.settingsAckedRevision = Math.max(t.settingsAckedRevision, Number(cid));
+        }
         else state.malformedRequests++;
       } else return done(new Error('not a topic of this protocol'));
       done(null);

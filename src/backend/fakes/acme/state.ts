@@ -23,12 +23,16 @@ export interface Thing {
   unchangedPolls: number;
   reports: number;
   lastPhase: string;
+  /** The release the last report was about. */
+  lastReportedFw: string;
   firmware: string;
   readonly telemetry: SeqTracker;
   malformedTelemetry: number;
   commandsSent: number;
   commandsAcked: number;
   settingsAcked: number;
+  /** Highest settings revision the thing acknowledged (0: none). */
+  settingsAckedRevision: number;
   logLines: number;
   artifactBytes: number;
   online: boolean;
@@ -94,12 +98,14 @@ export class AcmeState {
         unchangedPolls: 0,
         reports: 0,
         lastPhase: '',
+        lastReportedFw: '',
         firmware: '1.0.0',
         telemetry: new SeqTracker(),
         malformedTelemetry: 0,
         commandsSent: 0,
         commandsAcked: 0,
         settingsAcked: 0,
+        settingsAckedRevision: 0,
         logLines: 0,
         artifactBytes: 0,
         online: false,
