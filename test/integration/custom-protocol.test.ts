@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { ThingCounts } from '../../src/backend/fakes/acme/index.js';
@@ -46,3 +51,50 @@ describe('scenarios/custom-protocol.yaml', () => {
     expect(summary.counters['command.answered']).toBe(things.reduce((n, t) => n + t.commandsSent, 0));
   }, 60_000);
 });
+
+describe('a secret in a protocol file', () => {
+  it('is used (the backend accepts the provisioning key only from it) and appears in no output', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fleetsim-protocol-secret-'));
+    try {
+      const secret = `planted-${randomBytes(9).toString('hex')}`;
+      await writeFile(path.join(dir, 'provisioning.key'), secret + '\n');
+      const protocol = (await readFile('protocols/example.yaml', 'utf8')).replace('x-provisioning-key: "{{fleetKey}}"', 'x-provisioning-key: "${file:provisioning.key}"');
+      expect(protocol).toContain('${file:provisioning.key}');
+      await writeFile(path.join(dir, 'acme.yaml'), protocol);
+      await writeFile(
+        path.join(dir, 'run.yaml'),
+        `name: protocol-secret
+duration: 5s
+target: { backend: example, preset: ./acme.yaml, fleetKey: "\${env:FLEETSIM_TEST_ACME_KEY}" }
+fleet:
+  - { profile: rpi4-gateway, count: 8, link: ethernet }
+arrival: { rate: 50/s }
+behaviour:
+  telemetry: { every: 1s, size: 80B, qos: 1 }
+thresholds:
+  provision.ok: ["count == 8"]
+  telemetry.failed: ["count == 0"]
+`,
+      );
+      const out = path.join(dir, 'out');
+      const r = await runCli(['run', path.join(dir, 'run.yaml'), '--out', out], { env: { FLEETSIM_TEST_ACME_KEY: secret } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const files = await filesUnder(out);
+      expect(files.length).toBeGreaterThanOrEqual(4);
+      for (const f of files) expect((await readFile(f, 'utf8')).includes(secret), f).toBe(false);
+      expect(r.stdout.includes(secret) || r.stderr.includes(secret)).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
+
+async function filesUnder(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    const p = path.join(root, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else out.push(p);
+  }
+  return out;
+}
