@@ -124,7 +124,17 @@ export class AcmeApi {
     const sum = (k: 'received' | 'duplicates' | 'gaps' | 'provisions' | 'polls' | 'reauths') => devices.reduce((n, d) => n + d[k], 0);
     return {
       devices,
-      totals: { received: sum('received'), duplicates: sum('duplicates'), gaps: sum('gaps'), provisions: sum('provisions'), polls: sum('polls'), reauths: sum('reauths'), devices: devices.length },
+      totals: {
+        received: sum('received'),
+        duplicates: sum('duplicates'),
+        gaps: sum('gaps'),
+        provisions: sum('provisions'),
+        polls: sum('polls'),
+        reauths: sum('reauths'),
+        devices: devices.length,
+        refusedPublishes: this.state.refusedPublishes,
+        refusedSubscribes: this.state.refusedSubscribes,
+      },
       malformedRequests: this.state.malformedRequests,
     };
   }

@@ -41,7 +41,7 @@ export interface AcmeFake {
   readonly httpUrl: string;
   readonly mqttUrl: string;
   readonly state: AcmeState;
-  stats(): { devices: ThingCounts[]; totals: { received: number; duplicates: number; gaps: number; provisions: number; polls: number; reauths: number; devices: number }; malformedRequests: number };
+  stats(): ReturnType<AcmeApi['stats']>;
   /** Publishes a settings change (on the next poll and to online things). */
   pushSettings(settings: Record<string, string>): void;
   /** Sends command `cmd` to a thing; resolves once the broker has it. */
@@ -72,7 +72,10 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
       const t = client === null ? undefined : sessions.get(client);
       if (t === undefined) return done(new Error('no session'));
       const own = `acme/${t.serial}/`;
-      if (!packet.topic.startsWith(own)) return done(new Error('topic of another thing'));
+      if (!packet.topic.startsWith(own)) {
+        state.refusedPublishes++;
+        return done(new Error('topic of another thing'));
+      }
       const rest = packet.topic.slice(own.length);
       const payload = typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8');
       if (rest === 'up') {
@@ -90,12 +93,17 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
           t.settingsAckedRevision = Math.max(t.settingsAckedRevision, Number(cid));
         }
         else state.malformedRequests++;
-      } else return done(new Error('not a topic of this protocol'));
+      } else {
+        state.refusedPublishes++;
+        return done(new Error('not a topic of this protocol'));
+      }
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
       const t = sessions.get(client);
-      done(null, t !== undefined && sub.topic === `acme/${t.serial}/down/+` ? sub : null);
+      const ok = t !== undefined && sub.topic === `acme/${t.serial}/down/+`;
+      if (!ok) state.refusedSubscribes++;
+      done(null, ok ? sub : null);
     },
   });
   const publish = (t: Thing, cid: string, body: unknown): Promise<void> =>

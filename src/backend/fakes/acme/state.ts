@@ -77,6 +77,9 @@ export class AcmeState {
   firmware: Firmware | undefined;
   /** Requests answered 400: the backend could not read what it received. */
   malformedRequests = 0;
+  /** MQTT publishes and subscriptions refused (another thing's topic, or none of the protocol's). */
+  refusedPublishes = 0;
+  refusedSubscribes = 0;
 
   constructor(
     readonly provisioningKey: string,
