@@ -1,5 +1,6 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { costTables, yearsTables } from './longrun-tables.js';
+import { backendQueueTables } from './backend-tables.js';
 import { accountingEquation, accountingSides, alignColumns, formatBytes, formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel, generatorHealthText } from './format.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
@@ -78,7 +79,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   out.push(...consoleErrorSections(s));
   out.push(...fleetOpsSection(s));
   out.push(...fleetSection(s));
-  for (const t of [...costTables(s), ...yearsTables(s)]) {
+  for (const t of [...backendQueueTables(s), ...costTables(s), ...yearsTables(s)]) {
     out.push('', `  ${t.title}`, ...alignColumns([t.head, ...t.rows], 1).map((l) => `  ${l}`), ...t.notes.map((n) => `    ${n}`));
   }
 

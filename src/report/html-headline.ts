@@ -3,13 +3,14 @@ import type { RunSummary } from '../summary/run-summary.js';
 import { formatCount, formatDuration, formatLifetime, formatMicros, formatRate, runSeconds } from './format.js';
 import { escapeHtml as e } from './escape.js';
 import { table } from './html-parts.js';
+import { backendTiles } from './backend-tables.js';
 
 /** A key number: its value, what it is, and whether it is good or bad news. */
 export interface Tile {
   value: string;
   label: string;
   tone?: 'good' | 'bad';
-  /** What the tile answers (ota, battery, provisioning, telemetry, online, thresholds), for tests and styling. */
+  /** What the tile answers (backend, ota, battery, provisioning, telemetry, online, thresholds), for tests and styling. */
   kind: string;
 }
 
@@ -60,14 +61,14 @@ function provisioningTiles(s: RunSummary, timeline: readonly TimelineRow[]): Til
 }
 
 /**
- * The tiles on top of the report: first what the scenario exists to answer (an OTA rollout, a
- * battery lifetime, a provisioning line), then telemetry (when there was any), devices online
+ * The tiles on top of the report: first what the scenario exists to answer (a sized backend, an
+ * OTA rollout, a battery lifetime, a provisioning line), then telemetry (when there was any), devices online
  * and thresholds.
  */
 export function headlineTiles(s: RunSummary, timeline: readonly TimelineRow[]): Tile[] {
   const c = s.counters;
   // A provisioning line that also updates at first boot is still a provisioning line: it leads.
-  const tiles: Tile[] = [...provisioningTiles(s, timeline), ...otaTiles(s), ...batteryTiles(s)];
+  const tiles: Tile[] = [...backendTiles(s), ...provisioningTiles(s, timeline), ...otaTiles(s), ...batteryTiles(s)];
   if ((c['telemetry.generated'] ?? s.accounting.generated) > 0) {
     const ack = s.histograms['telemetry.ack.latency']?.stats;
     const errors = ['telemetry.failed', 'telemetry.dropped', 'provision.failed', 'mqtt.connect.failed', 'poll.failed'].reduce((n, k) => n + (c[k] ?? 0), 0);

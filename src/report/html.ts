@@ -7,6 +7,7 @@ import { batteryTable, headlineTiles } from './html-headline.js';
 import { accountedFor, OUTCOMES } from '../summary/accounting.js';
 import { fleetOpsSection } from './html-fleet-ops.js';
 import { costTables, yearsTables, type TextTable } from './longrun-tables.js';
+import { backendQueueTables } from './backend-tables.js';
 import { figure, pill, table, tiles } from './html-parts.js';
 import { buildPlots } from './html-plots.js';
 import type { PlotSpec } from './plot-spec.js';
@@ -130,7 +131,7 @@ export function renderHtml(s: RunSummary, timeline: readonly TimelineRow[]): str
   const fleet = of('fleet');
   const battery = batteryTable(s);
   const ops = fleetOpsSection(s, byId);
-  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(s.requestErrors || s.outage ? [['errors', 'Errors & recovery']] : []), ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 || battery ? [['fleet', 'Fleet']] : []), ...(s.cost ? [['cost', 'Cost']] : []), ...(s.years ? [['years', 'Years']] : []), ['counters', 'Counters']];
+  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(s.requestErrors || s.outage ? [['errors', 'Errors & recovery']] : []), ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 || battery ? [['fleet', 'Fleet']] : []), ...(s.backend ? [['backend', 'Backend']] : []), ...(s.cost ? [['cost', 'Cost']] : []), ...(s.years ? [['years', 'Years']] : []), ['counters', 'Counters']];
   const body = `${header(s)}
 <nav class="toc">${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>
 ${keyNumbers(s, timeline)}
@@ -142,6 +143,7 @@ ${scenarioSource(s)}
 ${errorsSection(s)}
 ${ops}
 ${fleet.length > 0 || battery ? `<section id="fleet"><h2>Fleet</h2>${battery}<div class="plots">${fleet.map((p) => figure(p)).join('\n')}</div></section>` : ''}
+${longrunSection('backend', 'The modelled backend', backendQueueTables(s))}
 ${longrunSection('cost', 'What it costs', costTables(s))}
 ${longrunSection('years', 'The fleet over years', yearsTables(s))}
 ${countersTable(s)}
@@ -156,10 +158,10 @@ ${countersTable(s)}
   });
 }
 
-/** Cost and years tables (the console shows the same, report/longrun-tables.ts). */
+/** Backend queue, cost and years tables (the console shows the same: backend-tables.ts, longrun-tables.ts). */
 function longrunSection(id: string, title: string, tables: TextTable[]): string {
   if (tables.length === 0) return '';
-  const numeric = (t: TextTable) => new Set(t.head.map((_, c) => c).filter((c) => c > 0 && t.head[c] !== 'storage' && t.head[c] !== 'slots'));
+  const numeric = (t: TextTable) => new Set(t.head.map((_, c) => c).filter((c) => c > 0 && t.head[c] !== 'storage' && t.head[c] !== 'slots' && t.head[c] !== 'waiting room'));
   const cards = tables.map((t) => `<div class="card"><h3>${e(t.title.charAt(0) + t.title.slice(1).toLowerCase())}</h3>${table(t.head, t.rows, numeric(t), `${id}-${t.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`)}${t.notes.map((n) => `<p class="sub">${e(n)}</p>`).join('')}</div>`);
   return `<section id="${id}"><h2>${e(title)}</h2>${cards.join('')}</section>`;
 }

@@ -46,4 +46,35 @@ describe('fleet-wide backend queue', () => {
     expect(one.summary.counters['poll.failed'] ?? 0).toBe(q1.operations.poll.rejected);
     expect(two.summary.accounting).toEqual(one.summary.accounting);
   }, 60_000);
+
+  test('fleet uplinks turned away by a full publish operation are not acknowledged', async () => {
+    // 300 devices answer one diagnostics command within ~100 ms of each other; one publish server
+    // with no waiting room takes one reply per 50 ms and turns the rest away (no PUBACK). A reply
+    // is answered (command.answered) only when the backend served it: the two add up to the replies.
+    const s = parseScenarioText(`
+name: fleet-uplinks-turned-away
+seed: 3
+duration: 3m
+clock: virtual
+fleet:
+  - { profile: rpi4-gateway, count: 300, link: ethernet }
+arrival: { rate: 100/s }
+behaviour:
+  telemetry: { every: 1m, size: 100B, qos: 0 }
+  diagnostics: { processing: 100ms }
+backend:
+  publish: { service: { distribution: constant, mean: 50ms }, servers: 1, queue: 0 }
+phases:
+  - at: 1m
+    command: { name: diagnostics, devices: 100% }
+`);
+    const { summary } = await runScenario(s, { workers: 1, runId: 'bq-fleet-uplinks' });
+    const pub = summary.backend!.operations.publish;
+    const c = summary.fleet!.commands!;
+    expect(c.received).toBe(300);
+    expect(pub.arrivals).toBe(c.received);
+    expect(pub.rejected).toBeGreaterThan(100);
+    expect(c.answered).toBe(pub.served);
+    expect(c.answered + pub.rejected).toBe(c.received);
+  }, 60_000);
 });

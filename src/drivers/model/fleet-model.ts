@@ -252,7 +252,9 @@ export class FleetModel {
         return this.fleetEvents?.onStateReported(dev, st, st === 204 ? NO_RETRY_AFTER : this.host.retryAfter(dev));
       }
       case K_FLEET_ACK: {
-        // Responses and logs take the publish operation's time (and queue), and are acknowledged even when it fails.
+        // Responses take the publish operation's time (and queue). A served one is acknowledged even
+        // when it fails; one turned away never reaches here (the model driver ends the session, and
+        // onSessionDown forgets the acks it waited for). Logs are QoS 0: nothing is acknowledged.
         this.host.status(dev, kind, 0);
         const q = this.fleetAcks[dev];
         const token = q?.shift();

@@ -240,6 +240,8 @@ export class ModelDriver implements DeviceDriver {
     const at = Math.max(doneAt, this.clock.now());
     const m = this.ops[op];
     const served = outcome === SERVED;
+    // A fleet uplink (command reply, config ack, end-of-line report) turned away gets no PUBACK, like telemetry below.
+    if (tag < 0 && op === OP.publish && !served) return this.pubackLost(dev, at);
     if (tag < 0) return this.fleetAnswer(dev, m, -tag - 1, served && !failed, outcome, at);
     switch (op) {
       case OP.provision:
@@ -254,11 +256,7 @@ export class ModelDriver implements DeviceDriver {
         return this.clock.at(at, dev, this.kindBase + K_CONNECT);
       case OP.publish: {
         if (!this.session(dev)) return; // the session ended meanwhile: its messages were failed with it
-        if (!served || failed) {
-          // No PUBACK (failed, or turned away): the session ends, as in publishTelemetry.
-          this.setSession(dev, false);
-          return this.clock.at(at, dev, this.kindBase + K_PUBACK_LOST);
-        }
+        if (!served || failed) return this.pubackLost(dev, at); // failed, or turned away
         const k = dev * this.fStride + this.fLastAck;
         const ackAt = Math.max(this.f64[k], at);
         this.f64[k] = ackAt;
@@ -267,6 +265,18 @@ export class ModelDriver implements DeviceDriver {
       }
     }
   };
+
+  /**
+   * No PUBACK: the session ends (the device's keepalive would notice), as in publishTelemetry. Its
+   * fleet uplinks still waiting for an ack get none, so the backend that turned one away never
+   * books it as acknowledged (it counts it as rejected or dropped, engine/fleet-backend.ts).
+   */
+  private pubackLost(dev: number, at: number): void {
+    if (!this.session(dev)) return;
+    this.setSession(dev, false);
+    this.fleet?.onSessionDown(dev);
+    this.clock.at(at, dev, this.kindBase + K_PUBACK_LOST);
+  }
 
   provision(dev: number, _serial: string): void {
     if (this.queued[OP.provision]) return this.enqueue(dev, OP.provision, 0);
@@ -292,10 +302,9 @@ export class ModelDriver implements DeviceDriver {
     }
     const l = this.draw(dev, OP.publish);
     if (l < 0) {
-      // A lost PUBACK ends the session (the device's keepalive would notice): modelled at once.
-      // Its messages in flight get no ack; the lifecycle fails them when it learns of the loss.
-      this.setSession(dev, false);
-      this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_PUBACK_LOST);
+      // A lost PUBACK ends the session: modelled at once. Its messages in flight get no ack; the
+      // lifecycle fails them when it learns of the loss.
+      this.pubackLost(dev, this.clock.now() + Math.abs(l));
       return true;
     }
     const k = dev * this.fStride + this.fLastAck;
