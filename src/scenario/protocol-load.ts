@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { FleetsimError, type Problem } from '../errors/fleetsim-error.js';
 import { protocolSchema, type ProtocolData } from '../protocol/schema.js';
+import { BUILT_IN_PRESET_NAMES, isBuiltInPresetName } from '../protocol/built-in-presets.js';
 import { secretRefs, templateProblems, type TemplateScope } from '../protocol/template.js';
 import { readSecret } from './secrets.js';
 import { suggestionHint } from './suggest.js';
@@ -145,8 +146,6 @@ function invalid(label: string, problems: Problem[]): FleetsimError {
   });
 }
 
-/** Built-in preset names `target.preset` accepts. */
-export const BUILTIN_PRESETS = ['reference'] as const;
 
 export type PresetRefKind = 'builtin' | 'protocol' | 'module';
 
@@ -170,7 +169,7 @@ export function checkPresetRef(target: Record<string, unknown>, source: YamlSour
   const embedded = target.http === 'embedded' || target.mqtt === 'local-mosquitto';
   if (embedded && ref !== 'reference') return [here(`the embedded backend speaks only the reference protocol, not "${ref}"`, 'drop preset, or point http and mqtt at your backend (or use backend: example for protocols/example.yaml)')];
   if (kind === 'builtin') {
-    return (BUILTIN_PRESETS as readonly string[]).includes(ref) ? [] : [here(`unknown preset "${ref}"`, `${suggestionHint(ref, [...BUILTIN_PRESETS], 'built-in presets')}; or give the path of a protocol file (.yaml) or a module (.mjs)`)];
+    return isBuiltInPresetName(ref) ? [] : [here(`unknown preset "${ref}"`, `${suggestionHint(ref, [...BUILT_IN_PRESET_NAMES], 'built-in presets')}; or give the path of a protocol file (.yaml) or a module (.mjs)`)];
   }
   const file = path.resolve(baseDir, ref);
   if (kind === 'module') {

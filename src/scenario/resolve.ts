@@ -9,6 +9,7 @@ import { resolveProfileRef } from './profile-load.js';
 import type { ScenarioData } from './schema.js';
 import type { ResolvedDowntime, ResolvedFleetGroup, ResolvedPhase, ResolvedPreset, ResolvedScenario, ResolvedTarget, ResolvedThreshold, ResolvedTls } from './resolved.js';
 import { loadProtocolFile, presetRefKind } from './protocol-load.js';
+import { isBuiltInPresetName } from '../protocol/built-in-presets.js';
 import { templateSpecOf, type TemplateInput } from './telemetry-template-schema.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import { compileTemplate, estimatedBytes } from '../payload/template-compile.js';
@@ -166,7 +167,10 @@ function resolveTarget(t: ScenarioData['target'], baseDir: string): ResolvedTarg
 function resolvePreset(ref: string | undefined, baseDir: string): ResolvedPreset {
   if (ref === undefined) return { kind: 'builtin', name: 'reference' };
   const kind = presetRefKind(ref);
-  if (kind === 'builtin') return { kind: 'builtin', name: 'reference' };
+  if (kind === 'builtin') {
+    if (!isBuiltInPresetName(ref)) throw new FleetsimError('FLEETSIM_E_SCENARIO_INVALID', `unknown preset "${ref}"`, { hint: 'fleetsim validate lists the built-in presets' });
+    return { kind: 'builtin', name: ref };
+  }
   const file = path.resolve(baseDir, ref);
   if (kind === 'module') return { kind: 'module', file };
   const loaded = loadProtocolFile(file);

@@ -1,4 +1,5 @@
 import type { ProtocolData } from '../protocol/schema.js';
+import type { BuiltInPresetName } from '../protocol/built-in-presets.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import type { BackendSpec } from '../models/backend-queue.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
@@ -126,7 +127,7 @@ export type ResolvedTarget =
  * with its secrets read (values live only here, never in a report), or a module to import by path.
  */
 export type ResolvedPreset =
-  | { kind: 'builtin'; name: 'reference' }
+  | { kind: 'builtin'; name: BuiltInPresetName }
   | { kind: 'protocol'; file: string; protocol: ProtocolData; secrets: Readonly<Record<string, string>> }
   | { kind: 'module'; file: string };
 

@@ -6,6 +6,7 @@ import { inlineProfileRefSchema } from './profile-schema.js';
 import { fleetOpsSchemas } from './fleet-ops-schema.js';
 import { backendSchema } from './backend-schema.js';
 import { telemetryTemplateSchema } from './telemetry-template-schema.js';
+import { BUILT_IN_PRESET_NAMES } from '../protocol/built-in-presets.js';
 import { costSchema } from './cost-schema.js';
 import { lifetimeSchema } from './lifetime-schema.js';
 import {
@@ -145,7 +146,7 @@ const targetObject = z
     brokers: withHint(z.int().min(1).max(64).optional().meta({ description: 'How many local Mosquitto processes to start and spread devices over (with mqtt: local-mosquitto).' }), 'a whole number of brokers from 1 to 64'),
     preset: withHint(
       z.string().min(1).optional().meta({
-        description: 'How lifecycle steps map onto the backend API: a built-in preset (reference), a protocol file (.yaml, relative to the scenario; schema/protocol.schema.json) or a JavaScript module implementing the preset interface (.mjs; docs/presets.md).',
+        description: `How lifecycle steps map onto the backend API: a built-in preset (${BUILT_IN_PRESET_NAMES.join(', ')}), a protocol file (.yaml, relative to the scenario; schema/protocol.schema.json) or a JavaScript module implementing the preset interface (.mjs; docs/presets.md).`,
         examples: ['reference', '../protocols/example.yaml', './my-preset.mjs'],
       }),
       'write preset: reference, a protocol file such as ../protocols/example.yaml, or a module such as ./my-preset.mjs',

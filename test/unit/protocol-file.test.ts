@@ -4,7 +4,7 @@ import { FleetsimError } from '../../src/errors/fleetsim-error.js';
 import { renderProtocolJsonSchema } from '../../src/protocol/schema.js';
 import { compileBody, compileTemplate, renderTemplate } from '../../src/protocol/template.js';
 import { compileJsonPath, readJsonPath } from '../../src/protocol/json-path.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
 import { loadProtocolFile } from '../../src/scenario/protocol-load.js';
 
 function errorOf(f: () => unknown): FleetsimError {
@@ -64,6 +64,21 @@ describe('protocol files', () => {
     expect(first.message).toContain('is not a valid protocol file (10 problems)');
     expect(rest).toHaveLength(10);
     expect(rest.every((p) => p.location?.file === BROKEN)).toBe(true);
+  });
+
+  test('target.preset takes every built-in by name (thingsboard resolves as itself) and names them for a typo', () => {
+    const text = (preset: string) => `name: builtins
+duration: 10s
+arrival: { rate: 10/s }
+fleet:
+  - { profile: rpi4-gateway, count: 2 }
+target: { http: http://127.0.0.1:1, mqtt: mqtt://127.0.0.1:1, preset: ${preset} }
+`;
+    const s = parseScenarioText(text('thingsboard'), 'builtins.yaml');
+    expect(s.target.kind === 'external' && s.target.preset).toEqual({ kind: 'builtin', name: 'thingsboard' });
+    const e = errorOf(() => parseScenarioText(text('thingsbord'), 'builtins.yaml'));
+    expect(e.problems.map((p) => [p.path, p.location?.line, p.message])).toEqual([['target.preset', 6, 'unknown preset "thingsbord"']]);
+    expect(e.problems[0].hint).toContain('did you mean "thingsboard"?');
   });
 
   test('a secret in a template is read once and never kept in the template text', () => {

@@ -1,14 +1,15 @@
 import type { PresetFactory } from '../preset.js';
+import type { BuiltInPresetName } from '../../protocol/built-in-presets.js';
 import { referencePreset } from './reference.js';
 import { thingsboardPreset } from './thingsboard.js';
 
 /** The built-in presets by the name `target.preset` gives them. */
-const BUILT_IN: Record<string, PresetFactory> = { reference: referencePreset, thingsboard: thingsboardPreset };
+const BUILT_IN: Record<BuiltInPresetName, PresetFactory> = { reference: referencePreset, thingsboard: thingsboardPreset };
 
 /** Names `target.preset` accepts as built-ins. */
 export const BUILT_IN_PRESETS: readonly string[] = Object.keys(BUILT_IN);
 
 /** Looks a built-in preset up by name. */
 export function presetByName(name: string): PresetFactory | undefined {
-  return Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
+  return Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name as BuiltInPresetName] : undefined;
 }
