@@ -20,6 +20,9 @@ import type { ShardLauncher } from './hosting/launcher.js';
 import { sliceOf, splitDevices } from './shard/ranges.js';
 import { fleetWideDecisions, playsOperatorPlan, shadowRanges } from './fleet-wide.js';
 import { runShardSession } from './shard-session.js';
+import { FaultInjection, faultPhasesOf } from './fault-injection.js';
+import { FleetsimError } from '../errors/fleetsim-error.js';
+import { VIRTUAL_FAULTS_NOT_MODELLED } from '../scenario/fault-checks.js';
 
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
@@ -87,18 +90,27 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   if (shadows.length > 0) log(`fleet-wide decisions (${fleetWideDecisions(s, plan).join('; ')}): this shard also simulates the other ${s.devices - mine.count} devices, unreported, so that it decides on the whole fleet's counts`);
   const reported = splitDevices(s, slice, layout.shards);
 
+  // Validation refuses this for clock: virtual in the file; --clock virtual on the command line gets here.
+  if (s.clock === 'virtual' && faultPhasesOf(s).length > 0) {
+    throw new FleetsimError('FLEETSIM_E_FAULT_UNSUPPORTED', `backend fault phases run on the wall clock only: ${VIRTUAL_FAULTS_NOT_MODELLED}`, { hint: 'run without --clock virtual, or take the backend phases out for a virtual what-if' });
+  }
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
   const prepared = await prepareTarget(s, log, mine.count);
   let launcher: ShardLauncher | undefined;
   let operator: WallOperator | undefined;
+  let faults: FaultInjection | undefined;
   try {
-    const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...prepared.target, sourceAddresses: layout.sourceAddresses } : prepared.target;
+    const proxied = await FaultInjection.start(s, prepared.target, prepared.brokers, log);
+    faults = proxied?.injection;
+    const devicesTarget = proxied?.target ?? prepared.target;
+    const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...devicesTarget, sourceAddresses: layout.sourceAddresses } : devicesTarget;
     // Fleet operations on the wall clock: fleetsim's operator drives the backend's operator API.
     if (s.clock === 'wall' && hasOperatorWork(plan) && playsOperatorPlan(slice)) operator = new WallOperator(plan, target.httpUrl, s.target.fleetKey, s.timeScale, log);
     // Worker threads of this process, or of several shard processes: the same messages either way.
     launcher = (opts.launch ?? launchShards)(layout, reported.length + shadows.length);
-    const run = await runShardSession(s, reported, shadows, launcher, target, operator, opts, log);
+    const run = await runShardSession(s, reported, shadows, launcher, target, operator, { ...opts, onStart: (at) => faults?.begin(at) }, log);
+    await faults?.close();
     const closing = launcher;
     launcher = undefined; // closed once, here or (when something threw before) in finally
     await closing.close();
@@ -129,6 +141,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
       errors: run.errors,
       timeline,
       operator: operatorResults,
+      ...(faults ? { faults: faults.results() } : {}),
       scenarioText: scenarioTextOf(s),
       host: hostFacts(loadAtStart),
     });
@@ -138,6 +151,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     return { summary, timeline, shardThreads, deviceAcked, backendDevices: backend?.devices, operator: operatorResults, ...(mergeParts ? { mergeParts } : {}) };
   } finally {
     operator?.stop();
+    await faults?.close();
     await launcher?.close();
     await prepared.close();
   }

@@ -21,6 +21,8 @@ export interface SessionOptions {
   profileDir?: string;
   interrupt?: Promise<void>;
   onInterval?: (row: TimelineRow, elapsedMs: number) => void;
+  /** Called with the run's start instant (epoch ms, the shards' t = 0) once it is decided. */
+  onStart?: (startAtMs: number) => void;
 }
 
 /** What the shards of one run produced, and how the run ended. */
@@ -143,6 +145,7 @@ export async function runShardSession(
   if (opts.startAtMs !== undefined && opts.startAtMs < Date.now()) log(`--start-at is in the past: starting now`);
   send({ type: 'start', startAtMs: startAt });
   operator?.start(startAt);
+  opts.onStart?.(startAt);
   // The wall clock stops on a timer; virtual shards stop by themselves at the simulated end.
   const wallDurationMs = s.clock === 'virtual' ? Infinity : s.durationMs / s.timeScale;
   let durationTimer: NodeJS.Timeout | undefined;

@@ -53,6 +53,8 @@ export interface PreparedTarget {
   label: string;
   /** What the report must say about how the run was made (TLS verification off). */
   warnings: string[];
+  /** Local Mosquitto processes fleetsim started (broker restart phases act on them). */
+  brokers: readonly LocalMosquitto[];
   close(): Promise<void>;
 }
 
@@ -77,7 +79,7 @@ function withoutCredentials(url: string): string {
 export async function prepareTarget(s: ResolvedScenario, log: (line: string) => void, devicesHere: number): Promise<PreparedTarget> {
   const t = s.target;
   if (s.clock === 'virtual') {
-    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
+    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], brokers: [], close: async () => {} };
   }
   // A module preset that does not implement the interface stops the run here, before anything starts.
   if (t.kind !== 'embedded') await checkedPresetFactory(t.preset, t.fleetKey);
@@ -95,6 +97,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
       target: { httpUrl: t.http, mqttUrl: t.mqtt, fleetKey: t.fleetKey, preset: t.preset, ...shardTls },
       label: `${withoutCredentials(t.http)} + ${withoutCredentials(t.mqtt)}${t.preset.kind === 'builtin' ? '' : ` (${presetLabel(t.preset)})`}`,
       warnings,
+      brokers: [],
       close: async () => {},
     };
   }
@@ -121,6 +124,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
       backend,
       label: brokerUrls ? `embedded http + ${t.broker?.kind === 'local-mosquitto' ? `${brokers.length} local mosquitto${tls ? ' (TLS)' : ''}` : withoutCredentials(brokerUrls[0])}` : 'embedded',
       warnings,
+      brokers,
       close: async () => {
         await backend.close();
         await Promise.all(brokers.map((b) => b.stop()));

@@ -35,6 +35,8 @@ export const Flag = {
   awaitingApproval: 32,
   /** Knocked out by the backend (failed provisioning or connect, session dropped) and not back yet. */
   knockedOut: 64,
+  /** Its last target-state poll failed for the backend's reasons (a status, reset, timeout, bad body); out until a poll succeeds. */
+  pollFailing: 128,
 } as const;
 
 /**

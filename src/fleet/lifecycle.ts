@@ -1,7 +1,7 @@
 import { C, cancelledCounter, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { jittered, Stream, uniform32 as uniform } from '../models/rng.js';
-import type { ConfigChange, DeviceCommand, DeviceDriver, DriverEvents, Heard, UpdateOffer } from '../drivers/types.js';
+import { CANCELLED, type ConfigChange, type DeviceCommand, type DeviceDriver, type DriverEvents, type Heard, type UpdateOffer } from '../drivers/types.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
 import { TelemetryPipeline } from './telemetry-pipeline.js';
@@ -321,7 +321,10 @@ export class Lifecycle implements DriverEvents {
   }
 
   onPolled(dev: number, status: number, retryAfterMs: number, _nextPollMs: number): void {
-    this.poller?.answered(dev, status, retryAfterMs);
+    const ok = this.poller?.answered(dev, status, retryAfterMs) ?? false;
+    // A poll the backend failed knocks the device out until one succeeds (recovery after an API outage).
+    if (ok) this.retry.pollOk(dev);
+    else if (status !== CANCELLED && !this.stopping) this.retry.pollFailed(dev);
   }
 
   /**

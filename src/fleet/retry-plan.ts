@@ -8,7 +8,8 @@ import type { Schedule } from './schedule.js';
 /**
  * What a device does after a failure: when it tries again (Retry-After, else full-jitter
  * backoff), and the recovery bookkeeping of summary/outage.ts (a device the backend failed counts
- * out once, and back once it is provisioned, connected and reporting again; failures on the
+ * out once, and back once it is provisioned, connected and reporting again, and polling again when
+ * a poll failed; failures on the
  * device's own side, its link or battery, are not the backend's and do not count).
  * Concurrency: the shard's thread only, like the lifecycle.
  */
@@ -21,17 +22,39 @@ export class RetryPlan {
   ) {}
 
   knockedOut(dev: number): void {
-    const d = this.devices;
-    if (d.has(dev, Flag.knockedOut)) return;
-    d.set(dev, Flag.knockedOut);
-    this.metrics.inc(C['recovery.devices_out']);
+    this.outFor(dev, Flag.knockedOut);
   }
 
   back(dev: number): void {
+    this.backFrom(dev, Flag.knockedOut);
+  }
+
+  /** A target-state poll the backend failed: the device is out until a poll succeeds (recovery after an API outage). */
+  pollFailed(dev: number): void {
+    this.outFor(dev, Flag.pollFailing);
+  }
+
+  pollOk(dev: number): void {
+    this.backFrom(dev, Flag.pollFailing);
+  }
+
+  /**
+   * A device is out while any of its reasons holds (its provisioning or session, `knockedOut`;
+   * its polls, `pollFailing`), and counted out and back once for the whole spell.
+   */
+  private outFor(dev: number, reason: number): void {
     const d = this.devices;
-    if (!d.has(dev, Flag.knockedOut)) return;
-    d.unset(dev, Flag.knockedOut);
-    this.metrics.inc(C['recovery.devices_back']);
+    if (d.has(dev, reason)) return;
+    const wasOut = d.has(dev, Flag.knockedOut) || d.has(dev, Flag.pollFailing);
+    d.set(dev, reason);
+    if (!wasOut) this.metrics.inc(C['recovery.devices_out']);
+  }
+
+  private backFrom(dev: number, reason: number): void {
+    const d = this.devices;
+    if (!d.has(dev, reason)) return;
+    d.unset(dev, reason);
+    if (!d.has(dev, Flag.knockedOut) && !d.has(dev, Flag.pollFailing)) this.metrics.inc(C['recovery.devices_back']);
   }
 
   /**

@@ -74,8 +74,8 @@ const NAMED_COUNTERS = [
   ['auth.reauth_failed', 'count', 'Credential renewals that failed (any status but 2xx, or network error); also counted on the provisioning route by cause.'],
   // Outages and recovery (summary/outage.ts reads them per interval).
   ['requests.started', 'count', 'Requests devices started towards the backend: HTTP requests of every route and MQTT connects.'],
-  ['recovery.devices_out', 'count', 'Devices knocked out by the backend: a failed provisioning or connect, or a session the backend side dropped, while they were working.'],
-  ['recovery.devices_back', 'count', 'Devices back after being knocked out: provisioned, connected and reporting again (first telemetry acknowledged; connected for QoS 0 or without telemetry).'],
+  ['recovery.devices_out', 'count', 'Devices knocked out by the backend: a failed provisioning, connect or target-state poll, or a session the backend side dropped, while they were working.'],
+  ['recovery.devices_back', 'count', 'Devices back after being knocked out: provisioned, connected and reporting again (first telemetry acknowledged; connected for QoS 0 or without telemetry), and polling again when a poll had failed.'],
   // Telemetry accounting (fleet/telemetry-pipeline.ts).
   ['telemetry.in_transit_at_drop', 'count', 'Telemetry messages still on the modelled link when their session ended: they never reached the backend (accounting.inTransitAtDrop).'],
   ['telemetry.delivered_after_reconnect', 'count', "Messages from a device's buffer delivered (acked, or written for QoS 0) after the device reconnected from a lost session; a part of acked + sent_noack."],
@@ -159,6 +159,7 @@ export const DERIVED: readonly MetricDef[] = [
   { name: 'lifetime.replacements', kind: 'counter', unit: 'count', help: 'Devices installed to replace failed ones over the years.' },
   { name: 'lifetime.in_field', kind: 'counter', unit: 'count', help: 'Devices in the field at the end of the last year (working, or dark and not yet removed).' },
   { name: 'campaign.time_to_updated', kind: 'rollout', unit: 'us', help: "Time from a campaign's start until a share of the devices it can update (a compatible artifact) run its release; with several campaigns, the slowest. `p(95) < 2h`: 95% of them updated within 2 h. A share never reached is no data, so the threshold fails." },
+  { name: 'recovery.time_to_back', kind: 'rollout', unit: 'us', help: 'Time from the end of a backend fault phase (phases[].backend) until a share of the devices it knocked out (recovery.devices_out in its window) were back; with several phases, the slowest. `p(95) < 30s`: 95% back within 30 s of the fault ending. No phase that knocked a device out is no data, so the threshold fails.' },
 ];
 
 /**

@@ -24,6 +24,8 @@ export const Stream = {
   payload: 12,
   failure: 13,
   retryAfter: 14,
+  /** Which devices, sessions and requests an injected backend fault picks (faults/). */
+  fault: 15,
 } as const;
 export type StreamId = (typeof Stream)[keyof typeof Stream];
 

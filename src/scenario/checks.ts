@@ -12,6 +12,7 @@ import { MAX_DEVICES, RECONNECT_DEFAULTS, scenarioSchema } from './schema.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
 import { quoted } from './yaml-limits.js';
+import { checkFaultPhases, type FleetFacts } from './fault-checks.js';
 
 /**
  * Checks that need knowledge outside the schema: profile and link names, metric names and the
@@ -25,9 +26,11 @@ export function semanticProblems(data: unknown, source: YamlSource, clockOverrid
     out.push({ location: source.locate(path, at), path: formatPath(path), message, hint });
   };
   if (!isRecord(data)) return out;
-  checkFleet(data.fleet, source, out, add);
+  const facts: FleetFacts = { profiles: new Set(), links: new Set(), cells: false };
+  checkFleet(data.fleet, source, out, add, facts);
   checkFleetSize(data.fleet, add);
   checkPhases(data.phases, data.duration, add);
+  checkFaultPhases(data, facts, add);
   checkThresholds(data.thresholds, add);
   checkBehaviour(data.behaviour, add);
   checkTarget(data.target, scenarioDir(source), add);
@@ -111,13 +114,17 @@ function scenarioDir(source: YamlSource): string {
   return source.file === '<inline>' ? process.cwd() : path.dirname(path.resolve(source.file));
 }
 
-function checkFleet(fleet: unknown, source: YamlSource, out: Problem[], add: Add): void {
+function checkFleet(fleet: unknown, source: YamlSource, out: Problem[], add: Add, facts: FleetFacts): void {
   if (!Array.isArray(fleet)) return;
   fleet.forEach((group, i) => {
     if (!isRecord(group)) return;
     const checked = checkProfileRef(group.profile, source, ['fleet', i, 'profile'], { baseDir: scenarioDir(source), root: scenarioSchema });
     out.push(...checked.problems);
     const profile = checked.profile;
+    if (profile) facts.profiles.add(profile.name);
+    if (typeof group.link === 'string') facts.links.add(group.link);
+    else if (profile) facts.links.add(profile.links[0]);
+    if (group.cells !== undefined) facts.cells = true;
     if (typeof group.link !== 'string' || group.link === '') return;
     if (!isLinkTypeName(group.link)) {
       add(['fleet', i, 'link'], `unknown link ${quoted(group.link)}`, suggestionHint(group.link, [...LINK_TYPE_NAMES], 'known links'));

@@ -16,6 +16,7 @@ import { compileTemplate, estimatedBytes } from '../payload/template-compile.js'
 import { resolveBackend } from './backend-schema.js';
 import { resolveCost, resolveLifetime } from './cost-lifetime-resolve.js';
 import { resolveFleetOpsBehaviour, resolveFleetOpsPhase, resolveProvisioning } from './fleet-ops-resolve.js';
+import { resolveFaultPhase } from './fault-resolve.js';
 
 /** Command-line settings that win over the file's. */
 export interface ScenarioOverrides {
@@ -120,7 +121,8 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
     ...(data.provisioning === undefined ? {} : { provisioning: resolveProvisioning(data.provisioning) }),
     backend: resolveBackend(data.backend),
     phases: data.phases
-      .map((p): ResolvedPhase => {
+      .map((p, index): ResolvedPhase => {
+        if (p.backend) return { atMs: ms(p.at), kind: 'backend', spec: resolveFaultPhase(index, p) };
         if (p.outage) {
           const o = p.outage;
           return { atMs: ms(p.at), kind: 'outage', spec: { scope: o.scope, fraction: value(parsePercent(o.fraction)), durationMs: ms(o.duration) } };

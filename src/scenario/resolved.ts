@@ -4,6 +4,7 @@ import type { TemplateSpec } from '../payload/template-spec.js';
 import type { BackendSpec } from '../models/backend-queue.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
 import type { ResolvedCost, ResolvedLifetime } from './cost-lifetime-resolve.js';
+import type { FaultPhase } from '../faults/spec.js';
 import type { CommandPhaseSpec, ConfigPhaseSpec, ResolvedFleetOpsBehaviour, ResolvedProvisioning, UpdatePhaseSpec } from './resolved-fleet-ops.js';
 
 export type * from './resolved-fleet-ops.js';
@@ -14,7 +15,9 @@ export type ResolvedPhase =
   | { atMs: number; kind: 'outage'; spec: { scope: 'cell' | 'device' | 'fleet'; fraction: number; durationMs: number } }
   | { atMs: number; kind: 'update'; spec: UpdatePhaseSpec }
   | { atMs: number; kind: 'config'; spec: ConfigPhaseSpec }
-  | { atMs: number; kind: 'command'; spec: CommandPhaseSpec };
+  | { atMs: number; kind: 'command'; spec: CommandPhaseSpec }
+  /** A fault injected between the devices and the backend (faults/spec.ts). */
+  | { atMs: number; kind: 'backend'; spec: FaultPhase };
 
 /**
  * The resolved scenario: what validation hands to planning and running. Every unit string is

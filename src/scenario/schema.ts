@@ -9,6 +9,7 @@ import { telemetryTemplateSchema } from './telemetry-template-schema.js';
 import { BUILT_IN_PRESET_NAMES } from '../protocol/built-in-presets.js';
 import { costSchema } from './cost-schema.js';
 import { lifetimeSchema } from './lifetime-schema.js';
+import { faultSchemas } from './fault-schema.js';
 import {
   DURATION_HINT,
   PERCENT_HINT,
@@ -237,6 +238,7 @@ const UNITS = { duration: DURATION, size: SIZE, rate: RATE, percent: PERCENT } a
 const fleetOps = fleetOpsSchemas({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
 
 const backend = backendSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
+const faults = faultSchemas({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
 
 const telemetryTemplate = telemetryTemplateSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
 
@@ -322,7 +324,7 @@ const behaviour = z
   .meta({ description: 'What each device does once it is on.' });
 
 /** Phase kinds. */
-export const PHASE_KINDS = ['update', 'outage', 'command', 'config'] as const;
+export const PHASE_KINDS = ['update', 'outage', 'command', 'config', 'backend'] as const;
 
 const phase = z
   .strictObject({
@@ -338,9 +340,20 @@ const phase = z
       .meta({ description: 'Take part of the fleet offline at once; when it returns, devices reconnect together (a reconnect storm).' }),
     command: fleetOps.command.optional(),
     config: fleetOps.config.optional(),
+    backend: faults.backend.optional(),
+    for: unitString(DURATION, 'How long a backend fault lasts (a broker restart: how long the broker stays down; default 0s).').optional(),
+    scope: faults.scope.optional(),
   })
   .check((ctx) => {
     const kinds = PHASE_KINDS.filter((k) => ctx.value[k] !== undefined);
+    for (const k of ['for', 'scope'] as const) {
+      if (ctx.value[k] !== undefined && ctx.value.backend === undefined) {
+        ctx.issues.push({ code: 'custom', path: [k], message: `"${k}" applies only to backend phases`, input: ctx.value[k], params: { hint: k === 'for' ? 'an outage takes outage.duration; write - { at: 1m, for: 30s, backend: { http: { status: 503 } } }' : 'write - { at: 1m, for: 30s, scope: { devices: 20% }, backend: { mqtt: { disconnect: {} } } }', atKey: true } });
+      }
+    }
+    if (ctx.value.backend !== undefined && ctx.value.backend.broker === undefined && ctx.value.for === undefined) {
+      ctx.issues.push({ code: 'custom', path: [], message: 'a backend fault needs "for" (how long it lasts)', input: ctx.value, params: { hint: 'write - { at: 2m, for: 1m, backend: { http: { status: 503 } } }' } });
+    }
     if (kinds.length !== 1) {
       ctx.issues.push({
         code: 'custom',
@@ -388,7 +401,7 @@ export const scenarioSchema = z
     behaviour: behaviour.prefault({}),
     provisioning: fleetOps.provisioning.optional(),
     backend: backend.optional(),
-    phases: z.array(phase).default([]).meta({ description: 'Timed events: updates, outages, commands, config changes.' }),
+    phases: z.array(phase).default([]).meta({ description: 'Timed events: updates, outages, commands, config changes, backend faults.' }),
     cost: costSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint }),
     lifetime: lifetimeSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint }),
     thresholds: z.record(z.string(), thresholdList).default({}).meta({ description: 'Pass/fail criteria by metric name (k6 grammar).' }),

@@ -1,5 +1,6 @@
 import type { BackendQueues } from './backend-queues.js';
 import type { OutageRecovery, RequestErrors } from './outage.js';
+import type { FaultReport } from './fault-report.js';
 import type { HistogramStats } from '../metrics/histogram.js';
 import type { YearRow } from '../models/fleet-years.js';
 import type { AccountingSummary } from './accounting.js';
@@ -94,6 +95,8 @@ export interface RunSummary {
   outage?: OutageRecovery;
   /** Virtual clock with a sized backend (`backend:`): each queueing operation's queue (summary/backend-queues.ts). */
   backend?: BackendQueues;
+  /** Backend fault phases (wall clock): injected by the fault proxy against what devices saw, and recovery per phase. */
+  faults?: FaultReport;
 }
 
 export interface RunHost {
@@ -124,7 +127,7 @@ export interface RunEvent {
   tMs: number;
   /** For outages: when they end (ms since the start). */
   endMs?: number;
-  kind: 'outage' | 'cell-outage' | 'campaign' | 'step' | 'abort' | 'config' | 'command';
+  kind: 'outage' | 'cell-outage' | 'campaign' | 'step' | 'abort' | 'config' | 'command' | 'fault';
   /** For people, e.g. "os-2.0 step 2 (10%)". */
   label: string;
 }

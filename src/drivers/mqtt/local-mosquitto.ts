@@ -35,9 +35,15 @@ export interface LocalMosquitto {
   url: string;
   host: string;
   port: number;
-  pid: number;
+  readonly pid: number;
   /** Suspends the broker (SIGSTOP): its sockets stay open but nothing is answered. */
   freeze(): void;
+  /**
+   * Kills the broker (SIGKILL, a crash) and starts it again on the same port and config after
+   * `downMs`; resolves once it accepts connections again. Sessions and queued messages are gone
+   * (persistence is off), as after a real crash.
+   */
+  restart(downMs: number): Promise<void>;
   /** Stops the broker (SIGTERM, then SIGKILL after 3 s) and removes its temporary directory. */
   stop(): Promise<void>;
 }
@@ -132,10 +138,14 @@ function killAtProcessExit(kill: () => void): void {
 
 type LaunchResult = { ok: true; broker: LocalMosquitto } | { ok: false; error: string };
 
-async function launch(binary: string, host: string, port: number, opts: LocalMosquittoOptions): Promise<LaunchResult> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-mosquitto-'));
-  const configPath = path.join(dir, 'mosquitto.conf');
-  writeFileSync(configPath, configText(host, port, opts, dir));
+/** One Mosquitto process on a config file: the child, when it exited, and the tail of its stderr. */
+interface Spawned {
+  child: ChildProcess;
+  exited: Promise<void>;
+  stderr(): string;
+}
+
+function spawnBroker(binary: string, configPath: string): Spawned {
   // Its own process group, so a Ctrl-C meant for fleetsim does not take the broker down under
   // devices that are being stopped gracefully; fleetsim stops it (stop(), or at process exit).
   const child = spawn(binary, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -148,9 +158,17 @@ async function launch(binary: string, host: string, port: number, opts: LocalMos
   child.once('error', (err) => {
     stderr += `\n${err.message}`;
   });
+  return { child, exited, stderr: () => stderr };
+}
+
+async function launch(binary: string, host: string, port: number, opts: LocalMosquittoOptions): Promise<LaunchResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-mosquitto-'));
+  const configPath = path.join(dir, 'mosquitto.conf');
+  writeFileSync(configPath, configText(host, port, opts, dir));
+  let proc = spawnBroker(binary, configPath);
   // Never leave a broker (or its directory) behind when the process that started it exits.
   const killOnExit = (): void => {
-    child.kill('SIGKILL');
+    proc.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   killAtProcessExit(killOnExit);
@@ -158,26 +176,50 @@ async function launch(binary: string, host: string, port: number, opts: LocalMos
     onProcessExit.delete(killOnExit);
     rmSync(dir, { recursive: true, force: true });
   };
-  const ready = await waitForPort(host, port, child, opts.startTimeoutMs ?? 10_000);
+  const timeoutMs = opts.startTimeoutMs ?? 10_000;
+  const ready = await waitForPort(host, port, proc.child, timeoutMs);
   if (!ready) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+    await proc.exited;
     cleanup();
-    return { ok: false, error: stderr || 'mosquitto did not accept connections in time' };
+    return { ok: false, error: proc.stderr() || 'mosquitto did not accept connections in time' };
   }
   let frozen = false;
   let stopping: Promise<void> | null = null;
+  let restarting: Promise<void> | null = null;
   const broker: LocalMosquitto = {
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://${host}:${port}`,
     host,
     port,
-    pid: child.pid!,
+    get pid() {
+      return proc.child.pid!;
+    },
     freeze() {
       frozen = true;
-      child.kill('SIGSTOP');
+      proc.child.kill('SIGSTOP');
+    },
+    restart(downMs: number) {
+      restarting ??= (async () => {
+        // SIGKILL: a crash, not a clean shutdown, so clients see their sockets die without a DISCONNECT.
+        proc.child.kill('SIGKILL');
+        await proc.exited;
+        frozen = false;
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        if (stopping) return;
+        proc = spawnBroker(binary, configPath);
+        if (!(await waitForPort(host, port, proc.child, timeoutMs))) {
+          throw new FleetsimError('FLEETSIM_E_BACKEND_START', `mosquitto did not come back on port ${port} after a restart: ${proc.stderr().trim() || 'no error output'}`, { hint: 'another process may have taken the port while the broker was down' });
+        }
+      })().finally(() => {
+        restarting = null;
+      });
+      return restarting;
     },
     stop() {
-      stopping ??= stopChild(child, exited, frozen).then(cleanup);
+      stopping ??= (restarting ?? Promise.resolve())
+        .catch(() => {})
+        .then(() => stopChild(proc.child, proc.exited, frozen))
+        .then(cleanup);
       return stopping;
     },
   };

@@ -1,6 +1,7 @@
 import type { RunEvent } from '../../summary/run-summary.js';
 import type { ResolvedScenario, UpdatePhaseSpec } from '../../scenario/resolved.js';
 import { formatSpan } from '../../models/units.js';
+import { faultLabel } from '../../faults/spec.js';
 
 /** A step taken (0-based index of the new step) or the abort, ms after the campaign started (wire/fleet-ops.ts RolloutChange). */
 interface RolloutChange {
@@ -26,7 +27,7 @@ function stepLabel(spec: UpdatePhaseSpec | undefined, c: RolloutChange, release:
 
 /**
  * What happened when, for the report's time charts: the phases the run reached (outages, campaign
- * starts, config pushes, commands) and each campaign's steps and abort as its rollout recorded
+ * starts, config pushes, commands, backend faults) and each campaign's steps and abort as its rollout recorded
  * them. Nothing past `reachedMs` (an interrupted run did not get there).
  */
 export function buildRunEvents(s: ResolvedScenario, reachedMs: number, campaigns: readonly CampaignRun[]): RunEvent[] {
@@ -42,6 +43,8 @@ export function buildRunEvents(s: ResolvedScenario, reachedMs: number, campaigns
       out.push({ tMs: p.atMs, kind: 'campaign', label: `campaign ${p.spec.release}` });
     } else if (p.kind === 'config') {
       out.push({ tMs: p.atMs, kind: 'config', label: `config push (${Object.keys(p.spec.set).join(', ')})` });
+    } else if (p.kind === 'backend') {
+      out.push({ tMs: p.atMs, endMs: Math.min(reachedMs, p.atMs + p.spec.forMs), kind: 'fault', label: `fault: ${faultLabel(p.spec.fault)}${p.spec.forMs > 0 ? `, ${formatSpan(p.spec.forMs)}` : ''}` });
     } else {
       out.push({ tMs: p.atMs, kind: 'command', label: `command ${p.spec.name} (${pct(p.spec.devices)})` });
     }

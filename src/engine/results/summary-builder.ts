@@ -20,6 +20,9 @@ import type { ShardFinal } from '../shard/protocol.js';
 import { outageOf, requestErrorsOf } from '../../summary/outage.js';
 import { VERSION } from '../../version.js';
 import type { BackendQueues } from '../../summary/backend-queues.js';
+import { faultRecoveryTimeToShare, faultReportOf, type FaultReport } from '../../summary/fault-report.js';
+import { faultLabel } from '../../faults/spec.js';
+import type { FaultInjectionResults } from '../../faults/injected.js';
 
 export interface BuildSummaryInput {
   runId: string;
@@ -48,6 +51,16 @@ export interface BuildSummaryInput {
   host?: RunSummary['run']['host'];
   /** Virtual clock with a queueing backend: the fleet-wide backend's queues. */
   backendQueues?: BackendQueues;
+  /** Wall clock with backend fault phases: what the fault proxy injected. */
+  faults?: FaultInjectionResults;
+}
+
+/** The `faults` section: injected against observed, per phase. */
+function faultSection(i: BuildSummaryInput): FaultReport | undefined {
+  const f = i.faults;
+  if (f === undefined) return undefined;
+  const phases = f.phases.filter((p) => p.atMs <= i.simulatedMs).map((p) => ({ index: p.index, label: faultLabel(p.fault), atMs: p.atMs, forMs: p.forMs }));
+  return faultReportOf(i.timeline ?? [], phases, f.injected, i.simulatedMs, f.errors);
 }
 
 export function scenarioHash(s: ResolvedScenario): string {
@@ -62,6 +75,7 @@ export function scenarioHash(s: ResolvedScenario): string {
  */
 export function buildSummary(i: BuildSummaryInput): RunSummary {
   const outage = outageOf(i.timeline ?? []);
+  const faults = faultSection(i);
   const s = i.scenario;
   const acc = accountingSummary(i.finals, i.backendCounts);
 
@@ -102,7 +116,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
       gauge: (name) => gauges[name],
       durationSec: seconds,
       telemetryGenerated: acc.generated,
-      timeToShare: campaignTimeToShare(fleet, s.devices),
+      timeToShare: (name, share) => (name === 'recovery.time_to_back' ? faultRecoveryTimeToShare(faults, i.timeline ?? [], share) : campaignTimeToShare(fleet, s.devices)(name, share)),
     });
     return { metric: t.metric, expression: t.expression, value: r.value, display: r.display, ok: r.ok };
   });
@@ -177,6 +191,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     requestErrors: requestErrorsOf(counters),
     ...(outage ? { outage } : {}),
     ...(i.backendQueues ? { backend: i.backendQueues } : {}),
+    ...(faults ? { faults } : {}),
   };
 }
 

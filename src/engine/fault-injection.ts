@@ -1,0 +1,117 @@
+import { ActiveFaults } from '../faults/active-faults.js';
+import { FleetMap } from '../faults/fleet-map.js';
+import { FaultHttpProxy } from '../faults/http-proxy.js';
+import { InjectedCounts, type FaultInjectionResults } from '../faults/injected.js';
+import { FaultMqttProxy } from '../faults/mqtt-proxy.js';
+import type { FaultPhase } from '../faults/spec.js';
+import type { LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
+import type { ResolvedScenario } from '../scenario/resolved.js';
+import type { ShardTarget } from './shard/task.js';
+
+/** The scenario's backend fault phases, in time order. */
+export function faultPhasesOf(s: ResolvedScenario): FaultPhase[] {
+  return s.phases.flatMap((p) => (p.kind === 'backend' ? [p.spec] : []));
+}
+
+/**
+ * Fault phases on the wall clock: the fault proxy (an HTTP reverse proxy and an MQTT-aware TCP
+ * proxy per broker, in this process, on loopback) between the devices and the target, started
+ * only for the kinds of fault the scenario has, and timers that start and end each phase at its
+ * scenario time (scaled by timeScale). Local Mosquitto brokers are killed and restarted by
+ * broker phases. Everything it started is stopped by `close`, on every path out of the run.
+ */
+export class FaultInjection {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly errors: string[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly s: ResolvedScenario,
+    private readonly phases: FaultPhase[],
+    private readonly active: ActiveFaults,
+    private readonly http: FaultHttpProxy | undefined,
+    private readonly mqtt: FaultMqttProxy[],
+    private readonly brokers: readonly LocalMosquitto[],
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Starts the proxies the phases need and returns the target the devices must use instead; undefined without fault phases. */
+  static async start(s: ResolvedScenario, target: ShardTarget, brokers: readonly LocalMosquitto[], log: (line: string) => void): Promise<{ injection: FaultInjection; target: ShardTarget } | undefined> {
+    const phases = faultPhasesOf(s);
+    if (phases.length === 0) return undefined;
+    const map = new FleetMap({ seed: s.seed, serialPrefix: s.name, devices: s.devices, groups: s.fleet.map((g) => ({ firstDevice: g.firstDevice, count: g.count, profile: g.profile, link: g.link, ...(g.cells === undefined ? {} : { cells: g.cells }) })) });
+    const active = new ActiveFaults(map, new InjectedCounts(), s.seed);
+    let http: FaultHttpProxy | undefined;
+    const mqtt: FaultMqttProxy[] = [];
+    try {
+      if (phases.some((p) => p.fault.target === 'http')) http = await new FaultHttpProxy(target.httpUrl, active).start();
+      let mqttUrl = target.mqttUrl;
+      if (phases.some((p) => p.fault.target === 'mqtt')) {
+        const urls = Array.isArray(target.mqttUrl) ? target.mqttUrl : [target.mqttUrl];
+        for (const u of urls) {
+          const url = new URL(u);
+          mqtt.push(await new FaultMqttProxy({ host: url.hostname, port: Number(url.port || 1883) }, active).start());
+        }
+        mqttUrl = Array.isArray(target.mqttUrl) ? mqtt.map((p) => p.url) : mqtt[0].url;
+      }
+      const injection = new FaultInjection(s, phases, active, http, mqtt, brokers, log);
+      if (http || mqtt.length > 0) log(`fault proxy:${http ? ` http ${http.url} → ${target.httpUrl}` : ''}${mqtt.length > 0 ? ` mqtt ${mqtt.map((p) => p.url).join(' ')}` : ''}`);
+      return { injection, target: { ...target, httpUrl: http?.url ?? target.httpUrl, mqttUrl } };
+    } catch (err) {
+      await http?.close();
+      await Promise.all(mqtt.map((p) => p.close()));
+      throw err;
+    }
+  }
+
+  /** Plans every phase from the run's start instant (epoch ms, the shards' t = 0). */
+  begin(startAtMs: number): void {
+    const wall = (scenarioMs: number) => Math.max(0, startAtMs + scenarioMs / this.s.timeScale - Date.now());
+    for (const p of this.phases) {
+      this.after(wall(p.atMs), () => this.startPhase(p));
+      if (p.fault.target !== 'broker') this.after(wall(p.atMs + p.forMs), () => this.active.end(p));
+    }
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.closed) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private startPhase(p: FaultPhase): void {
+    if (p.fault.target !== 'broker') {
+      this.active.start(p);
+      return;
+    }
+    const downMs = p.forMs / this.s.timeScale;
+    for (const b of this.brokers) {
+      this.active.counts.add(p.index, 'broker_restarted', 'broker');
+      const done = b
+        .restart(downMs)
+        .then(() => this.log(`fault: broker ${b.url} restarted (down ${Math.round(downMs)} ms)`))
+        .catch((err: Error) => {
+          this.errors.push(`broker restart (phase ${p.index}): ${err.message}`);
+        })
+        .finally(() => this.pending.delete(done));
+      this.pending.add(done);
+    }
+  }
+
+  /** Stops the timers and proxies, waits for restarts under way; idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all([...this.pending]);
+    await this.http?.close();
+    await Promise.all(this.mqtt.map((p) => p.close()));
+  }
+
+  results(): FaultInjectionResults {
+    return { phases: this.phases, injected: this.active.counts.list(), errors: [...this.errors] };
+  }
+}

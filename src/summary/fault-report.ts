@@ -1,0 +1,146 @@
+import type { TimelineRow } from '../metrics/aggregate.js';
+
+/** A fault phase as the summary needs it (engine/fault-injection.ts hands these over). */
+export interface FaultPhaseInput {
+  index: number;
+  label: string;
+  atMs: number;
+  forMs: number;
+}
+
+/** One injected count (faults/injected.ts), by phase, kind and route. */
+export interface InjectedInput {
+  phase: number;
+  kind: string;
+  route: string;
+  count: number;
+}
+
+/**
+ * One fault phase in summary.json `faults.phases[]`: what the proxy injected beside what the
+ * devices saw in the phase's window (from its start until the next fault phase, or the end of
+ * the run), and how long until 50/95/99% of the devices it knocked out were back, measured from
+ * the end of the fault.
+ */
+export interface FaultPhaseReport {
+  /** Index in the scenario's phases. */
+  phase: number;
+  label: string;
+  atMs: number;
+  forMs: number;
+  /** End of the window the observed counts and recovery are read from, ms. */
+  windowEndMs: number;
+  injected: { total: number; byKind: Record<string, number>; byRoute: Record<string, number> };
+  observed: {
+    /** `errors.<route>.<cause>` counters that moved in the window (only those). */
+    errors: Record<string, number>;
+    mqttConnectFailed: number;
+    sessionsLost: number;
+    provisionFailed: number;
+    pollFailed: number;
+    /** Requests devices started in the window (HTTP of every route and MQTT connects). */
+    requestsStarted: number;
+  };
+  recovery: {
+    /** Devices knocked out in the window (recovery.devices_out). */
+    affected: number;
+    back: number;
+    stillOut: number;
+    /** ms from the end of the fault until 50/95/99% of the affected were back; 0 when they were back before it ended; null: not in the window. */
+    timeTo50Ms: number | null;
+    timeTo95Ms: number | null;
+    timeTo99Ms: number | null;
+    /** The timeline interval, ms (the times' resolution). */
+    resolutionMs: number;
+  };
+}
+
+export interface FaultReport {
+  phases: FaultPhaseReport[];
+  /** Faults that could not be injected as scripted (a broker that did not come back). */
+  errors: string[];
+}
+
+const SHARES = [0.5, 0.95, 0.99] as const;
+
+/** The `faults` section from the timeline and the injected counts. */
+export function faultReportOf(timeline: readonly TimelineRow[], phases: readonly FaultPhaseInput[], injected: readonly InjectedInput[], endMs: number, errors: readonly string[]): FaultReport {
+  const sorted = [...phases].sort((a, b) => a.atMs - b.atMs || a.index - b.index);
+  const out = sorted.map((p, k) => {
+    const next = sorted.slice(k + 1).find((q) => q.atMs > p.atMs);
+    const windowEndMs = next ? next.atMs : endMs;
+    const rows = windowRows(timeline, p.atMs, next ? next.atMs : Infinity);
+    const sum = (name: string) => rows.reduce((a, r) => a + (r.counters[name] ?? 0), 0);
+    const errorsSeen: Record<string, number> = {};
+    for (const r of rows) for (const [n, v] of Object.entries(r.counters)) if (v > 0 && n.startsWith('errors.') && n.split('.').length === 3) errorsSeen[n] = (errorsSeen[n] ?? 0) + v;
+    const mine = injected.filter((c) => c.phase === p.index);
+    const byKind: Record<string, number> = {};
+    const byRoute: Record<string, number> = {};
+    for (const c of mine) {
+      byKind[c.kind] = (byKind[c.kind] ?? 0) + c.count;
+      byRoute[c.route] = (byRoute[c.route] ?? 0) + c.count;
+    }
+    return {
+      phase: p.index,
+      label: p.label,
+      atMs: p.atMs,
+      forMs: p.forMs,
+      windowEndMs,
+      injected: { total: mine.reduce((a, c) => a + c.count, 0), byKind, byRoute },
+      observed: {
+        errors: errorsSeen,
+        mqttConnectFailed: sum('mqtt.connect.failed'),
+        sessionsLost: sum('mqtt.connection_lost'),
+        provisionFailed: sum('provision.failed'),
+        pollFailed: sum('poll.failed'),
+        requestsStarted: sum('requests.started'),
+      },
+      recovery: recoveryOf(timeline, rows, p.atMs + p.forMs),
+    };
+  });
+  return { phases: out, errors: [...errors] };
+}
+
+/** Rows whose interval ends after `fromMs` and no later than `toMs` (Infinity for the last phase: the run's final rows too). */
+function windowRows(timeline: readonly TimelineRow[], fromMs: number, toMs: number): TimelineRow[] {
+  return timeline.filter((r) => r.tMs > fromMs && r.tMs <= toMs);
+}
+
+function recoveryOf(timeline: readonly TimelineRow[], rows: readonly TimelineRow[], faultEndMs: number): FaultPhaseReport['recovery'] {
+  const affected = rows.reduce((a, r) => a + (r.counters['recovery.devices_out'] ?? 0), 0);
+  const back = rows.reduce((a, r) => a + (r.counters['recovery.devices_back'] ?? 0), 0);
+  const times = SHARES.map((share) => timeToShareMs(rows, affected, share, faultEndMs));
+  const i = rows.length > 0 ? timeline.indexOf(rows[0]) : -1;
+  const resolutionMs = i < 0 ? 0 : timeline[i].tMs - (i > 0 ? timeline[i - 1].tMs : 0);
+  return { affected, back, stillOut: Math.max(0, affected - back), timeTo50Ms: times[0], timeTo95Ms: times[1], timeTo99Ms: times[2], resolutionMs };
+}
+
+/** ms after `faultEndMs` until `share` of `affected` were back (0 if before), or null. */
+function timeToShareMs(rows: readonly TimelineRow[], affected: number, share: number, faultEndMs: number): number | null {
+  if (affected === 0) return null;
+  const need = Math.ceil(share * affected);
+  let cum = 0;
+  for (const r of rows) {
+    cum += r.counters['recovery.devices_back'] ?? 0;
+    if (cum >= need) return Math.max(0, r.tMs - faultEndMs);
+  }
+  return null;
+}
+
+/**
+ * The `recovery.time_to_back` rollout metric: µs until `share` of the devices a fault knocked out
+ * were back, the slowest fault phase; null when a phase never got there, undefined without any
+ * phase that knocked a device out (no data: a threshold fails).
+ */
+export function faultRecoveryTimeToShare(report: FaultReport | undefined, timeline: readonly TimelineRow[], share: number): number | null | undefined {
+  if (report === undefined) return undefined;
+  let worst: number | null | undefined;
+  report.phases.forEach((p) => {
+    const last = !report.phases.some((q) => q.atMs > p.atMs);
+    const rows = windowRows(timeline, p.atMs, last ? Infinity : p.windowEndMs);
+    if (p.recovery.affected === 0 || worst === null) return;
+    const t = timeToShareMs(rows, p.recovery.affected, share, p.atMs + p.forMs);
+    worst = t === null ? null : Math.max(worst ?? 0, t);
+  });
+  return worst === undefined || worst === null ? worst : worst * 1000;
+}
