@@ -6,6 +6,7 @@ import type { RunSummary } from '../summary/run-summary.js';
 import type { Verdict } from '../summary/verdict.js';
 import { consoleErrorSections } from './error-text.js';
 import { terminalText } from './escape.js';
+import { consoleFaultSection } from './fault-text.js';
 
 /**
  * What a person sees in the terminal: the end-of-run summary (k6-like) and the live status line.
@@ -77,6 +78,7 @@ export function formatSummaryTable(s: RunSummary, options: SummaryTableOptions =
   }
 
   out.push(...consoleErrorSections(s));
+  out.push(...consoleFaultSection(s));
   out.push(...fleetOpsSection(s));
   out.push(...fleetSection(s));
   for (const t of [...backendQueueTables(s), ...costTables(s), ...yearsTables(s)]) {

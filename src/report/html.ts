@@ -2,6 +2,7 @@ import type { TimelineRow } from '../metrics/aggregate.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { escapeHtml as e, jsonForScript } from './escape.js';
 import { CANCELLED_NOTE, outageLines, requestErrorTable } from './error-text.js';
+import { faultTable } from './fault-text.js';
 import { accountingSides, formatBytes, formatCount, formatDuration, formatMicros, formatRate, runCompletedProblems, runSeconds, shardLabel } from './format.js';
 import { batteryTable, headlineTiles } from './html-headline.js';
 import { accountedFor, OUTCOMES } from '../summary/accounting.js';
@@ -131,7 +132,7 @@ export function renderHtml(s: RunSummary, timeline: readonly TimelineRow[]): str
   const fleet = of('fleet');
   const battery = batteryTable(s);
   const ops = fleetOpsSection(s, byId);
-  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(s.requestErrors || s.outage ? [['errors', 'Errors & recovery']] : []), ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 || battery ? [['fleet', 'Fleet']] : []), ...(s.backend ? [['backend', 'Backend']] : []), ...(s.cost ? [['cost', 'Cost']] : []), ...(s.years ? [['years', 'Years']] : []), ['counters', 'Counters']];
+  const toc = [['thresholds', 'Thresholds'], ['health', 'Accounting & health'], ['throughput', 'Throughput'], ['latency', 'Latency'], ...(s.requestErrors || s.outage || s.faults ? [['errors', 'Errors & recovery']] : []), ...(ops ? [['fleet-ops', 'Fleet operations']] : []), ...(fleet.length > 0 || battery ? [['fleet', 'Fleet']] : []), ...(s.backend ? [['backend', 'Backend']] : []), ...(s.cost ? [['cost', 'Cost']] : []), ...(s.years ? [['years', 'Years']] : []), ['counters', 'Counters']];
   const body = `${header(s)}
 <nav class="toc">${toc.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>
 ${keyNumbers(s, timeline)}
@@ -170,11 +171,13 @@ function longrunSection(id: string, title: string, tables: TextTable[]): string 
 function errorsSection(s: RunSummary): string {
   const t = requestErrorTable(s);
   const lines = outageLines(s);
-  if (!t && lines.length === 0) return '';
+  const f = faultTable(s);
+  if (!t && lines.length === 0 && !f) return '';
   const numeric = new Set(t ? t.head.map((_, c) => c).filter((c) => c > 0) : []);
   const errors = t ? `<div class="card"><h3>Errors by route and cause</h3>${table(t.head, t.rows, numeric, 'errors-by-route')}${t.cancelled ? `<p class="sub">${e(CANCELLED_NOTE)}</p>` : ''}</div>` : '';
   const recovery = lines.length > 0 ? `<div class="card" id="recovery"><h3>Outage and recovery</h3><ul>${lines.map((l) => `<li>${l.ok === undefined ? '' : pill(l.ok, 'ok', 'attention') + ' '}${e(l.text)}</li>`).join('')}</ul></div>` : '';
-  return `<section id="errors"><h2>Errors and recovery</h2>${errors}${recovery}</section>`;
+  const faults = f ? `<div class="card" id="faults"><h3>Injected faults against what devices saw</h3>${table(f.head, f.rows, new Set<number>(), 'faults')}${f.notes.map((n) => `<p class="sub">${pill(false, 'ok', 'attention')} ${e(n)}</p>`).join('')}</div>` : '';
+  return `<section id="errors"><h2>Errors and recovery</h2>${errors}${faults}${recovery}</section>`;
 }
 
 export const htmlWriter: ReportWriter = {
