@@ -101,9 +101,14 @@ export function faultReportOf(timeline: readonly TimelineRow[], phases: readonly
   return { phases: out, errors: [...errors] };
 }
 
-/** Rows whose interval ends after `fromMs` and no later than `toMs` (Infinity for the last phase: the run's final rows too). */
+/**
+ * Rows whose interval ends from `fromMs` on and before `toMs` (Infinity for the last phase: the
+ * run's final rows too). The interval ending exactly at a phase's start belongs to the phase: the
+ * coordinator's timer and the shards' clocks agree only to a few ms, so a fault that starts on an
+ * interval boundary may land in the interval that ends there.
+ */
 function windowRows(timeline: readonly TimelineRow[], fromMs: number, toMs: number): TimelineRow[] {
-  return timeline.filter((r) => r.tMs > fromMs && r.tMs <= toMs);
+  return timeline.filter((r) => r.tMs >= fromMs && r.tMs < toMs);
 }
 
 function recoveryOf(timeline: readonly TimelineRow[], rows: readonly TimelineRow[], faultEndMs: number): FaultPhaseReport['recovery'] {

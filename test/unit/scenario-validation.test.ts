@@ -72,6 +72,16 @@ const CASES: Record<string, Case> = {
   'threshold-mismatch.yaml': { problems: [{ path: 'thresholds["telemetry.failed"][0]', line: 7, col: 22, message: 'p(99) does not apply to telemetry.failed (a counter)', hint: 'count, rate' }] },
   'external-target-missing-mqtt.yaml': { problems: [{ path: 'target', line: 3, col: 9, message: 'an external target needs "mqtt"' }] },
   'threshold-not-a-list.yaml': { problems: [{ path: 'thresholds["provision.latency"]', line: 7, col: 22, message: 'expected a list, got "p(99) < 500ms"', hint: '["p(99) < 500ms"]' }] },
+  'fault-phase-after-end.yaml': { problems: [{ path: 'phases[1].at', line: 7, col: 11, message: 'this phase starts at 20s, when the run (duration 10s) is over: it would never happen', hint: 'start it before the end of the run' }] },
+  'fault-virtual-clock.yaml': { problems: [{ path: 'phases[0].backend', line: 9, col: 5, message: 'backend fault phases run on the wall clock only: the modelled backend (virtual clock) does not model injected HTTP statuses', hint: 'clock: wall' }] },
+  'fault-phase-problems.yaml': {
+    problems: [
+      { path: 'phases[0].backend.broker', line: 6, col: 26, message: 'a broker restart needs target: { mqtt: local-mosquitto }' },
+      { path: 'phases[1].backend.http', line: 7, col: 32, message: 'an http fault does one thing, not status and reset' },
+      { path: 'phases[2].scope.profile', line: 8, col: 42, message: 'no fleet group has profile "nope"', hint: "the fleet's profiles: rpi4-gateway" },
+      { path: 'phases[2].backend.http.retryAfter', line: 8, col: 69, message: '"retryAfter" goes with "status"' },
+    ],
+  },
   'zero-duration.yaml': { problems: [{ path: 'duration', line: 2, col: 11, message: '"0s" must be more than zero' }] },
   'duration-as-number.yaml': { problems: [{ path: 'duration', line: 2, col: 11, message: 'expected a string, got number 60', hint: '500ms, 10s, 2m' }] },
   'target-misspelt.yaml': { problems: [{ path: 'target', line: 3, col: 9, message: 'target must be "embedded" or an object', hint: 'target: embedded' }] },
