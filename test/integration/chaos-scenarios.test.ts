@@ -11,6 +11,13 @@ import { requireMosquitto } from '../helpers/mosquitto.js';
  */
 const SCENARIOS = path.join(import.meta.dirname, '../../scenarios');
 
+describe('fault phases on the virtual clock', () => {
+  it('are refused with FLEETSIM_E_FAULT_UNSUPPORTED naming what the backend model does not model, before anything starts', async () => {
+    const s = loadScenario(path.join(SCENARIOS, 'chaos-api.yaml'), { clock: 'virtual' });
+    await expect(runScenario(s, { workers: 1, runId: 'it-chaos-virtual' })).rejects.toMatchObject({ code: 'FLEETSIM_E_FAULT_UNSUPPORTED', message: expect.stringContaining('does not model injected HTTP statuses') });
+  });
+});
+
 describe('scenarios/chaos-api.yaml: a 503 storm through the fault proxy', () => {
   it('passes its recovery thresholds, and every injected 503 is a 503 a device counted', async () => {
     const s = loadScenario(path.join(SCENARIOS, 'chaos-api.yaml'));

@@ -72,7 +72,7 @@ const CASES: Record<string, Case> = {
   'threshold-mismatch.yaml': { problems: [{ path: 'thresholds["telemetry.failed"][0]', line: 7, col: 22, message: 'p(99) does not apply to telemetry.failed (a counter)', hint: 'count, rate' }] },
   'external-target-missing-mqtt.yaml': { problems: [{ path: 'target', line: 3, col: 9, message: 'an external target needs "mqtt"' }] },
   'threshold-not-a-list.yaml': { problems: [{ path: 'thresholds["provision.latency"]', line: 7, col: 22, message: 'expected a list, got "p(99) < 500ms"', hint: '["p(99) < 500ms"]' }] },
-  'fault-phase-after-end.yaml': { problems: [{ path: 'phases[1].at', line: 7, col: 11, message: 'this phase starts at 20s, when the run (duration 10s) is over: it would never happen', hint: 'start it before the end of the run' }] },
+  'fault-phase-after-end.yaml': { problems: [{ path: 'phases[1].at', line: 7, col: 11, message: 'the phase starts at 20s, when the run (duration: 10s) has ended, so it would never happen', hint: 'start it before the end of the run' }] },
   'fault-virtual-clock.yaml': { problems: [{ path: 'phases[0].backend', line: 9, col: 5, message: 'backend fault phases run on the wall clock only: the modelled backend (virtual clock) does not model injected HTTP statuses', hint: 'clock: wall' }] },
   'fault-phase-problems.yaml': {
     problems: [
