@@ -1,5 +1,6 @@
 import type { RunSummary } from '../summary/run-summary.js';
 import { formatCount, formatDuration } from './format.js';
+import { terminalText } from './escape.js';
 
 /**
  * Backend fault phases as a table the console and report.html both show: per phase, what the
@@ -43,6 +44,7 @@ export function consoleFaultSection(s: RunSummary): string[] {
   for (const r of t.rows) {
     out.push(`  ${r[0]}  ${r[1]}`, `    injected: ${r[2]}`, `    devices saw: ${r[3]}`, `    recovery: ${r[4]}`);
   }
-  for (const n of t.notes) out.push(`  ✗ ${n}`);
+  // Notes carry a broker's own error output: escaped for the terminal.
+  for (const n of t.notes) out.push(`  ✗ ${terminalText(n)}`);
   return out;
 }
