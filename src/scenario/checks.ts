@@ -30,7 +30,6 @@ export function semanticProblems(data: unknown, source: YamlSource, clockOverrid
   checkFleet(data.fleet, source, out, add, facts);
   checkFleetSize(data.fleet, add);
   checkPhases(data.phases, data.duration, add);
-  checkFaultPhases(data, facts, add);
   checkThresholds(data.thresholds, add);
   checkBehaviour(data.behaviour, add);
   checkTarget(data.target, scenarioDir(source), add);
@@ -38,6 +37,7 @@ export function semanticProblems(data: unknown, source: YamlSource, clockOverrid
   const clock = effectiveClock(data.clock, clockOverride);
   checkLifetime(data, clock, add);
   checkModelledBackend(data, clock, add);
+  checkFaultPhases(data, facts, clock, add);
   return out;
 }
 

@@ -22,7 +22,7 @@ export interface FleetFacts {
  * target the fault proxy can see into (no TLS), a local Mosquitto to restart, and a scope the
  * fleet has. (A phase after the end of the run is checks.ts's, for every kind of phase.)
  */
-export function checkFaultPhases(data: Record<string, unknown>, fleet: FleetFacts, add: Add): void {
+export function checkFaultPhases(data: Record<string, unknown>, fleet: FleetFacts, clock: { virtual: boolean; said: string }, add: Add): void {
   const phases = data.phases;
   if (!Array.isArray(phases)) return;
   const target = data.target;
@@ -32,7 +32,7 @@ export function checkFaultPhases(data: Record<string, unknown>, fleet: FleetFact
     if (!isRecord(p)) return;
     const b = p.backend;
     if (!isRecord(b)) return;
-    if (data.clock === 'virtual') add(['phases', i, 'backend'], `backend fault phases run on the wall clock only: ${VIRTUAL_FAULTS_NOT_MODELLED}`, 'run this scenario with clock: wall, or take the backend phases out for a virtual what-if', 'key');
+    if (clock.virtual) add(['phases', i, 'backend'], `backend fault phases run on the wall clock only (this run: ${clock.said}): ${VIRTUAL_FAULTS_NOT_MODELLED}`, 'run this scenario on the wall clock, or take the backend phases out for a virtual what-if', 'key');
     if (b.broker !== undefined && !localMosquitto) add(['phases', i, 'backend', 'broker'], 'a broker restart needs target: { mqtt: local-mosquitto } (fleetsim restarts only brokers it started)', 'write target: { mqtt: local-mosquitto }, or use backend: { mqtt: { disconnect: {} } } through the fault proxy', 'key');
     if ((b.http !== undefined || b.mqtt !== undefined) && tls) add(['phases', i, 'backend'], 'the fault proxy cannot see into TLS: http and mqtt faults need a plain http:// and mqtt:// target', 'run the fault scenario against plain-text endpoints of the backend', 'key');
     const scope = p.scope;

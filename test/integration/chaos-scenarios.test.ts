@@ -12,9 +12,15 @@ import { requireMosquitto } from '../helpers/mosquitto.js';
 const SCENARIOS = path.join(import.meta.dirname, '../../scenarios');
 
 describe('fault phases on the virtual clock', () => {
-  it('are refused with FLEETSIM_E_FAULT_UNSUPPORTED naming what the backend model does not model, before anything starts', async () => {
-    const s = loadScenario(path.join(SCENARIOS, 'chaos-api.yaml'), { clock: 'virtual' });
-    await expect(runScenario(s, { workers: 1, runId: 'it-chaos-virtual' })).rejects.toMatchObject({ code: 'FLEETSIM_E_FAULT_UNSUPPORTED', message: expect.stringContaining('does not model injected HTTP statuses') });
+  it('--clock virtual is a located validation error naming what the backend model does not model', () => {
+    expect(() => loadScenario(path.join(SCENARIOS, 'chaos-api.yaml'), { clock: 'virtual' })).toThrow(
+      expect.objectContaining({ code: 'FLEETSIM_E_SCENARIO_INVALID', problems: expect.arrayContaining([expect.objectContaining({ path: 'phases[0].backend', location: expect.objectContaining({ line: 26 }), message: expect.stringContaining('(this run: --clock virtual): the modelled backend (virtual clock) does not model injected HTTP statuses') })]) }),
+    );
+  });
+
+  it('a resolved scenario switched to the virtual clock is refused by the run with FLEETSIM_E_FAULT_UNSUPPORTED, before anything starts', async () => {
+    const s = loadScenario(path.join(SCENARIOS, 'chaos-api.yaml'));
+    await expect(runScenario({ ...s, clock: 'virtual' }, { workers: 1, runId: 'it-chaos-virtual' })).rejects.toMatchObject({ code: 'FLEETSIM_E_FAULT_UNSUPPORTED' });
   });
 });
 
