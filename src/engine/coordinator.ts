@@ -101,7 +101,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   let operator: WallOperator | undefined;
   let faults: FaultInjection | undefined;
   try {
-    const proxied = await FaultInjection.start(s, prepared.target, prepared.brokers, log);
+    const proxied = await FaultInjection.start(s, prepared.target, prepared.brokers ?? [], log);
     faults = proxied?.injection;
     const devicesTarget = proxied?.target ?? prepared.target;
     const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...devicesTarget, sourceAddresses: layout.sourceAddresses } : devicesTarget;

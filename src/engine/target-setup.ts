@@ -54,7 +54,7 @@ export interface PreparedTarget {
   /** What the report must say about how the run was made (TLS verification off). */
   warnings: string[];
   /** Local Mosquitto processes fleetsim started (broker restart phases act on them). */
-  brokers: readonly LocalMosquitto[];
+  brokers?: readonly LocalMosquitto[];
   close(): Promise<void>;
 }
 
@@ -79,7 +79,7 @@ function withoutCredentials(url: string): string {
 export async function prepareTarget(s: ResolvedScenario, log: (line: string) => void, devicesHere: number): Promise<PreparedTarget> {
   const t = s.target;
   if (s.clock === 'virtual') {
-    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], brokers: [], close: async () => {} };
+    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
   }
   // A module preset that does not implement the interface stops the run here, before anything starts.
   if (t.kind !== 'embedded') await checkedPresetFactory(t.preset, t.fleetKey);
@@ -97,7 +97,6 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
       target: { httpUrl: t.http, mqttUrl: t.mqtt, fleetKey: t.fleetKey, preset: t.preset, ...shardTls },
       label: `${withoutCredentials(t.http)} + ${withoutCredentials(t.mqtt)}${t.preset.kind === 'builtin' ? '' : ` (${presetLabel(t.preset)})`}`,
       warnings,
-      brokers: [],
       close: async () => {},
     };
   }
