@@ -41,6 +41,9 @@ const REDUCED: Record<string, { overrides?: ScenarioOverrides; devices?: number 
 };
 
 const SHARDS = 3;
+// Four runs of one scenario at once (the whole and three shards): ota-rollout takes ~25 s of CPU,
+// which on a shared 2-core box can stretch past vitest's default 60 s.
+const SCENARIO_TIMEOUT_MS = 240_000;
 const SCENARIO_DIR = path.join(ROOT, 'scenarios');
 const names = readdirSync(SCENARIO_DIR)
   .filter((f) => f.endsWith('.yaml'))
@@ -120,5 +123,5 @@ describe('every scenario: merged --shard i/3 runs equal the whole run, field by 
       expect(m.fleet?.ota?.campaigns).toEqual(w.fleet?.ota?.campaigns);
       expect(w.fleet?.ota?.campaigns?.[0].step).toBe(2);
     }
-  });
+  }, SCENARIO_TIMEOUT_MS);
 });
