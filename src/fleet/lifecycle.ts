@@ -180,10 +180,16 @@ export class Lifecycle implements DriverEvents {
     this.metrics.set(G['devices.depleted'], ++this.depleted);
   }
 
+  /** An online device's session is gone: the online gauge, and its group's session time (cost). */
+  private sessionDown(dev: number): void {
+    this.metrics.set(G['devices.online'], --this.online);
+    this.metrics.groups?.session(dev, -1, this.schedule.now());
+  }
+
   /** Ends the device's session from our side (link gone, battery gone): in-flight QoS 1 messages fail. */
   private dropSession(dev: number): void {
     const d = this.devices;
-    if (d.state(dev) === S.online) this.metrics.set(G['devices.online'], --this.online);
+    if (d.state(dev) === S.online) this.sessionDown(dev);
     this.driver.disconnect(dev);
     this.telemetryPipe.failInflight(dev);
     this.behaviours.offline(dev);
@@ -207,7 +213,8 @@ export class Lifecycle implements DriverEvents {
   }
 
   private powerOn(dev: number, t: number): void {
-    this.metrics.inc(C['devices.powered_on']);
+    this.metrics.incFor(C['devices.powered_on'], dev);
+    this.metrics.groups?.poweredOn(dev, t);
     this.models.energy?.powerOn(dev, t);
     this.devices.set(dev, Flag.freshBoot);
     if (!this.charge(dev, STEP_BOOT, true)) return;
@@ -252,7 +259,8 @@ export class Lifecycle implements DriverEvents {
     }
     if (ok) {
       this.metrics.record(H['mqtt.connect.latency'], (this.schedule.measureNow() - d.connectStartedAt(dev)) * US_PER_MS);
-      this.metrics.inc(C['mqtt.connect.ok']);
+      this.metrics.incFor(C['mqtt.connect.ok'], dev);
+      this.metrics.groups?.session(dev, 1, this.schedule.now());
       d.setState(dev, S.online);
       d.setAttempts(dev, 0);
       this.metrics.set(G['devices.online'], ++this.online);
@@ -273,7 +281,7 @@ export class Lifecycle implements DriverEvents {
     const d = this.devices;
     if (d.state(dev) !== S.online) return;
     this.metrics.inc(C['mqtt.connection_lost']);
-    this.metrics.set(G['devices.online'], --this.online);
+    this.sessionDown(dev);
     this.telemetryPipe.failInflight(dev);
     this.behaviours.offline(dev);
     if (this.stopping) {
@@ -316,7 +324,7 @@ export class Lifecycle implements DriverEvents {
     if (d.buffered(dev) > 0 || this.telemetryPipe.busy(dev)) return;
     this.driver.disconnect(dev);
     d.setState(dev, S.provisioned);
-    this.metrics.set(G['devices.online'], --this.online);
+    this.sessionDown(dev);
     this.behaviours.offline(dev);
   }
 
@@ -377,7 +385,10 @@ export class Lifecycle implements DriverEvents {
     const d = this.devices;
     for (let dev = 0; dev < d.count; dev++) {
       if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.driver.disconnect(dev);
-      if (d.state(dev) === S.online) this.online--;
+      if (d.state(dev) === S.online) {
+        this.online--;
+        this.metrics.groups?.session(dev, -1, this.schedule.now());
+      }
       d.setState(dev, S.stopped);
     }
     this.metrics.set(G['devices.online'], this.online);
@@ -391,6 +402,11 @@ export class Lifecycle implements DriverEvents {
   /** Battery projections per profile at `endMs` (undefined without energy models). */
   energyProjection(endMs: number): EnergyProjection[] | undefined {
     return this.models.energy?.project(endMs);
+  }
+
+  /** Per fleet group usage at `endMs`, when the run prices its groups (metrics/group-usage.ts). */
+  groupUsage(endMs: number): number[] | undefined {
+    return this.metrics.groups?.at(endMs);
   }
 
   /** The shard's accounting. Buffered = still on devices + still in flight (no ack yet). */

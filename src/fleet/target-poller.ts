@@ -58,7 +58,7 @@ export class TargetPoller {
     d.setHttpStartedAt(dev, -1);
     this.hold.answered(dev, retryAfterMs);
     if (status === 200 || status === 304) {
-      this.metrics.inc(C['poll.ok']);
+      this.metrics.incFor(C['poll.ok'], dev);
       return true;
     }
     this.metrics.inc(C['poll.failed']);

@@ -191,7 +191,7 @@ export class TelemetryPipeline {
 
   /** The message was written to a live session: it is sent (QoS 0: that is its outcome). */
   private written(dev: number, scheduledAt: number, backlog: boolean): void {
-    this.metrics.inc(C['telemetry.sent']);
+    this.metrics.incFor(C['telemetry.sent'], dev);
     if (this.cfg!.spec.qos === 1) return;
     this.acc.sentNoAck++;
     this.metrics.inc(C['telemetry.sent_noack']);
@@ -211,7 +211,7 @@ export class TelemetryPipeline {
     out[TRANSIT_LOSSES] = 0;
     out[TRANSIT_GAVE_UP] = 0;
     const transit = link.transit(dev, bytes, out);
-    if (out[TRANSIT_LOSSES] > 0) this.metrics.inc(C['link.packets_lost'], out[TRANSIT_LOSSES]);
+    if (out[TRANSIT_LOSSES] > 0) this.metrics.incFor(C['link.packets_lost'], dev, out[TRANSIT_LOSSES]);
     const marks = (out[TRANSIT_GAVE_UP] === 1 ? HELD_GAVE_UP : 0) | (backlog ? HELD_BACKLOG : 0);
     this.schedule.at(link.hold(dev, this.schedule.now() + transit, seq, token, scheduledAt, marks), dev, Ev.linkDeliver);
   }

@@ -1,6 +1,7 @@
 import { COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
 // Never histogram.ts: shards must not load hdr-histogram-js (see hdr-counts.ts).
 import { HdrRecorder, type HdrCounts } from './hdr-counts.js';
+import type { GroupUsage } from './group-usage.js';
 
 /**
  * One interval's metrics from one shard, as it travels to the coordinator (structured-clone
@@ -44,6 +45,15 @@ export class ShardMetrics {
 
   inc(counter: number, n = 1): void {
     this.counters[counter] += n;
+  }
+
+  /** Per fleet group usage (group-usage.ts), when the run prices its groups (`cost:`). */
+  groups: GroupUsage | undefined;
+
+  /** `inc`, and the same in `dev`'s group when the counter is one the cost model prices per group. */
+  incFor(counter: number, dev: number, n = 1): void {
+    this.counters[counter] += n;
+    this.groups?.add(counter, dev, n);
   }
 
   set(gauge: number, value: number): void {

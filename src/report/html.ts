@@ -162,7 +162,7 @@ ${countersTable(s)}
 /** Backend queue, cost and years tables (the console shows the same: backend-tables.ts, longrun-tables.ts). */
 function longrunSection(id: string, title: string, tables: TextTable[]): string {
   if (tables.length === 0) return '';
-  const numeric = (t: TextTable) => new Set(t.head.map((_, c) => c).filter((c) => c > 0 && t.head[c] !== 'storage' && t.head[c] !== 'slots' && t.head[c] !== 'waiting room'));
+  const numeric = (t: TextTable) => new Set(t.head.map((_, c) => c).filter((c) => c > 0 && !['storage', 'slots', 'waiting room', 'link'].includes(t.head[c])));
   const cards = tables.map((t) => `<div class="card"><h3>${e(t.title.charAt(0) + t.title.slice(1).toLowerCase())}</h3>${table(t.head, t.rows, numeric(t), `${id}-${t.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`)}${t.notes.map((n) => `<p class="sub">${e(n)}</p>`).join('')}</div>`);
   return `<section id="${id}"><h2>${e(title)}</h2>${cards.join('')}</section>`;
 }

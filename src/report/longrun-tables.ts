@@ -27,9 +27,17 @@ export function costTables(s: RunSummary): TextTable[] {
   const notes = [
     `per device-day (${formatCount(Math.round(c.deviceDays))} device-days simulated): ${d.reports.toFixed(1)} reports, ${d.sessions.toFixed(1)} sessions, ${d.pings.toFixed(1)} pings, ${d.polls.toFixed(1)} polls on ${d.httpConnections.toFixed(1)} new connections, ${formatBytes(d.otaBytes)} of updates, ${d.logMessages.toFixed(1)} log messages, ${d.retransmissions.toFixed(2)} retransmitted segments`,
     `counted at the IP layer: ${c.framing}`,
-    `fleet: ${money(c.fleetPerMonth, cur)} a month (${c.byLink.map((l) => `${formatCount(l.devices)} on ${l.link} at ${money(l.costPerDeviceMonth, cur)}`).join(', ')})`,
+    `fleet: ${money(c.fleetPerMonth, cur)} a month`,
   ];
   const out: TextTable[] = [{ title: 'COST PER DEVICE PER MONTH', head: ['activity', 'bytes/day', 'bytes/month', 'messages/month', 'cost/month'], rows, notes }];
+  // Each group on its own link and plan, priced from what its own devices did.
+  const acts = c.activities.map((a) => a.activity);
+  out.push({
+    title: 'COST BY FLEET GROUP',
+    head: ['group', 'link', 'devices', 'bytes/device/month', ...acts, 'plan + device fees', 'cost/device/month', 'group/month'],
+    rows: c.byGroup.map((g) => [`${g.group} ${g.profile}`, g.link, formatCount(g.devices), formatBytes(g.bytesPerDeviceMonth), ...acts.map((a) => money(g.activities[a] ?? 0, cur)), money(g.planPerMonth + c.devicePerMonth, cur), money(g.costPerDeviceMonth, cur), money(g.fleetPerMonth, cur)]),
+    notes: [],
+  });
   if (c.whatIf.length > 0) {
     out.push({
       title: 'WHAT IF',

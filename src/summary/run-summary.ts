@@ -231,7 +231,23 @@ export interface CostResults {
   bytesPerDeviceMonth: number;
   costPerDeviceMonth: number;
   fleetPerMonth: number;
-  byLink: Array<{ link: string; devices: number; bytesPerDeviceMonth: number; costPerDeviceMonth: number }>;
+  /**
+   * Each fleet group priced on its own link from what its own devices did (per-group counters:
+   * metrics/group-usage.ts): per device a month, bytes and cost by activity, plan and device fees.
+   */
+  byGroup: Array<{
+    group: number;
+    profile: string;
+    link: string;
+    devices: number;
+    deviceDays: number;
+    bytesPerDeviceMonth: number;
+    costPerDeviceMonth: number;
+    fleetPerMonth: number;
+    /** Cost per device a month by activity (data and messages). */
+    activities: Record<string, number>;
+    planPerMonth: number;
+  }>;
   /** The scenario's what-if variations, each priced from the same counts with one choice changed. */
   whatIf: Array<{ label: string; bytesPerDeviceMonth: number; costPerDeviceMonth: number; fleetPerMonth: number; change: number }>;
 }

@@ -1,26 +1,36 @@
 import type { TimelineRow } from '../../metrics/aggregate.js';
-import { ACTIVITIES, billableMessages, deviceDayVolume, messageSizes, REFERENCE_IDS, totalBytes } from '../../models/data-volume.js';
+import type { GroupTotals } from '../../metrics/group-usage.js';
+import { ACTIVITIES, billableMessages, deviceDayVolume, messageSizes, REFERENCE_IDS, totalBytes, type Activity } from '../../models/data-volume.js';
 import { DAYS_PER_MONTH, monthlyCost, type PriceList } from '../../models/data-cost.js';
 import { framing, TLS12_GCM_RECORD_OVERHEAD, TLS13_RECORD_OVERHEAD, TLS_HANDSHAKE_DEFAULTS, type Framing } from '../../models/wire-bytes.js';
 import type { ResolvedCost, ResolvedScenario } from '../../scenario/resolved.js';
 import type { CostResults } from '../../summary/run-summary.js';
-import { measuredUsage } from './usage.js';
+import { groupUsage, measuredUsage, type UsageOverrides } from './usage.js';
 
 function framingOf(c: ResolvedCost): Framing {
   if (c.tls === 'none') return framing(c.ip);
   return framing(c.ip, { recordOverhead: c.tls === '1.3' ? TLS13_RECORD_OVERHEAD : TLS12_GCM_RECORD_OVERHEAD, ...TLS_HANDSHAKE_DEFAULTS[c.tls], resumption: c.resumption });
 }
 
-/** Fleet cost a month and per device, from one usage: every group priced on its own link. */
-function price(s: ResolvedScenario, c: ResolvedCost, f: Framing, over: Parameters<typeof measuredUsage>[3], counters: Readonly<Record<string, number>>, timeline: readonly TimelineRow[]) {
+/**
+ * Every fleet group priced on its own link from what its own devices did (`groups`, the per-group
+ * counters); without them (a summary from before they existed) each group is the fleet's average
+ * device. The fleet's figures are device-weighted means over the groups.
+ */
+function price(s: ResolvedScenario, c: ResolvedCost, f: Framing, over: UsageOverrides, counters: Readonly<Record<string, number>>, timeline: readonly TimelineRow[], groups: GroupTotals[] | undefined) {
   const m = messageSizes(REFERENCE_IDS);
-  const { usage, deviceDays } = measuredUsage(s, counters, timeline, over);
-  const volume = deviceDayVolume(usage, f, m);
-  const messages = billableMessages(usage, m, c.perMessage?.meterBytes ?? 5_000);
   const prices: PriceList = { currency: c.currency, links: c.links, perDeviceMonth: c.perDeviceMonth, ...(c.perMessage ? { perMessage: c.perMessage } : {}) };
-  const byLink = s.fleet.map((g) => ({ link: g.link, devices: g.count, cost: monthlyCost(prices, g.link, volume, messages) }));
-  const fleetPerMonth = byLink.reduce((a, l) => a + l.devices * l.cost.total, 0);
-  return { usage, deviceDays, volume, messages, byLink, fleetPerMonth };
+  const fleetAverage = groups ? undefined : measuredUsage(s, counters, timeline, over);
+  const byGroup = s.fleet.map((g, i) => {
+    const u = groups ? groupUsage(s, i, groups[i], over) : fleetAverage!;
+    const volume = deviceDayVolume(u.usage, f, m);
+    const messages = billableMessages(u.usage, m, c.perMessage?.meterBytes ?? 5_000);
+    return { group: i, profile: g.profile, link: g.link, devices: g.count, deviceDays: u.deviceDays, usage: u.usage, volume, messages, cost: monthlyCost(prices, g.link, volume, messages) };
+  });
+  const devices = byGroup.reduce((a, g) => a + g.devices, 0);
+  const mean = (pick: (g: (typeof byGroup)[number]) => number) => (devices > 0 ? byGroup.reduce((a, g) => a + g.devices * pick(g), 0) / devices : 0);
+  const fleetPerMonth = byGroup.reduce((a, g) => a + g.devices * g.cost.total, 0);
+  return { byGroup, devices, mean, fleetPerMonth, bytesPerDeviceMonth: mean((g) => totalBytes(g.volume)) * DAYS_PER_MONTH };
 }
 
 const label = (w: ResolvedCost['whatIf'][number]): string =>
@@ -34,43 +44,52 @@ const label = (w: ResolvedCost['whatIf'][number]): string =>
     .join(', ');
 
 /**
- * The `cost` member of a summary: bytes and cost per device per month by activity, by link and
- * for the fleet, and the scenario's what-if variations priced from the same counts.
+ * The `cost` member of a summary: bytes and cost per device per month by activity, by fleet group
+ * and for the fleet, and the scenario's what-if variations priced from the same counts.
  */
-export function costResults(s: ResolvedScenario, counters: Readonly<Record<string, number>>, timeline: readonly TimelineRow[]): CostResults | undefined {
+export function costResults(s: ResolvedScenario, counters: Readonly<Record<string, number>>, timeline: readonly TimelineRow[], groups?: GroupTotals[]): CostResults | undefined {
   const c = s.cost;
   if (!c) return undefined;
   const f = framingOf(c);
-  const base = price(s, c, f, {}, counters, timeline);
-  const devices = s.fleet.reduce((a, g) => a + g.count, 0);
-  const perDevice = devices > 0 ? base.fleetPerMonth / devices : 0;
-  // Averages over the fleet's links, weighted by devices.
-  const mean = (pick: (x: (typeof base.byLink)[number]['cost']) => number) => (devices > 0 ? base.byLink.reduce((a, l) => a + l.devices * pick(l.cost), 0) / devices : 0);
-  const activities = ACTIVITIES.map((a) => ({
+  const base = price(s, c, f, {}, counters, timeline, groups);
+  const perDevice = base.devices > 0 ? base.fleetPerMonth / base.devices : 0;
+  const activities = ACTIVITIES.map((a: Activity) => ({
     activity: a,
-    upBytesPerDay: base.volume[a].up,
-    downBytesPerDay: base.volume[a].down,
-    bytesPerMonth: (base.volume[a].up + base.volume[a].down) * DAYS_PER_MONTH,
-    messagesPerMonth: base.messages[a] * DAYS_PER_MONTH,
-    costPerMonth: mean((x) => x.byActivity[a]),
+    upBytesPerDay: base.mean((g) => g.volume[a].up),
+    downBytesPerDay: base.mean((g) => g.volume[a].down),
+    bytesPerMonth: base.mean((g) => g.volume[a].up + g.volume[a].down) * DAYS_PER_MONTH,
+    messagesPerMonth: base.mean((g) => g.messages[a]) * DAYS_PER_MONTH,
+    costPerMonth: base.mean((g) => g.cost.byActivity[a]),
   }));
-  const bytesPerMonth = totalBytes(base.volume) * DAYS_PER_MONTH;
+  // What the average device did: the fleet's counters over its device-days (the notes of the table).
+  const fleet = measuredUsage(s, counters, timeline).usage;
   return {
     currency: c.currency,
-    deviceDays: base.deviceDays,
+    deviceDays: groups ? base.byGroup.reduce((a, g) => a + g.deviceDays, 0) : base.byGroup[0]?.deviceDays ?? 0,
     framing: `${c.ip}, ${c.tls === 'none' ? 'plain TCP' : `TLS ${c.tls}${c.resumption ? ' with resumption' : ''}`}, TCP timestamps, MSS ${f.mss} B`,
-    perDay: { reports: base.usage.reports, sessions: base.usage.sessions, pings: base.usage.pings, polls: base.usage.polls, httpConnections: base.usage.httpConnections, otaBytes: base.usage.otaBytes, logMessages: base.usage.logMessages, retransmissions: base.usage.retransmissions },
+    perDay: { reports: fleet.reports, sessions: fleet.sessions, pings: fleet.pings, polls: fleet.polls, httpConnections: fleet.httpConnections, otaBytes: fleet.otaBytes, logMessages: fleet.logMessages, retransmissions: fleet.retransmissions },
     activities,
-    planPerMonth: mean((x) => x.plan),
+    planPerMonth: base.mean((g) => g.cost.plan),
     devicePerMonth: c.perDeviceMonth,
-    bytesPerDeviceMonth: bytesPerMonth,
+    bytesPerDeviceMonth: base.bytesPerDeviceMonth,
     costPerDeviceMonth: perDevice,
     fleetPerMonth: base.fleetPerMonth,
-    byLink: base.byLink.map((l) => ({ link: l.link, devices: l.devices, bytesPerDeviceMonth: l.cost.bytes, costPerDeviceMonth: l.cost.total })),
+    byGroup: base.byGroup.map((g) => ({
+      group: g.group,
+      profile: g.profile,
+      link: g.link,
+      devices: g.devices,
+      deviceDays: g.deviceDays,
+      bytesPerDeviceMonth: g.cost.bytes,
+      costPerDeviceMonth: g.cost.total,
+      fleetPerMonth: g.devices * g.cost.total,
+      activities: { ...g.cost.byActivity },
+      planPerMonth: g.cost.plan,
+    })),
     whatIf: c.whatIf.map((w) => {
-      const r = price(s, c, f, w, counters, timeline);
-      const per = devices > 0 ? r.fleetPerMonth / devices : 0;
-      return { label: label(w), bytesPerDeviceMonth: totalBytes(r.volume) * DAYS_PER_MONTH, costPerDeviceMonth: per, fleetPerMonth: r.fleetPerMonth, change: perDevice > 0 ? per / perDevice - 1 : 0 };
+      const r = price(s, c, f, w, counters, timeline, groups);
+      const per = r.devices > 0 ? r.fleetPerMonth / r.devices : 0;
+      return { label: label(w), bytesPerDeviceMonth: r.bytesPerDeviceMonth, costPerDeviceMonth: per, fleetPerMonth: r.fleetPerMonth, change: perDevice > 0 ? per / perDevice - 1 : 0 };
     }),
   };
 }

@@ -5,6 +5,7 @@ import { buildFleetResults, mergeProjections } from './fleet-results.js';
 import { addFleetOpsResults, campaignRuns, slowestCampaignTimeToMs, type RunTotals } from './fleet-ops-summary.js';
 import { buildRunEvents } from './run-events.js';
 import { costResults } from './cost-results.js';
+import { groupTotals, sumGroupRows } from '../../metrics/group-usage.js';
 import { yearsResults } from './years-results.js';
 import { addCostAndYearsCounters } from './derived-longrun.js';
 import { onlineOverRun } from '../../summary/online.js';
@@ -96,7 +97,8 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   counters['campaign.started'] = campaigns.length;
   counters['campaign.aborted'] = campaigns.filter((c) => c.state === 'aborted').length;
   counters['campaign.failures'] = counters['update.failed'] + counters['update.rolled_back'];
-  const cost = costResults(s, counters, i.timeline ?? []);
+  const groupRows = sumGroupRows(i.finals.map((f) => f.groupUsage));
+  const cost = costResults(s, counters, i.timeline ?? [], groupRows && groupTotals(groupRows, s.fleet.length));
   const years = yearsResults(s, counters, i.timeline ?? [], fleet);
   addCostAndYearsCounters(counters, cost, years);
   const gauges: Record<string, number> = {};

@@ -1,11 +1,13 @@
 import type { TimelineRow } from '../../metrics/aggregate.js';
 import { pingsPerSessionDay, type DeviceDayUsage } from '../../models/data-volume.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
+import type { GroupTotals } from '../../metrics/group-usage.js';
 
 /**
  * What the average device did per day in the simulated part of a run, from the run's counters and
- * its timeline: the input of the data-volume and storage-wear models. Device-days integrate the
- * devices powered on over the timeline; session time integrates `devices.online`.
+ * its timeline (or, per fleet group, from the group's own counters and time integrals): the input
+ * of the data-volume and storage-wear models. Device-days integrate the devices powered on;
+ * session time integrates the devices online.
  */
 export interface MeasuredUsage {
   usage: DeviceDayUsage;
@@ -19,7 +21,29 @@ export const OTA_CHUNK_BYTES = 65_536;
 /** Body of a target-state answer with an offer (assumed: release, config, etag in JSON). */
 export const TARGET_BODY_BYTES = 200;
 
-export function measuredUsage(s: ResolvedScenario, counters: Readonly<Record<string, number>>, timeline: readonly TimelineRow[], overrides: { pollMs?: number; keepaliveSec?: number; delta?: number; batch?: number } = {}): MeasuredUsage {
+/** What a what-if row changes in the usage (cost: whatIf). */
+export interface UsageOverrides {
+  pollMs?: number;
+  keepaliveSec?: number;
+  delta?: number;
+  batch?: number;
+}
+
+/** The average device of the whole fleet, device and session time from the timeline. */
+export function measuredUsage(s: ResolvedScenario, counters: Readonly<Record<string, number>>, timeline: readonly TimelineRow[], overrides: UsageOverrides = {}): MeasuredUsage {
+  const { deviceDays, onlineDays } = timelineDays(timeline);
+  return usageOf(s, counters, deviceDays, onlineDays, s.fleet.some((g) => g.session === 'always'), overrides);
+}
+
+/**
+ * The average device of one fleet group, from the group's own counters and time integrals
+ * (metrics/group-usage.ts): each group is priced on what its devices did, not on the fleet's mean.
+ */
+export function groupUsage(s: ResolvedScenario, group: number, t: GroupTotals, overrides: UsageOverrides = {}): MeasuredUsage {
+  return usageOf(s, t.counters, t.deviceDays, t.onlineDays, s.fleet[group].session === 'always', overrides);
+}
+
+function timelineDays(timeline: readonly TimelineRow[]): { deviceDays: number; onlineDays: number } {
   let powered = 0;
   let prevT = 0;
   let deviceMs = 0;
@@ -37,17 +61,19 @@ export function measuredUsage(s: ResolvedScenario, counters: Readonly<Record<str
     }
     prevT = row.tMs;
   }
-  const deviceDays = deviceMs / 86_400_000;
+  return { deviceDays: deviceMs / 86_400_000, onlineDays: onlineMs / 86_400_000 };
+}
+
+function usageOf(s: ResolvedScenario, counters: Readonly<Record<string, number>>, deviceDays: number, onlineDays: number, standing: boolean, overrides: UsageOverrides): MeasuredUsage {
   const per = (n: number | undefined) => (deviceDays > 0 ? (n ?? 0) / deviceDays : 0);
   const b = s.behaviour;
   const tls = s.cost?.tls ?? '1.3';
   const sessions = per(counters['mqtt.connect.ok']);
   const devices = Math.max(1, counters['devices.powered_on'] ?? 1);
   const resumedShare = tls !== 'none' && (s.cost?.resumption ?? true) && counters['mqtt.connect.ok'] > 0 ? Math.max(0, 1 - devices / counters['mqtt.connect.ok']) : 0;
-  const standing = s.fleet.some((g) => g.session === 'always');
   const keepalive = overrides.keepaliveSec ?? b.keepaliveSec;
   const reportS = b.telemetry ? b.telemetry.everyMs / 1000 : undefined;
-  const pings = standing ? (onlineMs / 86_400_000 / Math.max(deviceDays, 1e-9)) * pingsPerSessionDay(reportS, keepalive) : 0;
+  const pings = standing ? (onlineDays / Math.max(deviceDays, 1e-9)) * pingsPerSessionDay(reportS, keepalive) : 0;
   const pollScale = overrides.pollMs !== undefined && b.poll ? b.poll.everyMs / overrides.pollMs : 1;
   const polls = per(counters['poll.ok']) * pollScale;
   const pollEveryMs = overrides.pollMs ?? b.poll?.everyMs ?? Infinity;

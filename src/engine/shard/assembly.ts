@@ -11,6 +11,7 @@ import { buildDeviceModels } from './device-models.js';
 import { fleetBehavioursConfig } from './fleet-behaviours.js';
 import { DEVICE_BUFFER_CAPACITY, FLUSH_BURST } from './tuning.js';
 import { telemetryPayloads } from './telemetry-payloads.js';
+import { GroupUsage } from '../../metrics/group-usage.js';
 import type { TemplateFiller } from '../../payload/template-filler.js';
 
 /*
@@ -32,6 +33,8 @@ export function startTelemetryEpoch(lifecycle: Lifecycle, epochMs: number): void
 /** The lifecycle of a shard's devices with their models (reachability, energy), arrivals and outages planned. */
 export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: DeviceDriver, metrics: ShardMetrics, devices = new DeviceTable(task.count, task.firstDevice)): Lifecycle {
   const { models, groupOf } = buildDeviceModels(task.scenario, devices);
+  // Priced runs count what each fleet group did (its own link and plan): engine/results/cost-results.ts.
+  if (task.scenario.cost) metrics.groups = new GroupUsage(groupOf, task.scenario.fleet.length);
   const fleetCfg = fleetBehavioursConfig(task.scenario, task.firstDevice, task.count, groupOf);
   const fleetOps = fleetCfg ? new FleetBehaviours(fleetCfg, driver, metrics) : undefined;
   if (fleetOps) models.behaviours = [...(models.behaviours ?? []), ...fleetOps.list];
@@ -69,6 +72,8 @@ export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, m
   if (energy) final.energy = energy;
   const fleetOps = fleetOpsOf.get(lifecycle);
   if (fleetOps) final.fleetOps = fleetOps.final();
+  const groups = lifecycle.groupUsage(endMs);
+  if (groups) final.groupUsage = groups;
   if (task.collectDeviceCounts) {
     final.deviceAcked = lifecycle.devices.ackedCounts();
     final.firstDevice = task.firstDevice;

@@ -79,6 +79,8 @@ export interface ShardFinal extends TelemetryAccounting {
   energy?: EnergyProjection[];
   /** Per-device acked counts, first device first (only when the run asked for them). */
   deviceAcked?: number[];
+  /** Per fleet group usage, time integrals closed at the shard's end (metrics/group-usage.ts; priced runs only). */
+  groupUsage?: number[];
   firstDevice?: number;
 }
 

@@ -76,7 +76,7 @@ export class LogStream implements Behaviour {
     const u = uniform32(this.cfg.seed, this.firstDevice + dev, Stream.logs, this.ticks[dev]++);
     const lines = Math.floor(expected) + (u < expected - Math.floor(expected) ? 1 : 0);
     this.totals.generated += lines;
-    this.metrics.inc(C['logs.generated'], lines);
+    this.metrics.incFor(C['logs.generated'], dev, lines);
     const room = this.capacity - this.buffered[dev];
     const kept = Math.min(room, lines);
     this.buffered[dev] += kept;
@@ -96,7 +96,7 @@ export class LogStream implements Behaviour {
     this.suppressed[dev] = 0;
     this.buffered[dev] = 0;
     this.totals.sent += n;
-    this.metrics.inc(C['logs.sent'], n);
+    this.metrics.incFor(C['logs.sent'], dev, n);
   }
 
   bufferedTotal(): number {

@@ -150,7 +150,7 @@ export class OtaUpdate implements Behaviour {
     }
     const o = this.offers[idx];
     if (this.doneOffer[dev] === idx || this.release[dev] === o.release) return;
-    this.metrics.inc(C['update.offered']);
+    this.metrics.incFor(C['update.offered'], dev);
     this.offerOf[dev] = idx;
     this.startedAt[dev] = this.ctx.schedule.measureNow();
     const g = this.cfg.groups[this.groupOf[dev]];
@@ -227,7 +227,7 @@ export class OtaUpdate implements Behaviour {
     const g = this.cfg.groups[this.groupOf[dev]];
     if (bytes > 0) {
       this.offset[dev] += bytes;
-      this.metrics.inc(C['ota.bytes_downloaded'], bytes);
+      this.metrics.incFor(C['ota.bytes_downloaded'], dev, bytes);
       const j = (bytes / MIB) * g.otaJPerMiB;
       this.rec.groupOtaBytes[this.groupOf[dev]] += bytes;
       if (!this.ctx.spend(dev, j)) return this.fail(dev, 'battery', false);
