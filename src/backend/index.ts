@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
-import { type Broker, LISTEN_BACKLOG, type OperatorCredential, startBroker, urlHost } from './broker.js';
+import { type Broker, type BrokerKind, LISTEN_BACKLOG, type OperatorCredential, urlHost } from './broker.js';
+import { startAedesBroker } from './broker-aedes.js';
+import { startLeanBroker } from './broker-lean.js';
 import { type FaultPlan, Faults } from './faults.js';
 import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
@@ -23,7 +25,7 @@ import type { SeqLocator } from '../wire/telemetry-seq.js';
 
 export type { FaultPlan, FaultRule, FaultRoute } from './faults.js';
 export type { TargetSpec } from './store.js';
-export type { OperatorCredential } from './broker.js';
+export type { BrokerKind, OperatorCredential } from './broker.js';
 
 export interface EmbeddedBackendOptions {
   fleetKey: string;
@@ -35,6 +37,8 @@ export interface EmbeddedBackendOptions {
   mqttPort?: number;
   /** Start the MQTT broker (default true). */
   mqtt?: boolean;
+  /** Which broker: fleetsim's own (`lean`, the default) or aedes. Same logins, topics and counting. */
+  broker?: BrokerKind;
   /** Where diagnostics go (default: nowhere). */
   log?: (line: string) => void;
   /** Injected misbehaviour of the HTTP API, for tests; can be changed later with setFaults. */
@@ -138,7 +142,10 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
   try {
     server.listen({ port: opts.httpPort ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');
-    if (opts.mqtt !== false) broker = await startBroker(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops, operator: opts.operator });
+    if (opts.mqtt !== false) {
+      const start = opts.broker === 'aedes' ? startAedesBroker : startLeanBroker;
+      broker = await start(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops, operator: opts.operator });
+    }
     if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom, opts.countTls);
   } catch (err) {
     ops.close();

@@ -136,6 +136,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
     thresholds,
     options: {
       mqttClient: data.options.mqttClient,
+      embeddedBroker: data.options.embeddedBroker,
       http: { client: data.options.http.client, connections: data.options.http.connections, poolSize: data.options.http.poolSize },
       maxScheduleLagMs: ms(data.options.maxScheduleLag),
       snapshotEveryMs: data.options.snapshotEvery !== undefined ? ms(data.options.snapshotEvery) : defaultSnapshotEveryMs(overrides.clock ?? data.clock, durationMs),

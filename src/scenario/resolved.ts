@@ -79,6 +79,8 @@ export interface ResolvedScenario {
   thresholds: ResolvedThreshold[];
   options: {
     mqttClient: 'mqttjs' | 'lean';
+    /** MQTT broker of the embedded backend. */
+    embeddedBroker: 'lean' | 'aedes';
     http: { client: 'lean' | 'undici'; connections: 'pooled' | 'per-device'; poolSize: number };
     /** Bound on scheduler lag past which the measurement is invalid (exit 3). */
     maxScheduleLagMs: number;

@@ -373,6 +373,7 @@ const thresholdList = withHint(
 const options = z
   .strictObject({
     mqttClient: z.enum(['mqttjs', 'lean']).default('lean').meta({ description: "MQTT client: mqtt.js, or fleetsim's own lean client, which encodes and decodes MQTT 3.1.1 frames itself (about 4x less memory per session)." }),
+    embeddedBroker: z.enum(['lean', 'aedes']).default('lean').meta({ description: "MQTT broker of the embedded backend (target: embedded): fleetsim's own lean MQTT 3.1.1 broker, or aedes. Same logins, topics and counting; the lean one needs a fraction of the CPU per connecting device (bench/fleet-ops.mjs)." }),
     http: z
       .strictObject({
         client: z.enum(['lean', 'undici']).default('lean').meta({ description: "HTTP client: fleetsim's own lean HTTP/1.1 client (about half the CPU per request of undici, see bench/http-poll.mjs), or undici." }),

@@ -5,7 +5,7 @@
  * connection or per event: every socket of a thread shares the same four listener functions.
  */
 import type net from 'node:net';
-import type { FrameCarry, FrameSink } from './lean-frame-decoder.js';
+import type { FrameCarry, FrameSink } from '../../wire/mqtt-frame-decoder.js';
 import type { InflightIds } from './lean-inflight.js';
 
 /** What a connection reports to its transport. Implemented by LeanMqttTransport. */

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { BAD_RESPONSE, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
 import { netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
-import { decodeFrames } from './lean-frame-decoder.js';
+import { decodeFrames } from '../../wire/mqtt-frame-decoder.js';
 import {
   DISCONNECT_FRAME,
   PINGREQ_FRAME,

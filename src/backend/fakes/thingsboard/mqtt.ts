@@ -1,5 +1,6 @@
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
-import { listenAedes, urlHost } from '../../broker.js';
+import { urlHost } from '../../broker.js';
+import { listenAedes } from '../../broker-aedes.js';
 import { acceptAttributes, acceptTelemetry, attributesAnswer, packageChunk } from './device-api.js';
 import type { TbDevice, ThingsboardState } from './state.js';
 

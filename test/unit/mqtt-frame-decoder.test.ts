@@ -1,6 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { type FrameCarry, type FrameSink, decodeFrames } from '../../src/drivers/mqtt/lean-frame-decoder.js';
+import { type FrameCarry, type FrameSink, decodeFrames } from '../../src/wire/mqtt-frame-decoder.js';
 
 type Frame = { header: number; body: string };
 

@@ -1,5 +1,5 @@
 /**
- * Incremental MQTT frame splitter for the lean transport. TCP delivers bytes, not frames: one read
+ * Incremental MQTT frame splitter, for the lean client transport and the embedded broker. TCP delivers bytes, not frames: one read
  * may hold many frames (coalesced acks under load) or a fraction of one (a large PUBLISH, or a
  * header split across reads). Whole frames inside a read are handed to the sink in place, with no
  * copy; only the unfinished tail is copied into the connection's carry buffer, because the read

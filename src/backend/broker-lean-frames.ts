@@ -1,0 +1,180 @@
+/**
+ * The MQTT 3.1.1 frames the lean broker reads and writes (OASIS MQTT 3.1.1, section 3). Readers
+ * take a frame's body `buf[start, end)` as the frame splitter (wire/mqtt-frame-decoder.ts) hands it
+ * over and return undefined for a malformed one, after which the broker closes the connection
+ * (section 4.8: a protocol violation closes the network connection).
+ */
+
+export const PacketType = {
+  CONNECT: 1,
+  PUBLISH: 3,
+  PUBACK: 4,
+  PUBREC: 5,
+  PUBREL: 6,
+  PUBCOMP: 7,
+  SUBSCRIBE: 8,
+  UNSUBSCRIBE: 10,
+  PINGREQ: 12,
+  DISCONNECT: 14,
+} as const;
+
+/** CONNACK return codes (3.2.2.3). */
+export const ConnackCode = { ACCEPTED: 0, BAD_PROTOCOL: 1, IDENTIFIER_REJECTED: 2, BAD_LOGIN: 4 } as const;
+
+export const PINGRESP_FRAME: Buffer = Buffer.from([0xd0, 0x00]);
+/** SUBACK return code of a refused subscription. */
+export const SUBACK_FAILURE = 0x80;
+
+export function connackFrame(code: number): Buffer {
+  return Buffer.from([0x20, 0x02, 0x00, code]);
+}
+
+/** PUBACK, PUBREC, PUBCOMP or UNSUBACK: a type byte and a packet id. */
+export function ackFrame(firstByte: number, packetId: number): Buffer {
+  return Buffer.from([firstByte, 0x02, packetId >> 8, packetId & 0xff]);
+}
+export const PUBACK_BYTE = 0x40;
+export const PUBREC_BYTE = 0x50;
+export const PUBCOMP_BYTE = 0x70;
+export const UNSUBACK_BYTE = 0xb0;
+
+export interface ConnectPacket {
+  /** 4 (MQTT 3.1.1) or 3 (MQTT 3.1). */
+  level: number;
+  clean: boolean;
+  keepaliveS: number;
+  clientId: string;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+/** Reads a length-prefixed UTF-8 string at `buf[at]`; [value, next offset], or undefined past `end`. */
+function readString(buf: Buffer, at: number, end: number): [string, number] | undefined {
+  if (at + 2 > end) return undefined;
+  const len = buf.readUInt16BE(at);
+  if (at + 2 + len > end) return undefined;
+  return [buf.toString('utf8', at + 2, at + 2 + len), at + 2 + len];
+}
+
+/** CONNECT (3.1). An unknown protocol name or level returns `level` 0 (CONNACK 1 then closes). */
+export function readConnect(buf: Buffer, start: number, end: number): ConnectPacket | undefined {
+  const name = readString(buf, start, end);
+  if (name === undefined || name[1] + 4 > end) return undefined;
+  let at = name[1];
+  const level = buf[at];
+  const flags = buf[at + 1];
+  const keepaliveS = buf.readUInt16BE(at + 2);
+  at += 4;
+  const known = (name[0] === 'MQTT' && level === 4) || (name[0] === 'MQIsdp' && level === 3);
+  if ((flags & 0x01) !== 0) return undefined; // reserved flag must be 0 (3.1.2.3)
+  const id = readString(buf, at, end);
+  if (id === undefined) return undefined;
+  at = id[1];
+  if ((flags & 0x04) !== 0) {
+    // A will: topic and message, read past. Wills are never published (the policy refuses a
+    // publish by a session that is gone), as with aedes.
+    const topic = readString(buf, at, end);
+    if (topic === undefined || topic[1] + 2 > end) return undefined;
+    at = topic[1] + 2 + buf.readUInt16BE(topic[1]);
+    if (at > end) return undefined;
+  }
+  let username: string | undefined;
+  let password: string | undefined;
+  if ((flags & 0x80) !== 0) {
+    const u = readString(buf, at, end);
+    if (u === undefined) return undefined;
+    [username, at] = u;
+  }
+  if ((flags & 0x40) !== 0) {
+    const p = readString(buf, at, end);
+    if (p === undefined) return undefined;
+    [password, at] = p;
+  }
+  return { level: known ? level : 0, clean: (flags & 0x02) !== 0, keepaliveS, clientId: id[0], username, password };
+}
+
+/** Length of the remaining-length varint for `n`. */
+function varintLength(n: number): number {
+  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
+}
+
+function writeVarint(buf: Buffer, at: number, n: number): number {
+  do {
+    let digit = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) digit |= 0x80;
+    buf[at++] = digit;
+  } while (n > 0);
+  return at;
+}
+
+/** A PUBLISH the broker sends (retain and dup off). `packetId` is used for QoS 1 only. */
+export function publishFrame(topic: string, payload: Uint8Array, qos: 0 | 1, packetId: number): Buffer {
+  const topicBytes = Buffer.byteLength(topic);
+  const remaining = 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length;
+  const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
+  frame[0] = 0x30 | (qos << 1);
+  let at = writeVarint(frame, 1, remaining);
+  frame.writeUInt16BE(topicBytes, at);
+  at += 2 + frame.write(topic, at + 2, 'utf8');
+  if (qos > 0) {
+    frame.writeUInt16BE(packetId, at);
+    at += 2;
+  }
+  frame.set(payload, at);
+  return frame;
+}
+
+/** SUBACK with one return code per requested filter. */
+export function subackFrame(packetId: number, codes: readonly number[]): Buffer {
+  const remaining = 2 + codes.length;
+  const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
+  frame[0] = 0x90;
+  const at = writeVarint(frame, 1, remaining);
+  frame.writeUInt16BE(packetId, at);
+  for (let i = 0; i < codes.length; i++) frame[at + 2 + i] = codes[i];
+  return frame;
+}
+
+/** SUBSCRIBE or UNSUBSCRIBE (3.8, 3.10): the packet id and the filters (with the requested QoS for SUBSCRIBE). */
+export function readSubscriptions(buf: Buffer, start: number, end: number, withQos: boolean): { packetId: number; filters: string[]; qos: number[] } | undefined {
+  if (start + 2 > end) return undefined;
+  const packetId = buf.readUInt16BE(start);
+  const filters: string[] = [];
+  const qos: number[] = [];
+  let at = start + 2;
+  while (at < end) {
+    const f = readString(buf, at, end);
+    if (f === undefined || f[0].length === 0) return undefined;
+    at = f[1];
+    if (withQos) {
+      if (at >= end || buf[at] > 2) return undefined;
+      qos.push(buf[at++]);
+    }
+    filters.push(f[0]);
+  }
+  return filters.length === 0 ? undefined : { packetId, filters, qos };
+}
+
+/** True when `topic` matches the filter `filter` with MQTT wildcards `+` and `#` (4.7). */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false; // 4.7.2
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
+
+/** A valid subscription filter: `#` only last and alone in its level, `+` alone in its level (4.7.1). */
+export function isValidFilter(filter: string): boolean {
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i];
+    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return false;
+    if (l.includes('+') && l !== '+') return false;
+  }
+  return true;
+}
