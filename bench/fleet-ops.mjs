@@ -17,6 +17,7 @@
 //                              mosquitto2: two local brokers (Mosquitto's listen queue is 100)
 //   WORKERS                    shard threads (default: fleetsim's, i.e. cores - 1 with aedes in-process)
 //   RATES=2500,4000            offered power-on rates
+//   BROKERS=lean,aedes         the embedded backend's broker(s) (default lean); several alternate run by run
 //   PROV_MAX_S=120             cap of one provisioning run, s (it stops at the last end-of-line ack)
 // Each provisioning run also records the 1-minute load average when it started (on a shared box a
 // run next to another busy process measures the neighbour, not fleetsim), the failed provisioning
@@ -43,6 +44,8 @@ const PROV_TARGETS = (process.env.PROV_TARGETS ?? 'embedded,mosquitto').split(',
   return TARGETS[t];
 });
 const RATES = (process.env.RATES ?? '2500,4000').split(',').map(Number);
+/** The embedded backend's broker(s) (options.embeddedBroker); with two, their runs alternate, side by side. */
+const BROKERS = (process.env.BROKERS ?? 'lean').split(',');
 /**
  * Longest a provisioning run may take, s: the run stops as soon as the last device passed its
  * end-of-line test, so on a loaded box (where 8,000 devices can take a minute) this is only a cap.
@@ -76,7 +79,7 @@ function listenOverflows() {
   }
 }
 
-async function provisioning(target, rate, run) {
+async function provisioning(target, rate, run, broker) {
   const s = parseScenarioText(
     `
 name: bench-prov
@@ -86,7 +89,7 @@ target: ${target}
 fleet: [{ profile: rpi4-gateway, count: ${PROV_DEVICES}, link: ethernet }]
 arrival: { rate: ${rate}/s }
 provisioning: { endOfLineTest: true }
-options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
+options: { snapshotEvery: 100ms, embeddedBroker: ${broker}, http: { poolSize: 128 } }
 `,
     'bench-prov.yaml',
   );
@@ -126,6 +129,7 @@ options: { snapshotEvery: 100ms, http: { poolSize: 128 } }
   }
   return {
     target,
+    broker,
     load1,
     offeredRate: rate,
     devices: PROV_DEVICES,
@@ -183,13 +187,17 @@ options: { http: { poolSize: 128 } }
 const out = { provisioning: [], downloads: [] };
 if (PARTS.includes('provisioning')) {
   for (const target of PROV_TARGETS) for (const rate of RATES) {
-    const runs = [];
-    for (let r = 0; r < RUNS; r++) {
-      runs.push(await provisioning(target, rate, r));
-      console.error(`provisioning ${target} @${rate}/s run ${r + 1}/${RUNS}: ${runs[r].devicesPerSec} devices/s, ${runs[r].cpuMsPerDevice} ms CPU/device in all (main thread ${runs[r].mainCpuMsPerDevice}, others ${runs[r].cpuBreakdownMsPerDevice.otherThreads.join(' ')}, children ${runs[r].cpuBreakdownMsPerDevice.children}), failed attempts ${JSON.stringify(runs[r].retries)}, ${runs[r].listenOverflows} listen overflows (load ${runs[r].load1})`);
+    const runs = Object.fromEntries(BROKERS.map((b) => [b, []]));
+    for (let r = 0; r < RUNS; r++) for (const broker of BROKERS) {
+      const x = await provisioning(target, rate, r, broker);
+      runs[broker].push(x);
+      console.error(`provisioning ${target} (${broker}) @${rate}/s run ${r + 1}/${RUNS}: ${x.devicesPerSec} devices/s, ${x.cpuMsPerDevice} ms CPU/device in all (main thread ${x.cpuBreakdownMsPerDevice.main}, others ${x.cpuBreakdownMsPerDevice.otherThreads.join(' ')}, children ${x.cpuBreakdownMsPerDevice.children}), failed attempts ${JSON.stringify(x.retries)}, ${x.listenOverflows} listen overflows (load ${x.load1})`);
     }
-    const m = (k) => median(runs.map((x) => x[k]));
-    out.provisioning.push({ ...runs[0], runs: runs.map((x) => x.devicesPerSec), loads: runs.map((x) => x.load1), devicesPerSec: m('devicesPerSec'), secondsToLast: m('secondsToLast'), provisionP99Ms: m('provisionP99Ms'), eolP99Ms: m('eolP99Ms'), mainCpuMsPerDevice: m('mainCpuMsPerDevice'), cpuMsPerDevice: m('cpuMsPerDevice'), cpuRuns: runs.map((x) => x.cpuMsPerDevice), listenOverflows: runs.map((x) => x.listenOverflows), eolOk: Math.min(...runs.map((x) => x.eolOk)) });
+    for (const broker of BROKERS) {
+      const rs = runs[broker];
+      const m = (k) => median(rs.map((x) => x[k]));
+      out.provisioning.push({ ...rs[0], runs: rs.map((x) => x.devicesPerSec), loads: rs.map((x) => x.load1), devicesPerSec: m('devicesPerSec'), secondsToLast: m('secondsToLast'), provisionP99Ms: m('provisionP99Ms'), eolP99Ms: m('eolP99Ms'), mainCpuMsPerDevice: m('mainCpuMsPerDevice'), cpuMsPerDevice: m('cpuMsPerDevice'), cpuRuns: rs.map((x) => x.cpuMsPerDevice), mainCpuRuns: rs.map((x) => x.cpuBreakdownMsPerDevice.main), retries: rs.map((x) => x.retries), listenOverflows: rs.map((x) => x.listenOverflows), eolOk: Math.min(...rs.map((x) => x.eolOk)) });
+    }
   }
 }
 if (PARTS.includes('downloads')) {

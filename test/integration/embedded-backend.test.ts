@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startEmbeddedBackend, type EmbeddedBackend } from '../../src/backend/index.js';
@@ -140,93 +141,139 @@ describe('HTTP fleet API', () => {
   });
 });
 
-describe('MQTT broker', () => {
-  it('refuses wrong credentials with CONNACK 4 and accepts the right ones', async () => {
-    const { creds } = await provision('mqtt-auth');
-    await expect(connectDevice(creds!, 'wrong')).rejects.toMatchObject({ code: 4 });
-    await expect(connectDevice({ deviceId: 'd-unknown', deviceKey: 'k' })).rejects.toMatchObject({ code: 4 });
-    const ok = await connectDevice(creds!);
-    expect(ok.connected).toBe(true);
+// Both brokers of the embedded backend run the same MQTT cases: the lean one (the default) and aedes.
+describe.each(['lean', 'aedes'] as const)('MQTT broker: %s', (kind) => {
+  let httpBackend: EmbeddedBackend;
+  beforeAll(async () => {
+    httpBackend = backend;
+    backend = await startEmbeddedBackend({ fleetKey: FLEET_KEY, broker: kind });
+  });
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await backend.close();
+    backend = httpBackend;
   });
 
-  it('lets a device subscribe only to its own topics, never with wildcards', async () => {
-    const { creds } = await provision('acl-sub');
-    const c = await connectDevice(creds!);
-    const own = await c.subscribeAsync(commandsTopic(creds!.deviceId), { qos: 1 });
-    expect(own.map((g) => g.qos)).toEqual([1]);
-    const refusedBefore = backend.stats().totals.refusedSubscribes!;
-    for (const forbidden of ['fleet/#', commandsTopic('d-other'), `fleet/${creds!.deviceId}/#`, 'fleet/+/commands']) {
-      // mqtt.js rejects a SUBACK of 0x80 and hands over the packet.
-      await expect(c.subscribeAsync(forbidden, { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } });
-    }
-    expect(c.connected).toBe(true);
-    // Every refusal is counted, and the allowed subscription was not.
-    expect(backend.stats().totals.refusedSubscribes).toBe(refusedBefore + 4);
-  });
-
-  it('disconnects a device that publishes to another device and does not count it', async () => {
-    const { creds: victim } = await provision('acl-victim');
-    const { creds: intruder } = await provision('acl-intruder');
-    const c = await connectDevice(intruder!);
-    const refusedBefore = backend.stats().totals.refusedPublishes!;
-    const closed = once(c, 'close');
-    c.publish(telemetryTopic(victim!.deviceId), encodeTelemetry(7, Date.now(), 64), { qos: 0 });
-    await closed;
-    expect(backend.stats().totals.refusedPublishes).toBe(refusedBefore + 1);
-    expect(backend.countsFor(victim!.deviceId)).toMatchObject({ received: 0, maxSeq: -1 });
-    expect(backend.countsFor(intruder!.deviceId)).toMatchObject({ received: 0, maxSeq: -1 });
-  });
-
-  it('counts telemetry exactly: received, duplicates and gaps', async () => {
-    const { creds } = await provision('telemetry-1');
-    const c = await connectDevice(creds!);
-    const topic = telemetryTopic(creds!.deviceId);
-    const seqs: number[] = [];
-    for (let s = 0; s < 100; s++) if (s < 50 || s > 54) seqs.push(s); // gap: 50..54
-    seqs.push(10, 20, 30, 99); // duplicates
-    for (const s of seqs) await c.publishAsync(topic, encodeTelemetry(s, Date.now(), 128), { qos: 1 });
-    await c.publishAsync(topic, Buffer.from('not telemetry'), { qos: 1 });
-    expect(backend.countsFor(creds!.deviceId)).toMatchObject({ received: 95, duplicates: 4, gaps: 5, maxSeq: 99 });
-    expect(backend.malformedTelemetry()).toBe(1);
-    const totals = backend.stats().totals;
-    expect(totals.received).toBeGreaterThanOrEqual(95);
-  });
-
-  it('delivers a command from the backend to the subscribed device', async () => {
-    const { creds } = await provision('cmd-1');
-    const c = await connectDevice(creds!);
-    await c.subscribeAsync(commandsTopic(creds!.deviceId), { qos: 1 });
-    const got = once(c, 'message');
-    await backend.sendCommand(creds!.deviceId, '{"cmd":"reboot"}');
-    const [topic, payload] = (await got) as [string, Buffer];
-    expect(topic).toBe(commandsTopic(creds!.deviceId));
-    expect(payload.toString()).toBe('{"cmd":"reboot"}');
-  });
-});
-
-describe('broker under load', () => {
-  it('keeps counting exactly when a busy subscriber drops while others publish', async () => {
-    const subscriber = await connectDevice((await provision('busy-sub')).creds!);
-    await subscriber.subscribeAsync(commandsTopic('d-busy-sub'), { qos: 1 });
-    const publishers: Array<{ c: MqttClient; id: string }> = [];
-    for (let i = 0; i < 4; i++) {
-      const { creds } = await provision(`busy-pub-${i}`);
-      publishers.push({ c: await connectDevice(creds!), id: creds!.deviceId });
-    }
-    const PER_DEVICE = 300;
-    const commands: Promise<void>[] = [];
-    for (let i = 0; i < 1000; i++) commands.push(backend.sendCommand('d-busy-sub', `{"n":${i}}`).catch(() => {}));
-    const sending = publishers.map(async ({ c, id }) => {
-      const acks: Promise<unknown>[] = [];
-      for (let s = 0; s < PER_DEVICE; s++) acks.push(c.publishAsync(telemetryTopic(id), encodeTelemetry(s, Date.now(), 200), { qos: 1 }));
-      await Promise.all(acks);
+  describe('sessions', () => {
+    it('refuses wrong credentials with CONNACK 4 and accepts the right ones', async () => {
+      const { creds } = await provision('mqtt-auth');
+      await expect(connectDevice(creds!, 'wrong')).rejects.toMatchObject({ code: 4 });
+      await expect(connectDevice({ deviceId: 'd-unknown', deviceKey: 'k' })).rejects.toMatchObject({ code: 4 });
+      const ok = await connectDevice(creds!);
+      expect(ok.connected).toBe(true);
     });
-    // Once deliveries are flowing, drop the subscriber's socket without DISCONNECT.
-    await once(subscriber, 'message');
-    subscriber.stream.destroy();
-    await Promise.all(sending);
-    await Promise.all(commands);
-    for (const { id } of publishers) expect(backend.countsFor(id)).toMatchObject({ received: PER_DEVICE, duplicates: 0, gaps: 0 });
+
+    it('lets a device subscribe only to its own topics, never with wildcards', async () => {
+      const { creds } = await provision('acl-sub');
+      const c = await connectDevice(creds!);
+      const own = await c.subscribeAsync(commandsTopic(creds!.deviceId), { qos: 1 });
+      expect(own.map((g) => g.qos)).toEqual([1]);
+      const refusedBefore = backend.stats().totals.refusedSubscribes!;
+      for (const forbidden of ['fleet/#', commandsTopic('d-other'), `fleet/${creds!.deviceId}/#`, 'fleet/+/commands']) {
+        // mqtt.js rejects a SUBACK of 0x80 and hands over the packet.
+        await expect(c.subscribeAsync(forbidden, { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } });
+      }
+      expect(c.connected).toBe(true);
+      // Every refusal is counted, and the allowed subscription was not.
+      expect(backend.stats().totals.refusedSubscribes).toBe(refusedBefore + 4);
+    });
+
+    it('disconnects a device that publishes to another device and does not count it', async () => {
+      const { creds: victim } = await provision('acl-victim');
+      const { creds: intruder } = await provision('acl-intruder');
+      const c = await connectDevice(intruder!);
+      const refusedBefore = backend.stats().totals.refusedPublishes!;
+      const closed = once(c, 'close');
+      c.publish(telemetryTopic(victim!.deviceId), encodeTelemetry(7, Date.now(), 64), { qos: 0 });
+      await closed;
+      expect(backend.stats().totals.refusedPublishes).toBe(refusedBefore + 1);
+      expect(backend.countsFor(victim!.deviceId)).toMatchObject({ received: 0, maxSeq: -1 });
+      expect(backend.countsFor(intruder!.deviceId)).toMatchObject({ received: 0, maxSeq: -1 });
+    });
+
+    it('counts telemetry exactly: received, duplicates and gaps', async () => {
+      const { creds } = await provision('telemetry-1');
+      const c = await connectDevice(creds!);
+      const topic = telemetryTopic(creds!.deviceId);
+      const seqs: number[] = [];
+      for (let s = 0; s < 100; s++) if (s < 50 || s > 54) seqs.push(s); // gap: 50..54
+      seqs.push(10, 20, 30, 99); // duplicates
+      for (const s of seqs) await c.publishAsync(topic, encodeTelemetry(s, Date.now(), 128), { qos: 1 });
+      await c.publishAsync(topic, Buffer.from('not telemetry'), { qos: 1 });
+      expect(backend.countsFor(creds!.deviceId)).toMatchObject({ received: 95, duplicates: 4, gaps: 5, maxSeq: 99 });
+      expect(backend.malformedTelemetry()).toBe(1);
+      const totals = backend.stats().totals;
+      expect(totals.received).toBeGreaterThanOrEqual(95);
+    });
+
+    it('delivers a command from the backend to the subscribed device', async () => {
+      const { creds } = await provision('cmd-1');
+      const c = await connectDevice(creds!);
+      await c.subscribeAsync(commandsTopic(creds!.deviceId), { qos: 1 });
+      const got = once(c, 'message');
+      await backend.sendCommand(creds!.deviceId, '{"cmd":"reboot"}');
+      const [topic, payload] = (await got) as [string, Buffer];
+      expect(topic).toBe(commandsTopic(creds!.deviceId));
+      expect(payload.toString()).toBe('{"cmd":"reboot"}');
+    });
+  });
+
+  describe('under load', () => {
+    it('keeps counting exactly when a busy subscriber drops while others publish', async () => {
+      const subscriber = await connectDevice((await provision('busy-sub')).creds!);
+      await subscriber.subscribeAsync(commandsTopic('d-busy-sub'), { qos: 1 });
+      const publishers: Array<{ c: MqttClient; id: string }> = [];
+      for (let i = 0; i < 4; i++) {
+        const { creds } = await provision(`busy-pub-${i}`);
+        publishers.push({ c: await connectDevice(creds!), id: creds!.deviceId });
+      }
+      const PER_DEVICE = 300;
+      const commands: Promise<void>[] = [];
+      for (let i = 0; i < 1000; i++) commands.push(backend.sendCommand('d-busy-sub', `{"n":${i}}`).catch(() => {}));
+      const sending = publishers.map(async ({ c, id }) => {
+        const acks: Promise<unknown>[] = [];
+        for (let s = 0; s < PER_DEVICE; s++) acks.push(c.publishAsync(telemetryTopic(id), encodeTelemetry(s, Date.now(), 200), { qos: 1 }));
+        await Promise.all(acks);
+      });
+      // Once deliveries are flowing, drop the subscriber's socket without DISCONNECT.
+      await once(subscriber, 'message');
+      subscriber.stream.destroy();
+      await Promise.all(sending);
+      await Promise.all(commands);
+      for (const { id } of publishers) expect(backend.countsFor(id)).toMatchObject({ received: PER_DEVICE, duplicates: 0, gaps: 0 });
+    });
+  });
+
+  describe('protocol', () => {
+    it('hands a client id over to its newest connection', async () => {
+      const { creds } = await provision('takeover');
+      const first = await connectDevice(creds!);
+      const firstClosed = once(first, 'close');
+      const second = await connectDevice(creds!);
+      await firstClosed;
+      expect(second.connected).toBe(true);
+      await second.publishAsync(telemetryTopic(creds!.deviceId), encodeTelemetry(1, Date.now(), 32), { qos: 1 });
+      expect(backend.countsFor(creds!.deviceId)).toMatchObject({ received: 1 });
+      expect(backend.mqttClients()).toBeGreaterThanOrEqual(1);
+    });
+
+    it('acknowledges QoS 2 publishes once (PUBREC, PUBREL, PUBCOMP) and counts them once', async () => {
+      const { creds } = await provision('qos2');
+      const c = await connectDevice(creds!);
+      for (let s = 0; s < 5; s++) await c.publishAsync(telemetryTopic(creds!.deviceId), encodeTelemetry(s, Date.now(), 32), { qos: 2 });
+      expect(backend.countsFor(creds!.deviceId)).toMatchObject({ received: 5, duplicates: 0, gaps: 0 });
+    });
+
+    it('closes a connection whose first packet is not CONNECT', async () => {
+      const { port } = new URL(backend.mqttUrl);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      const closed = once(socket, 'close');
+      socket.write(Buffer.from([0xc0, 0x00])); // PINGREQ
+      socket.resume();
+      await closed;
+      expect(socket.destroyed).toBe(true);
+    });
   });
 });
 
