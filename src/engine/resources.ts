@@ -22,14 +22,14 @@ export function availableCores(): number {
 
 /**
  * Worker threads when `--workers` is not given: one per core, except when the embedded broker
- * (aedes) runs on this process's main thread on the wall clock. Then the backend needs a core of
+ * (lean or aedes) runs on this process's main thread on the wall clock. Then the backend needs a core of
  * its own, or it and the shards slow each other down: provisioning end to end on 2 cores at
  * 4,000/s offered went from a median of 1,667 devices/s with 2 shard threads to 3,810/s with 1
  * (bench/RESULTS.md, "Fleet operations").
  */
 export function defaultWorkers(s: ResolvedScenario, cores = availableCores()): number {
-  const aedesHere = s.clock === 'wall' && s.target.kind === 'embedded' && s.target.broker === undefined;
-  return aedesHere ? Math.max(1, cores - 1) : cores;
+  const brokerHere = s.clock === 'wall' && s.target.kind === 'embedded' && s.target.broker === undefined;
+  return brokerHere ? Math.max(1, cores - 1) : cores;
 }
 
 /** What this machine allows: descriptors per process (children inherit it) and memory, MB. */
