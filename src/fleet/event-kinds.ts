@@ -43,6 +43,8 @@ export const Ev = {
   backupFlip: 11,
   /** A switchover to the backup link completes. */
   switchover: 12,
+  /** Requests and answers held on the modelled link come due (fleet/linked-driver.ts). */
+  linkExchange: 13,
 } as const;
 
 /** Hands out consecutive, non-overlapping ranges of one region, in the order they are asked for. */

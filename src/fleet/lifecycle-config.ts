@@ -5,6 +5,7 @@ import type { EnergyMeter } from './energy-meter.js';
 import type { Reachability } from './reachability.js';
 import type { RadioLimits, TelemetryPayloads } from './telemetry-pipeline.js';
 import type { LinkShaper } from './link-shaper.js';
+import type { LinkedDriver } from './linked-driver.js';
 
 /** Device models a lifecycle may run with (each optional: none means an ideal device). */
 export interface DeviceModels {
@@ -12,6 +13,8 @@ export interface DeviceModels {
   energy?: EnergyMeter;
   /** The link model acting on telemetry in transit. */
   link?: LinkShaper;
+  /** The link model acting on every other exchange: the lifecycle's driver, its Ev.linkExchange events go there. */
+  linked?: LinkedDriver;
   /** Radio limits (LoRaWAN duty cycle) of the devices they apply to. */
   radio?: RadioLimits;
   /** Behaviours beyond lifecycle v1 (OTA, diagnostics, logs, config), each owning its event kinds. */

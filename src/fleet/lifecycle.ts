@@ -148,6 +148,8 @@ export class Lifecycle implements DriverEvents {
       case Ev.flush:
         if (this.devices.state(dev) === S.online) this.flush(dev);
         return;
+      case Ev.linkExchange:
+        return this.models.linked?.handle(dev);
       case Ev.linkFlip:
       case Ev.backupFlip:
       case Ev.switchover:

@@ -1,14 +1,14 @@
-import { Direction, LOST, type DirectionId, type LinkStates } from '../models/link.js';
+import { Direction, type LinkStates } from '../models/link.js';
 import { grown } from '../collections/grown.js';
-import { TCP_RTO_MAX_MS } from '../models/tcp-retransmission.js';
+import { messageLeg, TRANSFER_GAVE_UP, TRANSFER_LOSSES } from '../models/tcp-transfer.js';
 
 /** Marks of a held message: TCP gives the connection up on it; it belongs to a reconnect's backlog. */
 export const HELD_GAVE_UP = 1;
 export const HELD_BACKLOG = 2;
 
 /** `transit`'s out-parameters: [packets lost, 1 when the connection timed out]. */
-export const TRANSIT_LOSSES = 0;
-export const TRANSIT_GAVE_UP = 1;
+export const TRANSIT_LOSSES = TRANSFER_LOSSES;
+export const TRANSIT_GAVE_UP = TRANSFER_GAVE_UP;
 
 /**
  * The link model acting on telemetry in transit, on either clock: each message gets the link's
@@ -60,29 +60,9 @@ export class LinkShaper {
    * `out[TRANSIT_GAVE_UP]` is 1 and the time is when it does.
    */
   transit(dev: number, bytes: number, out: Float64Array): number {
-    const there = this.leg(dev, bytes, Direction.up, out);
-    return out[TRANSIT_GAVE_UP] === 1 ? there : there + this.leg(dev, 0, Direction.down, out);
-  }
-
-  /**
-   * One direction: the retransmission timer expires at `waited` and the RTO doubles (up to
-   * TCP_RTO_MAX); once `giveUpMs` have passed since the first send, the connection is abandoned
-   * instead of retransmitting (Linux `tcp_write_timeout`).
-   */
-  private leg(dev: number, bytes: number, dir: DirectionId, out: Float64Array): number {
-    let waited = 0;
-    let rto = this.rtoMsOf[this.states.paramsOf[dev]];
-    for (;;) {
-      const delay = this.states.transmit(dev, bytes, dir);
-      if (delay !== LOST) return waited + delay;
-      out[TRANSIT_LOSSES]++;
-      waited += rto;
-      if (waited >= this.giveUpMs) {
-        out[TRANSIT_GAVE_UP] = 1;
-        return waited;
-      }
-      rto = Math.min(2 * rto, TCP_RTO_MAX_MS);
-    }
+    const rto = this.rtoMsOf[this.states.paramsOf[dev]];
+    const there = messageLeg(this.states, dev, bytes, Direction.up, rto, this.giveUpMs, out);
+    return out[TRANSIT_GAVE_UP] === 1 ? there : there + messageLeg(this.states, dev, 0, Direction.down, rto, this.giveUpMs, out);
   }
 
   /**

@@ -46,7 +46,7 @@ const NAMED_COUNTERS = [
   ['link.down', 'count', 'Times a device lost its link (own outage or a cell outage).'],
   ['link.up', 'count', 'Times a device got its link back.'],
   ['link.failover', 'count', 'Switchovers to the backup link that gave a device its link back.'],
-  ['link.packets_lost', 'count', 'Packets of telemetry messages or of their acknowledgements lost on the modelled link and retransmitted (TCP): late, not missing.'],
+  ['link.packets_lost', 'count', 'Packets lost on the modelled link and retransmitted (TCP): of telemetry messages and their acknowledgements, and of every other exchange (provisioning, connects, polls, state reports, download chunks, uplinks and their answers): late, not missing.'],
   ['link.messages_lost', 'count', 'Telemetry messages the modelled link lost after every TCP retransmission: they never reached the backend (accounting.lostOnLink).'],
   ['radio.duty_cycle_wait', 'count', 'Sends held back by the LoRaWAN duty cycle (sent later).'],
   ['radio.oversize', 'count', 'Messages larger than the radio can ever send (dropped).'],

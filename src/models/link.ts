@@ -13,7 +13,7 @@
  * serialisation time bytes * 8 / rate. There is no queueing: packets sent back to back do not wait for
  * each other (downloads use transferMs with the link rate instead).
  */
-import { standardNormal, Stream, uniform } from './rng.js';
+import { standardNormal, Stream, uniform, type StreamId } from './rng.js';
 
 /** Gilbert–Elliott parameters as probabilities in [0, 1]. h and k are P(delivered) in bad and good. */
 export interface GilbertElliott {
@@ -128,8 +128,12 @@ export class LinkStates {
   /** Added to the index to form the RNG key (the global device index of element 0). */
   private readonly keyBase: number;
 
-  constructor(count: number, seed: number, params: readonly LinkParams[], paramsOf?: ArrayLike<number>, keyBase = 0) {
+  /** The RNG stream of this chain: telemetry's is Stream.link; other traffic has its own chain (models/link-exchange.ts). */
+  private readonly stream: StreamId;
+
+  constructor(count: number, seed: number, params: readonly LinkParams[], paramsOf?: ArrayLike<number>, keyBase = 0, stream: StreamId = Stream.link) {
     this.keyBase = keyBase;
+    this.stream = stream;
     if (params.length === 0 || params.length > MAX_LINK_PARAMETER_SETS) throw new RangeError(`LinkStates: 1..${MAX_LINK_PARAMETER_SETS} link parameter sets`);
     this.count = count;
     this.seed = seed;
@@ -143,7 +147,7 @@ export class LinkStates {
       this.paramsOf[d] = i;
       // Start in the stationary distribution, so that loss is unbiased from the first packet.
       const ge = params[i].loss;
-      this.bad[d] = uniform(seed, keyBase + d, Stream.link, 0) < stationaryBad(ge.p, ge.r) ? 1 : 0;
+      this.bad[d] = uniform(seed, keyBase + d, stream, 0) < stationaryBad(ge.p, ge.r) ? 1 : 0;
     }
   }
 
@@ -160,13 +164,35 @@ export class LinkStates {
     const s = this.seed;
     const key = this.keyBase + dev;
     const isBad = this.bad[dev] === 1;
-    const lost = uniform(s, key, Stream.link, c) < (isBad ? 1 - ge.h : 1 - ge.k);
-    const flip = uniform(s, key, Stream.link, c + 1) < (isBad ? ge.r : ge.p);
+    const st = this.stream;
+    const lost = uniform(s, key, st, c) < (isBad ? 1 - ge.h : 1 - ge.k);
+    const flip = uniform(s, key, st, c + 1) < (isBad ? ge.r : ge.p);
     if (flip) this.bad[dev] = isBad ? 0 : 1;
     if (lost) return LOST;
-    const u1 = uniform(s, key, Stream.link, c + 2);
-    const u2 = uniform(s, key, Stream.link, c + 3);
+    const u1 = uniform(s, key, st, c + 2);
+    const u2 = uniform(s, key, st, c + 3);
     const rate = dir === Direction.up ? link.upBps : link.downBps;
     return sampleLatencyMs(link.latency, u1, u2) + transferMs(bytes, rate);
+  }
+
+  /**
+   * One packet's fate only (the chain steps as in `transmit`), for the segments of a bulk transfer
+   * whose delay is the transfer's, not each segment's: true when it is lost.
+   */
+  lose(dev: number): boolean {
+    const n = this.packets[dev];
+    this.packets[dev] = n + 1;
+    const ge = this.params[this.paramsOf[dev]].loss;
+    const c = COUNTERS_PER_PACKET * (n + 1);
+    const key = this.keyBase + dev;
+    const isBad = this.bad[dev] === 1;
+    const lost = uniform(this.seed, key, this.stream, c) < (isBad ? 1 - ge.h : 1 - ge.k);
+    if (uniform(this.seed, key, this.stream, c + 1) < (isBad ? ge.r : ge.p)) this.bad[dev] = isBad ? 0 : 1;
+    return lost;
+  }
+
+  /** The link parameters of `dev`. */
+  paramsFor(dev: number): LinkParams {
+    return this.params[this.paramsOf[dev]];
   }
 }

@@ -26,6 +26,8 @@ export const Stream = {
   retryAfter: 14,
   /** Which devices, sessions and requests an injected backend fault picks (faults/). */
   fault: 15,
+  /** The link's second Gilbert–Elliott chain: requests, sessions and downloads (models/link-exchange.ts). */
+  linkRequests: 16,
 } as const;
 export type StreamId = (typeof Stream)[keyof typeof Stream];
 

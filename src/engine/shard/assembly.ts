@@ -12,6 +12,7 @@ import { fleetBehavioursConfig } from './fleet-behaviours.js';
 import { DEVICE_BUFFER_CAPACITY, FLUSH_BURST } from './tuning.js';
 import { telemetryPayloads } from './telemetry-payloads.js';
 import { GroupUsage } from '../../metrics/group-usage.js';
+import { LinkedDriver } from '../../fleet/linked-driver.js';
 import type { TemplateFiller } from '../../payload/template-filler.js';
 
 /*
@@ -31,8 +32,19 @@ export function startTelemetryEpoch(lifecycle: Lifecycle, epochMs: number): void
 }
 
 /** The lifecycle of a shard's devices with their models (reachability, energy), arrivals and outages planned. */
-export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: DeviceDriver, metrics: ShardMetrics, devices = new DeviceTable(task.count, task.firstDevice)): Lifecycle {
-  const { models, groupOf } = buildDeviceModels(task.scenario, devices);
+export function buildLifecycle(
+  task: ShardTask,
+  schedule: Schedule,
+  inner: DeviceDriver,
+  metrics: ShardMetrics,
+  events: LifecycleEvents,
+  devices = new DeviceTable(task.count, task.firstDevice),
+): Lifecycle {
+  const { models, groupOf, exchange } = buildDeviceModels(task.scenario, devices);
+  // The link model between the fleet and the driver for everything but telemetry (both clocks).
+  const linked = exchange ? new LinkedDriver(inner, exchange, schedule, metrics, task.count) : undefined;
+  const driver = linked ?? inner;
+  models.linked = linked;
   // Priced runs count what each fleet group did (its own link and plan): engine/results/cost-results.ts.
   if (task.scenario.cost) metrics.groups = new GroupUsage(groupOf, task.scenario.fleet.length);
   const fleetCfg = fleetBehavioursConfig(task.scenario, task.firstDevice, task.count, groupOf);
@@ -42,6 +54,8 @@ export function buildLifecycle(task: ShardTask, schedule: Schedule, driver: Devi
   const payloads = telemetryPayloads(task.scenario, devices, models.energy, fleetOps ? (dev) => fleetOps.releaseOf(dev) : undefined);
   if (cfg.telemetry && payloads) cfg.telemetry.payloads = payloads;
   const lifecycle = new Lifecycle(devices, cfg, schedule, driver, metrics, models);
+  linked?.deliverTo(lifecycle);
+  events.target = linked ?? lifecycle;
   if (fleetOps) fleetOpsOf.set(lifecycle, fleetOps);
   if (payloads) payloadsOf.set(lifecycle, payloads);
   lifecycle.planArrivals();
@@ -83,17 +97,18 @@ export function finalOf(task: ShardTask, lifecycle: Lifecycle, maxLag: number, m
 
 /**
  * A driver's callbacks, delivered to a lifecycle that is built after the driver (the lifecycle
- * needs the driver): set `lifecycle` before the first event. Both clocks' runners use it.
+ * needs the driver), through the modelled link when there is one (`target`): buildLifecycle sets
+ * both before the first event. Both clocks' runners use it.
  */
 export class LifecycleEvents implements DriverEvents {
-  lifecycle!: Lifecycle;
-  readonly onProvisioned = (dev: number, status: number, retryAfterMs: number): void => this.lifecycle.onProvisioned(dev, status, retryAfterMs);
-  readonly onConnected = (dev: number, ok: boolean, code: number): void => this.lifecycle.onConnected(dev, ok, code);
-  readonly onTelemetryAcked = (dev: number, token: number): void => this.lifecycle.onTelemetryAcked(dev, token);
-  readonly onConnectionLost = (dev: number, reason: string): void => this.lifecycle.onConnectionLost(dev, reason);
-  readonly onPolled = (dev: number, status: number, retryAfterMs: number, nextPollMs: number): void => this.lifecycle.onPolled(dev, status, retryAfterMs, nextPollMs);
-  readonly onUpdateOffered = (dev: number, offer: UpdateOffer, heard: Heard): void => this.lifecycle.onUpdateOffered(dev, offer, heard);
-  readonly onConfigChanged = (dev: number, change: ConfigChange, heard: Heard): void => this.lifecycle.onConfigChanged(dev, change, heard);
-  readonly onCommand = (dev: number, command: DeviceCommand): void => this.lifecycle.onCommand(dev, command);
-  readonly onReauthenticated = (dev: number, status: number, retryAfterMs: number): void => this.lifecycle.onReauthenticated(dev, status, retryAfterMs);
+  target!: Required<DriverEvents>;
+  readonly onProvisioned = (dev: number, status: number, retryAfterMs: number): void => this.target.onProvisioned(dev, status, retryAfterMs);
+  readonly onConnected = (dev: number, ok: boolean, code: number): void => this.target.onConnected(dev, ok, code);
+  readonly onTelemetryAcked = (dev: number, token: number): void => this.target.onTelemetryAcked(dev, token);
+  readonly onConnectionLost = (dev: number, reason: string): void => this.target.onConnectionLost(dev, reason);
+  readonly onPolled = (dev: number, status: number, retryAfterMs: number, nextPollMs: number): void => this.target.onPolled(dev, status, retryAfterMs, nextPollMs);
+  readonly onUpdateOffered = (dev: number, offer: UpdateOffer, heard: Heard): void => this.target.onUpdateOffered(dev, offer, heard);
+  readonly onConfigChanged = (dev: number, change: ConfigChange, heard: Heard): void => this.target.onConfigChanged(dev, change, heard);
+  readonly onCommand = (dev: number, command: DeviceCommand): void => this.target.onCommand(dev, command);
+  readonly onReauthenticated = (dev: number, status: number, retryAfterMs: number): void => this.target.onReauthenticated(dev, status, retryAfterMs);
 }

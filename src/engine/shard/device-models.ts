@@ -10,6 +10,7 @@ import { LinkShaper } from '../../fleet/link-shaper.js';
 import { gilbertElliottFromNetem, LinkStates, type LinkParams } from '../../models/link.js';
 import { isLinkTypeName, LINK_TYPES } from '../../models/link-types.js';
 import { steadyRtoMs, tcpGiveUpMs } from '../../models/tcp-retransmission.js';
+import { LinkExchange } from '../../models/link-exchange.js';
 import type { ResolvedFleetGroup } from '../../scenario/resolved.js';
 
 /** A group's link: its link type's figures (models/link-types.ts), then the scenario's netem overrides. */
@@ -36,7 +37,7 @@ export function linkParamsOf(g: ResolvedFleetGroup): LinkParams {
  * records). Cell numbering is global (group by group, in `fleet:` order), so every shard agrees
  * on which devices share a cell.
  */
-export function buildDeviceModels(s: ResolvedScenario, devices: DeviceTable): { models: DeviceModels; groupOf: Uint16Array } {
+export function buildDeviceModels(s: ResolvedScenario, devices: DeviceTable): { models: DeviceModels; groupOf: Uint16Array; exchange?: LinkExchange } {
   const { firstDevice, count } = devices;
   const groupOf = new Uint16Array(count);
   const cellOf = new Int32Array(count).fill(-1);
@@ -96,12 +97,14 @@ export function buildDeviceModels(s: ResolvedScenario, devices: DeviceTable): { 
   }
   // The link in transit: each group's link type, with the scenario's netem-style overrides.
   let link: LinkShaper | undefined;
+  const params: LinkParams[] = s.fleet.map((g) => linkParamsOf(g));
   if (s.options.linkModel && s.behaviour.telemetry) {
-    const params: LinkParams[] = s.fleet.map((g) => linkParamsOf(g));
     // Telemetry rides an established connection: Linux's RTO from the link's settled RTT, not the
     // SYN's 1 s (models/tcp-retransmission.ts has the sources).
     const rto = params.map((p) => steadyRtoMs(p, s.behaviour.telemetry!.sizeBytes));
     link = new LinkShaper(new LinkStates(count, s.seed, params, groupOf, firstDevice), rto, tcpGiveUpMs());
   }
-  return { models: { reach, energy, radio, link }, groupOf };
+  // Every other exchange (provisioning, connects, polls, downloads, uplinks) on the same links.
+  const exchange = s.options.linkModel ? LinkExchange.of(count, s.seed, params, groupOf, firstDevice) : undefined;
+  return { models: { reach, energy, radio, link }, groupOf, exchange };
 }

@@ -41,7 +41,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   // Fleet operations (campaigns, config pushes, commands) are played by the backend model.
   const plan = buildOperatorPlan(s);
   const fleetModel = hasOperatorWork(plan) ? driver.enableFleetOps(plan, s.name) : undefined;
-  lifecycle = events.lifecycle = buildLifecycle(task, scheduler, driver, metrics, devices);
+  lifecycle = buildLifecycle(task, scheduler, driver, metrics, events, devices);
   driver.useAckLedger(lifecycle.ackLedger);
   scheduler.warmRecords(devices.bytes, Math.log2(RECORD_BYTES));
 

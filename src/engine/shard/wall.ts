@@ -51,7 +51,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     },
     events,
   );
-  lifecycle = events.lifecycle = buildLifecycle(task, scheduler, driver, metrics);
+  lifecycle = buildLifecycle(task, scheduler, driver, metrics, events);
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();

@@ -1,0 +1,301 @@
+import { C } from '../metrics/catalog.js';
+import type { ShardMetrics } from '../metrics/registry.js';
+import { EXCHANGE_BYTES as B, Leg, TRANSFER_GAVE_UP, TRANSFER_LOSSES, type LegKind, type LinkExchange } from '../models/link-exchange.js';
+import {
+  MQTT_NET_CODE_BASE,
+  NET_RESET,
+  NET_TIMEOUT,
+  NO_RETRY_AFTER,
+  type ConfigChange,
+  type DeviceCommand,
+  type DeviceDriver,
+  type DeviceStateReport,
+  type DriverEvents,
+  type FleetOpsEvents,
+  type Heard,
+  type OfferedArtifact,
+  type TelemetrySpec,
+  type UpdateOffer,
+} from '../drivers/types.js';
+import { Ev } from './event-kinds.js';
+import { HeldCalls } from './held-calls.js';
+import type { Schedule } from './schedule.js';
+
+/** Held calls: requests on their way up (…Out), answers on their way down (…In). */
+const Op = {
+  provisionOut: 0,
+  provisionIn: 1,
+  connectOut: 2,
+  connectIn: 3,
+  pollOut: 4,
+  pollIn: 5,
+  chunkOut: 6,
+  chunkIn: 7,
+  stateOut: 8,
+  stateIn: 9,
+  replyOut: 10,
+  configAckOut: 11,
+  eolOut: 12,
+  logsOut: 13,
+  fleetAckIn: 14,
+  offerIn: 15,
+  configIn: 16,
+  commandIn: 17,
+} as const;
+
+/** What a session's end takes with it: the connect in progress and the uplinks on their way. */
+const SESSION_OPS = (1 << Op.connectOut) | (1 << Op.connectIn) | (1 << Op.replyOut) | (1 << Op.configAckOut) | (1 << Op.eolOut) | (1 << Op.logsOut) | (1 << Op.fleetAckIn);
+
+/** Answers on the MQTT session: they arrive in order, as one TCP stream delivers them. */
+const SESSION_DOWN = (1 << Op.connectIn) | (1 << Op.fleetAckIn) | (1 << Op.offerIn) | (1 << Op.configIn) | (1 << Op.commandIn);
+
+/** onConnected's code for a connect whose TCP handshake was abandoned (no SYN-ACK within 127 s). */
+const CONNECT_TIMED_OUT = MQTT_NET_CODE_BASE - NET_TIMEOUT;
+
+/**
+ * The modelled link between the fleet and its driver, for everything but telemetry (which
+ * fleet/link-shaper.ts carries): each request is held for its way up (models/link-exchange.ts)
+ * before the driver sees it, and each answer for its way down before the fleet hears it, with
+ * Gilbert–Elliott loss and TCP retransmission; a request TCP gives up on is answered NET_TIMEOUT
+ * (a connect: CONNECT_TIMED_OUT) when it does, without reaching the backend. The same code runs on
+ * both clocks: on the virtual one the driver below is the backend model, which adds only its
+ * service times.
+ *
+ * It is the driver the fleet sees (DeviceDriver), and the events sink of the driver below
+ * (DriverEvents, FleetOpsEvents). Held calls wait in typed arrays (fleet/held-calls.ts) and come
+ * due as the lifecycle's Ev.linkExchange events. Concurrency: the shard's thread only.
+ */
+export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents {
+  readonly name: string;
+  private readonly held: HeldCalls;
+  private readonly out = new Float64Array(2);
+  /** 1 while the driver below has the device's session open (uplinks are accepted then). */
+  private readonly session: Uint8Array;
+  /** When the device's latest message down its MQTT session arrives: later ones never overtake it. */
+  private readonly sessionDownAt: Float64Array;
+  private sink!: DriverEvents;
+  private fleetSink: FleetOpsEvents | undefined;
+
+  constructor(
+    private readonly inner: DeviceDriver,
+    private readonly link: LinkExchange,
+    private readonly schedule: Schedule,
+    private readonly metrics: ShardMetrics,
+    count: number,
+  ) {
+    this.name = inner.name;
+    this.held = new HeldCalls(count);
+    this.session = new Uint8Array(count);
+    this.sessionDownAt = new Float64Array(count);
+  }
+
+  /** Where the driver's events go once they crossed the link (the lifecycle). */
+  deliverTo(sink: DriverEvents): void {
+    this.sink = sink;
+  }
+
+  /** Holds call `op` for the link's way up (or down) of `bytes`; true when TCP gives up on it instead (then nothing is held). */
+  private cross(dev: number, op: number, up: boolean, bytes: number, leg: LegKind, status: number, a: number, b: number, ref: unknown): boolean {
+    const o = this.out;
+    const ms = up ? this.link.up(dev, bytes, leg, o) : this.link.down(dev, bytes, leg, o);
+    if (o[TRANSFER_LOSSES] > 0) this.metrics.inc(C['link.packets_lost'], o[TRANSFER_LOSSES]);
+    let at = this.schedule.now() + ms;
+    if (o[TRANSFER_GAVE_UP] === 1) return this.gaveUp(dev, op, at);
+    if ((SESSION_DOWN & (1 << op)) !== 0) {
+      at = Math.max(at, this.sessionDownAt[dev]);
+      this.sessionDownAt[dev] = at;
+    }
+    this.held.hold(dev, at, op, status, a, b, ref);
+    this.schedule.at(at, dev, Ev.linkExchange);
+    return false;
+  }
+
+  /** TCP gave up at `at`: a request is answered with a timeout then, an answer becomes one. */
+  private gaveUp(dev: number, op: number, at: number): boolean {
+    const answer = op === Op.connectOut || op === Op.connectIn ? Op.connectIn : op === Op.provisionOut || op === Op.provisionIn ? Op.provisionIn : op === Op.pollOut || op === Op.pollIn ? Op.pollIn : op === Op.chunkOut || op === Op.chunkIn ? Op.chunkIn : op === Op.stateOut || op === Op.stateIn ? Op.stateIn : -1;
+    if (answer < 0) return true; // an uplink or a push: lost with the session (the backend sees its end)
+    this.held.hold(dev, at, answer, answer === Op.connectIn ? CONNECT_TIMED_OUT : NET_TIMEOUT, NO_RETRY_AFTER, 0, undefined);
+    this.schedule.at(at, dev, Ev.linkExchange);
+    return true;
+  }
+
+  /** The lifecycle's Ev.linkExchange: every held call of `dev` that is due now goes on. */
+  handle(dev: number): void {
+    const now = this.schedule.now();
+    const h = this.held;
+    for (let n = h.takeDue(dev, now); n >= 0; n = h.takeDue(dev, now)) {
+      const op = h.opOf(n);
+      const st = h.statusOf(n);
+      const a = h.aOf(n);
+      const b = h.bOf(n);
+      const ref = h.refOf(n);
+      h.release(n);
+      this.due(dev, op, st, a, b, ref);
+    }
+  }
+
+  private due(dev: number, op: number, st: number, a: number, b: number, ref: unknown): void {
+    const inner = this.inner;
+    switch (op) {
+      case Op.provisionOut:
+        return inner.provision(dev, ref as string);
+      case Op.provisionIn:
+        return this.sink.onProvisioned(dev, st, a);
+      case Op.connectOut:
+        return inner.connect(dev);
+      case Op.connectIn:
+        if (st === 0 && this.session[dev] === 0) return this.sink.onConnected(dev, false, MQTT_NET_CODE_BASE - NET_RESET); // lost while the CONNACK travelled
+        return this.sink.onConnected(dev, st === 0, st);
+      case Op.pollOut:
+        return inner.pollTarget(dev);
+      case Op.pollIn:
+        return this.sink.onPolled(dev, st, a, b);
+      case Op.chunkOut:
+        return inner.downloadChunk(dev, ref as OfferedArtifact, a, b);
+      case Op.chunkIn:
+        return this.fleetSink?.onDownloadChunk(dev, st, st === NET_TIMEOUT ? 0 : b, a);
+      case Op.stateOut:
+        return inner.reportState(dev, ref as DeviceStateReport);
+      case Op.stateIn:
+        return this.fleetSink?.onStateReported(dev, st, a);
+      case Op.replyOut:
+        inner.replyCommand(dev, ref as DeviceCommand, a === 1, st);
+        return;
+      case Op.configAckOut:
+        inner.ackConfig(dev, a, st);
+        return;
+      case Op.eolOut:
+        inner.reportEndOfLine(dev, a === 1, st);
+        return;
+      case Op.logsOut:
+        inner.shipLogs(dev, a, ref as string, b);
+        return;
+      case Op.fleetAckIn:
+        return this.fleetSink?.onFleetPublishAcked(dev, st);
+      case Op.offerIn:
+        return this.sink.onUpdateOffered?.(dev, ref as UpdateOffer, a === 1 ? 'poll' : 'push');
+      case Op.configIn:
+        return this.sink.onConfigChanged?.(dev, ref as ConfigChange, a === 1 ? 'poll' : 'push');
+      case Op.commandIn:
+        return this.sink.onCommand?.(dev, ref as DeviceCommand);
+    }
+  }
+
+  // --- DeviceDriver: requests go up the link first ---
+
+  provision(dev: number, serial: string): void {
+    this.cross(dev, Op.provisionOut, true, B.provisionRequest, Leg.newConnection, 0, 0, 0, serial);
+  }
+  connect(dev: number): void {
+    this.cross(dev, Op.connectOut, true, B.mqttConnect, Leg.newConnection, 0, 0, 0, undefined);
+  }
+  publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, payload?: Buffer): boolean {
+    return this.inner.publishTelemetry(dev, seq, scheduledAtMs, spec, token, payload); // telemetry has its own link (LinkShaper)
+  }
+  pollTarget(dev: number): void {
+    this.cross(dev, Op.pollOut, true, B.pollRequest, Leg.open, 0, 0, 0, undefined);
+  }
+  disconnect(dev: number): void {
+    this.session[dev] = 0;
+    this.held.dropOps(dev, SESSION_OPS);
+    this.inner.disconnect(dev);
+  }
+  attachFleetOps(events: FleetOpsEvents): void {
+    this.fleetSink = events;
+    this.inner.attachFleetOps(this);
+  }
+  beginArtifact(dev: number): void {
+    this.inner.beginArtifact(dev);
+  }
+  downloadChunk(dev: number, artifact: OfferedArtifact, offset: number, length: number): void {
+    this.cross(dev, Op.chunkOut, true, B.chunkRequest, Leg.open, 0, offset, length, artifact);
+  }
+  verifyArtifact(dev: number, sha256: string): boolean {
+    return this.inner.verifyArtifact(dev, sha256);
+  }
+  reportState(dev: number, report: DeviceStateReport): void {
+    this.cross(dev, Op.stateOut, true, B.stateRequest, Leg.open, 0, 0, 0, report);
+  }
+  replyCommand(dev: number, command: DeviceCommand, ok: boolean, token: number): boolean {
+    return this.uplink(dev, Op.replyOut, token, ok ? 1 : 0, 0, command);
+  }
+  ackConfig(dev: number, version: number, token: number): boolean {
+    return this.uplink(dev, Op.configAckOut, token, version, 0, undefined);
+  }
+  reportEndOfLine(dev: number, ok: boolean, token: number): boolean {
+    return this.uplink(dev, Op.eolOut, token, ok ? 1 : 0, 0, undefined);
+  }
+  shipLogs(dev: number, suppressed: number, line: string, lines: number): boolean {
+    return this.uplink(dev, Op.logsOut, 0, suppressed, lines, line, B.uplink + line.length * lines);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /**
+   * An MQTT uplink leaves on the session now and reaches the driver after its way up; false (as
+   * the driver would answer) without a session. One the session ends under is lost with it.
+   */
+  private uplink(dev: number, op: number, token: number, a: number, b: number, ref: unknown, bytes: number = B.uplink): boolean {
+    if (this.session[dev] === 0) return false;
+    this.cross(dev, op, true, bytes, Leg.open, token, a, b, ref);
+    return true;
+  }
+
+  // --- DriverEvents and FleetOpsEvents: answers come down the link ---
+
+  onProvisioned(dev: number, status: number, retryAfterMs: number): void {
+    this.cross(dev, Op.provisionIn, false, B.provisionAnswer, Leg.open, status, retryAfterMs, 0, undefined);
+  }
+  onConnected(dev: number, ok: boolean, code: number): void {
+    if (ok) this.session[dev] = 1;
+    this.cross(dev, Op.connectIn, false, B.mqttConnack, Leg.open, ok ? 0 : code, 0, 0, undefined);
+  }
+  onTelemetryAcked(dev: number, token: number): void {
+    this.sink.onTelemetryAcked(dev, token); // the PUBACK's way down is in the telemetry's transit
+  }
+  onConnectionLost(dev: number, reason: string): void {
+    this.session[dev] = 0;
+    this.held.dropOps(dev, SESSION_OPS & ~(1 << Op.connectIn)); // a CONNACK on its way finds the session gone (connectIn)
+    this.sink.onConnectionLost(dev, reason);
+  }
+  onPolled(dev: number, status: number, retryAfterMs: number, nextPollMs: number): void {
+    this.cross(dev, Op.pollIn, false, B.pollAnswer, Leg.open, status, retryAfterMs, nextPollMs, undefined);
+  }
+  onUpdateOffered(dev: number, offer: UpdateOffer, heard: Heard): void {
+    this.pushed(dev, Op.offerIn, offer, heard);
+  }
+  onConfigChanged(dev: number, change: ConfigChange, heard: Heard): void {
+    this.pushed(dev, Op.configIn, change, heard);
+  }
+  onCommand(dev: number, command: DeviceCommand): void {
+    this.pushed(dev, Op.commandIn, command, 'push');
+  }
+  onReauthenticated(dev: number, status: number, retryAfterMs: number): void {
+    this.sink.onReauthenticated?.(dev, status, retryAfterMs);
+  }
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void {
+    this.cross(dev, Op.chunkIn, false, B.chunkAnswerHeaders + bytes, Leg.bulk, status, retryAfterMs, bytes, undefined);
+  }
+  onStateReported(dev: number, status: number, retryAfterMs: number): void {
+    this.cross(dev, Op.stateIn, false, B.stateAnswer, Leg.open, status, retryAfterMs, 0, undefined);
+  }
+  onFleetPublishAcked(dev: number, token: number): void {
+    this.cross(dev, Op.fleetAckIn, false, B.puback, Leg.open, token, 0, 0, undefined);
+  }
+
+  /**
+   * What the backend tells the device: found by a poll, it arrives with the poll's answer, after
+   * it (the order onPolled promises); pushed on the session, it crosses the link down on its own.
+   */
+  private pushed(dev: number, op: number, ref: unknown, heard: Heard): void {
+    if (heard === 'poll') {
+      const n = this.held.find(dev, Op.pollIn);
+      if (n >= 0) {
+        this.held.hold(dev, this.held.atOf(n), op, 0, 1, 0, ref);
+        return;
+      }
+    }
+    this.cross(dev, op, false, B.push, Leg.open, 0, heard === 'poll' ? 1 : 0, 0, ref);
+  }
+}
