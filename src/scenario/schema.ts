@@ -383,7 +383,7 @@ const options = z
       .prefault({}),
     maxScheduleLag: unitString(DURATION, 'Scheduler lag (and event-loop delay) past which the measurement is invalid (exit 3); half of the tightest tail latency threshold applies when that is smaller.', { positive: true }).default('2s'),
     snapshotEvery: unitString(DURATION, 'Interval of metric snapshots (timeline rows). Default: 1s on the wall clock; on the virtual clock about 1/720 of the duration (at least 1s), so long simulations are not slowed by snapshots.', { positive: true, min: '10ms' }).optional(),
-    linkModel: z.boolean().default(true).meta({ description: 'Apply the link model (delay, packet loss and retransmission) to telemetry in transit; false for an ideal link.' }),
+    linkModel: z.boolean().default(true).meta({ description: 'Apply the link model (delay, packet loss, bandwidth and retransmission) to every exchange: telemetry, provisioning, connects, polls, state reports, downloads, uplinks and pushes; false for an ideal link.' }),
     projectAfter: unitString(DURATION, 'Virtual clock: simulate event by event for this long, then project battery lifetimes in closed form to the end of the run.', { positive: true }).optional(),
   })
   .meta({ description: 'How fleetsim generates load.' });
