@@ -23,6 +23,7 @@ export const ERROR_CATALOG = {
   FLEETSIM_E_BROKER_MISSING: { exit: 2, summary: 'A local Mosquitto broker was requested but `mosquitto` is not installed.' },
   FLEETSIM_E_SHARD_FAILED: { exit: 1, summary: 'A shard (worker thread or process) crashed during the run.' },
   FLEETSIM_E_SHARD_MISSING: { exit: 3, summary: 'A shard result is missing, duplicated or from another scenario, so the merged measurement is invalid.' },
+  FLEETSIM_E_MERGE_WHOLE_FLEET: { exit: 2, summary: 'fleetsim merge was given shard summaries with results of the whole fleet (cost, years) that cannot be added shard by shard; refused rather than showing one slice as the fleet.' },
   FLEETSIM_E_SHARD_DECISION: { exit: 2, summary: 'A --shard run would take a fleet-wide decision (staged rollout, abortIf, approval rate) from one slice; refused rather than giving a different answer.' },
   FLEETSIM_E_GENERATOR_SATURATED: { exit: 3, summary: 'The simulator fell behind its schedule past the bound; the measurement is invalid.' },
   FLEETSIM_E_REPORT_INVALID: { exit: 2, summary: 'A report directory or summary.json is missing or of an unsupported schema version.' },

@@ -1,6 +1,7 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
 import { decodeHistogram, histogramStats, newHistogram, percentileCurve, type HistogramStats } from '../metrics/histogram.js';
 import { fleetPlots } from './html-fleet-plots.js';
+import { yearsPlots } from './html-years-plots.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { PlotSeries, PlotSpec } from './plot-spec.js';
 
@@ -196,7 +197,7 @@ function hdrPlots(summary: RunSummary): PlotSpec[] {
 /** Every plot the report shows, in page order; plots without points are left out. */
 export function buildPlots(summary: RunSummary, timeline: readonly TimelineRow[]): PlotSpec[] {
   const phases = (summary.events ?? []).map((ev) => ({ x: ev.tMs, ...(ev.endMs === undefined ? {} : { to: ev.endMs }), kind: ev.kind, label: ev.label }));
-  return [...timelinePlots(summary, timeline), ...hdrPlots(summary), ...fleetPlots(summary)]
+  return [...timelinePlots(summary, timeline), ...hdrPlots(summary), ...fleetPlots(summary), ...yearsPlots(summary)]
     .filter((p) => p.series.some((s) => s.points.length > 0 && !s.reference))
     .map((p) => (phases.length > 0 && p.x.kind === 'time' && p.x.label === 'run time' ? { ...p, phases } : p));
 }

@@ -146,7 +146,7 @@ ${ops}
 ${fleet.length > 0 || battery ? `<section id="fleet"><h2>Fleet</h2>${battery}<div class="plots">${fleet.map((p) => figure(p)).join('\n')}</div></section>` : ''}
 ${longrunSection('backend', 'The modelled backend', backendQueueTables(s))}
 ${longrunSection('cost', 'What it costs', costTables(s))}
-${longrunSection('years', 'The fleet over years', yearsTables(s))}
+${longrunSection('years', 'The fleet over years', yearsTables(s), of('years'))}
 ${countersTable(s)}
 <footer>fleetsim ${e(s.tool.version)} · summary.json schema v${s.schemaVersion} · ${timeline.length} timeline intervals · self-contained report, no network access</footer>`;
   return renderPage({
@@ -160,11 +160,12 @@ ${countersTable(s)}
 }
 
 /** Backend queue, cost and years tables (the console shows the same: backend-tables.ts, longrun-tables.ts). */
-function longrunSection(id: string, title: string, tables: TextTable[]): string {
+function longrunSection(id: string, title: string, tables: TextTable[], plots: PlotSpec[] = []): string {
   if (tables.length === 0) return '';
   const numeric = (t: TextTable) => new Set(t.head.map((_, c) => c).filter((c) => c > 0 && !['storage', 'slots', 'waiting room', 'link'].includes(t.head[c])));
   const cards = tables.map((t) => `<div class="card"><h3>${e(t.title.charAt(0) + t.title.slice(1).toLowerCase())}</h3>${table(t.head, t.rows, numeric(t), `${id}-${t.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`)}${t.notes.map((n) => `<p class="sub">${e(n)}</p>`).join('')}</div>`);
-  return `<section id="${id}"><h2>${e(title)}</h2>${cards.join('')}</section>`;
+  const charts = plots.length > 0 ? `<div class="plots">${plots.map((p) => figure(p)).join('\n')}</div>` : '';
+  return `<section id="${id}"><h2>${e(title)}</h2>${charts}${cards.join('')}</section>`;
 }
 
 /** Errors by route and cause, and the recovery after an outage (the console shows the same). */

@@ -15,7 +15,7 @@ export interface PlotSeries {
 
 export interface PlotSpec {
   id: string;
-  section: 'generator' | 'throughput' | 'latency' | 'fleet' | 'fleet-ops';
+  section: 'generator' | 'throughput' | 'latency' | 'fleet' | 'fleet-ops' | 'years';
   title: string;
   subtitle: string;
   x: {

@@ -69,6 +69,19 @@ export function checkShardSet(runs: ShardRun[]): number {
   return count;
 }
 
+/**
+ * `cost` and `years` are answers about the whole fleet (cost per group priced from the group's own
+ * counters, the fleet over years from its batches), not sums of the shards' answers: a merge
+ * that kept one would show a slice as the fleet, and one that dropped them would hide them.
+ */
+function refuseWholeFleetResults(runs: ShardRun[], count: number): void {
+  const carried = (['cost', 'years'] as const).filter((k) => runs.some((r) => r.summary[k] !== undefined));
+  if (count < 2 || carried.length === 0) return;
+  throw new FleetsimError('FLEETSIM_E_MERGE_WHOLE_FLEET', `cannot merge: the shard summaries carry ${carried.join(' and ')}, which each shard computed for its own slice of the fleet and which do not add up shard by shard`, {
+    hint: 'run the scenario as one run (--workers and --processes split it on one machine; the virtual clock takes 500,000 devices), or read each shard report on its own',
+  });
+}
+
 function mergeEncoded(parts: Array<string | undefined>): Histogram {
   const h = newHistogram();
   for (const enc of parts) {
@@ -110,6 +123,7 @@ function mergeTimelines(timelines: TimelineRow[][]): TimelineRow[] {
  */
 export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuild): { summary: RunSummary; timeline: TimelineRow[] } {
   const count = checkShardSet(runs);
+  refuseWholeFleetResults(runs, count);
   const sums = runs.map((r) => r.summary);
   const first = sums[0];
   const add = (f: (s: RunSummary) => number) => sums.reduce((a, s) => a + f(s), 0);
