@@ -14,7 +14,7 @@ import type { ConfigChange, DeviceCommand, DeviceStateReport, OfferedArtifact, U
  * - Called per device per event (telemetry, polls): keep them cheap. The driver caches what
  *   depends only on the credentials (topics, connect identity, authorization) until they change.
  */
-export interface Preset {
+export interface Preset extends PlatformHooks {
   readonly name: string;
 
   // --- provisioning and credentials ---
@@ -54,9 +54,9 @@ export interface Preset {
   /**
    * The poll. `etag`: the ETag or version the device last saw (undefined before the first), for a
    * backend that takes it in the path or a header of its own. The driver adds If-None-Match with
-   * it unless `sendIfNoneMatch` is false.
+   * it unless `sendIfNoneMatch` is false. `release`: what the device last reported running (Mender sends it).
    */
-  pollRequest(creds: DeviceCredentials, etag?: string): HttpRequestSpec;
+  pollRequest(creds: DeviceCredentials, etag?: string, release?: string): HttpRequestSpec;
   /** False: the driver sends no If-None-Match (the preset puts the version where its backend reads it). */
   readonly sendIfNoneMatch?: boolean;
   /** Poll statuses that mean "nothing new" besides 304 (e.g. 204); answered as POLL_UNCHANGED. */
@@ -68,7 +68,12 @@ export interface Preset {
   decodePoll(body: string, etag?: string): TargetAnswer | undefined;
 
   // --- fleet operations, device -> backend ---
-  stateReport(creds: DeviceCredentials, report: DeviceStateReport): HttpRequestSpec;
+  /**
+   * The request(s) reporting a step of an update; several are sent in order (a status, then a
+   * log) and answered as one, by the last; undefined when the platform has no such step (the
+   * driver answers it 204 without a request).
+   */
+  stateReport(creds: DeviceCredentials, report: DeviceStateReport): HttpRequestSpec | readonly HttpRequestSpec[] | undefined;
   /** GET of an artifact; the driver adds Range. `path` may be an absolute URL on the HTTP target's origin. */
   artifactRequest(creds: DeviceCredentials, artifact: OfferedArtifact): HttpRequestSpec;
   commandReply(creds: DeviceCredentials, command: DeviceCommand, ok: boolean): MqttUplink;
@@ -76,6 +81,36 @@ export interface Preset {
   endOfLineReport(creds: DeviceCredentials, ok: boolean): MqttUplink;
   /** One shipment of `lines` copies of `line`, after `suppressed` lines were dropped (0: none). */
   logs(creds: DeviceCredentials, suppressed: number, line: string, lines: number): MqttUplink;
+}
+
+/**
+ * Optional members for platforms whose devices speak HTTP only, authenticate in steps, or answer
+ * in several requests (Mender, hawkBit DDI). A preset without them behaves as before.
+ */
+export interface PlatformHooks {
+  /** 'none': no MQTT session (connect succeeds at once, telemetry goes through telemetryRequest). Default 'mqtt'. */
+  readonly session?: 'mqtt' | 'none';
+  /**
+   * Telemetry over HTTP (session 'none'): one request per message, a 2xx acknowledges it.
+   * `release`: what the device last reported running. Undefined: the platform has no telemetry
+   * and the message is dropped as unsendable (counted by the pipeline).
+   */
+  telemetryRequest?(creds: DeviceCredentials, seq: number, tsMs: number, release?: string): HttpRequestSpec | undefined;
+  /** Provisioning answers that mean "not admitted yet, ask again" (Mender: 401 until accepted). */
+  readonly provisionPendingStatuses?: readonly number[];
+  /** State-report answers that mean the backend withdrew the update (Mender 409 aborted, hawkBit 410 gone). */
+  readonly updateGoneStatuses?: readonly number[];
+  /** A follow-up GET the poll's answer points to (hawkBit's deploymentBase, cancelAction); its 200 is decoded by decodeFollow. */
+  decodeFollow?(body: string, creds: DeviceCredentials): TargetAnswer | undefined;
+  /** A streaming check of a downloaded artifact instead of its SHA-256 (Mender checks the manifest inside). */
+  artifactCheck?(): ArtifactCheck;
+}
+
+/** Checks an artifact as its bytes arrive. */
+export interface ArtifactCheck {
+  push(chunk: Buffer): void;
+  /** True when what arrived is a valid artifact. */
+  finish(): { ok: boolean };
 }
 
 /** What a module preset exports as default (or `createPreset`): a preset per run and target. */
@@ -140,4 +175,10 @@ export interface TargetAnswer {
   readonly etag?: string;
   readonly update?: UpdateOffer;
   readonly config?: ConfigChange;
+  /** A GET to make next (absolute URL or path), whose 200 the preset's decodeFollow turns into the answer. */
+  readonly follow?: HttpRequestSpec;
+  /** Requests to send besides (config data asked for, a cancel acknowledged); answers are counted, not decoded. */
+  readonly also?: readonly HttpRequestSpec[];
+  /** The backend withdrew this update (hawkBit cancelAction): the device stops it. */
+  readonly withdrawn?: string;
 }

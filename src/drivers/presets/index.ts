@@ -2,9 +2,16 @@ import type { PresetFactory } from '../preset.js';
 import type { BuiltInPresetName } from '../../protocol/built-in-presets.js';
 import { referencePreset } from './reference.js';
 import { thingsboardPreset } from './thingsboard.js';
+import { menderPreset } from './mender.js';
+import { hawkbitPreset } from './hawkbit.js';
 
 /** The built-in presets by the name `target.preset` gives them. */
-const BUILT_IN: Record<BuiltInPresetName, PresetFactory> = { reference: referencePreset, thingsboard: thingsboardPreset };
+const BUILT_IN: Record<BuiltInPresetName, PresetFactory> = {
+  reference: referencePreset,
+  thingsboard: thingsboardPreset,
+  mender: (settings) => menderPreset(settings),
+  hawkbit: (settings) => hawkbitPreset(settings),
+};
 
 /** Names `target.preset` accepts as built-ins. */
 export const BUILT_IN_PRESETS: readonly string[] = Object.keys(BUILT_IN);

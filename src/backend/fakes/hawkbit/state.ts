@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hawkbitTargetToken } from '../../../wire/hawkbit-token.js';
 
 /**
  * What the hawkBit fake remembers: targets (controllers) with their security tokens and
@@ -93,7 +94,7 @@ export class HawkbitState {
 
   /** The TargetToken of a controller the operator registered (HMAC of the fleet secret and the id). */
   tokenFor(controllerId: string): string {
-    return createHmac('sha256', this.tokenSecret).update(controllerId).digest('base64url').slice(0, 32);
+    return hawkbitTargetToken(this.tokenSecret, controllerId);
   }
 
   /** Registers a target as the management API would (token derived, see tokenFor). */
