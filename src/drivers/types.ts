@@ -129,13 +129,17 @@ export interface FleetOpsEvents {
   /**
    * One artifact range request ended. `status`: 206/200, an HTTP error, or a pseudo-status below
    * 100 (a connection cut mid-body is NET_RESET); `bytes` is the body bytes received either way (a
-   * cut download keeps what arrived and resumes from there).
+   * cut download keeps what arrived and resumes from there). `totalBytes`: the artifact's whole
+   * size when the answer says it (Content-Range), -1 otherwise; a device offered an artifact of
+   * unknown size (size 0) learns it here.
    */
-  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void;
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number, totalBytes?: number): void;
   /** A state report was answered (2xx, an HTTP error, or a pseudo-status below 100). */
   onStateReported(dev: number, status: number, retryAfterMs: number): void;
   /** A QoS 1 uplink (command reply, config ack, end-of-line report) was acknowledged; `token` as given. */
   onFleetPublishAcked(dev: number, token: number): void;
+  /** The backend withdrew update `campaign` (aborted, cancelled, gone): the device stops it without reporting. */
+  onUpdateWithdrawn?(dev: number, campaign: string): void;
 }
 
 /** Tokens of fleet uplinks start here, so their acks never reach the telemetry pipeline. */

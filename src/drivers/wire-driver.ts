@@ -2,7 +2,8 @@ import { createHttpTransport } from './http/index.js';
 import { BrokerDevices } from './mqtt/broker-devices.js';
 import { ArtifactFetcher } from './http/artifact-fetch.js';
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
-import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset } from './preset.js';
+import { HttpPlatformSteps, mergeAnswers } from './http-platform-steps.js';
+import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset, TargetAnswer } from './preset.js';
 import {
   BAD_RESPONSE,
   FLEET_TOKEN_BASE,
@@ -57,6 +58,12 @@ const OP_PROVISION = 1;
 const OP_POLL = 2;
 const OP_STATE = 3;
 const OP_REAUTH = 4;
+/** A poll's follow-up GET (PlatformHooks.decodeFollow). */
+const OP_FOLLOW = 5;
+/** Requests a poll's answer asks for besides (config data, a cancel acknowledged): counted, not decoded. */
+const OP_ALSO = 6;
+/** Telemetry over HTTP (a sessionless preset); the token is kept per device (one in flight). */
+const OP_TELEMETRY = 7;
 /** CONNACK return codes that refuse the credentials: bad user name or password, not authorized. */
 const CONNACK_BAD_CREDENTIALS = 4;
 const CONNACK_NOT_AUTHORIZED = 5;
@@ -75,6 +82,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   private readonly creds: DeviceCredentialTable;
   private readonly etags: Array<string | undefined>;
   private readonly preset: Preset;
+  private readonly steps: HttpPlatformSteps;
   private readonly now: () => number;
   private fleet: FleetOpsEvents | undefined;
   private fetcher: ArtifactFetcher | undefined;
@@ -83,6 +91,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     this.preset = opts.preset;
     this.now = opts.now ?? Date.now;
     this.creds = new DeviceCredentialTable(opts.preset, opts.devices);
+    this.steps = new HttpPlatformSteps(opts.preset, opts.devices);
     this.etags = new Array(opts.devices);
     this.http = createHttpTransport(
       { client: opts.http.client, baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
@@ -130,6 +139,12 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       return;
     }
     if (!this.fresh(dev, Parked.connect)) return;
+    if (this.steps.sessionless) {
+      // No MQTT on this platform: the device is "online" for its HTTP requests at once.
+      this.steps.setOnline(dev, true);
+      setImmediate(() => this.events.onConnected(dev, true, 0));
+      return;
+    }
     const src = this.opts.sourceAddresses;
     const id = this.preset.connectIdentity(creds);
     this.mqttFor(dev).connect(this.slotOf(dev), {
@@ -143,6 +158,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, templated?: Buffer): boolean {
+    if (this.steps.sessionless) return this.telemetryOverHttp(dev, seq, scheduledAtMs, spec, token);
     const topic = this.creds.telemetryTopic(dev);
     const mqtt = this.mqttFor(dev);
     const slot = this.slotOf(dev);
@@ -159,10 +175,11 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     }
     if (!this.fresh(dev, Parked.poll)) return;
     const etag = this.etags[dev];
-    this.send(dev, OP_POLL, this.preset.pollRequest(creds, etag), this.creds.authorization(dev), this.preset.sendIfNoneMatch === false ? undefined : etag);
+    this.send(dev, OP_POLL, this.preset.pollRequest(creds, etag, this.steps.release[dev]), this.creds.authorization(dev), this.preset.sendIfNoneMatch === false ? undefined : etag);
   }
 
   disconnect(dev: number): void {
+    if (this.steps.sessionless) return this.steps.setOnline(dev, false);
     this.mqttFor(dev).disconnect(this.slotOf(dev));
   }
 
@@ -174,16 +191,16 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   private artifacts(): ArtifactFetcher {
     this.fetcher ??= new ArtifactFetcher(this.opts.httpUrl, this.opts.devices, this.opts.http.poolSize, this.opts.httpTimeoutMs * 6, {
-      onChunk: (dev, status, bytes, retryAfterMs) => {
+      onChunk: (dev, status, bytes, retryAfterMs, totalBytes) => {
         this.creds.answered(dev, status);
-        this.fleet?.onDownloadChunk(dev, status, bytes, retryAfterMs);
+        this.fleet?.onDownloadChunk(dev, status, bytes, retryAfterMs, totalBytes);
       },
     }, this.opts.tls);
     return this.fetcher;
   }
 
   beginArtifact(dev: number): void {
-    this.artifacts().begin(dev);
+    this.artifacts().begin(dev, this.preset.artifactCheck?.());
   }
 
   downloadChunk(dev: number, artifact: OfferedArtifact, offset: number, length: number): void {
@@ -216,7 +233,23 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       this.creds.parkedReport[dev] = report;
       return;
     }
-    this.send(dev, OP_STATE, this.preset.stateReport(creds, report), this.creds.authorization(dev));
+    const first = this.steps.startReport(dev, report, this.preset.stateReport(creds, report));
+    // A step the platform has no request for is answered as done, on a later tick.
+    if (first === undefined) setImmediate(() => this.fleet?.onStateReported(dev, 204, NO_RETRY_AFTER));
+    else this.send(dev, OP_STATE, first, this.creds.authorization(dev));
+  }
+
+  /** One telemetry message as the preset's HTTP request; false (the device keeps it) offline or while one is in flight. */
+  private telemetryOverHttp(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
+    const s = this.steps;
+    const creds = this.creds.of(dev);
+    if (creds === undefined || !s.isOnline(dev) || s.telemetryToken[dev] >= 0) return false;
+    const r = this.preset.telemetryRequest?.(creds, seq, scheduledAtMs, s.release[dev]);
+    if (r === undefined) return false;
+    s.telemetryToken[dev] = token;
+    s.telemetryQos[dev] = spec.qos;
+    this.send(dev, OP_TELEMETRY, r, this.creds.authorization(dev));
+    return true;
   }
 
   replyCommand(dev: number, command: DeviceCommand, ok: boolean, token: number): boolean {
@@ -260,6 +293,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   connectedCount(): number {
+    if (this.steps.sessionless) return this.steps.connectedCount();
     return this.brokers.reduce((n, b) => n + b.transport.connectedCount(), 0);
   }
 
@@ -280,17 +314,50 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   onHttpResponse(dev: number, op: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
     switch (op) {
       case OP_PROVISION:
-        return this.events.onProvisioned(dev, this.credentialAnswer(dev, status, body, false), retryAfterMs);
+        return this.events.onProvisioned(dev, this.steps.provisionStatus(this.credentialAnswer(dev, status, body, false)), retryAfterMs);
       case OP_REAUTH:
         return this.reauthenticated(dev, this.credentialAnswer(dev, status, body, true), retryAfterMs);
       case OP_STATE:
-        this.creds.answered(dev, status);
-        this.fleet?.onStateReported(dev, status, retryAfterMs);
-        return;
+        return this.reportAnswered(dev, status, retryAfterMs);
       case OP_POLL:
         this.creds.answered(dev, status);
         return this.polled(dev, status, body, retryAfterMs, etag);
+      case OP_FOLLOW:
+        this.creds.answered(dev, status);
+        return this.followed(dev, status, body, retryAfterMs);
+      case OP_ALSO:
+        this.creds.answered(dev, status);
+        return;
+      case OP_TELEMETRY:
+        return this.telemetryAnswered(dev, status);
     }
+  }
+
+  /** One request of a state report answered: the next one leaves, or the report is answered by this one. */
+  private reportAnswered(dev: number, status: number, retryAfterMs: number): void {
+    this.creds.answered(dev, status);
+    const ok = status >= 200 && status < 300;
+    const next = ok ? this.steps.nextOfReport(dev) : undefined;
+    if (next !== undefined) return this.send(dev, OP_STATE, next, this.creds.authorization(dev));
+    this.steps.dropReport(dev);
+    this.fleet?.onStateReported(dev, status, retryAfterMs);
+    const campaign = this.steps.reportCampaign[dev];
+    if (this.steps.isGone(status) && campaign !== undefined) this.fleet?.onUpdateWithdrawn?.(dev, campaign);
+  }
+
+  /** Telemetry over HTTP answered: a 2xx acknowledges it; anything else ends the device's "session" (it keeps the message). */
+  private telemetryAnswered(dev: number, status: number): void {
+    const s = this.steps;
+    const token = s.telemetryToken[dev];
+    s.telemetryToken[dev] = -1;
+    this.creds.answered(dev, status);
+    if (status >= 200 && status < 300) {
+      if (s.telemetryQos[dev] === 1) this.events.onTelemetryAcked(dev, token);
+      return;
+    }
+    if (!s.isOnline(dev)) return;
+    s.setOnline(dev, false);
+    this.events.onConnectionLost(dev, `telemetry answered ${status}`);
   }
 
   /**
@@ -335,6 +402,10 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   private polled(dev: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
+    if (this.steps.isUnchanged(status)) {
+      this.events.onPolled(dev, POLL_UNCHANGED, retryAfterMs, NO_HINT);
+      return;
+    }
     if (status !== 200) {
       this.events.onPolled(dev, this.preset.unchangedStatuses?.includes(status) ? POLL_UNCHANGED : status, retryAfterMs, NO_HINT);
       return;
@@ -347,7 +418,41 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     }
     const tag = t.etag ?? etag;
     if (tag !== undefined) this.etags[dev] = tag;
+    if (t.follow !== undefined && this.preset.decodeFollow !== undefined) {
+      // The answer points further (hawkBit's deploymentBase): the poll is answered after that GET.
+      this.steps.pendingAnswer[dev] = t;
+      this.send(dev, OP_FOLLOW, t.follow, this.creds.authorization(dev));
+      return;
+    }
+    this.deliver(dev, t, retryAfterMs);
+  }
+
+  private followed(dev: number, status: number, body: string, retryAfterMs: number): void {
+    const first = this.steps.pendingAnswer[dev];
+    this.steps.pendingAnswer[dev] = undefined;
+    if (first === undefined) return;
+    if (status !== 200) {
+      // The follow-up failed: forget the ETag so the next poll reads the base again.
+      this.etags[dev] = undefined;
+      this.events.onPolled(dev, status, retryAfterMs, first.nextPollMs ?? NO_HINT);
+      return;
+    }
+    const creds = this.creds.of(dev);
+    const t = creds === undefined ? undefined : this.preset.decodeFollow!(body, creds);
+    if (t === undefined) {
+      this.etags[dev] = undefined;
+      this.events.onPolled(dev, BAD_RESPONSE, retryAfterMs, NO_HINT);
+      return;
+    }
+    this.deliver(dev, mergeAnswers(first, t), retryAfterMs);
+  }
+
+  /** A decoded answer to the device: the poll's outcome, then what it carries. */
+  private deliver(dev: number, t: TargetAnswer, retryAfterMs: number): void {
+    const auth = this.creds.authorization(dev);
+    if (t.also !== undefined) for (const r of t.also) this.send(dev, OP_ALSO, r, auth);
     this.events.onPolled(dev, t.changed ? POLL_CHANGED : POLL_UNCHANGED, retryAfterMs, t.nextPollMs ?? NO_HINT);
+    if (t.withdrawn !== undefined) this.fleet?.onUpdateWithdrawn?.(dev, t.withdrawn);
     if (!t.changed) return;
     if (t.update) this.events.onUpdateOffered?.(dev, t.update, 'poll');
     if (t.config) this.events.onConfigChanged?.(dev, t.config, 'poll');

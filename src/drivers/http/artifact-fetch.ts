@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { Pool } from './undici-dispatchers.js';
 import { undiciTls } from './transport.js';
 import { BAD_RESPONSE, CANCELLED, NO_RETRY_AFTER, type TlsSettings } from '../types.js';
+import type { ArtifactCheck } from '../preset.js';
 import { failureStatus, TRANSPORT_CLOSED } from './request-slot.js';
 import { parseRetryAfterMs } from './retry-after.js';
 
@@ -22,12 +23,14 @@ import { parseRetryAfterMs } from './retry-after.js';
 
 export interface ArtifactFetchEvents {
   /** `status` as in FleetOpsEvents.onDownloadChunk; `retryAfterMs` NO_RETRY_AFTER when absent. */
-  onChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void;
+  onChunk(dev: number, status: number, bytes: number, retryAfterMs: number, totalBytes: number): void;
 }
 
 class ChunkRequest implements Dispatcher.DispatchHandler {
   status = 0;
   bytes = 0;
+  /** The artifact's whole size from Content-Range (or a 200's Content-Length), -1 when not said. */
+  total = -1;
   retryAfterMs = NO_RETRY_AFTER;
   done = false;
   constructor(
@@ -35,6 +38,7 @@ class ChunkRequest implements Dispatcher.DispatchHandler {
     readonly dev: number,
     private readonly hash: Hash,
     private readonly offset: number,
+    private readonly check: ArtifactCheck | undefined,
   ) {}
   onRequestStart(): void {}
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -45,12 +49,15 @@ class ChunkRequest implements Dispatcher.DispatchHandler {
     if (statusCode >= 200 && statusCode < 300 && !(statusCode === 206 ? rangeStartsAt(headers['content-range'], this.offset) : statusCode === 200 && this.offset === 0)) {
       this.status = BAD_RESPONSE;
     }
+    if (this.status === 206) this.total = rangeTotal(headers['content-range']);
+    else if (this.status === 200) this.total = Number(headers['content-length'] ?? -1);
   }
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
     // Only a successful body is artifact data; an error body is not hashed or counted.
     if (this.status !== 200 && this.status !== 206) return;
     this.bytes += chunk.length;
     this.hash.update(chunk);
+    this.check?.push(chunk);
   }
   onResponseEnd(): void {
     this.owner.finish(this);
@@ -69,6 +76,8 @@ export class ArtifactFetcher {
   private readonly elsewhere = new Map<string, Pool>();
   /** Digest state per device while it downloads (sparse: only devices with an artifact in progress). */
   private readonly hashes: Array<Hash | undefined>;
+  /** A preset's streaming check per device downloading (Mender: the artifact's manifest), instead of the SHA-256. */
+  private readonly checks: Array<ArtifactCheck | undefined>;
   private inflight = 0;
   private closed = false;
   /** True inside undici's dispatch: an outcome reported then is answered on a later tick. */
@@ -84,6 +93,7 @@ export class ArtifactFetcher {
   ) {
     this.pool = this.newPool(baseUrl);
     this.hashes = new Array(devices);
+    this.checks = new Array(devices);
   }
 
   private newPool(origin: string): Pool {
@@ -101,14 +111,16 @@ export class ArtifactFetcher {
     return { pool, path };
   }
 
-  begin(dev: number): void {
+  /** Starts a download for `dev`, checked by `check` when given, else by its SHA-256. */
+  begin(dev: number, check?: ArtifactCheck): void {
     this.hashes[dev] = createHash('sha256');
+    this.checks[dev] = check;
   }
 
   /** `pathOrUrl`: a path on the base URL, or an absolute URL (another origin gets a pool of its own). */
   fetch(dev: number, pathOrUrl: string, headers: string[], offset: number, length: number): void {
     const hash = this.hashes[dev] ?? (this.hashes[dev] = createHash('sha256'));
-    const req = new ChunkRequest(this, dev, hash, offset);
+    const req = new ChunkRequest(this, dev, hash, offset, this.checks[dev]);
     this.inflight++;
     if (this.closed) {
       req.status = CANCELLED;
@@ -131,7 +143,10 @@ export class ArtifactFetcher {
   /** True when the bytes received since `begin` hash to `sha256`; forgets the digest state. */
   verify(dev: number, sha256: string): boolean {
     const h = this.hashes[dev];
+    const check = this.checks[dev];
     this.hashes[dev] = undefined;
+    this.checks[dev] = undefined;
+    if (check !== undefined) return check.finish().ok;
     return h !== undefined && h.digest('hex') === sha256;
   }
 
@@ -143,7 +158,7 @@ export class ArtifactFetcher {
     }
     req.done = true;
     this.inflight--;
-    this.events.onChunk(req.dev, req.status, req.bytes, req.retryAfterMs);
+    this.events.onChunk(req.dev, req.status, req.bytes, req.retryAfterMs, req.total);
   }
 
   inFlight(): number {
@@ -155,6 +170,13 @@ export class ArtifactFetcher {
     this.closed = true;
     await Promise.all([this.pool, ...this.elsewhere.values()].map((p) => p.destroy(TRANSPORT_CLOSED)));
   }
+}
+
+/** The complete length of a Content-Range header (`bytes a-b/TOTAL`), -1 when unknown. */
+function rangeTotal(header: string | string[] | undefined): number {
+  const text = Array.isArray(header) ? header[0] : header;
+  const m = text === undefined ? null : /\/(\d+)\s*$/.exec(text);
+  return m === null ? -1 : Number(m[1]);
 }
 
 /** Whether a Content-Range header (RFC 9110 §14.4) is `bytes <offset>-…`. */

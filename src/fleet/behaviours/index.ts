@@ -72,8 +72,12 @@ export class FleetBehaviours implements FleetOpsEvents {
 
   // --- FleetOpsEvents ---
 
-  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void {
-    this.ota?.onDownloadChunk(dev, status, bytes, retryAfterMs);
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number, totalBytes = -1): void {
+    this.ota?.onDownloadChunk(dev, status, bytes, retryAfterMs, totalBytes);
+  }
+
+  onUpdateWithdrawn(dev: number, campaign: string): void {
+    this.ota?.onUpdateWithdrawn(dev, campaign);
   }
 
   onStateReported(dev: number, status: number, retryAfterMs: number): void {

@@ -35,6 +35,8 @@ export class OtaUpdate implements Behaviour {
   private readonly doneOffer: Int16Array;
   private readonly artifactOf: Int16Array;
   private readonly offset: Float64Array;
+  /** Size of the artifact being downloaded: the offer's, or learned from the first answer when the offer gives 0 (unknown). */
+  private readonly total: Float64Array;
   private readonly chunkLen: Float64Array;
   private readonly chunkAt: Float64Array;
   private readonly startedAt: Float64Array;
@@ -66,6 +68,7 @@ export class OtaUpdate implements Behaviour {
     this.doneOffer = new Int16Array(count).fill(-1);
     this.artifactOf = new Int16Array(count).fill(-1);
     this.offset = new Float64Array(count);
+    this.total = new Float64Array(count);
     this.chunkLen = new Float64Array(count);
     this.chunkAt = new Float64Array(count);
     this.startedAt = new Float64Array(count);
@@ -110,7 +113,7 @@ export class OtaUpdate implements Behaviour {
         if (this.phase[dev] === P.waitWindow) this.startVerify(dev);
         return;
       case 5:
-        if (this.phase[dev] === P.downloading && this.offset[dev] >= this.artifact(dev).size) this.downloaded(dev);
+        if (this.phase[dev] === P.downloading && this.offset[dev] >= this.total[dev]) this.downloaded(dev);
         return;
       case 6:
         return this.reports.sendHeld(dev);
@@ -136,6 +139,13 @@ export class OtaUpdate implements Behaviour {
   stop(): void {
     this.stopped = true;
     this.reports.stop();
+  }
+
+  /** The backend withdrew the update the device is on (Mender 409, hawkBit cancel or 410): stop it, unreported. */
+  onUpdateWithdrawn(dev: number, campaign: string): void {
+    if (this.phase[dev] === P.idle || this.offers[this.offerOf[dev]]?.offer.campaign !== campaign) return;
+    // Counted as a failed update with cause `withdrawn` (the causes breakdown tells it apart).
+    this.fail(dev, 'withdrawn', false);
   }
 
   private offered(dev: number, offer: UpdateOffer): void {
@@ -169,6 +179,7 @@ export class OtaUpdate implements Behaviour {
     this.metrics.set(G['update.in_progress'], ++this.inProgress);
     this.phase[dev] = P.downloading;
     this.offset[dev] = 0;
+    this.total[dev] = art.size;
     this.retries[dev] = 0;
     this.slowSince[dev] = -1;
     this.interrupted[dev] = 0;
@@ -197,7 +208,8 @@ export class OtaUpdate implements Behaviour {
     }
     const a = this.artifact(dev);
     const g = this.cfg.groups[this.groupOf[dev]];
-    const len = Math.min(Math.max(16 * 1024, Math.round((g.downBytesPerSec * this.cfg.chunkMs) / 1000)), a.size - this.offset[dev]);
+    const want = Math.max(16 * 1024, Math.round((g.downBytesPerSec * this.cfg.chunkMs) / 1000));
+    const len = this.total[dev] > 0 ? Math.min(want, this.total[dev] - this.offset[dev]) : want;
     this.chunkLen[dev] = len;
     this.chunkAt[dev] = this.ctx.schedule.now();
     this.metrics.inc(C['requests.started']);
@@ -216,7 +228,7 @@ export class OtaUpdate implements Behaviour {
   }
 
   /** Driver callback (through the fleet-ops router). */
-  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void {
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number, totalBytes = -1): void {
     if (status === CANCELLED) {
       countHttpFailure(this.metrics, Route.artifact, status);
       return;
@@ -224,6 +236,7 @@ export class OtaUpdate implements Behaviour {
     const wait = this.ctx.hold.answered(dev, retryAfterMs);
     if (status !== 200 && status !== 206) countHttpFailure(this.metrics, Route.artifact, status);
     if (this.phase[dev] !== P.downloading) return;
+    if (this.total[dev] === 0 && totalBytes > 0) this.total[dev] = totalBytes;
     const g = this.cfg.groups[this.groupOf[dev]];
     if (bytes > 0) {
       this.offset[dev] += bytes;
@@ -233,7 +246,6 @@ export class OtaUpdate implements Behaviour {
       if (!this.ctx.spend(dev, j)) return this.fail(dev, 'battery', false);
     }
     const now = this.ctx.schedule.now();
-    const a = this.artifact(dev);
     if (status !== 200 && status !== 206) {
       // Cut or failed: retry from the offset after a backoff; give up after a few tries.
       if (++this.retries[dev] > MAX_CHUNK_RETRIES) return this.fail(dev, 'download');
@@ -253,7 +265,7 @@ export class OtaUpdate implements Behaviour {
       if (this.slowSince[dev] < 0) this.slowSince[dev] = this.chunkAt[dev];
       if (now - this.slowSince[dev] >= this.cfg.lowSpeedTimeMs) return this.fail(dev, 'too-slow');
     } else this.slowSince[dev] = -1;
-    if (this.offset[dev] < a.size) {
+    if (this.total[dev] === 0 || this.offset[dev] < this.total[dev]) {
       this.ctx.schedule.at(Math.max(now, due), dev, this.K_CHUNK);
       return;
     }
@@ -280,7 +292,7 @@ export class OtaUpdate implements Behaviour {
     this.phase[dev] = P.verifying;
     this.report(dev, 'verifying');
     const g = this.cfg.groups[this.groupOf[dev]];
-    this.ctx.schedule.at(this.ctx.schedule.now() + (this.artifact(dev).size / (g.writeBytesPerSec * 2)) * 1000, dev, this.kinds.first + 1);
+    this.ctx.schedule.at(this.ctx.schedule.now() + (this.total[dev] / (g.writeBytesPerSec * 2)) * 1000, dev, this.kinds.first + 1);
   }
 
   private verify(dev: number): void {
@@ -290,7 +302,7 @@ export class OtaUpdate implements Behaviour {
     this.phase[dev] = P.installing;
     this.report(dev, 'installing');
     const g = this.cfg.groups[this.groupOf[dev]];
-    this.ctx.schedule.at(this.ctx.schedule.now() + (a.size / g.writeBytesPerSec) * 1000, dev, this.kinds.first + 2);
+    this.ctx.schedule.at(this.ctx.schedule.now() + (this.total[dev] / g.writeBytesPerSec) * 1000, dev, this.kinds.first + 2);
   }
 
   private installed(dev: number): void {

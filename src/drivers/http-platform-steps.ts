@@ -1,0 +1,121 @@
+import type { DeviceStateReport } from './events.js';
+import type { HttpRequestSpec, Preset, TargetAnswer } from './preset.js';
+
+/**
+ * The wire driver's part for presets whose devices speak HTTP only or answer in several
+ * requests (drivers/preset.ts PlatformHooks: Mender, hawkBit DDI): the "session" of a device
+ * without MQTT, its one telemetry request in flight, state reports sent as a sequence, and the
+ * follow-up request a poll's answer points to. Per-device state in typed or sparse arrays.
+ *
+ * Concurrency: the shard's thread only, like the driver.
+ */
+export class HttpPlatformSteps {
+  readonly sessionless: boolean;
+  /** 1 while the device is "connected" (sessionless: between connect and disconnect or a failed telemetry request). */
+  private readonly online: Uint8Array;
+  private onlineCount = 0;
+  /** Telemetry token in flight per device, -1 when none (a device sends one at a time). */
+  readonly telemetryToken: Float64Array;
+  readonly telemetryQos: Uint8Array;
+  /** Requests of a state report still to send after the one in flight, and its campaign. */
+  private readonly reportRest: Array<readonly HttpRequestSpec[] | undefined>;
+  readonly reportCampaign: Array<string | undefined>;
+  /** The release the device last reported (Mender puts it in polls and inventory). */
+  readonly release: Array<string | undefined>;
+  /** What a poll answered while its follow-up is in flight. */
+  readonly pendingAnswer: Array<TargetAnswer | undefined>;
+  private readonly pending: ReadonlySet<number>;
+  private readonly unchanged: ReadonlySet<number>;
+  private readonly gone: ReadonlySet<number>;
+
+  constructor(
+    private readonly preset: Preset,
+    devices: number,
+  ) {
+    this.sessionless = preset.session === 'none';
+    this.online = new Uint8Array(this.sessionless ? devices : 0);
+    this.telemetryToken = new Float64Array(this.sessionless ? devices : 0).fill(-1);
+    this.telemetryQos = new Uint8Array(this.sessionless ? devices : 0);
+    this.reportRest = new Array(devices);
+    this.reportCampaign = new Array(devices);
+    this.release = new Array(devices);
+    this.pendingAnswer = new Array(devices);
+    this.pending = new Set(preset.provisionPendingStatuses ?? []);
+    this.unchanged = new Set(preset.unchangedStatuses ?? []);
+    this.gone = new Set(preset.updateGoneStatuses ?? []);
+  }
+
+  isOnline(dev: number): boolean {
+    return this.online[dev] === 1;
+  }
+
+  setOnline(dev: number, on: boolean): void {
+    const v = on ? 1 : 0;
+    if (this.online[dev] === v) return;
+    this.online[dev] = v;
+    this.onlineCount += on ? 1 : -1;
+  }
+
+  connectedCount(): number {
+    return this.onlineCount;
+  }
+
+  /** A provisioning answer as the lifecycle should hear it: "pending" statuses become 202. */
+  provisionStatus(status: number): number {
+    return this.pending.has(status) ? 202 : status;
+  }
+
+  isUnchanged(status: number): boolean {
+    return this.unchanged.has(status);
+  }
+
+  isGone(status: number): boolean {
+    return this.gone.has(status);
+  }
+
+  /**
+   * The first request of a state report, keeping the rest for `nextOfReport`; undefined when the
+   * platform has no request for this step.
+   */
+  startReport(dev: number, report: DeviceStateReport, spec: HttpRequestSpec | readonly HttpRequestSpec[] | undefined): HttpRequestSpec | undefined {
+    this.release[dev] = report.release;
+    this.reportCampaign[dev] = report.campaign;
+    if (spec === undefined) return undefined;
+    if (!isList(spec)) {
+      this.reportRest[dev] = undefined;
+      return spec;
+    }
+    if (spec.length === 0) return undefined;
+    this.reportRest[dev] = spec.length > 1 ? spec.slice(1) : undefined;
+    return spec[0];
+  }
+
+  /** The next request of the report in flight after a 2xx, or undefined when it was the last. */
+  nextOfReport(dev: number): HttpRequestSpec | undefined {
+    const rest = this.reportRest[dev];
+    if (rest === undefined) return undefined;
+    this.reportRest[dev] = rest.length > 1 ? rest.slice(1) : undefined;
+    return rest[0];
+  }
+
+  dropReport(dev: number): void {
+    this.reportRest[dev] = undefined;
+  }
+}
+
+function isList(s: HttpRequestSpec | readonly HttpRequestSpec[]): s is readonly HttpRequestSpec[] {
+  return Array.isArray(s);
+}
+
+/** A poll's answer merged with its follow-up's: the follow-up's update, config and withdrawal win. */
+export function mergeAnswers(first: TargetAnswer, follow: TargetAnswer): TargetAnswer {
+  return {
+    changed: follow.changed,
+    nextPollMs: follow.nextPollMs ?? first.nextPollMs,
+    etag: first.etag,
+    update: follow.update ?? first.update,
+    config: follow.config ?? first.config,
+    withdrawn: follow.withdrawn ?? first.withdrawn,
+    also: [...(first.also ?? []), ...(follow.also ?? [])],
+  };
+}
