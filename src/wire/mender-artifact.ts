@@ -268,3 +268,8 @@ export function buildMenderArtifact(spec: SyntheticArtifactSpec): Buffer {
     { name: gz ? 'data/0000.tar.gz' : 'data/0000.tar', data },
   ]);
 }
+
+/** The `device_type` of fleetsim's Mender devices and of the artifacts the Mender fake builds for them. */
+export const FLEETSIM_MENDER_DEVICE_TYPE = 'fleetsim-device';
+/** The artifact fleetsim's Mender devices run before their first update. */
+export const FLEETSIM_MENDER_BASE_ARTIFACT = 'fleetsim-base';

@@ -186,6 +186,7 @@ export class MenderApi {
     const want = Buffer.from(this.linkSignature(a.id, deviceId, expire));
     const got = Buffer.from(sig);
     if (want.length !== got.length || !timingSafeEqual(want, got) || Date.parse(expire) < this.now()) return error(res, 403, 'The download link has expired or the signature is invalid');
+    this.state.artifactRequests++;
     const { served } = serveBytes(req, res, a.bytes, { 'content-type': 'application/vnd.mender-artifact' });
     const dev = this.state.devices.get(deviceId);
     if (dev !== undefined) dev.counts.artifactBytes += served;

@@ -6,6 +6,8 @@ import { FleetsimError } from '../../../errors/fleetsim-error.js';
 import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { TokenIssuer } from './auth.js';
 import { MenderApi } from './api.js';
+import { MenderControl } from './control.js';
+import { serveControlPlane } from '../control-plane.js';
 import { MenderState, type MenderArtifact, type MenderDeployment, type MenderDevice } from './state.js';
 
 /**
@@ -59,7 +61,13 @@ export async function startMenderFake(opts: MenderFakeOptions = {}): Promise<Men
     tokenTtlSec: opts.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC,
     linkTtlSec: opts.linkTtlSec ?? DEFAULT_LINK_TTL_SEC,
   });
-  const server = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
+  const control = new MenderControl(state);
+  // The operator API (fleetsim's, not Mender's) shares the port: its /v1/ paths never collide with /api/devices/.
+  const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if (!serveControlPlane(control, req, res, q < 0 ? url : url.slice(0, q))) api.handle(req, res);
+  });
   server.keepAliveTimeout = 30_000;
   server.headersTimeout = 35_000;
   server.on('clientError', (_err, socket) => socket.destroy());
@@ -82,6 +90,7 @@ export async function startMenderFake(opts: MenderFakeOptions = {}): Promise<Men
     deploymentStats: (id) => state.deploymentStats(id),
     devices: () => [...state.devices.values()],
     close() {
+      control.close();
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -89,8 +89,10 @@ export class MenderState {
   readonly artifacts = new Map<string, MenderArtifact>();
   private readonly artifactsByName = new Map<string, MenderArtifact>();
   readonly deployments: MenderDeployment[] = [];
+  /** Artifact download requests answered. */
+  artifactRequests = 0;
 
-  constructor(private readonly admission: { autoAccept: boolean; acceptAfterMs: number }) {}
+  constructor(readonly admission: { autoAccept: boolean; acceptAfterMs: number }) {}
 
   /** The device of this identity and key, created pending (or accepted, per the admission policy). */
   deviceFor(idData: string, pubkeyPem: string, nowMs: number): MenderDevice {

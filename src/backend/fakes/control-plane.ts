@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FLEET_PATHS, type CampaignSpec, type CampaignStatus, type FleetOpsStats, type ProvisioningPolicy, type ReleaseSpec } from '../../wire/fleet-ops.js';
+
+/**
+ * The operator's side of a platform fake: fleetsim's wall-clock operator (engine/operator) speaks
+ * the reference operator API (wire/fleet-ops.ts: releases, campaigns, provisioning policy,
+ * fleet-ops stats), and each fake translates it into its platform's own objects (a Mender
+ * artifact and deployment, a hawkBit distribution set and assignments). This is not a platform
+ * API: on a real Mender or hawkBit the operator uses its management API, which the fakes do not
+ * model (docs/presets/).
+ *
+ * Concurrency: the fake's event loop only.
+ */
+export interface PlatformControl {
+  setProvisioning(policy: ProvisioningPolicy): void;
+  addRelease(spec: ReleaseSpec): void;
+  /** Starts a campaign for the whole fleet (devices that arrive later included); returns its id. */
+  startCampaign(spec: CampaignSpec): string;
+  campaign(id: string): CampaignStatus | undefined;
+  stats(): FleetOpsStats;
+}
+
+/** Serves the operator API on a fake's server; false when `path` is not one of its routes. */
+export function serveControlPlane(control: PlatformControl, req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  const method = req.method ?? 'GET';
+  if (method === 'GET' && path === FLEET_PATHS.fleetOpsStats) {
+    json(res, 200, control.stats());
+    return true;
+  }
+  if (method === 'GET' && path.startsWith(FLEET_PATHS.campaigns + '/')) {
+    const c = control.campaign(decodeURIComponent(path.slice(FLEET_PATHS.campaigns.length + 1)));
+    json(res, c ? 200 : 404, c ?? { error: 'unknown campaign' });
+    return true;
+  }
+  const route = method === 'POST' ? ([FLEET_PATHS.provisioning, FLEET_PATHS.releases, FLEET_PATHS.campaigns] as string[]).indexOf(path) : -1;
+  if (route < 0) return false;
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return json(res, 400, { error: 'body is not JSON' });
+    }
+    try {
+      if (route === 0) {
+        control.setProvisioning(body as ProvisioningPolicy);
+        return json(res, 204, undefined);
+      }
+      if (route === 1) {
+        control.addRelease(body as ReleaseSpec);
+        return json(res, 201, {});
+      }
+      const id = control.startCampaign(body as CampaignSpec);
+      json(res, 201, control.campaign(id));
+    } catch (err) {
+      json(res, 400, { error: (err as Error).message });
+    }
+  });
+  req.on('error', () => {});
+  return true;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Release payload bytes of `size` (a repeating pattern named after the release, so digests differ by release). */
+export function releaseBytes(name: string, size: number): Buffer {
+  const seed = Buffer.from(`${name}\n`);
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < size; i += seed.length) seed.copy(b, i, 0, Math.min(seed.length, size - i));
+  return b;
+}
+
+/** A campaign's status from device counts by fleetsim status name. */
+export function campaignStatus(id: string, release: string, statuses: Record<string, number>, devices: number): CampaignStatus {
+  const finished = (statuses.success ?? 0) + (statuses.failed ?? 0);
+  return {
+    id,
+    release,
+    state: devices > 0 && finished >= devices ? 'done' : 'running',
+    step: 0,
+    admittedFraction: 1,
+    statuses,
+    cohorts: [{ upTo: 1, finished, failed: statuses.failed ?? 0 }],
+  };
+}
+
+/** FleetOpsStats with the counters a platform fake has; the reference-only ones stay 0. */
+export function platformStats(p: { artifactRequests: number; bytesByDevice: Record<string, number>; stateReports: number; versions: Record<string, number>; pending: number; approved: number }): FleetOpsStats {
+  let served = 0;
+  for (const v of Object.values(p.bytesByDevice)) served += v;
+  return {
+    artifactRequests: p.artifactRequests,
+    artifactBytesServed: served,
+    bytesByDevice: p.bytesByDevice,
+    stateReports: p.stateReports,
+    versions: p.versions,
+    versionHistory: [[Date.now(), p.versions]],
+    configAcks: 0,
+    commandAnswers: 0,
+    logLines: 0,
+    logSuppressedNotices: 0,
+    logLinesSuppressed: 0,
+    eolReports: 0,
+    pendingProvisions: p.pending,
+    approved: p.approved,
+  };
+}
