@@ -2,7 +2,7 @@ import type { DeviceStateReport, OfferedArtifact } from './events.js';
 import type { DeviceCredentials, Preset } from './preset.js';
 
 /** Requests a device may have waiting while its credentials are renewed (bits of `parked`). */
-export const Parked = { connect: 1, poll: 2, state: 4, chunk: 8 } as const;
+export const Parked = { connect: 1, poll: 2, state: 4, chunk: 8, telemetry: 16 } as const;
 
 /**
  * The wire driver's per-device credentials, what depends only on them (authorization header,

@@ -22,6 +22,8 @@ export class HttpPlatformSteps {
   readonly reportCampaign: Array<string | undefined>;
   /** The release the device last reported (Mender puts it in polls and inventory). */
   readonly release: Array<string | undefined>;
+  /** A telemetry request refused for stale credentials, sent again once they are renewed. */
+  readonly parkedTelemetry: Array<HttpRequestSpec | undefined>;
   /** What a poll answered while its follow-up is in flight. */
   readonly pendingAnswer: Array<TargetAnswer | undefined>;
   private readonly pending: ReadonlySet<number>;
@@ -40,6 +42,7 @@ export class HttpPlatformSteps {
     this.reportCampaign = new Array(devices);
     this.release = new Array(devices);
     this.pendingAnswer = new Array(devices);
+    this.parkedTelemetry = new Array(this.sessionless ? devices : 0);
     this.pending = new Set(preset.provisionPendingStatuses ?? []);
     this.unchanged = new Set(preset.unchangedStatuses ?? []);
     this.gone = new Set(preset.updateGoneStatuses ?? []);

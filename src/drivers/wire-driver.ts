@@ -101,7 +101,8 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     const n = urls.length;
     const first = opts.firstDevice ?? 0;
     // Broker b serves the local devices dev = residue + k * n with (first + residue) mod n = b.
-    this.brokers = urls.map((url, b) => new BrokerDevices(this, { ...opts, url }, n, (((b - first) % n) + n) % n));
+    // A preset without MQTT (session 'none') opens no broker transport at all.
+    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(this, { ...opts, url }, n, (((b - first) % n) + n) % n));
   }
 
   provision(dev: number, serial: string): void {
@@ -111,7 +112,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
 
   /** One request of `dev` as the preset specified it (its own authorization, else the device's). */
   private send(dev: number, op: number, r: HttpRequestSpec, auth: string | undefined, ifNoneMatch?: string): void {
-    this.http.request(dev, op, r.method, r.path, r.authorization ?? auth, r.body, ifNoneMatch, r.headers);
+    this.http.request(dev, op, r.method, onOrigin(r.path), r.authorization ?? auth, r.body, ifNoneMatch, r.headers);
   }
 
   /**
@@ -248,6 +249,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     if (r === undefined) return false;
     s.telemetryToken[dev] = token;
     s.telemetryQos[dev] = spec.qos;
+    s.parkedTelemetry[dev] = r;
     this.send(dev, OP_TELEMETRY, r, this.creds.authorization(dev));
     return true;
   }
@@ -275,7 +277,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   /** The device's credentials when it has a session to publish on. */
   private uplinkCreds(dev: number): DeviceCredentials | undefined {
     const c = this.creds.of(dev);
-    return c !== undefined && this.mqttFor(dev).isConnected(this.slotOf(dev)) ? c : undefined;
+    return c !== undefined && !this.steps.sessionless && this.mqttFor(dev).isConnected(this.slotOf(dev)) ? c : undefined;
   }
 
   private publishUplink(dev: number, m: MqttUplink, qos: 0 | 1, token: number): boolean {
@@ -348,9 +350,15 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   /** Telemetry over HTTP answered: a 2xx acknowledges it; anything else ends the device's "session" (it keeps the message). */
   private telemetryAnswered(dev: number, status: number): void {
     const s = this.steps;
+    this.creds.answered(dev, status);
+    if (status >= 200 && status < 300) s.parkedTelemetry[dev] = undefined;
+    else if (s.parkedTelemetry[dev] !== undefined && !this.fresh(dev, Parked.telemetry)) {
+      // Refused for its credentials (an expired token): the same message goes again once renewed.
+      return;
+    }
     const token = s.telemetryToken[dev];
     s.telemetryToken[dev] = -1;
-    this.creds.answered(dev, status);
+    s.parkedTelemetry[dev] = undefined;
     if (status >= 200 && status < 300) {
       if (s.telemetryQos[dev] === 1) this.events.onTelemetryAcked(dev, token);
       return;
@@ -393,7 +401,14 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
       if (parked & Parked.poll) this.pollTarget(dev);
       if (report) this.reportState(dev, report);
       if (chunk) this.downloadChunk(dev, chunk.artifact, chunk.offset, chunk.length);
+      const telemetry = this.steps.parkedTelemetry[dev];
+      if (parked & Parked.telemetry && telemetry !== undefined) this.send(dev, OP_TELEMETRY, telemetry, this.creds.authorization(dev));
       return;
+    }
+    if (parked & Parked.telemetry) {
+      // The renewal failed: the message is not retried here (that would renew again at once); the session ends with it.
+      this.steps.parkedTelemetry[dev] = undefined;
+      this.telemetryAnswered(dev, status);
     }
     if (parked & Parked.connect) this.events.onConnected(dev, false, CONNACK_NOT_AUTHORIZED);
     if (parked & Parked.poll) this.events.onPolled(dev, status, retryAfterMs, NO_HINT);
@@ -489,3 +504,13 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 }
 
+
+/**
+ * A path for the HTTP transport: links a backend hands out (hawkBit's `_links`) are absolute URLs
+ * on the target's own origin; the transport takes the path and query.
+ */
+function onOrigin(pathOrUrl: string): string {
+  if (!/^https?:\/\//i.test(pathOrUrl)) return pathOrUrl;
+  const u = new URL(pathOrUrl);
+  return u.pathname + u.search;
+}

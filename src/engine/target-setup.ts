@@ -5,6 +5,8 @@ import { startAcmeFake } from '../backend/fakes/acme/index.js';
 import type { DeviceStatsResponse } from '../wire/reference-protocol.js';
 import type { ResolvedPreset } from '../scenario/resolved.js';
 import { checkedPresetFactory } from './shard/preset-factory.js';
+import { startMenderFake } from '../backend/fakes/mender/index.js';
+import { startHawkbitFake } from '../backend/fakes/hawkbit/index.js';
 import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
@@ -83,6 +85,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
   }
   // A module preset that does not implement the interface stops the run here, before anything starts.
   if (t.kind !== 'embedded') await checkedPresetFactory(t.preset, t.fleetKey);
+  if (t.kind === 'test-backend' && (t.backend === 'mender' || t.backend === 'hawkbit')) return startPlatformFake(s, t.backend, t.fleetKey, log);
   if (t.kind === 'test-backend') {
     const backend = await startAcmeFake({ provisioningKey: t.fleetKey });
     log(`acme test backend: http ${backend.httpUrl}  mqtt ${backend.mqttUrl}`);
@@ -134,3 +137,32 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
     throw err;
   }
 }
+
+/**
+ * A local fake of a fleet platform's device API (target.backend: mender | hawkbit), driven by the
+ * preset of the same name. Devices hold no MQTT session on these platforms. The hawkBit fake
+ * applies the scenario's first maintenance window to its campaigns (on the platform the window
+ * is part of the assignment); the Mender fake accepts devices as the provisioning policy says.
+ */
+async function startPlatformFake(s: ResolvedScenario, backend: 'mender' | 'hawkbit', fleetKey: string, log: (line: string) => void): Promise<PreparedTarget> {
+  const preset = { kind: 'builtin', name: backend } as const;
+  if (backend === 'mender') {
+    const fake = await startMenderFake({ tokenTtlSec: MENDER_FAKE_TOKEN_TTL_SEC / s.timeScale });
+    log(`mender fake: ${fake.url}`);
+    return { target: { httpUrl: fake.url, mqttUrl: '', fleetKey, preset }, label: 'mender fake', warnings: [], close: () => fake.close() };
+  }
+  let maintenance: { opensMs: number; lengthMs: number; everyMs: number } | undefined;
+  for (const p of s.phases) if (maintenance === undefined && p.kind === 'update') maintenance = p.spec.maintenanceWindow;
+  const fake = await startHawkbitFake({ tokenSecret: fleetKey, preregistered: true, pollingSec: HAWKBIT_FAKE_POLLING_SEC, minPollingSec: 1, maintenance: maintenance && { ...maintenance, opensMs: maintenance.opensMs / s.timeScale, lengthMs: maintenance.lengthMs / s.timeScale, everyMs: maintenance.everyMs / s.timeScale } });
+  log(`hawkbit fake: ${fake.url}/${fake.tenant}/controller/v1/`);
+  return { target: { httpUrl: fake.url, mqttUrl: '', fleetKey, preset }, label: 'hawkbit fake', warnings: [], close: () => fake.close() };
+}
+
+/**
+ * Lifetime of the Mender fake's device tokens in scenarios: 2 minutes, so a run of a few minutes
+ * sees devices re-authenticate on 401 (the platform's default, 7 days, never expires in a test).
+ */
+const MENDER_FAKE_TOKEN_TTL_SEC = 120;
+
+/** The hawkBit fake's `config.polling.sleep` in scenarios: the scenario's own poll interval governs until the fake says otherwise. */
+const HAWKBIT_FAKE_POLLING_SEC = 30;

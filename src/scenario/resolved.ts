@@ -125,7 +125,7 @@ export type ResolvedTarget =
   | { kind: 'embedded'; fleetKey: string; broker?: { kind: 'local-mosquitto'; count: number } | { kind: 'url'; url: string }; tls?: ResolvedTls }
   | { kind: 'external'; http: string; mqtt: string; preset: ResolvedPreset; fleetKey: string; tls?: ResolvedTls }
   /** A local test backend fleetsim starts (target.backend), speaking the protocol of `preset`. */
-  | { kind: 'test-backend'; backend: 'example'; preset: ResolvedPreset; fleetKey: string };
+  | { kind: 'test-backend'; backend: 'example' | 'mender' | 'hawkbit'; preset: ResolvedPreset; fleetKey: string };
 
 /**
  * How lifecycle steps map onto the backend: a built-in preset by name, a validated protocol file

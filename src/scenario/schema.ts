@@ -152,7 +152,7 @@ const targetObject = z
       }),
       'write preset: reference, a protocol file such as ../protocols/example.yaml, or a module such as ./my-preset.mjs',
     ),
-    backend: z.enum(['example']).optional().meta({ description: "Start a local test backend of this flavour on loopback and point devices at it instead of http and mqtt: example speaks protocols/example.yaml's protocol and reconciles per device." }),
+    backend: z.enum(['example', 'mender', 'hawkbit']).optional().meta({ description: "Start a local test backend of this flavour on loopback and point devices at it instead of http and mqtt: example speaks protocols/example.yaml's protocol and reconciles per device; mender and hawkbit are fakes of those platforms' device APIs (docs/presets/), driven by the presets of the same name." }),
     fleetKey: fleetKey.optional(),
     tls: tls.optional(),
   })
@@ -170,7 +170,8 @@ const targetObject = z
       for (const k of ['http', 'mqtt', 'brokers'] as const) {
         if (t[k] !== undefined) ctx.issues.push({ code: 'custom', path: [k], message: `"${k}" cannot be combined with "backend"`, input: t[k], params: { hint: 'a local test backend gives its own HTTP and MQTT addresses; drop this key', atKey: true } });
       }
-      if (t.preset === undefined) ctx.issues.push({ code: 'custom', path: ['backend'], message: 'a test backend needs the protocol it speaks in "preset"', input: t.backend, params: { hint: 'write preset: ../protocols/example.yaml', atKey: true } });
+      if (t.preset === undefined) ctx.issues.push({ code: 'custom', path: ['backend'], message: 'a test backend needs the protocol it speaks in "preset"', input: t.backend, params: { hint: t.backend === 'example' ? 'write preset: ../protocols/example.yaml' : `write preset: ${t.backend}`, atKey: true } });
+      else if (t.backend !== 'example' && t.preset !== t.backend) ctx.issues.push({ code: 'custom', path: ['preset'], message: `the ${t.backend} fake speaks the ${t.backend} device API, not "${t.preset}"`, input: t.preset, params: { hint: `write preset: ${t.backend}`, atKey: true } });
       return;
     }
     if (t.brokers !== undefined && t.mqtt !== 'local-mosquitto') {

@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset, PresetSettings, TargetAnswer } from '../preset.js';
 import type { DeviceStateReport } from '../events.js';
 
-import { MenderArtifactCheck } from '../../wire/mender-artifact.js';
+import { FLEETSIM_MENDER_BASE_ARTIFACT, FLEETSIM_MENDER_DEVICE_TYPE, MenderArtifactCheck } from '../../wire/mender-artifact.js';
 
 /**
  * The `mender` preset: a device as Mender client 3.x drives the platform's device API
@@ -58,8 +58,8 @@ interface SignedAuth {
 }
 
 export function menderPreset(settings: PresetSettings, options: MenderPresetOptions = {}): Preset {
-  const deviceType = options.deviceType ?? 'fleetsim-device';
-  const baseArtifact = options.artifactName ?? 'fleetsim-base';
+  const deviceType = options.deviceType ?? FLEETSIM_MENDER_DEVICE_TYPE;
+  const baseArtifact = options.artifactName ?? FLEETSIM_MENDER_BASE_ARTIFACT;
   const tenantToken = settings.fleetKey;
   /** Per serial: the auth request, signed once with the device's own key. */
   const signed = new Map<string, SignedAuth>();

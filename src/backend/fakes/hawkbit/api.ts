@@ -19,6 +19,8 @@ export interface HawkbitApiOptions {
   tenant: string;
   /** Tenant-wide gateway token; undefined disables gateway auth. */
   gatewayToken?: string;
+  /** Treat every controller id as registered with its derived token (HawkbitState.tokenFor). */
+  preregistered: boolean;
   /** `config.polling.sleep` in seconds (hawkBit's default pollingTime is 00:05:00). */
   pollingSec: number;
   /** hawkBit's minPollingTime (default 00:00:30). */
@@ -75,6 +77,10 @@ export class HawkbitApi {
     if (scheme === 'GatewayToken' && this.opts.gatewayToken !== undefined && token === this.opts.gatewayToken) {
       if (t === undefined && isPoll) t = this.state.register(controllerId);
       return t;
+    }
+    if (scheme === 'TargetToken' && t === undefined && this.opts.preregistered && token === this.state.tokenFor(controllerId)) {
+      // Every controller whose token derives from the fleet secret counts as created beforehand (the operator's bulk import).
+      t = this.state.register(controllerId);
     }
     if (scheme === 'TargetToken' && t !== undefined && token === t.token) return t;
     if (t !== undefined) t.counts.unauthorized++;

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { FleetsimError } from '../../../errors/fleetsim-error.js';
 import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { HawkbitApi } from './api.js';
+import { HawkbitControl } from './control.js';
+import { serveControlPlane } from '../control-plane.js';
 import { HawkbitState, type Action, type DistributionSet, type MaintenanceSchedule, type Target } from './state.js';
 
 /**
@@ -27,10 +29,20 @@ export interface HawkbitFakeOptions {
   tokenSecret: string;
   /** Enables `GatewayToken` auth with this token (targets register on their first poll). */
   gatewayToken?: string;
+  /**
+   * Every controller id counts as registered with the token derived from `tokenSecret` (as if the
+   * operator had created the whole fleet's targets beforehand); default false: only `register`ed ones.
+   */
+  preregistered?: boolean;
   /** `config.polling.sleep` in seconds (default 300 = hawkBit's 00:05:00). */
   pollingSec?: number;
   /** Floor of the polling time (default 30 = hawkBit's minPollingTime 00:00:30). */
   minPollingSec?: number;
+  /**
+   * Maintenance windows of the campaigns the operator API starts, relative to the fake's start:
+   * the first opens `opensMs` after it, lasts `lengthMs`, and repeats every `everyMs`.
+   */
+  maintenance?: { opensMs: number; lengthMs: number; everyMs: number };
 }
 
 export interface HawkbitFake {
@@ -53,11 +65,20 @@ export async function startHawkbitFake(opts: HawkbitFakeOptions): Promise<Hawkbi
   const api = new HawkbitApi(state, {
     tenant,
     gatewayToken: opts.gatewayToken,
+    preregistered: opts.preregistered ?? false,
     pollingSec: opts.pollingSec ?? 300,
     minPollingSec: opts.minPollingSec ?? 30,
     maintenancePollCount: 3,
   });
-  const server = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
+  const startedAt = Date.now();
+  const mw = opts.maintenance;
+  const control = new HawkbitControl(state, mw ? () => ({ firstStartMs: startedAt + mw.opensMs, durationMs: mw.lengthMs, periodMs: mw.everyMs }) : undefined);
+  // The operator API (fleetsim's, not hawkBit's) shares the port: its /v1/ paths never collide with /{tenant}/controller/.
+  const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if (!serveControlPlane(control, req, res, q < 0 ? url : url.slice(0, q))) api.handle(req, res);
+  });
   server.keepAliveTimeout = 30_000;
   server.headersTimeout = 35_000;
   server.on('clientError', (_err, socket) => socket.destroy());

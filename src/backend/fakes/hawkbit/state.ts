@@ -89,6 +89,8 @@ export class HawkbitState {
   /** Active actions per controller, oldest first (hawkBit serves the one with the highest weight; all weights equal here). */
   private readonly active = new Map<string, Action[]>();
   private nextId = 1;
+  /** A set assigned to every target that registers from now on (a target filter's auto-assignment). */
+  autoAssign: { dsId: number; type: Action['type']; maintenance?: MaintenanceSchedule } | undefined;
 
   constructor(private readonly tokenSecret: string) {}
 
@@ -109,6 +111,8 @@ export class HawkbitState {
         counts: { polls: 0, notModified: 0, deploymentBaseReads: 0, feedback: {}, cancelFeedback: 0, configData: 0, artifactBytes: 0, rangeRequests: 0, badRequests: 0, unauthorized: 0, gone: 0 },
       };
       this.targets.set(controllerId, t);
+      const auto = this.autoAssign;
+      if (auto !== undefined) this.assign(auto.dsId, [controllerId], auto.type, auto.maintenance);
     }
     return t;
   }
