@@ -1,0 +1,78 @@
+/**
+ * The Preset contract suite (test/contracts/preset.contract.ts) over the platform presets and
+ * their fakes on loopback (port 0): `mender` against the Mender fake, `hawkbit` against the
+ * hawkBit DDI fake. Operator actions go through the fakes' operator API (what fleetsim's
+ * operator plays), the backend's view comes from each fake's own records. Both platforms are
+ * HTTP-only: they have no config ack, command or log uplink, and DDI has no telemetry.
+ */
+import { startMenderFake } from '../../src/backend/fakes/mender/index.js';
+import { startHawkbitFake } from '../../src/backend/fakes/hawkbit/index.js';
+import { menderPreset } from '../../src/drivers/presets/mender.js';
+import { hawkbitPreset } from '../../src/drivers/presets/hawkbit.js';
+import { FLEET_PATHS } from '../../src/wire/fleet-ops.js';
+import { presetContract, type BackendView } from '../contracts/preset.contract.js';
+
+async function operator(url: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+}
+
+const offer = (url: string) => async (release: string) => {
+  await operator(url, FLEET_PATHS.releases, { name: release, target: 'app', size: 150_000, archs: ['arm64'] });
+  await operator(url, FLEET_PATHS.campaigns, { release, rollout: { strategy: 'all' }, notify: 'poll' });
+};
+const none = (): never => {
+  throw new Error('not a step of this platform');
+};
+const FINAL: Record<string, string> = { success: 'success', failure: 'failed', finished: 'success', error: 'failed' };
+
+presetContract('mender x Mender fake', {
+  preset: (s) => menderPreset(s),
+  fleetKey: 'mender-contract-tenant',
+  arch: 'arm64',
+  lacks: ['config', 'command', 'logs'],
+  async startBackend() {
+    const fake = await startMenderFake({ autoAccept: true });
+    return {
+      httpUrl: fake.url,
+      mqttUrl: '',
+      offerUpdate: offer(fake.url),
+      pushConfig: none,
+      sendCommand: none,
+      async view(deviceId): Promise<BackendView> {
+        const d = fake.state.devices.get(deviceId);
+        let state: BackendView['state'];
+        for (const dep of fake.state.deployments) {
+          const dd = d?.deployments.get(dep.id);
+          if (dd !== undefined && FINAL[dd.status]) state = { release: dep.artifactName, status: FINAL[dd.status] };
+        }
+        return { provisioned: d?.status === 'accepted' && d.counts.tokens > 0, telemetry: d?.seq.received ?? 0, polls: d?.counts.polls ?? 0, state, artifactBytes: d?.counts.artifactBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: 0 };
+      },
+      close: () => fake.close(),
+    };
+  },
+});
+
+presetContract('hawkbit x hawkBit DDI fake', {
+  preset: (s) => hawkbitPreset(s),
+  fleetKey: 'hawkbit-contract-secret',
+  arch: 'arm64',
+  lacks: ['telemetry', 'config', 'command', 'logs'],
+  async startBackend() {
+    const fake = await startHawkbitFake({ tokenSecret: 'hawkbit-contract-secret', preregistered: true, pollingSec: 60, minPollingSec: 1 });
+    return {
+      httpUrl: fake.url,
+      mqttUrl: '',
+      offerUpdate: offer(fake.url),
+      pushConfig: none,
+      sendCommand: none,
+      async view(controllerId): Promise<BackendView> {
+        const t = fake.state.targets.get(controllerId);
+        let state: BackendView['state'];
+        for (const a of fake.state.actions.values()) if (a.controllerId === controllerId && FINAL[a.status]) state = { release: a.ds.version, status: FINAL[a.status] };
+        return { provisioned: t !== undefined && t.counts.polls > 0, telemetry: 0, polls: t?.counts.polls ?? 0, state, artifactBytes: t?.counts.artifactBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: 0 };
+      },
+      close: () => fake.close(),
+    };
+  },
+});
