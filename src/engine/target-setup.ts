@@ -142,27 +142,24 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
  * A local fake of a fleet platform's device API (target.backend: mender | hawkbit), driven by the
  * preset of the same name. Devices hold no MQTT session on these platforms. The hawkBit fake
  * applies the scenario's first maintenance window to its campaigns (on the platform the window
- * is part of the assignment); the Mender fake accepts devices as the provisioning policy says.
+ * is part of the assignment) and answers the scenario's poll interval as `config.polling.sleep`
+ * (hawkBit's tenant polling time); the Mender fake accepts devices as the provisioning policy says.
  */
 async function startPlatformFake(s: ResolvedScenario, backend: 'mender' | 'hawkbit', fleetKey: string, log: (line: string) => void): Promise<PreparedTarget> {
   const preset = { kind: 'builtin', name: backend } as const;
   if (backend === 'mender') {
-    const fake = await startMenderFake({ tokenTtlSec: MENDER_FAKE_TOKEN_TTL_SEC / s.timeScale });
+    // Tokens last 40% of the run (the platform's 7 days would never expire in a test), so every run sees devices re-authenticate.
+    const tokenTtlSec = Math.max(MIN_TOKEN_TTL_SEC, Math.round((s.durationMs * 0.4) / 1000 / s.timeScale));
+    const fake = await startMenderFake({ tokenTtlSec });
     log(`mender fake: ${fake.url}`);
     return { target: { httpUrl: fake.url, mqttUrl: '', fleetKey, preset }, label: 'mender fake', warnings: [], close: () => fake.close() };
   }
   let maintenance: { opensMs: number; lengthMs: number; everyMs: number } | undefined;
   for (const p of s.phases) if (maintenance === undefined && p.kind === 'update') maintenance = p.spec.maintenanceWindow;
-  const fake = await startHawkbitFake({ tokenSecret: fleetKey, preregistered: true, pollingSec: HAWKBIT_FAKE_POLLING_SEC, minPollingSec: 1, maintenance: maintenance && { ...maintenance, opensMs: maintenance.opensMs / s.timeScale, lengthMs: maintenance.lengthMs / s.timeScale, everyMs: maintenance.everyMs / s.timeScale } });
+  const fake = await startHawkbitFake({ tokenSecret: fleetKey, preregistered: true, pollingSec: Math.max(1, Math.round((s.behaviour.poll?.everyMs ?? 300_000) / 1000 / s.timeScale)), minPollingSec: 1, maintenance: maintenance && { ...maintenance, opensMs: maintenance.opensMs / s.timeScale, lengthMs: maintenance.lengthMs / s.timeScale, everyMs: maintenance.everyMs / s.timeScale } });
   log(`hawkbit fake: ${fake.url}/${fake.tenant}/controller/v1/`);
   return { target: { httpUrl: fake.url, mqttUrl: '', fleetKey, preset }, label: 'hawkbit fake', warnings: [], close: () => fake.close() };
 }
 
-/**
- * Lifetime of the Mender fake's device tokens in scenarios: 2 minutes, so a run of a few minutes
- * sees devices re-authenticate on 401 (the platform's default, 7 days, never expires in a test).
- */
-const MENDER_FAKE_TOKEN_TTL_SEC = 120;
-
-/** The hawkBit fake's `config.polling.sleep` in scenarios: the scenario's own poll interval governs until the fake says otherwise. */
-const HAWKBIT_FAKE_POLLING_SEC = 30;
+/** Shortest device token the Mender fake issues in scenarios (a token must outlive a few requests). */
+const MIN_TOKEN_TTL_SEC = 10;

@@ -15,7 +15,8 @@ describe('Mender fake: answers to what devices get wrong', () => {
     fetch(api('/v1/authentication/auth_requests'), { method: 'POST', body, headers: { 'content-type': 'application/json', ...(sig === undefined ? {} : { 'x-men-signature': sig }) } });
 
   beforeAll(async () => {
-    fake = await startMenderFake({ autoAccept: false, tokenTtlSec: 1 });
+    // 2 s: JWT exp is in whole seconds, so a token lives between 1 and 2 s.
+    fake = await startMenderFake({ autoAccept: false, tokenTtlSec: 2 });
   });
   afterAll(() => fake?.close());
 
@@ -41,8 +42,8 @@ describe('Mender fake: answers to what devices get wrong', () => {
     expect((await inv(token, '{"name":"x"}')).status).toBe(400);
     expect((await inv(token, '[{"name":"","value":"x"}]')).status).toBe(400);
     expect((await inv('garbage', '[{"name":"a","value":"b"}]')).status).toBe(401);
-    // The token lives 1 s (whole seconds, as JWT exp is): wait for it to lapse.
-    const deadline = Date.now() + 5000;
+    // Wait (by polling the API, not sleeping) for the token to lapse.
+    const deadline = Date.now() + 6000;
     let status = 200;
     while (status === 200 && Date.now() < deadline) status = (await inv(token, '[{"name":"a","value":"b"}]')).status;
     expect(status).toBe(401);
