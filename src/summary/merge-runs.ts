@@ -23,9 +23,6 @@ export type FleetRebuild = (merged: {
 }) => {
   fleet?: RunSummary['fleet'];
   timeToShare?: (name: string, share: number) => number | null | undefined;
-  /** Cost and fleet-over-years results recomputed from the merged counters (they are not sums of the shards'). */
-  cost?: RunSummary['cost'];
-  years?: RunSummary['years'];
 };
 
 export interface ShardRun {
@@ -224,8 +221,6 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
       saturated,
     },
     ...(rebuilt?.fleet ? { fleet: rebuilt.fleet } : {}),
-    ...(rebuilt?.cost ? { cost: rebuilt.cost } : {}),
-    ...(rebuilt?.years ? { years: rebuilt.years } : {}),
     requestErrors: requestErrorsOf(counters),
   };
   // Recovery is read off the merged timeline too: shards see only their own devices.

@@ -91,10 +91,16 @@ describe('every scenario: merged --shard i/3 runs equal the whole run, field by 
       run(s, `${name}-whole`),
       ...Array.from({ length: SHARDS }, (_, index) => run(s, `${name}-shard${index}of${SHARDS}`, { index, count: SHARDS })),
     ]);
-    const { summary: m, timeline } = mergeShardRuns(
-      shards.map((r, index) => ({ source: `shard ${index}`, summary: r.summary, timeline: r.timeline, parts: parseMergeParts(mergePartsJson(r.mergeParts!)) })),
-      `${name}-merged`,
-    );
+    const parts = shards.map((r, index) => ({ source: `shard ${index}`, summary: r.summary, timeline: r.timeline, parts: parseMergeParts(mergePartsJson(r.mergeParts!)) }));
+    if (s.cost !== undefined || s.lifetime !== undefined) {
+      // Cost per group and the fleet over years are answers about the whole fleet: merging shards
+      // that carry them is refused (FLEETSIM_E_MERGE_WHOLE_FLEET), never summed into a wrong figure.
+      expect(whole.summary.run.status, name).toBe('completed');
+      expect(shards.map((r) => r.summary.run.devices).reduce((a, b) => a + b, 0)).toBe(s.devices);
+      expect(() => mergeShardRuns(parts, `${name}-merged`)).toThrow(expect.objectContaining({ code: 'FLEETSIM_E_MERGE_WHOLE_FLEET' }));
+      return;
+    }
+    const { summary: m, timeline } = mergeShardRuns(parts, `${name}-merged`);
     const w: RunSummary = whole.summary;
 
     expect(w.run.status, name).toBe('completed');

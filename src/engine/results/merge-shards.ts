@@ -3,10 +3,7 @@ import type { TimelineRow } from '../../metrics/aggregate.js';
 import { mergeRuns, type FleetRebuild, type ShardRun } from '../../summary/merge-runs.js';
 import type { RunSummary } from '../../summary/run-summary.js';
 import { MERGE_PARTS_FILE, type MergeParts } from './merge-parts.js';
-import { costResults } from './cost-results.js';
-import { addCostAndYearsCounters } from './derived-longrun.js';
 import { campaignTimeToShare, fleetSection, scenarioHash } from './summary-builder.js';
-import { yearsResults } from './years-results.js';
 
 /** A shard's report with the merge-parts.json it wrote, when it wrote one. */
 export interface ShardRunWithParts extends ShardRun {
@@ -39,12 +36,7 @@ export function mergeShardRuns(runs: ShardRunWithParts[], runId: string): { summ
           const scenario = byIndex[0].parts!.scenario;
           const operator = byIndex.find((r) => r.parts!.operator)?.parts!.operator;
           const fleet = fleetSection(scenario, m.timeline, byIndex.flatMap((r) => r.parts!.finals), m.durationMs, { counter: (n) => m.counters[n], histogram: (n) => m.histogram(n) }, operator);
-          // Per-device costs and the years are functions of the whole fleet's counters: recomputed
-          // here like a whole run does, and their derived counters replace the shards' sums.
-          const cost = costResults(scenario, m.counters, m.timeline);
-          const years = yearsResults(scenario, m.counters, m.timeline, fleet);
-          addCostAndYearsCounters(m.counters, cost, years);
-          return { fleet, timeToShare: campaignTimeToShare(fleet, scenario.devices), cost, years };
+          return { fleet, timeToShare: campaignTimeToShare(fleet, scenario.devices) };
         };
   return { ...mergeRuns(runs, runId, rebuild), warnings };
 }
