@@ -28,6 +28,10 @@ arrival: { rate: 20/s }
 behaviour:
   telemetry: { every: 2s, jitter: 10%, size: 100B, qos: 1 }
   poll: { every: 5s }
+# No modelled link: since every exchange crosses it, a Wi-Fi handshake's 1 s SYN timer lands in the
+# p99 of 5,000 samples and not of 500, which is a knee of the latency rule at 5,000. This test is
+# about the sweep's mechanics, whose knee comes from the per-second threshold at 50,000.
+options: { linkModel: false }
 thresholds:
   telemetry.ack.latency: ["p(99) < 1s"]
   telemetry.acked: ["rate < 10000/s"]
