@@ -383,6 +383,14 @@ export class Lifecycle implements DriverEvents {
   }
 
   /** Closes every session gracefully. */
+  /**
+   * Closes the driver the fleet talks to (the modelled link in front of the backend's driver when
+   * there is one), so that what the stop cuts off on the link is answered too.
+   */
+  closeDriver(): Promise<void> {
+    return this.driver.close();
+  }
+
   disconnectAll(): void {
     const d = this.devices;
     for (let dev = 0; dev < d.count; dev++) {

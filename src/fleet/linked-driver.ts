@@ -2,7 +2,9 @@ import { C } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { EXCHANGE_BYTES as B, Leg, TRANSFER_GAVE_UP, TRANSFER_LOSSES, type LegKind, type LinkExchange } from '../models/link-exchange.js';
 import {
+  CANCELLED,
   MQTT_NET_CODE_BASE,
+  NO_HINT,
   NET_RESET,
   NET_TIMEOUT,
   NO_RETRY_AFTER,
@@ -75,6 +77,10 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   private readonly sessionDownAt: Float64Array;
   private sink!: DriverEvents;
   private fleetSink: FleetOpsEvents | undefined;
+  /** Set by close(): nothing more is held, since no event would ever bring it due. */
+  private closing = false;
+
+  private readonly count: number;
 
   constructor(
     private readonly inner: DeviceDriver,
@@ -84,6 +90,7 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
     count: number,
   ) {
     this.name = inner.name;
+    this.count = count;
     this.held = new HeldCalls(count);
     this.session = new Uint8Array(count);
     this.sessionDownAt = new Float64Array(count);
@@ -96,6 +103,13 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
 
   /** Holds call `op` for the link's way up (or down) of `bytes`; true when TCP gives up on it instead (then nothing is held). */
   private cross(dev: number, op: number, up: boolean, bytes: number, leg: LegKind, status: number, a: number, b: number, ref: unknown): boolean {
+    if (this.closing) {
+      // The run has stopped: what the driver answers while it closes (CANCELLED for a request it
+      // cut off) reaches the fleet at once; a request made now is cut off before it leaves.
+      if (up) this.cutOff(dev, op);
+      else this.due(dev, op, status, a, b, ref);
+      return false;
+    }
     const o = this.out;
     const ms = up ? this.link.up(dev, bytes, leg, o) : this.link.down(dev, bytes, leg, o);
     if (o[TRANSFER_LOSSES] > 0) this.metrics.inc(C['link.packets_lost'], o[TRANSFER_LOSSES]);
@@ -228,8 +242,41 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   shipLogs(dev: number, suppressed: number, line: string, lines: number): boolean {
     return this.uplink(dev, Op.logsOut, 0, suppressed, lines, line, B.uplink + line.length * lines);
   }
-  close(): Promise<void> {
-    return this.inner.close();
+  /**
+   * Closes the driver below; then every call still on the link is cut off by fleetsim's stop, not
+   * by the backend: a request on its way up never reached it, an answer on its way down never
+   * reached the device. Each request still gets its one answer (CANCELLED), so the accounting of
+   * requests closes (counted `cancelled.<route>`, as the driver counts what it cut off).
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.inner.close();
+    const h = this.held;
+    for (let dev = 0; dev < this.count; dev++) {
+      for (let n = h.takeDue(dev, Infinity); n >= 0; n = h.takeDue(dev, Infinity)) {
+        const op = h.opOf(n);
+        h.release(n);
+        this.cutOff(dev, op);
+      }
+    }
+  }
+
+  /** Answers a request (or the answer to one) that fleetsim's stop cut off on the link with CANCELLED; other calls are dropped. */
+  private cutOff(dev: number, op: number): void {
+    switch (op) {
+      case Op.provisionOut:
+      case Op.provisionIn:
+        return this.sink.onProvisioned(dev, CANCELLED, NO_RETRY_AFTER);
+      case Op.pollOut:
+      case Op.pollIn:
+        return this.sink.onPolled(dev, CANCELLED, NO_RETRY_AFTER, NO_HINT);
+      case Op.chunkOut:
+      case Op.chunkIn:
+        return this.fleetSink?.onDownloadChunk(dev, CANCELLED, 0, NO_RETRY_AFTER);
+      case Op.stateOut:
+      case Op.stateIn:
+        return this.fleetSink?.onStateReported(dev, CANCELLED, NO_RETRY_AFTER);
+    }
   }
 
   /**

@@ -106,7 +106,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   const deadline = Date.now() + task.drainMs;
   while (lifecycle.inflightCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   lifecycle.disconnectAll();
-  await driver.close();
+  await lifecycle.closeDriver();
   if (snapshotTimer) clearTimeout(snapshotTimer);
   takeSnapshot();
   loopDelay.disable();
