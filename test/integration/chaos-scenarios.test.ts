@@ -58,8 +58,12 @@ describe.runIf(requireMosquitto())('scenarios/broker-restart.yaml: local Mosquit
     expect(f.errors).toEqual([]);
     expect(f.phases.map((p) => p.injected.byKind.broker_restarted)).toEqual([1, 1]);
     for (const p of f.phases) {
-      expect(p.observed.sessionsLost).toBe(s.devices);
-      expect(p.recovery.affected).toBe(s.devices);
+      // Every session up at the restart drops; a device whose connect is still crossing its
+      // modelled link then is refused instead (a handful of the 200 at most).
+      expect(p.observed.sessionsLost).toBeGreaterThanOrEqual(s.devices - 5);
+      expect(p.observed.sessionsLost).toBeLessThanOrEqual(s.devices);
+      expect(p.recovery.affected).toBeGreaterThanOrEqual(s.devices - 5);
+      expect(p.recovery.affected).toBeLessThanOrEqual(s.devices);
       expect(p.recovery.stillOut).toBe(0);
     }
     // The first restart kept the broker down for 2 s: connects were refused meanwhile.
