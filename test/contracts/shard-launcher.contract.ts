@@ -118,7 +118,7 @@ export function shardLauncherContract(name: string, factory: LauncherFactory): v
     it('a shard that fails rejects its run() with the reason', async () => {
       under = factory(1);
       const wall = { ...virtualScenario, clock: 'wall' as const };
-      const failing = under.launcher.run(spec(0, 1, { scenario: wall, target: { ...spec(0, 1).target, preset: 'no-such-preset' } }), () => {});
+      const failing = under.launcher.run(spec(0, 1, { scenario: wall, target: { ...spec(0, 1).target, preset: { kind: 'builtin', name: 'no-such-preset' } } }), () => {});
       await expect(failing).rejects.toThrow(/no-such-preset/);
     }, 60_000);
   });
