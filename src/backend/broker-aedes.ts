@@ -10,7 +10,7 @@ import type { DeviceStore } from './store.js';
  * The embedded broker on aedes (`broker: aedes`), kept as the reference the lean broker is measured
  * and tested against. Policy (logins, topics, counting) is broker-policy.ts.
  *
- * Guard against the aedes crash DESIGN.md records (a stack overflow inside mqemitter when a busy
+ * Guard against an aedes crash seen in round 1's load tests (a stack overflow inside mqemitter when a busy
  * subscriber disconnected while publishers kept sending): no device ever holds a wildcard
  * subscription, so telemetry is fanned out only to an operator's subscriber; `close()` stops
  * accepting, destroys every socket first and only then closes aedes, so no publish runs into a

@@ -75,11 +75,11 @@ export interface PlanResources {
   /** Client + backend sockets + a reserve for files, pipes and listeners. */
   descriptors: number;
   descriptorLimit?: number;
-  /** Rough resident memory of sessions, MB (measured per-connection costs, DESIGN.md). */
+  /** Rough resident memory of sessions, MB (measured per-connection costs, bench/RESULTS.md). */
   memoryMB: number;
 }
 
-/** Measured against Mosquitto 2.0.11 with 10k idle connections (DESIGN.md), KB RSS per session. */
+/** Measured against Mosquitto 2.0.11 with 10k idle connections (bench/connect.mjs), KB RSS per session. */
 const KB_PER_SESSION = { lean: 4.5, mqttjs: 16.8 } as const;
 /** aedes in the same process: ~14.5 KB per connection, ~10k connections, ~25k msg/s with a subscriber. */
 const AEDES_KB_PER_CONNECTION = 14.5;
