@@ -63,8 +63,50 @@ export interface FaultReport {
 
 const SHARES = [0.5, 0.95, 0.99] as const;
 
+/** What a phase injected: its total, by kind and by route (sums: the same shape in a shard's summary and a whole run's). */
+type Injected = FaultPhaseReport['injected'];
+
 /** The `faults` section from the timeline and the injected counts. */
 export function faultReportOf(timeline: readonly TimelineRow[], phases: readonly FaultPhaseInput[], injected: readonly InjectedInput[], endMs: number, errors: readonly string[]): FaultReport {
+  return reportOf(timeline, phases, endMs, errors, (phase) => {
+    const out: Injected = { total: 0, byKind: {}, byRoute: {} };
+    for (const c of injected) if (c.phase === phase) addInjected(out, c.count, c.kind, c.route);
+    return out;
+  });
+}
+
+/**
+ * The `faults` section of `fleetsim merge`: what every shard injected, summed per phase, kind and
+ * route, beside what devices saw and their recovery, read again off the merged timeline (a shard
+ * saw only its own devices, so neither its observed counts nor its recovery times add up).
+ * Undefined when no shard had fault phases.
+ */
+export function mergeFaultReports(reports: ReadonlyArray<FaultReport | undefined>, timeline: readonly TimelineRow[], endMs: number): FaultReport | undefined {
+  const present = reports.filter((r): r is FaultReport => r !== undefined);
+  if (present.length === 0) return undefined;
+  const phases = new Map<number, FaultPhaseInput>();
+  for (const r of present) for (const p of r.phases) if (!phases.has(p.phase)) phases.set(p.phase, { index: p.phase, label: p.label, atMs: p.atMs, forMs: p.forMs });
+  const errors = [...new Set(present.flatMap((r) => r.errors))];
+  return reportOf(timeline, [...phases.values()], endMs, errors, (phase) => {
+    const out: Injected = { total: 0, byKind: {}, byRoute: {} };
+    for (const r of present) {
+      const p = r.phases.find((q) => q.phase === phase);
+      if (p === undefined) continue;
+      out.total += p.injected.total;
+      for (const [k, n] of Object.entries(p.injected.byKind)) out.byKind[k] = (out.byKind[k] ?? 0) + n;
+      for (const [k, n] of Object.entries(p.injected.byRoute)) out.byRoute[k] = (out.byRoute[k] ?? 0) + n;
+    }
+    return out;
+  });
+}
+
+function addInjected(out: Injected, n: number, kind: string, route: string): void {
+  out.total += n;
+  out.byKind[kind] = (out.byKind[kind] ?? 0) + n;
+  out.byRoute[route] = (out.byRoute[route] ?? 0) + n;
+}
+
+function reportOf(timeline: readonly TimelineRow[], phases: readonly FaultPhaseInput[], endMs: number, errors: readonly string[], injectedOf: (phase: number) => Injected): FaultReport {
   const sorted = [...phases].sort((a, b) => a.atMs - b.atMs || a.index - b.index);
   const out = sorted.map((p, k) => {
     const next = sorted.slice(k + 1).find((q) => q.atMs > p.atMs);
@@ -73,20 +115,13 @@ export function faultReportOf(timeline: readonly TimelineRow[], phases: readonly
     const sum = (name: string) => rows.reduce((a, r) => a + (r.counters[name] ?? 0), 0);
     const errorsSeen: Record<string, number> = {};
     for (const r of rows) for (const [n, v] of Object.entries(r.counters)) if (v > 0 && n.startsWith('errors.') && n.split('.').length === 3) errorsSeen[n] = (errorsSeen[n] ?? 0) + v;
-    const mine = injected.filter((c) => c.phase === p.index);
-    const byKind: Record<string, number> = {};
-    const byRoute: Record<string, number> = {};
-    for (const c of mine) {
-      byKind[c.kind] = (byKind[c.kind] ?? 0) + c.count;
-      byRoute[c.route] = (byRoute[c.route] ?? 0) + c.count;
-    }
     return {
       phase: p.index,
       label: p.label,
       atMs: p.atMs,
       forMs: p.forMs,
       windowEndMs,
-      injected: { total: mine.reduce((a, c) => a + c.count, 0), byKind, byRoute },
+      injected: injectedOf(p.index),
       observed: {
         errors: errorsSeen,
         mqttConnectFailed: sum('mqtt.connect.failed'),

@@ -9,6 +9,7 @@ import type { RunSummary } from './run-summary.js';
 import { accountingSummary, telemetryLost } from './accounting.js';
 import { decideResult } from './verdict.js';
 import { generatorProblems } from './generator-health.js';
+import { faultRecoveryTimeToShare, mergeFaultReports } from './fault-report.js';
 
 /**
  * Rebuilds the merged run's fleet results from what the shards left (engine/results/merge-shards.ts
@@ -153,6 +154,9 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
   const durationMs = Math.max(...sums.map((s) => s.run.durationMs));
   const timeline = mergeTimelines(runs.map((r) => r.timeline));
   const rebuilt = fleetOf?.({ counters, histogram: (n) => merged[n], timeline, durationMs });
+  // Injected counts add up; what devices saw and their recovery are read off the merged timeline.
+  const faults = mergeFaultReports(sums.map((s) => s.faults), timeline, durationMs);
+  const timeToShare = (name: string, share: number) => (name === 'recovery.time_to_back' ? faultRecoveryTimeToShare(faults, timeline, share) : rebuilt?.timeToShare?.(name, share));
   const thresholds = first.thresholds.map((t) => {
     const compiled = compileThreshold(t.metric, t.expression);
     if (!compiled.ok) return { ...t, value: null, display: compiled.message, ok: false };
@@ -161,7 +165,7 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
       counter: (n) => counters[n],
       histogram: (n) => merged[n],
       gauge: (n) => gauges[n],
-      ...(rebuilt?.timeToShare ? { timeToShare: rebuilt.timeToShare } : {}),
+      timeToShare,
     });
     return { metric: t.metric, expression: t.expression, value: r.value, display: r.display, ok: r.ok };
   });
@@ -222,6 +226,7 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
     },
     ...(rebuilt?.fleet ? { fleet: rebuilt.fleet } : {}),
     requestErrors: requestErrorsOf(counters),
+    ...(faults ? { faults } : {}),
   };
   // Recovery is read off the merged timeline too: shards see only their own devices.
   const outage = outageOf(timeline);

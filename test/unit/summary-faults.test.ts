@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TimelineRow } from '../../src/metrics/aggregate.js';
-import { faultRecoveryTimeToShare, faultReportOf } from '../../src/summary/fault-report.js';
+import { faultRecoveryTimeToShare, faultReportOf, mergeFaultReports } from '../../src/summary/fault-report.js';
+import { mergeRuns, type ShardRun } from '../../src/summary/merge-runs.js';
+import { syntheticRun } from '../helpers/synthetic-run.js';
 
 const row = (tMs: number, counters: Record<string, number>): TimelineRow => ({ interval: tMs / 1000, tMs, shards: 1, counters, gauges: {}, histograms: {} });
 
@@ -47,3 +49,43 @@ describe('faults section', () => {
     expect(faultRecoveryTimeToShare(faultReportOf(quiet, phases.slice(0, 1), [], 2000, []), quiet, 0.5)).toBeUndefined();
   });
 });
+
+describe('fleetsim merge of the faults section', () => {
+  /** The same run as two shards: devices split unevenly, every counter of the timeline with them. */
+  const shardOf = (k: 0 | 1) => timeline.map((r) => ({ ...r, counters: Object.fromEntries(Object.entries(r.counters).map(([n, v]) => [n, k === 0 ? Math.ceil(v * 0.6) : v - Math.ceil(v * 0.6)])) }));
+  const first = (phase: number) => (phase === 0 ? 7 : 1);
+  const shardInjected = (k: 0 | 1) => injected.map((c) => ({ ...c, count: k === 0 ? first(c.phase) : c.count - first(c.phase) }));
+  const shards = [0, 1].map((k) => faultReportOf(shardOf(k as 0 | 1), phases, shardInjected(k as 0 | 1), 14000, k === 1 ? ['broker restart (phase 3): gone'] : []));
+
+  it('sums what each shard injected, and reads observed counts and recovery again off the merged timeline: the whole run exactly', () => {
+    const merged = mergeFaultReports(shards, timeline, 14000);
+    expect(merged).toEqual(faultReportOf(timeline, phases, injected, 14000, ['broker restart (phase 3): gone']));
+    // Neither shard alone has the whole run's recovery: a merge that kept one would be wrong.
+    expect(shards[0].phases[0].recovery).not.toEqual(merged!.phases[0].recovery);
+  });
+
+  it('keeps a phase only one shard reached, and is undefined when no shard had fault phases', () => {
+    const one = faultReportOf(shardOf(0), phases.slice(0, 1), shardInjected(0).slice(0, 1), 14000, []);
+    expect(mergeFaultReports([one, shards[1]], timeline, 14000)!.phases.map((p) => [p.phase, p.injected.total])).toEqual([[0, 10], [3, 3]]);
+    expect(mergeFaultReports([undefined, undefined], timeline, 14000)).toBeUndefined();
+  });
+
+  it('mergeRuns carries the section and evaluates recovery.time_to_back on the merged timeline', () => {
+    const runs: ShardRun[] = [0, 1].map((k) => {
+      const { summary } = syntheticRun({ intervals: 5, devices: 20, shards: 1 });
+      summary.run.shard = { index: k, count: 2 };
+      summary.run.durationMs = 14000;
+      summary.faults = shards[k];
+      summary.thresholds = [{ metric: 'recovery.time_to_back', expression: 'p(95) < 4s', value: null, display: '', ok: false }];
+      return { source: `shard${k}`, summary, timeline: shardOf(k as 0 | 1) };
+    });
+    const { summary } = mergeRuns(runs, 'merged');
+    expect(summary.faults).toEqual(faultReportOf(summary.faults ? timelineOfMerge(runs) : [], phases, injected, 14000, ['broker restart (phase 3): gone']));
+    expect(summary.thresholds[0]).toMatchObject({ metric: 'recovery.time_to_back', value: 3_000_000, ok: true });
+  });
+});
+
+/** The merged timeline as mergeRuns builds it (counters added interval by interval). */
+function timelineOfMerge(runs: ShardRun[]): TimelineRow[] {
+  return runs[0].timeline.map((r, i) => ({ ...r, counters: Object.fromEntries(Object.keys({ ...r.counters, ...runs[1].timeline[i].counters }).map((n) => [n, (r.counters[n] ?? 0) + (runs[1].timeline[i].counters[n] ?? 0)])) }));
+}
