@@ -2,15 +2,13 @@ import { createHttpTransport } from './http/index.js';
 import { BrokerDevices } from './mqtt/broker-devices.js';
 import { ArtifactFetcher } from './http/artifact-fetch.js';
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
-import { HttpPlatformSteps, mergeAnswers } from './http-platform-steps.js';
-import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset, TargetAnswer } from './preset.js';
+import { HttpPlatformSteps } from './http-platform-steps.js';
+import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset } from './preset.js';
+import { CONNACK_NOT_AUTHORIZED, OP_POLL, OP_PROVISION, OP_REAUTH, OP_STATE, OP_TELEMETRY, WireAnswers, type WireRequests } from './wire-answers.js';
 import {
-  BAD_RESPONSE,
   FLEET_TOKEN_BASE,
   NO_HINT,
   NO_RETRY_AFTER,
-  POLL_CHANGED,
-  POLL_UNCHANGED,
   type DeviceCommand,
   type DeviceDriver,
   type DeviceStateReport,
@@ -19,10 +17,8 @@ import {
   type FleetOpsEvents,
   type HttpClientKind,
   type HttpTransport,
-  type HttpTransportEvents,
   type MqttClientKind,
   type MqttTransport,
-  type MqttTransportEvents,
   type TelemetrySpec,
   type TlsSettings,
   type DeviceIdentitySource,
@@ -54,28 +50,14 @@ export interface WireDriverOptions {
   now?: () => number;
 }
 
-const OP_PROVISION = 1;
-const OP_POLL = 2;
-const OP_STATE = 3;
-const OP_REAUTH = 4;
-/** A poll's follow-up GET (PlatformHooks.decodeFollow). */
-const OP_FOLLOW = 5;
-/** Requests a poll's answer asks for besides (config data, a cancel acknowledged): counted, not decoded. */
-const OP_ALSO = 6;
-/** Telemetry over HTTP (a sessionless preset); the token is kept per device (one in flight). */
-const OP_TELEMETRY = 7;
-/** CONNACK return codes that refuse the credentials: bad user name or password, not authorized. */
-const CONNACK_BAD_CREDENTIALS = 4;
-const CONNACK_NOT_AUTHORIZED = 5;
-
 /**
  * The real-socket DeviceDriver, generic over backends: HTTP (undici) and MQTT transports composed
  * with a Preset that knows the wire format (drivers/preset.ts). The driver keeps each device's
  * credentials (drivers/device-credentials.ts) and poll ETag, so an unchanged target answers 304
  * as a real agent would make it, and turns answers and messages into typed events through the
- * preset's decoders: device behaviour never sees a body or a topic.
+ * preset's decoders (drivers/wire-answers.ts): device behaviour never sees a body or a topic.
  */
-export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransportEvents {
+export class WireDriver implements DeviceDriver, WireRequests {
   readonly name = 'wire';
   private readonly http: HttpTransport;
   private readonly brokers: BrokerDevices[];
@@ -84,7 +66,8 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   private readonly preset: Preset;
   private readonly steps: HttpPlatformSteps;
   private readonly now: () => number;
-  private fleet: FleetOpsEvents | undefined;
+  /** The incoming half: the transports' events go there. */
+  private readonly answers: WireAnswers;
   private fetcher: ArtifactFetcher | undefined;
 
   constructor(private readonly opts: WireDriverOptions, private readonly events: DriverEvents) {
@@ -93,16 +76,17 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     this.creds = new DeviceCredentialTable(opts.preset, opts.devices);
     this.steps = new HttpPlatformSteps(opts.preset, opts.devices);
     this.etags = new Array(opts.devices);
+    this.answers = new WireAnswers(opts.preset, this.creds, this.steps, this.etags, events, this);
     this.http = createHttpTransport(
       { client: opts.http.client, baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
-      this,
+      this.answers,
     );
     const urls = typeof opts.mqttUrl === 'string' ? [opts.mqttUrl] : opts.mqttUrl;
     const n = urls.length;
     const first = opts.firstDevice ?? 0;
     // Broker b serves the local devices dev = residue + k * n with (first + residue) mod n = b.
     // A preset without MQTT (session 'none') opens no broker transport at all.
-    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(this, { ...opts, url }, n, (((b - first) % n) + n) % n));
+    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(this.answers, { ...opts, url }, n, (((b - first) % n) + n) % n));
   }
 
   provision(dev: number, serial: string): void {
@@ -111,7 +95,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   }
 
   /** One request of `dev` as the preset specified it (its own authorization, else the device's). */
-  private send(dev: number, op: number, r: HttpRequestSpec, auth: string | undefined, ifNoneMatch?: string): void {
+  send(dev: number, op: number, r: HttpRequestSpec, auth: string | undefined, ifNoneMatch?: string): void {
     this.http.request(dev, op, r.method, onOrigin(r.path), r.authorization ?? auth, r.body, ifNoneMatch, r.headers);
   }
 
@@ -119,7 +103,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
    * True when `dev`'s credentials may be used now; false when they are being renewed (the request
    * waits, as `park` bit, for the renewal's end).
    */
-  private fresh(dev: number, park: number): boolean {
+  fresh(dev: number, park: number): boolean {
     const c = this.creds;
     if (!c.needsRenewal(dev, this.now())) return true;
     c.parked[dev] |= park;
@@ -187,7 +171,15 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
   // --- fleet operations ---
 
   attachFleetOps(events: FleetOpsEvents): void {
-    this.fleet = events;
+    this.answers.fleet = events;
+  }
+
+  private get fleet(): FleetOpsEvents | undefined {
+    return this.answers.fleet;
+  }
+
+  subscribe(dev: number, topic: string, qos: 0 | 1): void {
+    this.mqttFor(dev).subscribe(this.slotOf(dev), topic, qos);
   }
 
   private artifacts(): ArtifactFetcher {
@@ -310,200 +302,7 @@ export class WireDriver implements DeviceDriver, HttpTransportEvents, MqttTransp
     const n = this.brokers.length;
     return n === 1 ? dev : Math.floor(dev / n);
   }
-
-  // --- transport events ---
-
-  onHttpResponse(dev: number, op: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
-    switch (op) {
-      case OP_PROVISION:
-        return this.events.onProvisioned(dev, this.steps.provisionStatus(this.credentialAnswer(dev, status, body, false)), retryAfterMs);
-      case OP_REAUTH:
-        return this.reauthenticated(dev, this.credentialAnswer(dev, status, body, true), retryAfterMs);
-      case OP_STATE:
-        return this.reportAnswered(dev, status, retryAfterMs);
-      case OP_POLL:
-        this.creds.answered(dev, status);
-        return this.polled(dev, status, body, retryAfterMs, etag);
-      case OP_FOLLOW:
-        this.creds.answered(dev, status);
-        return this.followed(dev, status, body, retryAfterMs);
-      case OP_ALSO:
-        this.creds.answered(dev, status);
-        return;
-      case OP_TELEMETRY:
-        return this.telemetryAnswered(dev, status);
-    }
-  }
-
-  /** One request of a state report answered: the next one leaves, or the report is answered by this one. */
-  private reportAnswered(dev: number, status: number, retryAfterMs: number): void {
-    this.creds.answered(dev, status);
-    const ok = status >= 200 && status < 300;
-    const next = ok ? this.steps.nextOfReport(dev) : undefined;
-    if (next !== undefined) return this.send(dev, OP_STATE, next, this.creds.authorization(dev));
-    this.steps.dropReport(dev);
-    this.fleet?.onStateReported(dev, status, retryAfterMs);
-    const campaign = this.steps.reportCampaign[dev];
-    if (this.steps.isGone(status) && campaign !== undefined) this.fleet?.onUpdateWithdrawn?.(dev, campaign);
-  }
-
-  /** Telemetry over HTTP answered: a 2xx acknowledges it; anything else ends the device's "session" (it keeps the message). */
-  private telemetryAnswered(dev: number, status: number): void {
-    const s = this.steps;
-    this.creds.answered(dev, status);
-    if (status >= 200 && status < 300) s.parkedTelemetry[dev] = undefined;
-    else if (s.parkedTelemetry[dev] !== undefined && !this.fresh(dev, Parked.telemetry)) {
-      // Refused for its credentials (an expired token): the same message goes again once renewed.
-      return;
-    }
-    const token = s.telemetryToken[dev];
-    s.telemetryToken[dev] = -1;
-    s.parkedTelemetry[dev] = undefined;
-    if (status >= 200 && status < 300) {
-      if (s.telemetryQos[dev] === 1) this.events.onTelemetryAcked(dev, token);
-      return;
-    }
-    if (!s.isOnline(dev)) return;
-    s.setOnline(dev, false);
-    this.events.onConnectionLost(dev, `telemetry answered ${status}`);
-  }
-
-  /**
-   * Takes the credentials of a provisioning or renewal answer; returns the status to report
-   * (BAD_RESPONSE for a 2xx whose body the preset cannot read: garbage, neither success nor 5xx).
-   * 202 is "accepted, pending an operator's approval" (manual provisioning): no credentials yet.
-   */
-  private credentialAnswer(dev: number, status: number, body: string, renewal: boolean): number {
-    if (status < 200 || status >= 300 || status === 202) return status;
-    const p = this.preset;
-    const serial = this.creds.serial(dev) ?? '';
-    const current = this.creds.of(dev);
-    const c = renewal && p.decodeReauth && current ? p.decodeReauth(body, current) : p.decodeProvision(body, serial);
-    if (!c) return BAD_RESPONSE;
-    this.creds.issue(dev, c);
-    return status;
-  }
-
-  /** A renewal ended: the requests that waited for it leave now, or share its failure. */
-  private reauthenticated(dev: number, status: number, retryAfterMs: number): void {
-    const c = this.creds;
-    c.endRenewal(dev);
-    this.events.onReauthenticated?.(dev, status, retryAfterMs);
-    const parked = c.parked[dev];
-    c.parked[dev] = 0;
-    const report = c.parkedReport[dev];
-    const chunk = c.parkedChunk[dev];
-    c.parkedReport[dev] = undefined;
-    c.parkedChunk[dev] = undefined;
-    const ok = status >= 200 && status < 300 && status !== 202;
-    if (ok) {
-      if (parked & Parked.connect) this.connect(dev);
-      if (parked & Parked.poll) this.pollTarget(dev);
-      if (report) this.reportState(dev, report);
-      if (chunk) this.downloadChunk(dev, chunk.artifact, chunk.offset, chunk.length);
-      const telemetry = this.steps.parkedTelemetry[dev];
-      if (parked & Parked.telemetry && telemetry !== undefined) this.send(dev, OP_TELEMETRY, telemetry, this.creds.authorization(dev));
-      return;
-    }
-    if (parked & Parked.telemetry) {
-      // The renewal failed: the message is not retried here (that would renew again at once); the session ends with it.
-      this.steps.parkedTelemetry[dev] = undefined;
-      this.telemetryAnswered(dev, status);
-    }
-    if (parked & Parked.connect) this.events.onConnected(dev, false, CONNACK_NOT_AUTHORIZED);
-    if (parked & Parked.poll) this.events.onPolled(dev, status, retryAfterMs, NO_HINT);
-    if (report) this.fleet?.onStateReported(dev, status, retryAfterMs);
-    if (chunk) this.fleet?.onDownloadChunk(dev, status, 0, retryAfterMs);
-  }
-
-  private polled(dev: number, status: number, body: string, retryAfterMs: number, etag: string | undefined): void {
-    if (this.steps.isUnchanged(status)) {
-      this.events.onPolled(dev, POLL_UNCHANGED, retryAfterMs, NO_HINT);
-      return;
-    }
-    if (status !== 200) {
-      this.events.onPolled(dev, this.preset.unchangedStatuses?.includes(status) ? POLL_UNCHANGED : status, retryAfterMs, NO_HINT);
-      return;
-    }
-    const t = this.preset.decodePoll(body, this.etags[dev]);
-    if (t === undefined) {
-      // Not a target state: the device keeps its ETag and acts on nothing.
-      this.events.onPolled(dev, BAD_RESPONSE, retryAfterMs, NO_HINT);
-      return;
-    }
-    const tag = t.etag ?? etag;
-    if (tag !== undefined) this.etags[dev] = tag;
-    if (t.follow !== undefined && this.preset.decodeFollow !== undefined) {
-      // The answer points further (hawkBit's deploymentBase): the poll is answered after that GET.
-      this.steps.pendingAnswer[dev] = t;
-      this.send(dev, OP_FOLLOW, t.follow, this.creds.authorization(dev));
-      return;
-    }
-    this.deliver(dev, t, retryAfterMs);
-  }
-
-  private followed(dev: number, status: number, body: string, retryAfterMs: number): void {
-    const first = this.steps.pendingAnswer[dev];
-    this.steps.pendingAnswer[dev] = undefined;
-    if (first === undefined) return;
-    if (status !== 200) {
-      // The follow-up failed: forget the ETag so the next poll reads the base again.
-      this.etags[dev] = undefined;
-      this.events.onPolled(dev, status, retryAfterMs, first.nextPollMs ?? NO_HINT);
-      return;
-    }
-    const creds = this.creds.of(dev);
-    const t = creds === undefined ? undefined : this.preset.decodeFollow!(body, creds);
-    if (t === undefined) {
-      this.etags[dev] = undefined;
-      this.events.onPolled(dev, BAD_RESPONSE, retryAfterMs, NO_HINT);
-      return;
-    }
-    this.deliver(dev, mergeAnswers(first, t), retryAfterMs);
-  }
-
-  /** A decoded answer to the device: the poll's outcome, then what it carries. */
-  private deliver(dev: number, t: TargetAnswer, retryAfterMs: number): void {
-    const auth = this.creds.authorization(dev);
-    if (t.also !== undefined) for (const r of t.also) this.send(dev, OP_ALSO, r, auth);
-    this.events.onPolled(dev, t.changed ? POLL_CHANGED : POLL_UNCHANGED, retryAfterMs, t.nextPollMs ?? NO_HINT);
-    if (t.withdrawn !== undefined) this.fleet?.onUpdateWithdrawn?.(dev, t.withdrawn);
-    if (!t.changed) return;
-    if (t.update) this.events.onUpdateOffered?.(dev, t.update, 'poll');
-    if (t.config) this.events.onConfigChanged?.(dev, t.config, 'poll');
-  }
-
-  onConnect(dev: number, ok: boolean, code: number): void {
-    // Fleet operations arrive as commands: subscribe before the device's behaviours hear it is online.
-    const creds = this.creds.of(dev);
-    if (ok && this.fleet !== undefined && creds !== undefined) {
-      for (const topic of this.preset.subscriptions(creds)) this.mqttFor(dev).subscribe(this.slotOf(dev), topic, this.preset.subscriptionQos ?? 1);
-    }
-    if (!ok && (code === CONNACK_BAD_CREDENTIALS || code === CONNACK_NOT_AUTHORIZED)) this.creds.refusedByBroker(dev);
-    this.events.onConnected(dev, ok, code);
-  }
-
-  onPublishAck(dev: number, token: number): void {
-    if (token >= FLEET_TOKEN_BASE) {
-      this.fleet?.onFleetPublishAcked(dev, token - FLEET_TOKEN_BASE);
-      return;
-    }
-    this.events.onTelemetryAcked(dev, token);
-  }
-
-  onConnectionLost(dev: number, reason: string): void {
-    this.events.onConnectionLost(dev, reason);
-  }
-
-  onMessage(dev: number, topic: string, payload: Buffer): void {
-    const m = this.preset.decodeMessage(topic, payload);
-    if (m === undefined) return;
-    if (m.kind === 'update') this.events.onUpdateOffered?.(dev, m.offer, 'push');
-    else if (m.kind === 'config') this.events.onConfigChanged?.(dev, m.change, 'push');
-    else this.events.onCommand?.(dev, m.command);
-  }
 }
-
 
 /**
  * A path for the HTTP transport: links a backend hands out (hawkBit's `_links`) are absolute URLs
