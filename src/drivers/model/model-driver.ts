@@ -19,6 +19,7 @@ import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { latencyAt, latencyTable } from './backend-model.js';
 import { QueuedRequests, type StepAnswers, type StepArrivals } from './queued-requests.js';
+import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
 
 /** Outcomes of a queued request (engine/shard/protocol.ts ANSWER_*). */
 const SERVED = 0;
@@ -52,38 +53,6 @@ export interface ModelClock {
 const STREAM_BASE = 1000;
 
 /**
- * Where the driver keeps its per-device state inside the caller's packed device records (so that
- * a report touches one record, not one array per field): the records' buffer and size, and byte
- * offsets within a record (lastAckAt 8-byte aligned, draws and pending outcomes 4-byte aligned).
- */
-export interface ModelDriverSlots {
-  buffer: ArrayBuffer;
-  recordBytes: number;
-  lastAckAt: number;
-  draws: number;
-  session: number;
-  pendingHttp: number;
-  pendingConnect: number;
-}
-
-/**
- * The slots the driver asks its caller for, hot ones first (a report and its ack touch the ack
- * clock and the draw counter; the session flag is read on every publish).
- */
-export const MODEL_DRIVER_SLOTS = [
-  { name: 'lastAckAt', bytes: 8, line: 'hot' },
-  { name: 'draws', bytes: 4, line: 'hot' },
-  { name: 'session', bytes: 1, line: 'hot' },
-  { name: 'pendingHttp', bytes: 4, line: 'cold' },
-  { name: 'pendingConnect', bytes: 4, line: 'cold' },
-] as const;
-
-/** The driver's own records when the caller gives none. */
-function ownSlots(devices: number): ModelDriverSlots {
-  return { buffer: new ArrayBuffer(devices * 24), recordBytes: 24, lastAckAt: 0, draws: 8, pendingHttp: 12, pendingConnect: 16, session: 20 };
-}
-
-/**
  * The QoS 1 messages in flight, kept by whoever sends them (fleet/inflight.ts): the driver writes
  * each message's ack time there and acks a device's oldest message when that time comes, instead
  * of tracking the same messages a second time. Tokens are the ones given to publishTelemetry.
@@ -104,19 +73,8 @@ export interface AckLedger {
  */
 export class ModelDriver implements DeviceDriver {
   readonly name = 'model';
-  private readonly f64: Float64Array;
-  private readonly i32: Int32Array;
-  private readonly u32: Uint32Array;
-  private readonly u8: Uint8Array;
-  /** Record size and field offsets in units of each view's element. */
-  private readonly fStride: number;
-  private readonly fLastAck: number;
-  private readonly wStride: number;
-  private readonly wDraws: number;
-  private readonly wPendingHttp: number;
-  private readonly wPendingConnect: number;
-  private readonly bStride: number;
-  private readonly bSession: number;
+  /** The driver's fields of the device records (drivers/model/device-records.ts). */
+  private readonly rec: ModelDeviceRecords;
   private ledger: AckLedger | undefined;
   private readonly devices: number;
   /** First of the driver's event kinds (the K_* offsets are added to it). */
@@ -150,31 +108,12 @@ export class ModelDriver implements DeviceDriver {
     this.queued = Uint8Array.from(this.ops, (o) => (queues(o) ? 1 : 0));
     this.requests = this.queued.includes(1) ? new QueuedRequests(firstDevice) : undefined;
     this.devices = devices;
-    this.f64 = new Float64Array(slots.buffer, 0, (devices * slots.recordBytes) >> 3);
-    this.i32 = new Int32Array(slots.buffer, 0, (devices * slots.recordBytes) >> 2);
-    this.u32 = new Uint32Array(slots.buffer, 0, (devices * slots.recordBytes) >> 2);
-    this.u8 = new Uint8Array(slots.buffer, 0, devices * slots.recordBytes);
-    this.fStride = slots.recordBytes >> 3;
-    this.fLastAck = slots.lastAckAt >> 3;
-    this.wStride = slots.recordBytes >> 2;
-    this.wDraws = slots.draws >> 2;
-    this.wPendingHttp = slots.pendingHttp >> 2;
-    this.wPendingConnect = slots.pendingConnect >> 2;
-    this.bStride = slots.recordBytes;
-    this.bSession = slots.session;
+    this.rec = new ModelDeviceRecords(devices, slots);
   }
 
   /** Where acks are timed: the sender's in-flight bookkeeping (needed before any QoS 1 publish). */
   useAckLedger(ledger: AckLedger): void {
     this.ledger = ledger;
-  }
-
-  private session(dev: number): boolean {
-    return this.u8[dev * this.bStride + this.bSession] === 1;
-  }
-
-  private setSession(dev: number, open: boolean): void {
-    this.u8[dev * this.bStride + this.bSession] = open ? 1 : 0;
   }
 
   /** True when some operation queues at the fleet-wide backend: the shard then runs in lockstep steps (engine/shard/virtual.ts). */
@@ -198,7 +137,7 @@ export class ModelDriver implements DeviceDriver {
   }
 
   private u(dev: number, k: number): number {
-    return uniform32(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.u32[dev * this.wStride + this.wDraws]++);
+    return uniform32(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.rec.nextDraw(dev));
   }
 
   /** Latency of one operation for `dev`, and whether it fails. Returns a negative latency on failure. */
@@ -245,21 +184,19 @@ export class ModelDriver implements DeviceDriver {
     if (tag < 0) return this.fleetAnswer(dev, m, -tag - 1, served && !failed, outcome, at);
     switch (op) {
       case OP.provision:
-        this.i32[dev * this.wStride + this.wPendingHttp] = !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 201;
+        this.rec.setPendingHttp(dev, !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 201);
         return this.clock.at(at, dev, this.kindBase + K_PROVISION);
       case OP.poll:
-        this.i32[dev * this.wStride + this.wPendingHttp] = !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 304;
+        this.rec.setPendingHttp(dev, !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 304);
         return this.clock.at(at, dev, this.kindBase + K_POLL);
       case OP.connect:
         // CONNACK 3, server unavailable, for a failure or a rejection (MQTT 3.1.1 has no Retry-After); a drop resets the connection.
-        this.i32[dev * this.wStride + this.wPendingConnect] = served && !failed ? 0 : served || outcome === REJECTED ? 3 : MQTT_NET_CODE_BASE - NET_RESET;
+        this.rec.setPendingConnect(dev, served && !failed ? 0 : served || outcome === REJECTED ? 3 : MQTT_NET_CODE_BASE - NET_RESET);
         return this.clock.at(at, dev, this.kindBase + K_CONNECT);
       case OP.publish: {
-        if (!this.session(dev)) return; // the session ended meanwhile: its messages were failed with it
+        if (!this.rec.session(dev)) return; // the session ended meanwhile: its messages were failed with it
         if (!served || failed) return this.pubackLost(dev, at); // failed, or turned away
-        const k = dev * this.fStride + this.fLastAck;
-        const ackAt = Math.max(this.f64[k], at);
-        this.f64[k] = ackAt;
+        const ackAt = this.rec.ackNoEarlierThan(dev, at);
         this.ledger!.setAckAt(tag, ackAt);
         return this.clock.at(ackAt, dev, this.kindBase + K_ACK);
       }
@@ -272,8 +209,8 @@ export class ModelDriver implements DeviceDriver {
    * books it as acknowledged (it counts it as rejected or dropped, engine/fleet-backend.ts).
    */
   private pubackLost(dev: number, at: number): void {
-    if (!this.session(dev)) return;
-    this.setSession(dev, false);
+    if (!this.rec.session(dev)) return;
+    this.rec.setSession(dev, false);
     this.fleet?.onSessionDown(dev);
     this.clock.at(at, dev, this.kindBase + K_PUBACK_LOST);
   }
@@ -281,19 +218,19 @@ export class ModelDriver implements DeviceDriver {
   provision(dev: number, _serial: string): void {
     if (this.queued[OP.provision]) return this.enqueue(dev, OP.provision, 0);
     const l = this.draw(dev, OP.provision);
-    this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : 201;
+    this.rec.setPendingHttp(dev, l < 0 ? 503 : 201);
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_PROVISION);
   }
 
   connect(dev: number): void {
     if (this.queued[OP.connect]) return this.enqueue(dev, OP.connect, 0);
     const l = this.draw(dev, OP.connect);
-    this.i32[dev * this.wStride + this.wPendingConnect] = l < 0 ? 3 : 0; // CONNACK 3: server unavailable
+    this.rec.setPendingConnect(dev, l < 0 ? 3 : 0); // CONNACK 3: server unavailable
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_CONNECT);
   }
 
   publishTelemetry(dev: number, _seq: number, _scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
-    if (!this.session(dev)) return false;
+    if (!this.rec.session(dev)) return false;
     if (spec.qos === 0) return true;
     if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
     if (this.queued[OP.publish]) {
@@ -307,9 +244,7 @@ export class ModelDriver implements DeviceDriver {
       this.pubackLost(dev, this.clock.now() + Math.abs(l));
       return true;
     }
-    const k = dev * this.fStride + this.fLastAck;
-    const at = Math.max(this.f64[k], this.clock.now() + l);
-    this.f64[k] = at;
+    const at = this.rec.ackNoEarlierThan(dev, this.clock.now() + l);
     this.ledger.setAckAt(token, at);
     this.clock.at(at, dev, this.kindBase + K_ACK);
     return true;
@@ -318,13 +253,13 @@ export class ModelDriver implements DeviceDriver {
   pollTarget(dev: number): void {
     if (this.queued[OP.poll]) return this.enqueue(dev, OP.poll, 0);
     const l = this.draw(dev, OP.poll);
-    this.i32[dev * this.wStride + this.wPendingHttp] = l < 0 ? 503 : POLL_UNCHANGED;
+    this.rec.setPendingHttp(dev, l < 0 ? 503 : POLL_UNCHANGED);
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_POLL);
   }
 
   disconnect(dev: number): void {
     // Messages still in flight get no ack (the lifecycle fails them, or counts them as buffered at the end).
-    this.setSession(dev, false);
+    this.rec.setSession(dev, false);
     this.fleet?.onSessionDown(dev);
   }
 
@@ -342,7 +277,7 @@ export class ModelDriver implements DeviceDriver {
       answer: (dev, op, kind) => this.fleetRequest(dev, op, kind),
       status: (dev, kind, ok) => this.fleetStatusOf(dev, kind, ok),
       retryAfter: (dev) => this.takeRetryAfter(dev),
-      online: (dev) => this.session(dev),
+      online: (dev) => this.rec.session(dev),
     }, this.events);
     if (this.fleetEvents) this.fleet.attach(this.fleetEvents);
     return this.fleet;
@@ -398,7 +333,7 @@ export class ModelDriver implements DeviceDriver {
   }
 
   ackConfig(dev: number, version: number, token: number): boolean {
-    if (!this.session(dev)) return false;
+    if (!this.rec.session(dev)) return false;
     return this.fleet ? this.fleet.ackConfig(dev, version, token) : false;
   }
 
@@ -412,12 +347,12 @@ export class ModelDriver implements DeviceDriver {
 
   /** A device uplink: the fleet model acks QoS 1; without one only QoS 0 leaves (nothing would ack it). */
   private uplink(dev: number, qos: 0 | 1, token: number): boolean {
-    if (!this.session(dev)) return false;
+    if (!this.rec.session(dev)) return false;
     return this.fleet ? this.fleet.publish(dev, qos, token) : qos === 0;
   }
 
   async close(): Promise<void> {
-    for (let dev = 0; dev < this.devices; dev++) this.setSession(dev, false);
+    for (let dev = 0; dev < this.devices; dev++) this.rec.setSession(dev, false);
   }
 
   /** True for the event kinds this driver scheduled. */
@@ -430,12 +365,12 @@ export class ModelDriver implements DeviceDriver {
     const k = kind - this.kindBase;
     switch (k) {
       case K_PROVISION:
-        return this.events.onProvisioned(dev, this.i32[dev * this.wStride + this.wPendingHttp], this.takeRetryAfter(dev));
+        return this.events.onProvisioned(dev, this.rec.pendingHttp(dev), this.takeRetryAfter(dev));
       case K_CONNECT: {
-        const code = this.i32[dev * this.wStride + this.wPendingConnect];
-        if (code === 0) this.setSession(dev, true);
+        const code = this.rec.pendingConnect(dev);
+        if (code === 0) this.rec.setSession(dev, true);
         this.events.onConnected(dev, code === 0, code);
-        if (code === 0 && this.session(dev)) this.fleet?.onSessionUp(dev);
+        if (code === 0 && this.rec.session(dev)) this.fleet?.onSessionUp(dev);
         return;
       }
       case K_PUBACK_LOST:
@@ -447,12 +382,12 @@ export class ModelDriver implements DeviceDriver {
         // sessions), so a stale event can never take a newer message's ack early. Messages of a
         // session that lost its PUBACK wait, unacked, until the lifecycle fails them.
         const token = this.ledger!.oldest(dev);
-        if (token < 0 || this.ledger!.ackAt(token) > this.clock.now() || !this.session(dev)) return;
+        if (token < 0 || this.ledger!.ackAt(token) > this.clock.now() || !this.rec.session(dev)) return;
         this.events.onTelemetryAcked(dev, token);
         return;
       }
       case K_POLL: {
-        const st = this.i32[dev * this.wStride + this.wPendingHttp];
+        const st = this.rec.pendingHttp(dev);
         const changed = st === POLL_UNCHANGED && this.fleet !== undefined && this.fleet.pollChanged(dev);
         this.events.onPolled(dev, changed ? POLL_CHANGED : st, this.takeRetryAfter(dev), NO_HINT);
         if (changed) this.fleet!.deliverPollChanges(dev);

@@ -1,7 +1,8 @@
 import type { Lifecycle } from '../../fleet/lifecycle.js';
 import { KIND_REGIONS } from '../../fleet/event-kinds.js';
 import { DeviceTable, RECORD_BYTES } from '../../fleet/device-table.js';
-import { MODEL_DRIVER_SLOTS, ModelDriver } from '../../drivers/model/model-driver.js';
+import { ModelDriver } from '../../drivers/model/model-driver.js';
+import { MODEL_DRIVER_SLOTS } from '../../drivers/model/device-records.js';
 import type { BackendAnswers } from './protocol.js';
 import { VirtualScheduler } from '../clock/virtual-scheduler.js';
 import { VIRTUAL_EVENTS_PER_TURN } from './tuning.js';
