@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { once } from 'node:events';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { commandsTopic } from '../wire/reference-protocol.js';
@@ -98,15 +99,28 @@ export interface AedesListener {
   close(): Promise<void>;
 }
 
-/** Serves `aedes` on a plain TCP listener with LISTEN_BACKLOG; when it cannot listen, closes aedes and rejects. */
-export async function listenAedes(aedes: Aedes, host: string, port: number): Promise<AedesListener> {
+/**
+ * Serves `aedes` on a plain TCP listener with LISTEN_BACKLOG, or a TLS one when `tlsOptions` are
+ * given (aedes then sees each connection once its handshake is done); when it cannot listen,
+ * closes aedes and rejects.
+ */
+export async function listenAedes(aedes: Aedes, host: string, port: number, tlsOptions?: tls.TlsOptions): Promise<AedesListener> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);
-  });
+  };
+  let server: net.Server;
+  if (tlsOptions === undefined) {
+    server = net.createServer(onSocket);
+  } else {
+    const secure = tls.createServer(tlsOptions, onSocket);
+    // A handshake that fails (no or an unknown client certificate) never reaches aedes.
+    secure.on('tlsClientError', (_err, socket) => socket.destroy());
+    server = secure;
+  }
   try {
     server.listen({ port, host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');

@@ -22,7 +22,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   faults: ['errors', 'models', 'wire'],
   scenario: ['errors', 'faults', 'metrics', 'models', 'payload', 'protocol', 'wire'],
   drivers: ['collections', 'errors', 'metrics', 'models', 'protocol', 'wire'],
-  backend: ['collections', 'errors', 'wire'],
+  backend: ['collections', 'errors', 'identity', 'wire'],
   fleet: ['collections', 'errors', 'metrics', 'models', 'payload', 'summary', 'drivers'],
   'engine/clock': ['collections', 'fleet'],
   'engine/operator': ['errors', 'scenario', 'wire'],

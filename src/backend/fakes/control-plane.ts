@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DeviceStatsResponse, DeviceTelemetryCounts } from '../../wire/reference-protocol.js';
 import { FLEET_PATHS, type CampaignSpec, type CampaignStatus, type FleetOpsStats, type ProvisioningPolicy, type ReleaseSpec } from '../../wire/fleet-ops.js';
 
 /**
@@ -114,4 +115,17 @@ export function platformStats(p: { artifactRequests: number; bytesByDevice: Reco
     pendingProvisions: p.pending,
     approved: p.approved,
   };
+}
+
+/** The reference backend's reconciliation answer (GET /v1/stats/devices) from a fake's per-device counts. */
+export function deviceStatsResponse(devices: DeviceTelemetryCounts[]): DeviceStatsResponse {
+  const totals = { received: 0, duplicates: 0, gaps: 0, provisions: 0, polls: 0, devices: devices.length };
+  for (const d of devices) {
+    totals.received += d.received;
+    totals.duplicates += d.duplicates;
+    totals.gaps += d.gaps;
+    totals.provisions += d.provisions;
+    totals.polls += d.polls;
+  }
+  return { devices, totals };
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readCappedBody } from '../../http-body.js';
 import { serveBytes } from '../serve-range.js';
+import { deviceStatsResponse } from '../control-plane.js';
 import { HTTP_PATHS, type DeviceStatsResponse } from '../../../wire/reference-protocol.js';
 import { acceptAttributes, acceptTelemetry, attributesAnswer, packageChunk } from './device-api.js';
 import type { TbDevice, ThingsboardState } from './state.js';
@@ -107,15 +108,7 @@ export class TbHttpApi {
       provisions: d.provisions,
       polls: d.counts.attributeRequests,
     }));
-    const totals = { received: 0, duplicates: 0, gaps: 0, provisions: 0, polls: 0, devices: devices.length };
-    for (const d of devices) {
-      totals.received += d.received;
-      totals.duplicates += d.duplicates;
-      totals.gaps += d.gaps;
-      totals.provisions += d.provisions;
-      totals.polls += d.polls;
-    }
-    return { devices, totals };
+    return deviceStatsResponse(devices);
   }
 }
 
