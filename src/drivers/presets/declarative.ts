@@ -4,8 +4,9 @@ import { compileJsonPath, readJsonPath, type JsonPath } from '../../protocol/jso
 import type { ProtocolData } from '../../protocol/schema.js';
 import { compileBody, compileTemplate, renderTemplate, type CompiledTemplate, type FieldValues, type SecretRef } from '../../protocol/template.js';
 import { parseDuration } from '../../models/units.js';
-import type { ConfigChange, DeviceCommand, UpdateOffer } from '../events.js';
+import type { DeviceCommand } from '../events.js';
 import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttUplink, Preset, PresetFactory, TargetAnswer } from '../preset.js';
+import { configPaths, isObject, isText, offerPaths, parseJson, readConfig, readOffer, type ConfigPaths, type OfferPaths } from './declarative-answers.js';
 
 /**
  * The declarative preset: a protocol file (src/protocol/schema.ts) spoken as a `Preset`. Every
@@ -16,8 +17,6 @@ import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttUplink, Pre
  */
 
 type Route = { method: 'GET' | 'POST' | 'PUT'; path: CompiledTemplate; headers: Array<[string, CompiledTemplate]>; body?: CompiledTemplate };
-type OfferPaths = { present: JsonPath; campaign?: JsonPath; release: JsonPath; url: JsonPath; size: JsonPath; sha256?: JsonPath; target: 'app' | 'os' };
-type ConfigPaths = { values: JsonPath; version?: JsonPath };
 
 const DEFAULT_REPLY = { id: '{{correlationId}}', ok: '{{ok}}' };
 const DEFAULT_CONFIG_ACK = { config: '{{configVersion}}' };
@@ -335,55 +334,6 @@ class DeclarativePreset implements Preset {
   }
 }
 
-function offerPaths(o: { present?: string; campaign?: string; release: string; url: string; size: string; sha256?: string; target: 'app' | 'os' } | undefined): OfferPaths | undefined {
-  if (o === undefined) return undefined;
-  return {
-    present: compileJsonPath(o.present ?? o.url),
-    ...(o.campaign === undefined ? {} : { campaign: compileJsonPath(o.campaign) }),
-    release: compileJsonPath(o.release),
-    url: compileJsonPath(o.url),
-    size: compileJsonPath(o.size),
-    ...(o.sha256 === undefined ? {} : { sha256: compileJsonPath(o.sha256) }),
-    target: o.target,
-  };
-}
-
-function configPaths(c: { values: string; version?: string } | undefined): ConfigPaths | undefined {
-  return c === undefined ? undefined : { values: compileJsonPath(c.values), ...(c.version === undefined ? {} : { version: compileJsonPath(c.version) }) };
-}
-
-/** An update offer at `o`, or undefined when none is offered or its fields are not what the file promises. */
-function readOffer(doc: unknown, o: OfferPaths): UpdateOffer | undefined {
-  const present = readJsonPath(doc, o.present);
-  if (present === undefined || present === null) return undefined;
-  const release = readJsonPath(doc, o.release);
-  const url = readJsonPath(doc, o.url);
-  const size = readJsonPath(doc, o.size);
-  const sha256 = o.sha256 ? readJsonPath(doc, o.sha256) : '';
-  const campaign = o.campaign ? readJsonPath(doc, o.campaign) : release;
-  if (!isText(release) || typeof url !== 'string' || url === '' || typeof size !== 'number' || !(size >= 0) || typeof sha256 !== 'string' || !isText(campaign)) return undefined;
-  return { campaign: String(campaign), release: String(release), target: o.target, artifacts: [{ name: url, url, kind: 'full', size, sha256 }] };
-}
-
-/** A configuration at `c`; without a version path, the version is a hash of the values (a change of values is a new version). */
-function readConfig(doc: unknown, c: ConfigPaths): ConfigChange | undefined {
-  const raw = readJsonPath(doc, c.values);
-  if (!isObject(raw)) return undefined;
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) values[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  const version = c.version ? readJsonPath(doc, c.version) : hashVersion(values);
-  if (typeof version !== 'number' || !Number.isInteger(version)) return undefined;
-  // Version 0 is "never configured": nothing to apply.
-  return version === 0 ? undefined : { version, issuedAt: 0, values };
-}
-
-function hashVersion(values: Record<string, string>): number {
-  let h = 0x811c9dc5;
-  const text = JSON.stringify(Object.entries(values).sort());
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 1) || 1;
-}
-
 /** The global device index a serial ends with (serials are `<scenario>-<index>`). */
 function deviceIndexOf(serial: string): number {
   const m = /(\d+)$/.exec(serial);
@@ -398,14 +348,3 @@ function ms(text: string): number {
   const r = parseDuration(text);
   return r.ok ? r.value : 0;
 }
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-const isText = (v: unknown): v is string | number => (typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v));
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
