@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import { startEmbeddedBackend, type OperatorCredential } from '../backend/index.js';
-import { startAcmeFake } from '../backend/fakes/acme/index.js';
+import { platformFake } from '../backend/fakes/registry.js';
+import type { PlatformFakeName } from '../wire/platform-fakes.js';
 import type { DeviceStatsResponse } from '../wire/reference-protocol.js';
 import type { ResolvedPreset } from '../scenario/resolved.js';
 import { checkedPresetFactory } from './shard/preset-factory.js';
-import { startMenderFake } from '../backend/fakes/mender/index.js';
-import { startHawkbitFake } from '../backend/fakes/hawkbit/index.js';
 import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
 import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
@@ -85,12 +84,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
   }
   // A module preset that does not implement the interface stops the run here, before anything starts.
   if (t.kind !== 'embedded') await checkedPresetFactory(t.preset, t.fleetKey);
-  if (t.kind === 'test-backend' && (t.backend === 'mender' || t.backend === 'hawkbit')) return startPlatformFake(s, t.backend, t.fleetKey, log);
-  if (t.kind === 'test-backend') {
-    const backend = await startAcmeFake({ provisioningKey: t.fleetKey });
-    log(`acme test backend: http ${backend.httpUrl}  mqtt ${backend.mqttUrl}`);
-    return { target: { httpUrl: backend.httpUrl, mqttUrl: backend.mqttUrl, fleetKey: t.fleetKey, preset: t.preset }, backend, label: `${t.backend} test backend (${presetLabel(t.preset)})`, warnings: [], close: () => backend.close() };
-  }
+  if (t.kind === 'test-backend') return startPlatformFake(s, t.backend, t.preset, t.fleetKey, log);
   const localBroker = t.kind === 'embedded' && t.broker?.kind === 'local-mosquitto';
   const tls = t.tls ? await prepareTls(t.tls, localBroker) : undefined;
   const warnings = tls?.warnings ?? [];
@@ -139,27 +133,38 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
 }
 
 /**
- * A local fake of a fleet platform's device API (target.backend: mender | hawkbit), driven by the
- * preset of the same name. Devices hold no MQTT session on these platforms. The hawkBit fake
- * applies the scenario's first maintenance window to its campaigns (on the platform the window
- * is part of the assignment) and answers the scenario's poll interval as `config.polling.sleep`
- * (hawkBit's tenant polling time); the Mender fake accepts devices as the provisioning policy says.
+ * A local fake of a fleet platform's device API (`target.backend`), from the registry of fakes,
+ * driven by the scenario's preset. What the scenario says that the platform tells devices goes to
+ * the fake: the poll interval (hawkBit answers it as `config.polling.sleep`, its tenant polling
+ * time), the first maintenance window of an update phase (on hawkBit it is part of the assignment),
+ * and token lifetimes of 40% of the run (Mender's 7 days would never expire in a run), so every
+ * run sees devices re-authenticate. Times are scaled by the run's time scale.
  */
-async function startPlatformFake(s: ResolvedScenario, backend: 'mender' | 'hawkbit', fleetKey: string, log: (line: string) => void): Promise<PreparedTarget> {
-  const preset = { kind: 'builtin', name: backend } as const;
-  if (backend === 'mender') {
-    // Tokens last 40% of the run (the platform's 7 days would never expire in a test), so every run sees devices re-authenticate.
-    const tokenTtlSec = Math.max(MIN_TOKEN_TTL_SEC, Math.round((s.durationMs * 0.4) / 1000 / s.timeScale));
-    const fake = await startMenderFake({ tokenTtlSec });
-    log(`mender fake: ${fake.url}`);
-    return { target: { httpUrl: fake.url, mqttUrl: '', fleetKey, preset }, label: 'mender fake', warnings: [], close: () => fake.close() };
-  }
+async function startPlatformFake(s: ResolvedScenario, name: PlatformFakeName, preset: ResolvedPreset, fleetKey: string, log: (line: string) => void): Promise<PreparedTarget> {
+  const fake = platformFake(name);
+  if (fake === undefined) throw new FleetsimError('FLEETSIM_E_INTERNAL', `no platform fake is registered as "${name}"`);
   let maintenance: { opensMs: number; lengthMs: number; everyMs: number } | undefined;
   for (const p of s.phases) if (maintenance === undefined && p.kind === 'update') maintenance = p.spec.maintenanceWindow;
-  const fake = await startHawkbitFake({ tokenSecret: fleetKey, preregistered: true, pollingSec: Math.max(1, Math.round((s.behaviour.poll?.everyMs ?? 300_000) / 1000 / s.timeScale)), minPollingSec: 1, maintenance: maintenance && { ...maintenance, opensMs: maintenance.opensMs / s.timeScale, lengthMs: maintenance.lengthMs / s.timeScale, everyMs: maintenance.everyMs / s.timeScale } });
-  log(`hawkbit fake: ${fake.url}/${fake.tenant}/controller/v1/`);
-  return { target: { httpUrl: fake.url, mqttUrl: '', fleetKey, preset }, label: 'hawkbit fake', warnings: [], close: () => fake.close() };
+  const running = await fake.start({
+    fleetKey,
+    pollingSec: Math.max(1, Math.round((s.behaviour.poll?.everyMs ?? DEFAULT_POLL_MS) / 1000 / s.timeScale)),
+    minPollingSec: 1,
+    tokenTtlSec: Math.max(MIN_TOKEN_TTL_SEC, Math.round((s.durationMs * 0.4) / 1000 / s.timeScale)),
+    maintenance: maintenance && { opensMs: maintenance.opensMs / s.timeScale, lengthMs: maintenance.lengthMs / s.timeScale, everyMs: maintenance.everyMs / s.timeScale },
+  });
+  log(`${name} fake:${running.httpUrl ? ` http ${running.httpUrl}` : ''}${running.mqttUrl ? `  mqtt ${running.mqttUrl}` : ''}`);
+  const backend: CountingBackend = { mqttUrl: running.mqttUrl ?? '', settle: () => running.settle(), stats: () => running.stats() };
+  return {
+    target: { httpUrl: running.httpUrl ?? '', mqttUrl: running.mqttUrl ?? '', fleetKey, preset },
+    backend,
+    label: name === 'example' ? `example test backend (${presetLabel(preset)})` : `${name} fake`,
+    warnings: [],
+    close: () => running.close(),
+  };
 }
+
+/** Poll interval a fake tells devices when the scenario has no poll (hawkBit's default polling time, 00:05:00). */
+const DEFAULT_POLL_MS = 300_000;
 
 /** Shortest device token the Mender fake issues in scenarios (a token must outlive a few requests). */
 const MIN_TOKEN_TTL_SEC = 10;

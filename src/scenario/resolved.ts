@@ -1,5 +1,6 @@
 import type { ProtocolData } from '../protocol/schema.js';
 import type { BuiltInPresetName } from '../protocol/built-in-presets.js';
+import type { PlatformFakeName } from '../wire/platform-fakes.js';
 import type { TemplateSpec } from '../payload/template-spec.js';
 import type { BackendSpec } from '../models/backend-queue.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
@@ -125,7 +126,7 @@ export type ResolvedTarget =
   | { kind: 'embedded'; fleetKey: string; broker?: { kind: 'local-mosquitto'; count: number } | { kind: 'url'; url: string }; tls?: ResolvedTls }
   | { kind: 'external'; http: string; mqtt: string; preset: ResolvedPreset; fleetKey: string; tls?: ResolvedTls }
   /** A local test backend fleetsim starts (target.backend), speaking the protocol of `preset`. */
-  | { kind: 'test-backend'; backend: 'example' | 'mender' | 'hawkbit'; preset: ResolvedPreset; fleetKey: string };
+  | { kind: 'test-backend'; backend: PlatformFakeName; preset: ResolvedPreset; fleetKey: string };
 
 /**
  * How lifecycle steps map onto the backend: a built-in preset by name, a validated protocol file

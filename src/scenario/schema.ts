@@ -7,6 +7,7 @@ import { fleetOpsSchemas } from './fleet-ops-schema.js';
 import { backendSchema } from './backend-schema.js';
 import { telemetryTemplateSchema } from './telemetry-template-schema.js';
 import { BUILT_IN_PRESET_NAMES } from '../protocol/built-in-presets.js';
+import { PLATFORM_FAKE_NAMES } from '../wire/platform-fakes.js';
 import { costSchema } from './cost-schema.js';
 import { lifetimeSchema } from './lifetime-schema.js';
 import { faultSchemas } from './fault-schema.js';
@@ -152,7 +153,7 @@ const targetObject = z
       }),
       'write preset: reference, a protocol file such as ../protocols/example.yaml, or a module such as ./my-preset.mjs',
     ),
-    backend: z.enum(['example', 'mender', 'hawkbit']).optional().meta({ description: "Start a local test backend of this flavour on loopback and point devices at it instead of http and mqtt: example speaks protocols/example.yaml's protocol and reconciles per device; mender and hawkbit are fakes of those platforms' device APIs (docs/presets/), driven by the presets of the same name." }),
+    backend: z.enum(PLATFORM_FAKE_NAMES).optional().meta({ description: `Start a local test backend of this flavour on loopback and point devices at it instead of http and mqtt (${PLATFORM_FAKE_NAMES.join(', ')}): example speaks protocols/example.yaml's protocol; the others are fakes of those platforms' device APIs (docs/presets/), driven by the presets of the same name. Each counts what it received per device, so the run reconciles with it.` }),
     fleetKey: fleetKey.optional(),
     tls: tls.optional(),
   })

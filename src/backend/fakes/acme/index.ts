@@ -29,6 +29,9 @@ export type { ThingCounts } from './state.js';
 export interface AcmeFakeOptions {
   provisioningKey: string;
   host?: string;
+  /** Ports (default 0: any free port). */
+  httpPort?: number;
+  mqttPort?: number;
   /** Token lifetime, seconds (default 20: a minute-long run re-authenticates). */
   tokenLifetimeSec?: number;
   /** `pollAfterSec` in desired-state answers (default 10). */
@@ -138,9 +141,9 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
   });
   const httpServer = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
   try {
-    mqttServer.listen({ port: 0, host, backlog: LISTEN_BACKLOG });
+    mqttServer.listen({ port: opts.mqttPort ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(mqttServer, 'listening');
-    httpServer.listen({ port: 0, host, backlog: LISTEN_BACKLOG });
+    httpServer.listen({ port: opts.httpPort ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(httpServer, 'listening');
   } catch (err) {
     mqttServer.close();

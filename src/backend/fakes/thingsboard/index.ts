@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { FakeDeviceStats } from '../platform-fake.js';
 import { FleetsimError } from '../../../errors/fleetsim-error.js';
 import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { TbHttpApi } from './http.js';
@@ -49,6 +50,8 @@ export interface ThingsboardFake {
   /** A two-way server-side RPC to one device, timing out after `timeoutMs`. */
   sendRpc(deviceName: string, method: string, params: unknown, timeoutMs?: number): RpcOutcome;
   devices(): TbDevice[];
+  /** Per device: telemetry sequence numbers, provisions, attribute reads (what `GET /v1/stats/devices` answers). */
+  stats(): FakeDeviceStats;
   close(): Promise<void>;
 }
 
@@ -112,6 +115,7 @@ export async function startThingsboardFake(opts: ThingsboardFakeOptions): Promis
       return { id, delivered: true };
     },
     devices: () => [...state.devices.values()],
+    stats: () => api.deviceStats(),
     close() {
       closing ??= (async () => {
         for (const d of state.devices.values()) for (const p of d.pendingRpc.values()) clearTimeout(p.timer);

@@ -1,0 +1,58 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import type { PlatformFakeName } from '../../src/wire/platform-fakes.js';
+import { hawkbitTargetToken } from '../../src/wire/hawkbit-token.js';
+
+/**
+ * One documented device request per platform fake, made the way a device of that platform makes
+ * it: what the contract suite (test/contracts/platform-fake.contract.ts) and the CLI test of
+ * `fleetsim backend --preset NAME` send to check that a fake answers and counts the device.
+ * Typed by PLATFORM_FAKE_NAMES: registering a fake without its probe does not compile.
+ */
+export interface ProbeAnswer {
+  /** HTTP status of the answer. */
+  status: number;
+  /** The id the fake counts this device under (its /v1/stats/devices deviceId). */
+  deviceId: string;
+}
+
+export type FakeProbe = (urls: { httpUrl?: string; mqttUrl?: string }, fleetKey: string, serial: string) => Promise<ProbeAnswer>;
+
+const json = { 'content-type': 'application/json' };
+
+export const FAKE_PROBES: Record<PlatformFakeName, FakeProbe> = {
+  // acme-things: enrolment with the provisioning key (protocols/example.yaml).
+  async example({ httpUrl }, fleetKey, serial) {
+    const res = await fetch(`${httpUrl}/api/v2/enrollments`, {
+      method: 'POST',
+      headers: { ...json, 'x-acme-client': 'probe', 'x-provisioning-key': fleetKey },
+      body: JSON.stringify({ hardwareSerial: serial, model: 'probe', requestedAt: Date.now() }),
+    });
+    const body = (await res.json()) as { thing?: { id?: string } };
+    return { status: res.status, deviceId: body.thing?.id ?? '' };
+  },
+  // Mender: an authentication request signed with the device's own key (deviceauth API).
+  async mender({ httpUrl }, fleetKey, serial) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const body = JSON.stringify({ id_data: JSON.stringify({ sn: serial }), pubkey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), tenant_token: fleetKey });
+    const res = await fetch(`${httpUrl}/api/devices/v1/authentication/auth_requests`, {
+      method: 'POST',
+      headers: { ...json, 'x-men-signature': sign('sha256', Buffer.from(body), privateKey).toString('base64') },
+      body,
+    });
+    await res.arrayBuffer();
+    return { status: res.status, deviceId: serial };
+  },
+  // hawkBit DDI: the controller base resource with the target's TargetToken.
+  async hawkbit({ httpUrl }, fleetKey, serial) {
+    const res = await fetch(`${httpUrl}/DEFAULT/controller/v1/${encodeURIComponent(serial)}`, { headers: { authorization: `TargetToken ${hawkbitTargetToken(fleetKey, serial)}`, accept: 'application/hal+json' } });
+    await res.arrayBuffer();
+    return { status: res.status, deviceId: serial };
+  },
+  // ThingsBoard: device provisioning over HTTP with the profile's key and secret.
+  async thingsboard({ httpUrl }, fleetKey, serial) {
+    const [provisionDeviceKey, provisionDeviceSecret = ''] = fleetKey.split(':');
+    const res = await fetch(`${httpUrl}/api/v1/provision`, { method: 'POST', headers: json, body: JSON.stringify({ deviceName: serial, provisionDeviceKey, provisionDeviceSecret }) });
+    const body = (await res.json()) as { status?: string };
+    return { status: body.status === 'SUCCESS' ? res.status : 500, deviceId: serial };
+  },
+};
