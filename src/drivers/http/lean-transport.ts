@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import { Http1ResponseParser } from './http1-response.js';
+import { Connection, Group, Request, type Method } from './lean-connection-group.js';
+import { DeadlineList } from './deadline-list.js';
 import { netCause } from '../net-cause.js';
 import { BAD_RESPONSE, CANCELLED, NET_RESET, NET_TIMEOUT, NO_RETRY_AFTER, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions } from '../types.js';
 
@@ -16,9 +16,8 @@ import { BAD_RESPONSE, CANCELLED, NET_RESET, NET_TIMEOUT, NO_RETRY_AFTER, type H
  * one request in flight per connection (no pipelining) and a FIFO of waiting requests;
  * 'per-device' gives each device its own keep-alive connection and FIFO.
  *
- * Deadlines: every request has the same timeout, so deadlines are in request order: unanswered
- * requests sit in an intrusive list and one timer, armed for the head's deadline, answers the
- * expired ones with NET_TIMEOUT (a request already on a connection drops that connection, since its
+ * Deadlines: unanswered requests sit in a DeadlineList (deadline-list.ts); an expired one is
+ * answered with NET_TIMEOUT (a request already on a connection drops that connection, since its
  * answer may still come).
  *
  * Retries: a GET written onto a reused keep-alive connection that the server closed before any
@@ -32,93 +31,12 @@ export function createLeanHttpTransport(opts: HttpTransportOptions, events: Http
   return new LeanHttpTransport(opts, events);
 }
 
-type Method = 'GET' | 'POST' | 'PUT';
-
-class Request {
-  dev = 0;
-  op = 0;
-  method: Method = 'GET';
-  wire = '';
-  deadline = 0;
-  answered = false;
-  retried = false;
-  /** The pseudo-status of an answer deferred to a later tick. */
-  deferredStatus = 0;
-  conn: Connection | null = null;
-  // Deadline list (request order).
-  prev: Request | null = null;
-  next: Request | null = null;
-  linked = false;
-  // Wait queue of its group.
-  queued: Request | null = null;
-}
-
-/** Connections that serve the same requests: the pool, or one device's own connection. */
-class Group {
-  readonly conns: Connection[] = [];
-  readonly idle: Connection[] = [];
-  waitHead: Request | null = null;
-  waitTail: Request | null = null;
-  constructor(readonly max: number) {}
-
-  enqueue(r: Request, atFront: boolean): void {
-    if (this.waitHead === null) {
-      this.waitHead = this.waitTail = r;
-      r.queued = null;
-    } else if (atFront) {
-      r.queued = this.waitHead;
-      this.waitHead = r;
-    } else {
-      this.waitTail!.queued = r;
-      this.waitTail = r;
-      r.queued = null;
-    }
-  }
-
-  dequeue(): Request | null {
-    const r = this.waitHead;
-    if (r === null) return null;
-    this.waitHead = r.queued;
-    if (this.waitHead === null) this.waitTail = null;
-    r.queued = null;
-    return r;
-  }
-
-  remove(r: Request): void {
-    let prev: Request | null = null;
-    for (let x = this.waitHead; x !== null; prev = x, x = x.queued) {
-      if (x !== r) continue;
-      if (prev === null) this.waitHead = x.queued;
-      else prev.queued = x.queued;
-      if (this.waitTail === x) this.waitTail = prev;
-      x.queued = null;
-      return;
-    }
-  }
-}
-
-class Connection {
-  readonly parser = new Http1ResponseParser();
-  current: Request | null = null;
-  /** Responses completed on this connection: a failure on a reused one may be a stale keep-alive. */
-  served = 0;
-  dead = false;
-
-  constructor(
-    readonly socket: net.Socket,
-    readonly group: Group,
-  ) {}
-}
-
 class LeanHttpTransport implements HttpTransport {
   private readonly free: Request[] = [];
   private readonly pool: Group | null;
   private readonly perDevice: Array<Group | undefined>;
-  private head: Request | null = null;
-  private tail: Request | null = null;
+  private readonly deadlines: DeadlineList<Request>;
   private unanswered = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly onTimer = (): void => this.expire();
   private readonly deferred: Request[] = [];
   private flushScheduled = false;
   private readonly onFlush = (): void => this.flushDeferred();
@@ -139,6 +57,7 @@ class LeanHttpTransport implements HttpTransport {
     this.host = url.hostname.replace(/^\[|\]$/g, '');
     this.port = url.port === '' ? (this.secure ? 443 : 80) : Number(url.port);
     this.hostHeader = url.host;
+    this.deadlines = new DeadlineList(opts.timeoutMs, (r) => this.expired(r));
     if (opts.connections === 'pooled') {
       this.pool = new Group(Math.max(1, opts.poolSize));
       this.perDevice = [];
@@ -170,8 +89,7 @@ class LeanHttpTransport implements HttpTransport {
     // A header a preset built with a line break in it would split the request: never sent.
     if (headers !== undefined && headers.some((h) => /[\r\n]/.test(h))) return this.deferAnswer(r, NET_RESET);
     r.wire = this.encode(method, path, authorization, body, ifNoneMatch, headers);
-    r.deadline = performance.now() + this.opts.timeoutMs;
-    this.link(r);
+    this.deadlines.add(r);
     this.dispatch(r, this.groupFor(dev), false);
   }
 
@@ -182,8 +100,7 @@ class LeanHttpTransport implements HttpTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.deadlines.stop();
     const gone: Promise<void>[] = [];
     for (const c of this.open) {
       c.dead = true;
@@ -194,9 +111,7 @@ class LeanHttpTransport implements HttpTransport {
     await Promise.all(gone);
     // Everything not answered was cut off by fleetsim, not by the backend (answered after the
     // await, so never from inside the close() call itself).
-    while (this.head !== null) {
-      const r = this.head;
-      this.unlink(r);
+    for (let r = this.deadlines.shift(); r !== null; r = this.deadlines.shift()) {
       r.conn = null;
       this.answer(r, CANCELLED);
       this.recycle(r);
@@ -245,7 +160,7 @@ class LeanHttpTransport implements HttpTransport {
       const c = this.connect(g);
       if (c !== null) return this.send(c, r);
       // connect threw (bad address): the request fails like a refused connection, later.
-      this.unlink(r);
+      this.deadlines.remove(r);
       return this.deferAnswer(r, NET_RESET);
     }
     g.enqueue(r, atFront);
@@ -328,7 +243,7 @@ class LeanHttpTransport implements HttpTransport {
       return;
     }
     const status = err !== null ? netCause(err) : NET_RESET;
-    this.unlink(r);
+    this.deadlines.remove(r);
     this.answer(r, status);
     this.recycle(r);
   }
@@ -338,7 +253,7 @@ class LeanHttpTransport implements HttpTransport {
     c.current = null;
     r.conn = null;
     if (r.answered) return this.recycle(r); // timed out already; this late answer is dropped
-    this.unlink(r);
+    this.deadlines.remove(r);
     r.answered = true;
     this.unanswered--;
     if (status < 100) this.events.onHttpResponse(r.dev, r.op, status, '', NO_RETRY_AFTER, undefined);
@@ -411,52 +326,18 @@ class LeanHttpTransport implements HttpTransport {
     }
   }
 
-  private link(r: Request): void {
-    r.prev = this.tail;
-    r.next = null;
-    if (this.tail !== null) this.tail.next = r;
-    else this.head = r;
-    this.tail = r;
-    r.linked = true;
-    if (this.timer === null) this.arm();
-  }
-
-  private unlink(r: Request): void {
-    if (!r.linked) return;
-    if (r.prev !== null) r.prev.next = r.next;
-    else this.head = r.next;
-    if (r.next !== null) r.next.prev = r.prev;
-    else this.tail = r.prev;
-    r.prev = r.next = null;
-    r.linked = false;
-  }
-
-  private arm(): void {
-    if (this.head === null || this.closed) return;
-    const delay = Math.max(0, Math.ceil(this.head.deadline - performance.now()));
-    this.timer = setTimeout(this.onTimer, delay);
-    // Sockets keep the process alive while requests run; the deadline timer alone must not.
-    this.timer.unref();
-  }
-
-  private expire(): void {
-    this.timer = null;
-    const now = performance.now();
-    while (this.head !== null && this.head.deadline <= now) {
-      const r = this.head;
-      this.unlink(r);
-      const c = r.conn;
-      if (c !== null) {
-        // Its answer may still come on that connection: it cannot carry another request.
-        c.current = null;
-        r.conn = null;
-        this.drop(c);
-      } else {
-        this.groupFor(r.dev).remove(r);
-      }
-      this.answer(r, NET_TIMEOUT);
-      this.recycle(r);
+  /** `r`'s deadline passed (it is off the deadline list). */
+  private expired(r: Request): void {
+    const c = r.conn;
+    if (c !== null) {
+      // Its answer may still come on that connection: it cannot carry another request.
+      c.current = null;
+      r.conn = null;
+      this.drop(c);
+    } else {
+      this.groupFor(r.dev).remove(r);
     }
-    this.arm();
+    this.answer(r, NET_TIMEOUT);
+    this.recycle(r);
   }
 }

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { parseRetryAfterMs } from './retry-after.js';
 import { netCause } from '../net-cause.js';
 import { CANCELLED, NET_TIMEOUT, NO_RETRY_AFTER } from '../types.js';
+import type { Deadlined } from './deadline-list.js';
 
 /**
  * One in-flight HTTP request, as an undici dispatch handler (the controller API of undici 7:
@@ -21,7 +22,7 @@ export interface SlotOwner {
   settle(slot: RequestSlot, err: Error | null): void;
 }
 
-export class RequestSlot implements Dispatcher.DispatchHandler {
+export class RequestSlot implements Dispatcher.DispatchHandler, Deadlined<RequestSlot> {
   dev = 0;
   op = 0;
   /** The HTTP status, or a pseudo-status below 100 once the request failed (drivers/types.ts). */
@@ -34,7 +35,7 @@ export class RequestSlot implements Dispatcher.DispatchHandler {
   deadline = 0;
   /** The caller has been answered; the rest of undici's callbacks only lead to recycling. */
   answered = false;
-  // Intrusive links of the transport's deadline list (dispatch order = deadline order).
+  // Intrusive links of the transport's deadline list (deadline-list.ts).
   prev: RequestSlot | null = null;
   next: RequestSlot | null = null;
   linked = false;

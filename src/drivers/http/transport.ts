@@ -1,17 +1,16 @@
-import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { Client, Pool } from './undici-dispatchers.js';
 import { CANCELLED, NET_TIMEOUT, NO_RETRY_AFTER, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions, type TlsSettings } from '../types.js';
 import { RequestSlot, TIMED_OUT, TRANSPORT_CLOSED, type SlotOwner } from './request-slot.js';
+import { DeadlineList } from './deadline-list.js';
 
 /**
  * The undici-based HTTP transport. Each request is one `Dispatcher.dispatch` with a recycled
  * RequestSlot as its handler: no promise, closure or timer of ours per request.
  *
- * Timeouts: every request has the same timeout, so deadlines are in dispatch order. Unanswered
- * slots sit in an intrusive FIFO list and one timer, armed for the head's deadline, answers
- * expired requests with NET_TIMEOUT and aborts them in undici (a queued one is aborted as soon as
- * undici starts it). The deadline therefore covers pool queueing, connecting and the response.
+ * Timeouts: unanswered slots sit in a DeadlineList (deadline-list.ts); an expired request is
+ * answered with NET_TIMEOUT and aborted in undici (a queued one is aborted as soon as undici
+ * starts it). The deadline therefore covers pool queueing, connecting and the response.
  *
  * Concurrency (see drivers/types.ts): single-threaded; callbacks never run inside `request`. An
  * error undici reports synchronously from `dispatch` (closed dispatcher, bad argument) is queued
@@ -24,11 +23,8 @@ export function createUndiciHttpTransport(opts: HttpTransportOptions, events: Ht
 
 class UndiciHttpTransport implements HttpTransport, SlotOwner {
   private readonly free: RequestSlot[] = [];
-  private head: RequestSlot | null = null;
-  private tail: RequestSlot | null = null;
+  private readonly deadlines: DeadlineList<RequestSlot>;
   private unanswered = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private readonly onTimer = (): void => this.expire();
   /** True while inside undici's dispatch: answers then must wait for a later tick. */
   private dispatching = false;
   private readonly deferred: RequestSlot[] = [];
@@ -43,6 +39,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     private readonly opts: HttpTransportOptions,
     private readonly events: HttpTransportEvents,
   ) {
+    this.deadlines = new DeadlineList(opts.timeoutMs, (slot) => this.expired(slot));
     if (opts.connections === 'pooled') {
       this.pool = new Pool(opts.baseUrl, { connections: Math.max(1, opts.poolSize), pipelining: 1, connectTimeout: opts.timeoutMs, ...undiciTls(opts.tls) });
       this.clients = [];
@@ -71,8 +68,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
       this.defer(slot);
       return;
     }
-    slot.deadline = performance.now() + this.opts.timeoutMs;
-    this.link(slot);
+    this.deadlines.add(slot);
     this.dispatching = true;
     try {
       this.dispatcherFor(dev).dispatch(slot.opts, slot);
@@ -88,8 +84,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.deadlines.stop();
     // destroy() fails everything queued or running with onResponseError: each is answered as
     // CANCELLED, since fleetsim, not the backend, cut it off.
     const done: Promise<void>[] = [];
@@ -97,11 +92,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     for (const c of this.clients) if (c !== undefined) done.push(c.destroy(TRANSPORT_CLOSED));
     await Promise.all(done);
     // Anything undici did not fail (none expected) is answered now, so accounting can close.
-    while (this.head !== null) {
-      const slot = this.head;
-      this.unlink(slot);
-      this.answer(slot, CANCELLED);
-    }
+    for (let slot = this.deadlines.shift(); slot !== null; slot = this.deadlines.shift()) this.answer(slot, CANCELLED);
     this.flushDeferred();
   }
 
@@ -112,7 +103,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
       this.recycle(slot);
       return;
     }
-    this.unlink(slot);
+    this.deadlines.remove(slot);
     if (this.dispatching) {
       slot.answered = true;
       this.defer(slot);
@@ -172,45 +163,11 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     }
   }
 
-  private link(slot: RequestSlot): void {
-    slot.prev = this.tail;
-    slot.next = null;
-    if (this.tail !== null) this.tail.next = slot;
-    else this.head = slot;
-    this.tail = slot;
-    slot.linked = true;
-    if (this.timer === null) this.arm();
-  }
-
-  private unlink(slot: RequestSlot): void {
-    if (!slot.linked) return;
-    if (slot.prev !== null) slot.prev.next = slot.next;
-    else this.head = slot.next;
-    if (slot.next !== null) slot.next.prev = slot.prev;
-    else this.tail = slot.prev;
-    slot.prev = slot.next = null;
-    slot.linked = false;
-  }
-
-  private arm(): void {
-    if (this.head === null || this.closed) return;
-    const delay = Math.max(0, Math.ceil(this.head.deadline - performance.now()));
-    this.timer = setTimeout(this.onTimer, delay);
-    // Sockets keep the process alive while requests run; the deadline timer alone must not.
-    this.timer.unref();
-  }
-
-  private expire(): void {
-    this.timer = null;
-    const now = performance.now();
-    while (this.head !== null && this.head.deadline <= now) {
-      const slot = this.head;
-      this.unlink(slot);
-      this.answer(slot, NET_TIMEOUT);
-      // May settle synchronously (then the slot is recycled); a queued slot aborts when it starts.
-      slot.controller?.abort(TIMED_OUT);
-    }
-    this.arm();
+  /** `slot`'s deadline passed (it is off the deadline list). */
+  private expired(slot: RequestSlot): void {
+    this.answer(slot, NET_TIMEOUT);
+    // May settle synchronously (then the slot is recycled); a queued slot aborts when it starts.
+    slot.controller?.abort(TIMED_OUT);
   }
 }
 
