@@ -104,6 +104,13 @@ export interface PlatformHooks {
   decodeFollow?(body: string, creds: DeviceCredentials): TargetAnswer | undefined;
   /** A streaming check of a downloaded artifact instead of its SHA-256 (Mender checks the manifest inside). */
   artifactCheck?(): ArtifactCheck;
+  /**
+   * Logs over HTTP (session 'none'): one shipment (`lines` copies of `line` after `suppressed`
+   * dropped ones) as the requests the platform takes, in order (balena: batches of at most 10).
+   * Sent like QoS 0 logs: answers are counted, nothing follows on the device. Absent: the
+   * platform has no log uplink and the driver refuses the shipment.
+   */
+  logsRequest?(creds: DeviceCredentials, suppressed: number, line: string, lines: number): readonly HttpRequestSpec[];
 }
 
 /** Checks an artifact as its bytes arrive. */
@@ -135,7 +142,7 @@ export interface DeviceCredentials {
 }
 
 export interface HttpRequestSpec {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   /** Relative to target.httpUrl (or an absolute URL on its origin). */
   readonly path: string;
   /** Sent as application/json unless `headers` says otherwise. */

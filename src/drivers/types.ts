@@ -266,7 +266,7 @@ export interface HttpTransport {
   request(
     dev: number,
     op: number,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
     path: string,
     authorization: string | undefined,
     body: string | undefined,

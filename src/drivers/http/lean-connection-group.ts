@@ -8,7 +8,7 @@ import type { Deadlined } from './deadline-list.js';
  * the same requests with its FIFO of waiting requests (intrusive too: no array per wait).
  */
 
-export type Method = 'GET' | 'POST' | 'PUT';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
 
 export class Request implements Deadlined<Request> {
   dev = 0;

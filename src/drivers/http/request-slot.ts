@@ -55,7 +55,7 @@ export class RequestSlot implements Dispatcher.DispatchHandler, Deadlined<Reques
   prepare(
     dev: number,
     op: number,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
     path: string,
     authorization: string | undefined,
     body: string | undefined,

@@ -52,7 +52,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
   request(
     dev: number,
     op: number,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
     path: string,
     authorization: string | undefined,
     body: string | undefined,

@@ -4,6 +4,7 @@ import { referencePreset } from './reference.js';
 import { thingsboardPreset } from './thingsboard.js';
 import { menderPreset } from './mender.js';
 import { hawkbitPreset } from './hawkbit.js';
+import { balenaPreset } from './balena.js';
 
 /** The built-in presets by the name `target.preset` gives them. */
 const BUILT_IN: Record<BuiltInPresetName, PresetFactory> = {
@@ -11,6 +12,7 @@ const BUILT_IN: Record<BuiltInPresetName, PresetFactory> = {
   thingsboard: thingsboardPreset,
   mender: (settings) => menderPreset(settings),
   hawkbit: (settings) => hawkbitPreset(settings),
+  balena: (settings) => balenaPreset(settings),
 };
 
 /** Names `target.preset` accepts as built-ins. */
