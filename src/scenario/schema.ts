@@ -1,29 +1,17 @@
 import * as z from 'zod';
-import { unitSchema, type UnitKind, type UnitRange } from './unit-schema.js';
 import { metricNames } from '../metrics/catalog.js';
 import { MAX_LINK_PARAMETER_SETS } from '../models/link.js';
 import { inlineProfileRefSchema } from './profile-schema.js';
 import { fleetOpsSchemas } from './fleet-ops-schema.js';
 import { backendSchema } from './backend-schema.js';
 import { telemetryTemplateSchema } from './telemetry-template-schema.js';
+import { BIT_RATE, DURATION, MIN_INTERVAL, PERCENT, RATE, SIZE, schemaHelpers, unitString, url, withHint } from './scenario-fields.js';
 import { BUILT_IN_PRESET_NAMES } from '../protocol/built-in-presets.js';
 import { PLATFORM_FAKE_NAMES } from '../wire/platform-fakes.js';
 import { costSchema } from './cost-schema.js';
 import { lifetimeSchema } from './lifetime-schema.js';
 import { faultSchemas } from './fault-schema.js';
-import {
-  DURATION_HINT,
-  PERCENT_HINT,
-  RATE_HINT,
-  SIZE_HINT,
-  parseDuration,
-  parsePercent,
-  parseRate,
-  parseSize,
-  parseBitRate,
-  BIT_RATE_HINT,
-  type Parsed,
-} from '../models/units.js';
+import { parsePercent } from '../models/units.js';
 
 /**
  * The one source of the scenario's shape: the TypeScript types (`ScenarioInput`, `ScenarioData`),
@@ -31,21 +19,10 @@ import {
  * (`scenarioJsonSchema()`, committed as schema/scenario.schema.json).
  *
  * Unit strings are validated by models/units.ts, so the messages and hints are the ones every
- * other part of fleetsim gives. Semantic checks that need outside knowledge (profile names,
- * metric names, threshold grammar) live in checks.ts; defaults that need computing live in
- * resolve.ts. Literal defaults live here so the JSON Schema shows them to editors.
+ * other part of fleetsim gives; the leaf builders are in scenario-fields.ts. Semantic checks that
+ * need outside knowledge (profile names, metric names, threshold grammar) live in checks.ts;
+ * defaults that need computing live in resolve.ts. Literal defaults live here so the JSON Schema shows them to editors.
  */
-
-/**
- * Hints for leaf fields, shown when a value has the wrong type (`every: 10` instead of `10s`).
- * A private registry, so the hints never appear in the JSON Schema.
- */
-export const fieldHints = z.registry<{ hint: string }>();
-
-function withHint<T extends z.ZodType>(schema: T, hint: string): T {
-  fieldHints.add(schema, { hint });
-  return schema;
-}
 
 /**
  * Bounds of the fleet. 10 million devices: the largest fleet the simulator's per-device tables
@@ -57,59 +34,6 @@ function withHint<T extends z.ZodType>(schema: T, hint: string): T {
 export const MAX_DEVICES = 10_000_000;
 export const MAX_FLEET_GROUPS = MAX_LINK_PARAMETER_SETS;
 export const MAX_NAME_LENGTH = 100;
-
-const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h|d|y))+$';
-const SIZE_PATTERN = '^\\d+(\\.\\d+)?([kKmMgG][iI]?)?[bB]$';
-const RATE_PATTERN = '^\\d+(\\.\\d+)?/(s|m|h|d)$';
-const PERCENT_PATTERN = '^\\d+(\\.\\d+)?%$';
-
-const BIT_RATE: UnitKind = { parse: parseBitRate, hint: BIT_RATE_HINT, pattern: '^\\d+(\\.\\d+)?([kmgKMG]?(bit|bps))$', examples: ['26kbit', '1mbit'] };
-const DURATION: UnitKind = { parse: parseDuration, hint: DURATION_HINT, pattern: DURATION_PATTERN, examples: ['500ms', '10s', '2m', '1h'] };
-const SIZE: UnitKind = { parse: parseSize, hint: SIZE_HINT, pattern: SIZE_PATTERN, examples: ['200B', '4KB', '20MB'] };
-const RATE: UnitKind = { parse: parseRate, hint: RATE_HINT, pattern: RATE_PATTERN, examples: ['20/s', '300/m'] };
-const PERCENT: UnitKind = { parse: parsePercent, hint: PERCENT_HINT, pattern: PERCENT_PATTERN, examples: ['10%', '0.5%'] };
-
-/**
- * The largest value of each kind any scenario field takes unless it states its own: past these a
- * value is a typo or a test of the parser (a poll every 8,000 years), never a run. Durations up
- * to a century cover battery-life projections; 10^6 per second is far above any arrival or
- * rollout rate a backend sees; payloads stop at 1 MiB (AWS IoT Core takes 128 KB, Azure IoT
- * Hub 256 KB per message); links at 100 Gbit/s.
- */
-const KIND_MAX = new Map<UnitKind, string>([
-  [DURATION, '100y'],
-  [SIZE, '1GiB'],
-  [RATE, '1000000/s'],
-  [BIT_RATE, '100gbit'],
-]);
-/** The shortest interval of anything that repeats per device (telemetry, polls, logs): the clocks count in milliseconds. */
-export const MIN_INTERVAL = '1ms';
-
-/** A unit string checked by its models/units.ts parser and its range, with its hint for a value of the wrong type. */
-function unitString(kind: UnitKind, description: string, opts: { positive?: boolean } & UnitRange = {}) {
-  return withHint(unitSchema(kind, description, opts.positive ? 'positive' : 'any', { min: opts.min, max: opts.max ?? KIND_MAX.get(kind) }), kind.hint);
-}
-
-function url(schemes: readonly string[], description: string) {
-  const hint = `use a URL such as ${schemes.map((s) => `${s}://host:port`).join(' or ')}`;
-  const s = z
-    .string()
-    .check((ctx) => {
-      let parsed: URL | undefined;
-      try {
-        parsed = new URL(ctx.value);
-      } catch {
-        parsed = undefined;
-      }
-      const scheme = parsed?.protocol.replace(/:$/, '');
-      if (!parsed || !scheme || !schemes.includes(scheme) || !parsed.hostname) {
-        const why = parsed && scheme && !schemes.includes(scheme) ? `scheme "${scheme}" is not ${schemes.join(' or ')}` : 'not a URL with a host';
-        ctx.issues.push({ code: 'custom', message: `"${ctx.value}": ${why}`, input: ctx.value, params: { hint } });
-      }
-    })
-    .meta({ description, examples: schemes.map((s) => `${s}://localhost`) });
-  return withHint(s, hint);
-}
 
 const fleetKey = z.string().min(1).meta({ description: 'Shared fleet provisioning key devices present to get their own key. A secret: write ${env:NAME} or ${file:path} to keep it out of the file.', examples: ['${env:FLEET_KEY}', '${file:./fleet-key.txt}'] });
 
@@ -236,13 +160,10 @@ const arrival = z
   })
   .meta({ description: 'How fast devices power on: a factory line, or a field powering up after an outage.' });
 
-const UNITS = { duration: DURATION, size: SIZE, rate: RATE, percent: PERCENT } as const;
-const fleetOps = fleetOpsSchemas({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
-
-const backend = backendSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
-const faults = faultSchemas({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
-
-const telemetryTemplate = telemetryTemplateSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint });
+const fleetOps = fleetOpsSchemas(schemaHelpers);
+const backend = backendSchema(schemaHelpers);
+const faults = faultSchemas(schemaHelpers);
+const telemetryTemplate = telemetryTemplateSchema(schemaHelpers);
 
 const jitter = (what: string) => unitString(PERCENT, `Random spread of the ${what} interval, as a share of it.`).default('10%');
 
@@ -405,8 +326,8 @@ export const scenarioSchema = z
     provisioning: fleetOps.provisioning.optional(),
     backend: backend.optional(),
     phases: z.array(phase).default([]).meta({ description: 'Timed events: updates, outages, commands, config changes, backend faults.' }),
-    cost: costSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint }),
-    lifetime: lifetimeSchema({ unit: (kind, description, opts) => unitString(UNITS[kind], description, opts), withHint }),
+    cost: costSchema(schemaHelpers),
+    lifetime: lifetimeSchema(schemaHelpers),
     thresholds: z.record(z.string(), thresholdList).default({}).meta({ description: 'Pass/fail criteria by metric name (k6 grammar).' }),
     options: options.prefault({}),
   })

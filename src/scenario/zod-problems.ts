@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Problem } from '../errors/fleetsim-error.js';
-import { fieldHints } from './schema.js';
+import { fieldHints } from './scenario-fields.js';
 import { suggestionHint } from './suggest.js';
 import { formatPath, type DocPath, type YamlSource } from './yaml-source.js';
 import { quoted } from './yaml-limits.js';
