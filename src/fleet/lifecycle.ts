@@ -1,4 +1,4 @@
-import { C, cancelledCounter, G, H } from '../metrics/catalog.js';
+import { C, G } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
 import { jittered, Stream, uniform32 as uniform } from '../models/rng.js';
 import { CANCELLED, type ConfigChange, type DeviceCommand, type DeviceDriver, type DriverEvents, type Heard, type UpdateOffer } from '../drivers/types.js';
@@ -13,15 +13,13 @@ import { RetryAfterHold } from './retry-after-hold.js';
 import { RetryPlan } from './retry-plan.js';
 import { Provisioning } from './provisioning.js';
 import { Coverage } from './coverage.js';
-import { countConnectFailure, Route } from './request-outcome.js';
+import { Sessions } from './sessions.js';
 import type { EnergyProjection } from './energy-meter.js';
 import type { InflightTable } from './inflight.js';
 import { BehaviourSet, type BehaviourContext } from './behaviour.js';
-import { STEP_ATTACH, STEP_BOOT, STEP_POLL, STEP_UPLINK, type DeviceModels, type LifecycleConfig } from './lifecycle-config.js';
+import { STEP_BOOT, STEP_POLL, STEP_UPLINK, type DeviceModels, type LifecycleConfig } from './lifecycle-config.js';
 
 export type { DeviceModels, LifecycleConfig } from './lifecycle-config.js';
-
-const US_PER_MS = 1000;
 
 /**
  * Device lifecycle v1, for every device of one shard: power on → provision (HTTP) → connect
@@ -29,13 +27,12 @@ const US_PER_MS = 1000;
  * planned from the intended time, never from when the previous one finished) → reconnect with
  * full-jitter backoff → graceful disconnect at the end.
  *
- * It is the driver's event sink. All state is in the DeviceTable's records and the InflightTable; events
+ * It is the driver's event sink; the MQTT sessions are fleet/sessions.ts's. All state is in the DeviceTable's records and the InflightTable; events
  * are (device, kind) pairs from the shard's one scheduler. Single-threaded: one instance per shard.
  */
 export class Lifecycle implements DriverEvents {
   private readonly telemetryPipe: TelemetryPipeline;
   private stopping = false;
-  private online = 0;
   private depleted = 0;
   private readonly behaviours: BehaviourSet;
   private readonly poller?: TargetPoller;
@@ -44,6 +41,7 @@ export class Lifecycle implements DriverEvents {
   private readonly retry: RetryPlan;
   private readonly provisioning: Provisioning;
   private readonly coverage: Coverage;
+  private readonly sessions: Sessions;
 
   constructor(
     readonly devices: DeviceTable,
@@ -62,16 +60,21 @@ export class Lifecycle implements DriverEvents {
       driver,
       metrics,
       (dev) => this.charge(dev, STEP_UPLINK),
-      (dev) => this.connectionTimedOut(dev),
+      (dev) => this.sessions.connectionTimedOut(dev),
     );
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
     this.hold = new RetryAfterHold(devices, schedule, metrics, { seed: cfg.seed, ...cfg.retryAfter });
     this.coverage = new Coverage(models.reach, devices, schedule, metrics, {
-      dropSession: (dev) => this.dropSession(dev),
+      dropSession: (dev) => this.sessions.drop(dev),
       provision: (dev) => this.provisioning.provision(dev),
       connect: (dev) => this.connect(dev),
     });
     this.retry = new RetryPlan(devices, schedule, metrics, cfg);
+    this.sessions = new Sessions(devices, cfg, schedule, driver, metrics, this.retry, this.telemetryPipe, this.behaviours, {
+      reachable: (dev) => this.reachable(dev),
+      charge: (dev, step, oneOff) => this.charge(dev, step, oneOff),
+      stopping: () => this.stopping,
+    });
     this.provisioning = new Provisioning(devices, cfg.serialPrefix, schedule, driver, metrics, this.hold, this.retry, {
       reachable: (dev) => this.reachable(dev),
       charge: (dev, step, oneOff) => this.charge(dev, step, oneOff),
@@ -111,7 +114,7 @@ export class Lifecycle implements DriverEvents {
   private reboot(dev: number, ms: number): void {
     const d = this.devices;
     if (d.state(dev) === S.dead) return;
-    if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.dropSession(dev);
+    if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.sessions.drop(dev);
     d.setState(dev, S.backoff);
     this.schedule.at(this.schedule.now() + ms, dev, Ev.connect);
   }
@@ -143,10 +146,10 @@ export class Lifecycle implements DriverEvents {
         return this.poller?.poll(dev, t);
       case Ev.linkDeliver:
         this.telemetryPipe.deliver(dev);
-        this.maybeSleep(dev);
+        this.sessions.maybeSleep(dev);
         return;
       case Ev.flush:
-        if (this.devices.state(dev) === S.online) this.flush(dev);
+        if (this.devices.state(dev) === S.online) this.sessions.flush(dev);
         return;
       case Ev.linkExchange:
         return this.models.linked?.handle(dev);
@@ -177,37 +180,9 @@ export class Lifecycle implements DriverEvents {
   /** Battery empty: the device stops for the rest of the run; what it held stays buffered. */
   private goDark(dev: number): void {
     const d = this.devices;
-    if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.dropSession(dev);
+    if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.sessions.drop(dev);
     d.setState(dev, S.dead);
     this.metrics.set(G['devices.depleted'], ++this.depleted);
-  }
-
-  /** An online device's session is gone: the online gauge, and its group's session time (cost). */
-  private sessionDown(dev: number): void {
-    this.metrics.set(G['devices.online'], --this.online);
-    this.metrics.groups?.session(dev, -1, this.schedule.now());
-  }
-
-  /** Ends the device's session from our side (link gone, battery gone): in-flight QoS 1 messages fail. */
-  private dropSession(dev: number): void {
-    const d = this.devices;
-    if (d.state(dev) === S.online) this.sessionDown(dev);
-    this.driver.disconnect(dev);
-    this.telemetryPipe.failInflight(dev);
-    this.behaviours.offline(dev);
-  }
-
-  /**
-   * TCP gave the connection up after retransmitting for its whole give-up time (the modelled
-   * link lost a message): the session is gone, and the device reconnects as after any loss.
-   */
-  private connectionTimedOut(dev: number): void {
-    if (this.devices.state(dev) !== S.online) return;
-    this.metrics.inc(C['mqtt.connection_lost']);
-    this.dropSession(dev);
-    if (this.stopping) return;
-    this.metrics.inc(C['mqtt.reconnects']);
-    this.retry.retryLater(dev, Ev.connect, -1);
   }
 
   private global(dev: number): number {
@@ -229,72 +204,6 @@ export class Lifecycle implements DriverEvents {
     this.provisioning.provision(dev);
   }
 
-  private connect(dev: number): void {
-    const d = this.devices;
-    if (d.state(dev) === S.online || d.state(dev) === S.connecting) return;
-    if (!this.reachable(dev)) {
-      d.setState(dev, S.offline);
-      return;
-    }
-    // Network attach costs energy once per registration (boot, link loss, reboot); a sleepy
-    // device that reconnects from PSM for each report stays registered.
-    // The attach after a boot is part of starting up; re-attaches after link loss recur.
-    if (!d.has(dev, Flag.registered)) {
-      const fresh = d.has(dev, Flag.freshBoot);
-      d.unset(dev, Flag.freshBoot);
-      if (!this.charge(dev, STEP_ATTACH, fresh)) return;
-      d.set(dev, Flag.registered);
-    }
-    d.setState(dev, S.connecting);
-    d.setConnectStartedAt(dev, this.schedule.measureNow());
-    this.metrics.inc(C['requests.started']);
-    this.driver.connect(dev);
-  }
-
-  onConnected(dev: number, ok: boolean, code: number): void {
-    const d = this.devices;
-    if (this.stopping || d.state(dev) !== S.connecting) {
-      // Stopping, or the link dropped (or the battery died) while connecting: close what opened.
-      if (ok) this.driver.disconnect(dev);
-      else if (this.stopping) this.metrics.inc(cancelledCounter(Route.mqttConnect));
-      return;
-    }
-    if (ok) {
-      this.metrics.record(H['mqtt.connect.latency'], (this.schedule.measureNow() - d.connectStartedAt(dev)) * US_PER_MS);
-      this.metrics.incFor(C['mqtt.connect.ok'], dev);
-      this.metrics.groups?.session(dev, 1, this.schedule.now());
-      d.setState(dev, S.online);
-      d.setAttempts(dev, 0);
-      this.metrics.set(G['devices.online'], ++this.online);
-      // Back from a backend outage once reporting again: its first ack (QoS 1), or now.
-      if (this.cfg.telemetry?.spec.qos !== 1) this.retry.back(dev);
-      this.telemetryPipe.sessionUp(dev);
-      this.behaviours.online(dev);
-      this.flush(dev);
-      return;
-    }
-    this.metrics.inc(C['mqtt.connect.failed']);
-    countConnectFailure(this.metrics, code);
-    this.retry.knockedOut(dev);
-    this.retry.retryLater(dev, Ev.connect, -1);
-  }
-
-  onConnectionLost(dev: number, _reason: string): void {
-    const d = this.devices;
-    if (d.state(dev) !== S.online) return;
-    this.metrics.inc(C['mqtt.connection_lost']);
-    this.sessionDown(dev);
-    this.telemetryPipe.failInflight(dev);
-    this.behaviours.offline(dev);
-    if (this.stopping) {
-      d.setState(dev, S.stopped);
-      return;
-    }
-    this.metrics.inc(C['mqtt.reconnects']);
-    this.retry.knockedOut(dev);
-    this.retry.retryLater(dev, Ev.connect, -1);
-  }
-
   private telemetry(dev: number, t: number): void {
     const tel = this.cfg.telemetry!;
     const d = this.devices;
@@ -303,31 +212,27 @@ export class Lifecycle implements DriverEvents {
     this.schedule.at(t + jittered(tel.everyMs, tel.jitter, u), dev, Ev.telemetry);
 
     this.telemetryPipe.generate(dev, t);
-    if (d.state(dev) === S.online) this.flush(dev);
+    if (d.state(dev) === S.online) this.sessions.flush(dev);
     // A sleepy device wakes for its report: connect, send what it holds, go back to sleep.
     else if (d.has(dev, Flag.sleepy) && d.state(dev) === S.provisioned) this.connect(dev);
-  }
-
-  private flush(dev: number): void {
-    this.telemetryPipe.flush(dev);
-    this.maybeSleep(dev);
   }
 
   onTelemetryAcked(dev: number, token: number): void {
     this.retry.back(dev);
     this.telemetryPipe.onAcked(dev, token);
-    this.maybeSleep(dev);
+    this.sessions.maybeSleep(dev);
   }
 
-  /** Sleepy devices (per-report session: PSM / eDRX) close their session once nothing is left to send or to be acked. */
-  private maybeSleep(dev: number): void {
-    const d = this.devices;
-    if (!d.has(dev, Flag.sleepy) || d.state(dev) !== S.online || this.stopping) return;
-    if (d.buffered(dev) > 0 || this.telemetryPipe.busy(dev)) return;
-    this.driver.disconnect(dev);
-    d.setState(dev, S.provisioned);
-    this.sessionDown(dev);
-    this.behaviours.offline(dev);
+  onConnected(dev: number, ok: boolean, code: number): void {
+    this.sessions.onConnected(dev, ok, code);
+  }
+
+  onConnectionLost(dev: number, _reason: string): void {
+    this.sessions.onConnectionLost(dev);
+  }
+
+  private connect(dev: number): void {
+    this.sessions.connect(dev);
   }
 
   onPolled(dev: number, status: number, retryAfterMs: number, _nextPollMs: number): void {
@@ -382,7 +287,6 @@ export class Lifecycle implements DriverEvents {
     return this.telemetryPipe.ledger;
   }
 
-  /** Closes every session gracefully. */
   /**
    * Closes the driver the fleet talks to (the modelled link in front of the backend's driver when
    * there is one), so that what the stop cuts off on the link is answered too.
@@ -391,17 +295,9 @@ export class Lifecycle implements DriverEvents {
     return this.driver.close();
   }
 
+  /** Closes every session gracefully. */
   disconnectAll(): void {
-    const d = this.devices;
-    for (let dev = 0; dev < d.count; dev++) {
-      if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.driver.disconnect(dev);
-      if (d.state(dev) === S.online) {
-        this.online--;
-        this.metrics.groups?.session(dev, -1, this.schedule.now());
-      }
-      d.setState(dev, S.stopped);
-    }
-    this.metrics.set(G['devices.online'], this.online);
+    this.sessions.disconnectAll();
   }
 
   /** Refreshes the gauges that are cheap to keep exact only at interval ends. */
