@@ -71,6 +71,12 @@ export class DeviceCredentialTable {
     this.stale[dev] = 0;
   }
 
+  /** Keeps `values` in the credentials' extra (what an answer told the device to send back later). */
+  remember(dev: number, values: Readonly<Record<string, string>>): void {
+    const c = this.creds[dev];
+    if (c !== undefined) this.creds[dev] = { ...c, extra: { ...c.extra, ...values } };
+  }
+
   /** An answer of a device route: a re-authenticate status makes the credentials stale. */
   answered(dev: number, status: number): void {
     if (this.reauth.size > 0 && this.reauth.has(status)) this.stale[dev] = 1;

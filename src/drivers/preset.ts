@@ -111,7 +111,44 @@ export interface PlatformHooks {
    * platform has no log uplink and the driver refuses the shipment.
    */
   logsRequest?(creds: DeviceCredentials, suppressed: number, line: string, lines: number): readonly HttpRequestSpec[];
+
+  // --- request/response over MQTT (AWS IoT's reserved topics); drivers/mqtt-exchanges.ts ---
+  /**
+   * 'mqtt': provisioning, polls and state reports are MQTT request/response exchanges. A request's
+   * `path` is the topic it is published to (QoS 1) and its `body` the payload; its answer is the
+   * next message on `<path>/accepted` (answered as 200 with that payload) or `<path>/rejected`
+   * (the status `rejectedStatus` reads from the payload). The device's `subscriptions` must cover
+   * the answer topics. No answer within the HTTP timeout: NET_TIMEOUT. Default 'http'.
+   */
+  readonly requestsOver?: 'http' | 'mqtt';
+  /** The HTTP-like status a rejected answer stands for (409 for a version conflict, 404 for a job that is gone, ...). */
+  rejectedStatus?(payload: string): number;
+  /**
+   * With requestsOver 'mqtt', provisioning runs on a session of its own before the device's first
+   * (AWS fleet provisioning by claim): opened with this identity and the run's client certificate
+   * (the claim certificate), subscribed to `provisionSubscriptions`, closed once it ends.
+   */
+  provisionIdentity?(serial: string): MqttIdentity;
+  readonly provisionSubscriptions?: readonly string[];
+  /**
+   * An accepted answer to a provisioning request (the first is `provisionRequest`): the next
+   * request with what to carry to the next step, the credentials, or undefined (bad response).
+   * `carried`: what the previous step carried ({} at first).
+   */
+  provisionStep?(body: string, serial: string, carried: Readonly<Record<string, string>>): ProvisionStep | undefined;
+  /** The client certificate of the device's own session, when its credentials carry one (issued by provisioning); else the run's. */
+  clientIdentity?(creds: DeviceCredentials): { cert: string; key: string } | undefined;
+  /**
+   * Values an answer to a state report (accepted or rejected) makes the driver keep in the
+   * credentials' `extra` for later requests (AWS IoT's job execution version, sent back as expectedVersion).
+   */
+  rememberFromReport?(body: string, creds: DeviceCredentials): Readonly<Record<string, string>> | undefined;
 }
+
+/** One step of a multi-step provisioning exchange. */
+export type ProvisionStep =
+  | { readonly next: HttpRequestSpec; readonly carry: Readonly<Record<string, string>> }
+  | { readonly credentials: DeviceCredentials };
 
 /** Checks an artifact as its bytes arrive. */
 export interface ArtifactCheck {
@@ -188,4 +225,6 @@ export interface TargetAnswer {
   readonly also?: readonly HttpRequestSpec[];
   /** The backend withdrew this update (hawkBit cancelAction): the device stops it. */
   readonly withdrawn?: string;
+  /** Values the driver keeps in the credentials' `extra` for later requests (a job execution's version). */
+  readonly remember?: Readonly<Record<string, string>>;
 }

@@ -67,8 +67,12 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents {
         return this.events.onProvisioned(dev, this.steps.provisionStatus(this.credentialAnswer(dev, status, body, false)), retryAfterMs);
       case OP_REAUTH:
         return this.reauthenticated(dev, this.credentialAnswer(dev, status, body, true), retryAfterMs);
-      case OP_STATE:
+      case OP_STATE: {
+        const c = this.creds.of(dev);
+        const keep = c === undefined || body === '' ? undefined : this.preset.rememberFromReport?.(body, c);
+        if (keep !== undefined) this.creds.remember(dev, keep);
         return this.reportAnswered(dev, status, retryAfterMs);
+      }
       case OP_POLL:
         this.creds.answered(dev, status);
         return this.polled(dev, status, body, retryAfterMs, etag);
@@ -215,6 +219,7 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents {
   private deliver(dev: number, t: TargetAnswer, retryAfterMs: number): void {
     const auth = this.creds.authorization(dev);
     if (t.also !== undefined) for (const r of t.also) this.requests.send(dev, OP_ALSO, r, auth);
+    if (t.remember !== undefined) this.creds.remember(dev, t.remember);
     this.events.onPolled(dev, t.changed ? POLL_CHANGED : POLL_UNCHANGED, retryAfterMs, t.nextPollMs ?? NO_HINT);
     if (t.withdrawn !== undefined) this.fleet?.onUpdateWithdrawn?.(dev, t.withdrawn);
     if (!t.changed) return;

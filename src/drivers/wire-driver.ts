@@ -3,6 +3,7 @@ import { BrokerDevices } from './mqtt/broker-devices.js';
 import { ArtifactFetcher } from './http/artifact-fetch.js';
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
 import { HttpPlatformSteps } from './http-platform-steps.js';
+import { MqttExchanges } from './mqtt-exchanges.js';
 import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset } from './preset.js';
 import { CONNACK_NOT_AUTHORIZED, OP_POLL, OP_PROVISION, OP_REAUTH, OP_STATE, OP_TELEMETRY, WireAnswers, type WireRequests } from './wire-answers.js';
 import {
@@ -22,6 +23,8 @@ import {
   type TelemetrySpec,
   type TlsSettings,
   type DeviceIdentitySource,
+  type ClientIdentity,
+  type MqttConnectOptions,
 } from './types.js';
 
 export interface WireDriverOptions {
@@ -69,6 +72,8 @@ export class WireDriver implements DeviceDriver, WireRequests {
   /** The incoming half: the transports' events go there. */
   private readonly answers: WireAnswers;
   private fetcher: ArtifactFetcher | undefined;
+  /** Request/response over MQTT (a preset with requestsOver 'mqtt'); the brokers' events pass through it. */
+  private readonly exchanges: MqttExchanges | undefined;
 
   constructor(private readonly opts: WireDriverOptions, private readonly events: DriverEvents) {
     this.preset = opts.preset;
@@ -86,16 +91,28 @@ export class WireDriver implements DeviceDriver, WireRequests {
     const first = opts.firstDevice ?? 0;
     // Broker b serves the local devices dev = residue + k * n with (first + residue) mod n = b.
     // A preset without MQTT (session 'none') opens no broker transport at all.
-    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(this.answers, { ...opts, url }, n, (((b - first) % n) + n) % n));
+    if (opts.preset.requestsOver === 'mqtt') {
+      const host = {
+        transport: (dev: number) => this.mqttFor(dev),
+        slot: (dev: number) => this.slotOf(dev),
+        connectOptions: (dev: number, clientId: string, username: string | undefined, password: string | undefined, identity: ClientIdentity | undefined) => this.connectOptions(dev, { clientId, username, password }, identity),
+        claimIdentity: (dev: number) => opts.identities?.identityOf(dev),
+      };
+      this.exchanges = new MqttExchanges(opts.preset, opts.devices, opts.httpTimeoutMs, this.creds, host, this.answers, events);
+    }
+    const brokerEvents = this.exchanges ?? this.answers;
+    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(brokerEvents, { ...opts, url }, n, (((b - first) % n) + n) % n));
   }
 
   provision(dev: number, serial: string): void {
     this.creds.rememberSerial(dev, serial);
+    if (this.exchanges !== undefined && this.preset.provisionIdentity !== undefined) return this.exchanges.provision(dev, serial);
     this.send(dev, OP_PROVISION, this.preset.provisionRequest(serial), undefined);
   }
 
-  /** One request of `dev` as the preset specified it (its own authorization, else the device's). */
+  /** One request of `dev` as the preset specified it (its own authorization, else the device's), over HTTP or as an MQTT exchange. */
   send(dev: number, op: number, r: HttpRequestSpec, auth: string | undefined, ifNoneMatch?: string): void {
+    if (this.exchanges !== undefined) return this.exchanges.request(dev, op, r);
     this.http.request(dev, op, r.method, onOrigin(r.path), r.authorization ?? auth, r.body, ifNoneMatch, r.headers);
   }
 
@@ -130,16 +147,20 @@ export class WireDriver implements DeviceDriver, WireRequests {
       setImmediate(() => this.events.onConnected(dev, true, 0));
       return;
     }
+    const identity = this.preset.clientIdentity?.(creds) ?? this.opts.identities?.identityOf(dev);
+    this.mqttFor(dev).connect(this.slotOf(dev), this.connectOptions(dev, this.preset.connectIdentity(creds), identity));
+  }
+
+  private connectOptions(dev: number, id: { clientId: string; username?: string; password?: string }, identity: ClientIdentity | undefined): MqttConnectOptions {
     const src = this.opts.sourceAddresses;
-    const id = this.preset.connectIdentity(creds);
-    this.mqttFor(dev).connect(this.slotOf(dev), {
+    return {
       clientId: (this.opts.clientIdPrefix ?? '') + id.clientId,
       username: id.username,
       password: id.password,
       keepalive: this.opts.keepaliveSec,
       localAddress: src && src.length > 0 ? src[dev % src.length] : undefined,
-      identity: this.opts.identities?.identityOf(dev),
-    });
+      identity,
+    };
   }
 
   publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, templated?: Buffer): boolean {
@@ -278,6 +299,7 @@ export class WireDriver implements DeviceDriver, WireRequests {
   }
 
   async close(): Promise<void> {
+    this.exchanges?.close();
     await Promise.all([...this.brokers.map((b) => b.transport.close()), this.http.close(), this.fetcher?.close()]);
   }
 

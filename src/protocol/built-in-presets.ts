@@ -3,7 +3,7 @@
  * validation (scenario/) and the factories (drivers/presets/index.ts, typed by it so a name
  * without a factory, or a factory without a name, does not compile).
  */
-export const BUILT_IN_PRESET_NAMES = ['reference', 'thingsboard', 'mender', 'hawkbit', 'balena'] as const;
+export const BUILT_IN_PRESET_NAMES = ['reference', 'thingsboard', 'mender', 'hawkbit', 'balena', 'aws-iot'] as const;
 
 export type BuiltInPresetName = (typeof BUILT_IN_PRESET_NAMES)[number];
 

@@ -23,27 +23,37 @@ export interface BrokerAddress {
 export class TlsSessionCache {
   private shared: Buffer | undefined;
   private readonly own: Array<Buffer | undefined> = [];
+  /**
+   * The certificate each device's session was made with: a resumed session keeps the identity of
+   * its first handshake, so a device that changed certificate (AWS IoT's claim, then its own) must
+   * not resume the old one.
+   */
+  private readonly ownCert: Array<string | undefined> = [];
 
-  get(dev: number, perDevice: boolean): Buffer | undefined {
-    return perDevice ? this.own[dev] : this.shared;
+  get(dev: number, perDevice: boolean, cert?: string): Buffer | undefined {
+    if (!perDevice) return this.shared;
+    return this.ownCert[dev] === cert ? this.own[dev] : undefined;
   }
 
-  set(dev: number, perDevice: boolean, session: Buffer): void {
-    if (perDevice) this.own[dev] = session;
-    else this.shared = session;
+  set(dev: number, perDevice: boolean, session: Buffer, cert?: string): void {
+    if (perDevice) {
+      this.own[dev] = session;
+      this.ownCert[dev] = cert;
+    } else this.shared = session;
   }
 }
 
 const kSessionSlot = Symbol('fleetsim.tlsSessionSlot');
 const kCache = Symbol('fleetsim.tlsSessionCache');
-type SessionSocket = tls.TLSSocket & { [kSessionSlot]?: number };
+const kCert = Symbol('fleetsim.tlsSessionCert');
+type SessionSocket = tls.TLSSocket & { [kSessionSlot]?: number; [kCert]?: string };
 
 /** 'session' listener shared by every TLS socket: `this[kSessionSlot]` is dev + 1 (negative when shared). */
 function onTlsSession(this: SessionSocket, session: Buffer): void {
   const slot = this[kSessionSlot];
   const cache = (this as SessionSocket & { [kCache]?: TlsSessionCache })[kCache];
   if (slot === undefined || cache === undefined) return;
-  cache.set(Math.abs(slot) - 1, slot > 0, session);
+  cache.set(Math.abs(slot) - 1, slot > 0, session, this[kCert]);
 }
 
 
@@ -96,13 +106,14 @@ export function connectBrokerSocket(address: BrokerAddress, localAddress: string
     rejectUnauthorized: s?.insecure !== true,
     key: identity?.key,
     cert: identity?.cert,
-    session: address.sessions?.get(dev, perDevice),
+    session: address.sessions?.get(dev, perDevice, identity?.cert),
     // An IP literal URL with a servername: verify the certificate against the name, not the IP.
     ...(servername !== undefined && net.isIP(host) ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(servername, cert) } : {}),
   });
   if (address.sessions) {
     socket[kCache] = address.sessions;
     socket[kSessionSlot] = perDevice ? dev + 1 : -(dev + 1);
+    socket[kCert] = identity?.cert;
     socket.on('session', onTlsSession);
   }
   return socket;

@@ -5,6 +5,7 @@ import { thingsboardPreset } from './thingsboard.js';
 import { menderPreset } from './mender.js';
 import { hawkbitPreset } from './hawkbit.js';
 import { balenaPreset } from './balena.js';
+import { awsIotPreset } from './aws-iot.js';
 
 /** The built-in presets by the name `target.preset` gives them. */
 const BUILT_IN: Record<BuiltInPresetName, PresetFactory> = {
@@ -13,6 +14,7 @@ const BUILT_IN: Record<BuiltInPresetName, PresetFactory> = {
   mender: (settings) => menderPreset(settings),
   hawkbit: (settings) => hawkbitPreset(settings),
   balena: (settings) => balenaPreset(settings),
+  'aws-iot': awsIotPreset,
 };
 
 /** Names `target.preset` accepts as built-ins. */

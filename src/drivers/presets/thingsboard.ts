@@ -1,4 +1,5 @@
 import type { DeviceCommand, OfferedArtifact, UpdateOffer } from '../events.js';
+import { isObject, paddedJson, parseObject as parse } from './json.js';
 import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttUplink, Preset, PresetSettings, TargetAnswer } from '../preset.js';
 
 /**
@@ -95,13 +96,7 @@ export function thingsboardPreset(settings: PresetSettings): Preset {
 
 /** `{"ts":…,"values":{"seq":N,"pad":"xx…"}}` of `size` bytes: the client-timestamp shape of the telemetry page. */
 export function telemetryPayload(seq: number, tsMs: number, size: number): Buffer {
-  const head = `{"ts":${Math.floor(tsMs)},"values":{"seq":${seq},"pad":"`;
-  const total = Math.max(size, head.length + 3);
-  const buf = Buffer.allocUnsafe(total);
-  const n = buf.write(head, 0, 'latin1');
-  buf.fill(0x78 /* x */, n, total - 3);
-  buf.write('"}}', total - 3, 'latin1');
-  return buf;
+  return paddedJson(`{"ts":${Math.floor(tsMs)},"values":{"seq":${seq},"pad":"`, '"}}', size);
 }
 
 /** The offer or configuration a set of shared attributes makes (fw_* win: an assignment is pushed with all five). */
@@ -121,16 +116,3 @@ function fromShared(s: Record<string, unknown>): DeviceMessage | undefined {
 
 const titleOf = (a: OfferedArtifact) => a.name.slice(0, a.name.lastIndexOf('@'));
 const versionOf = (a: OfferedArtifact) => a.name.slice(a.name.lastIndexOf('@') + 1);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function parse(text: string): Record<string, unknown> | undefined {
-  try {
-    const j: unknown = JSON.parse(text);
-    return isObject(j) ? j : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -167,10 +167,7 @@ export async function startAwsIotMqtt(state: AwsIotState, apis: { provisioning: 
   function onThingPublish(s: Session, thing: AwsThing, topic: string, payload: Buffer, now: number): void {
     const own = deviceTopics(thing.name);
     if (topic === own.telemetry) return countTelemetry(thing, payload);
-    if (topic === own.logs) {
-      thing.counts.logs++;
-      return;
-    }
+    if (topic === own.logs) return countLogLines(thing, payload);
     const t = thingTopic(topic);
     if (t === undefined) return;
     if (t.rest.startsWith('jobs/')) return send(s, apis.jobs.handle(thing, t.rest, payload, now), true);
@@ -240,4 +237,15 @@ function countTelemetry(thing: AwsThing, payload: Buffer): void {
   }
   if (typeof seq === 'string') seq = Number(seq);
   if (typeof seq !== 'number' || !thing.telemetry.record(seq)) thing.counts.telemetryWithoutSeq++;
+}
+
+/** Counts the lines of a log shipment (`{"lines":[...]}`, fleetsim's log payload; anything else is one line). */
+function countLogLines(thing: AwsThing, payload: Buffer): void {
+  let lines: unknown;
+  try {
+    lines = (JSON.parse(payload.toString('utf8')) as { lines?: unknown }).lines;
+  } catch {
+    lines = undefined;
+  }
+  thing.counts.logLines += Array.isArray(lines) ? lines.length : 1;
 }

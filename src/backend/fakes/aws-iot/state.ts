@@ -66,7 +66,8 @@ export interface ThingCounts {
   throttledPublishes: number;
   /** CONNECTs refused for exceeding the per-client-ID rate. */
   throttledConnects: number;
-  logs: number;
+  /** Log lines received on dt/fleetsim/<thing>/logs. */
+  logLines: number;
 }
 
 export interface Shadow {
@@ -119,7 +120,7 @@ export class AwsIotState {
   addThing(name: string, certificateId: string, attributes: Record<string, string>, now: number): AwsThing {
     const thing: AwsThing = {
       name, certificateId, attributes, telemetry: new SeqTracker(), shadow: { reported: {}, desired: {}, version: 0 }, executions: new Map(),
-      counts: { provisions: 0, telemetry: 0, telemetryWithoutSeq: 0, startNext: 0, jobUpdates: {}, rejected: {}, notifyNext: 0, shadowUpdates: 0, artifactRequests: 0, artifactBytes: 0, throttledPublishes: 0, throttledConnects: 0, logs: 0 },
+      counts: { provisions: 0, telemetry: 0, telemetryWithoutSeq: 0, startNext: 0, jobUpdates: {}, rejected: {}, notifyNext: 0, shadowUpdates: 0, artifactRequests: 0, artifactBytes: 0, throttledPublishes: 0, throttledConnects: 0, logLines: 0 },
     };
     this.things.set(name, thing);
     for (const jobId of this.fleetJobs) this.queue(thing, jobId, now);
