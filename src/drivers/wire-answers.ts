@@ -21,7 +21,7 @@ export const OP_STATE = 3;
 export const OP_REAUTH = 4;
 /** A poll's follow-up GET (PlatformHooks.decodeFollow). */
 export const OP_FOLLOW = 5;
-/** Requests a poll's answer asks for besides (config data, a cancel acknowledged): counted, not decoded. */
+/** Requests a poll's answer asks for besides (config data, a cancel acknowledged) and HTTP log batches: counted, not decoded. */
 export const OP_ALSO = 6;
 /** Telemetry over HTTP (a sessionless preset); the token is kept per device (one in flight). */
 export const OP_TELEMETRY = 7;

@@ -5,7 +5,7 @@ import { DeviceCredentialTable, Parked } from './device-credentials.js';
 import { HttpPlatformSteps } from './http-platform-steps.js';
 import { MqttExchanges } from './mqtt-exchanges.js';
 import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset } from './preset.js';
-import { CONNACK_NOT_AUTHORIZED, OP_POLL, OP_PROVISION, OP_REAUTH, OP_STATE, OP_TELEMETRY, WireAnswers, type WireRequests } from './wire-answers.js';
+import { CONNACK_NOT_AUTHORIZED, OP_ALSO, OP_POLL, OP_PROVISION, OP_REAUTH, OP_STATE, OP_TELEMETRY, WireAnswers, type WireRequests } from './wire-answers.js';
 import {
   FLEET_TOKEN_BASE,
   NO_HINT,
@@ -283,8 +283,21 @@ export class WireDriver implements DeviceDriver, WireRequests {
   }
 
   shipLogs(dev: number, suppressed: number, line: string, lines: number): boolean {
+    if (this.steps.sessionless) return this.logsOverHttp(dev, suppressed, line, lines);
     const c = this.uplinkCreds(dev);
     return c !== undefined && this.publishUplink(dev, this.preset.logs(c, suppressed, line, lines), 0, 0);
+  }
+
+  /**
+   * One log shipment as the preset's HTTP requests (balena's batches), all sent at once like QoS 0
+   * logs: answers are counted, nothing follows on the device. False offline or without a log route.
+   */
+  private logsOverHttp(dev: number, suppressed: number, line: string, lines: number): boolean {
+    const creds = this.creds.of(dev);
+    if (creds === undefined || !this.steps.isOnline(dev) || this.preset.logsRequest === undefined) return false;
+    const auth = this.creds.authorization(dev);
+    for (const r of this.preset.logsRequest(creds, suppressed, line, lines)) this.send(dev, OP_ALSO, r, auth);
+    return true;
   }
 
   /** The device's credentials when it has a session to publish on. */

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PlatformFakeName } from '../../src/wire/platform-fakes.js';
 import { hawkbitTargetToken } from '../../src/wire/hawkbit-token.js';
+import { balenaUuidOf } from '../../src/wire/balena-uuid.js';
 
 /**
  * One documented device request per platform fake, made the way a device of that platform makes
@@ -54,5 +55,17 @@ export const FAKE_PROBES: Record<PlatformFakeName, FakeProbe> = {
     const res = await fetch(`${httpUrl}/api/v1/provision`, { method: 'POST', headers: json, body: JSON.stringify({ deviceName: serial, provisionDeviceKey, provisionDeviceSecret }) });
     const body = (await res.json()) as { status?: string };
     return { status: body.status === 'SUCCESS' ? res.status : 500, deviceId: serial };
+  },
+  // balena: registration with the fleet's provisioning key (open-balena-api POST /device/register).
+  async balena({ httpUrl }, fleetKey, serial) {
+    const [fleet, key] = /^\d+:/.test(fleetKey) ? [Number(fleetKey.slice(0, fleetKey.indexOf(':'))), fleetKey.slice(fleetKey.indexOf(':') + 1)] : [1, fleetKey];
+    const uuid = balenaUuidOf(serial);
+    const res = await fetch(`${httpUrl}/device/register`, {
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${key}` },
+      body: JSON.stringify({ application: fleet, uuid, device_type: 'generic-aarch64', api_key: uuid.split('').reverse().join('') }),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, deviceId: serial };
   },
 };

@@ -4,11 +4,14 @@
  * hawkBit DDI fake. Operator actions go through the fakes' operator API (what fleetsim's
  * operator plays), the backend's view comes from each fake's own records. Both platforms are
  * HTTP-only: they have no config ack, command or log uplink, and DDI has no telemetry.
+ * `balena` runs against the balena fake: no telemetry, config ack or command either, but log batches.
  */
 import { startMenderFake } from '../../src/backend/fakes/mender/index.js';
 import { startHawkbitFake } from '../../src/backend/fakes/hawkbit/index.js';
 import { menderPreset } from '../../src/drivers/presets/mender.js';
 import { hawkbitPreset } from '../../src/drivers/presets/hawkbit.js';
+import { startBalenaFake } from '../../src/backend/fakes/balena/index.js';
+import { balenaPreset } from '../../src/drivers/presets/balena.js';
 import { FLEET_PATHS } from '../../src/wire/fleet-ops.js';
 import { presetContract, type BackendView } from '../contracts/preset.contract.js';
 
@@ -71,6 +74,32 @@ presetContract('hawkbit x hawkBit DDI fake', {
         let state: BackendView['state'];
         for (const a of fake.state.actions.values()) if (a.controllerId === controllerId && FINAL[a.status]) state = { release: a.ds.version, status: FINAL[a.status] };
         return { provisioned: t !== undefined && t.counts.polls > 0, telemetry: 0, polls: t?.counts.polls ?? 0, state, artifactBytes: t?.counts.artifactBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: 0 };
+      },
+      close: () => fake.close(),
+    };
+  },
+});
+
+presetContract('balena x balena fake', {
+  preset: (s) => balenaPreset(s),
+  fleetKey: '3:balena-contract-key',
+  arch: 'arm64',
+  lacks: ['telemetry', 'config', 'command'],
+  async startBackend() {
+    const fake = await startBalenaFake({ provisioningKey: 'balena-contract-key', fleetId: 3 });
+    return {
+      httpUrl: fake.url,
+      mqttUrl: '',
+      offerUpdate: offer(fake.url),
+      pushConfig: none,
+      sendCommand: none,
+      async view(uuid): Promise<BackendView> {
+        const d = fake.state.devices.get(uuid);
+        let state: BackendView['state'];
+        const running = d?.runningCommit === undefined ? undefined : fake.state.releases.get(d.runningCommit);
+        if (running !== undefined) state = { release: running.name, status: 'success' };
+        else for (const [commit, s] of d?.releaseStatus ?? []) if (s === 'aborted') state = { release: fake.state.releases.get(commit)!.name, status: 'failed' };
+        return { provisioned: d !== undefined, telemetry: 0, polls: d?.counts.polls ?? 0, state, artifactBytes: d?.counts.blobBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: d?.counts.logLines ?? 0 };
       },
       close: () => fake.close(),
     };

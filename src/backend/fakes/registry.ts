@@ -4,6 +4,7 @@ import { examplePlatformFake } from './acme/platform-fake.js';
 import { menderPlatformFake } from './mender/platform-fake.js';
 import { hawkbitPlatformFake } from './hawkbit/platform-fake.js';
 import { thingsboardPlatformFake } from './thingsboard/platform-fake.js';
+import { balenaPlatformFake } from './balena/platform-fake.js';
 
 /**
  * The built-in platform fakes by name. Typed by PLATFORM_FAKE_NAMES (wire/platform-fakes.ts), so
@@ -16,6 +17,7 @@ const FAKES: Record<PlatformFakeName, PlatformFake> = {
   mender: menderPlatformFake,
   hawkbit: hawkbitPlatformFake,
   thingsboard: thingsboardPlatformFake,
+  balena: balenaPlatformFake,
 };
 
 /** Every built-in fake, in the order of PLATFORM_FAKE_NAMES. */

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset, PresetSettings, TargetAnswer } from '../preset.js';
 import type { DeviceStateReport } from '../events.js';
+import { balenaUuidOf } from '../../wire/balena-uuid.js';
 
 /**
  * The `balena` preset: a device as balena-supervisor (v19) drives balena's device API. Sources
@@ -9,8 +10,9 @@ import type { DeviceStateReport } from '../events.js';
  * - Registration: `POST /device/register` with the fleet's provisioning key as Bearer and
  *   `{user, application, uuid, device_type, api_key, supervisor_version, os_version, os_variant,
  *   mac_address}` (balena-register-device), answered 201 `{id, uuid, api_key}`. The uuid and the
- *   device's own API key are made by the device (32 hex characters each, as generateUniqueKey);
- *   every later request carries the device key as Bearer.
+ *   device's own API key are made by the device (32 hex characters each, as generateUniqueKey;
+ *   the uuid encodes the serial, wire/balena-uuid.ts); every later request carries the device
+ *   key as Bearer.
  * - Poll: `GET /device/v3/{uuid}/state` with If-None-Match (304: unchanged). The target state
  *   names the fleet app's release by commit and its services' images; a release other than the
  *   one the device runs is an update offer. The supervisor's interval is the target config's
@@ -82,7 +84,7 @@ export function balenaPreset(settings: PresetSettings, options: BalenaPresetOpti
   /** The fleet app's latest service id: application log lines carry it (the supervisor drops lines without one). */
   let serviceId: number | undefined;
 
-  const uuidOf = (serial: string): string => createHash('sha256').update(`uuid:${serial}`).digest('hex').slice(0, 32);
+  const uuidOf = balenaUuidOf;
   const keyOf = (serial: string): string => createHmac('sha256', provisioningKey).update(`device-key:${serial}`).digest('hex').slice(0, 32);
 
   const decodePoll = (body: string): TargetAnswer | undefined => {
