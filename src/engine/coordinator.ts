@@ -21,8 +21,7 @@ import { sliceOf, splitDevices } from './shard/ranges.js';
 import { fleetWideDecisions, playsOperatorPlan, shadowRanges } from './fleet-wide.js';
 import { runShardSession } from './shard-session.js';
 import { FaultInjection, faultPhasesOf } from './fault-injection.js';
-import { FleetsimError } from '../errors/fleetsim-error.js';
-import { VIRTUAL_FAULTS_NOT_MODELLED } from '../scenario/fault-checks.js';
+import { InjectedCounts, type FaultInjectionResults } from '../faults/injected.js';
 
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
@@ -90,10 +89,6 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   if (shadows.length > 0) log(`fleet-wide decisions (${fleetWideDecisions(s, plan).join('; ')}): this shard also simulates the other ${s.devices - mine.count} devices, unreported, so that it decides on the whole fleet's counts`);
   const reported = splitDevices(s, slice, layout.shards);
 
-  // Validation refuses this for clock: virtual in the file; --clock virtual on the command line gets here.
-  if (s.clock === 'virtual' && faultPhasesOf(s).length > 0) {
-    throw new FleetsimError('FLEETSIM_E_FAULT_UNSUPPORTED', `backend fault phases run on the wall clock only: ${VIRTUAL_FAULTS_NOT_MODELLED}`, { hint: 'run without --clock virtual, or take the backend phases out for a virtual what-if' });
-  }
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
   const prepared = await prepareTarget(s, log, mine.count);
@@ -101,7 +96,8 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   let operator: WallOperator | undefined;
   let faults: FaultInjection | undefined;
   try {
-    const proxied = await FaultInjection.start(s, prepared.target, prepared.brokers ?? [], log);
+    // Fault phases: the fault proxy on the wall clock; on the virtual one the backend model plays them in the shards.
+    const proxied = s.clock === 'wall' ? await FaultInjection.start(s, prepared.target, prepared.brokers ?? [], log) : undefined;
     faults = proxied?.injection;
     const devicesTarget = proxied?.target ?? prepared.target;
     const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...devicesTarget, sourceAddresses: layout.sourceAddresses } : devicesTarget;
@@ -141,7 +137,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
       errors: run.errors,
       timeline,
       operator: operatorResults,
-      ...(faults ? { faults: faults.results() } : {}),
+      ...(faults ? { faults: faults.results() } : s.clock === 'virtual' ? modelledFaults(s, run.finals) : {}),
       scenarioText: scenarioTextOf(s),
       host: hostFacts(loadAtStart),
     });
@@ -155,6 +151,15 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     await launcher?.close();
     await prepared.close();
   }
+}
+
+/** Virtual clock: what the backend model injected in every shard, summed as one proxy would have counted it. */
+function modelledFaults(s: ResolvedScenario, finals: readonly ShardFinal[]): { faults?: FaultInjectionResults } {
+  const phases = faultPhasesOf(s);
+  if (phases.length === 0) return {};
+  const counts = new InjectedCounts();
+  for (const f of finals) for (const c of f.faultsInjected ?? []) counts.add(c.phase, c.kind, c.route, c.count);
+  return { faults: { phases, injected: counts.list(), errors: [] } };
 }
 
 /** How far the run got: virtual shards reach the simulated horizon (an interrupted run less far). */

@@ -1,17 +1,14 @@
 import { ActiveFaults } from '../faults/active-faults.js';
-import { FleetMap } from '../faults/fleet-map.js';
+import { FleetMap, fleetShapeOf } from '../faults/fleet-map.js';
 import { FaultHttpProxy } from '../faults/http-proxy.js';
 import { InjectedCounts, type FaultInjectionResults } from '../faults/injected.js';
 import { FaultMqttProxy } from '../faults/mqtt-proxy.js';
 import type { FaultPhase } from '../faults/spec.js';
 import type { LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
-import type { ResolvedScenario } from '../scenario/resolved.js';
+import { faultPhasesOf, type ResolvedScenario } from '../scenario/resolved.js';
 import type { ShardTarget } from './shard/task.js';
 
-/** The scenario's backend fault phases, in time order. */
-export function faultPhasesOf(s: ResolvedScenario): FaultPhase[] {
-  return s.phases.flatMap((p) => (p.kind === 'backend' ? [p.spec] : []));
-}
+export { faultPhasesOf } from '../scenario/resolved.js';
 
 /**
  * Fault phases on the wall clock: the fault proxy (an HTTP reverse proxy and an MQTT-aware TCP
@@ -40,7 +37,7 @@ export class FaultInjection {
   static async start(s: ResolvedScenario, target: ShardTarget, brokers: readonly LocalMosquitto[], log: (line: string) => void): Promise<{ injection: FaultInjection; target: ShardTarget } | undefined> {
     const phases = faultPhasesOf(s);
     if (phases.length === 0) return undefined;
-    const map = new FleetMap({ seed: s.seed, serialPrefix: s.name, devices: s.devices, groups: s.fleet.map((g) => ({ firstDevice: g.firstDevice, count: g.count, profile: g.profile, link: g.link, ...(g.cells === undefined ? {} : { cells: g.cells }) })) });
+    const map = new FleetMap(fleetShapeOf(s));
     const active = new ActiveFaults(map, new InjectedCounts(), s.seed);
     let http: FaultHttpProxy | undefined;
     const mqtt: FaultMqttProxy[] = [];

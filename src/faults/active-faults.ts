@@ -1,4 +1,4 @@
-import { distributionWith, sampleDuration } from '../models/distributions.js';
+import { distributionWith, sampleDuration, type DurationDistribution } from '../models/distributions.js';
 import { Stream, uniform } from '../models/rng.js';
 import type { FleetMap } from './fleet-map.js';
 import type { InjectedCounts } from './injected.js';
@@ -68,8 +68,7 @@ export class ActiveFaults {
   /** An added latency, drawn. */
   latencyMs(l: FaultLatency, phase: number): number {
     if (l.kind === 'fixed') return l.ms;
-    const d = distributionWith(l.kind, { median: l.medianMs }, l.shape ?? (l.kind === 'pareto' ? 2.5 : 1));
-    return sampleDuration(d, this.nextUniform(phase), this.nextUniform(phase));
+    return sampleDuration(faultLatencyDistribution(l), this.nextUniform(phase), this.nextUniform(phase));
   }
 
   private nextUniform(phase: number): number {
@@ -80,6 +79,11 @@ export class ActiveFaults {
 }
 
 const NONE: MqttPhase[] = [];
+
+/** The distribution of a drawn added latency (its median as given; shape defaults as the schema states). */
+export function faultLatencyDistribution(l: Exclude<FaultLatency, { kind: 'fixed' }>): DurationDistribution {
+  return distributionWith(l.kind, { median: l.medianMs }, l.shape ?? (l.kind === 'pareto' ? 2.5 : 1));
+}
 
 function remove<T>(list: T[], x: unknown): void {
   const i = list.indexOf(x as T);

@@ -11,6 +11,11 @@ export interface FleetShape {
   groups: ReadonlyArray<{ firstDevice: number; count: number; profile: string; link: string; cells?: number }>;
 }
 
+/** The shape of a scenario's fleet (a resolved scenario, structurally: faults/ does not import scenario/). */
+export function fleetShapeOf(s: { seed: number; name: string; devices: number; fleet: ReadonlyArray<{ firstDevice: number; count: number; profile: string; link: string; cells?: number }> }): FleetShape {
+  return { seed: s.seed, serialPrefix: s.name, devices: s.devices, groups: s.fleet.map((g) => ({ firstDevice: g.firstDevice, count: g.count, profile: g.profile, link: g.link, ...(g.cells === undefined ? {} : { cells: g.cells }) })) };
+}
+
 /** Counter offsets of the fault stream: a phase's device pick, its session pick, its request picks. */
 const PICK_DEVICE = 0;
 const PICK_SESSION = 1 << 20;

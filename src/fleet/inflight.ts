@@ -85,6 +85,11 @@ export class InflightTable {
     return tail < 0 ? -1 : this.next[tail];
   }
 
+  /** The device's next newer message after `token`, or -1 when `token` is its newest. */
+  newer(dev: number, token: number): number {
+    return token === this.tails[dev * W + Rec32.inflightTail] ? -1 : this.next[token];
+  }
+
   sentAt(token: number): number {
     return this.sentAtMs[token];
   }

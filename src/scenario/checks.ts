@@ -37,7 +37,7 @@ export function semanticProblems(data: unknown, source: YamlSource, clockOverrid
   const clock = effectiveClock(data.clock, clockOverride);
   checkLifetime(data, clock, add);
   checkModelledBackend(data, clock, add);
-  checkFaultPhases(data, facts, clock, add);
+  checkFaultPhases(data, facts, add);
   return out;
 }
 

@@ -6,10 +6,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** What the virtual clock's backend model does not model of fault phases (the validation message names it). */
-export const VIRTUAL_FAULTS_NOT_MODELLED =
-  'the modelled backend (virtual clock) does not model injected HTTP statuses, latency, resets, stalls or bodies, MQTT disconnects, CONNACK refusals, dropped PUBACKs, blackholes or broker restarts';
-
 /** The fleet's profile and link names, and whether any group has cells, as validation sees them. */
 export interface FleetFacts {
   profiles: Set<string>;
@@ -18,11 +14,13 @@ export interface FleetFacts {
 }
 
 /**
- * Relations of backend fault phases with the rest of the scenario: they need the wall clock, a
- * target the fault proxy can see into (no TLS), a local Mosquitto to restart, and a scope the
- * fleet has. (A phase after the end of the run is checks.ts's, for every kind of phase.)
+ * Relations of backend fault phases with the rest of the scenario: a target the fault proxy can
+ * see into (no TLS), a local Mosquitto to restart, and a scope the fleet has. The same on both
+ * clocks (the virtual one plays the phases against its backend model, drivers/model/fault-model.ts),
+ * so a scenario that runs on one runs on the other. (A phase after the end of the run is
+ * checks.ts's, for every kind of phase.)
  */
-export function checkFaultPhases(data: Record<string, unknown>, fleet: FleetFacts, clock: { virtual: boolean; said: string }, add: Add): void {
+export function checkFaultPhases(data: Record<string, unknown>, fleet: FleetFacts, add: Add): void {
   const phases = data.phases;
   if (!Array.isArray(phases)) return;
   const target = data.target;
@@ -32,7 +30,6 @@ export function checkFaultPhases(data: Record<string, unknown>, fleet: FleetFact
     if (!isRecord(p)) return;
     const b = p.backend;
     if (!isRecord(b)) return;
-    if (clock.virtual) add(['phases', i, 'backend'], `backend fault phases run on the wall clock only (this run: ${clock.said}): ${VIRTUAL_FAULTS_NOT_MODELLED}`, 'run this scenario on the wall clock, or take the backend phases out for a virtual what-if', 'key');
     if (b.broker !== undefined && !localMosquitto) add(['phases', i, 'backend', 'broker'], 'a broker restart needs target: { mqtt: local-mosquitto } (fleetsim restarts only brokers it started)', 'write target: { mqtt: local-mosquitto }, or use backend: { mqtt: { disconnect: {} } } through the fault proxy', 'key');
     if ((b.http !== undefined || b.mqtt !== undefined) && tls) add(['phases', i, 'backend'], 'the fault proxy cannot see into TLS: http and mqtt faults need a plain http:// and mqtt:// target', 'run the fault scenario against plain-text endpoints of the backend', 'key');
     const scope = p.scope;

@@ -20,6 +20,11 @@ export type ResolvedPhase =
   /** A fault injected between the devices and the backend (faults/spec.ts). */
   | { atMs: number; kind: 'backend'; spec: FaultPhase };
 
+/** The scenario's backend fault phases, in time order. */
+export function faultPhasesOf(s: { readonly phases: readonly ResolvedPhase[] }): FaultPhase[] {
+  return s.phases.flatMap((p) => (p.kind === 'backend' ? [p.spec] : []));
+}
+
 /**
  * The resolved scenario: what validation hands to planning and running. Every unit string is
  * parsed into numbers (ms, bytes, per second, fractions), defaults are filled in, profiles are

@@ -26,6 +26,13 @@ export interface ArtifactFetchEvents {
   onChunk(dev: number, status: number, bytes: number, retryAfterMs: number, totalBytes: number): void;
 }
 
+/**
+ * An artifact range request may take this many HTTP timeouts (a chunk is up to megabytes over a
+ * slow link, where an API answer is a few hundred bytes): the wire driver's fetcher and the
+ * modelled backend's stalls (drivers/model/fault-model.ts) use the same bound.
+ */
+export const ARTIFACT_TIMEOUT_FACTOR = 6;
+
 class ChunkRequest implements Dispatcher.DispatchHandler {
   status = 0;
   bytes = 0;

@@ -19,6 +19,7 @@ import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { latencyAt, latencyTable } from './backend-model.js';
 import { QueuedRequests, type StepAnswers, type StepArrivals } from './queued-requests.js';
+import { FAULT_ANSWERED, FAULT_DELAYED, FaultRoute, NEVER_ACKED, NOT_FAULTED, SessionCut, type ModelFaults, type ModelSessions } from './fault-model.js';
 import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
 
 /** Outcomes of a queued request (engine/shard/protocol.ts ANSWER_*). */
@@ -37,6 +38,11 @@ const K_POLL = 3;
 /** Without a fleet model, fleet operations still answer (404: no such thing on this backend). */
 const K_NO_FLEET_CHUNK = 4;
 const K_NO_FLEET_STATE = 5;
+/** Fault phases (drivers/model/fault-model.ts): a session closed by a disconnect phase, a broker restart, a blackhole's keepalive; a phase edge. */
+const K_CUT_DISCONNECT = 6;
+const K_CUT_BROKER = 7;
+const K_CUT_KEEPALIVE = 8;
+const K_FAULT_EDGE = 9;
 /** A PUBACK that never came ends the session. */
 const K_PUBACK_LOST = 0x11;
 const FLEET_MODEL_OFFSET = 20;
@@ -60,6 +66,8 @@ const STREAM_BASE = 1000;
 export interface AckLedger {
   /** The device's oldest message in flight (its token), or -1. */
   oldest(dev: number): number;
+  /** The device's next newer message after `token` (in flight), or -1. */
+  newer(dev: number, token: number): number;
   /** The ack time set for `token`; Infinity when none yet. */
   ackAt(token: number): number;
   setAckAt(token: number, t: number): void;
@@ -89,6 +97,10 @@ export class ModelDriver implements DeviceDriver {
   private readonly retryAfter = new Map<number, number>();
   /** Fleet operations turned away or failed, by device and fleet kind: the status their callback reports. */
   private readonly fleetStatus = new Map<number, number>();
+  /** Fault phases against this backend (absent: none). */
+  private faults: ModelFaults | undefined;
+  /** Latency a fault phase added to a queued request, by device and operation, until its answer (rare: a map). */
+  private readonly faultDelay = new Map<number, number>();
 
   constructor(
     spec: BackendSpec,
@@ -114,6 +126,41 @@ export class ModelDriver implements DeviceDriver {
   /** Where acks are timed: the sender's in-flight bookkeeping (needed before any QoS 1 publish). */
   useAckLedger(ledger: AckLedger): void {
     this.ledger = ledger;
+  }
+
+  /** Plays fault phases against this backend: their edges become events of the driver's own. */
+  useFaults(faults: ModelFaults): void {
+    this.faults = faults;
+    for (let e = 0; e < faults.edgeAt.length; e++) if (e === 0 || faults.edgeAt[e] !== faults.edgeAt[e - 1]) this.clock.at(faults.edgeAt[e], 0, this.kindBase + K_FAULT_EDGE);
+  }
+
+  /** Sessions as fault phases act on them. */
+  private readonly sessions: ModelSessions = {
+    open: (dev) => this.rec.session(dev),
+    cut: (dev, why) => {
+      this.rec.setSession(dev, false);
+      this.fleet?.onSessionDown(dev);
+      this.clock.at(this.clock.now(), dev, this.kindBase + (why === SessionCut.disconnect ? K_CUT_DISCONNECT : why === SessionCut.brokerRestart ? K_CUT_BROKER : K_CUT_KEEPALIVE));
+    },
+  };
+
+  /** A fault phase's answer to an HTTP request of `route`, or NOT_FAULTED / FAULT_DELAYED (the added ms in faults.afterMs). */
+  private httpFault(dev: number, route: number): number {
+    return this.faults === undefined ? NOT_FAULTED : this.faults.httpAt(dev, route, this.clock.now());
+  }
+
+  /** Answers a request a fault phase answered: its status (and Retry-After), at the fault's time. */
+  private faultAnswer(dev: number, kind: number): void {
+    const f = this.faults!;
+    this.rec.setPendingHttp(dev, f.status);
+    if (f.retryAfterMs > 0) this.retryAfter.set(dev, f.retryAfterMs);
+    this.clock.at(this.clock.now() + f.afterMs, dev, this.kindBase + kind);
+  }
+
+  /** A queued request with latency added by a fault: kept until its answer. */
+  private enqueueDelayed(dev: number, op: number, tag: number, fault: number): void {
+    if (fault === FAULT_DELAYED) this.faultDelay.set(dev * BACKEND_OPS.length + op, this.faults!.afterMs);
+    this.enqueue(dev, op, tag);
   }
 
   /** True when some operation queues at the fleet-wide backend: the shard then runs in lockstep steps (engine/shard/virtual.ts). */
@@ -176,7 +223,15 @@ export class ModelDriver implements DeviceDriver {
 
   /** The answer to a queued request (or to a fleet operation that does not queue): the device learns it at `doneAt`, or now if that has passed. */
   private readonly onAnswer = (dev: number, op: number, failed: boolean, tag: number, outcome: number, doneAt: number): void => {
-    const at = Math.max(doneAt, this.clock.now());
+    let at = Math.max(doneAt, this.clock.now());
+    if (this.faultDelay.size > 0) {
+      const key = dev * BACKEND_OPS.length + op;
+      const added = this.faultDelay.get(key);
+      if (added !== undefined) {
+        this.faultDelay.delete(key);
+        at += added;
+      }
+    }
     const m = this.ops[op];
     const served = outcome === SERVED;
     // A fleet uplink (command reply, config ack, end-of-line report) turned away gets no PUBACK, like telemetry below.
@@ -196,6 +251,7 @@ export class ModelDriver implements DeviceDriver {
       case OP.publish: {
         if (!this.rec.session(dev)) return; // the session ended meanwhile: its messages were failed with it
         if (!served || failed) return this.pubackLost(dev, at); // failed, or turned away
+        if (this.faults?.pubackLost(dev, doneAt, at) === true) return this.ledger!.setAckAt(tag, NEVER_ACKED);
         const ackAt = this.rec.ackNoEarlierThan(dev, at);
         this.ledger!.setAckAt(tag, ackAt);
         return this.clock.at(ackAt, dev, this.kindBase + K_ACK);
@@ -216,13 +272,19 @@ export class ModelDriver implements DeviceDriver {
   }
 
   provision(dev: number, _serial: string): void {
-    if (this.queued[OP.provision]) return this.enqueue(dev, OP.provision, 0);
+    const fault = this.httpFault(dev, FaultRoute.provision);
+    if (fault === FAULT_ANSWERED) return this.faultAnswer(dev, K_PROVISION);
+    if (this.queued[OP.provision]) return this.enqueueDelayed(dev, OP.provision, 0, fault);
     const l = this.draw(dev, OP.provision);
     this.rec.setPendingHttp(dev, l < 0 ? 503 : 201);
-    this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_PROVISION);
+    this.clock.at(this.clock.now() + Math.abs(l) + (fault === FAULT_DELAYED ? this.faults!.afterMs : 0), dev, this.kindBase + K_PROVISION);
   }
 
   connect(dev: number): void {
+    if (this.faults !== undefined && this.faults.connectAt(dev, this.clock.now()) === FAULT_ANSWERED) {
+      this.rec.setPendingConnect(dev, this.faults.status);
+      return this.clock.at(this.clock.now() + this.faults.afterMs, dev, this.kindBase + K_CONNECT);
+    }
     if (this.queued[OP.connect]) return this.enqueue(dev, OP.connect, 0);
     const l = this.draw(dev, OP.connect);
     this.rec.setPendingConnect(dev, l < 0 ? 3 : 0); // CONNACK 3: server unavailable
@@ -244,6 +306,11 @@ export class ModelDriver implements DeviceDriver {
       this.pubackLost(dev, this.clock.now() + Math.abs(l));
       return true;
     }
+    // A fault phase that drops the PUBACK (or swallows the PUBLISH) leaves the message unacknowledged; the session goes on.
+    if (this.faults?.pubackLost(dev, this.clock.now(), this.clock.now() + l) === true) {
+      this.ledger.setAckAt(token, NEVER_ACKED);
+      return true;
+    }
     const at = this.rec.ackNoEarlierThan(dev, this.clock.now() + l);
     this.ledger.setAckAt(token, at);
     this.clock.at(at, dev, this.kindBase + K_ACK);
@@ -251,10 +318,12 @@ export class ModelDriver implements DeviceDriver {
   }
 
   pollTarget(dev: number): void {
-    if (this.queued[OP.poll]) return this.enqueue(dev, OP.poll, 0);
+    const fault = this.httpFault(dev, FaultRoute.poll);
+    if (fault === FAULT_ANSWERED) return this.faultAnswer(dev, K_POLL);
+    if (this.queued[OP.poll]) return this.enqueueDelayed(dev, OP.poll, 0, fault);
     const l = this.draw(dev, OP.poll);
     this.rec.setPendingHttp(dev, l < 0 ? 503 : POLL_UNCHANGED);
-    this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_POLL);
+    this.clock.at(this.clock.now() + Math.abs(l) + (fault === FAULT_DELAYED ? this.faults!.afterMs : 0), dev, this.kindBase + K_POLL);
   }
 
   disconnect(dev: number): void {
@@ -286,9 +355,16 @@ export class ModelDriver implements DeviceDriver {
   /** A fleet operation's request: the fleet model's `kind` fires when the backend answers (queued or not). */
   private fleetRequest(dev: number, op: BackendOp, kind: number): void {
     const i = OP[op];
-    if (this.queued[i]) return this.enqueue(dev, i, -kind - 1);
+    const fault = op === 'state' ? this.httpFault(dev, FaultRoute.state) : op === 'artifact' ? this.httpFault(dev, FaultRoute.artifact) : NOT_FAULTED;
+    if (fault === FAULT_ANSWERED) {
+      const f = this.faults!;
+      this.fleetStatus.set(dev * FLEET_MODEL_KIND_COUNT + kind, f.status);
+      if (f.retryAfterMs > 0) this.retryAfter.set(dev, f.retryAfterMs);
+      return this.clock.at(this.clock.now() + f.afterMs, dev, this.kindBase + FLEET_MODEL_OFFSET + kind);
+    }
+    if (this.queued[i]) return this.enqueueDelayed(dev, i, -kind - 1, fault);
     const l = this.draw(dev, i);
-    this.onAnswer(dev, i, l < 0, -kind - 1, SERVED, this.clock.now() + Math.abs(l));
+    this.onAnswer(dev, i, l < 0, -kind - 1, SERVED, this.clock.now() + Math.abs(l) + (fault === FAULT_DELAYED ? this.faults!.afterMs : 0));
   }
 
   private fleetAnswer(dev: number, m: BackendOperation, kind: number, ok: boolean, outcome: number, at: number): void {
@@ -367,7 +443,9 @@ export class ModelDriver implements DeviceDriver {
       case K_PROVISION:
         return this.events.onProvisioned(dev, this.rec.pendingHttp(dev), this.takeRetryAfter(dev));
       case K_CONNECT: {
-        const code = this.rec.pendingConnect(dev);
+        let code = this.rec.pendingConnect(dev);
+        // A CONNECT that got through just before a broker died or a disconnect phase began: closed instead of answered.
+        if (code === 0 && this.faults?.closesNewSession(dev, this.clock.now()) === true) code = MQTT_NET_CODE_BASE - NET_RESET;
         if (code === 0) this.rec.setSession(dev, true);
         this.events.onConnected(dev, code === 0, code);
         if (code === 0 && this.rec.session(dev)) this.fleet?.onSessionUp(dev);
@@ -375,13 +453,23 @@ export class ModelDriver implements DeviceDriver {
       }
       case K_PUBACK_LOST:
         return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged');
+      case K_CUT_DISCONNECT:
+        return this.events.onConnectionLost(dev, 'modelled: session closed by a fault phase');
+      case K_CUT_BROKER:
+        return this.events.onConnectionLost(dev, 'modelled: broker restarted');
+      case K_CUT_KEEPALIVE:
+        return this.events.onConnectionLost(dev, 'modelled: blackholed session dropped by the broker after 1.5 keepalives');
+      case K_FAULT_EDGE:
+        return this.faults?.edgesDue(this.clock.now(), this.sessions);
       case K_ACK: {
         // Acks come in send order, so this event is for the device's oldest message. Ack events
         // of a closed session still fire; they find that message failed (gone) or a newer one
         // not yet due, and do nothing. Ack times never decrease per device (lastAckAt survives
         // sessions), so a stale event can never take a newer message's ack early. Messages of a
         // session that lost its PUBACK wait, unacked, until the lifecycle fails them.
-        const token = this.ledger!.oldest(dev);
+        let token = this.ledger!.oldest(dev);
+        // Messages whose PUBACK a fault phase dropped stay in flight, unacked; later ones are acked past them.
+        while (token >= 0 && this.ledger!.ackAt(token) === NEVER_ACKED) token = this.ledger!.newer(dev, token);
         if (token < 0 || this.ledger!.ackAt(token) > this.clock.now() || !this.rec.session(dev)) return;
         this.events.onTelemetryAcked(dev, token);
         return;

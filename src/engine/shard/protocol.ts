@@ -1,3 +1,4 @@
+import type { InjectedCount } from '../../faults/injected.js';
 import type { MetricSnapshot } from '../../metrics/registry.js';
 import type { TelemetryAccounting } from '../../summary/accounting.js';
 import type { EnergyProjection } from '../../fleet/energy-meter.js';
@@ -82,6 +83,8 @@ export interface ShardFinal extends TelemetryAccounting {
   /** Per fleet group usage, time integrals closed at the shard's end (metrics/group-usage.ts; priced runs only). */
   groupUsage?: number[];
   firstDevice?: number;
+  /** Virtual clock with fault phases: what the modelled backend injected into this shard's devices (faults/injected.ts). */
+  faultsInjected?: InjectedCount[];
 }
 
 export function envelope<M>(seq: { next: number }, msg: M): Envelope<M> {

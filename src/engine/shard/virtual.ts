@@ -5,12 +5,15 @@ import { ModelDriver } from '../../drivers/model/model-driver.js';
 import { MODEL_DRIVER_SLOTS } from '../../drivers/model/device-records.js';
 import type { BackendAnswers } from './protocol.js';
 import { VirtualScheduler } from '../clock/virtual-scheduler.js';
-import { VIRTUAL_EVENTS_PER_TURN } from './tuning.js';
 import { buildOperatorPlan } from '../operator/plan.js';
 import { hasOperatorWork } from '../../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, LifecycleEvents, finalOf } from './assembly.js';
-import { simulatedHorizonMs } from '../../scenario/resolved.js';
+import { faultPhasesOf, simulatedHorizonMs } from '../../scenario/resolved.js';
+import { ModelFaults } from '../../drivers/model/fault-model.js';
+import { FleetMap, fleetShapeOf } from '../../faults/fleet-map.js';
+import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS, VIRTUAL_EVENTS_PER_TURN } from './tuning.js';
+import { ARTIFACT_TIMEOUT_FACTOR } from '../../drivers/http/artifact-fetch.js';
 import type { ShardContext } from './context.js';
 
 /** Simulated time given to in-flight operations to complete after the run ends. */
@@ -44,6 +47,19 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   const fleetModel = hasOperatorWork(plan) ? driver.enableFleetOps(plan, s.name) : undefined;
   lifecycle = buildLifecycle(task, scheduler, driver, metrics, events, devices);
   driver.useAckLedger(lifecycle.ackLedger);
+  // Fault phases act on the modelled backend as the fault proxy acts on a real one.
+  const phases = faultPhasesOf(s);
+  const faults = phases.length === 0 ? undefined : new ModelFaults(phases, new FleetMap(fleetShapeOf(s)), {
+    seed: s.seed,
+    firstDevice: task.firstDevice,
+    devices: task.count,
+    httpTimeoutMs: HTTP_TIMEOUT_MS,
+    artifactTimeoutMs: HTTP_TIMEOUT_MS * ARTIFACT_TIMEOUT_FACTOR,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    keepaliveMs: s.behaviour.keepaliveSec * 1000,
+    brokers: s.target.kind === 'embedded' && s.target.broker?.kind === 'local-mosquitto' ? s.target.broker.count : 1,
+  });
+  if (faults) driver.useFaults(faults);
   scheduler.warmRecords(devices.bytes, Math.log2(RECORD_BYTES));
 
   // Control messages arrive between windows (the loop yields while it waits for the load).
@@ -132,6 +148,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   lifecycle.updateGauges();
   ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, t) });
   const final = finalOf(task, lifecycle, 0, 0, endedAtMs, scheduler.processed);
+  if (faults) final.faultsInjected = faults.injected();
   if (final.fleetOps && fleetModel) {
     final.fleetOps.campaigns = fleetModel.campaignOutcomes();
     final.fleetOps.commandsSent = fleetModel.commandsSent;
