@@ -3,12 +3,26 @@ import { FleetMap, fleetShapeOf } from '../faults/fleet-map.js';
 import { FaultHttpProxy } from '../faults/http-proxy.js';
 import { InjectedCounts, type FaultInjectionResults } from '../faults/injected.js';
 import { FaultMqttProxy } from '../faults/mqtt-proxy.js';
-import type { FaultPhase } from '../faults/spec.js';
+import { faultLabel, type FaultPhase } from '../faults/spec.js';
+import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import { faultPhasesOf, type ResolvedScenario } from '../scenario/resolved.js';
 import type { ShardTarget } from './shard/task.js';
 
 export { faultPhasesOf } from '../scenario/resolved.js';
+
+/** The proxy reads HTTP routes and MQTT packets: a TLS endpoint hides both (validation says so first, located). */
+function refuseTls(phases: readonly FaultPhase[], target: ShardTarget): void {
+  const mqttUrls = Array.isArray(target.mqttUrl) ? target.mqttUrl : [target.mqttUrl];
+  for (const p of phases) {
+    const url = p.fault.target === 'http' ? [target.httpUrl] : p.fault.target === 'mqtt' ? mqttUrls : [];
+    const tls = url.find((u) => /^(https|mqtts|wss):/.test(u));
+    if (tls === undefined) continue;
+    throw new FleetsimError('FLEETSIM_E_FAULT_UNSUPPORTED', `phases[${p.index}].backend.${p.fault.target}: the fault proxy cannot stand in front of ${new URL(tls).protocol}// (${faultLabel(p.fault)}): it reads HTTP routes and MQTT packets, which TLS hides`, {
+      hint: 'run the fault scenario against plain-text endpoints of the backend (http://, mqtt://); broker: restart needs no proxy',
+    });
+  }
+}
 
 /**
  * Fault phases on the wall clock: the fault proxy (an HTTP reverse proxy and an MQTT-aware TCP
@@ -37,6 +51,7 @@ export class FaultInjection {
   static async start(s: ResolvedScenario, target: ShardTarget, brokers: readonly LocalMosquitto[], log: (line: string) => void): Promise<{ injection: FaultInjection; target: ShardTarget } | undefined> {
     const phases = faultPhasesOf(s);
     if (phases.length === 0) return undefined;
+    refuseTls(phases, target);
     const map = new FleetMap(fleetShapeOf(s));
     const active = new ActiveFaults(map, new InjectedCounts(), s.seed);
     let http: FaultHttpProxy | undefined;

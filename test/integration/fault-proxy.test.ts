@@ -10,6 +10,9 @@ import { FaultMqttProxy } from '../../src/faults/mqtt-proxy.js';
 import type { BackendFault, FaultPhase, FaultScope } from '../../src/faults/spec.js';
 import { startAedes, type TestAedes } from '../helpers/aedes.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { FaultInjection } from '../../src/engine/fault-injection.js';
+import type { ShardTarget } from '../../src/engine/shard/task.js';
+import { parseScenarioText } from '../../src/scenario/load.js';
 
 /**
  * The fault proxy (src/faults/) on loopback between real clients and real servers: each fault
@@ -149,5 +152,28 @@ describe('fault proxy, MQTT', () => {
     expect(acked).toBe(false);
     expect(proxy.open).toBe(1);
     expect(active.counts.list().map((c) => [c.kind, c.count])).toEqual([['session_disconnected', 1], ['session_blackholed', 1]]);
+  });
+});
+
+describe('fault proxy and TLS', () => {
+  const scenario = (backend: string) => parseScenarioText(`name: tls-faults
+duration: 10s
+fleet: [{ profile: rpi4-gateway, count: 2 }]
+arrival: { rate: 10/s }
+phases:
+  - { at: 1s, for: 1s, backend: { http: { status: 503 } } }
+  - { at: 4s, for: 3s, backend: ${backend} }
+`, 'tls-faults.yaml');
+  const target = (httpUrl: string, mqttUrl: string | string[]): ShardTarget => ({ httpUrl, mqttUrl, fleetKey: 'k', preset: { kind: 'builtin', name: 'reference' } });
+
+  it('an http or mqtt fault in front of a TLS endpoint is refused before anything starts, naming the phase and the scheme', async () => {
+    await expect(FaultInjection.start(scenario('{ mqtt: { blackhole: {} } }'), target('http://127.0.0.1:1', ['mqtt://127.0.0.1:2', 'mqtts://127.0.0.1:3']), [], () => {})).rejects.toMatchObject({
+      code: 'FLEETSIM_E_FAULT_UNSUPPORTED',
+      message: expect.stringMatching(/^phases\[1\]\.backend\.mqtt: the fault proxy cannot stand in front of mqtts:\/\/ \(mqtt blackhole\)/),
+    });
+    await expect(FaultInjection.start(scenario('{ mqtt: { blackhole: {} } }'), target('https://127.0.0.1:1', 'mqtt://127.0.0.1:2'), [], () => {})).rejects.toMatchObject({
+      code: 'FLEETSIM_E_FAULT_UNSUPPORTED',
+      message: expect.stringContaining('phases[0].backend.http: the fault proxy cannot stand in front of https://'),
+    });
   });
 });

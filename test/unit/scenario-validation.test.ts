@@ -73,7 +73,6 @@ const CASES: Record<string, Case> = {
   'external-target-missing-mqtt.yaml': { problems: [{ path: 'target', line: 3, col: 9, message: 'an external target needs "mqtt"' }] },
   'threshold-not-a-list.yaml': { problems: [{ path: 'thresholds["provision.latency"]', line: 7, col: 22, message: 'expected a list, got "p(99) < 500ms"', hint: '["p(99) < 500ms"]' }] },
   'fault-phase-after-end.yaml': { problems: [{ path: 'phases[1].at', line: 7, col: 11, message: 'the phase starts at 20s, when the run (duration: 10s) has ended, so it would never happen', hint: 'start it before the end of the run' }] },
-  'fault-virtual-clock.yaml': { problems: [{ path: 'phases[0].backend', line: 9, col: 5, message: 'backend fault phases run on the wall clock only (this run: clock: virtual): the modelled backend (virtual clock) does not model injected HTTP statuses', hint: 'on the wall clock' }] },
   'fault-phase-problems.yaml': {
     problems: [
       { path: 'phases[0].backend.broker', line: 6, col: 26, message: 'a broker restart needs target: { mqtt: local-mosquitto }' },
