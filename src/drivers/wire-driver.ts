@@ -1,6 +1,6 @@
 import { createHttpTransport } from './http/index.js';
 import { BrokerDevices } from './mqtt/broker-devices.js';
-import { ArtifactFetcher } from './http/artifact-fetch.js';
+import { ARTIFACT_TIMEOUT_FACTOR, ArtifactFetcher } from './http/artifact-fetch.js';
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
 import { HttpPlatformSteps } from './http-platform-steps.js';
 import { MqttExchanges } from './mqtt-exchanges.js';
@@ -204,7 +204,7 @@ export class WireDriver implements DeviceDriver, WireRequests {
   }
 
   private artifacts(): ArtifactFetcher {
-    this.fetcher ??= new ArtifactFetcher(this.opts.httpUrl, this.opts.devices, this.opts.http.poolSize, this.opts.httpTimeoutMs * 6, {
+    this.fetcher ??= new ArtifactFetcher(this.opts.httpUrl, this.opts.devices, this.opts.http.poolSize, this.opts.httpTimeoutMs * ARTIFACT_TIMEOUT_FACTOR, {
       onChunk: (dev, status, bytes, retryAfterMs, totalBytes) => {
         this.creds.answered(dev, status);
         this.fleet?.onDownloadChunk(dev, status, bytes, retryAfterMs, totalBytes);

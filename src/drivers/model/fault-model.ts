@@ -18,11 +18,13 @@ export const FaultRoute = { provision: 0, poll: 1, state: 2, artifact: 3 } as co
 /** How a phase's session faults act on a device's MQTT session (what `cut` is told). */
 export const SessionCut = { disconnect: 0, brokerRestart: 1, keepalive: 2 } as const;
 
-/** The driver's side of session faults: whether a device's session is open, and ending it. */
+/** The driver's side of session faults: whether a device's session is open, and ending it (`cutReason` says why, when the device hears of it). */
 export interface ModelSessions {
   open(dev: number): boolean;
-  cut(dev: number, why: number): void;
+  cut(dev: number): void;
 }
+
+const CUT_REASONS = ['modelled: session closed by a fault phase', 'modelled: broker restarted', 'modelled: blackholed session dropped by the broker after 1.5 keepalives'] as const;
 
 export interface ModelFaultOptions {
   seed: number;
@@ -98,6 +100,10 @@ export class ModelFaults {
   private readonly broker: Int32Array;
   private readonly draws: Uint32Array;
   private readonly counts: Float64Array;
+  /** Per device: why its session was last cut (SessionCut). */
+  private readonly cutWhy: Uint8Array;
+  /** Latency a phase added to a queued request, by device and operation, until its answer (rare: a map). */
+  private readonly added = new Map<number, number>();
   /** Phase edges in time order: when, which phase, what happens. */
   readonly edgeAt: Float64Array;
   private readonly edgePhase: Int32Array;
@@ -157,6 +163,31 @@ export class ModelFaults {
     this.edgeWhat = Uint8Array.from(edges, (e) => e[2]);
     this.draws = new Uint32Array(this.http.length > 0 ? o.devices : 0);
     this.counts = new Float64Array(n * INJECTED_KINDS.length * ROUTES.length);
+    this.cutWhy = new Uint8Array(o.devices);
+  }
+
+  /** Keeps the latency `httpAt` just added (FAULT_DELAYED) for a queued request of `op`, until `takeAdded`. */
+  holdAdded(dev: number, op: number): void {
+    this.added.set(dev * 16 + op, this.afterMs);
+  }
+
+  /** The latency held for the answer of `dev`'s queued `op` (0 when none), forgotten once read. */
+  takeAdded(dev: number, op: number): number {
+    if (this.added.size === 0) return 0;
+    const v = this.added.get(dev * 16 + op);
+    if (v === undefined) return 0;
+    this.added.delete(dev * 16 + op);
+    return v;
+  }
+
+  /** Why `dev`'s session was cut, for onConnectionLost. */
+  cutReason(dev: number): string {
+    return CUT_REASONS[this.cutWhy[dev]];
+  }
+
+  private cut(sessions: ModelSessions, dev: number, why: number): void {
+    this.cutWhy[dev] = why;
+    sessions.cut(dev);
   }
 
   private count(phase: number, kind: number, route: number): void {
@@ -307,18 +338,18 @@ export class ModelFaults {
       const what = this.edgeWhat[e];
       if (this.target[i] === BROKER) {
         if (this.o.firstDevice === 0) for (let b = 0; b < this.o.brokers; b++) this.count(i, KIND.broker_restarted, R.broker);
-        for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev)) sessions.cut(dev, SessionCut.brokerRestart);
+        for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev)) this.cut(sessions, dev, SessionCut.brokerRestart);
         continue;
       }
       if (this.target[i] !== MQTT) continue;
       const a = this.action[i];
       if (what === Edge.keepaliveExpired) {
-        for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev) && this.picks(i, dev)) sessions.cut(dev, SessionCut.keepalive);
+        for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev) && this.picks(i, dev)) this.cut(sessions, dev, SessionCut.keepalive);
       } else if (a === M_DISCONNECT) {
         for (let dev = 0; dev < this.o.devices; dev++) {
           if (!sessions.open(dev) || !this.picks(i, dev)) continue;
           this.count(i, KIND.session_disconnected, R.mqtt_session);
-          sessions.cut(dev, SessionCut.disconnect);
+          this.cut(sessions, dev, SessionCut.disconnect);
         }
       } else if (a === M_BLACKHOLE) {
         for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev) && this.picks(i, dev)) this.count(i, KIND.session_blackholed, R.mqtt_session);

@@ -19,7 +19,7 @@ import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { latencyAt, latencyTable } from './backend-model.js';
 import { QueuedRequests, type StepAnswers, type StepArrivals } from './queued-requests.js';
-import { FAULT_ANSWERED, FAULT_DELAYED, FaultRoute, NEVER_ACKED, NOT_FAULTED, SessionCut, type ModelFaults, type ModelSessions } from './fault-model.js';
+import { FAULT_ANSWERED, FAULT_DELAYED, FaultRoute, NEVER_ACKED, NOT_FAULTED, type ModelFaults, type ModelSessions } from './fault-model.js';
 import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
 
 /** Outcomes of a queued request (engine/shard/protocol.ts ANSWER_*). */
@@ -38,11 +38,9 @@ const K_POLL = 3;
 /** Without a fleet model, fleet operations still answer (404: no such thing on this backend). */
 const K_NO_FLEET_CHUNK = 4;
 const K_NO_FLEET_STATE = 5;
-/** Fault phases (drivers/model/fault-model.ts): a session closed by a disconnect phase, a broker restart, a blackhole's keepalive; a phase edge. */
-const K_CUT_DISCONNECT = 6;
-const K_CUT_BROKER = 7;
-const K_CUT_KEEPALIVE = 8;
-const K_FAULT_EDGE = 9;
+/** Fault phases (drivers/model/fault-model.ts): a session a phase closed; a phase edge. */
+const K_FAULT_CUT = 6;
+const K_FAULT_EDGE = 7;
 /** A PUBACK that never came ends the session. */
 const K_PUBACK_LOST = 0x11;
 const FLEET_MODEL_OFFSET = 20;
@@ -99,8 +97,6 @@ export class ModelDriver implements DeviceDriver {
   private readonly fleetStatus = new Map<number, number>();
   /** Fault phases against this backend (absent: none). */
   private faults: ModelFaults | undefined;
-  /** Latency a fault phase added to a queued request, by device and operation, until its answer (rare: a map). */
-  private readonly faultDelay = new Map<number, number>();
 
   constructor(
     spec: BackendSpec,
@@ -137,10 +133,10 @@ export class ModelDriver implements DeviceDriver {
   /** Sessions as fault phases act on them. */
   private readonly sessions: ModelSessions = {
     open: (dev) => this.rec.session(dev),
-    cut: (dev, why) => {
+    cut: (dev) => {
       this.rec.setSession(dev, false);
       this.fleet?.onSessionDown(dev);
-      this.clock.at(this.clock.now(), dev, this.kindBase + (why === SessionCut.disconnect ? K_CUT_DISCONNECT : why === SessionCut.brokerRestart ? K_CUT_BROKER : K_CUT_KEEPALIVE));
+      this.clock.at(this.clock.now(), dev, this.kindBase + K_FAULT_CUT);
     },
   };
 
@@ -157,9 +153,9 @@ export class ModelDriver implements DeviceDriver {
     this.clock.at(this.clock.now() + f.afterMs, dev, this.kindBase + kind);
   }
 
-  /** A queued request with latency added by a fault: kept until its answer. */
+  /** A queued request with latency added by a fault: the fault model keeps it until the answer. */
   private enqueueDelayed(dev: number, op: number, tag: number, fault: number): void {
-    if (fault === FAULT_DELAYED) this.faultDelay.set(dev * BACKEND_OPS.length + op, this.faults!.afterMs);
+    if (fault === FAULT_DELAYED) this.faults!.holdAdded(dev, op);
     this.enqueue(dev, op, tag);
   }
 
@@ -223,15 +219,7 @@ export class ModelDriver implements DeviceDriver {
 
   /** The answer to a queued request (or to a fleet operation that does not queue): the device learns it at `doneAt`, or now if that has passed. */
   private readonly onAnswer = (dev: number, op: number, failed: boolean, tag: number, outcome: number, doneAt: number): void => {
-    let at = Math.max(doneAt, this.clock.now());
-    if (this.faultDelay.size > 0) {
-      const key = dev * BACKEND_OPS.length + op;
-      const added = this.faultDelay.get(key);
-      if (added !== undefined) {
-        this.faultDelay.delete(key);
-        at += added;
-      }
-    }
+    const at = Math.max(doneAt, this.clock.now()) + (this.faults === undefined ? 0 : this.faults.takeAdded(dev, op));
     const m = this.ops[op];
     const served = outcome === SERVED;
     // A fleet uplink (command reply, config ack, end-of-line report) turned away gets no PUBACK, like telemetry below.
@@ -453,12 +441,8 @@ export class ModelDriver implements DeviceDriver {
       }
       case K_PUBACK_LOST:
         return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged');
-      case K_CUT_DISCONNECT:
-        return this.events.onConnectionLost(dev, 'modelled: session closed by a fault phase');
-      case K_CUT_BROKER:
-        return this.events.onConnectionLost(dev, 'modelled: broker restarted');
-      case K_CUT_KEEPALIVE:
-        return this.events.onConnectionLost(dev, 'modelled: blackholed session dropped by the broker after 1.5 keepalives');
+      case K_FAULT_CUT:
+        return this.events.onConnectionLost(dev, this.faults!.cutReason(dev));
       case K_FAULT_EDGE:
         return this.faults?.edgesDue(this.clock.now(), this.sessions);
       case K_ACK: {
