@@ -144,7 +144,10 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   await runTo(t + DRAIN_SIM_MS, true);
   lifecycle.disconnectAll();
   scheduler.clear();
-  await driver.close();
+  // The driver the fleet talks to, as on the wall clock: with a modelled link that is the
+  // LinkedDriver, which answers what the link still holds with CANCELLED (closing the model
+  // driver below it too).
+  await lifecycle.closeDriver();
   lifecycle.updateGauges();
   ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, t) });
   const final = finalOf(task, lifecycle, 0, 0, endedAtMs, scheduler.processed);
