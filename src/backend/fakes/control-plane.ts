@@ -1,4 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { FleetsimError } from '../../errors/fleetsim-error.js';
+import { LISTEN_BACKLOG, urlHost } from '../broker.js';
 import type { DeviceStatsResponse, DeviceTelemetryCounts } from '../../wire/reference-protocol.js';
 import { FLEET_PATHS, type CampaignSpec, type CampaignStatus, type FleetOpsStats, type ProvisioningPolicy, type ReleaseSpec } from '../../wire/fleet-ops.js';
 
@@ -61,6 +65,59 @@ export function serveControlPlane(control: PlatformControl, req: IncomingMessage
   });
   req.on('error', () => {});
   return true;
+}
+
+/** A fake's device API: every request that is not the operator API's. */
+export interface FakeDeviceApi {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** The one HTTP server of a platform fake, listening. */
+export interface FakeHttpServer {
+  /** `host:port` as it goes into a URL (IPv6 literals in brackets). */
+  readonly authority: string;
+  /** `http://host:port`. */
+  readonly url: string;
+  /** Closes the server and its connections; every call returns the same promise. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a platform fake's HTTP server: the operator API (fleetsim's, not the platform's) shares
+ * the port with the device API, since its /v1/ paths never collide with a platform's device paths.
+ * Keep-alive as devices use it; port 0 (the default) lets the OS choose. A port that cannot be
+ * listened on is FLEETSIM_E_BACKEND_START, naming `platform`.
+ */
+export async function startFakeHttpServer(platform: string, opts: { host: string; port?: number }, control: PlatformControl, api: FakeDeviceApi): Promise<FakeHttpServer> {
+  const { host } = opts;
+  const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if (!serveControlPlane(control, req, res, q < 0 ? url : url.slice(0, q))) api.handle(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+  server.on('clientError', (_err, socket) => socket.destroy());
+  try {
+    server.listen({ port: opts.port ?? 0, host, backlog: LISTEN_BACKLOG });
+    await once(server, 'listening');
+  } catch (err) {
+    server.close();
+    throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the ${platform} fake could not listen on ${host}: ${(err as Error).message}`, { hint: 'pick another port, or 0 to let the OS choose one', cause: err });
+  }
+  const authority = `${urlHost(host)}:${(server.address() as AddressInfo).port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    authority,
+    url: `http://${authority}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

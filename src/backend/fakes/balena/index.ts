@@ -1,11 +1,6 @@
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { FleetsimError } from '../../../errors/fleetsim-error.js';
-import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { BalenaApi } from './api.js';
 import { BalenaControl } from './control.js';
-import { serveControlPlane } from '../control-plane.js';
+import { startFakeHttpServer } from '../control-plane.js';
 import { BalenaState, type BalenaDevice, type BalenaRelease } from './state.js';
 
 /**
@@ -61,26 +56,9 @@ export async function startBalenaFake(opts: BalenaFakeOptions): Promise<BalenaFa
   state.pollIntervalMs = opts.pollIntervalMs;
   const api = new BalenaApi(state);
   const control = new BalenaControl(state);
-  // The operator API (fleetsim's, not balena's) shares the port: its /v1/ paths never collide with /device/ or /v2/.
-  const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    if (!serveControlPlane(control, req, res, q < 0 ? url : url.slice(0, q))) api.handle(req, res);
-  });
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 35_000;
-  server.on('clientError', (_err, socket) => socket.destroy());
-  try {
-    server.listen({ port: opts.port ?? 0, host, backlog: LISTEN_BACKLOG });
-    await once(server, 'listening');
-  } catch (err) {
-    server.close();
-    throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the balena fake could not listen on ${host}: ${(err as Error).message}`, { hint: 'pick another port, or 0 to let the OS choose one', cause: err });
-  }
-  const port = (server.address() as AddressInfo).port;
-  registryHost = `${urlHost(host)}:${port}`;
-  const url = `http://${registryHost}`;
-  let closing: Promise<void> | undefined;
+  const server = await startFakeHttpServer('balena', { host, port: opts.port }, control, api);
+  registryHost = server.authority;
+  const url = server.url;
   return {
     url,
     state,
@@ -93,12 +71,6 @@ export async function startBalenaFake(opts: BalenaFakeOptions): Promise<BalenaFa
     },
     revokeKey: (uuid) => state.revokeKey(uuid),
     devices: () => [...state.devices.values()],
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => server.close(),
   };
 }

@@ -1,11 +1,6 @@
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { FleetsimError } from '../../../errors/fleetsim-error.js';
-import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { HawkbitApi } from './api.js';
 import { HawkbitControl } from './control.js';
-import { serveControlPlane } from '../control-plane.js';
+import { startFakeHttpServer } from '../control-plane.js';
 import { HawkbitState, type Action, type DistributionSet, type MaintenanceSchedule, type Target } from './state.js';
 
 /**
@@ -73,24 +68,8 @@ export async function startHawkbitFake(opts: HawkbitFakeOptions): Promise<Hawkbi
   const startedAt = Date.now();
   const mw = opts.maintenance;
   const control = new HawkbitControl(state, mw ? () => ({ firstStartMs: startedAt + mw.opensMs, durationMs: mw.lengthMs, periodMs: mw.everyMs }) : undefined);
-  // The operator API (fleetsim's, not hawkBit's) shares the port: its /v1/ paths never collide with /{tenant}/controller/.
-  const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    if (!serveControlPlane(control, req, res, q < 0 ? url : url.slice(0, q))) api.handle(req, res);
-  });
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 35_000;
-  server.on('clientError', (_err, socket) => socket.destroy());
-  try {
-    server.listen({ port: opts.port ?? 0, host, backlog: LISTEN_BACKLOG });
-    await once(server, 'listening');
-  } catch (err) {
-    server.close();
-    throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the hawkBit fake could not listen on ${host}: ${(err as Error).message}`, { hint: 'pick another port, or 0 to let the OS choose one', cause: err });
-  }
-  const url = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`;
-  let closing: Promise<void> | undefined;
+  const server = await startFakeHttpServer('hawkBit', { host, port: opts.port }, control, api);
+  const url = server.url;
   return {
     url,
     tenant,
@@ -101,12 +80,6 @@ export async function startHawkbitFake(opts: HawkbitFakeOptions): Promise<Hawkbi
     cancel: (id) => state.cancel(id),
     actionStats: (id) => state.actionStats(id),
     targets: () => [...state.targets.values()],
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => server.close(),
   };
 }

@@ -1,13 +1,8 @@
-import http from 'node:http';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { FleetsimError } from '../../../errors/fleetsim-error.js';
-import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { TokenIssuer } from './auth.js';
 import { MenderApi } from './api.js';
 import { MenderControl } from './control.js';
-import { serveControlPlane } from '../control-plane.js';
+import { startFakeHttpServer } from '../control-plane.js';
 import { MenderState, type MenderArtifact, type MenderDeployment, type MenderDevice } from './state.js';
 
 /**
@@ -62,24 +57,8 @@ export async function startMenderFake(opts: MenderFakeOptions = {}): Promise<Men
     linkTtlSec: opts.linkTtlSec ?? DEFAULT_LINK_TTL_SEC,
   });
   const control = new MenderControl(state);
-  // The operator API (fleetsim's, not Mender's) shares the port: its /v1/ paths never collide with /api/devices/.
-  const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    if (!serveControlPlane(control, req, res, q < 0 ? url : url.slice(0, q))) api.handle(req, res);
-  });
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 35_000;
-  server.on('clientError', (_err, socket) => socket.destroy());
-  try {
-    server.listen({ port: opts.port ?? 0, host, backlog: LISTEN_BACKLOG });
-    await once(server, 'listening');
-  } catch (err) {
-    server.close();
-    throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the Mender fake could not listen on ${host}: ${(err as Error).message}`, { hint: 'pick another port, or 0 to let the OS choose one', cause: err });
-  }
-  const url = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`;
-  let closing: Promise<void> | undefined;
+  const server = await startFakeHttpServer('Mender', { host, port: opts.port }, control, api);
+  const url = server.url;
   return {
     url,
     state,
@@ -91,11 +70,7 @@ export async function startMenderFake(opts: MenderFakeOptions = {}): Promise<Men
     devices: () => [...state.devices.values()],
     close() {
       control.close();
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
+      return server.close();
     },
   };
 }
