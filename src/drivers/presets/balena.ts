@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset, PresetSettings, TargetAnswer } from '../preset.js';
+import type { DeviceCredentials, HttpRequestSpec, Preset, PresetSettings, TargetAnswer } from '../preset.js';
 import type { DeviceStateReport } from '../events.js';
 import { balenaUuidOf } from '../../wire/balena-uuid.js';
+import { HTTP_ONLY_MQTT } from './http-only.js';
 
 /**
  * The `balena` preset: a device as balena-supervisor (v19) drives balena's device API. Sources
@@ -136,7 +137,6 @@ export function balenaPreset(settings: PresetSettings, options: BalenaPresetOpti
     return { changed: false, nextPollMs };
   };
 
-  const inert: MqttUplink = { topic: '', payload: '' };
   return {
     name: 'balena',
     session: 'none',
@@ -200,16 +200,8 @@ export function balenaPreset(settings: PresetSettings, options: BalenaPresetOpti
       for (let i = 0; i < entries.length; i += BALENA_LOGS_PER_BATCH) out.push({ method: 'POST', path, body: JSON.stringify(entries.slice(i, i + BALENA_LOGS_PER_BATCH)) });
       return out;
     },
-    // balena devices hold no MQTT session with the platform: these are never used (session 'none').
-    connectIdentity: (creds) => ({ clientId: creds.deviceId }),
-    subscriptions: () => [],
-    telemetryTopic: () => '',
-    telemetryPayload: (_seq, _ts, size) => Buffer.alloc(size),
-    decodeMessage: () => undefined,
-    commandReply: () => inert,
-    configAck: () => inert,
-    endOfLineReport: () => inert,
-    logs: () => inert,
+    // No MQTT session with the platform (session 'none'): the preset interface's MQTT members, inert.
+    ...HTTP_ONLY_MQTT,
   };
 }
 

@@ -1,6 +1,7 @@
-import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset, PresetSettings, TargetAnswer } from '../preset.js';
+import type { DeviceCredentials, HttpRequestSpec, Preset, PresetSettings, TargetAnswer } from '../preset.js';
 import type { DeviceStateReport, OfferedArtifact } from '../events.js';
 import { hawkbitTargetToken } from '../../wire/hawkbit-token.js';
+import { HTTP_ONLY_MQTT } from './http-only.js';
 
 /**
  * The `hawkbit` preset: a controller speaking hawkBit's Direct Device Integration API
@@ -46,7 +47,6 @@ export function hawkbitPreset(settings: PresetSettings, options: HawkbitPresetOp
   const tenant = options.tenant ?? 'DEFAULT';
   const gateway = options.auth === 'gateway';
   const base = (id: string): string => `/${encodeURIComponent(tenant)}/controller/v1/${encodeURIComponent(id)}`;
-  const inert: MqttUplink = { topic: '', payload: '' };
   const feedback = (creds: DeviceCredentials, actionId: string, execution: string, finished: string, details: string[]): HttpRequestSpec => ({
     method: 'POST',
     path: `${base(creds.deviceId)}/deploymentBase/${encodeURIComponent(actionId)}/feedback`,
@@ -105,15 +105,8 @@ export function hawkbitPreset(settings: PresetSettings, options: HawkbitPresetOp
       return feedback(creds, report.campaign, f[0], f[1], report.cause ? [report.cause] : [`fleetsim: ${report.status}`]);
     },
     artifactRequest: (_creds, artifact) => ({ method: 'GET', path: artifact.url ?? artifact.name }),
-    connectIdentity: (creds) => ({ clientId: creds.deviceId }),
-    subscriptions: () => [],
-    telemetryTopic: () => '',
-    telemetryPayload: (_seq, _ts, size) => Buffer.alloc(size),
-    decodeMessage: () => undefined,
-    commandReply: () => inert,
-    configAck: () => inert,
-    endOfLineReport: () => inert,
-    logs: () => inert,
+    // No MQTT session with the platform (session 'none'): the preset interface's MQTT members, inert.
+    ...HTTP_ONLY_MQTT,
   };
 }
 

@@ -1,8 +1,9 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset, PresetSettings, TargetAnswer } from '../preset.js';
+import type { DeviceCredentials, HttpRequestSpec, Preset, PresetSettings, TargetAnswer } from '../preset.js';
 import type { DeviceStateReport } from '../events.js';
 
 import { FLEETSIM_MENDER_BASE_ARTIFACT, FLEETSIM_MENDER_DEVICE_TYPE, MenderArtifactCheck } from '../../wire/mender-artifact.js';
+import { HTTP_ONLY_MQTT } from './http-only.js';
 
 /**
  * The `mender` preset: a device as Mender client 3.x drives the platform's device API
@@ -79,7 +80,6 @@ export function menderPreset(settings: PresetSettings, options: MenderPresetOpti
     return { method: 'POST', path: AUTH_PATH, body: s.body, headers: ['x-men-signature', s.signature], authorization: `Bearer ${tenantToken}` };
   };
 
-  const inert: MqttUplink = { topic: '', payload: '' };
   return {
     name: 'mender',
     session: 'none',
@@ -116,16 +116,8 @@ export function menderPreset(settings: PresetSettings, options: MenderPresetOpti
     },
     artifactRequest: (_creds, artifact) => ({ method: 'GET', path: artifact.url ?? artifact.name}),
     artifactCheck: () => new MenderArtifactCheck(),
-    // Mender has no MQTT session: these are never used (session 'none').
-    connectIdentity: (creds) => ({ clientId: creds.deviceId }),
-    subscriptions: () => [],
-    telemetryTopic: () => '',
-    telemetryPayload: (_seq, _ts, size) => Buffer.alloc(size),
-    decodeMessage: () => undefined,
-    commandReply: () => inert,
-    configAck: () => inert,
-    endOfLineReport: () => inert,
-    logs: () => inert,
+    // No MQTT session with the platform (session 'none'): the preset interface's MQTT members, inert.
+    ...HTTP_ONLY_MQTT,
   };
 }
 
