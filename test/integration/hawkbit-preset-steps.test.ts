@@ -46,7 +46,7 @@ describe('hawkbit preset, one controller step by step against the hawkBit fake',
     expect(withLink.changed).toBe(true);
     expect(withLink.follow).toMatchObject({ method: 'GET', path: expect.stringContaining(`/deploymentBase/${action.id}?c=`) });
     const offer = preset.decodeFollow!((await sendSpec(fake.url, preset, withLink.follow!, creds)).body, creds)!.update!;
-    expect(offer).toMatchObject({ campaign: String(action.id), release: '2.1.0', artifacts: [{ name: 'fw.bin', size: 40_000, sha256: createHash('sha256').update(bytes).digest('hex') }] });
+    expect(offer).toMatchObject({ campaign: String(action.id), release: '2.1.0', target: 'os', artifacts: [{ name: 'fw.bin', size: 40_000, sha256: createHash('sha256').update(bytes).digest('hex') }] });
 
     const get = preset.artifactRequest(creds, offer.artifacts[0]);
     const hash = createHash('sha256');
@@ -93,5 +93,14 @@ describe('hawkbit preset, one controller step by step against the hawkBit fake',
     expect(JSON.parse(ack.body!)).toMatchObject({ status: { execution: 'closed', result: { finished: 'success' } } });
     expect((await sendSpec(fake.url, preset, ack, creds)).status).toBe(200);
     expect(fake.actionStats(ds.id)).toEqual({ canceled: 1 });
+  });
+  it('an application module (part "application") is an app update: no reboot into a new image', async () => {
+    fake.register('ctrl-2');
+    const creds = preset.decodeProvision((await sendSpec(fake.url, preset, preset.provisionRequest('ctrl-2'))).body, 'ctrl-2')!;
+    const ds = fake.createSet('app', '4.0.0', [{ part: 'application', name: 'app', files: [{ filename: 'app.bin', bytes: Buffer.alloc(10) }] }]);
+    fake.assign(ds.id, ['ctrl-2'], 'forced');
+    const polled = preset.decodePoll((await sendSpec(fake.url, preset, preset.pollRequest(creds), creds)).body)!;
+    const offer = preset.decodeFollow!((await sendSpec(fake.url, preset, polled.follow!, creds)).body, creds)!.update!;
+    expect(offer).toMatchObject({ release: '4.0.0', target: 'app' });
   });
 });

@@ -4,9 +4,11 @@ import { parseScenarioText } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 
 /**
- * scenarios/presets/mender.yaml, small and short, on the wall clock against the platform fakes:
- * 20 devices instead of 200 and shorter times (its own thresholds scaled alike). Mender: pending until accepted and an update campaign with health-check failures. (hawkBit's scenario runs at full size only for
- * now: scaled down, its devices stall after verifying; see docs/presets/hawkbit.md.)
+ * scenarios/presets/{mender,hawkbit}.yaml, small and short, on the wall clock against the platform
+ * fakes: 20 devices instead of 200 and shorter times (their own thresholds scaled alike). Mender:
+ * pending until accepted and an update campaign with health-check failures. hawkBit: a maintenance
+ * window, then every device finishes its update (an app update restarts the application; when the
+ * preset took every hawkBit update for an OS image, devices were still rebooting at the end).
  */
 function small(file: string, edits: Array<[RegExp, string]>): string {
   let text = readFileSync(file, 'utf8');
@@ -50,6 +52,28 @@ describe('preset scenarios against the platform fakes (wall clock, small)', () =
     // Tokens last 40% of the run: devices re-authenticate when a request is answered 401.
     expect(summary.counters['auth.reauth']).toBeGreaterThan(0);
     expect(summary.counters['errors.poll.http_4xx_other']).toBeGreaterThan(0);
+    expect(summary.accounting.holds).toBe(true);
+  }, 90_000);
+  it('hawkbit: maintenance window, then every device installs or fails (none stalls after verifying)', async () => {
+    const text = small('scenarios/presets/hawkbit.yaml', [
+      ...shrink,
+      [/duration: 4m/, 'duration: 45s'],
+      [/poll: \{ every: 30s/, 'poll: { every: 3s'],
+      [/at: 20s/, 'at: 5s'],
+      [/maintenanceWindow: \{ opens: 1m30s, length: 2m \}/, 'maintenanceWindow: { opens: 12s, length: 30s }'],
+      [/failureRate: 5%/, 'failureRate: 20%'],
+      [/"count == 200"/, '"count == 20"'],
+      [/"count > 170"/, '"count >= 8"'],
+      [/"count < 30"/, '"count < 10"'],
+      [/thresholds:/, 'options: { linkModel: false }\nthresholds:'],
+    ]);
+    const result = await runScenario(parseScenarioText(text, 'hawkbit-small.yaml'), { workers: 1, runId: 'it-hawkbit', drainMs: 3000 });
+    const { summary } = result;
+    expect(summary.run.status).toBe('completed');
+    const c = summary.counters;
+    const finished = (c['update.rolled_back'] ?? 0) + (c['update.failed'] ?? 0) + (c['update.success'] ?? 0);
+    expect(finished, JSON.stringify(c)).toBe(20);
+    expect(summary.result.verdict, JSON.stringify(summary.thresholds)).toBe('passed');
     expect(summary.accounting.holds).toBe(true);
   }, 90_000);
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { LISTEN_BACKLOG, urlHost } from '../broker.js';
 import type { DeviceStatsResponse, DeviceTelemetryCounts } from '../../wire/reference-protocol.js';
-import { FLEET_PATHS, type CampaignSpec, type CampaignStatus, type FleetOpsStats, type ProvisioningPolicy, type ReleaseSpec } from '../../wire/fleet-ops.js';
+import { FLEET_PATHS, type CampaignSpec, type CampaignStatus, type CommandRequest, type CommandStatus, type FleetOpsStats, type ProvisioningPolicy, type ReleaseSpec } from '../../wire/fleet-ops.js';
 
 /**
  * The operator's side of a platform fake: fleetsim's wall-clock operator (engine/operator) speaks
@@ -23,6 +23,12 @@ export interface PlatformControl {
   startCampaign(spec: CampaignSpec): string;
   campaign(id: string): CampaignStatus | undefined;
   stats(): FleetOpsStats;
+  /**
+   * Sends a command to online devices through the platform's own mechanism (ThingsBoard's
+   * server-side RPC); absent where the platform has none, and `POST /v1/commands` answers 404.
+   */
+  sendCommand?(req: CommandRequest): { id: string; issuedAt: number; sent: number };
+  command?(id: string): CommandStatus | undefined;
 }
 
 /** Serves the operator API on a fake's server; false when `path` is not one of its routes. */
@@ -37,7 +43,14 @@ export function serveControlPlane(control: PlatformControl, req: IncomingMessage
     json(res, c ? 200 : 404, c ?? { error: 'unknown campaign' });
     return true;
   }
-  const route = method === 'POST' ? ([FLEET_PATHS.provisioning, FLEET_PATHS.releases, FLEET_PATHS.campaigns] as string[]).indexOf(path) : -1;
+  if (method === 'GET' && control.command && path.startsWith(FLEET_PATHS.commands + '/')) {
+    const c = control.command(decodeURIComponent(path.slice(FLEET_PATHS.commands.length + 1)));
+    json(res, c ? 200 : 404, c ?? { error: 'unknown command' });
+    return true;
+  }
+  const routes: string[] = [FLEET_PATHS.provisioning, FLEET_PATHS.releases, FLEET_PATHS.campaigns];
+  if (control.sendCommand) routes.push(FLEET_PATHS.commands);
+  const route = method === 'POST' ? routes.indexOf(path) : -1;
   if (route < 0) return false;
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
@@ -57,6 +70,7 @@ export function serveControlPlane(control: PlatformControl, req: IncomingMessage
         control.addRelease(body as ReleaseSpec);
         return json(res, 201, {});
       }
+      if (route === 3) return json(res, 202, control.sendCommand!(body as CommandRequest));
       const id = control.startCampaign(body as CampaignSpec);
       json(res, 201, control.campaign(id));
     } catch (err) {

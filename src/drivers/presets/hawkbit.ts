@@ -141,9 +141,11 @@ function decodeDeployment(d: Record<string, unknown>): TargetAnswer | undefined 
   if (typeof dep !== 'object' || dep === null || !Array.isArray(dep.chunks)) return undefined;
   const artifacts: OfferedArtifact[] = [];
   let version = '';
-  for (const c of dep.chunks as Array<{ version?: unknown; artifacts?: unknown }>) {
+  let os = false;
+  for (const c of dep.chunks as Array<{ part?: unknown; version?: unknown; artifacts?: unknown }>) {
     if (typeof c?.version !== 'string' || !Array.isArray(c.artifacts)) return undefined;
     version ||= c.version;
+    os ||= c.part === 'os';
     for (const a of c.artifacts as Array<{ filename?: unknown; size?: unknown; hashes?: { sha256?: unknown }; _links?: Record<string, { href?: unknown }> }>) {
       const href = a?._links?.download?.href ?? a?._links?.['download-http']?.href;
       if (typeof a?.filename !== 'string' || typeof a.size !== 'number' || typeof a.hashes?.sha256 !== 'string' || typeof href !== 'string') return undefined;
@@ -152,5 +154,7 @@ function decodeDeployment(d: Record<string, unknown>): TargetAnswer | undefined 
   }
   if (dep.download === 'skip' || dep.update === 'skip') return { changed: false };
   // fleetsim's OTA downloads one artifact per update: the first chunk's first artifact.
-  return { changed: true, update: { campaign: d.id as string, release: version, target: 'os', artifacts: artifacts.slice(0, 1) } };
+  // A chunk's `part` is its software module's type: only an `os` module reboots the device into
+  // the new image; any other (hawkBit's `application`, or a custom type) restarts the application.
+  return { changed: true, update: { campaign: d.id as string, release: version, target: os ? 'os' : 'app', artifacts: artifacts.slice(0, 1) } };
 }

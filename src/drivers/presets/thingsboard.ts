@@ -60,7 +60,9 @@ export function thingsboardPreset(settings: PresetSettings): Preset {
       if (j === undefined) return undefined;
       if (topic === 'v1/devices/me/attributes') return fromShared(j);
       if (topic.startsWith(RPC_REQUEST) && typeof j.method === 'string') {
-        const command: DeviceCommand = { id: topic.slice(RPC_REQUEST.length), name: j.method, args: isObject(j.params) ? j.params : undefined };
+        const args = isObject(j.params) ? j.params : undefined;
+        // The RPC's params are the caller's own: fleetsim's operator puts its call time there (issuedAt), so the round trip counts from the call.
+        const command: DeviceCommand = { id: topic.slice(RPC_REQUEST.length), name: j.method, args, issuedAt: typeof args?.issuedAt === 'number' ? args.issuedAt : undefined };
         return { kind: 'command', command };
       }
       return undefined;

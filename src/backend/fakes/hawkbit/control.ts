@@ -13,8 +13,16 @@ const AS_FLEETSIM: Record<string, string> = {
 };
 
 /**
+ * hawkBit's default software module types (org.eclipse.hawkbit.repository.Constants
+ * SMT_DEFAULT_OS_KEY, SMT_DEFAULT_APP_KEY): a DDI chunk's `part` is its module's type key.
+ */
+const SMT_OS_KEY = 'os';
+const SMT_APP_KEY = 'application';
+
+/**
  * The operator plan played on the hawkBit fake: a release becomes a distribution set with one
- * `os` software module holding one artifact of the release's size; a campaign assigns it to every
+ * software module (type `os`, or `application` for an app release) holding one artifact of the
+ * release's size; a campaign assigns it to every
  * target, and (like a target filter with auto-assignment) to targets that register later, under
  * the fake's maintenance schedule when it has one. Provisioning policies do not apply: hawkBit
  * targets hold their tokens from the start.
@@ -31,7 +39,8 @@ export class HawkbitControl implements PlatformControl {
   setProvisioning(_policy: ProvisioningPolicy): void {}
 
   addRelease(spec: ReleaseSpec): void {
-    const ds = this.state.createSet(spec.name, spec.name, [{ part: 'os', name: spec.name, files: [{ filename: `${spec.name}.bin`, bytes: releaseBytes(spec.name, spec.size) }] }]);
+    const part = spec.target === 'app' ? SMT_APP_KEY : SMT_OS_KEY;
+    const ds = this.state.createSet(spec.name, spec.name, [{ part, name: spec.name, files: [{ filename: `${spec.name}.bin`, bytes: releaseBytes(spec.name, spec.size) }] }]);
     this.setOf.set(spec.name, ds.id);
   }
 

@@ -5,6 +5,8 @@ import type { FakeDeviceStats } from '../platform-fake.js';
 import { FleetsimError } from '../../../errors/fleetsim-error.js';
 import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { TbHttpApi } from './http.js';
+import { ThingsboardControl } from './control.js';
+import { serveControlPlane } from '../control-plane.js';
 import { RPC_TIMEOUT_MS, startTbMqtt } from './mqtt.js';
 import { ThingsboardState, type OtaPackage, type TbDevice } from './state.js';
 
@@ -58,16 +60,24 @@ export interface ThingsboardFake {
 export async function startThingsboardFake(opts: ThingsboardFakeOptions): Promise<ThingsboardFake> {
   const host = opts.host ?? '127.0.0.1';
   const state = new ThingsboardState(opts.provisionKey, opts.provisionSecret);
+  // Set once the broker is up; the operator API cannot be called before the server listens.
+  let control: ThingsboardControl | undefined;
   const rpcReply = (dev: TbDevice, id: number): boolean => {
     const p = dev.pendingRpc.get(id);
     if (p === undefined) return false;
     clearTimeout(p.timer);
     dev.pendingRpc.delete(id);
     dev.counts.rpcReplies++;
+    control?.onRpcEnd(dev, id, true);
     return true;
   };
   const api = new TbHttpApi(state, { rpcReply });
-  const server = http.createServer({ keepAlive: true, noDelay: true }, api.handle);
+  // The operator API (fleetsim's, not ThingsBoard's) shares the port: its /v1/ paths never collide with /api/v1/.
+  const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if (control === undefined || !serveControlPlane(control, req, res, q < 0 ? url : url.slice(0, q))) api.handle(req, res);
+  });
   server.keepAliveTimeout = 30_000;
   server.headersTimeout = 35_000;
   server.on('clientError', (_err, socket) => socket.destroy());
@@ -94,6 +104,28 @@ export async function startThingsboardFake(opts: ThingsboardFakeOptions): Promis
     return pushed;
   }
 
+  function sendRpc(name: string, method: string, params: unknown, timeoutMs = RPC_TIMEOUT_MS): RpcOutcome {
+    const dev = state.devices.get(name);
+    if (dev === undefined) return { id: -1, delivered: false };
+    const id = dev.nextRpcId++;
+    if (!m.pushRpc(dev, id, { method, params })) return { id, delivered: false };
+    dev.counts.rpcSent++;
+    const timer = setTimeout(() => {
+      if (!dev.pendingRpc.delete(id)) return;
+      dev.counts.rpcTimedOut++;
+      control?.onRpcEnd(dev, id, false);
+    }, timeoutMs).unref();
+    dev.pendingRpc.set(id, { method, sentAt: Date.now(), timer });
+    return { id, delivered: true };
+  }
+  control = new ThingsboardControl(state, {
+    setShared,
+    sendRpc(name, method, params) {
+      const r = sendRpc(name, method, params);
+      return r.delivered ? r.id : undefined;
+    },
+  });
+
   let closing: Promise<void> | undefined;
   return {
     httpUrl,
@@ -102,18 +134,7 @@ export async function startThingsboardFake(opts: ThingsboardFakeOptions): Promis
     addPackage: (title, version, bytes) => state.addPackage(title, version, bytes),
     assignFirmware: (pkg, names) => setShared(names, ThingsboardState.fwAttributes(pkg)),
     setShared,
-    sendRpc(name, method, params, timeoutMs = RPC_TIMEOUT_MS) {
-      const dev = state.devices.get(name);
-      if (dev === undefined) return { id: -1, delivered: false };
-      const id = dev.nextRpcId++;
-      if (!m.pushRpc(dev, id, { method, params })) return { id, delivered: false };
-      dev.counts.rpcSent++;
-      const timer = setTimeout(() => {
-        if (dev.pendingRpc.delete(id)) dev.counts.rpcTimedOut++;
-      }, timeoutMs).unref();
-      dev.pendingRpc.set(id, { method, sentAt: Date.now(), timer });
-      return { id, delivered: true };
-    },
+    sendRpc,
     devices: () => [...state.devices.values()],
     stats: () => api.deviceStats(),
     close() {

@@ -100,6 +100,8 @@ export class ThingsboardState {
   readonly devices = new Map<string, TbDevice>();
   readonly byToken = new Map<string, TbDevice>();
   readonly packages = new Map<string, OtaPackage>();
+  /** The device profile's assigned firmware: its fw_* shared attributes are every device's, later ones included. */
+  profileFirmware: OtaPackage | undefined;
   /** MQTT CONNECTs refused for a bad or unknown token (CONNACK 5). */
   refusedConnects = 0;
   /** Provisioning requests answered NOT_FOUND or FAILURE. */
@@ -144,6 +146,7 @@ export class ThingsboardState {
       name, token, provisions: 0, telemetry: new SeqTracker(), client: {}, shared: {},
       nextRpcId: 1, pendingRpc: new Map(), counts: freshCounts(),
     };
+    if (this.profileFirmware) Object.assign(dev.shared, ThingsboardState.fwAttributes(this.profileFirmware));
     this.devices.set(name, dev);
     this.byToken.set(token, dev);
     return dev;
