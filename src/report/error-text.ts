@@ -1,5 +1,6 @@
 import { CAUSES, ROUTES } from '../metrics/request-errors.js';
 import type { RunSummary } from '../summary/run-summary.js';
+import type { OutageEpisode } from '../summary/outage.js';
 import { alignColumns, formatCount, formatDuration } from './format.js';
 
 /**
@@ -38,21 +39,44 @@ export interface OutageLine {
   text: string;
 }
 
+/** Outages listed one by one in the console and the HTML, largest first; the rest are summed. */
+export const OUTAGES_LISTED = 5;
+
 export function outageLines(s: RunSummary): OutageLine[] {
   const o = s.outage;
   if (o === undefined) return [];
   const after = (t: number | null) => (t === null ? 'not reached' : formatDuration(t));
-  const lines: OutageLine[] = [
-    { text: `${formatCount(o.affected)} devices knocked out from ${formatDuration(o.startMs)}; backend back at ${o.recoveredAtMs === null ? 'never (no device came back)' : formatDuration(o.recoveredAtMs)}` },
-    { text: `time from then until back (provisioned, connected, reporting): 50% ${after(o.timeTo50Ms)} · 95% ${after(o.timeTo95Ms)} · 99% ${after(o.timeTo99Ms)} (±${formatDuration(o.resolutionMs)})` },
-  ];
-  if (o.stillOut > 0) lines.push({ ok: false, text: `${formatCount(o.stillOut)} of ${formatCount(o.affected)} still out when the run ended` });
-  const peak = `peak ${o.peakRequestsPerSec.toFixed(1)} requests/s at ${formatDuration(o.peakAtMs)}`;
-  if (o.steadyRequestsPerSec === null || o.peakRatio === null) lines.push({ text: `retries: ${peak} (no steady state to compare with)` });
-  else {
-    const vs = `${peak} vs ${o.steadyRequestsPerSec.toFixed(1)}/s steady (${o.peakRatio.toFixed(1)}×)`;
-    lines.push(o.synchronizedRetries ? { ok: false, text: `synchronized retries: ${vs}` } : { ok: true, text: `retries spread: ${vs}` });
+  const shares = (e: OutageEpisode) => `50% ${after(e.timeTo50Ms)} · 95% ${after(e.timeTo95Ms)} · 99% ${after(e.timeTo99Ms)}`;
+  const retries = (e: OutageEpisode, steady: number | null): OutageLine => {
+    const peak = `peak ${e.peakRequestsPerSec.toFixed(1)} requests/s at ${formatDuration(e.peakAtMs)}`;
+    if (steady === null || e.peakRatio === null) return { text: `retries: ${peak} (no steady state to compare with)` };
+    const vs = `${peak} vs ${steady.toFixed(1)}/s steady (${e.peakRatio.toFixed(1)}×)`;
+    return e.synchronizedRetries ? { ok: false, text: `synchronized retries: ${vs}` } : { ok: true, text: `retries spread: ${vs}` };
+  };
+  // Summaries written before outages were told apart have no `episodes`: one outage.
+  const episodes = o.episodes ?? [o];
+  if (episodes.length === 1) {
+    const lines: OutageLine[] = [
+      { text: `${formatCount(o.affected)} devices knocked out from ${formatDuration(o.startMs)}; backend back at ${o.recoveredAtMs === null ? 'never (no device came back)' : formatDuration(o.recoveredAtMs)}` },
+      { text: `time from then until back (provisioned, connected, reporting): ${shares(o)} (±${formatDuration(o.resolutionMs)})` },
+    ];
+    if (o.stillOut > 0) lines.push({ ok: false, text: `${formatCount(o.stillOut)} of ${formatCount(o.affected)} still out when the run ended` });
+    lines.push(retries(o, o.steadyRequestsPerSec));
+    return lines;
   }
+  const lines: OutageLine[] = [
+    { text: `${episodes.length} outages, ${formatCount(o.affected)} knock-outs in all; worst time from the backend back until back (provisioned, connected, reporting): ${shares(o)} (±${formatDuration(o.resolutionMs)})` },
+  ];
+  const listed = [...episodes].sort((a, b) => b.affected - a.affected || a.startMs - b.startMs).slice(0, OUTAGES_LISTED).sort((a, b) => a.startMs - b.startMs);
+  for (const e of listed) {
+    const back = e.recoveredAtMs === null ? 'none back' : `back from ${formatDuration(e.recoveredAtMs)}, ${shares(e)}`;
+    const peak = e.peakRatio === null ? '' : ` · peak ${e.peakRatio.toFixed(1)}× steady${e.synchronizedRetries ? ' (synchronized)' : ''}`;
+    lines.push({ ok: e.stillOut === 0 && !e.synchronizedRetries ? undefined : false, text: `at ${formatDuration(e.startMs)}: ${formatCount(e.affected)} out, ${back}${e.stillOut > 0 ? ` · ${formatCount(e.stillOut)} still out` : ''}${peak}` });
+  }
+  const rest = episodes.filter((e) => !listed.includes(e));
+  if (rest.length > 0) lines.push({ text: `… and ${rest.length} smaller outages (${formatCount(rest.reduce((a, e) => a + e.affected, 0))} devices)` });
+  if (o.stillOut > 0) lines.push({ ok: false, text: `${formatCount(o.stillOut)} of ${formatCount(o.affected)} still out when the run ended` });
+  if (o.synchronizedRetries) lines.push(retries(o, o.steadyRequestsPerSec));
   return lines;
 }
 
