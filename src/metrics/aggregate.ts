@@ -1,5 +1,6 @@
 import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
-import { addCounts, encodeHistogram, histogramStats, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+import { addCounts, encodeHistogram, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+import { IntervalCounts } from './interval-counts.js';
 import type { MetricSnapshot } from './registry.js';
 
 
@@ -21,7 +22,7 @@ interface PendingInterval {
   shards: number;
   counters: Float64Array;
   gauges: Float64Array;
-  histograms: Array<Histogram | null>;
+  histograms: Array<IntervalCounts | null>;
 }
 
 /**
@@ -35,6 +36,8 @@ export class MetricsAggregator {
   private readonly pending = new Map<number, PendingInterval>();
   private readonly rows: TimelineRow[] = [];
   private readonly lastIntervalOf: number[];
+  /** Interval counts of rows already emitted, for the next rows (a row's stats and encoding are computed once). */
+  private readonly spare: IntervalCounts[] = [];
 
   constructor(private readonly shardCount: number, private readonly onRow?: (row: TimelineRow) => void) {
     this.lastIntervalOf = new Array<number>(shardCount).fill(-1);
@@ -60,7 +63,7 @@ export class MetricsAggregator {
     s.histograms.forEach((counts, i) => {
       if (counts === null) return;
       addCounts(this.histograms[i], counts);
-      addCounts(p!.histograms[i] ?? (p!.histograms[i] = newHistogram()), counts);
+      (p!.histograms[i] ??= this.spare.pop() ?? new IntervalCounts()).add(counts);
     });
     this.flushReady();
   }
@@ -78,9 +81,10 @@ export class MetricsAggregator {
       HISTOGRAMS.forEach(([n], i) => {
         const h = p.histograms[i];
         if (h) {
-          row.histograms[n] = histogramStats(h);
-          row.hdr![n] = encodeHistogram(h);
-          h.destroy();
+          row.histograms[n] = h.stats();
+          row.hdr![n] = h.encode();
+          h.clear();
+          this.spare.push(h);
         }
       });
       this.rows.push(row);

@@ -92,7 +92,7 @@ interface CountsView {
  * the bucket's lowest value plus half its width. The library's chain costs several Math.pow per
  * index; at one-minute snapshots of a 24-hour virtual run it was most of the coordinator's time.
  */
-function middleOfIndex(i: number): number {
+export function middleOfIndex(i: number): number {
   const b = (i >>> 10) - 1;
   return b <= 0 ? i : ((i & 1023) + 1024) * POW2[b] + POW2[b - 1];
 }

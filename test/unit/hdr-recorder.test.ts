@@ -52,6 +52,30 @@ describe('HdrRecorder', () => {
     expect(rec.drainCounts()).toBeNull();
   });
 
+  it('drains every count exactly, from one index to thousands, directly and through a shared pair', () => {
+    for (const n of [1, 300, 2_047, 2_048, 2_049, 6_000]) {
+      const direct = newHistogram();
+      const rec = new HdrRecorder();
+      const pair = new HdrRecorder();
+      const shared = new HdrRecorder();
+      // n distinct indices (exact buckets below 2048, then every 4th value), each twice.
+      const values = Array.from({ length: n }, (_, i) => (i < 1_500 ? 1 + i : 2_048 + 4 * i));
+      for (const v of [...values, ...values]) {
+        recordMicros(direct, v);
+        rec.record(v);
+        shared.record(v);
+      }
+      shared.drainInto(pair);
+      const fromRec = newHistogram();
+      addCounts(fromRec, rec.drainCounts()!);
+      const fromPair = newHistogram();
+      addCounts(fromPair, pair.drainCounts()!);
+      expect(encodeHistogram(fromRec)).toBe(encodeHistogram(direct));
+      expect(encodeHistogram(fromPair)).toBe(encodeHistogram(direct));
+      expect([rec.drainCounts(), pair.drainCounts(), shared.drainCounts()]).toEqual([null, null, null]);
+    }
+  });
+
   it('sends counts as the first index, then counts with runs of empty buckets as negatives', () => {
     const rec = new HdrRecorder();
     for (const v of [1503, 1500, 1500.4, 1499.6, 4096, 4097]) rec.record(v);

@@ -1,0 +1,188 @@
+import { deflateSync } from 'node:zlib';
+import { BITMAP_WORDS, COUNTS_LENGTH, HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, lowestIndexIn, type HdrCounts } from './hdr-counts.js';
+import { middleOfIndex, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+
+/**
+ * One timeline interval of one histogram on the coordinator: the shards' counts added into a plain
+ * counts array of the fixed HDR shape, with the statistics and the compressed encoding a timeline
+ * row needs computed straight from it. Each is what hdr-histogram-js gives for the same counts,
+ * bit for bit and byte for byte (test/unit/interval-counts.test.ts); building a library histogram
+ * per row did the same work through ~5 percentile scans of the whole counts array and an encoder
+ * walking it value by value, and was most of the coordinator's CPU on one-minute snapshots of a
+ * 24-hour virtual run (bench/RESULTS.md, "Virtual clock"). Reused row after row (`clear`).
+ * Main thread only.
+ */
+export class IntervalCounts {
+  private readonly counts = new Float64Array(COUNTS_LENGTH);
+  /** Bit i set: counts[i] is non-zero (hdr-counts.ts's lowestIndexIn). */
+  private readonly bits = new Int32Array(BITMAP_WORDS);
+  /** Lowest and highest index holding a count (Infinity / -1 when empty). */
+  private lo = Infinity;
+  private hi = -1;
+  total = 0;
+
+  /** Adds a shard's interval counts (HdrRecorder.drainCounts' format, hdr-counts.ts). */
+  add(counts: HdrCounts): void {
+    const c = this.counts;
+    let i = counts[0];
+    let first = -1;
+    let last = -1;
+    for (let k = 1; k < counts.length; k++) {
+      const n = counts[k];
+      if (n < 0) {
+        i -= n;
+        continue;
+      }
+      if (c[i] === 0) this.bits[i >>> 5] |= 1 << (i & 31);
+      c[i] += n;
+      this.total += n;
+      if (first < 0) first = i;
+      last = i++;
+    }
+    if (last < 0) return;
+    if (first < this.lo) this.lo = first;
+    if (last > this.hi) this.hi = last;
+  }
+
+  /** histogramStats (histogram.ts) of a library histogram holding these counts. */
+  stats(): HistogramStats {
+    const total = this.total;
+    if (total === 0) return { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
+    const shape = shapeHistogram();
+    const c = this.counts;
+    // The library's getValueAtPercentile, all five in one ascending pass.
+    const wanted = PERCENTILES.map((p) => countAtPercentile(p, total));
+    const found = [0, 0, 0, 0, 0];
+    let next = 0;
+    let seen = 0;
+    // meanOf's sum: the same terms, in the same (ascending) order.
+    let sum = 0;
+    const bits = this.bits;
+    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
+      for (let w = bits[k]; w !== 0; w &= w - 1) {
+        const i = lowestIndexIn(k, w);
+        const n = c[i];
+        seen += n;
+        sum += middleOfIndex(i) * n;
+        while (next < 5 && seen >= wanted[next]) found[next++] = i;
+      }
+    }
+    const at = (i: number) => shape.highestEquivalentValue(shape.valueFromIndex(i));
+    return {
+      count: total,
+      min: shape.valueFromIndex(this.lo),
+      max: at(this.hi),
+      avg: sum / total,
+      p50: at(found[0]),
+      p90: at(found[1]),
+      p95: at(found[2]),
+      p99: at(found[3]),
+      p999: at(found[4]),
+    };
+  }
+
+  /** encodeHistogram (hdr-histogram-js's encodeIntoCompressedBase64) of a histogram holding these counts. */
+  encode(): string {
+    // V2 encoding: a 40-byte header, then the counts from index 0 to the highest non-zero one as
+    // ZigZag LEB128 longs, a run of k > 1 empty buckets written as -k.
+    const out = new Writer(64 + 2 * (this.hi - this.lo + 1));
+    out.int32(V2_ENCODING_COOKIE);
+    out.int32(0); // payload length, below
+    out.int32(1); // normalizingIndexOffset
+    out.int32(HDR_SIGNIFICANT_DIGITS);
+    out.int64(HDR_LOWEST_US);
+    out.int64(HDR_HIGHEST_US);
+    out.int64(1); // integerToDoubleValueConversionRatio
+    const payloadStart = out.at;
+    const c = this.counts;
+    const bits = this.bits;
+    // Only the non-zero indices: the empty runs between them follow from their distances.
+    let prev = -1;
+    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
+      for (let w = bits[k]; w !== 0; w &= w - 1) {
+        const i = lowestIndexIn(k, w);
+        const gap = i - prev - 1;
+        if (gap > 0) out.zigZag(gap > 1 ? -gap : 0);
+        out.zigZag(c[i]);
+        prev = i;
+      }
+    }
+    const length = out.at;
+    out.setInt32(4, length - payloadStart);
+    const compressed = deflateSync(out.bytes.subarray(0, length));
+    const framed = Buffer.allocUnsafe(8 + compressed.length);
+    framed.writeInt32BE(V2_COMPRESSED_COOKIE, 0);
+    framed.writeInt32BE(compressed.length, 4);
+    compressed.copy(framed, 8);
+    return framed.toString('base64');
+  }
+
+  clear(): void {
+    const bits = this.bits;
+    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
+      for (let w = bits[k]; w !== 0; w &= w - 1) this.counts[lowestIndexIn(k, w)] = 0;
+      bits[k] = 0;
+    }
+    this.lo = Infinity;
+    this.hi = -1;
+    this.total = 0;
+  }
+}
+
+const PERCENTILES = [50, 90, 95, 99, 99.9];
+const V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
+const V2_COMPRESSED_COOKIE = 0x1c849304 | 0x10;
+
+/** The library's count a percentile must reach: ceil of the exact share, guarded by one ulp. */
+function countAtPercentile(p: number, total: number): number {
+  const fp = (Math.min(p, 100) / 100) * total;
+  return Math.max(Math.ceil(fp - Math.pow(2, Math.floor(Math.log2(fp)) - 52)), 1);
+}
+
+let shape: Histogram | undefined;
+/** A histogram of the fixed shape, for its value math at a few indices per row (never recorded into). */
+function shapeHistogram(): Histogram & { valueFromIndex(i: number): number; highestEquivalentValue(v: number): number } {
+  return (shape ??= newHistogram()) as Histogram & { valueFromIndex(i: number): number; highestEquivalentValue(v: number): number };
+}
+
+/** A growable big-endian byte writer with the library's ZigZag LEB128 longs. */
+class Writer {
+  bytes: Uint8Array;
+  at = 0;
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+  }
+  private room(n: number): void {
+    if (this.at + n <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.at + n));
+    grown.set(this.bytes);
+    this.bytes = grown;
+  }
+  int32(v: number): void {
+    this.room(4);
+    this.setInt32(this.at, v);
+    this.at += 4;
+  }
+  setInt32(at: number, v: number): void {
+    const b = this.bytes;
+    b[at] = v >>> 24;
+    b[at + 1] = v >>> 16;
+    b[at + 2] = v >>> 8;
+    b[at + 3] = v;
+  }
+  int64(v: number): void {
+    this.int32(Math.floor(v / 2 ** 32));
+    this.int32(v % 2 ** 32);
+  }
+  /** ZigZag, then LEB128 in up to 9 bytes (counts stay far below 2^56). */
+  zigZag(value: number): void {
+    this.room(9);
+    let v = value >= 0 ? value * 2 : -value * 2 - 1;
+    const b = this.bytes;
+    while (v >= 128) {
+      b[this.at++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    b[this.at++] = v;
+  }
+}

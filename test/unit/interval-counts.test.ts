@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { addCounts, encodeHistogram, HDR_HIGHEST_US, HdrRecorder, histogramStats, newHistogram } from '../../src/metrics/histogram.js';
+import { IntervalCounts } from '../../src/metrics/interval-counts.js';
+import { uniform } from '../../src/models/rng.js';
+
+/** Shards' interval counts, as HdrRecorder sends them, for `shards` shards drawing from one distribution. */
+function shardCounts(seed: number, shards: number, samples: number, spread: (u: number) => number): number[][] {
+  const out: number[][] = [];
+  for (let s = 0; s < shards; s++) {
+    const rec = new HdrRecorder();
+    for (let i = 0; i < samples; i++) rec.record(spread(uniform(seed, i, s, 0)));
+    const c = rec.drainCounts();
+    if (c) out.push(c);
+  }
+  return out;
+}
+
+describe('IntervalCounts', () => {
+  const cases: Array<[string, (u: number) => number, number]> = [
+    ['log-uniform 1 µs .. 1 h', (u) => Math.exp(u * Math.log(HDR_HIGHEST_US)), 20_000],
+    ['narrow around 8 ms', (u) => 8_000 + 50 * u, 5_000],
+    ['exact buckets only', (u) => 1 + Math.floor(u * 2000), 3_000],
+    ['one sample', () => 123_456, 1],
+    ['the clamps', (u) => (u < 0.5 ? 0.2 : 1e12), 100],
+    ['a few far apart', (u) => (u < 0.9 ? 1_500 : 3e9), 37],
+  ];
+  for (const [name, spread, samples] of cases) {
+    it(`gives the library's stats and encoding, byte for byte: ${name}`, () => {
+      for (const shards of [1, 3]) {
+        const lib = newHistogram();
+        const mine = new IntervalCounts();
+        for (const c of shardCounts(samples + shards, shards, samples, spread)) {
+          addCounts(lib, c);
+          mine.add(c);
+          // Reading a row part-way (which sorts what it has seen) must not spoil later adds.
+          expect(mine.stats()).toEqual(histogramStats(lib));
+        }
+        expect(mine.total).toBe(lib.totalCount);
+        expect(mine.stats()).toEqual(histogramStats(lib));
+        expect(mine.encode()).toBe(encodeHistogram(lib));
+      }
+    });
+  }
+
+  it('starts empty again after clear, and is empty-safe', () => {
+    const m = new IntervalCounts();
+    m.clear();
+    expect(m.stats()).toEqual(histogramStats(newHistogram()));
+    for (const c of shardCounts(5, 2, 1_000, (u) => 10 + 1e6 * u)) m.add(c);
+    m.clear();
+    expect(m.total).toBe(0);
+    const lib = newHistogram();
+    for (const c of shardCounts(6, 1, 500, (u) => 2_000 + 10 * u)) {
+      addCounts(lib, c);
+      m.add(c);
+    }
+    expect(m.stats()).toEqual(histogramStats(lib));
+    expect(m.encode()).toBe(encodeHistogram(lib));
+  });
+});
