@@ -3,14 +3,19 @@
 // provisioning, shard processes past the descriptor limit, local brokers). It reports the connect
 // rate, unexpected disconnects and resident memory per connected device. After `npm run build`:
 //   N=250000 HOLD=300 node bench/connected.mjs
+//   N=500000 HOLD=600 RATE=1500 TELEMETRY=1m node bench/connected.mjs   # issue 17's 500k bar
 // Knobs: N devices; HOLD seconds all connected; RATE power-ons per second; BROKERS (default
 // ceil(N / 19,000)); PROCESSES (default automatic); WORKERS (threads in all, default 2);
-// KEEPALIVE seconds (60); R runs (1). Each run is a fresh `fleetsim run` with fresh brokers.
+// KEEPALIVE seconds (60); TELEMETRY: every device publishes at QoS 1 at this interval (e.g. 1m;
+// default none: idle sessions); SLACK: the run lasts ramp x SLACK + HOLD + 30 s (1.6);
+// PSS_KIB: the memory bar, KiB PSS per device (3.5); R runs (1). Each run is a fresh
+// `fleetsim run` with fresh brokers, every device with a standing session (`session: always`).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { envInt, machine, median } from './lib/common.mjs';
-import { cpuCores, peakMemory, sampledRun } from './lib/sampled-run.mjs';
+import { CLI, cpuCores, peakMemory, sampledRun } from './lib/sampled-run.mjs';
 
 const N = envInt('N', 250_000);
 const HOLD = envInt('HOLD', 300);
@@ -20,11 +25,16 @@ const PROCESSES = process.env.PROCESSES ? envInt('PROCESSES', 1) : undefined;
 const WORKERS = envInt('WORKERS', 2);
 const KEEPALIVE = envInt('KEEPALIVE', 60);
 const R = envInt('R', 1);
-const SAMPLE_MS = 2000;
+const TELEMETRY = process.env.TELEMETRY ?? '';
+const SLACK = Number(process.env.SLACK ?? 1.6);
+const PSS_KIB = Number(process.env.PSS_KIB ?? 3.5);
+/** mosquitto: local Mosquitto brokers (BROKERS of them); embedded: the embedded backend's own broker (options.embeddedBroker, lean by default) in the coordinator. */
+const TARGET = process.env.TARGET ?? 'mosquitto';
+const EMBEDDED_BROKER = process.env.EMBEDDED_BROKER ?? 'lean';
 
 const rampS = Math.ceil(N / RATE);
 // Slack for a ramp slower than planned (a shared machine, provisioning retries), so the hold still lasts HOLD.
-const durationS = Math.ceil(rampS * 1.6) + HOLD + 30;
+const durationS = Math.ceil(rampS * SLACK) + HOLD + 30;
 const KB = 1024;
 const MiB = 2 ** 20;
 
@@ -33,14 +43,16 @@ function scenarioYaml() {
     'name: bench-connected',
     'seed: 1',
     `duration: ${durationS}s`,
-    `target: { mqtt: local-mosquitto, brokers: ${BROKERS} }`,
+    TARGET === 'embedded' ? 'target: embedded' : `target: { mqtt: local-mosquitto, brokers: ${BROKERS} }`,
     'fleet:',
     `  - { profile: rpi4-gateway, count: ${N}, link: ethernet }`,
     `arrival: { rate: ${RATE}/s }`,
-    `behaviour: { keepalive: ${KEEPALIVE}s }`,
+    TELEMETRY
+      ? `behaviour: { session: always, keepalive: ${KEEPALIVE}s, telemetry: { every: ${TELEMETRY}, jitter: 10%, size: 200B, qos: 1 } }`
+      : `behaviour: { session: always, keepalive: ${KEEPALIVE}s }`,
     // Idle sessions only: any lag here comes from connects and keepalives, so allow 5 s before
     // calling the generator saturated (the default 2 s is for telemetry timing).
-    'options: { maxScheduleLag: 5s, snapshotEvery: 2s }',
+    `options: { maxScheduleLag: 5s, snapshotEvery: 2s, embeddedBroker: ${EMBEDDED_BROKER} }`,
   ].join('\n');
 }
 
@@ -48,7 +60,10 @@ async function oneRun(r) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fleetsim-connected-'));
   const file = path.join(dir, 'bench-connected.yaml');
   writeFileSync(file, scenarioYaml());
-  const args = [file, '-q', '--workers', String(WORKERS), ...(PROCESSES ? ['--processes', String(PROCESSES)] : [])];
+  const layoutArgs = ['--workers', String(WORKERS), ...(PROCESSES ? ['--processes', String(PROCESSES)] : [])];
+  const args = [file, '-q', ...layoutArgs];
+  // What `fleetsim plan` predicts for this very run (layout and memory, scenario/capacity.ts).
+  const plan = JSON.parse(execFileSync(process.execPath, [CLI, 'plan', file, '--json', ...layoutArgs], { encoding: 'utf8' }));
   const { code, samples, summary, timeline } = await sampledRun(args, dir, { label: `[run ${r}] ` });
   const online = (row) => row.gauges['devices.online'];
   const allOn = timeline.find((row) => online(row) >= N);
@@ -59,15 +74,15 @@ async function oneRun(r) {
   const startedAt = Date.parse(summary.run.startedAt);
   // RSS samples well inside the hold (the timeline's t = 0 is a few seconds after startedAt).
   const holdSamples = allOn ? samples.filter((s) => s.at >= startedAt + allOn.tMs + 10_000 && s.at <= startedAt + last.tMs - 5_000) : [];
-  const firstFull = samples.find((s) => s.shardProcesses > 0 && s.brokerCount === BROKERS);
-  const m = (k) => median(holdSamples.map((s) => s[k]));
+  const firstFull = samples.find((s) => s.shardProcesses > 0 && s.brokerCount === (TARGET === 'embedded' ? 0 : BROKERS));
+  const m = (k) => median(holdSamples.map((s) => (typeof k === 'function' ? k(s) : s[k])));
   const rampEnd = allOn ? samples.find((x) => x.at >= startedAt + allOn.tMs) : samples[samples.length - 1];
   const result = {
     run: r,
     exitCode: code,
     verdict: summary.result.verdict,
     devices: N,
-    brokers: BROKERS,
+    brokers: TARGET === 'embedded' ? 0 : BROKERS,
     shardProcesses: Math.max(...samples.map((s) => s.shardProcesses)),
     workers: summary.run.workers,
     peakOnline: Math.max(...timeline.map(online)),
@@ -80,6 +95,8 @@ async function oneRun(r) {
     connectFailed: summary.counters['mqtt.connect.failed'],
     provisionFailed: summary.counters['provision.failed'],
     reconnects: summary.counters['mqtt.reconnects'],
+    telemetry: { generated: summary.counters['telemetry.generated'], acked: summary.counters['telemetry.acked'], failed: summary.counters['telemetry.failed'] },
+    accountingHolds: summary.accounting.holds,
     maxScheduleLagMs: summary.generator.maxScheduleLagMs,
     holdSamples: holdSamples.length,
     // Memory per connected device. pss counts pages shared between processes (the node binary,
@@ -93,7 +110,18 @@ async function oneRun(r) {
       shardProcessesMarginalRss: firstFull ? (m('shards') - firstFull.shards) / N : null,
     },
     brokerRssPerConnectionBytes: m('brokers') / N,
+    brokerPssPerConnectionBytes: m('brokersPss') / N,
+    // Box-wide during the hold: memory used on the machine since before the run (every process
+    // and the kernel; other sessions' changes included), and the kernel's part that is ours alone
+    // to name: TCP socket buffers and slab (socket structures) growth since the start.
+    holdBoxMiB: {
+      machineUsed: m('machineUsed') / MiB,
+      tcpBuffers: m('tcpBuffers') / MiB,
+      slabGrowth: (m((s) => s.kernel.slabKiB) - samples[0].kernel.slabKiB) / 1024,
+      totalMachine: os.totalmem() / MiB,
+    },
     holdMiB: {
+      brokersPss: m('brokersPss') / MiB,
       coordinatorRss: m('coordinator') / MiB,
       coordinatorPss: m('coordinatorPss') / MiB,
       shardsRss: m('shards') / MiB,
@@ -106,13 +134,34 @@ async function oneRun(r) {
     wallSeconds: summary.run.wallMs / 1000,
     cpuCores: { ramp: cpuCores(firstFull, rampEnd), hold: cpuCores(holdSamples[0], holdSamples[holdSamples.length - 1]) },
   };
+  // Plan against the run: the layout exactly, the processes' memory within 10 %. The coordinator
+  // hosts the embedded backend, so the simulator and backend parts compare together; the kernel's
+  // part (TCP buffers and slab growth, box-wide) is shown, not judged: other sessions move it too.
+  const pm = plan.layout.memoryMB;
+  const measuredMiB = {
+    simulatorAndBackend: result.holdMiB.coordinatorPss + result.holdMiB.shardsPss,
+    brokers: result.holdMiB.brokersPss,
+    kernel: result.holdBoxMiB.tcpBuffers + result.holdBoxMiB.slabGrowth,
+  };
+  const predictedMiB = { simulatorAndBackend: pm.simulator + pm.backend, brokers: pm.brokers, kernel: pm.kernel };
+  const processesPredicted = predictedMiB.simulatorAndBackend + predictedMiB.brokers;
+  const processesMeasured = measuredMiB.simulatorAndBackend + measuredMiB.brokers;
+  result.plan = {
+    layout: { predicted: { shardProcesses: plan.layout.processes > 1 ? plan.layout.processes : 0, brokers: plan.layout.brokers }, measured: { shardProcesses: result.shardProcesses, brokers: result.brokers === 0 ? 0 : Math.max(...samples.map((x) => x.brokerCount)) } },
+    predictedMiB,
+    measuredMiB,
+    processesRatio: processesPredicted / processesMeasured,
+    simulatorAndBackendRatio: predictedMiB.simulatorAndBackend / measuredMiB.simulatorAndBackend,
+  };
+  result.plan.layoutMatches = JSON.stringify(result.plan.layout.predicted) === JSON.stringify(result.plan.layout.measured);
+  result.plan.within10Percent = Math.abs(result.plan.processesRatio - 1) <= 0.1;
   writeFileSync(path.join(dir, 'samples.json'), JSON.stringify(samples));
   if (process.env.KEEP !== '1') rmSync(dir, { recursive: true, force: true });
   else result.dir = dir;
   return result;
 }
 
-console.log(JSON.stringify({ bench: 'connected', N, HOLD, RATE, BROKERS, PROCESSES: PROCESSES ?? 'auto', WORKERS, KEEPALIVE, R, machine: machine() }));
+console.log(JSON.stringify({ bench: 'connected', N, HOLD, RATE, BROKERS, PROCESSES: PROCESSES ?? 'auto', WORKERS, KEEPALIVE, TELEMETRY: TELEMETRY || 'none', R, loadBefore: os.loadavg(), machine: machine() }));
 const runs = [];
 for (let r = 1; r <= R; r++) {
   const res = await oneRun(r);
@@ -121,10 +170,11 @@ for (let r = 1; r <= R; r++) {
 }
 const med = (f) => median(runs.map(f));
 const verdicts = {
-  connected: runs.every((x) => x.peakOnline >= 250_000 && x.minOnlineDuringHold >= 250_000),
-  held: runs.every((x) => x.holdSeconds >= 300),
+  connected: runs.every((x) => x.peakOnline >= N && x.minOnlineDuringHold >= N),
+  held: runs.every((x) => x.holdSeconds >= HOLD),
   noDisconnects: runs.every((x) => x.connectionLost === 0 && x.connectFailed === 0),
-  rss: med((x) => x.perDeviceBytes.simulatorPss) <= 4 * KB,
+  identity: runs.every((x) => x.accountingHolds),
+  rss: med((x) => x.perDeviceBytes.simulatorPss) <= PSS_KIB * KB,
 };
 console.log(`\n${R} run(s), ${N} devices on ${BROKERS} local Mosquitto brokers, ${runs[0].shardProcesses} shard processes, keepalive ${KEEPALIVE}s`);
 console.log(`connect rate (power-on to all online, incl. HTTP provisioning): ${med((x) => x.connectsPerSec ?? 0).toFixed(0)} devices/s`);
@@ -132,6 +182,16 @@ console.log(`held all ${N} online for ${med((x) => x.holdSeconds).toFixed(0)} s;
 const kib = (f) => (med(f) / KB).toFixed(2);
 console.log(`simulator memory per connected device (coordinator + shard processes): ${kib((x) => x.perDeviceBytes.simulatorPss)} KiB PSS, ${kib((x) => x.perDeviceBytes.simulatorRss)} KiB summed RSS`);
 console.log(`  shard processes only: ${kib((x) => x.perDeviceBytes.shardProcessesPss)} KiB PSS, ${kib((x) => x.perDeviceBytes.shardProcessesAnon)} KiB private anonymous, ${kib((x) => x.perDeviceBytes.shardProcessesRss)} KiB RSS`);
-console.log(`Mosquitto RSS per connection: ${(med((x) => x.brokerRssPerConnectionBytes) / KB).toFixed(2)} KiB; peak machine memory used: ${(med((x) => x.peakMiB.machineUsed) / 1024).toFixed(2)} GiB`);
-console.log(`bars: >= 250k connected ${verdicts.connected ? 'met' : 'MISSED'}; 5 min hold ${verdicts.held ? 'met' : 'MISSED'}; zero unexpected disconnects ${verdicts.noDisconnects ? 'met' : 'MISSED'}; <= 4 KB simulator memory (PSS) per device ${verdicts.rss ? 'met' : 'MISSED'}`);
+console.log(`Mosquitto per connection: ${(med((x) => x.brokerPssPerConnectionBytes) / KB).toFixed(2)} KiB PSS, ${(med((x) => x.brokerRssPerConnectionBytes) / KB).toFixed(2)} KiB RSS; peak machine memory used: ${(med((x) => x.peakMiB.machineUsed) / 1024).toFixed(2)} GiB`);
+const box = (k) => (med((x) => x.holdBoxMiB[k]) / 1024).toFixed(2);
+console.log(`box-wide during the hold: ${box('machineUsed')} GiB used since the start of ${box('totalMachine')} GiB (kernel: TCP buffers ${box('tcpBuffers')} GiB, slab growth ${box('slabGrowth')} GiB)`);
+if (TELEMETRY) console.log(`telemetry: generated ${runs.map((x) => x.telemetry.generated).join(',')}, acked ${runs.map((x) => x.telemetry.acked).join(',')}, failed ${runs.map((x) => x.telemetry.failed).join(',')}; accounting identity ${verdicts.identity ? 'holds' : 'BROKEN'}`);
+console.log(`bars: >= ${N} connected ${verdicts.connected ? 'met' : 'MISSED'}; ${HOLD} s hold ${verdicts.held ? 'met' : 'MISSED'}; zero unexpected disconnects ${verdicts.noDisconnects ? 'met' : 'MISSED'}; identity ${verdicts.identity ? 'met' : 'MISSED'}; <= ${PSS_KIB} KiB simulator memory (PSS) per device ${verdicts.rss ? 'met' : 'MISSED'}`);
+for (const x of runs) {
+  const p = x.plan;
+  console.log(`plan vs run ${x.run}: layout ${p.layoutMatches ? 'matches' : 'DIFFERS'} (${JSON.stringify(p.layout.predicted)} vs ${JSON.stringify(p.layout.measured)}); ` +
+    `processes' memory ${Math.round(p.predictedMiB.simulatorAndBackend + p.predictedMiB.brokers)} MiB predicted vs ${Math.round(p.measuredMiB.simulatorAndBackend + p.measuredMiB.brokers)} MiB PSS measured (x${p.processesRatio.toFixed(3)}, ${p.within10Percent ? 'within' : 'NOT within'} 10 %): ` +
+    `simulator + backend ${Math.round(p.predictedMiB.simulatorAndBackend)} vs ${Math.round(p.measuredMiB.simulatorAndBackend)}, brokers ${p.predictedMiB.brokers} vs ${Math.round(p.measuredMiB.brokers)}; kernel ${p.predictedMiB.kernel} vs ${Math.round(p.measuredMiB.kernel)} (box-wide, not judged)`);
+}
+console.log(JSON.stringify({ loadAfter: os.loadavg() }));
 console.log(JSON.stringify({ medians: { connectsPerSec: med((x) => x.connectsPerSec ?? 0), pssPerDevice: med((x) => x.perDeviceBytes.simulatorPss), rssPerDevice: med((x) => x.perDeviceBytes.simulatorRss) }, verdicts }));

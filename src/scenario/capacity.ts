@@ -43,25 +43,33 @@ export function portBudget(ports = PORTS_PER_SOURCE_ADDRESS): { perDestination: 
 }
 
 /**
- * Measured costs (bench/RESULTS.md, "connected": 250,000 devices in 13 shard processes against 14
- * local brokers), rounded up, for the memory estimate. Memory is proportional set size, so pages
- * shared by processes (the node binary) count once.
+ * Measured costs, for the memory estimate and the plan's warnings: every tuning constant of the
+ * layout lives here, with its source. Memory is proportional set size (PSS), so pages shared by
+ * processes (the node binary) count once. Sources: bench/connected.mjs (N devices in shard
+ * processes against local brokers or the embedded backend, /proc sampled every 2 s over the hold;
+ * bench/RESULTS.md, "Plan against measured runs"), bench/connect.mjs, bench/virtual.mjs.
  */
 export const COSTS = {
-  /** Simulator memory per connected device, KB: the session plus the device's table rows and driver state (~2.5 measured). */
-  deviceKB: { lean: 3, mqttjs: 17.5 },
-  /** A simulator process (Node with fleetsim loaded; ~44 measured) and each worker thread it runs, MB. */
-  processMB: 50,
+  /** Simulator memory per connected device, KB: the session plus the device's table rows and driver state. */
+  deviceKB: { lean: 2.4, mqttjs: 17.5 },
+  /** A shard process (Node with fleetsim loaded, its heap headroom) and each worker thread a process runs, MB. */
+  processMB: 22,
   threadMB: 25,
-  /** Mosquitto 2.0 per idle client connection, KB (1.25 measured), and per process, MB. */
+  /** The coordinator's own process (CLI, engine, metrics) without the backend it hosts, MB. */
+  coordinatorMB: 60,
+  /** Mosquitto 2.0 per client connection, KB, and per process, MB. */
   mosquittoKB: 1.5,
   mosquittoMB: 2,
-  /** The embedded HTTP API's record of one provisioned device, KB; aedes per connection, KB. */
-  backendDeviceKB: 1,
-  aedesKB: 14.5,
+  /** The embedded HTTP API's record of one provisioned device, KB. */
+  backendDeviceKB: 0.5,
+  /** The embedded backend's broker in the coordinator's process, per connection, KB: fleetsim's lean broker, aedes. */
+  embeddedBrokerKB: { lean: 2.5, aedes: 14.5 },
+  /** aedes: connections and messages per second it holds (~10k, ~25k msg/s with a subscriber). */
+  aedesMaxConnections: 10_000,
+  aedesMaxMsgPerSec: 25_000,
   /** Kernel memory per open loopback TCP socket (each local connection has two), KB (~3.6 measured). */
   kernelSocketKB: 4,
-  /** Virtual clock: memory per device, KB: its table record and queued events (304 bytes measured with 500,000 idle devices, bench/RESULTS.md). */
+  /** Virtual clock: memory per device, KB: its table record and queued events (304 bytes measured with 500,000 idle devices). */
   virtualDeviceKB: 0.5,
 } as const;
 
@@ -163,7 +171,8 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
   const wall = s.clock === 'wall';
   const t = s.target;
   const brokers = wall && t.kind === 'embedded' && t.broker?.kind === 'local-mosquitto' ? t.broker.count : 0;
-  const aedes = wall && t.kind === 'embedded' && t.broker === undefined;
+  /** The embedded backend's own broker (lean or aedes) runs in the coordinator's process and holds the server side of every session. */
+  const inProcessBroker = wall && t.kind === 'embedded' && t.broker === undefined ? s.options.embeddedBroker : undefined;
   const limit = machine.descriptorsPerProcess;
 
   const layoutFor = (processes: number) => {
@@ -176,9 +185,9 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
       const mine = socketsOf(s, ranges.slice(p * perProcess, (p + 1) * perProcess));
       busiest = Math.max(busiest, mine.mqtt + mine.http + RESERVED_DESCRIPTORS);
     }
-    // The coordinator holds the backend's server side: every socket with aedes, the HTTP ones
-    // (and one counting subscriber per broker) with local Mosquitto, none for an external target.
-    const backend = !wall || t.kind === 'external' ? 0 : aedes ? all.mqtt + all.http : all.http + brokers;
+    // The coordinator holds the backend's server side: every socket with its own broker, the HTTP
+    // ones (and one counting subscriber per broker) with local Mosquitto, none for an external target.
+    const backend = !wall || t.kind === 'external' ? 0 : inProcessBroker ? all.mqtt + all.http : all.http + brokers;
     const coordinator = processes === 1 ? busiest + backend : backend + RESERVED_DESCRIPTORS + processes;
     return { perProcess, shards: ranges.length, all, busiest, coordinator };
   };
@@ -200,14 +209,14 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
   }
   if (limit !== undefined && l.coordinator > limit) {
     problems.push({
-      message: `the coordinator needs ~${l.coordinator} descriptors but this process may open ${limit}${aedes ? ': the embedded broker (aedes) holds the server side of every MQTT connection' : ''}`,
-      fix: aedes
+      message: `the coordinator needs ~${l.coordinator} descriptors but this process may open ${limit}${inProcessBroker ? `: the embedded broker (${inProcessBroker}) holds the server side of every MQTT connection` : ''}`,
+      fix: inProcessBroker
         ? 'use local Mosquitto brokers (target: { mqtt: local-mosquitto, brokers: N }) or an external broker, so the coordinator holds only HTTP sockets'
         : 'use pooled HTTP connections (options.http.connections: pooled) or run the backend in its own process (`fleetsim backend`) and target its URLs',
     });
   }
 
-  // Ports: destinations are the brokers (one each), aedes or the external broker (one).
+  // Ports: destinations are the brokers (one each), the embedded or the external broker (one).
   const destinations = Math.max(1, brokers);
   const perDestination = Math.ceil(l.all.mqtt / destinations);
   const mqttUrl = t.kind === 'external' ? t.mqtt : 'mqtt://127.0.0.1';
@@ -260,7 +269,7 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
     }
   }
 
-  const memory = memoryEstimate(s, l.all, processes, l.perProcess * processes, brokers, aedes, devices);
+  const memory = memoryEstimate(s, l.all, processes, l.perProcess * processes, brokers, inProcessBroker, devices);
   const available = machine.availableMemoryMB;
   if (available !== undefined && memory.total > available) {
     problems.push({
@@ -293,15 +302,17 @@ export function brokerMaxConnections(sessions: number, brokers: number): number 
   return Math.ceil(sessions / brokers) + 16;
 }
 
-function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: number, threads: number, brokers: number, aedes: boolean, devices: number) {
+function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: number, threads: number, brokers: number, inProcessBroker: 'lean' | 'aedes' | undefined, devices: number) {
   const c = COSTS;
   // A shard process that runs one shard runs it on its main thread (no worker thread).
   const workerThreads = processes > 1 && threads === processes ? 0 : threads;
   const devicesKB = s.clock === 'virtual' ? devices * c.virtualDeviceKB : all.mqtt * c.deviceKB[s.options.mqttClient];
-  const simulatorKB = devicesKB + (processes > 1 ? processes + 1 : 1) * c.processMB * 1024 + workerThreads * c.threadMB * 1024;
+  // The coordinator's process, and each shard process besides it.
+  const processesMB = c.coordinatorMB + (processes > 1 ? processes * c.processMB : 0);
+  const simulatorKB = devicesKB + processesMB * 1024 + workerThreads * c.threadMB * 1024;
   const brokersKB = brokers > 0 ? all.mqtt * c.mosquittoKB + brokers * c.mosquittoMB * 1024 : 0;
   const embedded = s.clock === 'wall' && s.target.kind === 'embedded';
-  const backendKB = embedded ? devices * c.backendDeviceKB + (aedes ? all.mqtt * c.aedesKB : 0) : 0;
+  const backendKB = embedded ? devices * c.backendDeviceKB + (inProcessBroker ? all.mqtt * c.embeddedBrokerKB[inProcessBroker] : 0) : 0;
   // Both ends of each connection are on this machine when the target is local.
   const kernelKB = (all.mqtt + all.http) * c.kernelSocketKB * (embedded ? 2 : 1);
   const mb = (kb: number) => Math.ceil(kb / 1024);

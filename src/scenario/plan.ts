@@ -1,7 +1,7 @@
 import { formatDuration } from '../metrics/format.js';
 import type { ResolvedScenario } from './resolved.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
-import { planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
+import { COSTS, planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
 import { sessionsIn, shardRanges, sleepyIn, sliceOf } from './session-load.js';
 
 /**
@@ -79,12 +79,6 @@ export interface PlanResources {
   memoryMB: number;
 }
 
-/** Measured against Mosquitto 2.0.11 with 10k idle connections (bench/connect.mjs), KB RSS per session. */
-const KB_PER_SESSION = { lean: 4.5, mqttjs: 16.8 } as const;
-/** aedes in the same process: ~14.5 KB per connection, ~10k connections, ~25k msg/s with a subscriber. */
-const AEDES_KB_PER_CONNECTION = 14.5;
-const AEDES_MAX_CONNECTIONS = 10_000;
-const AEDES_MAX_MSG_PER_SEC = 25_000;
 
 export interface PlanOptions {
   /** `--shard i/N`: plan only this slice of the device index space. */
@@ -123,9 +117,9 @@ export function planRun(s: ResolvedScenario, workers: number, opts: PlanOptions 
   // What `run` would refuse, with the fix.
   for (const p of layout.problems) warnings.push(`${p.message}; fix: ${p.fix}`);
   warnings.push(...layout.warnings);
-  if (s.target.kind === 'embedded' && s.target.broker === undefined && s.clock === 'wall') {
-    if (resources.mqttConnections > AEDES_MAX_CONNECTIONS) warnings.push(`the embedded broker (aedes) holds about ${AEDES_MAX_CONNECTIONS} connections; use Mosquitto or an external target for ${resources.mqttConnections}`);
-    if (rates.telemetryPerSec * s.timeScale > AEDES_MAX_MSG_PER_SEC) warnings.push(`the embedded broker (aedes) collapses above ~${AEDES_MAX_MSG_PER_SEC} msg/s; this run sends ~${Math.round(rates.telemetryPerSec * s.timeScale)} msg/s`);
+  if (s.target.kind === 'embedded' && s.target.broker === undefined && s.clock === 'wall' && s.options.embeddedBroker === 'aedes') {
+    if (resources.mqttConnections > COSTS.aedesMaxConnections) warnings.push(`the embedded broker (aedes) holds about ${COSTS.aedesMaxConnections} connections; use the lean broker, Mosquitto or an external target for ${resources.mqttConnections}`);
+    if (rates.telemetryPerSec * s.timeScale > COSTS.aedesMaxMsgPerSec) warnings.push(`the embedded broker (aedes) collapses above ~${COSTS.aedesMaxMsgPerSec} msg/s; this run sends ~${Math.round(rates.telemetryPerSec * s.timeScale)} msg/s`);
   }
   for (const p of s.phases) if (p.atMs >= s.durationMs) warnings.push(`phase ${p.kind} at ${formatDuration(p.atMs)} never runs: the run ends at ${formatDuration(s.durationMs)}`);
 
@@ -212,9 +206,10 @@ function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ firstDevice:
   const pooled = ranges.reduce((a, r) => a + Math.min(r.count, s.options.http.poolSize), 0);
   const httpConnections = real ? (perDeviceHttp ? devices : pooled) : 0;
   const clientSockets = mqttConnections + httpConnections;
-  // The embedded backend's server side: every socket with its own broker (aedes), the HTTP ones with another broker.
+  // The embedded backend's server side: every socket with its own broker (lean or aedes), the HTTP ones with another broker.
   const backendSockets = real && s.target.kind === 'embedded' ? (s.target.broker === undefined ? clientSockets : httpConnections) : 0;
-  const sessionKB = mqttConnections * KB_PER_SESSION[s.options.mqttClient] + (backendSockets > httpConnections ? mqttConnections * AEDES_KB_PER_CONNECTION : 0);
+  const brokerKB = COSTS.embeddedBrokerKB[s.options.embeddedBroker];
+  const sessionKB = mqttConnections * COSTS.deviceKB[s.options.mqttClient] + (backendSockets > httpConnections ? mqttConnections * brokerKB : 0);
   return {
     mqttConnections,
     sleepyDevices: ranges.reduce((a, r) => a + sleepyIn(s, r.firstDevice, r.count), 0),

@@ -52,9 +52,9 @@ describe('run layout', () => {
     expect(l.problems.map((p) => p.fix).join()).toContain('brokers: 13');
   });
 
-  test('the embedded broker (aedes) holds both ends in the coordinator: refused with the Mosquitto fix', () => {
+  test('the embedded broker (lean by default) holds both ends in the coordinator: refused with the Mosquitto fix', () => {
     const l = planLayout(scenario(30_000, 'embedded'), 30_000, { workers: 2 }, HERE);
-    expect(l.problems[0].message).toContain('descriptors but this process may open 20000');
+    expect(l.problems[0].message).toContain('descriptors but this process may open 20000: the embedded broker (lean)');
     expect(l.problems[0].fix).toContain('local-mosquitto');
   });
 

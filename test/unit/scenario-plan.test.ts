@@ -77,7 +77,7 @@ describe('planning a run', () => {
         'fleet: [{ profile: esp32-wifi-sensor, count: 30000 }]',
         'arrival: { rate: 1000/s }',
         'behaviour: { telemetry: { every: 1s } }',
-        'options: { http: { connections: per-device } }',
+        'options: { http: { connections: per-device }, embeddedBroker: aedes }',
         'phases: [{ at: 20s, outage: { fraction: 10%, duration: 5s } }]',
       ].join('\n'),
       '<inline>',
