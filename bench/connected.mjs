@@ -31,6 +31,8 @@ const PSS_KIB = Number(process.env.PSS_KIB ?? 3.5);
 /** mosquitto: local Mosquitto brokers (BROKERS of them); embedded: the embedded backend's own broker (options.embeddedBroker, lean by default) in the coordinator. */
 const TARGET = process.env.TARGET ?? 'mosquitto';
 const EMBEDDED_BROKER = process.env.EMBEDDED_BROKER ?? 'lean';
+/** COORDINATOR_NICE=-5: the coordinator's main thread (the embedded HTTP API) at that priority (bench/lib/sampled-run.mjs). */
+const COORDINATOR_NICE = process.env.COORDINATOR_NICE === undefined ? undefined : Number(process.env.COORDINATOR_NICE);
 
 const rampS = Math.ceil(N / RATE);
 // Slack for a ramp slower than planned (a shared machine, provisioning retries), so the hold still lasts HOLD.
@@ -64,7 +66,7 @@ async function oneRun(r) {
   const args = [file, '-q', ...layoutArgs];
   // What `fleetsim plan` predicts for this very run (layout and memory, scenario/capacity.ts).
   const plan = JSON.parse(execFileSync(process.execPath, [CLI, 'plan', file, '--json', ...layoutArgs], { encoding: 'utf8' }));
-  const { code, samples, summary, timeline } = await sampledRun(args, dir, { label: `[run ${r}] ` });
+  const { code, samples, summary, timeline } = await sampledRun(args, dir, { label: `[run ${r}] `, coordinatorNice: COORDINATOR_NICE });
   const online = (row) => row.gauges['devices.online'];
   const allOn = timeline.find((row) => online(row) >= N);
   // The last row is the shards' final snapshot, taken after they disconnected on `stop`.
@@ -161,7 +163,7 @@ async function oneRun(r) {
   return result;
 }
 
-console.log(JSON.stringify({ bench: 'connected', N, HOLD, RATE, BROKERS, PROCESSES: PROCESSES ?? 'auto', WORKERS, KEEPALIVE, TELEMETRY: TELEMETRY || 'none', R, loadBefore: os.loadavg(), machine: machine() }));
+console.log(JSON.stringify({ bench: 'connected', N, HOLD, RATE, BROKERS, PROCESSES: PROCESSES ?? 'auto', WORKERS, KEEPALIVE, TELEMETRY: TELEMETRY || 'none', COORDINATOR_NICE: COORDINATOR_NICE ?? 'none', R, loadBefore: os.loadavg(), machine: machine() }));
 const runs = [];
 for (let r = 1; r <= R; r++) {
   const res = await oneRun(r);

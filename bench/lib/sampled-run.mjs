@@ -3,6 +3,7 @@
 // processes and the Mosquitto brokers it started, plus the machine's memory and CPU.
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { processCpuMs, sleep } from './common.mjs';
 import { memAvailableBytes, processTree, tcpBufferBytes } from './process-tree.mjs';
@@ -72,13 +73,15 @@ function sample(pid, memBefore) {
  * lines matching `echo` are echoed. Resolves with the exit code, the samples, and the report's
  * summary and timeline.
  */
-export async function sampledRun(args, dir, { echo = /shard processes|local mosquitto|source addresses|error|warn/i, label = '', everyMs = 2000 } = {}) {
+export async function sampledRun(args, dir, { echo = /shard processes|local mosquitto|source addresses|error|warn/i, label = '', everyMs = 2000, coordinatorNice } = {}) {
   const memBefore = memAvailableBytes();
   const log = createWriteStream(path.join(dir, 'run.log'));
   const child = spawn(process.execPath, [CLI, 'run', ...args, '-o', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
+  let reniced = false;
   child.stderr.on('data', (d) => {
     log.write(d);
+
     for (const line of String(d).split('\n')) if (echo.test(line)) console.error(`  ${label}${line.slice(0, 300)}`);
   });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
@@ -88,6 +91,16 @@ export async function sampledRun(args, dir, { echo = /shard processes|local mosq
   while (!done) {
     const s = sample(child.pid, memBefore);
     if (s) samples.push(s);
+    // `coordinatorNice`: the coordinator's main thread only (it serves the embedded HTTP API), set
+    // once its shard processes are started (two samples with the same count; processes forked
+    // later would inherit it): on a box loaded by others, one thread's fair share can be below
+    // what provisioning at the offered rate needs.
+    const prev = samples[samples.length - 2];
+    if (coordinatorNice !== undefined && !reniced && s && prev && s.shardProcesses > 0 && s.shardProcesses === prev.shardProcesses) {
+      reniced = true;
+      os.setPriority(child.pid, coordinatorNice);
+      console.error(`  ${label}coordinator main thread (pid ${child.pid}) at nice ${coordinatorNice}, its ${s.shardProcesses} shard processes and brokers at their own`);
+    }
     await sleep(everyMs);
   }
   const code = await exited;

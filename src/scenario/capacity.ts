@@ -50,18 +50,23 @@ export function portBudget(ports = PORTS_PER_SOURCE_ADDRESS): { perDestination: 
  * bench/RESULTS.md, "Plan against measured runs"), bench/connect.mjs, bench/virtual.mjs.
  */
 export const COSTS = {
-  /** Simulator memory per connected device, KB: the session plus the device's table rows and driver state. */
-  deviceKB: { lean: 2.4, mqttjs: 17.5 },
-  /** A shard process (Node with fleetsim loaded, its heap headroom) and each worker thread a process runs, MB. */
-  processMB: 22,
+  /**
+   * Simulator memory per connected device, KB (KiB here and below): the session plus the device's
+   * table rows and driver state. Lean: (57.4 MiB per shard process at 19,230 devices − 15.1 MiB
+   * idle) / 19,230 = 2.25, and (744 MiB of 13 shard processes at 250,000 − 13 × 15.1) / 250,000 =
+   * 2.24 (bench/RESULTS.md, "250,000 connected devices", runs after hdr-histogram-js left the shards).
+   */
+  deviceKB: { lean: 2.3, mqttjs: 17.5 },
+  /** A shard process before it holds a device (Node with fleetsim loaded: 15.1 measured, idle) and each worker thread a process runs, MB. */
+  processMB: 16,
   threadMB: 25,
   /** The coordinator's own process (CLI, engine, metrics) without the backend it hosts, MB. */
   coordinatorMB: 60,
-  /** Mosquitto 2.0 per client connection, KB, and per process, MB. */
-  mosquittoKB: 1.5,
+  /** Mosquitto 2.0 per client connection, KB, and per process, MB: 14 brokers held 305 MiB RSS with 250,000 connections (1.25 KiB each, fixed parts included). */
+  mosquittoKB: 1.15,
   mosquittoMB: 2,
-  /** The embedded HTTP API's record of one provisioned device, KB. */
-  backendDeviceKB: 0.5,
+  /** The embedded HTTP API's record of one provisioned device, KB: (144 MiB coordinator at 250,000 − 60) / 250,000. */
+  backendDeviceKB: 0.35,
   /** The embedded backend's broker in the coordinator's process, per connection, KB: fleetsim's lean broker, aedes. */
   embeddedBrokerKB: { lean: 2.5, aedes: 14.5 },
   /** aedes: connections and messages per second it holds (~10k, ~25k msg/s with a subscriber). */

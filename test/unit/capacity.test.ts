@@ -11,6 +11,26 @@ const scenario = (devices: number, target: string, extra = '') =>
   );
 const HERE = { descriptorsPerProcess: 20_000, availableMemoryMB: 22_000, totalMemoryMB: 24_000 };
 
+describe('memory estimate against measured runs', () => {
+  // bench/connected.mjs at 250,000 rpi4-gateway devices, 14 local brokers, idle sessions
+  // (bench/RESULTS.md, "250,000 connected devices", run 8): 13 shard processes; PSS over the hold:
+  // coordinator + shard processes 3.65 KiB per device = 891 MiB; the 14 brokers 305 MiB RSS (run 7).
+  // The plan must land within 10 % of what that run used, with the same layout.
+  test('250,000 connected devices: layout as run, simulator + backend within 10 % of the measured PSS', () => {
+    const s = parseScenarioText(
+      ['name: run8', 'duration: 15m', 'target: { mqtt: local-mosquitto, brokers: 14 }', 'fleet: [{ profile: rpi4-gateway, count: 250000, link: ethernet }]', 'arrival: { rate: 1000/s }', 'behaviour: { keepalive: 60s }'].join('\n'),
+    );
+    const l = planLayout(s, 250_000, { workers: 2 }, HERE);
+    expect([l.processes, l.brokers, l.sourceAddresses.length]).toEqual([13, 14, 42]);
+    const measuredMiB = (3.65 * 250_000) / 1024;
+    expect((l.memoryMB.simulator + l.memoryMB.backend) / measuredMiB).toBeGreaterThan(0.9);
+    expect((l.memoryMB.simulator + l.memoryMB.backend) / measuredMiB).toBeLessThan(1.1);
+    const brokersMeasuredMiB = 305; // the 14 brokers' RSS over the hold (run 7), fixed parts included
+    expect(l.memoryMB.brokers / brokersMeasuredMiB).toBeGreaterThan(0.9);
+    expect(l.memoryMB.brokers / brokersMeasuredMiB).toBeLessThan(1.1);
+  });
+});
+
 describe('run layout', () => {
   test('250k devices on 13 local brokers: 13 shard processes, automatic source addresses, fits', () => {
     const l = planLayout(scenario(250_000, '{ mqtt: local-mosquitto, brokers: 13 }'), 250_000, { workers: 2 }, HERE);
