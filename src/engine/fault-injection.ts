@@ -3,6 +3,8 @@ import { FleetMap, fleetShapeOf } from '../faults/fleet-map.js';
 import { FaultHttpProxy } from '../faults/http-proxy.js';
 import { InjectedCounts, type FaultInjectionResults } from '../faults/injected.js';
 import { FaultMqttProxy } from '../faults/mqtt-proxy.js';
+import { FaultTlsPassthrough, OPAQUE_MQTT_FAULTS } from '../faults/tls-passthrough.js';
+import net from 'node:net';
 import { faultLabel, type FaultPhase } from '../faults/spec.js';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
@@ -11,17 +13,38 @@ import type { ShardTarget } from './shard/task.js';
 
 export { faultPhasesOf } from '../scenario/resolved.js';
 
-/** The proxy reads HTTP routes and MQTT packets: a TLS endpoint hides both (validation says so first, located). */
+/**
+ * The proxy reads HTTP routes and MQTT packets, which TLS hides: HTTP faults need http://; in
+ * front of mqtts:// only what acts on whole connections (disconnect, blackhole) of a share of them,
+ * unscoped (faults/tls-passthrough.ts). Validation says so first, located; this guards the run.
+ */
 function refuseTls(phases: readonly FaultPhase[], target: ShardTarget): void {
   const mqttUrls = Array.isArray(target.mqttUrl) ? target.mqttUrl : [target.mqttUrl];
   for (const p of phases) {
-    const url = p.fault.target === 'http' ? [target.httpUrl] : p.fault.target === 'mqtt' ? mqttUrls : [];
+    const f = p.fault;
+    const url = f.target === 'http' ? [target.httpUrl] : f.target === 'mqtt' ? mqttUrls : [];
     const tls = url.find((u) => /^(https|mqtts|wss):/.test(u));
     if (tls === undefined) continue;
-    throw new FleetsimError('FLEETSIM_E_FAULT_UNSUPPORTED', `phases[${p.index}].backend.${p.fault.target}: the fault proxy cannot stand in front of ${new URL(tls).protocol}// (${faultLabel(p.fault)}): it reads HTTP routes and MQTT packets, which TLS hides`, {
+    const scoped = Object.keys(p.scope).length > 0;
+    if (f.target === 'mqtt' && tls.startsWith('mqtts:') && OPAQUE_MQTT_FAULTS.includes(f.action.kind) && !scoped) continue;
+    const why = f.target === 'http' ? 'it reads HTTP routes and answers, which TLS hides' : scoped ? 'a scope needs the client id, which TLS hides (through TLS a phase picks a share of connections)' : 'CONNACK refusals and dropped PUBACKs need MQTT packets, which TLS hides (through TLS: disconnect and blackhole)';
+    throw new FleetsimError('FLEETSIM_E_FAULT_UNSUPPORTED', `phases[${p.index}].backend.${f.target}: the fault proxy cannot inject "${faultLabel(f)}" in front of ${new URL(tls).protocol}//: ${why}`, {
       hint: 'run the fault scenario against plain-text endpoints of the backend (http://, mqtt://); broker: restart needs no proxy',
     });
   }
+}
+
+/**
+ * Devices that reach an mqtts:// broker through the proxy on 127.0.0.1 still check its certificate
+ * against the broker's own name: sent as SNI and verified, unless the scenario already names one.
+ */
+function tlsThroughProxy(target: ShardTarget, mqttProxied: boolean): Pick<ShardTarget, 'tls'> {
+  const first = Array.isArray(target.mqttUrl) ? target.mqttUrl[0] : target.mqttUrl;
+  const keep = target.tls ? { tls: target.tls } : {};
+  if (!mqttProxied || !first.startsWith('mqtts:') || target.tls?.settings.servername !== undefined) return keep;
+  const host = new URL(first).hostname;
+  if (net.isIP(host) !== 0) return keep;
+  return { tls: { ...(target.tls ?? {}), settings: { ...(target.tls?.settings ?? {}), servername: host } } };
 }
 
 /**
@@ -42,7 +65,7 @@ export class FaultInjection {
     private readonly phases: FaultPhase[],
     private readonly active: ActiveFaults,
     private readonly http: FaultHttpProxy | undefined,
-    private readonly mqtt: FaultMqttProxy[],
+    private readonly mqtt: Array<FaultMqttProxy | FaultTlsPassthrough>,
     private readonly brokers: readonly LocalMosquitto[],
     private readonly log: (line: string) => void,
   ) {}
@@ -55,7 +78,7 @@ export class FaultInjection {
     const map = new FleetMap(fleetShapeOf(s));
     const active = new ActiveFaults(map, new InjectedCounts(), s.seed);
     let http: FaultHttpProxy | undefined;
-    const mqtt: FaultMqttProxy[] = [];
+    const mqtt: Array<FaultMqttProxy | FaultTlsPassthrough> = [];
     try {
       if (phases.some((p) => p.fault.target === 'http')) http = await new FaultHttpProxy(target.httpUrl, active).start();
       let mqttUrl = target.mqttUrl;
@@ -63,13 +86,15 @@ export class FaultInjection {
         const urls = Array.isArray(target.mqttUrl) ? target.mqttUrl : [target.mqttUrl];
         for (const u of urls) {
           const url = new URL(u);
-          mqtt.push(await new FaultMqttProxy({ host: url.hostname, port: Number(url.port || 1883) }, active).start());
+          // TLS: the bytes pass through untouched (TCP-level faults only); plain MQTT: packet by packet.
+          const upstream = { host: url.hostname, port: Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883)) };
+          mqtt.push(await (url.protocol === 'mqtts:' ? new FaultTlsPassthrough(upstream, active) : new FaultMqttProxy(upstream, active)).start());
         }
         mqttUrl = Array.isArray(target.mqttUrl) ? mqtt.map((p) => p.url) : mqtt[0].url;
       }
       const injection = new FaultInjection(s, phases, active, http, mqtt, brokers, log);
       if (http || mqtt.length > 0) log(`fault proxy:${http ? ` http ${http.url} → ${target.httpUrl}` : ''}${mqtt.length > 0 ? ` mqtt ${mqtt.map((p) => p.url).join(' ')}` : ''}`);
-      return { injection, target: { ...target, httpUrl: http?.url ?? target.httpUrl, mqttUrl } };
+      return { injection, target: { ...target, httpUrl: http?.url ?? target.httpUrl, mqttUrl, ...tlsThroughProxy(target, mqtt.length > 0) } };
     } catch (err) {
       await http?.close();
       await Promise.all(mqtt.map((p) => p.close()));

@@ -27,7 +27,7 @@ export const ERROR_CATALOG = {
   FLEETSIM_E_SHARD_DECISION: { exit: 2, summary: 'A --shard run would take a fleet-wide decision (staged rollout, abortIf, approval rate) from one slice; refused rather than giving a different answer.' },
   FLEETSIM_E_GENERATOR_SATURATED: { exit: 3, summary: 'The simulator fell behind its schedule past the bound; the measurement is invalid.' },
   FLEETSIM_E_REPORT_INVALID: { exit: 2, summary: 'A report directory or summary.json is missing or of an unsupported schema version.' },
-  FLEETSIM_E_FAULT_UNSUPPORTED: { exit: 2, summary: 'A backend fault phase cannot run against this target (the fault proxy cannot see into TLS).' },
+  FLEETSIM_E_FAULT_UNSUPPORTED: { exit: 2, summary: 'A backend fault phase cannot run against this target: the fault proxy terminates no TLS, so it cannot read what the fault needs.' },
   FLEETSIM_E_INTERNAL: { exit: 1, summary: 'A bug in fleetsim. Please report it with the command and scenario.' },
 } as const;
 

@@ -61,6 +61,17 @@ export class ActiveFaults {
     return this.mqtt.filter((p) => p.fault.action.kind === kind && this.mqttPicks(p, dev));
   }
 
+  /** Active MQTT phases of `kind`, whoever they pick. */
+  mqttPhases(kind: MqttFaultAction['kind']): MqttPhase[] {
+    if (this.mqtt.length === 0) return NONE;
+    return this.mqtt.filter((p) => p.fault.action.kind === kind);
+  }
+
+  /** Whether an unscoped MQTT phase picks connection `conn` (a proxy that cannot see devices: TLS). */
+  picksConnection(p: FaultPhase, conn: number): boolean {
+    return p.fault.target === 'mqtt' && this.map.inScope(p, -1) && this.map.pickConnection(p, conn, p.fault.share);
+  }
+
   mqttPicks(p: FaultPhase, dev: number): boolean {
     return p.fault.target === 'mqtt' && this.map.inScope(p, dev) && this.map.pickSession(p, dev, p.fault.share);
   }

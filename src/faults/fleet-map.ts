@@ -19,6 +19,7 @@ export function fleetShapeOf(s: { seed: number; name: string; devices: number; f
 /** Counter offsets of the fault stream: a phase's device pick, its session pick, its request picks. */
 const PICK_DEVICE = 0;
 const PICK_SESSION = 1 << 20;
+const PICK_CONNECTION = 2 << 20;
 
 /**
  * Which device a connection belongs to, and whether a phase applies to it. The proxy sees
@@ -73,6 +74,15 @@ export class FleetMap {
   pickSession(phase: FaultPhase, dev: number, share: number): boolean {
     if (share >= 1) return true;
     return uniform(this.shape.seed, Math.max(dev, 0), Stream.fault, PICK_SESSION + phase.index) < share;
+  }
+
+  /**
+   * Whether connection number `conn` (in accept order) is among the `share` a phase picks: for a
+   * proxy that cannot see which device a connection is (TLS), keyed like a device by its number.
+   */
+  pickConnection(phase: FaultPhase, conn: number, share: number): boolean {
+    if (share >= 1) return true;
+    return uniform(this.shape.seed, conn, Stream.fault, PICK_CONNECTION + phase.index) < share;
   }
 
   private membership(phase: FaultPhase): Uint8Array {

@@ -7,6 +7,10 @@ import { FleetMap } from '../../src/faults/fleet-map.js';
 import { FaultHttpProxy, GARBAGE_BODY } from '../../src/faults/http-proxy.js';
 import { InjectedCounts } from '../../src/faults/injected.js';
 import { FaultMqttProxy } from '../../src/faults/mqtt-proxy.js';
+import { FaultTlsPassthrough } from '../../src/faults/tls-passthrough.js';
+import { startLocalMosquitto } from '../../src/drivers/mqtt/local-mosquitto.js';
+import { createFleetCa, issueCertificate } from '../../src/identity/x509.js';
+import { requireMosquitto } from '../helpers/mosquitto.js';
 import type { BackendFault, FaultPhase, FaultScope } from '../../src/faults/spec.js';
 import { startAedes, type TestAedes } from '../helpers/aedes.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -166,14 +170,53 @@ phases:
 `, 'tls-faults.yaml');
   const target = (httpUrl: string, mqttUrl: string | string[]): ShardTarget => ({ httpUrl, mqttUrl, fleetKey: 'k', preset: { kind: 'builtin', name: 'reference' } });
 
-  it('an http or mqtt fault in front of a TLS endpoint is refused before anything starts, naming the phase and the scheme', async () => {
-    await expect(FaultInjection.start(scenario('{ mqtt: { blackhole: {} } }'), target('http://127.0.0.1:1', ['mqtt://127.0.0.1:2', 'mqtts://127.0.0.1:3']), [], () => {})).rejects.toMatchObject({
+  it('what the proxy cannot do through TLS is refused before anything starts, naming the phase, the fault and why', async () => {
+    const mqtts = target('http://127.0.0.1:1', ['mqtt://127.0.0.1:2', 'mqtts://127.0.0.1:3']);
+    await expect(FaultInjection.start(scenario('{ mqtt: { refuse: {} } }'), mqtts, [], () => {})).rejects.toMatchObject({
       code: 'FLEETSIM_E_FAULT_UNSUPPORTED',
-      message: expect.stringMatching(/^phases\[1\]\.backend\.mqtt: the fault proxy cannot stand in front of mqtts:\/\/ \(mqtt blackhole\)/),
+      message: expect.stringMatching(/^phases\[1\]\.backend\.mqtt: the fault proxy cannot inject "mqtt refuse \(CONNACK 3\)" in front of mqtts:\/\/: CONNACK refusals/),
     });
+    await expect(FaultInjection.start(scenario('{ mqtt: { blackhole: {} } }, scope: { devices: 50% }'), mqtts, [], () => {})).rejects.toMatchObject({ message: expect.stringContaining('a scope needs the client id') });
     await expect(FaultInjection.start(scenario('{ mqtt: { blackhole: {} } }'), target('https://127.0.0.1:1', 'mqtt://127.0.0.1:2'), [], () => {})).rejects.toMatchObject({
       code: 'FLEETSIM_E_FAULT_UNSUPPORTED',
-      message: expect.stringContaining('phases[0].backend.http: the fault proxy cannot stand in front of https://'),
+      message: expect.stringContaining('phases[0].backend.http: the fault proxy cannot inject "http 503 provision,poll,state,artifact" in front of https://'),
     });
   });
+});
+
+describe.runIf(requireMosquitto())('fault proxy in front of an mqtts:// broker: bytes passed through, whole connections faulted', () => {
+  it('a blackhole holds a connection\'s bytes both ways and delivers them when it heals; a disconnect closes it; both counted', async () => {
+    const ca = await createFleetCa('fault proxy CA');
+    const server = await issueCertificate(ca, 'localhost', { server: ['127.0.0.1', 'localhost'] });
+    const broker = await startLocalMosquitto({ tls: { ca: ca.pem.cert, cert: server.cert, key: server.key, requireCertificate: false } });
+    cleanups.push(() => broker.stop());
+    const active = new ActiveFaults(map(), new InjectedCounts(), 3);
+    const up = new URL(broker.url);
+    const proxy = await new FaultTlsPassthrough({ host: up.hostname, port: Number(up.port) }, active).start();
+    cleanups.push(() => proxy.close());
+    expect(proxy.url).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
+    const c = mqtt.connect(proxy.url, { clientId: 'd-px-1', reconnectPeriod: 0, connectTimeout: 5000, ca: ca.pem.cert, servername: 'localhost' });
+    c.on('error', () => {});
+    cleanups.push(() => { c.end(true); });
+    await connected(c);
+
+    const hole = phase(0, { target: 'mqtt', share: 1, action: { kind: 'blackhole' } });
+    active.start(hole);
+    let acked = false;
+    c.publish('fleet/d-px-1/telemetry', 'x', { qos: 1 }, () => (acked = true));
+    // A PUBACK over loopback takes well under a second: none within 1 s means the bytes are held.
+    const deadline = Date.now() + 1000;
+    await waitFor(() => acked || Date.now() >= deadline, 'a second to pass');
+    expect(acked).toBe(false);
+    expect(proxy.open).toBe(1);
+    expect(c.connected).toBe(true);
+    active.end(hole);
+    await waitFor(() => acked, 'the held PUBLISH acknowledged once the partition healed');
+
+    let closed = false;
+    c.on('close', () => (closed = true));
+    active.start(phase(1, { target: 'mqtt', share: 1, action: { kind: 'disconnect' } }));
+    await waitFor(() => closed, 'the connection closed');
+    expect(active.counts.list().map((x) => [x.kind, x.count])).toEqual([['session_blackholed', 1], ['session_disconnected', 1]]);
+  }, 30_000);
 });

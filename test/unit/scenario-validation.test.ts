@@ -81,6 +81,13 @@ const CASES: Record<string, Case> = {
       { path: 'phases[2].backend.http.retryAfter', line: 8, col: 69, message: '"retryAfter" goes with "status"' },
     ],
   },
+  'fault-tls.yaml': {
+    problems: [
+      { path: 'phases[0].backend.http', line: 7, col: 35, message: 'the fault proxy cannot see into TLS: http faults act on routes and answers', hint: 'plain-text endpoint' },
+      { path: 'phases[1].backend.mqtt.refuse', line: 8, col: 43, message: 'through TLS the fault proxy cannot read MQTT packets, so it cannot inject CONNACK refusals', hint: 'disconnect or blackhole' },
+      { path: 'phases[2].scope', line: 9, col: 24, message: 'through TLS the fault proxy cannot tell devices apart', hint: 'give the fault a share' },
+    ],
+  },
   'zero-duration.yaml': { problems: [{ path: 'duration', line: 2, col: 11, message: '"0s" must be more than zero' }] },
   'duration-as-number.yaml': { problems: [{ path: 'duration', line: 2, col: 11, message: 'expected a string, got number 60', hint: '500ms, 10s, 2m' }] },
   'target-misspelt.yaml': { problems: [{ path: 'target', line: 3, col: 9, message: 'target must be "embedded" or an object', hint: 'target: embedded' }] },
