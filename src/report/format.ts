@@ -121,7 +121,14 @@ export function accountingSides(summary: RunSummary): string[] {
   if (!b && summary.run.clock === 'virtual') {
     lines.push(`backend's side: modelled (virtual clock); the model receives every message written to a session.`);
   } else if (b) {
-    lines.push(`backend's side: received ${formatCount(b.received)} · duplicates ${formatCount(b.duplicates)} · gaps ${formatCount(b.gaps)} · lost between simulator and backend ${formatCount(b.lostBetween)}.`);
+    lines.push(`backend's side: received ${formatCount(b.received)} · duplicates ${formatCount(b.duplicates)} · gaps ${formatCount(b.gaps)} · lost between simulator and backend ${formatCount(Math.max(0, b.lostBetween))}.`);
+    // Summaries from before the field have a signed lostBetween: a negative one is the same fact.
+    const unacked = b.arrivedUnacknowledged ?? Math.max(0, -b.lostBetween);
+    if (unacked > 0) {
+      lines.push(
+        `${formatCount(unacked)} arrived at the backend but their acknowledgement never reached the device (the session ended first), so fleetsim counts them failed or in transit at the drop; these totals are net, not matched message by message.`,
+      );
+    }
     const refused = (b.refusedPublishes ?? 0) + (b.refusedSubscribes ?? 0);
     if (refused > 0) {
       lines.push(

@@ -70,8 +70,17 @@ export interface BackendCounts {
 export type AccountingSummary = TelemetryAccounting & {
   holds: boolean;
   backend?: BackendCounts & {
-    /** acked + sentNoAck - received (delivered per the simulator, never seen by the backend). */
+    /**
+     * max(0, acked + sentNoAck - received): delivered as far as the simulator knows, never seen by
+     * the backend. Net, like the next one: both come from totals, not from matching messages.
+     */
     lostBetween: number;
+    /**
+     * max(0, received - acked - sentNoAck): messages the backend received whose acknowledgement
+     * never reached the device (the session ended first: a broker restart, a dropped link), so
+     * fleetsim booked them failed or in transit at the drop. Never a negative "lost".
+     */
+    arrivedUnacknowledged: number;
   };
 };
 
@@ -85,7 +94,10 @@ export function accountingSummary(parts: ReadonlyArray<Partial<TelemetryAccounti
   for (const [k] of OUTCOMES) acc[k] = sum(k);
   acc.deliveredAfterReconnect = sum('deliveredAfterReconnect');
   acc.holds = acc.generated === accountedFor(acc);
-  if (backendCounts) acc.backend = { ...backendCounts, lostBetween: acc.acked + acc.sentNoAck - backendCounts.received };
+  if (backendCounts) {
+    const net = acc.acked + acc.sentNoAck - backendCounts.received;
+    acc.backend = { ...backendCounts, lostBetween: Math.max(0, net), arrivedUnacknowledged: Math.max(0, -net) };
+  }
   return acc;
 }
 
