@@ -5,7 +5,7 @@ import { runScenario } from '../../src/engine/coordinator.js';
 
 /**
  * scenarios/presets/balena.yaml on both clocks: small and short on the wall clock against the
- * balena fake (20 devices, 45 s; its own thresholds scaled alike), where what the fake recorded
+ * balena fake (20 devices, 30 s; its own thresholds scaled alike), where what the fake recorded
  * (releases done and aborted, log lines received in batches) must match what the devices did;
  * and as shipped on the virtual clock (the modelled backend), where it passes its thresholds.
  */
@@ -23,7 +23,7 @@ describe('scenarios/presets/balena.yaml', () => {
     const text = small([
       [/count: 150/, 'count: 15'],
       [/count: 50/, 'count: 5'],
-      [/duration: 4m/, 'duration: 45s'],
+      [/duration: 4m/, 'duration: 30s'],
       [/size: 512KB/, 'size: 64KB'],
       [/poll: \{ every: 31s, jitter: 3% \}/, 'poll: { every: 3s, jitter: 10% }'],
       [/at: 30s/, 'at: 5s'],
