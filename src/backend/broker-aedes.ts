@@ -119,6 +119,11 @@ export async function listenAedes(aedes: Aedes, host: string, port: number, tlsO
     const secure = tls.createServer(tlsOptions, onSocket);
     // A handshake that fails (no or an unknown client certificate) never reaches aedes.
     secure.on('tlsClientError', (_err, socket) => socket.destroy());
+    // Raw connections too: one still in its handshake must not keep close() waiting.
+    secure.on('connection', (raw: net.Socket) => {
+      sockets.add(raw);
+      raw.once('close', () => sockets.delete(raw));
+    });
     server = secure;
   }
   try {

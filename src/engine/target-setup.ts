@@ -2,6 +2,7 @@ import path from 'node:path';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import { startEmbeddedBackend, type OperatorCredential } from '../backend/index.js';
 import { platformFake } from '../backend/fakes/registry.js';
+import type { RunningFake } from '../backend/fakes/platform-fake.js';
 import type { PlatformFakeName } from '../wire/platform-fakes.js';
 import type { DeviceStatsResponse } from '../wire/reference-protocol.js';
 import type { ResolvedPreset } from '../scenario/resolved.js';
@@ -155,7 +156,7 @@ async function startPlatformFake(s: ResolvedScenario, name: PlatformFakeName, pr
   log(`${name} fake:${running.httpUrl ? ` http ${running.httpUrl}` : ''}${running.mqttUrl ? `  mqtt ${running.mqttUrl}` : ''}`);
   const backend: CountingBackend = { mqttUrl: running.mqttUrl ?? '', settle: () => running.settle(), stats: () => running.stats() };
   return {
-    target: { httpUrl: running.httpUrl ?? '', mqttUrl: running.mqttUrl ?? '', fleetKey, preset },
+    target: { httpUrl: running.httpUrl ?? '', mqttUrl: running.mqttUrl ?? '', fleetKey, preset, ...fakeTls(running) },
     backend,
     label: name === 'example' ? `example test backend (${presetLabel(preset)})` : `${name} fake`,
     warnings: [],
@@ -165,6 +166,13 @@ async function startPlatformFake(s: ResolvedScenario, name: PlatformFakeName, pr
 
 /** Poll interval a fake tells devices when the scenario has no poll (hawkBit's default polling time, 00:05:00). */
 const DEFAULT_POLL_MS = 300_000;
+
+/** A fake on mutual TLS: devices trust its CA and start with its shared identity (AWS IoT's claim certificate). */
+function fakeTls(running: RunningFake): { tls?: ShardTarget['tls'] } {
+  const t = running.deviceTls;
+  if (t === undefined) return {};
+  return { tls: { settings: { ca: t.ca }, ...(t.sharedIdentity === undefined ? {} : { deviceCerts: { kind: 'shared', identity: t.sharedIdentity } }) } };
+}
 
 /** Shortest device token the Mender fake issues in scenarios (a token must outlive a few requests). */
 const MIN_TOKEN_TTL_SEC = 10;

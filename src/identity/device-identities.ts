@@ -10,11 +10,14 @@ import { createFleetCa, issueCertificate, loadFleetCa, type FleetCa, type PemIde
  *   replaced); a fraction `untrusted` of the devices get theirs from a CA nobody trusts instead,
  *   to exercise the backend's refusals;
  * - `folder`: read from `<dir>/<serial>.crt` and `<dir>/<serial>.key` (PEM), made by the fleet's
- *   own PKI.
+ *   own PKI;
+ * - `shared`: one identity for every device (AWS IoT's claim certificate: a device provisions with
+ *   it, then connects with the certificate provisioning issued it).
  */
 export type DeviceCertSource =
   | { kind: 'fleet-ca'; ca: PemIdentity; commonName: string; untrusted: number }
-  | { kind: 'folder'; dir: string };
+  | { kind: 'folder'; dir: string }
+  | { kind: 'shared'; identity: PemIdentity };
 
 /** Certificates issued at once: enough to keep WebCrypto's thread pool busy while ASN.1 encodes on this thread. */
 const ISSUE_CONCURRENCY = 8;
@@ -35,6 +38,7 @@ export class DeviceIdentities {
 
   static async prepare(source: DeviceCertSource, opts: { firstDevice: number; count: number; seed: number; serialOf: (global: number) => string }): Promise<DeviceIdentities> {
     const pems = new Array<PemIdentity | undefined>(opts.count);
+    if (source.kind === 'shared') return new DeviceIdentities(pems.fill(source.identity));
     if (source.kind === 'folder') {
       await forEachLimited(opts.count, ISSUE_CONCURRENCY, async (dev) => {
         pems[dev] = await readIdentity(source.dir, opts.serialOf(opts.firstDevice + dev));

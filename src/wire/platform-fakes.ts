@@ -5,7 +5,7 @@
  * not compile). `example` speaks protocols/example.yaml; the others are fakes of a platform's
  * device API, driven by the built-in preset of the same name (docs/presets/).
  */
-export const PLATFORM_FAKE_NAMES = ['example', 'mender', 'hawkbit', 'thingsboard', 'balena'] as const;
+export const PLATFORM_FAKE_NAMES = ['example', 'mender', 'hawkbit', 'thingsboard', 'balena', 'aws-iot'] as const;
 
 export type PlatformFakeName = (typeof PLATFORM_FAKE_NAMES)[number];
 

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PlatformFakeName } from '../../src/wire/platform-fakes.js';
+import mqtt from 'mqtt';
 import { hawkbitTargetToken } from '../../src/wire/hawkbit-token.js';
 import { balenaUuidOf } from '../../src/wire/balena-uuid.js';
 
@@ -67,5 +68,30 @@ export const FAKE_PROBES: Record<PlatformFakeName, FakeProbe> = {
     });
     await res.arrayBuffer();
     return { status: res.status, deviceId: serial };
+  // AWS IoT: fleet provisioning by claim over MQTT with mutual TLS (CreateKeysAndCertificate, then RegisterThing
+  // with the template named by the fleet key); 200 when accepted, the rejection's statusCode, or 403 when the
+  // claim policy closed the connection (a template it does not allow).
+  async 'aws-iot'({ httpUrl, mqttUrl }, fleetKey, serial) {
+    const tls = (await (await fetch(`${httpUrl}/v1/fake/device-tls`)).json()) as { ca: string; claimCert: string; claimKey: string };
+    const c = mqtt.connect(mqttUrl!, { clientId: serial, protocolVersion: 4, reconnectPeriod: 0, ca: tls.ca, cert: tls.claimCert, key: tls.claimKey });
+    const register = `$aws/provisioning-templates/${fleetKey}/provision/json`;
+    try {
+      return await new Promise<ProbeAnswer>((resolve, reject) => {
+        c.on('error', reject);
+        c.on('close', () => resolve({ status: 403, deviceId: '' }));
+        c.on('message', (topic, payload) => {
+          const body = JSON.parse(payload.toString()) as Record<string, unknown>;
+          if (topic.endsWith('/rejected')) return resolve({ status: Number(body.statusCode), deviceId: '' });
+          if (topic === '$aws/certificates/create/json/accepted') {
+            c.publish(register, JSON.stringify({ certificateOwnershipToken: body.certificateOwnershipToken, parameters: { SerialNumber: serial } }), { qos: 1 });
+          } else if (topic === `${register}/accepted`) resolve({ status: 200, deviceId: String(body.thingName) });
+        });
+        c.once('connect', () => {
+          c.subscribe(['$aws/certificates/create/json/+', `${register}/+`], { qos: 1 }, () => c.publish('$aws/certificates/create/json', '{}', { qos: 1 }));
+        });
+      });
+    } finally {
+      c.end(true);
+    }
   },
 };

@@ -1,5 +1,6 @@
 import type { DeviceStatsResponse } from '../../wire/reference-protocol.js';
 import type { PlatformFakeName } from '../../wire/platform-fakes.js';
+import type { PemIdentity } from '../../identity/x509.js';
 
 /**
  * What every local platform fake is to the rest of fleetsim: something that starts on loopback,
@@ -53,6 +54,11 @@ export interface RunningFake {
   readonly credentials: readonly FakeCredential[];
   /** Documented device-facing endpoints or topics worth knowing (label and URL or topic), printed by `fleetsim backend`. */
   readonly endpoints: readonly FakeCredential[];
+  /**
+   * TLS devices need, for a fake on mutual TLS (AWS IoT): the CA to trust and the one client
+   * identity every device starts with (the fleet's claim certificate).
+   */
+  readonly deviceTls?: { readonly ca: string; readonly sharedIdentity?: PemIdentity };
   /** Per device: telemetry sequence numbers received, provisions, polls. */
   stats(): FakeDeviceStats;
   /** Resolves once everything in flight to the fake has been counted. */

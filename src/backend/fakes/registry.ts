@@ -5,6 +5,7 @@ import { menderPlatformFake } from './mender/platform-fake.js';
 import { hawkbitPlatformFake } from './hawkbit/platform-fake.js';
 import { thingsboardPlatformFake } from './thingsboard/platform-fake.js';
 import { balenaPlatformFake } from './balena/platform-fake.js';
+import { awsIotPlatformFake } from './aws-iot/platform-fake.js';
 
 /**
  * The built-in platform fakes by name. Typed by PLATFORM_FAKE_NAMES (wire/platform-fakes.ts), so
@@ -18,6 +19,7 @@ const FAKES: Record<PlatformFakeName, PlatformFake> = {
   hawkbit: hawkbitPlatformFake,
   thingsboard: thingsboardPlatformFake,
   balena: balenaPlatformFake,
+  'aws-iot': awsIotPlatformFake,
 };
 
 /** Every built-in fake, in the order of PLATFORM_FAKE_NAMES. */

@@ -27,7 +27,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     const began = performance.now();
     identities = await DeviceIdentities.prepare(tls.deviceCerts, { firstDevice: task.firstDevice, count: task.count, seed: s.seed, serialOf: (g) => `${s.name}-${g}` });
     const ms = performance.now() - began;
-    ctx.send({ type: 'log', level: 'info', text: `shard ${task.shard}: ${tls.deviceCerts.kind === 'folder' ? 'read' : 'issued'} ${task.count} device certificates in ${ms.toFixed(0)} ms (${((ms * 1000) / Math.max(1, task.count)).toFixed(0)} µs each)` });
+    ctx.send({ type: 'log', level: 'info', text: `shard ${task.shard}: ${tls.deviceCerts.kind === 'folder' ? 'read' : tls.deviceCerts.kind === 'shared' ? 'shared one certificate among' : 'issued'} ${task.count} device certificates in ${ms.toFixed(0)} ms (${((ms * 1000) / Math.max(1, task.count)).toFixed(0)} µs each)` });
   }
 
   let lifecycle!: Lifecycle;

@@ -40,6 +40,9 @@ export const DEFAULT_TEMPLATE: ProvisioningTemplate = {
   deviceConfiguration: { telemetryTopicPrefix: 'dt/fleetsim' },
 };
 
+/** Where the fake's HTTP server gives what a device needs to connect (fleetsim's operator side, like /v1/stats/devices). */
+export const DEVICE_TLS_PATH = '/v1/fake/device-tls';
+
 /** How long a presigned download link stays valid (the fake's choice: one hour). */
 const LINK_TTL_SEC = 3600;
 
@@ -115,6 +118,13 @@ export async function startAwsIotFake(opts: AwsIotFakeOptions = {}): Promise<Aws
   const http1 = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (serveControlPlane(control, req, res, url.pathname)) return;
+    if (req.method === 'GET' && url.pathname === DEVICE_TLS_PATH) {
+      // fleetsim's, not AWS's: what a device needs to connect to this fake (its CA, the fleet's claim certificate).
+      const body = JSON.stringify({ ca: ca.pem.cert, claimCert: claim.cert, claimKey: claim.key, templateName: template.name });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     if (req.method === 'GET' && url.pathname === HTTP_PATHS.deviceStats) {
       const body = JSON.stringify(deviceStats());
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
