@@ -68,6 +68,7 @@ export const FAKE_PROBES: Record<PlatformFakeName, FakeProbe> = {
     });
     await res.arrayBuffer();
     return { status: res.status, deviceId: serial };
+  },
   // AWS IoT: fleet provisioning by claim over MQTT with mutual TLS (CreateKeysAndCertificate, then RegisterThing
   // with the template named by the fleet key); 200 when accepted, the rejection's statusCode, or 403 when the
   // claim policy closed the connection (a template it does not allow).
