@@ -108,6 +108,9 @@ export function connectMedians(rs) {
     heap: median(rs.map((x) => x.heapPerDeviceBytes)),
     ext: median(rs.map((x) => x.externalPerDeviceBytes)),
     certUs: median(rs.map((x) => x.certUs ?? 0)),
+    contextUs: median(rs.map((x) => x.contextUs ?? 0)),
+    clientCpuUs: median(rs.map((x) => x.clientCpuUsPerConnect ?? 0)),
+    brokerCpuUs: median(rs.map((x) => x.brokerCpuUsPerConnect ?? 0)),
     failed: rs.reduce((a, x) => a + x.failed, 0),
   };
 }

@@ -36,6 +36,11 @@ export class DeviceIdentities {
     return this.pems[dev];
   }
 
+  /** Every device's identity, by shard-local device (undefined: none). */
+  all(): ReadonlyArray<PemIdentity | undefined> {
+    return this.pems;
+  }
+
   static async prepare(source: DeviceCertSource, opts: { firstDevice: number; count: number; seed: number; serialOf: (global: number) => string }): Promise<DeviceIdentities> {
     const pems = new Array<PemIdentity | undefined>(opts.count);
     if (source.kind === 'shared') return new DeviceIdentities(pems.fill(source.identity));

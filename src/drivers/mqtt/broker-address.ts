@@ -12,7 +12,29 @@ export interface BrokerAddress {
   secure?: TlsSettings;
   /** TLS sessions to resume, one per broker (no client certificate) or per device (with one). */
   sessions?: TlsSessionCache;
+  /** The context of devices without a client certificate (the trust alone), made at the first connect and shared. */
+  context?: tls.SecureContext;
 }
+
+/**
+ * The TLS context of a device with a client certificate: its key, certificate and the target's
+ * trust, made once and kept while the identity lives (a WeakMap, so a finished run's identities
+ * take theirs with them). Building one from PEM costs about 2.5 ms of CPU (OpenSSL 3 decoding the
+ * key and certificates; bench/RESULTS.md, "Mutual TLS"), a third of a client's whole mutual-TLS
+ * handshake, so the shard makes them with the certificates, before the run
+ * (engine/shard/wall.ts), and a connect only looks its context up. Memory: an open TLS socket
+ * holds its context anyway; a device's reconnects share one.
+ */
+export function clientContext(identity: ClientIdentity, secure: TlsSettings | undefined): tls.SecureContext {
+  const ca = secure?.ca;
+  const kept = contexts.get(identity);
+  if (kept !== undefined && kept.ca === ca) return kept.context;
+  const context = tls.createSecureContext({ ca, key: identity.key, cert: identity.cert });
+  contexts.set(identity, { ca, context });
+  return context;
+}
+
+const contexts = new WeakMap<ClientIdentity, { ca: string | undefined; context: tls.SecureContext }>();
 
 /**
  * TLS session resumption (RFC 8446 §2.2): the session ticket the broker sent on the last
@@ -102,10 +124,9 @@ export function connectBrokerSocket(address: BrokerAddress, localAddress: string
   const socket: SessionSocket & { [kCache]?: TlsSessionCache } = tls.connect({
     socket: tcp,
     servername,
-    ca: s?.ca,
+    // A context made once (per device with a certificate, per transport without), not from PEM per connect.
+    secureContext: identity ? clientContext(identity, s) : (address.context ??= tls.createSecureContext({ ca: s?.ca })),
     rejectUnauthorized: s?.insecure !== true,
-    key: identity?.key,
-    cert: identity?.cert,
     session: address.sessions?.get(dev, perDevice, identity?.cert),
     // An IP literal URL with a servername: verify the certificate against the name, not the IP.
     ...(servername !== undefined && net.isIP(host) ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(servername, cert) } : {}),
