@@ -98,7 +98,8 @@ const http = z
     headers: headers.optional(),
     provision: route('provisioning', 'POST')
       .extend({ answer: provisionAnswer.prefault({}) })
-      .meta({ description: 'Provisioning: the device presents its serial (and the fleet key) and gets credentials.' }),
+      .optional()
+      .meta({ description: 'Provisioning: the device presents its serial (and the fleet key) and gets credentials. Absent: mqtt.provision does it.' }),
     poll: route('poll', 'GET')
       .extend({
         sendVersion: z
@@ -108,8 +109,14 @@ const http = z
         unchanged: statusList('Statuses meaning "nothing new" (besides a 200 whose version is the one the device has).', [304]),
         answer: pollAnswer.prefault({}),
       })
-      .meta({ description: 'The target-state poll.' }),
-    state: route('state report', 'PUT').meta({ description: 'The state report (update progress); its body names {{release}}, {{status}}, {{campaign}}, {{cause}}, {{bytes}}.' }),
+      .optional()
+      .meta({ description: 'The target-state poll (update check). Absent: mqtt.poll does it.' }),
+    state: route('state report', 'PUT')
+      .optional()
+      .meta({ description: 'The state report (update progress); its body names {{release}}, {{status}}, {{campaign}}, {{cause}}, {{bytes}}. Absent: mqtt.state publishes it.' }),
+    logs: route('log upload', 'POST')
+      .optional()
+      .meta({ description: 'Log upload over HTTP instead of MQTT: its body names {{lines}} (newline-separated) and {{suppressed}}; the answer is counted, not read. Absent: logs go to mqtt.topics.logs.' }),
     artifact: z
       .strictObject({ headers: headers.optional() })
       .optional()
@@ -131,6 +138,58 @@ const correlation = z
     z.strictObject({ path: jsonPath('Where the payload holds it.') }),
   ])
   .meta({ description: 'Where a command carries its correlation id: a topic level or a payload field.' });
+
+const exchangeRequest = (what: string, example: string) =>
+  z
+    .strictObject({
+      topic: template(`Topic the ${what} request is published on.`, [example]),
+      payload: body.meta({ description: `Payload template of the ${what} request; {{correlationId}} is the id its answer must carry.` }),
+      qos: z.literal([0, 1]).default(1).meta({ description: 'QoS of the request.' }),
+    })
+    .meta({ description: `The ${what} request the device publishes.` });
+
+const correlationIn = z
+  .union([
+    z.strictObject({ in: z.literal('topic').meta({ description: 'The response topic has a level that is exactly {{correlationId}}.' }) }),
+    z.strictObject({ in: z.literal('payload').meta({ description: 'The answer carries the id in a field.' }), path: jsonPath('Where the answer carries the correlation id.') }),
+  ])
+  .meta({ description: 'Where the answer carries the correlation id: { in: topic } or { in: payload, path: rid }. Absent: the response topic is the device\'s own, and any answer on it answers its one pending request.' });
+
+const exchangeResponse = <A extends z.ZodType>(what: string, example: string, answer: A) =>
+  z
+    .strictObject({
+      topic: template(`Topic the ${what} answer arrives on: the device subscribes to it before it publishes the request ({{correlationId}} as a whole level is subscribed as +).`, [example]),
+      correlation: correlationIn.optional(),
+      status: jsonPath('Where the answer carries an HTTP-like status: 2xx is done, any other is counted by cause (429, 503, other 4xx …), not fatal. Absent: 200 unless `error` says otherwise.').optional(),
+      error: jsonPath('A field whose presence (not null or false) means the backend refused the request: counted with the answer\'s status when it has one, else as a 4xx.').optional(),
+      timeout: duration('How long the device waits for the answer; then the request failed by timeout (errors.<route>.timeout, not fatal). Later answers are counted in mqtt.request.late.').default('10s'),
+      answer,
+    })
+    .meta({ description: `Where the ${what} answer arrives and where its fields are.` });
+
+const mqttProvision = z
+  .strictObject({
+    session: z
+      .strictObject({
+        clientId: template('MQTT client id of the provisioning session.', ['prov-{{serial}}']).default('prov-{{serial}}'),
+        username: template('MQTT username of the provisioning session (absent: none).').optional(),
+        password: template('MQTT password of the provisioning session, e.g. {{fleetKey}} (absent: none).').optional(),
+      })
+      .prefault({})
+      .meta({ description: 'The session provisioning runs on, before the device has credentials; it is closed once answered, and the device then connects with mqtt.clientId/username/password.' }),
+    request: exchangeRequest('provisioning', 'acme/enroll/{{serial}}/req'),
+    response: exchangeResponse('provisioning', 'acme/enroll/{{serial}}/res/{{correlationId}}', provisionAnswer.prefault({})),
+  })
+  .meta({ description: 'Provisioning over MQTT request/response instead of http.provision.' });
+
+const mqttPoll = z
+  .strictObject({
+    request: exchangeRequest('update check', 'acme/{{serial}}/desired/get'),
+    response: exchangeResponse('update check', 'acme/{{serial}}/desired', pollAnswer.prefault({})).extend({
+      unchanged: statusList('Statuses (from `status`) meaning "nothing new" (besides an answer whose version is the one the device has).', [304]),
+    }),
+  })
+  .meta({ description: 'The target-state poll (update check) over MQTT request/response on the device\'s session, instead of http.poll.' });
 
 const messages = z
   .strictObject({
@@ -177,6 +236,16 @@ const mqtt = z
       })
       .meta({ description: 'Topic templates and QoS per topic.' }),
     messages: messages.optional(),
+    provision: mqttProvision.optional(),
+    poll: mqttPoll.optional(),
+    state: z
+      .strictObject({
+        topic: template('Topic of state reports.', ['acme/{{serial}}/report']),
+        qos: z.literal([0, 1]).default(1).meta({ description: 'QoS 1: the PUBACK answers the report; QoS 0: answered once written.' }),
+        payload: body.meta({ description: 'Payload template: {{release}}, {{status}}, {{campaign}}, {{cause}}, {{bytes}}.' }),
+      })
+      .optional()
+      .meta({ description: 'State reports (update progress) published over MQTT instead of http.state.' }),
     reply: body.optional().meta({ description: 'Payload template of a command reply ({{correlationId}}, {{command}}, {{ok}}); default {"id":"{{correlationId}}","ok":"{{ok}}"}.' }),
     configAck: body.optional().meta({ description: 'Payload template of a configuration ack on the replies topic ({{configVersion}}); default {"config":"{{configVersion}}"}.' }),
     endOfLine: body.optional().meta({ description: 'Payload template of the end-of-line test report on the replies topic ({{ok}}); default {"eol":"{{ok}}"}.' }),
@@ -226,6 +295,20 @@ export const protocolSchema = z
     auth,
     http,
     mqtt,
+  })
+  .check((ctx) => {
+    // Each step goes one way: HTTP or MQTT, never both, never neither.
+    const p = ctx.value;
+    const oneWay = (step: string, viaHttp: boolean, viaMqtt: boolean, needed: boolean): void => {
+      if (viaHttp && viaMqtt) ctx.issues.push({ code: 'custom', path: ['mqtt', step], message: `${step} is described twice, in http.${step} and mqtt.${step}`, input: p.mqtt, params: { hint: `keep one of http.${step} and mqtt.${step}`, atKey: true } });
+      else if (needed && !viaHttp && !viaMqtt) ctx.issues.push({ code: 'custom', path: ['http'], message: `no ${step} route`, input: p.http, params: { hint: `write http.${step} (a route) or mqtt.${step} (over MQTT)`, atKey: true } });
+    };
+    oneWay('provision', p.http.provision !== undefined, p.mqtt.provision !== undefined, true);
+    oneWay('poll', p.http.poll !== undefined, p.mqtt.poll !== undefined, true);
+    oneWay('state', p.http.state !== undefined, p.mqtt.state !== undefined, true);
+    if (p.http.logs !== undefined && p.mqtt.topics.logs !== undefined) {
+      ctx.issues.push({ code: 'custom', path: ['http', 'logs'], message: 'logs are described twice, in http.logs and mqtt.topics.logs', input: p.http.logs, params: { hint: 'keep one of http.logs and mqtt.topics.logs', atKey: true } });
+    }
   })
   .meta({ title: 'fleetsim protocol file', description: "How fleetsim's devices talk to a fleet backend: HTTP routes, MQTT topics, authentication, and where answers carry their fields." });
 

@@ -21,7 +21,8 @@ export const TEMPLATE_FIELDS = {
   cause: 'a state report: why the update failed (empty when it did not)',
   bytes: 'a state report: artifact bytes downloaded so far',
   lines: 'a log upload: the log lines, newline-separated',
-  correlationId: 'a command reply: the correlation id of the command answered',
+  suppressed: 'a log upload: lines dropped since the last upload (0: none)',
+  correlationId: 'a command reply: the correlation id of the command answered; an MQTT request (and its response topic): the id the answer must carry',
   command: 'a command reply: the command name',
   ok: 'a command reply or end-of-line report: true or false',
   configVersion: 'a configuration ack: the version applied',
@@ -31,19 +32,21 @@ export type TemplateField = keyof typeof TEMPLATE_FIELDS;
 export const TEMPLATE_FIELD_NAMES = Object.keys(TEMPLATE_FIELDS) as TemplateField[];
 
 /** Fields that hold numbers or booleans: a JSON body's `"{{field}}"` becomes a bare JSON value. */
-const BARE_IN_JSON: ReadonlySet<TemplateField> = new Set(['device', 'ts', 'seq', 'bytes', 'ok', 'configVersion']);
+const BARE_IN_JSON: ReadonlySet<TemplateField> = new Set(['device', 'ts', 'seq', 'bytes', 'ok', 'configVersion', 'suppressed']);
 
 /** Where a template is used, and so which fields it may name. */
-export type TemplateScope = 'provision' | 'device' | 'state' | 'logs' | 'reply' | 'telemetry';
+export type TemplateScope = 'provision' | 'device' | 'state' | 'logs' | 'reply' | 'telemetry' | 'provisionRequest' | 'deviceRequest';
 
 const DEVICE_FIELDS: TemplateField[] = ['serial', 'device', 'fleetKey', 'deviceId', 'token', 'version', 'ts'];
 export const SCOPE_FIELDS: Record<TemplateScope, readonly TemplateField[]> = {
   provision: ['serial', 'device', 'fleetKey', 'ts'],
   device: DEVICE_FIELDS,
   state: [...DEVICE_FIELDS, 'release', 'status', 'campaign', 'cause', 'bytes'],
-  logs: [...DEVICE_FIELDS, 'lines'],
+  logs: [...DEVICE_FIELDS, 'lines', 'suppressed'],
   reply: [...DEVICE_FIELDS, 'correlationId', 'command', 'ok', 'configVersion'],
   telemetry: ['seq', 'ts'],
+  provisionRequest: ['serial', 'device', 'fleetKey', 'ts', 'correlationId'],
+  deviceRequest: [...DEVICE_FIELDS, 'correlationId'],
 };
 
 const PLACEHOLDER = /\{\{\s*([^}]*?)\s*\}\}|\$\{(env|file):([^}]+)\}/g;
@@ -123,6 +126,10 @@ function scopeWhere(scope: TemplateScope): string {
       return 'a command reply';
     case 'telemetry':
       return 'a telemetry payload (the same for every device, filled per message)';
+    case 'provisionRequest':
+      return 'a provisioning request over MQTT (before the device has credentials)';
+    case 'deviceRequest':
+      return 'a device request over MQTT';
     default:
       return 'a device request';
   }
