@@ -26,6 +26,7 @@ export class HttpPlatformSteps {
   readonly parkedTelemetry: Array<HttpRequestSpec | undefined>;
   /** What a poll answered while its follow-up is in flight. */
   readonly pendingAnswer: Array<TargetAnswer | undefined>;
+
   private readonly pending: ReadonlySet<number>;
   private readonly unchanged: ReadonlySet<number>;
   private readonly gone: ReadonlySet<number>;

@@ -1,4 +1,5 @@
 import type { ConfigChange, DeviceCommand, DeviceStateReport, OfferedArtifact, UpdateOffer } from './events.js';
+import type { ClientIdentity } from './types.js';
 
 /**
  * The preset interface: how one backend's device API maps each lifecycle step onto HTTP requests
@@ -143,6 +144,60 @@ export interface PlatformHooks {
    * credentials' `extra` for later requests (AWS IoT's job execution version, sent back as expectedVersion).
    */
   rememberFromReport?(body: string, creds: DeviceCredentials): Readonly<Record<string, string>> | undefined;
+
+  // --- request/response over MQTT with correlation ids (protocol files); drivers/mqtt-requests.ts runs them ---
+  /** Provisioning as an MQTT request/response on a session of its own; `provisionRequest` is then never called. */
+  readonly mqttProvision?: MqttProvisioning;
+  /** The target-state poll (update check) as an MQTT request/response on the device's session; `pollRequest` is then never called. */
+  readonly mqttPoll?: MqttPolling;
+  /** A state report as one MQTT publish (QoS 1: the PUBACK answers it 204; QoS 0: answered once written) instead of `stateReport`. */
+  stateUplink?(creds: DeviceCredentials, report: DeviceStateReport): MqttUplink;
+}
+
+/**
+ * A request answered over MQTT. The driver subscribes to `subscriptions`, publishes `request`
+ * with a correlation id of its making, and waits `timeoutMs` for a message that `decode` accepts
+ * and whose id is that one. Timeouts count as NET_TIMEOUT, a session lost while waiting as
+ * NET_RESET, answers that come too late or carry another id in mqtt.request.late: never fatal.
+ */
+export interface MqttExchange<Who> {
+  readonly timeoutMs: number;
+  /** Topics to subscribe to (at QoS 1) before the first request: answers, rejections. */
+  subscriptions(who: Who): readonly string[];
+  /** The request; `version`: what the device has (polls). */
+  request(who: Who, correlationId: string, version?: string): MqttUplink;
+}
+
+/** Provisioning over MQTT: `who` is the device serial; the session is closed once answered. */
+export interface MqttProvisioning extends MqttExchange<string> {
+  /** The provisioning session's CONNECT identity, and its client certificate when it has one (a claim certificate). */
+  session(serial: string): MqttIdentity & { readonly tls?: ClientIdentity };
+  /** A message on the provisioning session, decoded; undefined when it is not an answer of this exchange (ignored). */
+  decode(topic: string, payload: Buffer, serial: string): MqttAnswer<DeviceCredentials> | undefined;
+}
+
+/** The target-state poll over MQTT, on the device's own session. */
+export interface MqttPolling extends MqttExchange<DeviceCredentials> {
+  /**
+   * A message on the device's session, decoded; undefined when it is not a poll answer (the
+   * driver then reads it as a device message). `version`: what the device has, so an answer with
+   * the same version is unchanged.
+   */
+  decode(topic: string, payload: Buffer, version?: string): MqttAnswer<TargetAnswer> | undefined;
+}
+
+/** An answer of an MQTT exchange. */
+export interface MqttAnswer<T> {
+  /** The id the answer carries; undefined when its topic alone says it answers the device's pending request. */
+  readonly correlationId?: string;
+  /**
+   * HTTP-like: 2xx with `value` is done (a 2xx without it is BAD_RESPONSE); a poll's "nothing
+   * new" is POLL_UNCHANGED; a refusal is its status (the answer's own, else 400), counted by cause.
+   */
+  readonly status: number;
+  readonly value?: T;
+  /** A further step of the same exchange (published with the same id; the wait starts again), when `status` is 2xx and `value` absent. */
+  readonly next?: MqttUplink;
 }
 
 /** One step of a multi-step provisioning exchange. */
@@ -176,6 +231,8 @@ export interface DeviceCredentials {
   readonly expiresAtMs?: number;
   /** Anything else the preset needs later (a username, a tenant). */
   readonly extra?: Readonly<Record<string, string>>;
+  /** A client certificate the backend issued with the credentials (MQTT provisioning); the device connects with it. */
+  readonly identity?: ClientIdentity;
 }
 
 export interface HttpRequestSpec {

@@ -1,10 +1,12 @@
 import { Parked, type DeviceCredentialTable } from './device-credentials.js';
 import { mergeAnswers, type HttpPlatformSteps } from './http-platform-steps.js';
 import type { HttpRequestSpec, Preset, TargetAnswer } from './preset.js';
+import type { RequestOutcomes, MqttRequests } from './mqtt-requests.js';
 import {
   BAD_RESPONSE,
   FLEET_TOKEN_BASE,
   NO_HINT,
+  NO_RETRY_AFTER,
   POLL_CHANGED,
   POLL_UNCHANGED,
   type DeviceDriver,
@@ -25,6 +27,7 @@ export const OP_FOLLOW = 5;
 export const OP_ALSO = 6;
 /** Telemetry over HTTP (a sessionless preset); the token is kept per device (one in flight). */
 export const OP_TELEMETRY = 7;
+
 /** CONNACK return codes that refuse the credentials: bad user name or password, not authorized. */
 const CONNACK_BAD_CREDENTIALS = 4;
 export const CONNACK_NOT_AUTHORIZED = 5;
@@ -47,9 +50,11 @@ export interface WireRequests extends Pick<DeviceDriver, 'connect' | 'pollTarget
  * driver's per-device tables (credentials, platform steps, poll ETags); both run on the shard's
  * one thread, so a table is never read half-written.
  */
-export class WireAnswers implements HttpTransportEvents, MqttTransportEvents {
+export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, RequestOutcomes {
   /** Fleet operations' events, once the driver's attachFleetOps gave them. */
   fleet: FleetOpsEvents | undefined;
+  /** Request/response over MQTT with correlation ids (protocol files; set by the driver): its events go there first. */
+  mqttRequests: MqttRequests | undefined;
 
   constructor(
     private readonly preset: Preset,
@@ -85,6 +90,20 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents {
       case OP_TELEMETRY:
         return this.telemetryAnswered(dev, status);
     }
+  }
+
+  // --- RequestOutcomes: answers over MQTT reported as the HTTP routes report theirs ---
+
+  provisioned(dev: number, status: number): void {
+    this.events.onProvisioned(dev, this.steps.provisionStatus(status), NO_RETRY_AFTER);
+  }
+
+  pollDecoded(dev: number, t: TargetAnswer): void {
+    this.deliver(dev, t, NO_RETRY_AFTER);
+  }
+
+  fleetEvents(): FleetOpsEvents | undefined {
+    return this.fleet;
   }
 
   /** One request of a state report answered: the next one leaves, or the report is answered by this one. */
@@ -228,6 +247,10 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents {
   }
 
   onConnect(dev: number, ok: boolean, code: number): void {
+    const x = this.mqttRequests;
+    if (x?.provisioning(dev)) return x.sessionUp(dev, ok, code);
+    // Poll answers over MQTT: subscribed before anyone can ask.
+    if (ok) x?.sessionSubscriptions(dev);
     // Fleet operations arrive as commands: subscribe before the device's behaviours hear it is online.
     const creds = this.creds.of(dev);
     if (ok && this.fleet !== undefined && creds !== undefined) {
@@ -238,6 +261,7 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents {
   }
 
   onPublishAck(dev: number, token: number): void {
+    if (this.mqttRequests?.acked(dev, token)) return;
     if (token >= FLEET_TOKEN_BASE) {
       this.fleet?.onFleetPublishAcked(dev, token - FLEET_TOKEN_BASE);
       return;
@@ -246,10 +270,12 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents {
   }
 
   onConnectionLost(dev: number, reason: string): void {
+    if (this.mqttRequests?.lost(dev)) return;
     this.events.onConnectionLost(dev, reason);
   }
 
   onMessage(dev: number, topic: string, payload: Buffer): void {
+    if (this.mqttRequests?.message(dev, topic, payload)) return;
     const m = this.preset.decodeMessage(topic, payload);
     if (m === undefined) return;
     if (m.kind === 'update') this.events.onUpdateOffered?.(dev, m.offer, 'push');

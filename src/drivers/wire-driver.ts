@@ -4,10 +4,12 @@ import { ARTIFACT_TIMEOUT_FACTOR, ArtifactFetcher } from './http/artifact-fetch.
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
 import { HttpPlatformSteps } from './http-platform-steps.js';
 import { MqttExchanges } from './mqtt-exchanges.js';
-import type { DeviceCredentials, HttpRequestSpec, MqttUplink, Preset } from './preset.js';
+import type { DeviceCredentials, HttpRequestSpec, MqttIdentity, MqttUplink, Preset } from './preset.js';
 import { CONNACK_NOT_AUTHORIZED, OP_ALSO, OP_POLL, OP_PROVISION, OP_REAUTH, OP_STATE, OP_TELEMETRY, WireAnswers, type WireRequests } from './wire-answers.js';
+import { MqttRequests, type RequestSessions } from './mqtt-requests.js';
 import {
   FLEET_TOKEN_BASE,
+  NET_REFUSED,
   NO_HINT,
   NO_RETRY_AFTER,
   type DeviceCommand,
@@ -51,6 +53,8 @@ export interface WireDriverOptions {
   identities?: DeviceIdentitySource;
   /** Epoch ms, for credential expiry (tests replace it). */
   now?: () => number;
+  /** An answer over MQTT came after its timeout or carried an id nobody waits for (counted as mqtt.request.late). */
+  onLateAnswer?: (dev: number) => void;
 }
 
 /**
@@ -60,7 +64,7 @@ export interface WireDriverOptions {
  * as a real agent would make it, and turns answers and messages into typed events through the
  * preset's decoders (drivers/wire-answers.ts): device behaviour never sees a body or a topic.
  */
-export class WireDriver implements DeviceDriver, WireRequests {
+export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
   readonly name = 'wire';
   private readonly http: HttpTransport;
   private readonly brokers: BrokerDevices[];
@@ -71,6 +75,8 @@ export class WireDriver implements DeviceDriver, WireRequests {
   private readonly now: () => number;
   /** The incoming half: the transports' events go there. */
   private readonly answers: WireAnswers;
+  /** Provisioning, polls and state reports by MQTT request/response with correlation ids (protocol files). */
+  private readonly mqttRequests: MqttRequests | undefined;
   private fetcher: ArtifactFetcher | undefined;
   /** Request/response over MQTT (a preset with requestsOver 'mqtt'); the brokers' events pass through it. */
   private readonly exchanges: MqttExchanges | undefined;
@@ -102,11 +108,17 @@ export class WireDriver implements DeviceDriver, WireRequests {
     }
     const brokerEvents = this.exchanges ?? this.answers;
     this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(brokerEvents, { ...opts, url }, n, (((b - first) % n) + n) % n));
+    const p = opts.preset;
+    if (!this.steps.sessionless && (p.mqttProvision || p.mqttPoll || p.stateUplink)) {
+      this.mqttRequests = new MqttRequests(p, opts.devices, first, this.creds, this.etags, this, events, this.answers, opts.onLateAnswer ?? (() => {}));
+      this.answers.mqttRequests = this.mqttRequests;
+    }
   }
 
   provision(dev: number, serial: string): void {
     this.creds.rememberSerial(dev, serial);
     if (this.exchanges !== undefined && this.preset.provisionIdentity !== undefined) return this.exchanges.provision(dev, serial);
+    if (this.preset.mqttProvision) return this.mqttRequests!.provision(dev, serial);
     this.send(dev, OP_PROVISION, this.preset.provisionRequest(serial), undefined);
   }
 
@@ -122,7 +134,8 @@ export class WireDriver implements DeviceDriver, WireRequests {
    */
   fresh(dev: number, park: number): boolean {
     const c = this.creds;
-    if (!c.needsRenewal(dev, this.now())) return true;
+    // Credentials provisioned over MQTT are renewed only by a preset that says how (reauthRequest).
+    if (!c.needsRenewal(dev, this.now()) || (this.preset.mqttProvision && !this.preset.reauthRequest)) return true;
     c.parked[dev] |= park;
     if (c.startRenewal(dev)) {
       const current = c.of(dev)!;
@@ -163,6 +176,33 @@ export class WireDriver implements DeviceDriver, WireRequests {
     };
   }
 
+  // --- RequestSessions: the device's transport slot, for drivers/mqtt-requests.ts ---
+
+  connectSession(dev: number, id: MqttIdentity & { readonly tls?: ClientIdentity }): void {
+    const src = this.opts.sourceAddresses;
+    this.mqttFor(dev).connect(this.slotOf(dev), {
+      clientId: (this.opts.clientIdPrefix ?? '') + id.clientId,
+      username: id.username,
+      password: id.password,
+      keepalive: this.opts.keepaliveSec,
+      localAddress: src && src.length > 0 ? src[dev % src.length] : undefined,
+      identity: id.tls,
+    });
+  }
+
+  publish(dev: number, m: MqttUplink, token: number): boolean {
+    const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
+    return this.mqttFor(dev).publish(this.slotOf(dev), m.topic, payload, m.qos ?? 1, token);
+  }
+
+  endSession(dev: number): void {
+    this.mqttFor(dev).disconnect(this.slotOf(dev));
+  }
+
+  isConnected(dev: number): boolean {
+    return this.mqttFor(dev).isConnected(this.slotOf(dev));
+  }
+
   publishTelemetry(dev: number, seq: number, scheduledAtMs: number, spec: TelemetrySpec, token: number, templated?: Buffer): boolean {
     if (this.steps.sessionless) return this.telemetryOverHttp(dev, seq, scheduledAtMs, spec, token);
     const topic = this.creds.telemetryTopic(dev);
@@ -180,6 +220,7 @@ export class WireDriver implements DeviceDriver, WireRequests {
       return;
     }
     if (!this.fresh(dev, Parked.poll)) return;
+    if (this.preset.mqttPoll) return this.mqttRequests!.poll(dev, creds);
     const etag = this.etags[dev];
     this.send(dev, OP_POLL, this.preset.pollRequest(creds, etag, this.steps.release[dev]), this.creds.authorization(dev), this.preset.sendIfNoneMatch === false ? undefined : etag);
   }
@@ -187,6 +228,7 @@ export class WireDriver implements DeviceDriver, WireRequests {
   disconnect(dev: number): void {
     if (this.steps.sessionless) return this.steps.setOnline(dev, false);
     this.mqttFor(dev).disconnect(this.slotOf(dev));
+    this.mqttRequests?.disconnected(dev);
   }
 
   // --- fleet operations ---
@@ -247,6 +289,11 @@ export class WireDriver implements DeviceDriver, WireRequests {
       this.creds.parkedReport[dev] = report;
       return;
     }
+    if (this.preset.stateUplink) {
+      // Over MQTT: no session (or one report still unacknowledged) means the report cannot leave.
+      if (!this.mqttRequests!.reportState(dev, this.preset.stateUplink(creds, report))) setImmediate(() => this.fleet?.onStateReported(dev, NET_REFUSED, NO_RETRY_AFTER));
+      return;
+    }
     const first = this.steps.startReport(dev, report, this.preset.stateReport(creds, report));
     // A step the platform has no request for is answered as done, on a later tick.
     if (first === undefined) setImmediate(() => this.fleet?.onStateReported(dev, 204, NO_RETRY_AFTER));
@@ -283,7 +330,7 @@ export class WireDriver implements DeviceDriver, WireRequests {
   }
 
   shipLogs(dev: number, suppressed: number, line: string, lines: number): boolean {
-    if (this.steps.sessionless) return this.logsOverHttp(dev, suppressed, line, lines);
+    if (this.steps.sessionless || this.preset.logsRequest) return this.logsOverHttp(dev, suppressed, line, lines);
     const c = this.uplinkCreds(dev);
     return c !== undefined && this.publishUplink(dev, this.preset.logs(c, suppressed, line, lines), 0, 0);
   }
@@ -294,7 +341,7 @@ export class WireDriver implements DeviceDriver, WireRequests {
    */
   private logsOverHttp(dev: number, suppressed: number, line: string, lines: number): boolean {
     const creds = this.creds.of(dev);
-    if (creds === undefined || !this.steps.isOnline(dev) || this.preset.logsRequest === undefined) return false;
+    if (creds === undefined || (this.steps.sessionless && !this.steps.isOnline(dev)) || this.preset.logsRequest === undefined) return false;
     const auth = this.creds.authorization(dev);
     for (const r of this.preset.logsRequest(creds, suppressed, line, lines)) this.send(dev, OP_ALSO, r, auth);
     return true;
@@ -312,7 +359,7 @@ export class WireDriver implements DeviceDriver, WireRequests {
   }
 
   async close(): Promise<void> {
-    this.exchanges?.close();
+    this.mqttRequests?.close();
     await Promise.all([...this.brokers.map((b) => b.transport.close()), this.http.close(), this.fetcher?.close()]);
   }
 

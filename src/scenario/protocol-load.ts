@@ -31,7 +31,7 @@ function templatePlaces(data: Record<string, unknown>): Array<[DocPath, Template
   const http = rec(data.http);
   const mqtt = rec(data.mqtt);
   const auth = rec(data.auth);
-  const routeScopes: Array<[string, TemplateScope]> = [['provision', 'provision'], ['poll', 'device'], ['state', 'state'], ['artifact', 'device']];
+  const routeScopes: Array<[string, TemplateScope]> = [['provision', 'provision'], ['poll', 'device'], ['state', 'state'], ['artifact', 'device'], ['logs', 'logs']];
   out.push(...leaves(http.headers, ['http', 'headers']).map((p): [DocPath, TemplateScope] => [p, 'provision']));
   for (const [name, scope] of routeScopes) {
     const r = rec(http[name]);
@@ -44,6 +44,17 @@ function templatePlaces(data: Record<string, unknown>): Array<[DocPath, Template
     out.push(...leaves(rec(t).topic, ['mqtt', 'topics', name, 'topic']).map((p): [DocPath, TemplateScope] => [p, scope]));
   }
   for (const key of ['reply', 'configAck', 'endOfLine']) out.push(...leaves(mqtt[key], ['mqtt', key]).map((p): [DocPath, TemplateScope] => [p, 'reply']));
+  // Request/response over MQTT: the provisioning session knows no credentials yet.
+  const place = (v: unknown, p: DocPath, scope: TemplateScope) => out.push(...leaves(v, p).map((q): [DocPath, TemplateScope] => [q, scope]));
+  const prov = rec(mqtt.provision);
+  for (const key of ['clientId', 'username', 'password']) place(rec(prov.session)[key], ['mqtt', 'provision', 'session', key], 'provision');
+  for (const [name, scope] of [['provision', 'provisionRequest'], ['poll', 'deviceRequest']] as const) {
+    const x = rec(mqtt[name]);
+    for (const key of ['topic', 'payload']) place(rec(x.request)[key], ['mqtt', name, 'request', key], scope);
+    place(rec(x.response).topic, ['mqtt', name, 'response', 'topic'], scope);
+  }
+  place(rec(mqtt.state).topic, ['mqtt', 'state', 'topic'], 'device');
+  place(rec(mqtt.state).payload, ['mqtt', 'state', 'payload'], 'state');
   for (const key of ['username', 'password']) out.push(...leaves(auth[key], ['auth', key]).map((p): [DocPath, TemplateScope] => [p, 'device']));
   out.push(...leaves(rec(auth.header).value, ['auth', 'header', 'value']).map((p): [DocPath, TemplateScope] => [p, 'device']));
   return out;
@@ -81,7 +92,8 @@ function semanticProblems(data: Record<string, unknown>, source: YamlSource, bas
     }
   }
   const auth = rec(data.auth);
-  const answer = rec(rec(rec(data.http).provision).answer);
+  const mqttProvision = rec(rec(data.mqtt).provision);
+  const answer = rec(rec(data.http).provision).answer !== undefined ? rec(rec(rec(data.http).provision).answer) : rec(rec(mqttProvision.response).answer);
   if (auth.scheme !== 'bearer' && answer.token === undefined && usesToken(data)) {
     add(['http', 'provision'], 'templates use {{token}} but the provisioning answer does not say where the token is', 'write http.provision.answer.token: the JSON path of the credential, e.g. auth.access_token');
   }
@@ -90,6 +102,20 @@ function semanticProblems(data: Record<string, unknown>, source: YamlSource, bas
   }
   const mqtt = rec(data.mqtt);
   const topics = rec(mqtt.topics);
+  for (const name of ['provision', 'poll']) {
+    const r = rec(rec(mqtt[name]).response);
+    const topic = typeof r.topic === 'string' ? r.topic : '';
+    const idLevel = topic.split('/').some((l) => /^\{\{\s*correlationId\s*\}\}$/.test(l));
+    if (rec(r.correlation).in === 'topic' && !idLevel) {
+      add(['mqtt', name, 'response', 'correlation'], 'the correlation id is said to be in the topic, and no level of the response topic is {{correlationId}}', 'write the response topic with a level that is exactly {{correlationId}}, e.g. acme/{{serial}}/res/{{correlationId}}');
+    }
+    if (idLevel && r.correlation === undefined) {
+      add(['mqtt', name, 'response', 'topic'], 'the response topic carries {{correlationId}}, and correlation does not say so', 'write correlation: { in: topic }', 'key');
+    }
+  }
+  if (mqttProvision.response !== undefined && (auth.tokenLifetime !== undefined || rec(rec(mqttProvision.response).answer).expiresIn !== undefined || rec(rec(mqttProvision.response).answer).expiresAt !== undefined)) {
+    add(['mqtt', 'provision'], 'credentials provisioned over MQTT are not renewed: a token that expires would lock the device out', 'drop expiresIn / expiresAt / auth.tokenLifetime, or provision over HTTP (http.provision)', 'key');
+  }
   const messages = rec(mqtt.messages);
   if (topics.replies !== undefined && messages.correlationId === undefined) {
     add(['mqtt', 'topics', 'replies'], 'replies need to know which command they answer', 'write mqtt.messages.correlationId: { topicLevel: N } or { path: rid }', 'key');

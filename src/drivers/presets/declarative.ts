@@ -5,8 +5,11 @@ import type { ProtocolData } from '../../protocol/schema.js';
 import { compileBody, compileTemplate, renderTemplate, type CompiledTemplate, type FieldValues, type SecretRef } from '../../protocol/template.js';
 import { parseDuration } from '../../models/units.js';
 import type { DeviceCommand } from '../events.js';
-import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttUplink, Preset, PresetFactory, TargetAnswer } from '../preset.js';
+import { FleetsimError } from '../../errors/fleetsim-error.js';
+import type { DeviceStateReport } from '../events.js';
+import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttPolling, MqttProvisioning, MqttUplink, Preset, PresetFactory, TargetAnswer } from '../preset.js';
 import { configPaths, isObject, isText, offerPaths, parseJson, readConfig, readOffer, type ConfigPaths, type OfferPaths } from './declarative-answers.js';
+import { mqttPolling, mqttProvisioning } from './declarative-exchanges.js';
 
 /**
  * The declarative preset: a protocol file (src/protocol/schema.ts) spoken as a `Preset`. Every
@@ -33,9 +36,14 @@ class DeclarativePreset implements Preset {
   readonly sendIfNoneMatch: boolean;
   readonly unchangedStatuses: readonly number[];
   readonly subscriptionQos: 0 | 1;
-  private readonly provision: Route;
-  private readonly poll: Route;
-  private readonly state: Route;
+  readonly mqttProvision?: MqttProvisioning;
+  readonly mqttPoll?: MqttPolling;
+  readonly stateUplink?: (creds: DeviceCredentials, report: DeviceStateReport) => MqttUplink;
+  readonly logsRequest?: (creds: DeviceCredentials, suppressed: number, line: string, lines: number) => readonly HttpRequestSpec[];
+  /** HTTP routes; a step the file does over MQTT has none (the driver never asks for it). */
+  private readonly provision: Route | undefined;
+  private readonly poll: Route | undefined;
+  private readonly state: Route | undefined;
   private readonly artifactHeaders: Array<[string, CompiledTemplate]>;
   private readonly versionHeader: string | undefined;
   private readonly answers: {
@@ -90,16 +98,17 @@ class DeclarativePreset implements Preset {
     });
     this.name = p.name;
     this.reauthStatuses = p.auth.reauthenticate;
-    this.provision = route(p.http.provision);
-    this.poll = route(p.http.poll);
-    this.state = route(p.http.state);
+    this.provision = p.http.provision && route(p.http.provision);
+    this.poll = p.http.poll && route(p.http.poll);
+    this.state = p.http.state && route(p.http.state);
     this.artifactHeaders = [...common, ...headers(p.http.artifact?.headers)];
-    const sv = p.http.poll.sendVersion;
+    const sv = p.http.poll?.sendVersion;
     this.sendIfNoneMatch = sv === 'if-none-match';
     this.versionHeader = typeof sv === 'object' ? sv.header.toLowerCase() : undefined;
-    this.unchangedStatuses = p.http.poll.unchanged;
-    const a = p.http.provision.answer;
-    const pa = p.http.poll.answer;
+    this.unchangedStatuses = p.http.poll?.unchanged ?? [];
+    // The answers' fields are where the file says, over HTTP or over MQTT (the schema allows one of them).
+    const a = p.http.provision?.answer ?? p.mqtt.provision!.response.answer;
+    const pa = p.http.poll?.answer ?? p.mqtt.poll!.response.answer;
     const path = (x: string | undefined): JsonPath | undefined => (x === undefined ? undefined : compileJsonPath(x));
     this.answers = {
       deviceId: path(a.deviceId),
@@ -134,6 +143,28 @@ class DeclarativePreset implements Preset {
       configAck: compileBody(m.configAck ?? DEFAULT_CONFIG_ACK, secret),
       endOfLine: compileBody(m.endOfLine ?? DEFAULT_EOL, secret),
     };
+    const parts = {
+      compile: t,
+      compileBody: (b: unknown) => compileBody(b, secret),
+      fields: (c: DeviceCredentials | undefined, serial: string) => this.fields(c, serial),
+      serialOf,
+      credentials: (doc: unknown, serial: string) => this.readCredentials(doc, serial),
+      target: (doc: unknown, version: string | undefined) => this.readTarget(doc, version),
+      ms,
+    };
+    if (m.provision) this.mqttProvision = mqttProvisioning(m.provision, parts);
+    if (m.poll) this.mqttPoll = mqttPolling(m.poll, parts);
+    if (m.state) {
+      const st = { topic: t(m.state.topic), payload: compileBody(m.state.payload, secret), qos: m.state.qos };
+      this.stateUplink = (creds, report) => {
+        const v = this.reportFields(creds, report);
+        return { topic: renderTemplate(st.topic, v), payload: renderTemplate(st.payload, v), qos: st.qos };
+      };
+    }
+    if (p.http.logs) {
+      const logsRoute = route(p.http.logs);
+      this.logsRequest = (creds, suppressed, line, lines) => [this.request(logsRoute, { ...this.fields(creds, serialOf(creds)), lines: logLines(suppressed, line, lines), suppressed })];
+    }
     const mm = m.messages;
     this.messages = {
       kind: path(mm?.kind),
@@ -162,11 +193,15 @@ class DeclarativePreset implements Preset {
   // --- provisioning and credentials ---
 
   provisionRequest(serial: string): HttpRequestSpec {
-    return this.request(this.provision, this.fields(undefined, serial));
+    return this.request(this.provision ?? overMqtt('provision'), this.fields(undefined, serial));
   }
 
   decodeProvision(body: string, serial: string): DeviceCredentials | undefined {
-    const doc = parseJson(body);
+    return this.readCredentials(parseJson(body), serial);
+  }
+
+  /** Credentials from a parsed provisioning answer (HTTP body or MQTT payload). */
+  private readCredentials(doc: unknown, serial: string): DeviceCredentials | undefined {
     if (doc === undefined) return undefined;
     const a = this.answers;
     const id = a.deviceId ? readJsonPath(doc, a.deviceId) : serial;
@@ -266,13 +301,17 @@ class DeclarativePreset implements Preset {
 
   pollRequest(creds: DeviceCredentials, etag?: string): HttpRequestSpec {
     const v = { ...this.fields(creds, serialOf(creds)), version: etag ?? '' };
-    const r = this.request(this.poll, v);
+    const r = this.request(this.poll ?? overMqtt('poll'), v);
     if (this.versionHeader === undefined || etag === undefined) return r;
     return { ...r, headers: [...(r.headers ?? []), this.versionHeader, etag] };
   }
 
   decodePoll(body: string, etag?: string): TargetAnswer | undefined {
-    const doc = parseJson(body);
+    return this.readTarget(parseJson(body), etag);
+  }
+
+  /** A target state from a parsed poll answer (HTTP body or MQTT payload); `etag`: the version the device has. */
+  private readTarget(doc: unknown, etag: string | undefined): TargetAnswer | undefined {
     if (!isObject(doc)) return undefined;
     const a = this.answers;
     const version = a.version ? readJsonPath(doc, a.version) : undefined;
@@ -293,9 +332,12 @@ class DeclarativePreset implements Preset {
 
   // --- fleet operations, device -> backend ---
 
-  stateReport(creds: DeviceCredentials, report: { release: string; status: string; campaign?: string; cause?: string; bytes?: number }): HttpRequestSpec {
-    const v = { ...this.fields(creds, serialOf(creds)), release: report.release, status: report.status, campaign: report.campaign ?? '', cause: report.cause ?? '', bytes: report.bytes ?? 0 };
-    return this.request(this.state, v);
+  stateReport(creds: DeviceCredentials, report: DeviceStateReport): HttpRequestSpec {
+    return this.request(this.state ?? overMqtt('state'), this.reportFields(creds, report));
+  }
+
+  private reportFields(creds: DeviceCredentials, report: DeviceStateReport): FieldValues {
+    return { ...this.fields(creds, serialOf(creds)), release: report.release, status: report.status, campaign: report.campaign ?? '', cause: report.cause ?? '', bytes: report.bytes ?? 0 };
   }
 
   artifactRequest(creds: DeviceCredentials, artifact: { name: string; url?: string }): HttpRequestSpec {
@@ -320,11 +362,8 @@ class DeclarativePreset implements Preset {
   }
 
   logs(creds: DeviceCredentials, suppressed: number, line: string, lines: number): MqttUplink {
-    const parts: string[] = [];
-    if (suppressed > 0) parts.push(SUPPRESSED_PREFIX + suppressed);
-    for (let i = 0; i < lines; i++) parts.push(line);
     const logs = this.mqtt.logs!;
-    return { topic: renderTemplate(logs.topic, this.fields(creds, serialOf(creds))), payload: parts.join('\n'), qos: logs.qos };
+    return { topic: renderTemplate(logs.topic, this.fields(creds, serialOf(creds))), payload: logLines(suppressed, line, lines), qos: logs.qos };
   }
 
   private reply(creds: DeviceCredentials, body: CompiledTemplate, extra: FieldValues): MqttUplink {
@@ -332,6 +371,19 @@ class DeclarativePreset implements Preset {
     const r = this.mqtt.replies!;
     return { topic: renderTemplate(r.topic, v), payload: renderTemplate(body, v), qos: r.qos };
   }
+}
+
+/** One upload's lines, newline-separated: a notice of the lines dropped before it, then the lines. */
+function logLines(suppressed: number, line: string, lines: number): string {
+  const parts: string[] = [];
+  if (suppressed > 0) parts.push(SUPPRESSED_PREFIX + suppressed);
+  for (let i = 0; i < lines; i++) parts.push(line);
+  return parts.join('\n');
+}
+
+/** A step the protocol file does over MQTT was asked of its HTTP route: the driver's bug, never the file's. */
+function overMqtt(step: string): never {
+  throw new FleetsimError('FLEETSIM_E_INTERNAL', `the protocol file does ${step} over MQTT; its HTTP request was asked for`);
 }
 
 /** The global device index a serial ends with (serials are `<scenario>-<index>`). */

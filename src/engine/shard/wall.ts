@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DeviceIdentities } from '../../identity/device-identities.js';
 import { clientContext } from '../../drivers/mqtt/broker-address.js';
-import { G } from '../../metrics/catalog.js';
+import { C, G } from '../../metrics/catalog.js';
 import type { Lifecycle } from '../../fleet/lifecycle.js';
 import { WireDriver } from '../../drivers/wire-driver.js';
 import { presetFactoryFor } from './preset-factory.js';
@@ -51,6 +51,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       sourceAddresses: task.target.sourceAddresses,
       tls: tls?.settings,
       identities,
+      onLateAnswer: () => metrics.inc(C['mqtt.request.late']),
     },
     events,
   );
