@@ -11,6 +11,7 @@ import type { AcmeState, Thing } from './state.js';
  *                                       -> 204 when `have` is the current revision, else 200
  *                                          {revision, firmware|null, settings, settingsRevision, pollAfterSec}
  *   POST /api/v2/things/:id/reports     Bearer, {fw, phase, deployment, error, downloaded} -> 202
+ *   POST /api/v2/things/:id/logs        Bearer, {lines: newline-separated} -> 204 (protocols/example-mqtt.yaml)
  *   GET  /api/v2/blobs/:name            Bearer, Range -> 206/200
  *   GET  /api/v2/stats                  -> 200 {devices: per-thing counts, totals, malformedRequests}
  *
@@ -43,6 +44,7 @@ export class AcmeApi {
       if (thing === undefined) return;
       if (req.method === 'GET' && parts[4] === 'desired') return this.desired(res, thing, url.searchParams.get('have'));
       if (req.method === 'POST' && parts[4] === 'reports') return this.report(res, thing, body);
+      if (req.method === 'POST' && parts[4] === 'logs') return this.logs(res, thing, body);
     }
     if (req.method === 'GET' && parts[2] === 'blobs' && parts.length === 4) {
       const thing = this.authorized(req, res, undefined);
@@ -90,33 +92,22 @@ export class AcmeApi {
 
   private desired(res: ServerResponse, thing: Thing, have: string | null): void {
     if (have === null || (have !== '' && !/^\d+$/.test(have))) return this.bad(res, '`have` must be a revision number or empty');
-    thing.polls++;
-    const s = this.state;
-    if (have !== '' && Number(have) === s.revision) {
-      thing.unchangedPolls++;
-      res.writeHead(204).end();
-      return;
-    }
-    const fw = s.firmware;
-    json(res, 200, {
-      revision: s.revision,
-      firmware: fw ? { version: fw.version, deployment: fw.deployment, url: `/api/v2/blobs/${fw.version}`, bytes: fw.bytes.length, sha256: fw.sha256 } : null,
-      settings: s.settings,
-      settingsRevision: s.settingsRevision,
-      pollAfterSec: s.pollAfterSec,
-    });
+    const doc = this.state.desired(thing, have);
+    if (doc === null) res.writeHead(204).end();
+    else json(res, 200, doc);
   }
 
   private report(res: ServerResponse, thing: Thing, body: string): void {
-    const b = parse(body);
-    if (!isObj(b) || typeof b.fw !== 'string' || typeof b.phase !== 'string' || b.phase === '' || typeof b.deployment !== 'string' || typeof b.error !== 'string' || typeof b.downloaded !== 'number') {
-      return this.bad(res, 'expected {fw, phase, deployment, error: string, downloaded: number}');
-    }
-    thing.reports++;
-    thing.lastPhase = b.phase;
-    thing.lastReportedFw = b.fw;
-    if (b.phase === 'success') thing.firmware = b.fw;
+    if (!this.state.report(thing, parse(body))) return json(res, 400, { error: 'expected {fw, phase, deployment, error: string, downloaded: number}' });
     res.writeHead(202).end();
+  }
+
+  /** Log upload over HTTP (protocols/example-mqtt.yaml): {lines: newline-separated text}. */
+  private logs(res: ServerResponse, thing: Thing, body: string): void {
+    const b = parse(body);
+    if (!isObj(b) || typeof b.lines !== 'string') return this.bad(res, 'expected {lines: string}');
+    thing.logLines += b.lines === '' ? 0 : b.lines.split('\n').length;
+    res.writeHead(204).end();
   }
 
   stats() {

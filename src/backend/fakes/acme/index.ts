@@ -6,6 +6,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { FleetsimError } from '../../../errors/fleetsim-error.js';
 import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { AcmeApi } from './api.js';
+import { AcmeMqttApi } from './mqtt-api.js';
 import { AcmeState, type Thing, type ThingCounts } from './state.js';
 
 /**
@@ -19,7 +20,9 @@ import { AcmeState, type Thing, type ThingCounts } from './state.js';
  * MQTT: username = thing id, password = a valid token (else CONNACK 5); a thing may publish on
  * acme/<serial>/up (JSON with an integer `n`), acme/<serial>/log and acme/<serial>/down/<cid>/ack,
  * and subscribe to acme/<serial>/down/+ only. On each such subscription the backend sends one
- * `diag` command: {op: exec, cmd: diag, at: epoch ms} on acme/<serial>/down/c-<n>.
+ * `diag` command: {op: exec, cmd: diag, at: epoch ms} on acme/<serial>/down/c-<n>. The MQTT
+ * request/response API of protocols/example-mqtt.yaml (provisioning, desired state, reports) is in
+ * ./mqtt-api.ts.
  *
  * Concurrency: the event loop of the thread that started it.
  */
@@ -44,6 +47,8 @@ export interface AcmeFake {
   readonly httpUrl: string;
   readonly mqttUrl: string;
   readonly state: AcmeState;
+  /** The MQTT request/response API: its request counts, and how it answers (tests make it misbehave). */
+  readonly mqttApi: AcmeMqttApi;
   stats(): ReturnType<AcmeApi['stats']>;
   /** Publishes a settings change (on the next poll and to online things). */
   pushSettings(settings: Record<string, string>): void;
@@ -61,17 +66,32 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
   const state = new AcmeState(opts.provisioningKey, opts.tokenLifetimeSec ?? 20, opts.pollAfterSec ?? 10);
   const api = new AcmeApi(state);
   const sessions = new WeakMap<Client, Thing>();
+  /** Provisioning sessions, and the serial each may enrol. */
+  const provisioners = new WeakMap<Client, string>();
   let commandSeq = 0;
+  const publishJson = (topic: string, body: unknown): void => aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(body)), qos: 1, retain: false, dup: false }, () => {});
+  const mqttApi = new AcmeMqttApi(state, publishJson);
 
-  const aedes = await Aedes.createBroker({
+  const aedes: Aedes = await Aedes.createBroker({
     connectTimeout: 10_000,
     authenticate(client, username, password, done) {
+      const serial = mqttApi.provisioner(client.id, username, password?.toString('utf8'));
+      if (serial !== undefined) {
+        provisioners.set(client, serial);
+        return done(null, true);
+      }
       const t = password === undefined ? undefined : state.bearer(password.toString('utf8'), Date.now());
       if (t === undefined || t.id !== username) return done(Object.assign(new Error('token expired or not this thing'), { returnCode: RC_NOT_AUTHORIZED }) as AuthenticateError, null);
       sessions.set(client, t);
       done(null, true);
     },
     authorizePublish(client, packet, done) {
+      const prov = client === null ? undefined : provisioners.get(client);
+      if (prov !== undefined) {
+        if (mqttApi.mayPublishAsProvisioner(prov, packet.topic)) return done(null);
+        state.refusedPublishes++;
+        return done(new Error('a provisioning session enrols only'));
+      }
       const t = client === null ? undefined : sessions.get(client);
       if (t === undefined) return done(new Error('no session'));
       const own = `acme/${t.serial}/`;
@@ -86,6 +106,8 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
         if (n < 0 || !t.telemetry.record(n)) t.malformedTelemetry++;
       } else if (rest === 'log') {
         t.logLines += payload.split('\n').length;
+      } else if (AcmeMqttApi.THING_TOPICS.has(rest)) {
+        // Handled once routed (aedes 'publish' below).
       } else if (rest.startsWith('down/') && rest.endsWith('/ack')) {
         const cid = rest.slice(5, -4);
         const b = parseObj(payload);
@@ -103,8 +125,9 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
+      const prov = provisioners.get(client);
       const t = sessions.get(client);
-      const ok = t !== undefined && sub.topic === `acme/${t.serial}/down/+`;
+      const ok = prov !== undefined ? mqttApi.maySubscribeAsProvisioner(prov, sub.topic) : t !== undefined && (sub.topic === `acme/${t.serial}/down/+` || sub.topic === mqttApi.thingSubscription(t));
       if (!ok) state.refusedSubscribes++;
       done(null, ok ? sub : null);
     },
@@ -119,6 +142,16 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
     await publish(t, cid, { op: 'exec', cmd, at: Date.now(), args: {} });
     return cid;
   };
+  aedes.on('publish', (packet, c: Client | null) => {
+    if (c === null) return;
+    const payload = typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8');
+    const prov = provisioners.get(c);
+    if (prov !== undefined) return mqttApi.enrol(prov, payload);
+    const t = sessions.get(c);
+    if (t === undefined) return;
+    if (packet.topic === `acme/${t.serial}/desired/get`) mqttApi.desired(t, payload);
+    else if (packet.topic === `acme/${t.serial}/report`) mqttApi.report(t, payload);
+  });
   aedes.on('client', (c: Client) => {
     const t = sessions.get(c);
     if (t) t.online = true;
@@ -157,6 +190,7 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
     httpUrl: `http://${h}:${(httpServer.address() as AddressInfo).port}`,
     mqttUrl: `mqtt://${h}:${(mqttServer.address() as AddressInfo).port}`,
     state,
+    mqttApi,
     stats: () => api.stats(),
     pushSettings(settings) {
       state.setSettings(settings);
@@ -170,6 +204,7 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
     settle: async () => {},
     close() {
       closing ??= (async () => {
+        mqttApi.close();
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeAllConnections();
         const mqttClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));

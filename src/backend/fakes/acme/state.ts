@@ -87,7 +87,8 @@ export class AcmeState {
     readonly pollAfterSec: number,
   ) {}
 
-  enroll(serial: string, now: number): Thing {
+  /** Enrols (again) thing `serial` with a new token; `lifetimeSec` Infinity: a token that never expires (MQTT provisioning). */
+  enroll(serial: string, now: number, lifetimeSec = this.tokenLifetimeSec): Thing {
     let t = this.bySerial.get(serial);
     if (t === undefined) {
       t = {
@@ -119,7 +120,7 @@ export class AcmeState {
     // A new token revokes the old one.
     if (t.token !== '') this.byToken.delete(t.token);
     t.token = randomBytes(18).toString('base64url');
-    t.tokenExpiresAtMs = now + this.tokenLifetimeSec * 1000;
+    t.tokenExpiresAtMs = now + lifetimeSec * 1000;
     t.enrollments++;
     this.byToken.set(t.token, t);
     return t;
@@ -129,6 +130,40 @@ export class AcmeState {
   bearer(token: string, now: number): Thing | undefined {
     const t = this.byToken.get(token);
     return t !== undefined && now < t.tokenExpiresAtMs ? t : undefined;
+  }
+
+  /**
+   * A poll of the desired state by a thing that has revision `have` ('' before the first): null
+   * when nothing is newer, else the desired-state document.
+   */
+  desired(t: Thing, have: string): Record<string, unknown> | null {
+    t.polls++;
+    if (have !== '' && Number(have) === this.revision) {
+      t.unchangedPolls++;
+      return null;
+    }
+    const fw = this.firmware;
+    return {
+      revision: this.revision,
+      firmware: fw ? { version: fw.version, deployment: fw.deployment, url: `/api/v2/blobs/${fw.version}`, bytes: fw.bytes.length, sha256: fw.sha256 } : null,
+      settings: this.settings,
+      settingsRevision: this.settingsRevision,
+      pollAfterSec: this.pollAfterSec,
+    };
+  }
+
+  /** A state report {fw, phase, deployment, error, downloaded}; false (counted as malformed) when it is not one. */
+  report(t: Thing, b: unknown): boolean {
+    const r = b as Record<string, unknown>;
+    if (typeof b !== 'object' || b === null || typeof r.fw !== 'string' || typeof r.phase !== 'string' || r.phase === '' || typeof r.deployment !== 'string' || typeof r.error !== 'string' || typeof r.downloaded !== 'number') {
+      this.malformedRequests++;
+      return false;
+    }
+    t.reports++;
+    t.lastPhase = r.phase;
+    t.lastReportedFw = r.fw;
+    if (r.phase === 'success') t.firmware = r.fw;
+    return true;
   }
 
   thing(id: string): Thing | undefined {
