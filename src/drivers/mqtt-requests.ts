@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DeviceCredentialTable } from './device-credentials.js';
 import type { DeviceCredentials, MqttAnswer, MqttIdentity, MqttUplink, Preset, TargetAnswer } from './preset.js';
-import { BAD_RESPONSE, MQTT_NET_CODE_BASE, NET_REFUSED, NET_RESET, NET_TIMEOUT, NO_HINT, NO_RETRY_AFTER, POLL_UNCHANGED, type ClientIdentity, type DriverEvents, type FleetOpsEvents } from './types.js';
+import { BAD_RESPONSE, MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, NO_HINT, NO_RETRY_AFTER, POLL_UNCHANGED, type ClientIdentity, type DriverEvents, type FleetOpsEvents } from './types.js';
 
 /** Tokens of the driver's own publishes (requests, state reports) start here, above every fleet token. */
 export const DRIVER_TOKEN_BASE = 0x70000000;
@@ -40,8 +40,8 @@ export interface RequestOutcomes {
  *   device's transport slot: connect, subscribe, publish, wait, close. The lifecycle never hears
  *   of that session; it hears `onProvisioned`, then connects the device with its credentials.
  * - A poll runs on the device's session; the response topics are subscribed when it comes up.
- * - A timeout is NET_TIMEOUT, a session lost while waiting NET_RESET, a poll without a session
- *   NET_REFUSED (the request could not leave), as an HTTP route reports them: the fleet counts
+ * - A timeout is NET_TIMEOUT, a session lost while waiting NET_RESET (a poll asked while the
+ *   device has no session waits for one, within its timeout), as an HTTP route reports them: the fleet counts
  *   them by route and cause (errors.provision.timeout …), never fatal. An answer after its
  *   timeout, or with an id no request of the device is waiting for, goes to `onLate`.
  *
@@ -55,6 +55,8 @@ export class MqttRequests {
   private readonly phase: Uint8Array;
   private readonly provisionId: Array<string | undefined>;
   private readonly pollId: Array<string | undefined>;
+  /** 1 while a poll waits for the device's session to come up before it leaves. */
+  private readonly pollParked: Uint8Array;
   /** 1 while a state report published at QoS 1 waits for its PUBACK. */
   private readonly stateInFlight: Uint8Array;
   private readonly provisionDeadlines: DeviceDeadlines | undefined;
@@ -76,6 +78,7 @@ export class MqttRequests {
     this.phase = new Uint8Array(devices);
     this.provisionId = new Array(devices);
     this.pollId = new Array(devices);
+    this.pollParked = new Uint8Array(devices);
     this.stateInFlight = new Uint8Array(devices);
     const p = preset.mqttProvision;
     const q = preset.mqttPoll;
@@ -146,24 +149,31 @@ export class MqttRequests {
 
   // --- the poll ---
 
-  /** Topics the device's session subscribes to when it comes up (poll answers). */
+  /** The device's session came up: subscribe to poll answers, then send the poll that waited for it. */
   sessionSubscriptions(dev: number): void {
     const q = this.preset.mqttPoll;
     const c = this.creds.of(dev);
     if (q === undefined || c === undefined) return;
     for (const topic of q.subscriptions(c)) this.sessions.subscribe(dev, topic, 1);
+    if (this.pollParked[dev] === 0) return;
+    this.pollParked[dev] = 0;
+    if (!this.sessions.publish(dev, q.request(c, this.pollId[dev]!, this.etags[dev]), TOKEN_REQUEST)) this.pollFailed(dev, NET_RESET);
   }
 
+  /**
+   * A poll. Without a session (not yet up, or down) it waits for one, as an MQTT client queues a
+   * publish while offline: its deadline runs from now, so a session that does not come up in
+   * time makes it a timeout.
+   */
   poll(dev: number, creds: DeviceCredentials): void {
     if (this.pollId[dev] !== undefined) return; // one poll at a time; the poller never asks twice
-    if (!this.sessions.isConnected(dev)) {
-      // No session to ask on: the request cannot leave (reported on a later tick, as the contract requires).
-      setImmediate(() => this.events.onPolled(dev, NET_REFUSED, NO_RETRY_AFTER, NO_HINT));
-      return;
-    }
     const id = this.newId(dev);
     this.pollId[dev] = id;
     this.pollDeadlines!.add(dev);
+    if (!this.sessions.isConnected(dev)) {
+      this.pollParked[dev] = 1;
+      return;
+    }
     if (!this.sessions.publish(dev, this.preset.mqttPoll!.request(creds, id, this.etags[dev]), TOKEN_REQUEST)) this.pollFailed(dev, NET_RESET);
   }
 
@@ -171,6 +181,7 @@ export class MqttRequests {
     if (this.pollId[dev] === undefined) return;
     this.pollDeadlines!.remove(dev);
     this.pollId[dev] = undefined;
+    this.pollParked[dev] = 0;
     this.events.onPolled(dev, status, NO_RETRY_AFTER, NO_HINT);
   }
 
@@ -244,7 +255,8 @@ export class MqttRequests {
       this.provisionFailed(dev, NET_RESET);
       return true;
     }
-    this.pollFailed(dev, NET_RESET);
+    // A poll sent on the lost session gets no answer; one still waiting for a session keeps waiting.
+    if (this.pollParked[dev] === 0) this.pollFailed(dev, NET_RESET);
     if (this.stateInFlight[dev] === 1) {
       this.stateInFlight[dev] = 0;
       this.outcomes.fleetEvents()?.onStateReported(dev, NET_RESET, NO_RETRY_AFTER);
