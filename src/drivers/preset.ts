@@ -231,8 +231,6 @@ export interface DeviceCredentials {
   readonly expiresAtMs?: number;
   /** Anything else the preset needs later (a username, a tenant). */
   readonly extra?: Readonly<Record<string, string>>;
-  /** A client certificate the backend issued with the credentials (MQTT provisioning); the device connects with it. */
-  readonly identity?: ClientIdentity;
 }
 
 export interface HttpRequestSpec {
