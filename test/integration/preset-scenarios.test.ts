@@ -76,4 +76,31 @@ describe('preset scenarios against the platform fakes (wall clock, small)', () =
     expect(summary.result.verdict, JSON.stringify(summary.thresholds)).toBe('passed');
     expect(summary.accounting.holds).toBe(true);
   }, 90_000);
+  it('thingsboard: provisioned by key and secret, firmware through fw_* attributes, server-side RPC answered', async () => {
+    const text = small('scenarios/presets/thingsboard.yaml', [
+      [/count: 100/, 'count: 10'],
+      [/count: 70/, 'count: 7'],
+      [/count: 30/, 'count: 3'],
+      [/size: 512KB/, 'size: 64KB'],
+      [/duration: 3m/, 'duration: 60s'],
+      [/every: 15s/, 'every: 5s'],
+      [/at: 20s/, 'at: 5s'],
+      [/at: 30s/, 'at: 8s'],
+      [/at: 2m/, 'at: 40s'],
+      [/failureRate: 5%/, 'failureRate: 20%'],
+      [/"count == 200"/, '"count == 20"'],
+      [/"count > 170"/, '"count >= 10"'],
+      [/"count < 30"/, '"count < 5"'],
+      [/"count > 250"/, '"count >= 25"'],
+      [/thresholds:/, 'options: { linkModel: false }\nthresholds:'],
+    ]);
+    const { summary, operator } = await runScenario(parseScenarioText(text, 'thingsboard-small.yaml'), { workers: 1, runId: 'it-thingsboard', drainMs: 3000 });
+    expect(summary.run.status).toBe('completed');
+    expect(summary.result.verdict, JSON.stringify(summary.thresholds)).toBe('passed');
+    // Every command went out as an RPC the fake delivered, and the devices' answers reached it.
+    const commands = operator?.commands ?? [];
+    expect(commands.length).toBe(2);
+    for (const c of commands) expect(c.answered, JSON.stringify(c)).toBe(c.sent);
+    expect(summary.accounting.holds).toBe(true);
+  }, 90_000);
 });
