@@ -16,6 +16,13 @@ interface Session {
   holedBy: Set<number>;
 }
 
+/** What becomes of one packet: forwarded, discarded (or already written: a CONNECT), or the session ended. */
+const enum Verdict {
+  forward,
+  skip,
+  ended,
+}
+
 /**
  * The fault proxy's MQTT side: a TCP proxy on loopback (port 0) in front of one broker that
  * splits both directions into MQTT packets (mqtt-frames.ts), so it can refuse a CONNECT with a
@@ -56,13 +63,19 @@ export class FaultMqttProxy {
     client.setNoDelay(true);
     const s: Session = { client, dev: -1, fromClient: EMPTY, fromBroker: EMPTY, holedBy: new Set() };
     this.sessions.add(s);
-    client.on('data', (chunk: Buffer) => this.onClientData(s, chunk));
+    client.on('data', (chunk: Buffer) => this.onData(s, true, chunk));
     client.on('error', () => this.end(s));
     client.on('close', () => this.end(s));
   }
 
-  private onClientData(s: Session, chunk: Buffer): void {
-    const buf = s.fromClient.length === 0 ? chunk : Buffer.concat([s.fromClient, chunk]);
+  /**
+   * Bytes from one side of a session: split into whole MQTT packets (what is left of an incomplete
+   * one waits for the next chunk), each judged by its direction's rule, and those kept forwarded
+   * in one write. A stream that is not MQTT (a malformed length) ends the session.
+   */
+  private onData(s: Session, fromClient: boolean, chunk: Buffer): void {
+    const pending = fromClient ? s.fromClient : s.fromBroker;
+    const buf = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     let off = 0;
     const keep: Buffer[] = [];
     while (off < buf.length) {
@@ -71,16 +84,29 @@ export class FaultMqttProxy {
       if (len < 0) break;
       const packet = buf.subarray(off, off + len);
       off += len;
-      if (s.broker === undefined) {
-        // The first packet must be a CONNECT (MQTT 3.1.1 §3.1): decide the session's fate on it.
-        if (packetType(packet, 0) !== PacketType.connect) return this.end(s);
-        if (!this.onConnect(s, packet)) return;
-        continue;
-      }
-      if (!this.holed(s)) keep.push(packet);
+      const verdict = fromClient ? this.clientPacket(s, packet) : this.brokerPacket(s, packet);
+      if (verdict === Verdict.ended) return;
+      if (verdict === Verdict.forward) keep.push(packet);
     }
-    s.fromClient = off < buf.length ? Buffer.from(buf.subarray(off)) : EMPTY;
-    if (keep.length > 0 && s.broker) write(s.broker, keep, s.client);
+    const rest = off < buf.length ? Buffer.from(buf.subarray(off)) : EMPTY;
+    if (fromClient) s.fromClient = rest;
+    else s.fromBroker = rest;
+    if (keep.length === 0) return;
+    if (!fromClient) write(s.client, keep, s.broker!);
+    else if (s.broker) write(s.broker, keep, s.client);
+  }
+
+  /** A packet from the device. */
+  private clientPacket(s: Session, packet: Buffer): Verdict {
+    if (s.broker === undefined) {
+      // The first packet must be a CONNECT (MQTT 3.1.1 §3.1): decide the session's fate on it.
+      if (packetType(packet, 0) !== PacketType.connect) {
+        this.end(s);
+        return Verdict.ended;
+      }
+      return this.onConnect(s, packet) ? Verdict.skip : Verdict.ended;
+    }
+    return this.holed(s) ? Verdict.skip : Verdict.forward;
   }
 
   /** Refuses, closes or forwards a CONNECT; false when the session ended. */
@@ -106,35 +132,24 @@ export class FaultMqttProxy {
     const broker = net.connect(this.upstream);
     broker.setNoDelay(true);
     s.broker = broker;
-    broker.on('data', (chunk: Buffer) => this.onBrokerData(s, chunk));
+    broker.on('data', (chunk: Buffer) => this.onData(s, false, chunk));
     broker.on('error', () => this.end(s));
     broker.on('close', () => this.end(s));
     if (!this.holed(s)) write(broker, [packet], s.client);
     return true;
   }
 
-  private onBrokerData(s: Session, chunk: Buffer): void {
-    const buf = s.fromBroker.length === 0 ? chunk : Buffer.concat([s.fromBroker, chunk]);
-    let off = 0;
-    const keep: Buffer[] = [];
-    while (off < buf.length) {
-      const len = packetLength(buf, off);
-      if (len === -2) return this.end(s);
-      if (len < 0) break;
-      const packet = buf.subarray(off, off + len);
-      off += len;
-      if (this.holed(s)) continue;
-      if (packetType(packet, 0) === PacketType.puback) {
-        const drop = this.faults.mqttFaults('drop-pubacks', s.dev)[0];
-        if (drop !== undefined) {
-          this.faults.counts.add(drop.index, 'puback_dropped', 'mqtt_publish');
-          continue;
-        }
+  /** A packet from the broker. */
+  private brokerPacket(s: Session, packet: Buffer): Verdict {
+    if (this.holed(s)) return Verdict.skip;
+    if (packetType(packet, 0) === PacketType.puback) {
+      const drop = this.faults.mqttFaults('drop-pubacks', s.dev)[0];
+      if (drop !== undefined) {
+        this.faults.counts.add(drop.index, 'puback_dropped', 'mqtt_publish');
+        return Verdict.skip;
       }
-      keep.push(packet);
     }
-    s.fromBroker = off < buf.length ? Buffer.from(buf.subarray(off)) : EMPTY;
-    if (keep.length > 0) write(s.client, keep, s.broker!);
+    return Verdict.forward;
   }
 
   /** Whether a blackhole holds the session now (each phase counted once per session). */
