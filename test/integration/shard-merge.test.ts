@@ -51,6 +51,13 @@ const onlyDir = (parent: string, pattern: RegExp) => {
   return path.join(parent, found[0]);
 };
 
+/**
+ * The set-up runs four CLI processes at once (the whole run and three shards), then a merge: on a
+ * loaded 2-core machine that can outlast the default 60 s hook timeout. The deadline is for a
+ * process that hangs; how fast they run is not what this test measures.
+ */
+const SETUP_DEADLINE_MS = 300_000;
+
 describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
   let tmp: string;
   let file: string;
@@ -76,7 +83,7 @@ describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
     expect(mergeRun.code, mergeRun.stderr).toBe(0);
     whole = await loadReport(onlyDir(path.join(tmp, 'whole'), /^shard-merge-/));
     merged = await loadReport(onlyDir(path.join(tmp, 'merged'), /-merged$/));
-  });
+  }, SETUP_DEADLINE_MS);
 
   afterAll(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
