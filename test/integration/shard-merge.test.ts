@@ -52,11 +52,12 @@ const onlyDir = (parent: string, pattern: RegExp) => {
 };
 
 /**
- * The set-up runs four CLI processes at once (the whole run and three shards), then a merge: on a
- * loaded 2-core machine that can outlast the default 60 s hook timeout. The deadline is for a
- * process that hangs; how fast they run is not what this test measures.
+ * The set-up runs four CLI processes at once (the whole run and three shards), then a merge, and
+ * the tests below run more CLI processes: on a loaded 2-core machine that can outlast the default
+ * 60 s timeouts. The deadline is for a process that hangs; how fast they run is not what this
+ * test measures.
  */
-const SETUP_DEADLINE_MS = 300_000;
+const CLI_RUNS_DEADLINE_MS = 300_000;
 
 describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
   let tmp: string;
@@ -83,7 +84,7 @@ describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
     expect(mergeRun.code, mergeRun.stderr).toBe(0);
     whole = await loadReport(onlyDir(path.join(tmp, 'whole'), /^shard-merge-/));
     merged = await loadReport(onlyDir(path.join(tmp, 'merged'), /-merged$/));
-  }, SETUP_DEADLINE_MS);
+  }, CLI_RUNS_DEADLINE_MS);
 
   afterAll(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -152,7 +153,7 @@ describe('fleetsim run --shard i/3 in three processes + fleetsim merge', () => {
     expect(died.stderr).toContain(`${shardDirs[1]} holds no summary.json`);
     expect(died.stderr).toContain('missing shard 1/3');
     expect(existsSync(path.join(tmp, 'bad'))).toBe(false);
-  });
+  }, CLI_RUNS_DEADLINE_MS);
 
   test('a wall-clock --shard run whose rollout decides on fleet-wide counts, with the embedded backend, is refused (exit 2) before it starts', async () => {
     const gated = path.join(tmp, 'gated-wall.yaml');
@@ -185,7 +186,7 @@ phases:
     expect(r.stderr).toMatch(/hint: .*--clock virtual/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
-  });
+  }, CLI_RUNS_DEADLINE_MS);
 
   test('a staged rollout sharded 3 ways through the CLI: the merge commits what the whole run commits and its report has the Fleet operations section', async () => {
     // ota-rollout's shape, smaller: the 1% step is ~6 devices per shard, under minSample 10, so
@@ -235,7 +236,7 @@ options: { snapshotEvery: 30s }
     expect(mm.fleet?.rollout).toEqual(w.fleet?.rollout);
     expect(readFileSync(path.join(mergedDir, 'report.html'), 'utf8')).toContain('<section id="fleet-ops"><h2>Fleet operations</h2>');
     expect(m.stdout).toMatch(/FLEET OPERATIONS/);
-  });
+  }, CLI_RUNS_DEADLINE_MS);
 
   test('a shard of another seed is exit 3 naming it', async () => {
     const foreignOut = path.join(tmp, 'foreign');
@@ -246,5 +247,5 @@ options: { snapshotEvery: 30s }
     expect(m.code).toBe(3);
     expect(m.stderr).toContain('FLEETSIM_E_SHARD_MISSING');
     expect(m.stderr).toContain(`${foreign} is from another scenario or seed (shard-merge, seed 12; expected shard-merge, seed 11)`);
-  });
+  }, CLI_RUNS_DEADLINE_MS);
 });
