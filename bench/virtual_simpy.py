@@ -83,9 +83,13 @@ def normal_quantile(p):
     return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
 
 
-def latency_table(median, p99):
-    sigma = math.log(p99 / median) / 2.3263478740408408 if p99 > median else 0.0
-    t = [median * math.exp(sigma * normal_quantile((i + 0.5) / 4096)) for i in range(4096)]
+def latency_table(service):
+    """Service-time quantiles at 4096 midpoints, as the model driver's latencyTable (lognormal only:
+    the default backend's operations are lognormal, and a different kind is refused, not guessed)."""
+    if service['kind'] != 'lognormal':
+        raise SystemExit(f"virtual_simpy.py models lognormal service times only, got {service['kind']}")
+    mu, sigma = service['mu'], service['sigma']
+    t = [math.exp(mu + sigma * normal_quantile((i + 0.5) / 4096)) for i in range(4096)]
     t.append(t[-1])
     return t
 
@@ -107,7 +111,7 @@ class Fleet:
         self.every = cfg['telemetry']['everyMs']
         self.jitter = cfg['telemetry']['jitter']
         be = cfg['backend']
-        self.lat = [latency_table(be[k]['medianMs'], be[k]['p99Ms']) for k in ('provision', 'connect', 'publish')]
+        self.lat = [latency_table(be['ops'][k]['service']) for k in ('provision', 'connect', 'publish')]
         e = cfg['energy']
         self.sleep_w, self.self_w, self.inv_eta = e['sleepSourceW'], e['selfW'], e['invEta']
         self.steps = [e['steps'][k] for k in ('boot', 'attach', 'uplink', 'poll')]
