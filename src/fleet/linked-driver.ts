@@ -167,7 +167,9 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
       case Op.chunkOut:
         return inner.downloadChunk(dev, ref as OfferedArtifact, a, b);
       case Op.chunkIn:
-        return this.fleetSink?.onDownloadChunk(dev, st, st === NET_TIMEOUT ? 0 : b, a);
+        // ref: the artifact's whole size from the answer (Content-Range), -1 when it did not say;
+        // a platform whose offer names no size (balena, Mender) learns it only from there.
+        return this.fleetSink?.onDownloadChunk(dev, st, st === NET_TIMEOUT ? 0 : b, a, typeof ref === 'number' ? ref : -1);
       case Op.stateOut:
         return inner.reportState(dev, ref as DeviceStateReport);
       case Op.stateIn:
@@ -321,8 +323,8 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   onReauthenticated(dev: number, status: number, retryAfterMs: number): void {
     this.sink.onReauthenticated?.(dev, status, retryAfterMs);
   }
-  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number): void {
-    this.cross(dev, Op.chunkIn, false, B.chunkAnswerHeaders + bytes, Leg.bulk, status, retryAfterMs, bytes, undefined);
+  onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number, totalBytes = -1): void {
+    this.cross(dev, Op.chunkIn, false, B.chunkAnswerHeaders + bytes, Leg.bulk, status, retryAfterMs, bytes, totalBytes);
   }
   onStateReported(dev: number, status: number, retryAfterMs: number): void {
     this.cross(dev, Op.stateIn, false, B.stateAnswer, Leg.open, status, retryAfterMs, 0, undefined);
