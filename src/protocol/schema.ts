@@ -296,20 +296,6 @@ export const protocolSchema = z
     http,
     mqtt,
   })
-  .check((ctx) => {
-    // Each step goes one way: HTTP or MQTT, never both, never neither.
-    const p = ctx.value;
-    const oneWay = (step: string, viaHttp: boolean, viaMqtt: boolean, needed: boolean): void => {
-      if (viaHttp && viaMqtt) ctx.issues.push({ code: 'custom', path: ['mqtt', step], message: `${step} is described twice, in http.${step} and mqtt.${step}`, input: p.mqtt, params: { hint: `keep one of http.${step} and mqtt.${step}`, atKey: true } });
-      else if (needed && !viaHttp && !viaMqtt) ctx.issues.push({ code: 'custom', path: ['http'], message: `no ${step} route`, input: p.http, params: { hint: `write http.${step} (a route) or mqtt.${step} (over MQTT)`, atKey: true } });
-    };
-    oneWay('provision', p.http.provision !== undefined, p.mqtt.provision !== undefined, true);
-    oneWay('poll', p.http.poll !== undefined, p.mqtt.poll !== undefined, true);
-    oneWay('state', p.http.state !== undefined, p.mqtt.state !== undefined, true);
-    if (p.http.logs !== undefined && p.mqtt.topics.logs !== undefined) {
-      ctx.issues.push({ code: 'custom', path: ['http', 'logs'], message: 'logs are described twice, in http.logs and mqtt.topics.logs', input: p.http.logs, params: { hint: 'keep one of http.logs and mqtt.topics.logs', atKey: true } });
-    }
-  })
   .meta({ title: 'fleetsim protocol file', description: "How fleetsim's devices talk to a fleet backend: HTTP routes, MQTT topics, authentication, and where answers carry their fields." });
 
 /** The protocol as written (what editors complete). */

@@ -94,14 +94,23 @@ function semanticProblems(data: Record<string, unknown>, source: YamlSource, bas
   const auth = rec(data.auth);
   const mqttProvision = rec(rec(data.mqtt).provision);
   const answer = rec(rec(data.http).provision).answer !== undefined ? rec(rec(rec(data.http).provision).answer) : rec(rec(mqttProvision.response).answer);
+  const provisionAt: DocPath = rec(data.http).provision === undefined && mqttProvision.response !== undefined ? ['mqtt', 'provision'] : ['http', 'provision'];
   if (auth.scheme !== 'bearer' && answer.token === undefined && usesToken(data)) {
-    add(['http', 'provision'], 'templates use {{token}} but the provisioning answer does not say where the token is', 'write http.provision.answer.token: the JSON path of the credential, e.g. auth.access_token');
+    add(provisionAt, 'templates use {{token}} but the provisioning answer does not say where the token is', 'write http.provision.answer.token: the JSON path of the credential, e.g. auth.access_token');
   }
   if (auth.scheme === 'bearer' && answer.token === undefined) {
     add(['auth', 'scheme'], 'a bearer scheme needs the token from provisioning', 'write http.provision.answer.token: the JSON path of the token in the provisioning answer');
   }
   const mqtt = rec(data.mqtt);
   const topics = rec(mqtt.topics);
+  // Each step goes one way: HTTP or MQTT, never both, never neither (checked on the raw data, so
+  // these are reported with the schema's problems, all at once).
+  const http = rec(data.http);
+  for (const step of ['provision', 'poll', 'state']) {
+    if (http[step] !== undefined && mqtt[step] !== undefined) add(['mqtt', step], `${step} is described twice, in http.${step} and mqtt.${step}`, `keep one of http.${step} and mqtt.${step}`, 'key');
+    else if (http[step] === undefined && mqtt[step] === undefined) add(data.http === undefined ? [] : ['http'], `no ${step} route`, `write http.${step} (a route) or mqtt.${step} (over MQTT)`, 'key');
+  }
+  if (http.logs !== undefined && topics.logs !== undefined) add(['http', 'logs'], 'logs are described twice, in http.logs and mqtt.topics.logs', 'keep one of http.logs and mqtt.topics.logs', 'key');
   for (const name of ['provision', 'poll']) {
     const r = rec(rec(mqtt[name]).response);
     const topic = typeof r.topic === 'string' ? r.topic : '';

@@ -100,3 +100,34 @@ target: { http: http://127.0.0.1:1, mqtt: mqtt://127.0.0.1:1, preset: ${preset} 
     expect(readJsonPath('text', compileJsonPath('a'))).toBeUndefined();
   });
 });
+
+describe('request/response over MQTT in protocol files', () => {
+  test('protocols/example-mqtt.yaml is valid: provisioning, polls and state over MQTT, logs over HTTP', () => {
+    const { data } = loadProtocolFile('protocols/example-mqtt.yaml');
+    expect(data.http.provision).toBeUndefined();
+    expect(data.mqtt.provision?.response).toMatchObject({ correlation: { in: 'topic' }, timeout: '10s' });
+    expect(data.mqtt.poll?.response).toMatchObject({ correlation: { in: 'payload', path: 'rid' }, unchanged: [304] });
+    expect(data.mqtt.state?.qos).toBe(1);
+    expect(data.http.logs?.method).toBe('POST');
+  });
+
+  test('mistakes are reported at once, each at its line:col: a step described twice or not at all, ids that cannot be found, fields a request cannot know, unknown keys', () => {
+    const file = 'test/fixtures/protocols/broken-mqtt-requests.yaml';
+    const e = errorOf(() => loadProtocolFile(file));
+    expect(e.code).toBe('FLEETSIM_E_PROTOCOL_INVALID');
+    const got = e.problems.map((p) => [`${p.location?.line}:${p.location?.col}`, p.path, p.message]);
+    expect(got).toEqual([
+      ['3:1', 'http', 'no state route'],
+      ['5:3', 'http.logs', 'logs are described twice, in http.logs and mqtt.topics.logs'],
+      ['5:57', 'http.logs.body.who', '{{correlationId}} is not known here'],
+      ['8:5', 'mqtt.provision', 'templates use {{token}} but the provisioning answer does not say where the token is'],
+      ['8:87', 'mqtt.provision.request.payload.token', '{{token}} is not known here'],
+      ['11:20', 'mqtt.provision.response.correlation', 'the correlation id is said to be in the topic, and no level of the response topic is {{correlationId}}'],
+      ['12:16', 'mqtt.provision.response.timeout', '"soon" is not a duration'],
+      ['14:3', 'mqtt.poll', 'poll is described twice, in http.poll and mqtt.poll'],
+      ['16:17', 'mqtt.poll.response.topic', 'the response topic carries {{correlationId}}, and correlation does not say so'],
+      ['16:58', 'mqtt.poll.response.answr', 'unknown key "answr"'],
+    ]);
+    expect(e.problems.every((p) => p.location?.file === file && p.hint)).toBe(true);
+  });
+});
