@@ -118,7 +118,12 @@ export function awsIotPreset(settings: PresetSettings): Preset {
         method: 'POST',
         path: `${jobs(c)}/${report.campaign}/update`,
         // clientToken = the job id: the answer echoes it, so the version it carries is kept for that job.
-        body: JSON.stringify({ status, statusDetails: details, ...(v === undefined ? {} : { expectedVersion: Number(v) }), includeJobExecutionState: true, clientToken: report.campaign }),
+        // expectedVersion guards the terminal transition only. The progress steps (downloading,
+        // downloaded, verifying, installing) leave back to back, each before the previous one's
+        // answer with the new version is back, so a version on each would make every step after
+        // the first a VersionMismatch (15 of them in a 60-device run); the final status follows a
+        // reboot or a health check, by which time the last answer's version is known.
+        body: JSON.stringify({ status, statusDetails: details, ...(v === undefined || status === 'IN_PROGRESS' ? {} : { expectedVersion: Number(v) }), includeJobExecutionState: true, clientToken: report.campaign }),
       };
       return status === 'SUCCEEDED' ? [update, shadowUpdate(c, { [RELEASE_KEY]: report.release })] : update;
     },
