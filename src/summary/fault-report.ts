@@ -1,4 +1,5 @@
 import type { TimelineRow } from '../metrics/aggregate.js';
+import { RECOVERY_SHARES, type RecoveryShares } from './outage.js';
 
 /** A fault phase as the summary needs it (engine/fault-injection.ts hands these over). */
 export interface FaultPhaseInput {
@@ -41,18 +42,8 @@ export interface FaultPhaseReport {
     /** Requests devices started in the window (HTTP of every route and MQTT connects). */
     requestsStarted: number;
   };
-  recovery: {
-    /** Devices knocked out in the window (recovery.devices_out). */
-    affected: number;
-    back: number;
-    stillOut: number;
-    /** ms from the end of the fault until 50/95/99% of the affected were back; 0 when they were back before it ended; null: not in the window. */
-    timeTo50Ms: number | null;
-    timeTo95Ms: number | null;
-    timeTo99Ms: number | null;
-    /** The timeline interval, ms (the times' resolution). */
-    resolutionMs: number;
-  };
+  /** Times from the end of the fault; 0 when they were back before it ended; counts within the window. */
+  recovery: RecoveryShares;
 }
 
 export interface FaultReport {
@@ -61,7 +52,7 @@ export interface FaultReport {
   errors: string[];
 }
 
-const SHARES = [0.5, 0.95, 0.99] as const;
+const SHARES = RECOVERY_SHARES;
 
 /** What a phase injected: its total, by kind and by route (sums: the same shape in a shard's summary and a whole run's). */
 type Injected = FaultPhaseReport['injected'];

@@ -25,23 +25,34 @@ export function requestErrorsOf(counters: Readonly<Record<string, number>>): Req
  * and reporting again, who is still out, and whether their retries came back together (peak
  * request rate against the steady rate).
  */
-export interface OutageEpisode {
-  /** End of the interval in which the episode's first device was knocked out, ms since the run started. */
-  startMs: number;
-  /** End of the interval in which the first device of this episode was back; null: none came back. */
-  recoveredAtMs: number | null;
+/**
+ * How a set of knocked-out devices came back: counts, and the time until 50/95/99% of them were
+ * back, measured from an instant the containing type names (an outage: the first device back; a
+ * fault phase: the fault's end). One shape for both, so reports print them alike.
+ */
+export interface RecoveryShares {
   /** Devices knocked out (each counted once until it is back). */
   affected: number;
-  /** Of those, back by the end of the run. */
+  /** Of those, back by the end of the run (or window). */
   back: number;
-  /** Knocked out and not back when the run ended. */
+  /** Knocked out and not back when the run (or window) ended. */
   stillOut: number;
-  /** ms from `recoveredAtMs` until 50% of the affected devices were back; null: not within the run. */
+  /** ms until 50% of the affected devices were back; null: not within the run (or window). */
   timeTo50Ms: number | null;
   timeTo95Ms: number | null;
   timeTo99Ms: number | null;
   /** The timeline interval the times are measured in, ms (their resolution). */
   resolutionMs: number;
+}
+
+/** The shares of RecoveryShares' times, in their order. */
+export const RECOVERY_SHARES = [0.5, 0.95, 0.99] as const;
+
+export interface OutageEpisode extends RecoveryShares {
+  /** End of the interval in which the episode's first device was knocked out, ms since the run started. */
+  startMs: number;
+  /** End of the interval in which the first device of this episode was back (the times count from it); null: none came back. */
+  recoveredAtMs: number | null;
   /** Highest requests per second from the outage's start until recovery ended, and when (interval end). */
   peakRequestsPerSec: number;
   peakAtMs: number;
@@ -81,7 +92,7 @@ export const SYNCHRONIZED_RETRY_RATIO = 3;
  */
 export const NEW_OUTAGE_BACK_SHARE = 0.5;
 
-const SHARES = [0.5, 0.95, 0.99] as const;
+const SHARES = RECOVERY_SHARES;
 
 interface EpisodeWork {
   first: number;
