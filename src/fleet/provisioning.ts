@@ -112,7 +112,13 @@ export class Provisioning {
 
   /** The driver renewed the device's credentials: its Retry-After holds the device; a failure is counted. */
   onReauthenticated(dev: number, status: number, retryAfterMs: number): void {
-    if (status === CANCELLED) return;
+    if (status === CANCELLED) {
+      // Cut off by the end of the run. The backend may already have issued the new credential, so
+      // the renewal is counted as cancelled on its route (never dropped): a reconciliation then sees
+      // auth.reauth <= renewals the backend made <= auth.reauth + the cancelled ones.
+      countHttpFailure(this.metrics, Route.provision, status);
+      return;
+    }
     this.hold.answered(dev, retryAfterMs);
     // Renewals are measured, never fatal: the device keeps its schedule and uses the new credentials.
     const ok = status >= 200 && status < 300 && status !== 202;

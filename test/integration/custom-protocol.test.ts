@@ -41,7 +41,10 @@ describe('scenarios/custom-protocol.yaml', () => {
     }
     expect(summary.accounting.backend!.received).toBe(summary.accounting.acked);
     // Renewals: counted by fleetsim as the backend saw them (enrolments after the first), never fatal.
-    expect(summary.counters['auth.reauth']).toBe(reauths);
+    // One cut off by the end of the run may have reached the backend: it is counted as cancelled.
+    const cutOff = summary.counters['cancelled.provision'] ?? 0;
+    expect(summary.counters['auth.reauth']).toBeLessThanOrEqual(reauths);
+    expect(reauths).toBeLessThanOrEqual(summary.counters['auth.reauth'] + cutOff);
     expect(reauths).toBeGreaterThanOrEqual(20);
     expect(summary.counters['auth.reauth_failed']).toBe(0);
     expect(summary.counters['provision.ok']).toBe(40);

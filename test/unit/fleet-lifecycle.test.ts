@@ -6,7 +6,9 @@
  * when it ends, a device that boots into an outage) and a sleepy device's per-report session.
  */
 import { describe, expect, it } from 'vitest';
-import { C, G } from '../../src/metrics/catalog.js';
+import { C, G, cancelledCounter } from '../../src/metrics/catalog.js';
+import { Route } from '../../src/metrics/request-errors.js';
+import { CANCELLED } from '../../src/drivers/types.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { DeviceState, DeviceTable } from '../../src/fleet/device-table.js';
 import { Lifecycle, type DeviceModels, type LifecycleConfig } from '../../src/fleet/lifecycle.js';
@@ -101,6 +103,18 @@ describe('lifecycle: power on to acked telemetry', () => {
     expect(reconnect).toHaveLength(1);
     schedule.runUntil(reconnect[0].t);
     expect(driver.devsOf('connect')).toEqual([0, 0]);
+  });
+
+  it('a renewal cut off by the end of the run is counted as cancelled on the provisioning route, not dropped', () => {
+    // CI caught the backend counting one renewal more than fleetsim: the request was in flight at stop.
+    const s = setup(1);
+    bringOnline(s, 1);
+    const cancelled = s.metrics.counters[cancelledCounter(Route.provision)];
+    s.life.onReauthenticated(0, 201, 0);
+    s.life.onReauthenticated(0, CANCELLED, 0);
+    expect(s.metrics.counters[C['auth.reauth']]).toBe(1);
+    expect(s.metrics.counters[C['auth.reauth_failed']]).toBe(0);
+    expect(s.metrics.counters[cancelledCounter(Route.provision)]).toBe(cancelled + 1);
   });
 
   it('Retry-After from a 503 decides the retry time', () => {
