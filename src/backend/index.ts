@@ -4,14 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
 import { type Broker, type BrokerKind, LISTEN_BACKLOG, type OperatorCredential, urlHost } from './broker.js';
-import { startAedesBroker } from './broker-aedes.js';
 import { startLeanBroker } from './broker-lean.js';
 import { type FaultPlan, Faults } from './faults.js';
 import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
 import { FleetOps, epochNow } from './fleet-ops.js';
 import type { CampaignStatus, FleetOpsStats } from '../wire/fleet-ops.js';
-import { BrokerCounter, type CounterTls } from './broker-counter.js';
+import type { BrokerCounter, CounterTls } from './broker-counter.js';
 import type { SeqLocator } from '../wire/telemetry-seq.js';
 
 /**
@@ -143,10 +142,12 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
     server.listen({ port: opts.httpPort ?? 0, host, backlog: LISTEN_BACKLOG });
     await once(server, 'listening');
     if (opts.mqtt !== false) {
-      const start = opts.broker === 'aedes' ? startAedesBroker : startLeanBroker;
+      // aedes and mqtt.js (the counting subscribers) are loaded only by runs that use them: loading
+      // them cost every run's coordinator ~0.2-0.3 s of CPU each (bench/RESULTS.md, "Provisioning CPU per device").
+      const start = opts.broker === 'aedes' ? (await import('./broker-aedes.js')).startAedesBroker : startLeanBroker;
       broker = await start(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops, operator: opts.operator });
     }
-    if (opts.countFrom && opts.countFrom.length > 0) counter = await BrokerCounter.start(store, opts.countFrom, opts.countTls);
+    if (opts.countFrom && opts.countFrom.length > 0) counter = await (await import('./broker-counter.js')).BrokerCounter.start(store, opts.countFrom, opts.countTls);
   } catch (err) {
     ops.close();
     server.close();

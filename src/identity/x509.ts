@@ -3,16 +3,31 @@
  * and X.509 certificates built by @peculiar/x509, a maintained TypeScript X.509 library on top
  * of WebCrypto (no hand-written ASN.1 here). It needs a Reflect metadata polyfill for its
  * dependency injection, loaded first.
+ *
+ * Both are loaded on first use, not with this file: loading them costs ~0.3-0.45 s of CPU per
+ * thread (bench/RESULTS.md, "Provisioning CPU per device"), which every shard thread and the
+ * coordinator paid at start in runs without TLS, where nothing here is called.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import net from 'node:net';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type X509Lib = typeof X509;
+let loading: Promise<X509Lib> | undefined;
+
+/** @peculiar/x509, loaded (with its polyfill, and set to Node's WebCrypto) once per thread on first use. */
+function x509Lib(): Promise<X509Lib> {
+  loading ??= (async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  })();
+  return loading;
+}
 
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
@@ -34,11 +49,11 @@ export interface FleetCa {
   key: CryptoKey;
 }
 
-function pemKey(der: ArrayBuffer): string {
+function pemKey(x509: X509Lib, der: ArrayBuffer): string {
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-async function importKey(pem: string): Promise<CryptoKey> {
+async function importKey(x509: X509Lib, pem: string): Promise<CryptoKey> {
   const der = x509.PemConverter.decodeFirst(pem);
   return webcrypto.subtle.importKey('pkcs8', der, EC_P256, true, ['sign']) as Promise<CryptoKey>;
 }
@@ -54,6 +69,7 @@ function serialNumber(): string {
 
 /** A new self-signed CA named `CN=<name>`. */
 export async function createFleetCa(name: string): Promise<FleetCa> {
+  const x509 = await x509Lib();
   const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -69,18 +85,20 @@ export async function createFleetCa(name: string): Promise<FleetCa> {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const pem = { key: pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), cert: cert.toString('pem') };
+  const pem = { key: pemKey(x509, await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), cert: cert.toString('pem') };
   return { pem, name: cert.subject, key: keys.privateKey };
 }
 
 /** A CA from its PEM key and certificate (a folder written by an earlier run, or the user's own). */
 export async function loadFleetCa(pem: PemIdentity): Promise<FleetCa> {
+  const x509 = await x509Lib();
   const cert = new x509.X509Certificate(pem.cert);
-  return { pem, name: cert.subject, key: await importKey(pem.key) };
+  return { pem, name: cert.subject, key: await importKey(x509, pem.key) };
 }
 
 /** Whether `cert` (PEM) was issued by `ca`, checked by its signature. */
 export async function issuedBy(cert: string, ca: FleetCa): Promise<boolean> {
+  const x509 = await x509Lib();
   const c = new x509.X509Certificate(cert);
   const issuer = new x509.X509Certificate(ca.pem.cert);
   return c.issuer === issuer.subject && (await c.verify({ publicKey: issuer.publicKey, signatureOnly: true }));
@@ -91,9 +109,10 @@ export async function issuedBy(cert: string, ca: FleetCa): Promise<boolean> {
  * or for a server (server authentication, with `hosts` as subject alternative names).
  */
 export async function issueCertificate(ca: FleetCa, commonName: string, use: { client: true } | { server: readonly string[] }): Promise<PemIdentity> {
+  const x509 = await x509Lib();
   const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension(['client' in use ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth]),
@@ -112,5 +131,5 @@ export async function issueCertificate(ca: FleetCa, commonName: string, use: { c
     signingAlgorithm: EC_P256,
     extensions,
   });
-  return { key: pemKey(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), cert: cert.toString('pem') };
+  return { key: pemKey(x509, await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), cert: cert.toString('pem') };
 }

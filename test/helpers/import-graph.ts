@@ -17,6 +17,8 @@ export interface ImportEdge {
   pkg: string | null;
   spec: string;
   typeOnly: boolean;
+  /** A dynamic `import('...')`: loaded when the code runs, not with the importing file. */
+  dynamic: boolean;
 }
 
 export function importsOf(file: string): ImportEdge[] {
@@ -24,16 +26,44 @@ export function importsOf(file: string): ImportEdge[] {
   for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) {
     const spec = m[2] ?? m[3] ?? m[4];
     const typeOnly = Boolean(m[1]);
+    const dynamic = m[3] !== undefined;
     if (spec.startsWith('.')) {
       const target = path.resolve(path.dirname(file), spec).replace(/\.js$/, '.ts');
       if (!existsSync(target)) throw new Error(`${path.relative(SRC, file)}: cannot resolve ${spec}`);
-      edges.push({ file: target, pkg: null, spec, typeOnly });
+      edges.push({ file: target, pkg: null, spec, typeOnly, dynamic });
     } else {
       const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
-      edges.push({ file: null, pkg, spec, typeOnly });
+      edges.push({ file: null, pkg, spec, typeOnly, dynamic });
     }
   }
   return edges;
+}
+
+/**
+ * Every source file and package reached from `entries` (paths under src/), each with one chain of
+ * files that reaches it. Type-only imports are skipped (erased); dynamic imports are followed
+ * unless `staticOnly`, which gives what loading the entries loads before any of their code runs.
+ * Conservative: an import whose names are all types is counted.
+ */
+export function reachable(entries: string[], opts: { staticOnly?: boolean } = {}): { files: Map<string, string[]>; packages: Map<string, string[]> } {
+  const files = new Map<string, string[]>();
+  const packages = new Map<string, string[]>();
+  const queue = entries.map((e) => path.join(SRC, e));
+  for (const e of queue) files.set(e, [path.relative(SRC, e)]);
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    const chain = files.get(file)!;
+    for (const edge of importsOf(file)) {
+      if (edge.typeOnly || (opts.staticOnly && edge.dynamic)) continue;
+      if (edge.file) {
+        if (!files.has(edge.file)) {
+          files.set(edge.file, [...chain, path.relative(SRC, edge.file)]);
+          queue.push(edge.file);
+        }
+      } else if (!packages.has(edge.pkg!)) packages.set(edge.pkg!, [...chain, edge.spec]);
+    }
+  }
+  return { files, packages };
 }
 
 /** Every .ts file under src/ (absolute paths, sorted). */

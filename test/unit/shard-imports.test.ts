@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importsOf, SRC } from '../helpers/import-graph.js';
+import { reachable as importGraph, SRC } from '../helpers/import-graph.js';
 
 /**
  * What a shard process loads: hdr-histogram-js costs each of them ~5 MiB (bench/RESULTS.md,
@@ -9,27 +9,6 @@ import { importsOf, SRC } from '../helpers/import-graph.js';
  * static imports and re-exports, and dynamic `import('...')` of literal paths (thread-shards.js),
  * but not `import type` (erased). Conservative: an import whose names are all types is counted.
  */
-/** Every source file reached from `entries` and every package imported, each with one chain that reaches it. */
-function importGraph(entries: string[]): { files: Map<string, string[]>; packages: Map<string, string[]> } {
-  const files = new Map<string, string[]>();
-  const packages = new Map<string, string[]>();
-  const queue = entries.map((e) => path.join(SRC, e));
-  for (const e of queue) files.set(e, [path.relative(SRC, e)]);
-  while (queue.length > 0) {
-    const file = queue.shift()!;
-    const chain = files.get(file)!;
-    for (const edge of importsOf(file)) {
-      if (edge.typeOnly) continue; // import type / export type: erased
-      if (edge.file) {
-        if (!files.has(edge.file)) {
-          files.set(edge.file, [...chain, path.relative(SRC, edge.file)]);
-          queue.push(edge.file);
-        }
-      } else if (!packages.has(edge.pkg!)) packages.set(edge.pkg!, [...chain, edge.spec]);
-    }
-  }
-  return { files, packages };
-}
 
 describe('shard-side imports', () => {
   it('no shard entry point reaches hdr-histogram-js', () => {
@@ -45,5 +24,25 @@ describe('shard-side imports', () => {
   it('the coordinator still reaches it (the walk finds the library where it is)', () => {
     const coordinator = importGraph(['engine/coordinator.ts']);
     expect(coordinator.packages.get('hdr-histogram-js')).toBeDefined();
+  });
+});
+
+/**
+ * What every run pays for at start, in the coordinator and in each shard thread or process: the
+ * packages loaded with the entry points, before any of their code runs. TLS (@peculiar/x509 and
+ * its polyfill), aedes, mqtt.js (the counting subscribers), prom-client and undici's dispatchers
+ * are loaded only by the runs that use them: loading them took ~0.45 s of CPU per shard thread
+ * and ~0.8 s in the coordinator (bench/RESULTS.md, "Provisioning CPU per device").
+ */
+describe('packages loaded at start only where used', () => {
+  const lazy = ['@peculiar/x509', 'reflect-metadata', 'aedes', 'mqtt', 'prom-client'];
+  it('no entry point loads them before a run asks for them', () => {
+    const atStart = importGraph(['cli/main.ts', 'cli/shard-process.ts', 'engine/hosting/shard-worker.ts'], { staticOnly: true });
+    for (const pkg of lazy) expect(atStart.packages.get(pkg) ?? null, pkg).toBeNull();
+  });
+
+  it('the runs that use them still reach them (the walk finds them where they are)', () => {
+    const all = importGraph(['cli/main.ts', 'cli/shard-process.ts', 'engine/hosting/shard-worker.ts']);
+    for (const pkg of lazy) expect(all.packages.get(pkg), pkg).toBeDefined();
   });
 });

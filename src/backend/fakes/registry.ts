@@ -12,6 +12,9 @@ import { awsIotPlatformFake } from './aws-iot/platform-fake.js';
  * a name the scenario schema accepts has a fake and every fake has a name. Registering a fake is
  * its name there, an entry here, and its probe in test/helpers/platform-fake-probes.ts, which runs
  * it through the contract suite (test/contracts/platform-fake.contract.ts) and the CLI test.
+ *
+ * Each entry loads its fake's server (`./<name>/index.js`: aedes, @peculiar/x509 ...) only in
+ * `start`, so a run against another target, or a `--help`, does not pay for loading every fake.
  */
 const FAKES: Record<PlatformFakeName, PlatformFake> = {
   example: examplePlatformFake,

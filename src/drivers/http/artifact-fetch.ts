@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { Pool } from './undici-dispatchers.js';
+import { type Pool, undiciPool } from './undici-dispatchers.js';
 import { undiciTls } from './transport.js';
 import { BAD_RESPONSE, CANCELLED, NO_RETRY_AFTER, type TlsSettings } from '../types.js';
 import type { ArtifactCheck } from '../preset.js';
@@ -104,7 +104,7 @@ export class ArtifactFetcher {
   }
 
   private newPool(origin: string): Pool {
-    return new Pool(origin, { connections: Math.max(1, this.connections), pipelining: 1, connectTimeout: this.timeoutMs, ...undiciTls(this.tls) });
+    return new (undiciPool())(origin, { connections: Math.max(1, this.connections), pipelining: 1, connectTimeout: this.timeoutMs, ...undiciTls(this.tls) });
   }
 
   /** The pool and path of `pathOrUrl`: a path on the base URL, or an absolute URL (any origin). */

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { Client, Pool } from './undici-dispatchers.js';
+import { type Client, type Pool, undiciClient, undiciPool } from './undici-dispatchers.js';
 import { CANCELLED, NET_TIMEOUT, NO_RETRY_AFTER, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions, type TlsSettings } from '../types.js';
 import { RequestSlot, TIMED_OUT, TRANSPORT_CLOSED, type SlotOwner } from './request-slot.js';
 import { DeadlineList } from './deadline-list.js';
@@ -41,7 +41,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
   ) {
     this.deadlines = new DeadlineList(opts.timeoutMs, (slot) => this.expired(slot));
     if (opts.connections === 'pooled') {
-      this.pool = new Pool(opts.baseUrl, { connections: Math.max(1, opts.poolSize), pipelining: 1, connectTimeout: opts.timeoutMs, ...undiciTls(opts.tls) });
+      this.pool = new (undiciPool())(opts.baseUrl, { connections: Math.max(1, opts.poolSize), pipelining: 1, connectTimeout: opts.timeoutMs, ...undiciTls(opts.tls) });
       this.clients = [];
     } else {
       this.pool = null;
@@ -119,7 +119,7 @@ class UndiciHttpTransport implements HttpTransport, SlotOwner {
     if (this.pool !== null) return this.pool;
     let c = this.clients[dev];
     if (c === undefined) {
-      c = new Client(this.opts.baseUrl, { pipelining: 1, connectTimeout: this.opts.timeoutMs, ...undiciTls(this.opts.tls) });
+      c = new (undiciClient())(this.opts.baseUrl, { pipelining: 1, connectTimeout: this.opts.timeoutMs, ...undiciTls(this.opts.tls) });
       this.clients[dev] = c;
     }
     return c;

@@ -1,5 +1,4 @@
 import type { PlatformFake } from '../platform-fake.js';
-import { startAcmeFake } from './index.js';
 
 /** The acme-things test backend (protocols/example.yaml's protocol) behind the PlatformFake interface. */
 export const examplePlatformFake: PlatformFake = {
@@ -9,6 +8,7 @@ export const examplePlatformFake: PlatformFake = {
   preset: 'protocols/example.yaml',
   exampleFleetKey: 'acme-provisioning-key',
   async start(o) {
+    const { startAcmeFake } = await import('./index.js');
     const fake = await startAcmeFake({ provisioningKey: o.fleetKey, host: o.host, httpPort: o.httpPort, mqttPort: o.mqttPort });
     return {
       httpUrl: fake.httpUrl,

@@ -1,6 +1,5 @@
 import { HTTP_PATHS } from '../../../wire/reference-protocol.js';
 import type { PlatformFake } from '../platform-fake.js';
-import { DEVICE_TLS_PATH, startAwsIotFake } from './index.js';
 import { CREATE_KEYS_AND_CERTIFICATE, registerThingTopic } from './topics.js';
 
 /**
@@ -16,6 +15,7 @@ export const awsIotPlatformFake: PlatformFake = {
   preset: 'aws-iot',
   exampleFleetKey: 'FleetsimTemplate',
   async start(o) {
+    const { DEVICE_TLS_PATH, startAwsIotFake } = await import('./index.js');
     const fake = await startAwsIotFake({ host: o.host, httpPort: o.httpPort, mqttPort: o.mqttPort, template: { name: o.fleetKey, requiredParameters: ['SerialNumber'], thingNamePrefix: 'fleetsim-', deviceConfiguration: { telemetryTopicPrefix: 'dt/fleetsim' } }, log: o.log });
     return {
       httpUrl: fake.httpUrl,

@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { issueCertificate, type FleetCa } from '../../../identity/x509.js';
 import { ACCEPTED, CREATE_KEYS_AND_CERTIFICATE, REJECTED, registerThingTopic } from './topics.js';
 import { parseObject, stringMap, type Outgoing } from './messages.js';
@@ -32,7 +31,7 @@ export interface ProvisioningTemplate {
 
 /** The certificate id AWS IoT gives a certificate: the SHA-256 of its DER, hex. */
 export function certificateIdOf(pem: string): string {
-  return createHash('sha256').update(Buffer.from(x509.PemConverter.decodeFirst(pem))).digest('hex');
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
 }
 
 export class FleetProvisioning {

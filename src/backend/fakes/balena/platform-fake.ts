@@ -2,7 +2,7 @@ import type { PlatformFake } from '../platform-fake.js';
 import { deviceStatsResponse } from '../control-plane.js';
 import { FLEET_PATHS } from '../../../wire/fleet-ops.js';
 import { serialOfBalenaUuid } from '../../../wire/balena-uuid.js';
-import { startBalenaFake, type BalenaDevice } from './index.js';
+import type { BalenaDevice } from './index.js';
 
 /**
  * The balena fake behind the PlatformFake interface. The fleet key is `<fleet id>:<provisioning
@@ -21,6 +21,7 @@ export const balenaPlatformFake: PlatformFake = {
     const m = /^(\d+):(.+)$/.exec(o.fleetKey);
     const fleetId = m ? Number(m[1]) : 1;
     const provisioningKey = m ? m[2] : o.fleetKey;
+    const { startBalenaFake } = await import('./index.js');
     const fake = await startBalenaFake({ host: o.host, port: o.httpPort, fleetId, provisioningKey, ...(o.pollingSec === undefined ? {} : { pollIntervalMs: o.pollingSec * 1000 }) });
     return {
       httpUrl: fake.url,

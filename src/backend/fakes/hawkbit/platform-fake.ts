@@ -1,7 +1,7 @@
 import type { PlatformFake } from '../platform-fake.js';
 import { deviceStatsResponse } from '../control-plane.js';
 import { FLEET_PATHS } from '../../../wire/fleet-ops.js';
-import { startHawkbitFake, type Target } from './index.js';
+import type { Target } from './index.js';
 
 /** hawkBit's default tenant polling time (00:05:00) and its floor (minPollingTime 00:00:30). */
 const DEFAULT_POLLING_SEC = 300;
@@ -20,6 +20,7 @@ export const hawkbitPlatformFake: PlatformFake = {
   preset: 'hawkbit',
   exampleFleetKey: 'hawkbit-fleet-secret',
   async start(o) {
+    const { startHawkbitFake } = await import('./index.js');
     const fake = await startHawkbitFake({
       host: o.host,
       port: o.httpPort,

@@ -1,7 +1,7 @@
 import type { PlatformFake } from '../platform-fake.js';
 import { deviceStatsResponse } from '../control-plane.js';
 import { FLEET_PATHS } from '../../../wire/fleet-ops.js';
-import { DEFAULT_TOKEN_TTL_SEC, startMenderFake, type MenderDevice } from './index.js';
+import type { MenderDevice } from './index.js';
 
 /**
  * The Mender fake behind the PlatformFake interface. Devices are named by the `sn` (else `mac`)
@@ -16,6 +16,7 @@ export const menderPlatformFake: PlatformFake = {
   preset: 'mender',
   exampleFleetKey: 'tenant-token-demo',
   async start(o) {
+    const { DEFAULT_TOKEN_TTL_SEC, startMenderFake } = await import('./index.js');
     const tokenTtlSec = o.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC;
     const fake = await startMenderFake({ host: o.host, port: o.httpPort, tokenTtlSec });
     return {

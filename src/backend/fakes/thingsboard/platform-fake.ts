@@ -1,6 +1,5 @@
 import { HTTP_PATHS } from '../../../wire/reference-protocol.js';
 import type { PlatformFake } from '../platform-fake.js';
-import { startThingsboardFake } from './index.js';
 
 /**
  * The ThingsBoard fake behind the PlatformFake interface. The fleet key is the device profile's
@@ -17,6 +16,7 @@ export const thingsboardPlatformFake: PlatformFake = {
     const colon = o.fleetKey.indexOf(':');
     const provisionKey = colon < 0 ? o.fleetKey : o.fleetKey.slice(0, colon);
     const provisionSecret = colon < 0 ? '' : o.fleetKey.slice(colon + 1);
+    const { startThingsboardFake } = await import('./index.js');
     const fake = await startThingsboardFake({ host: o.host, httpPort: o.httpPort, mqttPort: o.mqttPort, provisionKey, provisionSecret, log: o.log });
     return {
       httpUrl: fake.httpUrl,
