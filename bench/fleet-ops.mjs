@@ -8,7 +8,8 @@
 //   3. the same downloads on an unpaced link (Ethernet, 100 Mbit/s per device, far above what one
 //      process can serve): the measured rate is what the simulator and backend can move.
 // Usage: npm run build && node bench/fleet-ops.mjs
-//   PROV_DEVICES, DL_DEVICES   fleet sizes (8000, 1000)
+//   PROV_DEVICES, DL_DEVICES   fleet sizes (8000, 1000); PROV_DEVICES=2000,8000 also gives the marginal
+//                              CPU per device (see below)
 //   PARTS=provisioning         only the provisioning part (or: downloads)
 //   RUNS=3                     provisioning runs per configuration (medians reported)
 //   PROV_TARGETS=embedded,mosquitto   provisioning against the embedded backend (HTTP API + aedes on
@@ -19,22 +20,35 @@
 //   RATES=2500,4000            offered power-on rates
 //   BROKERS=lean,aedes         the embedded backend's broker(s) (default lean); several alternate run by run
 //   PROV_MAX_S=120             cap of one provisioning run, s (it stops at the last end-of-line ack)
-// Each provisioning run also records the 1-minute load average when it started (on a shared box a
-// run next to another busy process measures the neighbour, not fleetsim), the failed provisioning
-// and connect attempts (a backend that falls behind makes devices time out and retry), and the CPU
-// time per device of every thread of this process and its children (cpuMsPerDevice: the shard
-// threads, the embedded backend, V8's GC and compiler threads, brokers), with the main thread's
-// share. On this 2-core VM the CPU per device still grows with the load (cache and memory
-// contention with neighbours), so compare figures taken side by side.
-import { readFileSync } from 'node:fs';
+// Each provisioning run is a fresh process (bench/fleet-ops-provision.mjs), cold as `fleetsim run`
+// is. It records the 1-minute load average before and after (on a shared box a run next to another
+// busy process measures the neighbour, not fleetsim), the failed provisioning and connect attempts
+// (a backend that falls behind makes devices time out and retry), and the CPU time per device of
+// every thread of its process and its children: `cpuMsPerDevice` from just before the run
+// (the main thread: backend + coordinator; the shard threads; V8's GC and compiler threads;
+// brokers), `allInCpuMsPerDevice` from the process's start (loading fleetsim included), and with
+// two fleet sizes the marginal CPU per device. On this 2-core VM the CPU per device still grows
+// with the load (cache and memory contention with neighbours), so compare figures taken side by side.
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseScenarioText } from '../dist/scenario/load.js';
 import { runScenario } from '../dist/engine/coordinator.js';
 import { defaultWorkers } from '../dist/engine/resources.js';
-import { envInt, median } from './lib/common.mjs';
-import { cpuBetween, cpuSnapshot } from './lib/cpu-tree.mjs';
+import { envInt, machine, median, runChild } from './lib/common.mjs';
 
-const PROV_DEVICES = envInt('PROV_DEVICES', 8000);
+/**
+ * Fleet sizes of the provisioning runs. With two (PROV_DEVICES=2000,8000) their runs alternate and
+ * each pair also gives the marginal CPU per device, (CPU of the larger - of the smaller) / (the
+ * difference in devices): what one more device costs, without the run's fixed costs (starting the
+ * shard threads and the backend, compiling hot code), which a per-device figure at one size
+ * spreads over however many devices that run had.
+ */
+const PROV_DEVICES = (process.env.PROV_DEVICES ?? '8000').split(',').map((n) => {
+  if (!/^[1-9][0-9]*$/.test(n)) throw new Error(`PROV_DEVICES must be one or two positive integers, got "${process.env.PROV_DEVICES}"`);
+  return Number(n);
+});
+if (PROV_DEVICES.length > 2) throw new Error('PROV_DEVICES takes one or two fleet sizes');
+const PROVISION_CHILD = fileURLToPath(new URL('./fleet-ops-provision.mjs', import.meta.url));
 const DL_DEVICES = envInt('DL_DEVICES', 1000);
 const RUNS = envInt('RUNS', 3);
 const PARTS = (process.env.PARTS ?? 'provisioning,downloads').split(',');
@@ -55,96 +69,9 @@ const WORKERS = process.env.WORKERS === undefined ? undefined : envInt('WORKERS'
 /** Run options for a scenario: fleetsim's own default worker count unless WORKERS says otherwise. */
 const quiet = (s) => ({ workers: WORKERS ?? defaultWorkers(s), drainMs: 5000 });
 
-/** CPU seconds (user + system) of this process's main thread so far; null off Linux. */
-function mainThreadCpuS() {
-  try {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The kernel's count of connections dropped because a listen queue was full (Linux, system-wide:
- * on a quiet box, ours). Each drop costs the device a handshake retransmission: 1 s, then 3 s ...
- */
-function listenOverflows() {
-  try {
-    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
-    const [names, values] = lines.map((l) => l.split(' '));
-    return Number(values[names.indexOf('ListenOverflows')]);
-  } catch {
-    return null;
-  }
-}
-
-async function provisioning(target, rate, run, broker) {
-  const s = parseScenarioText(
-    `
-name: bench-prov
-seed: ${run + 1}
-duration: ${PROV_MAX_S}s
-target: ${target}
-fleet: [{ profile: rpi4-gateway, count: ${PROV_DEVICES}, link: ethernet }]
-arrival: { rate: ${rate}/s }
-provisioning: { endOfLineTest: true }
-options: { snapshotEvery: 100ms, embeddedBroker: ${broker}, http: { poolSize: 128 } }
-`,
-    'bench-prov.yaml',
-  );
-  const load1 = +os.loadavg()[0].toFixed(2);
-  const cpu0 = mainThreadCpuS();
-  const overflows0 = listenOverflows();
-  const t0 = Date.now();
-  // CPU of every thread and process (fleetsim, its shard threads, V8's helpers, the embedded backend
-  // wherever it runs, brokers) from just before the run until the interval that saw the last
-  // end-of-line ack: starting the run included, the idle sessions' tail and the shutdown not.
-  // From just before the run (so starting the shard threads and the backend, ~1 s of CPU, is
-  // included: devices power on from t = 0) to the interval that saw the last end-of-line ack, where
-  // the run is stopped.
-  const snap0 = cpuSnapshot();
-  let atLast;
-  let eolSeen = 0;
-  let stop;
-  const interrupt = new Promise((resolve) => (stop = resolve));
-  const onInterval = (row) => {
-    eolSeen += row.counters['provision.eol_ok'] ?? 0;
-    if (atLast === undefined && eolSeen >= PROV_DEVICES) {
-      atLast = cpuSnapshot();
-      stop();
-    }
-  };
-  const { summary, timeline } = await runScenario(s, { ...quiet(s), runId: `bench-prov-${run}`, onInterval, interrupt });
-  const cpu = cpuBetween(snap0, atLast ?? cpuSnapshot());
-  const perDevice = (ms) => +(ms / PROV_DEVICES).toFixed(3);
-  let acc = 0;
-  let lastMs = 0;
-  for (const row of timeline) {
-    acc += row.counters['provision.eol_ok'] ?? 0;
-    if (acc >= PROV_DEVICES) {
-      lastMs = row.tMs;
-      break;
-    }
-  }
-  return {
-    target,
-    broker,
-    load1,
-    offeredRate: rate,
-    devices: PROV_DEVICES,
-    eolOk: summary.counters['provision.eol_ok'],
-    secondsToLast: lastMs / 1000,
-    devicesPerSec: lastMs > 0 ? Math.round(PROV_DEVICES / (lastMs / 1000)) : 0,
-    provisionP99Ms: summary.histograms['provision.latency'].stats.p99 / 1000,
-    eolP99Ms: summary.histograms['provision.eol.latency'].stats.p99 / 1000,
-    wallS: (Date.now() - t0) / 1000,
-    listenOverflows: overflows0 === null ? null : listenOverflows() - overflows0,
-    cpuMsPerDevice: perDevice(cpu.total),
-    retries: { provision: summary.counters['provision.failed'] ?? 0, mqttConnect: summary.counters['mqtt.connect.failed'] ?? 0 },
-    cpuBreakdownMsPerDevice: { main: perDevice(cpu.main), otherThreads: cpu.threads.map(perDevice), children: perDevice(cpu.children) },
-    mainCpuMsPerDevice: cpu0 === null ? null : +(((mainThreadCpuS() - cpu0) * 1000) / PROV_DEVICES).toFixed(3),
-  };
+/** One provisioning run, in a fresh process (bench/fleet-ops-provision.mjs: cold, as `fleetsim run` starts). */
+function provisioning(target, rate, run, broker, devices) {
+  return runChild(PROVISION_CHILD, [JSON.stringify({ target, rate, run, broker, devices, maxS: PROV_MAX_S, workers: WORKERS })]);
 }
 
 async function downloads(link, sizeKB, chunk) {
@@ -184,19 +111,46 @@ options: { http: { poolSize: 128 } }
   };
 }
 
-const out = { provisioning: [], downloads: [] };
+const out = { machine: machine(), provisioning: [], downloads: [] };
+console.error(`${out.machine.cpu}, ${out.machine.nproc} cores, ${out.machine.ramGiB} GiB, node ${out.machine.node}, ${out.machine.date}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+const line = (x) =>
+  `${x.devices} devices: ${x.devicesPerSec} devices/s, ${x.cpuMsPerDevice} ms CPU/device in the run (main thread ${x.cpuBreakdownMsPerDevice.main}, shard threads ${x.cpuBreakdownMsPerDevice.shardThreads}, V8 helpers ${x.cpuBreakdownMsPerDevice.v8Helpers}, children ${x.cpuBreakdownMsPerDevice.children}), ${x.allInCpuMsPerDevice} all-in (start-up ${x.startCpuMs} ms), failed attempts ${JSON.stringify(x.retries)}, ${x.listenOverflows} listen overflows, EOL p99 ${x.eolP99Ms} ms (load ${x.load1} -> ${x.load1After})`;
 if (PARTS.includes('provisioning')) {
   for (const target of PROV_TARGETS) for (const rate of RATES) {
-    const runs = Object.fromEntries(BROKERS.map((b) => [b, []]));
+    const runs = Object.fromEntries(BROKERS.map((b) => [b, PROV_DEVICES.map(() => [])]));
     for (let r = 0; r < RUNS; r++) for (const broker of BROKERS) {
-      const x = await provisioning(target, rate, r, broker);
-      runs[broker].push(x);
-      console.error(`provisioning ${target} (${broker}) @${rate}/s run ${r + 1}/${RUNS}: ${x.devicesPerSec} devices/s, ${x.cpuMsPerDevice} ms CPU/device in all (main thread ${x.cpuBreakdownMsPerDevice.main}, others ${x.cpuBreakdownMsPerDevice.otherThreads.join(' ')}, children ${x.cpuBreakdownMsPerDevice.children}), failed attempts ${JSON.stringify(x.retries)}, ${x.listenOverflows} listen overflows (load ${x.load1})`);
+      for (let k = 0; k < PROV_DEVICES.length; k++) {
+        const x = await provisioning(target, rate, r, broker, PROV_DEVICES[k]);
+        runs[broker][k].push(x);
+        console.error(`provisioning ${target} (${broker}) @${rate}/s run ${r + 1}/${RUNS}, ${line(x)}`);
+      }
+      if (PROV_DEVICES.length === 2) {
+        const [a, b] = runs[broker].map((rs) => rs[r]);
+        console.error(`  marginal: ${((b.cpuMs - a.cpuMs) / (b.devices - a.devices)).toFixed(4)} ms CPU per device (${a.devices} -> ${b.devices})`);
+      }
     }
     for (const broker of BROKERS) {
-      const rs = runs[broker];
-      const m = (k) => median(rs.map((x) => x[k]));
-      out.provisioning.push({ ...rs[0], runs: rs.map((x) => x.devicesPerSec), loads: rs.map((x) => x.load1), devicesPerSec: m('devicesPerSec'), secondsToLast: m('secondsToLast'), provisionP99Ms: m('provisionP99Ms'), eolP99Ms: m('eolP99Ms'), mainCpuMsPerDevice: m('mainCpuMsPerDevice'), cpuMsPerDevice: m('cpuMsPerDevice'), cpuRuns: rs.map((x) => x.cpuMsPerDevice), mainCpuRuns: rs.map((x) => x.cpuBreakdownMsPerDevice.main), retries: rs.map((x) => x.retries), listenOverflows: rs.map((x) => x.listenOverflows), eolOk: Math.min(...rs.map((x) => x.eolOk)) });
+      const bySize = runs[broker];
+      for (const rs of bySize) {
+        const m = (f) => median(rs.map(f));
+        out.provisioning.push({
+          target, broker, offeredRate: rate, devices: rs[0].devices,
+          loads: rs.map((x) => [x.load1, x.load1After]),
+          runs: rs.map((x) => x.devicesPerSec), devicesPerSec: m((x) => x.devicesPerSec),
+          cpuRuns: rs.map((x) => x.cpuMsPerDevice), cpuMsPerDevice: m((x) => x.cpuMsPerDevice),
+          allInCpuRuns: rs.map((x) => x.allInCpuMsPerDevice), allInCpuMsPerDevice: m((x) => x.allInCpuMsPerDevice),
+          startCpuMs: rs.map((x) => x.startCpuMs),
+          mainCpuRuns: rs.map((x) => x.cpuBreakdownMsPerDevice.main), mainCpuMsPerDevice: m((x) => x.cpuBreakdownMsPerDevice.main),
+          shardCpuRuns: rs.map((x) => x.cpuBreakdownMsPerDevice.shardThreads), helperCpuRuns: rs.map((x) => x.cpuBreakdownMsPerDevice.v8Helpers),
+          secondsToLast: m((x) => x.secondsToLast), provisionP99Ms: m((x) => x.provisionP99Ms), eolP99Ms: m((x) => x.eolP99Ms),
+          retries: rs.map((x) => x.retries), listenOverflows: rs.map((x) => x.listenOverflows), eolOk: Math.min(...rs.map((x) => x.eolOk)),
+        });
+      }
+      if (bySize.length === 2) {
+        const [small, large] = bySize;
+        const marginal = large.map((b, i) => +((b.cpuMs - small[i].cpuMs) / (b.devices - small[i].devices)).toFixed(4));
+        out.provisioning.push({ target, broker, offeredRate: rate, marginalBetween: [small[0].devices, large[0].devices], marginalRuns: marginal, marginalCpuMsPerDevice: median(marginal) });
+      }
     }
   }
 }
