@@ -1,5 +1,4 @@
-import { uniform32 } from '../../models/rng.js';
-import { BACKEND_OP_INDEX as OP, BACKEND_OPS, queues, serviceTimeAt, type BackendOp, type BackendOperation, type BackendSpec } from '../../models/backend-queue.js';
+import { BACKEND_OP_INDEX as OP, type BackendOp, type BackendOperation, type BackendSpec } from '../../models/backend-queue.js';
 import {
   MQTT_NET_CODE_BASE,
   NET_RESET,
@@ -17,14 +16,11 @@ import {
 } from '../types.js';
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
-import { latencyAt, latencyTable } from './backend-model.js';
-import { QueuedRequests, type StepAnswers, type StepArrivals } from './queued-requests.js';
-import { FAULT_ANSWERED, FAULT_DELAYED, FaultRoute, NEVER_ACKED, NOT_FAULTED, type ModelFaults, type ModelSessions } from './fault-model.js';
+import { BackendDraws } from './backend-model.js';
+import { REJECTED, SERVED, type StepAnswers, type StepArrivals } from './queued-requests.js';
+import { FAULT_ANSWERED, FaultRoute, NEVER_ACKED, NOT_FAULTED, type ModelFaults, type ModelSessions } from './fault-model.js';
 import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
-
-/** Outcomes of a queued request (engine/shard/protocol.ts ANSWER_*). */
-const SERVED = 0;
-const REJECTED = 1;
+import { RequestFaults } from './request-faults.js';
 
 /**
  * The driver's own event kinds, as offsets into the range of kinds its caller hands it (a shard
@@ -52,9 +48,6 @@ export interface ModelClock {
   now(): number;
   at(timeMs: number, dev: number, kind: number): void;
 }
-
-/** RNG streams of the model, apart from the device streams in models/rng.ts. */
-const STREAM_BASE = 1000;
 
 /**
  * The QoS 1 messages in flight, kept by whoever sends them (fleet/inflight.ts): the driver writes
@@ -85,24 +78,18 @@ export class ModelDriver implements DeviceDriver {
   private readonly devices: number;
   /** First of the driver's event kinds (the K_* offsets are added to it). */
   private readonly kindBase: number;
-  private readonly ops: BackendOperation[];
-  private readonly latency: Float64Array[];
-  /** Per op: 1 when it queues at the fleet-wide backend (its requests wait for the lockstep's answers). */
-  private readonly queued: Uint8Array;
-  /** This step's requests to queueing operations (undefined: nothing queues). */
-  private readonly requests: QueuedRequests | undefined;
-  /** Retry-After of a rejected HTTP request, by device, until its callback reads it (rejections are rare: a map). */
-  private readonly retryAfter = new Map<number, number>();
-  /** Fleet operations turned away or failed, by device and fleet kind: the status their callback reports. */
-  private readonly fleetStatus = new Map<number, number>();
-  /** Fault phases against this backend (absent: none). */
+  /** The modelled backend's operations and this shard's draws of them (drivers/model/backend-model.ts). */
+  private readonly backend: BackendDraws;
+  /** Fault phases against this backend on the session side (absent: none); the request side is in `requestFaults`. */
   private faults: ModelFaults | undefined;
+  /** Requests a fault phase answered or delayed, or the backend turned away, and what their callbacks must hear. */
+  private readonly requestFaults: RequestFaults;
 
   constructor(
     spec: BackendSpec,
     devices: number,
     private readonly firstDevice: number,
-    private readonly seed: number,
+    seed: number,
     private readonly clock: ModelClock,
     private readonly events: DriverEvents,
     slots: ModelDriverSlots = ownSlots(devices),
@@ -111,12 +98,10 @@ export class ModelDriver implements DeviceDriver {
   ) {
     if (kinds.count < MODEL_DRIVER_KIND_COUNT) throw new Error(`ModelDriver needs ${MODEL_DRIVER_KIND_COUNT} event kinds, was given ${kinds.count}`);
     this.kindBase = kinds.first;
-    this.ops = BACKEND_OPS.map((o) => spec.ops[o]);
-    this.latency = this.ops.map((o) => latencyTable(o.service));
-    this.queued = Uint8Array.from(this.ops, (o) => (queues(o) ? 1 : 0));
-    this.requests = this.queued.includes(1) ? new QueuedRequests(firstDevice) : undefined;
     this.devices = devices;
     this.rec = new ModelDeviceRecords(devices, slots);
+    this.backend = new BackendDraws(spec, firstDevice, seed, this.rec);
+    this.requestFaults = new RequestFaults(this.rec, clock, this.kindBase, FLEET_MODEL_KIND_COUNT);
   }
 
   /** Where acks are timed: the sender's in-flight bookkeeping (needed before any QoS 1 publish). */
@@ -127,6 +112,7 @@ export class ModelDriver implements DeviceDriver {
   /** Plays fault phases against this backend: their edges become events of the driver's own. */
   useFaults(faults: ModelFaults): void {
     this.faults = faults;
+    this.requestFaults.use(faults);
     for (let e = 0; e < faults.edgeAt.length; e++) if (e === 0 || faults.edgeAt[e] !== faults.edgeAt[e - 1]) this.clock.at(faults.edgeAt[e], 0, this.kindBase + K_FAULT_EDGE);
   }
 
@@ -140,97 +126,49 @@ export class ModelDriver implements DeviceDriver {
     },
   };
 
-  /** A fault phase's answer to an HTTP request of `route`, or NOT_FAULTED / FAULT_DELAYED (the added ms in faults.afterMs). */
-  private httpFault(dev: number, route: number): number {
-    return this.faults === undefined ? NOT_FAULTED : this.faults.httpAt(dev, route, this.clock.now());
-  }
-
-  /** Answers a request a fault phase answered: its status (and Retry-After), at the fault's time. */
-  private faultAnswer(dev: number, kind: number): void {
-    const f = this.faults!;
-    this.rec.setPendingHttp(dev, f.status);
-    if (f.retryAfterMs > 0) this.retryAfter.set(dev, f.retryAfterMs);
-    this.clock.at(this.clock.now() + f.afterMs, dev, this.kindBase + kind);
-  }
-
-  /** A queued request with latency added by a fault: the fault model keeps it until the answer. */
-  private enqueueDelayed(dev: number, op: number, tag: number, fault: number): void {
-    if (fault === FAULT_DELAYED) this.faults!.holdAdded(dev, op);
-    this.enqueue(dev, op, tag);
-  }
-
   /** True when some operation queues at the fleet-wide backend: the shard then runs in lockstep steps (engine/shard/virtual.ts). */
   get queues(): boolean {
-    return this.requests !== undefined;
+    return this.backend.requests !== undefined;
   }
 
   /** This step's requests to queueing operations, for the fleet-wide backend. */
   takeArrivals(): StepArrivals {
-    return this.requests!.arrivals();
+    return this.backend.requests!.arrivals();
   }
 
   /** The fleet-wide backend's answers to this step's requests (`shard`: this shard's index among all). */
   applyAnswers(a: StepAnswers, shard: number): void {
-    this.requests!.answer(a, shard, this.onAnswer);
+    this.backend.requests!.answer(a, shard, this.onAnswer);
   }
 
   /** The lockstep ended early (the run was stopped): what still waits is served at once, as by a free server. */
   answerAlone(): void {
-    this.requests?.answerAlone(this.onAnswer);
-  }
-
-  private u(dev: number, k: number): number {
-    return uniform32(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.rec.nextDraw(dev));
-  }
-
-  /** Latency of one operation for `dev`, and whether it fails. Returns a negative latency on failure. */
-  private draw(dev: number, op: number): number {
-    const m = this.ops[op];
-    const latency = latencyAt(this.latency[op], this.u(dev, 1));
-    const failed = m.failure > 0 && this.u(dev, 3) < m.failure;
-    return failed ? -latency : latency;
+    this.backend.requests?.answerAlone(this.onAnswer);
   }
 
   /**
-   * A request to a queueing operation: its service time (exact inverse transform, not the table:
-   * queueing results depend on the tail) and its failure are drawn now, from the device's stream;
-   * the answer comes with the fleet-wide backend's answers at the end of the step.
+   * A request to a queueing operation (backend-model.ts BackendDraws.enqueue), plus the latency a
+   * fault phase added when `fault` says it delayed the request.
    */
-  private enqueue(dev: number, op: number, tag: number): void {
-    const m = this.ops[op];
-    const svc = serviceTimeAt(m.service, this.u(dev, 1));
-    const failed = m.failure > 0 && this.u(dev, 3) < m.failure;
-    this.requests!.push(this.clock.now(), dev, op, svc, failed, tag);
-  }
-
-  /** Status of an HTTP request the backend turned away: its rejection status (with its Retry-After kept for the callback), or a reset connection. */
-  private turnedAway(dev: number, m: BackendOperation, outcome: number): number {
-    if (outcome !== REJECTED) return NET_RESET;
-    if (m.retryAfterMs > 0) this.retryAfter.set(dev, m.retryAfterMs);
-    return m.rejectStatus;
-  }
-
-  private takeRetryAfter(dev: number): number {
-    const r = this.retryAfter.get(dev);
-    if (r === undefined) return NO_RETRY_AFTER;
-    this.retryAfter.delete(dev);
-    return r;
+  private enqueue(dev: number, op: number, tag: number, fault = NOT_FAULTED): void {
+    this.requestFaults.holdDelayed(dev, op, fault);
+    this.backend.enqueue(this.clock.now(), dev, op, tag);
   }
 
   /** The answer to a queued request (or to a fleet operation that does not queue): the device learns it at `doneAt`, or now if that has passed. */
   private readonly onAnswer = (dev: number, op: number, failed: boolean, tag: number, outcome: number, doneAt: number): void => {
-    const at = Math.max(doneAt, this.clock.now()) + (this.faults === undefined ? 0 : this.faults.takeAdded(dev, op));
-    const m = this.ops[op];
+    const at = Math.max(doneAt, this.clock.now()) + this.requestFaults.takeAdded(dev, op);
+    const m = this.backend.ops[op];
     const served = outcome === SERVED;
     // A fleet uplink (command reply, config ack, end-of-line report) turned away gets no PUBACK, like telemetry below.
     if (tag < 0 && op === OP.publish && !served) return this.pubackLost(dev, at);
     if (tag < 0) return this.fleetAnswer(dev, m, -tag - 1, served && !failed, outcome, at);
     switch (op) {
       case OP.provision:
-        this.rec.setPendingHttp(dev, !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 201);
+        this.rec.setPendingHttp(dev, !served ? this.requestFaults.turnedAway(dev, m, outcome) : failed ? 503 : 201);
         return this.clock.at(at, dev, this.kindBase + K_PROVISION);
       case OP.poll:
-        this.rec.setPendingHttp(dev, !served ? this.turnedAway(dev, m, outcome) : failed ? 503 : 304);
+        this.rec.setPendingHttp(dev, !served ? this.requestFaults.turnedAway(dev, m, outcome) : failed ? 503 : 304);
         return this.clock.at(at, dev, this.kindBase + K_POLL);
       case OP.connect:
         // CONNACK 3, server unavailable, for a failure or a rejection (MQTT 3.1.1 has no Retry-After); a drop resets the connection.
@@ -260,21 +198,18 @@ export class ModelDriver implements DeviceDriver {
   }
 
   provision(dev: number, _serial: string): void {
-    const fault = this.httpFault(dev, FaultRoute.provision);
-    if (fault === FAULT_ANSWERED) return this.faultAnswer(dev, K_PROVISION);
-    if (this.queued[OP.provision]) return this.enqueueDelayed(dev, OP.provision, 0, fault);
-    const l = this.draw(dev, OP.provision);
+    const fault = this.requestFaults.http(dev, FaultRoute.provision);
+    if (fault === FAULT_ANSWERED) return this.requestFaults.answerHttp(dev, K_PROVISION);
+    if (this.backend.queued[OP.provision]) return this.enqueue(dev, OP.provision, 0, fault);
+    const l = this.backend.draw(dev, OP.provision);
     this.rec.setPendingHttp(dev, l < 0 ? 503 : 201);
-    this.clock.at(this.clock.now() + Math.abs(l) + (fault === FAULT_DELAYED ? this.faults!.afterMs : 0), dev, this.kindBase + K_PROVISION);
+    this.clock.at(this.clock.now() + Math.abs(l) + this.requestFaults.addedMs(fault), dev, this.kindBase + K_PROVISION);
   }
 
   connect(dev: number): void {
-    if (this.faults !== undefined && this.faults.connectAt(dev, this.clock.now()) === FAULT_ANSWERED) {
-      this.rec.setPendingConnect(dev, this.faults.status);
-      return this.clock.at(this.clock.now() + this.faults.afterMs, dev, this.kindBase + K_CONNECT);
-    }
-    if (this.queued[OP.connect]) return this.enqueue(dev, OP.connect, 0);
-    const l = this.draw(dev, OP.connect);
+    if (this.requestFaults.answeredConnect(dev, K_CONNECT)) return;
+    if (this.backend.queued[OP.connect]) return this.enqueue(dev, OP.connect, 0);
+    const l = this.backend.draw(dev, OP.connect);
     this.rec.setPendingConnect(dev, l < 0 ? 3 : 0); // CONNACK 3: server unavailable
     this.clock.at(this.clock.now() + Math.abs(l), dev, this.kindBase + K_CONNECT);
   }
@@ -283,11 +218,11 @@ export class ModelDriver implements DeviceDriver {
     if (!this.rec.session(dev)) return false;
     if (spec.qos === 0) return true;
     if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
-    if (this.queued[OP.publish]) {
+    if (this.backend.queued[OP.publish]) {
       this.enqueue(dev, OP.publish, token);
       return true;
     }
-    const l = this.draw(dev, OP.publish);
+    const l = this.backend.draw(dev, OP.publish);
     if (l < 0) {
       // A lost PUBACK ends the session: modelled at once. Its messages in flight get no ack; the
       // lifecycle fails them when it learns of the loss.
@@ -306,12 +241,12 @@ export class ModelDriver implements DeviceDriver {
   }
 
   pollTarget(dev: number): void {
-    const fault = this.httpFault(dev, FaultRoute.poll);
-    if (fault === FAULT_ANSWERED) return this.faultAnswer(dev, K_POLL);
-    if (this.queued[OP.poll]) return this.enqueueDelayed(dev, OP.poll, 0, fault);
-    const l = this.draw(dev, OP.poll);
+    const fault = this.requestFaults.http(dev, FaultRoute.poll);
+    if (fault === FAULT_ANSWERED) return this.requestFaults.answerHttp(dev, K_POLL);
+    if (this.backend.queued[OP.poll]) return this.enqueue(dev, OP.poll, 0, fault);
+    const l = this.backend.draw(dev, OP.poll);
     this.rec.setPendingHttp(dev, l < 0 ? 503 : POLL_UNCHANGED);
-    this.clock.at(this.clock.now() + Math.abs(l) + (fault === FAULT_DELAYED ? this.faults!.afterMs : 0), dev, this.kindBase + K_POLL);
+    this.clock.at(this.clock.now() + Math.abs(l) + this.requestFaults.addedMs(fault), dev, this.kindBase + K_POLL);
   }
 
   disconnect(dev: number): void {
@@ -332,8 +267,8 @@ export class ModelDriver implements DeviceDriver {
       now: () => this.clock.now(),
       at: (t, dev, kind) => this.clock.at(t, dev, this.kindBase + FLEET_MODEL_OFFSET + kind),
       answer: (dev, op, kind) => this.fleetRequest(dev, op, kind),
-      status: (dev, kind, ok) => this.fleetStatusOf(dev, kind, ok),
-      retryAfter: (dev) => this.takeRetryAfter(dev),
+      status: (dev, kind, ok) => this.requestFaults.fleetStatusOf(dev, kind, ok),
+      retryAfter: (dev) => this.requestFaults.takeRetryAfter(dev),
       online: (dev) => this.rec.session(dev),
     }, this.events);
     if (this.fleetEvents) this.fleet.attach(this.fleetEvents);
@@ -343,30 +278,16 @@ export class ModelDriver implements DeviceDriver {
   /** A fleet operation's request: the fleet model's `kind` fires when the backend answers (queued or not). */
   private fleetRequest(dev: number, op: BackendOp, kind: number): void {
     const i = OP[op];
-    const fault = op === 'state' ? this.httpFault(dev, FaultRoute.state) : op === 'artifact' ? this.httpFault(dev, FaultRoute.artifact) : NOT_FAULTED;
-    if (fault === FAULT_ANSWERED) {
-      const f = this.faults!;
-      this.fleetStatus.set(dev * FLEET_MODEL_KIND_COUNT + kind, f.status);
-      if (f.retryAfterMs > 0) this.retryAfter.set(dev, f.retryAfterMs);
-      return this.clock.at(this.clock.now() + f.afterMs, dev, this.kindBase + FLEET_MODEL_OFFSET + kind);
-    }
-    if (this.queued[i]) return this.enqueueDelayed(dev, i, -kind - 1, fault);
-    const l = this.draw(dev, i);
-    this.onAnswer(dev, i, l < 0, -kind - 1, SERVED, this.clock.now() + Math.abs(l) + (fault === FAULT_DELAYED ? this.faults!.afterMs : 0));
+    const fault = op === 'state' ? this.requestFaults.http(dev, FaultRoute.state) : op === 'artifact' ? this.requestFaults.http(dev, FaultRoute.artifact) : NOT_FAULTED;
+    if (fault === FAULT_ANSWERED) return this.requestFaults.answerFleet(dev, kind, FLEET_MODEL_OFFSET + kind);
+    if (this.backend.queued[i]) return this.enqueue(dev, i, -kind - 1, fault);
+    const l = this.backend.draw(dev, i);
+    this.onAnswer(dev, i, l < 0, -kind - 1, SERVED, this.clock.now() + Math.abs(l) + this.requestFaults.addedMs(fault));
   }
 
   private fleetAnswer(dev: number, m: BackendOperation, kind: number, ok: boolean, outcome: number, at: number): void {
-    if (!ok) this.fleetStatus.set(dev * FLEET_MODEL_KIND_COUNT + kind, outcome === SERVED ? 503 : this.turnedAway(dev, m, outcome));
+    if (!ok) this.requestFaults.failFleet(dev, kind, outcome === SERVED ? 503 : this.requestFaults.turnedAway(dev, m, outcome));
     this.clock.at(at, dev, this.kindBase + FLEET_MODEL_OFFSET + kind);
-  }
-
-  /** The status of a fleet operation's answer now firing: `ok` when it succeeded, else why not (and its Retry-After). */
-  private fleetStatusOf(dev: number, kind: number, ok: number): number {
-    const key = dev * FLEET_MODEL_KIND_COUNT + kind;
-    const st = this.fleetStatus.get(key);
-    if (st === undefined) return ok;
-    this.fleetStatus.delete(key);
-    return st;
   }
 
   attachFleetOps(events: FleetOpsEvents): void {
@@ -429,7 +350,7 @@ export class ModelDriver implements DeviceDriver {
     const k = kind - this.kindBase;
     switch (k) {
       case K_PROVISION:
-        return this.events.onProvisioned(dev, this.rec.pendingHttp(dev), this.takeRetryAfter(dev));
+        return this.events.onProvisioned(dev, this.rec.pendingHttp(dev), this.requestFaults.takeRetryAfter(dev));
       case K_CONNECT: {
         let code = this.rec.pendingConnect(dev);
         // A CONNECT that got through just before a broker died or a disconnect phase began: closed instead of answered.
@@ -461,7 +382,7 @@ export class ModelDriver implements DeviceDriver {
       case K_POLL: {
         const st = this.rec.pendingHttp(dev);
         const changed = st === POLL_UNCHANGED && this.fleet !== undefined && this.fleet.pollChanged(dev);
-        this.events.onPolled(dev, changed ? POLL_CHANGED : st, this.takeRetryAfter(dev), NO_HINT);
+        this.events.onPolled(dev, changed ? POLL_CHANGED : st, this.requestFaults.takeRetryAfter(dev), NO_HINT);
         if (changed) this.fleet!.deliverPollChanges(dev);
         return;
       }

@@ -8,6 +8,10 @@ export interface StepArrivals {
   svc: Float64Array;
 }
 
+/** Outcomes of a queued request (engine/shard/protocol.ts ANSWER_*): served, or turned away at capacity (else dropped). */
+export const SERVED = 0;
+export const REJECTED = 1;
+
 /** The fleet-wide backend's answers to one step (engine/shard/protocol.ts BackendAnswers). */
 export interface StepAnswers {
   offsets: number[];
