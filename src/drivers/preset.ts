@@ -208,8 +208,11 @@ export type ProvisionStep =
 /** Checks an artifact as its bytes arrive. */
 export interface ArtifactCheck {
   push(chunk: Buffer): void;
-  /** True when what arrived is a valid artifact. */
-  finish(): { ok: boolean };
+  /**
+   * `ok`: what arrived is a valid artifact. `target`: what it replaces, when the artifact itself
+   * says so and the offer could not (Mender: its payload type); absent, the offer's target holds.
+   */
+  finish(): { ok: boolean; target?: 'app' | 'os' };
 }
 
 /** What a module preset exports as default (or `createPreset`): a preset per run and target. */

@@ -176,6 +176,12 @@ export interface DeviceDriver {
   downloadChunk(dev: number, artifact: OfferedArtifact, offset: number, length: number): void;
   /** True when the bytes received since `beginArtifact` hash to `sha256` (the modelled backend decides by its fault draw). */
   verifyArtifact(dev: number, sha256: string): boolean;
+  /**
+   * What the artifact `verifyArtifact` just passed says it replaces ('os': the device reboots to
+   * apply it), for platforms whose offer does not say but whose artifact does (Mender: the payload
+   * type in its header). Undefined, or absent: the offer's target holds.
+   */
+  artifactTarget?(dev: number): 'app' | 'os' | undefined;
   /** Reports the device's state (one HTTP request); exactly one `onStateReported` follows. */
   reportState(dev: number, report: DeviceStateReport): void;
   /**

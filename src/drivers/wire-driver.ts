@@ -279,6 +279,10 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     return this.artifacts().verify(dev, sha256);
   }
 
+  artifactTarget(dev: number): 'app' | 'os' | undefined {
+    return this.artifacts().targetOf(dev);
+  }
+
   reportState(dev: number, report: DeviceStateReport): void {
     const creds = this.creds.of(dev);
     if (creds === undefined) {

@@ -229,6 +229,9 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   verifyArtifact(dev: number, sha256: string): boolean {
     return this.inner.verifyArtifact(dev, sha256);
   }
+  artifactTarget(dev: number): 'app' | 'os' | undefined {
+    return this.inner.artifactTarget?.(dev);
+  }
   reportState(dev: number, report: DeviceStateReport): void {
     this.cross(dev, Op.stateOut, true, B.stateRequest, Leg.open, 0, 0, 0, report);
   }

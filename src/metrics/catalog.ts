@@ -57,6 +57,7 @@ const NAMED_COUNTERS = [
   ['update.failed', 'count', 'Updates that failed (checksum, too slow, download errors, battery, incompatible).'],
   ['update.rolled_back', 'count', 'Updates rolled back after a failed health check (A/B).'],
   ['update.incompatible', 'count', 'Offers with no artifact for the device architecture (never installed).'],
+  ['update.reboots', 'count', 'Reboots updates caused: one to boot an installed OS image, one more to roll it back. An application update reboots nothing.'],
   ['ota.bytes_downloaded', 'bytes', 'Artifact bytes devices received.'],
   ['ota.bytes_saved_resume', 'bytes', 'Bytes not downloaded again because interrupted downloads resumed from their offset.'],
   ['ota.bytes_saved_delta', 'bytes', 'Bytes saved by delta artifacts (full size minus delta size, per update).'],

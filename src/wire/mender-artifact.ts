@@ -232,20 +232,32 @@ export function inspectMenderArtifact(bytes: Buffer): MenderCheckResult {
 export interface SyntheticArtifactSpec {
   name: string;
   deviceTypes: readonly string[];
-  /** Update module type (default `script`, which Mender clients ship). */
+  /** `rootfs-image`, or an update module type (default `script`, which Mender clients ship). */
   payloadType?: string;
   files: ReadonlyArray<{ name: string; data: Buffer }>;
   compression?: 'none' | 'gzip';
 }
 
-/** A module-image artifact (format 3) with the layout mender-artifact writes, for fakes and tests. */
+/**
+ * A module-image or rootfs-image artifact (format 3) with the layout mender-artifact writes, for
+ * fakes and tests. Type-info as mender-artifact 3.9 writes it: a module's provides its version
+ * under `rootfs-image.<type>.version`; a rootfs-image leaves `type` empty in type-info (its type is
+ * in header-info) and provides `rootfs-image.version` and the image's checksum.
+ */
 export function buildMenderArtifact(spec: SyntheticArtifactSpec): Buffer {
   const type = spec.payloadType ?? 'script';
   const gz = spec.compression === 'gzip';
   const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
   const version = Buffer.from('{"format":"mender","version":3}');
   const headerInfo = { payloads: [{ type }], artifact_provides: { artifact_name: spec.name }, artifact_depends: { device_type: [...spec.deviceTypes] } };
-  const typeInfo = { type, artifact_provides: { [`rootfs-image.${type}.version`]: spec.name }, clears_artifact_provides: [`rootfs-image.${type}.*`] };
+  const typeInfo =
+    type === ROOTFS_IMAGE
+      ? {
+          type: '',
+          artifact_provides: { 'rootfs-image.checksum': spec.files.length > 0 ? sha(spec.files[0].data) : '', 'rootfs-image.version': spec.name },
+          clears_artifact_provides: ['artifact_group', 'rootfs_image_checksum', 'rootfs-image.*'],
+        }
+      : { type, artifact_provides: { [`rootfs-image.${type}.version`]: spec.name }, clears_artifact_provides: [`rootfs-image.${type}.*`] };
   let header = writeTar([
     { name: 'header-info', data: Buffer.from(JSON.stringify(headerInfo)) },
     { name: 'headers/0000/type-info', data: Buffer.from(JSON.stringify(typeInfo)) },
@@ -268,6 +280,9 @@ export function buildMenderArtifact(spec: SyntheticArtifactSpec): Buffer {
     { name: gz ? 'data/0000.tar.gz' : 'data/0000.tar', data },
   ]);
 }
+
+/** The payload type of a full root filesystem image (A/B update), as opposed to an update module's type. */
+export const ROOTFS_IMAGE = 'rootfs-image';
 
 /** The `device_type` of fleetsim's Mender devices and of the artifacts the Mender fake builds for them. */
 export const FLEETSIM_MENDER_DEVICE_TYPE = 'fleetsim-device';

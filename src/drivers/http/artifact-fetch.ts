@@ -85,6 +85,8 @@ export class ArtifactFetcher {
   private readonly hashes: Array<Hash | undefined>;
   /** A preset's streaming check per device downloading (Mender: the artifact's manifest), instead of the SHA-256. */
   private readonly checks: Array<ArtifactCheck | undefined>;
+  /** What the last checked artifact said it replaces: 0 nothing (the offer decides), 1 app, 2 os. */
+  private readonly targets: Uint8Array;
   private inflight = 0;
   private closed = false;
   /** True inside undici's dispatch: an outcome reported then is answered on a later tick. */
@@ -101,6 +103,7 @@ export class ArtifactFetcher {
     this.pool = this.newPool(baseUrl);
     this.hashes = new Array(devices);
     this.checks = new Array(devices);
+    this.targets = new Uint8Array(devices);
   }
 
   private newPool(origin: string): Pool {
@@ -153,8 +156,19 @@ export class ArtifactFetcher {
     const check = this.checks[dev];
     this.hashes[dev] = undefined;
     this.checks[dev] = undefined;
-    if (check !== undefined) return check.finish().ok;
+    this.targets[dev] = 0;
+    if (check !== undefined) {
+      const verdict = check.finish();
+      if (verdict.ok && verdict.target !== undefined) this.targets[dev] = verdict.target === 'os' ? 2 : 1;
+      return verdict.ok;
+    }
     return h !== undefined && h.digest('hex') === sha256;
+  }
+
+  /** What the artifact `verify` last passed for `dev` says it replaces; undefined: it does not say. */
+  targetOf(dev: number): 'app' | 'os' | undefined {
+    const t = this.targets[dev];
+    return t === 0 ? undefined : t === 2 ? 'os' : 'app';
   }
 
   finish(req: ChunkRequest): void {

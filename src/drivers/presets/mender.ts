@@ -1,8 +1,8 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import type { DeviceCredentials, HttpRequestSpec, Preset, PresetSettings, TargetAnswer } from '../preset.js';
+import type { ArtifactCheck, DeviceCredentials, HttpRequestSpec, Preset, PresetSettings, TargetAnswer } from '../preset.js';
 import type { DeviceStateReport } from '../events.js';
 
-import { FLEETSIM_MENDER_BASE_ARTIFACT, FLEETSIM_MENDER_DEVICE_TYPE, MenderArtifactCheck } from '../../wire/mender-artifact.js';
+import { FLEETSIM_MENDER_BASE_ARTIFACT, FLEETSIM_MENDER_DEVICE_TYPE, MenderArtifactCheck, ROOTFS_IMAGE } from '../../wire/mender-artifact.js';
 import { HTTP_ONLY_MQTT } from './http-only.js';
 
 /**
@@ -20,8 +20,14 @@ import { HTTP_ONLY_MQTT } from './http-only.js';
  * - Poll: `GET …/deployments/device/deployments/next?artifact_name=&device_type=` (204: nothing).
  * - Download: the URI of the answer, as is (the platform hands out a signed link); the size comes
  *   from the download itself and the artifact is checked by its manifest digests as it streams.
- * - Status: `PUT …/deployments/{id}/status` (downloading, installing, rebooting, success,
- *   failure); on failure the deployment log follows (`PUT …/{id}/log`), as the client does.
+ * - Install: as the artifact's payload type says, not as the answer says (it does not): a
+ *   `rootfs-image` reboots the device (and reboots it again to roll back); an update module the
+ *   client ships (single-file, directory, docker, deb, rpm, script) answers NeedsArtifactReboot
+ *   "No" or nothing, so the device does not reboot (mender 3.4.0 installer/modules.go,
+ *   support/modules/*, Documentation/update-modules-v3-file-api.md).
+ * - Status: `PUT …/deployments/{id}/status` (downloading, installing, rebooting only when the
+ *   device reboots, success, failure); on failure the deployment log follows (`PUT …/{id}/log`),
+ *   as the client does.
  *
  * Keys: one EC P-256 key pair per device, made when the device first authenticates and kept,
  * with its signed request, for every later authentication (a P-256 key takes ~0.1 ms; the
@@ -52,6 +58,28 @@ const STATUS: Record<string, string | undefined> = {
   failed: 'failure',
   'rolled-back': 'failure',
 };
+
+/**
+ * Payload types whose install reboots the device. Mender client 3.4 installs `rootfs-image` itself
+ * (installer/dual_rootfs_device.go: NeedsReboot is RebootRequired); client 4 and later through the
+ * rootfs-image module, which answers NeedsArtifactReboot "Automatic". Every update module the
+ * client ships answers "No" or nothing (the default, no reboot). The client reboots when at least
+ * one payload asks (app/state.go, updateInstallState).
+ */
+const REBOOTING_PAYLOADS: ReadonlySet<string> = new Set([ROOTFS_IMAGE]);
+
+/** The manifest check of a Mender artifact, which also reads from its header what the install replaces. */
+class MenderInstallCheck implements ArtifactCheck {
+  private readonly check = new MenderArtifactCheck();
+  push(chunk: Buffer): void {
+    this.check.push(chunk);
+  }
+  finish(): { ok: boolean; target?: 'app' | 'os' } {
+    const r = this.check.finish();
+    if (!r.ok) return { ok: false };
+    return { ok: true, target: r.payloadTypes.some((t) => REBOOTING_PAYLOADS.has(t)) ? 'os' : 'app' };
+  }
+}
 
 interface SignedAuth {
   body: string;
@@ -115,7 +143,7 @@ export function menderPreset(settings: PresetSettings, options: MenderPresetOpti
       return [put, { method: 'PUT', path: `${DEPLOYMENTS}${encodeURIComponent(report.campaign)}/log`, body: JSON.stringify(log) }];
     },
     artifactRequest: (_creds, artifact) => ({ method: 'GET', path: artifact.url ?? artifact.name}),
-    artifactCheck: () => new MenderArtifactCheck(),
+    artifactCheck: () => new MenderInstallCheck(),
     // No MQTT session with the platform (session 'none'): the preset interface's MQTT members, inert.
     ...HTTP_ONLY_MQTT,
   };
@@ -148,7 +176,9 @@ function decodePoll(body: string): TargetAnswer | undefined {
     update: {
       campaign: d.id,
       release: a.artifact_name,
-      target: 'os',
+      // Provisional: the answer does not say what the artifact replaces; its header does, and the
+      // artifact check tells the device once the download is checked (MenderInstallCheck).
+      target: 'app',
       // Size and digest are not in the API: learned from the download and the artifact's manifest.
       artifacts: [{ name: a.artifact_name, url: a.source.uri, kind: 'full', size: 0, sha256: '' }],
     },

@@ -46,6 +46,8 @@ export class OtaUpdate implements Behaviour {
   private readonly interrupted: Uint8Array;
   private readonly release: Uint16Array;
   private readonly healthDraws: Uint32Array;
+  /** 1: this update reboots the device (an OS image); from the offer, or from the artifact when it says (Mender's payload type). */
+  private readonly reboots: Uint8Array;
   private readonly reports: OtaStateReports;
   private readonly offers: Array<{ offer: UpdateOffer; release: number; offerIdx: number }> = [];
   private readonly offerIndex = new Map<string, number>();
@@ -78,6 +80,7 @@ export class OtaUpdate implements Behaviour {
     this.interrupted = new Uint8Array(count);
     this.release = new Uint16Array(count);
     this.healthDraws = new Uint32Array(count);
+    this.reboots = new Uint8Array(count);
     this.reports = new OtaStateReports(count, driver, metrics, this.kinds.first + 6, {
       release: (dev) => this.rec.releases[this.release[dev]],
       campaign: (dev) => this.offers[this.offerOf[dev]].offer.campaign,
@@ -128,7 +131,7 @@ export class OtaUpdate implements Behaviour {
     const ph = this.phase[dev];
     if (ph === P.paused) {
       this.resume(dev);
-    } else if (ph === P.rebooting && this.offers[this.offerOf[dev]].offer.target === 'os') {
+    } else if (ph === P.rebooting) {
       this.phase[dev] = P.health;
       this.ctx.schedule.at(this.ctx.schedule.now() + this.cfg.healthCheckMs, dev, this.kinds.first + 3);
     } else if (ph === P.rollingBack) {
@@ -171,6 +174,7 @@ export class OtaUpdate implements Behaviour {
       return;
     }
     this.artifactOf[dev] = o.offer.artifacts.indexOf(art);
+    this.reboots[dev] = o.offer.target === 'os' ? 1 : 0;
     if (art.kind === 'delta') {
       const full = o.offer.artifacts.find((a) => a.arch === art.arch && a.kind === 'full');
       if (full) this.metrics.inc(C['ota.bytes_saved_delta'], full.size - art.size);
@@ -299,6 +303,9 @@ export class OtaUpdate implements Behaviour {
     if (this.phase[dev] !== P.verifying) return;
     const a = this.artifact(dev);
     if (!this.driver.verifyArtifact(dev, a.sha256)) return this.fail(dev, 'checksum');
+    // The artifact may say what it replaces where the offer could not (Mender: rootfs-image or an update module).
+    const said = this.driver.artifactTarget?.(dev);
+    if (said !== undefined) this.reboots[dev] = said === 'os' ? 1 : 0;
     this.phase[dev] = P.installing;
     this.report(dev, 'installing');
     const g = this.cfg.groups[this.groupOf[dev]];
@@ -307,13 +314,14 @@ export class OtaUpdate implements Behaviour {
 
   private installed(dev: number): void {
     if (this.phase[dev] !== P.installing) return;
-    this.phase[dev] = P.rebooting;
-    this.report(dev, 'rebooting');
-    if (this.offers[this.offerOf[dev]].offer.target === 'os') {
-      this.ctx.reboot(dev, this.cfg.groups[this.groupOf[dev]].rebootMs);
+    if (this.reboots[dev] === 1) {
+      this.phase[dev] = P.rebooting;
+      this.report(dev, 'rebooting');
+      this.rebootNow(dev);
       return;
     }
-    // An application update restarts the application only: the session stays up.
+    // An application update restarts the application only: the session stays up, and no
+    // 'rebooting' is reported (Mender's client reports it only when it reboots).
     this.phase[dev] = P.health;
     this.ctx.schedule.at(this.ctx.schedule.now() + this.cfg.appRestartMs + this.cfg.healthCheckMs, dev, this.kinds.first + 3);
   }
@@ -327,9 +335,9 @@ export class OtaUpdate implements Behaviour {
     const u = uniform(this.cfg.seed, this.firstDevice + dev, Stream.failure, this.healthDraws[dev]++);
     if (u < p) {
       // A/B: the old slot boots again; an application update just restarts the old version.
-      if (o.offer.target === 'os') {
+      if (this.reboots[dev] === 1) {
         this.phase[dev] = P.rollingBack;
-        this.ctx.reboot(dev, this.cfg.groups[gi].rebootMs);
+        this.rebootNow(dev);
         return;
       }
       return this.finish(dev, 'rolled-back', 'health-check');
@@ -340,6 +348,12 @@ export class OtaUpdate implements Behaviour {
     this.rec.groupUpdates[gi]++;
     this.metrics.record(H['update.duration'], (this.ctx.schedule.measureNow() - this.startedAt[dev]) * 1000);
     this.finish(dev, 'success', undefined);
+  }
+
+  /** Reboots the device for its update: once to boot the new image, once more to roll it back. */
+  private rebootNow(dev: number): void {
+    this.metrics.inc(C['update.reboots']);
+    this.ctx.reboot(dev, this.cfg.groups[this.groupOf[dev]].rebootMs);
   }
 
   private fail(dev: number, cause: string, report = true): void {

@@ -1,5 +1,5 @@
 import type { CampaignStatus, ProvisioningPolicy, ReleaseSpec } from '../../../wire/fleet-ops.js';
-import { buildMenderArtifact, FLEETSIM_MENDER_DEVICE_TYPE } from '../../../wire/mender-artifact.js';
+import { buildMenderArtifact, FLEETSIM_MENDER_DEVICE_TYPE, ROOTFS_IMAGE } from '../../../wire/mender-artifact.js';
 import { campaignStatus, platformStats, releaseBytes, type PlatformControl } from '../control-plane.js';
 import type { MenderState } from './state.js';
 
@@ -16,10 +16,11 @@ const AS_FLEETSIM: Record<string, string | undefined> = {
 };
 
 /**
- * The operator plan played on the Mender fake: a release becomes an artifact (a `script`
- * module-image of the release's size, built as mender-artifact builds it), a campaign a
- * deployment to every device, a manual provisioning policy an operator accepting pending devices
- * at its rate.
+ * The operator plan played on the Mender fake: a release becomes an artifact built as
+ * mender-artifact builds it (an OS release a `rootfs-image` of the release's size; an application
+ * release a `single-file` module-image, laid out as the client's single-file-artifact-gen does), a
+ * campaign a deployment to every device, a manual provisioning policy an operator accepting
+ * pending devices at its rate.
  */
 export class MenderControl implements PlatformControl {
   private readonly releases = new Map<string, string>();
@@ -46,7 +47,12 @@ export class MenderControl implements PlatformControl {
   }
 
   addRelease(spec: ReleaseSpec): void {
-    const bytes = buildMenderArtifact({ name: spec.name, deviceTypes: [FLEETSIM_MENDER_DEVICE_TYPE], files: [{ name: 'payload.bin', data: releaseBytes(spec.name, spec.size) }] });
+    const data = releaseBytes(spec.name, spec.size);
+    const deviceTypes = [FLEETSIM_MENDER_DEVICE_TYPE];
+    const bytes =
+      spec.target === 'os'
+        ? buildMenderArtifact({ name: spec.name, deviceTypes, payloadType: ROOTFS_IMAGE, files: [{ name: 'rootfs.ext4', data }] })
+        : buildMenderArtifact({ name: spec.name, deviceTypes, payloadType: 'single-file', files: singleFile(data) });
     this.state.upload(bytes);
     this.releases.set(spec.name, spec.name);
   }
@@ -90,4 +96,14 @@ export class MenderControl implements PlatformControl {
   close(): void {
     clearInterval(this.approvalTimer);
   }
+}
+
+/** The files of a single-file payload as single-file-artifact-gen writes them (mender 3.4.0 support/modules-artifact-gen). */
+function singleFile(data: Buffer): Array<{ name: string; data: Buffer }> {
+  return [
+    { name: 'dest_dir', data: Buffer.from('/opt/fleetsim\n') },
+    { name: 'filename', data: Buffer.from('app.bin\n') },
+    { name: 'permissions', data: Buffer.from('644\n') },
+    { name: 'app.bin', data },
+  ];
 }

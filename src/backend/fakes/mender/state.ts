@@ -65,6 +65,12 @@ export interface MenderArtifact {
   readonly id: string;
   readonly name: string;
   readonly deviceTypes: readonly string[];
+  /**
+   * Payload types from the artifact's header-info (`rootfs-image`, or an update module's type), as
+   * the platform reads them on upload. Devices are not told: deployments/next has no such field
+   * (deployments docs/devices_api.yml, DeploymentInstructions); the client reads the header.
+   */
+  readonly payloadTypes: readonly string[];
   readonly bytes: Buffer;
   readonly sha256: string;
 }
@@ -138,7 +144,7 @@ export class MenderState {
   upload(bytes: Buffer): MenderArtifact {
     const info = inspectMenderArtifact(bytes);
     if (!info.ok) throw new Error(`not a valid Mender artifact: ${info.error}`);
-    const a: MenderArtifact = { id: randomUUID(), name: info.name, deviceTypes: info.deviceTypes, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    const a: MenderArtifact = { id: randomUUID(), name: info.name, deviceTypes: info.deviceTypes, payloadTypes: info.payloadTypes, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
     this.artifacts.set(a.id, a);
     this.artifactsByName.set(a.name, a);
     return a;
