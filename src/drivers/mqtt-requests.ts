@@ -1,6 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import type { DeviceCredentialTable } from './device-credentials.js';
-import type { DeviceCredentials, MqttAnswer, MqttIdentity, MqttUplink, Preset, TargetAnswer } from './preset.js';
+import { DeviceDeadlines } from './device-deadlines.js';
+import { answerOf, answerStatus, claimProvisioning, topicUplink } from './mqtt-topic-answers.js';
+import type { DeviceCredentials, HttpRequestSpec, MqttAnswer, MqttIdentity, MqttProvisioning, MqttUplink, Preset, TargetAnswer } from './preset.js';
 import { BAD_RESPONSE, MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, NO_HINT, NO_RETRY_AFTER, POLL_UNCHANGED, type ClientIdentity, type DriverEvents, type FleetOpsEvents } from './types.js';
 
 /** Tokens of the driver's own publishes (requests, state reports) start here, above every fleet token. */
@@ -12,6 +13,9 @@ const TOKEN_STATE = DRIVER_TOKEN_BASE + 1;
 const IDLE = 0;
 const CONNECTING = 1;
 const WAITING = 2;
+
+/** Requests over reserved topics a device may wait for at once: one per op (the wire driver's OP_* are below this). */
+const TOPIC_OPS = 8;
 
 /** What the exchanges need of the driver's MQTT side (drivers/wire-driver.ts): one session slot per device. */
 export interface RequestSessions {
@@ -28,13 +32,27 @@ export interface RequestOutcomes {
   provisioned(dev: number, status: number): void;
   /** A poll's decoded target state (2xx). */
   pollDecoded(dev: number, t: TargetAnswer): void;
+  /** The answer of a request over reserved topics (`request`), as an HTTP answer to `op` would be reported. */
+  answered(dev: number, op: number, status: number, body: string): void;
   fleetEvents(): FleetOpsEvents | undefined;
 }
 
 /**
- * Request/response over MQTT (drivers/preset.ts `mqttProvision`, `mqttPoll`) and state reports
- * published over MQTT (`stateUplink`), for the wire driver. It owns the per-device exchange
- * state: the correlation id a device waits for, the provisioning session's phase, the deadlines.
+ * A preset whose requests all go over MQTT (`requestsOver: 'mqtt'`, drivers/mqtt-topic-answers.ts):
+ * how long a request waits, and the client certificate of a provisioning session (the claim certificate).
+ */
+export interface TopicRequestOptions {
+  readonly timeoutMs: number;
+  claimIdentity(dev: number): ClientIdentity | undefined;
+}
+
+/**
+ * Request/response over MQTT, for the wire driver: protocol files' exchanges with correlation ids
+ * (drivers/preset.ts `mqttProvision`, `mqttPoll`), state reports published over MQTT
+ * (`stateUplink`), and a preset's requests over reserved topics (`requestsOver: 'mqtt'`, AWS IoT:
+ * provisioning by claim is run as `mqttProvision`, any other request as `request`, answered as
+ * its HTTP twin would be). It owns the per-device exchange state: the correlation id or topic a
+ * device waits for, the provisioning session's phase, the deadlines.
  *
  * - Provisioning runs on a session of its own (the preset's provisioning identity), in the
  *   device's transport slot: connect, subscribe, publish, wait, close. The lifecycle never hears
@@ -61,6 +79,11 @@ export class MqttRequests {
   private readonly stateInFlight: Uint8Array;
   private readonly provisionDeadlines: DeviceDeadlines | undefined;
   private readonly pollDeadlines: DeviceDeadlines | undefined;
+  /** Provisioning over MQTT: the preset's `mqttProvision`, or its provisioning by claim over reserved topics. */
+  readonly mqttProvision: MqttProvisioning | undefined;
+  /** Per device and op (dev * TOPIC_OPS + op): the request topic a request over reserved topics waits on. */
+  private readonly topicWaits: Array<string | undefined> | undefined;
+  private readonly topicDeadlines: DeviceDeadlines | undefined;
   private seq = 0;
 
   constructor(
@@ -74,14 +97,19 @@ export class MqttRequests {
     private readonly events: DriverEvents,
     private readonly outcomes: RequestOutcomes,
     private readonly onLate: (dev: number) => void,
+    private readonly topics?: TopicRequestOptions,
   ) {
     this.phase = new Uint8Array(devices);
     this.provisionId = new Array(devices);
     this.pollId = new Array(devices);
     this.pollParked = new Uint8Array(devices);
     this.stateInFlight = new Uint8Array(devices);
-    const p = preset.mqttProvision;
+    const p = (this.mqttProvision = preset.mqttProvision ?? (topics && preset.provisionIdentity ? claimProvisioning(preset, topics.timeoutMs) : undefined));
     const q = preset.mqttPoll;
+    if (topics !== undefined) {
+      this.topicWaits = new Array(devices * TOPIC_OPS);
+      this.topicDeadlines = new DeviceDeadlines(devices * TOPIC_OPS, topics.timeoutMs, (i) => this.topicAnswered(i, NET_TIMEOUT, ''));
+    }
     this.provisionDeadlines = p ? new DeviceDeadlines(devices, p.timeoutMs, (dev) => this.provisionFailed(dev, NET_TIMEOUT)) : undefined;
     this.pollDeadlines = q ? new DeviceDeadlines(devices, q.timeoutMs, (dev) => this.pollFailed(dev, NET_TIMEOUT)) : undefined;
   }
@@ -91,7 +119,8 @@ export class MqttRequests {
   provision(dev: number, serial: string): void {
     if (this.phase[dev] !== IDLE) return; // one provisioning at a time; the lifecycle never asks twice
     this.phase[dev] = CONNECTING;
-    this.sessions.connectSession(dev, this.preset.mqttProvision!.session(serial));
+    const id = this.mqttProvision!.session(serial);
+    this.sessions.connectSession(dev, id.tls === undefined && this.topics !== undefined ? { ...id, tls: this.topics.claimIdentity(dev) } : id);
   }
 
   /** True while `dev`'s transport slot holds its provisioning session (its events are not the lifecycle's). */
@@ -101,7 +130,7 @@ export class MqttRequests {
 
   /** The provisioning session is up (or refused): subscribe and ask, or report why not. */
   sessionUp(dev: number, ok: boolean, code: number): void {
-    const p = this.preset.mqttProvision!;
+    const p = this.mqttProvision!;
     if (!ok) {
       this.phase[dev] = IDLE;
       this.outcomes.provisioned(dev, connackStatus(code));
@@ -207,6 +236,42 @@ export class MqttRequests {
     this.outcomes.pollDecoded(dev, t);
   }
 
+  // --- requests over reserved topics (requestsOver 'mqtt') ---
+
+  /** Sends one request of `dev` on its session, as HTTP would send it; answered through `outcomes.answered`. */
+  request(dev: number, op: number, r: HttpRequestSpec): void {
+    if (!this.sessions.publish(dev, topicUplink(r), TOKEN_REQUEST)) {
+      // No session to send on: answered as a connection that is gone, on a later tick.
+      setImmediate(() => this.outcomes.answered(dev, op, NET_RESET, ''));
+      return;
+    }
+    const i = dev * TOPIC_OPS + op;
+    this.topicWaits![i] = r.path;
+    this.topicDeadlines!.add(i);
+  }
+
+  /** A message that answers a request of `dev` waiting on its topic; false when none waits for it. */
+  private topicAnswer(dev: number, topic: string, payload: Buffer): boolean {
+    const a = answerOf(topic);
+    if (a === undefined) return false;
+    for (let op = 0; op < TOPIC_OPS; op++) {
+      const i = dev * TOPIC_OPS + op;
+      if (this.topicWaits![i] !== a.request) continue;
+      const body = payload.toString('utf8');
+      this.topicAnswered(i, answerStatus(this.preset, a.accepted, body), body);
+      return true;
+    }
+    return false;
+  }
+
+  /** Ends the wait of request `i` (dev * TOPIC_OPS + op) with `status`; nothing when it was not waiting. */
+  private topicAnswered(i: number, status: number, body: string): void {
+    if (this.topicWaits![i] === undefined) return;
+    this.topicWaits![i] = undefined;
+    this.topicDeadlines!.remove(i);
+    this.outcomes.answered(Math.floor(i / TOPIC_OPS), i % TOPIC_OPS, status, body);
+  }
+
   // --- state reports over MQTT ---
 
   /** Publishes a state report; false when the device has no session (the caller answers NET_REFUSED). */
@@ -233,11 +298,12 @@ export class MqttRequests {
   message(dev: number, topic: string, payload: Buffer): boolean {
     const p = this.preset;
     if (this.phase[dev] === WAITING) {
-      const a = p.mqttProvision!.decode(topic, payload, this.creds.serial(dev) ?? '');
+      const a = this.mqttProvision!.decode(topic, payload, this.creds.serial(dev) ?? '');
       if (a !== undefined) this.provisionAnswered(dev, a);
       // The provisioning session hears nothing else the device would act on.
       return true;
     }
+    if (this.topicWaits !== undefined && this.topicAnswer(dev, topic, payload)) return true;
     if (p.mqttPoll === undefined) return false;
     const a = p.mqttPoll.decode(topic, payload, this.etags[dev]);
     if (a === undefined) return false;
@@ -247,10 +313,26 @@ export class MqttRequests {
 
   /**
    * The session of `dev` ended by itself. True when it was the provisioning session (reported as
-   * provisioning's failure, not to the lifecycle); a poll or a state report waiting on the
-   * device's session fails with it, and the loss goes on to the lifecycle.
+   * provisioning's failure, not to the lifecycle); a poll, a state report or a request over
+   * reserved topics waiting on the device's session fails with it, and the loss goes on to the
+   * lifecycle.
    */
   lost(dev: number): boolean {
+    if (this.sessionEnded(dev)) return true;
+    if (this.topicWaits !== undefined) for (let op = 0; op < TOPIC_OPS; op++) this.topicAnswered(dev * TOPIC_OPS + op, NET_RESET, '');
+    return false;
+  }
+
+  /**
+   * The lifecycle ended the device's session: a provisioning, poll or state report that waited on
+   * it is answered as a reset. Requests over reserved topics keep waiting until answered or their
+   * deadline, as the AWS IoT preset has always had them.
+   */
+  disconnected(dev: number): void {
+    this.sessionEnded(dev);
+  }
+
+  private sessionEnded(dev: number): boolean {
     if (this.phase[dev] !== IDLE) {
       this.provisionFailed(dev, NET_RESET);
       return true;
@@ -264,14 +346,10 @@ export class MqttRequests {
     return false;
   }
 
-  /** The lifecycle ended the device's session: what waited on it is answered as a reset. */
-  disconnected(dev: number): void {
-    this.lost(dev);
-  }
-
   close(): void {
     this.provisionDeadlines?.stop();
     this.pollDeadlines?.stop();
+    this.topicDeadlines?.stop();
   }
 
   private newId(dev: number): string {
@@ -292,81 +370,4 @@ function connackStatus(code: number): number {
   if (code === 4) return 401; // bad user name or password
   if (code === 5) return 403; // not authorized
   return 400; // protocol version or client id refused
-}
-
-/**
- * The devices waiting for an answer, earliest deadline first, and the one timer that expires
- * them. A device is on the list at most once; appending keeps deadline order because every entry
- * has the same timeout.
- */
-export class DeviceDeadlines {
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private readonly at: Float64Array;
-  private readonly linked: Uint8Array;
-  private head = -1;
-  private tail = -1;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
-  private readonly onTimer = (): void => this.expire();
-
-  constructor(
-    devices: number,
-    private readonly timeoutMs: number,
-    /** Called for each expired device, after it left the list. */
-    private readonly onExpired: (dev: number) => void,
-  ) {
-    this.prev = new Int32Array(devices).fill(-1);
-    this.next = new Int32Array(devices).fill(-1);
-    this.at = new Float64Array(devices);
-    this.linked = new Uint8Array(devices);
-  }
-
-  add(dev: number): void {
-    this.remove(dev);
-    this.at[dev] = performance.now() + this.timeoutMs;
-    this.prev[dev] = this.tail;
-    this.next[dev] = -1;
-    if (this.tail >= 0) this.next[this.tail] = dev;
-    else this.head = dev;
-    this.tail = dev;
-    this.linked[dev] = 1;
-    this.arm();
-  }
-
-  remove(dev: number): void {
-    if (this.linked[dev] === 0) return;
-    const p = this.prev[dev];
-    const n = this.next[dev];
-    if (p >= 0) this.next[p] = n;
-    else this.head = n;
-    if (n >= 0) this.prev[n] = p;
-    else this.tail = p;
-    this.prev[dev] = this.next[dev] = -1;
-    this.linked[dev] = 0;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  private arm(): void {
-    if (this.timer !== null || this.head < 0 || this.stopped) return;
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(this.at[this.head] - performance.now())));
-    // The sessions keep the process alive while requests wait; the deadline timer alone must not.
-    this.timer.unref();
-  }
-
-  private expire(): void {
-    this.timer = null;
-    const now = performance.now();
-    while (this.head >= 0 && this.at[this.head] <= now) {
-      const dev = this.head;
-      this.remove(dev);
-      this.onExpired(dev);
-    }
-    this.arm();
-  }
 }

@@ -113,7 +113,7 @@ export interface PlatformHooks {
    */
   logsRequest?(creds: DeviceCredentials, suppressed: number, line: string, lines: number): readonly HttpRequestSpec[];
 
-  // --- request/response over MQTT (AWS IoT's reserved topics); drivers/mqtt-exchanges.ts ---
+  // --- request/response over MQTT (AWS IoT's reserved topics); drivers/mqtt-requests.ts runs them (mqtt-topic-answers.ts reads the convention) ---
   /**
    * 'mqtt': provisioning, polls and state reports are MQTT request/response exchanges. A request's
    * `path` is the topic it is published to (QoS 1) and its `body` the payload; its answer is the

@@ -53,7 +53,7 @@ export interface WireRequests extends Pick<DeviceDriver, 'connect' | 'pollTarget
 export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, RequestOutcomes {
   /** Fleet operations' events, once the driver's attachFleetOps gave them. */
   fleet: FleetOpsEvents | undefined;
-  /** Request/response over MQTT with correlation ids (protocol files; set by the driver): its events go there first. */
+  /** Request/response over MQTT (protocol files, reserved topics; set by the driver): its events go there first. */
   mqttRequests: MqttRequests | undefined;
 
   constructor(
@@ -100,6 +100,10 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
 
   pollDecoded(dev: number, t: TargetAnswer): void {
     this.deliver(dev, t, NO_RETRY_AFTER);
+  }
+
+  answered(dev: number, op: number, status: number, body: string): void {
+    this.onHttpResponse(dev, op, status, body, NO_RETRY_AFTER, undefined);
   }
 
   fleetEvents(): FleetOpsEvents | undefined {

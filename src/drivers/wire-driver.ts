@@ -3,7 +3,6 @@ import { BrokerDevices } from './mqtt/broker-devices.js';
 import { ARTIFACT_TIMEOUT_FACTOR, ArtifactFetcher } from './http/artifact-fetch.js';
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
 import { HttpPlatformSteps } from './http-platform-steps.js';
-import { MqttExchanges } from './mqtt-exchanges.js';
 import type { DeviceCredentials, HttpRequestSpec, MqttIdentity, MqttUplink, Preset } from './preset.js';
 import { CONNACK_NOT_AUTHORIZED, OP_ALSO, OP_POLL, OP_PROVISION, OP_REAUTH, OP_STATE, OP_TELEMETRY, WireAnswers, type WireRequests } from './wire-answers.js';
 import { MqttRequests, type RequestSessions } from './mqtt-requests.js';
@@ -75,11 +74,12 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
   private readonly now: () => number;
   /** The incoming half: the transports' events go there. */
   private readonly answers: WireAnswers;
-  /** Provisioning, polls and state reports by MQTT request/response with correlation ids (protocol files). */
+  /**
+   * MQTT request/response: provisioning, polls and state reports with correlation ids (protocol
+   * files), or every request over reserved topics (a preset with requestsOver 'mqtt').
+   */
   private readonly mqttRequests: MqttRequests | undefined;
   private fetcher: ArtifactFetcher | undefined;
-  /** Request/response over MQTT (a preset with requestsOver 'mqtt'); the brokers' events pass through it. */
-  private readonly exchanges: MqttExchanges | undefined;
 
   constructor(private readonly opts: WireDriverOptions, private readonly events: DriverEvents) {
     this.preset = opts.preset;
@@ -97,34 +97,24 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     const first = opts.firstDevice ?? 0;
     // Broker b serves the local devices dev = residue + k * n with (first + residue) mod n = b.
     // A preset without MQTT (session 'none') opens no broker transport at all.
-    if (opts.preset.requestsOver === 'mqtt') {
-      const host = {
-        transport: (dev: number) => this.mqttFor(dev),
-        slot: (dev: number) => this.slotOf(dev),
-        connectOptions: (dev: number, clientId: string, username: string | undefined, password: string | undefined, identity: ClientIdentity | undefined) => this.connectOptions(dev, { clientId, username, password }, identity),
-        claimIdentity: (dev: number) => opts.identities?.identityOf(dev),
-      };
-      this.exchanges = new MqttExchanges(opts.preset, opts.devices, opts.httpTimeoutMs, this.creds, host, this.answers, events);
-    }
-    const brokerEvents = this.exchanges ?? this.answers;
-    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(brokerEvents, { ...opts, url }, n, (((b - first) % n) + n) % n));
+    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(this.answers, { ...opts, url }, n, (((b - first) % n) + n) % n));
     const p = opts.preset;
-    if (!this.steps.sessionless && (p.mqttProvision || p.mqttPoll || p.stateUplink)) {
-      this.mqttRequests = new MqttRequests(p, opts.devices, first, this.creds, this.etags, this, events, this.answers, opts.onLateAnswer ?? (() => {}));
+    const topics = p.requestsOver === 'mqtt' ? { timeoutMs: opts.httpTimeoutMs, claimIdentity: (dev: number) => opts.identities?.identityOf(dev) } : undefined;
+    if (!this.steps.sessionless && (p.mqttProvision || p.mqttPoll || p.stateUplink || topics)) {
+      this.mqttRequests = new MqttRequests(p, opts.devices, first, this.creds, this.etags, this, events, this.answers, opts.onLateAnswer ?? (() => {}), topics);
       this.answers.mqttRequests = this.mqttRequests;
     }
   }
 
   provision(dev: number, serial: string): void {
     this.creds.rememberSerial(dev, serial);
-    if (this.exchanges !== undefined && this.preset.provisionIdentity !== undefined) return this.exchanges.provision(dev, serial);
-    if (this.preset.mqttProvision) return this.mqttRequests!.provision(dev, serial);
+    if (this.mqttRequests?.mqttProvision) return this.mqttRequests.provision(dev, serial);
     this.send(dev, OP_PROVISION, this.preset.provisionRequest(serial), undefined);
   }
 
   /** One request of `dev` as the preset specified it (its own authorization, else the device's), over HTTP or as an MQTT exchange. */
   send(dev: number, op: number, r: HttpRequestSpec, auth: string | undefined, ifNoneMatch?: string): void {
-    if (this.exchanges !== undefined) return this.exchanges.request(dev, op, r);
+    if (this.preset.requestsOver === 'mqtt') return this.mqttRequests!.request(dev, op, r);
     this.http.request(dev, op, r.method, onOrigin(r.path), r.authorization ?? auth, r.body, ifNoneMatch, r.headers);
   }
 
@@ -179,15 +169,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
   // --- RequestSessions: the device's transport slot, for drivers/mqtt-requests.ts ---
 
   connectSession(dev: number, id: MqttIdentity & { readonly tls?: ClientIdentity }): void {
-    const src = this.opts.sourceAddresses;
-    this.mqttFor(dev).connect(this.slotOf(dev), {
-      clientId: (this.opts.clientIdPrefix ?? '') + id.clientId,
-      username: id.username,
-      password: id.password,
-      keepalive: this.opts.keepaliveSec,
-      localAddress: src && src.length > 0 ? src[dev % src.length] : undefined,
-      identity: id.tls,
-    });
+    this.mqttFor(dev).connect(this.slotOf(dev), this.connectOptions(dev, id, id.tls));
   }
 
   publish(dev: number, m: MqttUplink, token: number): boolean {

@@ -80,7 +80,7 @@ const NAMED_COUNTERS = [
   // Telemetry accounting (fleet/telemetry-pipeline.ts).
   ['telemetry.in_transit_at_drop', 'count', 'Telemetry messages still on the modelled link when their session ended: they never reached the backend (accounting.inTransitAtDrop).'],
   ['telemetry.delivered_after_reconnect', 'count', "Messages from a device's buffer delivered (acked, or written for QoS 0) after the device reconnected from a lost session; a part of acked + sent_noack."],
-  // Request/response over MQTT (drivers/mqtt-exchanges.ts); timeouts and refusals are counted on their route (errors.provision.timeout …).
+  // Request/response over MQTT (drivers/mqtt-requests.ts); timeouts and refusals are counted on their route (errors.provision.timeout …).
   ['mqtt.request.late', 'count', 'Answers to MQTT requests (provisioning, polls over MQTT) that arrived after their request had timed out, or carried a correlation id no request of the device was waiting for: ignored by the device. The timeouts themselves are errors.<route>.timeout.'],
 ] as const;
 

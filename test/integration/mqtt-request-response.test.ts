@@ -1,5 +1,5 @@
 /**
- * Request/response over MQTT (protocols/example-mqtt.yaml, drivers/mqtt-exchanges.ts) against the
+ * Request/response over MQTT (protocols/example-mqtt.yaml, drivers/mqtt-requests.ts) against the
  * acme test backend on loopback:
  * - scenarios/custom-protocol-mqtt.yaml end to end: provisioning, update checks and state reports
  *   over MQTT, logs over HTTP; the backend's per-thing counts reconcile with fleetsim's;

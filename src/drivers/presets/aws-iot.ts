@@ -5,7 +5,7 @@ import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttUplink, Pre
 /**
  * The `aws-iot` preset: a device on AWS IoT Core over MQTT with mutual TLS (docs/presets/aws-iot.md
  * has the page behind each topic). Every request is an MQTT exchange on a reserved topic
- * (`requestsOver: 'mqtt'`, drivers/mqtt-exchanges.ts):
+ * (`requestsOver: 'mqtt'`, drivers/mqtt-requests.ts):
  *
  * - provisioning by claim, on a session of its own with the claim certificate (client ID = serial):
  *   CreateKeysAndCertificate, then RegisterThing with the ownership token and `SerialNumber`;
