@@ -26,7 +26,9 @@ const shrink: Array<[RegExp, string]> = [
   [/size: 512KB/, 'size: 64KB'],
 ];
 
-describe('preset scenarios against the platform fakes (wall clock, small)', () => {
+// The three runs are independent (each its own fake on its own ports) and spend their time waiting
+// on timers: they run at the same time, so the file takes as long as the longest run.
+describe.concurrent('preset scenarios against the platform fakes (wall clock, small)', () => {
   it('mender: pending until accepted, re-authenticated when tokens expire, updated', async () => {
     const text = small('scenarios/presets/mender.yaml', [
       ...shrink,
