@@ -22,9 +22,10 @@ import { CLI, ROOT } from '../helpers/cli.js';
  *
  * Reduced to keep CI time reasonable (same code paths, fewer simulated hours or devices):
  * - battery-life-nbiot: `--duration 6h` (the scenario simulates 7 days, then projects 5 years);
- * - ota-rollout: `--duration 40m` (the campaign starts at 10 min and its 1% -> 10% -> 100% steps
- *   advance at 20 and 30 min once each step's cohort has its minSample, so every step decision
- *   falls inside the run);
+ * - ota-rollout: scaled to 6,000 devices and `--duration 40m` (the campaign starts at 10 min and
+ *   its 1% -> 10% -> 100% steps advance at 20 and 30 min once each step's cohort has its minSample
+ *   of 50, 60 devices in the 1% step, so every step decision falls inside the run; 6,000 devices
+ *   take 60% of 10,000's CPU and reach the same step);
  * - fleet-500k: scaled to 3,000 devices (same mix and per-device rates) and `--duration 3m`;
  * - backend-sizing: scaled to 5,000 devices and `--duration 7m` (its 96 connect servers still
  *   queue in the outage's reconnect storm, and every shard process queues at the whole fleet's
@@ -36,13 +37,13 @@ import { CLI, ROOT } from '../helpers/cli.js';
  */
 const REDUCED: Record<string, { overrides?: ScenarioOverrides; devices?: number }> = {
   'battery-life-nbiot': { overrides: { duration: '6h' } },
-  'ota-rollout': { overrides: { duration: '40m' } },
+  'ota-rollout': { overrides: { duration: '40m' }, devices: 6000 },
   'fleet-500k': { overrides: { duration: '3m' }, devices: 3000 },
   'backend-sizing': { overrides: { duration: '7m' }, devices: 5000 },
 };
 
 const SHARDS = 3;
-// Four runs of one scenario at once (the whole and three shards): ota-rollout takes ~25 s of CPU,
+// Four runs of one scenario at once (the whole and three shards): ota-rollout takes ~37 s of CPU,
 // which on a shared 2-core box can stretch past vitest's default 60 s.
 const SCENARIO_TIMEOUT_MS = 240_000;
 const SCENARIO_DIR = path.join(ROOT, 'scenarios');
