@@ -2,20 +2,23 @@
 // is: fleetsim's modules (the CLI's commands included) are loaded here, before the run, so the
 // process's CPU from its start is the all-in figure, and every run pays the same start-up (a run
 // in a process that already ran one would find its code loaded and compiled).
-// Usage: node bench/fleet-ops-provision.mjs '<json: target, rate, run, broker, devices, maxS, workers>'
+// Usage: node bench/fleet-ops-provision.mjs '<json: target, rate, run, broker, devices, maxS, workers, dist>'
+// (`dist`: another build's dist/ folder to run instead of this checkout's, for side-by-side runs)
 // Prints one JSON line: the run's figures, CPU per device over every thread of this process and its
 // children (`cpuMsPerDevice`: from just before the run to the interval that saw the last end-of-line
 // ack), the same from this process's start (`allInCpuMsPerDevice`: node's start and loading fleetsim
 // included), and what the start-up cost before the run (`startCpuMs`).
-import '../dist/cli/commands/index.js';
 import os from 'node:os';
-import { parseScenarioText } from '../dist/scenario/load.js';
-import { runScenario } from '../dist/engine/coordinator.js';
-import { defaultWorkers } from '../dist/engine/resources.js';
+import { pathToFileURL } from 'node:url';
 import { listenOverflows } from './lib/common.mjs';
 import { cpuBetween, cpuSnapshot } from './lib/cpu-tree.mjs';
 
-const { target, rate, run, broker, devices, maxS, workers } = JSON.parse(process.argv[2]);
+const { target, rate, run, broker, devices, maxS, workers, dist } = JSON.parse(process.argv[2]);
+const from = (file) => (dist ? pathToFileURL(`${dist}/${file}`).href : new URL(`../dist/${file}`, import.meta.url).href);
+await import(from('cli/commands/index.js'));
+const { parseScenarioText } = await import(from('scenario/load.js'));
+const { runScenario } = await import(from('engine/coordinator.js'));
+const { defaultWorkers } = await import(from('engine/resources.js'));
 const s = parseScenarioText(
   `
 name: bench-prov
@@ -73,6 +76,7 @@ console.log(
   JSON.stringify({
     target,
     broker,
+    build: dist ?? 'this checkout',
     load1,
     load1After: +os.loadavg()[0].toFixed(2),
     offeredRate: rate,

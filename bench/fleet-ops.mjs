@@ -20,6 +20,9 @@
 //   RATES=2500,4000            offered power-on rates
 //   BROKERS=lean,aedes         the embedded backend's broker(s) (default lean); several alternate run by run
 //   PROV_MAX_S=120             cap of one provisioning run, s (it stops at the last end-of-line ack)
+//   BASELINE_DIST=<dir>        another build's dist/ (say, main before a change: git archive <commit> |
+//                              tar -x -C /tmp/base, link node_modules, npm run build there): every
+//                              provisioning run is paired with the same run on that build, alternating
 // Each provisioning run is a fresh process (bench/fleet-ops-provision.mjs), cold as `fleetsim run`
 // is. It records the 1-minute load average before and after (on a shared box a run next to another
 // busy process measures the neighbour, not fleetsim), the failed provisioning and connect attempts
@@ -66,12 +69,14 @@ const BROKERS = (process.env.BROKERS ?? 'lean').split(',');
  */
 const PROV_MAX_S = envInt('PROV_MAX_S', 120);
 const WORKERS = process.env.WORKERS === undefined ? undefined : envInt('WORKERS', 2);
+/** Builds whose provisioning runs alternate: this checkout's, and BASELINE_DIST's when given (side by side). */
+const BUILDS = process.env.BASELINE_DIST ? [undefined, process.env.BASELINE_DIST] : [undefined];
 /** Run options for a scenario: fleetsim's own default worker count unless WORKERS says otherwise. */
 const quiet = (s) => ({ workers: WORKERS ?? defaultWorkers(s), drainMs: 5000 });
 
 /** One provisioning run, in a fresh process (bench/fleet-ops-provision.mjs: cold, as `fleetsim run` starts). */
-function provisioning(target, rate, run, broker, devices) {
-  return runChild(PROVISION_CHILD, [JSON.stringify({ target, rate, run, broker, devices, maxS: PROV_MAX_S, workers: WORKERS })]);
+function provisioning(target, rate, run, broker, devices, dist) {
+  return runChild(PROVISION_CHILD, [JSON.stringify({ target, rate, run, broker, devices, maxS: PROV_MAX_S, workers: WORKERS, dist })]);
 }
 
 async function downloads(link, sizeKB, chunk) {
@@ -117,24 +122,26 @@ const line = (x) =>
   `${x.devices} devices: ${x.devicesPerSec} devices/s, ${x.cpuMsPerDevice} ms CPU/device in the run (main thread ${x.cpuBreakdownMsPerDevice.main}, shard threads ${x.cpuBreakdownMsPerDevice.shardThreads}, V8 helpers ${x.cpuBreakdownMsPerDevice.v8Helpers}, children ${x.cpuBreakdownMsPerDevice.children}), ${x.allInCpuMsPerDevice} all-in (start-up ${x.startCpuMs} ms), failed attempts ${JSON.stringify(x.retries)}, ${x.listenOverflows} listen overflows, EOL p99 ${x.eolP99Ms} ms (load ${x.load1} -> ${x.load1After})`;
 if (PARTS.includes('provisioning')) {
   for (const target of PROV_TARGETS) for (const rate of RATES) {
-    const runs = Object.fromEntries(BROKERS.map((b) => [b, PROV_DEVICES.map(() => [])]));
-    for (let r = 0; r < RUNS; r++) for (const broker of BROKERS) {
+    const configs = BROKERS.flatMap((broker) => BUILDS.map((dist) => ({ broker, dist, key: `${broker}${dist ? ` @ ${dist}` : ''}` })));
+    const runs = Object.fromEntries(configs.map((c) => [c.key, PROV_DEVICES.map(() => [])]));
+    for (let r = 0; r < RUNS; r++) for (const { broker, dist, key } of configs) {
       for (let k = 0; k < PROV_DEVICES.length; k++) {
-        const x = await provisioning(target, rate, r, broker, PROV_DEVICES[k]);
-        runs[broker][k].push(x);
-        console.error(`provisioning ${target} (${broker}) @${rate}/s run ${r + 1}/${RUNS}, ${line(x)}`);
+        const x = await provisioning(target, rate, r, broker, PROV_DEVICES[k], dist);
+        runs[key][k].push(x);
+        console.error(`provisioning ${target} (${key}) @${rate}/s run ${r + 1}/${RUNS}, ${line(x)}`);
       }
       if (PROV_DEVICES.length === 2) {
-        const [a, b] = runs[broker].map((rs) => rs[r]);
+        const [a, b] = runs[key].map((rs) => rs[r]);
         console.error(`  marginal: ${((b.cpuMs - a.cpuMs) / (b.devices - a.devices)).toFixed(4)} ms CPU per device (${a.devices} -> ${b.devices})`);
       }
     }
-    for (const broker of BROKERS) {
-      const bySize = runs[broker];
+    for (const { broker, dist, key } of configs) {
+      const build = dist ?? 'this checkout';
+      const bySize = runs[key];
       for (const rs of bySize) {
         const m = (f) => median(rs.map(f));
         out.provisioning.push({
-          target, broker, offeredRate: rate, devices: rs[0].devices,
+          target, broker, build, offeredRate: rate, devices: rs[0].devices,
           loads: rs.map((x) => [x.load1, x.load1After]),
           runs: rs.map((x) => x.devicesPerSec), devicesPerSec: m((x) => x.devicesPerSec),
           cpuRuns: rs.map((x) => x.cpuMsPerDevice), cpuMsPerDevice: m((x) => x.cpuMsPerDevice),
@@ -149,7 +156,7 @@ if (PARTS.includes('provisioning')) {
       if (bySize.length === 2) {
         const [small, large] = bySize;
         const marginal = large.map((b, i) => +((b.cpuMs - small[i].cpuMs) / (b.devices - small[i].devices)).toFixed(4));
-        out.provisioning.push({ target, broker, offeredRate: rate, marginalBetween: [small[0].devices, large[0].devices], marginalRuns: marginal, marginalCpuMsPerDevice: median(marginal) });
+        out.provisioning.push({ target, broker, build, offeredRate: rate, marginalBetween: [small[0].devices, large[0].devices], marginalRuns: marginal, marginalCpuMsPerDevice: median(marginal) });
       }
     }
   }
