@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envInt, machine, median } from './lib/common.mjs';
+import { envInt, gatewayFleetYaml, machine, median } from './lib/common.mjs';
 import { CLI, cpuCores, peakMemory, sampledRun } from './lib/sampled-run.mjs';
 
 const N = envInt('N', 250_000);
@@ -42,13 +42,7 @@ const MiB = 2 ** 20;
 
 function scenarioYaml() {
   return [
-    'name: bench-connected',
-    'seed: 1',
-    `duration: ${durationS}s`,
-    TARGET === 'embedded' ? 'target: embedded' : `target: { mqtt: local-mosquitto, brokers: ${BROKERS} }`,
-    'fleet:',
-    `  - { profile: rpi4-gateway, count: ${N}, link: ethernet }`,
-    `arrival: { rate: ${RATE}/s }`,
+    ...gatewayFleetYaml({ name: 'bench-connected', durationS, target: TARGET === 'embedded' ? 'embedded' : `{ mqtt: local-mosquitto, brokers: ${BROKERS} }`, devices: N, rate: RATE }),
     TELEMETRY
       ? `behaviour: { session: always, keepalive: ${KEEPALIVE}s, telemetry: { every: ${TELEMETRY}, jitter: 10%, size: 200B, qos: 1 } }`
       : `behaviour: { session: always, keepalive: ${KEEPALIVE}s }`,

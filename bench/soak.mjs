@@ -29,9 +29,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlink
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { envInt, machine, sleep } from './lib/common.mjs';
+import { envInt, gatewayFleetYaml, machine, processCpuMs, sleep } from './lib/common.mjs';
 import { memoryOf, processTree } from './lib/process-tree.mjs';
-import { execFileSync } from 'node:child_process';
 import { trendVerdict, trendVerdictLoadAdjusted, REL_BOUND, FLOORS } from './lib/trend.mjs';
 
 const N = envInt('N', 20_000);
@@ -60,13 +59,7 @@ const durationS = MINUTES * 60;
 
 function scenarioYaml() {
   return [
-    'name: soak',
-    'seed: 1',
-    `duration: ${durationS}s`,
-    `target: { mqtt: local-mosquitto, brokers: ${BROKERS} }`,
-    'fleet:',
-    `  - { profile: rpi4-gateway, count: ${N}, link: ethernet }`,
-    `arrival: { rate: ${RATE}/s }`,
+    ...gatewayFleetYaml({ name: 'soak', durationS, target: `{ mqtt: local-mosquitto, brokers: ${BROKERS} }`, devices: N, rate: RATE }),
     'behaviour:',
     `  telemetry: { every: ${TELEMETRY_S}s, jitter: 10%, size: 200B, qos: 1 }`,
     '  poll: { every: 5m, jitter: 10% }',
@@ -123,22 +116,9 @@ function tcpTable() {
 }
 
 /** CPU time (user + system) a process has used, in seconds; undefined when it is gone. */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 function cpuSeconds(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 once pid and comm are cut off.
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
+  const ms = processCpuMs(pid);
+  return Number.isNaN(ms) ? undefined : ms / 1000;
 }
 
 function brokerPort(pid) {

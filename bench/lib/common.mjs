@@ -86,6 +86,15 @@ export function listenOverflows() {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux unless getconf says otherwise). */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux only, else NaN). */
 export function processCpuMs(pid) {
   try {
@@ -93,7 +102,7 @@ export function processCpuMs(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+    return (ticks * 1000) / CLK_TCK;
   } catch {
     return Number.NaN;
   }
@@ -113,4 +122,21 @@ export function connectMedians(rs) {
     brokerCpuUs: median(rs.map((x) => x.brokerCpuUsPerConnect ?? 0)),
     failed: rs.reduce((a, x) => a + x.failed, 0),
   };
+}
+
+/**
+ * The head of a bench scenario: `devices` Raspberry Pi gateways on ethernet against `target` (a
+ * scenario target: `embedded`, or `{ mqtt: local-mosquitto, brokers: N }`), powered on at `rate`
+ * per second, for `durationS` (bench/connected.mjs, bench/soak.mjs add behaviour and options).
+ */
+export function gatewayFleetYaml({ name, durationS, target, devices, rate }) {
+  return [
+    `name: ${name}`,
+    'seed: 1',
+    `duration: ${durationS}s`,
+    `target: ${target}`,
+    'fleet:',
+    `  - { profile: rpi4-gateway, count: ${devices}, link: ethernet }`,
+    `arrival: { rate: ${rate}/s }`,
+  ];
 }
