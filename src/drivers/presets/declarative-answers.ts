@@ -1,16 +1,94 @@
 import { compileJsonPath, readJsonPath, type JsonPath } from '../../protocol/json-path.js';
 import type { ConfigChange, UpdateOffer } from '../events.js';
+import type { DeviceCredentials, TargetAnswer } from '../preset.js';
 
 /**
- * How the declarative preset (presets/declarative.ts) reads what a backend sends: an update offer
- * and a configuration at a protocol file's compiled JSON paths, from an answer or a message parsed
- * once. Readers never throw: a document without the fields the file promises reads as undefined.
+ * How the declarative preset (presets/declarative.ts) reads what a backend sends: credentials and
+ * a target state from an answer, an update offer and a configuration from an answer or a message,
+ * at a protocol file's compiled JSON paths, from a document parsed once. Readers never throw: a
+ * document without the fields the file promises reads as undefined.
  */
 
 export type OfferPaths = { present: JsonPath; campaign?: JsonPath; release: JsonPath; url: JsonPath; size: JsonPath; sha256?: JsonPath; target: 'app' | 'os' };
 export type ConfigPaths = { values: JsonPath; version?: JsonPath };
 
-export function offerPaths(o: { present?: string; campaign?: string; release: string; url: string; size: string; sha256?: string; target: 'app' | 'os' } | undefined): OfferPaths | undefined {
+type OfferSpec = { present?: string; campaign?: string; release: string; url: string; size: string; sha256?: string; target: 'app' | 'os' };
+type ConfigSpec = { values: string; version?: string };
+
+/**
+ * Where a protocol file's provisioning answer carries the credentials and its poll answer the
+ * target state (over HTTP or MQTT: the file has one of each), compiled once; reads a parsed answer.
+ */
+export class AnswerReader {
+  private readonly deviceId?: JsonPath;
+  private readonly token?: JsonPath;
+  private readonly expiresIn?: JsonPath;
+  private readonly expiresAt?: JsonPath;
+  private readonly version?: JsonPath;
+  private readonly update?: OfferPaths;
+  private readonly config?: ConfigPaths;
+  private readonly nextPoll?: JsonPath;
+
+  constructor(
+    provision: { deviceId?: string; token?: string; expiresIn?: string; expiresAt?: string },
+    poll: { version?: string; update?: OfferSpec; config?: ConfigSpec; nextPoll?: string },
+    /** auth.tokenLifetime: how long credentials last when the answer does not say. */
+    private readonly lifetimeMs: number | undefined,
+    /** auth.renewBefore: credentials are renewed this long before they expire. */
+    private readonly renewBeforeMs: number,
+  ) {
+    const path = (x: string | undefined): JsonPath | undefined => (x === undefined ? undefined : compileJsonPath(x));
+    this.deviceId = path(provision.deviceId);
+    this.token = path(provision.token);
+    this.expiresIn = path(provision.expiresIn);
+    this.expiresAt = path(provision.expiresAt);
+    this.version = path(poll.version);
+    this.update = offerPaths(poll.update);
+    this.config = configPaths(poll.config);
+    this.nextPoll = path(poll.nextPoll);
+  }
+
+  /** Credentials from a parsed provisioning answer (HTTP body or MQTT payload). */
+  credentials(doc: unknown, serial: string): DeviceCredentials | undefined {
+    if (doc === undefined) return undefined;
+    const id = this.deviceId ? readJsonPath(doc, this.deviceId) : serial;
+    const token = this.token ? readJsonPath(doc, this.token) : '';
+    if (!isText(id) || typeof token !== 'string' || (this.token && token === '')) return undefined;
+    let expiresAtMs: number | undefined;
+    const expiresIn = this.expiresIn ? readJsonPath(doc, this.expiresIn) : undefined;
+    const expiresAt = this.expiresAt ? readJsonPath(doc, this.expiresAt) : undefined;
+    if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) expiresAtMs = Date.now() + expiresIn * 1000;
+    else if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) expiresAtMs = expiresAt * 1000;
+    else if (this.lifetimeMs !== undefined) expiresAtMs = Date.now() + this.lifetimeMs;
+    return {
+      deviceId: String(id),
+      secret: token,
+      ...(expiresAtMs === undefined ? {} : { expiresAtMs: expiresAtMs - this.renewBeforeMs }),
+      extra: { serial },
+    };
+  }
+
+  /** A target state from a parsed poll answer (HTTP body or MQTT payload); `etag`: the version the device has. */
+  target(doc: unknown, etag: string | undefined): TargetAnswer | undefined {
+    if (!isObject(doc)) return undefined;
+    const version = this.version ? readJsonPath(doc, this.version) : undefined;
+    if (this.version && !isText(version)) return undefined;
+    const tag = version === undefined ? undefined : String(version);
+    const update = this.update ? readOffer(doc, this.update) : undefined;
+    const config = this.config ? readConfig(doc, this.config) : undefined;
+    const next = this.nextPoll ? readJsonPath(doc, this.nextPoll) : undefined;
+    return {
+      // A backend that answers 200 with the version the device already has: nothing new.
+      changed: tag === undefined || tag !== etag,
+      ...(typeof next === 'number' && next >= 0 ? { nextPollMs: next * 1000 } : {}),
+      ...(tag === undefined ? {} : { etag: tag }),
+      ...(update ? { update } : {}),
+      ...(config ? { config } : {}),
+    };
+  }
+}
+
+export function offerPaths(o: OfferSpec | undefined): OfferPaths | undefined {
   if (o === undefined) return undefined;
   return {
     present: compileJsonPath(o.present ?? o.url),
@@ -23,7 +101,7 @@ export function offerPaths(o: { present?: string; campaign?: string; release: st
   };
 }
 
-export function configPaths(c: { values: string; version?: string } | undefined): ConfigPaths | undefined {
+export function configPaths(c: ConfigSpec | undefined): ConfigPaths | undefined {
   return c === undefined ? undefined : { values: compileJsonPath(c.values), ...(c.version === undefined ? {} : { version: compileJsonPath(c.version) }) };
 }
 

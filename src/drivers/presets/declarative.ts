@@ -8,7 +8,7 @@ import type { DeviceCommand } from '../events.js';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import type { DeviceStateReport } from '../events.js';
 import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttPolling, MqttProvisioning, MqttUplink, Preset, PresetFactory, TargetAnswer } from '../preset.js';
-import { configPaths, isObject, isText, offerPaths, parseJson, readConfig, readOffer, type ConfigPaths, type OfferPaths } from './declarative-answers.js';
+import { AnswerReader, configPaths, isObject, isText, offerPaths, parseJson, readConfig, readOffer, type ConfigPaths, type OfferPaths } from './declarative-answers.js';
 import { mqttPolling, mqttProvisioning } from './declarative-exchanges.js';
 
 /**
@@ -46,18 +46,7 @@ class DeclarativePreset implements Preset {
   private readonly state: Route | undefined;
   private readonly artifactHeaders: Array<[string, CompiledTemplate]>;
   private readonly versionHeader: string | undefined;
-  private readonly answers: {
-    deviceId?: JsonPath;
-    token?: JsonPath;
-    expiresIn?: JsonPath;
-    expiresAt?: JsonPath;
-    version?: JsonPath;
-    update?: OfferPaths;
-    config?: ConfigPaths;
-    nextPoll?: JsonPath;
-  };
-  private readonly lifetimeMs: number | undefined;
-  private readonly renewBeforeMs: number;
+  private readonly answers: AnswerReader;
   private readonly auth: { scheme: ProtocolData['auth']['scheme']; username?: CompiledTemplate; password?: CompiledTemplate; header?: [string, CompiledTemplate] };
   private readonly mqtt: {
     clientId: CompiledTemplate;
@@ -107,21 +96,13 @@ class DeclarativePreset implements Preset {
     this.versionHeader = typeof sv === 'object' ? sv.header.toLowerCase() : undefined;
     this.unchangedStatuses = p.http.poll?.unchanged ?? [];
     // The answers' fields are where the file says, over HTTP or over MQTT (the schema allows one of them).
-    const a = p.http.provision?.answer ?? p.mqtt.provision!.response.answer;
-    const pa = p.http.poll?.answer ?? p.mqtt.poll!.response.answer;
+    this.answers = new AnswerReader(
+      p.http.provision?.answer ?? p.mqtt.provision!.response.answer,
+      p.http.poll?.answer ?? p.mqtt.poll!.response.answer,
+      p.auth.tokenLifetime === undefined ? undefined : ms(p.auth.tokenLifetime),
+      ms(p.auth.renewBefore),
+    );
     const path = (x: string | undefined): JsonPath | undefined => (x === undefined ? undefined : compileJsonPath(x));
-    this.answers = {
-      deviceId: path(a.deviceId),
-      token: path(a.token),
-      expiresIn: path(a.expiresIn),
-      expiresAt: path(a.expiresAt),
-      version: path(pa.version),
-      update: offerPaths(pa.update),
-      config: configPaths(pa.config),
-      nextPoll: path(pa.nextPoll),
-    };
-    this.lifetimeMs = p.auth.tokenLifetime === undefined ? undefined : ms(p.auth.tokenLifetime);
-    this.renewBeforeMs = ms(p.auth.renewBefore);
     this.auth = {
       scheme: p.auth.scheme,
       ...(p.auth.username === undefined ? {} : { username: t(p.auth.username) }),
@@ -148,8 +129,8 @@ class DeclarativePreset implements Preset {
       compileBody: (b: unknown) => compileBody(b, secret),
       fields: (c: DeviceCredentials | undefined, serial: string) => this.fields(c, serial),
       serialOf,
-      credentials: (doc: unknown, serial: string) => this.readCredentials(doc, serial),
-      target: (doc: unknown, version: string | undefined) => this.readTarget(doc, version),
+      credentials: (doc: unknown, serial: string) => this.answers.credentials(doc, serial),
+      target: (doc: unknown, version: string | undefined) => this.answers.target(doc, version),
       ms,
     };
     if (m.provision) this.mqttProvision = mqttProvisioning(m.provision, parts);
@@ -197,28 +178,7 @@ class DeclarativePreset implements Preset {
   }
 
   decodeProvision(body: string, serial: string): DeviceCredentials | undefined {
-    return this.readCredentials(parseJson(body), serial);
-  }
-
-  /** Credentials from a parsed provisioning answer (HTTP body or MQTT payload). */
-  private readCredentials(doc: unknown, serial: string): DeviceCredentials | undefined {
-    if (doc === undefined) return undefined;
-    const a = this.answers;
-    const id = a.deviceId ? readJsonPath(doc, a.deviceId) : serial;
-    const token = a.token ? readJsonPath(doc, a.token) : '';
-    if (!isText(id) || typeof token !== 'string' || (a.token && token === '')) return undefined;
-    let expiresAtMs: number | undefined;
-    const expiresIn = a.expiresIn ? readJsonPath(doc, a.expiresIn) : undefined;
-    const expiresAt = a.expiresAt ? readJsonPath(doc, a.expiresAt) : undefined;
-    if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) expiresAtMs = Date.now() + expiresIn * 1000;
-    else if (typeof expiresAt === 'number' && Number.isFinite(expiresAt)) expiresAtMs = expiresAt * 1000;
-    else if (this.lifetimeMs !== undefined) expiresAtMs = Date.now() + this.lifetimeMs;
-    return {
-      deviceId: String(id),
-      secret: token,
-      ...(expiresAtMs === undefined ? {} : { expiresAtMs: expiresAtMs - this.renewBeforeMs }),
-      extra: { serial },
-    };
+    return this.answers.credentials(parseJson(body), serial);
   }
 
   authorization(creds: DeviceCredentials): string | undefined {
@@ -307,27 +267,7 @@ class DeclarativePreset implements Preset {
   }
 
   decodePoll(body: string, etag?: string): TargetAnswer | undefined {
-    return this.readTarget(parseJson(body), etag);
-  }
-
-  /** A target state from a parsed poll answer (HTTP body or MQTT payload); `etag`: the version the device has. */
-  private readTarget(doc: unknown, etag: string | undefined): TargetAnswer | undefined {
-    if (!isObject(doc)) return undefined;
-    const a = this.answers;
-    const version = a.version ? readJsonPath(doc, a.version) : undefined;
-    if (a.version && !isText(version)) return undefined;
-    const tag = version === undefined ? undefined : String(version);
-    const update = a.update ? readOffer(doc, a.update) : undefined;
-    const config = a.config ? readConfig(doc, a.config) : undefined;
-    const next = a.nextPoll ? readJsonPath(doc, a.nextPoll) : undefined;
-    return {
-      // A backend that answers 200 with the version the device already has: nothing new.
-      changed: tag === undefined || tag !== etag,
-      ...(typeof next === 'number' && next >= 0 ? { nextPollMs: next * 1000 } : {}),
-      ...(tag === undefined ? {} : { etag: tag }),
-      ...(update ? { update } : {}),
-      ...(config ? { config } : {}),
-    };
+    return this.answers.target(parseJson(body), etag);
   }
 
   // --- fleet operations, device -> backend ---
