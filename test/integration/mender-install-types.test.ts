@@ -8,17 +8,18 @@ import { runScenario } from '../../src/engine/coordinator.js';
  * check fails is rolled back without a reboot and reports downloading, installing, failure; an OS
  * release (a rootfs-image) whose health check fails reboots into the new image, reboots again to
  * roll back and reports downloading, installing, rebooting, failure. When the preset took every
- * deployment for an OS image, the application release rebooted each device twice as well.
+ * deployment for an OS image, the application release rebooted each device twice as well. With
+ * the link model on, so the artifact's word on the payload type crosses the LinkedDriver too.
  */
 const DEVICES = 3;
 const scenario = `
 name: mender-install-types
 seed: 5
-duration: 6s
+duration: 7s
 clock: wall
 target: { backend: mender, preset: mender, fleetKey: tenant-token-types }
 fleet:
-  - { profile: { extends: rpi4-gateway, rebootTime: 1s }, count: ${DEVICES}, link: ethernet }
+  - { profile: { extends: rpi4-gateway, rebootTime: 500ms }, count: ${DEVICES}, link: ethernet }
 arrival: { rate: 50/s }
 provisioning: { mode: auto }
 behaviour:
@@ -28,9 +29,8 @@ behaviour:
 phases:
   - at: 1s
     update: { release: app-2.0, target: app, size: 32KB, rollout: { strategy: all }, notify: poll, failureRate: 100% }
-  - at: 2500ms
+  - at: 2s
     update: { release: os-2.0, target: os, size: 32KB, rollout: { strategy: all }, notify: poll, failureRate: 100% }
-options: { linkModel: false }
 `;
 
 describe('mender: the artifact payload type decides reboots and statuses (wall clock, against the fake)', () => {
