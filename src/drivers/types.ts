@@ -113,6 +113,11 @@ export interface DriverEvents {
    * (drivers/preset.ts `reauthStatuses`): `status` as for onProvisioned. Not a new device.
    */
   onReauthenticated?(dev: number, status: number, retryAfterMs: number): void;
+  /**
+   * A PINGRESP arrived on the device's session (MQTT 3.1.1 §3.13), answering a `ping`. No other
+   * callback says a ping went unanswered: the caller keeps the deadline (fleet/keepalive.ts).
+   */
+  onPingResponse?(dev: number): void;
 }
 
 export interface TelemetrySpec {
@@ -165,6 +170,13 @@ export interface DeviceDriver {
   pollTarget(dev: number): void;
   /** Close the device's MQTT session gracefully (DISCONNECT). No `onConnectionLost` follows. */
   disconnect(dev: number): void;
+  /**
+   * Sends one PINGREQ on the device's session (MQTT 3.1.1 §3.12): the device's keepalive, which
+   * the caller drives. Returns false (and calls nothing back) when the device has no open session.
+   * At most one `onPingResponse(dev)` follows, when the PINGRESP arrives; none when the session
+   * is lost or the backend never answers (the caller's keepalive deadline decides then).
+   */
+  ping(dev: number): boolean;
   /** Where fleet-operation callbacks go (set once, before the run starts). */
   attachFleetOps(events: FleetOpsEvents): void;
   /** Starts a new artifact download for `dev`: forgets the bytes (and digest) of any earlier one. */
@@ -204,14 +216,22 @@ export interface MqttTransportEvents {
   onPublishAck(dev: number, token: number): void;
   onConnectionLost(dev: number, reason: string): void;
   onMessage?(dev: number, topic: string, payload: Buffer): void;
+  /** A PINGRESP arrived on the device's session (whoever sent the PINGREQ it answers). */
+  onPingResponse?(dev: number): void;
 }
 
 export interface MqttConnectOptions {
   clientId: string;
   username?: string;
   password?: string;
-  /** Keepalive in seconds (0 = off). */
+  /** Keepalive in seconds (0 = off), sent in CONNECT: the broker closes the session after 1.5 of it without a packet (MQTT 3.1.1 §3.1.2.10). */
   keepalive: number;
+  /**
+   * The caller sends the session's PINGREQs (`ping`) and keeps its own PINGRESP deadline: the
+   * transport runs no keepalive timer of its own for this session (it would ping twice), while
+   * CONNECT still carries `keepalive` so the broker enforces it.
+   */
+  callerPings?: boolean;
   /** Local address to bind the socket to (spreads connections over source addresses). */
   localAddress?: string;
   /** Client certificate for mutual TLS (mqtts:// only). */
@@ -229,6 +249,8 @@ export interface MqttTransport {
   publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean;
   subscribe(dev: number, topic: string, qos: 0 | 1): void;
   disconnect(dev: number): void;
+  /** Writes one PINGREQ on the device's session; false without an open session. A PINGRESP calls `onPingResponse`. */
+  ping(dev: number): boolean;
   isConnected(dev: number): boolean;
   /** Open sessions right now. */
   connectedCount(): number;

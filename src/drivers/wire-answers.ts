@@ -273,6 +273,10 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     this.events.onTelemetryAcked(dev, token);
   }
 
+  onPingResponse(dev: number): void {
+    this.events.onPingResponse?.(dev);
+  }
+
   onConnectionLost(dev: number, reason: string): void {
     if (this.mqttRequests?.lost(dev)) return;
     this.events.onConnectionLost(dev, reason);

@@ -40,6 +40,11 @@ export interface WireDriverOptions {
   mqttClient: MqttClientKind;
   http: { client?: HttpClientKind; connections: 'pooled' | 'per-device'; poolSize: number };
   keepaliveSec: number;
+  /**
+   * The fleet drives each device session's keepalive (`ping`, fleet/keepalive.ts): the transports
+   * run no keepalive timer of their own for device sessions. Default false: the transport pings.
+   */
+  callerPings?: boolean;
   connectTimeoutMs: number;
   httpTimeoutMs: number;
   /** Source addresses to spread MQTT sockets over (round-robin by device). */
@@ -151,7 +156,10 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
       return;
     }
     const identity = this.preset.clientIdentity?.(creds) ?? this.opts.identities?.identityOf(dev);
-    this.mqttFor(dev).connect(this.slotOf(dev), this.connectOptions(dev, this.preset.connectIdentity(creds), identity));
+    const options = this.connectOptions(dev, this.preset.connectIdentity(creds), identity);
+    // Only the device's own session: a provisioning session (MQTT requests) is short and pings nothing.
+    options.callerPings = this.opts.callerPings === true;
+    this.mqttFor(dev).connect(this.slotOf(dev), options);
   }
 
   private connectOptions(dev: number, id: { clientId: string; username?: string; password?: string }, identity: ClientIdentity | undefined): MqttConnectOptions {
@@ -205,6 +213,11 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     if (this.preset.mqttPoll) return this.mqttRequests!.poll(dev, creds);
     const etag = this.etags[dev];
     this.send(dev, OP_POLL, this.preset.pollRequest(creds, etag, this.steps.release[dev]), this.creds.authorization(dev), this.preset.sendIfNoneMatch === false ? undefined : etag);
+  }
+
+  ping(dev: number): boolean {
+    if (this.steps.sessionless) return false; // no MQTT session to keep alive
+    return this.mqttFor(dev).ping(this.slotOf(dev));
   }
 
   disconnect(dev: number): void {

@@ -45,6 +45,8 @@ export const Ev = {
   switchover: 12,
   /** Requests and answers held on the modelled link come due (fleet/linked-driver.ts). */
   linkExchange: 13,
+  /** A device's keepalive: a PINGREQ due, or its PINGRESP overdue (fleet/keepalive.ts). */
+  keepalive: 14,
 } as const;
 
 /** Hands out consecutive, non-overlapping ranges of one region, in the order they are asked for. */

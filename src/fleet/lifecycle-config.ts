@@ -38,6 +38,8 @@ export interface LifecycleConfig {
   telemetry?: { everyMs: number; jitter: number; spec: TelemetrySpec; payloads?: TelemetryPayloads };
   poll?: { everyMs: number; jitter: number };
   reconnect: { baseMs: number; capMs: number };
+  /** MQTT keepalive, simulated ms: the devices ping idle sessions (fleet/keepalive.ts); absent or 0: no pings. */
+  keepaliveMs?: number;
   /** Retry-After handling (fleet/retry-after-hold.ts); the seed is the lifecycle's. */
   retryAfter: { jitter: number; simMsPerAnswerMs: number };
   /** Messages a device can hold while it cannot send; the oldest is dropped beyond this. */

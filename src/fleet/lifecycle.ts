@@ -59,7 +59,10 @@ export class Lifecycle implements DriverEvents {
       schedule,
       driver,
       metrics,
-      (dev) => this.charge(dev, STEP_UPLINK),
+      (dev) => {
+        this.sessions.keepalive.sent(dev); // a report leaves on the session: the keepalive waits again
+        return this.charge(dev, STEP_UPLINK);
+      },
       (dev) => this.sessions.connectionTimedOut(dev),
     );
     this.behaviours = new BehaviourSet(models.behaviours ?? []);
@@ -153,6 +156,8 @@ export class Lifecycle implements DriverEvents {
         return;
       case Ev.linkExchange:
         return this.models.linked?.handle(dev);
+      case Ev.keepalive:
+        return this.sessions.keepalive.handle(dev, t);
       case Ev.linkFlip:
       case Ev.backupFlip:
       case Ev.switchover:
@@ -229,6 +234,10 @@ export class Lifecycle implements DriverEvents {
 
   onConnectionLost(dev: number, _reason: string): void {
     this.sessions.onConnectionLost(dev);
+  }
+
+  onPingResponse(dev: number): void {
+    this.sessions.keepalive.answered(dev);
   }
 
   private connect(dev: number): void {

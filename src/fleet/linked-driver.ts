@@ -43,13 +43,15 @@ const Op = {
   offerIn: 15,
   configIn: 16,
   commandIn: 17,
+  pingOut: 18,
+  pingIn: 19,
 } as const;
 
 /** What a session's end takes with it: the connect in progress and the uplinks on their way. */
-const SESSION_OPS = (1 << Op.connectOut) | (1 << Op.connectIn) | (1 << Op.replyOut) | (1 << Op.configAckOut) | (1 << Op.eolOut) | (1 << Op.logsOut) | (1 << Op.fleetAckIn);
+const SESSION_OPS = (1 << Op.connectOut) | (1 << Op.connectIn) | (1 << Op.replyOut) | (1 << Op.configAckOut) | (1 << Op.eolOut) | (1 << Op.logsOut) | (1 << Op.fleetAckIn) | (1 << Op.pingOut) | (1 << Op.pingIn);
 
 /** Answers on the MQTT session: they arrive in order, as one TCP stream delivers them. */
-const SESSION_DOWN = (1 << Op.connectIn) | (1 << Op.fleetAckIn) | (1 << Op.offerIn) | (1 << Op.configIn) | (1 << Op.commandIn);
+const SESSION_DOWN = (1 << Op.connectIn) | (1 << Op.fleetAckIn) | (1 << Op.offerIn) | (1 << Op.configIn) | (1 << Op.commandIn) | (1 << Op.pingIn);
 
 /** onConnected's code for a connect whose TCP handshake was abandoned (no SYN-ACK within 127 s). */
 const CONNECT_TIMED_OUT = MQTT_NET_CODE_BASE - NET_TIMEOUT;
@@ -194,6 +196,11 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
         return this.sink.onConfigChanged?.(dev, ref as ConfigChange, a === 1 ? 'poll' : 'push');
       case Op.commandIn:
         return this.sink.onCommand?.(dev, ref as DeviceCommand);
+      case Op.pingOut:
+        inner.ping(dev); // false: the session ended under it, and its loss is on its way
+        return;
+      case Op.pingIn:
+        return this.sink.onPingResponse?.(dev);
     }
   }
 
@@ -210,6 +217,15 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   }
   pollTarget(dev: number): void {
     this.cross(dev, Op.pollOut, true, B.pollRequest, Leg.open, 0, 0, 0, undefined);
+  }
+  /**
+   * A PINGREQ leaves on the session and crosses the link up; its PINGRESP crosses it down. One TCP
+   * gives up on is lost with the session (no answer is made up): the keepalive's deadline decides.
+   */
+  ping(dev: number): boolean {
+    if (this.session[dev] === 0) return false;
+    this.cross(dev, Op.pingOut, true, B.pingreq, Leg.open, 0, 0, 0, undefined);
+    return true;
   }
   disconnect(dev: number): void {
     this.session[dev] = 0;
@@ -325,6 +341,9 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   }
   onReauthenticated(dev: number, status: number, retryAfterMs: number): void {
     this.sink.onReauthenticated?.(dev, status, retryAfterMs);
+  }
+  onPingResponse(dev: number): void {
+    this.cross(dev, Op.pingIn, false, B.pingresp, Leg.open, 0, 0, 0, undefined);
   }
   onDownloadChunk(dev: number, status: number, bytes: number, retryAfterMs: number, totalBytes = -1): void {
     this.cross(dev, Op.chunkIn, false, B.chunkAnswerHeaders + bytes, Leg.bulk, status, retryAfterMs, bytes, totalBytes);

@@ -8,7 +8,8 @@ import { Ev } from './event-kinds.js';
 import type { RetryPlan } from './retry-plan.js';
 import { countConnectFailure, Route } from './request-outcome.js';
 import type { BehaviourSet } from './behaviour.js';
-import { STEP_ATTACH, type LifecycleConfig } from './lifecycle-config.js';
+import { STEP_ATTACH, STEP_UPLINK, type LifecycleConfig } from './lifecycle-config.js';
+import { Keepalive } from './keepalive.js';
 
 const US_PER_MS = 1000;
 
@@ -26,10 +27,13 @@ export interface SessionHooks {
  * The devices' MQTT sessions, for every device of one shard (fleet/lifecycle.ts drives them):
  * connecting, the outcome of a connect, a session lost or dropped from our side, sleepy devices
  * closing theirs once nothing is left to send, and the graceful disconnect at the end. It keeps
- * the online gauge and each group's session time (cost). Single-threaded, one instance per shard.
+ * the online gauge and each group's session time (cost), and each open session's keepalive
+ * (fleet/keepalive.ts). Single-threaded, one instance per shard.
  */
 export class Sessions {
   private online = 0;
+  /** The open sessions' PINGREQs and PINGRESP deadlines. */
+  readonly keepalive: Keepalive;
 
   constructor(
     private readonly devices: DeviceTable,
@@ -41,7 +45,14 @@ export class Sessions {
     private readonly telemetryPipe: TelemetryPipeline,
     private readonly behaviours: BehaviourSet,
     private readonly hooks: SessionHooks,
-  ) {}
+  ) {
+    // A PINGREQ wakes the radio for an exchange on the open session, as a report does: it costs a
+    // report's uplink energy (docs/models.md, "Keepalive").
+    this.keepalive = new Keepalive(devices.count, cfg.keepaliveMs ?? 0, schedule, driver, metrics, {
+      charge: (dev) => this.hooks.charge(dev, STEP_UPLINK, false),
+      timedOut: (dev) => this.keepaliveTimedOut(dev),
+    });
+  }
 
   connect(dev: number): void {
     const d = this.devices;
@@ -81,6 +92,7 @@ export class Sessions {
       d.setState(dev, S.online);
       d.setAttempts(dev, 0);
       this.metrics.set(G['devices.online'], ++this.online);
+      this.keepalive.up(dev);
       // Back from a backend outage once reporting again: its first ack (QoS 1), or now.
       if (this.cfg.telemetry?.spec.qos !== 1) this.retry.back(dev);
       this.telemetryPipe.sessionUp(dev);
@@ -111,6 +123,17 @@ export class Sessions {
   }
 
   /**
+   * No PINGRESP within the keepalive (fleet/keepalive.ts): the device gives the session up, closes
+   * its connection, and reconnects with its backoff as after any loss (a dark link or broker is
+   * the backend side's doing, so the device counts as knocked out until it is back).
+   */
+  private keepaliveTimedOut(dev: number): void {
+    if (this.devices.state(dev) !== S.online) return;
+    this.driver.disconnect(dev);
+    this.onConnectionLost(dev);
+  }
+
+  /**
    * TCP gave the connection up after retransmitting for its whole give-up time (the modelled
    * link lost a message): the session is gone, and the device reconnects as after any loss.
    */
@@ -134,6 +157,7 @@ export class Sessions {
 
   /** An online device's session is gone: the online gauge, and its group's session time (cost). */
   private sessionDown(dev: number): void {
+    this.keepalive.down(dev);
     this.metrics.set(G['devices.online'], --this.online);
     this.metrics.groups?.session(dev, -1, this.schedule.now());
   }

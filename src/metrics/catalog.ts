@@ -82,6 +82,9 @@ const NAMED_COUNTERS = [
   ['telemetry.delivered_after_reconnect', 'count', "Messages from a device's buffer delivered (acked, or written for QoS 0) after the device reconnected from a lost session; a part of acked + sent_noack."],
   // Request/response over MQTT (drivers/mqtt-requests.ts); timeouts and refusals are counted on their route (errors.provision.timeout …).
   ['mqtt.request.late', 'count', 'Answers to MQTT requests (provisioning, polls over MQTT) that arrived after their request had timed out, or carried a correlation id no request of the device was waiting for: ignored by the device. The timeouts themselves are errors.<route>.timeout.'],
+  // The keepalive (fleet/keepalive.ts).
+  ['mqtt.pings', 'count', 'PINGREQs devices sent to keep their sessions alive: one whenever a session had carried nothing from the device for the keepalive (MQTT 3.1.1 §3.1.2.10), across the modelled link like every exchange.'],
+  ['mqtt.keepalive_timeouts', 'count', 'Sessions devices gave up because no PINGRESP came back within the keepalive after their PINGREQ (a link or a broker gone dark); each is also counted in mqtt.connection_lost, and the device reconnects with its backoff.'],
 ] as const;
 
 /** Every counter: the named ones, then errors by route and cause (metrics/request-errors.ts). */

@@ -1,6 +1,6 @@
 /**
  * Every exchange other than telemetry over a device's modelled link: provisioning, MQTT connect,
- * polls, state reports, download chunks, command replies, configuration acks and logs. One
+ * keepalive pings, polls, state reports, download chunks, command replies, configuration acks and logs. One
  * place turns "a request of n bytes up, an answer of m bytes down, over this device's link" into
  * the time each direction takes and whether TCP gave up, with the same legs as telemetry
  * (models/tcp-transfer.ts: Gilbert–Elliott loss, netem latency, the link's rate, Linux's
@@ -13,6 +13,7 @@
  */
 import { Direction, LinkStates, type LinkParams } from './link.js';
 import { Stream } from './rng.js';
+import { MQTT_PINGREQ, MQTT_PINGRESP } from './wire-bytes.js';
 import { steadyRtoMs, tcpGiveUpMs } from './tcp-retransmission.js';
 import { bulkLeg, handshakeLeg, messageLeg, TRANSFER_GAVE_UP, TRANSFER_LOSSES } from './tcp-transfer.js';
 
@@ -51,6 +52,9 @@ export const EXCHANGE_BYTES = {
   puback: 4,
   /** A pushed offer, configuration or command. */
   push: 600,
+  /** The keepalive's PINGREQ and PINGRESP: a fixed header alone (MQTT 3.1.1 §3.12, §3.13). */
+  pingreq: MQTT_PINGREQ,
+  pingresp: MQTT_PINGRESP,
 } as const;
 
 export class LinkExchange {

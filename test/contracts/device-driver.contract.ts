@@ -88,6 +88,9 @@ class CallbackLog implements DriverEvents, FleetOpsEvents {
   onFleetPublishAcked(dev: number, token: number): void {
     this.add('onFleetPublishAcked', dev, [token]);
   }
+  onPingResponse(dev: number): void {
+    this.add('onPingResponse', dev, []);
+  }
 }
 
 const DEVICES = 4;
@@ -178,6 +181,19 @@ export function deviceDriverContract(name: string, factory: DriverFactory): void
       expect(d.publishTelemetry(1, 0, 0, { size: 64, qos: 1 }, h.token(1))).toBe(false);
       await h.settle();
       expect(log.calls.map((c) => c.name)).toEqual(['onProvisioned']);
+    });
+
+    it('pings: false without a session and nothing follows; on a session, exactly one onPingResponse per PINGREQ', async () => {
+      const { h, d, log } = await online();
+      d.disconnect(3);
+      expect(d.ping(3)).toBe(false);
+      for (const dev of [0, 1, 2]) expect(d.ping(dev)).toBe(true);
+      expect(d.ping(0)).toBe(true);
+      await h.until(() => log.of('onPingResponse').length === 4, 'every onPingResponse');
+      await h.settle();
+      expect(log.of('onPingResponse').map((c) => c.dev).sort()).toEqual([0, 0, 1, 2]);
+      expect(log.of('onConnectionLost')).toEqual([]);
+      expect(log.synchronous).toEqual([]);
     });
 
     it('polls: exactly one onPolled per poll, changed or unchanged, with a numeric next-poll hint; changes only after changed', async () => {

@@ -14,7 +14,7 @@ export interface Published {
   token: number;
 }
 
-export type DriverCall = { op: 'provision' | 'connect' | 'poll' | 'disconnect'; dev: number };
+export type DriverCall = { op: 'provision' | 'connect' | 'poll' | 'disconnect' | 'ping'; dev: number };
 
 export class FakeDriver implements DeviceDriver {
   readonly name = 'fake';
@@ -50,6 +50,12 @@ export class FakeDriver implements DeviceDriver {
   }
   pollTarget(dev: number): void {
     this.calls.push({ op: 'poll', dev });
+  }
+  /** Recorded when the device has a session; the test answers (onPingResponse) or lets it go unanswered. */
+  ping(dev: number): boolean {
+    if (!this.sessions.has(dev)) return false;
+    this.calls.push({ op: 'ping', dev });
+    return true;
   }
   disconnect(dev: number): void {
     this.calls.push({ op: 'disconnect', dev });

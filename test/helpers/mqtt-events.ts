@@ -9,6 +9,7 @@ export class EventLog implements MqttTransportEvents {
   readonly acks: { dev: number; token: number }[] = [];
   readonly lost: { dev: number; reason: string }[] = [];
   readonly messages: { dev: number; topic: string; payload: Buffer }[] = [];
+  readonly pingResponses: number[] = [];
   /** Callbacks made while a transport method was still running (the contract forbids it). */
   syncCallbacks = 0;
   insideCall = false;
@@ -28,6 +29,10 @@ export class EventLog implements MqttTransportEvents {
   onMessage(dev: number, topic: string, payload: Buffer): void {
     this.check();
     this.messages.push({ dev, topic, payload });
+  }
+  onPingResponse(dev: number): void {
+    this.check();
+    this.pingResponses.push(dev);
   }
   private check(): void {
     if (this.insideCall) this.syncCallbacks++;

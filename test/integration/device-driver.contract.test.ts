@@ -38,6 +38,7 @@ for (const mqttClient of ['lean', 'mqttjs'] as const) {
         // Each MQTT client is paired with one of the HTTP clients, so the suite covers both of each.
         http: { client: mqttClient === 'lean' ? 'lean' : 'undici', connections: 'pooled', poolSize: 4 },
         keepaliveSec: 30,
+        callerPings: true, // as shards run it: the fleet sends the PINGREQs
         connectTimeoutMs: 5000,
         httpTimeoutMs: 5000,
       },
@@ -76,6 +77,7 @@ deviceDriverContract('model driver x virtual scheduler', async (devices, events,
     onProvisioned: (dev, status, retry) => events.onProvisioned(dev, status, retry),
     onConnected: (dev, ok, code) => events.onConnected(dev, ok, code),
     onPolled: (dev, status, retry, hint) => events.onPolled(dev, status, retry, hint),
+    onPingResponse: (dev) => events.onPingResponse?.(dev),
     onTelemetryAcked(dev, token) {
       ledger.close(token);
       events.onTelemetryAcked(dev, token);

@@ -295,3 +295,33 @@ describe.each(['mqttjs', 'lean'] as const)('MqttTransport contract: %s, CONNACK 
     }
   });
 });
+
+// Mosquitto checks keepalives only every few seconds; aedes within a second of the 1.5x deadline,
+// so the case runs on aedes only (the broker's side is not what it tests).
+describe.each(['mqttjs', 'lean'] as const)('MqttTransport contract: %s, keepalive driven by the caller (aedes)', (kind) => {
+  const transports: MqttTransport[] = [];
+  it('when the caller pings: ping() sends one PINGREQ answered by onPingResponse, and the transport sends none of its own', async () => {
+    const aedes = await startAedes();
+    const tap = await startMqttTap(aedes.port);
+    try {
+      const log = new EventLog();
+      const t = guardSynchronousCallbacks(createMqttTransport(kind, { url: tap.url, devices: 4, connectTimeoutMs: 5000 }, log), log);
+      transports.push(t);
+      expect(t.ping(0)).toBe(false);
+      t.connect(0, { clientId: `caller-${kind}-${clientSeq++}`, keepalive: 1, callerPings: true });
+      await waitFor(() => log.connects.length === 1, 'the connect');
+      expect(t.ping(0)).toBe(true);
+      await waitFor(() => log.pingResponses.length === 1, 'the PINGRESP');
+      // CONNECT still carried the keepalive, and nobody pings again: the broker closes the session
+      // after 1.5 s of silence (MQTT 3.1.1 §3.1.2.10), having seen the caller's one PINGREQ only.
+      await waitFor(() => log.lost.length === 1, 'the broker closing the silent session');
+      expect(tap.fromClient.get('pingreq')).toBe(1);
+      expect(log.pingResponses).toEqual([0]);
+      expect(log.syncCallbacks).toBe(0);
+    } finally {
+      await Promise.all(transports.splice(0).map((t) => t.close()));
+      await tap.close();
+      await aedes.close();
+    }
+  });
+});

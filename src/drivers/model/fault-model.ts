@@ -22,6 +22,8 @@ export const SessionCut = { disconnect: 0, brokerRestart: 1, keepalive: 2 } as c
 export interface ModelSessions {
   open(dev: number): boolean;
   cut(dev: number): void;
+  /** Calls `expire(dev, …)` back at `t`. */
+  wakeAt(dev: number, t: number): void;
 }
 
 const CUT_REASONS = ['modelled: session closed by a fault phase', 'modelled: broker restarted', 'modelled: blackholed session dropped by the broker after 1.5 keepalives'] as const;
@@ -47,7 +49,7 @@ export const NEVER_ACKED = Number.MAX_VALUE;
 /** Per-request draws of a device on the fault stream, above the counters FleetMap and ActiveFaults use. */
 const REQUEST_COUNTER_BASE = 1 << 25;
 
-const Edge = { start: 0, keepaliveExpired: 1 } as const;
+const Edge = { start: 0 } as const;
 const HTTP = 0;
 const MQTT = 1;
 const BROKER = 2;
@@ -75,8 +77,8 @@ const KIND = Object.fromEntries(INJECTED_KINDS.map((k, i) => [k, i])) as Record<
  *   client's timeout (a stall), or is served and answered later (added latency);
  * - MQTT: picked sessions are closed at the phase start and their CONNECTs closed while it lasts;
  *   CONNECTs refused with a CONNACK code; PUBACKs dropped (the message stays unacknowledged);
- *   a blackhole swallows PUBLISHes and CONNECTs (which time out), and the broker, hearing
- *   nothing, drops the session after 1.5 keepalives;
+ *   a blackhole swallows PUBLISHes, PINGREQs and CONNECTs (which time out), and the broker,
+ *   hearing nothing, drops each session 1.5 keepalives after the last packet it got;
  * - a broker restart closes every session and refuses connections while the broker is down.
  * Which devices a phase applies to and which sessions it picks are FleetMap's draws (keyed by the
  * global device index, as the proxy's); a share of requests is drawn per request from the
@@ -102,6 +104,8 @@ export class ModelFaults {
   private readonly counts: Float64Array;
   /** Per device: why its session was last cut (SessionCut). */
   private readonly cutWhy: Uint8Array;
+  /** Per device: when the broker last got a packet of its session (a blackhole's keepalive check reads it). */
+  private readonly heardAt: Float64Array;
   /** Latency a phase added to a queued request, by device and operation, until its answer (rare: a map). */
   private readonly added = new Map<number, number>();
   /** Phase edges in time order: when, which phase, what happens. */
@@ -147,8 +151,6 @@ export class ModelFaults {
         this.share[i] = f.share;
         const k = f.action.kind;
         this.action[i] = k === 'disconnect' ? M_DISCONNECT : k === 'refuse' ? M_REFUSE : k === 'drop-pubacks' ? M_DROP : M_BLACKHOLE;
-        const expiresAt = p.atMs + 1.5 * o.keepaliveMs;
-        if (k === 'blackhole' && o.keepaliveMs > 0 && expiresAt < p.atMs + p.forMs) edges.push([expiresAt, i, Edge.keepaliveExpired]);
       } else {
         this.target[i] = BROKER;
       }
@@ -164,6 +166,7 @@ export class ModelFaults {
     this.draws = new Uint32Array(this.http.length > 0 ? o.devices : 0);
     this.counts = new Float64Array(n * INJECTED_KINDS.length * ROUTES.length);
     this.cutWhy = new Uint8Array(o.devices);
+    this.heardAt = new Float64Array(o.devices);
   }
 
   /** Keeps the latency `httpAt` just added (FAULT_DELAYED) for a queued request of `op`, until `takeAdded`. */
@@ -330,6 +333,20 @@ export class ModelFaults {
     return false;
   }
 
+  /** The broker got a packet of `dev`'s session at `t` (CONNECT, PUBLISH, PINGREQ), unless a blackhole swallowed it. */
+  heard(dev: number, t: number): void {
+    if (!this.holed(dev, t)) this.heardAt[dev] = t;
+  }
+
+  /** Whether a blackhole holds `dev`'s session at `t`: what the device sends is swallowed (a PINGREQ gets no PINGRESP; counted with the session). */
+  holed(dev: number, t: number): boolean {
+    for (let k = 0; k < this.mqtt.length; k++) {
+      const i = this.mqtt[k];
+      if (this.action[i] === M_BLACKHOLE && this.active(i, t) && this.picks(i, dev)) return true;
+    }
+    return false;
+  }
+
   /** Acts on every phase edge due at `t` (the driver schedules one event per distinct edge time). */
   edgesDue(t: number, sessions: ModelSessions): void {
     while (this.nextEdge < this.edgeAt.length && this.edgeAt[this.nextEdge] <= t) {
@@ -343,18 +360,33 @@ export class ModelFaults {
       }
       if (this.target[i] !== MQTT) continue;
       const a = this.action[i];
-      if (what === Edge.keepaliveExpired) {
-        for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev) && this.picks(i, dev)) this.cut(sessions, dev, SessionCut.keepalive);
-      } else if (a === M_DISCONNECT) {
+      if (what !== Edge.start) continue;
+      if (a === M_DISCONNECT) {
         for (let dev = 0; dev < this.o.devices; dev++) {
           if (!sessions.open(dev) || !this.picks(i, dev)) continue;
           this.count(i, KIND.session_disconnected, R.mqtt_session);
           this.cut(sessions, dev, SessionCut.disconnect);
         }
       } else if (a === M_BLACKHOLE) {
-        for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev) && this.picks(i, dev)) this.count(i, KIND.session_blackholed, R.mqtt_session);
+        for (let dev = 0; dev < this.o.devices; dev++) {
+          if (!sessions.open(dev) || !this.picks(i, dev)) continue;
+          this.count(i, KIND.session_blackholed, R.mqtt_session);
+          // The broker drops the session 1.5 keepalives after it last heard from the device (MQTT
+          // 3.1.1 §3.1.2.10), and the proxy closes the device's side with it; without a keepalive, never.
+          if (this.o.keepaliveMs > 0) sessions.wakeAt(dev, Math.max(t, this.heardAt[dev] + 1.5 * this.o.keepaliveMs));
+        }
       }
     }
+  }
+
+  /**
+   * The broker's keepalive check of a blackholed session, due now (`wakeAt`): it drops the session
+   * if the blackhole still holds it and nothing got through for 1.5 keepalives; a partition that
+   * healed first leaves it be (the device was heard again, or will be on its next packet).
+   */
+  expire(dev: number, t: number, sessions: ModelSessions): void {
+    if (!sessions.open(dev) || !this.holed(dev, t) || t < this.heardAt[dev] + 1.5 * this.o.keepaliveMs) return;
+    this.cut(sessions, dev, SessionCut.keepalive);
   }
 
   /** Every count, as the proxy lists them (faults/injected.ts InjectedCounts.list). */

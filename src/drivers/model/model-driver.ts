@@ -37,6 +37,9 @@ const K_NO_FLEET_STATE = 5;
 /** Fault phases (drivers/model/fault-model.ts): a session a phase closed; a phase edge. */
 const K_FAULT_CUT = 6;
 const K_FAULT_EDGE = 7;
+/** The PINGRESP to a PINGREQ; the broker's keepalive check of a blackholed session (fault-model.ts `expire`). */
+const K_PINGRESP = 8;
+const K_FAULT_EXPIRE = 9;
 /** A PUBACK that never came ends the session. */
 const K_PUBACK_LOST = 0x11;
 const FLEET_MODEL_OFFSET = 20;
@@ -124,6 +127,7 @@ export class ModelDriver implements DeviceDriver {
       this.fleet?.onSessionDown(dev);
       this.clock.at(this.clock.now(), dev, this.kindBase + K_FAULT_CUT);
     },
+    wakeAt: (dev, t) => this.clock.at(t, dev, this.kindBase + K_FAULT_EXPIRE),
   };
 
   /** True when some operation queues at the fleet-wide backend: the shard then runs in lockstep steps (engine/shard/virtual.ts). */
@@ -216,6 +220,7 @@ export class ModelDriver implements DeviceDriver {
 
   publishTelemetry(dev: number, _seq: number, _scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
     if (!this.rec.session(dev)) return false;
+    this.faults?.heard(dev, this.clock.now());
     if (spec.qos === 0) return true;
     if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
     if (this.backend.queued[OP.publish]) {
@@ -247,6 +252,19 @@ export class ModelDriver implements DeviceDriver {
     const l = this.backend.draw(dev, OP.poll);
     this.rec.setPendingHttp(dev, l < 0 ? 503 : POLL_UNCHANGED);
     this.clock.at(this.clock.now() + Math.abs(l) + this.requestFaults.addedMs(fault), dev, this.kindBase + K_POLL);
+  }
+
+  /**
+   * A PINGREQ: the broker answers it at once (Mosquitto and the embedded broker write the PINGRESP
+   * from their network loop, no queue or store behind it), on a later event; a blackhole swallows
+   * it, so no PINGRESP comes and the device's keepalive deadline decides.
+   */
+  ping(dev: number): boolean {
+    if (!this.rec.session(dev)) return false;
+    if (this.faults?.holed(dev, this.clock.now()) === true) return true;
+    this.faults?.heard(dev, this.clock.now());
+    this.clock.at(this.clock.now(), dev, this.kindBase + K_PINGRESP);
+    return true;
   }
 
   disconnect(dev: number): void {
@@ -319,6 +337,7 @@ export class ModelDriver implements DeviceDriver {
 
   ackConfig(dev: number, version: number, token: number): boolean {
     if (!this.rec.session(dev)) return false;
+    this.faults?.heard(dev, this.clock.now());
     return this.fleet ? this.fleet.ackConfig(dev, version, token) : false;
   }
 
@@ -333,6 +352,7 @@ export class ModelDriver implements DeviceDriver {
   /** A device uplink: the fleet model acks QoS 1; without one only QoS 0 leaves (nothing would ack it). */
   private uplink(dev: number, qos: 0 | 1, token: number): boolean {
     if (!this.rec.session(dev)) return false;
+    this.faults?.heard(dev, this.clock.now());
     return this.fleet ? this.fleet.publish(dev, qos, token) : qos === 0;
   }
 
@@ -356,6 +376,7 @@ export class ModelDriver implements DeviceDriver {
         // A CONNECT that got through just before a broker died or a disconnect phase began: closed instead of answered.
         if (code === 0 && this.faults?.closesNewSession(dev, this.clock.now()) === true) code = MQTT_NET_CODE_BASE - NET_RESET;
         if (code === 0) this.rec.setSession(dev, true);
+        if (code === 0) this.faults?.heard(dev, this.clock.now());
         this.events.onConnected(dev, code === 0, code);
         if (code === 0 && this.rec.session(dev)) this.fleet?.onSessionUp(dev);
         return;
@@ -366,6 +387,11 @@ export class ModelDriver implements DeviceDriver {
         return this.events.onConnectionLost(dev, this.faults!.cutReason(dev));
       case K_FAULT_EDGE:
         return this.faults?.edgesDue(this.clock.now(), this.sessions);
+      case K_FAULT_EXPIRE:
+        return this.faults?.expire(dev, this.clock.now(), this.sessions);
+      case K_PINGRESP:
+        if (this.rec.session(dev)) this.events.onPingResponse?.(dev);
+        return;
       case K_ACK: {
         // Acks come in send order, so this event is for the device's oldest message. Ack events
         // of a closed session still fire; they find that message failed (gone) or a newer one

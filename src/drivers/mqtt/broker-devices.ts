@@ -37,4 +37,8 @@ export class BrokerDevices implements MqttTransportEvents {
   onMessage(slot: number, topic: string, payload: Buffer): void {
     this.driver.onMessage?.(slot * this.stride + this.residue, topic, payload);
   }
+
+  onPingResponse(slot: number): void {
+    this.driver.onPingResponse?.(slot * this.stride + this.residue);
+  }
 }

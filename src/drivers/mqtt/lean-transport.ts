@@ -4,7 +4,9 @@
  * Per-device state lives in typed arrays indexed by `dev`; the only per-device objects are the
  * socket and its LeanConnection, and they exist only while a session is open. There is no timer
  * per connection: one sweep timer per transport handles CONNACK timeouts, PINGREQ on idle
- * sessions, PINGRESP timeouts and sockets lingering after a graceful disconnect.
+ * sessions, PINGRESP timeouts and sockets lingering after a graceful disconnect. A session whose
+ * caller pings (`callerPings`: the fleet's keepalive over the modelled link) gets no PINGREQ or
+ * PINGRESP deadline from the sweep; `ping` writes its PINGREQs.
  *
  * Writes made while one socket read is being handled (an ack that triggers the next publish) are
  * batched: frames for the socket being read are encoded into one WriteBatch and leave in one
@@ -116,7 +118,9 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     socket.on('close', onSocketClose);
     this.conns[dev] = conn;
     this.state[dev] = CONNECTING;
-    this.keepaliveS[dev] = opts.keepalive;
+    // A session whose caller pings has no keepalive here: the sweep neither pings nor times out.
+    const ownKeepalive = opts.callerPings === true ? 0 : opts.keepalive;
+    this.keepaliveS[dev] = ownKeepalive;
     this.lastSentMs[dev] = performance.now();
     this.pingSentMs[dev] = 0;
     if (dev >= this.highWater) this.highWater = dev + 1;
@@ -124,7 +128,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     this.live++;
     // Written before the TCP handshake completes; net queues it until then.
     this.write(conn, connectFrame);
-    this.ensureSweep(opts.keepalive);
+    this.ensureSweep(ownKeepalive);
   }
 
   publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean {
@@ -176,6 +180,12 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     } else {
       conn.socket.destroy();
     }
+  }
+
+  ping(dev: number): boolean {
+    if (this.state[dev] !== CONNECTED) return false;
+    this.write(this.conns[dev]!, PINGREQ_FRAME);
+    return true;
   }
 
   isConnected(dev: number): boolean {
@@ -245,6 +255,8 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
         releasePacketId(conn, (buf[start] << 8) | buf[start + 1]);
         return true;
       case PacketType.PINGRESP:
+        this.events.onPingResponse?.(dev);
+        return conn.live;
       case PacketType.UNSUBACK:
         return true;
       case PacketType.PUBLISH:

@@ -105,12 +105,16 @@ export class MqttjsTransport implements MqttTransport {
       fleetsimLocalAddress: opts.localAddress,
       fleetsimIdentity: opts.identity,
     };
+    // The caller pings: mqtt.js's keepalive manager gets a timer that never fires, so it neither
+    // pings nor times out, while CONNECT still carries `keepalive` for the broker to enforce.
+    if (opts.callerPings === true) options.timerVariant = SILENT_TIMER;
     const client: SessionClient = new this.clientClass(buildStream, options);
     const session = new MqttjsSession(dev, this, client);
     client.on('connect', onClientConnect);
     client.on('error', onClientError);
     client.on('close', onClientClose);
     client.on('message', onClientMessage);
+    if (opts.callerPings === true) client.on('packetreceive', onClientPacket);
     this.sessions[dev] = session;
     if (dev >= this.highWater) this.highWater = dev + 1;
     try {
@@ -165,6 +169,13 @@ export class MqttjsTransport implements MqttTransport {
     for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
     this.lingering.add(session);
     client.end(false);
+  }
+
+  ping(dev: number): boolean {
+    const session = this.sessions[dev];
+    if (session === undefined || !session.connected || session.client.disconnecting) return false;
+    session.client.sendPing();
+    return true;
   }
 
   isConnected(dev: number): boolean {
@@ -272,6 +283,20 @@ function onClientMessage(this: SessionClient, topic: string, payload: Buffer): v
   const session = this[kSession]!;
   if (!session.done) session.owner.events.onMessage?.(session.dev, topic, payload);
 }
+
+/** Every packet of a session whose caller pings: a PINGRESP is reported (mqtt.js emits no event of its own for it). */
+function onClientPacket(this: SessionClient, packet: { cmd: string }): void {
+  if (packet.cmd !== 'pingresp') return;
+  const session = this[kSession]!;
+  if (!session.done) session.owner.events.onPingResponse?.(session.dev);
+}
+
+/**
+ * The timer mqtt.js's KeepaliveManager schedules with, for sessions whose caller pings: it never
+ * fires (mqtt 5.x pings after a keepalive of silence and gives up half a keepalive later, from
+ * that timer alone).
+ */
+const SILENT_TIMER = { set: (() => 0) as unknown as typeof setInterval, clear: (() => {}) as unknown as typeof clearInterval } as unknown as NonNullable<IClientOptions['timerVariant']>;
 
 /** mqtt.js publish callback for QoS 1; `this` is the session. Errors are not acks: the session's loss reports them. */
 function onPublishDone(this: MqttjsSession, err?: Error, packet?: { messageId?: number }): void {

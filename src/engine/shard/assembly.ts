@@ -73,6 +73,7 @@ export function lifecycleConfig(s: ResolvedScenario): LifecycleConfig {
     telemetry: tel ? { everyMs: tel.everyMs, jitter: tel.jitter, spec: { size: tel.sizeBytes, qos: tel.qos } } : undefined,
     poll: s.behaviour.poll,
     reconnect: s.behaviour.reconnect,
+    keepaliveMs: s.behaviour.keepaliveSec * 1000,
     retryAfter: { jitter: s.behaviour.retryAfterJitter, simMsPerAnswerMs: s.clock === 'wall' ? s.timeScale : 1 },
     bufferCapacity: DEVICE_BUFFER_CAPACITY,
     perReportSession: Uint8Array.from(s.fleet, (g) => (g.session === 'per-report' ? 1 : 0)),
@@ -111,4 +112,5 @@ export class LifecycleEvents implements DriverEvents {
   readonly onConfigChanged = (dev: number, change: ConfigChange, heard: Heard): void => this.target.onConfigChanged(dev, change, heard);
   readonly onCommand = (dev: number, command: DeviceCommand): void => this.target.onCommand(dev, command);
   readonly onReauthenticated = (dev: number, status: number, retryAfterMs: number): void => this.target.onReauthenticated(dev, status, retryAfterMs);
+  readonly onPingResponse = (dev: number): void => this.target.onPingResponse(dev);
 }

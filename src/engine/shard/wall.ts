@@ -45,7 +45,10 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       devices: task.count,
       mqttClient: s.options.mqttClient,
       http: s.options.http,
-      keepaliveSec: s.behaviour.keepaliveSec,
+      // The fleet pings (fleet/keepalive.ts) every keepalive of simulated time, which is
+      // keepalive / timeScale of real time: CONNECT tells the broker that real interval.
+      keepaliveSec: connectKeepaliveSec(s.behaviour.keepaliveSec, s.timeScale),
+      callerPings: true,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       httpTimeoutMs: HTTP_TIMEOUT_MS,
       sourceAddresses: task.target.sourceAddresses,
@@ -115,4 +118,14 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   takeSnapshot();
   loopDelay.disable();
   return finalOf(task, lifecycle, maxLag, maxLoopDelay, Math.min(endedAtMs, s.durationMs));
+}
+
+/**
+ * The keepalive CONNECT carries, in real seconds, for devices that ping every `keepaliveSec` of
+ * simulated time at `timeScale`: whole seconds (the field is 16 bits, MQTT 3.1.1 §3.1.2.10), at
+ * least 1 (0 would turn the broker's check off), at most 65,535; 0 stays 0.
+ */
+export function connectKeepaliveSec(keepaliveSec: number, timeScale: number): number {
+  if (keepaliveSec <= 0) return 0;
+  return Math.min(65_535, Math.max(1, Math.ceil(keepaliveSec / timeScale)));
 }
