@@ -18,7 +18,7 @@ const KEEPALIVE_S = 2;
 
 const scenario = (clock: 'wall' | 'virtual', target: string) => `name: ka-${clock}
 seed: 8
-duration: 6s
+duration: 5s
 clock: ${clock}
 target: ${target}
 fleet:
@@ -44,9 +44,10 @@ describe('keepalive on both clocks', () => {
     const wall = await runScenario(parseScenarioText(scenario('wall', `{ http: "${backend.httpUrl}", mqtt: "${tap.url}", fleetKey: ${KEY} }`), 'ka-wall.yaml'), { workers: 1, runId: 'ka-wall', drainMs: 500 });
     const virtual = await runScenario(parseScenarioText(scenario('virtual', 'embedded'), 'ka-virtual.yaml'), { workers: 1, runId: 'ka-virtual' });
     const pings = wall.summary.counters['mqtt.pings'];
-    // Sessions up within the first second; then one PINGREQ per 2 s of silence: 2 or 3 each in 6 s.
-    expect(pings).toBeGreaterThanOrEqual(2 * DEVICES);
-    expect(pings).toBeLessThanOrEqual(3 * DEVICES);
+    // Sessions up within the first second, then one PINGREQ per 2 s of silence: two each in 5 s
+    // (one when a loaded box brought a session up late), never more.
+    expect(pings).toBeGreaterThanOrEqual(DEVICES);
+    expect(pings).toBeLessThanOrEqual(2 * DEVICES);
     // What the broker saw: the fleet's pings and nothing more (the transport's own keepalive is
     // off), less those still on the modelled link when the run stopped (at most one per device).
     const seen = tap.fromClient.get('pingreq') ?? 0;
@@ -91,8 +92,8 @@ phases:
     expect(lostIn(timeline, 45_000, 50_000)).toBeGreaterThan(0); // spread by each device's last ping, not all at 40 + 15 s
     expect(summary.counters['mqtt.connection_lost']).toBe(20);
     expect(summary.counters['mqtt.keepalive_timeouts']).toBe(0);
-    // Idle for 90 s at k = 10 s: about 8 pings a device; none answered inside the hole.
-    expect(summary.counters['mqtt.pings']).toBeGreaterThan(20 * 6);
+    // Idle at k = 10 s: four pings a device before the hole, one swallowed in it, more once back.
+    expect(summary.counters['mqtt.pings']).toBeGreaterThanOrEqual(20 * 4);
     const [hole] = summary.faults!.phases;
     expect(hole.recovery.affected).toBe(20);
     expect(hole.recovery.stillOut).toBe(0);
