@@ -254,11 +254,7 @@ export class ModelDriver implements DeviceDriver {
     this.clock.at(this.clock.now() + Math.abs(l) + this.requestFaults.addedMs(fault), dev, this.kindBase + K_POLL);
   }
 
-  /**
-   * A PINGREQ: the broker answers it at once (Mosquitto and the embedded broker write the PINGRESP
-   * from their network loop, no queue or store behind it), on a later event; a blackhole swallows
-   * it, so no PINGRESP comes and the device's keepalive deadline decides.
-   */
+  /** A PINGREQ: answered at once (a broker writes the PINGRESP from its network loop), unless a blackhole swallows it. */
   ping(dev: number): boolean {
     if (!this.rec.session(dev)) return false;
     if (this.faults?.holed(dev, this.clock.now()) === true) return true;
