@@ -10,6 +10,7 @@ import type { FaultRoute, Faults } from './faults.js';
 import { FleetOpsApi } from './fleet-ops-api.js';
 import { readCappedBody } from './http-body.js';
 import { epochNow, type FleetOps } from './fleet-ops.js';
+import { parseJsonObject } from '../wire/answer-shapes.js';
 
 /**
  * The embedded backend's HTTP fleet API (see wire/reference-protocol.ts for the contract):
@@ -207,14 +208,6 @@ function deviceKeyOf(req: IncomingMessage): string | undefined {
   return h !== undefined && h.startsWith(AUTH_PREFIX) ? h.slice(AUTH_PREFIX.length).trim() : undefined;
 }
 
-function parseJsonObject(body: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(body);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function send(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, JSON_HEADERS);

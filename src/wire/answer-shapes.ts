@@ -50,3 +50,12 @@ export function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** A JSON object (not null, not an array). */
+export const isJsonObject = isObj;
+
+/** `text` as a JSON object, or undefined when it is unreadable or another kind of value (readers never throw). */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  const v = parseJson(text);
+  return isObj(v) ? v : undefined;
+}

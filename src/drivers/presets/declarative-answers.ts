@@ -1,4 +1,5 @@
 import { compileJsonPath, readJsonPath, type JsonPath } from '../../protocol/json-path.js';
+import { isJsonObject as isObject } from '../../wire/answer-shapes.js';
 import type { ConfigChange, UpdateOffer } from '../events.js';
 import type { DeviceCredentials, TargetAnswer } from '../preset.js';
 
@@ -137,14 +138,5 @@ function hashVersion(values: Record<string, string>): number {
   return (h >>> 1) || 1;
 }
 
-/** The document in `text`, or undefined when it is not JSON. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 export const isText = (v: unknown): v is string | number => (typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v));
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isJsonObject as isObject, parseJson } from '../../wire/answer-shapes.js';

@@ -1,18 +1,6 @@
-/** JSON helpers the platform presets share: reading an answer as an object, and padded telemetry. */
+/** JSON helpers the platform presets share: reading an answer as an object (wire/answer-shapes.ts), and padded telemetry. */
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** `text` as a JSON object, or undefined (decoders never throw). */
-export function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const j: unknown = JSON.parse(text);
-    return isObject(j) ? j : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { isJsonObject as isObject, parseJsonObject as parseObject } from '../../wire/answer-shapes.js';
 
 /** `head` + `x` padding + `close`, `size` bytes long (or just head and close when `size` is shorter): telemetry of a given size. */
 export function paddedJson(head: string, close: string, size: number): Buffer {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveBytes } from '../serve-range.js';
 import type { AcmeState, Thing } from './state.js';
+import { parseJson } from '../../../wire/answer-shapes.js';
 
 /**
  * The HTTP API of the acme-things test backend (protocols/example.yaml):
@@ -82,7 +83,7 @@ export class AcmeApi {
 
   private enroll(req: IncomingMessage, res: ServerResponse, body: string): void {
     if (req.headers['x-provisioning-key'] !== this.state.provisioningKey) return json(res, 403, { error: 'wrong provisioning key' });
-    const b = parse(body);
+    const b = parseJson(body);
     if (!isObj(b) || typeof b.hardwareSerial !== 'string' || b.hardwareSerial === '' || typeof b.model !== 'string' || typeof b.requestedAt !== 'number') {
       return this.bad(res, 'expected {hardwareSerial: string, model: string, requestedAt: number}');
     }
@@ -98,13 +99,13 @@ export class AcmeApi {
   }
 
   private report(res: ServerResponse, thing: Thing, body: string): void {
-    if (!this.state.report(thing, parse(body))) return json(res, 400, { error: 'expected {fw, phase, deployment, error: string, downloaded: number}' });
+    if (!this.state.report(thing, parseJson(body))) return json(res, 400, { error: 'expected {fw, phase, deployment, error: string, downloaded: number}' });
     res.writeHead(202).end();
   }
 
   /** Log upload over HTTP (protocols/example-mqtt.yaml): {lines: newline-separated text}. */
   private logs(res: ServerResponse, thing: Thing, body: string): void {
-    const b = parse(body);
+    const b = parseJson(body);
     if (!isObj(b) || typeof b.lines !== 'string') return this.bad(res, 'expected {lines: string}');
     thing.logLines += b.lines === '' ? 0 : b.lines.split('\n').length;
     res.writeHead(204).end();
@@ -136,12 +137,5 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

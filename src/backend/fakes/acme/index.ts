@@ -8,6 +8,7 @@ import { LISTEN_BACKLOG, urlHost } from '../../broker.js';
 import { AcmeApi } from './api.js';
 import { AcmeMqttApi } from './mqtt-api.js';
 import { AcmeState, type Thing, type ThingCounts } from './state.js';
+import { parseJsonObject } from '../../../wire/answer-shapes.js';
 
 /**
  * The acme-things test backend: the protocol of protocols/example.yaml (bearer tokens that
@@ -110,7 +111,7 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
         // Handled once routed (aedes 'publish' below).
       } else if (rest.startsWith('down/') && rest.endsWith('/ack')) {
         const cid = rest.slice(5, -4);
-        const b = parseObj(payload);
+        const b = parseJsonObject(payload);
         if (b === undefined || b.ok === undefined) state.malformedRequests++;
         else if (cid.startsWith('c-')) t.commandsAcked++;
         else if (/^\d+$/.test(cid) && b.settingsRevision === Number(cid)) {
@@ -219,15 +220,6 @@ export async function startAcmeFake(opts: AcmeFakeOptions): Promise<AcmeFake> {
 
 /** The integer `n` of a telemetry document, or -1. */
 function readSeq(payload: string): number {
-  const b = parseObj(payload);
+  const b = parseJsonObject(payload);
   return b !== undefined && typeof b.n === 'number' && Number.isInteger(b.n) && b.n >= 0 ? b.n : -1;
-}
-
-function parseObj(text: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

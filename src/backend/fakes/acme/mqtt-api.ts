@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../../../wire/answer-shapes.js';
 import type { AcmeState, Thing } from './state.js';
 
 /**
@@ -56,7 +57,7 @@ export class AcmeMqttApi {
   /** A provisioning request of `serial`. */
   enrol(serial: string, payload: string): void {
     this.requests.provision++;
-    const b = parseObj(payload);
+    const b = parseJsonObject(payload);
     const rid = b && typeof b.rid === 'string' ? b.rid : undefined;
     if (rid === undefined) {
       this.state.malformedRequests++;
@@ -76,7 +77,7 @@ export class AcmeMqttApi {
   /** A desired-state request of thing `t`. */
   desired(t: Thing, payload: string): void {
     this.requests.poll++;
-    const b = parseObj(payload);
+    const b = parseJsonObject(payload);
     const topic = `acme/${t.serial}/desired`;
     if (b === undefined || typeof b.rid !== 'string' || typeof b.have !== 'string' || (b.have !== '' && !/^\d+$/.test(b.have))) {
       this.state.malformedRequests++;
@@ -91,7 +92,7 @@ export class AcmeMqttApi {
   }
 
   report(t: Thing, payload: string): void {
-    this.state.report(t, parseObj(payload));
+    this.state.report(t, parseJsonObject(payload));
   }
 
   private answer(mode: ExchangeMode, topic: string, make: () => Record<string, unknown>, rid?: string): void {
@@ -108,14 +109,5 @@ export class AcmeMqttApi {
   close(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-  }
-}
-
-function parseObj(text: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveBytes } from '../serve-range.js';
 import { checkAuthRequest, type TokenIssuer } from './auth.js';
 import { DEVICE_STATUSES, INVENTORY_SEQ, type MenderDevice, type MenderState } from './state.js';
+import { parseJson } from '../../../wire/answer-shapes.js';
 
 /**
  * The device-facing HTTP API of the Mender fake. Routes, bodies and answers follow the device
@@ -99,7 +100,7 @@ export class MenderApi {
   }
 
   private inventory(res: ServerResponse, d: MenderDevice, method: string, body: Buffer): void {
-    const doc = parse(body);
+    const doc = parseJson(body.toString('utf8'));
     const attrs = Array.isArray(doc) ? doc : undefined;
     if (attrs === undefined || attrs.length === 0) return bad(res, d, 'failed to decode request body: expected a non-empty array of attributes');
     for (const a of attrs) {
@@ -123,7 +124,7 @@ export class MenderApi {
       artifactName = query.get('artifact_name') ?? undefined;
       deviceType = query.get('device_type') ?? undefined;
     } else if (method === 'POST') {
-      const doc = parse(body) as Record<string, unknown> | undefined;
+      const doc = parseJson(body.toString('utf8')) as Record<string, unknown> | undefined;
       const provides = (v2 ? doc?.device_provides : doc) as Record<string, unknown> | undefined;
       artifactName = provides?.artifact_name;
       deviceType = provides?.device_type;
@@ -150,7 +151,7 @@ export class MenderApi {
   }
 
   private status(res: ServerResponse, d: MenderDevice, id: string, body: Buffer): void {
-    const doc = parse(body) as { status?: unknown; substate?: unknown } | undefined;
+    const doc = parseJson(body.toString('utf8')) as { status?: unknown; substate?: unknown } | undefined;
     if (doc === undefined || typeof doc !== 'object' || typeof doc.status !== 'string' || !DEVICE_STATUSES.has(doc.status)) return bad(res, d, 'status: must be a valid deployment status');
     if (doc.substate !== undefined && typeof doc.substate !== 'string') return bad(res, d, 'substate: must be a string');
     const r = this.state.report(d, id, doc.status);
@@ -161,7 +162,7 @@ export class MenderApi {
   }
 
   private log(res: ServerResponse, d: MenderDevice, id: string, body: Buffer): void {
-    const doc = parse(body) as { messages?: unknown } | undefined;
+    const doc = parseJson(body.toString('utf8')) as { messages?: unknown } | undefined;
     const msgs = doc?.messages;
     if (!Array.isArray(msgs) || msgs.length === 0) return bad(res, d, 'Invalid deployment log: messages must be a non-empty array');
     for (const m of msgs as Array<Record<string, unknown>>) {
@@ -214,13 +215,6 @@ function validValue(v: unknown): boolean {
   return scalar(v) || (Array.isArray(v) && v.length > 0 && v.every(scalar));
 }
 
-function parse(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
 
 function bad(res: ServerResponse, d: MenderDevice, message: string): void {
   d.counts.badRequests++;
