@@ -6,6 +6,8 @@
 // the load average before and after, the verdict and each threshold. Needs `npm run build`.
 //   CLOCK=virtual N_DEVICES=50000 node bench/preset-scale.mjs
 //   CLOCK=wall N_DEVICES=5000 PRESETS=hawkbit,balena node bench/preset-scale.mjs
+// ARRIVAL=100/s sets the arrival rate instead of scaling it (a fleet of 5,000 arriving at 25 times
+// the shipped rate is a provisioning storm, not the scenario), and DURATION=4m the run's length.
 // Scaled copies and reports stay in OUT (default: a fresh folder under the OS temp dir).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,7 +46,8 @@ function scaled(name) {
     g.set('count', c);
     given += c;
   });
-  doc.setIn(['arrival', 'rate'], scaleRate(doc.getIn(['arrival', 'rate']), f));
+  doc.setIn(['arrival', 'rate'], process.env.ARRIVAL ?? scaleRate(doc.getIn(['arrival', 'rate']), f));
+  if (process.env.DURATION) doc.set('duration', process.env.DURATION);
   if (doc.hasIn(['provisioning', 'approvalRate'])) doc.setIn(['provisioning', 'approvalRate'], scaleRate(doc.getIn(['provisioning', 'approvalRate']), f));
   const thresholds = doc.get('thresholds');
   for (const pair of thresholds?.items ?? []) {
@@ -61,7 +64,7 @@ function scaled(name) {
 
 const load = () => os.loadavg()[0].toFixed(1);
 const m = machine();
-console.log(`# preset-scale: ${PRESETS.join(', ')} at ${N.toLocaleString('en-US')} devices, ${CLOCK} clock`);
+console.log(`# preset-scale: ${PRESETS.join(', ')} at ${N.toLocaleString('en-US')} devices, ${CLOCK} clock, arrival ${process.env.ARRIVAL ?? 'scaled'}, duration ${process.env.DURATION ?? 'as shipped'}`);
 console.log(`# ${m.nproc} CPUs, ${m.cpu}, ${m.ramGiB} GiB, Node ${m.node}, ${m.date}; outputs in ${OUT}`);
 const rows = [];
 for (const name of PRESETS) {
