@@ -26,6 +26,12 @@ export interface Preset extends PlatformHooks {
    * or undefined when the body is not what the route answers.
    */
   decodeProvision(body: string, serial: string): DeviceCredentials | undefined;
+  /**
+   * True when a 2xx provisioning (or renewal) answer that `decodeProvision` could not read is the
+   * platform's documented refusal (ThingsBoard: HTTP 200 with `"status": "FAILURE"`): counted as
+   * `rejected`, not as a bad response. Absent: every unreadable 2xx is a bad response.
+   */
+  provisionRefused?(body: string): boolean;
   /** Authorization header of the device's HTTP requests (undefined: none). */
   authorization(creds: DeviceCredentials): string | undefined;
   /**

@@ -38,6 +38,11 @@ export const NET_TLS = 4;
 export const BAD_RESPONSE = 5;
 /** Cut off by fleetsim itself (the end of the run closed the transport): not a backend error. */
 export const CANCELLED = 6;
+/**
+ * A 2xx whose body is the platform's own documented refusal (ThingsBoard answers provisioning
+ * with HTTP 200 and `"status": "FAILURE"`): the backend said no, which is not garbage.
+ */
+export const REJECTED = 7;
 /** The answer carried no (readable) Retry-After header. */
 export const NO_RETRY_AFTER = -1;
 

@@ -4,6 +4,7 @@ import type { HttpRequestSpec, Preset, TargetAnswer } from './preset.js';
 import type { RequestOutcomes, MqttRequests } from './mqtt-requests.js';
 import {
   BAD_RESPONSE,
+  REJECTED,
   FLEET_TOKEN_BASE,
   NO_HINT,
   NO_RETRY_AFTER,
@@ -145,7 +146,8 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
 
   /**
    * Takes the credentials of a provisioning or renewal answer; returns the status to report
-   * (BAD_RESPONSE for a 2xx whose body the preset cannot read: garbage, neither success nor 5xx).
+   * (BAD_RESPONSE for a 2xx whose body the preset cannot read: garbage, neither success nor 5xx;
+   * REJECTED for one the preset recognises as the platform's refusal).
    * 202 is "accepted, pending an operator's approval" (manual provisioning): no credentials yet.
    */
   private credentialAnswer(dev: number, status: number, body: string, renewal: boolean): number {
@@ -154,7 +156,7 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     const serial = this.creds.serial(dev) ?? '';
     const current = this.creds.of(dev);
     const c = renewal && p.decodeReauth && current ? p.decodeReauth(body, current) : p.decodeProvision(body, serial);
-    if (!c) return BAD_RESPONSE;
+    if (!c) return p.provisionRefused?.(body) ? REJECTED : BAD_RESPONSE;
     this.creds.issue(dev, c);
     return status;
   }

@@ -1,12 +1,13 @@
 import { C, cancelledCounter, errorCounter } from '../metrics/catalog.js';
 import { Cause, Route } from '../metrics/request-errors.js';
 import type { ShardMetrics } from '../metrics/registry.js';
-import { BAD_RESPONSE, CANCELLED, MQTT_NET_CODE_BASE, NET_REFUSED, NET_TIMEOUT, NET_TLS } from '../drivers/types.js';
+import { BAD_RESPONSE, CANCELLED, REJECTED, MQTT_NET_CODE_BASE, NET_REFUSED, NET_TIMEOUT, NET_TLS } from '../drivers/types.js';
 
 /** The class counter of a failure without an HTTP status: TLS has its own, the rest are network errors. */
 function countNetClass(metrics: ShardMetrics, status: number): void {
   if (status === NET_TLS) metrics.inc(C['errors.tls']);
-  else if (status !== BAD_RESPONSE) metrics.inc(C['errors.network']);
+  // A bad or rejected answer did come back: an error of its route, not of the network.
+  else if (status !== BAD_RESPONSE && status !== REJECTED) metrics.inc(C['errors.network']);
 }
 
 export { Route } from '../metrics/request-errors.js';
@@ -22,6 +23,8 @@ export function httpCause(status: number): number {
       return Cause.http500;
     case BAD_RESPONSE:
       return Cause.badResponse;
+    case REJECTED:
+      return Cause.rejected;
     case NET_REFUSED:
       return Cause.refused;
     case NET_TIMEOUT:

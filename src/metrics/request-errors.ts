@@ -14,13 +14,14 @@ export const Route = { provision: 0, poll: 1, state: 2, artifact: 3, mqttConnect
 /**
  * Why a request failed. HTTP statuses 429, 503 and 500 have their own cause (rate limited,
  * overloaded, broken), the other 4xx and 5xx are grouped; network causes come from the socket;
- * `bad_response` is a success status whose body is unreadable or of the wrong shape. For MQTT
+ * `bad_response` is a success status whose body is unreadable or of the wrong shape, `rejected` one
+ * whose body is the platform's documented refusal (the preset recognises it). For MQTT
  * connect, a CONNACK refusal is `refused` too (the broker refused the session), and a CONNACK of
  * "server unavailable" (3) is `http_503`'s MQTT equivalent, counted there.
  */
-export const CAUSES = ['http_429', 'http_503', 'http_500', 'http_4xx_other', 'http_5xx_other', 'reset', 'timeout', 'refused', 'tls', 'bad_response'] as const;
+export const CAUSES = ['http_429', 'http_503', 'http_500', 'http_4xx_other', 'http_5xx_other', 'reset', 'timeout', 'refused', 'tls', 'bad_response', 'rejected'] as const;
 export type CauseName = (typeof CAUSES)[number];
-export const Cause = { http429: 0, http503: 1, http500: 2, http4xx: 3, http5xx: 4, reset: 5, timeout: 6, refused: 7, tls: 8, badResponse: 9 } as const;
+export const Cause = { http429: 0, http503: 1, http500: 2, http4xx: 3, http5xx: 4, reset: 5, timeout: 6, refused: 7, tls: 8, badResponse: 9, rejected: 10 } as const;
 
 export const errorCounterName = (route: RouteName, cause: CauseName): string => `errors.${route}.${cause}`;
 export const cancelledCounterName = (route: RouteName): string => `cancelled.${route}`;
@@ -43,6 +44,7 @@ const CAUSE_HELP: Record<CauseName, string> = {
   refused: 'that could not open a connection (MQTT: or whose CONNACK refused the session)',
   tls: 'whose TLS handshake or certificate check failed',
   bad_response: 'answered a success with an unreadable or wrong-shaped body',
+  rejected: "answered a success status whose body is the platform's documented refusal (ThingsBoard's provisioning FAILURE)",
 };
 
 /** Counter definitions (name, unit, help), routes-major: ordinal = base + route * CAUSES.length + cause, then the cancelled ones. */

@@ -5,6 +5,12 @@ import { startThingsboardFake, type ThingsboardFake } from '../../src/backend/fa
 import { thingsboardPreset } from '../../src/drivers/presets/thingsboard.js';
 import type { DeviceCredentials, HttpRequestSpec, Preset } from '../../src/drivers/preset.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { WireDriver } from '../../src/drivers/wire-driver.js';
+import { REJECTED, type DriverEvents } from '../../src/drivers/types.js';
+import { ShardMetrics } from '../../src/metrics/registry.js';
+import { C, errorCounter } from '../../src/metrics/catalog.js';
+import { Cause, Route } from '../../src/metrics/request-errors.js';
+import { countHttpFailure } from '../../src/fleet/request-outcome.js';
 
 /**
  * One device of the `thingsboard` preset, step by step against the ThingsBoard fake: each request
@@ -38,8 +44,12 @@ describe('thingsboard preset: one device, step by step', () => {
     expect(answer.status).toBe(200);
     const creds = preset.decodeProvision(answer.body.toString(), 'tb-dev-7') as DeviceCredentials;
     expect(creds).toEqual({ deviceId: 'tb-dev-7', secret: fake.state.devices.get('tb-dev-7')!.token });
-    // A second provisioning of the same name is FAILURE (HTTP 200): no credentials, a bad response.
-    expect(preset.decodeProvision((await send(prov)).body.toString(), 'tb-dev-7')).toBeUndefined();
+    // A second provisioning of the same name is FAILURE (HTTP 200): no credentials, and the
+    // platform's refusal (counted as rejected), which garbage is not.
+    const again = (await send(prov)).body.toString();
+    expect(preset.decodeProvision(again, 'tb-dev-7')).toBeUndefined();
+    expect(preset.provisionRefused!(again)).toBe(true);
+    expect(preset.provisionRefused!('<html>proxy error</html>')).toBe(false);
 
     // Connect: username = access token, no password (getting connected).
     const id = preset.connectIdentity(creds);
@@ -107,5 +117,27 @@ describe('thingsboard preset: one device, step by step', () => {
     expect(logs.topic).toBe('v1/devices/me/telemetry');
     await c.publishAsync(logs.topic, logs.payload, { qos: 1 });
     expect(dev.counts).toMatchObject({ logLines: 3, malformed: 0 });
+  });
+
+  it('through the wire driver: a name provisioned already is answered FAILURE and counted rejected on the provisioning route, not as a bad response', async () => {
+    // Seen at 5,000 devices: a provisioning request that timed out had still created the device, so
+    // every retry got FAILURE; booked as bad_response, it read as a fake answering garbage.
+    const metrics = new ShardMetrics(0);
+    const statuses: number[] = [];
+    const events = { onProvisioned: (_dev: number, status: number) => (statuses.push(status), (status < 200 || status >= 300) && countHttpFailure(metrics, Route.provision, status)) } as unknown as DriverEvents;
+    const d = new WireDriver({ httpUrl: fake.httpUrl, mqttUrl: fake.mqttUrl, preset, devices: 2, mqttClient: 'lean', http: { connections: 'pooled', poolSize: 1 }, keepaliveSec: 30, connectTimeoutMs: 5000, httpTimeoutMs: 5000 }, events);
+    try {
+      d.provision(0, 'tb-twice');
+      await waitFor(() => statuses.length === 1, 'the first provisioning answered');
+      d.provision(1, 'tb-twice');
+      await waitFor(() => statuses.length === 2, 'the second provisioning answered');
+    } finally {
+      await d.close();
+    }
+    expect(statuses).toEqual([200, REJECTED]);
+    expect(fake.state.provisionRefusals.FAILURE).toBeGreaterThanOrEqual(1);
+    expect(metrics.counters[errorCounter(Route.provision, Cause.rejected)]).toBe(1);
+    expect(metrics.counters[errorCounter(Route.provision, Cause.badResponse)]).toBe(0);
+    expect(metrics.counters[C['errors.network']]).toBe(0);
   });
 });

@@ -46,8 +46,13 @@ export function thingsboardPreset(settings: PresetSettings): Preset {
     provisionRequest: (serial) => ({ method: 'POST', path: '/api/v1/provision', body: JSON.stringify({ deviceName: serial, provisionDeviceKey, provisionDeviceSecret }) }),
     decodeProvision(body, serial) {
       const r = parse(body);
-      // NOT_FOUND / FAILURE come with HTTP 200: no credentials, a bad response for fleetsim.
       return r?.status === 'SUCCESS' && r.credentialsType === 'ACCESS_TOKEN' && typeof r.credentialsValue === 'string' ? { deviceId: serial, secret: r.credentialsValue } : undefined;
+    },
+    // NOT_FOUND (unknown provision key) and FAILURE (e.g. the device name exists already) come with
+    // HTTP 200: the platform's refusal, counted as rejected.
+    provisionRefused(body) {
+      const s = parse(body)?.status;
+      return s === 'FAILURE' || s === 'NOT_FOUND';
     },
     // The token is in the path; no header.
     authorization: () => undefined,
