@@ -1,6 +1,7 @@
 import type { DeviceCredentialTable } from './device-credentials.js';
 import { DeviceDeadlines } from './device-deadlines.js';
-import { answerOf, answerStatus, claimProvisioning, topicUplink } from './mqtt-topic-answers.js';
+import { claimProvisioning } from './mqtt-topic-answers.js';
+import { TopicRequests } from './mqtt-topic-requests.js';
 import type { DeviceCredentials, HttpRequestSpec, MqttAnswer, MqttIdentity, MqttProvisioning, MqttUplink, Preset, TargetAnswer } from './preset.js';
 import { BAD_RESPONSE, MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, NO_HINT, NO_RETRY_AFTER, POLL_UNCHANGED, type ClientIdentity, type DriverEvents, type FleetOpsEvents } from './types.js';
 
@@ -13,9 +14,6 @@ const TOKEN_STATE = DRIVER_TOKEN_BASE + 1;
 const IDLE = 0;
 const CONNECTING = 1;
 const WAITING = 2;
-
-/** Requests over reserved topics a device may wait for at once: one per op (the wire driver's OP_* are below this). */
-const TOPIC_OPS = 8;
 
 /** What the exchanges need of the driver's MQTT side (drivers/wire-driver.ts): one session slot per device. */
 export interface RequestSessions {
@@ -51,8 +49,8 @@ export interface TopicRequestOptions {
  * (drivers/preset.ts `mqttProvision`, `mqttPoll`), state reports published over MQTT
  * (`stateUplink`), and a preset's requests over reserved topics (`requestsOver: 'mqtt'`, AWS IoT:
  * provisioning by claim is run as `mqttProvision`, any other request as `request`, answered as
- * its HTTP twin would be). It owns the per-device exchange state: the correlation id or topic a
- * device waits for, the provisioning session's phase, the deadlines.
+ * its HTTP twin would be, through drivers/mqtt-topic-requests.ts). It owns the per-device exchange
+ * state: the correlation id a device waits for, the provisioning session's phase, the deadlines.
  *
  * - Provisioning runs on a session of its own (the preset's provisioning identity), in the
  *   device's transport slot: connect, subscribe, publish, wait, close. The lifecycle never hears
@@ -81,9 +79,8 @@ export class MqttRequests {
   private readonly pollDeadlines: DeviceDeadlines | undefined;
   /** Provisioning over MQTT: the preset's `mqttProvision`, or its provisioning by claim over reserved topics. */
   readonly mqttProvision: MqttProvisioning | undefined;
-  /** Per device and op (dev * TOPIC_OPS + op): the request topic a request over reserved topics waits on. */
-  private readonly topicWaits: Array<string | undefined> | undefined;
-  private readonly topicDeadlines: DeviceDeadlines | undefined;
+  /** Requests over reserved topics (requestsOver 'mqtt'). */
+  private readonly topicRequests: TopicRequests | undefined;
   private seq = 0;
 
   constructor(
@@ -107,8 +104,7 @@ export class MqttRequests {
     const p = (this.mqttProvision = preset.mqttProvision ?? (topics && preset.provisionIdentity ? claimProvisioning(preset, topics.timeoutMs) : undefined));
     const q = preset.mqttPoll;
     if (topics !== undefined) {
-      this.topicWaits = new Array(devices * TOPIC_OPS);
-      this.topicDeadlines = new DeviceDeadlines(devices * TOPIC_OPS, topics.timeoutMs, (i) => this.topicAnswered(i, NET_TIMEOUT, ''));
+      this.topicRequests = new TopicRequests(devices, topics.timeoutMs, preset, (dev, m) => sessions.publish(dev, m, TOKEN_REQUEST), (dev, op, status, body) => outcomes.answered(dev, op, status, body));
     }
     this.provisionDeadlines = p ? new DeviceDeadlines(devices, p.timeoutMs, (dev) => this.provisionFailed(dev, NET_TIMEOUT)) : undefined;
     this.pollDeadlines = q ? new DeviceDeadlines(devices, q.timeoutMs, (dev) => this.pollFailed(dev, NET_TIMEOUT)) : undefined;
@@ -238,38 +234,14 @@ export class MqttRequests {
 
   // --- requests over reserved topics (requestsOver 'mqtt') ---
 
-  /** Sends one request of `dev` on its session, as HTTP would send it; answered through `outcomes.answered`. */
+  /** Sends one request of `dev` on its session as HTTP would send it (drivers/mqtt-topic-requests.ts); answered through `outcomes.answered`. */
   request(dev: number, op: number, r: HttpRequestSpec): void {
-    if (!this.sessions.publish(dev, topicUplink(r), TOKEN_REQUEST)) {
-      // No session to send on: answered as a connection that is gone, on a later tick.
-      setImmediate(() => this.outcomes.answered(dev, op, NET_RESET, ''));
-      return;
-    }
-    const i = dev * TOPIC_OPS + op;
-    this.topicWaits![i] = r.path;
-    this.topicDeadlines!.add(i);
+    this.topicRequests!.request(dev, op, r);
   }
 
-  /** A message that answers a request of `dev` waiting on its topic; false when none waits for it. */
-  private topicAnswer(dev: number, topic: string, payload: Buffer): boolean {
-    const a = answerOf(topic);
-    if (a === undefined) return false;
-    for (let op = 0; op < TOPIC_OPS; op++) {
-      const i = dev * TOPIC_OPS + op;
-      if (this.topicWaits![i] !== a.request) continue;
-      const body = payload.toString('utf8');
-      this.topicAnswered(i, answerStatus(this.preset, a.accepted, body), body);
-      return true;
-    }
-    return false;
-  }
-
-  /** Ends the wait of request `i` (dev * TOPIC_OPS + op) with `status`; nothing when it was not waiting. */
-  private topicAnswered(i: number, status: number, body: string): void {
-    if (this.topicWaits![i] === undefined) return;
-    this.topicWaits![i] = undefined;
-    this.topicDeadlines!.remove(i);
-    this.outcomes.answered(Math.floor(i / TOPIC_OPS), i % TOPIC_OPS, status, body);
+  /** The device's own session is up and subscribed: requests over reserved topics that waited for it leave. */
+  sessionReady(dev: number): void {
+    this.topicRequests?.sessionReady(dev);
   }
 
   // --- state reports over MQTT ---
@@ -303,7 +275,7 @@ export class MqttRequests {
       // The provisioning session hears nothing else the device would act on.
       return true;
     }
-    if (this.topicWaits !== undefined && this.topicAnswer(dev, topic, payload)) return true;
+    if (this.topicRequests?.answer(dev, topic, payload)) return true;
     if (p.mqttPoll === undefined) return false;
     const a = p.mqttPoll.decode(topic, payload, this.etags[dev]);
     if (a === undefined) return false;
@@ -319,17 +291,16 @@ export class MqttRequests {
    */
   lost(dev: number): boolean {
     if (this.sessionEnded(dev)) return true;
-    if (this.topicWaits !== undefined) for (let op = 0; op < TOPIC_OPS; op++) this.topicAnswered(dev * TOPIC_OPS + op, NET_RESET, '');
+    this.topicRequests?.lost(dev);
     return false;
   }
 
   /**
    * The lifecycle ended the device's session: a provisioning, poll or state report that waited on
-   * it is answered as a reset. Requests over reserved topics keep waiting until answered or their
-   * deadline, as the AWS IoT preset has always had them.
+   * it is answered as a reset; answers due to requests over reserved topics are cut off (CANCELLED).
    */
   disconnected(dev: number): void {
-    this.sessionEnded(dev);
+    if (!this.sessionEnded(dev)) this.topicRequests?.disconnected(dev);
   }
 
   private sessionEnded(dev: number): boolean {
@@ -349,7 +320,7 @@ export class MqttRequests {
   close(): void {
     this.provisionDeadlines?.stop();
     this.pollDeadlines?.stop();
-    this.topicDeadlines?.stop();
+    this.topicRequests?.close();
   }
 
   private newId(dev: number): string {

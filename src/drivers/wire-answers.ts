@@ -262,6 +262,8 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     if (ok && this.fleet !== undefined && creds !== undefined) {
       for (const topic of this.preset.subscriptions(creds)) this.requests.subscribe(dev, topic, this.preset.subscriptionQos ?? 1);
     }
+    // Subscribed: requests that waited for the session leave (their answers have somewhere to go).
+    if (ok) x?.sessionReady(dev);
     if (!ok && (code === CONNACK_BAD_CREDENTIALS || code === CONNACK_NOT_AUTHORIZED)) this.creds.refusedByBroker(dev);
     this.events.onConnected(dev, ok, code);
   }
