@@ -117,6 +117,29 @@ export class IntervalCounts {
     return framed.toString('base64');
   }
 
+  /**
+   * The counts in HdrRecorder.drainCounts' format (hdr-counts.ts), null when empty; unchanged.
+   * `addCounts` of them into a library histogram gives what adding every part did one by one: the
+   * same counts and total, and min and max are the extremes of the parts' extremes.
+   */
+  toCounts(): HdrCounts | null {
+    if (this.total === 0) return null;
+    const c = this.counts;
+    const bits = this.bits;
+    const out: HdrCounts = [];
+    let prev = -1;
+    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
+      for (let w = bits[k]; w !== 0; w &= w - 1) {
+        const i = lowestIndexIn(k, w);
+        if (prev < 0) out.push(i);
+        else if (i > prev + 1) out.push(prev + 1 - i);
+        out.push(c[i]);
+        prev = i;
+      }
+    }
+    return out;
+  }
+
   clear(): void {
     const bits = this.bits;
     for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {

@@ -38,6 +38,14 @@ describe('IntervalCounts', () => {
         expect(mine.total).toBe(lib.totalCount);
         expect(mine.stats()).toEqual(histogramStats(lib));
         expect(mine.encode()).toBe(encodeHistogram(lib));
+        // The run's totals are kept as such counts and handed to the library once, at the end:
+        // the same histogram as adding every part (min and max included).
+        const once = newHistogram();
+        const all = mine.toCounts();
+        if (all) addCounts(once, all);
+        expect(histogramStats(once)).toEqual(histogramStats(lib));
+        expect([once.minNonZeroValue, once.maxValue, once.totalCount]).toEqual([lib.minNonZeroValue, lib.maxValue, lib.totalCount]);
+        expect(encodeHistogram(once)).toBe(encodeHistogram(lib));
       }
     });
   }
