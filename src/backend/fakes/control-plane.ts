@@ -5,6 +5,7 @@ import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { LISTEN_BACKLOG, urlHost } from '../broker.js';
 import type { DeviceStatsResponse, DeviceTelemetryCounts } from '../../wire/reference-protocol.js';
 import { FLEET_PATHS, type CampaignSpec, type CampaignStatus, type CommandRequest, type CommandStatus, type FleetOpsStats, type ProvisioningPolicy, type ReleaseSpec } from '../../wire/fleet-ops.js';
+import { sendEmpty, sendJson } from './http-answers.js';
 
 /**
  * The operator's side of a platform fake: fleetsim's wall-clock operator (engine/operator) speaks
@@ -135,13 +136,8 @@ export async function startFakeHttpServer(platform: string, opts: { host: string
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  if (body === undefined) {
-    res.writeHead(status);
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+  if (body === undefined) sendEmpty(res, status);
+  else sendJson(res, status, body);
 }
 
 /** Release payload bytes of `size` (a repeating pattern named after the release, so digests differ by release). */

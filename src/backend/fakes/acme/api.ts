@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveBytes } from '../serve-range.js';
 import type { AcmeState, Thing } from './state.js';
-import { parseJson } from '../../../wire/answer-shapes.js';
+import { isJsonObject as isObj, parseJson } from '../../../wire/answer-shapes.js';
+import { sendJson as json } from '../http-answers.js';
 
 /**
  * The HTTP API of the acme-things test backend (protocols/example.yaml):
@@ -132,10 +133,3 @@ export class AcmeApi {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-}
-
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

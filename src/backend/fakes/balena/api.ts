@@ -4,6 +4,7 @@ import { serveBytes } from '../serve-range.js';
 import { LogRateLimiter } from './log-rate.js';
 import { checkLogBatch, checkRegistration, checkStatePatch } from './shapes.js';
 import { Conflict, RELEASE_LABEL, type BalenaDevice, type BalenaState } from './state.js';
+import { safeDecode, sendEmpty as end, sendJson, sendText } from '../http-answers.js';
 
 /**
  * The device-facing routes of the balena fake, written from open-balena-api (v49,
@@ -206,28 +207,9 @@ export function weakEtag(body: string): string {
 
 export { RELEASE_LABEL };
 
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return '';
-  }
-}
-
-function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end(body);
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
-}
-
-function end(res: ServerResponse, status: number): void {
-  res.writeHead(status);
-  res.end();
-}
+/** balena's API names the charset of its answers. */
+const text = (res: ServerResponse, status: number, body: string): void => sendText(res, status, body, 'text/plain; charset=utf-8');
+const json = (res: ServerResponse, status: number, body: unknown): void => sendJson(res, status, body, 'application/json; charset=utf-8');
 
 /** Answers after the request body is read (a keep-alive connection stays usable). */
 function drain(req: IncomingMessage, answer: () => void): void {

@@ -1,4 +1,5 @@
 import { UPDATE_STATUSES } from './state.js';
+import { isJsonObject as isObj } from '../../../wire/answer-shapes.js';
 
 /**
  * The shapes the balena API validates device requests against, checked as it checks them, so a
@@ -26,7 +27,6 @@ export interface Registration {
 /** open-balena-api device-logs/lib/supervisor.ts MAX_LOGS_PER_BATCH. */
 export const MAX_LOGS_PER_BATCH = 10;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const nullish = (v: unknown): boolean => v === null || v === undefined;
 
 /** lib/utils.ts checkInt: an integer, or a string of one. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveBytes } from '../serve-range.js';
 import { isActive, maintenanceAt, type Action, type HawkbitState, type Target } from './state.js';
+import { safeDecode, sendJson as send } from '../http-answers.js';
 
 /**
  * The Direct Device Integration (DDI) API of the hawkBit fake, from hawkBit's
@@ -246,19 +247,6 @@ export function hhmmss(sec: number): string {
   const s = Math.max(0, Math.floor(sec));
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${p(Math.floor(s / 3600))}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}`;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return '';
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }
 
 function bad(res: ServerResponse, t: Target, message: string): void {

@@ -5,6 +5,7 @@ import { deviceStatsResponse } from '../control-plane.js';
 import { HTTP_PATHS, type DeviceStatsResponse } from '../../../wire/reference-protocol.js';
 import { acceptAttributes, acceptTelemetry, attributesAnswer, packageChunk } from './device-api.js';
 import type { TbDevice, ThingsboardState } from './state.js';
+import { sendEmpty as empty, sendJson as json, sendText as text } from '../http-answers.js';
 
 /**
  * The ThingsBoard fake's HTTP device API (DeviceApiController.java, `/api/v1`): provisioning,
@@ -110,20 +111,4 @@ export class TbHttpApi {
     }));
     return deviceStatsResponse(devices);
   }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const s = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
-  res.end(s);
-}
-
-function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function empty(res: ServerResponse, status: number): void {
-  res.writeHead(status, { 'content-length': 0 });
-  res.end();
 }
