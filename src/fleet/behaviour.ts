@@ -49,6 +49,8 @@ export interface BehaviourContext {
   reboot(dev: number, ms: number): void;
   /** The device's Retry-After hold: no HTTP request of any route leaves before it ends. */
   hold: RetryAfterHold;
+  /** The device sent an uplink on its MQTT session now: its keepalive waits a whole keepalive again (fleet/keepalive.ts). */
+  sentOnSession(dev: number): void;
 }
 
 /** The behaviours of a lifecycle: routes their event kinds and fans the lifecycle's moments out. */

@@ -110,6 +110,7 @@ export class Lifecycle implements DriverEvents {
       },
       reboot: (dev, ms) => this.reboot(dev, ms),
       hold: this.hold,
+      sentOnSession: (dev) => this.sessions.keepalive.sent(dev),
     };
   }
 

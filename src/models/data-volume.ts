@@ -151,11 +151,24 @@ export function billableMessages(u: DeviceDayUsage, m: MessageSizes, meterBytes:
 /**
  * PINGREQs a standing session sends per day. A client pings when it has sent nothing for a
  * keepalive period (MQTT 3.1.1 §3.1.2.10): with a report every T seconds and keepalive k < T,
- * ceil(T / k) - 1 pings fall between two reports; with no reports, one every k.
+ * ceil(T / k) - 1 pings fall between two reports; with no reports, one every k. Reports `jitter`ed
+ * (each interval uniform in T · (1 ± jitter), as fleet/lifecycle.ts plans them) make that the mean
+ * of ceil(T / k) - 1 over the interval, per mean interval T (renewal-reward): with T = 15 min,
+ * k = 60 s and 10 % jitter, 14.5 pings per report instead of 14. What fleet/keepalive.ts does, bar
+ * the other uplinks (logs, command replies), which postpone a ping and are not counted here.
  */
-export function pingsPerSessionDay(reportEveryS: number | undefined, keepaliveS: number): number {
+export function pingsPerSessionDay(reportEveryS: number | undefined, keepaliveS: number, jitter = 0): number {
   if (!(keepaliveS > 0)) return 0;
   if (reportEveryS === undefined) return 86_400 / keepaliveS;
-  if (reportEveryS <= keepaliveS) return 0;
-  return ((Math.ceil(reportEveryS / keepaliveS) - 1) * 86_400) / reportEveryS;
+  return (meanPingsBetween(reportEveryS * (1 - jitter), reportEveryS * (1 + jitter), keepaliveS) * 86_400) / reportEveryS;
+}
+
+/** Mean of max(0, ceil(T / k) - 1) for T uniform on [lo, hi]: the integral of the step function, piece by piece. */
+function meanPingsBetween(lo: number, hi: number, k: number): number {
+  const a = lo / k;
+  const b = hi / k;
+  if (!(b > a)) return Math.max(0, Math.ceil(a) - 1);
+  let area = 0;
+  for (let n = Math.max(1, Math.floor(a) + 1); n - 1 < b; n++) area += (n - 1) * (Math.min(b, n) - Math.max(a, n - 1));
+  return area / (b - a);
 }

@@ -139,4 +139,16 @@ describe('keepalive: reports postpone pings as the cost model counts them', () =
       if (everyMs < K) expect(measured).toBe(0);
     });
   }
+
+  it('jittered reports: a report every 60 s ± 50 % with k = 10 s pings 5.5 times per report, not 5', () => {
+    const s = setup({ telemetry: { everyMs: 60_000, jitter: 0.5, spec: { size: 50, qos: 0 } } });
+    const reports = 500;
+    pingTimes(s, reports * 60_000, true);
+    const measured = s.metrics.counters[C['mqtt.pings']];
+    const modelled = (pingsPerSessionDay(60, K / 1000, 0.5) * reports * 60_000) / 86_400_000;
+    expect(modelled).toBeCloseTo(5.5 * reports, 6);
+    // Pings per interval are 3..8, variance about 2.9: four standard deviations of 500 intervals.
+    expect(Math.abs(measured - modelled)).toBeLessThan(4 * Math.sqrt(reports * 2.9) + 10);
+    expect(Math.abs(measured - 5 * reports)).toBeGreaterThan(100); // the unjittered count would be wrong
+  });
 });

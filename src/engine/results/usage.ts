@@ -73,7 +73,7 @@ function usageOf(s: ResolvedScenario, counters: Readonly<Record<string, number>>
   const resumedShare = tls !== 'none' && (s.cost?.resumption ?? true) && counters['mqtt.connect.ok'] > 0 ? Math.max(0, 1 - devices / counters['mqtt.connect.ok']) : 0;
   const keepalive = overrides.keepaliveSec ?? b.keepaliveSec;
   const reportS = b.telemetry ? b.telemetry.everyMs / 1000 : undefined;
-  const pings = standing ? (onlineDays / Math.max(deviceDays, 1e-9)) * pingsPerSessionDay(reportS, keepalive) : 0;
+  const pings = standing ? (onlineDays / Math.max(deviceDays, 1e-9)) * pingsPerSessionDay(reportS, keepalive, b.telemetry?.jitter ?? 0) : 0;
   const pollScale = overrides.pollMs !== undefined && b.poll ? b.poll.everyMs / overrides.pollMs : 1;
   const polls = per(counters['poll.ok']) * pollScale;
   const pollEveryMs = overrides.pollMs ?? b.poll?.everyMs ?? Infinity;

@@ -76,6 +76,7 @@ export class ConfigApply implements Behaviour {
   private ack(dev: number, version: number): void {
     const sent = this.driver.ackConfig(dev, version, Channel.configAck);
     this.ackOwed[dev] = sent ? 0 : version;
+    if (sent) this.ctx.sentOnSession(dev);
   }
 
   onAck(_dev: number): void {}

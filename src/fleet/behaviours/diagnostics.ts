@@ -53,6 +53,7 @@ export class Diagnostics implements Behaviour {
     if (command === undefined) return;
     this.commands[dev] = undefined;
     if (!this.driver.replyCommand(dev, command, true, Channel.commandResult)) this.issuedAt[dev] = -1;
+    else this.ctx.sentOnSession(dev);
   }
 
   onAck(dev: number): void {

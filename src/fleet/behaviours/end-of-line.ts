@@ -45,7 +45,10 @@ export class EndOfLineTest implements Behaviour {
 
   onOnline(dev: number): void {
     if (this.state[dev] !== 1) return;
-    if (this.driver.reportEndOfLine(dev, true, Channel.eol)) this.state[dev] = 2;
+    if (this.driver.reportEndOfLine(dev, true, Channel.eol)) {
+      this.state[dev] = 2;
+      this.ctx.sentOnSession(dev);
+    }
   }
 
   onOffline(dev: number): void {

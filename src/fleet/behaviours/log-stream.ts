@@ -92,6 +92,7 @@ export class LogStream implements Behaviour {
     const n = this.buffered[dev];
     if (n === 0 && this.suppressed[dev] === 0) return;
     if (!this.driver.shipLogs(dev, this.suppressed[dev], this.line, n)) return;
+    this.ctx.sentOnSession(dev); // also for a preset that ships logs over HTTP: a ping postponed, harmless
     if (this.suppressed[dev] > 0) this.metrics.inc(C['logs.suppressed_notices']);
     this.suppressed[dev] = 0;
     this.buffered[dev] = 0;
