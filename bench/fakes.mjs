@@ -5,15 +5,25 @@
 // device's documented steady-state request. ThingsBoard's MQTT side (`thingsboard-mqtt`): mqtt.js
 // clients, one per connection and device, publish QoS 1 telemetry with WINDOW publishes in flight
 // each; counted are PUBACKs (the fake acknowledges a publish once it has handled it). Needs
-// `npm run build`. Names on the command line pick fakes (mender hawkbit thingsboard balena
-// thingsboard-mqtt); none: all.
-//   RUNS=3 SECONDS=3 CONNECTIONS=20 node bench/fakes.mjs   (WARMUP=1 s unrecorded first; WINDOW=10)
+// `npm run build`. AWS IoT (`aws-iot-mqtt`): AWS_CONNECTIONS devices provision themselves by claim
+// over mutual TLS (CreateKeysAndCertificate, RegisterThing), then each connects as its thing with
+// its own certificate and publishes at AWS_RATE per second (under AWS IoT's 100 publishes per
+// second per connection, which the fake enforces by discarding the excess): QoS 1 telemetry
+// (PUBACKs counted), then Jobs start-next requests (start-next/accepted answers counted). Its raw
+// peer (`aws-iot-mqtt`, same row set): Debian Mosquitto on a mutual-TLS listener, the same number
+// of sessions with certificates of its own CA publishing the same telemetry at the same rate.
+// Names on the command line pick fakes (mender hawkbit thingsboard balena thingsboard-mqtt
+// aws-iot-mqtt); none: all.
+//   RUNS=3 SECONDS=3 CONNECTIONS=20 node bench/fakes.mjs   (WARMUP=1 s unrecorded first; WINDOW=10;
+//   AWS_CONNECTIONS=50 AWS_RATE=90)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import autocannon from 'autocannon';
 import mqtt from 'mqtt';
 import { hawkbitTargetToken } from '../dist/wire/hawkbit-token.js';
+import { createFleetCa, issueCertificate } from '../dist/identity/x509.js';
+import { startLocalMosquitto } from '../dist/drivers/mqtt/local-mosquitto.js';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 5);
@@ -24,6 +34,9 @@ const WARMUP = Number(process.env.WARMUP ?? 1);
 const WINDOW = Number(process.env.WINDOW ?? 10);
 /** balena devices the log batches rotate over: the API takes 14 batches per device per 10 s. */
 const BALENA_LOG_DEVICES = Number(process.env.BALENA_LOG_DEVICES ?? 6000);
+/** AWS IoT: sessions, and publishes per second each (AWS IoT allows 100 per connection; the fake discards the excess). */
+const AWS_CONNECTIONS = Number(process.env.AWS_CONNECTIONS ?? 50);
+const AWS_RATE = Number(process.env.AWS_RATE ?? 90);
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts clock ticks of 10 ms
 
 const cpuSec = (pid) => {
@@ -192,6 +205,87 @@ async function thingsboardMqtt() {
   console.log(JSON.stringify({ fake: 'thingsboard-mqtt', request: `PUBLISH QoS 1 v1/devices/me/telemetry, PUBACK counted (${WINDOW} in flight per session)`, connections: CONNECTIONS, seconds: SECONDS, runs: rows, median: { pubPerSec: median(rows, 'pubPerSec'), pubPerCpuSec: median(rows, 'pubPerCpuSec') } }));
 }
 
+/** One AWS IoT device by claim: CreateKeysAndCertificate, RegisterThing, on a session with the claim certificate. */
+async function awsClaim(url, tlsInfo, serial) {
+  const c = await mqtt.connectAsync(url, { ca: tlsInfo.ca, cert: tlsInfo.claimCert, key: tlsInfo.claimKey, clientId: serial, protocolVersion: 4, reconnectPeriod: 0 });
+  const register = `$aws/provisioning-templates/${tlsInfo.templateName}/provision/json`;
+  await c.subscribeAsync(['$aws/certificates/create/json/+', `${register}/+`]);
+  const answer = (topic) => new Promise((resolve, reject) => c.on('message', (t, p) => {
+    if (t === `${topic}/accepted`) resolve(JSON.parse(p.toString()));
+    else if (t === `${topic}/rejected`) reject(new Error(`${topic}: ${p}`));
+  }));
+  const created = answer('$aws/certificates/create/json');
+  await c.publishAsync('$aws/certificates/create/json', '{}', { qos: 1 });
+  const { certificatePem, privateKey, certificateOwnershipToken } = await created;
+  const registered = answer(register);
+  await c.publishAsync(register, JSON.stringify({ certificateOwnershipToken, parameters: { SerialNumber: serial } }), { qos: 1 });
+  const { thingName } = await registered;
+  await c.endAsync();
+  return { thingName, cert: certificatePem, key: privateKey };
+}
+
+/**
+ * Paced MQTT load: every client sends `rate` messages a second (a burst each 100 ms) for `seconds`;
+ * `count(c)` resolves the messages answered since the last call. Returns answered per second and
+ * per CPU-second of process `pid`.
+ */
+async function pacedRun(pid, clients, seconds, send, answered) {
+  const perTick = Math.max(1, Math.round(AWS_RATE / 10));
+  const cpu0 = cpuSec(pid);
+  const t0 = process.hrtime.bigint();
+  const before = answered();
+  const timer = setInterval(() => {
+    for (const c of clients) for (let k = 0; k < perTick; k++) send(c);
+  }, 100);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  clearInterval(timer);
+  const n = answered() - before;
+  const cpu = cpuSec(pid) - cpu0;
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { perSec: n / secs, perCpuSec: n / cpu, cpuSec: cpu, offeredPerSec: (clients.length * perTick * 10) };
+}
+
+async function pacedRows(label, request, pid, clients, send, answered) {
+  if (WARMUP > 0) await pacedRun(pid, clients, WARMUP, send, answered);
+  const rows = [];
+  for (let i = 0; i < RUNS; i++) rows.push(await pacedRun(pid, clients, SECONDS, send, answered));
+  console.log(JSON.stringify({ fake: label, request, connections: clients.length, ratePerConnection: AWS_RATE, seconds: SECONDS, runs: rows, median: { perSec: median(rows, 'perSec'), perCpuSec: median(rows, 'perCpuSec') } }));
+}
+
+/** AWS IoT: devices by claim over mutual TLS, then telemetry and Jobs start-next on their own sessions; Mosquitto with mTLS as the raw peer. */
+async function awsIotMqtt() {
+  const { child, http, mqtt: url } = await startFake('aws-iot', 'FleetsimTemplate');
+  const tlsInfo = await (await fetch(`${http}/v1/fake/device-tls`)).json();
+  const devices = [];
+  for (let i = 0; i < AWS_CONNECTIONS; i += 10) {
+    devices.push(...(await Promise.all(Array.from({ length: Math.min(10, AWS_CONNECTIONS - i) }, (_, k) => awsClaim(url, tlsInfo, `bench-aws-${i + k}`)))));
+  }
+  const clients = await Promise.all(devices.map((d) => mqtt.connectAsync(url, { ca: tlsInfo.ca, cert: d.cert, key: d.key, clientId: d.thingName, protocolVersion: 4, reconnectPeriod: 0 }).then((c) => Object.assign(c, { thing: d.thingName }))));
+  let acked = 0;
+  let answers = 0;
+  await Promise.all(clients.map((c) => c.subscribeAsync(`$aws/things/${c.thing}/jobs/start-next/+`)));
+  for (const c of clients) c.on('message', (t) => t.endsWith('/start-next/accepted') && answers++);
+  const payload = JSON.stringify({ seq: 1, ts: 0, pad: 'x'.repeat(150) });
+  await pacedRows('aws-iot-mqtt', `PUBLISH QoS 1 dt/fleetsim/<thing>/telemetry over mTLS, PUBACK counted (${AWS_RATE}/s per session)`, child.pid, clients,
+    (c) => c.publish(`dt/fleetsim/${c.thing}/telemetry`, payload, { qos: 1 }, (err) => !err && acked++), () => acked);
+  await pacedRows('aws-iot-mqtt', `Jobs start-next request, start-next/accepted answer counted (${AWS_RATE}/s per session)`, child.pid, clients,
+    (c) => c.publish(`$aws/things/${c.thing}/jobs/start-next`, '{}', { qos: 1 }), () => answers);
+  await Promise.all(clients.map((c) => c.endAsync()));
+  await stopFake(child);
+
+  // The raw peer: Mosquitto on a mutual-TLS listener, the same sessions and telemetry, no AWS semantics.
+  const ca = await createFleetCa('bench mosquitto CA');
+  const server = await issueCertificate(ca, 'localhost', { server: ['127.0.0.1', 'localhost'] });
+  const broker = await startLocalMosquitto({ tls: { ca: ca.pem.cert, cert: server.cert, key: server.key, requireCertificate: true } });
+  const ids = await Promise.all(Array.from({ length: AWS_CONNECTIONS }, (_, i) => issueCertificate(ca, `bench-peer-${i}`, { client: true })));
+  const peers = await Promise.all(ids.map((id, i) => mqtt.connectAsync(broker.url, { ca: ca.pem.cert, cert: id.cert, key: id.key, clientId: `bench-peer-${i}`, protocolVersion: 4, reconnectPeriod: 0 }).then((c) => Object.assign(c, { thing: `bench-peer-${i}` }))));
+  let peerAcked = 0;
+  await pacedRows('mosquitto-mtls (peer)', `PUBLISH QoS 1 dt/fleetsim/<client>/telemetry over mTLS, PUBACK counted (${AWS_RATE}/s per session)`, broker.pid, peers,
+    (c) => c.publish(`dt/fleetsim/${c.thing}/telemetry`, payload, { qos: 1 }, (err) => !err && peerAcked++), () => peerAcked);
+  await Promise.all(peers.map((c) => c.endAsync()));
+  await broker.stop();
+}
+
 const only = process.argv.slice(2);
 for (const [name, f] of Object.entries(FAKES)) {
   if (only.length && !only.includes(name)) continue;
@@ -201,3 +295,4 @@ for (const [name, f] of Object.entries(FAKES)) {
   await stopFake(child);
 }
 if (!only.length || only.includes('thingsboard-mqtt')) await thingsboardMqtt();
+if (!only.length || only.includes('aws-iot-mqtt')) await awsIotMqtt();
