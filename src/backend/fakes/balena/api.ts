@@ -4,7 +4,7 @@ import { serveBytes } from '../serve-range.js';
 import { LogRateLimiter } from './log-rate.js';
 import { checkLogBatch, checkRegistration, checkStatePatch } from './shapes.js';
 import { Conflict, RELEASE_LABEL, type BalenaDevice, type BalenaState } from './state.js';
-import { safeDecode, sendEmpty as end, sendJson, sendText } from '../http-answers.js';
+import { safeDecode, sendEmpty as end, sendJson, sendText, sendUnlessMatched } from '../http-answers.js';
 
 /**
  * The device-facing routes of the balena fake, written from open-balena-api (v49,
@@ -99,15 +99,7 @@ export class BalenaApi {
     if (d === undefined) return text(res, 401, 'Unauthorized');
     d.counts.polls++;
     const body = JSON.stringify(this.stateOf(d));
-    const etag = weakEtag(body);
-    if (req.headers['if-none-match'] === etag) {
-      d.counts.notModified++;
-      res.writeHead(304, { etag });
-      res.end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', etag });
-    res.end(body);
+    if (sendUnlessMatched(req, res, body, weakEtag(body), 'application/json; charset=utf-8')) d.counts.notModified++;
   }
 
   /** Target state v3 of one device (open-balena-api state-get-v3.ts; balena-supervisor src/types/state.ts TargetState). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveBytes } from '../serve-range.js';
 import { isActive, maintenanceAt, type Action, type HawkbitState, type Target } from './state.js';
-import { safeDecode, sendJson as send } from '../http-answers.js';
+import { safeDecode, sendJson as send, sendUnlessMatched } from '../http-answers.js';
 
 /**
  * The Direct Device Integration (DDI) API of the hawkBit fake, from hawkBit's
@@ -101,14 +101,7 @@ export class HawkbitApi {
     if (t.requestAttributes) links.configData = { href: `${origin}/configData` };
     const body = JSON.stringify({ config: { polling: { sleep: hhmmss(this.sleepSec(action)) } }, _links: links });
     const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
-    if (req.headers['if-none-match'] === etag) {
-      t.counts.notModified++;
-      res.writeHead(304, { etag });
-      res.end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/hal+json', etag });
-    res.end(body);
+    if (sendUnlessMatched(req, res, body, etag, 'application/hal+json')) t.counts.notModified++;
   }
 
   /** The polling time, shortened before a maintenance window opens so the device is there when it does. */
