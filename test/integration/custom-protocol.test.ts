@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { filesUnder, runCli } from '../helpers/cli.js';
 import { runScenario } from '../../src/engine/coordinator.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { ThingCounts } from '../../src/backend/fakes/acme/index.js';
@@ -91,13 +91,3 @@ thresholds:
     }
   }, 40_000);
 });
-
-async function filesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(root, { withFileTypes: true })) {
-    const p = path.join(root, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}

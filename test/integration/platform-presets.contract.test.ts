@@ -13,7 +13,7 @@ import { hawkbitPreset } from '../../src/drivers/presets/hawkbit.js';
 import { startBalenaFake } from '../../src/backend/fakes/balena/index.js';
 import { balenaPreset } from '../../src/drivers/presets/balena.js';
 import { FLEET_PATHS } from '../../src/wire/fleet-ops.js';
-import { presetContract, type BackendView } from '../contracts/preset.contract.js';
+import { presetContract, type BackendView, type ContractBackend } from '../contracts/preset.contract.js';
 
 async function operator(url: string, path: string, body: unknown): Promise<void> {
   const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -29,6 +29,11 @@ const none = (): never => {
 };
 const FINAL: Record<string, string> = { success: 'success', failure: 'failed', finished: 'success', error: 'failed' };
 
+/** An HTTP-only platform's fake as the suite drives it: no MQTT, updates offered through its operator API, no config or commands. */
+function httpOnly(fake: { url: string; close(): Promise<void> }, view: (deviceId: string) => BackendView): ContractBackend {
+  return { httpUrl: fake.url, mqttUrl: '', offerUpdate: offer(fake.url), pushConfig: none, sendCommand: none, view: async (id) => view(id), close: () => fake.close() };
+}
+
 presetContract('mender x Mender fake', {
   preset: (s) => menderPreset(s),
   fleetKey: 'mender-contract-tenant',
@@ -36,23 +41,15 @@ presetContract('mender x Mender fake', {
   lacks: ['config', 'command', 'logs'],
   async startBackend() {
     const fake = await startMenderFake({ autoAccept: true });
-    return {
-      httpUrl: fake.url,
-      mqttUrl: '',
-      offerUpdate: offer(fake.url),
-      pushConfig: none,
-      sendCommand: none,
-      async view(deviceId): Promise<BackendView> {
-        const d = fake.state.devices.get(deviceId);
-        let state: BackendView['state'];
-        for (const dep of fake.state.deployments) {
-          const dd = d?.deployments.get(dep.id);
-          if (dd !== undefined && FINAL[dd.status]) state = { release: dep.artifactName, status: FINAL[dd.status] };
-        }
-        return { provisioned: d?.status === 'accepted' && d.counts.tokens > 0, telemetry: d?.seq.received ?? 0, polls: d?.counts.polls ?? 0, state, artifactBytes: d?.counts.artifactBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: 0 };
-      },
-      close: () => fake.close(),
-    };
+    return httpOnly(fake, (deviceId) => {
+      const d = fake.state.devices.get(deviceId);
+      let state: BackendView['state'];
+      for (const dep of fake.state.deployments) {
+        const dd = d?.deployments.get(dep.id);
+        if (dd !== undefined && FINAL[dd.status]) state = { release: dep.artifactName, status: FINAL[dd.status] };
+      }
+      return { provisioned: d?.status === 'accepted' && d.counts.tokens > 0, telemetry: d?.seq.received ?? 0, polls: d?.counts.polls ?? 0, state, artifactBytes: d?.counts.artifactBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: 0 };
+    });
   },
 });
 
@@ -63,20 +60,12 @@ presetContract('hawkbit x hawkBit DDI fake', {
   lacks: ['telemetry', 'config', 'command', 'logs'],
   async startBackend() {
     const fake = await startHawkbitFake({ tokenSecret: 'hawkbit-contract-secret', preregistered: true, pollingSec: 60, minPollingSec: 1 });
-    return {
-      httpUrl: fake.url,
-      mqttUrl: '',
-      offerUpdate: offer(fake.url),
-      pushConfig: none,
-      sendCommand: none,
-      async view(controllerId): Promise<BackendView> {
-        const t = fake.state.targets.get(controllerId);
-        let state: BackendView['state'];
-        for (const a of fake.state.actions.values()) if (a.controllerId === controllerId && FINAL[a.status]) state = { release: a.ds.version, status: FINAL[a.status] };
-        return { provisioned: t !== undefined && t.counts.polls > 0, telemetry: 0, polls: t?.counts.polls ?? 0, state, artifactBytes: t?.counts.artifactBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: 0 };
-      },
-      close: () => fake.close(),
-    };
+    return httpOnly(fake, (controllerId) => {
+      const t = fake.state.targets.get(controllerId);
+      let state: BackendView['state'];
+      for (const a of fake.state.actions.values()) if (a.controllerId === controllerId && FINAL[a.status]) state = { release: a.ds.version, status: FINAL[a.status] };
+      return { provisioned: t !== undefined && t.counts.polls > 0, telemetry: 0, polls: t?.counts.polls ?? 0, state, artifactBytes: t?.counts.artifactBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: 0 };
+    });
   },
 });
 
@@ -87,21 +76,13 @@ presetContract('balena x balena fake', {
   lacks: ['telemetry', 'config', 'command'],
   async startBackend() {
     const fake = await startBalenaFake({ provisioningKey: 'balena-contract-key', fleetId: 3 });
-    return {
-      httpUrl: fake.url,
-      mqttUrl: '',
-      offerUpdate: offer(fake.url),
-      pushConfig: none,
-      sendCommand: none,
-      async view(uuid): Promise<BackendView> {
-        const d = fake.state.devices.get(uuid);
-        let state: BackendView['state'];
-        const running = d?.runningCommit === undefined ? undefined : fake.state.releases.get(d.runningCommit);
-        if (running !== undefined) state = { release: running.name, status: 'success' };
-        else for (const [commit, s] of d?.releaseStatus ?? []) if (s === 'aborted') state = { release: fake.state.releases.get(commit)!.name, status: 'failed' };
-        return { provisioned: d !== undefined, telemetry: 0, polls: d?.counts.polls ?? 0, state, artifactBytes: d?.counts.blobBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: d?.counts.logLines ?? 0 };
-      },
-      close: () => fake.close(),
-    };
+    return httpOnly(fake, (uuid) => {
+      const d = fake.state.devices.get(uuid);
+      let state: BackendView['state'];
+      const running = d?.runningCommit === undefined ? undefined : fake.state.releases.get(d.runningCommit);
+      if (running !== undefined) state = { release: running.name, status: 'success' };
+      else for (const [commit, s] of d?.releaseStatus ?? []) if (s === 'aborted') state = { release: fake.state.releases.get(commit)!.name, status: 'failed' };
+      return { provisioned: d !== undefined, telemetry: 0, polls: d?.counts.polls ?? 0, state, artifactBytes: d?.counts.blobBytes ?? 0, configAcked: 0, commandsAnswered: 0, logLines: d?.counts.logLines ?? 0 };
+    });
   },
 });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { filesUnder, runCli } from '../helpers/cli.js';
 import { startEmbeddedBackend, type EmbeddedBackend } from '../../src/backend/index.js';
 
 /**
@@ -34,17 +34,6 @@ behaviour:
 thresholds:
   provision.ok: ["count == 8"]
 `;
-
-/** Every file under `root`, recursively. */
-async function filesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(root, { withFileTypes: true })) {
-    const p = path.join(root, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 async function expectNowhere(secret: string, outDir: string, streams: string[]): Promise<void> {
   const files = await filesUnder(outDir);
