@@ -103,9 +103,13 @@ phases:
     expect(rtt.count).toBe(60);
     expect(rtt.min).toBeGreaterThan(50_000);
     expect(rtt.max).toBeGreaterThan(400_000);
-    // The backend's own round trips (API call to answer received) agree with the devices' within a few ms.
+    // The backend's own round trips (API call to answer received) agree with the devices': within a
+    // few ms on an idle box; each side's event loop adds its own delay when the CPU is shared (137 ms
+    // apart at load 25), so the allowance grows with the round trip. A unit slip or a leg left out
+    // (processing only, network only) is still far outside it.
     const backendMax = Math.max(...operator!.commands[0].rttMs);
-    expect(Math.abs(backendMax - rtt.max / 1000)).toBeLessThan(50);
+    expect(backendMax).toBeGreaterThan(400);
+    expect(Math.abs(backendMax - rtt.max / 1000), `backend ${backendMax} ms, devices ${rtt.max / 1000} ms`).toBeLessThan(50 + 0.25 * backendMax);
     // Logs: 40 lines per flush into a 25-line buffer: lines are dropped and announced.
     expect(f.logs!.holds).toBe(true);
     expect(f.logs!.dropped).toBeGreaterThan(0);
