@@ -41,6 +41,8 @@ ${extra}`;
 
 /** Clocks on both sides tick in whole ms: a request can look up to 1 ms early by rounding alone. */
 const CLOCK_MS = 1;
+/** How late a timer may fire when the CPU is shared: the upper bounds allow it, the lower ones do not. */
+const SCHEDULING_SLACK_MS = 500;
 
 /** The next request the proxy saw from the same device on the same identity after `a`. */
 function nextFrom(p: FaultProxy, a: LoggedAnswer): ProxyRequest | undefined {
@@ -90,11 +92,13 @@ describe('Retry-After on every route', () => {
     expect(summary.counters['provision.ok']).toBe(40);
 
     // Full jitter (the default, 100%): the 40 devices told together to wait 2 s came back spread
-    // over the following 2 s, not in one burst.
+    // over the following 2 s, not in one burst. Never early; late only by scheduling, which on a
+    // CPU shared with other test files reaches a few hundred ms (2,112 ms seen at load 30), far
+    // below the extra 2 s a jitter twice as wide would give.
     const retries = told.filter((a) => a.route === 'provision').map((a) => nextFrom(p, a)!.atMs - a.retryAfterUntilMs!);
     retries.sort((x, y) => x - y);
     expect(retries[0]).toBeGreaterThanOrEqual(-CLOCK_MS);
-    expect(retries[retries.length - 1]).toBeLessThanOrEqual(2000 + 100);
+    expect(retries[retries.length - 1]).toBeLessThanOrEqual(2000 + SCHEDULING_SLACK_MS);
     expect(retries[Math.floor(retries.length * 0.9)] - retries[Math.floor(retries.length * 0.1)]).toBeGreaterThan(1000);
   });
 });
