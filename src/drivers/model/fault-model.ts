@@ -16,17 +16,15 @@ export const FAULT_DELAYED = 2;
 export const FaultRoute = { provision: 0, poll: 1, state: 2, artifact: 3 } as const;
 
 /** How a phase's session faults act on a device's MQTT session (what `cut` is told). */
-export const SessionCut = { disconnect: 0, brokerRestart: 1, keepalive: 2 } as const;
+export const SessionCut = { disconnect: 0, brokerRestart: 1 } as const;
 
 /** The driver's side of session faults: whether a device's session is open, and ending it (`cutReason` says why, when the device hears of it). */
 export interface ModelSessions {
   open(dev: number): boolean;
   cut(dev: number): void;
-  /** Calls `expire(dev, …)` back at `t`. */
-  wakeAt(dev: number, t: number): void;
 }
 
-const CUT_REASONS = ['modelled: session closed by a fault phase', 'modelled: broker restarted', 'modelled: blackholed session dropped by the broker after 1.5 keepalives'] as const;
+const CUT_REASONS = ['modelled: session closed by a fault phase', 'modelled: broker restarted'] as const;
 
 export interface ModelFaultOptions {
   seed: number;
@@ -37,8 +35,6 @@ export interface ModelFaultOptions {
   artifactTimeoutMs: number;
   /** The devices' CONNACK timeout (a blackholed CONNECT ends in it). */
   connectTimeoutMs: number;
-  /** MQTT keepalive: a broker drops a session it has not heard from for 1.5 of it (MQTT 3.1.1 §3.1.2.10). */
-  keepaliveMs: number;
   /** Brokers a broker phase restarts (counted once per phase, by the shard of device 0). */
   brokers: number;
 }
@@ -104,8 +100,6 @@ export class ModelFaults {
   private readonly counts: Float64Array;
   /** Per device: why its session was last cut (SessionCut). */
   private readonly cutWhy: Uint8Array;
-  /** Per device: when the broker last got a packet of its session (a blackhole's keepalive check reads it). */
-  private readonly heardAt: Float64Array;
   /** Latency a phase added to a queued request, by device and operation, until its answer (rare: a map). */
   private readonly added = new Map<number, number>();
   /** Phase edges in time order: when, which phase, what happens. */
@@ -166,7 +160,6 @@ export class ModelFaults {
     this.draws = new Uint32Array(this.http.length > 0 ? o.devices : 0);
     this.counts = new Float64Array(n * INJECTED_KINDS.length * ROUTES.length);
     this.cutWhy = new Uint8Array(o.devices);
-    this.heardAt = new Float64Array(o.devices);
   }
 
   /** Keeps the latency `httpAt` just added (FAULT_DELAYED) for a queued request of `op`, until `takeAdded`. */
@@ -333,11 +326,6 @@ export class ModelFaults {
     return false;
   }
 
-  /** The broker got a packet of `dev`'s session at `t` (CONNECT, PUBLISH, PINGREQ), unless a blackhole swallowed it. */
-  heard(dev: number, t: number): void {
-    if (!this.holed(dev, t)) this.heardAt[dev] = t;
-  }
-
   /** Whether a blackhole holds `dev`'s session at `t`: what the device sends is swallowed (a PINGREQ gets no PINGRESP; counted with the session). */
   holed(dev: number, t: number): boolean {
     for (let k = 0; k < this.mqtt.length; k++) {
@@ -368,25 +356,10 @@ export class ModelFaults {
           this.cut(sessions, dev, SessionCut.disconnect);
         }
       } else if (a === M_BLACKHOLE) {
-        for (let dev = 0; dev < this.o.devices; dev++) {
-          if (!sessions.open(dev) || !this.picks(i, dev)) continue;
-          this.count(i, KIND.session_blackholed, R.mqtt_session);
-          // The broker drops the session 1.5 keepalives after it last heard from the device (MQTT
-          // 3.1.1 §3.1.2.10), and the proxy closes the device's side with it; without a keepalive, never.
-          if (this.o.keepaliveMs > 0) sessions.wakeAt(dev, Math.max(t, this.heardAt[dev] + 1.5 * this.o.keepaliveMs));
-        }
+        // The broker's keepalive check (broker-keepalive.ts) closes each 1.5 keepalives after its last packet got through.
+        for (let dev = 0; dev < this.o.devices; dev++) if (sessions.open(dev) && this.picks(i, dev)) this.count(i, KIND.session_blackholed, R.mqtt_session);
       }
     }
-  }
-
-  /**
-   * The broker's keepalive check of a blackholed session, due now (`wakeAt`): it drops the session
-   * if the blackhole still holds it and nothing got through for 1.5 keepalives; a partition that
-   * healed first leaves it be (the device was heard again, or will be on its next packet).
-   */
-  expire(dev: number, t: number, sessions: ModelSessions): void {
-    if (!sessions.open(dev) || !this.holed(dev, t) || t < this.heardAt[dev] + 1.5 * this.o.keepaliveMs) return;
-    this.cut(sessions, dev, SessionCut.keepalive);
   }
 
   /** Every count, as the proxy lists them (faults/injected.ts InjectedCounts.list). */

@@ -19,6 +19,7 @@ import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { BackendDraws } from './backend-model.js';
 import { REJECTED, SERVED, type StepAnswers, type StepArrivals } from './queued-requests.js';
 import { FAULT_ANSWERED, FaultRoute, NEVER_ACKED, NOT_FAULTED, type ModelFaults, type ModelSessions } from './fault-model.js';
+import { BrokerKeepalive } from './broker-keepalive.js';
 import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
 import { RequestFaults } from './request-faults.js';
 
@@ -37,9 +38,9 @@ const K_NO_FLEET_STATE = 5;
 /** Fault phases (drivers/model/fault-model.ts): a session a phase closed; a phase edge. */
 const K_FAULT_CUT = 6;
 const K_FAULT_EDGE = 7;
-/** The PINGRESP to a PINGREQ; the broker's keepalive check of a blackholed session (fault-model.ts `expire`). */
+/** The PINGRESP to a PINGREQ; the broker's keepalive check of a session (broker-keepalive.ts). */
 const K_PINGRESP = 8;
-const K_FAULT_EXPIRE = 9;
+const K_BROKER_KEEPALIVE = 9;
 /** A PUBACK that never came ends the session. */
 const K_PUBACK_LOST = 0x11;
 const FLEET_MODEL_OFFSET = 20;
@@ -127,7 +128,6 @@ export class ModelDriver implements DeviceDriver {
       this.fleet?.onSessionDown(dev);
       this.clock.at(this.clock.now(), dev, this.kindBase + K_FAULT_CUT);
     },
-    wakeAt: (dev, t) => this.clock.at(t, dev, this.kindBase + K_FAULT_EXPIRE),
   };
 
   /** True when some operation queues at the fleet-wide backend: the shard then runs in lockstep steps (engine/shard/virtual.ts). */
@@ -220,7 +220,7 @@ export class ModelDriver implements DeviceDriver {
 
   publishTelemetry(dev: number, _seq: number, _scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
     if (!this.rec.session(dev)) return false;
-    this.faults?.heard(dev, this.clock.now());
+    this.heard(dev);
     if (spec.qos === 0) return true;
     if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
     if (this.backend.queued[OP.publish]) {
@@ -254,11 +254,25 @@ export class ModelDriver implements DeviceDriver {
     this.clock.at(this.clock.now() + Math.abs(l) + this.requestFaults.addedMs(fault), dev, this.kindBase + K_POLL);
   }
 
+  /** The broker's keepalive check (1.5 × `keepaliveMs`; not called or 0: none, and 0 switches it off), as the wall clock's broker does it. */
+  useBrokerKeepalive(keepaliveMs: number): void {
+    this.brokerKeepalive = keepaliveMs > 0 ? new BrokerKeepalive(this.devices, 1.5 * keepaliveMs) : undefined;
+  }
+  private brokerKeepalive: BrokerKeepalive | undefined;
+
+  /** A packet of `dev`'s session reached the broker now, unless a blackhole swallowed it. */
+  private heard(dev: number): void {
+    const t = this.clock.now();
+    if (this.faults?.holed(dev, t) === true) return;
+    const at = this.brokerKeepalive?.heard(dev, t) ?? -1;
+    if (at >= 0) this.clock.at(at, dev, this.kindBase + K_BROKER_KEEPALIVE);
+  }
+
   /** A PINGREQ: answered at once (a broker writes the PINGRESP from its network loop), unless a blackhole swallows it. */
   ping(dev: number): boolean {
     if (!this.rec.session(dev)) return false;
     if (this.faults?.holed(dev, this.clock.now()) === true) return true;
-    this.faults?.heard(dev, this.clock.now());
+    this.heard(dev);
     this.clock.at(this.clock.now(), dev, this.kindBase + K_PINGRESP);
     return true;
   }
@@ -333,7 +347,7 @@ export class ModelDriver implements DeviceDriver {
 
   ackConfig(dev: number, version: number, token: number): boolean {
     if (!this.rec.session(dev)) return false;
-    this.faults?.heard(dev, this.clock.now());
+    this.heard(dev);
     return this.fleet ? this.fleet.ackConfig(dev, version, token) : false;
   }
 
@@ -348,7 +362,7 @@ export class ModelDriver implements DeviceDriver {
   /** A device uplink: the fleet model acks QoS 1; without one only QoS 0 leaves (nothing would ack it). */
   private uplink(dev: number, qos: 0 | 1, token: number): boolean {
     if (!this.rec.session(dev)) return false;
-    this.faults?.heard(dev, this.clock.now());
+    this.heard(dev);
     return this.fleet ? this.fleet.publish(dev, qos, token) : qos === 0;
   }
 
@@ -371,8 +385,10 @@ export class ModelDriver implements DeviceDriver {
         let code = this.rec.pendingConnect(dev);
         // A CONNECT that got through just before a broker died or a disconnect phase began: closed instead of answered.
         if (code === 0 && this.faults?.closesNewSession(dev, this.clock.now()) === true) code = MQTT_NET_CODE_BASE - NET_RESET;
-        if (code === 0) this.rec.setSession(dev, true);
-        if (code === 0) this.faults?.heard(dev, this.clock.now());
+        if (code === 0) {
+          this.rec.setSession(dev, true);
+          this.heard(dev);
+        }
         this.events.onConnected(dev, code === 0, code);
         if (code === 0 && this.rec.session(dev)) this.fleet?.onSessionUp(dev);
         return;
@@ -383,8 +399,14 @@ export class ModelDriver implements DeviceDriver {
         return this.events.onConnectionLost(dev, this.faults!.cutReason(dev));
       case K_FAULT_EDGE:
         return this.faults?.edgesDue(this.clock.now(), this.sessions);
-      case K_FAULT_EXPIRE:
-        return this.faults?.expire(dev, this.clock.now(), this.sessions);
+      case K_BROKER_KEEPALIVE: {
+        if (this.brokerKeepalive === undefined) return; // switched off at the run's end
+        const next = this.brokerKeepalive.check(dev, this.clock.now(), this.rec.session(dev));
+        if (next !== 0) return next > 0 ? this.clock.at(next, dev, this.kindBase + K_BROKER_KEEPALIVE) : undefined;
+        this.rec.setSession(dev, false);
+        this.fleet?.onSessionDown(dev);
+        return this.events.onConnectionLost(dev, 'modelled: closed by the broker, nothing heard for 1.5 keepalives');
+      }
       case K_PINGRESP:
         if (this.rec.session(dev)) this.events.onPingResponse?.(dev);
         return;

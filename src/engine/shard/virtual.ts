@@ -56,10 +56,11 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     httpTimeoutMs: HTTP_TIMEOUT_MS,
     artifactTimeoutMs: HTTP_TIMEOUT_MS * ARTIFACT_TIMEOUT_FACTOR,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
-    keepaliveMs: s.behaviour.keepaliveSec * 1000,
     brokers: s.target.kind === 'embedded' && s.target.broker?.kind === 'local-mosquitto' ? s.target.broker.count : 1,
   });
   if (faults) driver.useFaults(faults);
+  // The broker closes sessions silent for 1.5 keepalives, as Mosquitto and the embedded broker do on the wall clock.
+  driver.useBrokerKeepalive(s.behaviour.keepaliveSec * 1000);
   scheduler.warmRecords(devices.bytes, Math.log2(RECORD_BYTES));
 
   // Control messages arrive between windows (the loop yields while it waits for the load).
@@ -141,6 +142,9 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   // Let operations already in flight finish (acks), without new work from devices.
   const endedAtMs = t;
   lifecycle.stopGenerating();
+  // Devices stop pinging with the rest of their work (fleet/lifecycle.ts): the broker's keepalive
+  // check stops with them, or the drain would close every session idle for 1.5 keepalives.
+  driver.useBrokerKeepalive(0);
   await runTo(t + DRAIN_SIM_MS, true);
   lifecycle.disconnectAll();
   scheduler.clear();
