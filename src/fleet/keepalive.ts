@@ -53,13 +53,16 @@ export class Keepalive {
     this.dueAt = new Float64Array(count).fill(NaN);
   }
 
-  /** The device's session opened now: its CONNECT was the last thing sent. */
+  /** The device sends its CONNECT now: the keepalive counts from there (§3.1.2.10: from the last packet the client sent), not from the CONNACK. */
+  connecting(dev: number): void {
+    this.lastSentAt[dev] = this.schedule.now();
+  }
+
+  /** The device's session opened now; its CONNECT was the last thing sent (a slow link may make the first ping due at once). */
   up(dev: number): void {
     if (this.keepaliveMs <= 0) return;
-    const now = this.schedule.now();
-    this.lastSentAt[dev] = now;
     this.pingSentAt[dev] = -1;
-    this.plan(dev, now + this.keepaliveMs);
+    this.plan(dev, Math.max(this.schedule.now(), this.lastSentAt[dev] + this.keepaliveMs));
   }
 
   /** The device sent something on its session now. */

@@ -72,6 +72,7 @@ export class Sessions {
     }
     d.setState(dev, S.connecting);
     d.setConnectStartedAt(dev, this.schedule.measureNow());
+    this.keepalive.connecting(dev);
     this.metrics.inc(C['requests.started']);
     this.driver.connect(dev);
   }
