@@ -6,8 +6,6 @@ import type { Schedule } from './schedule.js';
 
 /** What the keepalive needs of the sessions around it. */
 export interface KeepaliveHooks {
-  /** Charges a ping's energy; false when the battery ran dry (the device went dark, its session with it). */
-  charge(dev: number): boolean;
   /** No PINGRESP came within the bound: the device gives its session up. */
   timedOut(dev: number): void;
 }
@@ -94,7 +92,8 @@ export class Keepalive {
     }
     const quietUntil = this.lastSentAt[dev] + this.keepaliveMs;
     if (now < quietUntil) return this.plan(dev, quietUntil);
-    if (!this.hooks.charge(dev)) return;
+    // No step energy: a device holding a session has its radio attached, and that costs its idle
+    // draw already (docs/models.md, "Keepalive"); the profiles' uplink energy is a wake from sleep.
     if (!this.driver.ping(dev)) return; // no session below any more: its loss is on its way
     this.metrics.incFor(C['mqtt.pings'], dev);
     this.pingSentAt[dev] = now;

@@ -8,7 +8,7 @@ import { Ev } from './event-kinds.js';
 import type { RetryPlan } from './retry-plan.js';
 import { countConnectFailure, Route } from './request-outcome.js';
 import type { BehaviourSet } from './behaviour.js';
-import { STEP_ATTACH, STEP_UPLINK, type LifecycleConfig } from './lifecycle-config.js';
+import { STEP_ATTACH, type LifecycleConfig } from './lifecycle-config.js';
 import { Keepalive } from './keepalive.js';
 
 const US_PER_MS = 1000;
@@ -46,12 +46,7 @@ export class Sessions {
     private readonly behaviours: BehaviourSet,
     private readonly hooks: SessionHooks,
   ) {
-    // A PINGREQ wakes the radio for an exchange on the open session, as a report does: it costs a
-    // report's uplink energy (docs/models.md, "Keepalive").
-    this.keepalive = new Keepalive(devices.count, cfg.keepaliveMs ?? 0, schedule, driver, metrics, {
-      charge: (dev) => this.hooks.charge(dev, STEP_UPLINK, false),
-      timedOut: (dev) => this.keepaliveTimedOut(dev),
-    });
+    this.keepalive = new Keepalive(devices.count, cfg.keepaliveMs ?? 0, schedule, driver, metrics, { timedOut: (dev) => this.keepaliveTimedOut(dev) });
   }
 
   connect(dev: number): void {
