@@ -22,6 +22,7 @@ import { FAULT_ANSWERED, FaultRoute, NEVER_ACKED, NOT_FAULTED, type ModelFaults,
 import { BrokerKeepalive } from './broker-keepalive.js';
 import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
 import { RequestFaults } from './request-faults.js';
+import { dueAck, type AckLedger } from './ack-ledger.js';
 
 /**
  * The driver's own event kinds, as offsets into the range of kinds its caller hands it (a shard
@@ -51,21 +52,6 @@ export const MODEL_DRIVER_KIND_COUNT = FLEET_MODEL_OFFSET + FLEET_MODEL_KIND_COU
 export interface ModelClock {
   now(): number;
   at(timeMs: number, dev: number, kind: number): void;
-}
-
-/**
- * The QoS 1 messages in flight, kept by whoever sends them (fleet/inflight.ts): the driver writes
- * each message's ack time there and acks a device's oldest message when that time comes, instead
- * of tracking the same messages a second time. Tokens are the ones given to publishTelemetry.
- */
-export interface AckLedger {
-  /** The device's oldest message in flight (its token), or -1. */
-  oldest(dev: number): number;
-  /** The device's next newer message after `token` (in flight), or -1. */
-  newer(dev: number, token: number): number;
-  /** The ack time set for `token`; Infinity when none yet. */
-  ackAt(token: number): number;
-  setAckAt(token: number, t: number): void;
 }
 
 /**
@@ -411,16 +397,10 @@ export class ModelDriver implements DeviceDriver {
         if (this.rec.session(dev)) this.events.onPingResponse?.(dev);
         return;
       case K_ACK: {
-        // Acks come in send order, so this event is for the device's oldest message. Ack events
-        // of a closed session still fire; they find that message failed (gone) or a newer one
-        // not yet due, and do nothing. Ack times never decrease per device (lastAckAt survives
-        // sessions), so a stale event can never take a newer message's ack early. Messages of a
-        // session that lost its PUBACK wait, unacked, until the lifecycle fails them.
-        let token = this.ledger!.oldest(dev);
-        // Messages whose PUBACK a fault phase dropped stay in flight, unacked; later ones are acked past them.
-        while (token >= 0 && this.ledger!.ackAt(token) === NEVER_ACKED) token = this.ledger!.newer(dev, token);
-        if (token < 0 || this.ledger!.ackAt(token) > this.clock.now() || !this.rec.session(dev)) return;
-        this.events.onTelemetryAcked(dev, token);
+        // Ack events of a closed session still fire and do nothing; messages of a session that
+        // lost its PUBACK wait, unacked, until the lifecycle fails them.
+        const token = dueAck(this.ledger!, dev, this.clock.now());
+        if (token >= 0 && this.rec.session(dev)) this.events.onTelemetryAcked(dev, token);
         return;
       }
       case K_POLL: {
