@@ -17,11 +17,11 @@ afterAll(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
-async function run(name: string, args: string[]): Promise<RunSummary> {
+async function run(name: string, args: string[], okCodes = [0, 99]): Promise<RunSummary> {
   const dir = path.join(out, name);
   const r = await runCli(['run', ...args, '--quiet', '--out', dir]);
   expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect([0, 99]).toContain(r.code);
+  expect(okCodes).toContain(r.code);
   const [run] = await readdir(dir);
   return JSON.parse(await readFile(path.join(dir, run, 'summary.json'), 'utf8')) as RunSummary;
 }
@@ -31,7 +31,10 @@ const esp32Basis = (s: RunSummary) => s.fleet!.batteryBasis!.find((b) => b.profi
 
 describe('battery projection', () => {
   it('a 20 s wall-clock quickstart projects what 2 h on the virtual clock does, within 5%', async () => {
-    const short = await run('wall-20s', ['scenarios/quickstart.yaml', '--duration', '20s', '--workers', '1']);
+    // Exit 3 too: on a CI box shared with other test files fleetsim may judge its own generator
+    // behind the quickstart's latency-derived bound and call the run invalid. The projection is
+    // energy, not latency; a generator that fell behind enough to change it fails the 5% check below.
+    const short = await run('wall-20s', ['scenarios/quickstart.yaml', '--duration', '20s', '--workers', '1'], [0, 3, 99]);
     const long = await run('virtual-2h', ['scenarios/quickstart.yaml', '--clock', 'virtual', '--duration', '2h', '--workers', '1']);
     expect(short.run.clock).toBe('wall');
     // Every device disconnects at the end: the gauge says 0, summary.online what was online before.

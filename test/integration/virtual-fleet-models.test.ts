@@ -21,6 +21,10 @@ fleet:
 arrival: { rate: 1000/s }
 behaviour:
   telemetry: { every: 1m, jitter: 10%, size: 100B, qos: 1 }
+  # Keepalive off: over NB-IoT's delays and retransmissions a few sessions are lost to the
+  # keepalive now and then (35 in this run with the 60 s default), and their reconnects would mix
+  # with the outage's; keepalive has its own tests (keepalive-both-clocks, fleet-keepalive).
+  keepalive: 0s
 phases:
   - { at: 10m, outage: { scope: cell, fraction: 25%, duration: 5m } }
 options: { snapshotEvery: 1m }
@@ -46,6 +50,7 @@ options: { snapshotEvery: 1m }
     expect(summary.counters['link.up']).toBe(expected);
     expect(summary.accounting.holds).toBe(true);
     // Everyone reconnected after the outage: a storm of exactly the affected devices.
+    expect(summary.counters['mqtt.connection_lost'] ?? 0).toBe(0);
     expect(summary.counters['mqtt.connect.ok']).toBe(1000 + expected);
   });
 });
