@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceTable, RECORD_BYTES, Rec32, RecF64 } from '../../src/fleet/device-table.js';
 import { EVENT_KIND_LIMIT, inKindRange, KindAllocator, KIND_REGIONS } from '../../src/fleet/event-kinds.js';
-import { MODEL_DRIVER_KIND_COUNT, ModelDriver } from '../../src/drivers/model/model-driver.js';
+import { ModelDriver } from '../../src/drivers/model/model-driver.js';
+import { MODEL_DRIVER_KIND_COUNT } from '../../src/drivers/model/model-event-kinds.js';
 import { MODEL_DRIVER_SLOTS } from '../../src/drivers/model/device-records.js';
 import { DEFAULT_BACKEND_MODEL } from '../../src/drivers/model/backend-model.js';
 

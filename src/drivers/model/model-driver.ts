@@ -19,34 +19,11 @@ import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { BackendDraws } from './backend-model.js';
 import { REJECTED, SERVED, type StepAnswers, type StepArrivals } from './queued-requests.js';
 import { FAULT_ANSWERED, FaultRoute, NEVER_ACKED, NOT_FAULTED, type ModelFaults, type ModelSessions } from './fault-model.js';
-import { BrokerKeepalive } from './broker-keepalive.js';
+import { ModelBrokerKeepalive } from './broker-keepalive.js';
 import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
 import { RequestFaults } from './request-faults.js';
 import { dueAck, type AckLedger } from './ack-ledger.js';
-
-/**
- * The driver's own event kinds, as offsets into the range of kinds its caller hands it (a shard
- * hands it the driver region of fleet/event-kinds.ts); the fleet model's follow at
- * FLEET_MODEL_OFFSET.
- */
-const K_PROVISION = 0;
-const K_CONNECT = 1;
-const K_ACK = 2;
-const K_POLL = 3;
-/** Without a fleet model, fleet operations still answer (404: no such thing on this backend). */
-const K_NO_FLEET_CHUNK = 4;
-const K_NO_FLEET_STATE = 5;
-/** Fault phases (drivers/model/fault-model.ts): a session a phase closed; a phase edge. */
-const K_FAULT_CUT = 6;
-const K_FAULT_EDGE = 7;
-/** The PINGRESP to a PINGREQ; the broker's keepalive check of a session (broker-keepalive.ts). */
-const K_PINGRESP = 8;
-const K_BROKER_KEEPALIVE = 9;
-/** A PUBACK that never came ends the session. */
-const K_PUBACK_LOST = 0x11;
-const FLEET_MODEL_OFFSET = 20;
-/** How many event kinds the driver needs. */
-export const MODEL_DRIVER_KIND_COUNT = FLEET_MODEL_OFFSET + FLEET_MODEL_KIND_COUNT;
+import { FLEET_MODEL_OFFSET, K_ACK, K_BROKER_KEEPALIVE, K_CONNECT, K_FAULT_CUT, K_FAULT_EDGE, K_NO_FLEET_CHUNK, K_NO_FLEET_STATE, K_PINGRESP, K_POLL, K_PROVISION, K_PUBACK_LOST, MODEL_DRIVER_KIND_COUNT } from './model-event-kinds.js';
 
 /** The part of the scheduler the model needs (drivers never import engine/). */
 export interface ModelClock {
@@ -74,6 +51,8 @@ export class ModelDriver implements DeviceDriver {
   private faults: ModelFaults | undefined;
   /** Requests a fault phase answered or delayed, or the backend turned away, and what their callbacks must hear. */
   private readonly requestFaults: RequestFaults;
+  /** The broker's keepalive checks of the sessions, and PINGRESPs (drivers/model/broker-keepalive.ts). */
+  private readonly keepalive: ModelBrokerKeepalive;
 
   constructor(
     spec: BackendSpec,
@@ -92,6 +71,7 @@ export class ModelDriver implements DeviceDriver {
     this.rec = new ModelDeviceRecords(devices, slots);
     this.backend = new BackendDraws(spec, firstDevice, seed, this.rec);
     this.requestFaults = new RequestFaults(this.rec, clock, this.kindBase, FLEET_MODEL_KIND_COUNT);
+    this.keepalive = new ModelBrokerKeepalive(devices, clock, this.kindBase);
   }
 
   /** Where acks are timed: the sender's in-flight bookkeeping (needed before any QoS 1 publish). */
@@ -103,6 +83,7 @@ export class ModelDriver implements DeviceDriver {
   useFaults(faults: ModelFaults): void {
     this.faults = faults;
     this.requestFaults.use(faults);
+    this.keepalive.useFaults(faults);
     for (let e = 0; e < faults.edgeAt.length; e++) if (e === 0 || faults.edgeAt[e] !== faults.edgeAt[e - 1]) this.clock.at(faults.edgeAt[e], 0, this.kindBase + K_FAULT_EDGE);
   }
 
@@ -206,7 +187,7 @@ export class ModelDriver implements DeviceDriver {
 
   publishTelemetry(dev: number, _seq: number, _scheduledAtMs: number, spec: TelemetrySpec, token: number): boolean {
     if (!this.rec.session(dev)) return false;
-    this.heard(dev);
+    this.keepalive.heard(dev);
     if (spec.qos === 0) return true;
     if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
     if (this.backend.queued[OP.publish]) {
@@ -242,24 +223,13 @@ export class ModelDriver implements DeviceDriver {
 
   /** The broker's keepalive check (1.5 × `keepaliveMs`; not called or 0: none, and 0 switches it off), as the wall clock's broker does it. */
   useBrokerKeepalive(keepaliveMs: number): void {
-    this.brokerKeepalive = keepaliveMs > 0 ? new BrokerKeepalive(this.devices, 1.5 * keepaliveMs) : undefined;
-  }
-  private brokerKeepalive: BrokerKeepalive | undefined;
-
-  /** A packet of `dev`'s session reached the broker now, unless a blackhole swallowed it. */
-  private heard(dev: number): void {
-    const t = this.clock.now();
-    if (this.faults?.holed(dev, t) === true) return;
-    const at = this.brokerKeepalive?.heard(dev, t) ?? -1;
-    if (at >= 0) this.clock.at(at, dev, this.kindBase + K_BROKER_KEEPALIVE);
+    this.keepalive.use(keepaliveMs);
   }
 
-  /** A PINGREQ: answered at once (a broker writes the PINGRESP from its network loop), unless a blackhole swallows it. */
+  /** A PINGREQ: answered at once, unless a blackhole swallows it (broker-keepalive.ts). */
   ping(dev: number): boolean {
     if (!this.rec.session(dev)) return false;
-    if (this.faults?.holed(dev, this.clock.now()) === true) return true;
-    this.heard(dev);
-    this.clock.at(this.clock.now(), dev, this.kindBase + K_PINGRESP);
+    this.keepalive.ping(dev);
     return true;
   }
 
@@ -333,7 +303,7 @@ export class ModelDriver implements DeviceDriver {
 
   ackConfig(dev: number, version: number, token: number): boolean {
     if (!this.rec.session(dev)) return false;
-    this.heard(dev);
+    this.keepalive.heard(dev);
     return this.fleet ? this.fleet.ackConfig(dev, version, token) : false;
   }
 
@@ -348,7 +318,7 @@ export class ModelDriver implements DeviceDriver {
   /** A device uplink: the fleet model acks QoS 1; without one only QoS 0 leaves (nothing would ack it). */
   private uplink(dev: number, qos: 0 | 1, token: number): boolean {
     if (!this.rec.session(dev)) return false;
-    this.heard(dev);
+    this.keepalive.heard(dev);
     return this.fleet ? this.fleet.publish(dev, qos, token) : qos === 0;
   }
 
@@ -373,7 +343,7 @@ export class ModelDriver implements DeviceDriver {
         if (code === 0 && this.faults?.closesNewSession(dev, this.clock.now()) === true) code = MQTT_NET_CODE_BASE - NET_RESET;
         if (code === 0) {
           this.rec.setSession(dev, true);
-          this.heard(dev);
+          this.keepalive.heard(dev);
         }
         this.events.onConnected(dev, code === 0, code);
         if (code === 0 && this.rec.session(dev)) this.fleet?.onSessionUp(dev);
@@ -385,14 +355,11 @@ export class ModelDriver implements DeviceDriver {
         return this.events.onConnectionLost(dev, this.faults!.cutReason(dev));
       case K_FAULT_EDGE:
         return this.faults?.edgesDue(this.clock.now(), this.sessions);
-      case K_BROKER_KEEPALIVE: {
-        if (this.brokerKeepalive === undefined) return; // switched off at the run's end
-        const next = this.brokerKeepalive.check(dev, this.clock.now(), this.rec.session(dev));
-        if (next !== 0) return next > 0 ? this.clock.at(next, dev, this.kindBase + K_BROKER_KEEPALIVE) : undefined;
+      case K_BROKER_KEEPALIVE:
+        if (!this.keepalive.closesNow(dev, this.rec.session(dev))) return;
         this.rec.setSession(dev, false);
         this.fleet?.onSessionDown(dev);
         return this.events.onConnectionLost(dev, 'modelled: closed by the broker, nothing heard for 1.5 keepalives');
-      }
       case K_PINGRESP:
         if (this.rec.session(dev)) this.events.onPingResponse?.(dev);
         return;

@@ -15,6 +15,12 @@ export interface LeanConnectionOwner {
   onSocketClosed(conn: LeanConnection): void;
 }
 
+/** A device's session states in the lean transport (its `state[dev]`, read by its sweep too). */
+export const IDLE = 0;
+/** CONNECT written (or queued behind the TCP handshake), waiting for CONNACK. */
+export const CONNECTING = 1;
+export const CONNECTED = 2;
+
 export const kConnection = Symbol('fleetsim.leanConnection');
 
 export type LeanSocket = net.Socket & { [kConnection]?: LeanConnection };

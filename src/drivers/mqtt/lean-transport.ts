@@ -3,10 +3,10 @@
  *
  * Per-device state lives in typed arrays indexed by `dev`; the only per-device objects are the
  * socket and its LeanConnection, and they exist only while a session is open. There is no timer
- * per connection: one sweep timer per transport handles CONNACK timeouts, PINGREQ on idle
- * sessions, PINGRESP timeouts and sockets lingering after a graceful disconnect. A session whose
- * caller pings (`callerPings`: the fleet's keepalive over the modelled link) gets no PINGREQ or
- * PINGRESP deadline from the sweep; `ping` writes its PINGREQs.
+ * per connection: one sweep timer per transport (lean-session-sweep.ts) handles CONNACK timeouts,
+ * PINGREQ on idle sessions, PINGRESP timeouts and sockets lingering after a graceful disconnect.
+ * A session whose caller pings (`callerPings`: the fleet's keepalive over the modelled link) gets
+ * no PINGREQ or PINGRESP deadline from the sweep; `ping` writes its PINGREQs.
  *
  * Writes made while one socket read is being handled (an ack that triggers the next publish) are
  * batched: frames for the socket being read are encoded into one WriteBatch and leave in one
@@ -17,7 +17,7 @@
  * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
  */
 import { performance } from 'node:perf_hooks';
-import { BAD_RESPONSE, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { BAD_RESPONSE, MQTT_NET_CODE_BASE, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
 import { netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 import { decodeFrames } from '../../wire/mqtt-frame-decoder.js';
@@ -33,7 +33,11 @@ import {
 } from './lean-frames.js';
 import { releasePacketId, reservePacketId } from './lean-inflight.js';
 import { WriteBatch } from './lean-write-batch.js';
+import { LeanSessionSweep } from './lean-session-sweep.js';
 import {
+  CONNECTED,
+  CONNECTING,
+  IDLE,
   LeanConnection,
   type LeanConnectionOwner,
   type LeanSocket,
@@ -44,29 +48,13 @@ import {
   sharedReadBuffer,
 } from './lean-connection.js';
 
-/** Device session states (values of `state[dev]`). */
-const IDLE = 0;
-/** CONNECT written (or queued behind the TCP handshake), waiting for CONNACK. */
-const CONNECTING = 1;
-const CONNECTED = 2;
-
 const SHARED_READ = { buffer: sharedReadBuffer, callback: onSocketRead };
-
-const MIN_SWEEP_MS = 20;
-const MAX_SWEEP_MS = 1000;
 
 export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   readonly name = 'lean';
   private readonly address: BrokerAddress;
-  private readonly connectTimeoutMs: number;
+  /** Session state by device: IDLE, CONNECTING, CONNECTED (lean-connection.ts). */
   private readonly state: Uint8Array;
-  /** Set by every write, cleared by the sweep, which then stamps `lastSentMs` (cheaper than a clock read per write). */
-  private readonly wrote: Uint8Array;
-  private readonly keepaliveS: Uint16Array;
-  /** Last time something was sent; while CONNECTING, when the attempt started. */
-  private readonly lastSentMs: Float64Array;
-  /** When the outstanding PINGREQ was sent, 0 when none is outstanding. */
-  private readonly pingSentMs: Float64Array;
   private readonly conns: (LeanConnection | undefined)[] = [];
   /** Connections detached by `disconnect()` whose sockets have not closed yet. */
   private readonly lingering = new Set<LeanConnection>();
@@ -74,28 +62,28 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   private readonly batch = new WriteBatch();
   /** Other sockets the current read wrote to, corked until the read has been handled. */
   private readonly corked: LeanConnection[] = [];
-  private highWater = 0;
+  /** Timeouts, keepalive and lingering sockets: one periodic pass, with its per-device timing. */
+  private readonly sweep: LeanSessionSweep;
   private connected = 0;
   private live = 0;
   private openSockets = 0;
   private reading = false;
-  private sweepTimer: NodeJS.Timeout | null = null;
-  private sweepEveryMs = MAX_SWEEP_MS;
   private closing: Promise<void> | null = null;
   private resolveClosed: (() => void) | null = null;
-  private readonly sweepBound = (): void => this.sweep();
 
   constructor(
     opts: MqttTransportFactoryOptions,
     private readonly events: MqttTransportEvents,
   ) {
     this.address = parseBrokerUrl(opts.url, opts.tls);
-    this.connectTimeoutMs = opts.connectTimeoutMs;
     this.state = new Uint8Array(opts.devices);
-    this.wrote = new Uint8Array(opts.devices);
-    this.keepaliveS = new Uint16Array(opts.devices);
-    this.lastSentMs = new Float64Array(opts.devices);
-    this.pingSentMs = new Float64Array(opts.devices);
+    this.sweep = new LeanSessionSweep(opts.devices, opts.connectTimeoutMs, {
+      state: this.state,
+      conns: this.conns,
+      lingering: this.lingering,
+      drop: (conn, reason, cause) => this.drop(conn, reason, cause),
+      idle: () => this.live === 0 && this.lingering.size === 0,
+    });
   }
 
   /** Ignored (no callback) while the device already has a session open or opening, and after close(). */
@@ -120,15 +108,12 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     this.state[dev] = CONNECTING;
     // A session whose caller pings has no keepalive here: the sweep neither pings nor times out.
     const ownKeepalive = opts.callerPings === true ? 0 : opts.keepalive;
-    this.keepaliveS[dev] = ownKeepalive;
-    this.lastSentMs[dev] = performance.now();
-    this.pingSentMs[dev] = 0;
-    if (dev >= this.highWater) this.highWater = dev + 1;
+    this.sweep.opened(dev, ownKeepalive);
     this.openSockets++;
     this.live++;
     // Written before the TCP handshake completes; net queues it until then.
     this.write(conn, connectFrame);
-    this.ensureSweep(ownKeepalive);
+    this.sweep.ensure(ownKeepalive);
   }
 
   publish(dev: number, topic: string, payload: Buffer, qos: 0 | 1, token: number): boolean {
@@ -145,7 +130,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     if (this.batch.conn === conn) {
       const at = this.batch.reserve(length);
       writePublish(this.batch.arena, at, topic, topicLength, payload, qos, packetId);
-      this.wrote[dev] = 1;
+      this.sweep.wrote[dev] = 1;
     } else {
       const frame = Buffer.allocUnsafe(length);
       writePublish(frame, 0, topic, topicLength, payload, qos, packetId);
@@ -202,8 +187,8 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     this.closing = new Promise<void>((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.stopSweep();
-    for (let dev = 0; dev < this.highWater; dev++) {
+    this.sweep.stop();
+    for (let dev = 0; dev < this.sweep.highWater; dev++) {
       const conn = this.conns[dev];
       if (conn === undefined) continue;
       this.detach(conn);
@@ -235,7 +220,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   onFrame(conn: LeanConnection, header: number, buf: Buffer, start: number, end: number): boolean {
     if (!conn.live || this.closing !== null) return false;
     const dev = conn.dev;
-    this.pingSentMs[dev] = 0; // any packet shows the broker is alive
+    this.sweep.pingSentMs[dev] = 0; // any packet shows the broker is alive
     const type = header >>> 4;
     if (this.state[dev] === CONNECTING) {
       if (type !== PacketType.CONNACK || end - start < 2) {
@@ -322,7 +307,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   }
 
   private write(conn: LeanConnection, frame: Buffer): void {
-    this.wrote[conn.dev] = 1;
+    this.sweep.wrote[conn.dev] = 1;
     if (this.batch.conn === conn) {
       this.batch.append(frame);
       return;
@@ -353,56 +338,5 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     conn.socket.destroy();
     if (wasConnected) this.events.onConnectionLost(conn.dev, reason);
     else this.events.onConnect(conn.dev, false, MQTT_NET_CODE_BASE - cause);
-  }
-
-  private ensureSweep(keepaliveS: number): void {
-    // Sweep often enough to see a connect timeout or a keepalive deadline within 1/8 of it.
-    const shortest = keepaliveS > 0 ? Math.min(this.connectTimeoutMs, keepaliveS * 1000) : this.connectTimeoutMs;
-    const every = Math.max(MIN_SWEEP_MS, Math.min(MAX_SWEEP_MS, Math.floor(shortest / 8)));
-    if (this.sweepTimer !== null && every >= this.sweepEveryMs) return;
-    this.stopSweep();
-    this.sweepEveryMs = every;
-    this.sweepTimer = setInterval(this.sweepBound, every);
-    this.sweepTimer.unref();
-  }
-
-  private stopSweep(): void {
-    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
-  }
-
-  /** The one periodic pass over all devices: timeouts and keepalive. */
-  private sweep(): void {
-    const now = performance.now();
-    const { state, wrote, keepaliveS, lastSentMs, pingSentMs } = this;
-    // A PINGREQ goes out once the session has been quiet for keepalive - 2 sweeps: `lastSentMs`
-    // is up to one sweep late and the next sweep up to one sweep away, so the broker never
-    // sees more than one keepalive of silence (Mosquitto drops the client after 1.5).
-    const slackMs = 2 * this.sweepEveryMs;
-    for (let dev = 0; dev < this.highWater; dev++) {
-      const st = state[dev];
-      if (st === IDLE) continue;
-      if (st === CONNECTING) {
-        if (now - lastSentMs[dev] >= this.connectTimeoutMs) this.drop(this.conns[dev]!, 'CONNACK timeout', NET_TIMEOUT);
-        continue;
-      }
-      if (wrote[dev] !== 0) {
-        wrote[dev] = 0;
-        lastSentMs[dev] = now;
-      }
-      const keepaliveMs = keepaliveS[dev] * 1000;
-      if (keepaliveMs === 0) continue;
-      if (pingSentMs[dev] !== 0) {
-        if (now - pingSentMs[dev] >= keepaliveMs) this.drop(this.conns[dev]!, 'keepalive timeout: no PINGRESP', NET_TIMEOUT);
-      } else if (now - lastSentMs[dev] >= keepaliveMs - slackMs) {
-        this.conns[dev]!.socket.write(PINGREQ_FRAME);
-        pingSentMs[dev] = now;
-        lastSentMs[dev] = now;
-      }
-    }
-    for (const conn of this.lingering) {
-      if (now - conn.closingSinceMs >= this.connectTimeoutMs) conn.socket.destroy();
-    }
-    if (this.live === 0 && this.lingering.size === 0) this.stopSweep();
   }
 }
