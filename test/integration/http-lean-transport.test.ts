@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHttpTransport } from '../../src/drivers/http/index.js';
-import { BAD_RESPONSE, NET_RESET, NET_TLS, type HttpTransport, type HttpTransportEvents } from '../../src/drivers/types.js';
+import { BAD_RESPONSE, NET_RESET, NET_TIMEOUT, NET_TLS, type HttpTransport, type HttpTransportEvents } from '../../src/drivers/types.js';
 import { createFleetCa, issueCertificate } from '../../src/identity/x509.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -33,8 +34,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function lean(baseUrl: string, rec: Recorder, over: { poolSize?: number; tls?: { ca: string } } = {}): HttpTransport {
-  const t = createHttpTransport({ client: 'lean', baseUrl, connections: 'pooled', poolSize: over.poolSize ?? 4, devices: 16, timeoutMs: 5_000, tls: over.tls }, rec);
+function lean(baseUrl: string, rec: Recorder, over: { poolSize?: number; tls?: { ca: string }; timeoutMs?: number } = {}): HttpTransport {
+  const t = createHttpTransport({ client: 'lean', baseUrl, connections: 'pooled', poolSize: over.poolSize ?? 4, devices: 16, timeoutMs: over.timeoutMs ?? 5_000, tls: over.tls }, rec);
   cleanups.push(() => t.close());
   return t;
 }
@@ -142,5 +143,41 @@ describe('lean HTTP client', () => {
     lean(`https://localhost:${port}`, untrusting).request(5, 1, 'GET', '/z', undefined, undefined);
     await waitFor(() => untrusting.answers.length === 1, 'the refused handshake');
     expect(untrusting.answers[0]).toMatchObject({ dev: 5, status: NET_TLS });
+  });
+
+  it('keeps a connection still connecting when the request given to it times out: no new connection per timed-out request', async () => {
+    // A server whose accept queue is full (it listens with backlog 0 and never accepts; one
+    // connection fills the queue): a new connection stays in SYN_SENT, as against an overloaded
+    // backend. A request that times out there was never sent; dropping the connection for it
+    // opened one more connection per timeout (each an abandoned one in the server's queue) and
+    // cost an Error with a formatted stack per failure (Node fails a write queued on a socket
+    // destroyed before it connected).
+    const py = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)\nprint(s.getsockname()[1], flush=True)\nsys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    cleanups.push(async () => {
+      py.kill();
+      if (py.exitCode === null && py.signalCode === null) await new Promise((r) => py.once('exit', r));
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      py.once('error', reject);
+      py.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    });
+    const filler = net.connect(port, '127.0.0.1');
+    filler.on('error', () => {});
+    cleanups.push(async () => void filler.destroy());
+    await new Promise((r) => filler.once('connect', r));
+    const connects = vi.spyOn(net, 'connect');
+    cleanups.push(async () => connects.mockRestore());
+    const rec = new Recorder();
+    const t = lean(`http://127.0.0.1:${port}`, rec, { poolSize: 1, timeoutMs: 100 });
+    for (let dev = 0; dev < 4; dev++) t.request(dev, 1, 'POST', '/v1/provision', undefined, '{}');
+    await waitFor(() => rec.answers.length === 4, 'four timeouts');
+    expect(rec.answers.map((a) => [a.dev, a.status])).toEqual([
+      [0, NET_TIMEOUT],
+      [1, NET_TIMEOUT],
+      [2, NET_TIMEOUT],
+      [3, NET_TIMEOUT],
+    ]);
+    expect(t.inFlight()).toBe(0);
+    expect(connects).toHaveBeenCalledTimes(1);
   });
 });

@@ -79,6 +79,12 @@ export class Connection {
   /** Responses completed on this connection: a failure on a reused one may be a stale keep-alive. */
   served = 0;
   dead = false;
+  /**
+   * The connection is up (TCP connected, TLS handshake done): requests are written only then. One
+   * given to a connection still connecting waits in `current` with no byte sent, so its deadline
+   * can pass without costing the connection (lean-transport.ts `expired`).
+   */
+  ready = false;
 
   constructor(
     readonly socket: net.Socket,

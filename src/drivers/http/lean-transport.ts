@@ -17,8 +17,15 @@ import { BAD_RESPONSE, CANCELLED, NET_RESET, NET_TIMEOUT, NO_RETRY_AFTER, type H
  * 'per-device' gives each device its own keep-alive connection and FIFO.
  *
  * Deadlines: unanswered requests sit in a DeadlineList (deadline-list.ts); an expired one is
- * answered with NET_TIMEOUT (a request already on a connection drops that connection, since its
- * answer may still come).
+ * answered with NET_TIMEOUT. A request already written drops its connection, since its answer may
+ * still come; one waiting for its connection to come up was never sent, so the connection stays
+ * and takes the next waiting request. A request is written only once its connection is up: written
+ * to a socket still connecting, Node queues it and, when the socket is destroyed before it
+ * connects, fails the write with an Error whose stack it formats (ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+ * writable.js reads `.stack`), which cost a shard most of its CPU when an overloaded backend's
+ * accept queue was full and every request timed out while connecting (bench/RESULTS.md, "Issue
+ * 17, round 4"). Keeping the connection also keeps a timed-out request from leaving one more
+ * abandoned connection, with a request nobody waits for, in that queue.
  *
  * Retries: a GET written onto a reused keep-alive connection that the server closed before any
  * byte of the answer came back is sent once more on a new connection (the server may close an idle
@@ -170,8 +177,17 @@ class LeanHttpTransport implements HttpTransport {
     c.current = r;
     r.conn = c;
     c.parser.reset();
-    // Heads and JSON bodies: UTF-8 (headers are ASCII; a body may not be).
-    c.socket.write(r.wire, 'utf8');
+    // Heads and JSON bodies: UTF-8 (headers are ASCII; a body may not be). On a connection still
+    // connecting the request waits for `onReady`.
+    if (c.ready) c.socket.write(r.wire, 'utf8');
+  }
+
+  /** `c` is up: the request given to it meanwhile (if its deadline has not passed) goes out now. */
+  private onReady(c: Connection): void {
+    c.ready = true;
+    if (c.dead || this.closed) return;
+    if (c.current !== null) c.socket.write(c.current.wire, 'utf8');
+    else this.release(c);
   }
 
   // --- connections ---
@@ -196,6 +212,7 @@ class LeanHttpTransport implements HttpTransport {
     const c = new Connection(socket, g);
     g.conns.push(c);
     this.open.add(c);
+    socket.once(this.secure ? 'secureConnect' : 'connect', () => this.onReady(c));
     socket.on('data', (data: Buffer) => this.onData(c, data));
     socket.on('error', (err) => this.onClosed(c, err));
     socket.on('close', () => this.onClosed(c, null));
@@ -329,6 +346,16 @@ class LeanHttpTransport implements HttpTransport {
   /** `r`'s deadline passed (it is off the deadline list). */
   private expired(r: Request): void {
     const c = r.conn;
+    if (c !== null && !c.ready) {
+      // Never sent (its connection is still connecting): the connection goes on to the next request.
+      c.current = null;
+      r.conn = null;
+      this.answer(r, NET_TIMEOUT);
+      this.recycle(r);
+      const next = c.group.dequeue();
+      if (next !== null) this.send(c, next);
+      return;
+    }
     if (c !== null) {
       // Its answer may still come on that connection: it cannot carry another request.
       c.current = null;
