@@ -15,7 +15,8 @@ import { buildOperatorPlan } from './operator/plan.js';
 import { WallOperator, type OperatorResults } from './operator/wall-operator.js';
 import { hasOperatorWork } from '../wire/operator-plan.js';
 import { checkResources } from './resources.js';
-import { launchShards } from './hosting/launch.js';
+import { launchShards, type LaunchOptions } from './hosting/launch.js';
+import { yieldingNice } from './hosting/shard-priority.js';
 import type { ShardLauncher } from './hosting/launcher.js';
 import { sliceOf, splitDevices } from './shard/ranges.js';
 import { fleetWideDecisions, playsOperatorPlan, shadowRanges } from './fleet-wide.js';
@@ -52,7 +53,7 @@ export interface RunOptions {
   profile?: 'cpu' | 'heap';
   profileDir?: string;
   /** How the shards are launched (default: launchShards, from the layout); tests pass a failing one. */
-  launch?: (layout: RunLayout, shards: number) => ShardLauncher;
+  launch?: (layout: RunLayout, shards: number, opts: LaunchOptions) => ShardLauncher;
 }
 
 export interface RunResult {
@@ -104,7 +105,10 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     // Fleet operations on the wall clock: fleetsim's operator drives the backend's operator API.
     if (s.clock === 'wall' && hasOperatorWork(plan) && playsOperatorPlan(slice)) operator = new WallOperator(plan, target.httpUrl, s.target.fleetKey, s.timeScale, log);
     // Worker threads of this process, or of several shard processes: the same messages either way.
-    launcher = (opts.launch ?? launchShards)(layout, reported.length + shadows.length);
+    // Shard processes on the box of the embedded backend yield the CPU to it (hosting/shard-priority.ts).
+    const yieldToBackend = prepared.backend !== undefined && layout.processes > 1;
+    if (yieldToBackend) log(`shard processes at nice ${yieldingNice(layout.processes)}: they yield the CPU to the backend this process hosts`);
+    launcher = (opts.launch ?? launchShards)(layout, reported.length + shadows.length, { yieldToBackend });
     const run = await runShardSession(s, reported, shadows, launcher, target, operator, { ...opts, onStart: (at) => faults?.begin(at) }, log);
     await faults?.close();
     const closing = launcher;

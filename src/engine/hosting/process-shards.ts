@@ -9,6 +9,8 @@ export interface ProcessShardsOptions {
   threadsPerProcess: number;
   /** Node flags of the shard processes (default SHARD_PROCESS_FLAGS; never the coordinator's, which may be a test runner's). */
   execArgv?: string[];
+  /** Niceness the shard processes take (threads and autogroup, shard-priority.ts); 0 or absent: the coordinator's. */
+  nice?: number;
 }
 
 interface Pending {
@@ -84,7 +86,7 @@ export class ProcessShards implements ShardLauncher {
   private host(index: number): Host {
     const known = this.hosts.get(index);
     if (known) return known;
-    const child = fork(builtFile(import.meta.url, '../../cli/shard-process.js'), [String(this.opts.threadsPerProcess)], {
+    const child = fork(builtFile(import.meta.url, '../../cli/shard-process.js'), [String(this.opts.threadsPerProcess), String(this.opts.nice ?? 0)], {
       serialization: 'advanced',
       execArgv: this.opts.execArgv ?? SHARD_PROCESS_FLAGS,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
