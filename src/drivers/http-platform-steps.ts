@@ -27,9 +27,20 @@ export class HttpPlatformSteps {
   /** What a poll answered while its follow-up is in flight. */
   readonly pendingAnswer: Array<TargetAnswer | undefined>;
 
+  /**
+   * The report last started, kept only for a preset that retries reports (retryReportStatuses):
+   * the one a retry builds again. With several reports out at once (AWS IoT's back-to-back
+   * progress reports) it is the newest; only the terminal one, the last of an update, carries a
+   * version that can be rejected.
+   */
+  private readonly lastReport: Array<DeviceStateReport | undefined>;
+  /** 1 once the last report was retried (a report is retried once). */
+  private readonly retried: Uint8Array;
+
   private readonly pending: ReadonlySet<number>;
   private readonly unchanged: ReadonlySet<number>;
   private readonly gone: ReadonlySet<number>;
+  private readonly retryOn: ReadonlySet<number>;
 
   constructor(
     private readonly preset: Preset,
@@ -47,6 +58,9 @@ export class HttpPlatformSteps {
     this.pending = new Set(preset.provisionPendingStatuses ?? []);
     this.unchanged = new Set(preset.unchangedStatuses ?? []);
     this.gone = new Set(preset.updateGoneStatuses ?? []);
+    this.retryOn = new Set(preset.retryReportStatuses ?? []);
+    this.lastReport = new Array(this.retryOn.size > 0 ? devices : 0);
+    this.retried = new Uint8Array(this.retryOn.size > 0 ? devices : 0);
   }
 
   isOnline(dev: number): boolean {
@@ -84,6 +98,10 @@ export class HttpPlatformSteps {
   startReport(dev: number, report: DeviceStateReport, spec: HttpRequestSpec | readonly HttpRequestSpec[] | undefined): HttpRequestSpec | undefined {
     this.release[dev] = report.release;
     this.reportCampaign[dev] = report.campaign;
+    if (this.retryOn.size > 0) {
+      this.lastReport[dev] = report;
+      this.retried[dev] = 0;
+    }
     if (spec === undefined) return undefined;
     if (!isList(spec)) {
       this.reportRest[dev] = undefined;
@@ -104,6 +122,18 @@ export class HttpPlatformSteps {
 
   dropReport(dev: number): void {
     this.reportRest[dev] = undefined;
+  }
+
+  /**
+   * The report to send once more after an answer with `status`, or undefined: the status is not
+   * one the preset retries on, or the report is a retry already (`markRetried` once it leaves).
+   */
+  reportToRetry(dev: number, status: number): DeviceStateReport | undefined {
+    return this.retryOn.has(status) && this.retried[dev] === 0 ? this.lastReport[dev] : undefined;
+  }
+
+  markRetried(dev: number): void {
+    this.retried[dev] = 1;
   }
 }
 

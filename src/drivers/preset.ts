@@ -107,6 +107,21 @@ export interface PlatformHooks {
   readonly provisionPendingStatuses?: readonly number[];
   /** State-report answers that mean the backend withdrew the update (Mender 409 aborted, hawkBit 410 gone). */
   readonly updateGoneStatuses?: readonly number[];
+  /**
+   * True: the platform's device asks for its target state as soon as its session comes up (its
+   * first connect and every reconnect, a reboot's included), besides its schedule, because a
+   * push sent while it was away is not sent again (AWS IoT's notify-next fires only when the next
+   * pending job changes; ThingsBoard pushes a shared attribute when it changes). The fleet makes
+   * that poll (fleet/lifecycle.ts); the driver only says so (DeviceDriver.pollsOnConnect).
+   */
+  readonly pollOnConnect?: boolean;
+  /**
+   * State-report answers after which the report is sent once more, built again by `stateReport`
+   * from the credentials the answer updated (`rememberFromReport`): AWS IoT's VersionMismatch
+   * carries the job execution's current version. The retry's answer is the report's answer;
+   * a retry rejected again is not retried.
+   */
+  readonly retryReportStatuses?: readonly number[];
   /** A follow-up GET the poll's answer points to (hawkBit's deploymentBase, cancelAction); its 200 is decoded by decodeFollow. */
   decodeFollow?(body: string, creds: DeviceCredentials): TargetAnswer | undefined;
   /** A streaming check of a downloaded artifact instead of its SHA-256 (Mender checks the manifest inside). */

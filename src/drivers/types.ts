@@ -158,6 +158,17 @@ export const FLEET_TOKEN_BASE = 0x40000000;
 /** What device behaviour needs from a backend. One instance per shard. */
 export interface DeviceDriver {
   readonly name: string;
+  /**
+   * True when the platform's devices poll their target state as soon as their session comes up
+   * (Preset.pollOnConnect): the fleet then polls once on each successful connect. Absent: false.
+   */
+  readonly pollsOnConnect?: boolean;
+  /**
+   * True when polls and state reports travel on the device's MQTT session (AWS IoT's reserved
+   * topics) rather than HTTP: a request still on its way up when the device closes its session
+   * ends with it (fleet/linked-driver.ts). Absent: false.
+   */
+  readonly requestsOnSession?: boolean;
   /** Provision device `dev` (serial is stable across runs and shards). */
   provision(dev: number, serial: string): void;
   /** Open the device's MQTT session with the credentials provisioning returned. */

@@ -56,6 +56,8 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
   fleet: FleetOpsEvents | undefined;
   /** Request/response over MQTT (protocol files, reserved topics; set by the driver): its events go there first. */
   mqttRequests: MqttRequests | undefined;
+  /** A state report sent once more (Preset.retryReportStatuses); the driver's owner counts it. */
+  onReportRetried: (dev: number) => void = () => {};
 
   constructor(
     private readonly preset: Preset,
@@ -77,6 +79,7 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
         const c = this.creds.of(dev);
         const keep = c === undefined || body === '' ? undefined : this.preset.rememberFromReport?.(body, c);
         if (keep !== undefined) this.creds.remember(dev, keep);
+        if (this.retriedReport(dev, status)) return;
         return this.reportAnswered(dev, status, retryAfterMs);
       }
       case OP_POLL:
@@ -121,6 +124,23 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     this.fleet?.onStateReported(dev, status, retryAfterMs);
     const campaign = this.steps.reportCampaign[dev];
     if (this.steps.isGone(status) && campaign !== undefined) this.fleet?.onUpdateWithdrawn?.(dev, campaign);
+  }
+
+  /**
+   * A report the preset retries after this answer (AWS IoT's VersionMismatch, whose answer gave
+   * the execution's current version to the credentials just now): built again and sent; its
+   * answer stands for the report's. The rejected answer is not reported to the device.
+   */
+  private retriedReport(dev: number, status: number): boolean {
+    const report = this.steps.reportToRetry(dev, status);
+    const c = report === undefined ? undefined : this.creds.of(dev);
+    if (report === undefined || c === undefined) return false;
+    const first = this.steps.startReport(dev, report, this.preset.stateReport(c, report));
+    if (first === undefined) return false;
+    this.steps.markRetried(dev);
+    this.onReportRetried(dev);
+    this.requests.send(dev, OP_STATE, first, this.creds.authorization(dev));
+    return true;
   }
 
   /** Telemetry over HTTP answered: a 2xx acknowledges it; anything else ends the device's "session" (it keeps the message). */

@@ -59,6 +59,8 @@ export interface WireDriverOptions {
   now?: () => number;
   /** An answer over MQTT came after its timeout or carried an id nobody waits for (counted as mqtt.request.late). */
   onLateAnswer?: (dev: number) => void;
+  /** A state report sent once more after its answer said so (Preset.retryReportStatuses). */
+  onReportRetried?: (dev: number) => void;
 }
 
 /**
@@ -70,6 +72,8 @@ export interface WireDriverOptions {
  */
 export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
   readonly name = 'wire';
+  readonly pollsOnConnect: boolean;
+  readonly requestsOnSession: boolean;
   private readonly http: HttpTransport;
   private readonly brokers: BrokerDevices[];
   private readonly creds: DeviceCredentialTable;
@@ -92,7 +96,10 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     this.creds = new DeviceCredentialTable(opts.preset, opts.devices);
     this.steps = new HttpPlatformSteps(opts.preset, opts.devices);
     this.etags = new Array(opts.devices);
+    this.pollsOnConnect = opts.preset.pollOnConnect === true;
+    this.requestsOnSession = opts.preset.requestsOver === 'mqtt';
     this.answers = new WireAnswers(opts.preset, this.creds, this.steps, this.etags, events, this);
+    if (opts.onReportRetried) this.answers.onReportRetried = opts.onReportRetried;
     this.http = createHttpTransport(
       { client: opts.http.client, baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
       this.answers,
@@ -104,7 +111,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     // A preset without MQTT (session 'none') opens no broker transport at all.
     this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(this.answers, { ...opts, url }, n, (((b - first) % n) + n) % n));
     const p = opts.preset;
-    const topics = p.requestsOver === 'mqtt' ? { timeoutMs: opts.httpTimeoutMs, claimIdentity: (dev: number) => opts.identities?.identityOf(dev) } : undefined;
+    const topics = this.requestsOnSession ? { timeoutMs: opts.httpTimeoutMs, claimIdentity: (dev: number) => opts.identities?.identityOf(dev) } : undefined;
     if (!this.steps.sessionless && (p.mqttProvision || p.mqttPoll || p.stateUplink || topics)) {
       this.mqttRequests = new MqttRequests(p, opts.devices, first, this.creds, this.etags, this, events, this.answers, opts.onLateAnswer ?? (() => {}), topics);
       this.answers.mqttRequests = this.mqttRequests;

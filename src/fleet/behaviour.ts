@@ -47,6 +47,8 @@ export interface BehaviourContext {
   spend(dev: number, joules: number): boolean;
   /** Takes the device offline for `ms` (a reboot): the session drops and returns on its own. */
   reboot(dev: number, ms: number): void;
+  /** True from a reboot until the device's connect brings it back: it sends nothing meanwhile. */
+  rebooting(dev: number): boolean;
   /** The device's Retry-After hold: no HTTP request of any route leaves before it ends. */
   hold: RetryAfterHold;
   /** The device sent an uplink on its MQTT session now: its keepalive waits a whole keepalive again (fleet/keepalive.ts). */

@@ -58,18 +58,21 @@ export class HeldCalls {
     return -1;
   }
 
-  /** Drops the device's held calls whose op's bit (1 << op) is set in `mask`. */
-  dropOps(dev: number, mask: number): void {
+  /** Drops the device's held calls whose op's bit (1 << op) is set in `mask`; returns how many. */
+  dropOps(dev: number, mask: number): number {
     let prev = -1;
+    let dropped = 0;
     for (let n = this.head[dev]; n >= 0; ) {
       const nx = this.next[n];
       if ((mask & (1 << this.op[n])) !== 0) {
         if (prev < 0) this.head[dev] = nx;
         else this.next[prev] = nx;
         this.release(n);
+        dropped++;
       } else prev = n;
       n = nx;
     }
+    return dropped;
   }
 
   /** The device's held call of `op`, or -1. */

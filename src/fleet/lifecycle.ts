@@ -42,6 +42,11 @@ export class Lifecycle implements DriverEvents {
   private readonly provisioning: Provisioning;
   private readonly coverage: Coverage;
   private readonly sessions: Sessions;
+  /**
+   * 1 while the device reboots (an OS update): it neither polls nor reports until its connect
+   * event brings it back (the session is down, so its requests could only wait and time out).
+   */
+  private readonly rebooting: Uint8Array;
 
   constructor(
     readonly devices: DeviceTable,
@@ -51,6 +56,7 @@ export class Lifecycle implements DriverEvents {
     private readonly metrics: ShardMetrics,
     private readonly models: DeviceModels = {},
   ) {
+    this.rebooting = new Uint8Array(devices.count);
     for (let dev = 0; dev < devices.count; dev++) if (cfg.perReportSession[devices.group(dev)] === 1) devices.set(dev, Flag.sleepy);
     const tel = cfg.telemetry;
     this.telemetryPipe = new TelemetryPipeline(
@@ -85,13 +91,15 @@ export class Lifecycle implements DriverEvents {
       issued: (dev) => this.behaviours.provisioned(dev),
       proceed: (dev, t) => {
         if (this.devices.state(dev) === S.provisioned && !this.devices.has(dev, Flag.sleepy)) this.connect(dev);
-        this.poller?.start(dev, t);
+        if (cfg.poll) this.poller?.start(dev, t);
       },
     });
-    if (cfg.poll) {
-      // No link, no credentials, no energy: no poll.
-      const canPoll = (dev: number) => this.reachable(dev) && this.devices.has(dev, Flag.hasCreds) && this.charge(dev, STEP_POLL);
-      this.poller = new TargetPoller({ seed: cfg.seed, ...cfg.poll }, this.devices, schedule, driver, metrics, this.hold, canPoll);
+    // Scheduled polls, or only the one a platform's devices make when their session comes up
+    // (ThingsBoard's attribute request on boot, in a scenario without a poll interval).
+    if (cfg.poll || driver.pollsOnConnect === true) {
+      // No link, no credentials, rebooting, no energy: no poll.
+      const canPoll = (dev: number) => this.reachable(dev) && this.devices.has(dev, Flag.hasCreds) && this.rebooting[dev] === 0 && this.charge(dev, STEP_POLL);
+      this.poller = new TargetPoller({ seed: cfg.seed, everyMs: cfg.poll?.everyMs ?? 0, jitter: cfg.poll?.jitter ?? 0 }, this.devices, schedule, driver, metrics, this.hold, canPoll);
     }
   }
 
@@ -109,6 +117,7 @@ export class Lifecycle implements DriverEvents {
         return false;
       },
       reboot: (dev, ms) => this.reboot(dev, ms),
+      rebooting: (dev) => this.rebooting[dev] === 1,
       hold: this.hold,
       sentOnSession: (dev) => this.sessions.keepalive.sent(dev),
     };
@@ -118,6 +127,7 @@ export class Lifecycle implements DriverEvents {
   private reboot(dev: number, ms: number): void {
     const d = this.devices;
     if (d.state(dev) === S.dead) return;
+    this.rebooting[dev] = 1;
     if (d.state(dev) === S.online || d.state(dev) === S.connecting) this.sessions.drop(dev);
     d.setState(dev, S.backoff);
     this.schedule.at(this.schedule.now() + ms, dev, Ev.connect);
@@ -143,6 +153,8 @@ export class Lifecycle implements DriverEvents {
       case Ev.provision:
         return this.provisioning.provision(dev);
       case Ev.connect:
+        // Back from a reboot (or its connect came first): the device polls and reports again.
+        this.rebooting[dev] = 0;
         return this.connect(dev);
       case Ev.telemetry:
         return this.telemetry(dev, t);
@@ -231,6 +243,9 @@ export class Lifecycle implements DriverEvents {
 
   onConnected(dev: number, ok: boolean, code: number): void {
     this.sessions.onConnected(dev, ok, code);
+    // A platform whose devices ask for their target state when the session comes up (a push made
+    // while the device was away is not made again): one poll now, the schedule unchanged.
+    if (ok && this.driver.pollsOnConnect === true && this.devices.state(dev) === S.online && !this.stopping) this.poller?.pollOnConnect(dev);
   }
 
   onConnectionLost(dev: number, _reason: string): void {

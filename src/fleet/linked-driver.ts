@@ -71,6 +71,8 @@ const CONNECT_TIMED_OUT = MQTT_NET_CODE_BASE - NET_TIMEOUT;
  */
 export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents {
   readonly name: string;
+  readonly pollsOnConnect: boolean;
+  readonly requestsOnSession: boolean;
   private readonly held: HeldCalls;
   private readonly out = new Float64Array(2);
   /** 1 while the driver below has the device's session open (uplinks are accepted then). */
@@ -92,6 +94,8 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
     count: number,
   ) {
     this.name = inner.name;
+    this.pollsOnConnect = inner.pollsOnConnect === true;
+    this.requestsOnSession = inner.requestsOnSession === true;
     this.count = count;
     this.held = new HeldCalls(count);
     this.session = new Uint8Array(count);
@@ -230,7 +234,17 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   disconnect(dev: number): void {
     this.session[dev] = 0;
     this.held.dropOps(dev, SESSION_OPS);
+    // Polls and reports that ride the session (AWS IoT's reserved topics) end with it like the
+    // uplinks, each with its one answer: CANCELLED, the device's own doing (a reboot closes the
+    // session right after `rebooting`; left held, the report reached the driver with no session
+    // and waited out its timeout while the device rebooted).
+    if (this.requestsOnSession) this.cutOffRequests(dev);
     this.inner.disconnect(dev);
+  }
+
+  private cutOffRequests(dev: number): void {
+    for (let n = this.held.dropOps(dev, 1 << Op.stateOut); n > 0; n--) this.cutOff(dev, Op.stateOut);
+    for (let n = this.held.dropOps(dev, 1 << Op.pollOut); n > 0; n--) this.cutOff(dev, Op.pollOut);
   }
   attachFleetOps(events: FleetOpsEvents): void {
     this.fleetSink = events;

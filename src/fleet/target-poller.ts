@@ -11,7 +11,8 @@ import { countHttpFailure, Route } from './request-outcome.js';
 /**
  * Target-state polls: every `everyMs` ± jitter from the intended time (open model), starting at
  * a random point of the first interval after provisioning, one HTTP request at a time per device.
- * A device holding a Retry-After (any route's) skips the polls that fall inside the wait.
+ * A device holding a Retry-After (any route's) skips the polls that fall inside the wait. On a
+ * platform whose devices poll when their session comes up, the lifecycle adds that poll.
  */
 export class TargetPoller {
   constructor(
@@ -37,13 +38,28 @@ export class TargetPoller {
 
   /** The device's poll event at intended time `t`. */
   poll(dev: number, t: number): void {
-    const d = this.devices;
     this.schedule.at(t + jittered(this.cfg.everyMs, this.cfg.jitter, this.draw(dev)), dev, Ev.poll);
+    this.pollNow(dev);
+  }
+
+  /**
+   * A poll outside the schedule (the device's session just came up, on a platform whose devices
+   * ask then: DeviceDriver.pollsOnConnect); the schedule stays as it is. False when none left.
+   */
+  pollOnConnect(dev: number): boolean {
+    if (!this.pollNow(dev)) return false;
+    this.metrics.inc(C['poll.on_connect']);
+    return true;
+  }
+
+  private pollNow(dev: number): boolean {
+    const d = this.devices;
     // A poll still waiting is not doubled up; a device told to wait does not ask.
-    if (d.httpStartedAt(dev) >= 0 || this.hold.heldUntil(dev) >= 0 || !this.mayPoll(dev)) return;
+    if (d.httpStartedAt(dev) >= 0 || this.hold.heldUntil(dev) >= 0 || !this.mayPoll(dev)) return false;
     d.setHttpStartedAt(dev, this.schedule.measureNow());
     this.metrics.inc(C['requests.started']);
     this.driver.pollTarget(dev);
+    return true;
   }
 
   /** Records the answer and its Retry-After; true when the target was read (200 or 304). */

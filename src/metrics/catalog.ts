@@ -37,6 +37,8 @@ const NAMED_COUNTERS = [
   ['telemetry.dropped', 'count', 'Telemetry messages dropped on the device (buffer full, larger than the radio can send).'],
   ['poll.ok', 'count', 'Target-state polls answered 200 or 304.'],
   ['poll.failed', 'count', 'Target-state polls that failed.'],
+  ['poll.on_connect', 'count', "Target-state polls made because the device's session came up (first connect, reconnects, after a reboot), on platforms whose devices ask then (AWS IoT, ThingsBoard: docs/presets/); each is also a poll.ok or poll.failed."],
+  ['state.version_retries', 'count', 'State reports sent once more after the backend rejected them for a stale version and answered the current one (AWS IoT VersionMismatch). The rejection is not an error; the retry is counted under its own outcome (errors.state.<cause> if it fails too).'],
   ['http.retry_after', 'count', 'HTTP answers, any route and status, that carried a Retry-After header (each is honoured).'],
   ['errors.http_4xx', 'count', 'HTTP 4xx answers.'],
   ['errors.http_5xx', 'count', 'HTTP 5xx answers.'],

@@ -65,6 +65,13 @@ export interface PresetHarness {
    * (returns false, nothing follows) instead of faking them.
    */
   lacks?: ReadonlyArray<'telemetry' | 'config' | 'command' | 'logs'>;
+  /**
+   * Whether the platform's devices ask for their target state as soon as their session comes up
+   * (Preset.pollOnConnect), as the preset's doc says with its source. When true, the suite offers
+   * the update while the device has no session yet and checks that the one poll the fleet makes
+   * on connect finds it (a push made before the session is not made again).
+   */
+  pollsOnConnect: boolean;
 }
 
 type Ev = { name: string; args: unknown[] };
@@ -179,10 +186,22 @@ export function presetContract(name: string, harness: PresetHarness): void {
       expect(typeof deviceId).toBe('string');
       expect((await be.view(deviceId)).provisioned).toBe(true);
 
+      // A platform whose devices poll on connect: the update is offered before the session is up.
+      const early = harness.pollsOnConnect;
+      if (early) await be.offerUpdate('contract-r2');
+
       // Connect with the preset's identity.
       d.connect(DEV);
       await waitFor(() => log.of('connected').length === 1, 'connected');
       expect(log.of('connected')[0].args).toEqual([true, 0]);
+      expect(d.pollsOnConnect, 'the driver says whether devices poll on connect').toBe(harness.pollsOnConnect);
+      if (early) {
+        // The fleet's poll on connect (fleet/lifecycle.ts): that one poll finds the update.
+        pollIfIdle();
+        await waitFor(() => log.of('polled').length === 1, 'the poll on connect answered');
+        expect(log.of('polled')[0].args[0]).toBe(POLL_CHANGED);
+        expect(log.of('update').map((e) => e.args[1])).toEqual(['poll']);
+      }
 
       const lacks = new Set(harness.lacks ?? []);
       // Telemetry: each QoS 1 message acked, and received by the backend.
@@ -200,14 +219,14 @@ export function presetContract(name: string, harness: PresetHarness): void {
 
       // Poll: the target was read (changed or not) with a numeric hint; the backend answered it.
       pollIfIdle();
-      await waitFor(() => log.of('polled').length === 1, 'the poll answered');
+      await waitFor(() => log.of('polled').length === pollsSent, 'the poll answered');
       const [pollStatus, , hint] = log.of('polled')[0].args as number[];
       expect([POLL_CHANGED, POLL_UNCHANGED]).toContain(pollStatus);
       expect(hint === NO_HINT || hint >= 0).toBe(true);
       expect((await be.view(deviceId)).polls).toBeGreaterThanOrEqual(1);
 
       // Update: offered (pushed, or found by polling), downloaded in ranges, verified, reported.
-      await be.offerUpdate('contract-r2');
+      if (!early) await be.offerUpdate('contract-r2');
       await waitFor(
         () => {
           if (log.of('update').length > 0) return true;

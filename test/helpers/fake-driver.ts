@@ -18,6 +18,8 @@ export type DriverCall = { op: 'provision' | 'connect' | 'poll' | 'disconnect' |
 
 export class FakeDriver implements DeviceDriver {
   readonly name = 'fake';
+  /** What the platform under test does when a session comes up (DeviceDriver.pollsOnConnect). */
+  pollsOnConnect = false;
   readonly calls: DriverCall[] = [];
   readonly published: Published[] = [];
   private readonly sessions = new Set<number>();

@@ -25,12 +25,13 @@ describe('aws-iot preset: requests over MQTT against the AWS IoT fake', () => {
     driver = fake = undefined;
   });
 
-  it('a poll before the session waits for it; back-to-back reports each get their answer; the terminal update carries the current version', async () => {
+  /** The fake, and one device's driver on it, recording what the device hears. */
+  async function start() {
     const f = (fake = await startAwsIotFake());
-    const seen = { provisioned: [] as number[], connected: 0, polled: [] as number[], reported: [] as number[], offers: [] as UpdateOffer[] };
+    const seen = { provisioned: [] as number[], connected: 0, polled: [] as number[], reported: [] as number[], offers: [] as UpdateOffer[], retried: 0, refused: 0 };
     const events: DriverEvents & FleetOpsEvents = {
       onProvisioned: (_d, status) => seen.provisioned.push(status),
-      onConnected: (_d, ok) => void (ok && seen.connected++),
+      onConnected: (_d, ok) => void (ok ? seen.connected++ : seen.refused++),
       onTelemetryAcked: () => {},
       onConnectionLost: () => {},
       onPolled: (_d, status) => seen.polled.push(status),
@@ -44,10 +45,16 @@ describe('aws-iot preset: requests over MQTT against the AWS IoT fake', () => {
         httpUrl: f.httpUrl, mqttUrl: f.mqttUrl, preset: awsIotPreset({ fleetKey: f.template.name }), devices: 1, mqttClient: 'lean',
         http: { connections: 'pooled', poolSize: 1 }, keepaliveSec: 30, connectTimeoutMs: 5000, httpTimeoutMs: 5000,
         tls: { ca: f.caCert }, identities: { identityOf: () => f.claim },
+        onReportRetried: () => seen.retried++,
       },
       events,
     ));
     d.attachFleetOps(events);
+    return { f, d, seen };
+  }
+
+  it('a poll before the session waits for it; back-to-back reports each get their answer; the terminal update carries the current version', async () => {
+    const { f, d, seen } = await start();
     d.provision(DEV, 'exchanges-1');
     await waitFor(() => seen.provisioned.length === 1, 'provisioned');
     expect(seen.provisioned).toEqual([200]);
@@ -78,5 +85,53 @@ describe('aws-iot preset: requests over MQTT against the AWS IoT fake', () => {
     expect(seen.reported.at(-1)).toBe(200);
     expect(execution.status).toBe('SUCCEEDED');
     expect(thing.counts.rejected).toEqual({});
+    expect(seen.retried).toBe(0);
+  }, 30_000);
+
+  it("an OS update's reboot: the `rebooting` answer is cut off with the session, so the terminal update's version is stale; its VersionMismatch carries the current one and the update goes once more, accepted", async () => {
+    const { f, d, seen } = await start();
+    d.provision(DEV, 'exchanges-2');
+    await waitFor(() => seen.provisioned.length === 1, 'provisioned');
+    const thing = f.state.things.get(d.deviceIdOf(DEV)!)!;
+    d.connect(DEV);
+    await waitFor(() => seen.connected === 1, 'connected');
+    // Its poll answered: the session's subscriptions are in place (notify-next reaches it).
+    d.pollTarget(DEV);
+    await waitFor(() => seen.polled.length === 1, 'the poll answered');
+    f.control.addRelease({ name: 'os2', target: 'os', size: 1000, archs: [] });
+    const jobId = f.control.startCampaign({ release: 'os2', rollout: { strategy: 'all' }, notify: 'mqtt' } as Parameters<typeof f.control.startCampaign>[0]);
+    await waitFor(() => seen.offers.length === 1, 'the job from notify-next');
+    const report = (status: string) => d.reportState(DEV, { release: 'os2', status, campaign: jobId, bytes: 1000 });
+    report('installing');
+    await waitFor(() => seen.reported.length === 1, 'the installing report answered');
+    const execution = thing.executions.get(jobId)!;
+    const known = execution.versionNumber;
+
+    // `rebooting`, and the session closed at once (the device reboots): the fake takes the update,
+    // its answer is cut off (CANCELLED); the device still knows the version before it.
+    report('rebooting');
+    d.disconnect(DEV);
+    await waitFor(() => execution.statusDetails.step === 'rebooting', 'the fake took the rebooting update');
+    expect(execution.versionNumber).toBe(known + 1);
+    await waitFor(() => seen.reported.length === 2, 'the rebooting report cut off');
+
+    // Back up: the terminal update names the stale version, is rejected with the current state,
+    // and goes once more with it: the device hears one answer, the accepted one.
+    // (AWS takes one CONNECT per second per client ID: one refused that soon is tried again.)
+    d.connect(DEV);
+    let refused = 0;
+    await waitFor(() => {
+      if (seen.refused > refused) {
+        refused = seen.refused;
+        d.connect(DEV);
+      }
+      return seen.connected === 2;
+    }, 'connected again', 10_000, 200);
+    report('success');
+    await waitFor(() => seen.reported.length === 3, 'the terminal update answered');
+    expect(seen.reported[2]).toBe(200);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(thing.counts.rejected).toEqual({ VersionMismatch: 1 });
+    expect(seen.retried).toBe(1);
   }, 30_000);
 });

@@ -15,6 +15,8 @@ presetContract('aws-iot x AWS IoT fake', {
   fleetKey: 'FleetsimTemplate',
   arch: 'arm64',
   lacks: ['command'],
+  // The device workflow: start-next as soon as the device comes online (docs/presets/aws-iot.md).
+  pollsOnConnect: true,
   async startBackend(): Promise<ContractBackend> {
     const fake = await startAwsIotFake();
     let configVersion = 0;

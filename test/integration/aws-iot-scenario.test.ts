@@ -5,8 +5,8 @@ import { runScenario } from '../../src/engine/coordinator.js';
 
 /**
  * scenarios/presets/aws-iot.yaml on the wall clock against the AWS IoT fake, small and short
- * (12 devices, 12 s, polling every 4 s, a 32 KB release, 25% failing their health check; its thresholds scaled
- * alike): every device provisions itself by claim, the jobs campaign stands on the fake as the
+ * (12 devices, 12 s, the job queued at the start, a 32 KB release, 25% failing their health check; its thresholds scaled
+ * alike): every device provisions itself by claim and hears of the job when its session comes up, the jobs campaign stands on the fake as the
  * devices saw it (SUCCEEDED where they committed, FAILED where they rolled back, in progress
  * where the run ended first), and no error counter moves: the only failures are the injected ones. A preset or
  * fake that loses answers, sends stale versions or polls before its session shows here as errors
@@ -32,11 +32,11 @@ describe('scenarios/presets/aws-iot.yaml', () => {
       [/profile: rpi4-gateway, count: 40/, 'profile: { extends: rpi4-gateway, storage: { writeSpeed: 1GB/s } }, count: 8'],
       [/profile: nrf9160-tracker, count: 20/, 'profile: { extends: nrf9160-tracker, storage: { writeSpeed: 1GB/s } }, count: 4'],
       [/duration: 2m/, 'duration: 12s'],
-      // Polls often enough that a device provisioned after the job was queued (seconds, on a loaded
-      // box) hears of it within the run: the preset learns of a job queued while it was offline at
-      // its next poll, not on coming online (docs/presets/aws-iot.md, known gaps).
-      [/poll: \{ every: 20s, jitter: 10% \}/, 'poll: { every: 4s, jitter: 10% }'],
-      [/at: 20s/, 'at: 2s'],
+      // The job is queued before any device is provisioned: notify-next reaches none of them (it
+      // fires when the next pending execution changes, before their sessions exist), and the
+      // shipped 20 s poll interval is longer than the run. Each device hears of the job by the
+      // start-next it asks for as soon as its session is up (the device workflow page).
+      [/at: 20s/, 'at: 0s'],
       [/size: 256KB/, 'size: 32KB'],
       [/failureRate: 5%/, 'failureRate: 25%'],
       [/"count == 60"/, `"count == ${DEVICES}"`],
@@ -54,6 +54,13 @@ describe('scenarios/presets/aws-iot.yaml', () => {
     const errors = Object.entries(c).filter(([k, v]) => (k.startsWith('errors.') || k.endsWith('.failed') || k === 'mqtt.request.late') && v > 0);
     expect(errors, 'error counters that moved').toEqual([]);
 
+    // Every device was offered the job by the start-next it made when its session came up (its
+    // scheduled first poll falls anywhere in the first 20 s; one that fell before the session was up
+    // left with it, and the poll on connect was not doubled), and started it.
+    expect(c['poll.on_connect']).toBeGreaterThan(0);
+    expect(c['update.offered']).toBe(DEVICES);
+    expect(c['update.started']).toBe(DEVICES);
+
     // Every device provisioned by claim once (CreateKeysAndCertificate + RegisterThing), as its own thing on the fake.
     expect(c['provision.ok']).toBe(DEVICES);
     expect(result.backendDevices).toHaveLength(DEVICES);
@@ -69,16 +76,15 @@ describe('scenarios/presets/aws-iot.yaml', () => {
 
     // The campaign as the fake's job executions record it, one per thing: SUCCEEDED where the
     // device committed, FAILED where it rolled back, IN_PROGRESS at the step last reported where
-    // the end of the run cut the update short, QUEUED (not counted) where it had not started: a
-    // device that came online after the job was queued hears of it at its first poll.
+    // the end of the run cut the update short, QUEUED (not counted) where it had not started.
     const [campaign] = result.operator!.campaigns;
     const { success = 0, failed = 0, ...running } = campaign.statuses;
     const finished = c['update.success'] + c['update.rolled_back'] + c['update.failed'];
     expect({ success, failed }, JSON.stringify(campaign.statuses)).toEqual({ success: c['update.success'], failed: c['update.rolled_back'] + c['update.failed'] });
     expect(Object.values(running).reduce((a, b) => a + b, 0), JSON.stringify(campaign.statuses)).toBe(c['update.started'] - finished);
     // The release reported to each committed device's shadow; the bytes the fake served are the
-    // bytes the devices downloaded (fleetsim's devices share one offer per campaign, so they all
-    // fetch the presigned URL the first one read: the fake cannot tell bytes per thing).
+    // bytes the devices downloaded, each from the URL presigned for its own thing (per-thing bytes:
+    // test/unit/ota-own-artifact.test.ts).
     const backend = result.operator!.backend!;
     expect(backend.versions['app-2.0'] ?? 0).toBe(c['update.success']);
     // (a download the end of the run cut off was served but not counted on the device).

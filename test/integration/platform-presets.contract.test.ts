@@ -39,6 +39,7 @@ presetContract('mender x Mender fake', {
   fleetKey: 'mender-contract-tenant',
   arch: 'arm64',
   lacks: ['config', 'command', 'logs'],
+  pollsOnConnect: false,
   async startBackend() {
     const fake = await startMenderFake({ autoAccept: true });
     return httpOnly(fake, (deviceId) => {
@@ -58,6 +59,7 @@ presetContract('hawkbit x hawkBit DDI fake', {
   fleetKey: 'hawkbit-contract-secret',
   arch: 'arm64',
   lacks: ['telemetry', 'config', 'command', 'logs'],
+  pollsOnConnect: false,
   async startBackend() {
     const fake = await startHawkbitFake({ tokenSecret: 'hawkbit-contract-secret', preregistered: true, pollingSec: 60, minPollingSec: 1 });
     return httpOnly(fake, (controllerId) => {
@@ -74,6 +76,7 @@ presetContract('balena x balena fake', {
   fleetKey: '3:balena-contract-key',
   arch: 'arm64',
   lacks: ['telemetry', 'config', 'command'],
+  pollsOnConnect: false,
   async startBackend() {
     const fake = await startBalenaFake({ provisioningKey: 'balena-contract-key', fleetId: 3 });
     return httpOnly(fake, (uuid) => {

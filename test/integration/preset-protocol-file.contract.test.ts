@@ -22,6 +22,7 @@ for (const file of ['protocols/example.yaml', 'protocols/example-mqtt.yaml']) {
     preset: declarativePreset(protocol.data, protocol.secrets),
     fleetKey: FLEET_KEY,
     arch: 'arm64',
+    pollsOnConnect: false,
     async startBackend(): Promise<ContractBackend> {
       const be = await startAcmeFake({ provisioningKey: FLEET_KEY, tokenLifetimeSec: 300, commandOnSubscribe: false });
       const thing = (id: string) => {

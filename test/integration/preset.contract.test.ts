@@ -15,6 +15,7 @@ presetContract('reference x embedded backend', {
   preset: referencePreset,
   fleetKey: FLEET_KEY,
   arch: ARCH,
+  pollsOnConnect: false,
   async startBackend(): Promise<ContractBackend> {
     const be = await startEmbeddedBackend({ fleetKey: FLEET_KEY, mqtt: true });
     const operator = async (path: string, body: unknown): Promise<Record<string, unknown>> => {

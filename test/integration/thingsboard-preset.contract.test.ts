@@ -15,6 +15,8 @@ presetContract('thingsboard x ThingsBoard fake', {
   preset: thingsboardPreset,
   fleetKey: `${KEY}:${SECRET}`,
   arch: 'arm64',
+  // The shared attributes read when the device comes up (docs/presets/thingsboard.md).
+  pollsOnConnect: true,
   async startBackend(): Promise<ContractBackend> {
     const fake = await startThingsboardFake({ provisionKey: KEY, provisionSecret: SECRET });
     let configVersion = 0;

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { C, G, cancelledCounter } from '../../src/metrics/catalog.js';
 import { Route } from '../../src/metrics/request-errors.js';
-import { CANCELLED } from '../../src/drivers/types.js';
+import { CANCELLED, NO_HINT } from '../../src/drivers/types.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { DeviceState, DeviceTable } from '../../src/fleet/device-table.js';
 import { Lifecycle, type DeviceModels, type LifecycleConfig } from '../../src/fleet/lifecycle.js';
@@ -19,10 +19,9 @@ import { FakeSchedule } from '../helpers/fake-schedule.js';
 
 const EVERY_MS = 1000;
 
-function setup(devices: number, over: Partial<LifecycleConfig> = {}, models: (d: DeviceTable) => DeviceModels = () => ({})) {
+function setup(devices: number, over: Partial<LifecycleConfig> = {}, models: (d: DeviceTable) => DeviceModels = () => ({}), driver = new FakeDriver()) {
   const table = new DeviceTable(devices, 0);
   const schedule = new FakeSchedule();
-  const driver = new FakeDriver();
   const metrics = new ShardMetrics(0);
   const cfg: LifecycleConfig = {
     seed: 9,
@@ -240,5 +239,65 @@ describe('lifecycle: link transitions', () => {
     expect(driver.devsOf('disconnect')).toEqual([0]);
     expect(table.state(0)).toBe(DeviceState.provisioned);
     expectIdentity(life);
+  });
+});
+
+function pollingOnConnect(): FakeDriver {
+  const d = new FakeDriver();
+  d.pollsOnConnect = true;
+  return d;
+}
+
+describe('lifecycle: a platform whose devices poll when their session comes up', () => {
+  it('polls once on connect and on each reconnect, keeps its schedule, and neither polls nor reconnects while it reboots', () => {
+    const s = setup(1, { poll: { everyMs: 10_000, jitter: 0 } }, undefined, pollingOnConnect());
+    const { life, schedule, driver, metrics } = s;
+    bringOnline(s, 1);
+    // The session came up: one poll at once, though the first scheduled one is up to 10 s away.
+    expect(driver.devsOf('poll')).toEqual([0]);
+    expect(metrics.counters[C['poll.on_connect']]).toBe(1);
+    life.onPolled(0, 304, 0, NO_HINT);
+    expect(schedule.pending(0, Ev.poll)).toHaveLength(1);
+
+    // A reboot of 25 s (an OS update): the session drops; the scheduled polls inside it are skipped.
+    const start = schedule.now();
+    life.behaviourContext().reboot(0, 25_000);
+    expect(life.behaviourContext().rebooting(0)).toBe(true);
+    schedule.runUntil(start + 24_999);
+    expect(driver.devsOf('poll')).toEqual([0]);
+    expect(driver.devsOf('connect')).toEqual([0]);
+    // Back: it reconnects, and the session coming up makes the poll that finds what it missed.
+    schedule.runUntil(start + 25_000);
+    expect(life.behaviourContext().rebooting(0)).toBe(false);
+    expect(driver.devsOf('connect')).toEqual([0, 0]);
+    driver.openSession(0);
+    life.onConnected(0, true, 0);
+    expect(driver.devsOf('poll')).toEqual([0, 0]);
+    expect(metrics.counters[C['poll.on_connect']]).toBe(2);
+    // A poll still out is not doubled by the schedule.
+    schedule.runUntil(start + 35_000);
+    expect(driver.devsOf('poll')).toEqual([0, 0]);
+    life.onPolled(0, 304, 0, NO_HINT);
+    schedule.runUntil(start + 45_000);
+    expect(driver.devsOf('poll')).toEqual([0, 0, 0]);
+    expect(metrics.counters[C['poll.ok']]).toBe(2);
+  });
+
+  it('without a poll interval in the scenario: the poll on connect only', () => {
+    const s = setup(1, {}, undefined, pollingOnConnect());
+    bringOnline(s, 1);
+    expect(s.driver.devsOf('poll')).toEqual([0]);
+    s.life.onPolled(0, 304, 0, NO_HINT);
+    s.schedule.runUntil(s.schedule.now() + 60_000);
+    expect(s.driver.devsOf('poll')).toEqual([0]);
+  });
+
+  it('a platform whose devices do not: no poll on connect, the first one on the schedule', () => {
+    const s = setup(1, { poll: { everyMs: 10_000, jitter: 0 } });
+    bringOnline(s, 1);
+    expect(s.driver.devsOf('poll')).toEqual([]);
+    expect(s.metrics.counters[C['poll.on_connect']]).toBe(0);
+    s.schedule.runUntil(s.schedule.now() + 10_000);
+    expect(s.driver.devsOf('poll')).toEqual([0]);
   });
 });

@@ -10,10 +10,12 @@ import type { DeviceCredentials, DeviceMessage, HttpRequestSpec, MqttUplink, Pre
  * - provisioning by claim, on a session of its own with the claim certificate (client ID = serial):
  *   CreateKeysAndCertificate, then RegisterThing with the ownership token and `SerialNumber`;
  *   the device then connects with the issued certificate as its thing (client ID = thing name);
- * - the poll is StartNextPendingJobExecution; notify-next pushes the next job; the job document
- *   (fleetsim's, below) names the file by a presigned URL with its size and SHA-256;
+ * - the poll is StartNextPendingJobExecution, also made whenever the session comes up (the
+ *   device workflow); notify-next pushes the next job; the job document (fleetsim's, below)
+ *   names the file by a presigned URL with its size and SHA-256;
  * - state reports are UpdateJobExecution (IN_PROGRESS with the step, SUCCEEDED, FAILED) with
- *   `expectedVersion` once the execution's version is known, and the release reported to the
+ *   `expectedVersion` once the execution's version is known (retried once with the version a
+ *   VersionMismatch answer carries), and the release reported to the
  *   shadow on success; configuration arrives as a shadow delta and is acknowledged as reported state.
  *
  * The fleet key is the provisioning template's name (the claim certificate is the secret, given as
@@ -79,6 +81,13 @@ export function awsIotPreset(settings: PresetSettings): Preset {
       return typeof j.code === 'string' ? (REJECTED_STATUS[j.code] ?? 400) : 400;
     },
     updateGoneStatuses: [404, 410],
+    // The device workflow page: a device coming online asks for its next job (start-next) at
+    // once; notify-next fires only when the next pending execution changes, which may have
+    // happened while the device was away (provisioned late, reconnecting, rebooting).
+    pollOnConnect: true,
+    // VersionMismatch (409) answers with the execution's current state: the terminal update goes
+    // once more with that version (the UpdateJobExecution page: no DescribeJobExecution needed).
+    retryReportStatuses: [409],
     authorization: () => undefined,
     connectIdentity: (c) => ({ clientId: thing(c) }),
     subscriptions: (c) => [`${jobs(c)}/notify-next`, `${jobs(c)}/start-next/+`, `${jobs(c)}/+/update/+`, `$aws/things/${thing(c)}/shadow/update/+`],

@@ -56,6 +56,9 @@ export function thingsboardPreset(settings: PresetSettings): Preset {
     },
     // The token is in the path; no header.
     authorization: () => undefined,
+    // A device reads its shared attributes (fw_* among them) when it comes up: an assignment
+    // pushed while it was offline is not pushed again (docs/presets/thingsboard.md cites the pages).
+    pollOnConnect: true,
     connectIdentity: (creds) => ({ clientId: creds.deviceId, username: creds.secret }),
     subscriptions: () => ['v1/devices/me/attributes', 'v1/devices/me/rpc/request/+'],
     telemetryTopic: () => 'v1/devices/me/telemetry',

@@ -55,6 +55,10 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       tls: tls?.settings,
       identities,
       onLateAnswer: () => metrics.inc(C['mqtt.request.late']),
+      onReportRetried: () => {
+        metrics.inc(C['state.version_retries']);
+        metrics.inc(C['requests.started']);
+      },
     },
     events,
   );

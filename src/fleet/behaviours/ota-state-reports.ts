@@ -15,7 +15,8 @@ export interface OtaReportSource {
  * The OTA behaviour's state reports. Fire-and-forget for the device (a lost one is not retried),
  * but failures are counted and their Retry-After holds the device; while a hold runs, only the
  * device's latest state is kept and goes out when the wait is over (a state it passed through
- * meanwhile is superseded, as the backend only keeps the latest). Per device: two bytes.
+ * meanwhile is superseded, as the backend only keeps the latest). A device that reboots keeps its
+ * report the same way until it is back online. Per device: two bytes.
  * Concurrency: the shard's thread only.
  */
 export class OtaStateReports {
@@ -49,8 +50,9 @@ export class OtaStateReports {
 
   report(dev: number, status: string, cause?: string): void {
     const heldUntil = this.ctx.hold.heldUntil(dev);
-    if (heldUntil >= 0) {
-      if (this.heldReport[dev] === 0) this.ctx.schedule.at(heldUntil, dev, this.heldKind);
+    // Rebooting: kept until the device is back (its `sendHeld` when online), as under a hold.
+    if (heldUntil >= 0 || this.ctx.rebooting(dev)) {
+      if (this.heldReport[dev] === 0 && heldUntil >= 0) this.ctx.schedule.at(heldUntil, dev, this.heldKind);
       this.heldReport[dev] = this.nameIndex(status) + 1;
       this.heldCause[dev] = cause === undefined ? 0 : this.nameIndex(cause) + 1;
       return;

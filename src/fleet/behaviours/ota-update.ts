@@ -23,7 +23,8 @@ const MAX_CHUNK_RETRIES = 8;
  * write speed) → reboot (profile) → health check → commit, or roll back (A/B) → status reported
  * at each step. A device whose arch has no artifact counts the attempt and never installs.
  *
- * State is per device in typed arrays; offers are parsed once per campaign and shared.
+ * State is per device in typed arrays; offers are parsed once per campaign and shared (a
+ * device's own download link aside, when its offer names one of its own).
  * Concurrency: the shard's thread only, like the lifecycle.
  */
 export class OtaUpdate implements Behaviour {
@@ -48,6 +49,13 @@ export class OtaUpdate implements Behaviour {
   private readonly healthDraws: Uint32Array;
   /** 1: this update reboots the device (an OS image); from the offer, or from the artifact when it says (Mender's payload type). */
   private readonly reboots: Uint8Array;
+  /**
+   * The artifact as the device's own offer names it, when its URL differs from the shared offer's
+   * (AWS IoT presigns a URL per thing): each device fetches from its own link, so a backend that
+   * tells devices apart by it counts each one's bytes. Undefined (the shared one) otherwise; kept
+   * from the offer to the end of the update, no parsing of its own.
+   */
+  private readonly ownArtifact: Array<OfferedArtifact | undefined>;
   private readonly reports: OtaStateReports;
   private readonly offers: Array<{ offer: UpdateOffer; release: number; offerIdx: number }> = [];
   private readonly offerIndex = new Map<string, number>();
@@ -81,6 +89,7 @@ export class OtaUpdate implements Behaviour {
     this.release = new Uint16Array(count);
     this.healthDraws = new Uint32Array(count);
     this.reboots = new Uint8Array(count);
+    this.ownArtifact = new Array(count);
     this.reports = new OtaStateReports(count, driver, metrics, this.kinds.first + 6, {
       release: (dev) => this.rec.releases[this.release[dev]],
       campaign: (dev) => this.offers[this.offerOf[dev]].offer.campaign,
@@ -128,6 +137,8 @@ export class OtaUpdate implements Behaviour {
   }
 
   onOnline(dev: number): void {
+    // A report the device kept while it rebooted leaves now.
+    this.reports.sendHeld(dev);
     const ph = this.phase[dev];
     if (ph === P.paused) {
       this.resume(dev);
@@ -173,7 +184,10 @@ export class OtaUpdate implements Behaviour {
       this.fail(dev, 'incompatible');
       return;
     }
-    this.artifactOf[dev] = o.offer.artifacts.indexOf(art);
+    const ai = o.offer.artifacts.indexOf(art);
+    this.artifactOf[dev] = ai;
+    const own = offer.artifacts.length === o.offer.artifacts.length ? offer.artifacts[ai] : undefined;
+    this.ownArtifact[dev] = own !== undefined && own.url !== art.url ? own : undefined;
     this.reboots[dev] = o.offer.target === 'os' ? 1 : 0;
     if (art.kind === 'delta') {
       const full = o.offer.artifacts.find((a) => a.arch === art.arch && a.kind === 'full');
@@ -194,7 +208,7 @@ export class OtaUpdate implements Behaviour {
   }
 
   private artifact(dev: number): OfferedArtifact {
-    return this.offers[this.offerOf[dev]].offer.artifacts[this.artifactOf[dev]];
+    return this.ownArtifact[dev] ?? this.offers[this.offerOf[dev]].offer.artifacts[this.artifactOf[dev]];
   }
 
   private requestChunk(dev: number): void {
@@ -363,6 +377,7 @@ export class OtaUpdate implements Behaviour {
   private finish(dev: number, status: 'success' | 'failed' | 'rolled-back', cause: string | undefined, report = true): void {
     const wasActive = this.phase[dev] !== P.idle;
     this.phase[dev] = P.idle;
+    this.ownArtifact[dev] = undefined;
     this.doneOffer[dev] = this.offerOf[dev];
     if (wasActive) this.metrics.set(G['update.in_progress'], --this.inProgress);
     if (status === 'success') this.metrics.inc(C['update.success']);
