@@ -153,3 +153,13 @@ export function mergeAnswers(first: TargetAnswer, follow: TargetAnswer): TargetA
     also: [...(first.also ?? []), ...(follow.also ?? [])],
   };
 }
+
+/**
+ * A path for the HTTP transport: links a backend hands out (hawkBit's `_links`) are absolute URLs
+ * on the target's own origin; the transport takes the path and query.
+ */
+export function onOrigin(pathOrUrl: string): string {
+  if (!/^https?:\/\//i.test(pathOrUrl)) return pathOrUrl;
+  const u = new URL(pathOrUrl);
+  return u.pathname + u.search;
+}

@@ -2,7 +2,7 @@ import { createHttpTransport } from './http/index.js';
 import { BrokerDevices } from './mqtt/broker-devices.js';
 import { ARTIFACT_TIMEOUT_FACTOR, ArtifactFetcher } from './http/artifact-fetch.js';
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
-import { HttpPlatformSteps } from './http-platform-steps.js';
+import { HttpPlatformSteps, onOrigin } from './http-platform-steps.js';
 import type { DeviceCredentials, HttpRequestSpec, MqttIdentity, MqttUplink, Preset } from './preset.js';
 import { CONNACK_NOT_AUTHORIZED, OP_ALSO, OP_POLL, OP_PROVISION, OP_REAUTH, OP_STATE, OP_TELEMETRY, WireAnswers, type WireRequests } from './wire-answers.js';
 import { MqttRequests, type RequestSessions } from './mqtt-requests.js';
@@ -390,14 +390,4 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     const n = this.brokers.length;
     return n === 1 ? dev : Math.floor(dev / n);
   }
-}
-
-/**
- * A path for the HTTP transport: links a backend hands out (hawkBit's `_links`) are absolute URLs
- * on the target's own origin; the transport takes the path and query.
- */
-function onOrigin(pathOrUrl: string): string {
-  if (!/^https?:\/\//i.test(pathOrUrl)) return pathOrUrl;
-  const u = new URL(pathOrUrl);
-  return u.pathname + u.search;
 }
