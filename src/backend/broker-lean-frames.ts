@@ -29,6 +29,9 @@ export function connackFrame(code: number): Buffer {
   return Buffer.from([0x20, 0x02, 0x00, code]);
 }
 
+/** The CONNACK of an accepted session, shared by all of them: sockets only read the frames they are given. */
+export const CONNACK_ACCEPTED_FRAME: Buffer = connackFrame(ConnackCode.ACCEPTED);
+
 /** PUBACK, PUBREC, PUBCOMP or UNSUBACK: a type byte and a packet id. */
 export function ackFrame(firstByte: number, packetId: number): Buffer {
   return Buffer.from([firstByte, 0x02, packetId >> 8, packetId & 0xff]);
@@ -48,49 +51,57 @@ export interface ConnectPacket {
   password: string | undefined;
 }
 
-/** Reads a length-prefixed UTF-8 string at `buf[at]`; [value, next offset], or undefined past `end`. */
-function readString(buf: Buffer, at: number, end: number): [string, number] | undefined {
+/**
+ * Where the last readString ended. A module-level cursor rather than a [value, next] pair per
+ * string: CONNECT and SUBSCRIBE are read once per connecting device. Safe because readers run to
+ * completion on one thread and read the cursor right after each call.
+ */
+let nextAt = 0;
+
+/** Reads a length-prefixed UTF-8 string at `buf[at]` (its end goes to `nextAt`), or undefined past `end`. */
+function readString(buf: Buffer, at: number, end: number): string | undefined {
   if (at + 2 > end) return undefined;
-  const len = buf.readUInt16BE(at);
+  const len = (buf[at] << 8) | buf[at + 1];
   if (at + 2 + len > end) return undefined;
-  return [buf.toString('utf8', at + 2, at + 2 + len), at + 2 + len];
+  nextAt = at + 2 + len;
+  return buf.toString('utf8', at + 2, nextAt);
 }
 
 /** CONNECT (3.1). An unknown protocol name or level returns `level` 0 (CONNACK 1 then closes). */
 export function readConnect(buf: Buffer, start: number, end: number): ConnectPacket | undefined {
   const name = readString(buf, start, end);
-  if (name === undefined || name[1] + 4 > end) return undefined;
-  let at = name[1];
+  if (name === undefined || nextAt + 4 > end) return undefined;
+  let at = nextAt;
   const level = buf[at];
   const flags = buf[at + 1];
-  const keepaliveS = buf.readUInt16BE(at + 2);
+  const keepaliveS = (buf[at + 2] << 8) | buf[at + 3];
   at += 4;
-  const known = (name[0] === 'MQTT' && level === 4) || (name[0] === 'MQIsdp' && level === 3);
+  const known = (name === 'MQTT' && level === 4) || (name === 'MQIsdp' && level === 3);
   if ((flags & 0x01) !== 0) return undefined; // reserved flag must be 0 (3.1.2.3)
-  const id = readString(buf, at, end);
-  if (id === undefined) return undefined;
-  at = id[1];
+  const clientId = readString(buf, at, end);
+  if (clientId === undefined) return undefined;
+  at = nextAt;
   if ((flags & 0x04) !== 0) {
     // A will: topic and message, read past. Wills are never published (the policy refuses a
     // publish by a session that is gone), as with aedes.
     const topic = readString(buf, at, end);
-    if (topic === undefined || topic[1] + 2 > end) return undefined;
-    at = topic[1] + 2 + buf.readUInt16BE(topic[1]);
+    if (topic === undefined || nextAt + 2 > end) return undefined;
+    at = nextAt + 2 + buf.readUInt16BE(nextAt);
     if (at > end) return undefined;
   }
   let username: string | undefined;
   let password: string | undefined;
   if ((flags & 0x80) !== 0) {
-    const u = readString(buf, at, end);
-    if (u === undefined) return undefined;
-    [username, at] = u;
+    username = readString(buf, at, end);
+    if (username === undefined) return undefined;
+    at = nextAt;
   }
   if ((flags & 0x40) !== 0) {
-    const p = readString(buf, at, end);
-    if (p === undefined) return undefined;
-    [password, at] = p;
+    password = readString(buf, at, end);
+    if (password === undefined) return undefined;
+    at = nextAt;
   }
-  return { level: known ? level : 0, clean: (flags & 0x02) !== 0, keepaliveS, clientId: id[0], username, password };
+  return { level: known ? level : 0, clean: (flags & 0x02) !== 0, keepaliveS, clientId, username, password };
 }
 
 /** Length of the remaining-length varint for `n`. */
@@ -145,13 +156,13 @@ export function readSubscriptions(buf: Buffer, start: number, end: number, withQ
   let at = start + 2;
   while (at < end) {
     const f = readString(buf, at, end);
-    if (f === undefined || f[0].length === 0) return undefined;
-    at = f[1];
+    if (f === undefined || f.length === 0) return undefined;
+    at = nextAt;
     if (withQos) {
       if (at >= end || buf[at] > 2) return undefined;
       qos.push(buf[at++]);
     }
-    filters.push(f[0]);
+    filters.push(f);
   }
   return filters.length === 0 ? undefined : { packetId, filters, qos };
 }
@@ -168,13 +179,22 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** A valid subscription filter: `#` only last and alone in its level, `+` alone in its level (4.7.1). */
+/**
+ * A valid subscription filter: `#` only last and alone in its level, `+` alone in its level (4.7.1).
+ * One pass over the characters (every device subscribes once when it connects).
+ */
 export function isValidFilter(filter: string): boolean {
-  const levels = filter.split('/');
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i];
-    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return false;
-    if (l.includes('+') && l !== '+') return false;
+  const n = filter.length;
+  for (let i = 0; i < n; i++) {
+    const c = filter.charCodeAt(i);
+    if (c !== HASH && c !== PLUS) continue;
+    if (i > 0 && filter.charCodeAt(i - 1) !== SLASH) return false;
+    if (c === HASH) return i === n - 1;
+    if (i + 1 < n && filter.charCodeAt(i + 1) !== SLASH) return false;
   }
   return true;
 }
+
+const HASH = 0x23;
+const PLUS = 0x2b;
+const SLASH = 0x2f;

@@ -5,6 +5,7 @@ import { type FrameCarry, type FrameSink, decodeFrames, frameLength } from '../w
 import { BrokerPolicy, OPERATOR, type BrokerIdentity } from './broker-policy.js';
 import { type Broker, type BrokerOptions, CONNECT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, LISTEN_BACKLOG, urlHost } from './broker.js';
 import {
+  CONNACK_ACCEPTED_FRAME,
   ConnackCode,
   PINGRESP_FRAME,
   PUBACK_BYTE,
@@ -55,6 +56,27 @@ interface Sub {
   qos: 0 | 1;
 }
 
+/** Where the shared socket listeners below find a socket's session (no closure per connection). */
+const kSession = Symbol('fleetsim.brokerSession');
+type SessionSocket = net.Socket & { [kSession]?: Session };
+
+// One set of listener functions for every session socket: `this` is the socket.
+function onSessionData(this: SessionSocket, chunk: Buffer): void {
+  const s = this[kSession]!;
+  s.broker.onData(s, chunk);
+}
+function onSessionDrain(this: SessionSocket): void {
+  this[kSession]!.drainSinceMs = 0;
+}
+function onSessionError(this: SessionSocket, err: NodeJS.ErrnoException): void {
+  const s = this[kSession]!;
+  if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') s.broker.log(`mqtt client ${s.clientId}: ${err.message}`);
+}
+function onSessionClose(this: SessionSocket): void {
+  const s = this[kSession]!;
+  s.broker.ended(s);
+}
+
 class Session implements FrameCarry, FrameSink {
   carry: Buffer | null = null;
   carryLength = 0;
@@ -72,12 +94,13 @@ class Session implements FrameCarry, FrameSink {
   closed = false;
 
   constructor(
-    readonly socket: net.Socket,
-    private readonly broker: LeanBroker,
+    readonly socket: SessionSocket,
+    readonly broker: LeanBroker,
     now: number,
   ) {
     this.openedMs = now;
     this.lastHeardMs = now;
+    socket[kSession] = this;
   }
 
   onFrame(header: number, buf: Buffer, start: number, end: number): boolean {
@@ -104,22 +127,21 @@ class LeanBroker {
 
   constructor(
     private readonly policy: BrokerPolicy,
-    private readonly log: (line: string) => void,
+    readonly log: (line: string) => void,
   ) {}
 
   readonly accept = (socket: net.Socket): void => {
     socket.setNoDelay(true);
     const s = new Session(socket, this, Date.now());
     this.sessions.add(s);
-    socket.on('data', (chunk: Buffer) => this.onData(s, chunk));
-    socket.on('drain', () => (s.drainSinceMs = 0));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.log(`mqtt client ${s.clientId}: ${err.message}`);
-    });
-    socket.on('close', () => this.ended(s));
+    socket.on('data', onSessionData);
+    socket.on('drain', onSessionDrain);
+    socket.on('error', onSessionError);
+    socket.on('close', onSessionClose);
   };
 
-  private onData(s: Session, chunk: Buffer): void {
+  /** Called by the session socket's 'data' listener. */
+  onData(s: Session, chunk: Buffer): void {
     s.lastHeardMs = Date.now();
     s.socket.cork();
     const ok = decodeFrames(s, chunk, 0, chunk.length, s);
@@ -180,7 +202,7 @@ class LeanBroker {
       this.byDevice.set(who.id, s);
       who.online = true;
     }
-    this.write(s, connackFrame(ConnackCode.ACCEPTED));
+    this.write(s, CONNACK_ACCEPTED_FRAME);
     return true;
   }
 
@@ -216,8 +238,14 @@ class LeanBroker {
     const r = readSubscriptions(buf, start, end, true);
     if (r === undefined) return this.drop(s, 'malformed SUBSCRIBE');
     const who = s.who!;
-    const codes = r.filters.map((filter, i) => {
-      if (!isValidFilter(filter) || !this.policy.subscribe(who, filter)) return SUBACK_FAILURE;
+    const { filters } = r;
+    const codes: number[] = [];
+    for (let i = 0; i < filters.length; i++) {
+      const filter = filters[i];
+      if (!isValidFilter(filter) || !this.policy.subscribe(who, filter)) {
+        codes.push(SUBACK_FAILURE);
+        continue;
+      }
       const qos: 0 | 1 = r.qos[i] > 0 ? 1 : 0;
       this.unregister(s, filter);
       s.filters.push(filter);
@@ -227,13 +255,11 @@ class LeanBroker {
         if (subs === undefined) this.exact.set(filter, [{ session: s, qos }]);
         else subs.push({ session: s, qos });
       }
-      return qos;
-    });
+      codes.push(qos);
+    }
     this.write(s, subackFrame(r.packetId, codes));
     // After the SUBACK: fleet operations may publish to the new subscription straight away.
-    r.filters.forEach((filter, i) => {
-      if (codes[i] !== SUBACK_FAILURE) this.policy.subscribed(who, filter);
-    });
+    for (let i = 0; i < filters.length; i++) if (codes[i] !== SUBACK_FAILURE) this.policy.subscribed(who, filters[i]);
     return !s.closed;
   }
 
@@ -279,7 +305,7 @@ class LeanBroker {
   }
 
   /** Forgets a session (idempotent: its socket's close event comes here too). */
-  private ended(s: Session): void {
+  ended(s: Session): void {
     if (s.closed) return;
     s.closed = true;
     this.sessions.delete(s);

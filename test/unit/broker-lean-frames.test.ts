@@ -41,4 +41,9 @@ describe("the lean broker's frames", () => {
     expect(isValidFilter('fleet/#/x')).toBe(false);
     expect(isValidFilter('fleet/d+')).toBe(false);
   });
+
+  it('checks filters level by level (4.7.1): a wildcard is alone in its level, # only last', () => {
+    for (const ok of ['#', '+', '/', 'fleet/d-1/commands', '+/#', 'fleet/+/telemetry', '+/+', '/+', '+/', 'a//#', 'fleet/']) expect(isValidFilter(ok), ok).toBe(true);
+    for (const bad of ['a#', '#a', '#/', '#/a', 'a/#/b', 'a+', '+a', 'a/+b/c', 'a/b+', '++', 'fleet/##']) expect(isValidFilter(bad), bad).toBe(false);
+  });
 });
