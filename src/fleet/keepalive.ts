@@ -63,8 +63,12 @@ export class Keepalive {
     this.plan(dev, Math.max(this.schedule.now(), this.lastSentAt[dev] + this.keepaliveMs));
   }
 
-  /** The device sent something on its session now. */
+  /**
+   * The device sent something on its session now. Keepalive off: nothing reads `lastSentAt` (no
+   * session is planned a ping), so a report skips the store, a cache miss in an array of its own.
+   */
   sent(dev: number): void {
+    if (this.keepaliveMs <= 0) return;
     this.lastSentAt[dev] = this.schedule.now();
   }
 

@@ -277,11 +277,13 @@ export class TelemetryPipeline {
     if (!this.inflight.isOpen(token, dev)) return;
     const now = this.schedule.measureNow();
     const inflight = this.inflight;
-    this.metrics.record(H['telemetry.ack.latency'], (now - inflight.wireAt(token)) * US_PER_MS);
-    // Most messages leave the device at their intended time: the pair records such a sample once.
-    this.metrics.recordPair(
+    // Most messages leave the device at their intended time, and without a modelled link they
+    // reach the wire then too: the three latencies are one sample, recorded once.
+    this.metrics.recordTriple(
+      H['telemetry.ack.latency'],
       H['telemetry.ack.latency_end_to_end'],
       H['telemetry.ack.latency_from_schedule'],
+      (now - inflight.wireAt(token)) * US_PER_MS,
       (now - inflight.sentAt(token)) * US_PER_MS,
       (now - inflight.scheduledAt(token)) * US_PER_MS,
     );

@@ -92,8 +92,8 @@ export class HdrRecorder {
     return (this.counts = new Float64Array(COUNTS_LENGTH));
   }
 
-  /** Adds every count into `a` (and `b`), then starts empty. */
-  drainInto(a: HdrRecorder, b?: HdrRecorder): void {
+  /** Adds every count into `a` (and `b`, and `c`), then starts empty. */
+  drainInto(a: HdrRecorder, b?: HdrRecorder, c3?: HdrRecorder): void {
     const c = this.counts;
     const bits = this.bits;
     if (!c || !bits || this.total === 0) return;
@@ -102,6 +102,7 @@ export class HdrRecorder {
         const i = lowestIndexIn(k, w);
         a.addAt(i, c[i]);
         b?.addAt(i, c[i]);
+        c3?.addAt(i, c[i]);
         c[i] = 0;
       }
       bits[k] = 0;

@@ -33,13 +33,15 @@ export class ShardMetrics {
   /** Where samples are recorded during an interval; drained by `snapshot`. */
   private readonly recorders: HdrRecorder[] = HISTOGRAMS.map(() => new HdrRecorder());
   /**
-   * Samples that two histograms share: `recordPair` with equal values records once here, and they
-   * are added into both recorders when the pair changes or at the snapshot. Exact, and half the recording work on the virtual clock, where
-   * most messages are sent at their intended time (ack latency = latency from schedule).
+   * Samples that two or three histograms share (`recordPair`, `recordTriple` with values that
+   * round alike): recorded once into the set's own recorder and added into each histogram's at the
+   * snapshot. Exact (counts only add), and a third or half of the recording work on the virtual
+   * clock, where most messages are sent at their intended time without a modelled link (backend
+   * latency = end-to-end latency = latency from schedule). One recorder per set of histograms, so
+   * samples alternating between sets never drain one into the other mid-interval.
    */
-  private readonly pairShared = new HdrRecorder();
-  private pairA = -1;
-  private pairB = -1;
+  private readonly shared: SharedSamples[] = [];
+  private lastShared: SharedSamples | undefined;
 
   constructor(readonly shard: number) {}
 
@@ -77,21 +79,39 @@ export class ShardMetrics {
       this.recorders[hb].record(b);
       return;
     }
-    if (this.pairA !== ha || this.pairB !== hb) {
-      this.foldPair();
-      this.pairA = ha;
-      this.pairB = hb;
-    }
-    this.pairShared.record(ra);
+    this.sharedBy(ha, hb, -1).record(ra);
   }
 
-  private foldPair(): void {
-    if (this.pairA >= 0) this.pairShared.drainInto(this.recorders[this.pairA], this.recorders[this.pairB]);
+  /** Records `a` into `ha`, `b` into `hb` and `c` into `hc`; a value all three share is recorded once. */
+  recordTriple(ha: number, hb: number, hc: number, a: number, b: number, c: number): void {
+    const ra = Math.round(a);
+    if (ra !== Math.round(b) || ra !== Math.round(c)) {
+      this.recorders[ha].record(a);
+      this.recordPair(hb, hc, b, c);
+      return;
+    }
+    this.sharedBy(ha, hb, hc).record(ra);
+  }
+
+  /** The shared recorder of histograms (a, b, c), c = -1 for a pair; the last one used is checked first. */
+  private sharedBy(a: number, b: number, c: number): HdrRecorder {
+    const last = this.lastShared;
+    if (last !== undefined && last.a === a && last.b === b && last.c === c) return last.samples;
+    let set: SharedSamples | undefined;
+    for (const s of this.shared) if (s.a === a && s.b === b && s.c === c) set = s;
+    if (set === undefined) this.shared.push((set = { a, b, c, samples: new HdrRecorder() }));
+    this.lastShared = set;
+    return set.samples;
+  }
+
+  /** Adds every set's shared samples into its histograms' recorders. */
+  private foldShared(): void {
+    for (const s of this.shared) s.samples.drainInto(this.recorders[s.a], this.recorders[s.b], s.c < 0 ? undefined : this.recorders[s.c]);
   }
 
   /** Takes the interval's snapshot and starts a new interval. */
   snapshot(interval: number, tMs: number): MetricSnapshot {
-    this.foldPair();
+    this.foldShared();
     const counters = new Array<number>(COUNTERS.length);
     for (let i = 0; i < COUNTERS.length; i++) {
       counters[i] = this.counters[i] - this.reported[i];
@@ -103,6 +123,14 @@ export class ShardMetrics {
 
   destroy(): void {
     for (const r of this.recorders) r.release();
-    this.pairShared.release();
+    for (const s of this.shared) s.samples.release();
   }
+}
+
+/** Samples shared by histograms a, b (and c unless -1), recorded once (ShardMetrics.recordPair, recordTriple). */
+interface SharedSamples {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly samples: HdrRecorder;
 }

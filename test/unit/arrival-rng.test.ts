@@ -46,6 +46,36 @@ describe('counter-based rng', () => {
     expect(draw32(1, 2, 3, 4)).not.toBe(draw32(2, 2, 3, 4));
   });
 
+  it('draws as the five-round formula does, whatever order seeds come in (the seed round is remembered)', () => {
+    const fmix = (x: number) => {
+      let h = x;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      return h >>> 0;
+    };
+    const reference = (seed: number, device: number, stream: number, counter: number) => {
+      let h = fmix((seed ^ 0x9e3779b9) >>> 0);
+      h = fmix((h ^ Math.imul(device + 1, 0x27d4eb2f)) >>> 0);
+      h = fmix((h ^ Math.imul(stream + 1, 0x165667b1)) >>> 0);
+      h = fmix((h ^ Math.imul(counter + 1, 0x9e3779b1)) >>> 0);
+      return fmix((h + counter) >>> 0);
+    };
+    const seeds = [0, 1, 42, 0xffffffff, 2 ** 40 + 3, -7];
+    let x = 12345;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 20_000; i++) {
+      // Runs of one seed, then switches: both the remembered round and a change of seed.
+      const seed = seeds[(i >> 4) % seeds.length];
+      const device = next() % 1_000_000;
+      const stream = next() % 2000;
+      const counter = next();
+      expect(draw32(seed, device, stream, counter)).toBe(reference(seed, device, stream, counter));
+    }
+  });
+
   it('uniforms are uniform: mean, variance and buckets', () => {
     const n = 200_000;
     const buckets = new Array(10).fill(0);

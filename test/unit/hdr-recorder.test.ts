@@ -129,4 +129,36 @@ describe('HdrRecorder', () => {
     expect(m.snapshot(1, 2000).histograms[H['telemetry.ack.latency']]).toBeNull();
     m.destroy();
   });
+
+  it('recordTriple gives what recording each value gives, across snapshots, mixed with pairs of other histograms', () => {
+    const m = new ShardMetrics(0);
+    const names = ['telemetry.ack.latency', 'telemetry.ack.latency_end_to_end', 'telemetry.ack.latency_from_schedule', 'poll.latency', 'provision.latency'] as const;
+    const ids = names.map((n) => H[n]);
+    for (let interval = 0; interval < 3; interval++) {
+      const direct = names.map(() => newHistogram());
+      for (let i = 0; i < 4_000; i++) {
+        const u = uniform(5, i, interval, 0);
+        const a = u < 0.02 ? 0.3 : 1_000 + uniform(5, i, interval, 1) * 80_000;
+        // All three alike, two alike (either pair), none alike, or alike only once rounded.
+        const kind = i % 5;
+        const b = kind === 1 ? a + 2_000 : kind === 4 ? a + 0.2 : a;
+        const c = kind === 2 ? a + 3_000 : kind === 3 ? b + 700 : b;
+        if (i % 11 === 0) {
+          m.recordPair(ids[3], ids[4], a, c);
+          recordMicros(direct[3], a);
+          recordMicros(direct[4], c);
+        } else {
+          m.recordTriple(ids[0], ids[1], ids[2], a, b, c);
+          recordMicros(direct[0], a);
+          recordMicros(direct[1], b);
+          recordMicros(direct[2], c);
+        }
+      }
+      const snap = m.snapshot(interval, 1000 * (interval + 1));
+      names.forEach((_, k) => expect(encodeHistogram(fromCounts(snap.histograms[ids[k]]))).toBe(encodeHistogram(direct[k])));
+      expect(snap.histograms[ids[0]]).not.toBeNull();
+    }
+    expect(m.snapshot(3, 4000).histograms[ids[0]]).toBeNull();
+    m.destroy();
+  });
 });
