@@ -1,3 +1,5 @@
+import { lineAlignedBuffer } from '../collections/line-aligned.js';
+
 /**
  * Device state of one shard, indexed by the shard-local device index. An idle device costs one
  * 128-byte record here; sockets and buffers live in the drivers and exist only while a device is
@@ -132,12 +134,14 @@ export class DeviceTable {
     firstDevice: number,
   ) {
     this.firstDevice = firstDevice;
-    const buffer = new ArrayBuffer(count * RECORD_BYTES);
-    this.f64 = new Float64Array(buffer);
-    this.i32 = new Int32Array(buffer);
-    this.u32 = new Uint32Array(buffer);
-    this.u16 = new Uint16Array(buffer);
-    this.u8 = new Uint8Array(buffer);
+    // Line-aligned, so that the first half of a record (what a report and its ack touch) is one
+    // cache line and the whole record two (collections/line-aligned.ts).
+    const buffer = lineAlignedBuffer(count * RECORD_BYTES);
+    this.f64 = new Float64Array(buffer, 0, count * F);
+    this.i32 = new Int32Array(buffer, 0, count * W);
+    this.u32 = new Uint32Array(buffer, 0, count * W);
+    this.u16 = new Uint16Array(buffer, 0, count * H);
+    this.u8 = new Uint8Array(buffer, 0, count * B);
     this.bytes = this.u8;
     for (let dev = 0; dev < count; dev++) {
       this.f64[dev * F + RecF64.httpStartedAt] = -1;

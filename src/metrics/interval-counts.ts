@@ -140,6 +140,20 @@ export class IntervalCounts {
     return out;
   }
 
+  /** True when `o` holds exactly these counts (then its stats and encoding are these too). */
+  sameCounts(o: IntervalCounts): boolean {
+    if (o.total !== this.total || o.lo !== this.lo || o.hi !== this.hi) return false;
+    const bits = this.bits;
+    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
+      if (bits[k] !== o.bits[k]) return false;
+      for (let w = bits[k]; w !== 0; w &= w - 1) {
+        const i = lowestIndexIn(k, w);
+        if (this.counts[i] !== o.counts[i]) return false;
+      }
+    }
+    return true;
+  }
+
   clear(): void {
     const bits = this.bits;
     for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {

@@ -50,6 +50,36 @@ describe('IntervalCounts', () => {
     });
   }
 
+  it('sameCounts: true only for exactly the same counts, whatever order they were added in', () => {
+    const parts = shardCounts(7, 3, 2_000, (u) => 5_000 + 90_000 * u);
+    const a = new IntervalCounts();
+    const b = new IntervalCounts();
+    for (const c of parts) a.add(c);
+    for (const c of [...parts].reverse()) b.add(c);
+    expect(a.sameCounts(b)).toBe(true);
+    expect(b.sameCounts(a)).toBe(true);
+    expect(a.encode()).toBe(b.encode());
+    // One more sample anywhere (a new index, or an index already counted), or one fewer part: different.
+    const more = new IntervalCounts();
+    for (const c of parts) more.add(c);
+    more.add([parts[0][0], 1]);
+    expect(a.sameCounts(more)).toBe(false);
+    const moved = new IntervalCounts();
+    for (const c of parts) moved.add(c);
+    moved.add([10, 1]);
+    expect(a.sameCounts(moved)).toBe(false);
+    const fewer = new IntervalCounts();
+    for (const c of parts.slice(1)) fewer.add(c);
+    expect(a.sameCounts(fewer)).toBe(false);
+    // Same total, lo and hi, counts moved between two indices inside.
+    const x = new IntervalCounts();
+    const y = new IntervalCounts();
+    x.add([100, 2, 1, 3]);
+    y.add([100, 2, 2, 2]);
+    expect(x.sameCounts(y)).toBe(false);
+    expect(new IntervalCounts().sameCounts(new IntervalCounts())).toBe(true);
+  });
+
   it('starts empty again after clear, and is empty-safe', () => {
     const m = new IntervalCounts();
     m.clear();
