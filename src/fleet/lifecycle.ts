@@ -262,9 +262,10 @@ export class Lifecycle implements DriverEvents {
 
   onPolled(dev: number, status: number, retryAfterMs: number, _nextPollMs: number): void {
     const ok = this.poller?.answered(dev, status, retryAfterMs) ?? false;
-    // A poll the backend failed knocks the device out until one succeeds (recovery after an API outage).
+    // A poll the backend failed knocks the device out until one succeeds (recovery after an API
+    // outage); without scheduled polls (only the one on connect) none would bring it back.
     if (ok) this.retry.pollOk(dev);
-    else if (status !== CANCELLED && !this.stopping) this.retry.pollFailed(dev);
+    else if (status !== CANCELLED && !this.stopping && this.cfg.poll !== undefined) this.retry.pollFailed(dev);
   }
 
   /**

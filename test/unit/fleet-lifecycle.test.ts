@@ -287,7 +287,10 @@ describe('lifecycle: a platform whose devices poll when their session comes up',
     const s = setup(1, {}, undefined, pollingOnConnect());
     bringOnline(s, 1);
     expect(s.driver.devsOf('poll')).toEqual([0]);
-    s.life.onPolled(0, 304, 0, NO_HINT);
+    // Failed: counted, but the device is not held out waiting for a poll that never comes.
+    s.life.onPolled(0, 503, 0, NO_HINT);
+    expect(s.metrics.counters[C['poll.failed']]).toBe(1);
+    expect(s.metrics.counters[C['recovery.devices_out']]).toBe(0);
     s.schedule.runUntil(s.schedule.now() + 60_000);
     expect(s.driver.devsOf('poll')).toEqual([0]);
   });
