@@ -6,9 +6,9 @@
  * when it ends, a device that boots into an outage) and a sleepy device's per-report session.
  */
 import { describe, expect, it } from 'vitest';
-import { C, G, cancelledCounter } from '../../src/metrics/catalog.js';
-import { Route } from '../../src/metrics/request-errors.js';
-import { CANCELLED, NO_HINT } from '../../src/drivers/types.js';
+import { C, G, cancelledCounter, errorCounter } from '../../src/metrics/catalog.js';
+import { Cause, Route } from '../../src/metrics/request-errors.js';
+import { CANCELLED, NET_TIMEOUT, NO_HINT } from '../../src/drivers/types.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { DeviceState, DeviceTable } from '../../src/fleet/device-table.js';
 import { Lifecycle, type DeviceModels, type LifecycleConfig } from '../../src/fleet/lifecycle.js';
@@ -102,6 +102,45 @@ describe('lifecycle: power on to acked telemetry', () => {
     expect(reconnect).toHaveLength(1);
     schedule.runUntil(reconnect[0].t);
     expect(driver.devsOf('connect')).toEqual([0, 0]);
+  });
+
+  it('a backend that never answers in time: each retry waits its full-jitter backoff after the timeout, one failure per attempt, under timeout', () => {
+    // Issue 17: 5.6 million provisioning failures for 500,000 devices looked like a runaway; it was
+    // the count over the whole 14-minute run, within this bound.
+    const TIMEOUT_MS = 10_000;
+    const reconnect = { baseMs: 1000, capMs: 128_000 };
+    const devices = 20;
+    const { life, schedule, driver, metrics } = setup(devices, { telemetry: undefined, reconnect });
+    const starts: number[][] = Array.from({ length: devices }, () => []);
+    const due: Array<{ dev: number; at: number }> = [];
+    let seen = 0;
+    for (let t = 0; t <= 600_000; t += 50) {
+      schedule.runUntil(t);
+      for (const c of driver.calls.slice(seen)) {
+        if (c.op !== 'provision') continue;
+        starts[c.dev].push(t);
+        due.push({ dev: c.dev, at: t + TIMEOUT_MS });
+      }
+      seen = driver.calls.length;
+      while (due.length > 0 && due[0].at <= t) life.onProvisioned(due.shift()!.dev, NET_TIMEOUT, -1);
+    }
+    let attempts = 0;
+    for (const s of starts) {
+      attempts += s.length;
+      for (let k = 1; k < s.length; k++) {
+        const gap = s[k] - s[k - 1];
+        expect(gap).toBeGreaterThanOrEqual(TIMEOUT_MS);
+        expect(gap).toBeLessThanOrEqual(TIMEOUT_MS + Math.min(reconnect.capMs, reconnect.baseMs * 2 ** (k - 1)) + 50);
+      }
+    }
+    const answered = attempts - due.length;
+    expect(metrics.counters[C['requests.started']]).toBe(attempts);
+    expect(metrics.counters[C['provision.failed']]).toBe(answered);
+    expect(metrics.counters[errorCounter(Route.provision, Cause.timeout)]).toBe(answered);
+    expect(metrics.counters[C['errors.network']]).toBe(answered);
+    // Ten minutes of it: about 10 to 16 attempts a device, as the draws fall.
+    expect(attempts / devices).toBeGreaterThan(8);
+    expect(attempts / devices).toBeLessThan(20);
   });
 
   it('a renewal cut off by the end of the run is counted as cancelled on the provisioning route, not dropped', () => {
