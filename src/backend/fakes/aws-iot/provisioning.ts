@@ -1,4 +1,4 @@
-import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { issueCertificate, type FleetCa } from '../../../identity/x509.js';
 import { ACCEPTED, CREATE_KEYS_AND_CERTIFICATE, REJECTED, registerThingTopic } from './topics.js';
 import { parseObject, stringMap, type Outgoing } from './messages.js';
@@ -29,10 +29,16 @@ export interface ProvisioningTemplate {
   readonly deviceConfiguration: Readonly<Record<string, string>>;
 }
 
-/** The certificate id AWS IoT gives a certificate: the SHA-256 of its DER, hex. */
+/**
+ * The certificate id AWS IoT gives a certificate: the SHA-256 of its DER, hex. The DER is the
+ * PEM's base64 body (one certificate, as the fake issues them), not a parse of the certificate.
+ */
 export function certificateIdOf(pem: string): string {
-  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+  return createHash('sha256').update(Buffer.from(pem.replace(PEM_ARMOUR, ''), 'base64')).digest('hex');
 }
+
+/** A PEM certificate's armour lines and line breaks: what is left is its DER in base64. */
+const PEM_ARMOUR = /-----(?:BEGIN|END) CERTIFICATE-----|\s/g;
 
 export class FleetProvisioning {
   constructor(
