@@ -1,5 +1,6 @@
 import type { DeviceStateReport, OfferedArtifact } from './events.js';
 import type { DeviceCredentials, Preset } from './preset.js';
+import type { ClientIdentity } from './types.js';
 
 /** Requests a device may have waiting while its credentials are renewed (bits of `parked`). */
 export const Parked = { connect: 1, poll: 2, state: 4, chunk: 8, telemetry: 16 } as const;
@@ -21,6 +22,12 @@ export class DeviceCredentialTable {
   private readonly auth: Array<string | undefined>;
   private readonly topics: Array<string | undefined>;
   private readonly serials: Array<string | undefined>;
+  /**
+   * The client certificate the credentials carry (Preset.clientIdentity), one object per issue:
+   * the device's TLS context is kept by identity (drivers/mqtt/broker-address.ts), so its
+   * reconnects reuse it instead of parsing the PEM again, and it goes with the credentials.
+   */
+  private readonly identities: Array<ClientIdentity | undefined>;
   /** 1: refused (a re-authenticate status) or expired: renew before the next request. */
   private readonly stale: Uint8Array;
   /** 1: a renewal is in flight. */
@@ -39,6 +46,7 @@ export class DeviceCredentialTable {
     this.auth = new Array(devices);
     this.topics = new Array(devices);
     this.serials = new Array(devices);
+    this.identities = new Array(devices);
     this.stale = new Uint8Array(devices);
     this.renewing = new Uint8Array(devices);
     this.parked = new Uint8Array(devices);
@@ -56,6 +64,10 @@ export class DeviceCredentialTable {
   telemetryTopic(dev: number): string | undefined {
     return this.topics[dev];
   }
+  /** The client certificate of the credentials, when they carry one. */
+  identity(dev: number): ClientIdentity | undefined {
+    return this.identities[dev];
+  }
   serial(dev: number): string | undefined {
     return this.serials[dev];
   }
@@ -68,6 +80,7 @@ export class DeviceCredentialTable {
     this.creds[dev] = c;
     this.auth[dev] = this.preset.authorization(c);
     this.topics[dev] = this.preset.telemetryTopic(c);
+    this.identities[dev] = this.preset.clientIdentity?.(c);
     this.stale[dev] = 0;
   }
 

@@ -162,7 +162,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
       setImmediate(() => this.events.onConnected(dev, true, 0));
       return;
     }
-    const identity = this.preset.clientIdentity?.(creds) ?? this.opts.identities?.identityOf(dev);
+    const identity = this.creds.identity(dev) ?? this.opts.identities?.identityOf(dev);
     const options = this.connectOptions(dev, this.preset.connectIdentity(creds), identity);
     // Only the device's own session: a provisioning session (MQTT requests) is short and pings nothing.
     options.callerPings = this.opts.callerPings === true;
