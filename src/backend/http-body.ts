@@ -5,10 +5,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * and the connection is closed, without reading the rest: up front when Content-Length announces
  * it, else as soon as the count passes the limit (chunked). So one client sending megabytes
  * costs the backend at most `limit` bytes and never holds the event loop on its data.
+ * `refuse` writes the 413 in the server's own words (a platform fake answers as its platform
+ * does); the connection closes after it either way.
  */
-export function readCappedBody(req: IncomingMessage, res: ServerResponse, limit: number, done: (body: string) => void): void {
+export function readCappedBody(req: IncomingMessage, res: ServerResponse, limit: number, done: (body: string) => void, refuse: (res: ServerResponse) => void = (r) => tooLargeAnswer(r, limit)): void {
   const announced = Number(req.headers['content-length']);
-  if (announced > limit) return refuseTooLarge(req, res, limit);
+  if (announced > limit) return refuseTooLarge(req, res, refuse);
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = false;
@@ -18,7 +20,7 @@ export function readCappedBody(req: IncomingMessage, res: ServerResponse, limit:
     if (size > limit) {
       tooLarge = true;
       chunks.length = 0;
-      refuseTooLarge(req, res, limit);
+      refuseTooLarge(req, res, refuse);
       return;
     }
     chunks.push(chunk);
@@ -30,10 +32,17 @@ export function readCappedBody(req: IncomingMessage, res: ServerResponse, limit:
   req.on('error', () => {});
 }
 
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, refuse: (res: ServerResponse) => void): void {
   // `connection: close` makes Node end the socket after the answer; the unread rest of the body
   // then goes nowhere. Pausing stops reading it meanwhile.
   req.pause();
-  res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-  res.end(`{"error":"body larger than ${limit} bytes"}`, () => req.socket.destroy());
+  res.setHeader('connection', 'close');
+  res.once('finish', () => req.socket.destroy());
+  refuse(res);
+}
+
+/** fleetsim's own 413. */
+function tooLargeAnswer(res: ServerResponse, limit: number): void {
+  res.writeHead(413, { 'content-type': 'application/json' });
+  res.end(`{"error":"body larger than ${limit} bytes"}`);
 }

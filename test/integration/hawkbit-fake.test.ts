@@ -38,6 +38,14 @@ describe('hawkBit fake: DDI answers', () => {
     expect(fake.state.targets.get(id)!.attributes).toEqual({ hw: 'rev2' });
   });
 
+  it('a body over 256 KB: 413 in hawkBit\'s words, refused on its Content-Length, the connection closed (backend/http-body.ts)', async () => {
+    const r = await post(`${base()}/configData`, 'x'.repeat(300 * 1024), 'PUT');
+    expect(r.status).toBe(413);
+    expect(r.headers.get('connection')).toBe('close');
+    expect(await r.json()).toEqual({ message: 'body too large' });
+    expect(fake.state.targets.get(id)!.attributes).toEqual({ hw: 'rev2' });
+  });
+
   it('deployment: _links → deploymentBase with hashes and Range downloads; feedback closes it; 410 afterwards', async () => {
     const bytes = Buffer.alloc(5000, 3);
     const ds = fake.createSet('fw', '2.0', [{ part: 'os', name: 'fw', files: [{ filename: 'fw.bin', bytes }] }]);

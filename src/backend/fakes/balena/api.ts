@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readCappedBody } from '../../http-body.js';
 import { serveBytes } from '../serve-range.js';
 import { LogRateLimiter } from './log-rate.js';
 import { checkLogBatch, checkRegistration, checkStatePatch } from './shapes.js';
@@ -211,22 +212,20 @@ function drain(req: IncomingMessage, answer: () => void): void {
 }
 
 function readJson(req: IncomingMessage, res: ServerResponse, d: BalenaDevice | undefined, done: (body: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size <= MAX_BODY) chunks.push(c);
-  });
-  req.on('end', () => {
-    if (size > MAX_BODY) return text(res, 413, 'Payload Too Large');
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      if (d !== undefined) d.counts.badRequests++;
-      return text(res, 400, 'Bad Request: body is not JSON');
-    }
-    done(body);
-  });
-  req.on('error', () => {});
+  readCappedBody(
+    req,
+    res,
+    MAX_BODY,
+    (raw) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        if (d !== undefined) d.counts.badRequests++;
+        return text(res, 400, 'Bad Request: body is not JSON');
+      }
+      done(body);
+    },
+    (r) => text(r, 413, 'Payload Too Large'),
+  );
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readCappedBody } from '../../http-body.js';
 import { serveBytes } from '../serve-range.js';
 import { isActive, maintenanceAt, type Action, type HawkbitState, type Target } from './state.js';
 import { safeDecode, sendJson as send, sendUnlessMatched } from '../http-answers.js';
@@ -248,22 +249,20 @@ function bad(res: ServerResponse, t: Target, message: string): void {
 }
 
 function readJson(req: IncomingMessage, res: ServerResponse, t: Target, done: (doc: Record<string, unknown>) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size <= MAX_BODY) chunks.push(c);
-  });
-  req.on('end', () => {
-    if (size > MAX_BODY) return send(res, 413, { message: 'body too large' });
-    let doc: unknown;
-    try {
-      doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      return bad(res, t, 'body is not JSON');
-    }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return bad(res, t, 'body must be a JSON object');
-    done(doc as Record<string, unknown>);
-  });
-  req.on('error', () => {});
+  readCappedBody(
+    req,
+    res,
+    MAX_BODY,
+    (raw) => {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(raw);
+      } catch {
+        return bad(res, t, 'body is not JSON');
+      }
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return bad(res, t, 'body must be a JSON object');
+      done(doc as Record<string, unknown>);
+    },
+    (r) => send(r, 413, { message: 'body too large' }),
+  );
 }
