@@ -86,9 +86,7 @@ export async function startAwsIotMqtt(state: AwsIotState, apis: { provisioning: 
   const refuse = (message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: RC_NOT_AUTHORIZED }) as AuthenticateError;
   const certificateOf = (client: Client): AwsCertificate | undefined => {
     const socket = client.conn as unknown as tls.TLSSocket;
-    // The certificate's DER only: getPeerX509Certificate wraps OpenSSL's copy and `.raw` encodes
-    // it, where getPeerCertificate converts every field (names, three fingerprints, the key) to JS.
-    const raw = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate()?.raw : undefined;
+    const raw = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false)?.raw : undefined;
     return raw === undefined ? undefined : state.certificates.get(createHash('sha256').update(raw).digest('hex'));
   };
 
