@@ -12,11 +12,22 @@ export interface OtaReportSource {
 }
 
 /**
+ * Reports a device may have waiting behind the one in flight. A campaign step makes at most a
+ * handful in a row (downloaded, verifying, installing); past this the newest replaces the last.
+ */
+const QUEUE_DEPTH = 4;
+
+/**
  * The OTA behaviour's state reports. Fire-and-forget for the device (a lost one is not retried),
  * but failures are counted and their Retry-After holds the device; while a hold runs, only the
  * device's latest state is kept and goes out when the wait is over (a state it passed through
  * meanwhile is superseded, as the backend only keeps the latest). A device that reboots keeps its
- * report the same way until it is back online. Per device: two bytes.
+ * report the same way until it is back online.
+ *
+ * One report in flight per device, the next leaving when it is answered, as a device's update
+ * client sends them: reports sent back to back could reach the backend out of order (a late
+ * `installing` naming the old release after `success`), and the backend would record the device
+ * as running the old release. Per device: 2 + 2 × QUEUE_DEPTH + 2 bytes.
  * Concurrency: the shard's thread only.
  */
 export class OtaStateReports {
@@ -24,6 +35,12 @@ export class OtaStateReports {
   /** A state report waiting for the device's Retry-After hold to end: index + 1 into `names` (0: none). */
   private readonly heldReport: Uint8Array;
   private readonly heldCause: Uint8Array;
+  /** 1 while the device's report awaits its answer. */
+  private readonly inFlight: Uint8Array;
+  /** Reports waiting behind the one in flight, oldest first: name index + 1, QUEUE_DEPTH per device. */
+  private readonly queued: Uint8Array;
+  private readonly queuedCause: Uint8Array;
+  private readonly queuedLen: Uint8Array;
   /** Report statuses and causes by index (a handful of strings, shared by all devices). */
   private readonly names: string[] = [];
   private stopped = false;
@@ -38,6 +55,10 @@ export class OtaStateReports {
   ) {
     this.heldReport = new Uint8Array(count);
     this.heldCause = new Uint8Array(count);
+    this.inFlight = new Uint8Array(count);
+    this.queued = new Uint8Array(count * QUEUE_DEPTH);
+    this.queuedCause = new Uint8Array(count * QUEUE_DEPTH);
+    this.queuedLen = new Uint8Array(count);
   }
 
   plan(ctx: BehaviourContext): void {
@@ -57,6 +78,11 @@ export class OtaStateReports {
       this.heldCause[dev] = cause === undefined ? 0 : this.nameIndex(cause) + 1;
       return;
     }
+    if (this.inFlight[dev] === 1) {
+      this.enqueue(dev, status, cause);
+      return;
+    }
+    this.inFlight[dev] = 1;
     const s = this.source;
     this.metrics.inc(C['requests.started']);
     this.driver.reportState(dev, {
@@ -66,6 +92,28 @@ export class OtaStateReports {
       ...(cause === undefined ? {} : { cause }),
       bytes: s.bytes(dev),
     });
+  }
+
+  private enqueue(dev: number, status: string, cause: string | undefined): void {
+    const n = this.queuedLen[dev];
+    const at = dev * QUEUE_DEPTH + (n < QUEUE_DEPTH ? n : QUEUE_DEPTH - 1);
+    if (n < QUEUE_DEPTH) this.queuedLen[dev] = n + 1;
+    this.queued[at] = this.nameIndex(status) + 1;
+    this.queuedCause[at] = cause === undefined ? 0 : this.nameIndex(cause) + 1;
+  }
+
+  /** The report answered: the oldest waiting one leaves (or waits out a hold or a reboot, in `report`). */
+  private sendNext(dev: number): void {
+    this.inFlight[dev] = 0;
+    const n = this.queuedLen[dev];
+    if (n === 0 || this.stopped) return;
+    const base = dev * QUEUE_DEPTH;
+    const k = this.queued[base];
+    const c = this.queuedCause[base];
+    this.queued.copyWithin(base, base + 1, base + n);
+    this.queuedCause.copyWithin(base, base + 1, base + n);
+    this.queuedLen[dev] = n - 1;
+    this.report(dev, this.names[k - 1], c === 0 ? undefined : this.names[c - 1]);
   }
 
   private nameIndex(name: string): number {
@@ -87,9 +135,10 @@ export class OtaStateReports {
   onStateReported(dev: number, status: number, retryAfterMs: number): void {
     if (status === CANCELLED) {
       countHttpFailure(this.metrics, Route.state, status);
-      return;
+    } else {
+      this.ctx.hold.answered(dev, retryAfterMs);
+      if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.state, status);
     }
-    this.ctx.hold.answered(dev, retryAfterMs);
-    if (status < 200 || status >= 300) countHttpFailure(this.metrics, Route.state, status);
+    this.sendNext(dev);
   }
 }
