@@ -10,6 +10,7 @@ import { FleetsimError } from '../errors/fleetsim-error.js';
 import type { LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import { faultPhasesOf, type ResolvedScenario } from '../scenario/resolved.js';
 import type { ShardTarget } from './shard/task.js';
+import { epochNow } from './clock/epoch-clock.js';
 
 export { faultPhasesOf } from '../scenario/resolved.js';
 
@@ -104,7 +105,7 @@ export class FaultInjection {
 
   /** Plans every phase from the run's start instant (epoch ms, the shards' t = 0). */
   begin(startAtMs: number): void {
-    const wall = (scenarioMs: number) => Math.max(0, startAtMs + scenarioMs / this.s.timeScale - Date.now());
+    const wall = (scenarioMs: number) => Math.max(0, startAtMs + scenarioMs / this.s.timeScale - epochNow());
     for (const p of this.phases) {
       this.after(wall(p.atMs), () => this.startPhase(p));
       if (p.fault.target !== 'broker') this.after(wall(p.atMs + p.forMs), () => this.active.end(p));

@@ -11,6 +11,7 @@ import type { BackendArrivals } from './shard/protocol.js';
 import { FleetBackend } from './fleet-backend.js';
 import { BACKEND_OPS, queues } from '../models/backend-queue.js';
 import type { BackendQueues } from '../summary/backend-queues.js';
+import { epochNow } from './clock/epoch-clock.js';
 
 export interface SessionOptions {
   runId: string;
@@ -60,7 +61,7 @@ export async function runShardSession(
 ): Promise<SessionResult> {
   const ranges = [...reported, ...shadows];
   const shards = ranges.length;
-  const aggregator = new MetricsAggregator(reported.length, (row) => opts.onInterval?.(row, Date.now() - startAt));
+  const aggregator = new MetricsAggregator(reported.length, (row) => opts.onInterval?.(row, epochNow() - startAt));
   const finals: ShardFinal[] = [];
   const errors: string[] = [];
   const seq = { next: 0 };
@@ -141,8 +142,8 @@ export async function runShardSession(
   await readyPromise;
   await operator?.prepare().catch((err: Error) => errors.push(`operator: ${err.message}`));
   // A short lead time lets every shard receive `start` before t = 0; --start-at lines machines up.
-  startAt = Math.max(Date.now() + START_LEAD_MS, opts.startAtMs ?? 0);
-  if (opts.startAtMs !== undefined && opts.startAtMs < Date.now()) log(`--start-at is in the past: starting now`);
+  startAt = Math.max(epochNow() + START_LEAD_MS, opts.startAtMs ?? 0);
+  if (opts.startAtMs !== undefined && opts.startAtMs < epochNow()) log(`--start-at is in the past: starting now`);
   send({ type: 'start', startAtMs: startAt });
   operator?.start(startAt);
   opts.onStart?.(startAt);
@@ -160,7 +161,7 @@ export async function runShardSession(
   if (durationTimer) clearTimeout(durationTimer);
   if (ended === 'interrupted') status = 'interrupted';
   if (ended === 'failed') status = 'failed';
-  const wallReachedMs = Math.min(s.durationMs, Math.max(0, Date.now() - startAt) * s.timeScale);
+  const wallReachedMs = Math.min(s.durationMs, Math.max(0, epochNow() - startAt) * s.timeScale);
   send({ type: 'stop', reason: ended === 'interrupted' ? 'interrupted' : 'duration' });
 
   const launched = await Promise.all(tasks);

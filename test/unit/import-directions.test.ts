@@ -25,7 +25,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   backend: ['collections', 'errors', 'identity', 'wire'],
   fleet: ['collections', 'errors', 'metrics', 'models', 'payload', 'summary', 'drivers'],
   'engine/clock': ['collections', 'fleet'],
-  'engine/operator': ['errors', 'scenario', 'wire'],
+  'engine/operator': ['engine/clock', 'errors', 'scenario', 'wire'],
   'engine/shard': ['engine/clock', 'engine/operator', 'fleet', 'drivers', 'errors', 'faults', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'wire'],
   'engine/hosting': ['engine/shard', 'errors', 'metrics', 'scenario'],
   'engine/results': ['engine/shard', 'engine/operator', 'faults', 'fleet', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version', 'wire'],

@@ -37,4 +37,27 @@ describe('wall-clock scheduler', () => {
     // hundreds per millisecond.
     expect(armed).toBeLessThan(3 * events);
   });
+
+  test('a step of the system clock is neither lag nor a reason to fire early (the clock is monotonic)', async () => {
+    // timesyncd steps the clock of a virtual machine its host paused: a wall-clock run read a
+    // 10.7 s step forward as 10.7 s of lag in every shard and fired 458 power-ons in one second.
+    const STEP_MS = 10_000;
+    const fired: number[] = [];
+    const s = new WallScheduler(1, (_kind, _dev, t) => fired.push(t));
+    const started = performance.now();
+    s.start(Date.now());
+    s.at(300, 0, 1);
+    const realNow = Date.now;
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + STEP_MS);
+    try {
+      await waitFor(() => fired.length === 1, 'the event at 300 ms');
+      const firedAfter = performance.now() - started;
+      // Not early: the event waited its 300 ms of monotonic time (timers may round down by 1 ms).
+      expect(firedAfter).toBeGreaterThanOrEqual(299);
+      // Not late by the step: its lag is the timer's, far below the 10 s step.
+      expect(s.takeMaxLagMs()).toBeLessThan(STEP_MS / 2);
+    } finally {
+      s.stop();
+    }
+  });
 });

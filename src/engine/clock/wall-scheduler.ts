@@ -1,5 +1,6 @@
 import { EventHeap } from './event-heap.js';
 import type { Schedule } from '../../fleet/schedule.js';
+import { epochNow } from './epoch-clock.js';
 
 export type Dispatch = (kind: number, dev: number, timeMs: number) => void;
 
@@ -51,11 +52,11 @@ export class WallScheduler implements Schedule {
   }
 
   now(): number {
-    return (Date.now() - this.originEpochMs) * this.timeScale;
+    return (epochNow() - this.originEpochMs) * this.timeScale;
   }
 
   measureNow(): number {
-    return performance.timeOrigin + performance.now();
+    return epochNow();
   }
 
   measureAt(simMs: number): number {
@@ -106,7 +107,7 @@ export class WallScheduler implements Schedule {
     this.timer = undefined;
     this.armedFor = Infinity;
     if (!this.running) return;
-    const turnStart = Date.now();
+    const turnStart = epochNow();
     const heap = this.heap;
     let now = this.now();
     let n = 0;
@@ -120,7 +121,7 @@ export class WallScheduler implements Schedule {
       this.dispatch(kind, dev, t);
       if (!this.running) return;
       if ((++n & 255) === 0) {
-        if (Date.now() - turnStart > TURN_BUDGET_MS) break;
+        if (epochNow() - turnStart > TURN_BUDGET_MS) break;
         now = this.now();
       }
     }

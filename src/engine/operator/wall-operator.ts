@@ -2,6 +2,7 @@ import { FLEET_PATHS, OPERATOR_AUTH_SCHEME, type CampaignStatus, type CommandSta
 import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { untrustedText } from '../../wire/untrusted-text.js';
 import { scalePlan } from './plan.js';
+import { epochNow } from '../clock/epoch-clock.js';
 
 /** What the operator saw of the backend at the end of a wall-clock run. */
 export interface OperatorResults {
@@ -75,7 +76,7 @@ export class WallOperator {
   /** Schedules the plan's actions from the run's shared start instant. */
   start(startAtEpochMs: number): void {
     for (const a of this.plan.actions) {
-      const delay = Math.max(0, startAtEpochMs + a.atMs / this.timeScale - Date.now());
+      const delay = Math.max(0, startAtEpochMs + a.atMs / this.timeScale - epochNow());
       this.timers.push(
         setTimeout(() => {
           const p = this.run(a).catch((err: Error) => {

@@ -11,6 +11,7 @@ import { buildLifecycle, LifecycleEvents, finalOf, startTelemetryEpoch } from '.
 import type { ShardContext } from './context.js';
 import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS } from './tuning.js';
 import { startInjectedStalls } from './injected-stall.js';
+import { epochNow } from '../clock/epoch-clock.js';
 
 /**
  * A wall-clock shard: real sockets through the WireDriver, time from the shared start instant,
@@ -83,7 +84,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     metrics.set(G['generator.schedule_lag'], lag);
     metrics.set(G['generator.event_loop_delay'], delay);
     lifecycle.updateGauges();
-    const tMs = Math.min((interval + 1) * snapEvery, Math.max(0, Date.now() - startAt)) * s.timeScale;
+    const tMs = Math.min((interval + 1) * snapEvery, Math.max(0, epochNow() - startAt)) * s.timeScale;
     ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, tMs) });
   };
   const scheduleSnapshot = () => {
@@ -92,7 +93,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     snapshotTimer = setTimeout(() => {
       takeSnapshot();
       scheduleSnapshot();
-    }, Math.max(0, due - Date.now()));
+    }, Math.max(0, due - epochNow()));
   };
 
   await new Promise<void>((resolve) => {
