@@ -1,4 +1,4 @@
-import { NET_REFUSED, NET_RESET, NET_TIMEOUT, NET_TLS } from './types.js';
+import { LOST_CLOSED_BY_BROKER, LOST_RESET, LOST_TCP_TIMEOUT, NET_REFUSED, NET_RESET, NET_TIMEOUT, NET_TLS } from './types.js';
 
 /**
  * The pseudo-status (drivers/types.ts) of a network error, from its code: Node's errno codes
@@ -28,4 +28,13 @@ const TIMEOUT: ReadonlySet<string> = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIME
 /** True for an error code that means the TLS handshake or the peer's certificate failed. */
 export function isTlsError(code: string | undefined): boolean {
   return code !== undefined && /^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|DEPTH_ZERO|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID/.test(code);
+}
+
+/**
+ * Why a session whose socket closed ended (a LOST_* constant), from the last socket error seen on
+ * it: none means the broker closed the connection cleanly.
+ */
+export function lostCause(err: unknown): number {
+  if (err === null || err === undefined) return LOST_CLOSED_BY_BROKER;
+  return netCause(err) === NET_TIMEOUT ? LOST_TCP_TIMEOUT : LOST_RESET;
 }

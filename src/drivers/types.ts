@@ -47,6 +47,23 @@ export const REJECTED = 7;
 export const NO_RETRY_AFTER = -1;
 
 /**
+ * Why an established MQTT session ended, as far as the device can tell (`cause` of
+ * onConnectionLost); each is counted as `mqtt.connection_lost.<name>` (fleet/session-loss.ts).
+ * The broker closed it without an error (TCP FIN; MQTT 3.1.1 has no DISCONNECT from the
+ * server): Mosquitto does so after 1.5 keepalives with nothing heard from the client, when
+ * another client connects with the same id, and when it shuts down.
+ */
+export const LOST_CLOSED_BY_BROKER = 0;
+/** The connection broke with a socket error: reset by the peer (ECONNRESET), broken pipe (EPIPE), or any other. */
+export const LOST_RESET = 1;
+/** TCP gave the connection up (ETIMEDOUT: retransmitting unanswered for its whole give-up time). */
+export const LOST_TCP_TIMEOUT = 2;
+/** The device gave the session up: no PINGRESP (no packet at all) within the keepalive after its PINGREQ, or a PUBACK that never came. */
+export const LOST_KEEPALIVE_TIMEOUT = 3;
+/** The broker sent what the client cannot accept (a malformed frame, an unexpected packet) or refused a publish. */
+export const LOST_PROTOCOL = 4;
+
+/**
  * An MQTT connect that failed without a CONNACK reports `code` = MQTT_NET_CODE_BASE - pseudo-status
  * (-2 refused, -3 reset, -4 timeout, -5 TLS, -6 a malformed answer); CONNACK refusals keep their
  * positive return code.
@@ -97,8 +114,9 @@ export interface DriverEvents {
   /**
    * An established MQTT session ended without `disconnect` being called. Every QoS 1 message
    * still in flight on it gets no ack: the caller owns those tokens and decides their fate.
+   * `cause`: why, one of the LOST_* constants; `reason`: the same in words, with detail.
    */
-  onConnectionLost(dev: number, reason: string): void;
+  onConnectionLost(dev: number, reason: string, cause: number): void;
   /**
    * A target-state poll answered. `status`: POLL_CHANGED (200) or POLL_UNCHANGED (304) when the
    * target was read, else an HTTP status or a pseudo-status below 100. `nextPollMs`: when the
@@ -230,7 +248,8 @@ export interface DeviceDriver {
 export interface MqttTransportEvents {
   onConnect(dev: number, ok: boolean, code: number): void;
   onPublishAck(dev: number, token: number): void;
-  onConnectionLost(dev: number, reason: string): void;
+  /** `cause`: one of the LOST_* constants. */
+  onConnectionLost(dev: number, reason: string, cause: number): void;
   onMessage?(dev: number, topic: string, payload: Buffer): void;
   /** A PINGRESP arrived on the device's session (whoever sent the PINGREQ it answers). */
   onPingResponse?(dev: number): void;

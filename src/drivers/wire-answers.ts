@@ -4,6 +4,7 @@ import type { HttpRequestSpec, Preset, TargetAnswer } from './preset.js';
 import type { RequestOutcomes, MqttRequests } from './mqtt-requests.js';
 import {
   BAD_RESPONSE,
+  LOST_PROTOCOL,
   REJECTED,
   FLEET_TOKEN_BASE,
   NO_HINT,
@@ -161,7 +162,7 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     }
     if (!s.isOnline(dev)) return;
     s.setOnline(dev, false);
-    this.events.onConnectionLost(dev, `telemetry answered ${status}`);
+    this.events.onConnectionLost(dev, `telemetry answered ${status}`, LOST_PROTOCOL);
   }
 
   /**
@@ -301,9 +302,9 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     this.events.onPingResponse?.(dev);
   }
 
-  onConnectionLost(dev: number, reason: string): void {
+  onConnectionLost(dev: number, reason: string, cause: number): void {
     if (this.mqttRequests?.lost(dev)) return;
-    this.events.onConnectionLost(dev, reason);
+    this.events.onConnectionLost(dev, reason, cause);
   }
 
   onMessage(dev: number, topic: string, payload: Buffer): void {

@@ -248,8 +248,8 @@ export class Lifecycle implements DriverEvents {
     if (ok && this.driver.pollsOnConnect === true && this.devices.state(dev) === S.online && !this.stopping) this.poller?.pollOnConnect(dev);
   }
 
-  onConnectionLost(dev: number, _reason: string): void {
-    this.sessions.onConnectionLost(dev);
+  onConnectionLost(dev: number, _reason: string, cause: number): void {
+    this.sessions.onConnectionLost(dev, cause);
   }
 
   onPingResponse(dev: number): void {

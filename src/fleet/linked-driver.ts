@@ -336,10 +336,10 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   onTelemetryAcked(dev: number, token: number): void {
     this.sink.onTelemetryAcked(dev, token); // the PUBACK's way down is in the telemetry's transit
   }
-  onConnectionLost(dev: number, reason: string): void {
+  onConnectionLost(dev: number, reason: string, cause: number): void {
     this.session[dev] = 0;
     this.held.dropOps(dev, SESSION_OPS & ~(1 << Op.connectIn)); // a CONNACK on its way finds the session gone (connectIn)
-    this.sink.onConnectionLost(dev, reason);
+    this.sink.onConnectionLost(dev, reason, cause);
   }
   onPolled(dev: number, status: number, retryAfterMs: number, nextPollMs: number): void {
     this.cross(dev, Op.pollIn, false, B.pollAnswer, Leg.open, status, retryAfterMs, nextPollMs, undefined);

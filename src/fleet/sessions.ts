@@ -1,6 +1,6 @@
 import { C, cancelledCounter, G, H } from '../metrics/catalog.js';
 import type { ShardMetrics } from '../metrics/registry.js';
-import type { DeviceDriver } from '../drivers/types.js';
+import { LOST_KEEPALIVE_TIMEOUT, LOST_TCP_TIMEOUT, type DeviceDriver } from '../drivers/types.js';
 import { DeviceState as S, Flag, type DeviceTable } from './device-table.js';
 import type { TelemetryPipeline } from './telemetry-pipeline.js';
 import type { Schedule } from './schedule.js';
@@ -12,6 +12,15 @@ import { STEP_ATTACH, type LifecycleConfig } from './lifecycle-config.js';
 import { Keepalive } from './keepalive.js';
 
 const US_PER_MS = 1000;
+
+/** mqtt.connection_lost.<cause> by the LOST_* constant of drivers/types.ts. */
+const LOST_COUNTERS: readonly number[] = [
+  C['mqtt.connection_lost.closed_by_broker'],
+  C['mqtt.connection_lost.reset'],
+  C['mqtt.connection_lost.tcp_timeout'],
+  C['mqtt.connection_lost.keepalive_timeout'],
+  C['mqtt.connection_lost.protocol'],
+];
 
 /** What the sessions need of the lifecycle around them. */
 export interface SessionHooks {
@@ -102,10 +111,11 @@ export class Sessions {
     this.retry.retryLater(dev, Ev.connect, -1);
   }
 
-  onConnectionLost(dev: number): void {
+  /** The device's session ended without our `disconnect`; `cause`: why (a LOST_* constant of drivers/types.ts). */
+  onConnectionLost(dev: number, cause: number): void {
     const d = this.devices;
     if (d.state(dev) !== S.online) return;
-    this.metrics.inc(C['mqtt.connection_lost']);
+    this.countLoss(cause);
     this.sessionDown(dev);
     this.telemetryPipe.failInflight(dev);
     this.behaviours.offline(dev);
@@ -126,7 +136,7 @@ export class Sessions {
   private keepaliveTimedOut(dev: number): void {
     if (this.devices.state(dev) !== S.online) return;
     this.driver.disconnect(dev);
-    this.onConnectionLost(dev);
+    this.onConnectionLost(dev, LOST_KEEPALIVE_TIMEOUT);
   }
 
   /**
@@ -135,11 +145,17 @@ export class Sessions {
    */
   connectionTimedOut(dev: number): void {
     if (this.devices.state(dev) !== S.online) return;
-    this.metrics.inc(C['mqtt.connection_lost']);
+    this.countLoss(LOST_TCP_TIMEOUT);
     this.drop(dev);
     if (this.hooks.stopping()) return;
     this.metrics.inc(C['mqtt.reconnects']);
     this.retry.retryLater(dev, Ev.connect, -1);
+  }
+
+  /** A lost session, in the total and under its cause. */
+  private countLoss(cause: number): void {
+    this.metrics.inc(C['mqtt.connection_lost']);
+    this.metrics.inc(LOST_COUNTERS[cause]);
   }
 
   /** Ends the device's session from our side (link gone, battery gone): in-flight QoS 1 messages fail. */

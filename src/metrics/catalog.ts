@@ -87,6 +87,12 @@ const NAMED_COUNTERS = [
   // The keepalive (fleet/keepalive.ts).
   ['mqtt.pings', 'count', 'PINGREQs devices sent to keep their sessions alive: one whenever a session had carried nothing from the device for the keepalive (MQTT 3.1.1 §3.1.2.10), across the modelled link like every exchange.'],
   ['mqtt.keepalive_timeouts', 'count', 'Sessions devices gave up because no PINGRESP came back within the keepalive after their PINGREQ (a link or a broker gone dark); each is also counted in mqtt.connection_lost, and the device reconnects with its backoff.'],
+  // mqtt.connection_lost by cause, as far as the device can tell (drivers/types.ts LOST_*); they add up to it.
+  ['mqtt.connection_lost.closed_by_broker', 'count', "Lost sessions the broker closed without an error (TCP FIN): Mosquitto does so when it has heard nothing from the client for 1.5 keepalives (a device, or fleetsim's event loop, silent too long), when another client connects with the same id, and when it stops; modelled: the broker's keepalive, a broker restart, a disconnect phase."],
+  ['mqtt.connection_lost.reset', 'count', 'Lost sessions whose connection broke with a socket error: reset by the peer (ECONNRESET), broken pipe (EPIPE), or any other but a TCP timeout.'],
+  ['mqtt.connection_lost.tcp_timeout', 'count', 'Lost sessions TCP gave up (ETIMEDOUT; on the modelled link, a message retransmitted unanswered for the whole give-up time).'],
+  ['mqtt.connection_lost.keepalive_timeout', 'count', 'Lost sessions the device gave up: no PINGRESP within the keepalive after its PINGREQ (mqtt.keepalive_timeouts, and the transports\' own deadlines), or a PUBACK that never came (modelled).'],
+  ['mqtt.connection_lost.protocol', 'count', 'Lost sessions ended over what the broker sent: a malformed frame, an unexpected packet, a QoS 2 delivery, or telemetry over HTTP answered with an error.'],
 ] as const;
 
 /** Every counter: the named ones, then errors by route and cause (metrics/request-errors.ts). */

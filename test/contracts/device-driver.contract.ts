@@ -14,8 +14,11 @@
  * for the wire driver, the virtual scheduler for the model driver.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NO_HINT, POLL_CHANGED, POLL_UNCHANGED, type ConfigChange, type DeviceCommand, type DeviceDriver, type DriverEvents, type FleetOpsEvents, type Heard, type UpdateOffer } from '../../src/drivers/types.js';
+import { LOST_CLOSED_BY_BROKER, LOST_KEEPALIVE_TIMEOUT, LOST_PROTOCOL, LOST_RESET, LOST_TCP_TIMEOUT, NO_HINT, POLL_CHANGED, POLL_UNCHANGED, type ConfigChange, type DeviceCommand, type DeviceDriver, type DriverEvents, type FleetOpsEvents, type Heard, type UpdateOffer } from '../../src/drivers/types.js';
 import { guardSynchronousCallbacks } from '../helpers/sync-guard.js';
+
+/** Every cause onConnectionLost may carry (drivers/types.ts). */
+const LOST_CAUSES = [LOST_CLOSED_BY_BROKER, LOST_RESET, LOST_TCP_TIMEOUT, LOST_KEEPALIVE_TIMEOUT, LOST_PROTOCOL];
 
 /** What the backend behind the driver does: answer, fail every operation, or drop sessions that publish. */
 export type BackendBehaviour = 'healthy' | 'failing' | 'dropping';
@@ -64,8 +67,8 @@ class CallbackLog implements DriverEvents, FleetOpsEvents {
   onTelemetryAcked(dev: number, token: number): void {
     this.add('onTelemetryAcked', dev, [token]);
   }
-  onConnectionLost(dev: number, reason: string): void {
-    this.add('onConnectionLost', dev, [reason]);
+  onConnectionLost(dev: number, reason: string, cause: number): void {
+    this.add('onConnectionLost', dev, [reason, cause]);
   }
   onPolled(dev: number, status: number, retryAfterMs: number, nextPollMs: number): void {
     this.add('onPolled', dev, [status, retryAfterMs, nextPollMs]);
@@ -288,6 +291,7 @@ export function deviceDriverContract(name: string, factory: DriverFactory): void
       const [lost] = log.of('onConnectionLost');
       expect(lost.dev).toBe(0);
       expect(String(lost.args[0]).length).toBeGreaterThan(0);
+      expect(LOST_CAUSES).toContain(lost.args[1]);
       expect(log.of('onTelemetryAcked')).toEqual([]);
       expect(log.of('onConnectionLost')).toHaveLength(1);
       expect(d.publishTelemetry(0, 1, 0, { size: 64, qos: 1 }, h.token(0))).toBe(false);

@@ -7,7 +7,7 @@ export { guardSynchronousCallbacks } from './sync-guard.js';
 export class EventLog implements MqttTransportEvents {
   readonly connects: { dev: number; ok: boolean; code: number }[] = [];
   readonly acks: { dev: number; token: number }[] = [];
-  readonly lost: { dev: number; reason: string }[] = [];
+  readonly lost: { dev: number; reason: string; cause: number }[] = [];
   readonly messages: { dev: number; topic: string; payload: Buffer }[] = [];
   readonly pingResponses: number[] = [];
   /** Callbacks made while a transport method was still running (the contract forbids it). */
@@ -22,9 +22,9 @@ export class EventLog implements MqttTransportEvents {
     this.check();
     this.acks.push({ dev, token });
   }
-  onConnectionLost(dev: number, reason: string): void {
+  onConnectionLost(dev: number, reason: string, cause: number): void {
     this.check();
-    this.lost.push({ dev, reason });
+    this.lost.push({ dev, reason, cause });
   }
   onMessage(dev: number, topic: string, payload: Buffer): void {
     this.check();

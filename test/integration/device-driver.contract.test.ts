@@ -82,9 +82,9 @@ deviceDriverContract('model driver x virtual scheduler', async (devices, events,
       ledger.close(token);
       events.onTelemetryAcked(dev, token);
     },
-    onConnectionLost(dev, reason) {
+    onConnectionLost(dev, reason, cause) {
       ledger.closeAllOf(dev);
-      events.onConnectionLost(dev, reason);
+      events.onConnectionLost(dev, reason, cause);
     },
   };
   class CallerModelDriver extends ModelDriver {

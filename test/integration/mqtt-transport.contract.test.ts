@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMqttTransport } from '../../src/drivers/mqtt/index.js';
 import { freePort } from '../../src/drivers/mqtt/local-mosquitto.js';
-import { MQTT_NET_CODE_BASE, NET_REFUSED, NET_RESET, NET_TIMEOUT, type MqttClientKind, type MqttTransport } from '../../src/drivers/types.js';
+import { LOST_CLOSED_BY_BROKER, LOST_RESET, MQTT_NET_CODE_BASE, NET_REFUSED, NET_RESET, NET_TIMEOUT, type MqttClientKind, type MqttTransport } from '../../src/drivers/types.js';
 
 // A connect that fails without a CONNACK reports MQTT_NET_CODE_BASE minus its pseudo-status, so a
 // report can count it under its true cause (refused, reset, timeout) instead of one "network" bucket.
@@ -148,6 +148,8 @@ function transportContract(kind: MqttClientKind, brokerKind: BrokerKind): void {
       await waitFor(() => socketsTo(own.port) === 0, 'every socket to close');
       await eventLoopTurns();
       expect(log.lost.map((l) => l.dev).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // A killed broker's kernel closes its sockets: FIN, or RST where unread bytes were left.
+      for (const l of log.lost) expect([LOST_CLOSED_BY_BROKER, LOST_RESET]).toContain(l.cause);
       expect(log.acks).toEqual([]);
       expect(t.connectedCount()).toBe(0);
       expect(log.connects.length).toBe(10);
@@ -316,12 +318,38 @@ describe.each(['mqttjs', 'lean'] as const)('MqttTransport contract: %s, keepaliv
       // after 1.5 s of silence (MQTT 3.1.1 §3.1.2.10), having seen the caller's one PINGREQ only.
       await waitFor(() => log.lost.length === 1, 'the broker closing the silent session');
       expect(tap.fromClient.get('pingreq')).toBe(1);
+      expect(log.lost[0].cause).toBe(LOST_CLOSED_BY_BROKER);
       expect(log.pingResponses).toEqual([0]);
       expect(log.syncCallbacks).toBe(0);
     } finally {
       await Promise.all(transports.splice(0).map((t) => t.close()));
       await tap.close();
       await aedes.close();
+    }
+  });
+});
+
+// The 500,000-session runs lost sessions that Mosquitto closed after 1.5 keepalives of silence
+// while fleetsim's shards lagged: the report has to say so (mqtt.connection_lost.closed_by_broker).
+// Mosquitto checks keepalives every few seconds, so this costs ~5 s: the lean transport only (the
+// one those runs use; mqtt.js's close is covered on aedes above).
+describe.runIf(mosquittoOk)('MqttTransport contract: lean, a session Mosquitto closes for its silence', () => {
+  it('is reported once, as closed by the broker', async () => {
+    const mosquitto = await startMosquitto({ allowAnonymous: true });
+    const log = new EventLog();
+    const t = guardSynchronousCallbacks(createMqttTransport('lean', { url: mosquitto.url, devices: 2, connectTimeoutMs: 5000 }, log), log);
+    try {
+      // A device whose event loop stalls past 1.5 keepalives, as the broker sees it: CONNECT with
+      // keepalive 1 s, then nothing (the caller pings, and never does).
+      t.connect(0, { clientId: `silent-${clientSeq++}`, keepalive: 1, callerPings: true });
+      await waitFor(() => log.connects.length === 1, 'the connect');
+      expect(log.connects[0]).toMatchObject({ ok: true });
+      await waitFor(() => log.lost.length === 1, 'Mosquitto closing the silent session', 15_000);
+      expect(log.lost[0]).toMatchObject({ dev: 0, cause: LOST_CLOSED_BY_BROKER });
+      expect(log.syncCallbacks).toBe(0);
+    } finally {
+      await t.close();
+      await mosquitto.stop();
     }
   });
 });

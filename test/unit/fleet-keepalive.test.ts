@@ -97,6 +97,7 @@ describe('keepalive: an idle session', () => {
     expect(table.state(0)).toBe(DeviceState.backoff);
     expect(metrics.counters[C['mqtt.keepalive_timeouts']]).toBe(1);
     expect(metrics.counters[C['mqtt.connection_lost']]).toBe(1);
+    expect(metrics.counters[C['mqtt.connection_lost.keepalive_timeout']]).toBe(1); // counted under its cause
     expect(metrics.counters[C['mqtt.reconnects']]).toBe(1);
     expect(metrics.gauges[G['devices.online']]).toBe(0);
     expect(driver.devsOf('disconnect')).toEqual([0]); // the device closes its side

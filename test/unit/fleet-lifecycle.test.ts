@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { C, G, cancelledCounter, errorCounter } from '../../src/metrics/catalog.js';
 import { Cause, Route } from '../../src/metrics/request-errors.js';
-import { CANCELLED, NET_TIMEOUT, NO_HINT } from '../../src/drivers/types.js';
+import { CANCELLED, LOST_CLOSED_BY_BROKER, NET_TIMEOUT, NO_HINT } from '../../src/drivers/types.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
 import { DeviceState, DeviceTable } from '../../src/fleet/device-table.js';
 import { Lifecycle, type DeviceModels, type LifecycleConfig } from '../../src/fleet/lifecycle.js';
@@ -187,10 +187,13 @@ describe('lifecycle: a lost session and store-and-forward', () => {
     const inflight = driver.published.length;
     expect(inflight).toBeGreaterThan(0);
     driver.closeSession(0);
-    life.onConnectionLost(0, 'test: broker gone');
+    life.onConnectionLost(0, 'test: broker gone', LOST_CLOSED_BY_BROKER);
     expect(life.accounting().failed).toBe(inflight);
     expect(table.state(0)).toBe(DeviceState.backoff);
     expect(metrics.counters[C['mqtt.connection_lost']]).toBe(1);
+    // Under its cause, and under no other: a report can say why its sessions were lost.
+    expect(metrics.counters[C['mqtt.connection_lost.closed_by_broker']]).toBe(1);
+    expect(metrics.counters[C['mqtt.connection_lost.reset']]).toBe(0);
     expect(metrics.gauges[G['devices.online']]).toBe(0);
     // The reconnect comes after its backoff; the broker stays away for 6 reports.
     schedule.cancel(Ev.connect);

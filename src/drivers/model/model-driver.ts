@@ -2,6 +2,8 @@ import { BACKEND_OP_INDEX as OP, type BackendOp, type BackendOperation, type Bac
 import {
   MQTT_NET_CODE_BASE,
   NET_RESET,
+  LOST_CLOSED_BY_BROKER,
+  LOST_KEEPALIVE_TIMEOUT,
   NO_HINT,
   NO_RETRY_AFTER,
   POLL_CHANGED,
@@ -350,16 +352,16 @@ export class ModelDriver implements DeviceDriver {
         return;
       }
       case K_PUBACK_LOST:
-        return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged');
+        return this.events.onConnectionLost(dev, 'modelled: publish not acknowledged', LOST_KEEPALIVE_TIMEOUT);
       case K_FAULT_CUT:
-        return this.events.onConnectionLost(dev, this.faults!.cutReason(dev));
+        return this.events.onConnectionLost(dev, this.faults!.cutReason(dev), LOST_CLOSED_BY_BROKER);
       case K_FAULT_EDGE:
         return this.faults?.edgesDue(this.clock.now(), this.sessions);
       case K_BROKER_KEEPALIVE:
         if (!this.keepalive.closesNow(dev, this.rec.session(dev))) return;
         this.rec.setSession(dev, false);
         this.fleet?.onSessionDown(dev);
-        return this.events.onConnectionLost(dev, 'modelled: closed by the broker, nothing heard for 1.5 keepalives');
+        return this.events.onConnectionLost(dev, 'modelled: closed by the broker, nothing heard for 1.5 keepalives', LOST_CLOSED_BY_BROKER);
       case K_PINGRESP:
         if (this.rec.session(dev)) this.events.onPingResponse?.(dev);
         return;

@@ -30,8 +30,8 @@ export class BrokerDevices implements MqttTransportEvents {
     this.driver.onPublishAck(slot * this.stride + this.residue, token);
   }
 
-  onConnectionLost(slot: number, reason: string): void {
-    this.driver.onConnectionLost(slot * this.stride + this.residue, reason);
+  onConnectionLost(slot: number, reason: string, cause: number): void {
+    this.driver.onConnectionLost(slot * this.stride + this.residue, reason, cause);
   }
 
   onMessage(slot: number, topic: string, payload: Buffer): void {

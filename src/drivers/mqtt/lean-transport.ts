@@ -17,8 +17,8 @@
  * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
  */
 import { performance } from 'node:perf_hooks';
-import { BAD_RESPONSE, MQTT_NET_CODE_BASE, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
-import { netCause } from '../net-cause.js';
+import { BAD_RESPONSE, LOST_KEEPALIVE_TIMEOUT, LOST_PROTOCOL, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { lostCause, netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 import { decodeFrames } from '../../wire/mqtt-frame-decoder.js';
 import {
@@ -262,7 +262,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     if (!conn.live) return;
     const wasConnected = this.state[conn.dev] === CONNECTED;
     this.detach(conn);
-    if (wasConnected) this.events.onConnectionLost(conn.dev, conn.error ?? 'connection closed by broker');
+    if (wasConnected) this.events.onConnectionLost(conn.dev, conn.error ?? 'connection closed by broker', lostCause(conn.error));
     else this.events.onConnect(conn.dev, false, MQTT_NET_CODE_BASE - netCause(conn.error));
   }
 
@@ -331,12 +331,15 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     this.live--;
   }
 
-  /** Tears down a live connection for a reason found by the transport and reports it. */
+  /**
+   * Tears down a live connection for a reason found by the transport and reports it. `cause`:
+   * NET_TIMEOUT (the sweep's CONNACK or PINGRESP deadline) or BAD_RESPONSE (what the broker sent).
+   */
   private drop(conn: LeanConnection, reason: string, cause: number = BAD_RESPONSE): void {
     const wasConnected = this.state[conn.dev] === CONNECTED;
     this.detach(conn);
     conn.socket.destroy();
-    if (wasConnected) this.events.onConnectionLost(conn.dev, reason);
+    if (wasConnected) this.events.onConnectionLost(conn.dev, reason, cause === NET_TIMEOUT ? LOST_KEEPALIVE_TIMEOUT : LOST_PROTOCOL);
     else this.events.onConnect(conn.dev, false, MQTT_NET_CODE_BASE - cause);
   }
 }

@@ -17,8 +17,8 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
-import { netCause } from '../net-cause.js';
+import { LOST_CLOSED_BY_BROKER, LOST_KEEPALIVE_TIMEOUT, MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { lostCause, netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 
 const kSession = Symbol('fleetsim.mqttjsSession');
@@ -51,6 +51,8 @@ class MqttjsSession {
   /** Last error mqtt.js reported: CONNACK return code, or MQTT_NET_CODE_BASE - a pseudo-status (drivers/types.ts). */
   failCode = MQTT_NET_CODE_BASE - NET_RESET;
   reason: string | null = null;
+  /** Why the session ended once it was up (a LOST_* constant): the broker closed it, unless an error came first. */
+  lostCause = LOST_CLOSED_BY_BROKER;
   /** mqtt.js message id -> caller token for QoS 1 publishes in flight. */
   readonly tokens = new Map<number, number>();
   readonly onPublishDone: (err?: Error, packet?: { messageId?: number }) => void;
@@ -226,7 +228,7 @@ export class MqttjsTransport implements MqttTransport {
     if (session.done) return;
     const wasConnected = session.connected;
     this.retire(session);
-    if (wasConnected) this.events.onConnectionLost(session.dev, session.reason ?? 'connection closed by broker');
+    if (wasConnected) this.events.onConnectionLost(session.dev, session.reason ?? 'connection closed by broker', session.lostCause);
     else this.events.onConnect(session.dev, false, session.failCode);
   }
 
@@ -262,6 +264,8 @@ function onClientConnect(this: SessionClient): void {
 
 /** The message of the Error mqtt.js emits when no CONNACK came within connectTimeout (mqtt 5.x client.js). */
 const CONNACK_TIMEOUT_MESSAGE = 'connack timeout';
+/** mqtt.js's own PINGRESP deadline (client.js), a plain Error without a code. */
+const KEEPALIVE_TIMEOUT_MESSAGE = 'Keepalive timeout';
 
 function onClientError(this: SessionClient, err: Error & { code?: number | string }): void {
   const session = this[kSession]!;
@@ -270,7 +274,7 @@ function onClientError(this: SessionClient, err: Error & { code?: number | strin
     // mqtt.js reports its own CONNACK timer as a plain Error with this message and no code.
     const cause = err.message === CONNACK_TIMEOUT_MESSAGE ? NET_TIMEOUT : netCause(err);
     session.failCode = typeof err.code === 'number' ? err.code : MQTT_NET_CODE_BASE - cause;
-  }
+  } else session.lostCause = err.message === KEEPALIVE_TIMEOUT_MESSAGE ? LOST_KEEPALIVE_TIMEOUT : lostCause(err);
   session.reason = typeof err.code === 'string' ? err.code : err.message;
 }
 

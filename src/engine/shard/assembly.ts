@@ -106,7 +106,7 @@ export class LifecycleEvents implements DriverEvents {
   readonly onProvisioned = (dev: number, status: number, retryAfterMs: number): void => this.target.onProvisioned(dev, status, retryAfterMs);
   readonly onConnected = (dev: number, ok: boolean, code: number): void => this.target.onConnected(dev, ok, code);
   readonly onTelemetryAcked = (dev: number, token: number): void => this.target.onTelemetryAcked(dev, token);
-  readonly onConnectionLost = (dev: number, reason: string): void => this.target.onConnectionLost(dev, reason);
+  readonly onConnectionLost = (dev: number, reason: string, cause: number): void => this.target.onConnectionLost(dev, reason, cause);
   readonly onPolled = (dev: number, status: number, retryAfterMs: number, nextPollMs: number): void => this.target.onPolled(dev, status, retryAfterMs, nextPollMs);
   readonly onUpdateOffered = (dev: number, offer: UpdateOffer, heard: Heard): void => this.target.onUpdateOffered(dev, offer, heard);
   readonly onConfigChanged = (dev: number, change: ConfigChange, heard: Heard): void => this.target.onConfigChanged(dev, change, heard);
