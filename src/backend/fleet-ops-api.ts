@@ -14,6 +14,7 @@ import { epochNow, type FleetOps } from './fleet-ops.js';
 import type { DeviceStore } from './store.js';
 import type { Faults } from './faults.js';
 import { readCappedBody } from './http-body.js';
+import { answerJson, methodNotAllowed } from './json-answer.js';
 
 /**
  * HTTP routes of fleet operations (wire/fleet-ops.ts): artifact downloads for devices and the
@@ -23,7 +24,6 @@ import { readCappedBody } from './http-body.js';
  * Concurrency: the backend's event loop only.
  */
 
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const MAX_BODY = 256 * 1024;
 
 export class FleetOpsApi {
@@ -37,7 +37,10 @@ export class FleetOpsApi {
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): boolean {
     const method = req.method ?? 'GET';
     if (path.startsWith(FLEET_PATHS.artifactPrefix)) {
-      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
+      if (method !== 'GET' && method !== 'HEAD') {
+        methodNotAllowed(res, 'GET, HEAD');
+        return true;
+      }
       this.artifact(req, res, path);
       return true;
     }
@@ -131,10 +134,7 @@ export class FleetOpsApi {
     if (rec === undefined) return send(res, 401, { error: 'artifact downloads need X-Device-Id and Authorization: Device <key>' });
     const rule = this.faults.take('artifact');
     if (rule?.status !== undefined) {
-      const headers: Record<string, string> = { ...JSON_HEADERS };
-      if (rule.retryAfter !== undefined) headers['retry-after'] = String(rule.retryAfter);
-      res.writeHead(rule.status, headers);
-      res.end(`{"error":"injected fault ${rule.status}"}`);
+      answerJson(res, rule.status, `{"error":"injected fault ${rule.status}"}`, rule.retryAfter === undefined ? undefined : ['retry-after', String(rule.retryAfter)]);
       return;
     }
     const campaign = this.ops.campaigns.offerFor(rec, epochNow());
@@ -164,14 +164,7 @@ class Reply {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, JSON_HEADERS);
-  res.end(JSON.stringify(body));
-}
-
-function methodNotAllowed(res: ServerResponse, allow: string): true {
-  res.writeHead(405, { ...JSON_HEADERS, allow });
-  res.end('{"error":"method not allowed"}');
-  return true;
+  answerJson(res, status, JSON.stringify(body));
 }
 
 function readJson(req: IncomingMessage, res: ServerResponse, done: (body: Record<string, unknown> | undefined) => void): void {

@@ -9,6 +9,7 @@ import { DeviceStore } from './store.js';
 import type { FaultRoute, Faults } from './faults.js';
 import { FleetOpsApi } from './fleet-ops-api.js';
 import { readCappedBody } from './http-body.js';
+import { answerJson, methodNotAllowed } from './json-answer.js';
 import { epochNow, type FleetOps } from './fleet-ops.js';
 import { parseJsonObject } from '../wire/answer-shapes.js';
 
@@ -24,7 +25,6 @@ import { parseJsonObject } from '../wire/answer-shapes.js';
 const MAX_BODY_BYTES = 64 * 1024;
 const DEVICES_PREFIX = '/v1/devices/';
 const AUTH_PREFIX = AUTH_SCHEME + ' ';
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
 type Route =
   | { kind: 'provision' | 'health' | 'stats' }
@@ -89,10 +89,7 @@ export class HttpApi {
     if (rule === undefined) return serve();
     const answer = (): void => {
       if (rule.status === undefined) return serve();
-      const headers: Record<string, string> = { ...JSON_HEADERS };
-      if (rule.retryAfter !== undefined) headers['retry-after'] = String(rule.retryAfter);
-      res.writeHead(rule.status, headers);
-      res.end(`{"error":"injected fault ${rule.status}"}`);
+      answerJson(res, rule.status, `{"error":"injected fault ${rule.status}"}`, rule.retryAfter === undefined ? undefined : ['retry-after', String(rule.retryAfter)]);
     };
     if (!rule.delayMs) return answer();
     const timer = setTimeout(() => {
@@ -113,9 +110,7 @@ export class HttpApi {
     }
     if (!this.ops.admitProvision(doc.serial)) {
       // Manual provisioning: the device waits for an operator's approval and asks again.
-      res.writeHead(202, { ...JSON_HEADERS, 'retry-after': '1' });
-      res.end('{"pending":true}');
-      return;
+      return answerJson(res, 202, '{"pending":true}', ['retry-after', '1']);
     }
     const rec = this.store.provision(doc.serial);
     this.ops.campaigns.onProvisioned(rec);
@@ -146,8 +141,7 @@ export class HttpApi {
       configIssuedAt: cfg.issuedAt,
       ...(campaign ? { update: campaign.offer } : {}),
     };
-    res.writeHead(200, { ...JSON_HEADERS, etag });
-    res.end(JSON.stringify(target));
+    answerJson(res, 200, JSON.stringify(target), ['etag', etag]);
   }
 
   private state(req: IncomingMessage, res: ServerResponse, deviceId: string, body: string): void {
@@ -209,12 +203,4 @@ function deviceKeyOf(req: IncomingMessage): string | undefined {
 }
 
 
-function send(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, JSON_HEADERS);
-  res.end(body);
-}
-
-function methodNotAllowed(res: ServerResponse, allow: string): void {
-  res.writeHead(405, { ...JSON_HEADERS, allow });
-  res.end('{"error":"method not allowed"}');
-}
+const send = answerJson;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerJson } from './json-answer.js';
 
 /**
  * Reads a request body of at most `limit` bytes into memory. A larger body is refused with 413
@@ -43,6 +44,5 @@ function refuseTooLarge(req: IncomingMessage, res: ServerResponse, refuse: (res:
 
 /** fleetsim's own 413. */
 function tooLargeAnswer(res: ServerResponse, limit: number): void {
-  res.writeHead(413, { 'content-type': 'application/json' });
-  res.end(`{"error":"body larger than ${limit} bytes"}`);
+  answerJson(res, 413, `{"error":"body larger than ${limit} bytes"}`);
 }

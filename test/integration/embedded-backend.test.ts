@@ -60,6 +60,9 @@ describe('HTTP fleet API', () => {
     expect(a.status).toBe(201);
     expect(a.creds?.deviceId).toBe('d-prov-1');
     expect(a.creds?.deviceKey.length).toBeGreaterThanOrEqual(16);
+    // Sent with its length in one piece, not in chunked transfer coding (json-answer.ts).
+    expect(a.headers.get('transfer-encoding')).toBeNull();
+    expect(Number(a.headers.get('content-length'))).toBe(Buffer.byteLength(JSON.stringify(a.creds)));
     const again = await provision('prov-1');
     expect(again.status).toBe(201);
     expect(again.creds).toEqual(a.creds);
@@ -94,6 +97,8 @@ describe('HTTP fleet API', () => {
     const target = JSON.parse(first.text) as TargetStateResponse;
     expect(target.release).toBe('app-1.0');
     expect(first.headers.get('etag')).toBe(target.etag);
+    expect(first.headers.get('transfer-encoding')).toBeNull();
+    expect(Number(first.headers.get('content-length'))).toBe(Buffer.byteLength(first.text));
 
     const unchanged = await http('GET', path, { headers: { ...auth(creds!.deviceKey), 'if-none-match': target.etag } });
     expect(unchanged.status).toBe(304);
