@@ -1,0 +1,51 @@
+// Micro-bench: CPU of this process per provisioning request (POST /v1/provision -> 201) against
+// the embedded backend's HTTP API (no MQTT) in-process, over C keep-alive connections with one
+// request in flight each, from a raw-socket client: both ends of the HTTP exchange a device's
+// provisioning costs, without the rest of a run. Side by side with another build's dist/:
+//   for i in 1 2 3 4 5 6 7 8; do node bench/micro-provision-http.mjs <old>/dist; node bench/micro-provision-http.mjs dist; done
+// Args: <dist> [requests = 40000] [connections = 64]. Prints one JSON line (usPerReq: user + system
+// CPU per request, after 8,000 warm-up requests).
+import net from 'node:net';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+const dist = process.argv[2];
+const N = Number(process.argv[3] ?? 40000), C = Number(process.argv[4] ?? 64), WARM = 8000;
+const { startEmbeddedBackend } = await import(pathToFileURL(`${dist}/backend/index.js`).href);
+const be = await startEmbeddedBackend({ fleetKey: 'k', mqtt: false });
+const url = new URL(be.httpUrl);
+let sent = 0, done = 0, t0, c0;
+const load = os.loadavg()[0];
+const finish = new Promise((resolve) => {
+  const req = (i) => { const body = `{"serial":"sn-${i}","fleetKey":"k"}`; return `POST /v1/provision HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`; };
+  for (let c = 0; c < C; c++) {
+    const s = net.connect(+url.port, url.hostname);
+    s.setNoDelay(true);
+    let buf = '';
+    const next = () => { if (sent < N + WARM) s.write(req(sent++)); };
+    s.on('connect', next);
+    s.setEncoding('latin1');
+    s.on('data', (d) => {
+      buf += d;
+      let e;
+      while ((e = buf.indexOf('\r\n\r\n')) >= 0) {
+        const head = buf.slice(0, e);
+        const m = /content-length: (\d+)/i.exec(head);
+        let end;
+        if (m) { end = e + 4 + +m[1]; if (buf.length < end) break; }
+        else { const z = buf.indexOf('\r\n0\r\n\r\n', e); if (z < 0) break; end = z + 7; }
+        if (!buf.startsWith('HTTP/1.1 201')) throw new Error(buf.slice(0, 200));
+        buf = buf.slice(end);
+        done++;
+        if (done === WARM) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
+        if (done === N + WARM) return resolve();
+        next();
+      }
+    });
+  }
+});
+await finish;
+const cu = process.cpuUsage(c0);
+const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+console.log(JSON.stringify({ dist, load: +load.toFixed(2), usPerReq: +((cu.user + cu.system) / N).toFixed(2), userUs: +(cu.user / N).toFixed(2), sysUs: +(cu.system / N).toFixed(2), reqPerS: Math.round(N / wall * 1000) }));
+await be.close();
+process.exit(0);
