@@ -55,7 +55,7 @@ describe('lean MQTT frame encoders', () => {
 });
 
 describe('lean in-flight packet ids', () => {
-  const fresh = (): InflightIds => ({ ids: null, tokens: null, lastId: 0, inflight: 0 });
+  const fresh = (): InflightIds => ({ ids: null, tokens: null, lastId: 0, inflight: 0, soloId: 0, soloToken: 0 });
 
   it('hands out ids in sequence and returns each token once', () => {
     const t = fresh();
@@ -65,6 +65,25 @@ describe('lean in-flight packet ids', () => {
     expect(releasePacketId(t, 2)).toBeUndefined();
     expect(releasePacketId(t, 77)).toBeUndefined();
     expect(t.inflight).toBe(2);
+  });
+
+  it('keeps one message at a time in the solo fields, without a table, and moves it into one when a second follows', () => {
+    const t = fresh();
+    for (let i = 1; i <= 100; i++) {
+      expect(reservePacketId(t, i * 3)).toBe(i);
+      expect(releasePacketId(t, i)).toBe(i * 3);
+    }
+    expect(t.ids).toBeNull();
+    expect(releasePacketId(t, 100)).toBeUndefined();
+    expect(reservePacketId(t, 7)).toBe(101);
+    expect(reservePacketId(t, 8)).toBe(102); // the first is still in flight: the table appears, holding both
+    expect(t.ids).not.toBeNull();
+    expect(t.soloId).toBe(0);
+    expect(t.inflight).toBe(2);
+    expect(releasePacketId(t, 101)).toBe(7);
+    expect(releasePacketId(t, 101)).toBeUndefined();
+    expect(releasePacketId(t, 102)).toBe(8);
+    expect(t.inflight).toBe(0);
   });
 
   it('grows past its capacity and keeps every token, with acks out of order', () => {

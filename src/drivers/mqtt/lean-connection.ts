@@ -32,6 +32,8 @@ export class LeanConnection implements FrameCarry, FrameSink, InflightIds {
   tokens: Float64Array | null = null;
   lastId = 0;
   inflight = 0;
+  soloId = 0;
+  soloToken = 0;
   /** True while this is the device's current connection; false once detached (closed, failed, disconnected). */
   live = true;
   /** True while the socket is corked for the current read's batch of writes. */

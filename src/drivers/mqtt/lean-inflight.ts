@@ -3,8 +3,14 @@
  * per message. Ids are handed out in sequence (1..65535, wrapping) and acks come back roughly in
  * order, so the table is a power-of-two array indexed by `packetId & mask`: lookup and release
  * are one index operation. When the slot for the next id is still taken and the table is at least
- * half full it doubles; otherwise that id is skipped. It is created on the first QoS 1 message of a
- * connection, so an idle device pays nothing for it.
+ * half full it doubles; otherwise that id is skipped.
+ *
+ * Memory: a session that has one message in flight at a time (telemetry at QoS 1 every few
+ * seconds or minutes, acked in milliseconds) keeps it in two plain fields (`soloId`, `soloToken`)
+ * and never gets the table; the table is created only when a second id is taken while the first is
+ * still in flight. The two typed arrays cost ~430 bytes of V8 heap per connection (two
+ * JSTypedArrays, two JSArrayBuffers and their elements, heap snapshot of a shard process holding
+ * 19,000 sessions, bench/RESULTS.md), paid by every device that ever published at QoS 1.
  */
 
 export interface InflightIds {
@@ -16,6 +22,10 @@ export interface InflightIds {
   lastId: number;
   /** How many ids are in flight. */
   inflight: number;
+  /** The one id in flight while there is no table (0 = none). */
+  soloId: number;
+  /** Its caller token. */
+  soloToken: number;
 }
 
 const INITIAL_CAPACITY = 4;
@@ -24,11 +34,24 @@ const MAX_IDS = 65_535;
 /** Reserves the next free packet id for `token`. Returns 0 when all 65,535 ids are in flight. */
 export function reservePacketId(t: InflightIds, token: number): number {
   if (t.inflight >= MAX_IDS) return 0;
+  let id = t.lastId === MAX_IDS ? 1 : t.lastId + 1;
   if (t.ids === null) {
+    if (t.soloId === 0) {
+      // Nothing in flight without a table: the next id in sequence is free.
+      t.soloId = id;
+      t.soloToken = token;
+      t.lastId = id;
+      t.inflight = 1;
+      return id;
+    }
+    // A second id while the first is in flight: move the first into a new table.
     t.ids = new Uint16Array(INITIAL_CAPACITY);
     t.tokens = new Float64Array(INITIAL_CAPACITY);
+    const slot = t.soloId & (INITIAL_CAPACITY - 1);
+    t.ids[slot] = t.soloId;
+    t.tokens[slot] = t.soloToken;
+    t.soloId = 0;
   }
-  let id = t.lastId === MAX_IDS ? 1 : t.lastId + 1;
   while (t.ids[id & (t.ids.length - 1)] !== 0) {
     if (t.inflight * 2 >= t.ids.length && t.ids.length <= MAX_IDS) {
       grow(t);
@@ -48,7 +71,13 @@ export function reservePacketId(t: InflightIds, token: number): number {
 
 /** Frees `packetId` and returns its token; returns undefined when that id is not in flight. */
 export function releasePacketId(t: InflightIds, packetId: number): number | undefined {
-  if (t.ids === null || packetId === 0) return undefined;
+  if (packetId === 0) return undefined;
+  if (t.soloId === packetId) {
+    t.soloId = 0;
+    t.inflight--;
+    return t.soloToken;
+  }
+  if (t.ids === null) return undefined;
   const slot = packetId & (t.ids.length - 1);
   if (t.ids[slot] !== packetId) return undefined;
   t.ids[slot] = 0;
