@@ -20,6 +20,17 @@ describe('SeqTracker', () => {
     expect(t.has(5000)).toBe(false);
   });
 
+  it('keeps every bit across words and growth (30 per word)', () => {
+    const t = new SeqTracker();
+    const seqs = [29, 30, 59, 60, 89, 90, 119, 120, 4095, 65_536, 0];
+    for (const s of seqs) t.record(s);
+    for (const s of seqs) expect(t.has(s)).toBe(true);
+    for (const s of [1, 28, 31, 58, 61, 121, 4094, 65_535]) expect(t.has(s)).toBe(false);
+    expect([t.received, t.duplicates, t.maxSeq]).toEqual([seqs.length, 0, 65_536]);
+    for (const s of seqs) t.record(s);
+    expect(t.duplicates).toBe(seqs.length);
+  });
+
   it('refuses sequence numbers it cannot track, without recording them', () => {
     const t = new SeqTracker();
     for (const s of [-1, 1.5, MAX_TRACKED_SEQ + 1, Number.NaN]) expect(t.record(s)).toBe(false);
