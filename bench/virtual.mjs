@@ -159,11 +159,20 @@ const main = {
   peakRssMiB: med('main', (x) => x.maxRssKiB / 1024),
 };
 const idleBytes = median(runs.idle.map((x, i) => ((x.maxRssKiB - runs.idle1[i].maxRssKiB) * 1024) / (IDLE_DEVICES - 1)));
-const small = { eventsPerSec: med('small', eps), events: med('small', (x) => x.events) };
+// fleetsim at the SimPy size, 1 worker: the like-for-like figure per CPU-second (the same model at
+// the same size; a bigger fleet spreads the coordinator's per-row cost over more events, while
+// SimPy slows down with size, so sizes that differ favour fleetsim).
+const small = {
+  eventsPerSec: med('small', eps),
+  events: med('small', (x) => x.events),
+  cpuS: med('small', (x) => x.cpuMs / 1000),
+  eventsPerCpuSec: med('small', (x) => x.events / (x.cpuMs / 1000)),
+};
 console.log(`\nmedians over ${R} runs (1-minute load average during the ${fmt(DEVICES)}-device runs: ${runs.main.map((x) => `${x.loadBefore}-${x.loadAfter}`).join(', ')})`);
 console.log(`fleetsim ${fmt(DEVICES)} devices x ${HOURS} h on ${WORKERS} workers: ${fmt(main.events)} events, ${fmt(main.eventsPerSec)} events/s ` +
   `(runs: ${list('main', eps)}), ${fmt(main.eventsPerCpuSec)} events per CPU-second, run ${fmt(main.runWallS, 1)} s, process ${fmt(main.processWallS, 1)} s (runs: ${list('main', (x) => x.processWallMs / 1000, 1)}), CPU ${fmt(main.cpuS, 1)} s, peak RSS ${fmt(main.peakRssMiB)} MiB`);
-console.log(`fleetsim ${fmt(SIMPY_DEVICES)} devices on 1 worker (the SimPy size): ${fmt(small.events)} events, ${fmt(small.eventsPerSec)} events/s (runs: ${list('small', eps)})`);
+console.log(`fleetsim ${fmt(SIMPY_DEVICES)} devices on 1 worker (the SimPy size): ${fmt(small.events)} events, ${fmt(small.eventsPerSec)} events/s (runs: ${list('small', eps)}), ` +
+  `${fmt(small.eventsPerCpuSec)} events per CPU-second (runs: ${list('small', (x) => x.events / (x.cpuMs / 1000))}), CPU ${fmt(small.cpuS, 1)} s`);
 const peers = {};
 for (const m of SIMPY_RNG) {
   const k = `simpy-${m}`;
@@ -179,7 +188,7 @@ for (const m of SIMPY_RNG) {
     `${fmt(p.eventsPerCpuSec)} events per CPU-second, ${fmt(p.wallS, 1)} s, peak RSS ${fmt(p.maxRssMiB)} MiB`);
   console.log(`  fleetsim/SimPy (${m}): ${fmt(main.eventsPerSec / p.eventsPerSec, 1)}x wall on ${WORKERS} workers; ` +
     `${fmt(main.eventsPerCpuSec / p.eventsPerCpuSec, 1)}x per CPU-second (fleetsim's main thread included); ` +
-    `${fmt(small.eventsPerSec / p.eventsPerSec, 1)}x wall on 1 worker at the SimPy size`);
+    `${fmt(small.eventsPerSec / p.eventsPerSec, 1)}x wall and ${fmt(small.eventsPerCpuSec / p.eventsPerCpuSec, 1)}x per CPU-second on 1 worker at the SimPy size`);
 }
 // Same model, same work: per device-day, both engines should count about the same.
 const perDeviceDay = (c, devices) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, +(v / devices / (HOURS / 24)).toFixed(3)]));
@@ -203,7 +212,8 @@ const bars = [
   [`>= 5M device-events/s on ${WORKERS} workers (wall)`, main.eventsPerSec >= 5e6],
   [`>= 5M device-events/s on ${WORKERS} workers (dedicated-core estimate)`, dedicated >= 5e6],
   ['>= 20x SimPy, its fastest variant (wall)', main.eventsPerSec / best >= 20],
-  ['>= 20x SimPy, its fastest variant (per CPU-second)', main.eventsPerCpuSec / bestCpu >= 20],
+  [`>= 20x SimPy, its fastest variant (per CPU-second, fleetsim at ${fmt(DEVICES)} devices)`, main.eventsPerCpuSec / bestCpu >= 20],
+  [`>= 20x SimPy, its fastest variant (per CPU-second, both at ${fmt(SIMPY_DEVICES)} devices, fleetsim on 1 worker)`, small.eventsPerCpuSec / bestCpu >= 20],
   ['<= 1 KB per idle device', idleBytes <= 1024],
   [`${fmt(DEVICES)} devices x ${HOURS} h in <= 30 s (process wall)`, main.processWallS <= 30],
 ];
