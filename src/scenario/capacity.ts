@@ -57,6 +57,17 @@ export const COSTS = {
    * 2.24 (bench/RESULTS.md, "250,000 connected devices", runs after hdr-histogram-js left the shards).
    */
   deviceKB: { lean: 2.3, mqttjs: 17.5 },
+  /**
+   * Added per connected lean session that publishes telemetry over MQTT, KB: its write state,
+   * QoS 1 bookkeeping and the garbage each publish promotes, which the old generation keeps
+   * between full GCs (idle sessions let the memory reducer shrink it). Measured with QoS 1 once a
+   * minute, 19,000 sessions per shard process (the 500,000 run's load), two shard processes, the
+   * same layout idle and with telemetry (bench/RESULTS.md, "Memory per device with telemetry"):
+   * shard processes' PSS over the hold 149.3 MiB with telemetry against 134.0 idle (medians),
+   * (149.3 − 134.0) / 38,000 = 0.41. Before this round's cuts the same pair gave 0.80, and the
+   * 500,000 run 0.69 ((3.84 KiB × 500,000 − 26 × 16 MiB) / 500,000 − 2.3).
+   */
+  publishingDeviceKB: { lean: 0.41, mqttjs: 0 },
   /** A shard process before it holds a device (Node with fleetsim loaded: 15.1 measured, idle) and each worker thread a process runs, MB. */
   processMB: 16,
   threadMB: 25,
@@ -67,6 +78,15 @@ export const COSTS = {
   mosquittoMB: 2,
   /** The embedded HTTP API's record of one provisioned device, KB: (144 MiB coordinator at 250,000 − 60) / 250,000. */
   backendDeviceKB: 0.35,
+  /**
+   * Added per device whose telemetry the embedded backend counts from local brokers (its sequence
+   * tracker, and what the counting subscribers' garbage keeps in the coordinator's old
+   * generation), KB: the 500,000-session run with QoS 1 telemetry once a minute held the
+   * coordinator at ~425 MiB PSS ((4.71 − 3.84) KiB × 500,000), (425 − 60) / 500,000 − 0.35 = 0.40
+   * (bench/RESULTS.md, issue 17 round 4), less the 0.13 its sequence trackers gave up since
+   * (272 → 136 bytes each, telemetry-counts.ts).
+   */
+  countedDeviceKB: 0.27,
   /** The embedded backend's broker in the coordinator's process, per connection, KB: fleetsim's lean broker, aedes. */
   embeddedBrokerKB: { lean: 2.5, aedes: 14.5 },
   /** aedes: connections and messages per second it holds (~10k, ~25k msg/s with a subscriber). */
@@ -311,13 +331,17 @@ function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: numbe
   const c = COSTS;
   // A shard process that runs one shard runs it on its main thread (no worker thread).
   const workerThreads = processes > 1 && threads === processes ? 0 : threads;
-  const devicesKB = s.clock === 'virtual' ? devices * c.virtualDeviceKB : all.mqtt * c.deviceKB[s.options.mqttClient];
+  const mqttTelemetry = s.behaviour.telemetry !== undefined && all.mqtt > 0;
+  const sessionKB = c.deviceKB[s.options.mqttClient] + (mqttTelemetry ? c.publishingDeviceKB[s.options.mqttClient] : 0);
+  const devicesKB = s.clock === 'virtual' ? devices * c.virtualDeviceKB : all.mqtt * sessionKB;
   // The coordinator's process, and each shard process besides it.
   const processesMB = c.coordinatorMB + (processes > 1 ? processes * c.processMB : 0);
   const simulatorKB = devicesKB + processesMB * 1024 + workerThreads * c.threadMB * 1024;
   const brokersKB = brokers > 0 ? all.mqtt * c.mosquittoKB + brokers * c.mosquittoMB * 1024 : 0;
   const embedded = s.clock === 'wall' && s.target.kind === 'embedded';
-  const backendKB = embedded ? devices * c.backendDeviceKB + (inProcessBroker ? all.mqtt * c.embeddedBrokerKB[inProcessBroker] : 0) : 0;
+  // With local brokers the embedded backend subscribes to them and counts every device's telemetry.
+  const counted = embedded && s.target.kind === 'embedded' && s.target.broker !== undefined && mqttTelemetry;
+  const backendKB = embedded ? devices * (c.backendDeviceKB + (counted ? c.countedDeviceKB : 0)) + (inProcessBroker ? all.mqtt * c.embeddedBrokerKB[inProcessBroker] : 0) : 0;
   // Both ends of each connection are on this machine when the target is local.
   const kernelKB = (all.mqtt + all.http) * c.kernelSocketKB * (embedded ? 2 : 1);
   const mb = (kb: number) => Math.ceil(kb / 1024);
