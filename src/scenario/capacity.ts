@@ -327,13 +327,18 @@ export function brokerMaxConnections(sessions: number, brokers: number): number 
   return Math.ceil(sessions / brokers) + 16;
 }
 
+/** Simulator memory per MQTT session held, KB: the session, and what publishing telemetry over it adds. */
+export function mqttSessionKB(s: ResolvedScenario): number {
+  const client = s.options.mqttClient;
+  return COSTS.deviceKB[client] + (s.behaviour.telemetry !== undefined ? COSTS.publishingDeviceKB[client] : 0);
+}
+
 function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: number, threads: number, brokers: number, inProcessBroker: 'lean' | 'aedes' | undefined, devices: number) {
   const c = COSTS;
   // A shard process that runs one shard runs it on its main thread (no worker thread).
   const workerThreads = processes > 1 && threads === processes ? 0 : threads;
   const mqttTelemetry = s.behaviour.telemetry !== undefined && all.mqtt > 0;
-  const sessionKB = c.deviceKB[s.options.mqttClient] + (mqttTelemetry ? c.publishingDeviceKB[s.options.mqttClient] : 0);
-  const devicesKB = s.clock === 'virtual' ? devices * c.virtualDeviceKB : all.mqtt * sessionKB;
+  const devicesKB = s.clock === 'virtual' ? devices * c.virtualDeviceKB : all.mqtt * mqttSessionKB(s);
   // The coordinator's process, and each shard process besides it.
   const processesMB = c.coordinatorMB + (processes > 1 ? processes * c.processMB : 0);
   const simulatorKB = devicesKB + processesMB * 1024 + workerThreads * c.threadMB * 1024;

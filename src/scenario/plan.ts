@@ -1,7 +1,7 @@
 import { formatDuration } from '../metrics/format.js';
 import type { ResolvedScenario } from './resolved.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
-import { COSTS, planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
+import { COSTS, mqttSessionKB, planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
 import { sessionsIn, shardRanges, sleepyIn, sliceOf } from './session-load.js';
 
 /**
@@ -209,7 +209,7 @@ function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ firstDevice:
   // The embedded backend's server side: every socket with its own broker (lean or aedes), the HTTP ones with another broker.
   const backendSockets = real && s.target.kind === 'embedded' ? (s.target.broker === undefined ? clientSockets : httpConnections) : 0;
   const brokerKB = COSTS.embeddedBrokerKB[s.options.embeddedBroker];
-  const sessionKB = mqttConnections * COSTS.deviceKB[s.options.mqttClient] + (backendSockets > httpConnections ? mqttConnections * brokerKB : 0);
+  const sessionKB = mqttConnections * mqttSessionKB(s) + (backendSockets > httpConnections ? mqttConnections * brokerKB : 0);
   return {
     mqttConnections,
     sleepyDevices: ranges.reduce((a, r) => a + sleepyIn(s, r.firstDevice, r.count), 0),
