@@ -63,6 +63,8 @@ export interface GeneratorMeasurements {
   maxEventLoopDelayMs: number;
   boundMs: number;
   boundSource: string;
+  /** Sessions the broker closed without an error (mqtt.connection_lost.closed_by_broker), if known. */
+  closedByBroker?: number;
 }
 
 /**
@@ -79,6 +81,13 @@ export function generatorProblems(g: GeneratorMeasurements): string[] {
     out.push(
       `the load generator (fleetsim on this machine, not the backend) ${over.join(' and ')}, over its bound of ${formatMs(g.boundMs)} (${g.boundSource}): latencies include fleetsim's own delay, so this run cannot judge the backend; give fleetsim more CPU (fewer devices per worker, more --workers, or --shard across machines) and run again`,
     );
+    // A broker closes a session it has heard nothing on for 1.5 keepalives (MQTT 3.1.1 §3.1.2.10):
+    // a shard late by more than half a keepalive makes its devices silent that long.
+    if ((g.closedByBroker ?? 0) > 0) {
+      out.push(
+        `${g.closedByBroker!.toLocaleString('en-US')} sessions the broker closed without an error (mqtt.connection_lost.closed_by_broker) may be fleetsim's doing too: a broker closes a session it heard nothing on for 1.5 keepalives, and a generator running behind sends its devices' packets late`,
+      );
+    }
   }
   return out;
 }

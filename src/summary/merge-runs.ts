@@ -175,7 +175,7 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
   const maxLoop = Math.max(...sums.map((s) => s.generator.maxEventLoopDelayMs));
   // Every shard ran the same scenario, so the same bound; older reports did not say where it came from.
   const bound = { boundMs: first.generator.boundMs, boundSource: first.generator.boundSource ?? 'options.maxScheduleLag' };
-  const cpu = generatorProblems({ maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, ...bound });
+  const cpu = generatorProblems({ maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, ...bound, closedByBroker: counters['mqtt.connection_lost.closed_by_broker'] });
   const sendSide = sums.flatMap((s) => (s.generator.sendSide ?? []).map((x) => `${s.run.id}: ${x}`));
   const saturated = cpu.length > 0 || sendSide.length > 0 || sums.some((s) => s.generator.saturated);
   const interrupted = sums.some((s) => s.run.status === 'interrupted');

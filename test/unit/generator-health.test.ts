@@ -45,9 +45,17 @@ describe('verdict: the generator, not the backend, is blamed', () => {
     expect(r.reasons[1]).toBe('not judged, because of the generator: telemetry.ack.latency p(99) < 250ms (measured 1.40s)');
   });
 
+  it('a saturated generator names the sessions the broker closed for silence as possibly its own doing', () => {
+    // 500,000 sessions, keepalive 60 s: shards 31 s behind, 626 sessions closed by Mosquitto (bench/RESULTS.md).
+    const lagged = generatorProblems({ maxScheduleLagMs: 31_000, maxEventLoopDelayMs: 90, boundMs: 5000, boundSource: 'options.maxScheduleLag', closedByBroker: 626 });
+    expect(lagged).toHaveLength(2);
+    expect(lagged[1]).toMatch(/^626 sessions the broker closed without an error \(mqtt\.connection_lost\.closed_by_broker\) may be fleetsim's doing too/);
+    expect(generatorProblems({ maxScheduleLagMs: 31_000, maxEventLoopDelayMs: 90, boundMs: 5000, boundSource: 'x', closedByBroker: 0 })).toHaveLength(1);
+  });
+
   it('event-loop delay alone over the bound counts too; within the bound the thresholds decide', () => {
     expect(generatorProblems({ maxScheduleLagMs: 1, maxEventLoopDelayMs: 300, boundMs: 125, boundSource: 'x' })[0]).toMatch(/had its event loop stalled up to 300\.0ms/);
-    const healthy = generatorProblems({ maxScheduleLagMs: 60, maxEventLoopDelayMs: 78, boundMs: 125, boundSource: 'x' });
+    const healthy = generatorProblems({ maxScheduleLagMs: 60, maxEventLoopDelayMs: 78, boundMs: 125, boundSource: 'x', closedByBroker: 3 });
     expect(healthy).toEqual([]);
     expect(decideResult({ ...base, generator: healthy }).exitCode).toBe(99);
   });

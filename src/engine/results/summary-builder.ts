@@ -126,7 +126,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   const maxLag = Math.max(0, ...i.finals.map((f) => f.maxScheduleLagMs));
   const maxLoop = Math.max(0, ...i.finals.map((f) => f.maxEventLoopDelayMs));
   const bound = generatorBound(s.thresholds, s.options.maxScheduleLagMs);
-  const cpu = generatorProblems({ maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, ...bound });
+  const cpu = generatorProblems({ maxScheduleLagMs: maxLag, maxEventLoopDelayMs: maxLoop, ...bound, closedByBroker: counters['mqtt.connection_lost.closed_by_broker'] });
   // A backlog is only the send side's when nothing modelled explains it; the last row is the stop's drain.
   const sendSide = s.clock === 'wall' && !s.phases.some((p) => p.kind === 'outage') ? sendSideBacklog((i.timeline ?? []).slice(0, -1), s.fleet.every((g) => g.session === 'always')) : [];
   const saturated = cpu.length > 0 || sendSide.length > 0;
