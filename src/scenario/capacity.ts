@@ -58,16 +58,18 @@ export const COSTS = {
    */
   deviceKB: { lean: 2.3, mqttjs: 17.5 },
   /**
-   * Added per connected lean session that publishes telemetry over MQTT, KB: its write state,
-   * QoS 1 bookkeeping and the garbage each publish promotes, which the old generation keeps
-   * between full GCs (idle sessions let the memory reducer shrink it). Measured with QoS 1 once a
-   * minute, 19,000 sessions per shard process (the 500,000 run's load), two shard processes, the
-   * same layout idle and with telemetry (bench/RESULTS.md, "Memory per device with telemetry"):
-   * shard processes' PSS over the hold 149.3 MiB with telemetry against 134.0 idle (medians),
-   * (149.3 − 134.0) / 38,000 = 0.41. Before this round's cuts the same pair gave 0.80, and the
-   * 500,000 run 0.69 ((3.84 KiB × 500,000 − 26 × 16 MiB) / 500,000 − 2.3).
+   * Added per connected lean session that publishes telemetry over MQTT, KB: its write state and
+   * the garbage each publish promotes, which the old generation keeps between full GCs (idle
+   * sessions let the memory reducer shrink it). The 500,000-session run with QoS 1 once a minute
+   * (26 shard processes, bench/RESULTS.md, issue 17 round 4) held 3.84 KiB PSS per device in its
+   * shard processes: (3.84 × 500,000 − 26 × 16 MiB) / 500,000 − 2.3 = 0.71; less the 0.44 of
+   * live heap the packet-id tables took (19,000 sessions per process, heap after a full GC 40.0 →
+   * 32.0 MiB, bench/RESULTS.md, "Memory per device with telemetry") = 0.27. An upper bound: the
+   * old generation's smaller slack since (--heap-growing-percent, process-shards.ts) is not
+   * subtracted, as no 500,000 run measured it yet. At 38,000 devices in 2 shard processes the
+   * same code measured 0.41 (149.3 against 134.0 MiB idle, medians, noisy) and 0.0 (one run).
    */
-  publishingDeviceKB: { lean: 0.41, mqttjs: 0 },
+  publishingDeviceKB: { lean: 0.27, mqttjs: 0 },
   /** A shard process before it holds a device (Node with fleetsim loaded: 15.1 measured, idle) and each worker thread a process runs, MB. */
   processMB: 16,
   threadMB: 25,
