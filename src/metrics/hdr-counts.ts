@@ -20,11 +20,13 @@ export const HDR_SIGNIFICANT_DIGITS = 3;
  * counts-array index of the first non-zero count, then the counts from there on, ascending, in the
  * fixed shape's layout (index i means what it means in the coordinator's HDR histograms), where a
  * negative number -k stands for k empty buckets (counts are never negative): HDR's own zero-run
- * idea, ~2.5x smaller than (index, count) pairs for wide latency spreads. A plain array of small
- * integers: structured clone (worker ports, `serialization: 'advanced'` IPC) and JSON both carry it
- * unchanged and compactly. Example: [1500, 3, -2, 1] is 3 samples at index 1500 and 1 at 1503.
+ * idea, ~2.5x smaller than (index, count) pairs for wide latency spreads. Example: [1500, 3, -2, 1]
+ * is 3 samples at index 1500 and 1 at 1503. Shards send it as a Float64Array (`drainCounts`):
+ * structured clone (worker ports, `serialization: 'advanced'` IPC) copies a typed array's bytes in
+ * one go, where a plain array was written and read element by element, ~5x the CPU per snapshot
+ * (bench/RESULTS.md, issue 17 round 5). Readers take any array of numbers.
  */
-export type HdrCounts = number[];
+export type HdrCounts = ArrayLike<number>;
 
 /**
  * The counts-array index of an integer value in [1, 2^32) for the fixed shape above
@@ -111,28 +113,28 @@ export class HdrRecorder {
   }
 
   /** The interval's counts (null when nothing was recorded), then starts empty. */
-  drainCounts(): HdrCounts | null {
+  drainCounts(): Float64Array | null {
     const c = this.counts;
     const bits = this.bits;
     if (!c || !bits || this.total === 0) return null;
-    const out: HdrCounts = [];
+    // At most a start index, then a gap and a count per non-zero index.
+    let out = drainScratch;
+    let n = 0;
     let prev = -1;
     for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
       for (let w = bits[k]; w !== 0; w &= w - 1) {
+        if (n + 2 > out.length) out = drainScratch = grownScratch(out);
         const i = lowestIndexIn(k, w);
-        const n = c[i];
+        if (prev < 0) out[n++] = i;
+        else if (i > prev + 1) out[n++] = prev + 1 - i;
+        out[n++] = c[i];
         c[i] = 0;
-        if (prev < 0) out.push(i);
-        else if (i > prev + 1) out.push(prev + 1 - i);
-        // Int32s (`| 0`) where they fit: V8 then keeps the array's elements as small integers,
-        // not doubles, and structured clone writes each in 1-3 bytes instead of 9.
-        out.push(n < 2 ** 31 ? n | 0 : n);
         prev = i;
       }
       bits[k] = 0;
     }
     this.reset();
-    return out;
+    return out.slice(0, n);
   }
 
   /** Drops the counts array (a recorder used again allocates a new one). */
@@ -147,4 +149,16 @@ export class HdrRecorder {
     this.hi = -1;
     this.total = 0;
   }
+}
+
+/**
+ * Where `drainCounts` writes before copying out exactly what it wrote: one per thread (a module's
+ * state is per isolate), grown by doubling, so a snapshot allocates only the array it sends.
+ */
+let drainScratch: Float64Array = new Float64Array(1024);
+
+function grownScratch(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }

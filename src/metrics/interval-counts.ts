@@ -126,7 +126,7 @@ export class IntervalCounts {
     if (this.total === 0) return null;
     const c = this.counts;
     const bits = this.bits;
-    const out: HdrCounts = [];
+    const out: number[] = [];
     let prev = -1;
     for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
       for (let w = bits[k]; w !== 0; w &= w - 1) {
