@@ -60,4 +60,34 @@ describe('wall-clock scheduler', () => {
       s.stop();
     }
   });
+  test('with a wake quantum, events due close together run in one wake, none early', async () => {
+    // 200 events 5 ms apart (1 s): without a quantum about one wake each; with 50 ms at most about
+    // one wake per 50 ms (20), each running the events that came due inside it.
+    const QUANTUM_MS = 50;
+    const EVENTS = 200;
+    const early: number[] = [];
+    let fired = 0;
+    let origin = 0;
+    const s = new WallScheduler(
+      1,
+      (_kind, _dev, t) => {
+        fired++;
+        // Not early: an event never runs before its time (timers may round down by 1 ms).
+        if (performance.timeOrigin + performance.now() < origin + t - 1) early.push(t);
+      },
+      QUANTUM_MS,
+    );
+    for (let i = 0; i < EVENTS; i++) s.at(20 + 5 * i, i, 1);
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
+    origin = performance.timeOrigin + performance.now();
+    s.start(origin);
+    try {
+      await waitFor(() => fired === EVENTS, `all ${EVENTS} events`);
+    } finally {
+      s.stop();
+    }
+    expect(early).toEqual([]);
+    // One timer per wake: ~20 over the second the events span, with a margin for the first wake.
+    expect(timeouts.mock.calls.length).toBeLessThanOrEqual(1000 / QUANTUM_MS + 5);
+  });
 });

@@ -29,13 +29,23 @@ export class WallScheduler implements Schedule {
     this.immediatePending = false;
     this.turn();
   };
+  /** When the last turn began (epoch ms): the next wake is no sooner than `wakeQuantumMs` after it. */
+  private lastTurnAt = -Infinity;
   private armPending = false;
   private readonly boundDeferredArm = () => {
     this.armPending = false;
     this.arm();
   };
 
-  constructor(private readonly timeScale: number, private readonly dispatch: Dispatch) {}
+  /**
+   * @param wakeQuantumMs least wall time between two wakes for future events (0: wake for each).
+   *   Events due inside it run together at its end, late by less than it (and counted as lag).
+   */
+  constructor(
+    private readonly timeScale: number,
+    private readonly dispatch: Dispatch,
+    private readonly wakeQuantumMs = 0,
+  ) {}
 
   start(originEpochMs: number): void {
     this.originEpochMs = originEpochMs;
@@ -89,7 +99,9 @@ export class WallScheduler implements Schedule {
       this.armedFor = Infinity;
       return;
     }
-    const delayWall = Math.max(0, (next - this.now()) / this.timeScale);
+    let delayWall = Math.max(0, (next - this.now()) / this.timeScale);
+    // A backlog (an event due now) runs at once; a future event waits for the quantum's end.
+    if (delayWall > 0) delayWall = Math.max(delayWall, this.lastTurnAt + this.wakeQuantumMs - epochNow());
     if (this.timer) clearTimeout(this.timer);
     this.armedFor = next;
     if (delayWall === 0) {
@@ -108,6 +120,7 @@ export class WallScheduler implements Schedule {
     this.armedFor = Infinity;
     if (!this.running) return;
     const turnStart = epochNow();
+    this.lastTurnAt = turnStart;
     const heap = this.heap;
     let now = this.now();
     let n = 0;

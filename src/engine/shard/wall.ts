@@ -9,7 +9,7 @@ import { WallScheduler } from '../clock/wall-scheduler.js';
 import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, LifecycleEvents, finalOf, startTelemetryEpoch } from './assembly.js';
 import type { ShardContext } from './context.js';
-import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS } from './tuning.js';
+import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS, LOOP_DELAY_RESOLUTION_MS, WALL_WAKE_QUANTUM_MS } from './tuning.js';
 import { startInjectedStalls } from './injected-stall.js';
 import { epochNow } from '../clock/epoch-clock.js';
 
@@ -37,7 +37,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   }
 
   let lifecycle!: Lifecycle;
-  const scheduler = new WallScheduler(s.timeScale, (kind, dev, t) => lifecycle.handle(kind, dev, t));
+  const scheduler = new WallScheduler(s.timeScale, (kind, dev, t) => lifecycle.handle(kind, dev, t), WALL_WAKE_QUANTUM_MS);
   const events = new LifecycleEvents();
   const driver = new WireDriver(
     {
@@ -67,7 +67,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   );
   lifecycle = buildLifecycle(task, scheduler, driver, metrics, events);
 
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
   let maxLag = 0;
   let maxLoopDelay = 0;
