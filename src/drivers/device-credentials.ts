@@ -1,6 +1,7 @@
 import type { DeviceStateReport, OfferedArtifact } from './events.js';
 import type { DeviceCredentials, Preset } from './preset.js';
 import type { ClientIdentity } from './types.js';
+import { StringArena } from '../collections/string-arena.js';
 
 /** Requests a device may have waiting while its credentials are renewed (bits of `parked`). */
 export const Parked = { connect: 1, poll: 2, state: 4, chunk: 8, telemetry: 16 } as const;
@@ -13,81 +14,133 @@ export const Parked = { connect: 1, poll: 2, state: 4, chunk: 8, telemetry: 16 }
  * While a device's credentials are being renewed, its requests wait here (at most one of each
  * kind: a device polls one at a time, and the OTA behaviour has one chunk and one report out at
  * most); the renewal's end sends them, or answers them with its failure, so every operation still
- * ends in exactly one callback. Sparse arrays indexed by the shard-local device.
+ * ends in exactly one callback. Indexed by the shard-local device.
+ *
+ * Memory: at 19,000 devices per shard process the credentials were ~0.39 KiB of heap per device
+ * (bench/RESULTS.md, "Credentials in bytes"): each string its own heap object, the serial, topic
+ * and authorization chains of 32-byte cons cells, a credentials object and seven holey arrays.
+ * Now the serial, device id and secret are UTF-8 bytes in StringArenas and the credentials object
+ * is made again when asked for (a poll, a report, a CONNECT: each already builds a request); only
+ * the telemetry topic, read per message, stays a string (one flat string, not a cons chain). The
+ * authorization is made per HTTP request. Credentials the arena cannot keep exactly (an `extra`,
+ * a value with UTF-16 surrogates or over 64 KiB) are kept as the preset returned them.
  *
  * Concurrency: the shard's thread only, like the driver.
  */
 export class DeviceCredentialTable {
-  private readonly creds: Array<DeviceCredentials | undefined>;
-  private readonly auth: Array<string | undefined>;
+  /** Device id (field 0) and secret (field 1) of credentials kept as bytes (held 1). */
+  private readonly ids: StringArena;
+  /** The serial each device was provisioned with. */
+  private readonly serials: StringArena;
+  /** 0: no credentials, 1: in `ids` (+ `expires`), 2: in `kept` as issued. */
+  private readonly held: Uint8Array;
+  /** 1: a serial is remembered. */
+  private readonly hasSerial: Uint8Array;
+  /** expiresAtMs of credentials in `ids` (NaN: none); made with the first expiring credentials. */
+  private expires: Float64Array | undefined;
+  /** Credentials kept as issued (held 2), and serials the arena cannot keep. */
+  private readonly kept = new Map<number, DeviceCredentials>();
+  private readonly keptSerials = new Map<number, string>();
+  /** Telemetry topics, read per message: one flat string per device with credentials. */
   private readonly topics: Array<string | undefined>;
-  private readonly serials: Array<string | undefined>;
   /**
    * The client certificate the credentials carry (Preset.clientIdentity), one object per issue:
    * the device's TLS context is kept by identity (drivers/mqtt/broker-address.ts), so its
    * reconnects reuse it instead of parsing the PEM again, and it goes with the credentials.
+   * A Map: only presets whose credentials carry certificates fill it.
    */
-  private readonly identities: Array<ClientIdentity | undefined>;
+  private readonly identities = new Map<number, ClientIdentity>();
   /** 1: refused (a re-authenticate status) or expired: renew before the next request. */
   private readonly stale: Uint8Array;
   /** 1: a renewal is in flight. */
   private readonly renewing: Uint8Array;
   /** Parked.* bits of requests waiting for the renewal. */
   readonly parked: Uint8Array;
-  readonly parkedReport: Array<DeviceStateReport | undefined>;
-  readonly parkedChunk: Array<{ artifact: OfferedArtifact; offset: number; length: number } | undefined>;
+  /** The report and chunk request parked with Parked.state and Parked.chunk (Maps: parking is rare). */
+  readonly parkedReport = new Map<number, DeviceStateReport>();
+  readonly parkedChunk = new Map<number, { artifact: OfferedArtifact; offset: number; length: number }>();
   private readonly reauth: ReadonlySet<number>;
 
   constructor(
     private readonly preset: Preset,
-    devices: number,
+    private readonly devices: number,
   ) {
-    this.creds = new Array(devices);
-    this.auth = new Array(devices);
+    this.ids = new StringArena(devices, 2);
+    this.serials = new StringArena(devices, 1);
+    this.held = new Uint8Array(devices);
+    this.hasSerial = new Uint8Array(devices);
     this.topics = new Array(devices);
-    this.serials = new Array(devices);
-    this.identities = new Array(devices);
     this.stale = new Uint8Array(devices);
     this.renewing = new Uint8Array(devices);
     this.parked = new Uint8Array(devices);
-    this.parkedReport = new Array(devices);
-    this.parkedChunk = new Array(devices);
     this.reauth = new Set(preset.reauthStatuses ?? []);
   }
 
+  /** The device's credentials: a new object for credentials kept as bytes (equal to the issued ones, not the same object). */
   of(dev: number): DeviceCredentials | undefined {
-    return this.creds[dev];
+    const held = this.held[dev];
+    if (held === 0) return undefined;
+    if (held === 2) return this.kept.get(dev);
+    const expiresAtMs = this.expires?.[dev];
+    const deviceId = this.ids.get(dev, 0);
+    const secret = this.ids.get(dev, 1);
+    return expiresAtMs === undefined || expiresAtMs !== expiresAtMs ? { deviceId, secret } : { deviceId, secret, expiresAtMs };
   }
+  /** The Authorization header of the device's HTTP requests, made per request. */
   authorization(dev: number): string | undefined {
-    return this.auth[dev];
+    const c = this.of(dev);
+    return c === undefined ? undefined : this.preset.authorization(c);
   }
   telemetryTopic(dev: number): string | undefined {
     return this.topics[dev];
   }
   /** The client certificate of the credentials, when they carry one. */
   identity(dev: number): ClientIdentity | undefined {
-    return this.identities[dev];
+    return this.identities.get(dev);
   }
   serial(dev: number): string | undefined {
-    return this.serials[dev];
+    if (this.hasSerial[dev] === 0) return undefined;
+    return this.keptSerials.get(dev) ?? this.serials.get(dev, 0);
   }
   rememberSerial(dev: number, serial: string): void {
-    this.serials[dev] = serial;
+    this.hasSerial[dev] = 1;
+    if (StringArena.fits(serial)) {
+      this.keptSerials.delete(dev);
+      this.serials.set(dev, [serial]);
+    } else {
+      this.serials.clear(dev);
+      this.keptSerials.set(dev, serial);
+    }
   }
 
-  /** New credentials (provisioned or renewed). */
+  /** New credentials (provisioned or renewed): they replace the device's previous ones entirely. */
   issue(dev: number, c: DeviceCredentials): void {
-    this.creds[dev] = c;
-    this.auth[dev] = this.preset.authorization(c);
-    this.topics[dev] = this.preset.telemetryTopic(c);
-    this.identities[dev] = this.preset.clientIdentity?.(c);
+    this.kept.delete(dev);
+    this.ids.clear(dev);
+    if (c.extra === undefined && StringArena.fits(c.deviceId) && StringArena.fits(c.secret)) {
+      this.ids.set(dev, [c.deviceId, c.secret]);
+      if (c.expiresAtMs !== undefined) this.expires ??= new Float64Array(this.devices).fill(Number.NaN);
+      if (this.expires !== undefined) this.expires[dev] = c.expiresAtMs ?? Number.NaN;
+      this.held[dev] = 1;
+    } else {
+      this.kept.set(dev, c);
+      this.held[dev] = 2;
+    }
+    this.topics[dev] = flat(this.preset.telemetryTopic(c));
+    const identity = this.preset.clientIdentity?.(c);
+    if (identity === undefined) this.identities.delete(dev);
+    else this.identities.set(dev, identity);
     this.stale[dev] = 0;
   }
 
   /** Keeps `values` in the credentials' extra (what an answer told the device to send back later). */
   remember(dev: number, values: Readonly<Record<string, string>>): void {
-    const c = this.creds[dev];
-    if (c !== undefined) this.creds[dev] = { ...c, extra: { ...c.extra, ...values } };
+    const c = this.of(dev);
+    if (c === undefined) return;
+    // Kept as an object from now on (an `extra` is not kept as bytes); the derived values stay.
+    this.kept.set(dev, { ...c, extra: { ...c.extra, ...values } });
+    this.ids.clear(dev);
+    this.held[dev] = 2;
   }
 
   /** An answer of a device route: a re-authenticate status makes the credentials stale. */
@@ -103,8 +156,9 @@ export class DeviceCredentialTable {
   /** True when the device's credentials must be renewed before its next request (`nowMs`: epoch ms). */
   needsRenewal(dev: number, nowMs: number): boolean {
     if (this.stale[dev] === 1) return true;
-    const exp = this.creds[dev]?.expiresAtMs;
-    return exp !== undefined && nowMs >= exp;
+    const held = this.held[dev];
+    const exp = held === 1 ? this.expires?.[dev] : held === 2 ? this.kept.get(dev)!.expiresAtMs : undefined;
+    return exp !== undefined && nowMs >= exp; // NaN (no expiry) compares false
   }
 
   /** Marks a renewal started; false when one is already in flight. */
@@ -117,4 +171,12 @@ export class DeviceCredentialTable {
   endRenewal(dev: number): void {
     this.renewing[dev] = 0;
   }
+}
+
+/**
+ * `s` as one flat string: a template literal's result is a chain of cons cells (32 bytes each)
+ * holding its pieces; this keeps only the characters. Strings with surrogates are returned as they are.
+ */
+function flat(s: string): string {
+  return StringArena.fits(s) ? Buffer.from(s, 'utf8').toString('utf8') : s;
 }

@@ -190,10 +190,10 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     this.events.onReauthenticated?.(dev, status, retryAfterMs);
     const parked = c.parked[dev];
     c.parked[dev] = 0;
-    const report = c.parkedReport[dev];
-    const chunk = c.parkedChunk[dev];
-    c.parkedReport[dev] = undefined;
-    c.parkedChunk[dev] = undefined;
+    const report = c.parkedReport.get(dev);
+    const chunk = c.parkedChunk.get(dev);
+    c.parkedReport.delete(dev);
+    c.parkedChunk.delete(dev);
     const ok = status >= 200 && status < 300 && status !== 202;
     if (ok) {
       if (parked & Parked.connect) r.connect(dev);

@@ -268,7 +268,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
       return;
     }
     if (!this.fresh(dev, Parked.chunk)) {
-      this.creds.parkedChunk[dev] = { artifact, offset, length };
+      this.creds.parkedChunk.set(dev, { artifact, offset, length });
       return;
     }
     const r = this.preset.artifactRequest(creds, artifact);
@@ -292,7 +292,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
       return;
     }
     if (!this.fresh(dev, Parked.state)) {
-      this.creds.parkedReport[dev] = report;
+      this.creds.parkedReport.set(dev, report);
       return;
     }
     if (this.preset.stateUplink) {
