@@ -19,8 +19,9 @@ export const Parked = { connect: 1, poll: 2, state: 4, chunk: 8, telemetry: 16 }
  * Memory: at 19,000 devices per shard process the credentials were ~0.39 KiB of heap per device
  * (bench/RESULTS.md, "Credentials in bytes"): each string its own heap object, the serial, topic
  * and authorization chains of 32-byte cons cells, a credentials object and seven holey arrays.
- * Now the serial, device id and secret are UTF-8 bytes in StringArenas and the credentials object
- * is made again when asked for (a poll, a report, a CONNECT: each already builds a request); only
+ * Now a serial `<prefix>-<n>` is kept as n, the device id and secret (and other serials) are
+ * UTF-8 bytes in StringArenas, and the credentials object is made again when asked for (a poll,
+ * a report, a CONNECT: each already builds a request); only
  * the telemetry topic, read per message, stays a string (one flat string, not a cons chain). The
  * authorization is made per HTTP request. Credentials the arena cannot keep exactly (an `extra`,
  * a value with UTF-16 surrogates or over 64 KiB) are kept as the preset returned them.
@@ -30,11 +31,17 @@ export const Parked = { connect: 1, poll: 2, state: 4, chunk: 8, telemetry: 16 }
 export class DeviceCredentialTable {
   /** Device id (field 0) and secret (field 1) of credentials kept as bytes (held 1). */
   private readonly ids: StringArena;
-  /** The serial each device was provisioned with. */
+  /** The serial each device was provisioned with (hasSerial 1). */
   private readonly serials: StringArena;
+  /**
+   * Serials of the form `<prefix>-<n>` (what fleet/provisioning.ts makes: the run's name and the
+   * device's index) share the first one's prefix and keep only n (hasSerial 2).
+   */
+  private serialPrefix: string | undefined;
+  private readonly serialNumbers: Uint32Array;
   /** 0: no credentials, 1: in `ids` (+ `expires`), 2: in `kept` as issued. */
   private readonly held: Uint8Array;
-  /** 1: a serial is remembered. */
+  /** 0: no serial, 1: in `serials`, 2: serialPrefix + serialNumbers, 3: in `keptSerials`. */
   private readonly hasSerial: Uint8Array;
   /** expiresAtMs of credentials in `ids` (NaN: none); made with the first expiring credentials. */
   private expires: Float64Array | undefined;
@@ -69,6 +76,7 @@ export class DeviceCredentialTable {
     this.serials = new StringArena(devices, 1);
     this.held = new Uint8Array(devices);
     this.hasSerial = new Uint8Array(devices);
+    this.serialNumbers = new Uint32Array(devices);
     this.topics = new Array(devices);
     this.stale = new Uint8Array(devices);
     this.renewing = new Uint8Array(devices);
@@ -99,17 +107,38 @@ export class DeviceCredentialTable {
     return this.identities.get(dev);
   }
   serial(dev: number): string | undefined {
-    if (this.hasSerial[dev] === 0) return undefined;
-    return this.keptSerials.get(dev) ?? this.serials.get(dev, 0);
+    switch (this.hasSerial[dev]) {
+      case 1:
+        return this.serials.get(dev, 0);
+      case 2:
+        return this.serialPrefix! + this.serialNumbers[dev];
+      case 3:
+        return this.keptSerials.get(dev);
+      default:
+        return undefined;
+    }
   }
   rememberSerial(dev: number, serial: string): void {
-    this.hasSerial[dev] = 1;
+    this.serials.clear(dev);
+    this.keptSerials.delete(dev);
+    const cut = serial.lastIndexOf('-') + 1;
+    const digits = serial.slice(cut);
+    const n = Number(digits);
+    if (cut > 0 && n <= 0xffffffff && String(n) === digits) {
+      // String(n) === digits: a plain decimal without sign, leading zero or exponent, so n gives it back.
+      this.serialPrefix ??= serial.slice(0, cut);
+      if (serial.startsWith(this.serialPrefix) && cut === this.serialPrefix.length) {
+        this.serialNumbers[dev] = n;
+        this.hasSerial[dev] = 2;
+        return;
+      }
+    }
     if (StringArena.fits(serial)) {
-      this.keptSerials.delete(dev);
       this.serials.set(dev, [serial]);
+      this.hasSerial[dev] = 1;
     } else {
-      this.serials.clear(dev);
       this.keptSerials.set(dev, serial);
+      this.hasSerial[dev] = 3;
     }
   }
 

@@ -25,6 +25,7 @@ describe('DeviceCredentialTable keeps what was issued', () => {
     const n = 300;
     const t = new DeviceCredentialTable(preset, n);
     const issued: DeviceCredentials[] = [];
+    const serials: string[] = [];
     const make = (dev: number, round: number): DeviceCredentials => {
       const pad = 'x'.repeat((dev * 7 + round * 13) % 90); // lengths vary, so re-issues move and compact
       switch (dev % 5) {
@@ -45,7 +46,8 @@ describe('DeviceCredentialTable keeps what was issued', () => {
         const c = make(dev, round);
         issued[dev] = c;
         t.issue(dev, c);
-        t.rememberSerial(dev, `serial-${dev}-${round}${'y'.repeat(round)}`);
+        serials[dev] = round % 2 === 0 ? `fleet-a-${dev * 1000 + round}` : `serial-${dev}-${round}${'y'.repeat(round)}`;
+        t.rememberSerial(dev, serials[dev]);
       }
       for (let dev = 0; dev < n; dev++) {
         const want = issued[dev];
@@ -56,10 +58,15 @@ describe('DeviceCredentialTable keeps what was issued', () => {
         expect(t.of(dev)).toEqual(want);
         expect(t.authorization(dev)).toBe(preset.authorization(want));
         expect(t.telemetryTopic(dev)).toBe(preset.telemetryTopic(want));
-        expect(t.serial(dev)).toMatch(new RegExp(`^serial-${dev}-`));
+        expect(t.serial(dev)).toBe(serials[dev]);
         expect(t.needsRenewal(dev, 1_000 * 20)).toBe(want.expiresAtMs !== undefined);
       }
     }
+    // Serials `<prefix>-<n>` are kept as n under the first prefix; anything else as it was given.
+    const odd = ['fleet-a-007', 'fleet-a-4294967295', 'fleet-a-4294967296', 'fleet-a-NaN', 'fleet-a-1e3', 'fleet-a-', 'fleet-b-12', 'fleet-12', 'plain', 'ünï-42'];
+    odd.forEach((serial, dev) => t.rememberSerial(dev, serial));
+    odd.forEach((serial, dev) => expect(t.serial(dev)).toBe(serial));
+    expect(t.serial(n - 1)).toBe(serials[n - 1]);
     // `remember` adds to the credentials' extra and keeps the rest.
     t.remember(0, { version: '7' });
     expect(t.of(0)).toEqual({ ...issued[0], extra: { version: '7' } });
