@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import type { Preset, PresetFactory } from '../../drivers/preset.js';
 import { presetByName } from '../../drivers/presets/index.js';
+import { declarativePreset } from '../../drivers/presets/declarative.js';
 import type { ResolvedPreset } from '../../scenario/resolved.js';
 
 /** What a preset must have: every member of drivers/preset.ts that is not optional. */
@@ -34,13 +35,12 @@ const REQUIRED_MEMBERS = [
 export async function presetFactoryFor(p: ResolvedPreset): Promise<PresetFactory> {
   switch (p.kind) {
     case 'builtin': {
-      const f = await presetByName(p.name);
+      const f = presetByName(p.name);
       if (!f) throw new FleetsimError('FLEETSIM_E_INTERNAL', `built-in preset ${p.name} is missing`);
       return f;
     }
     case 'protocol':
-      // Imported here, like the built-ins (drivers/presets/index.ts): only runs with a protocol file load it.
-      return (await import('../../drivers/presets/declarative.js')).declarativePreset(p.protocol, p.secrets);
+      return declarativePreset(p.protocol, p.secrets);
     case 'module':
       return importModulePreset(p.file);
   }
