@@ -2,7 +2,6 @@ import { pathToFileURL } from 'node:url';
 import { FleetsimError } from '../../errors/fleetsim-error.js';
 import type { Preset, PresetFactory } from '../../drivers/preset.js';
 import { presetByName } from '../../drivers/presets/index.js';
-import { declarativePreset } from '../../drivers/presets/declarative.js';
 import type { ResolvedPreset } from '../../scenario/resolved.js';
 
 /** What a preset must have: every member of drivers/preset.ts that is not optional. */
@@ -35,12 +34,13 @@ const REQUIRED_MEMBERS = [
 export async function presetFactoryFor(p: ResolvedPreset): Promise<PresetFactory> {
   switch (p.kind) {
     case 'builtin': {
-      const f = presetByName(p.name);
+      const f = await presetByName(p.name);
       if (!f) throw new FleetsimError('FLEETSIM_E_INTERNAL', `built-in preset ${p.name} is missing`);
       return f;
     }
     case 'protocol':
-      return declarativePreset(p.protocol, p.secrets);
+      // Imported here, like the built-ins (drivers/presets/index.ts): only runs with a protocol file load it.
+      return (await import('../../drivers/presets/declarative.js')).declarativePreset(p.protocol, p.secrets);
     case 'module':
       return importModulePreset(p.file);
   }

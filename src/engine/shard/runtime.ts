@@ -3,9 +3,7 @@ import { ShardMetrics } from '../../metrics/registry.js';
 import { envelope, type ControlMessage, type Envelope, type ShardFinal } from './protocol.js';
 import type { ShardTask } from './task.js';
 import type { ShardContext } from './context.js';
-import { runWallShard } from './wall.js';
-import { runVirtualShard } from './virtual.js';
-import { ShardProfiler } from './profiler.js';
+import { ControlInbox } from './control-inbox.js';
 
 export type ShardResult = ShardFinal & { threadIdAtStart: number; threadIdAtEnd: number };
 
@@ -21,17 +19,22 @@ export type ShardResult = ShardFinal & { threadIdAtStart: number; threadIdAtEnd:
 export async function runShard(task: ShardTask): Promise<ShardResult> {
   const threadIdAtStart = threadId;
   const seq = { next: 0 };
-  let handler: (msg: ControlMessage) => void = () => {};
-  task.port.on('message', (env: Envelope<ControlMessage>) => handler(env.msg));
+  const inbox = new ControlInbox();
+  task.port.on('message', (env: Envelope<ControlMessage>) => inbox.deliver(env.msg));
   const ctx: ShardContext = {
     task,
     metrics: new ShardMetrics(task.shard),
     send: (msg) => task.port.postMessage(envelope(seq, msg)),
-    onControl: (h) => (handler = h),
+    onControl: (h) => inbox.onControl(h),
   };
   try {
-    const profiler = task.profile ? await ShardProfiler.start(task.profile) : undefined;
-    const final = task.scenario.clock === 'virtual' ? await runVirtualShard(ctx) : await runWallShard(ctx);
+    // The runner of this run's clock and the profiler are imported here, when chosen: a shard
+    // process loads neither the other clock's runner (the virtual one brings the whole backend
+    // model, drivers/model/) nor node:inspector for nothing, and each module a shard process holds
+    // costs V8 heap in every one of them (26 at 500,000 devices; bench/RESULTS.md, "Shard process
+    // code"). An import that fails rejects here, as a throw from the runner would.
+    const profiler = task.profile ? await (await import('./profiler.js')).ShardProfiler.start(task.profile) : undefined;
+    const final = task.scenario.clock === 'virtual' ? await (await import('./virtual.js')).runVirtualShard(ctx) : await (await import('./wall.js')).runWallShard(ctx);
     if (profiler) {
       const file = await profiler.stop(task.profileDir ?? '.', task.shard);
       ctx.send({ type: 'log', level: 'info', text: `${task.profile} profile written to ${file}` });

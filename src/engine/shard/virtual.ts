@@ -73,6 +73,8 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     if (msg.type === 'start') started();
     else if (msg.type === 'stop') {
       stopRequested = true;
+      // A stop before the start (another shard failed while this one set up) ends the run here.
+      started();
       loadWaiter?.([]);
       answersWaiter?.(undefined);
     } else if (msg.type === 'load') loadWaiter?.(msg.ops);

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { DeviceIdentities } from '../../identity/device-identities.js';
+import type { DeviceIdentities } from '../../identity/device-identities.js';
 import { clientContext } from '../../drivers/mqtt/broker-address.js';
 import { C, G } from '../../metrics/catalog.js';
 import type { Lifecycle } from '../../fleet/lifecycle.js';
@@ -27,6 +27,8 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   let identities: DeviceIdentities | undefined;
   if (tls?.deviceCerts) {
     const began = performance.now();
+    // Imported only for a run with client certificates: the X.509 code stays out of every other shard.
+    const { DeviceIdentities } = await import('../../identity/device-identities.js');
     identities = await DeviceIdentities.prepare(tls.deviceCerts, { firstDevice: task.firstDevice, count: task.count, seed: s.seed, serialOf: (g) => `${s.name}-${g}` });
     // Each device's TLS context too: parsing PEM per connect would cost a third of the handshake.
     for (const id of identities.all()) if (id !== undefined) clientContext(id, tls.settings);
