@@ -2,7 +2,7 @@
 // is: fleetsim's modules (the CLI's commands included) are loaded here, before the run, so the
 // process's CPU from its start is the all-in figure, and every run pays the same start-up (a run
 // in a process that already ran one would find its code loaded and compiled).
-// Usage: node bench/fleet-ops-provision.mjs '<json: target, rate, run, broker, devices, maxS, workers, dist>'
+// Usage: node bench/fleet-ops-provision.mjs '<json: target, rate, run, broker, devices, maxS, workers, dist, pipelining>'
 // (`dist`: another build's dist/ folder to run instead of this checkout's, for side-by-side runs)
 // Prints one JSON line: the run's figures, CPU per device over every thread of this process and its
 // children (`cpuMsPerDevice`: from just before the run to the interval that saw the last end-of-line
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { listenOverflows } from './lib/common.mjs';
 import { cpuBetween, cpuSnapshot } from './lib/cpu-tree.mjs';
 
-const { target, rate, run, broker, devices, maxS, workers, dist } = JSON.parse(process.argv[2]);
+const { target, rate, run, broker, devices, maxS, workers, dist, pipelining } = JSON.parse(process.argv[2]);
 const from = (file) => (dist ? pathToFileURL(`${dist}/${file}`).href : new URL(`../dist/${file}`, import.meta.url).href);
 await import(from('cli/commands/index.js'));
 const { parseScenarioText } = await import(from('scenario/load.js'));
@@ -28,7 +28,7 @@ target: ${target}
 fleet: [{ profile: rpi4-gateway, count: ${devices}, link: ethernet }]
 arrival: { rate: ${rate}/s }
 provisioning: { endOfLineTest: true }
-options: { snapshotEvery: 100ms, embeddedBroker: ${broker}, http: { poolSize: 128 } }
+options: { snapshotEvery: 100ms, embeddedBroker: ${broker}, http: { poolSize: 128 }${pipelining ? ', mqttPipelining: true' : ''} }
 `,
   'bench-prov.yaml',
 );
@@ -77,6 +77,7 @@ console.log(
     target,
     broker,
     build: dist ?? 'this checkout',
+    pipelining: pipelining === true,
     load1,
     load1After: +os.loadavg()[0].toFixed(2),
     offeredRate: rate,

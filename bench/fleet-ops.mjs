@@ -19,6 +19,8 @@
 //   WORKERS                    shard threads (default: fleetsim's, i.e. cores - 1 with aedes in-process)
 //   RATES=2500,4000            offered power-on rates
 //   BROKERS=lean,aedes         the embedded backend's broker(s) (default lean); several alternate run by run
+//   PIPELINING=off,on          devices' SUBSCRIBE in the CONNECT's write (options.mqttPipelining; default off);
+//                              several alternate run by run, as BROKERS do
 //   PROV_MAX_S=120             cap of one provisioning run, s (it stops at the last end-of-line ack)
 //   BASELINE_DIST=<dir>        another build's dist/ (say, main before a change: git archive <commit> |
 //                              tar -x -C /tmp/base, link node_modules, npm run build there): every
@@ -63,6 +65,11 @@ const PROV_TARGETS = (process.env.PROV_TARGETS ?? 'embedded,mosquitto').split(',
 const RATES = (process.env.RATES ?? '2500,4000').split(',').map(Number);
 /** The embedded backend's broker(s) (options.embeddedBroker); with two, their runs alternate, side by side. */
 const BROKERS = (process.env.BROKERS ?? 'lean').split(',');
+/** Devices subscribe in the CONNECT's write (options.mqttPipelining): off, on, or both alternating. */
+const PIPELINING = (process.env.PIPELINING ?? 'off').split(',').map((v) => {
+  if (v !== 'on' && v !== 'off') throw new Error(`PIPELINING takes on and/or off, got "${v}"`);
+  return v === 'on';
+});
 /**
  * Longest a provisioning run may take, s: the run stops as soon as the last device passed its
  * end-of-line test, so on a loaded box (where 8,000 devices can take a minute) this is only a cap.
@@ -75,8 +82,8 @@ const BUILDS = process.env.BASELINE_DIST ? [undefined, process.env.BASELINE_DIST
 const quiet = (s) => ({ workers: WORKERS ?? defaultWorkers(s), drainMs: 5000 });
 
 /** One provisioning run, in a fresh process (bench/fleet-ops-provision.mjs: cold, as `fleetsim run` starts). */
-function provisioning(target, rate, run, broker, devices, dist) {
-  return runChild(PROVISION_CHILD, [JSON.stringify({ target, rate, run, broker, devices, maxS: PROV_MAX_S, workers: WORKERS, dist })]);
+function provisioning(target, rate, run, broker, devices, dist, pipelining) {
+  return runChild(PROVISION_CHILD, [JSON.stringify({ target, rate, run, broker, devices, maxS: PROV_MAX_S, workers: WORKERS, dist, pipelining })]);
 }
 
 async function downloads(link, sizeKB, chunk) {
@@ -122,11 +129,11 @@ const line = (x) =>
   `${x.devices} devices: ${x.devicesPerSec} devices/s, ${x.cpuMsPerDevice} ms CPU/device in the run (main thread ${x.cpuBreakdownMsPerDevice.main}, shard threads ${x.cpuBreakdownMsPerDevice.shardThreads}, V8 helpers ${x.cpuBreakdownMsPerDevice.v8Helpers}, children ${x.cpuBreakdownMsPerDevice.children}), ${x.allInCpuMsPerDevice} all-in (start-up ${x.startCpuMs} ms), failed attempts ${JSON.stringify(x.retries)}, ${x.listenOverflows} listen overflows, EOL p99 ${x.eolP99Ms} ms (load ${x.load1} -> ${x.load1After})`;
 if (PARTS.includes('provisioning')) {
   for (const target of PROV_TARGETS) for (const rate of RATES) {
-    const configs = BROKERS.flatMap((broker) => BUILDS.map((dist) => ({ broker, dist, key: `${broker}${dist ? ` @ ${dist}` : ''}` })));
+    const configs = BROKERS.flatMap((broker) => PIPELINING.flatMap((pipelining) => BUILDS.map((dist) => ({ broker, dist, pipelining, key: `${broker}${pipelining ? ' pipelined' : ''}${dist ? ` @ ${dist}` : ''}` }))));
     const runs = Object.fromEntries(configs.map((c) => [c.key, PROV_DEVICES.map(() => [])]));
-    for (let r = 0; r < RUNS; r++) for (const { broker, dist, key } of configs) {
+    for (let r = 0; r < RUNS; r++) for (const { broker, dist, pipelining, key } of configs) {
       for (let k = 0; k < PROV_DEVICES.length; k++) {
-        const x = await provisioning(target, rate, r, broker, PROV_DEVICES[k], dist);
+        const x = await provisioning(target, rate, r, broker, PROV_DEVICES[k], dist, pipelining);
         runs[key][k].push(x);
         console.error(`provisioning ${target} (${key}) @${rate}/s run ${r + 1}/${RUNS}, ${line(x)}`);
       }
@@ -135,8 +142,8 @@ if (PARTS.includes('provisioning')) {
         console.error(`  marginal: ${((b.cpuMs - a.cpuMs) / (b.devices - a.devices)).toFixed(4)} ms CPU per device (${a.devices} -> ${b.devices})`);
       }
     }
-    for (const { broker, dist, key } of configs) {
-      const build = dist ?? 'this checkout';
+    for (const { broker, dist, pipelining, key } of configs) {
+      const build = `${dist ?? 'this checkout'}${pipelining ? ', mqttPipelining' : ''}`;
       const bySize = runs[key];
       for (const rs of bySize) {
         const m = (f) => median(rs.map(f));

@@ -174,12 +174,22 @@ export class MqttRequests {
 
   // --- the poll ---
 
-  /** The device's session came up: subscribe to poll answers, then send the poll that waited for it. */
-  sessionSubscriptions(dev: number): void {
+  /** The poll answers' topics of `dev`'s session (subscribed at QoS 1); none without a poll over MQTT. */
+  pollTopics(dev: number): readonly string[] {
+    const q = this.preset.mqttPoll;
+    const c = this.creds.of(dev);
+    return q === undefined || c === undefined ? [] : q.subscriptions(c);
+  }
+
+  /**
+   * The device's session came up: subscribe to poll answers (unless they went with the CONNECT,
+   * WireAnswers.sessionTopics), then send the poll that waited for it.
+   */
+  sessionSubscriptions(dev: number, subscribedWithConnect: boolean): void {
     const q = this.preset.mqttPoll;
     const c = this.creds.of(dev);
     if (q === undefined || c === undefined) return;
-    for (const topic of q.subscriptions(c)) this.sessions.subscribe(dev, topic, 1);
+    if (!subscribedWithConnect) for (const topic of q.subscriptions(c)) this.sessions.subscribe(dev, topic, 1);
     if (this.pollParked[dev] === 0) return;
     this.pollParked[dev] = 0;
     if (!this.sessions.publish(dev, q.request(c, this.pollId[dev]!, this.etags[dev]), TOKEN_REQUEST)) this.pollFailed(dev, NET_RESET);

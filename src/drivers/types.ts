@@ -271,6 +271,20 @@ export interface MqttConnectOptions {
   localAddress?: string;
   /** Client certificate for mutual TLS (mqtts:// only). */
   identity?: ClientIdentity;
+  /**
+   * Topics to subscribe to without waiting for CONNACK (MQTT 3.1.1 §3.1, 5.0 §3.1.4: a client may
+   * send further packets right after CONNECT). The lean transport writes CONNECT and these
+   * SUBSCRIBEs in one write; mqtt.js subscribes when CONNACK arrives. A refused CONNECT takes them
+   * with it (the broker closes the connection and discards them): the connect's onConnect reports
+   * the refusal and nothing reports the subscriptions, as with `subscribe` on a session that fell.
+   */
+  subscribe?: readonly MqttSubscription[];
+}
+
+/** One topic filter subscribed to with a session's CONNECT (MqttConnectOptions.subscribe). */
+export interface MqttSubscription {
+  readonly topic: string;
+  readonly qos: 0 | 1;
 }
 
 /** A pool of MQTT client sessions, one per device, over one broker URL. */

@@ -15,6 +15,7 @@ import {
   type DriverEvents,
   type FleetOpsEvents,
   type HttpTransportEvents,
+  type MqttSubscription,
   type MqttTransportEvents,
 } from './types.js';
 
@@ -57,6 +58,11 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
   fleet: FleetOpsEvents | undefined;
   /** Request/response over MQTT (protocol files, reserved topics; set by the driver): its events go there first. */
   mqttRequests: MqttRequests | undefined;
+  /**
+   * The device's own sessions send their subscriptions with the CONNECT (sessionTopics), so
+   * onConnect subscribes to nothing (options.mqttPipelining). Provisioning sessions never do.
+   */
+  subscribeWithConnect = false;
   /** A state report sent once more (Preset.retryReportStatuses); the driver's owner counts it. */
   onReportRetried: (dev: number) => void = () => {};
 
@@ -273,14 +279,32 @@ export class WireAnswers implements HttpTransportEvents, MqttTransportEvents, Re
     if (t.config) this.events.onConfigChanged?.(dev, t.config, 'poll');
   }
 
+  /**
+   * What a device's own session subscribes to, in the order onConnect would subscribe after
+   * CONNACK: poll answers, then fleet operations' commands. Sent with the CONNECT when
+   * `subscribeWithConnect` (options.mqttPipelining); undefined when there is nothing to subscribe.
+   */
+  sessionTopics(dev: number): MqttSubscription[] | undefined {
+    const subs: MqttSubscription[] = [];
+    const x = this.mqttRequests;
+    if (x !== undefined) for (const topic of x.pollTopics(dev)) subs.push({ topic, qos: 1 });
+    const creds = this.creds.of(dev);
+    if (this.fleet !== undefined && creds !== undefined) {
+      const qos = this.preset.subscriptionQos ?? 1;
+      for (const topic of this.preset.subscriptions(creds)) subs.push({ topic, qos });
+    }
+    return subs.length === 0 ? undefined : subs;
+  }
+
   onConnect(dev: number, ok: boolean, code: number): void {
     const x = this.mqttRequests;
     if (x?.provisioning(dev)) return x.sessionUp(dev, ok, code);
+    const withConnect = this.subscribeWithConnect;
     // Poll answers over MQTT: subscribed before anyone can ask.
-    if (ok) x?.sessionSubscriptions(dev);
+    if (ok) x?.sessionSubscriptions(dev, withConnect);
     // Fleet operations arrive as commands: subscribe before the device's behaviours hear it is online.
     const creds = this.creds.of(dev);
-    if (ok && this.fleet !== undefined && creds !== undefined) {
+    if (ok && !withConnect && this.fleet !== undefined && creds !== undefined) {
       for (const topic of this.preset.subscriptions(creds)) this.requests.subscribe(dev, topic, this.preset.subscriptionQos ?? 1);
     }
     // Subscribed: requests that waited for the session leave (their answers have somewhere to go).

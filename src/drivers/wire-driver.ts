@@ -45,6 +45,11 @@ export interface WireDriverOptions {
    * run no keepalive timer of their own for device sessions. Default false: the transport pings.
    */
   callerPings?: boolean;
+  /**
+   * Device sessions send their subscriptions right after CONNECT, without waiting for CONNACK
+   * (options.mqttPipelining; MQTT 3.1.1 §3.1). Default false: subscribe once CONNACK accepts.
+   */
+  mqttPipelining?: boolean;
   connectTimeoutMs: number;
   httpTimeoutMs: number;
   /** Source addresses to spread MQTT sockets over (round-robin by device). */
@@ -100,6 +105,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     this.requestsOnSession = opts.preset.requestsOver === 'mqtt';
     this.answers = new WireAnswers(opts.preset, this.creds, this.steps, this.etags, events, this);
     if (opts.onReportRetried) this.answers.onReportRetried = opts.onReportRetried;
+    this.answers.subscribeWithConnect = opts.mqttPipelining === true;
     this.http = createHttpTransport(
       { client: opts.http.client, baseUrl: opts.httpUrl, connections: opts.http.connections, poolSize: opts.http.poolSize, devices: opts.devices, timeoutMs: opts.httpTimeoutMs, tls: opts.tls },
       this.answers,
@@ -166,6 +172,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
     const options = this.connectOptions(dev, this.preset.connectIdentity(creds), identity);
     // Only the device's own session: a provisioning session (MQTT requests) is short and pings nothing.
     options.callerPings = this.opts.callerPings === true;
+    if (this.opts.mqttPipelining === true) options.subscribe = this.answers.sessionTopics(dev);
     this.mqttFor(dev).connect(this.slotOf(dev), options);
   }
 

@@ -136,6 +136,7 @@ export function resolveScenario(data: ScenarioData, file: string, overrides: Sce
     thresholds,
     options: {
       mqttClient: data.options.mqttClient,
+      mqttPipelining: data.options.mqttPipelining,
       embeddedBroker: data.options.embeddedBroker,
       http: { client: data.options.http.client, connections: data.options.http.connections, poolSize: data.options.http.poolSize },
       maxScheduleLagMs: ms(data.options.maxScheduleLag),

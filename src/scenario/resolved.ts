@@ -85,6 +85,8 @@ export interface ResolvedScenario {
   thresholds: ResolvedThreshold[];
   options: {
     mqttClient: 'mqttjs' | 'lean';
+    /** Device sessions subscribe in the CONNECT's write, before CONNACK (MQTT 3.1.1 §3.1). */
+    mqttPipelining: boolean;
     /** MQTT broker of the embedded backend. */
     embeddedBroker: 'lean' | 'aedes';
     http: { client: 'lean' | 'undici'; connections: 'pooled' | 'per-device'; poolSize: number };

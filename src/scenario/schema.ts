@@ -296,6 +296,10 @@ const thresholdList = withHint(
 const options = z
   .strictObject({
     mqttClient: z.enum(['mqttjs', 'lean']).default('lean').meta({ description: "MQTT client: mqtt.js, or fleetsim's own lean client, which encodes and decodes MQTT 3.1.1 frames itself (about 4x less memory per session)." }),
+    mqttPipelining: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Devices send their SUBSCRIBEs right after CONNECT, in the same write, without waiting for CONNACK (MQTT 3.1.1 §3.1 allows it; some firmware does, most SDKs wait). Saves one round trip per session; a refused CONNECT takes them with it. Default: subscribe once CONNACK accepts." }),
     embeddedBroker: z.enum(['lean', 'aedes']).default('lean').meta({ description: "MQTT broker of the embedded backend (target: embedded): fleetsim's own lean MQTT 3.1.1 broker, or aedes. Same logins, topics and counting; the lean one needs a fraction of the CPU per connecting device (bench/fleet-ops.mjs)." }),
     http: z
       .strictObject({

@@ -12,19 +12,30 @@ export interface MqttTap {
   /** Packets seen per command name ('pingreq', 'pingresp', ...), client to broker and back. */
   fromClient: Map<string, number>;
   fromBroker: Map<string, number>;
+  /** Client to broker: the packets each read of each connection carried, e.g. [['connect', 'subscribe'], ['publish']]. */
+  clientReads: string[][];
   close(): Promise<void>;
 }
 
-function counter(into: Map<string, number>): (chunk: Buffer) => void {
+function counter(into: Map<string, number>, reads?: string[][]): (chunk: Buffer) => void {
   const parser = mqttPacket.parser({ protocolVersion: 4 });
-  parser.on('packet', (p: { cmd: string }) => into.set(p.cmd, (into.get(p.cmd) ?? 0) + 1));
+  let read: string[] = [];
+  parser.on('packet', (p: { cmd: string }) => {
+    into.set(p.cmd, (into.get(p.cmd) ?? 0) + 1);
+    read.push(p.cmd); // the parser emits synchronously, inside parse() of the chunk that completed the packet
+  });
   parser.on('error', () => {});
-  return (chunk) => void parser.parse(chunk);
+  return (chunk) => {
+    read = [];
+    parser.parse(chunk);
+    if (read.length > 0) reads?.push(read);
+  };
 }
 
 export async function startMqttTap(brokerPort: number): Promise<MqttTap> {
   const fromClient = new Map<string, number>();
   const fromBroker = new Map<string, number>();
+  const clientReads: string[][] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const broker = net.connect(brokerPort, '127.0.0.1');
@@ -33,7 +44,7 @@ export async function startMqttTap(brokerPort: number): Promise<MqttTap> {
       s.once('close', () => sockets.delete(s));
       s.on('error', () => {});
     }
-    const seeClient = counter(fromClient);
+    const seeClient = counter(fromClient, clientReads);
     const seeBroker = counter(fromBroker);
     client.on('data', (d: Buffer) => {
       seeClient(d);
@@ -51,6 +62,7 @@ export async function startMqttTap(brokerPort: number): Promise<MqttTap> {
     url: `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     fromClient,
     fromBroker,
+    clientReads,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

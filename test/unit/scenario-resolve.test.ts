@@ -21,7 +21,7 @@ describe('resolving a scenario', () => {
     });
     expect(s.phases).toEqual([]);
     expect(s.thresholds).toEqual([]);
-    expect(s.options).toEqual({ mqttClient: 'lean', embeddedBroker: 'lean', http: { client: 'lean', connections: 'pooled', poolSize: 64 }, maxScheduleLagMs: 2000, snapshotEveryMs: 1000, linkModel: true });
+    expect(s.options).toEqual({ mqttClient: 'lean', mqttPipelining: false, embeddedBroker: 'lean', http: { client: 'lean', connections: 'pooled', poolSize: 64 }, maxScheduleLagMs: 2000, snapshotEveryMs: 1000, linkModel: true });
     expect(s.file).toMatch(/\/test\/fixtures\/scenarios\/valid\/minimal\.yaml$/);
   });
 
@@ -74,7 +74,7 @@ describe('resolving a scenario', () => {
       op: '<',
       value: 2_000_000,
     });
-    expect(s.options).toEqual({ mqttClient: 'mqttjs', embeddedBroker: 'lean', http: { client: 'lean', connections: 'per-device', poolSize: 8 }, maxScheduleLagMs: 500, snapshotEveryMs: 5000, linkModel: true });
+    expect(s.options).toEqual({ mqttClient: 'mqttjs', mqttPipelining: false, embeddedBroker: 'lean', http: { client: 'lean', connections: 'per-device', poolSize: 8 }, maxScheduleLagMs: 500, snapshotEveryMs: 5000, linkModel: true });
   });
 
   test('an embedded target may carry its own fleet key', () => {

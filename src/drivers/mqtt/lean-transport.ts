@@ -17,7 +17,7 @@
  * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
  */
 import { performance } from 'node:perf_hooks';
-import { BAD_RESPONSE, LOST_KEEPALIVE_TIMEOUT, LOST_PROTOCOL, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { BAD_RESPONSE, LOST_KEEPALIVE_TIMEOUT, LOST_PROTOCOL, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttSubscription, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
 import { lostCause, netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 import { decodeFrames } from '../../wire/mqtt-frame-decoder.js';
@@ -49,6 +49,17 @@ import {
 } from './lean-connection.js';
 
 const SHARED_READ = { buffer: sharedReadBuffer, callback: onSocketRead };
+
+/**
+ * CONNECT followed by one SUBSCRIBE per filter, in one buffer. The SUBSCRIBEs carry packet ids
+ * 1..n, the ids a fresh connection hands out first: the caller reserves them on the connection.
+ * Encoded before the socket exists, so a bad field throws with nothing to undo.
+ */
+function connectWithSubscriptions(connectFrame: Buffer, subs: readonly MqttSubscription[]): Buffer {
+  const frames: Buffer[] = [connectFrame];
+  for (let i = 0; i < subs.length; i++) frames.push(encodeSubscribe(i + 1, subs[i].topic, subs[i].qos));
+  return Buffer.concat(frames);
+}
 
 export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   readonly name = 'lean';
@@ -89,7 +100,11 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   /** Ignored (no callback) while the device already has a session open or opening, and after close(). */
   connect(dev: number, opts: MqttConnectOptions): void {
     if (this.closing !== null || this.state[dev] !== IDLE) return;
-    const connectFrame = encodeConnect(opts); // first: a bad field throws before a socket exists
+    // First: a bad field throws before a socket exists. Subscriptions asked for with the CONNECT
+    // leave in the same write (one syscall, one wake-up of the broker, one CONNACK+SUBACK read back).
+    const subs = opts.subscribe;
+    const pipelined = subs !== undefined && subs.length > 0;
+    const firstWrite = pipelined ? connectWithSubscriptions(encodeConnect(opts), subs) : encodeConnect(opts);
     let socket: LeanSocket;
     try {
       socket = this.openSocket(opts.localAddress, dev, opts.identity);
@@ -111,8 +126,9 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     this.sweep.opened(dev, ownKeepalive);
     this.openSockets++;
     this.live++;
+    if (pipelined) for (let i = 0; i < subs.length; i++) reservePacketId(conn, Number.NaN); // ids 1..n, as encoded
     // Written before the TCP handshake completes; net queues it until then.
-    this.write(conn, connectFrame);
+    this.write(conn, firstWrite);
     this.sweep.ensure(ownKeepalive);
   }
 

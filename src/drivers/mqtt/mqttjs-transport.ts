@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { LOST_CLOSED_BY_BROKER, LOST_KEEPALIVE_TIMEOUT, MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { LOST_CLOSED_BY_BROKER, LOST_KEEPALIVE_TIMEOUT, MQTT_NET_CODE_BASE, NET_RESET, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttSubscription, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
 import { lostCause, netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 
@@ -56,6 +56,8 @@ class MqttjsSession {
   /** mqtt.js message id -> caller token for QoS 1 publishes in flight. */
   readonly tokens = new Map<number, number>();
   readonly onPublishDone: (err?: Error, packet?: { messageId?: number }) => void;
+  /** Subscriptions asked for with the CONNECT (MqttConnectOptions.subscribe), sent when CONNACK accepts it. */
+  subscribe: readonly MqttSubscription[] | undefined = undefined;
 
   constructor(
     readonly dev: number,
@@ -112,6 +114,8 @@ export class MqttjsTransport implements MqttTransport {
     if (opts.callerPings === true) options.timerVariant = SILENT_TIMER;
     const client: SessionClient = new this.clientClass(buildStream, options);
     const session = new MqttjsSession(dev, this, client);
+    // mqtt.js writes nothing before CONNACK: these go when it arrives, before onConnect is reported.
+    session.subscribe = opts.subscribe;
     client.on('connect', onClientConnect);
     client.on('error', onClientError);
     client.on('close', onClientClose);
@@ -221,6 +225,8 @@ export class MqttjsTransport implements MqttTransport {
     if (session.done) return;
     session.connected = true;
     this.connected++;
+    const subs = session.subscribe;
+    if (subs !== undefined) for (const sub of subs) session.client.subscribe(sub.topic, { qos: sub.qos });
     this.events.onConnect(session.dev, true, 0);
   }
 

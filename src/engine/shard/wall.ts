@@ -47,6 +47,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
       preset,
       devices: task.count,
       mqttClient: s.options.mqttClient,
+      mqttPipelining: s.options.mqttPipelining,
       http: s.options.http,
       // The fleet pings (fleet/keepalive.ts) every keepalive of simulated time, which is
       // keepalive / timeScale of real time: CONNECT tells the broker that real interval.
