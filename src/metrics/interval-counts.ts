@@ -1,6 +1,6 @@
-import { deflateSync } from 'node:zlib';
 import { BITMAP_WORDS, COUNTS_LENGTH, HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, lowestIndexIn, type HdrCounts } from './hdr-counts.js';
 import { middleOfIndex, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+import { deflateReused } from './reused-deflate.js';
 
 /**
  * One timeline interval of one histogram on the coordinator: the shards' counts added into a plain
@@ -44,14 +44,20 @@ export class IntervalCounts {
     if (last > this.hi) this.hi = last;
   }
 
-  /** histogramStats (histogram.ts) of a library histogram holding these counts. */
+  /**
+   * histogramStats (histogram.ts) of a library histogram holding these counts. No closures: `total`
+   * captured by one (it is a double once counts are added) made V8 deoptimize this method at its
+   * first comparison on every row, ~260 times a 24-hour run, and recompile it (bench/RESULTS.md,
+   * "the coordinator's fixed and per-row CPU").
+   */
   stats(): HistogramStats {
     const total = this.total;
     if (total === 0) return { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
     const shape = shapeHistogram();
     const c = this.counts;
     // The library's getValueAtPercentile, all five in one ascending pass.
-    const wanted = PERCENTILES.map((p) => countAtPercentile(p, total));
+    const wanted = WANTED;
+    for (let p = 0; p < PERCENTILES.length; p++) wanted[p] = countAtPercentile(PERCENTILES[p], total);
     const found = [0, 0, 0, 0, 0];
     let next = 0;
     let seen = 0;
@@ -67,17 +73,16 @@ export class IntervalCounts {
         while (next < 5 && seen >= wanted[next]) found[next++] = i;
       }
     }
-    const at = (i: number) => shape.highestEquivalentValue(shape.valueFromIndex(i));
     return {
       count: total,
       min: shape.valueFromIndex(this.lo),
-      max: at(this.hi),
+      max: highestAt(shape, this.hi),
       avg: sum / total,
-      p50: at(found[0]),
-      p90: at(found[1]),
-      p95: at(found[2]),
-      p99: at(found[3]),
-      p999: at(found[4]),
+      p50: highestAt(shape, found[0]),
+      p90: highestAt(shape, found[1]),
+      p95: highestAt(shape, found[2]),
+      p99: highestAt(shape, found[3]),
+      p999: highestAt(shape, found[4]),
     };
   }
 
@@ -109,7 +114,7 @@ export class IntervalCounts {
     }
     const length = out.at;
     out.setInt32(4, length - payloadStart);
-    const compressed = deflateSync(out.bytes.subarray(0, length));
+    const compressed = deflateReused(out.bytes.subarray(0, length));
     const framed = Buffer.allocUnsafe(8 + compressed.length);
     framed.writeInt32BE(V2_COMPRESSED_COOKIE, 0);
     framed.writeInt32BE(compressed.length, 4);
@@ -167,6 +172,8 @@ export class IntervalCounts {
 }
 
 const PERCENTILES = [50, 90, 95, 99, 99.9];
+/** The counts the five percentiles must reach, refilled by every stats() call (main thread only). */
+const WANTED = new Float64Array(PERCENTILES.length);
 const V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
 const V2_COMPRESSED_COOKIE = 0x1c849304 | 0x10;
 
@@ -176,10 +183,17 @@ function countAtPercentile(p: number, total: number): number {
   return Math.max(Math.ceil(fp - Math.pow(2, Math.floor(Math.log2(fp)) - 52)), 1);
 }
 
+type ShapeHistogram = Histogram & { valueFromIndex(i: number): number; highestEquivalentValue(v: number): number };
+
+/** The highest value of bucket `i`, as the library reports a percentile or the max. */
+function highestAt(shape: ShapeHistogram, i: number): number {
+  return shape.highestEquivalentValue(shape.valueFromIndex(i));
+}
+
 let shape: Histogram | undefined;
 /** A histogram of the fixed shape, for its value math at a few indices per row (never recorded into). */
-function shapeHistogram(): Histogram & { valueFromIndex(i: number): number; highestEquivalentValue(v: number): number } {
-  return (shape ??= newHistogram()) as Histogram & { valueFromIndex(i: number): number; highestEquivalentValue(v: number): number };
+function shapeHistogram(): ShapeHistogram {
+  return (shape ??= newHistogram()) as ShapeHistogram;
 }
 
 /** A growable big-endian byte writer with the library's ZigZag LEB128 longs. */

@@ -1,0 +1,53 @@
+import { deflateSync, inflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { deflateReused } from '../../src/metrics/reused-deflate.js';
+import { uniform } from '../../src/models/rng.js';
+
+/** Bytes like a histogram's encoding: mostly small numbers, runs of one value, some noise. */
+function payload(seed: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const u = uniform(seed, i, 0, 0);
+    out[i] = u < 0.4 ? 0 : u < 0.7 ? 2 : Math.floor(uniform(seed, i, 1, 0) * 256);
+  }
+  return out;
+}
+
+describe('deflateReused', () => {
+  it('gives deflateSync’s bytes call after call, whatever came before', () => {
+    // Lengths from empty to larger than the stream's output room (the fallback), interleaved so
+    // that each call follows a different one: a reset that left state behind would show.
+    const lengths = [0, 1, 40, 1_200, 7, 30_000, 3_000, 200_000, 90, 16_384, 1, 40_000, 2_000];
+    for (let round = 0; round < 3; round++) {
+      for (const [k, n] of lengths.entries()) {
+        const input = payload(round * 100 + k, n);
+        const mine = deflateReused(input);
+        expect(Buffer.compare(mine, deflateSync(input))).toBe(0);
+        expect(Buffer.compare(inflateSync(mine), Buffer.from(input))).toBe(0);
+      }
+    }
+  });
+
+  it('returns a buffer of its own: a later call does not change an earlier result', () => {
+    const a = deflateReused(payload(1, 500));
+    const copy = Buffer.from(a);
+    deflateReused(payload(2, 500));
+    expect(Buffer.compare(a, copy)).toBe(0);
+  });
+
+  it('accepts a view into a larger buffer (a Writer’s bytes, subarray)', () => {
+    const whole = payload(3, 4_000);
+    const view = whole.subarray(100, 2_100);
+    expect(Buffer.compare(deflateReused(view), deflateSync(view))).toBe(0);
+  });
+});
+
+describe('deflateReused on histogram-sized inputs', () => {
+  it('matches deflateSync on 3,000 inputs of random length in random order', () => {
+    for (let k = 0; k < 3_000; k++) {
+      const n = Math.floor(uniform(77, k, 2, 0) * (uniform(77, k, 3, 0) < 0.1 ? 20_000 : 3_000));
+      const input = payload(1_000 + k, n);
+      expect(Buffer.compare(deflateReused(input), deflateSync(input))).toBe(0);
+    }
+  });
+});
