@@ -2,7 +2,11 @@
  * The lean transport's one periodic pass over its sessions (lean-transport.ts): CONNACK timeouts,
  * PINGREQs on idle sessions, PINGRESP timeouts, and sockets lingering after a graceful
  * disconnect. One timer per transport, never one per connection; per device only typed arrays.
- * A session whose caller pings has keepalive 0 here: the sweep neither pings nor times it out.
+ * A session whose caller pings has keepalive 0 here: the sweep neither pings nor times it out,
+ * so once such a session has its CONNACK the pass has nothing to do for it, and the timer runs only
+ * while some session is connecting, keeps its own keepalive, or lingers: a shard holding its
+ * sessions steady (the fleet pings, fleet/keepalive.ts) has no sweep timer at all. With 27 brokers
+ * a shard process had 27 transports, so 27 wakes a second over every device for nothing.
  *
  * Concurrency: the owning thread only. The pass runs from its timer, never inside a socket read,
  * so its PINGREQs go straight to the socket. A timeout it reports may make the caller connect
@@ -26,8 +30,6 @@ export interface SweptSessions {
   readonly lingering: ReadonlySet<LeanConnection>;
   /** Tears down a live connection for a reason the sweep found, and reports it. */
   drop(conn: LeanConnection, reason: string, cause: number): void;
-  /** True when no session is open or opening and no socket lingers: the sweep stops. */
-  idle(): boolean;
 }
 
 export class LeanSessionSweep {
@@ -40,6 +42,8 @@ export class LeanSessionSweep {
   readonly pingSentMs: Float64Array;
   /** Devices below this have had a session: the pass (and the transport's close) go over them. */
   highWater = 0;
+  /** Sessions the pass watches: connecting ones, and open ones with a keepalive of their own. */
+  private watched = 0;
   private timer: NodeJS.Timeout | null = null;
   private everyMs = MAX_SWEEP_MS;
   private readonly passBound = (): void => this.pass();
@@ -61,6 +65,22 @@ export class LeanSessionSweep {
     this.lastSentMs[dev] = performance.now();
     this.pingSentMs[dev] = 0;
     if (dev >= this.highWater) this.highWater = dev + 1;
+    this.watched++;
+  }
+
+  /** `dev`'s CONNACK came: a session its caller pings needs the pass no more. */
+  established(dev: number): void {
+    if (this.keepaliveS[dev] === 0) this.watched--;
+  }
+
+  /** `dev`'s session ended, open (`wasConnected`) or still connecting: call once per `opened`. */
+  ended(dev: number, wasConnected: boolean): void {
+    if (!wasConnected || this.keepaliveS[dev] !== 0) this.watched--;
+  }
+
+  /** True while the pass is scheduled (for tests and diagnostics). */
+  get running(): boolean {
+    return this.timer !== null;
   }
 
   /** Runs the pass often enough for a session with `keepaliveS` (0: none). */
@@ -113,6 +133,6 @@ export class LeanSessionSweep {
     for (const conn of sessions.lingering) {
       if (now - conn.closingSinceMs >= this.connectTimeoutMs) conn.socket.destroy();
     }
-    if (sessions.idle()) this.stop();
+    if (this.watched === 0 && sessions.lingering.size === 0) this.stop();
   }
 }

@@ -93,7 +93,6 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
       conns: this.conns,
       lingering: this.lingering,
       drop: (conn, reason, cause) => this.drop(conn, reason, cause),
-      idle: () => this.live === 0 && this.lingering.size === 0,
     });
   }
 
@@ -177,6 +176,9 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     if (st === CONNECTED) {
       conn.closingSinceMs = performance.now();
       this.lingering.add(conn);
+      // The pass may be idle (every session pinged by its caller): it must run to end this socket
+      // should the broker never close it.
+      this.sweep.ensure(0);
       conn.socket.end(DISCONNECT_FRAME);
     } else {
       conn.socket.destroy();
@@ -195,6 +197,11 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
 
   connectedCount(): number {
     return this.connected;
+  }
+
+  /** True while the session sweep's timer runs (tests, diagnostics): none while every open session is pinged by its caller. */
+  get sweeping(): boolean {
+    return this.sweep.running;
   }
 
   /** Destroys every socket; resolves once all of them have closed. No callback is made after this is called. */
@@ -294,6 +301,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     const dev = conn.dev;
     if (returnCode === 0) {
       this.state[dev] = CONNECTED;
+      this.sweep.established(dev);
       this.connected++;
       this.events.onConnect(dev, true, 0);
       return conn.live;
@@ -341,7 +349,9 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     if (!conn.live) return;
     conn.live = false;
     const dev = conn.dev;
-    if (this.state[dev] === CONNECTED) this.connected--;
+    const wasConnected = this.state[dev] === CONNECTED;
+    if (wasConnected) this.connected--;
+    this.sweep.ended(dev, wasConnected);
     this.state[dev] = IDLE;
     this.conns[dev] = undefined;
     this.live--;
