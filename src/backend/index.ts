@@ -10,7 +10,7 @@ import { HttpApi } from './http-api.js';
 import { DeviceStore, type TargetSpec } from './store.js';
 import { FleetOps, epochNow } from './fleet-ops.js';
 import type { CampaignStatus, FleetOpsStats } from '../wire/fleet-ops.js';
-import type { BrokerCounter, CounterTls } from './broker-counter.js';
+import type { BrokerCounter, CounterQos, CounterTls } from './broker-counter.js';
 import type { SeqLocator } from '../wire/telemetry-seq.js';
 
 /**
@@ -49,6 +49,8 @@ export interface EmbeddedBackendOptions {
   countFrom?: readonly string[];
   /** TLS of the counting subscribers (trust, and a client certificate where the broker asks for one). */
   countTls?: CounterTls;
+  /** QoS of the counting subscription (broker-counter.ts, CounterQos: 0 for local Mosquitto); default 1. */
+  countQos?: CounterQos;
   /** Where telemetry payloads carry their sequence number (default: the reference `{"seq":` prefix). */
   telemetrySeq?: SeqLocator;
   /** An MQTT login that may subscribe to every topic, to watch the traffic (see broker.ts); absent: none. */
@@ -147,7 +149,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
       const start = opts.broker === 'aedes' ? (await import('./broker-aedes.js')).startAedesBroker : startLeanBroker;
       broker = await start(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops, operator: opts.operator });
     }
-    if (opts.countFrom && opts.countFrom.length > 0) counter = await (await import('./broker-counter.js')).BrokerCounter.start(store, opts.countFrom, opts.countTls);
+    if (opts.countFrom && opts.countFrom.length > 0) counter = await (await import('./broker-counter.js')).BrokerCounter.start(store, opts.countFrom, opts.countTls, opts.countQos);
   } catch (err) {
     ops.close();
     server.close();

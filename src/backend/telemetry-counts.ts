@@ -24,6 +24,7 @@ export const MAX_TRACKED_SEQ = (1 << 24) - 1;
 const WORD_BITS = 30;
 const MIN_WORDS = 4;
 const NO_WORDS: number[] = [];
+const FULL_WORD = (1 << WORD_BITS) - 1;
 
 export class SeqTracker {
   /** Distinct sequence numbers received. */
@@ -64,6 +65,25 @@ export class SeqTracker {
     if (!(seq >= 0)) return false;
     const word = (seq / WORD_BITS) | 0;
     return word < this.seen.length && (this.seen[word] & (1 << (seq - word * WORD_BITS))) !== 0;
+  }
+
+  /**
+   * A tracker that has received exactly `low` (every number below it) and the numbers `low + 1 + b`
+   * for each set bit b of `window` (32 bits): how a device leaves SeqColumns' inline window.
+   */
+  static fromWindow(low: number, window: number): SeqTracker {
+    const t = new SeqTracker();
+    if (low > 0) {
+      t.grow(((low - 1) / WORD_BITS | 0) + 1);
+      const full = (low / WORD_BITS) | 0;
+      for (let w = 0; w < full; w++) t.seen[w] = FULL_WORD;
+      const rest = low - full * WORD_BITS;
+      if (rest > 0) t.seen[full] = (1 << rest) - 1;
+      t.received = low;
+      t.maxSeq = low - 1;
+    }
+    for (let b = 0; b < 32; b++) if (((window >>> b) & 1) !== 0) t.record(low + 1 + b);
+    return t;
   }
 
   private grow(minWords: number): void {

@@ -114,7 +114,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
     }
     const counterTls = tls?.counter ?? (tls ? tls.shard.settings : undefined);
     const operator = brokerUrls === undefined ? operatorFromEnv() : undefined;
-    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, broker: s.options.embeddedBroker, countFrom: brokerUrls, countTls: counterTls, telemetrySeq: telemetrySeqOf(s), operator });
+    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, broker: s.options.embeddedBroker, countFrom: brokerUrls, countTls: counterTls, countQos: t.broker?.kind === 'local-mosquitto' ? 0 : 1, telemetrySeq: telemetrySeqOf(s), operator });
     log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}${operator ? `  (operator login: user ${OPERATOR_USERNAME}, password from ${OPERATOR_PASSWORD_ENV})` : ''}`);
     return {
       target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' }, ...shardTls },

@@ -126,16 +126,16 @@ export function encodeTelemetry(seq: number, tsMs: number, size: number): Buffer
 }
 
 /** Reads the sequence number of a telemetry payload, or -1 when the payload is not one. */
-export function decodeTelemetrySeq(payload: Uint8Array): number {
-  if (payload.length < PREFIX_BYTES.length + 1) return -1;
-  for (let i = 0; i < PREFIX_BYTES.length; i++) if (payload[i] !== PREFIX_BYTES[i]) return -1;
+export function decodeTelemetrySeq(payload: Uint8Array, start = 0, end = payload.length): number {
+  if (end - start < PREFIX_BYTES.length + 1) return -1;
+  for (let i = 0; i < PREFIX_BYTES.length; i++) if (payload[start + i] !== PREFIX_BYTES[i]) return -1;
   let seq = 0;
-  let i = PREFIX_BYTES.length;
-  const start = i;
-  for (; i < payload.length; i++) {
+  let i = start + PREFIX_BYTES.length;
+  const first = i;
+  for (; i < end; i++) {
     const c = payload[i];
     if (c < 0x30 || c > 0x39) break;
     seq = seq * 10 + (c - 0x30);
   }
-  return i === start ? -1 : seq;
+  return i === first ? -1 : seq;
 }

@@ -17,13 +17,19 @@ export const PREFIX_SEQ: SeqLocator = { kind: 'prefix' };
 
 /** The sequence number of `payload`, or -1 when it has none where the locator says. */
 export function readTelemetrySeq(locator: SeqLocator, payload: Uint8Array): number {
+  return readTelemetrySeqAt(locator, payload, 0, payload.length);
+}
+
+/** The sequence number of the payload `buf[start, end)` (read in place, e.g. inside a frame), or -1. */
+export function readTelemetrySeqAt(locator: SeqLocator, buf: Uint8Array, start: number, end: number): number {
   switch (locator.kind) {
     case 'prefix':
-      return decodeTelemetrySeq(payload);
+      return decodeTelemetrySeq(buf, start, end);
     case 'binary': {
-      const { offset, bytes, endian } = locator;
-      if (payload.length < offset + bytes) return -1;
-      const b = payload;
+      const { bytes, endian } = locator;
+      const offset = start + locator.offset;
+      if (end < offset + bytes) return -1;
+      const b = buf;
       if (bytes === 2) return endian === 'be' ? (b[offset] << 8) | b[offset + 1] : b[offset] | (b[offset + 1] << 8);
       return endian === 'be'
         ? ((b[offset] << 24) | (b[offset + 1] << 16) | (b[offset + 2] << 8) | b[offset + 3]) >>> 0
@@ -32,7 +38,7 @@ export function readTelemetrySeq(locator: SeqLocator, payload: Uint8Array): numb
     case 'json': {
       let doc: unknown;
       try {
-        doc = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8'));
+        doc = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'));
       } catch {
         return -1;
       }
