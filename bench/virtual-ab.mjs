@@ -1,0 +1,107 @@
+// Virtual clock, two builds side by side: CPU per device-event of the bench fleet (bench/virtual.mjs's
+// YAML), old and new interleaved (A B A B ...), one fresh process per run, CPU of the whole process
+// and per thread (coordinator main thread, the shard threads, V8's helper threads) from
+// /proc/<pid>/task/*/stat. What a before/after of the virtual clock is judged by on a shared box.
+// After `npm run build` here and in the baseline checkout:
+//   BASELINE_DIST=/tmp/base PAIRS=3 DEVICES=20000 HOURS=24 WORKERS=1 node bench/virtual-ab.mjs
+// BASELINE_DIST is the baseline checkout's root (it holds dist/ and bench/virtual-child.mjs).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { envInt, machine, median } from './lib/common.mjs';
+
+const PAIRS = envInt('PAIRS', 3);
+const DEVICES = envInt('DEVICES', 20_000);
+const HOURS = envInt('HOURS', 24);
+const WORKERS = envInt('WORKERS', 1);
+const here = path.dirname(new URL(import.meta.url).pathname);
+const builds = { old: process.env.BASELINE_DIST, new: path.join(here, '..') };
+if (!builds.old) throw new Error('BASELINE_DIST: the root of a built baseline checkout');
+
+// The bench fleet of bench/virtual.mjs (keepalive off: SimPy's model).
+const yaml = `name: bench-virtual
+seed: 42
+duration: ${HOURS}h
+clock: virtual
+fleet:
+  - { profile: nrf9160-tracker, count: ${DEVICES}, link: nb-iot, cells: 100 }
+arrival: { rate: 1000/s }
+behaviour:
+  telemetry: { every: 15m, jitter: 10%, size: 200B, qos: 1 }
+  keepalive: 0s
+  offline: { availability: 95%, downtime: { distribution: lognormal, median: 5m } }
+options:
+  snapshotEvery: 1m
+  linkModel: false
+`;
+const TICK = 100; // USER_HZ: /proc's CPU times are in ticks
+
+/** One run of `root`'s bench/virtual-child.mjs; CPU per thread sampled every 50 ms (a thread's last reading before it exits). */
+function run(root, file) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(root, 'bench/virtual-child.mjs'), file, String(WORKERS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const threads = new Map();
+    const sample = () => {
+      let tids = [];
+      try {
+        tids = readdirSync(`/proc/${p.pid}/task`);
+      } catch {
+        return;
+      }
+      for (const tid of tids) {
+        try {
+          const stat = readFileSync(`/proc/${p.pid}/task/${tid}/stat`, 'utf8');
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          threads.set(tid, (Number(f[11]) + Number(f[12])) / TICK);
+        } catch {
+          // the thread ended between the listing and the read
+        }
+      }
+    };
+    const timer = setInterval(sample, 50);
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.once('error', reject);
+    p.once('exit', (code) => {
+      clearInterval(timer);
+      if (code !== 0) return reject(new Error(`${root}: virtual-child exited with ${code}`));
+      const r = JSON.parse(out.trim().split('\n').pop());
+      // The shard threads are the busiest after the main thread; the rest are V8's and libuv's helpers.
+      const others = [...threads].filter(([tid]) => tid !== String(p.pid)).map(([, s]) => s).sort((a, b) => b - a);
+      const main = threads.get(String(p.pid)) ?? 0;
+      const shards = others.slice(0, WORKERS).reduce((a, b) => a + b, 0);
+      const cpuS = r.cpuMs / 1000;
+      resolve({ events: r.events, acked: r.counters.acked, cpuS, main, shards, helpers: cpuS - main - shards, usPerEvent: (cpuS * 1e6) / r.events, eventsPerCpuS: r.events / cpuS });
+    });
+  });
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'fleetsim-virtual-ab-'));
+const file = path.join(dir, 'fleet.yaml');
+writeFileSync(file, yaml);
+console.log(JSON.stringify({ bench: 'virtual-ab', PAIRS, DEVICES, HOURS, WORKERS, builds, machine: machine() }));
+const runs = { old: [], new: [] };
+try {
+  for (let i = 0; i < PAIRS; i++) {
+    for (const side of ['old', 'new']) {
+      const loadBefore = +loadavg()[0].toFixed(2);
+      const r = await run(builds[side], file);
+      const row = { pair: i + 1, side, ...r, loadBefore, loadAfter: +loadavg()[0].toFixed(2) };
+      runs[side].push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const ratios = runs.old.map((o, i) => o.cpuS / runs.new[i].cpuS);
+const med = (side, k) => +median(runs[side].map((r) => r[k])).toFixed(3);
+console.log(
+  JSON.stringify({
+    medians: Object.fromEntries(['old', 'new'].map((s) => [s, { cpuS: med(s, 'cpuS'), main: med(s, 'main'), shards: med(s, 'shards'), helpers: med(s, 'helpers'), eventsPerCpuS: Math.round(med(s, 'eventsPerCpuS')) }])),
+    perPairSpeedup: ratios.map((x) => +x.toFixed(3)),
+    medianSpeedup: +median(ratios).toFixed(3),
+    sameEvents: runs.old.every((o, i) => o.events === runs.new[i].events && o.acked === runs.new[i].acked),
+  }),
+);
