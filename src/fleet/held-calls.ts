@@ -75,6 +75,18 @@ export class HeldCalls {
     return dropped;
   }
 
+  /** The device's first held call of `op`, unlinked from its list; -1 when none. Read it, then `release` it. */
+  takeOp(dev: number, op: number): number {
+    let prev = -1;
+    for (let n = this.head[dev]; n >= 0; prev = n, n = this.next[n]) {
+      if (this.op[n] !== op) continue;
+      if (prev < 0) this.head[dev] = this.next[n];
+      else this.next[prev] = this.next[n];
+      return n;
+    }
+    return -1;
+  }
+
   /** The device's held call of `op`, or -1. */
   find(dev: number, op: number): number {
     for (let n = this.head[dev]; n >= 0; n = this.next[n]) if (this.op[n] === op) return n;

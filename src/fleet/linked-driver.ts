@@ -112,6 +112,7 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
     if (this.closing) {
       // The run has stopped: what the driver answers while it closes (CANCELLED for a request it
       // cut off) reaches the fleet at once; a request made now is cut off before it leaves.
+      if (op === Op.logsOut) this.logsLost(a, b);
       if (up) this.cutOff(dev, op);
       else this.due(dev, op, status, a, b, ref);
       return false;
@@ -120,7 +121,10 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
     const ms = up ? this.link.up(dev, bytes, leg, o) : this.link.down(dev, bytes, leg, o);
     if (o[TRANSFER_LOSSES] > 0) this.metrics.inc(C['link.packets_lost'], o[TRANSFER_LOSSES]);
     let at = this.schedule.now() + ms;
-    if (o[TRANSFER_GAVE_UP] === 1) return this.gaveUp(dev, op, at);
+    if (o[TRANSFER_GAVE_UP] === 1) {
+      if (op === Op.logsOut) this.logsLost(a, b);
+      return this.gaveUp(dev, op, at);
+    }
     if ((SESSION_DOWN & (1 << op)) !== 0) {
       at = Math.max(at, this.sessionDownAt[dev]);
       this.sessionDownAt[dev] = at;
@@ -190,7 +194,7 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
         inner.reportEndOfLine(dev, a === 1, st);
         return;
       case Op.logsOut:
-        inner.shipLogs(dev, a, ref as string, b);
+        if (!inner.shipLogs(dev, a, ref as string, b)) this.logsLost(a, b);
         return;
       case Op.fleetAckIn:
         return this.fleetSink?.onFleetPublishAcked(dev, st);
@@ -233,6 +237,7 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   }
   disconnect(dev: number): void {
     this.session[dev] = 0;
+    this.dropLogs(dev);
     this.held.dropOps(dev, SESSION_OPS);
     // Polls and reports that ride the session (AWS IoT's reserved topics) end with it like the
     // uplinks, each with its one answer: CANCELLED, the device's own doing (a reboot closes the
@@ -290,10 +295,32 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
     for (let dev = 0; dev < this.count; dev++) {
       for (let n = h.takeDue(dev, Infinity); n >= 0; n = h.takeDue(dev, Infinity)) {
         const op = h.opOf(n);
+        if (op === Op.logsOut) this.logsLost(h.aOf(n), h.bOf(n));
         h.release(n);
         this.cutOff(dev, op);
       }
     }
+  }
+
+  /** The device's log shipments still on the link end with its session: counted as lost. */
+  private dropLogs(dev: number): void {
+    const h = this.held;
+    for (let n = h.takeOp(dev, Op.logsOut); n >= 0; n = h.takeOp(dev, Op.logsOut)) {
+      this.logsLost(h.aOf(n), h.bOf(n));
+      h.release(n);
+    }
+  }
+
+  /**
+   * A log shipment (`suppressed`, `lines`: its "suppressed N" notice and lines) that left the
+   * device, counted in logs.sent when it did, and never reached the backend. QoS 0 tells the
+   * device nothing, so only the link knows; without this count the report claimed lines the
+   * backend never received (fleet-ops-wall: 4,500 received of 4,525 "sent" when the run stopped
+   * with a shipment on a wifi link).
+   */
+  private logsLost(suppressed: number, lines: number): void {
+    this.metrics.inc(C['logs.lost_on_link'], lines);
+    if (suppressed > 0) this.metrics.inc(C['logs.suppressed_notices_lost_on_link']);
   }
 
   /** Answers a request (or the answer to one) that fleetsim's stop cut off on the link with CANCELLED; other calls are dropped. */
@@ -338,6 +365,7 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
   }
   onConnectionLost(dev: number, reason: string, cause: number): void {
     this.session[dev] = 0;
+    this.dropLogs(dev);
     this.held.dropOps(dev, SESSION_OPS & ~(1 << Op.connectIn)); // a CONNACK on its way finds the session gone (connectIn)
     this.sink.onConnectionLost(dev, reason, cause);
   }

@@ -71,6 +71,8 @@ const NAMED_COUNTERS = [
   ['logs.sent', 'count', 'Log lines devices sent.'],
   ['logs.dropped', 'count', 'Log lines dropped because the device log buffer was full.'],
   ['logs.suppressed_notices', 'count', '"suppressed N" lines devices sent after dropping lines.'],
+  ['logs.lost_on_link', 'count', 'Log lines devices sent (in logs.sent) that never reached the backend: still on the modelled link when their session ended or the run stopped, or refused below for want of a session. Logs are QoS 0, so the device never learns of it; the backend receives logs.sent minus these.'],
+  ['logs.suppressed_notices_lost_on_link', 'count', '"suppressed N" lines (in logs.suppressed_notices) lost the same way as logs.lost_on_link.'],
   ['provision.pending', 'count', 'Provisioning answers "pending approval" (manual provisioning).'],
   ['provision.eol_ok', 'count', 'End-of-line connectivity tests passed (first boot).'],
   ['auth.reauth', 'count', 'Credentials renewed: a token that expired or was refused (the protocol\'s re-authenticate statuses, a broker refusing the login) was replaced by a new one. Measured, never fatal.'],

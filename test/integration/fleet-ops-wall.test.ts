@@ -113,9 +113,12 @@ phases:
     // Logs: 40 lines per flush into a 25-line buffer: lines are dropped and announced.
     expect(f.logs!.holds).toBe(true);
     expect(f.logs!.dropped).toBeGreaterThan(0);
+    // The backend got every line sent except those fleetsim reports lost on the modelled link (a
+    // shipment on the wifi link when the run stops: 25 of 4,525 lines under load, none when idle).
     const stats = backend.fleetOpsStats();
-    expect(stats.logLines).toBe(f.logs!.sent);
+    const c = summary.counters;
+    expect(stats.logLines).toBe(f.logs!.sent - (c['logs.lost_on_link'] ?? 0));
     expect(stats.logLinesSuppressed).toBeLessThanOrEqual(f.logs!.dropped);
-    expect(stats.logSuppressedNotices).toBe(summary.counters['logs.suppressed_notices']);
+    expect(stats.logSuppressedNotices).toBe(c['logs.suppressed_notices'] - (c['logs.suppressed_notices_lost_on_link'] ?? 0));
   });
 });

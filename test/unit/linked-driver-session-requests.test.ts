@@ -10,25 +10,16 @@
 import { describe, expect, it } from 'vitest';
 import { CANCELLED, type DeviceStateReport, type DriverEvents, type FleetOpsEvents } from '../../src/drivers/types.js';
 import { ShardMetrics } from '../../src/metrics/registry.js';
-import type { LinkExchange } from '../../src/models/link-exchange.js';
 import { Ev } from '../../src/fleet/event-kinds.js';
 import { LinkedDriver } from '../../src/fleet/linked-driver.js';
 import { FakeDriver } from '../helpers/fake-driver.js';
 import { FakeSchedule } from '../helpers/fake-schedule.js';
+import { fixedLink } from '../helpers/fixed-link.js';
 
 const LINK_MS = 50;
 
 /** A link that delivers every message after LINK_MS, losing none. */
-const link = {
-  up: (_dev: number, _bytes: number, _leg: number, out: Float64Array) => {
-    out.fill(0);
-    return LINK_MS;
-  },
-  down: (_dev: number, _bytes: number, _leg: number, out: Float64Array) => {
-    out.fill(0);
-    return LINK_MS;
-  },
-} as unknown as LinkExchange;
+const link = fixedLink(LINK_MS);
 
 class RecordingDriver extends FakeDriver {
   readonly reports: DeviceStateReport[] = [];
