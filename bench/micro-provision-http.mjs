@@ -10,6 +10,10 @@
 // handler, no store. What a server on `net` cannot go below; the gap to `http` is the most a
 // leaner HTTP server for the embedded backend could save (Node's parser, IncomingMessage,
 // ServerResponse, and the handler's own work, which any server keeps).
+// `sketch`: the floor plus what a lean server would still do: the request line and headers split
+// into strings, the body parsed, the device provisioned in a DeviceStore, the JSON answer framed
+// with its Content-Length and a Date cached per second. Not a server (no validation, no errors):
+// an estimate of a lean HTTP server's cost for this route.
 import net from 'node:net';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +22,10 @@ const N = Number(process.argv[3] ?? 40000), C = Number(process.argv[4] ?? 64), W
 const { startEmbeddedBackend } = await import(pathToFileURL(`${dist}/backend/index.js`).href);
 const be = await startEmbeddedBackend({ fleetKey: 'k', mqtt: false });
 let url = new URL(be.httpUrl);
-if (mode === 'floor') {
+const { DeviceStore } = await import(pathToFileURL(`${dist}/backend/store.js`).href);
+const store = new DeviceStore('k');
+let date = '', dateS = 0;
+if (mode === 'floor' || mode === 'sketch') {
   const body = '{"deviceId":"dev-00000000-0000-0000-0000-000000000000","deviceKey":"0123456789abcdef0123456789abcdef"}';
   const answer = Buffer.from(`HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nDate: Thu, 03 Dec 2026 22:00:00 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=30\r\n\r\n${body}`);
   const srv = net.createServer((s) => {
@@ -32,8 +39,23 @@ if (mode === 'floor') {
         const m = /content-length: (\d+)/i.exec(pending.slice(0, e));
         const end = e + 4 + (m ? +m[1] : 0);
         if (pending.length < end) break;
+        if (mode === 'floor') {
+          pending = pending.slice(end);
+          s.write(answer);
+          continue;
+        }
+        const lines = pending.slice(0, e).split('\r\n');
+        const [method, path] = lines[0].split(' ');
+        const headers = {};
+        for (let i = 1; i < lines.length; i++) { const c = lines[i].indexOf(':'); headers[lines[i].slice(0, c).toLowerCase()] = lines[i].slice(c + 1).trim(); }
+        const doc = JSON.parse(pending.slice(e + 4, end));
         pending = pending.slice(end);
-        s.write(answer);
+        if (method !== 'POST' || path !== '/v1/provision' || doc.fleetKey !== store.fleetKey || !DeviceStore.isValidSerial(doc.serial)) throw new Error('unexpected request');
+        const rec = store.provision(doc.serial);
+        const out = JSON.stringify({ deviceId: rec.id, deviceKey: rec.key });
+        const now = Math.floor(Date.now() / 1000);
+        if (now !== dateS) { dateS = now; date = new Date(now * 1000).toUTCString(); }
+        s.write(`HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(out)}\r\nDate: ${date}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=30\r\n\r\n${out}`, 'latin1');
       }
     });
   });
