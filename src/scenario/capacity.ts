@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { ResolvedScenario } from './resolved.js';
 import { sessionsIn, shardRanges } from './session-load.js';
 import { feasibilityProblems } from './feasibility.js';
@@ -54,9 +55,12 @@ export const COSTS = {
    * Simulator memory per connected device, KB (KiB here and below): the session plus the device's
    * table rows and driver state. Lean: (57.4 MiB per shard process at 19,230 devices − 15.1 MiB
    * idle) / 19,230 = 2.25, and (744 MiB of 13 shard processes at 250,000 − 13 × 15.1) / 250,000 =
-   * 2.24 (bench/RESULTS.md, "250,000 connected devices", runs after hdr-histogram-js left the shards).
+   * 2.24 (bench/RESULTS.md, "250,000 connected devices", runs after hdr-histogram-js left the shards),
+   * sessions on net.Socket then; less the 0.70 of live heap a session gave up on a bare TCP handle
+   * (drivers/mqtt/raw-tcp-socket.ts; shard processes of 19,000 sessions, heap used after a full GC
+   * 29.4 → 16.6 MiB, medians of 6 each, bench/RESULTS.md, "Sessions without net.Socket") = 1.6.
    */
-  deviceKB: { lean: 2.3, mqttjs: 17.5 },
+  deviceKB: { lean: 1.6, mqttjs: 17.5 },
   /**
    * Added per connected lean session that publishes telemetry over MQTT, KB: its write state and
    * the garbage each publish promotes, which the old generation keeps between full GCs (idle
@@ -64,20 +68,37 @@ export const COSTS = {
    * (26 shard processes, bench/RESULTS.md, issue 17 round 4) held 3.84 KiB PSS per device in its
    * shard processes: (3.84 × 500,000 − 26 × 16 MiB) / 500,000 − 2.3 = 0.71; less the 0.44 of
    * live heap the packet-id tables took (19,000 sessions per process, heap after a full GC 40.0 →
-   * 32.0 MiB, bench/RESULTS.md, "Memory per device with telemetry") = 0.27. An upper bound: the
-   * old generation's smaller slack since (--heap-growing-percent, process-shards.ts) is not
-   * subtracted, as no 500,000 run measured it yet. At 38,000 devices in 2 shard processes the
-   * same code measured 0.41 (149.3 against 134.0 MiB idle, medians, noisy) and 0.0 (one run).
+   * 32.0 MiB, bench/RESULTS.md, "Memory per device with telemetry") = 0.27; less the 0.21 by which
+   * bare TCP handles cut the shard processes' PSS over the hold beyond their live heap (0.91 KiB
+   * per device in all, medians of 3 interleaved pairs at 38,000 devices in 2 processes, 0.70 of
+   * it live heap, above; net.Socket's per-write garbage) = 0.06. The scale model's shard
+   * processes held 89.6 MiB (median) where 2 × 16 + 38,000 × 1.66 KiB predicts 93.6 (×1.045).
    */
-  publishingDeviceKB: { lean: 0.27, mqttjs: 0 },
+  publishingDeviceKB: { lean: 0.06, mqttjs: 0 },
+  /**
+   * Added per lean session that keeps a net.Socket (TLS, or a broker named by host), KB: the
+   * others run on a bare TCP handle (drivers/mqtt/raw-tcp-socket.ts) and deviceKB.lean is
+   * measured that way. 0.91: the median saving of the bare handle in shard PSS per device over
+   * the hold (bench/RESULTS.md, "Sessions without net.Socket"; sessions publishing QoS 1 once a
+   * minute, so an upper bound for idle ones).
+   */
+  leanNetSocketKB: 0.91,
   /** A shard process before it holds a device (Node with fleetsim loaded: 15.1 measured, idle) and each worker thread a process runs, MB. */
   processMB: 16,
   threadMB: 25,
   /** The coordinator's own process (CLI, engine, metrics) without the backend it hosts, MB. */
   coordinatorMB: 60,
-  /** Mosquitto 2.0 per client connection, KB, and per process, MB: 14 brokers held 305 MiB RSS with 250,000 connections (1.25 KiB each, fixed parts included). */
-  mosquittoKB: 1.15,
-  mosquittoMB: 2,
+  /**
+   * Mosquitto 2.0 per client connection, KB, and per process, MB, in PSS (the brokers share
+   * Mosquitto's and libc's pages; the RSS figures were 1.15 and 2 and over-predicted the 500,000
+   * run's brokers, 616 MiB against 436 PSS). From two shapes of the same load (QoS 1 once a minute,
+   * bench/connected.mjs, bench/RESULTS.md, "Sessions without net.Socket"): 2 brokers with 38,000
+   * connections held 31.5 MiB PSS (median of 6), 27 brokers with 37,800 held 58.2 (27 F + 37,800 c
+   * = 58.2, 2 F + 38,000 c = 31.5): c = 0.79 KiB, F = 1.08 MiB. For the 500,000 run's 27 brokers
+   * that is 415 MiB against the 436 measured (×0.95).
+   */
+  mosquittoKB: 0.79,
+  mosquittoMB: 1.08,
   /** The embedded HTTP API's record of one provisioned device, KB: (144 MiB coordinator at 250,000 − 60) / 250,000. */
   backendDeviceKB: 0.35,
   /**
@@ -175,11 +196,16 @@ function socketsOf(s: ResolvedScenario, ranges: ReadonlyArray<{ firstDevice: num
 }
 
 function isLoopbackHost(url: string): boolean {
+  const host = urlHost(url);
+  return host === 'localhost' || host === '::1' || (host !== undefined && /^127\./.test(host));
+}
+
+/** The host of a URL, IPv6 literals without brackets; undefined for no URL. */
+function urlHost(url: string): string | undefined {
   try {
-    const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
-    return host === 'localhost' || host === '::1' || /^127\./.test(host);
+    return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -332,7 +358,24 @@ export function brokerMaxConnections(sessions: number, brokers: number): number 
 /** Simulator memory per MQTT session held, KB: the session, and what publishing telemetry over it adds. */
 export function mqttSessionKB(s: ResolvedScenario): number {
   const client = s.options.mqttClient;
-  return COSTS.deviceKB[client] + (s.behaviour.telemetry !== undefined ? COSTS.publishingDeviceKB[client] : 0);
+  const netSocket = client === 'lean' && !rawTcpSessions(s) ? COSTS.leanNetSocketKB : 0;
+  return COSTS.deviceKB[client] + netSocket + (s.behaviour.telemetry !== undefined ? COSTS.publishingDeviceKB[client] : 0);
+}
+
+/**
+ * True when the lean transport's sessions run on bare TCP handles (drivers/mqtt/raw-tcp-socket.ts):
+ * plain MQTT to an IP literal. TLS and broker host names keep a net.Socket per session.
+ */
+export function rawTcpSessions(s: ResolvedScenario): boolean {
+  const t = s.target;
+  if (t.kind === 'external') return plainMqttToIp(t.mqtt);
+  if (t.kind !== 'embedded') return true; // the test backends listen on 127.0.0.1
+  if (t.broker?.kind === 'url') return plainMqttToIp(t.broker.url);
+  return t.tls === undefined; // local brokers and the embedded broker listen on 127.0.0.1
+}
+
+function plainMqttToIp(url: string): boolean {
+  return url.startsWith('mqtt://') && isIP(urlHost(url) ?? '') !== 0;
 }
 
 function memoryEstimate(s: ResolvedScenario, all: SocketCounts, processes: number, threads: number, brokers: number, inProcessBroker: 'lean' | 'aedes' | undefined, devices: number) {

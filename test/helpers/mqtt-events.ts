@@ -1,6 +1,7 @@
 /** Recording MqttTransportEvents for transport tests, and the sockets a test has open. */
 import net from 'node:net';
 import type { MqttTransportEvents } from '../../src/drivers/types.js';
+import { RawTcpSocket } from '../../src/drivers/mqtt/raw-tcp-socket.js';
 
 export { guardSynchronousCallbacks } from './sync-guard.js';
 
@@ -39,10 +40,14 @@ export class EventLog implements MqttTransportEvents {
   }
 }
 
-/** Open sockets of this process whose remote port is `port` (process._getActiveHandles, undocumented but stable). */
-function openSocketsTo(port: number): net.Socket[] {
+/**
+ * Open sockets of this process whose remote port is `port` (process._getActiveHandles, undocumented
+ * but stable): net.Sockets, and the raw sockets of the lean MQTT transport's plain-TCP sessions
+ * (listed by their owner object, drivers/mqtt/raw-tcp-socket.ts).
+ */
+function openSocketsTo(port: number): { remotePort?: number; localAddress?: string }[] {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  return handles.filter((h): h is net.Socket => h instanceof net.Socket && h.remotePort === port);
+  return handles.filter((h): h is net.Socket | RawTcpSocket => (h instanceof net.Socket || h instanceof RawTcpSocket) && h.remotePort === port);
 }
 
 export function socketsTo(port: number): number {

@@ -23,7 +23,21 @@ export const CONNECTED = 2;
 
 export const kConnection = Symbol('fleetsim.leanConnection');
 
-export type LeanSocket = net.Socket & { [kConnection]?: LeanConnection };
+/**
+ * What the lean transport does with a session's socket: a net.Socket (TLS, host names), or a
+ * RawTcpSocket (raw-tcp-socket.ts: plain TCP to an IP literal, without net's stream objects).
+ */
+export interface SessionSocket {
+  /** True once destroy() was called or the socket closed on its own. */
+  readonly destroyed: boolean;
+  write(frame: Buffer): void;
+  end(frame: Buffer): void;
+  destroy(): void;
+  cork(): void;
+  uncork(): void;
+}
+
+export type LeanSocket = SessionSocket & { [kConnection]?: LeanConnection };
 
 export class LeanConnection implements FrameCarry, FrameSink, InflightIds {
   carry: Buffer | null = null;
@@ -64,7 +78,7 @@ export class LeanConnection implements FrameCarry, FrameSink, InflightIds {
 export const sharedReadBuffer: Buffer = Buffer.allocUnsafe(64 * 1024);
 
 /** net `onread` callback; `this` is the socket. */
-export function onSocketRead(this: LeanSocket, nread: number, buf: Buffer): boolean {
+export function onSocketRead(this: net.Socket & LeanSocket, nread: number, buf: Buffer): boolean {
   const conn = this[kConnection];
   if (conn !== undefined) conn.owner.onBytes(conn, buf, 0, nread);
   return true; // keep reading

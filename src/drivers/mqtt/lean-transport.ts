@@ -34,6 +34,7 @@ import {
 import { releasePacketId, reservePacketId } from './lean-inflight.js';
 import { WriteBatch } from './lean-write-batch.js';
 import { LeanSessionSweep } from './lean-session-sweep.js';
+import { RawTcpSocket, rawTcpEligible } from './raw-tcp-socket.js';
 import {
   CONNECTED,
   CONNECTING,
@@ -49,6 +50,11 @@ import {
 } from './lean-connection.js';
 
 const SHARED_READ = { buffer: sharedReadBuffer, callback: onSocketRead };
+/**
+ * FLEETSIM_RAW_TCP=0 keeps every session on net.Socket (to compare, or should a Node release
+ * change the bindings raw-tcp-socket.ts uses).
+ */
+const RAW_TCP = process.env.FLEETSIM_RAW_TCP !== '0';
 
 /**
  * CONNECT followed by one SUBSCRIBE per filter, in one buffer. The SUBSCRIBEs carry packet ids
@@ -116,8 +122,6 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
       return;
     }
     const conn = new LeanConnection(dev, this, socket);
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
     this.conns[dev] = conn;
     this.state[dev] = CONNECTING;
     // A session whose caller pings has no keepalive here: the sweep neither pings nor times out.
@@ -291,9 +295,18 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
 
   // ---- internals ----
 
+  /**
+   * A raw socket for plain TCP to an IP literal (raw-tcp-socket.ts: ~850 bytes of heap less per
+   * session than a net.Socket); net otherwise. Either way the connection is attached by the
+   * caller before any event of the socket can arrive (they come on later turns of the loop).
+   */
   private openSocket(localAddress: string | undefined, dev: number, identity: ClientIdentity | undefined): LeanSocket {
-    const socket: LeanSocket = connectBrokerSocket(this.address, localAddress, SHARED_READ, dev, identity);
-    if (this.address.tls) socket.on('data', onSocketData);
+    const { host, port, tls } = this.address;
+    if (!tls && RAW_TCP && rawTcpEligible(host, localAddress)) return new RawTcpSocket(host, port, localAddress);
+    const socket = connectBrokerSocket(this.address, localAddress, SHARED_READ, dev, identity);
+    if (tls) socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     return socket;
   }
 
