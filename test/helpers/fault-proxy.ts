@@ -93,6 +93,8 @@ export class FaultProxy {
       ur.pipe(res);
     });
     up.on('error', () => {
+      // Logged like every answer: a test's view of what devices were told must include these.
+      this.answers.push({ ...r, status: 502, sentAtMs: this.now() });
       res.writeHead(502);
       res.end();
     });

@@ -97,6 +97,34 @@ describe('lean HTTP client', () => {
     expect(t.inFlight()).toBe(0);
   });
 
+  it('sends that poll again on a new connection, not on another idle one the server may have closed too', async () => {
+    // Each connection is answered once; a second request on it finds it closed (the server's
+    // keep-alive ran out and the client has not read the FIN yet). A burst left three idle
+    // connections, all closed the same way: the one resend must not go to the next of them.
+    let connections = 0;
+    const port = await listen(
+      net.createServer((s) => {
+        connections++;
+        let served = 0;
+        s.on('data', () => {
+          if (served++ === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+          else s.destroy();
+        });
+        s.on('error', () => {});
+      }),
+    );
+    const rec = new Recorder();
+    const t = lean(`http://127.0.0.1:${port}`, rec, { poolSize: 4 });
+    for (const dev of [0, 1, 2]) t.request(dev, 1, 'GET', '/a', undefined, undefined);
+    await waitFor(() => rec.answers.length === 3, 'the burst answered');
+    expect(connections).toBe(3);
+    t.request(3, 1, 'GET', '/b', undefined, undefined);
+    await waitFor(() => rec.answers.length === 4, 'the poll answered');
+    expect(rec.answers[3]).toMatchObject({ dev: 3, status: 200, body: 'ok' });
+    expect(connections).toBe(4);
+    expect(t.inFlight()).toBe(0);
+  });
+
   it('counts a garbled answer as BAD_RESPONSE and a cut one as a reset, and keeps serving on new connections', async () => {
     let n = 0;
     const port = await listen(

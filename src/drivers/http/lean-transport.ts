@@ -254,9 +254,20 @@ class LeanHttpTransport implements HttpTransport {
     c.current = null;
     r.conn = null;
     if (c.served > 0 && c.parser.received === 0 && r.method === 'GET' && !r.retried) {
-      // A keep-alive connection the server had closed: send the (idempotent) poll once more.
+      // A keep-alive connection the server had closed: send the (idempotent) poll once more, on a
+      // new connection. Not on another idle one: a server closes the connections a burst opened
+      // together when their idle time runs out together, and a loaded event loop reads their FINs
+      // late, so the next idle connection is likely closed too and the one retry failed with it
+      // (http-retry-after's outage: devices counted knocked out again by a poll reset the backend
+      // never made). `forget(c)` above freed c's place in the group for it.
       r.retried = true;
-      this.dispatch(r, c.group, true);
+      const g = c.group;
+      if (g.conns.length < g.max) {
+        const fresh = this.connect(g);
+        if (fresh !== null) return this.send(fresh, r);
+      }
+      // The place was taken meanwhile (forget handed it to a waiting request): first in line.
+      g.enqueue(r, true);
       return;
     }
     const status = err !== null ? netCause(err) : NET_RESET;
