@@ -99,17 +99,24 @@ export const COSTS = {
    */
   mosquittoKB: 0.79,
   mosquittoMB: 1.08,
-  /** The embedded HTTP API's record of one provisioned device, KB: (144 MiB coordinator at 250,000 − 60) / 250,000. */
-  backendDeviceKB: 0.35,
   /**
-   * Added per device whose telemetry the embedded backend counts from local brokers (its sequence
-   * tracker, and what the counting subscribers' garbage keeps in the coordinator's old
-   * generation), KB: the 500,000-session run with QoS 1 telemetry once a minute held the
-   * coordinator at ~425 MiB PSS ((4.71 − 3.84) KiB × 500,000), (425 − 60) / 500,000 − 0.35 = 0.40
-   * (bench/RESULTS.md, issue 17 round 4), less the 0.13 its sequence trackers gave up since
-   * (272 → 136 bytes each, telemetry-counts.ts).
+   * The embedded HTTP API's record of one provisioned device, KB: its columns in the device store
+   * (backend/store.ts), 94.8 bytes per device with 500,000 provisioned (V8 heap + array buffers
+   * after a full GC, in-process), against 341.5 for the Map of records it replaced, whose 0.35 was
+   * calibrated as (144 MiB coordinator at 250,000 − 60) / 250,000: 0.35 − (0.333 − 0.093) = 0.11
+   * (bench/RESULTS.md, "Coordinator per telemetry message and per device").
    */
-  countedDeviceKB: 0.27,
+  backendDeviceKB: 0.11,
+  /**
+   * Added per device whose telemetry the embedded backend counts from local brokers, KB. The
+   * counts are columns of the store (in backendDeviceKB) and the lean counter allocates nothing
+   * per message, so what is left is its sockets and read buffer and the devices whose counts
+   * left their inline window: 20 bytes per device at 38,000 (bench/coordinator-counter.mjs, store
+   * with counts 131 vs 111 bytes per device). The mqtt.js counter cost 0.27 more (its garbage in
+   * the old generation): the scale model's coordinator measured 0.51 KiB per device less with
+   * both changes (bench/RESULTS.md, "Coordinator per telemetry message and per device").
+   */
+  countedDeviceKB: 0.02,
   /** The embedded backend's broker in the coordinator's process, per connection, KB: fleetsim's lean broker, aedes. */
   embeddedBrokerKB: { lean: 2.5, aedes: 14.5 },
   /** aedes: connections and messages per second it holds (~10k, ~25k msg/s with a subscriber). */
