@@ -97,6 +97,18 @@ export function middleOfIndex(i: number): number {
   return b <= 0 ? i : ((i & 1023) + 1024) * POW2[b] + POW2[b - 1];
 }
 
+/** valueFromIndex(i) in closed form for the fixed shape: the lowest value of counts index i. */
+export function lowestOfIndex(i: number): number {
+  const b = (i >>> 10) - 1;
+  return b <= 0 ? i : ((i & 1023) + 1024) * POW2[b];
+}
+
+/** highestEquivalentValue(valueFromIndex(i)) in closed form for the fixed shape: the highest value of counts index i. */
+export function highestOfIndex(i: number): number {
+  const b = (i >>> 10) - 1;
+  return b <= 0 ? i : ((i & 1023) + 1024) * POW2[b] + (POW2[b] - 1);
+}
+
 const POW2 = Float64Array.from({ length: 64 }, (_, k) => 2 ** k);
 
 /**

@@ -1,5 +1,5 @@
 import { BITMAP_WORDS, COUNTS_LENGTH, HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, lowestIndexIn, type HdrCounts } from './hdr-counts.js';
-import { middleOfIndex, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+import { highestOfIndex, lowestOfIndex, middleOfIndex, type HistogramStats } from './histogram.js';
 import { deflateReused } from './reused-deflate.js';
 
 /**
@@ -47,13 +47,13 @@ export class IntervalCounts {
   /**
    * histogramStats (histogram.ts) of a library histogram holding these counts. No closures: `total`
    * captured by one (it is a double once counts are added) made V8 deoptimize this method at its
-   * first comparison on every row, ~260 times a 24-hour run, and recompile it (bench/RESULTS.md,
-   * "the coordinator's fixed and per-row CPU").
+   * first comparison on every row, ~260 times a 24-hour run. The bucket values are the fixed
+   * shape's in closed form (histogram.ts): through the library's methods, inlined, each optimizing
+   * compile of this method took ~45 ms of a V8 helper thread (bench/RESULTS.md, issue 17 round 6).
    */
   stats(): HistogramStats {
     const total = this.total;
     if (total === 0) return { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
-    const shape = shapeHistogram();
     const c = this.counts;
     // The library's getValueAtPercentile, all five in one ascending pass.
     const wanted = WANTED;
@@ -75,14 +75,14 @@ export class IntervalCounts {
     }
     return {
       count: total,
-      min: shape.valueFromIndex(this.lo),
-      max: highestAt(shape, this.hi),
+      min: lowestOfIndex(this.lo),
+      max: highestOfIndex(this.hi),
       avg: sum / total,
-      p50: highestAt(shape, found[0]),
-      p90: highestAt(shape, found[1]),
-      p95: highestAt(shape, found[2]),
-      p99: highestAt(shape, found[3]),
-      p999: highestAt(shape, found[4]),
+      p50: highestOfIndex(found[0]),
+      p90: highestOfIndex(found[1]),
+      p95: highestOfIndex(found[2]),
+      p99: highestOfIndex(found[3]),
+      p999: highestOfIndex(found[4]),
     };
   }
 
@@ -182,19 +182,6 @@ const V2_COMPRESSED_COOKIE = 0x1c849304 | 0x10;
 function countAtPercentile(p: number, total: number): number {
   const fp = (Math.min(p, 100) / 100) * total;
   return Math.max(Math.ceil(fp - Math.pow(2, Math.floor(Math.log2(fp)) - 52)), 1);
-}
-
-type ShapeHistogram = Histogram & { valueFromIndex(i: number): number; highestEquivalentValue(v: number): number };
-
-/** The highest value of bucket `i`, as the library reports a percentile or the max. */
-function highestAt(shape: ShapeHistogram, i: number): number {
-  return shape.highestEquivalentValue(shape.valueFromIndex(i));
-}
-
-let shape: Histogram | undefined;
-/** A histogram of the fixed shape, for its value math at a few indices per row (never recorded into). */
-function shapeHistogram(): ShapeHistogram {
-  return (shape ??= newHistogram()) as ShapeHistogram;
 }
 
 /**

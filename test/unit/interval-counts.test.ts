@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addCounts, encodeHistogram, HDR_HIGHEST_US, HdrRecorder, histogramStats, newHistogram } from '../../src/metrics/histogram.js';
+import { addCounts, encodeHistogram, HDR_HIGHEST_US, HdrRecorder, highestOfIndex, histogramStats, lowestOfIndex, newHistogram } from '../../src/metrics/histogram.js';
+import { COUNTS_LENGTH } from '../../src/metrics/hdr-counts.js';
 import { IntervalCounts } from '../../src/metrics/interval-counts.js';
 import { uniform } from '../../src/models/rng.js';
 
@@ -94,5 +95,21 @@ describe('IntervalCounts', () => {
     }
     expect(m.stats()).toEqual(histogramStats(lib));
     expect(m.encode()).toBe(encodeHistogram(lib));
+  });
+});
+
+describe('the fixed shape’s bucket values in closed form', () => {
+  it('lowestOfIndex and highestOfIndex equal the library’s valueFromIndex and highestEquivalentValue at every index', () => {
+    const lib = newHistogram() as unknown as { valueFromIndex(i: number): number; highestEquivalentValue(v: number): number };
+    let checked = 0;
+    for (let i = 0; i < COUNTS_LENGTH; i++) {
+      const low = lib.valueFromIndex(i);
+      if (lowestOfIndex(i) !== low || highestOfIndex(i) !== lib.highestEquivalentValue(low)) {
+        expect([i, lowestOfIndex(i), highestOfIndex(i)]).toEqual([i, low, lib.highestEquivalentValue(low)]);
+      }
+      checked++;
+    }
+    expect(checked).toBe(COUNTS_LENGTH);
+    expect(highestOfIndex(COUNTS_LENGTH - 1)).toBeGreaterThanOrEqual(HDR_HIGHEST_US);
   });
 });
