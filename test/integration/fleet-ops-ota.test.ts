@@ -231,6 +231,11 @@ phases:
     // Downloads finished within ~1 s of the offer, yet nobody ran app-5.0 before the window opened at 5 s.
     for (const [t, share] of points) if (t <= 5000) expect(share, `t=${t}`).toBe(0);
     expect(points[points.length - 1][1]).toBe(1);
-    expect(summary.histograms['update.duration'].stats.min).toBeGreaterThan(3_500_000);
+    // update.duration runs from the offer as the device heard it to the commit, so it must hold the
+    // wait for the window: without it a 50 KB download on ethernet plus 300 ms of health check and
+    // restart ends well inside 1 s. Offers go at 1 s and the window opens at 5 s; the floor leaves
+    // 2 s for an offer pushed over MQTT to reach its device on a loaded box (3.37 s was seen once
+    // under load against an earlier floor of 3.5 s, which assumed delivery within 0.5 s).
+    expect(summary.histograms['update.duration'].stats.min).toBeGreaterThan(2_000_000);
   });
 });
