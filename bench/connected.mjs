@@ -4,9 +4,9 @@
 // rate, unexpected disconnects and resident memory per connected device. After `npm run build`:
 //   N=250000 HOLD=300 node bench/connected.mjs
 //   N=500000 HOLD=600 SLACK=1.25 RATE=600 TELEMETRY=1m node bench/connected.mjs   # issue 17's 500k bar, ~29 min
-// (bench/RESULTS.md, "500,000 sessions held 10 minutes": all online at 916 s, held 756 s, none
-// lost, 3.98 KiB PSS per device; the hold alone took 1.98 of 2 cores, so ~21 s of schedule lag
-// and an invalid verdict on a 2-core box.)
+// (bench/RESULTS.md, "500,000 sessions after round 6": all online at 1,020 s, held 654 s, 2.87 KiB
+// PSS per device; the hold took 2.00 of 2 cores, so 37 s of schedule lag, 775 sessions closed by
+// the brokers and an invalid verdict on a 2-core box.)
 // Every lost session counts as unexpected (the run disconnects nobody on purpose before its end);
 // the record gives them by cause (mqtt.connection_lost.<cause>), the generator's max schedule lag
 // (over 5 s the report is invalid, exit 3), and CPU per device brought online and per message.
