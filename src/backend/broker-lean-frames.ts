@@ -4,6 +4,7 @@
  * over and return undefined for a malformed one, after which the broker closes the connection
  * (section 4.8: a protocol violation closes the network connection).
  */
+import { varintLength, writeFixedHeader } from '../wire/mqtt-client-frames.js';
 
 export const PacketType = {
   CONNECT: 1,
@@ -104,28 +105,12 @@ export function readConnect(buf: Buffer, start: number, end: number): ConnectPac
   return { level: known ? level : 0, clean: (flags & 0x02) !== 0, keepaliveS, clientId, username, password };
 }
 
-/** Length of the remaining-length varint for `n`. */
-function varintLength(n: number): number {
-  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  do {
-    let digit = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) digit |= 0x80;
-    buf[at++] = digit;
-  } while (n > 0);
-  return at;
-}
-
 /** A PUBLISH the broker sends (retain and dup off). `packetId` is used for QoS 1 only. */
 export function publishFrame(topic: string, payload: Uint8Array, qos: 0 | 1, packetId: number): Buffer {
   const topicBytes = Buffer.byteLength(topic);
   const remaining = 2 + topicBytes + (qos > 0 ? 2 : 0) + payload.length;
   const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
-  frame[0] = 0x30 | (qos << 1);
-  let at = writeVarint(frame, 1, remaining);
+  let at = writeFixedHeader(frame, 0, 0x30 | (qos << 1), remaining);
   frame.writeUInt16BE(topicBytes, at);
   at += 2 + frame.write(topic, at + 2, 'utf8');
   if (qos > 0) {
@@ -140,8 +125,7 @@ export function publishFrame(topic: string, payload: Uint8Array, qos: 0 | 1, pac
 export function subackFrame(packetId: number, codes: readonly number[]): Buffer {
   const remaining = 2 + codes.length;
   const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
-  frame[0] = 0x90;
-  const at = writeVarint(frame, 1, remaining);
+  const at = writeFixedHeader(frame, 0, 0x90, remaining);
   frame.writeUInt16BE(packetId, at);
   for (let i = 0; i < codes.length; i++) frame[at + 2 + i] = codes[i];
   return frame;
