@@ -1,7 +1,7 @@
 // What one more connection costs the kernel as ports fill up: opens N TCP connections to one
 // loopback listener, unbound (the kernel picks the port per destination) or bound to one source
 // address, and prints the wall and system CPU time of every 1,000. The thresholds fleetsim plans
-// with (src/scenario/capacity.ts) come from here. After `npm run build` is not even needed:
+// with (src/scenario/port-budget.ts) come from here. After `npm run build` is not even needed:
 //   MODE=unbound N=17000 node bench/port-scan.mjs
 //   MODE=bound ADDRESS=127.0.0.9 N=12000 node bench/port-scan.mjs
 // The listener runs in a child process (both ends in one process would need 2N descriptors).

@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { INITIAL_RELEASE_NAME, type DeviceStatsResponse, DeviceTelemetryCounts, TargetStateResponse } from '../wire/reference-protocol.js';
 import { rolloutRank } from '../wire/rollout.js';
 import { AsciiKeyIndex } from '../collections/ascii-key-index.js';
-import { grown } from '../collections/grown.js';
 import { SeqColumns } from './seq-columns.js';
+import { DeviceColumns, GROWTH, INITIAL_DEVICES, KEY_BYTES, RANK_SCALE } from './device-columns.js';
 
 /**
  * The embedded backend's in-memory device registry: credentials, target state, reported state and
  * what each device was counted doing. Devices are numbered in provisioning order and every field
  * is a column (a typed array indexed by that number), the ids in one byte arena with a hash index
- * (collections/ascii-key-index.ts): ~0.1 KiB per device where a Map entry, a record object, its
+ * (collections/ascii-key-index.ts; the columns: backend/device-columns.ts): ~0.1 KiB per device where a Map entry, a record object, its
  * id, key and serial strings and a SeqTracker cost ~0.5 KiB (bench/RESULTS.md, "Coordinator per
  * telemetry message and per device"). A DeviceRecord is a small handle over one device's columns,
  * made by each lookup; callers may keep it (a broker session does).
@@ -22,17 +22,6 @@ import { SeqColumns } from './seq-columns.js';
 /** The release every device is told to run until `setTarget` says otherwise. */
 export const INITIAL_RELEASE = INITIAL_RELEASE_NAME;
 
-/** Device keys are 128 random bits. */
-const KEY_BYTES = 16;
-/**
- * Devices the columns start with; when full they grow by a quarter, not double, so at most a
- * fifth of them is unused (doubling left up to half: 0.05 KiB per device) while a grow, which
- * copies every column, stays rare (amortised O(1) per provisioning).
- */
-const INITIAL_DEVICES = 256;
-const GROWTH = 1.25;
-/** 2^32: a rollout rank in [0, 1) is an integer number of 2^-32 (wire/rollout.ts), kept exactly in a Uint32. */
-const RANK_SCALE = 4294967296;
 
 /** Serials are stable device names chosen by the simulator: short, URL- and topic-safe (and ASCII, as the id index needs). */
 const SERIAL_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -135,49 +124,6 @@ export class DeviceRecord {
     const t = this.store.telemetry;
     const k = this.index;
     return { received: t.received(k), duplicates: t.duplicates(k), gaps: t.gaps(k), maxSeq: t.maxSeq(k) };
-  }
-}
-
-/** The store's per-device columns, indexed by device number. */
-class DeviceColumns {
-  provisions: Uint32Array;
-  polls: Uint32Array;
-  stateReports: Uint32Array;
-  configAcked: Uint32Array;
-  artifactBytes: Float64Array;
-  rank: Uint32Array;
-  online: Uint8Array;
-  /** Interned strings (DeviceStore.intern); 0 is ''. */
-  release: Uint32Array;
-  status: Uint32Array;
-  /** KEY_BYTES random bytes per device. */
-  keys: Uint8Array;
-  constructor(n: number) {
-    this.provisions = new Uint32Array(n);
-    this.polls = new Uint32Array(n);
-    this.stateReports = new Uint32Array(n);
-    this.configAcked = new Uint32Array(n);
-    this.artifactBytes = new Float64Array(n);
-    this.rank = new Uint32Array(n);
-    this.online = new Uint8Array(n);
-    this.release = new Uint32Array(n);
-    this.status = new Uint32Array(n);
-    this.keys = new Uint8Array(n * KEY_BYTES);
-  }
-  get capacity(): number {
-    return this.rank.length;
-  }
-  grow(n: number): void {
-    this.provisions = grown(this.provisions, n);
-    this.polls = grown(this.polls, n);
-    this.stateReports = grown(this.stateReports, n);
-    this.configAcked = grown(this.configAcked, n);
-    this.artifactBytes = grown(this.artifactBytes, n);
-    this.rank = grown(this.rank, n);
-    this.online = grown(this.online, n);
-    this.release = grown(this.release, n);
-    this.status = grown(this.status, n);
-    this.keys = grown(this.keys, n * KEY_BYTES);
   }
 }
 

@@ -21,40 +21,8 @@ import {
 } from '../drivers/types.js';
 import { Ev } from './event-kinds.js';
 import { HeldCalls } from './held-calls.js';
+import { answerWhenGivenUp, CONNECT_TIMED_OUT, Op, SESSION_DOWN, SESSION_OPS } from './link-calls.js';
 import type { Schedule } from './schedule.js';
-
-/** Held calls: requests on their way up (…Out), answers on their way down (…In). */
-const Op = {
-  provisionOut: 0,
-  provisionIn: 1,
-  connectOut: 2,
-  connectIn: 3,
-  pollOut: 4,
-  pollIn: 5,
-  chunkOut: 6,
-  chunkIn: 7,
-  stateOut: 8,
-  stateIn: 9,
-  replyOut: 10,
-  configAckOut: 11,
-  eolOut: 12,
-  logsOut: 13,
-  fleetAckIn: 14,
-  offerIn: 15,
-  configIn: 16,
-  commandIn: 17,
-  pingOut: 18,
-  pingIn: 19,
-} as const;
-
-/** What a session's end takes with it: the connect in progress and the uplinks on their way. */
-const SESSION_OPS = (1 << Op.connectOut) | (1 << Op.connectIn) | (1 << Op.replyOut) | (1 << Op.configAckOut) | (1 << Op.eolOut) | (1 << Op.logsOut) | (1 << Op.fleetAckIn) | (1 << Op.pingOut) | (1 << Op.pingIn);
-
-/** Answers on the MQTT session: they arrive in order, as one TCP stream delivers them. */
-const SESSION_DOWN = (1 << Op.connectIn) | (1 << Op.fleetAckIn) | (1 << Op.offerIn) | (1 << Op.configIn) | (1 << Op.commandIn) | (1 << Op.pingIn);
-
-/** onConnected's code for a connect whose TCP handshake was abandoned (no SYN-ACK within 127 s). */
-const CONNECT_TIMED_OUT = MQTT_NET_CODE_BASE - NET_TIMEOUT;
 
 /**
  * The modelled link between the fleet and its driver, for everything but telemetry (which
@@ -66,8 +34,8 @@ const CONNECT_TIMED_OUT = MQTT_NET_CODE_BASE - NET_TIMEOUT;
  * service times.
  *
  * It is the driver the fleet sees (DeviceDriver), and the events sink of the driver below
- * (DriverEvents, FleetOpsEvents). Held calls wait in typed arrays (fleet/held-calls.ts) and come
- * due as the lifecycle's Ev.linkExchange events. Concurrency: the shard's thread only.
+ * (DriverEvents, FleetOpsEvents). Held calls (their codes: fleet/link-calls.ts) wait in typed arrays
+ * (fleet/held-calls.ts) and come due as the lifecycle's Ev.linkExchange events. Concurrency: the shard's thread only.
  */
 export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents {
   readonly name: string;
@@ -136,7 +104,7 @@ export class LinkedDriver implements DeviceDriver, DriverEvents, FleetOpsEvents 
 
   /** TCP gave up at `at`: a request is answered with a timeout then, an answer becomes one. */
   private gaveUp(dev: number, op: number, at: number): boolean {
-    const answer = op === Op.connectOut || op === Op.connectIn ? Op.connectIn : op === Op.provisionOut || op === Op.provisionIn ? Op.provisionIn : op === Op.pollOut || op === Op.pollIn ? Op.pollIn : op === Op.chunkOut || op === Op.chunkIn ? Op.chunkIn : op === Op.stateOut || op === Op.stateIn ? Op.stateIn : -1;
+    const answer = answerWhenGivenUp(op);
     if (answer < 0) return true; // an uplink or a push: lost with the session (the backend sees its end)
     this.held.hold(dev, at, answer, answer === Op.connectIn ? CONNECT_TIMED_OUT : NET_TIMEOUT, NO_RETRY_AFTER, 0, undefined);
     this.schedule.at(at, dev, Ev.linkExchange);

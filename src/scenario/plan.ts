@@ -1,7 +1,8 @@
 import { formatDuration } from '../metrics/format.js';
 import type { ResolvedScenario } from './resolved.js';
 import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
-import { COSTS, mqttSessionKB, planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
+import { planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
+import { COSTS, mqttSessionKB } from './memory-costs.js';
 import { sessionsIn, shardRanges, sleepyIn, sliceOf } from './session-load.js';
 
 /**

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import { planLayout, rawTcpSessions, SAFE_PER_DESTINATION, SAFE_PER_SOURCE_ADDRESS } from '../../src/scenario/capacity.js';
+import { planLayout } from '../../src/scenario/capacity.js';
+import { rawTcpSessions } from '../../src/scenario/memory-costs.js';
+import { SAFE_PER_DESTINATION, SAFE_PER_SOURCE_ADDRESS } from '../../src/scenario/port-budget.js';
 import { formatPlan, planRun } from '../../src/scenario/plan.js';
 import { checkResources, defaultWorkers } from '../../src/engine/resources.js';
 import { FleetsimError } from '../../src/errors/fleetsim-error.js';
