@@ -74,6 +74,7 @@ async function oneRun(r) {
   const plan = JSON.parse(execFileSync(process.execPath, [CLI, 'plan', file, '--json', ...layoutArgs], { encoding: 'utf8' }));
   const { code, samples, summary, timeline } = await sampledRun(args, dir, { label: `[run ${r}] `, coordinatorNice: COORDINATOR_NICE });
   const online = (row) => row.gauges['devices.online'];
+  const lagOf = (row) => row.gauges['generator.schedule_lag'] ?? 0;
   const allOn = timeline.find((row) => online(row) >= N);
   // The last row is the shards' final snapshot, taken after they disconnected on `stop`.
   const last = timeline[timeline.length - 2] ?? timeline[0];
@@ -110,6 +111,13 @@ async function oneRun(r) {
     telemetry: { generated: summary.counters['telemetry.generated'], acked: summary.counters['telemetry.acked'], failed: summary.counters['telemetry.failed'] },
     accountingHolds: summary.accounting.holds,
     maxScheduleLagMs: summary.generator.maxScheduleLagMs,
+    // Where the lag was: the largest of the interval maxima before every device was online and in
+    // the hold, and the hold's last interval (lag that drains ends near 0; lag that never drains does not).
+    scheduleLagMs: {
+      ramp: Math.max(0, ...timeline.filter((row) => !allOn || row.tMs < allOn.tMs).map(lagOf)),
+      hold: Math.max(0, ...hold.map(lagOf)),
+      holdEnd: hold.length ? lagOf(hold[hold.length - 1]) : null,
+    },
     // Over options.maxScheduleLag (5 s) the generator was saturated: the report is invalid (exit 3).
     generatorSaturated: summary.generator.saturated,
     holdSamples: holdSamples.length,
@@ -202,7 +210,7 @@ const verdicts = {
 console.log(`\n${R} run(s), ${N} devices on ${BROKERS} local Mosquitto brokers, ${runs[0].shardProcesses} shard processes, keepalive ${KEEPALIVE}s`);
 console.log(`connect rate (power-on to all online, incl. HTTP provisioning): ${med((x) => x.connectsPerSec ?? 0).toFixed(0)} devices/s`);
 console.log(`held all ${N} online for ${med((x) => x.holdSeconds).toFixed(0)} s; connection lost ${runs.map((x) => x.connectionLost).join(',')} (by cause: ${runs.map((x) => LOST_CAUSES.filter((c) => x.connectionLostByCause[c] > 0).map((c) => `${c} ${x.connectionLostByCause[c]}`).join(', ') || 'none').join('; ')}), connect failed ${runs.map((x) => x.connectFailed).join(',')}`);
-console.log(`generator: max schedule lag ${runs.map((x) => (x.maxScheduleLagMs / 1000).toFixed(1)).join(',')} s (bound 5 s: ${verdicts.valid ? 'valid' : 'SATURATED, the run is invalid'})`);
+console.log(`generator: max schedule lag ${runs.map((x) => (x.maxScheduleLagMs / 1000).toFixed(1)).join(',')} s (bound 5 s: ${verdicts.valid ? 'valid' : 'SATURATED, the run is invalid'}); ramp ${runs.map((x) => (x.scheduleLagMs.ramp / 1000).toFixed(1)).join(',')} s, hold ${runs.map((x) => (x.scheduleLagMs.hold / 1000).toFixed(1)).join(',')} s, end of hold ${runs.map((x) => ((x.scheduleLagMs.holdEnd ?? 0) / 1000).toFixed(1)).join(',')} s`);
 console.log(`CPU, all processes: ${med((x) => x.cpuMsPerDeviceInRamp ?? NaN).toFixed(2)} ms per device brought online in the ramp; ${TELEMETRY ? `${med((x) => x.cpuMsPerMessageInHold ?? NaN).toFixed(3)} ms per telemetry message in the hold` : 'no telemetry'}; cores ramp ${runs.map((x) => x.cpuCores.ramp?.machine.toFixed(2)).join(',')}, hold ${runs.map((x) => x.cpuCores.hold?.machine.toFixed(2)).join(',')} (machine, of ${os.cpus().length})`);
 const kib = (f) => (med(f) / KB).toFixed(2);
 console.log(`simulator memory per connected device (coordinator + shard processes): ${kib((x) => x.perDeviceBytes.simulatorPss)} KiB PSS, ${kib((x) => x.perDeviceBytes.simulatorRss)} KiB summed RSS`);

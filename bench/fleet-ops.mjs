@@ -22,6 +22,9 @@
 //   PIPELINING=off,on          devices' SUBSCRIBE in the CONNECT's write (options.mqttPipelining; default off);
 //                              several alternate run by run, as BROKERS do
 //   PROV_MAX_S=120             cap of one provisioning run, s (it stops at the last end-of-line ack)
+//   NEIGHBOURS=2               a busy box, reproducibly: that many processes spinning on the CPU at
+//                              nice 0 through every provisioning run (one per core makes the load 2+
+//                              on 2 cores); the run's load averages show what it met
 //   BASELINE_DIST=<dir>        another build's dist/ (say, main before a change: git archive <commit> |
 //                              tar -x -C /tmp/base, link node_modules, npm run build there): every
 //                              provisioning run is paired with the same run on that build, alternating
@@ -34,6 +37,7 @@
 // brokers), `allInCpuMsPerDevice` from the process's start (loading fleetsim included), and with
 // two fleet sizes the marginal CPU per device. On this 2-core VM the CPU per device still grows
 // with the load (cache and memory contention with neighbours), so compare figures taken side by side.
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseScenarioText } from '../dist/scenario/load.js';
@@ -78,6 +82,12 @@ const PROV_MAX_S = envInt('PROV_MAX_S', 120);
 const WORKERS = process.env.WORKERS === undefined ? undefined : envInt('WORKERS', 2);
 /** Builds whose provisioning runs alternate: this checkout's, and BASELINE_DIST's when given (side by side). */
 const BUILDS = process.env.BASELINE_DIST ? [undefined, process.env.BASELINE_DIST] : [undefined];
+/** Busy neighbours (NEIGHBOURS): CPU-bound processes that share the box with every provisioning run. */
+const NEIGHBOURS = envInt('NEIGHBOURS', 0);
+function startNeighbours(n) {
+  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}
+
 /** Run options for a scenario: fleetsim's own default worker count unless WORKERS says otherwise. */
 const quiet = (s) => ({ workers: WORKERS ?? defaultWorkers(s), drainMs: 5000 });
 
@@ -127,6 +137,10 @@ const out = { machine: machine(), provisioning: [], downloads: [] };
 console.error(`${out.machine.cpu}, ${out.machine.nproc} cores, ${out.machine.ramGiB} GiB, node ${out.machine.node}, ${out.machine.date}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 const line = (x) =>
   `${x.devices} devices: ${x.devicesPerSec} devices/s, ${x.cpuMsPerDevice} ms CPU/device in the run (main thread ${x.cpuBreakdownMsPerDevice.main}, shard threads ${x.cpuBreakdownMsPerDevice.shardThreads}, V8 helpers ${x.cpuBreakdownMsPerDevice.v8Helpers}, children ${x.cpuBreakdownMsPerDevice.children}), ${x.allInCpuMsPerDevice} all-in (start-up ${x.startCpuMs} ms), failed attempts ${JSON.stringify(x.retries)}, ${x.listenOverflows} listen overflows, EOL p99 ${x.eolP99Ms} ms (load ${x.load1} -> ${x.load1After})`;
+const neighbours = startNeighbours(NEIGHBOURS);
+// Never leave them spinning, whichever way this script ends.
+process.on('exit', () => neighbours.forEach((p) => p.kill()));
+if (NEIGHBOURS) console.error(`${NEIGHBOURS} busy neighbour process(es) spinning through the provisioning runs`);
 if (PARTS.includes('provisioning')) {
   for (const target of PROV_TARGETS) for (const rate of RATES) {
     const configs = BROKERS.flatMap((broker) => PIPELINING.flatMap((pipelining) => BUILDS.map((dist) => ({ broker, dist, pipelining, key: `${broker}${pipelining ? ' pipelined' : ''}${dist ? ` @ ${dist}` : ''}` }))));
@@ -168,6 +182,8 @@ if (PARTS.includes('provisioning')) {
     }
   }
 }
+for (const p of neighbours) p.kill();
+out.neighbours = NEIGHBOURS;
 if (PARTS.includes('downloads')) {
   out.downloads.push(await downloads('lte-m', 256, '2s'));
   out.downloads.push(await downloads('ethernet', 4000, '2s'));

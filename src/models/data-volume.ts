@@ -160,7 +160,23 @@ export function billableMessages(u: DeviceDayUsage, m: MessageSizes, meterBytes:
 export function pingsPerSessionDay(reportEveryS: number | undefined, keepaliveS: number, jitter = 0): number {
   if (!(keepaliveS > 0)) return 0;
   if (reportEveryS === undefined) return 86_400 / keepaliveS;
-  return (meanPingsBetween(reportEveryS * (1 - jitter), reportEveryS * (1 + jitter), keepaliveS) * 86_400) / reportEveryS;
+  return (pingsPerReport(reportEveryS, keepaliveS, jitter) * 86_400) / reportEveryS;
+}
+
+/** Mean PINGREQs between two reports `reportEveryS` ± `jitter` apart (0 with keepalive off). */
+export function pingsPerReport(reportEveryS: number, keepaliveS: number, jitter = 0): number {
+  if (!(keepaliveS > 0)) return 0;
+  return meanPingsBetween(gapBoundS(reportEveryS, -jitter), gapBoundS(reportEveryS, jitter), keepaliveS);
+}
+
+/** T · (1 ± j) to the microsecond, so that 60 s + 10 % is 66 s and not 66.00000000000001 (a ping that never happens). */
+function gapBoundS(reportEveryS: number, jitter: number): number {
+  return Math.max(0, Math.round(reportEveryS * (1 + jitter) * 1e6) / 1e6);
+}
+
+/** The shortest whole-second keepalive at which reports `reportEveryS` ± `jitter` apart leave no gap for a ping. */
+export function pingFreeKeepaliveS(reportEveryS: number, jitter = 0): number {
+  return Math.ceil(gapBoundS(reportEveryS, jitter));
 }
 
 /** Mean of max(0, ceil(T / k) - 1) for T uniform on [lo, hi]: the integral of the step function, piece by piece. */

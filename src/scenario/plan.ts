@@ -4,6 +4,7 @@ import { arrivalStride, powerOnTimeMs } from '../models/arrival.js';
 import { planLayout, RESERVED_DESCRIPTORS, type MachineLimits, type RunLayout } from './capacity.js';
 import { COSTS, mqttSessionKB } from './memory-costs.js';
 import { sessionsIn, shardRanges, sleepyIn, sliceOf } from './session-load.js';
+import { pingFreeKeepaliveS, pingsPerReport, pingsPerSessionDay } from '../models/data-volume.js';
 
 /**
  * What a run would do, worked out from the scenario alone (no I/O): how devices split into
@@ -59,6 +60,12 @@ export interface PlanRates {
   telemetryPerSec: number;
   telemetryBytesPerSec: number;
   pollsPerSec: number;
+  /**
+   * PINGREQs the standing sessions send at steady state (scenario/keepalive-load.ts), and per
+   * report: pings that a keepalive within the longest gap between reports adds to the broker's
+   * packets; `pingFreeSec`, the shortest keepalive that sends none (with telemetry).
+   */
+  keepalive: { sec: number; pingsPerSec: number; pingsPerReport: number; pingFreeSec?: number };
   /** Expected totals over the run, given the arrival schedule. */
   telemetryMessages: number;
   polls: number;
@@ -183,6 +190,10 @@ function planRates(s: ResolvedScenario, first: number, count: number): PlanRates
     }
   }
   const telemetryPerSec = t ? count / (t.everyMs / 1000) : 0;
+  // Standing sessions ping (a sleepy one holds its session for one report): models/data-volume.ts counts how often.
+  const keepaliveS = s.behaviour.keepaliveSec;
+  const standing = count - sleepyIn(s, first, count);
+  const everyS = t ? t.everyMs / 1000 : undefined;
   return {
     arrivalPerSec: s.arrival.ratePerSec,
     arrivalEndPerSec: s.arrival.toRatePerSec ?? s.arrival.ratePerSec,
@@ -191,6 +202,12 @@ function planRates(s: ResolvedScenario, first: number, count: number): PlanRates
     telemetryPerSec,
     telemetryBytesPerSec: t ? telemetryPerSec * t.sizeBytes : 0,
     pollsPerSec: p ? count / (p.everyMs / 1000) : 0,
+    keepalive: {
+      sec: s.behaviour.keepaliveSec,
+      pingsPerSec: (standing * pingsPerSessionDay(everyS, keepaliveS, t?.jitter)) / 86_400,
+      pingsPerReport: t ? pingsPerReport(t.everyMs / 1000, keepaliveS, t.jitter) : 0,
+      ...(t ? { pingFreeSec: pingFreeKeepaliveS(t.everyMs / 1000, t.jitter) } : {}),
+    },
     telemetryMessages: t ? Math.floor(onSeconds / (t.everyMs / 1000)) : 0,
     polls: p ? Math.floor(onSeconds / (p.everyMs / 1000)) : 0,
   };
@@ -223,6 +240,13 @@ function planResources(s: ResolvedScenario, ranges: ReadonlyArray<{ firstDevice:
   };
 }
 
+/** Why a fleet that reports pings at all: its keepalive is within the longest gap between reports. */
+function pingNote(k: PlanRates['keepalive']): string {
+  if (k.pingFreeSec === undefined || k.pingsPerReport === 0) return '';
+  const per = Number(k.pingsPerReport.toFixed(2));
+  return ` (${per} per report, each a PINGREQ and a PINGRESP: keepalive ${k.sec} s is shorter than the longest gap between reports; ${k.pingFreeSec} s or more sends none)`;
+}
+
 function rate(n: number): string {
   return n >= 100 ? `${Math.round(n)}/s` : `${Number(n.toFixed(2))}/s`;
 }
@@ -247,6 +271,7 @@ export function formatPlan(plan: RunPlan): string {
   lines.push(`  power-on / provisioning  ${rate(r.arrivalPerSec)}${ramp}; all on at ${formatDuration(r.allOnAtMs)} (${r.devicesOnByEnd} of ${plan.localDevices} on before the end)`);
   lines.push(`  telemetry                ${rate(r.telemetryPerSec)} (${Math.round(r.telemetryBytesPerSec)} B/s payload); ~${r.telemetryMessages} messages in the run`);
   lines.push(`  polls                    ${rate(r.pollsPerSec)}; ~${r.polls} in the run`);
+  if (r.keepalive.pingsPerSec > 0) lines.push(`  keepalive pings          ${rate(r.keepalive.pingsPerSec)}${pingNote(r.keepalive)}`);
   lines.push('resources:');
   if (plan.clock === 'virtual') lines.push('  connections              none: under the virtual clock the backend is a model');
   else {
