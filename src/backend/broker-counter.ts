@@ -4,6 +4,7 @@ import { decodeFrames, type FrameCarry, type FrameSink } from '../wire/mqtt-fram
 import { encodeConnect, encodeSubscribe } from '../wire/mqtt-client-frames.js';
 import { TOPIC_ROOT } from '../wire/reference-protocol.js';
 import type { DeviceStore } from './store.js';
+import { CONFIRM_DEADLINE_MS, CountConfirmation, DOLLAR, type CountCheck, type CountingSession } from './count-confirmation.js';
 
 /** TLS of a counting subscriber: what to trust, and its client certificate when the broker requires one. */
 export interface CounterTls {
@@ -43,7 +44,7 @@ const READ_BUFFER_BYTES = 256 * 1024;
  * callback) was most of the counter's CPU per message. A read of at least
  * KEEP_READING_BYTES goes on reading at once, so a busy broker is never left waiting (Mosquitto
  * drops what a subscriber leaves queued past max_queued_messages). Counts are late by at most
- * this much; `settle`'s quiet period is longer.
+ * this much; `settle` waits for its markers instead.
  */
 const READ_EVERY_MS = 50;
 const KEEP_READING_BYTES = READ_BUFFER_BYTES / 2;
@@ -64,8 +65,9 @@ const TELEMETRY_SUFFIX = '/telemetry'.length;
  * costs no object, string or Map lookup (mqtt.js built a packet, a topic string and a payload
  * slice each). At QoS 1 the PUBACKs of one read leave in one write.
  *
- * A broker acknowledges a publish before it forwards it, so a reader must let the subscriber
- * catch up (`settle`) before trusting the counts.
+ * A broker acknowledges a publish before it forwards it, and may drop what it cannot queue for a
+ * slow subscriber, so a reader must let the counter confirm its count (`settle`: markers, and
+ * Mosquitto's own count of drops) before trusting it.
  *
  * Concurrency: everything runs on the backend's event loop; socket callbacks run to completion.
  */
@@ -73,7 +75,6 @@ export class BrokerCounter {
   private readonly links: CounterLink[] = [];
   private readonly ping: NodeJS.Timeout;
   private readonly reader: NodeJS.Timeout;
-  private lastMessageAt = 0;
   /** Shared by the plain-TCP sockets: reads are delivered one at a time and decoded before the next. */
   readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   received = 0;
@@ -90,9 +91,14 @@ export class BrokerCounter {
     }, READ_EVERY_MS).unref();
   }
 
-  static async start(store: DeviceStore, urls: readonly string[], tlsOptions?: CounterTls, qos: CounterQos = 1): Promise<BrokerCounter> {
+  /**
+   * `sysDrops`: the brokers publish $SYS every second (brokers fleetsim starts), so settle() can
+   * read how many messages they dropped; otherwise their drops cannot be seen and no count is
+   * confirmed complete.
+   */
+  static async start(store: DeviceStore, urls: readonly string[], tlsOptions?: CounterTls, qos: CounterQos = 1, sysDrops = false): Promise<BrokerCounter> {
     const c = new BrokerCounter(store, qos);
-    urls.forEach((url, i) => c.links.push(new CounterLink(c, url, `fleetsim-backend-counter-${process.pid}-${i}`, tlsOptions)));
+    urls.forEach((url, i) => c.links.push(new CounterLink(c, url, `fleetsim-backend-counter-${process.pid}-${i}`, tlsOptions, sysDrops)));
     try {
       await Promise.all(c.links.map((l) => l.ready));
     } catch (err) {
@@ -104,7 +110,6 @@ export class BrokerCounter {
 
   /** One PUBLISH frame's body `buf[start, end)`, from `link`. */
   onPublish(link: CounterLink, header: number, buf: Buffer, start: number, end: number): void {
-    this.received++;
     const topicEnd = start + 2 + ((buf[start] << 8) | buf[start + 1]);
     let payload = topicEnd;
     if ((header & 0x06) !== 0) {
@@ -115,19 +120,29 @@ export class BrokerCounter {
     const idEnd = topicEnd - TELEMETRY_SUFFIX;
     // The subscription's filter guarantees the topic's shape; a frame too short for it is malformed.
     const k = idEnd > idStart && payload <= end ? this.store.indexOfIdBytes(buf, idStart, idEnd) : -1;
+    if (k < 0 && link.confirmation.isMarker(buf, start + 2, topicEnd)) {
+      link.confirmation.onMarker(buf.toString('latin1', payload, end));
+      return; // a marker, not telemetry
+    }
+    this.received++;
     this.store.countTelemetryAt(k, buf, payload, end);
   }
 
-  /** Called once per read that carried frames. */
-  touched(): void {
-    this.lastMessageAt = Date.now();
-  }
-
-  /** Resolves once no message has arrived for `quietMs` (or after `maxMs`). */
-  async settle(quietMs = 300, maxMs = 10_000): Promise<void> {
-    const deadline = Date.now() + maxMs;
-    this.lastMessageAt = Math.max(this.lastMessageAt, Date.now());
-    while (Date.now() < deadline && Date.now() - this.lastMessageAt < quietMs) await new Promise((r) => setTimeout(r, 50));
+  /**
+   * Waits until every broker has delivered to the counter all it accepted so far (call it once the
+   * devices stopped), and says what could not be confirmed: a broker whose marker did not come
+   * back by the deadline, whose counting session was lost during the run, or whose drops cannot
+   * be seen. Never a silent undercount: what is not confirmed is named.
+   */
+  async settle(deadlineMs = CONFIRM_DEADLINE_MS): Promise<CountCheck> {
+    const deadline = Date.now() + deadlineMs;
+    const checks = await Promise.all(this.links.map((l) => l.confirmation.confirm(deadline, deadlineMs)));
+    const check: CountCheck = { dropped: 0, unconfirmed: [] };
+    for (const c of checks) {
+      check.dropped += c.dropped ?? 0;
+      if (c.unconfirmed.length > 0) check.unconfirmed.push(`${c.broker}: ${c.unconfirmed.join('; ')}`);
+    }
+    return check;
   }
 
   async close(): Promise<void> {
@@ -138,7 +153,7 @@ export class BrokerCounter {
 }
 
 /** One broker's counting session: its socket, the unfinished frame between reads, and PUBACKs due. */
-class CounterLink implements FrameCarry, FrameSink {
+class CounterLink implements FrameCarry, FrameSink, CountingSession {
   carry: Buffer | null = null;
   carryLength = 0;
   socket: net.Socket | undefined;
@@ -156,17 +171,22 @@ class CounterLink implements FrameCarry, FrameSink {
   private readonly host: string;
   private readonly port: number;
   private readonly secure: boolean;
+  readonly broker: string;
+  readonly confirmation: CountConfirmation;
 
   constructor(
     private readonly counter: BrokerCounter,
     url: string,
-    private readonly clientId: string,
+    readonly clientId: string,
     private readonly tlsOptions: CounterTls | undefined,
+    readonly sysDrops: boolean,
   ) {
     const u = new URL(url);
     this.secure = u.protocol === 'mqtts:';
     this.host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = u.port === '' ? (this.secure ? 8883 : 1883) : Number(u.port);
+    this.broker = `${this.host}:${this.port}`;
+    this.confirmation = new CountConfirmation(this);
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -195,6 +215,7 @@ class CounterLink implements FrameCarry, FrameSink {
     // A client may send further packets right after CONNECT (MQTT 3.1.1, 3.1.4).
     socket.write(encodeConnect({ clientId: this.clientId, keepalive: KEEPALIVE_S }));
     socket.write(encodeSubscribe(SUBSCRIBE_ID, `${TOPIC_ROOT}/+/telemetry`, this.counter.qos));
+    socket.write(this.confirmation.subscription());
     this.socket = socket;
   }
 
@@ -205,7 +226,6 @@ class CounterLink implements FrameCarry, FrameSink {
       this.socket?.destroy();
       return false;
     }
-    this.counter.touched();
     if (this.ackBytes > 0) {
       // A copy: the socket may hold the buffer until it is flushed, and the next read refills `acks`.
       this.socket?.write(Buffer.from(this.acks.subarray(0, this.ackBytes)));
@@ -216,9 +236,13 @@ class CounterLink implements FrameCarry, FrameSink {
 
   onFrame(header: number, buf: Buffer, start: number, end: number): boolean {
     const type = header >> 4;
-    if (type === TYPE_PUBLISH) this.counter.onPublish(this, header, buf, start, end);
-    else if (type === TYPE_CONNACK && buf[start + 1] !== 0) this.fail(`the broker refused the counting subscriber (CONNACK ${buf[start + 1]})`);
-    else if (type === TYPE_SUBACK) {
+    if (type === TYPE_PUBLISH) {
+      if (end > start + 2 && buf[start + 2] === DOLLAR) this.confirmation.onSys(header, buf, start, end);
+      else this.counter.onPublish(this, header, buf, start, end);
+    } else if (type === TYPE_CONNACK && buf[start + 1] !== 0) this.fail(`the broker refused the counting subscriber (CONNACK ${buf[start + 1]})`);
+    else if (type === TYPE_SUBACK && ((buf[start] << 8) | buf[start + 1]) !== SUBSCRIBE_ID) {
+      this.confirmation.onSubscribed((buf[start] << 8) | buf[start + 1], buf[start + 2] === 0x80);
+    } else if (type === TYPE_SUBACK) {
       if (buf[start + 2] === 0x80) this.fail(`the broker refused the counting subscription to ${TOPIC_ROOT}/+/telemetry`);
       else {
         this.subscribed = true;
@@ -242,6 +266,13 @@ class CounterLink implements FrameCarry, FrameSink {
     this.ackBytes += 4;
   }
 
+  /** CountingSession: writes on the subscribed session. */
+  send(frame: Buffer): boolean {
+    if (!this.subscribed || this.socket === undefined) return false;
+    this.socket.write(frame);
+    return true;
+  }
+
   private fail(why: string): void {
     this.lastError = why;
     if (!this.subscribed) this.rejectReady(new Error(why));
@@ -259,6 +290,7 @@ class CounterLink implements FrameCarry, FrameSink {
       return;
     }
     // Lost: come back and subscribe again (what the broker delivered meanwhile is not counted).
+    if (this.subscribed) this.confirmation.sessionsLost++;
     this.subscribed = false;
     this.retry = setTimeout(() => this.open(), RECONNECT_MS);
   }

@@ -11,6 +11,7 @@ import { DeviceStore, type TargetSpec } from './store.js';
 import { FleetOps, epochNow } from './fleet-ops.js';
 import type { CampaignStatus, FleetOpsStats } from '../wire/fleet-ops.js';
 import type { BrokerCounter, CounterQos, CounterTls } from './broker-counter.js';
+import type { CountCheck } from './count-confirmation.js';
 import type { SeqLocator } from '../wire/telemetry-seq.js';
 
 /**
@@ -25,6 +26,7 @@ import type { SeqLocator } from '../wire/telemetry-seq.js';
 export type { FaultPlan, FaultRule, FaultRoute } from './faults.js';
 export type { TargetSpec } from './store.js';
 export type { BrokerKind, OperatorCredential } from './broker.js';
+export type { CountCheck } from './count-confirmation.js';
 
 export interface EmbeddedBackendOptions {
   fleetKey: string;
@@ -51,6 +53,8 @@ export interface EmbeddedBackendOptions {
   countTls?: CounterTls;
   /** QoS of the counting subscription (broker-counter.ts, CounterQos: 0 for local Mosquitto); default 1. */
   countQos?: CounterQos;
+  /** The `countFrom` brokers publish $SYS every second (local Mosquitto fleetsim started), so their drops can be read; default false. */
+  countSysDrops?: boolean;
   /** Where telemetry payloads carry their sequence number (default: the reference `{"seq":` prefix). */
   telemetrySeq?: SeqLocator;
   /** An MQTT login that may subscribe to every topic, to watch the traffic (see broker.ts); absent: none. */
@@ -113,8 +117,12 @@ export interface EmbeddedBackend {
   campaign(id: string): CampaignStatus | undefined;
   /** Every campaign's status, oldest first. */
   campaigns(): CampaignStatus[];
-  /** Waits until the counting subscribers of `countFrom` brokers have caught up. */
-  settle(): Promise<void>;
+  /**
+   * Waits until the counting subscribers of `countFrom` brokers have caught up, and says what of
+   * their count could not be confirmed (backend/count-confirmation.ts); undefined without them
+   * (the embedded broker counts in-process, exactly).
+   */
+  settle(): Promise<CountCheck | undefined>;
   /** Closes every socket and server; idempotent. */
   close(): Promise<void>;
 }
@@ -149,7 +157,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
       const start = opts.broker === 'aedes' ? (await import('./broker-aedes.js')).startAedesBroker : startLeanBroker;
       broker = await start(store, { host, port: opts.mqttPort ?? 0, log, fleetOps: ops, operator: opts.operator });
     }
-    if (opts.countFrom && opts.countFrom.length > 0) counter = await (await import('./broker-counter.js')).BrokerCounter.start(store, opts.countFrom, opts.countTls, opts.countQos);
+    if (opts.countFrom && opts.countFrom.length > 0) counter = await (await import('./broker-counter.js')).BrokerCounter.start(store, opts.countFrom, opts.countTls, opts.countQos, opts.countSysDrops);
   } catch (err) {
     ops.close();
     server.close();
@@ -184,9 +192,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
     fleetOpsStats: () => ops.stats(),
     campaign: (id) => ops.campaigns.get(id)?.view(epochNow()),
     campaigns: () => ops.campaigns.all().map((c) => c.view(epochNow())),
-    settle: async () => {
-      await counter?.settle();
-    },
+    settle: async () => counter?.settle(),
     close() {
       closing ??= (async () => {
         api.close();

@@ -175,11 +175,13 @@ function simulatedMsOf(s: ResolvedScenario, status: RunSummary['run']['status'],
 
 /** What the embedded backend counted, once everything in flight has landed. */
 async function backendView(backend: CountingBackend, perDevice: boolean | undefined): Promise<{ counts: BackendCounts; devices?: DeviceTelemetryCounts[] }> {
-  await backend.settle();
+  const check = await backend.settle();
   const stats = backend.stats();
   const t = stats.totals;
   const refused = backend.mqttUrl === '' ? {} : { refusedPublishes: t.refusedPublishes ?? 0, refusedSubscribes: t.refusedSubscribes ?? 0 };
-  return { counts: { received: t.received, duplicates: t.duplicates, gaps: t.gaps, ...refused }, devices: perDevice ? stats.devices : undefined };
+  // Counted from brokers' subscriptions: what they dropped on the way, and what could not be confirmed, goes with the count.
+  const confirmed = check === undefined ? {} : { uncounted: check.dropped, unconfirmed: check.unconfirmed };
+  return { counts: { received: t.received, duplicates: t.duplicates, gaps: t.gaps, ...refused, ...confirmed }, devices: perDevice ? stats.devices : undefined };
 }
 
 /** Acked telemetry per global device index, from the shards' per-device counts. */

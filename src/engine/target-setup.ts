@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { FleetsimError } from '../errors/fleetsim-error.js';
-import { startEmbeddedBackend, type OperatorCredential } from '../backend/index.js';
+import { startEmbeddedBackend, type CountCheck, type OperatorCredential } from '../backend/index.js';
 import { platformFake } from '../backend/fakes/registry.js';
 import type { RunningFake } from '../backend/fakes/platform-fake.js';
 import type { PlatformFakeName } from '../wire/platform-fakes.js';
@@ -38,8 +38,8 @@ export function operatorFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorC
 export interface CountingBackend {
   /** The broker it counts telemetry on ('' when it counts from other brokers' subscriptions). */
   readonly mqttUrl: string;
-  /** Resolves when everything in flight to the backend has been counted. */
-  settle(): Promise<void>;
+  /** Resolves when everything in flight to the backend has been counted, with what of the count could not be confirmed (undefined: counted in-process). */
+  settle(): Promise<CountCheck | undefined>;
   stats(): Pick<DeviceStatsResponse, 'devices' | 'totals'>;
 }
 
@@ -114,7 +114,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
     }
     const counterTls = tls?.counter ?? (tls ? tls.shard.settings : undefined);
     const operator = brokerUrls === undefined ? operatorFromEnv() : undefined;
-    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, broker: s.options.embeddedBroker, countFrom: brokerUrls, countTls: counterTls, countQos: t.broker?.kind === 'local-mosquitto' ? 0 : 1, telemetrySeq: telemetrySeqOf(s), operator });
+    const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, broker: s.options.embeddedBroker, countFrom: brokerUrls, countTls: counterTls, countQos: t.broker?.kind === 'local-mosquitto' ? 0 : 1, countSysDrops: t.broker?.kind === 'local-mosquitto', telemetrySeq: telemetrySeqOf(s), operator });
     log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}${operator ? `  (operator login: user ${OPERATOR_USERNAME}, password from ${OPERATOR_PASSWORD_ENV})` : ''}`);
     return {
       target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' }, ...shardTls },
@@ -154,7 +154,14 @@ async function startPlatformFake(s: ResolvedScenario, name: PlatformFakeName, pr
     maintenance: maintenance && { opensMs: maintenance.opensMs / s.timeScale, lengthMs: maintenance.lengthMs / s.timeScale, everyMs: maintenance.everyMs / s.timeScale },
   });
   log(`${name} fake:${running.httpUrl ? ` http ${running.httpUrl}` : ''}${running.mqttUrl ? `  mqtt ${running.mqttUrl}` : ''}`);
-  const backend: CountingBackend = { mqttUrl: running.mqttUrl ?? '', settle: () => running.settle(), stats: () => running.stats() };
+  const backend: CountingBackend = {
+    mqttUrl: running.mqttUrl ?? '',
+    settle: async () => {
+      await running.settle();
+      return undefined; // a fake counts in-process
+    },
+    stats: () => running.stats(),
+  };
   return {
     target: { httpUrl: running.httpUrl ?? '', mqttUrl: running.mqttUrl ?? '', fleetKey, preset, ...fakeTls(running) },
     backend,

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { DeviceStore } from '../backend/store.js';
+import { MARKER_TOPICS, SYS_DROPPED, SYS_UPTIME } from '../backend/count-confirmation.js';
 import { FleetsimError } from '../errors/fleetsim-error.js';
 import { createFleetCa, issueCertificate, loadFleetCa, type FleetCa, type PemIdentity } from '../identity/x509.js';
 import type { ResolvedTls } from '../scenario/resolved.js';
@@ -50,8 +51,8 @@ export async function prepareTls(t: ResolvedTls, localBroker: boolean): Promise<
   const clientTrust = [ca!.pem.cert, t.ca].filter((x): x is string => x !== undefined).join('\n');
   const prepared: PreparedTls = { shard, warnings, mosquitto: { tls: { ca: clientTrust, cert: server.cert, key: server.key, requireCertificate } } };
   if (requireCertificate) {
-    // Each device may use only its own topics; the counter reads them all.
-    prepared.mosquitto!.acl = [`user ${COUNTER_IDENTITY}`, 'topic read fleet/#', '', 'pattern readwrite fleet/%u/#', ''].join('\n');
+    // Each device may use only its own topics; the counter reads them all, its markers and the broker's drop count (backend/count-confirmation.ts).
+    prepared.mosquitto!.acl = [`user ${COUNTER_IDENTITY}`, 'topic read fleet/#', `topic readwrite ${MARKER_TOPICS}`, `topic read ${SYS_DROPPED}`, `topic read ${SYS_UPTIME}`, '', 'pattern readwrite fleet/%u/#', ''].join('\n');
     const counter = await issueCertificate(ca!, COUNTER_IDENTITY, { client: true });
     prepared.counter = { ca: ca!.pem.cert, key: counter.key, cert: counter.cert };
   } else {

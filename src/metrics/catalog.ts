@@ -163,6 +163,8 @@ export const H = Object.fromEntries(HISTOGRAMS.map(([n], i) => [n, i])) as { [K 
  */
 export const DERIVED: readonly MetricDef[] = [
   { name: 'telemetry.lost', kind: 'counter', unit: 'count', help: 'Telemetry messages that never reached the backend: what fleetsim knows it lost on its side (telemetry.dropped, link.messages_lost, telemetry.in_transit_at_drop), telemetry.failed, plus, with the embedded backend, messages the simulator counted as delivered that the backend never received ("lost between").' },
+  { name: 'backend.uncounted', kind: 'counter', unit: 'count', help: "Telemetry the embedded backend could not count because the broker dropped it on its way to the backend's counting subscriber (local Mosquitto's own count of messages dropped for slow subscribers, $SYS; `target.mqtt: local-mosquitto` only). These reached the broker: they are not in telemetry.lost, and the backend's received and gaps miss them. Absent when the backend does not count from a broker's subscription." },
+  { name: 'backend.count_unconfirmed', kind: 'counter', unit: 'count', help: "Brokers whose telemetry count the embedded backend could not confirm complete: its marker did not come back by the deadline, its counting session was lost during the run, or the broker's drops cannot be read (a broker given by URL). accounting.backend.unconfirmed says why; `count == 0` demands a confirmed count. Absent when the backend does not count from a broker's subscription." },
   { name: 'campaign.started', kind: 'counter', unit: 'count', help: 'Update campaigns (update phases) the run started.' },
   { name: 'campaign.aborted', kind: 'counter', unit: 'count', help: 'Update campaigns whose abortIf rule tripped, so they stopped admitting devices. `count == 1` asserts that the campaign aborted, `count == 0` that it did not.' },
   { name: 'campaign.failures', kind: 'counter', unit: 'count', help: 'Updates that finished without committing the release: update.failed + update.rolled_back (the numerator of abortIf\'s failure_rate).' },
@@ -187,6 +189,7 @@ export const SHARE_OF: Readonly<Record<string, readonly string[]>> = {
   'telemetry.failed': ['telemetry.generated'],
   'telemetry.dropped': ['telemetry.generated'],
   'telemetry.lost': ['telemetry.generated'],
+  'backend.uncounted': ['telemetry.generated'],
   'link.messages_lost': ['telemetry.generated'],
   'telemetry.in_transit_at_drop': ['telemetry.generated'],
   'telemetry.delivered_after_reconnect': ['telemetry.acked', 'telemetry.sent_noack'],

@@ -83,6 +83,18 @@ finished) or a rollout share never reached makes the threshold fail with "no dat
   (generated = acked + sent_noack + failed + dropped + lost on link + in transit at drop + in
   transit at end + buffered, then what the backend received); it is what the simulator believes
   was delivered and the backend never saw.
+- **A count the backend cannot vouch for.** With \`target.mqtt: local-mosquitto\` (or a broker by
+  URL) the embedded backend counts telemetry through a subscription on each broker, and a broker
+  drops what it cannot queue for a slow subscriber. At the end of the run the counter sends a
+  marker through each broker and waits for it, and reads Mosquitto's own count of dropped
+  messages: **\`backend.uncounted\`** is what the brokers dropped on the way to the counter (they
+  reached the broker, so they are not "lost between" nor in \`telemetry.lost\`; the backend's
+  received and gaps miss them), and **\`backend.count_unconfirmed\`** counts brokers whose count
+  could not be confirmed complete (marker not back, counting session lost, drops not readable),
+  with why in \`accounting.backend.unconfirmed\` and in the console and HTML reports. "Lost between"
+  is then an upper bound, so a run whose only failed threshold is on \`telemetry.lost\` is invalid,
+  not failed. Write
+  \`backend.count_unconfirmed: ["count == 0"]\` to demand a confirmed count.
 
 ## Which latency judges the backend
 

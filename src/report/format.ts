@@ -129,6 +129,12 @@ export function accountingSides(summary: RunSummary): string[] {
         `${formatCount(unacked)} arrived at the backend but their acknowledgement never reached the device (the session ended first), so fleetsim counts them failed or in transit at the drop; these totals are net, not matched message by message.`,
       );
     }
+    if ((b.uncounted ?? 0) > 0) {
+      lines.push(
+        `${formatCount(b.uncounted ?? 0)} reached the broker but it dropped them on their way to the backend's counter (its queue limit for a slow subscriber): the backend's received and gaps miss them, and they are not counted as lost (backend.uncounted).`,
+      );
+    }
+    for (const u of b.unconfirmed ?? []) lines.push(`⚠ the backend's count is not confirmed complete, so lost between is an upper bound: ${u} (backend.count_unconfirmed).`);
     const refused = (b.refusedPublishes ?? 0) + (b.refusedSubscribes ?? 0);
     if (refused > 0) {
       lines.push(

@@ -64,6 +64,14 @@ export interface BackendCounts {
   /** MQTT publishes and subscriptions the broker refused as outside the client's own topics (embedded broker only). */
   refusedPublishes?: number;
   refusedSubscribes?: number;
+  /**
+   * Counted from brokers' subscriptions (local Mosquitto, a broker by URL): messages the brokers
+   * said they dropped on their way to subscribers, the backend's counter among them. They reached
+   * the broker, so they are not lost between; `received` and `gaps` miss them.
+   */
+  uncounted?: number;
+  /** Counted from brokers' subscriptions: one sentence per broker whose count could not be confirmed complete, with why (backend/count-confirmation.ts). */
+  unconfirmed?: string[];
 }
 
 /** summary.json's `accounting`: the counts, whether the identity holds, and the backend's view. */
@@ -71,8 +79,10 @@ export type AccountingSummary = TelemetryAccounting & {
   holds: boolean;
   backend?: BackendCounts & {
     /**
-     * max(0, acked + sentNoAck - received): delivered as far as the simulator knows, never seen by
-     * the backend. Net, like the next one: both come from totals, not from matching messages.
+     * max(0, acked + sentNoAck - received - uncounted): delivered as far as the simulator knows,
+     * never seen by the backend nor dropped on the way to its counter. Net, like the next one: both
+     * come from totals, not from matching messages. With a count not confirmed complete
+     * (`unconfirmed`) it is an upper bound.
      */
     lostBetween: number;
     /**
@@ -95,8 +105,9 @@ export function accountingSummary(parts: ReadonlyArray<Partial<TelemetryAccounti
   acc.deliveredAfterReconnect = sum('deliveredAfterReconnect');
   acc.holds = acc.generated === accountedFor(acc);
   if (backendCounts) {
-    const net = acc.acked + acc.sentNoAck - backendCounts.received;
-    acc.backend = { ...backendCounts, lostBetween: Math.max(0, net), arrivedUnacknowledged: Math.max(0, -net) };
+    const delivered = acc.acked + acc.sentNoAck;
+    const received = backendCounts.received;
+    acc.backend = { ...backendCounts, lostBetween: Math.max(0, delivered - received - (backendCounts.uncounted ?? 0)), arrivedUnacknowledged: Math.max(0, received - delivered) };
   }
   return acc;
 }
@@ -108,4 +119,14 @@ export function accountingSummary(parts: ReadonlyArray<Partial<TelemetryAccounti
  */
 export function telemetryLost(a: AccountingSummary): number {
   return lostOnOurSide(a) + a.failed + Math.max(0, a.backend?.lostBetween ?? 0);
+}
+
+/**
+ * `backend.uncounted` and `backend.count_unconfirmed` (metrics/catalog.ts, DERIVED) when the
+ * backend counted from brokers' subscriptions; none otherwise, so a threshold on them has no data.
+ */
+export function backendCountCounters(a: AccountingSummary): Record<string, number> {
+  const b = a.backend;
+  if (b === undefined || (b.uncounted === undefined && b.unconfirmed === undefined)) return {};
+  return { 'backend.uncounted': b.uncounted ?? 0, 'backend.count_unconfirmed': b.unconfirmed?.length ?? 0 };
 }

@@ -6,7 +6,7 @@ import { combineCounter, combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from '../m
 import { decodeHistogram, encodeHistogram, histogramStats, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { compileThreshold, evaluateThreshold } from '../metrics/thresholds.js';
 import type { RunSummary } from './run-summary.js';
-import { accountingSummary, telemetryLost } from './accounting.js';
+import { accountingSummary, backendCountCounters, telemetryLost } from './accounting.js';
 import { decideResult } from './verdict.js';
 import { generatorProblems } from './generator-health.js';
 import { faultRecoveryTimeToShare, mergeFaultReports } from './fault-report.js';
@@ -146,10 +146,14 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
         ...(sums.some((s) => s.accounting.backend!.refusedPublishes !== undefined)
           ? { refusedPublishes: add((s) => s.accounting.backend!.refusedPublishes ?? 0), refusedSubscribes: add((s) => s.accounting.backend!.refusedSubscribes ?? 0) }
           : {}),
+        ...(sums.some((s) => s.accounting.backend!.unconfirmed !== undefined)
+          ? { uncounted: add((s) => s.accounting.backend!.uncounted ?? 0), unconfirmed: sums.flatMap((s) => s.accounting.backend!.unconfirmed ?? []) }
+          : {}),
       }
     : undefined;
   const accounting = accountingSummary(sums.map((s) => s.accounting), backends);
   counters['telemetry.lost'] = telemetryLost(accounting);
+  Object.assign(counters, backendCountCounters(accounting));
 
   const durationMs = Math.max(...sums.map((s) => s.run.durationMs));
   const timeline = mergeTimelines(runs.map((r) => r.timeline));
@@ -189,6 +193,7 @@ export function mergeRuns(runs: ShardRun[], runId: string, fleetOf?: FleetRebuil
     generator: cpu,
     sendSide,
     accountingHolds: accounting.holds,
+    backendCountUnconfirmed: accounting.backend?.unconfirmed,
     errors: sums.flatMap((s) => (s.result.verdict === 'error' ? s.result.reasons : [])),
   });
 

@@ -50,13 +50,19 @@ export interface ResultInput {
   /** The send side fell behind with a healthy CPU (`sendSideBacklog`): one sentence each. */
   sendSide: readonly string[];
   accountingHolds: boolean;
+  /** Why the backend's count of received telemetry is not known complete (summary/accounting.ts `unconfirmed`): one sentence per broker. */
+  backendCountUnconfirmed?: readonly string[];
   errors: string[];
 }
+
+/** Thresholds measured on what the backend counted: with a count not confirmed complete, a failure may be the counter's. */
+const BACKEND_COUNTED = new Set(['telemetry.lost']);
 
 /**
  * The verdict of a run: interrupted, then a runtime error; then a generator whose CPU could not
  * keep up makes the run invalid even when thresholds failed (they may have failed through
- * fleetsim's own delay: blaming the backend for them would be wrong); then failed thresholds;
+ * fleetsim's own delay: blaming the backend for them would be wrong); then, the same way, failed
+ * thresholds that only measure the backend's count when it is not confirmed complete; then failed thresholds;
  * otherwise a missing shard, a send side that fell behind or a broken accounting identity make
  * the measurement invalid. Otherwise failed thresholds win over invalidity: they are what CI acts on.
  */
@@ -71,6 +77,13 @@ export function decideResult(r: ResultInput): VerdictResult {
   if (r.generator.length > 0) {
     reasons.push(...r.generator);
     if (failed.length > 0) reasons.push(`not judged, because of the generator: ${failed.map((t) => `${t.metric} ${t.expression} (measured ${t.display})`).join('; ')}`);
+    return verdictResult('invalid', reasons);
+  }
+  const unconfirmed = r.backendCountUnconfirmed ?? [];
+  if (failed.length > 0 && unconfirmed.length > 0 && failed.every((t) => BACKEND_COUNTED.has(t.metric))) {
+    // What the backend received is then a lower bound, so "lost between" (in telemetry.lost) an upper one.
+    reasons.push(...unconfirmed.map((u) => `the backend's count is not confirmed complete: ${u}`));
+    reasons.push(`not judged, because of the backend's count: ${failed.map((t) => `${t.metric} ${t.expression} (measured ${t.display})`).join('; ')}`);
     return verdictResult('invalid', reasons);
   }
   if (failed.length > 0) {

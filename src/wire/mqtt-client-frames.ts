@@ -1,8 +1,9 @@
 /**
  * MQTT 3.1.1 frames a client sends once per session (OASIS MQTT 3.1.1, sections 3.1 and 3.8):
- * CONNECT and SUBSCRIBE, and the fixed header every frame starts with. Shared by the simulator's
- * lean transport (drivers/mqtt/lean-frames.ts, which adds PUBLISH and PUBACK) and the embedded
- * backend's broker counter (backend/broker-counter.ts), both of which speak MQTT without a library.
+ * CONNECT and SUBSCRIBE, an occasional QoS 0 PUBLISH (the broker counter's markers), and the fixed
+ * header every frame starts with. Shared by the simulator's lean transport
+ * (drivers/mqtt/lean-frames.ts, which adds its own PUBLISH and PUBACK) and the embedded backend's
+ * broker counter (backend/broker-counter.ts), both of which speak MQTT without a library.
  */
 
 export interface ConnectFields {
@@ -46,6 +47,19 @@ export function encodeSubscribe(packetId: number, topic: string, qos: 0 | 1): Bu
   at = frame.writeUInt16BE(packetId, at);
   at = writeString(frame, at, topic, topicLength);
   frame[at] = qos;
+  return frame;
+}
+
+/** PUBLISH at QoS 0 (no packet id), not retained: an occasional frame, not a hot path's. */
+export function encodePublishQos0(topic: string, payload: string): Buffer {
+  const topicLength = Buffer.byteLength(topic, 'utf8');
+  if (topicLength > 0xffff) throw new RangeError('MQTT topic over 65,535 bytes');
+  const payloadLength = Buffer.byteLength(payload, 'utf8');
+  const remaining = 2 + topicLength + payloadLength;
+  const frame = Buffer.allocUnsafe(1 + varintLength(remaining) + remaining);
+  let at = writeFixedHeader(frame, 0, 0x30, remaining);
+  at = writeString(frame, at, topic, topicLength);
+  frame.write(payload, at, payloadLength, 'utf8');
   return frame;
 }
 

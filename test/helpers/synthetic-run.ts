@@ -209,7 +209,7 @@ function buildRunSummary(agg: MetricsAggregator, finals: ShardFinal[], o: Requir
     status: 'completed',
     targetLabel: 'embedded',
     shard: o.full ? { index: 0, count: 1 } : undefined,
-    backendCounts: { received: acked - o.lostBetween, duplicates: 0, gaps: 0 },
+    backendCounts: { received: acked - o.lostBetween, duplicates: 0, gaps: 0, ...(o.full ? { uncounted: 0, unconfirmed: [] } : {}) },
     errors: [],
     timeline,
     ...(o.full

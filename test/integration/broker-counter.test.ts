@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BrokerCounter, type CounterQos } from '../../src/backend/broker-counter.js';
@@ -5,13 +7,19 @@ import { DeviceStore } from '../../src/backend/store.js';
 import { encodeTelemetry, telemetryTopic } from '../../src/wire/reference-protocol.js';
 import { requireMosquitto, startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { accountingSummary, telemetryLost } from '../../src/summary/accounting.js';
+import { accountingSides } from '../../src/report/format.js';
+import { decideResult } from '../../src/summary/verdict.js';
+import type { RunSummary } from '../../src/summary/run-summary.js';
 
 /**
  * The embedded backend's broker counter against a real Mosquitto: what devices publish is counted
  * per device exactly (received, duplicates, gaps), straight from the subscriber's frames, at QoS 0
  * and QoS 1, with payloads split across reads and many frames in one read; unknown devices and
  * payloads without a sequence number are counted as malformed; a restarted broker is subscribed
- * to again.
+ * to again. settle() confirms each count (markers through the broker, Mosquitto's own count of
+ * drops) and names what it could not confirm: a count the broker's queue limit cut short is
+ * reported as such, never as fewer messages received.
  */
 describe.runIf(requireMosquitto())('BrokerCounter against Mosquitto', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -19,12 +27,12 @@ describe.runIf(requireMosquitto())('BrokerCounter against Mosquitto', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  async function setup(qos: CounterQos): Promise<{ broker: TestMosquitto; store: DeviceStore; counter: BrokerCounter; device: MqttClient }> {
-    const broker = await startMosquitto();
+  async function setup(qos: CounterQos, maxQueuedMessages?: number): Promise<{ broker: TestMosquitto; store: DeviceStore; counter: BrokerCounter; device: MqttClient }> {
+    const broker = await startMosquitto({ maxQueuedMessages });
     cleanup.push(() => broker.stop());
     const store = new DeviceStore('fleet-key');
     for (let i = 0; i < 50; i++) store.provision(`sn-${i}`);
-    const counter = await BrokerCounter.start(store, [broker.url], undefined, qos);
+    const counter = await BrokerCounter.start(store, [broker.url], undefined, qos, true);
     cleanup.push(() => counter.close());
     const device = await mqtt.connectAsync(broker.url, { clientId: 'publisher', reconnectPeriod: 0 });
     cleanup.push(() => device.endAsync(true));
@@ -47,7 +55,7 @@ describe.runIf(requireMosquitto())('BrokerCounter against Mosquitto', () => {
     all.push(publish(device, 'd-nobody', 0));
     all.push(device.publishAsync(telemetryTopic(id(42)), 'no sequence number', { qos: 1 }));
     await Promise.all(all);
-    await counter.settle();
+    expect(await counter.settle()).toEqual({ dropped: 0, unconfirmed: [] });
 
     for (let i = 0; i < 40; i++) expect(store.countsFor(id(i))).toMatchObject({ received: 30, duplicates: 0, gaps: 0, maxSeq: 29 });
     expect(store.countsFor(id(40))).toMatchObject({ received: 10, duplicates: 2, gaps: 51, maxSeq: 60 });
@@ -71,8 +79,58 @@ describe.runIf(requireMosquitto())('BrokerCounter against Mosquitto', () => {
       await publish(again, id, seq++);
       return counter.received > 0;
     }, 'the counter to count after the restart', 15_000, 200);
-    await counter.settle();
+    const check = await counter.settle();
     expect(store.countsFor(id)?.received).toBe(counter.received);
     expect(store.countsFor(id)?.maxSeq).toBe(seq - 1);
+    // What the broker delivered while the counting session was down was not counted: said so.
+    expect(check.unconfirmed).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+: the counting session was lost 1 time, /)]);
+  });
+
+  it("names what the broker dropped on the way to a counter that fell behind, instead of counting it as lost", async () => {
+    // A queue of 5 messages for each subscriber, and a counter that reads nothing while a device
+    // publishes 400 messages of 20 KB: the counter's socket fills, and Mosquitto drops the rest.
+    const { broker, store, counter } = await setup(0, 5);
+    const id = DeviceStore.deviceIdFor('sn-7');
+    const published = 400;
+    // The publisher runs in its own process while this one is blocked (spawnSync), so the counter
+    // cannot read; it exits once every PUBACK came back: the broker accepted all 400.
+    const script = `
+      const mqtt = (await import('mqtt')).default;
+      const c = await mqtt.connectAsync(${JSON.stringify(broker.url)}, { clientId: 'burst', reconnectPeriod: 0 });
+      const pad = 'x'.repeat(20000);
+      await Promise.all(Array.from({ length: ${published} }, (_, s) => c.publishAsync(${JSON.stringify(`fleet/${id}/telemetry`)}, '{"seq":' + s + ',"pad":"' + pad + '"}', { qos: 1 })));
+      await c.endAsync();`;
+    const burst = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 30_000 });
+    expect(burst.status, burst.stderr).toBe(0);
+
+    const check = await counter.settle();
+    const received = store.countsFor(id)!.received;
+    expect(received).toBeLessThan(published); // the broker did drop some on the way to the counter
+    // Mosquitto's own count: every message it accepted was counted or dropped, none unaccounted.
+    expect(check.dropped).toBe(published - received);
+    expect(check.unconfirmed).toEqual([]);
+
+    // The run's accounting: the device had all 400 acknowledged. The backend's side names the
+    // drops under their cause and loses nothing in between; the identity holds.
+    const acc = accountingSummary([{ generated: published, acked: published }], { received, duplicates: 0, gaps: store.countsFor(id)!.gaps, uncounted: check.dropped, unconfirmed: check.unconfirmed });
+    expect(acc.holds).toBe(true);
+    expect(acc.backend).toMatchObject({ received, uncounted: published - received, lostBetween: 0, arrivedUnacknowledged: 0 });
+    expect(telemetryLost(acc)).toBe(0);
+    const sides = accountingSides({ accounting: acc, run: { clock: 'wall' } } as unknown as RunSummary).join('\n');
+    expect(sides).toContain(`${published - received} reached the broker but it dropped them on their way to the backend's counter`);
+    expect(sides).toContain('lost between simulator and backend 0.');
+  });
+
+  it('says a count is not confirmed when the broker never returns its marker, and does not judge telemetry.lost on it', async () => {
+    const { broker, counter } = await setup(0);
+    broker.freeze(); // the socket stays open, nothing is answered
+    const check = await counter.settle(600);
+    expect(check.unconfirmed).toEqual([expect.stringMatching(/: the counter's marker did not come back within 0.6 s/)]);
+    const acc = accountingSummary([{ generated: 10, acked: 10 }], { received: 4, duplicates: 0, gaps: 6, uncounted: check.dropped, unconfirmed: check.unconfirmed });
+    expect(acc.backend!.lostBetween).toBe(6); // an upper bound now, and said so
+    const lost = { metric: 'telemetry.lost', expression: 'count == 0', value: 6, display: '6', ok: false };
+    const r = decideResult({ status: 'completed', thresholds: [lost], shardsReported: 1, expectedShards: 1, generator: [], sendSide: [], accountingHolds: true, backendCountUnconfirmed: acc.backend!.unconfirmed, errors: [] });
+    expect(r.verdict).toBe('invalid');
+    expect(r.reasons.join('\n')).toMatch(/not judged, because of the backend's count: telemetry.lost/);
   });
 });

@@ -102,7 +102,9 @@ function configText(host: string, port: number, opts: LocalMosquittoOptions, dir
     'max_inflight_messages 0',
     `max_queued_messages ${opts.maxQueuedMessages ?? 10_000}`,
     'set_tcp_nodelay true',
-    'sys_interval 0',
+    // $SYS every second: the embedded backend's counter reads how many messages the broker dropped
+    // for slow subscribers (backend/count-confirmation.ts). It republishes only the values that changed.
+    'sys_interval 1',
     'connection_messages false',
     'log_dest stderr',
     'log_type error',

@@ -14,7 +14,7 @@ import { histogramStats } from '../../metrics/histogram.js';
 import { evaluateThreshold } from '../../metrics/thresholds.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
 import { SUMMARY_SCHEMA_VERSION, type FleetResults, type RunSummary } from '../../summary/run-summary.js';
-import { accountingSummary, telemetryLost } from '../../summary/accounting.js';
+import { accountingSummary, backendCountCounters, telemetryLost, type BackendCounts } from '../../summary/accounting.js';
 import { decideResult, type RunStatus, type ThresholdResult } from '../../summary/verdict.js';
 import { generatorBound, generatorProblems, sendSideBacklog } from '../../summary/generator-health.js';
 import type { ShardFinal } from '../shard/protocol.js';
@@ -42,7 +42,7 @@ export interface BuildSummaryInput {
   /** The target's warnings (TLS verification off), shown in every report. */
   warnings?: string[];
   shard?: { index: number; count: number };
-  backendCounts?: { received: number; duplicates: number; gaps: number };
+  backendCounts?: BackendCounts;
   errors: string[];
   timeline?: readonly TimelineRow[];
   /** Wall clock: the operator's view of the backend's fleet operations. */
@@ -83,6 +83,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
   const counters: Record<string, number> = {};
   COUNTERS.forEach(([n], k) => (counters[n] = i.aggregator.totals[k]));
   counters['telemetry.lost'] = telemetryLost(acc);
+  Object.assign(counters, backendCountCounters(acc));
   // Device order, not arrival order: the fleet results must not depend on which shard finished first.
   const inOrder = [...i.finals].sort((a, b) => a.shard - b.shard);
   const fleet = fleetSection(s, i.timeline ?? [], inOrder, i.simulatedMs, {
@@ -138,6 +139,7 @@ export function buildSummary(i: BuildSummaryInput): RunSummary {
     generator: cpu,
     sendSide,
     accountingHolds: acc.holds,
+    backendCountUnconfirmed: acc.backend?.unconfirmed,
     errors: i.errors,
   });
 
