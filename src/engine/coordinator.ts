@@ -1,10 +1,10 @@
 import os from 'node:os';
 import type { TimelineRow } from '../metrics/aggregate.js';
-import { simulatedHorizonMs, type ResolvedScenario } from '../scenario/resolved.js';
+import { faultPhasesOf, simulatedHorizonMs, type ResolvedScenario } from '../scenario/resolved.js';
 import type { RunLayout } from '../scenario/capacity.js';
 import type { RunSummary } from '../summary/run-summary.js';
 import type { BackendCounts } from '../summary/accounting.js';
-import { prepareTarget, type CountingBackend } from './target-setup.js';
+import type { CountingBackend, PreparedTarget } from './target-setup.js';
 import type { DeviceTelemetryCounts } from '../wire/reference-protocol.js';
 import type { ShardFinal } from './shard/protocol.js';
 import type { ShardTarget } from './shard/task.js';
@@ -21,7 +21,7 @@ import type { ShardLauncher } from './hosting/launcher.js';
 import { sliceOf, splitDevices } from './shard/ranges.js';
 import { fleetWideDecisions, playsOperatorPlan, shadowRanges } from './fleet-wide.js';
 import { runShardSession } from './shard-session.js';
-import { FaultInjection, faultPhasesOf } from './fault-injection.js';
+import type { FaultInjection } from './fault-injection.js';
 import { InjectedCounts, type FaultInjectionResults } from '../faults/injected.js';
 
 export interface RunOptions {
@@ -92,13 +92,15 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
 
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
-  const prepared = await prepareTarget(s, log, mine.count);
+  // What starts local backends and fault proxies (backend/, faults/, Mosquitto, TLS: ~55 modules)
+  // is loaded by the wall clock only: on the virtual one the target is the model in each shard.
+  const prepared = s.clock === 'virtual' ? modelTarget(s) : await (await import('./target-setup.js')).prepareTarget(s, log, mine.count);
   let launcher: ShardLauncher | undefined;
   let operator: WallOperator | undefined;
   let faults: FaultInjection | undefined;
   try {
     // Fault phases: the fault proxy on the wall clock; on the virtual one the backend model plays them in the shards.
-    const proxied = s.clock === 'wall' ? await FaultInjection.start(s, prepared.target, prepared.brokers ?? [], log) : undefined;
+    const proxied = s.clock === 'wall' ? await (await import('./fault-injection.js')).FaultInjection.start(s, prepared.target, prepared.brokers ?? [], log) : undefined;
     faults = proxied?.injection;
     const devicesTarget = proxied?.target ?? prepared.target;
     const target: ShardTarget = layout.sourceAddresses.length > 0 ? { ...devicesTarget, sourceAddresses: layout.sourceAddresses } : devicesTarget;
@@ -155,6 +157,11 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     await launcher?.close();
     await prepared.close();
   }
+}
+
+/** Virtual clock: the devices talk to the backend model in their shard, so nothing starts here. */
+function modelTarget(s: ResolvedScenario): PreparedTarget {
+  return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: s.target.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
 }
 
 /** Virtual clock: what the backend model injected in every shard, summed as one proxy would have counted it. */

@@ -74,15 +74,13 @@ function withoutCredentials(url: string): string {
 }
 
 /**
- * Starts what the scenario's target needs on this machine: the embedded backend, local Mosquitto
- * processes (each with max_connections and its own descriptor budget, on a free loopback port)
- * that devices are spread over, or nothing for an external target / the virtual clock.
+ * Starts what a wall-clock scenario's target needs on this machine: the embedded backend, local
+ * Mosquitto processes (each with max_connections and its own descriptor budget, on a free loopback
+ * port) that devices are spread over, or nothing for an external target. The virtual clock's
+ * target is the backend model (engine/coordinator.ts, which does not load this module for it).
  */
 export async function prepareTarget(s: ResolvedScenario, log: (line: string) => void, devicesHere: number): Promise<PreparedTarget> {
   const t = s.target;
-  if (s.clock === 'virtual') {
-    return { target: { httpUrl: 'model:', mqttUrl: 'model:', fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' } }, label: 'model (virtual clock)', warnings: [], close: async () => {} };
-  }
   // A module preset that does not implement the interface stops the run here, before anything starts.
   if (t.kind !== 'embedded') await checkedPresetFactory(t.preset, t.fleetKey);
   if (t.kind === 'test-backend') return startPlatformFake(s, t.backend, t.preset, t.fleetKey, log);

@@ -43,6 +43,7 @@ export interface ProfileRegistry {
   readonly dir: string;
   /** Profile names, sorted. */
   names(): string[];
+  /** The profile, undefined for an unknown name; a lazy registry throws an invalid one's FLEETSIM_E_PROFILE_INVALID here. */
   get(name: string): HardwareProfile | undefined;
   details(name: string): LoadedProfile | undefined;
   /** The profile, or `FLEETSIM_E_UNKNOWN_PROFILE` naming the known ones and the likely one. */
@@ -66,9 +67,14 @@ export function shippedProfilesDir(): string {
 
 let shipped: ProfileRegistry | undefined;
 
-/** The registry of the shipped profiles, loaded once per process. */
+/**
+ * The registry of the shipped profiles, once per process. Lazy: a profile is parsed and validated
+ * when first named, so a run loads the profiles its scenario uses, not all five (~35 ms of CPU
+ * each at start-up; bench/RESULTS.md, "Virtual-clock start-up, round 7"). The tests load every
+ * shipped profile (test/unit/profiles.test.ts), so a broken one still fails there.
+ */
 export function defaultProfileRegistry(): ProfileRegistry {
-  shipped ??= loadProfileRegistry();
+  shipped ??= loadProfileRegistry(shippedProfilesDir(), { lazy: true });
   return shipped;
 }
 
@@ -88,9 +94,11 @@ export function loadProfileDetails(file: string, registry?: ProfileRegistry): Lo
 
 /**
  * Loads every `*.yaml` in `dir`. A profile's name must be its file name. One invalid profile fails
- * the whole registry, with every problem of every file.
+ * the whole registry, with every problem of every file. `lazy`: only the directory is read now;
+ * each profile is loaded when first asked for, and an invalid one throws its own
+ * `FLEETSIM_E_PROFILE_INVALID` then.
  */
-export function loadProfileRegistry(dir: string = shippedProfilesDir()): ProfileRegistry {
+export function loadProfileRegistry(dir: string = shippedProfilesDir(), options: { lazy?: boolean } = {}): ProfileRegistry {
   const absDir = path.resolve(dir);
   let entries: string[];
   try {
@@ -121,24 +129,28 @@ export function loadProfileRegistry(dir: string = shippedProfilesDir()): Profile
       }
     },
   };
-  for (const name of files.keys()) {
-    try {
-      lookup.byName(name, []);
-    } catch (err) {
-      if (!(err instanceof FleetsimError)) throw err;
+  if (options.lazy !== true) {
+    for (const name of files.keys()) {
+      try {
+        lookup.byName(name, []);
+      } catch (err) {
+        if (!(err instanceof FleetsimError)) throw err;
+      }
+    }
+    if (failed.size > 0) {
+      const problems = dedupe([...failed.values()].flatMap(asProblems));
+      throw new FleetsimError('FLEETSIM_E_PROFILE_INVALID', `${failed.size} of ${files.size} profiles in ${labelOf(absDir)} are invalid`, { problems });
     }
   }
-  if (failed.size > 0) {
-    const problems = dedupe([...failed.values()].flatMap(asProblems));
-    throw new FleetsimError('FLEETSIM_E_PROFILE_INVALID', `${failed.size} of ${files.size} profiles in ${labelOf(absDir)} are invalid`, { problems });
-  }
   const names = [...files.keys()];
+  // Loaded already (eager), or now and kept (lazy); an unknown name is undefined.
+  const details = (name: string): LoadedProfile | undefined => lookup.byName(name, []);
   const require = (name: string): HardwareProfile => {
-    const l = loaded.get(name);
+    const l = details(name);
     if (l) return l.profile;
     throw new FleetsimError('FLEETSIM_E_UNKNOWN_PROFILE', `unknown profile ${quoted(name)}`, { hint: suggestionHint(name, names, 'known profiles') });
   };
-  return { dir: absDir, names: () => [...names], get: (n) => loaded.get(n)?.profile, details: (n) => loaded.get(n), require };
+  return { dir: absDir, names: () => [...names], get: (n) => details(n)?.profile, details, require };
 }
 
 /** Resolves a scenario's `fleet[].profile`; `baseDir` is the scenario's directory (paths are relative to it). */

@@ -231,6 +231,21 @@ describe('a registry of another directory', () => {
     expect(err.problems[0]).toMatchObject({ path: 'name', message: 'name "other" is not the file\'s name "misnamed"', location: { line: 1, col: 7 } });
     expect(errorOf(() => loadProfileRegistry(path.join(dir, 'none'))).code).toBe('FLEETSIM_E_FILE_NOT_FOUND');
   });
+
+  test('lazy (the shipped registry): a profile is loaded when named, so an invalid one fails only its users', () => {
+    const lazyDir = mkdtempSync(path.join(dir, 'lazy-'));
+    copyFileSync('profiles/lorawan-sensor.yaml', path.join(lazyDir, 'lorawan-sensor.yaml'));
+    writeFileSync(path.join(lazyDir, 'lorawan-sf12.yaml'), 'name: lorawan-sf12\nextends: lorawan-sensor\nevents:\n  uplink: 60mC@3.3V   # assumed: SF12 airtime 1.48 s (AN1200.13)\n');
+    writeFileSync(path.join(lazyDir, 'misnamed.yaml'), 'name: other\nextends: lorawan-sensor\n');
+    const r = loadProfileRegistry(lazyDir, { lazy: true });
+    expect(r.names()).toEqual(['lorawan-sensor', 'lorawan-sf12', 'misnamed']);
+    expect(r.get('lorawan-sf12')!.events.uplink).toBeCloseTo(0.198, 12);
+    expect(r.get('lorawan-sf12')).toBe(r.require('lorawan-sf12'));
+    expect(r.get('nothing')).toBeUndefined();
+    const err = errorOf(() => r.get('misnamed'));
+    expect([err.code, err.problems[0]?.message]).toEqual(['FLEETSIM_E_PROFILE_INVALID', 'name "other" is not the file\'s name "misnamed"']);
+    expect(errorOf(() => r.require('nothing')).code).toBe('FLEETSIM_E_UNKNOWN_PROFILE');
+  });
 });
 
 describe('scenarios use the profiles', () => {
