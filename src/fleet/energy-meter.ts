@@ -207,12 +207,14 @@ export class EnergyMeter {
   }
 
   /**
-   * Charges step `step` (0 boot, 1 attach, 2 uplink, 3 poll) at time `t`; `oneOff` when it is part
-   * of starting up (boot, the attach after it, provisioning) rather than of the duty cycle.
-   * Returns false when the device's battery is (now) empty: the caller takes it dark.
+   * Charges step `step` (0 boot, 1 attach, 2 uplink, 3 poll) at the clock's now; `oneOff` when it
+   * is part of starting up (boot, the attach after it, provisioning) rather than of the duty cycle.
+   * Returns false when the device's battery is (now) empty: the caller takes it dark. It takes the
+   * clock rather than the time: a time passed to a call V8 does not inline is a new HeapNumber,
+   * one per report on the virtual clock.
    */
-  charge(dev: number, step: number, t: number, oneOff = false): boolean {
-    this.advance(dev, t);
+  charge(dev: number, step: number, clock: { now(): number }, oneOff = false): boolean {
+    this.advance(dev, clock.now());
     const p = this.devices.group(dev);
     // Counted at the battery (through the converter), as consumedJ is.
     this.addNJ(p * 3 + (step === 0 ? Activity.cpu : Activity.radio), this.stepNJ[p * 4 + step]);

@@ -49,12 +49,31 @@ export class InflightTable {
    * the device; it reaches the wire then too unless a modelled link holds it (`setWireAt`).
    */
   open(dev: number, scheduledAtMs: number, sentAtMs: number, backlog = false): number {
-    if (this.freeTop === 0) this.grow();
-    const slot = this.free[--this.freeTop];
-    this.dev[slot] = dev;
+    const slot = this.openSlot(dev, backlog);
     this.scheduledAtMs[slot] = scheduledAtMs;
     this.sentAtMs[slot] = sentAtMs;
     this.wireAtMs[slot] = sentAtMs;
+    return slot;
+  }
+
+  /**
+   * `open` with its two times read from `times` (times[0] the intended time, times[1] when it left
+   * the device): fractions passed to a call V8 did not inline are a new HeapNumber each, two per
+   * report on the virtual clock; in a Float64Array they stay raw doubles.
+   */
+  openAt(dev: number, times: Float64Array, backlog: boolean): number {
+    const slot = this.openSlot(dev, backlog);
+    this.scheduledAtMs[slot] = times[0];
+    this.sentAtMs[slot] = times[1];
+    this.wireAtMs[slot] = times[1];
+    return slot;
+  }
+
+  /** A free slot, linked in as the device's newest message; the caller writes its times. */
+  private openSlot(dev: number, backlog: boolean): number {
+    if (this.freeTop === 0) this.grow();
+    const slot = this.free[--this.freeTop];
+    this.dev[slot] = dev;
     this.backlog[slot] = backlog ? 1 : 0;
     this.ackAtMs[slot] = Infinity;
     const k = dev * W + Rec32.inflightTail;

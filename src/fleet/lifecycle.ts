@@ -190,7 +190,7 @@ export class Lifecycle implements DriverEvents {
    */
   private charge(dev: number, step: number, oneOff = false): boolean {
     const e = this.models.energy;
-    if (e === undefined || e.charge(dev, step, this.schedule.now(), oneOff)) return true;
+    if (e === undefined || e.charge(dev, step, this.schedule, oneOff)) return true;
     this.goDark(dev);
     return false;
   }

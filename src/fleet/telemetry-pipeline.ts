@@ -80,6 +80,8 @@ export class TelemetryPipeline {
     deliveredAfterReconnect: 0,
   };
   private readonly transitOut = new Float64Array(2);
+  /** The two times a QoS 1 message's in-flight slot opens with (flush, InflightTable.openAt). */
+  private readonly openTimes = new Float64Array(2);
   /** Backlog messages still buffered per device, while MARK_BACKLOG is set (allocated at the first reconnect). */
   private backlogLeft: Uint32Array | undefined;
   /** One byte of marks per device in the device records (MARK_*), on the line a report touches. */
@@ -162,9 +164,12 @@ export class TelemetryPipeline {
       const behind = d.buffered(dev) - 1;
       const scheduledAt = d.lastGeneratedAt(dev) - behind * cfg.everyMs;
       if (!this.beforeSend(dev)) return;
-      const sentAt = this.schedule.measureNow();
       const backlog = this.marked(dev, MARK_BACKLOG); // the oldest buffered messages are the backlog
-      const token = cfg.spec.qos === 1 ? this.inflight.open(dev, this.schedule.measureAt(scheduledAt), sentAt, backlog) : -1;
+      // Intended and sent times on the measurement clock, through a scratch array (InflightTable.openAt).
+      const times = this.openTimes;
+      times[0] = this.schedule.measureAt(scheduledAt);
+      times[1] = this.schedule.measureNow();
+      const token = cfg.spec.qos === 1 ? this.inflight.openAt(dev, times, backlog) : -1;
       const payload = cfg.payloads?.fill(dev, seq, scheduledAt);
       if (cfg.link) {
         this.leaveBuffer(dev);
@@ -278,14 +283,17 @@ export class TelemetryPipeline {
     const now = this.schedule.measureNow();
     const inflight = this.inflight;
     // Most messages leave the device at their intended time, and without a modelled link they
-    // reach the wire then too: the three latencies are one sample, recorded once.
+    // reach the wire then too: the three latencies are one sample, recorded once. Rounded here
+    // (histograms record whole µs, and round and clamp alike whether given x or Math.round(x),
+    // the bounds being whole): a whole number below 2^30 crosses a call as a small integer,
+    // where a fraction is a new HeapNumber per argument.
     this.metrics.recordTriple(
       H['telemetry.ack.latency'],
       H['telemetry.ack.latency_end_to_end'],
       H['telemetry.ack.latency_from_schedule'],
-      (now - inflight.wireAt(token)) * US_PER_MS,
-      (now - inflight.sentAt(token)) * US_PER_MS,
-      (now - inflight.scheduledAt(token)) * US_PER_MS,
+      Math.round((now - inflight.wireAt(token)) * US_PER_MS),
+      Math.round((now - inflight.sentAt(token)) * US_PER_MS),
+      Math.round((now - inflight.scheduledAt(token)) * US_PER_MS),
     );
     if (inflight.fromBacklog(token)) this.afterReconnect(inflight.scheduledAt(token));
     inflight.close(token);

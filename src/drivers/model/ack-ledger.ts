@@ -16,14 +16,15 @@ export interface AckLedger {
 }
 
 /**
- * The token of `dev`'s message whose ack is due at `now`, or -1. Acks come in send order, so an
+ * The token of `dev`'s message whose ack is due at the clock's now, or -1. Acks come in send order, so an
  * ack event is for the device's oldest message; one that finds that message failed (gone) or a
  * newer one not yet due does nothing. Ack times never decrease per device (lastAckAt survives
  * sessions), so a stale event can never take a newer message's ack early. Messages whose PUBACK a
  * fault phase dropped (NEVER_ACKED) stay in flight, unacked; later ones are acked past them.
  */
-export function dueAck(ledger: AckLedger, dev: number, now: number): number {
+export function dueAck(ledger: AckLedger, dev: number, clock: { now(): number }): number {
   let token = ledger.oldest(dev);
   while (token >= 0 && ledger.ackAt(token) === NEVER_ACKED) token = ledger.newer(dev, token);
-  return token < 0 || ledger.ackAt(token) > now ? -1 : token;
+  // The clock, not its time: a time passed to a call V8 does not inline is a HeapNumber per ack.
+  return token < 0 || ledger.ackAt(token) > clock.now() ? -1 : token;
 }

@@ -64,11 +64,23 @@ export class BackendDraws {
     return uniform32(this.seed, this.firstDevice + dev, STREAM_BASE + k, this.counters.nextDraw(dev));
   }
 
+  /**
+   * The latency of the last `drawInto`, ms. Written here rather than returned: a fraction returned
+   * from a call V8 does not inline is a new HeapNumber, one per publish on the virtual clock.
+   */
+  readonly drawn = new Float64Array(1);
+
+  /** Latency of one operation for `dev` (into `drawn[0]`), and whether it fails (returned). The same draws, in the same order, as `draw`. */
+  drawInto(dev: number, op: number): boolean {
+    const m = this.ops[op];
+    this.drawn[0] = latencyAt(this.latency[op], this.u(dev, 1));
+    return m.failure > 0 && this.u(dev, 3) < m.failure;
+  }
+
   /** Latency of one operation for `dev`, and whether it fails. Returns a negative latency on failure. */
   draw(dev: number, op: number): number {
-    const m = this.ops[op];
-    const latency = latencyAt(this.latency[op], this.u(dev, 1));
-    const failed = m.failure > 0 && this.u(dev, 3) < m.failure;
+    const failed = this.drawInto(dev, op);
+    const latency = this.drawn[0];
     return failed ? -latency : latency;
   }
 

@@ -196,7 +196,9 @@ export class ModelDriver implements DeviceDriver {
       this.enqueue(dev, OP.publish, token);
       return true;
     }
-    const l = this.backend.draw(dev, OP.publish);
+    // drawInto, not draw: the latency stays a raw double (backend-model.ts); l is what draw returns.
+    const failed = this.backend.drawInto(dev, OP.publish);
+    const l = failed ? -this.backend.drawn[0] : this.backend.drawn[0];
     if (l < 0) {
       // A lost PUBACK ends the session: modelled at once. Its messages in flight get no ack; the
       // lifecycle fails them when it learns of the loss.
@@ -368,7 +370,7 @@ export class ModelDriver implements DeviceDriver {
       case K_ACK: {
         // Ack events of a closed session still fire and do nothing; messages of a session that
         // lost its PUBACK wait, unacked, until the lifecycle fails them.
-        const token = dueAck(this.ledger!, dev, this.clock.now());
+        const token = dueAck(this.ledger!, dev, this.clock);
         if (token >= 0 && this.rec.session(dev)) this.events.onTelemetryAcked(dev, token);
         return;
       }

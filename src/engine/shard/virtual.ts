@@ -34,9 +34,10 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   const s = task.scenario;
   let lifecycle!: Lifecycle;
   let driver!: ModelDriver;
-  const scheduler = new VirtualScheduler((kind, dev, t) => {
+  // The event's time is the scheduler's now (VirtualDispatch): read only for the lifecycle's events.
+  const scheduler = new VirtualScheduler((kind, dev) => {
     if (driver.owns(kind)) driver.handle(kind, dev);
-    else lifecycle.handle(kind, dev, t);
+    else lifecycle.handle(kind, dev, scheduler.now());
   });
   // One record per device holds the lifecycle's, the energy meter's and the driver's state of it.
   const devices = new DeviceTable(task.count, task.firstDevice);
