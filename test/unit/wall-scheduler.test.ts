@@ -90,4 +90,35 @@ describe('wall-clock scheduler', () => {
     // One timer per wake: ~20 over the second the events span, with a margin for the first wake.
     expect(timeouts.mock.calls.length).toBeLessThanOrEqual(1000 / QUANTUM_MS + 5);
   });
+
+  test('events that plan their next event from inside the turn arm one timer per wake and no setImmediate', async () => {
+    // Every report plans the next one from its dispatch (fleet/lifecycle.ts). The scheduler armed
+    // on each such `at` while the turn's other due events were still in the heap, so it queued a
+    // setImmediate for them: after nearly every wake an empty second turn, a deferred re-arm and
+    // a second timer (in a shard process at the 500k density, ~50 extra turns a second).
+    const QUANTUM_MS = 50;
+    const EVENTS = 200;
+    let fired = 0;
+    let s!: WallScheduler;
+    s = new WallScheduler(
+      1,
+      (kind, dev, t) => {
+        fired++;
+        s.at(t + 600_000, dev, kind);
+      },
+      QUANTUM_MS,
+    );
+    for (let i = 0; i < EVENTS; i++) s.at(20 + 5 * i, i, 1);
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
+    const immediates = vi.spyOn(globalThis, 'setImmediate');
+    s.start(performance.timeOrigin + performance.now());
+    try {
+      await waitFor(() => fired === EVENTS, `all ${EVENTS} events`);
+    } finally {
+      s.stop();
+    }
+    // No backlog here (a turn runs ~10 events, far inside its budget): nothing for the check phase.
+    expect(immediates.mock.calls.length).toBeLessThan(5); // the old code: ~2 per wake, ~40 here
+    expect(timeouts.mock.calls.length).toBeLessThanOrEqual(1000 / QUANTUM_MS + 5);
+  });
 });

@@ -23,10 +23,14 @@ export class WallScheduler implements Schedule {
   private armedFor = Infinity;
   private running = false;
   private maxLagMs = 0;
+  /** True while `turn` runs events: it arms once at its end, so `at` from a dispatch does not. */
+  private inTurn = false;
   private immediatePending = false;
   private readonly boundTurn = () => this.turn();
   private readonly boundImmediate = () => {
     this.immediatePending = false;
+    // A timer armed meanwhile (by `at` from an I/O callback) would wake the loop again for nothing.
+    if (this.timer) clearTimeout(this.timer);
     this.turn();
   };
   /** When the last turn began (epoch ms): the next wake is no sooner than `wakeQuantumMs` after it. */
@@ -75,7 +79,10 @@ export class WallScheduler implements Schedule {
 
   at(timeMs: number, dev: number, kind: number): void {
     this.heap.push(timeMs, dev, kind);
-    if (this.running && timeMs < this.armedFor) this.arm();
+    // Inside a turn the turn arms at its end. Arming here would see the turn's own due events
+    // and queue a setImmediate for them: a second, empty turn after nearly every wake (each
+    // report plans the next one from inside its dispatch) and another timer.
+    if (this.running && !this.inTurn && timeMs < this.armedFor) this.arm();
   }
 
   get pending(): number {
@@ -124,19 +131,24 @@ export class WallScheduler implements Schedule {
     const heap = this.heap;
     let now = this.now();
     let n = 0;
-    while (heap.size > 0 && heap.peekTime() <= now) {
-      const t = heap.peekTime();
-      const dev = heap.topDev();
-      const kind = heap.topKind();
-      heap.pop();
-      const lag = (now - t) / this.timeScale;
-      if (lag > this.maxLagMs) this.maxLagMs = lag;
-      this.dispatch(kind, dev, t);
-      if (!this.running) return;
-      if ((++n & 255) === 0) {
-        if (epochNow() - turnStart > TURN_BUDGET_MS) break;
-        now = this.now();
+    this.inTurn = true;
+    try {
+      while (heap.size > 0 && heap.peekTime() <= now) {
+        const t = heap.peekTime();
+        const dev = heap.topDev();
+        const kind = heap.topKind();
+        heap.pop();
+        const lag = (now - t) / this.timeScale;
+        if (lag > this.maxLagMs) this.maxLagMs = lag;
+        this.dispatch(kind, dev, t);
+        if (!this.running) return;
+        if ((++n & 255) === 0) {
+          if (epochNow() - turnStart > TURN_BUDGET_MS) break;
+          now = this.now();
+        }
       }
+    } finally {
+      this.inTurn = false;
     }
     if (n > 0) return this.arm();
     // Woken with nothing due: a timer armed from inside Node's timers phase can be judged expired
