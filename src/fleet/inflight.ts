@@ -45,35 +45,18 @@ export class InflightTable {
   }
 
   /**
-   * Opens a slot (the device's newest message) and returns its token. `sentAtMs` is when it left
-   * the device; it reaches the wire then too unless a modelled link holds it (`setWireAt`).
+   * Opens a slot (the device's newest message) and returns its token. `times[0]` is when the
+   * message was due, `times[1]` when it left the device; it reaches the wire then too unless a
+   * modelled link holds it (`setWireAt`). The times come in a Float64Array because fractions passed
+   * to a call V8 did not inline are a new HeapNumber each, two per report on the virtual clock.
    */
-  open(dev: number, scheduledAtMs: number, sentAtMs: number, backlog = false): number {
-    const slot = this.openSlot(dev, backlog);
-    this.scheduledAtMs[slot] = scheduledAtMs;
-    this.sentAtMs[slot] = sentAtMs;
-    this.wireAtMs[slot] = sentAtMs;
-    return slot;
-  }
-
-  /**
-   * `open` with its two times read from `times` (times[0] the intended time, times[1] when it left
-   * the device): fractions passed to a call V8 did not inline are a new HeapNumber each, two per
-   * report on the virtual clock; in a Float64Array they stay raw doubles.
-   */
-  openAt(dev: number, times: Float64Array, backlog: boolean): number {
-    const slot = this.openSlot(dev, backlog);
-    this.scheduledAtMs[slot] = times[0];
-    this.sentAtMs[slot] = times[1];
-    this.wireAtMs[slot] = times[1];
-    return slot;
-  }
-
-  /** A free slot, linked in as the device's newest message; the caller writes its times. */
-  private openSlot(dev: number, backlog: boolean): number {
+  open(dev: number, times: Float64Array, backlog = false): number {
     if (this.freeTop === 0) this.grow();
     const slot = this.free[--this.freeTop];
     this.dev[slot] = dev;
+    this.scheduledAtMs[slot] = times[0];
+    this.sentAtMs[slot] = times[1];
+    this.wireAtMs[slot] = times[1];
     this.backlog[slot] = backlog ? 1 : 0;
     this.ackAtMs[slot] = Infinity;
     const k = dev * W + Rec32.inflightTail;

@@ -80,7 +80,7 @@ export class TelemetryPipeline {
     deliveredAfterReconnect: 0,
   };
   private readonly transitOut = new Float64Array(2);
-  /** The two times a QoS 1 message's in-flight slot opens with (flush, InflightTable.openAt). */
+  /** The two times a QoS 1 message's in-flight slot opens with (flush, InflightTable.open). */
   private readonly openTimes = new Float64Array(2);
   /** Backlog messages still buffered per device, while MARK_BACKLOG is set (allocated at the first reconnect). */
   private backlogLeft: Uint32Array | undefined;
@@ -165,11 +165,11 @@ export class TelemetryPipeline {
       const scheduledAt = d.lastGeneratedAt(dev) - behind * cfg.everyMs;
       if (!this.beforeSend(dev)) return;
       const backlog = this.marked(dev, MARK_BACKLOG); // the oldest buffered messages are the backlog
-      // Intended and sent times on the measurement clock, through a scratch array (InflightTable.openAt).
+      // Intended and sent times on the measurement clock, through a scratch array (InflightTable.open).
       const times = this.openTimes;
       times[0] = this.schedule.measureAt(scheduledAt);
       times[1] = this.schedule.measureNow();
-      const token = cfg.spec.qos === 1 ? this.inflight.openAt(dev, times, backlog) : -1;
+      const token = cfg.spec.qos === 1 ? this.inflight.open(dev, times, backlog) : -1;
       const payload = cfg.payloads?.fill(dev, seq, scheduledAt);
       if (cfg.link) {
         this.leaveBuffer(dev);

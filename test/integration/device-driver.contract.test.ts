@@ -106,7 +106,7 @@ deviceDriverContract('model driver x virtual scheduler', async (devices, events,
   const STEP_MS = 5;
   return {
     driver,
-    token: (dev) => ledger.open(dev, clock.now(), clock.now()),
+    token: (dev) => ledger.open(dev, Float64Array.of(clock.now(), clock.now())),
     async until(cond, what) {
       const deadline = clock.now() + DEADLINE_MS;
       while (!cond()) {
