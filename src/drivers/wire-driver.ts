@@ -1,5 +1,5 @@
 import { createHttpTransport } from './http/index.js';
-import { BrokerDevices } from './mqtt/broker-devices.js';
+import { BrokerRoutes, type DeviceRange } from './mqtt/broker-devices.js';
 import { ARTIFACT_TIMEOUT_FACTOR, ArtifactFetcher } from './http/artifact-fetch.js';
 import { DeviceCredentialTable, Parked } from './device-credentials.js';
 import { HttpPlatformSteps, onOrigin } from './http-platform-steps.js';
@@ -30,9 +30,11 @@ import {
 
 export interface WireDriverOptions {
   httpUrl: string;
-  /** One broker URL, or several: device g uses broker g mod N (local Mosquitto processes). */
+  /** One broker URL, or several (local Mosquitto processes), each serving one of `brokerRanges`. */
   mqttUrl: string | readonly string[];
-  /** Global index of local device 0 (spreads devices over brokers the same way on every shard). */
+  /** With several broker URLs: the global device indices each serves, contiguous (drivers/mqtt/broker-devices.ts). */
+  brokerRanges?: readonly DeviceRange[];
+  /** Global index of local device 0. */
   firstDevice?: number;
   /** The backend's device API (built with the target's fleet key). */
   preset: Preset;
@@ -80,7 +82,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
   readonly pollsOnConnect: boolean;
   readonly requestsOnSession: boolean;
   private readonly http: HttpTransport;
-  private readonly brokers: BrokerDevices[];
+  private readonly brokers: BrokerRoutes | undefined;
   private readonly creds: DeviceCredentialTable;
   private readonly etags: Array<string | undefined>;
   private readonly preset: Preset;
@@ -111,11 +113,9 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
       this.answers,
     );
     const urls = typeof opts.mqttUrl === 'string' ? [opts.mqttUrl] : opts.mqttUrl;
-    const n = urls.length;
     const first = opts.firstDevice ?? 0;
-    // Broker b serves the local devices dev = residue + k * n with (first + residue) mod n = b.
     // A preset without MQTT (session 'none') opens no broker transport at all.
-    this.brokers = this.steps.sessionless ? [] : urls.map((url, b) => new BrokerDevices(this.answers, { ...opts, url }, n, (((b - first) % n) + n) % n));
+    this.brokers = this.steps.sessionless ? undefined : new BrokerRoutes(this.answers, opts, urls, { firstDevice: first, count: opts.devices }, opts.brokerRanges);
     const p = opts.preset;
     const topics = this.requestsOnSession ? { timeoutMs: opts.httpTimeoutMs, claimIdentity: (dev: number) => opts.identities?.identityOf(dev) } : undefined;
     if (!this.steps.sessionless && (p.mqttProvision || p.mqttPoll || p.stateUplink || topics)) {
@@ -373,7 +373,7 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
 
   async close(): Promise<void> {
     this.mqttRequests?.close();
-    await Promise.all([...this.brokers.map((b) => b.transport.close()), this.http.close(), this.fetcher?.close()]);
+    await Promise.all([...(this.brokers?.all ?? []).map((b) => b.transport.close()), this.http.close(), this.fetcher?.close()]);
   }
 
   /** The device's id on the backend once provisioned (tests and diagnostics). */
@@ -383,18 +383,16 @@ export class WireDriver implements DeviceDriver, WireRequests, RequestSessions {
 
   connectedCount(): number {
     if (this.steps.sessionless) return this.steps.connectedCount();
-    return this.brokers.reduce((n, b) => n + b.transport.connectedCount(), 0);
+    return (this.brokers?.all ?? []).reduce((n, b) => n + b.transport.connectedCount(), 0);
   }
 
   /** The transport of the broker device `dev` uses. */
   private mqttFor(dev: number): MqttTransport {
-    const b = this.brokers;
-    return b.length === 1 ? b[0].transport : b[((this.opts.firstDevice ?? 0) + dev) % b.length].transport;
+    return (this.brokers as BrokerRoutes).of(dev).transport;
   }
 
   /** Device `dev`'s index in its broker's transport (BrokerDevices). */
   private slotOf(dev: number): number {
-    const n = this.brokers.length;
-    return n === 1 ? dev : Math.floor(dev / n);
+    return dev - (this.brokers as BrokerRoutes).of(dev).offset;
   }
 }

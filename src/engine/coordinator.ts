@@ -94,7 +94,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
   const loadAtStart = os.loadavg();
   // What starts local backends and fault proxies (backend/, faults/, Mosquitto, TLS: ~55 modules)
   // is loaded by the wall clock only: on the virtual one the target is the model in each shard.
-  const prepared = s.clock === 'virtual' ? modelTarget(s) : await (await import('./target-setup.js')).prepareTarget(s, log, mine.count);
+  const prepared = s.clock === 'virtual' ? modelTarget(s) : await (await import('./target-setup.js')).prepareTarget(s, log, mine);
   let launcher: ShardLauncher | undefined;
   let operator: WallOperator | undefined;
   let faults: FaultInjection | undefined;

@@ -9,7 +9,8 @@ import type { ResolvedPreset } from '../scenario/resolved.js';
 import { checkedPresetFactory } from './shard/preset-factory.js';
 import { startLocalMosquitto, type LocalMosquitto } from '../drivers/mqtt/local-mosquitto.js';
 import type { ResolvedScenario } from '../scenario/resolved.js';
-import { BROKER_RESERVED_DESCRIPTORS, brokerMaxConnections } from '../scenario/capacity.js';
+import { BROKER_RESERVED_DESCRIPTORS, BROKER_SPARE_CONNECTIONS } from '../scenario/capacity.js';
+import { shardRanges } from '../scenario/session-load.js';
 import { machineLimits } from './resources.js';
 import type { ShardTarget } from './shard/task.js';
 import { prepareTls } from './target-tls.js';
@@ -76,10 +77,11 @@ function withoutCredentials(url: string): string {
 /**
  * Starts what a wall-clock scenario's target needs on this machine: the embedded backend, local
  * Mosquitto processes (each with max_connections and its own descriptor budget, on a free loopback
- * port) that devices are spread over, or nothing for an external target. The virtual clock's
+ * port) that devices are spread over, or nothing for an external target. `here` is the slice of
+ * the fleet this process runs (all of it unless `--shard i/N`). The virtual clock's
  * target is the backend model (engine/coordinator.ts, which does not load this module for it).
  */
-export async function prepareTarget(s: ResolvedScenario, log: (line: string) => void, devicesHere: number): Promise<PreparedTarget> {
+export async function prepareTarget(s: ResolvedScenario, log: (line: string) => void, here: { firstDevice: number; count: number }): Promise<PreparedTarget> {
   const t = s.target;
   // A module preset that does not implement the interface stops the run here, before anything starts.
   if (t.kind !== 'embedded') await checkedPresetFactory(t.preset, t.fleetKey);
@@ -99,14 +101,20 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
   const brokers: LocalMosquitto[] = [];
   try {
     let brokerUrls: string[] | undefined;
+    let brokerRanges: Array<{ firstDevice: number; count: number }> | undefined;
     if (t.broker?.kind === 'local-mosquitto') {
+      // Each broker serves one contiguous range of the devices, balanced by sessions held at once
+      // like the shards are, so that a shard's devices sit on one or two brokers and each broker
+      // hears a shard's reports of a scheduler turn in one wake-up (drivers/mqtt/broker-devices.ts).
+      brokerRanges = shardRanges(s, here.firstDevice, here.count, t.broker.count);
+      while (brokerRanges.length < t.broker.count) brokerRanges.push({ firstDevice: here.firstDevice + here.count, count: 0 });
       // Room for all of its devices at once, but never past the descriptors the broker inherits
       // (sleepy fleets need far fewer: capacity.ts checks the sessions expected at once).
       const limit = machineLimits().descriptorsPerProcess;
-      const perBroker = Math.min(brokerMaxConnections(devicesHere, t.broker.count), limit === undefined ? Infinity : limit - BROKER_RESERVED_DESCRIPTORS);
+      const perBroker = Math.min(Math.max(...brokerRanges.map((r) => r.count)) + BROKER_SPARE_CONNECTIONS, limit === undefined ? Infinity : limit - BROKER_RESERVED_DESCRIPTORS);
       for (let i = 0; i < t.broker.count; i++) brokers.push(await startLocalMosquitto({ maxConnections: perBroker, ...(tls?.mosquitto ?? {}) }));
       brokerUrls = brokers.map((b) => b.url);
-      log(`local mosquitto: ${brokerUrls.join(' ')}`);
+      log(`local mosquitto: ${brokers.map((b, i) => `${b.url} (devices ${brokerRanges?.[i].firstDevice}..${(brokerRanges?.[i].firstDevice ?? 0) + (brokerRanges?.[i].count ?? 0) - 1})`).join(' ')}`);
     } else if (t.broker?.kind === 'url') {
       brokerUrls = [t.broker.url];
     }
@@ -115,7 +123,7 @@ export async function prepareTarget(s: ResolvedScenario, log: (line: string) => 
     const backend = await startEmbeddedBackend({ fleetKey: t.fleetKey, mqtt: brokerUrls === undefined, broker: s.options.embeddedBroker, countFrom: brokerUrls, countTls: counterTls, countQos: t.broker?.kind === 'local-mosquitto' ? 0 : 1, countSysDrops: t.broker?.kind === 'local-mosquitto', telemetrySeq: telemetrySeqOf(s), operator });
     log(`embedded backend: http ${backend.httpUrl}${backend.mqttUrl ? `  mqtt ${backend.mqttUrl}` : ''}${operator ? `  (operator login: user ${OPERATOR_USERNAME}, password from ${OPERATOR_PASSWORD_ENV})` : ''}`);
     return {
-      target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' }, ...shardTls },
+      target: { httpUrl: backend.httpUrl, mqttUrl: brokerUrls ?? backend.mqttUrl, ...(brokerRanges ? { brokerRanges } : {}), fleetKey: t.fleetKey, preset: { kind: 'builtin', name: 'reference' }, ...shardTls },
       backend,
       label: brokerUrls ? `embedded http + ${t.broker?.kind === 'local-mosquitto' ? `${brokers.length} local mosquitto${tls ? ' (TLS)' : ''}` : withoutCredentials(brokerUrls[0])}` : 'embedded',
       warnings,

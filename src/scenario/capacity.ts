@@ -194,7 +194,7 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
     if (limit !== undefined && perBroker > limit) {
       problems.push({
         message: `each of the ${brokers} local Mosquitto brokers would hold ${maxConnections} connections, but it inherits this process's limit of ${limit} descriptors`,
-        fix: `use more brokers: target: { mqtt: local-mosquitto, brokers: ${Math.ceil(l.all.mqtt / (limit - BROKER_RESERVED_DESCRIPTORS - 16))} }`,
+        fix: `use more brokers: target: { mqtt: local-mosquitto, brokers: ${Math.ceil(l.all.mqtt / (limit - BROKER_RESERVED_DESCRIPTORS - BROKER_SPARE_CONNECTIONS))} }`,
       });
     }
   }
@@ -227,7 +227,14 @@ export function planLayout(s: ResolvedScenario, devices: number, req: LayoutRequ
   };
 }
 
-/** Mosquitto's max_connections for each of `brokers` local brokers sharing `sessions` sessions (device g uses broker g mod N). */
+/** Connections a local broker allows beyond its share of the sessions (the counting subscriber, a reconnect overlapping its old session). */
+export const BROKER_SPARE_CONNECTIONS = 16;
+
+/**
+ * Mosquitto's max_connections for each of `brokers` local brokers sharing `sessions` sessions:
+ * each serves one contiguous range of devices, balanced by sessions held at once
+ * (engine/target-setup.ts), so each holds its share.
+ */
 export function brokerMaxConnections(sessions: number, brokers: number): number {
-  return Math.ceil(sessions / brokers) + 16;
+  return Math.ceil(sessions / brokers) + BROKER_SPARE_CONNECTIONS;
 }

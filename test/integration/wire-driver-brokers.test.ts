@@ -8,14 +8,22 @@ import { startAedes, type TestAedes } from '../helpers/aedes.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
- * The wire driver over several brokers: device g (global index) uses broker g mod N, and each
- * broker's transport knows only that broker's devices, by an index of its own. Real HTTP
- * provisioning (embedded API) and three real aedes brokers; the shard starts at an odd global
- * index so that the shard-local and global spreads differ.
+ * The wire driver over several brokers: broker b serves the contiguous global indices of
+ * RANGES[b], and each broker's transport knows only that broker's devices, by an index of its
+ * own. Real HTTP provisioning (embedded API) and three real aedes brokers; the shard (global
+ * devices 7..17) starts inside the first range and ends inside the last, so the shard-local and
+ * global boundaries differ.
  */
 const FIRST = 7;
 const DEVICES = 11;
 const BROKERS = 3;
+const RANGES = [
+  { firstDevice: 0, count: 10 },
+  { firstDevice: 10, count: 5 },
+  { firstDevice: 15, count: 20 },
+];
+/** The broker serving global device g. */
+const brokerOf = (g: number): number => RANGES.findIndex((r) => g >= r.firstDevice && g < r.firstDevice + r.count);
 
 let backend: EmbeddedBackend | undefined;
 let brokers: TestAedes[] = [];
@@ -31,7 +39,14 @@ afterEach(async () => {
 });
 
 describe('WireDriver with several brokers', () => {
-  it('sends device g to broker g mod N and reports every callback with the shard-local index', async () => {
+  it('refuses several broker URLs without the range each serves', () => {
+    const opts = { httpUrl: 'http://127.0.0.1:1', mqttUrl: ['mqtt://127.0.0.1:1', 'mqtt://127.0.0.1:2'], firstDevice: 0, preset: referencePreset({ fleetKey: 'k' }), devices: 4, mqttClient: 'lean' as const, http: { connections: 'pooled' as const, poolSize: 1 }, keepaliveSec: 30, connectTimeoutMs: 1000, httpTimeoutMs: 1000 };
+    const events = { onProvisioned: () => {}, onConnected: () => {}, onTelemetryAcked: () => {}, onConnectionLost: () => {}, onPolled: () => {} };
+    expect(() => new WireDriver(opts, events)).toThrow(/2 broker URLs need as many device ranges/);
+    expect(() => new WireDriver({ ...opts, brokerRanges: [{ firstDevice: 0, count: 2 }, { firstDevice: 2, count: 1 }] }, events)).toThrow(/cover 3 of this shard's 4 devices/);
+  });
+
+  it('sends each device to the broker whose range holds it and reports every callback with the shard-local index', async () => {
     backend = await startEmbeddedBackend({ fleetKey: 'wd-key', mqtt: false });
     brokers = await Promise.all(Array.from({ length: BROKERS }, () => startAedes()));
     const clientsOf = brokers.map(() => new Set<string>());
@@ -52,6 +67,7 @@ describe('WireDriver with several brokers', () => {
       {
         httpUrl: backend.httpUrl,
         mqttUrl: brokers.map((b) => b.url),
+        brokerRanges: RANGES,
         firstDevice: FIRST,
         preset: referencePreset({ fleetKey: 'wd-key' }),
         devices: DEVICES,
@@ -74,7 +90,7 @@ describe('WireDriver with several brokers', () => {
 
     for (const dev of all) {
       const id = DeviceStore.deviceIdFor(`wd-${dev}`);
-      const broker = (FIRST + dev) % BROKERS;
+      const broker = brokerOf(FIRST + dev);
       expect(clientsOf[broker].has(id), `device ${dev} on broker ${broker}`).toBe(true);
       expect(clientsOf.filter((c) => c.has(id))).toHaveLength(1);
     }

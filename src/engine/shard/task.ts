@@ -6,8 +6,10 @@ import type { DeviceCertSource } from '../../identity/device-identities.js';
 /** Where a shard's devices connect to: resolved by the coordinator (embedded URLs are only known once it listens). */
 export interface ShardTarget {
   httpUrl: string;
-  /** One broker, or several (device g uses broker g mod N). */
+  /** One broker, or several: broker b serves the devices of `brokerRanges[b]`. */
   mqttUrl: string | string[];
+  /** With several brokers, the contiguous global device indices each serves (drivers/mqtt/broker-devices.ts). */
+  brokerRanges?: Array<{ firstDevice: number; count: number }>;
   fleetKey: string;
   preset: ResolvedPreset;
   /** Source addresses to spread MQTT client sockets over. */

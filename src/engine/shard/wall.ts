@@ -43,6 +43,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
     {
       httpUrl: task.target.httpUrl,
       mqttUrl: task.target.mqttUrl,
+      brokerRanges: task.target.brokerRanges,
       firstDevice: task.firstDevice,
       preset,
       devices: task.count,
