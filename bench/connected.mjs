@@ -91,6 +91,8 @@ async function oneRun(r) {
     run: r,
     exitCode: code,
     verdict: summary.result.verdict,
+    // Why the verdict is what it is (the run's report dir is removed unless KEEP=1).
+    reasons: summary.result.reasons,
     devices: N,
     brokers: TARGET === 'embedded' ? 0 : BROKERS,
     shardProcesses: Math.max(...samples.map((s) => s.shardProcesses)),
@@ -211,7 +213,8 @@ const verdicts = {
 console.log(`\n${R} run(s), ${N} devices on ${BROKERS} local Mosquitto brokers, ${runs[0].shardProcesses} shard processes, keepalive ${KEEPALIVE}s`);
 console.log(`connect rate (power-on to all online, incl. HTTP provisioning): ${med((x) => x.connectsPerSec ?? 0).toFixed(0)} devices/s`);
 console.log(`held all ${N} online for ${med((x) => x.holdSeconds).toFixed(0)} s; connection lost ${runs.map((x) => x.connectionLost).join(',')} (by cause: ${runs.map((x) => LOST_CAUSES.filter((c) => x.connectionLostByCause[c] > 0).map((c) => `${c} ${x.connectionLostByCause[c]}`).join(', ') || 'none').join('; ')}), connect failed ${runs.map((x) => x.connectFailed).join(',')}`);
-console.log(`generator: max schedule lag ${runs.map((x) => (x.maxScheduleLagMs / 1000).toFixed(1)).join(',')} s (bound 5 s: ${verdicts.valid ? 'valid' : 'SATURATED, the run is invalid'}); ramp ${runs.map((x) => (x.scheduleLagMs.ramp / 1000).toFixed(1)).join(',')} s, hold ${runs.map((x) => (x.scheduleLagMs.hold / 1000).toFixed(1)).join(',')} s, end of hold ${runs.map((x) => ((x.scheduleLagMs.holdEnd ?? 0) / 1000).toFixed(1)).join(',')} s`);
+for (const x of runs) if (x.verdict !== 'passed') console.log(`run ${x.run}: ${x.verdict}: ${(x.reasons ?? []).join('; ')}`);
+console.log(`generator: max schedule lag ${runs.map((x) => (x.maxScheduleLagMs / 1000).toFixed(1)).join(',')} s (bound 5 s: ${runs.every((x) => x.maxScheduleLagMs <= 5000) ? 'within it' : 'OVER: the generator was saturated'}); ramp ${runs.map((x) => (x.scheduleLagMs.ramp / 1000).toFixed(1)).join(',')} s, hold ${runs.map((x) => (x.scheduleLagMs.hold / 1000).toFixed(1)).join(',')} s, end of hold ${runs.map((x) => ((x.scheduleLagMs.holdEnd ?? 0) / 1000).toFixed(1)).join(',')} s`);
 console.log(`CPU, all processes: ${med((x) => x.cpuMsPerDeviceInRamp ?? NaN).toFixed(2)} ms per device brought online in the ramp; ${TELEMETRY ? `${med((x) => x.cpuMsPerMessageInHold ?? NaN).toFixed(3)} ms per telemetry message in the hold` : 'no telemetry'}; cores ramp ${runs.map((x) => x.cpuCores.ramp?.machine.toFixed(2)).join(',')}, hold ${runs.map((x) => x.cpuCores.hold?.machine.toFixed(2)).join(',')} (machine, of ${os.cpus().length})`);
 const kib = (f) => (med(f) / KB).toFixed(2);
 console.log(`simulator memory per connected device (coordinator + shard processes): ${kib((x) => x.perDeviceBytes.simulatorPss)} KiB PSS, ${kib((x) => x.perDeviceBytes.simulatorRss)} KiB summed RSS`);
