@@ -4,10 +4,11 @@
 // rate, unexpected disconnects and resident memory per connected device. After `npm run build`:
 //   N=250000 HOLD=300 node bench/connected.mjs
 //   N=500000 HOLD=600 SLACK=1.25 RATE=600 TELEMETRY=1m KEEPALIVE=120 node bench/connected.mjs   # issue 17's 500k bar, ~29 min
-// (bench/RESULTS.md, "500,000 sessions after round 7": all online at 934 s, held 738 s, 0 lost,
-// 2.83 KiB PSS per device; the ramp built 32 s of schedule lag that the hold drained to 0.26 s,
-// so the verdict is invalid on a 2-core box. At KEEPALIVE=60 the devices also send half a PINGREQ
-// per report and round 6's run lost 775 sessions to the brokers.)
+// (bench/RESULTS.md, "500,000 sessions with contiguous broker ranges, round 8": all online at
+// 600/s, held 838-840 s, 0 lost, 1.65-1.71 cores in the hold, schedule lag 1.1-1.9 s; judged invalid
+// by the shards' 31.8 s of closing their sessions after the run, which no longer counts since 83b24c3.
+// At KEEPALIVE=60 the devices also send half a PINGREQ per report and round 6's run lost 775
+// sessions to the brokers.)
 // Every lost session counts as unexpected (the run disconnects nobody on purpose before its end);
 // the record gives them by cause (mqtt.connection_lost.<cause>), the generator's max schedule lag
 // (over 5 s the report is invalid, exit 3), and CPU per device brought online and per message.
