@@ -63,6 +63,8 @@ export class BrokerRoutes {
   readonly all: readonly BrokerDevices[];
   /** all[i].offset, for the lookup. */
   private readonly starts: Int32Array;
+  /** The broker `of` found last (a shard's thread only: no other thread reads it). */
+  private last: BrokerDevices | undefined;
 
   constructor(
     driver: MqttTransportEvents,
@@ -90,12 +92,18 @@ export class BrokerRoutes {
     }
     this.all = all;
     this.starts = Int32Array.from(all, (b) => b.offset);
+    this.last = all[0];
   }
 
-  /** The broker serving shard-local device `dev` (binary search over a handful of starts). */
+  /**
+   * The broker serving shard-local device `dev`. Each send asks twice (transport, then slot), and
+   * a shard's devices mostly sit on one broker, so the last answer is checked first; otherwise a
+   * binary search over the handful of starts.
+   */
   of(dev: number): BrokerDevices {
+    const last = this.last;
+    if (last !== undefined && dev >= last.offset && dev < last.offset + last.count) return last;
     const s = this.starts;
-    if (s.length === 1) return this.all[0];
     let lo = 0;
     let hi = s.length - 1;
     while (lo < hi) {
@@ -103,6 +111,7 @@ export class BrokerRoutes {
       if (s[mid] <= dev) lo = mid;
       else hi = mid - 1;
     }
-    return this.all[lo];
+    this.last = this.all[lo];
+    return this.last;
   }
 }
