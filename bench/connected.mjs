@@ -78,10 +78,14 @@ async function oneRun(r) {
   const online = (row) => row.gauges['devices.online'];
   const lagOf = (row) => row.gauges['generator.schedule_lag'] ?? 0;
   const allOn = timeline.find((row) => online(row) >= N);
-  // The last row is the shards' final snapshot, taken after they disconnected on `stop`.
-  const last = timeline[timeline.length - 2] ?? timeline[0];
+  // Rows after the scenario's end (the interval that closes the run, the shards' final snapshot
+  // taken after they disconnected on `stop`) are not the hold: their online count falls to 0.
+  // How many such rows there are depends on where the end falls in the snapshot interval, so the
+  // cut is by time, not by position.
+  const inRun = timeline.filter((row) => row.tMs <= durationS * 1000);
+  const last = inRun[inRun.length - 1] ?? timeline[0];
   // The hold: from the first interval with every device online to the last interval before stop.
-  const hold = allOn ? timeline.slice(0, -1).filter((row) => row.tMs >= allOn.tMs) : [];
+  const hold = allOn ? inRun.filter((row) => row.tMs >= allOn.tMs) : [];
   const startedAt = Date.parse(summary.run.startedAt);
   // RSS samples well inside the hold (the timeline's t = 0 is a few seconds after startedAt).
   const holdSamples = allOn ? samples.filter((s) => s.at >= startedAt + allOn.tMs + 10_000 && s.at <= startedAt + last.tMs - 5_000) : [];
