@@ -10,7 +10,7 @@ import type { ShardFinal } from './protocol.js';
 import { buildLifecycle, LifecycleEvents, finalOf, startTelemetryEpoch } from './assembly.js';
 import type { ShardContext } from './context.js';
 import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS, LOOP_DELAY_RESOLUTION_MS, WALL_WAKE_QUANTUM_MS } from './tuning.js';
-import { startInjectedStalls } from './injected-stall.js';
+import { injectedTeardownStall, startInjectedStalls } from './injected-stall.js';
 import { epochNow } from '../clock/epoch-clock.js';
 
 /**
@@ -133,6 +133,7 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   loopDelay.disable();
   loopDelay.reset();
   lifecycle.disconnectAll();
+  await injectedTeardownStall();
   await lifecycle.closeDriver();
   if (snapshotTimer) clearTimeout(snapshotTimer);
   takeSnapshot();
