@@ -86,8 +86,14 @@ export const COSTS = {
   /** aedes: connections and messages per second it holds (~10k, ~25k msg/s with a subscriber). */
   aedesMaxConnections: 10_000,
   aedesMaxMsgPerSec: 25_000,
-  /** Kernel memory per open loopback TCP socket (each local connection has two), KB (~3.6 measured). */
-  kernelSocketKB: 4,
+  /**
+   * Kernel memory per open loopback TCP socket end (each local connection has two), KB: the
+   * kernel's slab growth over a run divided by the socket ends it held. The 500,000-session runs
+   * (1,000,000 ends, QoS 1 telemetry once a minute, 27 local brokers) grew the slab by 4.78-4.81 GiB
+   * in all five (bench/RESULTS.md, rounds 6-9): 5.0 KB. The earlier 4 (3.6 measured with idle
+   * sessions) predicted 3,920 MiB there against 4,921.
+   */
+  kernelSocketKB: 5,
   /** Virtual clock: memory per device, KB: its table record and queued events (304 bytes measured with 500,000 idle devices). */
   virtualDeviceKB: 0.5,
 } as const;
