@@ -90,8 +90,8 @@ export const COSTS = {
    * Kernel memory per open loopback TCP socket end (each local connection has two), KB: the
    * kernel's slab growth over a run divided by the socket ends it held. The 500,000-session runs
    * (1,000,000 ends, QoS 1 telemetry once a minute, 27 local brokers) grew the slab by 4.77-4.81 GiB
-   * in every one since round 5, on two machines (bench/RESULTS.md, "500,000 sessions"): 5.0 KB. The earlier 4 (3.6 measured with idle
-   * sessions) predicted 3,920 MiB there against 4,921.
+   * in every one since round 5, on two machines (bench/RESULTS.md, "500,000 sessions"): 5.0 KB.
+   * The earlier 4 (3.6 measured with idle sessions) predicted 3,920 MiB there against 4,921.
    */
   kernelSocketKB: 5,
   /** Virtual clock: memory per device, KB: its table record and queued events (304 bytes measured with 500,000 idle devices). */

@@ -1,8 +1,9 @@
 /**
- * Test seams for a generator starved of CPU. With FLEETSIM_TEST_STALL_MS=N in the environment, a wall-clock shard blocks its own
- * thread for N ms every STALL_EVERY_MS, as a generator starved of CPU would be. Tests use it to
- * make an overloaded generator certain instead of hoping a machine is slow enough (a run that
- * relied on load alone passed 1 time in 7). Never set in normal runs; ignored when unset or 0.
+ * Test seams for a generator starved of CPU. With FLEETSIM_TEST_STALL_MS=N in the environment, a
+ * wall-clock shard blocks its own thread for N ms every STALL_EVERY_MS, as a generator starved of
+ * CPU would be. Tests use it to make an overloaded generator certain instead of hoping a machine
+ * is slow enough (a run that relied on load alone passed 1 time in 7). Never set in normal runs;
+ * ignored when unset or 0.
  */
 export const STALL_ENV = 'FLEETSIM_TEST_STALL_MS';
 const STALL_EVERY_MS = 200;
