@@ -1,5 +1,5 @@
-import net from 'node:net';
-import { once } from 'node:events';
+import { RawTcpStream, type TcpHandle } from '../sockets/raw-tcp-stream.js';
+import { listenRawTcp } from '../sockets/raw-tcp-server.js';
 import { commandsTopic } from '../wire/reference-protocol.js';
 import { type FrameCarry, type FrameSink, decodeFrames, frameLength } from '../wire/mqtt-frame-decoder.js';
 import { BrokerPolicy, OPERATOR, type BrokerIdentity } from './broker-policy.js';
@@ -39,7 +39,10 @@ import type { DeviceStore } from './store.js';
  * CONNECT and SUBSCRIBE, writes each ack with its own writev and keeps ~14 KB of session state;
  * that was most of the embedded backend's CPU per provisioned device (bench/RESULTS.md). Here a
  * session is one object, frames are split in place (wire/mqtt-frame-decoder.ts), and all answers to
- * one read leave in one write (the socket is corked while a read is decoded).
+ * one read leave in one write (the socket is corked while a read is decoded). The session is its own
+ * socket: it runs on libuv's TCP handle without a net.Socket (sockets/raw-tcp-stream.ts), which
+ * saves the stream machinery on every accept, read and write (bench/RESULTS.md, "The embedded
+ * broker without net.Socket").
  *
  * Concurrency: everything runs on the event loop of the thread that started it; the policy's
  * callbacks (counting, fleet operations) run synchronously inside the read that carried the frame.
@@ -56,28 +59,13 @@ interface Sub {
   qos: 0 | 1;
 }
 
-/** Where the shared socket listeners below find a socket's session (no closure per connection). */
-const kSession = Symbol('fleetsim.brokerSession');
-type SessionSocket = net.Socket & { [kSession]?: Session };
+/**
+ * Bytes a session may have waiting in libuv for a slow reader before its drain deadline starts:
+ * net's default highWaterMark, where net.Socket.write starts returning false.
+ */
+const WRITE_HIGH_WATER_BYTES = 16 * 1024;
 
-// One set of listener functions for every session socket: `this` is the socket.
-function onSessionData(this: SessionSocket, chunk: Buffer): void {
-  const s = this[kSession]!;
-  s.broker.onData(s, chunk);
-}
-function onSessionDrain(this: SessionSocket): void {
-  this[kSession]!.drainSinceMs = 0;
-}
-function onSessionError(this: SessionSocket, err: NodeJS.ErrnoException): void {
-  const s = this[kSession]!;
-  if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') s.broker.log(`mqtt client ${s.clientId}: ${err.message}`);
-}
-function onSessionClose(this: SessionSocket): void {
-  const s = this[kSession]!;
-  s.broker.ended(s);
-}
-
-class Session implements FrameCarry, FrameSink {
+class Session extends RawTcpStream implements FrameCarry, FrameSink {
   carry: Buffer | null = null;
   carryLength = 0;
   /** Who logged in; undefined until CONNECT is accepted. */
@@ -94,13 +82,30 @@ class Session implements FrameCarry, FrameSink {
   closed = false;
 
   constructor(
-    readonly socket: SessionSocket,
+    handle: TcpHandle,
     readonly broker: LeanBroker,
     now: number,
   ) {
+    super(handle, true);
     this.openedMs = now;
     this.lastHeardMs = now;
-    socket[kSession] = this;
+  }
+
+  protected received(buf: Buffer, nread: number): void {
+    this.broker.onData(this, buf, nread);
+  }
+
+  protected failed(code: string): void {
+    if (code !== 'ECONNRESET' && code !== 'EPIPE') this.broker.log(`mqtt client ${this.clientId}: ${code}`);
+  }
+
+  protected onClose(): void {
+    this.broker.ended(this);
+    this.broker.handleGone();
+  }
+
+  protected override written(): void {
+    if (this.pendingBytes === 0) this.drainSinceMs = 0;
   }
 
   onFrame(header: number, buf: Buffer, start: number, end: number): boolean {
@@ -124,28 +129,29 @@ class LeanBroker {
   private wild: Array<Sub & { filter: string }> = [];
   private anonymous = 0;
   connected = 0;
+  /** Accepted connections whose handle has not closed yet, and who waits for them all to close. */
+  private handles = 0;
+  private allGone: (() => void) | undefined;
 
   constructor(
     private readonly policy: BrokerPolicy,
     readonly log: (line: string) => void,
+    private readonly drainTimeoutMs: number,
   ) {}
 
-  readonly accept = (socket: net.Socket): void => {
-    socket.setNoDelay(true);
-    const s = new Session(socket, this, Date.now());
-    this.sessions.add(s);
-    socket.on('data', onSessionData);
-    socket.on('drain', onSessionDrain);
-    socket.on('error', onSessionError);
-    socket.on('close', onSessionClose);
+  readonly accept = (handle: TcpHandle): void => {
+    handle.setNoDelay(true);
+    this.handles++;
+    this.sessions.add(new Session(handle, this, Date.now()));
   };
 
-  /** Called by the session socket's 'data' listener. */
-  onData(s: Session, chunk: Buffer): void {
+  /** What a session read: `buf[0, nread)`, valid during this call only (the decoder copies what it keeps). */
+  onData(s: Session, buf: Buffer, nread: number): void {
     s.lastHeardMs = Date.now();
-    s.socket.cork();
-    const ok = decodeFrames(s, chunk, 0, chunk.length, s);
-    s.socket.uncork();
+    s.cork();
+    const ok = decodeFrames(s, buf, 0, nread, s);
+    s.uncork();
+    this.watchDrain(s);
     if (!ok || (s.carry !== null && frameLength(s.carry, 0, s.carryLength) > MAX_FRAME_BYTES)) this.drop(s, 'malformed or oversized frame');
   }
 
@@ -173,7 +179,7 @@ class LeanBroker {
         this.write(s, PINGRESP_FRAME);
         return true;
       case PacketType.DISCONNECT:
-        s.socket.end();
+        s.end();
         this.ended(s);
         return false;
       default:
@@ -286,12 +292,18 @@ class LeanBroker {
   }
 
   private write(s: Session, frame: Buffer): void {
-    if (!s.socket.write(frame) && s.drainSinceMs === 0) s.drainSinceMs = Date.now();
+    s.write(frame);
+    this.watchDrain(s);
+  }
+
+  /** A session whose peer stops reading starts its drain deadline once net would have said so. */
+  private watchDrain(s: Session): void {
+    if (s.drainSinceMs === 0 && s.pendingBytes > WRITE_HIGH_WATER_BYTES) s.drainSinceMs = Date.now();
   }
 
   /** CONNACK with a refusal, then the connection closes once it is written. */
   private refuse(s: Session, code: number): false {
-    s.socket.end(connackFrame(code));
+    s.end(connackFrame(code));
     this.ended(s);
     return false;
   }
@@ -299,7 +311,7 @@ class LeanBroker {
   /** Closes a session for a protocol violation, a refused publish, a deadline or a takeover. */
   private drop(s: Session, reason: string): false {
     if (!s.closed) this.log(`mqtt client ${s.clientId || '(before CONNECT)'}: ${reason}`);
-    s.socket.destroy();
+    s.destroy();
     this.ended(s);
     return false;
   }
@@ -326,26 +338,31 @@ class LeanBroker {
     for (const s of this.sessions) {
       if (s.who === undefined && now - s.openedMs >= CONNECT_TIMEOUT_MS) this.drop(s, 'no CONNECT in time');
       else if (s.keepaliveMs > 0 && now - s.lastHeardMs >= 1.5 * s.keepaliveMs) this.drop(s, 'keepalive expired');
-      else if (s.drainSinceMs !== 0 && now - s.drainSinceMs >= DRAIN_TIMEOUT_MS) this.drop(s, 'not reading (drain timeout)');
+      else if (s.drainSinceMs !== 0 && now - s.drainSinceMs >= this.drainTimeoutMs) this.drop(s, 'not reading (drain timeout)');
     }
   };
 
-  destroyAll(): void {
+  /** A session's handle closed (its owner's close callback). */
+  handleGone(): void {
+    if (--this.handles === 0 && this.allGone !== undefined) this.allGone();
+  }
+
+  /** Closes every session; resolves when every accepted handle has closed. */
+  destroyAll(): Promise<void> {
     for (const s of [...this.sessions]) {
-      s.socket.destroy();
+      s.destroy();
       this.ended(s);
     }
+    return this.handles === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.allGone = resolve));
   }
 }
 
 export async function startLeanBroker(store: DeviceStore, opts: BrokerOptions): Promise<Broker> {
-  const broker = new LeanBroker(new BrokerPolicy(store, opts.operator, opts.fleetOps), opts.log);
-  const server = net.createServer(broker.accept);
-  server.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG });
-  await once(server, 'listening');
+  const broker = new LeanBroker(new BrokerPolicy(store, opts.operator, opts.fleetOps), opts.log, opts.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
+  const server = await listenRawTcp(opts.host, opts.port, LISTEN_BACKLOG, broker.accept, (code) => opts.log(`mqtt accept failed: ${code}`));
   const sweep = setInterval(broker.sweep, SWEEP_EVERY_MS);
   sweep.unref();
-  const port = (server.address() as net.AddressInfo).port;
+  const port = server.port;
   let closing: Promise<void> | undefined;
   return {
     url: `mqtt://${urlHost(opts.host)}:${port}`,
@@ -361,9 +378,7 @@ export async function startLeanBroker(store: DeviceStore, opts: BrokerOptions): 
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        broker.destroyAll();
-        await closed;
+        await Promise.all([server.close(), broker.destroyAll()]);
       })();
       return closing;
     },

@@ -32,6 +32,8 @@ export interface BrokerOptions {
   operator?: OperatorCredential;
   /** Fleet operations: sessions, command answers and logs (backend/fleet-ops.ts). */
   fleetOps?: BrokerFleetOps;
+  /** How long a subscriber may leave its socket undrained (default DRAIN_TIMEOUT_MS; tests shorten it). */
+  drainTimeoutMs?: number;
 }
 
 /**

@@ -71,11 +71,11 @@ export class LeanConnection implements FrameCarry, FrameSink, InflightIds {
 }
 
 /**
- * Every read of every plain-TCP lean socket of this thread lands in this one buffer (net's
- * `onread` option), so reading allocates nothing. Safe because reads are delivered one at a time
- * on this thread and the decoder copies any unfinished frame out before returning.
+ * Every read of every plain-TCP lean socket of this thread, net's (`onread` option) and raw ones
+ * alike, lands in this one buffer, so reading allocates nothing. Safe because reads are delivered
+ * one at a time on this thread and the decoder copies any unfinished frame out before returning.
  */
-export const sharedReadBuffer: Buffer = Buffer.allocUnsafe(64 * 1024);
+export { sharedReadBuffer } from '../../sockets/raw-tcp-stream.js';
 
 /** net `onread` callback; `this` is the socket. */
 export function onSocketRead(this: net.Socket & LeanSocket, nread: number, buf: Buffer): boolean {
