@@ -81,8 +81,13 @@ export const COSTS = {
    * both changes (bench/RESULTS.md, "Coordinator per telemetry message and per device").
    */
   countedDeviceKB: 0.02,
-  /** The embedded backend's broker in the coordinator's process, per connection, KB: fleetsim's lean broker, aedes. */
-  embeddedBrokerKB: { lean: 2.5, aedes: 14.5 },
+  /**
+   * The embedded backend's broker in the coordinator's process, per connection, KB: fleetsim's
+   * lean broker, aedes. Lean: PSS growth of the broker's process per logged-in session, 0.62-0.64
+   * KiB in 3 runs of 10,000 sessions on libuv TCP handles (3.06-3.30 with a net.Socket each;
+   * bench/embedded-broker-memory.mjs, bench/RESULTS.md "The embedded broker without net.Socket").
+   */
+  embeddedBrokerKB: { lean: 0.65, aedes: 14.5 },
   /** aedes: connections and messages per second it holds (~10k, ~25k msg/s with a subscriber). */
   aedesMaxConnections: 10_000,
   aedesMaxMsgPerSec: 25_000,
