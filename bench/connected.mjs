@@ -7,7 +7,7 @@
 // (bench/RESULTS.md, "500,000 sessions held 10 minutes, three runs after the teardown fix": all
 // online at ~600/s, held 824-838 s, 0 lost, 0.154-0.165 ms CPU per message, schedule lag 1.4, 2.15
 // and 6.4 s against the 5 s bound, so 2 of 3 runs valid; a 4th run at RATE=500, round 10: held
-// 872 s, lag 3.3 s, valid.)
+// 872 s, lag 3.3 s, valid.
 // At KEEPALIVE=60 the devices also send half a PINGREQ per report and round 6's run lost 775
 // sessions to the brokers.)
 // Every lost session counts as unexpected (the run disconnects nobody on purpose before its end);

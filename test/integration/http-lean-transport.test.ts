@@ -97,6 +97,49 @@ describe('lean HTTP client', () => {
     expect(t.inFlight()).toBe(0);
   });
 
+  /** A server that answers 201 with `Keep-Alive: timeout=<seconds>`, and resets a second request on a connection when `resetReuse`. */
+  async function keepAliveServer(seconds: number, resetReuse: boolean): Promise<{ port: number; perConnection: number[] }> {
+    const perConnection: number[] = [];
+    const port = await listen(
+      net.createServer((s) => {
+        const i = perConnection.push(0) - 1;
+        s.on('data', () => {
+          perConnection[i]++;
+          // The server's side of the race: it is closing this connection as the request arrives.
+          if (resetReuse && perConnection[i] > 1) s.resetAndDestroy();
+          else s.write(`HTTP/1.1 201 Created\r\nContent-Length: 2\r\nKeep-Alive: timeout=${seconds}\r\n\r\nok`);
+        });
+        s.on('error', () => {});
+      }),
+    );
+    return { port, perConnection };
+  }
+
+  it("does not reuse an idle connection whose advertised Keep-Alive timeout is running out: a POST goes out on a new one, not into the server's close", async () => {
+    // timeout=2 is within the 2 s margin: the connection is never reused, so the server's reset of a reused one never happens.
+    const server = await keepAliveServer(2, true);
+    const rec = new Recorder();
+    const t = lean(`http://127.0.0.1:${server.port}`, rec, { poolSize: 1 });
+    t.request(0, 1, 'POST', '/provision', undefined, '{"serial":"a"}');
+    await waitFor(() => rec.answers.length === 1, 'the first answer');
+    t.request(1, 1, 'POST', '/provision', undefined, '{"serial":"b"}');
+    await waitFor(() => rec.answers.length === 2, 'the second answer');
+    expect(rec.answers.map((a) => a.status)).toEqual([201, 201]);
+    expect(server.perConnection).toEqual([1, 1]);
+  });
+
+  it('reuses an idle connection while its Keep-Alive timeout leaves room', async () => {
+    const server = await keepAliveServer(30, false);
+    const rec = new Recorder();
+    const t = lean(`http://127.0.0.1:${server.port}`, rec, { poolSize: 1 });
+    t.request(0, 1, 'POST', '/provision', undefined, '{"serial":"a"}');
+    await waitFor(() => rec.answers.length === 1, 'the first answer');
+    t.request(1, 1, 'POST', '/provision', undefined, '{"serial":"b"}');
+    await waitFor(() => rec.answers.length === 2, 'the second answer');
+    expect(rec.answers.map((a) => a.status)).toEqual([201, 201]);
+    expect(server.perConnection).toEqual([2]);
+  });
+
   it('sends that poll again on a new connection, not on another idle one the server may have closed too', async () => {
     // Each connection is answered once; a second request on it finds it closed (the server's
     // keep-alive ran out and the client has not read the FIN yet). A burst left three idle

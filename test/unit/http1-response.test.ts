@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Http1ResponseParser } from '../../src/drivers/http/http1-response.js';
+import { Http1ResponseParser, keepAliveTimeoutMs } from '../../src/drivers/http/http1-response.js';
 import { NO_RETRY_AFTER } from '../../src/drivers/types.js';
 
 /** Feeds `text` to a fresh parser in pieces of `step` bytes (1 = every byte split). */
@@ -80,5 +80,24 @@ describe('HTTP/1.1 response parser', () => {
   it('calls a head that never ends malformed once it passes 64 KiB, instead of buffering forever', () => {
     const { p } = parse(`HTTP/1.1 200 OK\r\nX-Long: ${'a'.repeat(70_000)}`, 4096);
     expect(p.malformed).toBe(true);
+  });
+});
+
+describe('Keep-Alive timeout hint', () => {
+  it('reads the timeout parameter in ms, and -1 when it is absent or not whole seconds', () => {
+    expect(keepAliveTimeoutMs('timeout=5, max=1000')).toBe(5000);
+    expect(keepAliveTimeoutMs('max=1000, Timeout = 30')).toBe(30_000);
+    expect(keepAliveTimeoutMs('max=1000')).toBe(-1);
+    expect(keepAliveTimeoutMs('timeout=2.5')).toBe(-1);
+    expect(keepAliveTimeoutMs('timeout=')).toBe(-1);
+  });
+
+  it("is taken from each answer's head, and forgotten for the next answer that does not send it", () => {
+    const p = new Http1ResponseParser();
+    p.feed(Buffer.from('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=30\r\nContent-Length: 0\r\n\r\n'));
+    expect(p.keepAliveMs).toBe(30_000);
+    p.reset();
+    p.feed(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    expect(p.keepAliveMs).toBe(-1);
   });
 });

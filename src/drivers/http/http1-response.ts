@@ -4,7 +4,7 @@ import { NO_RETRY_AFTER } from '../types.js';
 /**
  * An incremental HTTP/1.1 response parser (RFC 9112) for the lean transport: it reads exactly what
  * a device needs from an answer (status, Content-Length or chunked framing, ETag, Retry-After,
- * Connection: close) and collects the body as Buffer slices. One parser per connection, reused
+ * Connection: close, the Keep-Alive timeout) and collects the body as Buffer slices. One parser per connection, reused
  * for every response on it.
  *
  * Not supported, on purpose (a fleet API does not send them to devices): trailers are skipped,
@@ -35,6 +35,8 @@ export class Http1ResponseParser {
   retryAfterMs = NO_RETRY_AFTER;
   /** The server said Connection: close (or spoke HTTP/1.0 without keep-alive). */
   closeAfter = false;
+  /** How long the server keeps this connection open idle (`Keep-Alive: timeout=N`), ms; -1: not said. */
+  keepAliveMs = -1;
   /** Body slices (views into received chunks: valid until the caller copies or decodes them). */
   readonly chunks: Buffer[] = [];
   /** Set when the answer cannot be read: the connection must be dropped. */
@@ -52,6 +54,7 @@ export class Http1ResponseParser {
     this.etag = undefined;
     this.retryAfterMs = NO_RETRY_AFTER;
     this.closeAfter = false;
+    this.keepAliveMs = -1;
     this.chunks.length = 0;
     this.malformed = false;
     this.received = 0;
@@ -209,6 +212,9 @@ export class Http1ResponseParser {
           else if (v === 'keep-alive') keepAlive = true;
           break;
         }
+        case 'keep-alive':
+          this.keepAliveMs = keepAliveTimeoutMs(value);
+          break;
         case 'etag':
           this.etag = value;
           break;
@@ -281,4 +287,18 @@ export class Http1ResponseParser {
     }
     return at;
   }
+}
+
+/**
+ * The `timeout` parameter of a Keep-Alive header (`timeout=5, max=1000`; RFC 2068 §19.7.1.1, kept
+ * by servers such as Node's and Apache's), ms; -1 when absent or not a whole number of seconds.
+ */
+export function keepAliveTimeoutMs(value: string): number {
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim().toLowerCase() !== 'timeout') continue;
+    const text = part.slice(eq + 1).trim();
+    return /^\d{1,9}$/.test(text) ? Number(text) * 1000 : -1;
+  }
+  return -1;
 }

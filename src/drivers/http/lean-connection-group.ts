@@ -85,6 +85,10 @@ export class Connection {
    * can pass without costing the connection (lean-transport.ts `expired`).
    */
   ready = false;
+  /** The server's idle timeout for this connection, from its latest answer (`Keep-Alive: timeout`), ms; -1: not said. */
+  keepAliveMs = -1;
+  /** While idle: reused only before this time (performance.now(), ms); Infinity when the server gave no timeout. */
+  reuseBefore = Infinity;
 
   constructor(
     readonly socket: net.Socket,

@@ -6,6 +6,13 @@ import { netCause } from '../net-cause.js';
 import { BAD_RESPONSE, CANCELLED, NET_RESET, NET_TIMEOUT, NO_RETRY_AFTER, type HttpTransport, type HttpTransportEvents, type HttpTransportOptions } from '../types.js';
 
 /**
+ * An idle connection is not reused within this long of the server's advertised idle timeout
+ * (`Keep-Alive: timeout=N`), ms: the request and the server's close would cross on the wire.
+ * undici's `keepAliveTimeoutThreshold` default, for the same purpose.
+ */
+export const KEEPALIVE_REUSE_MARGIN_MS = 2_000;
+
+/**
  * fleetsim's lean HTTP/1.1 client: the HttpTransport a device fleet needs and nothing more. A
  * request is one socket write of a head built from a few strings; the answer is read by one
  * reusable parser per connection (http1-response.ts). Like the lean MQTT client it exists because
@@ -29,7 +36,11 @@ import { BAD_RESPONSE, CANCELLED, NET_RESET, NET_TIMEOUT, NO_RETRY_AFTER, type H
  *
  * Retries: a GET written onto a reused keep-alive connection that the server closed before any
  * byte of the answer came back is sent once more on a new connection (the server may close an idle
- * connection at any time, RFC 9112 §9.3.1); anything else is answered with its failure.
+ * connection at any time, RFC 9112 §9.3.1); anything else is answered with its failure. To make
+ * that race rare, an idle connection is not reused once the server's advertised idle timeout
+ * (`Keep-Alive: timeout=N`) is within KEEPALIVE_REUSE_MARGIN_MS of running out, as undici does: a
+ * POST (a provisioning) written as the server closes would otherwise fail with a reset that the
+ * report would count against the backend.
  *
  * Concurrency (drivers/types.ts): single-threaded; never calls back from inside `request` or
  * `close`: answers known at once are delivered on a later tick.
@@ -161,7 +172,12 @@ class LeanHttpTransport implements HttpTransport {
   }
 
   private dispatch(r: Request, g: Group, atFront: boolean): void {
-    const idle = g.idle.pop();
+    let idle = g.idle.pop();
+    // The most recently used comes first; one past the server's idle timeout is closed, not used.
+    while (idle !== undefined && idle.reuseBefore <= performance.now()) {
+      this.drop(idle);
+      idle = g.idle.pop();
+    }
     if (idle !== undefined) return this.send(idle, r);
     if (g.conns.length < g.max) {
       const c = this.connect(g);
@@ -236,6 +252,7 @@ class LeanHttpTransport implements HttpTransport {
     if (!c.parser.complete) return;
     const reusable = used === data.length && !c.parser.closeAfter;
     c.served++;
+    if (c.parser.keepAliveMs >= 0) c.keepAliveMs = c.parser.keepAliveMs;
     this.finish(c, r, c.parser.status);
     if (!reusable) this.drop(c);
     else this.release(c);
@@ -293,8 +310,9 @@ class LeanHttpTransport implements HttpTransport {
   private release(c: Connection): void {
     if (c.dead || this.closed) return;
     const next = c.group.dequeue();
-    if (next !== null) this.send(c, next);
-    else c.group.idle.push(c);
+    if (next !== null) return this.send(c, next);
+    c.reuseBefore = c.keepAliveMs < 0 ? Infinity : performance.now() + c.keepAliveMs - KEEPALIVE_REUSE_MARGIN_MS;
+    c.group.idle.push(c);
   }
 
   private drop(c: Connection): void {
