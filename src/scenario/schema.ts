@@ -304,7 +304,7 @@ const options = z
     http: z
       .strictObject({
         client: z.enum(['lean', 'undici']).default('lean').meta({ description: "HTTP client: fleetsim's own lean HTTP/1.1 client (about half the CPU per request of undici, see bench/http-poll.mjs), or undici." }),
-        connections: z.enum(['pooled', 'per-device']).default('pooled').meta({ description: 'HTTP connections: a pool per shard, or one per device.' }),
+        connections: z.enum(['pooled', 'per-device']).default('pooled').meta({ description: "HTTP connections: a pool per shard, or one per device. Keep-alive either way; an idle connection within 2 s of the server's advertised `Keep-Alive: timeout` is closed rather than reused (as undici does), so no request is sent into the server's close." }),
         poolSize: z.int().min(1).max(100_000).default(64).meta({ description: 'Connections per shard pool.' }),
       })
       .prefault({}),
