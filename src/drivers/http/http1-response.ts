@@ -294,6 +294,17 @@ export class Http1ResponseParser {
  * by servers such as Node's and Apache's), ms; -1 when absent or not a whole number of seconds.
  */
 export function keepAliveTimeoutMs(value: string): number {
+  // A server sends the same header on every answer: parse it once, not per response.
+  if (value === lastKeepAlive.value) return lastKeepAlive.ms;
+  const ms = parseKeepAliveTimeoutMs(value);
+  lastKeepAlive.value = value;
+  lastKeepAlive.ms = ms;
+  return ms;
+}
+
+const lastKeepAlive = { value: '', ms: -1 };
+
+function parseKeepAliveTimeoutMs(value: string): number {
   for (const part of value.split(',')) {
     const eq = part.indexOf('=');
     if (eq < 0 || part.slice(0, eq).trim().toLowerCase() !== 'timeout') continue;
