@@ -1,5 +1,6 @@
 import { combineGauge, COUNTERS, GAUGES, HISTOGRAMS } from './catalog.js';
 import { addCounts, encodeHistogram, newHistogram, type Histogram, type HistogramStats } from './histogram.js';
+import type { HdrCounts } from './hdr-counts.js';
 import { IntervalCounts } from './interval-counts.js';
 import type { MetricSnapshot } from './registry.js';
 
@@ -22,7 +23,8 @@ interface PendingInterval {
   shards: number;
   counters: Float64Array;
   gauges: Float64Array;
-  histograms: Array<IntervalCounts | null>;
+  /** Each histogram's shard counts as they arrived (HdrRecorder.drainCounts' format), added up when the row is emitted. */
+  histograms: Array<HdrCounts[] | null>;
 }
 
 /**
@@ -42,8 +44,15 @@ export class MetricsAggregator {
   private readonly pending = new Map<number, PendingInterval>();
   private readonly rows: TimelineRow[] = [];
   private readonly lastIntervalOf: number[];
-  /** Interval counts of rows already emitted, for the next rows (a row's stats and encoding are computed once). */
-  private readonly spare: IntervalCounts[] = [];
+  /**
+   * One dense counts array per histogram, where the row being emitted adds up its shards' counts,
+   * cleared after each row. Pending intervals keep the shards' sparse counts instead: on a virtual
+   * clock the shards run apart by a hundred intervals and more, and a dense array (~180 KiB) per
+   * pending interval and histogram, fresh from the allocator and page-faulted in on first touch,
+   * was a third of the coordinator's CPU on a 24-hour run (bench/RESULTS.md, "The coordinator's
+   * rows without a dense array per pending interval").
+   */
+  private readonly rowCounts: IntervalCounts[] = HISTOGRAMS.map(() => new IntervalCounts());
 
   constructor(private readonly shardCount: number, private readonly onRow?: (row: TimelineRow) => void) {
     this.lastIntervalOf = new Array<number>(shardCount).fill(-1);
@@ -70,7 +79,7 @@ export class MetricsAggregator {
       const counts = s.histograms[i];
       if (counts === null) continue;
       (this.runCounts[i] ??= new IntervalCounts()).add(counts);
-      (p.histograms[i] ??= this.spare.pop() ?? new IntervalCounts()).add(counts);
+      (p.histograms[i] ??= []).push(counts);
       this.built = undefined;
     }
     this.flushReady();
@@ -96,21 +105,23 @@ export class MetricsAggregator {
       const row: TimelineRow = { interval: k, tMs: p.tMs, shards: p.shards, counters: {}, gauges: {}, histograms: {}, hdr: {} };
       COUNTERS.forEach(([n], i) => (row.counters[n] = p.counters[i]));
       GAUGES.forEach(([n], i) => (row.gauges[n] = p.gauges[i]));
+      const dense: Array<IntervalCounts | null> = p.histograms.map((parts, i) => {
+        if (!parts) return null;
+        const h = this.rowCounts[i];
+        for (const counts of parts) h.add(counts);
+        return h;
+      });
       HISTOGRAMS.forEach(([n], i) => {
-        const h = p.histograms[i];
+        const h = dense[i];
         if (!h) return;
         // Histograms of a row often hold the same counts (without a modelled link a message's
         // backend and end-to-end ack latencies are one sample): their stats and encoding (a
         // deflate each, most of a row's cost) are computed once.
-        const twin = this.twinOf(p.histograms, i);
+        const twin = this.twinOf(dense, i);
         row.histograms[n] = twin < 0 ? h.stats() : { ...row.histograms[HISTOGRAMS[twin][0]] };
         row.hdr![n] = twin < 0 ? h.encode() : row.hdr![HISTOGRAMS[twin][0]];
       });
-      for (const h of p.histograms) {
-        if (!h) continue;
-        h.clear();
-        this.spare.push(h);
-      }
+      for (const h of dense) h?.clear();
       this.rows.push(row);
       this.onRow?.(row);
     }

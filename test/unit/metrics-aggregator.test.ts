@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { MetricsAggregator, type TimelineRow } from '../../src/metrics/aggregate.js';
+import { C, H, HISTOGRAMS } from '../../src/metrics/catalog.js';
+import { addCounts, encodeHistogram, histogramStats, newHistogram } from '../../src/metrics/histogram.js';
+import { ShardMetrics, type MetricSnapshot } from '../../src/metrics/registry.js';
+import { uniform } from '../../src/models/rng.js';
+
+const INTERVALS = 40;
+const SHARDS = 3;
+const INTERVAL_MS = 60_000;
+
+/** Each shard's snapshots, interval by interval. */
+function shardRuns(): MetricSnapshot[][] {
+  const snapshots: MetricSnapshot[][] = [];
+  for (let shard = 0; shard < SHARDS; shard++) {
+    const m = new ShardMetrics(shard);
+    snapshots.push([]);
+    let draw = 0;
+    for (let i = 0; i < INTERVALS; i++) {
+      // Some intervals are empty on some shards, as in a ramp or an outage.
+      const n = (i + shard) % 7 === 0 ? 0 : 50 + Math.floor(200 * uniform(9, shard, i, draw++));
+      for (let k = 0; k < n; k++) {
+        const us = 500 * Math.exp(4 * uniform(9, shard, i, draw++));
+        m.record(H['telemetry.ack.latency'], us);
+        // The same value in a second histogram: a row's twins must still come out right.
+        m.record(H['telemetry.ack.latency_from_schedule'], us);
+      }
+      m.inc(C['telemetry.acked'], n);
+      snapshots[shard].push(m.snapshot(i, (i + 1) * INTERVAL_MS));
+    }
+    m.destroy();
+  }
+  return snapshots;
+}
+
+const LATENCY = HISTOGRAMS.findIndex(([n]) => n === 'telemetry.ack.latency');
+
+/** The reference: a library histogram holding the given snapshots' ack-latency counts. */
+function libraryOf(parts: MetricSnapshot[]): ReturnType<typeof newHistogram> {
+  const lib = newHistogram();
+  for (const s of parts) {
+    const counts = s.histograms[LATENCY];
+    if (counts) addCounts(lib, counts);
+  }
+  return lib;
+}
+
+function rowsOf(order: MetricSnapshot[]): { rows: TimelineRow[]; agg: MetricsAggregator } {
+  const agg = new MetricsAggregator(SHARDS);
+  for (const s of order) agg.add(s);
+  return { rows: agg.finish(), agg };
+}
+
+describe('MetricsAggregator', () => {
+  const snapshots = shardRuns();
+  const interleaved = Array.from({ length: INTERVALS }, (_, i) => snapshots.map((s) => s[i])).flat();
+  // On the virtual clock one shard can finish the whole run before another reports its first
+  // interval: every interval is pending at once.
+  const oneShardFarAhead = [...snapshots[2], ...snapshots[0], ...snapshots[1]];
+  const ahead = rowsOf(oneShardFarAhead);
+
+  it('gives each row the library histogram of all shards\' counts of that interval, however far apart the shards run', () => {
+    expect(ahead.rows).toHaveLength(INTERVALS);
+    for (let i = 0; i < INTERVALS; i++) {
+      const lib = libraryOf(snapshots.map((s) => s[i]));
+      const row = ahead.rows[i];
+      expect(row.interval).toBe(i);
+      expect(row.shards).toBe(SHARDS);
+      expect(row.counters['telemetry.acked']).toBe(lib.totalCount);
+      if (lib.totalCount === 0) {
+        expect(row.histograms['telemetry.ack.latency']).toBeUndefined();
+        continue;
+      }
+      expect(row.histograms['telemetry.ack.latency']).toEqual(histogramStats(lib));
+      expect(row.histograms['telemetry.ack.latency_from_schedule']).toEqual(histogramStats(lib));
+      expect(row.hdr!['telemetry.ack.latency']).toBe(encodeHistogram(lib));
+    }
+  });
+
+  it('writes the same timeline and run totals whatever order the shards report in', () => {
+    const inOrder = rowsOf(interleaved);
+    expect(ahead.rows).toEqual(inOrder.rows);
+    const all = libraryOf(snapshots.flat());
+    for (const { agg } of [ahead, inOrder]) {
+      expect(histogramStats(agg.histograms[LATENCY])).toEqual(histogramStats(all));
+      expect(encodeHistogram(agg.histograms[LATENCY])).toBe(encodeHistogram(all));
+      expect(agg.counter('telemetry.acked')).toBe(all.totalCount);
+    }
+  });
+
+  it('emits a row as soon as every shard has reported its interval, not at the end', () => {
+    const agg = new MetricsAggregator(SHARDS);
+    for (const s of snapshots[1]) agg.add(s);
+    for (const s of snapshots[0]) agg.add(s);
+    expect(agg.timeline()).toHaveLength(0);
+    for (let i = 0; i < 5; i++) agg.add(snapshots[2][i]);
+    expect(agg.timeline().map((r) => r.interval)).toEqual([0, 1, 2, 3, 4]);
+  });
+});
