@@ -104,6 +104,12 @@ export abstract class RawTcpStream {
     return (this.flags & CLOSED) === 0 && this.handle.getpeername(out) === 0 ? out.port : undefined;
   }
 
+  /** As net.Socket's (for tests and diagnostics: a system call each). */
+  get localPort(): number | undefined {
+    const out: { port?: number } = {};
+    return (this.flags & CLOSED) === 0 && this.handle.getsockname(out) === 0 ? out.port : undefined;
+  }
+
   get localAddress(): string | undefined {
     const out: { address?: string } = {};
     return (this.flags & CLOSED) === 0 && this.handle.getsockname(out) === 0 ? out.address : undefined;

@@ -45,13 +45,18 @@ export class EventLog implements MqttTransportEvents {
  * but stable): net.Sockets, and the raw sockets of the lean MQTT transport's plain-TCP sessions
  * (listed by their owner object, drivers/mqtt/raw-tcp-socket.ts).
  */
-function openSocketsTo(port: number): { remotePort?: number; localAddress?: string }[] {
+function openSocketsTo(port: number): { remotePort?: number; localAddress?: string; localPort?: number }[] {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
   return handles.filter((h): h is net.Socket | RawTcpSocket => (h instanceof net.Socket || h instanceof RawTcpSocket) && h.remotePort === port);
 }
 
 export function socketsTo(port: number): number {
   return openSocketsTo(port).length;
+}
+
+/** Local ports of this process's open sockets to `port`. */
+export function localPortsTo(port: number): number[] {
+  return openSocketsTo(port).map((s) => s.localPort ?? 0);
 }
 
 /** Source addresses of this process's open sockets to `port`. */

@@ -33,7 +33,7 @@ import {
 } from './lean-frames.js';
 import { releasePacketId, reservePacketId } from './lean-inflight.js';
 import { WriteBatch } from './lean-write-batch.js';
-import { LeanSessionSweep } from './lean-session-sweep.js';
+import { LINGER_AT_CLOSE_MS, LeanSessionSweep } from './lean-session-sweep.js';
 import { RawTcpSocket, rawTcpEligible } from './raw-tcp-socket.js';
 import {
   CONNECTED,
@@ -87,6 +87,8 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   private reading = false;
   private closing: Promise<void> | null = null;
   private resolveClosed: (() => void) | null = null;
+  /** Ends the sockets still lingering LINGER_AT_CLOSE_MS after close(). */
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
     opts: MqttTransportFactoryOptions,
@@ -183,7 +185,9 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
       // The pass may be idle (every session pinged by its caller): it must run to end this socket
       // should the broker never close it.
       this.sweep.ensure(0);
-      conn.socket.end(DISCONNECT_FRAME);
+      // No FIN from here: the broker closes first on DISCONNECT (MQTT 3.1.1 §3.14.4), so the
+      // TIME_WAIT stays on its side (see LINGER_AT_CLOSE_MS). The sweep ends the socket should it not.
+      conn.socket.write(DISCONNECT_FRAME);
     } else {
       conn.socket.destroy();
     }
@@ -208,7 +212,11 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     return this.sweep.running;
   }
 
-  /** Destroys every socket; resolves once all of them have closed. No callback is made after this is called. */
+  /**
+   * Destroys every open session's socket, gives sessions that sent DISCONNECT up to
+   * LINGER_AT_CLOSE_MS for the broker to close them, then destroys what is left; resolves once all
+   * sockets have closed. No callback is made after this is called.
+   */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.closing = new Promise<void>((resolve) => {
@@ -221,9 +229,19 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
       this.detach(conn);
       conn.socket.destroy();
     }
-    for (const conn of this.lingering) conn.socket.destroy();
-    if (this.openSockets === 0) this.resolveClosed!();
+    if (this.lingering.size > 0) {
+      this.lingerTimer = setTimeout(() => {
+        for (const conn of this.lingering) conn.socket.destroy();
+      }, LINGER_AT_CLOSE_MS);
+    }
+    if (this.openSockets === 0) this.closed();
     return this.closing;
+  }
+
+  private closed(): void {
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    this.resolveClosed!();
   }
 
   // ---- LeanConnectionOwner: called from the shared socket listeners ----
@@ -283,7 +301,7 @@ export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
     this.openSockets--;
     if (conn.closingSinceMs !== 0) this.lingering.delete(conn);
     if (this.closing !== null) {
-      if (this.openSockets === 0) this.resolveClosed!();
+      if (this.openSockets === 0) this.closed();
       return;
     }
     if (!conn.live) return;
