@@ -45,14 +45,14 @@ export class MetricsAggregator {
   private readonly rows: TimelineRow[] = [];
   private readonly lastIntervalOf: number[];
   /**
-   * One dense counts array per histogram, where the row being emitted adds up its shards' counts,
-   * cleared after each row. Pending intervals keep the shards' sparse counts instead: on a virtual
+   * One dense counts array per histogram (made on its first row), where the row being emitted adds
+   * up its shards' counts, cleared after each row. Pending intervals keep the shards' sparse counts instead: on a virtual
    * clock the shards run apart by a hundred intervals and more, and a dense array (~180 KiB) per
    * pending interval and histogram, fresh from the allocator and page-faulted in on first touch,
    * was a third of the coordinator's CPU on a 24-hour run (bench/RESULTS.md, "The coordinator's
    * rows without a dense array per pending interval").
    */
-  private readonly rowCounts: IntervalCounts[] = HISTOGRAMS.map(() => new IntervalCounts());
+  private readonly rowCounts: Array<IntervalCounts | undefined> = HISTOGRAMS.map(() => undefined);
 
   constructor(private readonly shardCount: number, private readonly onRow?: (row: TimelineRow) => void) {
     this.lastIntervalOf = new Array<number>(shardCount).fill(-1);
@@ -107,7 +107,7 @@ export class MetricsAggregator {
       GAUGES.forEach(([n], i) => (row.gauges[n] = p.gauges[i]));
       const dense: Array<IntervalCounts | null> = p.histograms.map((parts, i) => {
         if (!parts) return null;
-        const h = this.rowCounts[i];
+        const h = (this.rowCounts[i] ??= new IntervalCounts());
         for (const counts of parts) h.add(counts);
         return h;
       });

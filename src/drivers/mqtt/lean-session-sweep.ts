@@ -18,15 +18,15 @@ import { PINGREQ_FRAME } from './lean-frames.js';
 import { CONNECTING, IDLE, type LeanConnection } from './lean-connection.js';
 
 /**
- * How long the transport's close() waits for the broker to close sessions that sent DISCONNECT, ms. The side that
- * closes a TCP connection first keeps it in TIME_WAIT for 60 s (Linux), holding its port: when the
- * devices close first, a run's sockets stay on the simulator's ports after it, and on a source
- * address (bound sockets, scenario/port-budget.ts) every bind of the next run within that minute
- * scans past them in the kernel. A second 15,000-device provisioning run against the embedded
- * backend, started at once, took 1.78 instead of 0.35 ms of CPU per device in the shard processes
- * (bench/RESULTS.md, "TIME_WAIT on the broker's side"). Brokers close on DISCONNECT at once
- * (mosquitto, aedes, the embedded broker); a broker that has not by then finds the simulator
- * closing, as before.
+ * How long the transport's close() waits for the broker to close sessions that sent DISCONNECT,
+ * ms. The side that closes a TCP connection first keeps it in TIME_WAIT for 60 s (Linux), holding
+ * its port: when the devices close first, a run's sockets stay on the simulator's ports after it,
+ * and on a source address (bound sockets, scenario/port-budget.ts) every bind of the next run
+ * within that minute scans past them in the kernel. A second 15,000-device provisioning run
+ * against the embedded backend, started at once, took 1.78 instead of 0.35 ms of CPU per device in
+ * the shard processes (bench/RESULTS.md, "TIME_WAIT on the broker's side"). Brokers close on
+ * DISCONNECT at once (mosquitto, aedes, the embedded broker); a broker that has not by then finds
+ * the simulator closing, as before.
  */
 export const LINGER_AT_CLOSE_MS = 2_000;
 
