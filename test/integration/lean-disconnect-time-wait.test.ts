@@ -6,8 +6,10 @@
  * 15,000-device provisioning run took twice the CPU per device; bench/RESULTS.md, "TIME_WAIT on
  * the broker's side"). Real brokers on loopback: Debian's Mosquitto and aedes.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMqttTransport } from '../../src/drivers/mqtt/index.js';
+import { LINGER_AT_CLOSE_MS } from '../../src/drivers/mqtt/lean-session-sweep.js';
 import type { MqttTransport } from '../../src/drivers/types.js';
 import { startAedes } from '../helpers/aedes.js';
 import { requireMosquitto, startMosquitto } from '../helpers/mosquitto.js';
@@ -85,3 +87,40 @@ for (const [name, start] of brokers) {
     });
   });
 }
+
+describe('lean MQTT sessions ending against a broker that never closes', () => {
+  it('close() waits LINGER_AT_CLOSE_MS for the broker, then closes the connection itself', async () => {
+    // Answers CONNECT with CONNACK (accepted) and otherwise only listens: never closes a connection.
+    const heard: { disconnectAt?: number; endAt?: number } = {};
+    const sockets: net.Socket[] = [];
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      sockets.push(socket);
+      socket.on('data', (d) => {
+        if (d[0] === 0x10) socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+        if (d.includes(0xe0)) heard.disconnectAt ??= performance.now();
+      });
+      socket.on('end', () => (heard.endAt = performance.now()));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const log = new EventLog();
+    const t = createMqttTransport('lean', { url: `mqtt://127.0.0.1:${port}`, devices: 1, connectTimeoutMs: 5000 }, log);
+    try {
+      t.connect(0, { clientId: 'never-closed', keepalive: 30 });
+      await waitFor(() => log.connects.length === 1, 'the connect');
+      expect(log.connects[0].ok).toBe(true);
+      t.disconnect(0);
+      await waitFor(() => heard.disconnectAt !== undefined, 'the DISCONNECT at the broker');
+      await t.close();
+      await waitFor(() => heard.endAt !== undefined, "the device's FIN");
+      // Timers never fire early: the FIN cannot have come sooner than the linger, and close()
+      // resolved once the socket had closed.
+      expect(heard.endAt! - heard.disconnectAt!).toBeGreaterThanOrEqual(LINGER_AT_CLOSE_MS - 50);
+      expect(localPortsTo(port)).toEqual([]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
