@@ -9,10 +9,9 @@
 // process per device, from just before the run to the last end-of-line ack).
 //   DEVICES=15000 CYCLES=3 [BASELINE_DIST=<another build's dist/>] node bench/back-to-back.mjs
 // With BASELINE_DIST, every cycle runs the pair on both builds, alternating which goes first.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envInt, machine, median, runChild, sleep } from './lib/common.mjs';
+import { envInt, machine, median, runChild, sleep, tcpTable } from './lib/common.mjs';
 
 const DEVICES = envInt('DEVICES', 15_000);
 const CYCLES = envInt('CYCLES', 3);
@@ -26,18 +25,8 @@ const CHILD = path.join(here, 'fleet-ops-provision.mjs');
 const builds = [{ name: 'this checkout', dist: undefined }];
 if (process.env.BASELINE_DIST) builds.push({ name: `baseline ${process.env.BASELINE_DIST}`, dist: process.env.BASELINE_DIST });
 
-/** Connections in TIME_WAIT on this machine (IPv4 and IPv6), from /proc/net/tcp*. */
-function timeWait() {
-  let n = 0;
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    try {
-      for (const row of readFileSync(f, 'utf8').split('\n').slice(1)) if (row.trim().split(/\s+/)[3] === '06') n++;
-    } catch {
-      // no IPv6 on this machine
-    }
-  }
-  return n;
-}
+/** Connections in TIME_WAIT on this machine (IPv4 and IPv6). */
+const timeWait = () => tcpTable().filter((s) => s.state === '06').length;
 
 async function quiet() {
   const deadline = Date.now() + QUIET_DEADLINE_MS;

@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlink
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { envInt, gatewayFleetYaml, machine, processCpuMs, sleep } from './lib/common.mjs';
+import { envInt, gatewayFleetYaml, machine, processCpuMs, sleep, tcpTable } from './lib/common.mjs';
 import { memoryOf, processTree } from './lib/process-tree.mjs';
 import { trendVerdict, trendVerdictLoadAdjusted, REL_BOUND, FLOORS } from './lib/trend.mjs';
 
@@ -94,25 +94,6 @@ function fdCounts(pid) {
     // gone
   }
   return { fds, sockets, inodes };
-}
-
-/** Every TCP socket of the machine: state (hex), local and remote port, inode. */
-function tcpTable() {
-  const rows = [];
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const c = line.trim().split(/\s+/);
-      if (c.length < 10) continue;
-      rows.push({ local: parseInt(c[1].split(':')[1], 16), remote: parseInt(c[2].split(':')[1], 16), state: c[3], inode: c[9] });
-    }
-  }
-  return rows;
 }
 
 /** CPU time (user + system) a process has used, in seconds; undefined when it is gone. */

@@ -140,3 +140,22 @@ export function gatewayFleetYaml({ name, durationS, target, devices, rate }) {
     `arrival: { rate: ${rate}/s }`,
   ];
 }
+
+/** Every TCP socket of the machine (IPv4 and IPv6): state (hex; '06' is TIME_WAIT), local and remote port, inode. */
+export function tcpTable() {
+  const rows = [];
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue; // no IPv6 on this machine
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 10) continue;
+      rows.push({ local: parseInt(c[1].split(':')[1], 16), remote: parseInt(c[2].split(':')[1], 16), state: c[3], inode: c[9] });
+    }
+  }
+  return rows;
+}

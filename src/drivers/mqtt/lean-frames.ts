@@ -8,7 +8,8 @@
  * check every encoder byte for byte against mqtt-packet.
  */
 
-import { varintLength, writeFixedHeader } from '../../wire/mqtt-client-frames.js';
+import { encodeSubscribe, varintLength, writeFixedHeader } from '../../wire/mqtt-client-frames.js';
+import type { MqttSubscription } from '../types.js';
 
 /** CONNECT and SUBSCRIBE are encoded in wire/, shared with the embedded backend's broker counter. */
 export { encodeConnect, encodeSubscribe, type ConnectFields } from '../../wire/mqtt-client-frames.js';
@@ -81,4 +82,15 @@ export function encodePuback(packetId: number): Buffer {
   frame[2] = packetId >>> 8;
   frame[3] = packetId & 0xff;
   return frame;
+}
+
+/**
+ * CONNECT followed by one SUBSCRIBE per filter, in one buffer. The SUBSCRIBEs carry packet ids
+ * 1..n, the ids a fresh connection hands out first: the caller reserves them on the connection.
+ * Encoded before the socket exists, so a bad field throws with nothing to undo.
+ */
+export function connectWithSubscriptions(connectFrame: Buffer, subs: readonly MqttSubscription[]): Buffer {
+  const frames: Buffer[] = [connectFrame];
+  for (let i = 0; i < subs.length; i++) frames.push(encodeSubscribe(i + 1, subs[i].topic, subs[i].qos));
+  return Buffer.concat(frames);
 }

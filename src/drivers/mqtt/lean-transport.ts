@@ -17,7 +17,7 @@
  * and the sweep timer, never from inside a method of this class. After `close()` no callback is made.
  */
 import { performance } from 'node:perf_hooks';
-import { BAD_RESPONSE, LOST_KEEPALIVE_TIMEOUT, LOST_PROTOCOL, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttSubscription, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
+import { BAD_RESPONSE, LOST_KEEPALIVE_TIMEOUT, LOST_PROTOCOL, MQTT_NET_CODE_BASE, NET_TIMEOUT, type ClientIdentity, type MqttConnectOptions, type MqttTransport, type MqttTransportEvents, type MqttTransportFactoryOptions } from '../types.js';
 import { lostCause, netCause } from '../net-cause.js';
 import { type BrokerAddress, connectBrokerSocket, parseBrokerUrl } from './broker-address.js';
 import { decodeFrames } from '../../wire/mqtt-frame-decoder.js';
@@ -25,6 +25,7 @@ import {
   DISCONNECT_FRAME,
   PINGREQ_FRAME,
   PacketType,
+  connectWithSubscriptions,
   encodeConnect,
   encodePuback,
   encodeSubscribe,
@@ -55,17 +56,6 @@ const SHARED_READ = { buffer: sharedReadBuffer, callback: onSocketRead };
  * change the bindings raw-tcp-socket.ts uses).
  */
 const RAW_TCP = process.env.FLEETSIM_RAW_TCP !== '0';
-
-/**
- * CONNECT followed by one SUBSCRIBE per filter, in one buffer. The SUBSCRIBEs carry packet ids
- * 1..n, the ids a fresh connection hands out first: the caller reserves them on the connection.
- * Encoded before the socket exists, so a bad field throws with nothing to undo.
- */
-function connectWithSubscriptions(connectFrame: Buffer, subs: readonly MqttSubscription[]): Buffer {
-  const frames: Buffer[] = [connectFrame];
-  for (let i = 0; i < subs.length; i++) frames.push(encodeSubscribe(i + 1, subs[i].topic, subs[i].qos));
-  return Buffer.concat(frames);
-}
 
 export class LeanMqttTransport implements MqttTransport, LeanConnectionOwner {
   readonly name = 'lean';
