@@ -1,12 +1,14 @@
 import { BITMAP_WORDS, COUNTS_LENGTH, HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, lowestIndexIn, type HdrCounts } from './hdr-counts.js';
 import { highestOfIndex, lowestOfIndex, middleOfIndex, type HistogramStats } from './histogram.js';
-import { deflateReused } from './reused-deflate.js';
+import { deflateRowEncoding } from './reused-deflate.js';
 
 /**
  * One timeline interval of one histogram on the coordinator: the shards' counts added into a plain
  * counts array of the fixed HDR shape, with the statistics and the compressed encoding a timeline
- * row needs computed straight from it. Each is what hdr-histogram-js gives for the same counts,
- * bit for bit and byte for byte (test/unit/interval-counts.test.ts); building a library histogram
+ * row needs computed straight from it. The statistics are hdr-histogram-js's for the same counts,
+ * bit for bit; the encoding is the library's V2 encoding byte for byte before compression, and
+ * decodes to the same histogram (test/unit/interval-counts.test.ts; only the deflate strategy
+ * differs, see reused-deflate.ts). Building a library histogram
  * per row did the same work through ~5 percentile scans of the whole counts array and an encoder
  * walking it value by value, and was most of the coordinator's CPU on one-minute snapshots of a
  * 24-hour virtual run (bench/RESULTS.md, "Virtual clock"). Reused row after row (`clear`).
@@ -86,7 +88,11 @@ export class IntervalCounts {
     };
   }
 
-  /** encodeHistogram (hdr-histogram-js's encodeIntoCompressedBase64) of a histogram holding these counts. */
+  /**
+   * The compressed base64 encoding of a histogram holding these counts: hdr-histogram-js's
+   * `encodeIntoCompressedBase64` layout and uncompressed bytes, deflated Huffman-only
+   * (reused-deflate.ts). `decodeFromCompressedBase64` of it is the library histogram of the counts.
+   */
   encode(): string {
     // V2 encoding: a 40-byte header, then the counts from index 0 to the highest non-zero one as
     // ZigZag LEB128 longs, a run of k > 1 empty buckets written as -k.
@@ -115,7 +121,7 @@ export class IntervalCounts {
     }
     const length = out.at;
     out.setInt32(4, length - payloadStart);
-    const compressed = deflateReused(out.bytes.subarray(0, length));
+    const compressed = deflateRowEncoding(out.bytes.subarray(0, length));
     const framed = Buffer.allocUnsafe(8 + compressed.length);
     framed.writeInt32BE(V2_COMPRESSED_COOKIE, 0);
     framed.writeInt32BE(compressed.length, 4);

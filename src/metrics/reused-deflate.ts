@@ -1,20 +1,27 @@
 import { constants, createDeflate, deflateSync, type Deflate } from 'node:zlib';
 
 /**
- * `zlib.deflateSync(input)` (default options) through one long-lived zlib stream: the same bytes,
- * without a new stream per call. A timeline row deflates a few histogram encodings of ~1 KB;
- * `deflateSync` builds a Transform stream and a zlib state (~256 KB of window, hash chains and
- * pending buffer) for each and frees them again, which cost more than the compression itself
- * (bench/RESULTS.md, "the coordinator's per-row CPU").
+ * How a timeline row's histogram encodings are deflated: Huffman coding only, no match search
+ * (zlib's Z_HUFFMAN_ONLY). An encoding's payload is ZigZag LEB128 counts, mostly one-byte numbers
+ * with little repetition a match could use, so the match search of zlib's default strategy was
+ * most of the time and bought nothing: on the rows of the bench fleet, Huffman-only output is 6 %
+ * smaller than the default's and takes half the CPU (bench/RESULTS.md, "Timeline rows deflated
+ * Huffman-only"). Any zlib inflater reads it: HdrHistogram's decoders inflate whatever stream
+ * they get, and hdr-histogram-js's `decodeFromCompressedBase64` gives the same histogram.
+ */
+const ROW_DEFLATE_OPTIONS = { strategy: constants.Z_HUFFMAN_ONLY } as const;
+
+/**
+ * `zlib.deflateSync(input, ROW_DEFLATE_OPTIONS)` through one long-lived zlib stream: the same
+ * bytes, without a new stream per call. A 24-hour run at one-minute rows deflates ~7,000 inputs
+ * of ~1.4 KB; `deflateSync` builds a Transform stream and a zlib state (~256 KB of window, hash
+ * chains and pending buffer) for each and frees it again, about 10 µs a call before any coding.
  *
  * Byte for byte: `deflateReset` leaves the stream as `deflateInit2` with the same parameters does
- * except for the window's old bytes. zlib zeroes the bytes just past new input only up to the
- * highest point the window has reached (`high_water`), and its match search may read those bytes
- * (a match found there is cut back to the input's end, but it can win over another candidate):
- * after a longer input the stale bytes changed the output (seen in test/unit/reused-deflate.test.ts).
- * So every call puts back the window a fresh stream has: after the input, it deflates as many
- * zero bytes (output discarded), which leaves zeros wherever the input was, and the window holds
- * only zeros between calls.
+ * except for the window's old bytes, and Huffman-only coding never reads the window beyond the
+ * current input (there is no match search). Under the default strategy the old bytes did change
+ * the output (seen in test/unit/reused-deflate.test.ts before this strategy), which cost a second
+ * pass of zeros per call to put the window back.
  *
  * Node's synchronous zlib has no public call that keeps a stream open (`deflateSync` and
  * `_processChunk` close it after Z_FINISH), so this writes through the stream's handle as
@@ -34,22 +41,20 @@ const OUT_BYTES = MAX_INPUT + 1024;
 
 let stream: OpenDeflate | undefined;
 let out: Buffer | undefined;
-let zeros: Uint8Array | undefined;
 let usable = true;
 
-/** What deflateSync(input) returns. */
-export function deflateReused(input: Uint8Array): Buffer {
-  if (!usable || input.byteLength > MAX_INPUT) return deflateSync(input);
+/** What deflateSync(input, ROW_DEFLATE_OPTIONS) returns. */
+export function deflateRowEncoding(input: Uint8Array): Buffer {
+  if (!usable || input.byteLength > MAX_INPUT) return deflateSync(input, ROW_DEFLATE_OPTIONS);
   if (stream === undefined) {
-    stream = createDeflate() as OpenDeflate;
+    stream = createDeflate(ROW_DEFLATE_OPTIONS) as OpenDeflate;
     if (typeof stream._handle?.writeSync !== 'function' || !(stream._writeState instanceof Uint32Array)) {
       usable = false;
       stream.close();
       stream = undefined;
-      return deflateSync(input);
+      return deflateSync(input, ROW_DEFLATE_OPTIONS);
     }
     out ??= Buffer.allocUnsafe(OUT_BYTES);
-    zeros ??= new Uint8Array(MAX_INPUT);
   }
   const s = stream;
   const buf = out!;
@@ -57,15 +62,9 @@ export function deflateReused(input: Uint8Array): Buffer {
     // An error closed the handle (or the output did not fit): start over with a new stream.
     s.close();
     stream = undefined;
-    return deflateSync(input);
+    return deflateSync(input, ROW_DEFLATE_OPTIONS);
   }
-  const result = Buffer.from(buf.subarray(0, OUT_BYTES - s._writeState![0]));
-  // Zeros where the input was: the next call finds the window a fresh stream has.
-  if (!finish(s, zeros!.subarray(0, input.byteLength), buf)) {
-    s.close();
-    stream = undefined;
-  }
-  return result;
+  return Buffer.from(buf.subarray(0, OUT_BYTES - s._writeState![0]));
 }
 
 /** One whole deflate stream of `input` into `buf` (Z_FINISH), then deflateReset; false if it did not end. */
@@ -79,3 +78,6 @@ function finish(s: OpenDeflate, input: Uint8Array, buf: Buffer): boolean {
   // All input consumed with room left over: the stream ended within this call (Z_STREAM_END).
   return availIn === 0 && availOut > 0;
 }
+
+/** The options deflateRowEncoding's output equals deflateSync's with (for tests and tools). */
+export const rowDeflateOptions = ROW_DEFLATE_OPTIONS;
