@@ -4,10 +4,11 @@ import { constants, createDeflate, deflateSync, type Deflate } from 'node:zlib';
  * How a timeline row's histogram encodings are deflated: Huffman coding only, no match search
  * (zlib's Z_HUFFMAN_ONLY). An encoding's payload is ZigZag LEB128 counts, mostly one-byte numbers
  * with little repetition a match could use, so the match search of zlib's default strategy was
- * most of the time and bought nothing: on the rows of the bench fleet, Huffman-only output is 6 %
- * smaller than the default's and takes half the CPU (bench/RESULTS.md, "Timeline rows deflated
- * Huffman-only"). Any zlib inflater reads it: HdrHistogram's decoders inflate whatever stream
- * they get, and hdr-histogram-js's `decodeFromCompressedBase64` gives the same histogram.
+ * most of the time and bought nothing: on histogram encodings like the bench fleet's rows,
+ * Huffman-only output is 2-7 % smaller than the default's and takes about half the CPU
+ * (bench/RESULTS.md, "Timeline rows deflated Huffman-only"). Any zlib inflater reads it:
+ * HdrHistogram's decoders inflate whatever stream they get, and hdr-histogram-js's
+ * `decodeFromCompressedBase64` gives the same histogram.
  */
 const ROW_DEFLATE_OPTIONS = { strategy: constants.Z_HUFFMAN_ONLY } as const;
 
