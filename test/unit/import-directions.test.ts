@@ -29,7 +29,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'engine/operator': ['engine/clock', 'errors', 'scenario', 'wire'],
   'engine/shard': ['engine/clock', 'engine/operator', 'fleet', 'drivers', 'errors', 'faults', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'wire'],
   'engine/hosting': ['engine/shard', 'errors', 'metrics', 'scenario'],
-  'engine/results': ['engine/shard', 'engine/operator', 'faults', 'fleet', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version', 'wire'],
+  'engine/results': ['collections', 'engine/shard', 'engine/operator', 'faults', 'fleet', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version', 'wire'],
   engine: ['engine/clock', 'engine/operator', 'engine/shard', 'engine/hosting', 'engine/results', 'backend', 'drivers', 'faults', 'errors', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'version', 'wire'],
   report: ['errors', 'metrics', 'models', 'summary'],
   cli: ['*'],

@@ -1,3 +1,4 @@
+import { ascending, ascendingSum } from '../../collections/ascending.js';
 import { SECONDS_PER_YEAR } from '../../models/battery.js';
 import { meanOf } from '../../models/distributions.js';
 import { renewalFromAvailability } from '../../models/outage.js';
@@ -42,11 +43,6 @@ export interface ProfileProjection {
   basis: BatteryProjectionBasis;
 }
 
-function sortedSum(values: readonly number[]): number {
-  // Summed in ascending order, so the total does not depend on how devices were split over shards.
-  return [...values].sort((a, b) => a - b).reduce((a, v) => a + v, 0);
-}
-
 /**
  * Projects the battery lifetime of each device of one profile from the steady-state rate of its
  * energy, with the one-off energy (shelf time, boot, first attach, provisioning, OTA) counted once,
@@ -66,7 +62,7 @@ export function projectProfile(p: EnergyProjection, s: ResolvedScenario, simulat
   let minWindowS = n > 0 ? Infinity : 0;
   // A loop, not Math.min(...): 250k windows overflow the call stack as arguments.
   for (const w of windowS) if (w < minWindowS) minWindowS = w;
-  const totalWindowS = sortedSum(windowS);
+  const totalWindowS = ascendingSum(windowS);
   const perDeviceCycles = slowest ? (minWindowS * 1000) / slowest.ms : Infinity;
   const pooledCycles = slowest ? (totalWindowS * 1000) / slowest.ms : Infinity;
   const recursMs = s.phases.reduce<number | undefined>((a, ph) => (ph.kind === 'update' && ph.spec.recursEveryMs !== undefined ? Math.min(a ?? Infinity, ph.spec.recursEveryMs) : a), undefined);
@@ -74,17 +70,17 @@ export function projectProfile(p: EnergyProjection, s: ResolvedScenario, simulat
   const otaW = recursMs === undefined ? 0 : otaPerDeviceJ / (recursMs / 1000);
   const method: BatteryProjectionBasis['method'] =
     n === 0 && p.depletedAfterS.length === 0 ? 'refused' : n === 0 || perDeviceCycles >= PROJECTION_MIN_CYCLES ? 'per-device' : pooledCycles >= PROJECTION_MIN_CYCLES ? 'pooled' : 'refused';
-  const pooledW = totalWindowS > 0 ? sortedSum(recurringJ) / totalWindowS : 0;
-  const lifetimesS: number[] = [...p.depletedAfterS];
+  const pooledW = totalWindowS > 0 ? ascendingSum(recurringJ) / totalWindowS : 0;
+  const unsorted: number[] = [...p.depletedAfterS];
   if (method !== 'refused') {
     for (let i = 0; i < n; i++) {
       const rateW = (method === 'pooled' ? pooledW : recurringJ[i] / windowS[i]) + p.selfDischargeW + otaW;
       const left = Math.max(0, p.capacityJ - oneOffJ[i]);
-      lifetimesS.push(rateW > 0 ? left / rateW : Infinity);
+      unsorted.push(rateW > 0 ? left / rateW : Infinity);
     }
   }
-  lifetimesS.sort((a, b) => a - b);
-  const oneOffPerDeviceJ = n > 0 ? sortedSum(oneOffJ) / n : 0;
+  const lifetimesS = Array.from(ascending(unsorted));
+  const oneOffPerDeviceJ = n > 0 ? ascendingSum(oneOffJ) / n : 0;
   const basis: BatteryProjectionBasis = {
     profile: p.profile,
     method,

@@ -1,3 +1,4 @@
+import { ascending } from '../../collections/ascending.js';
 import type { TimelineRow } from '../../metrics/aggregate.js';
 import { SECONDS_PER_YEAR } from '../../models/battery.js';
 import type { FleetResults } from '../../summary/run-summary.js';
@@ -89,7 +90,7 @@ export function buildFleetResults(s: ResolvedScenario, timeline: readonly Timeli
         max: y[y.length - 1],
       }));
       // Depleted devices at 100 points up to the end of the scenario's duration.
-      const all = shown.flatMap((x) => x.lifetimesS.map((sec) => sec * 1000)).sort((a, b) => a - b);
+      const all = ascending(shown.flatMap((x) => x.lifetimesS.map((sec) => sec * 1000)));
       const curve: Array<[number, number]> = [];
       let k = 0;
       for (let i = 0; i <= 100; i++) {
