@@ -101,6 +101,24 @@ options:
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 
+  it('takes no periodic snapshot once the shards start closing their sessions: "online just before the end" is what was online', async () => {
+    // The teardown blocks 3 x 300 ms, yielding in between, so snapshot timers (every 250 ms) fall
+    // inside it. Rows taken there showed 0 devices online before the final row, and the summary
+    // said 0 were online just before the end of a run that had all 10 online until it ended.
+    const dir = path.join(out, 'teardown-rows');
+    const r = await runCli(['run', fixture('teardown-rows.yaml'), '--workers', '1', '--quiet', '--out', dir], { env: { FLEETSIM_TEST_TEARDOWN_STALL_MS: '300' } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const run = await onlyRunDir(dir);
+    const summary = JSON.parse(await readFile(path.join(run, 'summary.json'), 'utf8'));
+    expect(summary.online).toMatchObject({ peak: 10, beforeEnd: 10 });
+    const rows = (await readFile(path.join(run, 'timeline.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const online = rows.map((row) => row.gauges['devices.online']);
+    // All 10 are on within 0.1 s; the first row is at 250 ms. Only the last row is after the teardown.
+    expect(online.slice(0, -1).every((n) => n === 10), online.join(' ')).toBe(true);
+    expect(online.at(-1)).toBe(0);
+    expect(summary.accounting.holds).toBe(true);
+  });
+
   it('on SIGINT stops gracefully, writes a partial report marked interrupted (exit 130) that `report` renders', async () => {
     const dir = path.join(out, 'interrupt');
     const metricsLine = /metrics: (http:\/\/\S+)/;

@@ -132,10 +132,14 @@ export async function runWallShard(ctx: ShardContext): Promise<ShardFinal> {
   drainLoopDelay = loopDelayMs();
   loopDelay.disable();
   loopDelay.reset();
+  // No periodic snapshot from here on: closing the sessions can take seconds (a broker slow to
+  // close its end, or 19,000 sessions at 500,000 devices), and a row taken meanwhile showed the
+  // devices offline before the run's end, so "online just before the end" read 0. The final
+  // snapshot below holds everything since the last periodic one.
+  if (snapshotTimer) clearTimeout(snapshotTimer);
   lifecycle.disconnectAll();
   await injectedTeardownStall();
   await lifecycle.closeDriver();
-  if (snapshotTimer) clearTimeout(snapshotTimer);
   takeSnapshot();
   return finalOf(task, lifecycle, maxLag, maxLoopDelay, Math.min(endedAtMs, s.durationMs));
 }
