@@ -24,14 +24,14 @@ async function load(dist) {
   const at = (f) => pathToFileURL(path.join(dist, f)).href;
   const { IntervalCounts } = await import(at('metrics/interval-counts.js'));
   const { HdrRecorder, decodeHistogram, histogramStats } = await import(at('metrics/histogram.js'));
-  const { uniform } = await import(at('models/rng.js'));
-  return { IntervalCounts, HdrRecorder, decodeHistogram, histogramStats, uniform };
+  const { uniform, standardNormal } = await import(at('models/rng.js'));
+  return { IntervalCounts, HdrRecorder, decodeHistogram, histogramStats, uniform, standardNormal };
 }
 const builds = { old: await load(dists.old), new: await load(dists.new) };
 
 // The rows' counts, made once with the new build's recorder (drainCounts' format is the same in both).
-const { HdrRecorder, uniform } = builds.new;
-const normal = (seed, i, k) => Math.sqrt(-2 * Math.log(1 - uniform(seed, i, k, 0))) * Math.cos(2 * Math.PI * uniform(seed, i, k + 1, 0));
+const { HdrRecorder, uniform, standardNormal } = builds.new;
+const normal = (seed, i, k) => standardNormal(uniform(seed, i, k, 0), uniform(seed, i, k + 1, 0));
 const shapes = [
   (s, i) => 8_000 * Math.exp(0.9 * normal(s, i, 2)),
   (s, i) => 15_000 * Math.exp(1.1 * normal(s, i, 4)),

@@ -8,10 +8,10 @@ import { deflateRowEncoding } from './reused-deflate.js';
  * row needs computed straight from it. The statistics are hdr-histogram-js's for the same counts,
  * bit for bit; the encoding is the library's V2 encoding byte for byte before compression, and
  * decodes to the same histogram (test/unit/interval-counts.test.ts; only the deflate strategy
- * differs, see reused-deflate.ts). Building a library histogram
- * per row did the same work through ~5 percentile scans of the whole counts array and an encoder
- * walking it value by value, and was most of the coordinator's CPU on one-minute snapshots of a
- * 24-hour virtual run (bench/RESULTS.md, "Virtual clock"). Reused row after row (`clear`).
+ * differs, see reused-deflate.ts). Building a library histogram per row did the same work
+ * through ~5 percentile scans of the whole counts array and an encoder walking it value by value,
+ * and was most of the coordinator's CPU on one-minute snapshots of a 24-hour virtual run
+ * (bench/RESULTS.md, "Virtual clock"). Reused row after row (`clear`).
  * Main thread only.
  */
 export class IntervalCounts {

@@ -10,7 +10,7 @@ import { constants, createDeflate, deflateSync, type Deflate } from 'node:zlib';
  * HdrHistogram's decoders inflate whatever stream they get, and hdr-histogram-js's
  * `decodeFromCompressedBase64` gives the same histogram.
  */
-const ROW_DEFLATE_OPTIONS = { strategy: constants.Z_HUFFMAN_ONLY } as const;
+export const ROW_DEFLATE_OPTIONS = { strategy: constants.Z_HUFFMAN_ONLY } as const;
 
 /**
  * `zlib.deflateSync(input, ROW_DEFLATE_OPTIONS)` through one long-lived zlib stream: the same
@@ -79,6 +79,3 @@ function finish(s: OpenDeflate, input: Uint8Array, buf: Buffer): boolean {
   // All input consumed with room left over: the stream ended within this call (Z_STREAM_END).
   return availIn === 0 && availOut > 0;
 }
-
-/** The options deflateRowEncoding's output equals deflateSync's with (for tests and tools). */
-export const rowDeflateOptions = ROW_DEFLATE_OPTIONS;

@@ -1,10 +1,10 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { deflateRowEncoding, rowDeflateOptions } from '../../src/metrics/reused-deflate.js';
+import { deflateRowEncoding, ROW_DEFLATE_OPTIONS } from '../../src/metrics/reused-deflate.js';
 import { uniform } from '../../src/models/rng.js';
 
 /** A fresh stream's deflate with the row options: what a reused stream must give. */
-const fresh = (input: Uint8Array): Buffer => deflateSync(input, rowDeflateOptions);
+const fresh = (input: Uint8Array): Buffer => deflateSync(input, ROW_DEFLATE_OPTIONS);
 
 /** Bytes like a histogram's encoding: mostly small numbers, runs of one value, some noise. */
 function payload(seed: number, length: number): Uint8Array {
