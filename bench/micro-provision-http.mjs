@@ -1,5 +1,6 @@
 // Micro-bench: CPU of this process per provisioning request (POST /v1/provision -> 201) against
-// the embedded backend's HTTP API (no MQTT) in-process, over C keep-alive connections with one
+// the embedded backend's HTTP API (no MQTT) in-process (its lean front, backend/http-front.ts, since
+// round 13; Node's http.Server in builds before it), over C keep-alive connections with one
 // request in flight each, from a raw-socket client: both ends of the HTTP exchange a device's
 // provisioning costs, without the rest of a run. Side by side with another build's dist/:
 //   for i in 1 2 3 4 5 6 7 8; do node bench/micro-provision-http.mjs <old>/dist; node bench/micro-provision-http.mjs dist; done

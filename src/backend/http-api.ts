@@ -6,7 +6,7 @@ import {
   type StateReport,
 } from '../wire/reference-protocol.js';
 import { DeviceStore } from './store.js';
-import type { FaultRoute, Faults } from './faults.js';
+import type { Faults } from './faults.js';
 import { FleetOpsApi } from './fleet-ops-api.js';
 import { readCappedBody } from './http-body.js';
 import { answerJson, methodNotAllowed } from './json-answer.js';
@@ -22,11 +22,32 @@ import { parseJsonObject } from '../wire/answer-shapes.js';
  * connection closes, see http-body.ts).
  */
 
-const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request body of a device route, bytes; a larger one is refused with 413 (both front ends). */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** The health route's answer. */
+export const HEALTHY = '{"ok":true}';
 const DEVICES_PREFIX = '/v1/devices/';
 const AUTH_PREFIX = AUTH_SCHEME + ' ';
 
-type Route =
+/** The device routes: the ones a fleet calls per device, served by both front ends. */
+export type DeviceRoute = 'provision' | 'target' | 'state';
+
+/**
+ * Where a device route's answer goes: Node's ServerResponse (`HttpApi.handle`) or a connection of
+ * the lean front (http-front.ts). Exactly one of `json` or `empty` is called per request, once.
+ */
+export interface DeviceAnswer {
+  /** A JSON body with its content type and length; `extra`: more header name/value pairs, flat. */
+  json(status: number, body: string, extra?: readonly string[]): void;
+  /** An answer without a body (204, 304); `extra` as for json. */
+  empty(status: number, extra?: readonly string[]): void;
+  /** The answer will come later (an injected delay): the connection must keep later answers behind it. */
+  hold(): void;
+  /** True once the connection is gone: a delayed answer then goes nowhere. */
+  readonly gone: boolean;
+}
+
+export type Route =
   | { kind: 'provision' | 'health' | 'stats' }
   | { kind: 'target' | 'state'; deviceId: string }
   | { kind: 'bad-id' }
@@ -63,19 +84,19 @@ export class HttpApi {
     switch (route.kind) {
       case 'health':
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
-        return send(res, 200, '{"ok":true}');
+        return send(res, 200, HEALTHY);
       case 'stats':
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
         return this.stats(res, new URLSearchParams(query));
       case 'provision':
         if (method !== 'POST') return methodNotAllowed(res, 'POST');
-        return this.withFault('provision', res, () => readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.provision(res, body)));
+        return readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.serve('provision', new NodeAnswer(res), '', undefined, undefined, body));
       case 'target':
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
-        return this.withFault('target', res, () => this.target(req, res, route.deviceId));
+        return this.serve(route.kind, new NodeAnswer(res), route.deviceId, req.headers.authorization, req.headers['if-none-match'], '');
       case 'state':
         if (method !== 'PUT') return methodNotAllowed(res, 'PUT');
-        return this.withFault('state', res, () => readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.state(req, res, route.deviceId, body)));
+        return readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.serve(route.kind, new NodeAnswer(res), route.deviceId, req.headers.authorization, undefined, body));
     }
   };
 
@@ -84,55 +105,64 @@ export class HttpApi {
     this.delayed.clear();
   }
 
-  private withFault(route: FaultRoute, res: ServerResponse, serve: () => void): void {
+  /**
+   * Serves one request of a device route whose body (if any) was read whole: the injected fault
+   * first (faults.ts), then the route. `authorization` and `ifNoneMatch` are the request's headers
+   * of those names. Both front ends call it: Node's http.Server (`handle`) and the lean front
+   * (http-front.ts), so a request gets the same answer whichever served it.
+   */
+  serve(route: DeviceRoute, answer: DeviceAnswer, deviceId: string, authorization: string | undefined, ifNoneMatch: string | undefined, body: string): void {
     const rule = this.faults.take(route);
-    if (rule === undefined) return serve();
-    const answer = (): void => {
-      if (rule.status === undefined) return serve();
-      answerJson(res, rule.status, `{"error":"injected fault ${rule.status}"}`, rule.retryAfter === undefined ? undefined : ['retry-after', String(rule.retryAfter)]);
+    if (rule === undefined) return this.route(route, answer, deviceId, authorization, ifNoneMatch, body);
+    const respond = (): void => {
+      if (rule.status === undefined) return this.route(route, answer, deviceId, authorization, ifNoneMatch, body);
+      answer.json(rule.status, `{"error":"injected fault ${rule.status}"}`, rule.retryAfter === undefined ? undefined : ['retry-after', String(rule.retryAfter)]);
     };
-    if (!rule.delayMs) return answer();
+    if (!rule.delayMs) return respond();
+    answer.hold();
     const timer = setTimeout(() => {
       this.delayed.delete(timer);
-      if (!res.destroyed) answer();
+      if (!answer.gone) respond();
     }, rule.delayMs);
     this.delayed.add(timer);
   }
 
-  private provision(res: ServerResponse, body: string): void {
+  private route(route: DeviceRoute, answer: DeviceAnswer, deviceId: string, authorization: string | undefined, ifNoneMatch: string | undefined, body: string): void {
+    if (route === 'provision') return this.provision(answer, body);
+    if (route === 'target') return this.target(answer, deviceId, authorization, ifNoneMatch);
+    return this.state(answer, deviceId, authorization, body);
+  }
+
+  private provision(answer: DeviceAnswer, body: string): void {
     const doc = parseJsonObject(body);
-    if (doc === undefined) return send(res, 400, '{"error":"body must be a JSON object {serial, fleetKey}"}');
+    if (doc === undefined) return answer.json(400, '{"error":"body must be a JSON object {serial, fleetKey}"}');
     if (typeof doc.fleetKey !== 'string' || doc.fleetKey !== this.store.fleetKey) {
-      return send(res, 401, '{"error":"wrong fleet key"}');
+      return answer.json(401, '{"error":"wrong fleet key"}');
     }
     if (!DeviceStore.isValidSerial(doc.serial)) {
-      return send(res, 400, '{"error":"serial must be 1-128 characters of A-Z a-z 0-9 . _ -"}');
+      return answer.json(400, '{"error":"serial must be 1-128 characters of A-Z a-z 0-9 . _ -"}');
     }
     if (!this.ops.admitProvision(doc.serial)) {
       // Manual provisioning: the device waits for an operator's approval and asks again.
-      return answerJson(res, 202, '{"pending":true}', ['retry-after', '1']);
+      return answer.json(202, '{"pending":true}', ['retry-after', '1']);
     }
     const rec = this.store.provision(doc.serial);
     this.ops.campaigns.onProvisioned(rec);
-    const answer: ProvisionResponse = { deviceId: rec.id, deviceKey: rec.key };
-    send(res, 201, JSON.stringify(answer));
+    const provisioned: ProvisionResponse = { deviceId: rec.id, deviceKey: rec.key };
+    answer.json(201, JSON.stringify(provisioned));
   }
 
-  private target(req: IncomingMessage, res: ServerResponse, deviceId: string): void {
-    if (this.store.get(deviceId) === undefined) return send(res, 404, '{"error":"unknown device"}');
-    const rec = this.store.authenticate(deviceId, deviceKeyOf(req));
-    if (rec === undefined) return send(res, 401, '{"error":"wrong device key"}');
+  private target(answer: DeviceAnswer, deviceId: string, authorization: string | undefined, ifNoneMatch: string | undefined): void {
+    if (this.store.get(deviceId) === undefined) return answer.json(404, '{"error":"unknown device"}');
+    const rec = this.store.authenticate(deviceId, deviceKeyOf(authorization));
+    if (rec === undefined) return answer.json(401, '{"error":"wrong device key"}');
     rec.polls++;
     const base = this.store.targetFor(rec);
     // The ETag covers the configuration version and the update offer too, so either change answers 200.
     const cfg = this.ops.configState();
     const campaign = this.ops.campaigns.offerFor(rec, epochNow());
     const etag = `${base.etag.slice(0, -1)}-c${cfg.version}-${campaign?.id ?? 'none'}"`;
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { etag });
-      res.end();
-      return;
-    }
+    if (ifNoneMatch === etag) return answer.empty(304, ['etag', etag]);
     const target = {
       ...base,
       config: { ...base.config, ...cfg.config },
@@ -141,24 +171,23 @@ export class HttpApi {
       configIssuedAt: cfg.issuedAt,
       ...(campaign ? { update: campaign.offer } : {}),
     };
-    answerJson(res, 200, JSON.stringify(target), ['etag', etag]);
+    answer.json(200, JSON.stringify(target), ['etag', etag]);
   }
 
-  private state(req: IncomingMessage, res: ServerResponse, deviceId: string, body: string): void {
-    if (this.store.get(deviceId) === undefined) return send(res, 404, '{"error":"unknown device"}');
-    const rec = this.store.authenticate(deviceId, deviceKeyOf(req));
-    if (rec === undefined) return send(res, 401, '{"error":"wrong device key"}');
+  private state(answer: DeviceAnswer, deviceId: string, authorization: string | undefined, body: string): void {
+    if (this.store.get(deviceId) === undefined) return answer.json(404, '{"error":"unknown device"}');
+    const rec = this.store.authenticate(deviceId, deviceKeyOf(authorization));
+    if (rec === undefined) return answer.json(401, '{"error":"wrong device key"}');
     const doc = parseJsonObject(body) as Partial<StateReport> | undefined;
     if (doc === undefined || typeof doc.release !== 'string' || typeof doc.status !== 'string') {
-      return send(res, 400, '{"error":"body must be a JSON object {release, status}"}');
+      return answer.json(400, '{"error":"body must be a JSON object {release, status}"}');
     }
     const d = doc as Partial<StateReport> & { campaign?: unknown; cause?: unknown };
     this.ops.onStateReport(rec, doc.release, doc.status, typeof d.campaign === 'string' ? d.campaign : undefined, typeof d.cause === 'string' ? d.cause : undefined);
     rec.release = doc.release;
     rec.status = doc.status;
     rec.stateReports++;
-    res.writeHead(204);
-    res.end();
+    answer.empty(204);
   }
 
   private stats(res: ServerResponse, query: URLSearchParams): void {
@@ -174,7 +203,24 @@ export class HttpApi {
   }
 }
 
-function parseRoute(path: string): Route {
+/** A device answer through Node's ServerResponse. */
+class NodeAnswer implements DeviceAnswer {
+  constructor(private readonly res: ServerResponse) {}
+  json(status: number, body: string, extra?: readonly string[]): void {
+    answerJson(this.res, status, body, extra);
+  }
+  empty(status: number, extra?: readonly string[]): void {
+    this.res.writeHead(status, extra === undefined ? undefined : [...extra]);
+    this.res.end();
+  }
+  hold(): void {}
+  get gone(): boolean {
+    return this.res.destroyed;
+  }
+}
+
+/** Which route a request path is (undefined: not a device route of this API). */
+export function parseRoute(path: string): Route {
   switch (path) {
     case HTTP_PATHS.provision:
       return { kind: 'provision' };
@@ -197,9 +243,8 @@ function parseRoute(path: string): Route {
   return { kind: tail, deviceId };
 }
 
-function deviceKeyOf(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  return h !== undefined && h.startsWith(AUTH_PREFIX) ? h.slice(AUTH_PREFIX.length).trim() : undefined;
+function deviceKeyOf(authorization: string | undefined): string | undefined {
+  return authorization !== undefined && authorization.startsWith(AUTH_PREFIX) ? authorization.slice(AUTH_PREFIX.length).trim() : undefined;
 }
 
 

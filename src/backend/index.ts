@@ -7,6 +7,9 @@ import { type Broker, type BrokerKind, LISTEN_BACKLOG, type OperatorCredential, 
 import { startLeanBroker } from './broker-lean.js';
 import { type FaultPlan, Faults } from './faults.js';
 import { HttpApi } from './http-api.js';
+import { HTTP_TIMEOUTS, HttpFront, type HttpTimeouts } from './http-front.js';
+
+export { HTTP_TIMEOUTS, type HttpTimeouts } from './http-front.js';
 import { DeviceStore, type TargetSpec } from './store.js';
 import { FleetOps, epochNow } from './fleet-ops.js';
 import type { CampaignStatus, FleetOpsStats } from '../wire/fleet-ops.js';
@@ -62,26 +65,6 @@ export interface EmbeddedBackendOptions {
   /** HTTP timeouts against slow clients (defaults: HTTP_TIMEOUTS); tests shorten them. */
   httpTimeouts?: Partial<HttpTimeouts>;
 }
-
-/** How long the HTTP API waits for a client before closing its connection, ms. */
-export interface HttpTimeouts {
-  /** Idle keep-alive connection between requests. */
-  keepAliveMs: number;
-  /** From a request's first byte to its last header line: a slow-loris client dribbling headers is cut here (408). */
-  headersMs: number;
-  /** From a request's first byte to the end of its body: a client dribbling a body is cut here (408). */
-  requestMs: number;
-  /** How often Node checks connections against headersMs and requestMs: a slow client lives at most this much longer. */
-  checkEveryMs: number;
-}
-
-/**
- * Devices keep their connection between polls; the header timeout must exceed the keep-alive one
- * so an idle socket is never cut while a request is arriving on it. A device's headers arrive in
- * one segment, so 35 s is room for any modelled link; slow-loris clients holding sockets open are
- * cut after at most headersMs + checkEveryMs.
- */
-export const HTTP_TIMEOUTS: HttpTimeouts = { keepAliveMs: 30_000, headersMs: 35_000, requestMs: 60_000, checkEveryMs: 5_000 };
 
 export interface DeviceReportedState {
   release: string;
@@ -146,6 +129,8 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
     if (err.code !== 'ECONNRESET') log(`http client error: ${err.message}`);
     socket.destroy();
   });
+  // Device requests are answered by the lean front; every other connection goes on to Node's server.
+  const front = new HttpFront(api, server, timeouts);
 
   let counter: BrokerCounter | undefined;
   try {
@@ -160,6 +145,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
     if (opts.countFrom && opts.countFrom.length > 0) counter = await (await import('./broker-counter.js')).BrokerCounter.start(store, opts.countFrom, opts.countTls, opts.countQos, opts.countSysDrops);
   } catch (err) {
     ops.close();
+    front.close();
     server.close();
     const e = err as NodeJS.ErrnoException;
     throw new FleetsimError('FLEETSIM_E_BACKEND_START', `the embedded backend could not listen on ${host}: ${e.message}`, {
@@ -197,6 +183,7 @@ export async function startEmbeddedBackend(opts: EmbeddedBackendOptions): Promis
       closing ??= (async () => {
         api.close();
         ops.close();
+        front.close();
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await Promise.all([httpClosed, broker?.close(), counter?.close()]);
