@@ -86,7 +86,7 @@ export class HttpFront {
   private dateAt = 0;
   private date = '';
   readonly keepAliveHeader: string;
-  /** Requests this front answered itself (timeouts and refusals included). */
+  /** Answers this front wrote itself (refusals and 408s included). */
   served = 0;
   /** Connections it gave to Node's http.Server. */
   handedOver = 0;
@@ -263,6 +263,7 @@ class LeanConnection implements DeviceAnswer {
   }
 
   timeOut(): void {
+    this.front.served++;
     this.done = true;
     this.socket.end(TIMEOUT_ANSWER, () => this.socket.destroy());
   }
