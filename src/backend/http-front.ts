@@ -209,36 +209,32 @@ class LeanConnection implements DeviceAnswer {
 
   /** Answers every complete request in `pending`, in order, until one is held or the connection goes to Node. */
   private serve(): void {
-    const socket = this.socket;
-    socket.cork();
-    try {
-      while (this.pending !== undefined && !this.held && !this.done) {
-        const buf = this.pending;
-        const headEnd = buf.indexOf(HEAD_END);
-        if (headEnd < 0 ? buf.length > MAX_HEAD_BYTES : headEnd > MAX_HEAD_BYTES) return this.handOver();
-        if (headEnd < 0) break; // the head's end has not arrived yet
-        const head = readHead(buf.toString('latin1', 0, headEnd));
-        if (head === undefined) return this.handOver();
-        this.headRead = true;
-        if (head.contentLength > MAX_BODY_BYTES) return this.refuseTooLarge();
-        const bodyAt = headEnd + 4;
-        const end = bodyAt + head.contentLength;
-        if (buf.length < end) break; // the body's end has not arrived yet
-        const body = head.contentLength === 0 ? '' : buf.toString('utf8', bodyAt, end);
-        this.pending = end === buf.length ? undefined : buf.subarray(end);
-        this.headRead = false;
-        this.requestAt = this.pending === undefined ? 0 : Date.now();
-        this.closeAfter = head.close;
-        if (head.route === 'health') this.json(200, HEALTHY);
-        else this.front.api.serve(head.route, this, head.deviceId, head.authorization, head.ifNoneMatch, body);
-      }
-      if (this.peerEnded && !this.held && !this.done) {
-        // Nothing more will come: what is left is an incomplete request, never to be answered.
-        this.done = true;
-        socket.end();
-      }
-    } finally {
-      socket.uncork();
+    // Not corked: a device has one request in flight per connection, so a serve answers one
+    // request, and a cork would only add Writable's buffering to its one write.
+    while (this.pending !== undefined && !this.held && !this.done) {
+      const buf = this.pending;
+      const headEnd = buf.indexOf(HEAD_END);
+      if (headEnd < 0 ? buf.length > MAX_HEAD_BYTES : headEnd > MAX_HEAD_BYTES) return this.handOver();
+      if (headEnd < 0) break; // the head's end has not arrived yet
+      const head = readHead(buf.toString('latin1', 0, headEnd));
+      if (head === undefined) return this.handOver();
+      this.headRead = true;
+      if (head.contentLength > MAX_BODY_BYTES) return this.refuseTooLarge();
+      const bodyAt = headEnd + 4;
+      const end = bodyAt + head.contentLength;
+      if (buf.length < end) break; // the body's end has not arrived yet
+      const body = head.contentLength === 0 ? '' : buf.toString('utf8', bodyAt, end);
+      this.pending = end === buf.length ? undefined : buf.subarray(end);
+      this.headRead = false;
+      this.requestAt = this.pending === undefined ? 0 : Date.now();
+      this.closeAfter = head.close;
+      if (head.route === 'health') this.json(200, HEALTHY);
+      else this.front.api.serve(head.route, this, head.deviceId, head.authorization, head.ifNoneMatch, body);
+    }
+    if (this.peerEnded && !this.held && !this.done) {
+      // Nothing more will come: what is left is an incomplete request, never to be answered.
+      this.done = true;
+      this.socket.end();
     }
   }
 
