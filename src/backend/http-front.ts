@@ -144,7 +144,7 @@ export class HttpFront {
     const now = Date.now();
     const { keepAliveMs, headersMs, requestMs } = this.timeouts;
     for (const c of this.connections) {
-      if (c.held) continue;
+      if (c.held || c.gone) continue; // held: its answer is due; gone: closing, out of the set on 'close'
       if (c.requestAt === 0) {
         if (now - c.idleAt >= keepAliveMs) c.socket.destroy();
       } else if (now - c.requestAt >= (c.headRead ? requestMs : headersMs)) {
