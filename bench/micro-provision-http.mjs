@@ -4,8 +4,9 @@
 // request in flight each, from a raw-socket client: both ends of the HTTP exchange a device's
 // provisioning costs, without the rest of a run. Side by side with another build's dist/:
 //   for i in 1 2 3 4 5 6 7 8; do node bench/micro-provision-http.mjs <old>/dist; node bench/micro-provision-http.mjs dist; done
-// Args: <dist> [requests = 40000] [connections = 64] [http|floor]. Prints one JSON line (usPerReq:
-// user + system CPU per request, after 8,000 warm-up requests).
+// Args: <dist> [requests = 40000] [connections = 64] [http|floor|sketch|poll]. Prints one JSON line
+// (usPerReq: user + system CPU per request, after 8,000 warm-up requests).
+// `poll`: target polls with If-None-Match, each answered 304 (see polls() below), instead of provisioning.
 // `floor`: the same requests answered by a bare net.Server that finds the end of each request
 // (head end + Content-Length) and writes a fixed 201 of the same size: no HTTP parsing, no
 // handler, no store. What a server on `net` cannot go below; the gap to `http` is the most a
@@ -65,7 +66,7 @@ if (mode === 'floor' || mode === 'sketch') {
 }
 let sent = 0, done = 0, t0, c0;
 const load = os.loadavg()[0];
-const finish = new Promise((resolve) => {
+const finish = mode === 'poll' ? polls() : new Promise((resolve) => {
   const req = (i) => { const body = `{"serial":"sn-${i}","fleetKey":"k"}`; return `POST /v1/provision HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`; };
   for (let c = 0; c < C; c++) {
     const s = net.connect(+url.port, url.hostname);
@@ -95,6 +96,51 @@ const finish = new Promise((resolve) => {
 });
 await finish;
 const cu = process.cpuUsage(c0);
+/**
+ * `poll` mode: each connection provisions a device of its own, reads its target once (200, for
+ * the ETag), then polls it back to back with If-None-Match: every timed request is a 304, the
+ * answer a fleet's idle poll gets.
+ */
+function polls() {
+  return new Promise((resolve) => {
+    for (let c = 0; c < C; c++) {
+      const s = net.connect(+url.port, url.hostname);
+      s.setNoDelay(true);
+      s.setEncoding('latin1');
+      let buf = '';
+      let poll = '';
+      const body = `{"serial":"poll-${c}","fleetKey":"k"}`;
+      s.on('connect', () => s.write(`POST /v1/provision HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`));
+      s.on('data', (d) => {
+        buf += d;
+        let e;
+        while ((e = buf.indexOf('\r\n\r\n')) >= 0) {
+          const head = buf.slice(0, e);
+          const m = /content-length: (\d+)/i.exec(head);
+          const end = e + 4 + (m ? +m[1] : 0);
+          if (buf.length < end) break;
+          const answer = buf.slice(e + 4, end);
+          buf = buf.slice(end);
+          const status = head.slice(9, 12);
+          if (status === '201') {
+            const { deviceId, deviceKey } = JSON.parse(answer);
+            poll = `GET /v1/devices/${deviceId}/target HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Device ${deviceKey}\r\n`;
+            s.write(poll + '\r\n');
+            continue;
+          }
+          if (status === '200') {
+            poll += `if-none-match: ${/etag: (.*)/i.exec(head)[1].trim()}\r\n\r\n`;
+          } else if (status === '304') {
+            done++;
+            if (done === WARM) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
+            if (done === N + WARM) return resolve();
+          } else throw new Error(head);
+          if (sent++ < N + WARM) s.write(poll);
+        }
+      });
+    }
+  });
+}
 const wall = Number(process.hrtime.bigint() - t0) / 1e6;
 console.log(JSON.stringify({ dist, mode, load: +load.toFixed(2), usPerReq: +((cu.user + cu.system) / N).toFixed(2), userUs: +(cu.user / N).toFixed(2), sysUs: +(cu.system / N).toFixed(2), reqPerS: Math.round(N / wall * 1000) }));
 await be.close();
