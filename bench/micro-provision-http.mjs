@@ -66,36 +66,57 @@ if (mode === 'floor' || mode === 'sketch') {
 }
 let sent = 0, done = 0, t0, c0;
 const load = os.loadavg()[0];
-const finish = mode === 'poll' ? polls() : new Promise((resolve) => {
-  const req = (i) => { const body = `{"serial":"sn-${i}","fleetKey":"k"}`; return `POST /v1/provision HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`; };
-  for (let c = 0; c < C; c++) {
-    const s = net.connect(+url.port, url.hostname);
-    s.setNoDelay(true);
-    let buf = '';
-    const next = () => { if (sent < N + WARM) s.write(req(sent++)); };
-    s.on('connect', next);
-    s.setEncoding('latin1');
-    s.on('data', (d) => {
-      buf += d;
-      let e;
-      while ((e = buf.indexOf('\r\n\r\n')) >= 0) {
-        const head = buf.slice(0, e);
-        const m = /content-length: (\d+)/i.exec(head);
-        let end;
-        if (m) { end = e + 4 + +m[1]; if (buf.length < end) break; }
-        else { const z = buf.indexOf('\r\n0\r\n\r\n', e); if (z < 0) break; end = z + 7; }
-        if (!buf.startsWith('HTTP/1.1 201')) throw new Error(buf.slice(0, 200));
-        buf = buf.slice(end);
-        done++;
-        if (done === WARM) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
-        if (done === N + WARM) return resolve();
-        next();
-      }
-    });
-  }
-});
-await finish;
-const cu = process.cpuUsage(c0);
+const provisionRequest = (serial) => { const body = `{"serial":"${serial}","fleetKey":"k"}`; return `POST /v1/provision HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`; };
+
+/**
+ * One keep-alive client connection: `start(socket)` once connected, then `answer(status, head,
+ * body, socket)` for each whole response (framed by Content-Length, or chunked up to its last chunk).
+ */
+function client(start, answer) {
+  const s = net.connect(+url.port, url.hostname);
+  s.setNoDelay(true);
+  s.setEncoding('latin1');
+  let buf = '';
+  s.on('connect', () => start(s));
+  s.on('data', (d) => {
+    buf += d;
+    let e;
+    while ((e = buf.indexOf('\r\n\r\n')) >= 0) {
+      const head = buf.slice(0, e);
+      const m = /content-length: (\d+)/i.exec(head);
+      let end;
+      if (m) { end = e + 4 + +m[1]; if (buf.length < end) break; }
+      else if (/transfer-encoding: chunked/i.test(head)) { const z = buf.indexOf('\r\n0\r\n\r\n', e); if (z < 0) break; end = z + 7; }
+      else end = e + 4;
+      const body = buf.slice(e + 4, end);
+      buf = buf.slice(end);
+      if (answer(head.slice(9, 12), head, body, s) === false) return;
+    }
+  });
+}
+
+/** Counts one timed answer (after WARM untimed ones); false once all are in (then `resolve` was called). */
+function counted(resolve) {
+  done++;
+  if (done === WARM) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
+  if (done === N + WARM) { resolve(); return false; }
+  return true;
+}
+
+/** Provisioning: every request a new device's POST /v1/provision, answered 201. */
+function provisions() {
+  return new Promise((resolve) => {
+    const next = (s) => { if (sent < N + WARM) s.write(provisionRequest(`sn-${sent++}`)); };
+    for (let c = 0; c < C; c++) {
+      client(next, (status, head, _body, s) => {
+        if (status !== '201') throw new Error(head);
+        if (!counted(resolve)) return false;
+        next(s);
+      });
+    }
+  });
+}
+
 /**
  * `poll` mode: each connection provisions a device of its own, reads its target once (200, for
  * the ETag), then polls it back to back with If-None-Match: every timed request is a 304, the
@@ -104,43 +125,25 @@ const cu = process.cpuUsage(c0);
 function polls() {
   return new Promise((resolve) => {
     for (let c = 0; c < C; c++) {
-      const s = net.connect(+url.port, url.hostname);
-      s.setNoDelay(true);
-      s.setEncoding('latin1');
-      let buf = '';
       let poll = '';
-      const body = `{"serial":"poll-${c}","fleetKey":"k"}`;
-      s.on('connect', () => s.write(`POST /v1/provision HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`));
-      s.on('data', (d) => {
-        buf += d;
-        let e;
-        while ((e = buf.indexOf('\r\n\r\n')) >= 0) {
-          const head = buf.slice(0, e);
-          const m = /content-length: (\d+)/i.exec(head);
-          const end = e + 4 + (m ? +m[1] : 0);
-          if (buf.length < end) break;
-          const answer = buf.slice(e + 4, end);
-          buf = buf.slice(end);
-          const status = head.slice(9, 12);
-          if (status === '201') {
-            const { deviceId, deviceKey } = JSON.parse(answer);
-            poll = `GET /v1/devices/${deviceId}/target HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Device ${deviceKey}\r\n`;
-            s.write(poll + '\r\n');
-            continue;
-          }
-          if (status === '200') {
-            poll += `if-none-match: ${/etag: (.*)/i.exec(head)[1].trim()}\r\n\r\n`;
-          } else if (status === '304') {
-            done++;
-            if (done === WARM) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
-            if (done === N + WARM) return resolve();
-          } else throw new Error(head);
-          if (sent++ < N + WARM) s.write(poll);
+      client((s) => s.write(provisionRequest(`poll-${c}`)), (status, head, body, s) => {
+        if (status === '201') {
+          const { deviceId, deviceKey } = JSON.parse(body);
+          poll = `GET /v1/devices/${deviceId}/target HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Device ${deviceKey}\r\n`;
+          s.write(poll + '\r\n');
+          return;
         }
+        if (status === '200') poll += `if-none-match: ${/etag: (.*)/i.exec(head)[1].trim()}\r\n\r\n`;
+        else if (status !== '304') throw new Error(head);
+        else if (!counted(resolve)) return false;
+        if (sent++ < N + WARM) s.write(poll);
       });
     }
   });
 }
+
+await (mode === 'poll' ? polls() : provisions());
+const cu = process.cpuUsage(c0);
 const wall = Number(process.hrtime.bigint() - t0) / 1e6;
 console.log(JSON.stringify({ dist, mode, load: +load.toFixed(2), usPerReq: +((cu.user + cu.system) / N).toFixed(2), userUs: +(cu.user / N).toFixed(2), sysUs: +(cu.system / N).toFixed(2), reqPerS: Math.round(N / wall * 1000) }));
 await be.close();

@@ -47,6 +47,9 @@ export interface DeviceAnswer {
   readonly gone: boolean;
 }
 
+/** The one method each route of this API answers (any other gets 405 naming it). */
+export const ROUTE_METHOD = { provision: 'POST', target: 'GET', state: 'PUT', health: 'GET', stats: 'GET' } as const;
+
 export type Route =
   | { kind: 'provision' | 'health' | 'stats' }
   | { kind: 'target' | 'state'; deviceId: string }
@@ -79,23 +82,19 @@ export class HttpApi {
       return send(res, 404, '{"error":"no such path"}');
     }
     if (route.kind === 'bad-id') return send(res, 400, '{"error":"malformed device id"}');
-    const method = req.method ?? 'GET';
+    const allowed = ROUTE_METHOD[route.kind];
+    if ((req.method ?? 'GET') !== allowed) return methodNotAllowed(res, allowed);
 
     switch (route.kind) {
       case 'health':
-        if (method !== 'GET') return methodNotAllowed(res, 'GET');
         return send(res, 200, HEALTHY);
       case 'stats':
-        if (method !== 'GET') return methodNotAllowed(res, 'GET');
         return this.stats(res, new URLSearchParams(query));
       case 'provision':
-        if (method !== 'POST') return methodNotAllowed(res, 'POST');
         return readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.serve('provision', new NodeAnswer(res), '', undefined, undefined, body));
       case 'target':
-        if (method !== 'GET') return methodNotAllowed(res, 'GET');
         return this.serve(route.kind, new NodeAnswer(res), route.deviceId, req.headers.authorization, req.headers['if-none-match'], '');
       case 'state':
-        if (method !== 'PUT') return methodNotAllowed(res, 'PUT');
         return readCappedBody(req, res, MAX_BODY_BYTES, (body) => this.serve(route.kind, new NodeAnswer(res), route.deviceId, req.headers.authorization, undefined, body));
     }
   };

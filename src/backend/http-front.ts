@@ -1,6 +1,6 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { HEALTHY, MAX_BODY_BYTES, parseRoute, type DeviceAnswer, type DeviceRoute, type HttpApi } from './http-api.js';
+import { HEALTHY, MAX_BODY_BYTES, ROUTE_METHOD, parseRoute, type DeviceAnswer, type DeviceRoute, type HttpApi } from './http-api.js';
 
 /**
  * The embedded backend's lean HTTP/1.1 front: it serves the requests a fleet makes per device
@@ -324,7 +324,7 @@ function readHead(text: string): Head | undefined {
   if (route === undefined) return undefined;
   const kind = route.kind;
   if (kind === 'stats' || kind === 'bad-id') return undefined;
-  if (method !== (kind === 'provision' ? 'POST' : kind === 'state' ? 'PUT' : 'GET')) return undefined;
+  if (method !== ROUTE_METHOD[kind]) return undefined; // Node answers 405
   let host = 0;
   let contentLength = -1;
   let authorization: string | undefined;
