@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { envInt, machine, median } from './lib/common.mjs';
+import { CLK_TCK, envInt, machine, median } from './lib/common.mjs';
+import { virtualFleetYaml } from './lib/virtual-fleet.mjs';
 
 const PAIRS = envInt('PAIRS', 3);
 const DEVICES = envInt('DEVICES', 20_000);
@@ -19,23 +20,8 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const builds = { old: process.env.BASELINE_DIST, new: path.join(here, '..') };
 if (!builds.old) throw new Error('BASELINE_DIST: the root of a built baseline checkout');
 
-// The bench fleet of bench/virtual.mjs (keepalive off: SimPy's model).
-const yaml = `name: bench-virtual
-seed: 42
-duration: ${HOURS}h
-clock: virtual
-fleet:
-  - { profile: nrf9160-tracker, count: ${DEVICES}, link: nb-iot, cells: 100 }
-arrival: { rate: 1000/s }
-behaviour:
-  telemetry: { every: 15m, jitter: 10%, size: 200B, qos: 1 }
-  keepalive: 0s
-  offline: { availability: 95%, downtime: { distribution: lognormal, median: 5m } }
-options:
-  snapshotEvery: 1m
-  linkModel: false
-`;
-const TICK = 100; // USER_HZ: /proc's CPU times are in ticks
+const yaml = virtualFleetYaml({ devices: DEVICES, duration: `${HOURS}h` });
+const TICK = CLK_TCK; // /proc's CPU times are in ticks
 
 /** One run of `root`'s bench/virtual-child.mjs; CPU per thread sampled every 50 ms (a thread's last reading before it exits). */
 function run(root, file) {

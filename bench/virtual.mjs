@@ -16,6 +16,7 @@ import { arrivalStride } from '../dist/models/arrival.js';
 import { DEFAULT_BACKEND_MODEL } from '../dist/drivers/model/backend-model.js';
 import { DEFAULT_DOWNTIME_SHAPE } from '../dist/models/outage.js';
 import { envInt, machine, median, runChild } from './lib/common.mjs';
+import { virtualFleetYaml } from './lib/virtual-fleet.mjs';
 
 const R = envInt('R', 3);
 const DEVICES = envInt('DEVICES', 500_000);
@@ -30,17 +31,10 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const child = path.join(here, 'virtual-child.mjs');
 const peer = path.join(here, 'virtual_simpy.py');
 
-/**
- * The bench fleet: NB-IoT trackers on batteries in 100 cells, each with its own outages (95% up).
- * Keepalive off: the SimPy peer has no PINGREQs, and with the 60 s default a session silent between
- * its 15-minute reports pings ~14 times per report (~2,950 events per device-day instead of ~221),
- * which would compare a different model, and mostly cheap events, against SimPy's.
- */
+/** The bench fleet (bench/lib/virtual-fleet.mjs): 24 h of reports and outages, or idle devices for 10 minutes. */
 function fleetYaml(devices, { linkModel = false, idle = false } = {}) {
-  const behaviour = idle
-    ? 'behaviour: {}'
-    : `behaviour:
-  telemetry: { every: 15m, jitter: 10%, size: 200B, qos: 1 }
+  return virtualFleetYaml({ devices, duration: idle ? '10m' : `${HOURS}h`, name: `bench-virtual${idle ? '-idle' : ''}`, linkModel, idle });
+}
   keepalive: 0s
   offline: { availability: 95%, downtime: { distribution: lognormal, median: 5m } }`;
   return `name: bench-virtual${idle ? '-idle' : ''}

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../package-files.js';
 
 /**
  * The report page's drawing code, inlined into report.html (no library, no network). Written as
  * TypeScript in report/browser/ (checked against the DOM library with its own tsconfig) and
  * bundled by `npm run build` (scripts/bundle-report-script.mjs) into one script file in
- * dist/report/. Both this module's places, src/report/ and dist/report/, are two levels below the
- * package root, so the one relative path finds the bundle when the sources run too (tests).
+ * dist/report/, found from the package root whether this code runs from src/ (tests), dist/ or the
+ * CLI's bundle.
  */
-const BUNDLE = new URL('../../dist/report/report-script.js', import.meta.url);
+const BUNDLE = packagePath('dist/report/report-script.js');
 
 let script: string | undefined;
 
@@ -18,7 +19,7 @@ export function reportScript(): string {
   try {
     text = readFileSync(BUNDLE, 'utf8');
   } catch {
-    throw new Error(`report.html's script is not built (${BUNDLE.pathname}): run npm run build`);
+    throw new Error(`report.html's script is not built (${BUNDLE}): run npm run build`);
   }
   return (script = text);
 }

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type * as z from 'zod';
 import { FleetsimError, type Problem } from '../errors/fleetsim-error.js';
+import { packagePath } from '../package-files.js';
 import type { HardwareProfile } from '../models/hardware-profile.js';
 import { crossFieldProblems, mergeProfileData, toHardwareProfile } from './profile-convert.js';
 import { dottedPath, inlineProfileRefSchema, profileFileSchema, profileLeaves, profileOverlaySchema, type ProfileData } from './profile-schema.js';
@@ -60,9 +60,9 @@ export interface ResolveOptions {
   origin?: string;
 }
 
-/** The repository's `profiles/` directory, found from this module (the same from src/ and dist/). */
+/** The package's `profiles/` directory. */
 export function shippedProfilesDir(): string {
-  return fileURLToPath(new URL('../../profiles/', import.meta.url));
+  return packagePath('profiles');
 }
 
 let shipped: ProfileRegistry | undefined;

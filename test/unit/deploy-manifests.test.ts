@@ -110,3 +110,16 @@ test('deploy/Dockerfile builds on node:20-slim with production dependencies only
   expect(text).toMatch(/^RUN npm run build$/m);
   expect(text).toMatch(/ln -s \/app\/dist\/cli\/main\.js \/usr\/local\/bin\/fleetsim/);
 });
+
+test("deploy/Dockerfile's build stage has every folder `npm run build` reads, and its image the profiles a run reads", () => {
+  const text = read('deploy/Dockerfile');
+  const [build, runtime] = text.split(/^FROM node:20-slim$/m);
+  const copied = (stage: string) => [...stage.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]);
+  const pkg = JSON.parse(read('package.json')) as { scripts: { build: string } };
+  // The folders the build script names (tsconfig paths and scripts/*.mjs), each copied before `npm run build`.
+  const needed = new Set([...pkg.scripts.build.matchAll(/(?:^|\s)(src|scripts)\//g)].map((m) => m[1]));
+  expect([...needed].sort()).toEqual(['scripts', 'src']);
+  for (const dir of needed) expect(copied(build), dir).toContain(dir);
+  // profiles/ is read at run time (scenario/profile-load.ts), like scenarios/ and schema/.
+  for (const dir of ['profiles', 'scenarios', 'schema']) expect(copied(runtime), dir).toContain(dir);
+});

@@ -10,7 +10,8 @@ import { importCycles, importsOf, sourceFiles, SRC } from '../helpers/import-gra
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   errors: [],
-  version: [],
+  'package-files': [],
+  version: ['package-files'],
   collections: [],
   sockets: [],
   wire: ['errors'],
@@ -21,17 +22,17 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   identity: ['errors', 'models'],
   summary: ['errors', 'metrics', 'models'],
   faults: ['errors', 'models', 'wire'],
-  scenario: ['errors', 'faults', 'metrics', 'models', 'payload', 'protocol', 'wire'],
+  scenario: ['errors', 'faults', 'metrics', 'models', 'package-files', 'payload', 'protocol', 'wire'],
   drivers: ['collections', 'errors', 'faults', 'metrics', 'models', 'protocol', 'sockets', 'wire'],
   backend: ['collections', 'errors', 'identity', 'sockets', 'wire'],
   fleet: ['collections', 'errors', 'metrics', 'models', 'payload', 'summary', 'drivers'],
   'engine/clock': ['collections', 'fleet'],
   'engine/operator': ['engine/clock', 'errors', 'scenario', 'wire'],
   'engine/shard': ['engine/clock', 'engine/operator', 'fleet', 'drivers', 'errors', 'faults', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'wire'],
-  'engine/hosting': ['engine/shard', 'errors', 'metrics', 'scenario'],
+  'engine/hosting': ['engine/shard', 'errors', 'metrics', 'package-files', 'scenario'],
   'engine/results': ['collections', 'engine/shard', 'engine/operator', 'faults', 'fleet', 'errors', 'metrics', 'models', 'scenario', 'summary', 'version', 'wire'],
   engine: ['engine/clock', 'engine/operator', 'engine/shard', 'engine/hosting', 'engine/results', 'backend', 'drivers', 'faults', 'errors', 'identity', 'metrics', 'models', 'payload', 'scenario', 'summary', 'version', 'wire'],
-  report: ['errors', 'metrics', 'models', 'summary'],
+  report: ['errors', 'metrics', 'models', 'package-files', 'summary'],
   cli: ['*'],
 };
 

@@ -37,12 +37,12 @@ describe('shard-side imports', () => {
 describe('packages loaded at start only where used', () => {
   const lazy = ['@peculiar/x509', 'reflect-metadata', 'aedes', 'mqtt', 'prom-client'];
   it('no entry point loads them before a run asks for them', () => {
-    const atStart = importGraph(['cli/main.ts', 'cli/shard-process.ts', 'engine/hosting/shard-worker.ts'], { staticOnly: true });
+    const atStart = importGraph(['cli/program.ts', 'cli/shard-process.ts', 'engine/hosting/shard-worker.ts'], { staticOnly: true });
     for (const pkg of lazy) expect(atStart.packages.get(pkg) ?? null, pkg).toBeNull();
   });
 
   it('the runs that use them still reach them (the walk finds them where they are)', () => {
-    const all = importGraph(['cli/main.ts', 'cli/shard-process.ts', 'engine/hosting/shard-worker.ts']);
+    const all = importGraph(['cli/program.ts', 'cli/shard-process.ts', 'engine/hosting/shard-worker.ts']);
     for (const pkg of lazy) expect(all.packages.get(pkg), pkg).toBeDefined();
   });
 });

@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
 import type { ShardResult } from '../shard/runtime.js';
@@ -34,18 +32,6 @@ export interface ShardLauncher {
   broadcast(env: Envelope<ControlMessage>): void;
   /** Releases the threads (and processes); call once every run() has settled. */
   close(): Promise<void>;
-}
-
-/**
- * The compiled JS of `relative` (a path from `moduleUrl`'s folder, `.js`): worker threads and
- * child processes need built JS, also when tests run the TS sources (then the module lives under
- * src/ and its twin under dist/).
- */
-export function builtFile(moduleUrl: string, relative: string): string {
-  const target = fileURLToPath(new URL(relative, moduleUrl));
-  if (!fileURLToPath(moduleUrl).endsWith('.ts')) return target;
-  const src = target.lastIndexOf(`${path.sep}src${path.sep}`);
-  return `${target.slice(0, src)}${path.sep}dist${path.sep}${target.slice(src + 5)}`;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
 import type { HostToParent, ParentToHost } from './process-protocol.js';
-import { builtFile, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
+import { packagePath } from '../../package-files.js';
+import type { LaunchedShard, ShardLauncher, ShardSpec } from './launcher.js';
 
 export interface ProcessShardsOptions {
   processes: number;
@@ -95,7 +96,7 @@ export class ProcessShards implements ShardLauncher {
   private host(index: number): Host {
     const known = this.hosts.get(index);
     if (known) return known;
-    const child = fork(builtFile(import.meta.url, '../../cli/shard-process.js'), [String(this.opts.threadsPerProcess), String(this.opts.nice ?? 0)], {
+    const child = fork(packagePath('dist/cli/shard-process.js'), [String(this.opts.threadsPerProcess), String(this.opts.nice ?? 0)], {
       serialization: 'advanced',
       execArgv: this.opts.execArgv ?? SHARD_PROCESS_FLAGS,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

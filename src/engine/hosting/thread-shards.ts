@@ -1,7 +1,14 @@
 import { Piscina } from 'piscina';
 import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.js';
 import type { ShardResult } from '../shard/runtime.js';
-import { builtFile, ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
+import { IN_CLI_BUNDLE, packagePath } from '../../package-files.js';
+import { ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
+
+/**
+ * The worker's entry, always built JS (tests run the TS sources, but a worker needs JS): the CLI's
+ * bundle starts its own bundle of it (scripts/bundle-cli.mjs), the modules start the module.
+ */
+const SHARD_WORKER = packagePath(IN_CLI_BUNDLE ? 'dist/cli/shard-worker.js' : 'dist/engine/hosting/shard-worker.js');
 
 /**
  * Shards as worker threads of this process: one long-lived piscina task per shard, each with its
@@ -14,7 +21,7 @@ export class ThreadShards implements ShardLauncher {
 
   constructor(threads: number) {
     this.pool = new Piscina({
-      filename: builtFile(import.meta.url, './shard-worker.js'),
+      filename: SHARD_WORKER,
       minThreads: threads,
       maxThreads: threads,
       concurrentTasksPerWorker: 1,

@@ -5,7 +5,9 @@ import { VERSION } from '../version.js';
 import { COMMANDS } from './commands/index.js';
 
 /**
- * The fleetsim command line. This file and the command actions are the only places that decide
+ * The fleetsim command line. `npm run build` bundles this module and everything it imports into
+ * dist/cli/main.js, the `fleetsim` command (scripts/bundle-cli.mjs: one file to load instead of
+ * ~300 modules); `node dist/cli/program.js` runs the same code as modules. This file and the command actions are the only places that decide
  * exit codes; `process.exitCode` is set (not `process.exit`) wherever possible so that open
  * handles close and output flushes.
  */
