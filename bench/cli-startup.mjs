@@ -1,11 +1,11 @@
-// The CLI as one bundle against the same code as modules ("The CLI as one bundle",
-// bench/RESULTS.md): CPU of whole `fleetsim` processes, every thread and child process included,
+// The CLI as one bundle against a baseline, by default the same code as modules ("The CLI as one
+// bundle", bench/RESULTS.md): CPU of whole `fleetsim` processes, every thread and child process included,
 // for commands that are mostly start-up (--version, validate) and for virtual-clock runs whose
 // fixed cost is a large part (1 device; bench/virtual.mjs's fleet at SimPy's size, 20,000
 // devices x 24 h, on 1 worker). Each pair runs both, back to back, in alternating order.
 // After `npm run build`:
 //   PAIRS=5 node bench/cli-startup.mjs
-//   BASELINE=/path/to/other/checkout PAIRS=5 node bench/cli-startup.mjs   (that checkout's modules
+//   BASELINE=/path/to/other/checkout PAIRS=5 node bench/cli-startup.mjs   (that checkout's CLI
 //   as the baseline instead of this one's: e.g. main before the bundle)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,8 @@ const PAIRS = envInt('PAIRS', 5);
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '..');
 const BUNDLE = path.join(root, 'dist/cli/main.js');
-const MODULES = path.join(process.env.BASELINE ?? root, process.env.BASELINE ? 'dist/cli/main.js' : 'dist/cli/program.js');
+/** The baseline: this checkout's modules, or BASELINE's CLI as it was built there. */
+const BASE = path.join(process.env.BASELINE ?? root, process.env.BASELINE ? 'dist/cli/main.js' : 'dist/cli/program.js');
 const ONLY = (process.env.ONLY ?? '').split(',').filter(Boolean);
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fleetsim-bench-startup-'));
@@ -59,28 +60,28 @@ function timed(cli, args) {
   });
 }
 
-console.log(JSON.stringify({ bench: 'cli-startup', PAIRS, bundle: BUNDLE, modules: MODULES, machine: machine(), load: loadavg().map((x) => +x.toFixed(2)) }));
+console.log(JSON.stringify({ bench: 'cli-startup', PAIRS, bundle: BUNDLE, base: BASE, machine: machine(), load: loadavg().map((x) => +x.toFixed(2)) }));
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 try {
   // One untimed run of each first: the page cache holds the files for both from then on.
-  for (const [, args] of COMMANDS) for (const cli of [MODULES, BUNDLE]) await timed(cli, args);
+  for (const [, args] of COMMANDS) for (const cli of [BASE, BUNDLE]) await timed(cli, args);
   for (const [name, args] of COMMANDS) {
     const runs = [];
     for (let p = 0; p < PAIRS; p++) {
       const loadBefore = +loadavg()[0].toFixed(2);
-      const order = p % 2 === 0 ? ['modules', 'bundle'] : ['bundle', 'modules'];
+      const order = p % 2 === 0 ? ['base', 'bundle'] : ['bundle', 'base'];
       const pair = {};
-      for (const which of order) pair[which] = await timed(which === 'bundle' ? BUNDLE : MODULES, args);
+      for (const which of order) pair[which] = await timed(which === 'bundle' ? BUNDLE : BASE, args);
       runs.push({ ...pair, loadBefore });
-      console.log(JSON.stringify({ command: name, pair: p + 1, first: order[0], modules: pair.modules, bundle: pair.bundle, loadBefore }));
+      console.log(JSON.stringify({ command: name, pair: p + 1, first: order[0], base: pair.base, bundle: pair.bundle, loadBefore }));
     }
-    const m = median(runs.map((r) => r.modules.cpuMs));
+    const m = median(runs.map((r) => r.base.cpuMs));
     const b = median(runs.map((r) => r.bundle.cpuMs));
-    const ratio = median(runs.map((r) => r.bundle.cpuMs / r.modules.cpuMs));
-    const lower = runs.filter((r) => r.bundle.cpuMs < r.modules.cpuMs).length;
+    const ratio = median(runs.map((r) => r.bundle.cpuMs / r.base.cpuMs));
+    const lower = runs.filter((r) => r.bundle.cpuMs < r.base.cpuMs).length;
     console.log(
-      `${name}: CPU ${fmt(m)} -> ${fmt(b)} ms (medians; modules ${runs.map((r) => fmt(r.modules.cpuMs)).join(', ')}; bundle ${runs.map((r) => fmt(r.bundle.cpuMs)).join(', ')}), ` +
-        `per-pair ratio ${fmt(ratio, 2)}x, lower in ${lower} of ${PAIRS}; wall ${fmt(median(runs.map((r) => r.modules.wallMs)))} -> ${fmt(median(runs.map((r) => r.bundle.wallMs)))} ms`,
+      `${name}: CPU ${fmt(m)} -> ${fmt(b)} ms (medians; base ${runs.map((r) => fmt(r.base.cpuMs)).join(', ')}; bundle ${runs.map((r) => fmt(r.bundle.cpuMs)).join(', ')}), ` +
+        `per-pair ratio ${fmt(ratio, 2)}x, lower in ${lower} of ${PAIRS}; wall ${fmt(median(runs.map((r) => r.base.wallMs)))} -> ${fmt(median(runs.map((r) => r.bundle.wallMs)))} ms`,
     );
   }
 } finally {

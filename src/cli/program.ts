@@ -17,7 +17,21 @@ const program = new Command('fleetsim')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of COMMANDS) register(program);
+/**
+ * The commands this command line needs: the one it names, or none for `--version` alone, or all of
+ * them (the list of `--help`, and commander's "did you mean" for a mistyped name). Each command
+ * module brings the code its action runs (`run` the engine, `backend` the servers, `validate` the
+ * scenario schemas), so importing only the named one keeps the rest off every command's start
+ * (bench/RESULTS.md, "Commands loaded when named").
+ */
+async function registerCommands(args: readonly string[]): Promise<void> {
+  const named = args.find((a) => !a.startsWith('-'));
+  const wanted = COMMANDS.find((c) => c.name === named);
+  const onlyVersion = named === undefined && args.length === 1 && (args[0] === '--version' || args[0] === '-V');
+  const entries = wanted ? [wanted] : onlyVersion ? [] : COMMANDS;
+  const modules = await Promise.all(entries.map((c) => c.load()));
+  for (const m of modules) m.register(program);
+}
 
 function fail(err: unknown): void {
   if (err instanceof FleetsimError) {
@@ -37,4 +51,6 @@ function fail(err: unknown): void {
   process.exitCode = 1;
 }
 
-program.parseAsync(process.argv).catch(fail);
+registerCommands(process.argv.slice(2))
+  .then(() => program.parseAsync(process.argv))
+  .catch(fail);

@@ -30,6 +30,7 @@ options:
 
 interface Ran {
   counters: Record<string, number>;
+  histograms: unknown;
   rows: unknown[];
   events: number;
 }
@@ -60,14 +61,14 @@ describe('the bundled CLI and the modules run the same fleet', () => {
 
   function read(out: string): Ran {
     const [dir] = readdirSync(out);
-    const summary = JSON.parse(readFileSync(path.join(out, dir, 'summary.json'), 'utf8')) as { counters: Record<string, number>; run: { events: number } };
+    const summary = JSON.parse(readFileSync(path.join(out, dir, 'summary.json'), 'utf8')) as { counters: Record<string, number>; histograms: unknown; run: { events: number } };
     // Timeline rows without the wall-clock fields of the run that wrote them.
     const rows = readFileSync(path.join(out, dir, 'timeline.ndjson'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .map(({ interval, tMs, counters, gauges }) => ({ interval, tMs, counters, gauges }));
-    return { counters: summary.counters, rows, events: summary.run.events };
+    return { counters: summary.counters, histograms: summary.histograms, rows, events: summary.run.events };
   }
 
   test('bundle with worker threads, modules with worker threads, bundle with shard processes', async () => {
@@ -82,9 +83,11 @@ describe('the bundled CLI and the modules run the same fleet', () => {
     expect(bundled.rows.length).toBeGreaterThanOrEqual(24);
 
     expect(modules.counters).toEqual(bundled.counters);
+    expect(modules.histograms).toEqual(bundled.histograms);
     expect(modules.rows).toEqual(bundled.rows);
     expect(modules.events).toBe(bundled.events);
     expect(processes.counters).toEqual(bundled.counters);
+    expect(processes.histograms).toEqual(bundled.histograms);
     expect(processes.rows).toEqual(bundled.rows);
   });
 });

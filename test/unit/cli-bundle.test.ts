@@ -44,8 +44,8 @@ describe('the CLI bundle', () => {
     expect(worker.inputs.has('dist/engine/shard/runtime.js')).toBe(true);
     expect(worker.inputs.has('dist/metrics/hdr-counts.js')).toBe(true);
     expect(carries(worker.inputs, 'hdr-histogram-js')).toBe(false);
-    // The coordinator's side does carry it (the check finds it where it is).
-    expect(carries(reach('dist/cli/main.js', false).inputs, 'hdr-histogram-js')).toBe(true);
+    // The coordinator's side does carry it, with `run` (the check finds it where it is).
+    expect(carries(reach('dist/cli/main.js', true).inputs, 'hdr-histogram-js')).toBe(true);
   });
 
   it('the packages only some runs use are loaded from node_modules, and only when a run asks', () => {
@@ -58,6 +58,15 @@ describe('the CLI bundle', () => {
       // mqtt.js is loaded through createRequire where it is used (drivers/mqtt/mqttjs-transport.ts), which a bundler does not follow.
       if (pkg !== 'mqtt') expect(all.externals.has(pkg), pkg).toBe(true);
     }
+  });
+
+  it('`fleetsim --version` loads no command: the commands and their packages are chunks, loaded when named', () => {
+    const atStart = reach('dist/cli/main.js', false);
+    for (const file of ['dist/cli/commands/run.js', 'dist/cli/commands/validate.js', 'dist/engine/coordinator.js', 'dist/scenario/load.js']) expect(atStart.inputs.has(file), file).toBe(false);
+    for (const pkg of ['zod', 'yaml', 'hdr-histogram-js']) expect(carries(atStart.inputs, pkg), pkg).toBe(false);
+    expect(carries(atStart.inputs, 'commander')).toBe(true);
+    // Each command is reached through its own import().
+    expect(reach('dist/cli/main.js', true).inputs.has('dist/cli/commands/run.js')).toBe(true);
   });
 
   it("drops zod's locales but English (what its 64 modules cost every command)", () => {

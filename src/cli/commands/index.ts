@@ -1,34 +1,25 @@
 import type { Command } from 'commander';
-import { register as report } from './report.js';
-import { register as compare } from './compare.js';
-import { register as backend } from './backend.js';
-import { register as run } from './run.js';
-import { register as merge } from './merge.js';
-import { register as sweep } from './sweep.js';
-import { register as validate } from './validate.js';
-import { register as plan } from './plan.js';
-import { register as schema } from './schema.js';
-import { register as profiles } from './profiles.js';
-import { register as docs } from './docs.js';
-import { register as links } from './links.js';
-
-/**
- * Every CLI command registers itself through one function. Keep this list in the order `--help`
- * should show them.
- */
+/** Every CLI command registers itself (its options, help and action) through one function. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [
-  run,
-  validate,
-  plan,
-  profiles,
-  links,
-  merge,
-  sweep,
-  backend,
-  report,
-  compare,
-  schema,
-  docs,
+/** A command's name (`fleetsim <name>`) and its module, imported only when a command line needs it (cli/program.ts). */
+export interface CommandEntry {
+  readonly name: string;
+  readonly load: () => Promise<{ register: RegisterCommand }>;
+}
+
+/** In the order `--help` shows them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'run', load: () => import('./run.js') },
+  { name: 'validate', load: () => import('./validate.js') },
+  { name: 'plan', load: () => import('./plan.js') },
+  { name: 'profiles', load: () => import('./profiles.js') },
+  { name: 'links', load: () => import('./links.js') },
+  { name: 'merge', load: () => import('./merge.js') },
+  { name: 'sweep', load: () => import('./sweep.js') },
+  { name: 'backend', load: () => import('./backend.js') },
+  { name: 'report', load: () => import('./report.js') },
+  { name: 'compare', load: () => import('./compare.js') },
+  { name: 'schema', load: () => import('./schema.js') },
+  { name: 'docs', load: () => import('./docs.js') },
 ];

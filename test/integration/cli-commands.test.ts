@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { COMMANDS } from '../../src/cli/commands/index.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+/**
+ * The command line as a whole, with commands loaded only when a command line names them
+ * (cli/program.ts): `--version` loads none, `--help` and a mistyped name load all of them, a
+ * named command loads itself. Each must still say what it always said.
+ */
+describe('fleetsim --version, --help and command names', () => {
+  test('--version and -V print the package version and exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      expect(r.stdout, flag).toBe(`${version}\n`);
+      expect(r.stderr, flag).toBe('');
+      expect(r.code, flag).toBe(0);
+    }
+  });
+
+  test('--help lists every command, in order, and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    const listed = [...r.stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((n) => n !== 'help');
+    expect(listed).toEqual(COMMANDS.map((c) => c.name));
+  });
+
+  test('each command answers its own --help', async () => {
+    const answers = await Promise.all(COMMANDS.map((c) => runCli([c.name, '--help'])));
+    answers.forEach((r, i) => {
+      expect(r.stdout, COMMANDS[i].name).toMatch(new RegExp(`^Usage: fleetsim ${COMMANDS[i].name} `));
+      expect(r.code, COMMANDS[i].name).toBe(0);
+    });
+  });
+
+  test('a mistyped command is refused with a suggestion, exit 2', async () => {
+    const r = await runCli(['vaildate', 'scenarios/smoke.yaml']);
+    expect(r.stderr).toContain("unknown command 'vaildate'");
+    expect(r.stderr).toContain('validate');
+    expect(r.code).toBe(2);
+  });
+});
