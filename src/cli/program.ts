@@ -7,9 +7,11 @@ import { COMMANDS } from './commands/index.js';
 /**
  * The fleetsim command line. `npm run build` bundles this module and everything it imports into
  * dist/cli/main.js, the `fleetsim` command (scripts/bundle-cli.mjs: one file to load instead of
- * ~300 modules); `node dist/cli/program.js` runs the same code as modules. This file and the command actions are the only places that decide
- * exit codes; `process.exitCode` is set (not `process.exit`) wherever possible so that open
- * handles close and output flushes.
+ * ~300 modules); `node dist/cli/program.js` runs the same code as modules.
+ *
+ * This file and the command actions are the only places that decide exit codes;
+ * `process.exitCode` is set (not `process.exit`) wherever possible so that open handles close and
+ * output flushes.
  */
 const program = new Command('fleetsim')
   .description('Fleet simulator and load-testing harness for IoT fleet backends')
@@ -18,16 +20,15 @@ const program = new Command('fleetsim')
   .exitOverride();
 
 /**
- * The commands this command line needs: the one it names, or none for `--version` alone, or all of
- * them (the list of `--help`, and commander's "did you mean" for a mistyped name). Each command
- * module brings the code its action runs (`run` the engine, `backend` the servers, `validate` the
- * scenario schemas), so importing only the named one keeps the rest off every command's start
- * (bench/RESULTS.md, "Commands loaded when named").
+ * The commands this command line needs: the one its first word names, none for `--version` alone,
+ * and otherwise all of them (the list of `--help` or `help`, and commander's "did you mean" for a
+ * mistyped name). Each command module brings the code its action runs (`run` the engine, `backend`
+ * the servers, `validate` the scenario schemas), so importing only the named one keeps the rest off
+ * every command's start (bench/RESULTS.md, "Commands loaded when named").
  */
 async function registerCommands(args: readonly string[]): Promise<void> {
-  const named = args.find((a) => !a.startsWith('-'));
-  const wanted = COMMANDS.find((c) => c.name === named);
-  const onlyVersion = named === undefined && args.length === 1 && (args[0] === '--version' || args[0] === '-V');
+  const wanted = COMMANDS.find((c) => c.name === args[0]);
+  const onlyVersion = args.length === 1 && (args[0] === '--version' || args[0] === '-V');
   const entries = wanted ? [wanted] : onlyVersion ? [] : COMMANDS;
   const modules = await Promise.all(entries.map((c) => c.load()));
   for (const m of modules) m.register(program);

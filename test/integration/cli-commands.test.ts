@@ -20,11 +20,13 @@ describe('fleetsim --version, --help and command names', () => {
     }
   });
 
-  test('--help lists every command, in order, and exits 0', async () => {
-    const r = await runCli(['--help']);
-    expect(r.code).toBe(0);
-    const listed = [...r.stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((n) => n !== 'help');
-    expect(listed).toEqual(COMMANDS.map((c) => c.name));
+  test('--help lists every command, in order, and exits 0, wherever a command name follows it', async () => {
+    for (const args of [['--help'], ['-h', 'run']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      const listed = [...r.stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((n) => n !== 'help');
+      expect(listed, args.join(' ')).toEqual(COMMANDS.map((c) => c.name));
+    }
   });
 
   test('each command answers its own --help', async () => {
