@@ -21,7 +21,6 @@ const builds = { old: process.env.BASELINE_DIST, new: path.join(here, '..') };
 if (!builds.old) throw new Error('BASELINE_DIST: the root of a built baseline checkout');
 
 const yaml = virtualFleetYaml({ devices: DEVICES, duration: `${HOURS}h` });
-const TICK = CLK_TCK; // /proc's CPU times are in ticks
 
 /** One run of `root`'s bench/virtual-child.mjs; CPU per thread sampled every 50 ms (a thread's last reading before it exits). */
 function run(root, file) {
@@ -39,7 +38,7 @@ function run(root, file) {
         try {
           const stat = readFileSync(`/proc/${p.pid}/task/${tid}/stat`, 'utf8');
           const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-          threads.set(tid, (Number(f[11]) + Number(f[12])) / TICK);
+          threads.set(tid, (Number(f[11]) + Number(f[12])) / CLK_TCK);
         } catch {
           // the thread ended between the listing and the read
         }

@@ -35,21 +35,6 @@ const peer = path.join(here, 'virtual_simpy.py');
 function fleetYaml(devices, { linkModel = false, idle = false } = {}) {
   return virtualFleetYaml({ devices, duration: idle ? '10m' : `${HOURS}h`, name: `bench-virtual${idle ? '-idle' : ''}`, linkModel, idle });
 }
-  keepalive: 0s
-  offline: { availability: 95%, downtime: { distribution: lognormal, median: 5m } }`;
-  return `name: bench-virtual${idle ? '-idle' : ''}
-seed: 42
-duration: ${idle ? '10m' : `${HOURS}h`}
-clock: virtual
-fleet:
-  - { profile: nrf9160-tracker, count: ${devices}, link: nb-iot, cells: 100 }
-arrival: { rate: ${idle ? '100000/s' : '1000/s'} }
-${behaviour}
-options:
-  snapshotEvery: 1m
-  linkModel: ${linkModel}
-`;
-}
 
 /** The SimPy peer's configuration, taken from fleetsim's own resolved scenario and models. */
 function simpyConfig(file, rng) {

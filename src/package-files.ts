@@ -17,17 +17,27 @@ export const IN_CLI_BUNDLE: boolean = typeof FLEETSIM_CLI_BUNDLE !== 'undefined'
  * package.json. Found rather than written as a relative URL because the same code runs from
  * three depths (src/, dist/, and the bundle's dist/cli/ and dist/cli/chunks/).
  */
-function findRoot(from: string): string {
+function findRoot(from: string): { root: string; manifest: PackageManifest } {
   for (let dir = from; ; ) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'fleetsim') return dir;
+    const file = path.join(dir, 'package.json');
+    const manifest = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PackageManifest) : undefined;
+    if (manifest?.name === 'fleetsim') return { root: dir, manifest };
     const up = path.dirname(dir);
     if (up === dir) throw new Error(`fleetsim: no package.json of fleetsim above ${from}`);
     dir = up;
   }
 }
 
-export const PACKAGE_ROOT: string = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+/** What of package.json the code reads. */
+export interface PackageManifest {
+  readonly name: string;
+  readonly version: string;
+}
+
+const found = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+export const PACKAGE_ROOT: string = found.root;
+/** The package's package.json, read once with the search for the root. */
+export const PACKAGE_MANIFEST: PackageManifest = found.manifest;
 
 /** A file of the package, from its root: `packagePath('profiles')`, `packagePath('dist/cli/main.js')`. */
 export function packagePath(relative: string): string {

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { packagePath } from './package-files.js';
+import { PACKAGE_MANIFEST } from './package-files.js';
 
-const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
-export const VERSION: string = pkg.version;
+export const VERSION: string = PACKAGE_MANIFEST.version;
