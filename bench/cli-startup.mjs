@@ -1,6 +1,6 @@
 // The CLI as one bundle against a baseline, by default the same code as modules ("The CLI as one
 // bundle", bench/RESULTS.md): CPU of whole `fleetsim` processes, every thread and child process included,
-// for commands that are mostly start-up (--version, validate) and for virtual-clock runs whose
+// for commands that are mostly start-up (--version, --help, validate) and for virtual-clock runs whose
 // fixed cost is a large part (1 device; bench/virtual.mjs's fleet at SimPy's size, 20,000
 // devices x 24 h, on 1 worker). Each pair runs both, back to back, in alternating order.
 // After `npm run build`:
@@ -30,6 +30,7 @@ const out = path.join(tmp, 'reports');
 
 const COMMANDS = [
   ['--version', ['--version']],
+  ['--help', ['--help']],
   ['validate', ['validate', path.join(root, 'scenarios/quickstart.yaml')]],
   ['run, 1 device x 10 min, virtual', ['run', path.join(tmp, 'one.yaml'), '-w', '1', '-q', '-o', out]],
   ['run, 20,000 devices x 24 h, virtual', ['run', path.join(tmp, 'simpy-size.yaml'), '-w', '1', '-q', '-o', out]],

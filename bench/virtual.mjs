@@ -187,14 +187,21 @@ const bestCpu = Math.max(...Object.values(peers).map((p) => p.eventsPerCpuSec));
 const dedicated = main.eventsPerCpuSec * WORKERS;
 console.log(`estimate on ${WORKERS} dedicated cores (events per CPU-second x ${WORKERS}): ${fmt(dedicated)} events/s, ` +
   `${fmt(main.events / dedicated, 1)} s for the ${fmt(DEVICES)}-device run`);
+// Each bar with the configuration it was set for; another configuration prints its figure only.
+// (Per-device memory from a few thousand idle devices is mostly the fixed cost of the process, and
+// "500,000 devices in 30 s" says nothing about a 100,000-device run.)
+const issueFleet = DEVICES === 500_000 && HOURS === 24;
+const IDLE_MIN = 100_000;
 const bars = [
-  [`>= 5M device-events/s on ${WORKERS} workers (wall)`, main.eventsPerSec >= 5e6],
-  [`>= 5M device-events/s on ${WORKERS} workers (dedicated-core estimate)`, dedicated >= 5e6],
-  ['>= 20x SimPy, its fastest variant (wall)', main.eventsPerSec / best >= 20],
-  [`>= 20x SimPy, its fastest variant (per CPU-second, fleetsim at ${fmt(DEVICES)} devices)`, main.eventsPerCpuSec / bestCpu >= 20],
-  [`>= 20x SimPy, its fastest variant (per CPU-second, both at ${fmt(SIMPY_DEVICES)} devices, fleetsim on 1 worker)`, small.eventsPerCpuSec / bestCpu >= 20],
-  ['<= 1 KB per idle device', idleBytes <= 1024],
-  [`${fmt(DEVICES)} devices x ${HOURS} h in <= 30 s (process wall)`, main.processWallS <= 30],
+  [`>= 5M device-events/s on ${WORKERS} workers (wall)`, main.eventsPerSec >= 5e6, issueFleet],
+  [`>= 5M device-events/s on ${WORKERS} workers (dedicated-core estimate)`, dedicated >= 5e6, issueFleet],
+  ['>= 20x SimPy, its fastest variant (wall)', main.eventsPerSec / best >= 20, true],
+  [`>= 20x SimPy, its fastest variant (per CPU-second, fleetsim at ${fmt(DEVICES)} devices)`, main.eventsPerCpuSec / bestCpu >= 20, true],
+  [`>= 20x SimPy, its fastest variant (per CPU-second, both at ${fmt(SIMPY_DEVICES)} devices, fleetsim on 1 worker)`, small.eventsPerCpuSec / bestCpu >= 20, true],
+  ['<= 1 KB per idle device', idleBytes <= 1024, IDLE_DEVICES >= IDLE_MIN, `IDLE_DEVICES=${IDLE_DEVICES} is below ${fmt(IDLE_MIN)}`],
+  ['500,000 devices x 24 h in <= 30 s (process wall)', main.processWallS <= 30, issueFleet],
 ];
-for (const [bar, met] of bars) console.log(`bar ${bar}: ${met ? 'met' : 'MISSED'}`);
+for (const [bar, met, applies, why = `DEVICES=${DEVICES} HOURS=${HOURS} is not the bar's fleet`] of bars) {
+  console.log(`bar ${bar}: ${applies ? (met ? 'met' : 'MISSED') : `not measured (${why})`}`);
+}
 console.log(JSON.stringify({ medians: { main, small, peers, idleBytesPerDevice: idleBytes } }));

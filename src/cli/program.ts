@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { FleetsimError, formatError } from '../errors/fleetsim-error.js';
 import { VERSION } from '../version.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type CommandEntry } from './commands/index.js';
+import { COMMAND_LISTING } from './commands/listing.js';
 
 /**
  * The fleetsim command line. `npm run build` bundles this module and everything it imports into
@@ -20,19 +21,50 @@ const program = new Command('fleetsim')
   .exitOverride();
 
 /**
- * The commands this command line needs: the one its first word names, none for `--version` alone,
- * and otherwise all of them (the list of `--help` or `help`, and commander's "did you mean" for a
- * mistyped name). Each command module brings the code its action runs (`run` the engine, `backend`
- * the servers, `validate` the scenario schemas), so importing only the named one keeps the rest off
- * every command's start (bench/RESULTS.md, "Commands loaded when named").
+ * The commands this command line needs: the one its first word names (or `help NAME`'s), none for
+ * `--version` alone. Each command module brings the code its action runs (`run` the engine,
+ * `backend` the servers, `validate` the scenario schemas), so importing only the named one keeps
+ * the rest off every command's start (bench/RESULTS.md, "Commands loaded when named"). Every other
+ * command line (`--help`, `help`, no command, a mistyped one) needs only their names and what the
+ * list says of them: a placeholder per command, from commands/listing.ts, gives commander the
+ * list and its "did you mean" without importing any command.
  */
 async function registerCommands(args: readonly string[]): Promise<void> {
-  const wanted = COMMANDS.find((c) => c.name === args[0]);
-  const onlyVersion = args.length === 1 && (args[0] === '--version' || args[0] === '-V');
-  const entries = wanted ? [wanted] : onlyVersion ? [] : COMMANDS;
-  const modules = await Promise.all(entries.map((c) => c.load()));
-  for (const m of modules) m.register(program);
+  const named = (word: string | undefined) => COMMANDS.find((c) => c.name === word);
+  const wanted = named(args[0]);
+  if (wanted) return (await wanted.load()).register(program);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) return;
+  // `help NAME` prints that command's own help, which only the command itself knows.
+  const helpFor = args[0] === 'help' ? named(args[1]) : undefined;
+  const real = helpFor ? await helpFor.load() : undefined;
+  for (const c of COMMANDS) {
+    if (c === helpFor) real!.register(program);
+    else listOnly(c);
+  }
 }
+
+/** A command that is listed and suggested but never runs (commander runs only the named command, which is loaded). */
+function listOnly(c: CommandEntry): void {
+  program
+    .command(c.name)
+    .description(COMMAND_LISTING[c.name].summary)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new Error(`command '${c.name}' ran without being loaded`);
+    });
+}
+
+// The list's "name usage" column from the listing, the same for loaded commands and placeholders
+// (test/unit/cli-command-listing.test.ts checks it against each loaded command's own).
+const listedTerm = new Help();
+program.configureHelp({
+  subcommandTerm: (cmd) => {
+    // Only the program's own list: `docs` has subcommands named like top-level commands (`docs links`).
+    const entry = cmd.parent === program ? (COMMAND_LISTING[cmd.name() as keyof typeof COMMAND_LISTING] as { usage: string } | undefined) : undefined;
+    return entry ? `${cmd.name()}${entry.usage ? ` ${entry.usage}` : ''}` : listedTerm.subcommandTerm(cmd);
+  },
+});
 
 function fail(err: unknown): void {
   if (err instanceof FleetsimError) {

@@ -6,8 +6,9 @@ import { ROOT, runCli } from '../helpers/cli.js';
 
 /**
  * The command line as a whole, with commands loaded only when a command line names them
- * (cli/program.ts): `--version` loads none, `--help` and a mistyped name load all of them, a
- * named command loads itself. Each must still say what it always said.
+ * (cli/program.ts): `--version` loads none, `--help` and a mistyped name list them from
+ * commands/listing.ts without loading any, a named command (or `help NAME`) loads itself. Each
+ * must still say what it always said.
  */
 describe('fleetsim --version, --help and command names', () => {
   test('--version and -V print the package version and exit 0', async () => {
@@ -35,6 +36,16 @@ describe('fleetsim --version, --help and command names', () => {
       expect(r.stdout, COMMANDS[i].name).toMatch(new RegExp(`^Usage: fleetsim ${COMMANDS[i].name} `));
       expect(r.code, COMMANDS[i].name).toBe(0);
     });
+  });
+
+  test('help NAME prints that command\'s own help, not the list', async () => {
+    for (const name of ['run', 'docs']) {
+      const r = await runCli(['help', name]);
+      expect(r.stdout, name).toMatch(new RegExp(`^Usage: fleetsim ${name} `));
+      expect(r.code, name).toBe(0);
+    }
+    // `docs links` is not the top-level `links`: its own usage, not the list's.
+    expect((await runCli(['help', 'docs'])).stdout).toMatch(/^ {2}links \[options\] +print the link figures table/m);
   });
 
   test('a mistyped command is refused with a suggestion, exit 2', async () => {

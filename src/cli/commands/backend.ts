@@ -7,6 +7,7 @@ import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { suggestionHint } from '../../scenario/suggest.js';
 import { EXIT_CODES } from '../../summary/verdict.js';
 import type { DeviceStatsResponse } from '../../wire/reference-protocol.js';
+import { COMMAND_LISTING } from './listing.js';
 
 /**
  * `fleetsim backend`: the embedded reference fleet backend on its own, or with `--preset NAME` a
@@ -72,7 +73,7 @@ function row(label: string, value: string): string {
 export function register(program: Command): void {
   program
     .command('backend')
-    .description('run the embedded reference fleet backend, or a local fake of a platform (--preset), until interrupted')
+    .description(COMMAND_LISTING.backend.summary)
     .option('--preset <name>', `what to serve: ${REFERENCE} (fleetsim's embedded backend) or a platform fake: ${PLATFORM_FAKES.map((f) => f.name).join(', ')}`, REFERENCE)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--http-port <n>', 'HTTP API port (0 = any free port)', '0')

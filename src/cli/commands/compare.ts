@@ -3,6 +3,7 @@ import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { compareSummaries, parseRegressionRule } from '../../report/compare.js';
 import { COMPARE_FORMATS, formatComparison, type CompareFormat } from '../../report/compare-format.js';
 import { loadSummary } from '../../report/load.js';
+import { COMMAND_LISTING } from './listing.js';
 
 /**
  * `fleetsim compare BASE CURRENT`: latency distributions and counters of two runs side by side,
@@ -11,7 +12,7 @@ import { loadSummary } from '../../report/load.js';
 export function register(program: Command): void {
   program
     .command('compare')
-    .description('compare a run against a baseline; exit 99 when a --max-regression rule is violated')
+    .description(COMMAND_LISTING.compare.summary)
     .argument('<base>', 'baseline report directory or summary.json')
     .argument('<current>', 'current report directory or summary.json')
     .option(

@@ -5,6 +5,7 @@ import { renderMetricsDoc } from '../../metrics/reference.js';
 import { LINKS_BEGIN, LINKS_END, renderLinkTableBlock } from '../../models/link-table.js';
 import { LINK_TYPE_NAMES, LINK_TYPES, linkFigures } from '../../models/link-types.js';
 import { DEFAULTS_BEGIN, DEFAULTS_END, renderScenarioDefaults } from '../../scenario/defaults-doc.js';
+import { COMMAND_LISTING } from './listing.js';
 
 /**
  * The reference docs generated from the code, so they cannot drift (tests compare them):
@@ -13,7 +14,7 @@ import { DEFAULTS_BEGIN, DEFAULTS_END, renderScenarioDefaults } from '../../scen
  * place between its markers with `--into FILE`. `npm run docs` runs them all for the repository.
  */
 export function register(program: Command): void {
-  const docs = program.command('docs').description('print the reference docs generated from the code: metrics (docs/metrics.md), defaults (README), links (docs/models.md)');
+  const docs = program.command('docs').description(COMMAND_LISTING.docs.summary);
   docs
     .command('metrics')
     .description('print the metrics reference: every metric, its unit, what it measures and what `rate` means for it')

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
+import type { CommandName } from './listing.js';
 /** Every CLI command registers itself (its options, help and action) through one function. */
 export type RegisterCommand = (program: Command) => void;
 
-/** A command's name (`fleetsim <name>`) and its module, imported only when a command line needs it (cli/program.ts). */
+/**
+ * A command's name (`fleetsim <name>`) and its module, imported only when a command line needs it
+ * (cli/program.ts). What `--help` lists for it is in listing.ts.
+ */
 export interface CommandEntry {
-  readonly name: string;
+  readonly name: CommandName;
   readonly load: () => Promise<{ register: RegisterCommand }>;
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { renderLinkTable } from '../../models/link-table.js';
 import { LINK_TYPE_NAMES, LINK_TYPES, linkFigures } from '../../models/link-types.js';
+import { COMMAND_LISTING } from './listing.js';
 
 /**
  * `fleetsim links` lists the built-in link models with the figures a run uses (delay, jitter,
@@ -10,7 +11,7 @@ import { LINK_TYPE_NAMES, LINK_TYPES, linkFigures } from '../../models/link-type
 export function register(program: Command): void {
   program
     .command('links')
-    .description('list the link models (ethernet, wifi, lte-m, nb-iot, lorawan, ...) with their figures and sources')
+    .description(COMMAND_LISTING.links.summary)
     .option('--json', 'print JSON')
     .action((flags: { json?: boolean }) => {
       const rows = LINK_TYPE_NAMES.map((n) => linkFigures(LINK_TYPES[n]));

@@ -7,11 +7,12 @@ import { MERGE_PARTS_FILE, parseMergeParts } from '../../engine/results/merge-pa
 import { readFile } from 'node:fs/promises';
 import { loadReport, writeReport } from '../../report/writer.js';
 import { formatSummaryTable } from '../../report/console.js';
+import { COMMAND_LISTING } from './listing.js';
 
 export function register(program: Command): void {
   program
     .command('merge')
-    .description('merge the reports of every shard of a run (--shard i/N) into one report; exit 3 when a shard is missing')
+    .description(COMMAND_LISTING.merge.summary)
     .argument('<dirs...>', 'report directories of the shards')
     .option('-o, --out <dir>', 'where the merged report goes', 'reports')
     .action(async (dirs: string[], flags: { out: string }) => {

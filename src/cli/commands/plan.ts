@@ -3,6 +3,7 @@ import { defaultWorkers, machineLimits, refusalOf } from '../../engine/resources
 import { loadScenario } from '../../scenario/load.js';
 import { formatPlan, planRun } from '../../scenario/plan.js';
 import { parseProcessesFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
+import { COMMAND_LISTING } from './listing.js';
 
 interface PlanFlags {
   workers?: string;
@@ -17,7 +18,7 @@ interface PlanFlags {
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('show what a run would do: shards, device ranges, rates, connections and descriptors (opens nothing)')
+    .description(COMMAND_LISTING.plan.summary)
     .argument('<scenario>', 'scenario YAML file')
     .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores; one fewer when the embedded broker runs in this process)')
     .option('--processes <n>', 'plan N shard processes (default: as many as the descriptor limit needs)')

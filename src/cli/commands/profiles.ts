@@ -6,6 +6,7 @@ import { parseDuration } from '../../models/units.js';
 import { defaultProfileRegistry, resolveProfileRefDetails, type LoadedProfile } from '../../scenario/profile-load.js';
 import { dottedPath, profileFileSchema, profileLeaves } from '../../scenario/profile-schema.js';
 import { QUANTITIES } from '../../scenario/profile-units.js';
+import { COMMAND_LISTING } from './listing.js';
 
 /**
  * `fleetsim profiles` lists the shipped hardware profiles with their projected battery life;
@@ -23,7 +24,7 @@ interface Flags {
 export function register(program: Command): void {
   const profiles = program
     .command('profiles')
-    .description('list hardware profiles with their projected battery life; `profiles show NAME|PATH` prints one with its sources')
+    .description(COMMAND_LISTING.profiles.summary)
     .option('--json', 'print JSON')
     .option('--every <duration>', 'report interval of the battery-life projection', DEFAULT_EVERY)
     .action((flags: Flags) => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { formatSummaryTable } from '../../report/console.js';
 import { resolveSummaryPath } from '../../report/load.js';
 import { loadReport, RENDER_WRITERS, writeReport } from '../../report/writer.js';
+import { COMMAND_LISTING } from './listing.js';
 
 /**
  * `fleetsim report DIR`: re-renders report.html and junit.xml of a saved run from its
@@ -12,7 +13,7 @@ import { loadReport, RENDER_WRITERS, writeReport } from '../../report/writer.js'
 export function register(program: Command): void {
   program
     .command('report')
-    .description('re-render report.html and junit.xml of a saved run from its summary.json and timeline.ndjson')
+    .description(COMMAND_LISTING.report.summary)
     .argument('<dir>', 'report directory (reports/<run-id>) or the path of its summary.json')
     .option('--summary', 'also print the end-of-run console summary')
     .action(async (dir: string, flags: { summary?: boolean }) => {

@@ -12,6 +12,7 @@ import { simulatedHorizonMs } from '../../scenario/resolved.js';
 import { formatDuration } from '../../metrics/format.js';
 import { parseStartAtFlag, parsePortFlag, parseProcessesFlag, parseProfileFlag, parseShardFlag, parseSourceAddressesFlag, parseWorkersFlag } from '../flags.js';
 import { EXIT_CODES } from '../../summary/verdict.js';
+import { COMMAND_LISTING } from './listing.js';
 
 interface RunFlags {
   workers?: string;
@@ -36,7 +37,7 @@ export function runId(name: string, now = new Date()): string {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a scenario and write its report to <out>/<run-id>/')
+    .description(COMMAND_LISTING.run.summary)
     .argument('<scenario>', 'scenario YAML file')
     .option('-w, --workers <n>', 'worker threads (shards) in all, split among shard processes (default: available cores; one fewer when the embedded broker runs in this process)')
     .option('--processes <n>', 'run the shards in N processes (default: as many as the descriptor limit needs)')

@@ -4,11 +4,12 @@ import { FleetsimError } from '../../errors/fleetsim-error.js';
 import { renderProfileJsonSchema } from '../../scenario/profile-schema.js';
 import { renderScenarioJsonSchema } from '../../scenario/schema.js';
 import { renderProtocolJsonSchema } from '../../protocol/schema.js';
+import { COMMAND_LISTING } from './listing.js';
 
 export function register(program: Command): void {
   program
     .command('schema')
-    .description('print the scenario JSON Schema (for editors: yaml-language-server, VS Code)')
+    .description(COMMAND_LISTING.schema.summary)
     .option('-o, --out <file>', 'write it to a file instead (the repository keeps it in schema/scenario.schema.json)')
     .option('--profile', 'the hardware profile JSON Schema instead (schema/profile.schema.json)')
     .option('--protocol', 'the protocol file JSON Schema instead (schema/protocol.schema.json)')

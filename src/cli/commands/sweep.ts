@@ -15,6 +15,7 @@ import { parseWorkersFlag } from '../flags.js';
 import { EXIT_CODES } from '../../summary/verdict.js';
 import { runId } from './run.js';
 import { parseBackendSweep } from '../../scenario/backend-parameter.js';
+import { COMMAND_LISTING } from './listing.js';
 
 interface SweepFlags {
   sizes?: string;
@@ -53,7 +54,7 @@ function absoluteCountWarnings(s: ResolvedScenario): string[] {
 export function register(program: Command): void {
   program
     .command('sweep')
-    .description('run a scenario at several fleet sizes and report where it stops scaling (exit 99 when any size fails thresholds)')
+    .description(COMMAND_LISTING.sweep.summary)
     .argument('<scenario>', 'scenario YAML file')
     .option('--sizes <list>', 'fleet sizes, e.g. 5,500,50000,500000 (the mix and arrival rate scale with the fleet)')
     .option('--over <parameter=values>', 'virtual clock: a backend capacity to size instead, e.g. backend.connect.servers=2,4,8,16 or =2..16 (or .capacity in operations per second); the answer is the smallest value that holds every threshold')

@@ -4,6 +4,7 @@ import { FleetsimError, type Problem } from '../../errors/fleetsim-error.js';
 import { formatDuration } from '../../metrics/format.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
+import { COMMAND_LISTING } from './listing.js';
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
@@ -19,7 +20,7 @@ export function describeScenario(file: string, s: ResolvedScenario): string {
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('check scenario files and list every problem with file:line:col (exit 2 when any is invalid)')
+    .description(COMMAND_LISTING.validate.summary)
     .argument('<scenario...>', 'scenario YAML files')
     .action((files: string[]) => {
       const failures: FleetsimError[] = [];
