@@ -48,8 +48,6 @@ function listOnly(c: CommandEntry): void {
   program
     .command(c.name)
     .description(COMMAND_LISTING[c.name].summary)
-    .allowUnknownOption()
-    .allowExcessArguments()
     .action(() => {
       throw new Error(`command '${c.name}' ran without being loaded`);
     });
