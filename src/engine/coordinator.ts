@@ -49,6 +49,11 @@ export interface RunOptions {
   drainMs?: number;
   /** Collect per-device counts (RunResult.deviceAcked); meant for tests and small fleets. */
   collectDeviceCounts?: boolean;
+  /**
+   * Virtual clock: queue every modelled ack as its own event, never deferred. Results are the same
+   * either way (test/integration/deferred-acks.test.ts); tests and bench/virtual-ab.mjs compare them.
+   */
+  eagerAcks?: boolean;
   /** Profile every shard thread; profiles go to `profileDir`. */
   profile?: 'cpu' | 'heap';
   profileDir?: string;
@@ -69,6 +74,8 @@ export interface RunResult {
   operator?: OperatorResults;
   /** A --shard run: what `merge` needs to rebuild the fleet results (written to merge-parts.json). */
   mergeParts?: MergeParts;
+  /** Virtual clock: of summary.run.events, how many ran deferred (engine/clock/deferred-events.ts); for tests and benches. */
+  deferredEvents?: number;
 }
 
 /**
@@ -150,7 +157,8 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     const shardThreads = run.launched.map((r) => (r ? { start: r.result.threadIdAtStart, end: r.result.threadIdAtEnd, pid: r.pid } : { start: -1, end: -1, pid: -1 }));
     const deviceAcked = opts.collectDeviceCounts ? deviceAckedOf(run.finals) : undefined;
     const mergeParts = opts.shard ? mergePartsOf(s, run.finals, operatorResults) : undefined;
-    return { summary, timeline, shardThreads, deviceAcked, backendDevices: backend?.devices, operator: operatorResults, ...(mergeParts ? { mergeParts } : {}) };
+    const deferredEvents = s.clock === 'virtual' ? run.finals.reduce((a, f) => a + (f.deferredEvents ?? 0), 0) : undefined;
+    return { summary, timeline, shardThreads, deviceAcked, backendDevices: backend?.devices, operator: operatorResults, ...(mergeParts ? { mergeParts } : {}), deferredEvents };
   } finally {
     operator?.stop();
     await faults?.close();

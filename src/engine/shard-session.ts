@@ -18,6 +18,7 @@ export interface SessionOptions {
   startAtMs?: number;
   drainMs?: number;
   collectDeviceCounts?: boolean;
+  eagerAcks?: boolean;
   profile?: 'cpu' | 'heap';
   profileDir?: string;
   interrupt?: Promise<void>;
@@ -127,7 +128,7 @@ export async function runShardSession(
           break;
       }
     };
-    const spec = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, drainMs: opts.drainMs ?? DEFAULT_DRAIN_MS, collectDeviceCounts: !shadow && opts.collectDeviceCounts, profile: opts.profile, profileDir: opts.profileDir };
+    const spec = { runId: opts.runId, shard, shards, firstDevice: r.firstDevice, count: r.count, scenario: s, target, drainMs: opts.drainMs ?? DEFAULT_DRAIN_MS, collectDeviceCounts: !shadow && opts.collectDeviceCounts, eagerAcks: opts.eagerAcks, profile: opts.profile, profileDir: opts.profileDir };
     return launcher.run(spec, onMessage).catch((err: Error) => {
       errors.push(`shard ${shard} failed: ${err.message}`);
       if (s.clock === 'wall') shardFailed();

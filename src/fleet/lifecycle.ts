@@ -235,6 +235,18 @@ export class Lifecycle implements DriverEvents {
     else if (d.has(dev, Flag.sleepy) && d.state(dev) === S.provisioned) this.connect(dev);
   }
 
+  /**
+   * True when what onTelemetryAcked does reaches only the acked device and order-free totals (its
+   * in-flight list, its counts, the shard's counters and histograms), so that the virtual clock may
+   * run an ack late (engine/clock/virtual-scheduler.ts `defer`). Not with behaviours (they keep
+   * fleet-wide state), nor with devices that sleep once acked (their session time is a sum of
+   * times, whose rounding depends on order). A modelled link is no obstacle: the PUBACK's way
+   * down is part of the telemetry's transit, and the link passes the ack straight on.
+   */
+  acksStayOnDevice(): boolean {
+    return (this.models.behaviours?.length ?? 0) === 0 && !this.cfg.perReportSession.includes(1);
+  }
+
   onTelemetryAcked(dev: number, token: number): void {
     this.retry.back(dev);
     this.telemetryPipe.onAcked(dev, token);

@@ -3,9 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runScenario, type RunResult } from '../../src/engine/coordinator.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import { decodeHistogram } from '../../src/metrics/histogram.js';
-import type { TimelineRow } from '../../src/metrics/aggregate.js';
-import type { RunSummary } from '../../src/summary/run-summary.js';
+import { comparableSummary, comparableTimeline } from '../helpers/virtual-compare.js';
 import { ROOT } from '../helpers/cli.js';
 
 /**
@@ -34,31 +32,6 @@ phases:
 options:
   snapshotEvery: 5m
 `;
-
-/** Histograms compared by value (encodings of equal histograms may differ in compression only). */
-function histogramPoints(encoded: string): number[] {
-  const h = decodeHistogram(encoded);
-  try {
-    return [h.totalCount, h.minNonZeroValue, h.maxValue, ...[1, 10, 50, 90, 99, 99.9, 100].map((p) => h.getValueAtPercentile(p))];
-  } finally {
-    h.destroy();
-  }
-}
-
-function comparableSummary(s: RunSummary): unknown {
-  const { run, generator: _generator, histograms, ...rest } = s;
-  // The host's load averages are read off the machine's clock, like startedAt.
-  const { id: _id, startedAt: _s, endedAt: _e, wallMs: _w, workers: _k, events: _ev, host: _host, ...runRest } = run as RunSummary['run'] & { events?: number };
-  const hist = Object.fromEntries(Object.entries(histograms).map(([k, v]) => [k, { stats: v.stats, points: v.encoded ? histogramPoints(v.encoded) : null }]));
-  return { run: runRest, histograms: hist, ...rest };
-}
-
-function comparableTimeline(rows: TimelineRow[]): unknown {
-  return rows.map(({ shards: _shards, hdr, ...row }) => ({
-    ...row,
-    hdr: hdr ? Object.fromEntries(Object.entries(hdr).map(([k, v]) => [k, histogramPoints(v)])) : undefined,
-  }));
-}
 
 describe('virtual clock: 1 worker and 2 workers give identical results', () => {
   let one: RunResult;

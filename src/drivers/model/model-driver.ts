@@ -31,6 +31,8 @@ import { FLEET_MODEL_OFFSET, K_ACK, K_BROKER_KEEPALIVE, K_CONNECT, K_FAULT_CUT, 
 export interface ModelClock {
   now(): number;
   at(timeMs: number, dev: number, kind: number): void;
+  /** A device-local event, which may run late (engine/clock/virtual-scheduler.ts `defer`); needed only for deferAcks. */
+  defer?(timeMs: number, dev: number, kind: number): void;
 }
 
 /**
@@ -76,6 +78,21 @@ export class ModelDriver implements DeviceDriver {
     this.keepalive = new ModelBrokerKeepalive(devices, clock, this.kindBase);
   }
 
+  /** True when a publish's ack is a deferred event (deferAcks). */
+  private acksDeferred = false;
+
+  /**
+   * Schedules each publish's ack with the clock's `defer`, not `at`. Only for a caller whose ack
+   * handling (onTelemetryAcked) touches nothing but the acked device and order-free totals, with
+   * nothing else acting on a device's session from outside its own events (no fault phases, no
+   * fleet model): then a late ack is exactly the ack on time (engine/shard/virtual.ts decides).
+   */
+  deferAcks(): void {
+    if (this.clock.defer === undefined) throw new Error('ModelDriver.deferAcks: the clock cannot defer events');
+    if (this.faults !== undefined || this.fleet !== undefined) throw new Error('ModelDriver.deferAcks: fault phases and fleet operations act on sessions from outside their devices');
+    this.acksDeferred = true;
+  }
+
   /** Where acks are timed: the sender's in-flight bookkeeping (needed before any QoS 1 publish). */
   useAckLedger(ledger: AckLedger): void {
     this.ledger = ledger;
@@ -83,6 +100,7 @@ export class ModelDriver implements DeviceDriver {
 
   /** Plays fault phases against this backend: their edges become events of the driver's own. */
   useFaults(faults: ModelFaults): void {
+    if (this.acksDeferred) throw new Error('ModelDriver.useFaults after deferAcks');
     this.faults = faults;
     this.requestFaults.use(faults);
     this.keepalive.useFaults(faults);
@@ -212,7 +230,8 @@ export class ModelDriver implements DeviceDriver {
     }
     const at = this.rec.ackNoEarlierThan(dev, this.clock.now() + l);
     this.ledger.setAckAt(token, at);
-    this.clock.at(at, dev, this.kindBase + K_ACK);
+    if (this.acksDeferred) this.clock.defer!(at, dev, this.kindBase + K_ACK);
+    else this.clock.at(at, dev, this.kindBase + K_ACK);
     return true;
   }
 
@@ -251,6 +270,7 @@ export class ModelDriver implements DeviceDriver {
 
   /** Plays `plan` as the backend would; device ranks come from their serials `<prefix>-<global index>`. */
   enableFleetOps(plan: OperatorPlan, serialPrefix: string): FleetModel {
+    if (this.acksDeferred) throw new Error('ModelDriver.enableFleetOps after deferAcks');
     this.fleet = new FleetModel(plan, this.devices, this.firstDevice, serialPrefix, {
       now: () => this.clock.now(),
       at: (t, dev, kind) => this.clock.at(t, dev, this.kindBase + FLEET_MODEL_OFFSET + kind),

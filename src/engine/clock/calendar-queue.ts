@@ -168,6 +168,19 @@ export class CalendarQueue {
     return this.near.topKind();
   }
 
+  /** Sequence number of the earliest event (its place among events at the same time). */
+  topSeq(): number {
+    return this.near.topSeq();
+  }
+
+  /**
+   * Hands out the next sequence number without queueing anything: an event kept elsewhere (a
+   * deferred event, deferred-events.ts) still takes its place in the one (time, seq) order.
+   */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
   /** Removes the earliest event (read it first with peekTime/topDev/topKind). */
   pop(): void {
     if (this.near.size === 0 && this.refill() === Infinity) return;

@@ -1,4 +1,5 @@
 import { CalendarQueue } from './calendar-queue.js';
+import { DeferredEvents, ownDeferredSlots, type DeferredSlots } from './deferred-events.js';
 import type { Schedule } from '../../fleet/schedule.js';
 
 /**
@@ -20,8 +21,11 @@ export type VirtualDispatch = (kind: number, dev: number) => void;
  */
 export class VirtualScheduler implements Schedule {
   private readonly queue = new CalendarQueue();
+  /** Device-local events kept out of the queue (`defer`); undefined until deferDeviceEvents. */
+  private deferred: DeferredEvents | undefined;
   private t = 0;
   private events = 0;
+  private deferredEvents = 0;
 
   constructor(private readonly dispatch: VirtualDispatch) {}
 
@@ -42,6 +46,27 @@ export class VirtualScheduler implements Schedule {
     this.queue.push(timeMs < this.t ? this.t : timeMs, dev, kind);
   }
 
+  /**
+   * Lets `defer` keep device-local events out of the queue, for devices 0 .. devices - 1, with
+   * each device's two fields in `slots` (its records) or in arrays of their own.
+   */
+  deferDeviceEvents(devices: number, slots: DeferredSlots = ownDeferredSlots(devices)): void {
+    this.deferred = new DeferredEvents(slots);
+  }
+
+  /**
+   * An event whose handler touches only device `dev`'s state and order-free totals (integer counts,
+   * histogram counts), and schedules events only for `dev`: it may run later than its time, just
+   * before the next event of `dev` after it, or at the end of the runFor that passes its time, with
+   * `now()` at its own time (deferred-events.ts). Each device still sees its events in exactly
+   * (time, seq) order, so results are those of `at`, which it is without deferDeviceEvents.
+   */
+  defer(timeMs: number, dev: number, kind: number): void {
+    const time = timeMs < this.t ? this.t : timeMs;
+    const d = this.deferred;
+    if (d === undefined || !d.add(time, this.queue.takeSeq(), dev, kind)) this.queue.push(time, dev, kind);
+  }
+
   /** See CalendarQueue.warmRecords: device `dev`'s state starts at `records[dev << shift]`. */
   warmRecords(records: Uint8Array, shift: number): void {
     this.queue.warmRecords(records, shift);
@@ -51,8 +76,13 @@ export class VirtualScheduler implements Schedule {
     return this.events;
   }
 
+  /** Of `processed`, the events that ran deferred. */
+  get deferredProcessed(): number {
+    return this.deferredEvents;
+  }
+
   get pending(): number {
-    return this.queue.size;
+    return this.queue.size + (this.deferred?.size ?? 0);
   }
 
   /**
@@ -67,17 +97,22 @@ export class VirtualScheduler implements Schedule {
       const t = queue.peekTime();
       if (!(t < untilMs)) break;
       while (t >= nextBoundary) {
+        // The interval ends: what was deferred before it runs in it.
+        this.flushDeferred(nextBoundary);
         this.t = nextBoundary;
         onBoundary(interval++, nextBoundary);
         nextBoundary += everyMs;
       }
+      if (this.deferredFirst(t)) continue;
       this.runTop(t);
     }
     while (nextBoundary <= untilMs) {
+      this.flushDeferred(nextBoundary);
       this.t = nextBoundary;
       onBoundary(interval++, nextBoundary);
       nextBoundary += everyMs;
     }
+    this.flushDeferred(untilMs);
     this.t = untilMs;
     return untilMs;
   }
@@ -89,20 +124,91 @@ export class VirtualScheduler implements Schedule {
    * window is.
    */
   runFor(untilMs: number, maxEvents: number): boolean {
+    if (!this.runQueued(untilMs, maxEvents)) return false;
+    // Every queued event before `untilMs` has run: the deferred ones before it run now.
+    this.flushDeferred(untilMs);
+    this.t = untilMs;
+    return true;
+  }
+
+  /**
+   * Runs deferred events whose time is before `untilMs` (all of them when it is Infinity), each
+   * device's in order with the events they schedule. Called when every queued event before
+   * `untilMs` has run (a run slice's end, a stop), so whatever runs here is one device's own.
+   */
+  flushDeferred(untilMs: number): void {
+    const d = this.deferred;
+    if (d === undefined || d.size === 0) return;
+    // Every entry, including those the events run here add: one due before `untilMs` runs its
+    // device's deferred events before it; one due later is set aside, and put back at the end.
+    while (d.ringSize > 0) {
+      const time = d.ringTime();
+      const dev = d.ringShift();
+      if (!(time < untilMs)) {
+        d.setAside(dev, time);
+        continue;
+      }
+      while (d.dueAt(dev) < untilMs) {
+        this.runDeferred(dev);
+        // What it scheduled for its device before `untilMs` runs in order with the device's other deferred events.
+        if (this.queue.peekTime() < untilMs) this.runQueued(untilMs, Infinity);
+      }
+    }
+    d.putBack();
+  }
+
+  /** Runs queued events before `untilMs`, at most `maxEvents` (no flush); true when none is left before `untilMs`. */
+  private runQueued(untilMs: number, maxEvents: number): boolean {
     const queue = this.queue;
+    const d = this.deferred;
     for (let n = 0; n < maxEvents; n++) {
       const t = queue.peekTime();
-      if (!(t < untilMs)) {
-        this.t = untilMs;
-        return true;
+      // Deferred events run in the order they were deferred once the clock passes their time.
+      if (d !== undefined && d.ringTime() < (t < untilMs ? t : untilMs)) {
+        this.ringFirst(d, t < untilMs ? t : untilMs);
+        continue;
       }
+      if (!(t < untilMs)) return true;
+      if (this.deferredFirst(t)) continue;
       this.runTop(t);
     }
-    if (!(queue.peekTime() < untilMs)) {
-      this.t = untilMs;
-      return true;
-    }
-    return false;
+    return !(queue.peekTime() < untilMs);
+  }
+
+  /**
+   * Takes the ring's oldest entry (due before `limit`, the earliest queued event or the slice's
+   * end) and runs its device's first deferred event if that is due before `limit` too: every
+   * queued event before `limit` has run, so none of the device's can come between.
+   */
+  private ringFirst(d: DeferredEvents, limit: number): void {
+    const dev = d.ringShift();
+    if (d.dueAt(dev) < limit) this.runDeferred(dev);
+  }
+
+  /**
+   * When the earliest queued event (due at `t`) belongs to a device with a deferred event before
+   * it, runs that deferred event instead and says true (the caller looks at the queue again: the
+   * deferred event may have scheduled one for its device before `t`). Inlined into both loops.
+   */
+  private deferredFirst(t: number): boolean {
+    const d = this.deferred;
+    if (d === undefined) return false;
+    const dev = this.queue.topDev();
+    if (!d.has(dev) || !d.runsBefore(dev, t, this.queue.topSeq())) return false;
+    this.runDeferred(dev);
+    return true;
+  }
+
+  /** Runs `dev`'s first deferred event, at its own time. */
+  private runDeferred(dev: number): void {
+    const d = this.deferred!;
+    const time = d.dueAt(dev);
+    const kind = d.firstKind(dev);
+    d.shift(dev);
+    this.t = time;
+    this.events++;
+    this.deferredEvents++;
+    this.dispatch(kind, dev);
   }
 
   /** Pops the earliest event (due at `t`) and runs it. Small enough for V8 to inline into both loops. */
@@ -118,5 +224,6 @@ export class VirtualScheduler implements Schedule {
 
   clear(): void {
     this.queue.clear();
+    this.deferred?.clear();
   }
 }

@@ -72,6 +72,8 @@ export interface ShardFinal extends TelemetryAccounting {
   shard: number;
   /** Events the shard's scheduler processed (virtual clock), for events/s figures. */
   events?: number;
+  /** Of `events`, those that ran deferred (engine/clock/deferred-events.ts). */
+  deferredEvents?: number;
   maxScheduleLagMs: number;
   maxEventLoopDelayMs: number;
   /** Fleet operations (OTA, config, logs...): rollout transitions, failures by cause, energy per update. */

@@ -38,6 +38,8 @@ export interface ShardTask {
   drainMs: number;
   /** Return per-device counts in the final message (tests reconcile them with the backend). */
   collectDeviceCounts?: boolean;
+  /** Virtual clock: every modelled ack is its own queued event, never deferred (tests and benches compare the two). */
+  eagerAcks?: boolean;
   /** Profile this shard's thread and write the profile into `profileDir`. */
   profile?: 'cpu' | 'heap';
   profileDir?: string;

@@ -5,6 +5,7 @@ import { ModelDriver } from '../../drivers/model/model-driver.js';
 import { MODEL_DRIVER_SLOTS } from '../../drivers/model/device-records.js';
 import type { BackendAnswers } from './protocol.js';
 import { VirtualScheduler } from '../clock/virtual-scheduler.js';
+import { DEFERRED_EVENT_SLOTS } from '../clock/deferred-events.js';
 import { buildOperatorPlan } from '../operator/plan.js';
 import { hasOperatorWork } from '../../wire/operator-plan.js';
 import type { ShardFinal } from './protocol.js';
@@ -60,6 +61,13 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
     brokers: s.target.kind === 'embedded' && s.target.broker?.kind === 'local-mosquitto' ? s.target.broker.count : 1,
   });
   if (faults) driver.useFaults(faults);
+  // An ack that only its device can see need not queue with every other device's events: it is
+  // deferred, and runs just before its device's next event (engine/clock/deferred-events.ts).
+  // Fault phases and fleet operations act on sessions from outside their devices: acks stay events.
+  if (!task.eagerAcks && faults === undefined && fleetModel === undefined && lifecycle.acksStayOnDevice()) {
+    scheduler.deferDeviceEvents(task.count, devices.reserveSlots('deferred events', DEFERRED_EVENT_SLOTS));
+    driver.deferAcks();
+  }
   // The broker closes sessions silent for 1.5 keepalives, as Mosquitto and the embedded broker do on the wall clock.
   driver.useBrokerKeepalive(s.behaviour.keepaliveSec * 1000);
   scheduler.warmRecords(devices.bytes, Math.log2(RECORD_BYTES));
@@ -99,7 +107,11 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   const runEvents = async (until: number, drain: boolean) => {
     while (!scheduler.runFor(until, VIRTUAL_EVENTS_PER_TURN)) {
       await new Promise((r) => setImmediate(r));
-      if (stopRequested && !drain) return;
+      if (stopRequested && !drain) {
+        // Stopped mid-slice: what was deferred before the time reached runs before the run winds down.
+        scheduler.flushDeferred(scheduler.now());
+        return;
+      }
     }
   };
   const runTo = async (until: number, drain = false) => {
@@ -158,6 +170,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   lifecycle.updateGauges();
   ctx.send({ type: 'snapshot', snapshot: metrics.snapshot(interval++, t) });
   const final = finalOf(task, lifecycle, 0, 0, endedAtMs, scheduler.processed);
+  final.deferredEvents = scheduler.deferredProcessed;
   if (faults) final.faultsInjected = faults.injected();
   if (final.fleetOps && fleetModel) {
     final.fleetOps.campaigns = fleetModel.campaignOutcomes();

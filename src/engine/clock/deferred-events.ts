@@ -1,0 +1,245 @@
+import { grown } from '../../collections/grown.js';
+import type { RecordSlots, SlotRequest } from '../../fleet/device-table.js';
+
+/** Pool entries and ring slots to start with; both double when full (one per deferred event pending). */
+const START_ENTRIES = 1024;
+/**
+ * Most deferred events pending at once: entry numbers + 1 fit the records' 16-bit fields. Beyond
+ * it `add` says no and the event is queued as usual (exact either way). Acks run within their
+ * latency of being deferred, so a shard has a few hundred pending, a reconnect storm thousands.
+ */
+const MAX_ENTRIES = 0xffff;
+
+/**
+ * Where each device's two deferred-event fields live: 16-bit slots in the caller's per-device
+ * records, so that the check the scheduler makes on every event reads a line the event touches
+ * anyway (fleet/device-table.ts reserveSlots). `first` is the device's first deferred entry + 1
+ * (0: none), read on every event of the device; `last` its last entry + 1, read only when a
+ * device defers a second event.
+ */
+export type DeferredSlots = RecordSlots<'first' | 'last'>;
+
+/** The slots a scheduler asks the device records for. */
+export const DEFERRED_EVENT_SLOTS: readonly SlotRequest<'first' | 'last'>[] = [
+  { name: 'first', bytes: 2, line: 'hot' },
+  { name: 'last', bytes: 2, line: 'cold' },
+];
+
+/** Own records for the two fields when the caller has none (tests). */
+export function ownDeferredSlots(devices: number): DeferredSlots {
+  return { buffer: new ArrayBuffer(devices * 4), recordBytes: 4, first: 0, last: 2 };
+}
+
+/**
+ * The virtual clock's device-local events (VirtualScheduler.defer): events kept out of the event
+ * queue, in one FIFO per device. Only an event whose handler reads and writes nothing but its own
+ * device's state and totals whose value does not depend on the order they are added in (integer
+ * counts, histogram counts), and schedules events only for its device, may be deferred. The
+ * scheduler runs a deferred event (a) as soon as the earliest queued event is later than it, in
+ * the order events were deferred (the ring below), or (b) before the next queued event of its own
+ * device that it precedes in (time, seq) order, whichever is first; and (c) at the end of a run
+ * slice that passes its time. Every device therefore sees its own events in exactly (time, seq)
+ * order, and no other device can tell the difference: results are bit for bit those of queueing
+ * them. What it saves is the queue: an ack that never enters the calendar queue costs no push, no
+ * pop and no heap sift (bench/RESULTS.md, "Deferred acks").
+ *
+ * A device's FIFO only takes times in non-decreasing order (`add` says false otherwise, and the
+ * caller queues that event as usual). The pool of entries (time, seq, kind, next) and the ring are
+ * typed arrays allocated on the first deferred event. Single-threaded: one per shard scheduler.
+ */
+export class DeferredEvents {
+  /** The records' 16-bit view and the two fields' offsets and stride in its units. */
+  private readonly rec: Uint16Array;
+  private readonly stride: number;
+  private readonly firstAt: number;
+  private readonly lastAt: number;
+  /** Pool: entry e is (times[e], seqs[e], kinds[e]), then next[e] (its device's next entry + 1, or the next free entry + 1; 0 ends). */
+  private times = new Float64Array(0);
+  private seqs = new Float64Array(0);
+  private kinds = new Int32Array(0);
+  private next = new Int32Array(0);
+  private free = 0;
+  private used = 0;
+  private n = 0;
+  /**
+   * Every deferred event's device and time, in the order they were deferred (a ring, `ringHead`
+   * to `ringTail`). Acks are deferred in nearly time order (publish time plus a short latency), so
+   * running the ring's head once the clock passes its time runs them while their device's state
+   * is still in cache. The k-th entry of a device stands for its k-th deferred event: taking it
+   * runs the device's first pending event if that is due, which is event k unless k already ran
+   * (then it runs nothing); so each pending event's own entry is always still in the ring.
+   */
+  private ringDevs = new Int32Array(0);
+  private ringTimes = new Float64Array(0);
+  private ringHead = 0;
+  private ringTail = 0;
+  /** Entries a flush takes out of the ring and puts back when it is done (`setAside`, `putBack`). */
+  private asideDevs = new Int32Array(0);
+  private asideTimes = new Float64Array(0);
+  private asideCount = 0;
+
+  constructor(slots: DeferredSlots) {
+    this.rec = new Uint16Array(slots.buffer);
+    this.stride = slots.recordBytes >> 1;
+    this.firstAt = slots.first >> 1;
+    this.lastAt = slots.last >> 1;
+  }
+
+  /** Deferred events not yet run. */
+  get size(): number {
+    return this.n;
+  }
+
+  /**
+   * Defers (time, seq, kind) for `dev`; false when `time` is earlier than the device's last
+   * deferred time, or MAX_ENTRIES are pending (queue it instead).
+   */
+  add(time: number, seq: number, dev: number, kind: number): boolean {
+    if (this.times.length === 0) this.allocate();
+    const r = dev * this.stride;
+    const tail = this.rec[r + this.lastAt] - 1;
+    const empty = this.rec[r + this.firstAt] === 0;
+    if ((!empty && time < this.times[tail]) || (this.free === 0 && this.used === MAX_ENTRIES)) return false;
+    const e = this.take();
+    this.times[e] = time;
+    this.seqs[e] = seq;
+    this.kinds[e] = kind;
+    this.next[e] = 0;
+    if (empty) this.rec[r + this.firstAt] = e + 1;
+    else this.next[tail] = e + 1;
+    this.rec[r + this.lastAt] = e + 1;
+    this.n++;
+    this.toRing(dev, time);
+    return true;
+  }
+
+  /** True when `dev` has a deferred event. */
+  has(dev: number): boolean {
+    return this.rec[dev * this.stride + this.firstAt] !== 0;
+  }
+
+  /** Time of `dev`'s first deferred event; Infinity when it has none. */
+  dueAt(dev: number): number {
+    const e = this.rec[dev * this.stride + this.firstAt] - 1;
+    return e < 0 ? Infinity : this.times[e];
+  }
+
+  /**
+   * True when `dev` has a deferred event before the queued event (t, seq) of the same device:
+   * earlier, or at the same time and deferred first.
+   */
+  runsBefore(dev: number, t: number, seq: number): boolean {
+    const e = this.rec[dev * this.stride + this.firstAt] - 1;
+    if (e < 0) return false;
+    const at = this.times[e];
+    return at < t || (at === t && this.seqs[e] < seq);
+  }
+
+  /** Kind of `dev`'s first deferred event (it has one). */
+  firstKind(dev: number): number {
+    return this.kinds[this.rec[dev * this.stride + this.firstAt] - 1];
+  }
+
+  /** Removes `dev`'s first deferred event (it has one). */
+  shift(dev: number): void {
+    const k = dev * this.stride + this.firstAt;
+    const e = this.rec[k] - 1;
+    this.rec[k] = this.next[e];
+    this.next[e] = this.free;
+    this.free = e + 1;
+    this.n--;
+  }
+
+  /** Time of the ring's oldest entry; Infinity when it is empty. */
+  ringTime(): number {
+    return this.ringHead === this.ringTail ? Infinity : this.ringTimes[this.ringHead & (this.ringDevs.length - 1)];
+  }
+
+  /** Entries in the ring. */
+  get ringSize(): number {
+    return this.ringTail - this.ringHead;
+  }
+
+  /** Removes the ring's oldest entry (there is one) and returns its device; its time is what ringTime said. */
+  ringShift(): number {
+    return this.ringDevs[this.ringHead++ & (this.ringDevs.length - 1)];
+  }
+
+  /** Keeps an entry the ring gave (a flush found it not yet due) until `putBack`. */
+  setAside(dev: number, time: number): void {
+    if (this.asideCount === this.asideDevs.length) {
+      const cap = Math.max(START_ENTRIES, this.asideCount * 2);
+      this.asideDevs = grown(this.asideDevs, cap);
+      this.asideTimes = grown(this.asideTimes, cap);
+    }
+    this.asideDevs[this.asideCount] = dev;
+    this.asideTimes[this.asideCount++] = time;
+  }
+
+  /** Returns the entries set aside to the ring's end, in the order they were set aside. */
+  putBack(): void {
+    for (let i = 0; i < this.asideCount; i++) this.toRing(this.asideDevs[i], this.asideTimes[i]);
+    this.asideCount = 0;
+  }
+
+  private toRing(dev: number, time: number): void {
+    if (this.ringTail - this.ringHead === this.ringDevs.length) this.growRing();
+    const at = this.ringTail++ & (this.ringDevs.length - 1);
+    this.ringDevs[at] = dev;
+    this.ringTimes[at] = time;
+  }
+
+  clear(): void {
+    if (this.times.length === 0) return;
+    for (let i = this.ringHead; i < this.ringTail; i++) {
+      const r = this.ringDevs[i & (this.ringDevs.length - 1)] * this.stride;
+      this.rec[r + this.firstAt] = 0;
+      this.rec[r + this.lastAt] = 0;
+    }
+    this.free = 0;
+    this.used = 0;
+    this.n = 0;
+    this.ringHead = 0;
+    this.ringTail = 0;
+  }
+
+  private allocate(): void {
+    this.times = new Float64Array(START_ENTRIES);
+    this.seqs = new Float64Array(START_ENTRIES);
+    this.kinds = new Int32Array(START_ENTRIES);
+    this.next = new Int32Array(START_ENTRIES);
+    this.ringDevs = new Int32Array(START_ENTRIES);
+    this.ringTimes = new Float64Array(START_ENTRIES);
+  }
+
+  private take(): number {
+    const e = this.free - 1;
+    if (e >= 0) {
+      this.free = this.next[e];
+      return e;
+    }
+    if (this.used === this.times.length) {
+      const cap = Math.min(this.times.length * 2, MAX_ENTRIES);
+      this.times = grown(this.times, cap);
+      this.seqs = grown(this.seqs, cap);
+      this.kinds = grown(this.kinds, cap);
+      this.next = grown(this.next, cap);
+    }
+    return this.used++;
+  }
+
+  /** Doubles the ring, its entries moved to the start in order. */
+  private growRing(): void {
+    const cap = this.ringDevs.length;
+    const devs = new Int32Array(cap * 2);
+    const times = new Float64Array(cap * 2);
+    for (let i = 0; i < cap; i++) {
+      devs[i] = this.ringDevs[(this.ringHead + i) & (cap - 1)];
+      times[i] = this.ringTimes[(this.ringHead + i) & (cap - 1)];
+    }
+    this.ringDevs = devs;
+    this.ringTimes = times;
+    this.ringHead = 0;
+    this.ringTail = cap;
+  }
+}
