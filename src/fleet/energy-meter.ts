@@ -23,6 +23,16 @@ export const Activity = { cpu: 0, radio: 1, ota: 2 } as const;
  * one-off energy (counted once) and the recurring energy over its steady-state window, so that
  * the projection does not extrapolate boot, attach, provisioning or an OTA as if they recurred.
  */
+/**
+ * One number per device. A shard sends Float64Arrays: structured clone copies their bytes in one
+ * go, where a plain array of 250,000 fractions became 250,000 heap numbers on the coordinator,
+ * and most of its garbage collection at the end of a large run (bench/RESULTS.md, "Deferred
+ * acks"). merge-parts.json gives plain arrays back.
+ */
+export type PerDevice = ArrayLike<number>;
+
+const EMPTY: PerDevice = new Float64Array(0);
+
 export interface EnergyProjection {
   profile: string;
   devices: number;
@@ -37,9 +47,9 @@ export interface EnergyProjection {
    * drawn since power-on (J: sleep, reports, polls, re-attaches; without self-discharge) and the
    * window it was drawn over (s, power-on to the end of the simulated part).
    */
-  running: { oneOffJ: number[]; recurringJ: number[]; windowS: number[] };
+  running: { oneOffJ: PerDevice; recurringJ: PerDevice; windowS: PerDevice };
   /** Devices whose battery ran dry: seconds from power-on to empty. */
-  depletedAfterS: number[];
+  depletedAfterS: PerDevice;
   /** Battery devices that had not powered on by the end. */
   notStarted: number;
   /** When the profile's last battery device powered on, ms (-1: none did). */
@@ -256,13 +266,15 @@ export class EnergyMeter {
       depleted: 0,
       capacityJ: p.energy.mains ? Infinity : p.energy.usableCapacityJ,
       selfDischargeW: p.energy.mains ? 0 : p.energy.selfDischargeW,
-      running: { oneOffJ: [], recurringJ: [], windowS: [] },
-      depletedAfterS: [],
+      running: { oneOffJ: EMPTY, recurringJ: EMPTY, windowS: EMPTY },
+      depletedAfterS: EMPTY,
       notStarted: 0,
       lastPowerOnMs: -1,
       energyJ: { sleep: 0, cpu: 0, radio: 0, ota: 0 },
       energyNJ: { sleep: 0n, cpu: 0n, radio: 0n, ota: 0n },
     }));
+    // The per-device numbers, gathered here and handed over as Float64Arrays (PerDevice).
+    const lists = this.profiles.map(() => ({ oneOffJ: [] as number[], recurringJ: [] as number[], windowS: [] as number[], depletedAfterS: [] as number[] }));
     // Everything each device drew, summed exactly in whole nJ (float part + BigInt spill).
     const consumedNJ = new Float64Array(np);
     const consumedSpill = new Array<bigint>(np).fill(0n);
@@ -283,7 +295,7 @@ export class EnergyMeter {
       const on = f[o + RecF64.poweredOnAtMs];
       if (this.devices.has(dev, Flag.depleted)) {
         po.depleted++;
-        po.depletedAfterS.push((f[o + RecF64.depletedAtMs] - Math.max(0, on)) / 1000);
+        lists[p].depletedAfterS.push((f[o + RecF64.depletedAtMs] - Math.max(0, on)) / 1000);
         continue;
       }
       if (on < 0 || !(endMs > on)) {
@@ -291,11 +303,15 @@ export class EnergyMeter {
         continue;
       }
       po.lastPowerOnMs = Math.max(po.lastPowerOnMs, on);
-      po.running.oneOffJ.push(f[o + RecF64.oneOffJ]);
-      po.running.recurringJ.push(Math.max(0, f[o + RecF64.consumedJ] - f[o + RecF64.oneOffJ]));
-      po.running.windowS.push((endMs - on) / 1000);
+      const l = lists[p];
+      l.oneOffJ.push(f[o + RecF64.oneOffJ]);
+      l.recurringJ.push(Math.max(0, f[o + RecF64.consumedJ] - f[o + RecF64.oneOffJ]));
+      l.windowS.push((endMs - on) / 1000);
     }
     out.forEach((o, p) => {
+      const l = lists[p];
+      o.running = { oneOffJ: Float64Array.from(l.oneOffJ), recurringJ: Float64Array.from(l.recurringJ), windowS: Float64Array.from(l.windowS) };
+      o.depletedAfterS = Float64Array.from(l.depletedAfterS);
       const nj = o.energyNJ;
       nj.cpu = this.totalNJ(p * 3 + Activity.cpu);
       nj.radio = this.totalNJ(p * 3 + Activity.radio);

@@ -1,4 +1,4 @@
-import { ascending, ascendingSum } from '../../collections/ascending.js';
+import { ascendingSum } from '../../collections/ascending.js';
 import { SECONDS_PER_YEAR } from '../../models/battery.js';
 import { meanOf } from '../../models/distributions.js';
 import { renewalFromAvailability } from '../../models/outage.js';
@@ -39,7 +39,7 @@ export function recurringCycles(s: ResolvedScenario): Cycle[] {
 
 /** The profile's projection: lifetimes (s from power-on, ascending) and what they rest on. */
 export interface ProfileProjection {
-  lifetimesS: number[];
+  lifetimesS: Float64Array;
   basis: BatteryProjectionBasis;
 }
 
@@ -61,7 +61,7 @@ export function projectProfile(p: EnergyProjection, s: ResolvedScenario, simulat
   const n = windowS.length;
   let minWindowS = n > 0 ? Infinity : 0;
   // A loop, not Math.min(...): 250k windows overflow the call stack as arguments.
-  for (const w of windowS) if (w < minWindowS) minWindowS = w;
+  for (let i = 0; i < n; i++) if (windowS[i] < minWindowS) minWindowS = windowS[i];
   const totalWindowS = ascendingSum(windowS);
   const perDeviceCycles = slowest ? (minWindowS * 1000) / slowest.ms : Infinity;
   const pooledCycles = slowest ? (totalWindowS * 1000) / slowest.ms : Infinity;
@@ -71,15 +71,18 @@ export function projectProfile(p: EnergyProjection, s: ResolvedScenario, simulat
   const method: BatteryProjectionBasis['method'] =
     n === 0 && p.depletedAfterS.length === 0 ? 'refused' : n === 0 || perDeviceCycles >= PROJECTION_MIN_CYCLES ? 'per-device' : pooledCycles >= PROJECTION_MIN_CYCLES ? 'pooled' : 'refused';
   const pooledW = totalWindowS > 0 ? ascendingSum(recurringJ) / totalWindowS : 0;
-  const unsorted: number[] = [...p.depletedAfterS];
+  // Depleted devices' lifetimes, then the projected ones, sorted in place (typed: numeric order).
+  const depleted = p.depletedAfterS.length;
+  const lifetimes = new Float64Array(depleted + (method === 'refused' ? 0 : n));
+  lifetimes.set(p.depletedAfterS);
   if (method !== 'refused') {
     for (let i = 0; i < n; i++) {
       const rateW = (method === 'pooled' ? pooledW : recurringJ[i] / windowS[i]) + p.selfDischargeW + otaW;
       const left = Math.max(0, p.capacityJ - oneOffJ[i]);
-      unsorted.push(rateW > 0 ? left / rateW : Infinity);
+      lifetimes[depleted + i] = rateW > 0 ? left / rateW : Infinity;
     }
   }
-  const lifetimesS = Array.from(ascending(unsorted));
+  const lifetimesS = lifetimes.sort();
   const oneOffPerDeviceJ = n > 0 ? ascendingSum(oneOffJ) / n : 0;
   const basis: BatteryProjectionBasis = {
     profile: p.profile,
@@ -96,7 +99,7 @@ export function projectProfile(p: EnergyProjection, s: ResolvedScenario, simulat
     text: '',
   };
   basis.text = basisText(basis, p);
-  return { lifetimesS: method === 'refused' ? [] : lifetimesS, basis };
+  return { lifetimesS: method === 'refused' ? new Float64Array(0) : lifetimesS, basis };
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -121,6 +124,6 @@ function basisText(b: BatteryProjectionBasis, p: EnergyProjection): string {
 }
 
 /** Lifetimes in years, for the summary's tables. */
-export function yearsOf(lifetimesS: readonly number[]): number[] {
+export function yearsOf(lifetimesS: Float64Array): Float64Array {
   return lifetimesS.map((sec) => sec / SECONDS_PER_YEAR);
 }

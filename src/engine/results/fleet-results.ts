@@ -1,48 +1,51 @@
-import { ascending } from '../../collections/ascending.js';
 import type { TimelineRow } from '../../metrics/aggregate.js';
 import { SECONDS_PER_YEAR } from '../../models/battery.js';
 import type { FleetResults } from '../../summary/run-summary.js';
 import type { ResolvedScenario } from '../../scenario/resolved.js';
-import { energyJOf, type EnergyProjection } from '../../fleet/energy-meter.js';
+import { energyJOf, type EnergyProjection, type PerDevice } from '../../fleet/energy-meter.js';
 import { projectProfile, yearsOf } from './battery-projection.js';
 
 const LIFETIME_PERCENTILES = [0, 1, 5, 10, 25, 50, 75, 90, 95, 99, 100];
 
 /** Nearest-rank percentile of an ascending array. */
-function pct(sorted: number[], p: number): number {
+function pct(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i];
 }
 
+/** `parts` end to end, in one Float64Array. */
+function concatenated(parts: readonly PerDevice[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Merges the shards' per-profile energy (per-device samples concatenated, energies added). */
 export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[] {
-  const byProfile = new Map<string, EnergyProjection>();
+  const byProfile = new Map<string, { m: EnergyProjection; oneOffJ: PerDevice[]; recurringJ: PerDevice[]; windowS: PerDevice[]; depletedAfterS: PerDevice[] }>();
   for (const list of parts) {
     for (const p of list) {
-      const m = byProfile.get(p.profile);
-      if (!m) {
-        byProfile.set(p.profile, {
-          ...p,
-          running: { oneOffJ: [...p.running.oneOffJ], recurringJ: [...p.running.recurringJ], windowS: [...p.running.windowS] },
-          depletedAfterS: [...p.depletedAfterS],
-          energyJ: { ...p.energyJ },
-          energyNJ: { ...p.energyNJ },
-        });
+      const seen = byProfile.get(p.profile);
+      if (!seen) {
+        const m = { ...p, energyJ: { ...p.energyJ }, energyNJ: { ...p.energyNJ } };
+        byProfile.set(p.profile, { m, oneOffJ: [p.running.oneOffJ], recurringJ: [p.running.recurringJ], windowS: [p.running.windowS], depletedAfterS: [p.depletedAfterS] });
         continue;
       }
+      const m = seen.m;
       m.devices += p.devices;
       m.batteryDevices += p.batteryDevices;
       m.depleted += p.depleted;
       m.notStarted += p.notStarted;
       m.lastPowerOnMs = Math.max(m.lastPowerOnMs, p.lastPowerOnMs);
-      // Not push(...spread): a shard's 250k devices overflow the call stack as arguments.
-      for (let i = 0; i < p.running.windowS.length; i++) {
-        m.running.oneOffJ.push(p.running.oneOffJ[i]);
-        m.running.recurringJ.push(p.running.recurringJ[i]);
-        m.running.windowS.push(p.running.windowS[i]);
-      }
-      for (const s of p.depletedAfterS) m.depletedAfterS.push(s);
+      seen.oneOffJ.push(p.running.oneOffJ);
+      seen.recurringJ.push(p.running.recurringJ);
+      seen.windowS.push(p.running.windowS);
+      seen.depletedAfterS.push(p.depletedAfterS);
       // Exact integer sums, then J: the same totals whatever the split into shards.
       m.energyNJ.sleep += p.energyNJ.sleep;
       m.energyNJ.cpu += p.energyNJ.cpu;
@@ -51,7 +54,12 @@ export function mergeProjections(parts: EnergyProjection[][]): EnergyProjection[
       m.energyJ = energyJOf(m.energyNJ);
     }
   }
-  return [...byProfile.values()];
+  // The shards' per-device numbers are concatenated once, at the end.
+  return [...byProfile.values()].map(({ m, oneOffJ, recurringJ, windowS, depletedAfterS }) => ({
+    ...m,
+    running: { oneOffJ: concatenated(oneOffJ), recurringJ: concatenated(recurringJ), windowS: concatenated(windowS) },
+    depletedAfterS: concatenated(depletedAfterS),
+  }));
 }
 
 /**
@@ -90,7 +98,9 @@ export function buildFleetResults(s: ResolvedScenario, timeline: readonly Timeli
         max: y[y.length - 1],
       }));
       // Depleted devices at 100 points up to the end of the scenario's duration.
-      const all = ascending(shown.flatMap((x) => x.lifetimesS.map((sec) => sec * 1000)));
+      // Each profile's lifetimes are ascending already, and so in ms; several profiles are merged by a sort.
+      const all = concatenated(shown.map((x) => x.lifetimesS.map((sec) => sec * 1000)));
+      if (shown.length > 1) all.sort();
       const curve: Array<[number, number]> = [];
       let k = 0;
       for (let i = 0; i <= 100; i++) {

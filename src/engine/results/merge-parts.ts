@@ -37,6 +37,8 @@ const NUMBER = '$number';
 export function mergePartsJson(p: MergeParts): string {
   return JSON.stringify(p, (_k, v: unknown) => {
     if (typeof v === 'bigint') return { [BIGINT]: v.toString() };
+    // Per-device numbers travel as Float64Arrays (fleet/energy-meter.ts PerDevice): plain arrays in JSON.
+    if (v instanceof Float64Array) return Array.from(v);
     if (typeof v === 'number' && !Number.isFinite(v)) return { [NUMBER]: String(v) };
     return v;
   });
