@@ -5,6 +5,8 @@
 // After `npm run build` here and in the baseline checkout:
 //   BASELINE_DIST=/tmp/base PAIRS=3 DEVICES=20000 HOURS=24 WORKERS=1 node bench/virtual-ab.mjs
 // BASELINE_DIST is the baseline checkout's root (it holds dist/ and bench/virtual-child.mjs).
+// BASELINE_DIST=eager-acks runs this build against itself with every ack a queued event
+// (RunOptions.eagerAcks): what deferring acks saves (engine/clock/deferred-events.ts).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,15 +19,17 @@ const DEVICES = envInt('DEVICES', 20_000);
 const HOURS = envInt('HOURS', 24);
 const WORKERS = envInt('WORKERS', 1);
 const here = path.dirname(new URL(import.meta.url).pathname);
-const builds = { old: process.env.BASELINE_DIST, new: path.join(here, '..') };
-if (!builds.old) throw new Error('BASELINE_DIST: the root of a built baseline checkout');
+const EAGER_ACKS = process.env.BASELINE_DIST === 'eager-acks';
+const builds = { old: EAGER_ACKS ? path.join(here, '..') : process.env.BASELINE_DIST, new: path.join(here, '..') };
+if (!builds.old) throw new Error('BASELINE_DIST: the root of a built baseline checkout, or eager-acks');
 
 const yaml = virtualFleetYaml({ devices: DEVICES, duration: `${HOURS}h` });
 
 /** One run of `root`'s bench/virtual-child.mjs; CPU per thread sampled every 50 ms (a thread's last reading before it exits). */
-function run(root, file) {
+function run(root, file, eagerAcks) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(root, 'bench/virtual-child.mjs'), file, String(WORKERS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = eagerAcks ? { ...process.env, FLEETSIM_BENCH_EAGER_ACKS: '1' } : process.env;
+    const p = spawn(process.execPath, [path.join(root, 'bench/virtual-child.mjs'), file, String(WORKERS)], { stdio: ['ignore', 'pipe', 'inherit'], env });
     const threads = new Map();
     const sample = () => {
       let tids = [];
@@ -66,13 +70,13 @@ function run(root, file) {
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetsim-virtual-ab-'));
 const file = path.join(dir, 'fleet.yaml');
 writeFileSync(file, yaml);
-console.log(JSON.stringify({ bench: 'virtual-ab', PAIRS, DEVICES, HOURS, WORKERS, builds, machine: machine() }));
+console.log(JSON.stringify({ bench: 'virtual-ab', PAIRS, DEVICES, HOURS, WORKERS, builds, ...(EAGER_ACKS ? { old: 'this build, eagerAcks' } : {}), machine: machine() }));
 const runs = { old: [], new: [] };
 try {
   for (let i = 0; i < PAIRS; i++) {
     for (const side of ['old', 'new']) {
       const loadBefore = +loadavg()[0].toFixed(2);
-      const r = await run(builds[side], file);
+      const r = await run(builds[side], file, EAGER_ACKS && side === 'old');
       const row = { pair: i + 1, side, ...r, loadBefore, loadAfter: +loadavg()[0].toFixed(2) };
       runs[side].push(row);
       console.log(JSON.stringify(row));

@@ -1,13 +1,15 @@
 // One fleetsim virtual-clock run in its own process (bench/virtual.mjs starts it), so that its peak
 // RSS (process.resourceUsage().maxRSS, all worker threads included) belongs to this run alone.
 // Usage: node bench/virtual-child.mjs SCENARIO.yaml WORKERS [cpu-profile-dir]
+// FLEETSIM_BENCH_EAGER_ACKS=1: every ack a queued event (RunOptions.eagerAcks; bench/virtual-ab.mjs).
 import { loadScenario } from '../dist/scenario/load.js';
 import { runScenario } from '../dist/engine/coordinator.js';
 
 const [file, workers, profileDir] = process.argv.slice(2);
 const t0 = performance.now();
 const scenario = loadScenario(file);
-const result = await runScenario(scenario, { workers: Number(workers), runId: 'bench-virtual', ...(profileDir ? { profile: 'cpu', profileDir } : {}) });
+const eagerAcks = process.env.FLEETSIM_BENCH_EAGER_ACKS === '1';
+const result = await runScenario(scenario, { workers: Number(workers), runId: 'bench-virtual', eagerAcks, ...(profileDir ? { profile: 'cpu', profileDir } : {}) });
 const wallMs = performance.now() - t0;
 const ru = process.resourceUsage();
 const s = result.summary;
@@ -23,6 +25,7 @@ console.log(
     wallMs,
     runWallMs: s.run.wallMs,
     events: s.run.events,
+    deferredEvents: result.deferredEvents,
     cpuMs: (ru.userCPUTime + ru.systemCPUTime) / 1000,
     maxRssKiB: ru.maxRSS,
     counters: {
