@@ -7,6 +7,7 @@ const REPORT = 1;
 const ACK = 2;
 const FLIP = 3;
 const SAME_TIME = 4;
+const LATER = 5;
 
 interface Trace {
   /** Per device: every event it saw, as "kind@time". */
@@ -19,11 +20,12 @@ interface Trace {
 /**
  * A fleet whose every handler is device-local, as defer requires: reports every ~900 ms that
  * ask for an ack ~5-60 ms later (deferred, or queued with `at`), link flips at random times,
- * acks that sometimes send another message (a deferred ack behind the first), and events
- * scheduled at the very time of the ack that schedules them (ties broken by sequence number).
+ * acks that sometimes send another message (a deferred ack behind the first), events scheduled
+ * at the very time of the ack that schedules them (ties broken by sequence number), and events
+ * an ack schedules up to 200 ms on.
  * `defer` false runs the same model with every ack queued: the reference.
  */
-function run(devices: number, defer: boolean, untilMs: number, sliceMs: number, budget: number): Trace {
+function run(devices: number, defer: boolean, untilMs: number, sliceMs: number, budget: number, boundaries = false): Trace {
   const seen: string[][] = Array.from({ length: devices }, () => []);
   const draws = new Uint32Array(devices);
   const u = (dev: number) => uniform(7, dev, 1, draws[dev]++);
@@ -39,6 +41,8 @@ function run(devices: number, defer: boolean, untilMs: number, sliceMs: number, 
       if (x < 0.2) ack(t + 1 + 30 * u(dev), dev);
       else if (x < 0.3) s.at(t, dev, SAME_TIME);
       else if (x < 0.35) s.at(t + 2, dev, FLIP);
+      // An event up to 200 ms on, past the next boundary when the ack runs at one.
+      else if (x < 0.5) s.at(t + 1 + 200 * u(dev), dev, LATER);
     } else if (kind === FLIP) {
       s.at(t + 3000 * u(dev), dev, FLIP);
       // An ack deferred at a time equal to an event already queued for the device.
@@ -51,12 +55,16 @@ function run(devices: number, defer: boolean, untilMs: number, sliceMs: number, 
     s.at(3000 * u(dev), dev, FLIP);
   }
   const atBoundary: number[][] = [];
-  for (let until = sliceMs; until <= untilMs; until += sliceMs) {
-    while (!s.runFor(until, budget)) {
-      /* another slice */
+  // runUntil with interval boundaries, or runFor one slice at a time.
+  if (boundaries) s.runUntil(untilMs, sliceMs, () => atBoundary.push(seen.map((l) => l.length)));
+  else {
+    for (let until = sliceMs; until <= untilMs; until += sliceMs) {
+      while (!s.runFor(until, budget)) {
+        /* another slice */
+      }
+      expect(s.now()).toBe(until);
+      atBoundary.push(seen.map((l) => l.length));
     }
-    expect(s.now()).toBe(until);
-    atBoundary.push(seen.map((l) => l.length));
   }
   return { seen, atBoundary, events: s.processed };
 }
@@ -75,6 +83,18 @@ describe('VirtualScheduler deferred events', () => {
     for (const budget of [1, 7, 1e9]) {
       const got = run(200, true, 10_000, 250, budget);
       expect(got.atBoundary).toEqual(want.atBoundary);
+    }
+  });
+
+  it('runUntil: the same events in every interval, and a boundary sees all that was deferred before it', () => {
+    // Few devices too: between their events the queue is empty for long stretches, so an event a
+    // deferred ack schedules just past a boundary comes before the next queued one.
+    for (const devices of [200, 5]) {
+      const want = run(devices, false, 10_000, 250, 0, true);
+      const got = run(devices, true, 10_000, 250, 0, true);
+      expect(got.atBoundary.length).toBe(40);
+      expect(got.atBoundary).toEqual(want.atBoundary);
+      expect(got.seen).toEqual(want.seen);
     }
   });
 

@@ -96,12 +96,14 @@ export class VirtualScheduler implements Schedule {
     for (;;) {
       const t = queue.peekTime();
       if (!(t < untilMs)) break;
-      while (t >= nextBoundary) {
-        // The interval ends: what was deferred before it runs in it.
+      if (t >= nextBoundary) {
+        // The interval ends: what was deferred before it runs in it. That may queue events for
+        // its devices, so the queue is looked at again before the next one runs.
         this.flushDeferred(nextBoundary);
         this.t = nextBoundary;
         onBoundary(interval++, nextBoundary);
         nextBoundary += everyMs;
+        continue;
       }
       if (this.deferredFirst(t)) continue;
       this.runTop(t);
