@@ -144,13 +144,13 @@ export class VirtualScheduler implements Schedule {
     // Every entry, including those the events run here add: one due before `untilMs` runs its
     // device's deferred events before it; one due later is set aside, and put back at the end.
     while (d.ringSize > 0) {
-      const time = d.ringTime();
+      const due = d.ringDueBefore(untilMs);
       const dev = d.ringShift();
-      if (!(time < untilMs)) {
-        d.setAside(dev, time);
+      if (!due) {
+        d.setAside(dev);
         continue;
       }
-      while (d.dueAt(dev) < untilMs) {
+      while (d.dueBefore(dev, untilMs)) {
         this.runDeferred(dev);
         // What it scheduled for its device before `untilMs` runs in order with the device's other deferred events.
         if (this.queue.peekTime() < untilMs) this.runQueued(untilMs, Infinity);
@@ -166,7 +166,7 @@ export class VirtualScheduler implements Schedule {
     for (let n = 0; n < maxEvents; n++) {
       const t = queue.peekTime();
       // Deferred events run in the order they were deferred once the clock passes their time.
-      if (d !== undefined && d.ringTime() < (t < untilMs ? t : untilMs)) {
+      if (d !== undefined && d.ringDueBefore(t < untilMs ? t : untilMs)) {
         this.ringFirst(d, t < untilMs ? t : untilMs);
         continue;
       }
@@ -184,7 +184,7 @@ export class VirtualScheduler implements Schedule {
    */
   private ringFirst(d: DeferredEvents, limit: number): void {
     const dev = d.ringShift();
-    if (d.dueAt(dev) < limit) this.runDeferred(dev);
+    if (d.dueBefore(dev, limit)) this.runDeferred(dev);
   }
 
   /**
@@ -204,10 +204,8 @@ export class VirtualScheduler implements Schedule {
   /** Runs `dev`'s first deferred event, at its own time. */
   private runDeferred(dev: number): void {
     const d = this.deferred!;
-    const time = d.dueAt(dev);
-    const kind = d.firstKind(dev);
-    d.shift(dev);
-    this.t = time;
+    const kind = d.shift(dev);
+    this.t = d.taken[0];
     this.events++;
     this.deferredEvents++;
     this.dispatch(kind, dev);
