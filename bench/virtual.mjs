@@ -168,6 +168,12 @@ for (const m of SIMPY_RNG) {
   console.log(`  fleetsim/SimPy (${m}): ${fmt(main.eventsPerSec / p.eventsPerSec, 1)}x wall on ${WORKERS} workers; ` +
     `${fmt(main.eventsPerCpuSec / p.eventsPerCpuSec, 1)}x per CPU-second (fleetsim's main thread included); ` +
     `${fmt(small.eventsPerSec / p.eventsPerSec, 1)}x wall and ${fmt(small.eventsPerCpuSec / p.eventsPerCpuSec, 1)}x per CPU-second on 1 worker at the SimPy size`);
+  // Each round's fleetsim runs over the same round's SimPy run: a busy minute of a shared box
+  // slows both sides of a round, where it can fall on one side only of a ratio of medians.
+  const perRound = (name) => runs[name].map((x, i) => x.events / (x.cpuMs / 1000) / (runs[k][i].events / runs[k][i].cpuS));
+  p.perRoundCpu = { main: perRound('main'), small: perRound('small') };
+  console.log(`  per round, per CPU-second: ${p.perRoundCpu.main.map((r) => fmt(r, 2)).join(', ')} (median ${fmt(median(p.perRoundCpu.main), 2)}x) on ${WORKERS} workers; ` +
+    `${p.perRoundCpu.small.map((r) => fmt(r, 2)).join(', ')} (median ${fmt(median(p.perRoundCpu.small), 2)}x) at the SimPy size`);
 }
 // Same model, same work: per device-day, both engines should count about the same.
 const perDeviceDay = (c, devices) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, +(v / devices / (HOURS / 24)).toFixed(3)]));
