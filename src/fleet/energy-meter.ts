@@ -18,12 +18,6 @@ export interface EnergyProfileEntry {
 export const Activity = { cpu: 0, radio: 1, ota: 2 } as const;
 
 /**
- * Per-profile energy of one shard (merged across shards by the coordinator, which projects the
- * lifetimes: results/battery-projection.ts). Per battery device that ran and still has energy, the
- * one-off energy (counted once) and the recurring energy over its steady-state window, so that
- * the projection does not extrapolate boot, attach, provisioning or an OTA as if they recurred.
- */
-/**
  * One number per device. A shard sends Float64Arrays: structured clone copies their bytes in one
  * go, where a plain array of 250,000 fractions became 250,000 heap numbers on the coordinator,
  * and most of its garbage collection at the end of a large run (bench/RESULTS.md, "Deferred
@@ -33,6 +27,12 @@ export type PerDevice = ArrayLike<number>;
 
 const EMPTY: PerDevice = new Float64Array(0);
 
+/**
+ * Per-profile energy of one shard (merged across shards by the coordinator, which projects the
+ * lifetimes: results/battery-projection.ts). Per battery device that ran and still has energy, the
+ * one-off energy (counted once) and the recurring energy over its steady-state window, so that
+ * the projection does not extrapolate boot, attach, provisioning or an OTA as if they recurred.
+ */
 export interface EnergyProjection {
   profile: string;
   devices: number;

@@ -54,6 +54,7 @@ behaviour:
 backend:
   connect: { service: { distribution: exponential, mean: 30ms }, servers: 2, queue: 150 }
   poll: { service: { distribution: constant, mean: 20ms }, capacity: 100/s, queue: 0, whenFull: reject, rejectStatus: 429, retryAfter: 5s }
+  publish: { service: { distribution: exponential, mean: 20ms }, servers: 2, queue: 50 }
 phases:
   - { at: 10m, outage: { scope: cell, fraction: 30%, duration: 1m } }
 options:
@@ -96,10 +97,13 @@ describe('virtual clock: deferred acks give exactly the results of queued acks',
     expectSameResults(r);
   }, 120_000);
 
-  test('connects and polls queueing at the fleet-wide backend in lockstep steps', async () => {
+  test('connects, polls and publishes queueing at the fleet-wide backend in lockstep steps', async () => {
     const r = await both(QUEUEING, 1);
     expect(r.deferred.summary.backend?.operations.connect.heldToStep?.count ?? 0).toBeGreaterThan(0);
     expect(r.deferred.summary.backend?.operations.poll.rejected ?? 0).toBeGreaterThan(0);
+    // PUBACKs answered by the queue at the end of a step are deferred too.
+    expect(r.deferred.summary.backend?.operations.publish.waitedShare ?? 0).toBeGreaterThan(0);
+    expect(r.deferred.deferredEvents).toBeGreaterThanOrEqual(r.deferred.summary.counters['telemetry.acked']);
     expect(r.deferred.deferredEvents).toBeGreaterThan(0);
     expectSameResults(r);
   }, 120_000);

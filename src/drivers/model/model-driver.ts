@@ -20,11 +20,12 @@ import type { OperatorPlan } from '../../wire/operator-plan.js';
 import { FLEET_MODEL_KIND_COUNT, FleetModel } from './fleet-model.js';
 import { BackendDraws } from './backend-model.js';
 import { REJECTED, SERVED, type StepAnswers, type StepArrivals } from './queued-requests.js';
-import { FAULT_ANSWERED, FaultRoute, NEVER_ACKED, NOT_FAULTED, type ModelFaults, type ModelSessions } from './fault-model.js';
+import { FAULT_ANSWERED, FaultRoute, NOT_FAULTED, type ModelFaults, type ModelSessions } from './fault-model.js';
 import { ModelBrokerKeepalive } from './broker-keepalive.js';
 import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-records.js';
 import { RequestFaults } from './request-faults.js';
-import { dueAck, type AckLedger } from './ack-ledger.js';
+import type { AckLedger } from './ack-ledger.js';
+import { ModelAcks } from './model-acks.js';
 import { FLEET_MODEL_OFFSET, K_ACK, K_BROKER_KEEPALIVE, K_CONNECT, K_FAULT_CUT, K_FAULT_EDGE, K_NO_FLEET_CHUNK, K_NO_FLEET_STATE, K_PINGRESP, K_POLL, K_PROVISION, K_PUBACK_LOST, MODEL_DRIVER_KIND_COUNT } from './model-event-kinds.js';
 
 /** The part of the scheduler the model needs (drivers never import engine/). */
@@ -45,7 +46,8 @@ export class ModelDriver implements DeviceDriver {
   readonly name = 'model';
   /** The driver's fields of the device records (drivers/model/device-records.ts). */
   private readonly rec: ModelDeviceRecords;
-  private ledger: AckLedger | undefined;
+  /** PUBACK times and the events that deliver them (model-acks.ts). */
+  private readonly acks: ModelAcks;
   private readonly devices: number;
   /** First of the driver's event kinds (the K_* offsets are added to it). */
   private readonly kindBase: number;
@@ -76,31 +78,25 @@ export class ModelDriver implements DeviceDriver {
     this.backend = new BackendDraws(spec, firstDevice, seed, this.rec);
     this.requestFaults = new RequestFaults(this.rec, clock, this.kindBase, FLEET_MODEL_KIND_COUNT);
     this.keepalive = new ModelBrokerKeepalive(devices, clock, this.kindBase);
+    this.acks = new ModelAcks(clock, this.rec, this.kindBase + K_ACK);
   }
 
-  /** True when a publish's ack is a deferred event (deferAcks). */
-  private acksDeferred = false;
-
   /**
-   * Schedules each publish's ack with the clock's `defer`, not `at`. Only for a caller whose ack
-   * handling (onTelemetryAcked) touches nothing but the acked device and order-free totals, with
-   * nothing else acting on a device's session from outside its own events (no fault phases, no
-   * fleet model): then a late ack is exactly the ack on time (engine/shard/virtual.ts decides).
+   * Every ack a deferred event (model-acks.ts deferAll): for a caller whose acks reach only their
+   * device. Fault phases and fleet operations act on sessions from outside their devices.
    */
   deferAcks(): void {
-    if (this.clock.defer === undefined) throw new Error('ModelDriver.deferAcks: the clock cannot defer events');
-    if (this.faults !== undefined || this.fleet !== undefined) throw new Error('ModelDriver.deferAcks: fault phases and fleet operations act on sessions from outside their devices');
-    this.acksDeferred = true;
+    if (this.faults !== undefined || this.fleet !== undefined) throw new Error('ModelDriver.deferAcks with fault phases or fleet operations');
+    this.acks.deferAll();
   }
 
   /** Where acks are timed: the sender's in-flight bookkeeping (needed before any QoS 1 publish). */
   useAckLedger(ledger: AckLedger): void {
-    this.ledger = ledger;
+    this.acks.useLedger(ledger);
   }
 
   /** Plays fault phases against this backend: their edges become events of the driver's own. */
   useFaults(faults: ModelFaults): void {
-    if (this.acksDeferred) throw new Error('ModelDriver.useFaults after deferAcks');
     this.faults = faults;
     this.requestFaults.use(faults);
     this.keepalive.useFaults(faults);
@@ -168,10 +164,8 @@ export class ModelDriver implements DeviceDriver {
       case OP.publish: {
         if (!this.rec.session(dev)) return; // the session ended meanwhile: its messages were failed with it
         if (!served || failed) return this.pubackLost(dev, at); // failed, or turned away
-        if (this.faults?.pubackLost(dev, doneAt, at) === true) return this.ledger!.setAckAt(tag, NEVER_ACKED);
-        const ackAt = this.rec.ackNoEarlierThan(dev, at);
-        this.ledger!.setAckAt(tag, ackAt);
-        return this.clock.at(ackAt, dev, this.kindBase + K_ACK);
+        if (this.faults?.pubackLost(dev, doneAt, at) === true) return this.acks.never(tag);
+        return this.acks.arrives(dev, tag, at);
       }
     }
   };
@@ -209,7 +203,7 @@ export class ModelDriver implements DeviceDriver {
     if (!this.rec.session(dev)) return false;
     this.keepalive.heard(dev);
     if (spec.qos === 0) return true;
-    if (this.ledger === undefined) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
+    if (!this.acks.ready) throw new Error('ModelDriver: QoS 1 publish before useAckLedger');
     if (this.backend.queued[OP.publish]) {
       this.enqueue(dev, OP.publish, token);
       return true;
@@ -225,13 +219,10 @@ export class ModelDriver implements DeviceDriver {
     }
     // A fault phase that drops the PUBACK (or swallows the PUBLISH) leaves the message unacknowledged; the session goes on.
     if (this.faults?.pubackLost(dev, this.clock.now(), this.clock.now() + l) === true) {
-      this.ledger.setAckAt(token, NEVER_ACKED);
+      this.acks.never(token);
       return true;
     }
-    const at = this.rec.ackNoEarlierThan(dev, this.clock.now() + l);
-    this.ledger.setAckAt(token, at);
-    if (this.acksDeferred) this.clock.defer!(at, dev, this.kindBase + K_ACK);
-    else this.clock.at(at, dev, this.kindBase + K_ACK);
+    this.acks.arrives(dev, token, this.clock.now() + l);
     return true;
   }
 
@@ -270,7 +261,6 @@ export class ModelDriver implements DeviceDriver {
 
   /** Plays `plan` as the backend would; device ranks come from their serials `<prefix>-<global index>`. */
   enableFleetOps(plan: OperatorPlan, serialPrefix: string): FleetModel {
-    if (this.acksDeferred) throw new Error('ModelDriver.enableFleetOps after deferAcks');
     this.fleet = new FleetModel(plan, this.devices, this.firstDevice, serialPrefix, {
       now: () => this.clock.now(),
       at: (t, dev, kind) => this.clock.at(t, dev, this.kindBase + FLEET_MODEL_OFFSET + kind),
@@ -390,7 +380,7 @@ export class ModelDriver implements DeviceDriver {
       case K_ACK: {
         // Ack events of a closed session still fire and do nothing; messages of a session that
         // lost its PUBACK wait, unacked, until the lifecycle fails them.
-        const token = dueAck(this.ledger!, dev, this.clock);
+        const token = this.acks.due(dev);
         if (token >= 0 && this.rec.session(dev)) this.events.onTelemetryAcked(dev, token);
         return;
       }
