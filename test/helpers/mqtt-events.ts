@@ -41,13 +41,25 @@ export class EventLog implements MqttTransportEvents {
 }
 
 /**
- * Open sockets of this process whose remote port is `port` (process._getActiveHandles, undocumented
- * but stable): net.Sockets, and the raw sockets of the lean MQTT transport's plain-TCP sessions
- * (listed by their owner object, drivers/mqtt/raw-tcp-socket.ts).
+ * Open client sockets of this process whose remote port is `port` (process._getActiveHandles,
+ * undocumented but stable): net.Sockets, and the raw sockets of the lean MQTT transport's plain-TCP
+ * sessions (listed by their owner object, drivers/mqtt/raw-tcp-socket.ts).
+ *
+ * Sockets a server of this process accepted (an in-process aedes) are left out. Their remote port
+ * is the client's, and a client bound to another loopback address (127.0.0.2) may get the listening
+ * port's number as its own: the kernel checks a bind against that address only.
  */
 function openSocketsTo(port: number): { remotePort?: number; localAddress?: string; localPort?: number }[] {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  return handles.filter((h): h is net.Socket | RawTcpSocket => (h instanceof net.Socket || h instanceof RawTcpSocket) && h.remotePort === port);
+  return handles.filter(
+    (h): h is net.Socket | RawTcpSocket =>
+      ((h instanceof net.Socket && !acceptedByServer(h)) || h instanceof RawTcpSocket) && h.remotePort === port,
+  );
+}
+
+/** An accepted socket carries the server that accepted it (node:net sets `server` on it). */
+function acceptedByServer(socket: net.Socket): boolean {
+  return (socket as net.Socket & { server?: net.Server | null }).server != null;
 }
 
 export function socketsTo(port: number): number {
