@@ -10,12 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadScenario } from '../dist/scenario/load.js';
-import { energyProfileOf } from '../dist/models/hardware-profile.js';
-import { arrivalStride } from '../dist/models/arrival.js';
-import { DEFAULT_BACKEND_MODEL } from '../dist/drivers/model/backend-model.js';
-import { DEFAULT_DOWNTIME_SHAPE } from '../dist/models/outage.js';
 import { envInt, machine, median, runChild } from './lib/common.mjs';
+import { simpyConfig } from './lib/simpy-config.mjs';
 import { virtualFleetYaml } from './lib/virtual-fleet.mjs';
 
 const R = envInt('R', 3);
@@ -34,33 +30,6 @@ const peer = path.join(here, 'virtual_simpy.py');
 /** The bench fleet (bench/lib/virtual-fleet.mjs): 24 h of reports and outages, or idle devices for 10 minutes. */
 function fleetYaml(devices, { linkModel = false, idle = false } = {}) {
   return virtualFleetYaml({ devices, duration: idle ? '10m' : `${HOURS}h`, name: `bench-virtual${idle ? '-idle' : ''}`, linkModel, idle });
-}
-
-/** The SimPy peer's configuration, taken from fleetsim's own resolved scenario and models. */
-function simpyConfig(file, rng) {
-  const s = loadScenario(file);
-  const g = s.fleet[0];
-  const hw = g.hardware;
-  const ep = energyProfileOf(hw);
-  const off = s.behaviour.offline;
-  return {
-    devices: s.devices,
-    seed: s.seed,
-    rng,
-    durationMs: s.durationMs,
-    arrivalRatePerSec: s.arrival.ratePerSec,
-    arrivalStride: arrivalStride(s.devices),
-    telemetry: { everyMs: s.behaviour.telemetry.everyMs, jitter: s.behaviour.telemetry.jitter },
-    backend: DEFAULT_BACKEND_MODEL,
-    energy: {
-      sleepSourceW: (ep.statePowerW[0] + ep.boardOverheadW) / ep.eta,
-      selfW: ep.selfDischargeW,
-      invEta: 1 / ep.eta,
-      capacityJ: ep.usableCapacityJ,
-      steps: { boot: hw.events.boot, attach: hw.events.attach, uplink: hw.events.uplink, poll: hw.events.poll },
-    },
-    outage: { availability: off.availability, downMedianMs: off.downtime.median, downSigma: off.downtime.shape ?? DEFAULT_DOWNTIME_SHAPE.lognormal },
-  };
 }
 
 function runPython(args) {
