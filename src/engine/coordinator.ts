@@ -23,6 +23,7 @@ import { fleetWideDecisions, playsOperatorPlan, shadowRanges } from './fleet-wid
 import { runShardSession } from './shard-session.js';
 import type { FaultInjection } from './fault-injection.js';
 import { InjectedCounts, type FaultInjectionResults } from '../faults/injected.js';
+import { tuneCompiler } from './shard/compiler-tuning.js';
 
 export interface RunOptions {
   /** Worker threads (shards) in all; with several processes, split among them (at least one each). */
@@ -86,6 +87,8 @@ export interface RunResult {
  */
 export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
+  // The coordinator's own hot code (merging snapshots) is compiled during the run, after this.
+  tuneCompiler();
   const slice = opts.shard ?? { index: 0, count: 1 };
   const mine = sliceOf(s, slice);
   // Pre-flight, before anything starts: processes, source addresses, descriptors, ports, memory.

@@ -4,6 +4,7 @@ import { envelope, type ControlMessage, type Envelope, type ShardFinal } from '.
 import type { ShardTask } from './task.js';
 import type { ShardContext } from './context.js';
 import { ControlInbox } from './control-inbox.js';
+import { tuneCompiler } from './compiler-tuning.js';
 
 export type ShardResult = ShardFinal & { threadIdAtStart: number; threadIdAtEnd: number };
 
@@ -17,6 +18,8 @@ export type ShardResult = ShardFinal & { threadIdAtStart: number; threadIdAtEnd:
  * thread busy (and never reaps it) for the whole run.
  */
 export async function runShard(task: ShardTask): Promise<ShardResult> {
+  // Before the runner's hot code is compiled (a shard process has its own V8 flags to set).
+  tuneCompiler();
   const threadIdAtStart = threadId;
   const seq = { next: 0 };
   const inbox = new ControlInbox();
