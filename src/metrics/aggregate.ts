@@ -105,26 +105,39 @@ export class MetricsAggregator {
       const row: TimelineRow = { interval: k, tMs: p.tMs, shards: p.shards, counters: {}, gauges: {}, histograms: {}, hdr: {} };
       COUNTERS.forEach(([n], i) => (row.counters[n] = p.counters[i]));
       GAUGES.forEach(([n], i) => (row.gauges[n] = p.gauges[i]));
+      // A histogram whose shards sent the very arrays of an earlier one (shared samples,
+      // ShardMetrics) holds its counts: nothing to add up or compare.
+      const same = p.histograms.map((_, i) => this.sameArraysAs(p.histograms, i));
       const dense: Array<IntervalCounts | null> = p.histograms.map((parts, i) => {
-        if (!parts) return null;
+        if (!parts || same[i] >= 0) return null;
         const h = (this.rowCounts[i] ??= new IntervalCounts());
         for (const counts of parts) h.add(counts);
         return h;
       });
       HISTOGRAMS.forEach(([n], i) => {
-        const h = dense[i];
-        if (!h) return;
+        if (!p.histograms[i]) return;
         // Histograms of a row often hold the same counts (without a modelled link a message's
         // backend and end-to-end ack latencies are one sample): their stats and encoding (a
         // deflate each, most of a row's cost) are computed once.
-        const twin = this.twinOf(dense, i);
-        row.histograms[n] = twin < 0 ? h.stats() : { ...row.histograms[HISTOGRAMS[twin][0]] };
-        row.hdr![n] = twin < 0 ? h.encode() : row.hdr![HISTOGRAMS[twin][0]];
+        const twin = same[i] >= 0 ? same[i] : this.twinOf(dense, i);
+        row.histograms[n] = twin < 0 ? dense[i]!.stats() : { ...row.histograms[HISTOGRAMS[twin][0]] };
+        row.hdr![n] = twin < 0 ? dense[i]!.encode() : row.hdr![HISTOGRAMS[twin][0]];
       });
       for (const h of dense) h?.clear();
       this.rows.push(row);
       this.onRow?.(row);
     }
+  }
+
+  /** The first histogram before `i` whose shard arrays are the same objects as `i`'s, in order, or -1. */
+  private sameArraysAs(parts: ReadonlyArray<HdrCounts[] | null>, i: number): number {
+    const mine = parts[i];
+    if (!mine) return -1;
+    for (let j = 0; j < i; j++) {
+      const theirs = parts[j];
+      if (theirs && theirs.length === mine.length && theirs.every((counts, k) => counts === mine[k])) return j;
+    }
+    return -1;
   }
 
   /** The first histogram before `i` holding the same counts as `i`, or -1. */

@@ -8,7 +8,8 @@ import type { GroupUsage } from './group-usage.js';
  * friendly, JSON too: plain number arrays). Counters are deltas over the interval; gauges are values
  * at its end; histograms are the interval's own HDR counts (null when empty), which the coordinator
  * adds into its HDR histograms (`addCounts`). Adding every interval of every shard gives the run's
- * totals exactly.
+ * totals exactly. One array may stand for several histograms that hold the same samples
+ * (ShardMetrics' shared samples): a structured clone keeps them one object, JSON makes copies.
  */
 export interface MetricSnapshot {
   shard: number;
@@ -42,6 +43,8 @@ export class ShardMetrics {
    */
   private readonly shared: SharedSamples[] = [];
   private lastShared: SharedSamples | undefined;
+  /** Scratch of drainHistograms: per histogram, the shared sets with samples it is in. */
+  private readonly setsWithSamples = new Uint8Array(HISTOGRAMS.length);
 
   constructor(readonly shard: number) {}
 
@@ -104,20 +107,44 @@ export class ShardMetrics {
     return set.samples;
   }
 
-  /** Adds every set's shared samples into its histograms' recorders. */
-  private foldShared(): void {
-    for (const s of this.shared) s.samples.drainInto(this.recorders[s.a], this.recorders[s.b], s.c < 0 ? undefined : this.recorders[s.c]);
+  /**
+   * The interval's counts of every histogram (null when empty). A shared set whose histograms got
+   * no other sample this interval is drained once, and its one array stands for each of them: the
+   * coordinator sees the same object and adds it up once for its row (MetricsAggregator), where
+   * three copies were drained, sent, added and compared. Otherwise the set's samples are added into
+   * each of its histograms' recorders first, and each is drained on its own.
+   */
+  private drainHistograms(): Array<HdrCounts | null> {
+    const out = new Array<HdrCounts | null>(this.recorders.length).fill(null);
+    const sets = this.setsWithSamples.fill(0);
+    for (const s of this.shared) {
+      if (s.samples.total === 0) continue;
+      sets[s.a]++;
+      sets[s.b]++;
+      if (s.c >= 0) sets[s.c]++;
+    }
+    // Its only source this interval: the set's samples and nothing else.
+    const only = (h: number): boolean => sets[h] === 1 && this.recorders[h].total === 0;
+    for (const s of this.shared) {
+      if (s.samples.total === 0) continue;
+      if (only(s.a) && only(s.b) && (s.c < 0 || only(s.c))) {
+        const counts = s.samples.drainCounts();
+        out[s.a] = out[s.b] = counts;
+        if (s.c >= 0) out[s.c] = counts;
+      } else s.samples.drainInto(this.recorders[s.a], this.recorders[s.b], s.c < 0 ? undefined : this.recorders[s.c]);
+    }
+    for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = this.recorders[i].drainCounts();
+    return out;
   }
 
   /** Takes the interval's snapshot and starts a new interval. */
   snapshot(interval: number, tMs: number): MetricSnapshot {
-    this.foldShared();
+    const histograms = this.drainHistograms();
     const counters = new Array<number>(COUNTERS.length);
     for (let i = 0; i < COUNTERS.length; i++) {
       counters[i] = this.counters[i] - this.reported[i];
       this.reported[i] = this.counters[i];
     }
-    const histograms = this.recorders.map((r) => r.drainCounts());
     return { shard: this.shard, interval, tMs, counters, gauges: Array.from(this.gauges), histograms };
   }
 

@@ -162,4 +162,39 @@ describe('HdrRecorder', () => {
     expect(m.snapshot(3, 4000).histograms[ids[0]]).toBeNull();
     m.destroy();
   });
+
+  it('sends a shared set that is its histograms\' only source once, one array standing for each, and each on its own otherwise', () => {
+    const m = new ShardMetrics(0);
+    const ids = [H['telemetry.ack.latency'], H['telemetry.ack.latency_end_to_end'], H['telemetry.ack.latency_from_schedule']];
+    const shared = newHistogram();
+    for (let i = 0; i < 2_000; i++) {
+      const a = 1_000 + Math.round(uniform(6, i, 0, 0) * 50_000);
+      m.recordTriple(ids[0], ids[1], ids[2], a, a, a);
+      recordMicros(shared, a);
+    }
+    const alone = m.snapshot(0, 1000);
+    expect(alone.histograms[ids[1]]).toBe(alone.histograms[ids[0]]);
+    expect(alone.histograms[ids[2]]).toBe(alone.histograms[ids[0]]);
+    expect(encodeHistogram(fromCounts(alone.histograms[ids[0]]))).toBe(encodeHistogram(shared));
+
+    // One sample of its own in the second histogram, and a pair set over the first two: every
+    // histogram then has another source, and each gets exactly what it was given.
+    const direct = ids.map(() => newHistogram());
+    for (let i = 0; i < 500; i++) {
+      const a = 2_000 + Math.round(uniform(6, i, 1, 0) * 9_000);
+      m.recordTriple(ids[0], ids[1], ids[2], a, a, a);
+      for (const h of direct) recordMicros(h, a);
+      if (i % 50 === 0) {
+        m.recordPair(ids[0], ids[1], a + 1, a + 1);
+        recordMicros(direct[0], a + 1);
+        recordMicros(direct[1], a + 1);
+      }
+    }
+    m.record(ids[1], 77);
+    recordMicros(direct[1], 77);
+    const mixed = m.snapshot(1, 2000);
+    expect(new Set(ids.map((id) => mixed.histograms[id])).size).toBe(3);
+    ids.forEach((id, k) => expect(encodeHistogram(fromCounts(mixed.histograms[id]))).toBe(encodeHistogram(direct[k])));
+    m.destroy();
+  });
 });

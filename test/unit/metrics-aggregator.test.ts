@@ -97,4 +97,34 @@ describe('MetricsAggregator', () => {
     for (let i = 0; i < 5; i++) agg.add(snapshots[2][i]);
     expect(agg.timeline().map((r) => r.interval)).toEqual([0, 1, 2, 3, 4]);
   });
+
+  it('gives the same rows when histograms share their shards\' arrays (one object each) as when each has a copy', () => {
+    // Shards that record the three ack latencies as one shared sample send one array for the three;
+    // a JSON round trip (merge parts) turns them into copies: the rows must not differ.
+    const shared: MetricSnapshot[] = [];
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const m = new ShardMetrics(shard);
+      for (let i = 0; i < INTERVALS; i++) {
+        const n = (i + shard) % 5 === 0 ? 0 : 40 + Math.floor(150 * uniform(11, shard, i, 0));
+        for (let k = 0; k < n; k++) {
+          const us = Math.round(400 * Math.exp(5 * uniform(11, shard, i, k + 1)));
+          // Now and then the end-to-end latency differs: that interval's histograms are not twins.
+          const e2e = i % 9 === 4 && k === 0 ? us + 5_000 : us;
+          m.recordTriple(H['telemetry.ack.latency'], H['telemetry.ack.latency_end_to_end'], H['telemetry.ack.latency_from_schedule'], us, e2e, us);
+        }
+        shared.push(m.snapshot(i, (i + 1) * INTERVAL_MS));
+      }
+      m.destroy();
+    }
+    expect(shared.some((s) => s.histograms[LATENCY] !== null && s.histograms[LATENCY] === s.histograms[H['telemetry.ack.latency_end_to_end']])).toBe(true);
+    const copies = shared.map((s) => ({ ...s, histograms: s.histograms.map((h) => (h === null ? null : Float64Array.from(h))) }));
+    const a = rowsOf(shared);
+    const b = rowsOf(copies);
+    expect(a.rows).toEqual(b.rows);
+    const e2e = HISTOGRAMS.findIndex(([n]) => n === 'telemetry.ack.latency_end_to_end');
+    expect(encodeHistogram(a.agg.histograms[e2e])).toBe(encodeHistogram(b.agg.histograms[e2e]));
+    // Where the end-to-end latency differed, its row says so.
+    const differing = a.rows.find((r) => r.interval % 9 === 4 && r.histograms['telemetry.ack.latency'] !== undefined);
+    expect(differing!.histograms['telemetry.ack.latency_end_to_end']).not.toEqual(differing!.histograms['telemetry.ack.latency']);
+  });
 });
