@@ -146,7 +146,11 @@ export class TelemetryPipeline {
     if (!cfg) return;
     const radio = cfg.radio && cfg.radio.applies[dev] ? cfg.radio : undefined;
     let budget = radio ? 1 : cfg.flushBurst;
-    while (d.buffered(dev) > 0 && budget-- > 0) {
+    // Read once: only leaveBuffer changes them while the loop runs (one message each; drivers
+    // never call back synchronously), and the newest message's time stays what it is.
+    let buffered = d.buffered(dev);
+    const newestAt = d.lastGeneratedAt(dev);
+    while (buffered > 0 && budget-- > 0) {
       if (radio) {
         // One frame per duty-cycle window: if the device must stay quiet, try again when it may send.
         const now = this.schedule.now();
@@ -161,8 +165,7 @@ export class TelemetryPipeline {
       const seq = d.sendSeq(dev);
       // Intended time of a buffered message, estimated back from the newest one at the nominal
       // interval (jitter makes it approximate; the newest is exact).
-      const behind = d.buffered(dev) - 1;
-      const scheduledAt = d.lastGeneratedAt(dev) - behind * cfg.everyMs;
+      const scheduledAt = newestAt - (buffered - 1) * cfg.everyMs;
       if (!this.beforeSend(dev)) return;
       const backlog = this.marked(dev, MARK_BACKLOG); // the oldest buffered messages are the backlog
       // Intended and sent times on the measurement clock, through a scratch array (InflightTable.open).
@@ -173,6 +176,7 @@ export class TelemetryPipeline {
       const payload = cfg.payloads?.fill(dev, seq, scheduledAt);
       if (cfg.link) {
         this.leaveBuffer(dev);
+        buffered--;
         this.sendOverLink(cfg.link, dev, seq, token, scheduledAt, payload === undefined ? cfg.spec.size : payload.length, backlog);
         continue;
       }
@@ -181,10 +185,11 @@ export class TelemetryPipeline {
         return; // Not connected after all: the message stays buffered.
       }
       this.leaveBuffer(dev);
+      buffered--;
       this.written(dev, scheduledAt, backlog);
     }
     // A duty-cycled backlog drains one frame per window.
-    if (radio && d.buffered(dev) > 0) this.schedule.at(radio.gate.earliestSendMs(dev, this.schedule.now()), dev, Ev.flush);
+    if (radio && buffered > 0) this.schedule.at(radio.gate.earliestSendMs(dev, this.schedule.now()), dev, Ev.flush);
   }
 
   /** The device's oldest buffered message left the buffer (sent or dropped); the backlog shrinks with it. */
