@@ -9,13 +9,23 @@ import v8 from 'node:v8';
  * new HeapNumber. With 3000 and 60, valgrind counts 11 % fewer instructions per device-event
  * (2,995 -> 2,671, 100,000 devices on 1 worker, bench/virtual-instructions.mjs; more budget gave
  * no more), and the shard's CPU per event fell by about as much (bench/RESULTS.md, "V8's inlining
- * budget"). The cost is compile time: ~2 % more instructions over a 2-hour run's start-up.
+ * budget"). The cost is compile time: ~3 % more instructions over a 2-hour run's start-up.
  *
  * The flags change how code is compiled, never what it computes: results are identical.
  */
 export const INLINING_FLAGS: readonly string[] = ['--max-inlined-bytecode-size-cumulative=3000', '--max-inlined-bytecode-size-small=60'];
 
 let applied = false;
+
+/**
+ * The INLINING_FLAGS a process should set, given its own node options (`execArgv` and
+ * NODE_OPTIONS, as one string): those the user did not set, in either of node's spellings
+ * (`--max-inlined-bytecode-size-small` or `--max_inlined_bytecode_size_small`).
+ */
+export function inliningFlagsToSet(ownOptions: string): string[] {
+  const own = ownOptions.replaceAll('_', '-');
+  return INLINING_FLAGS.filter((flag) => !own.includes(flag.slice(0, flag.indexOf('='))));
+}
 
 /**
  * Sets INLINING_FLAGS once per thread that calls it. V8's flags are the process's: they apply to
@@ -25,9 +35,5 @@ let applied = false;
 export function tuneCompiler(): void {
   if (applied) return;
   applied = true;
-  const own = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  for (const flag of INLINING_FLAGS) {
-    const name = flag.slice(0, flag.indexOf('='));
-    if (!own.includes(name) && !own.includes(name.replaceAll('-', '_'))) v8.setFlagsFromString(flag);
-  }
+  for (const flag of inliningFlagsToSet(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) v8.setFlagsFromString(flag);
 }
