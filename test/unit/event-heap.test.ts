@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CalendarQueue } from '../../src/engine/clock/calendar-queue.js';
 import { EventHeap } from '../../src/engine/clock/event-heap.js';
 import { uniform } from '../../src/models/rng.js';
 
@@ -22,6 +23,32 @@ describe('EventHeap', () => {
     }
     expect(got).toEqual(expected);
     expect(heap.peekTime()).toBe(Infinity);
+  });
+
+  it('peeks Infinity whenever it is empty: new, emptied one by one, cleared, and as a calendar queue sees it', () => {
+    const heap = new EventHeap(16);
+    expect(heap.peekTime()).toBe(Infinity);
+    heap.push(2.5, 1, 1);
+    expect(heap.peekTime()).toBe(2.5);
+    heap.pop();
+    expect(heap.peekTime()).toBe(Infinity);
+    for (let i = 0; i < 40; i++) heap.push(100 - i + 0.25, i, 1); // grows past 16
+    heap.clear();
+    expect(heap.peekTime()).toBe(Infinity);
+    heap.append(7.5, 0, 3);
+    heap.heapify();
+    expect(heap.peekTime()).toBe(7.5);
+    heap.pop();
+    expect(heap.peekTime()).toBe(Infinity);
+    const queue = new CalendarQueue();
+    queue.push(3.75, 4, 2);
+    expect(queue.peekTime()).toBe(3.75);
+    queue.pop();
+    expect(queue.peekTime()).toBe(Infinity);
+    queue.push(1e9 + 0.5, 5, 2); // far beyond the ring: found through refill
+    expect(queue.peekTime()).toBe(1e9 + 0.5);
+    queue.pop();
+    expect(queue.peekTime()).toBe(Infinity);
   });
 
   it('interleaves pushes and pops correctly', () => {

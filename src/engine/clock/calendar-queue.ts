@@ -155,9 +155,15 @@ export class CalendarQueue {
     this.place(time, this.nextSeq++, (dev << 8) | kind);
   }
 
-  /** Time of the earliest event; Infinity when empty. */
+  /**
+   * Time of the earliest event; Infinity when empty (`near` is then empty, and an empty heap peeks
+   * Infinity). Not `size > 0 ? near.peekTime() : refill()`: refill is a call V8 does not inline,
+   * so its result is tagged, and a conditional merging it with the heap's double makes V8 keep
+   * the double tagged too, a new HeapNumber on every peek of a fractional time (event-heap.ts).
+   */
   peekTime(): number {
-    return this.near.size > 0 ? this.near.peekTime() : this.refill();
+    if (this.near.size === 0) this.refill();
+    return this.near.peekTime();
   }
 
   topDev(): number {

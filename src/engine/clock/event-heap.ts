@@ -22,15 +22,22 @@ export class EventHeap {
     this.times = new Float64Array(cap);
     this.seqs = new Float64Array(cap);
     this.tags = new Int32Array(cap);
+    this.times[0] = Infinity;
   }
 
   get size(): number {
     return this.n;
   }
 
-  /** Time of the earliest event; Infinity when empty. */
+  /**
+   * Time of the earliest event; Infinity when empty: an empty heap keeps Infinity in slot 0.
+   * Why a sentinel and not `n > 0 ? times[0] : Infinity`: the global `Infinity` on a branch that
+   * never ran has no feedback, so V8 loads it through a generic call whose result is tagged, and
+   * the conditional that merges it with the double makes every peek of a fractional time a new
+   * HeapNumber (most of a shard's garbage; bench/RESULTS.md, round 18).
+   */
   peekTime(): number {
-    return this.n > 0 ? this.times[0] : Infinity;
+    return this.times[0];
   }
 
   push(time: number, dev: number, kind: number): void {
@@ -86,7 +93,10 @@ export class EventHeap {
    */
   pop(): void {
     const last = --this.n;
-    if (last <= 0) return;
+    if (last <= 0) {
+      if (last === 0) this.times[0] = Infinity;
+      return;
+    }
     this.siftDown(0, this.times[last], this.seqs[last], this.tags[last], last);
   }
 
@@ -140,6 +150,7 @@ export class EventHeap {
 
   clear(): void {
     this.n = 0;
+    this.times[0] = Infinity;
   }
 
   private grow(): void {
