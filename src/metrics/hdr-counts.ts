@@ -94,26 +94,42 @@ export class HdrRecorder {
     return (this.counts = new Float64Array(COUNTS_LENGTH));
   }
 
-  /** Adds every count into `a` (and `b`, and `c`), then starts empty. */
-  drainInto(a: HdrRecorder, b?: HdrRecorder, c3?: HdrRecorder): void {
+  /** Adds every count into `target`; this recorder keeps its counts. */
+  addInto(target: HdrRecorder): void {
     const c = this.counts;
     const bits = this.bits;
     if (!c || !bits || this.total === 0) return;
     for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
       for (let w = bits[k]; w !== 0; w &= w - 1) {
         const i = lowestIndexIn(k, w);
-        a.addAt(i, c[i]);
-        b?.addAt(i, c[i]);
-        c3?.addAt(i, c[i]);
-        c[i] = 0;
+        target.addAt(i, c[i]);
       }
+    }
+  }
+
+  /** Empties the recorder (its counts array is kept for reuse). */
+  clear(): void {
+    const c = this.counts;
+    const bits = this.bits;
+    if (!c || !bits || this.total === 0) return;
+    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
+      for (let w = bits[k]; w !== 0; w &= w - 1) c[lowestIndexIn(k, w)] = 0;
       bits[k] = 0;
     }
     this.reset();
   }
 
+  /** The counts in drainCounts' format (null when empty), without emptying the recorder. */
+  peekCounts(): Float64Array | null {
+    return this.collect(false);
+  }
+
   /** The interval's counts (null when nothing was recorded), then starts empty. */
   drainCounts(): Float64Array | null {
+    return this.collect(true);
+  }
+
+  private collect(drain: boolean): Float64Array | null {
     const c = this.counts;
     const bits = this.bits;
     if (!c || !bits || this.total === 0) return null;
@@ -128,12 +144,12 @@ export class HdrRecorder {
         if (prev < 0) out[n++] = i;
         else if (i > prev + 1) out[n++] = prev + 1 - i;
         out[n++] = c[i];
-        c[i] = 0;
+        if (drain) c[i] = 0;
         prev = i;
       }
-      bits[k] = 0;
+      if (drain) bits[k] = 0;
     }
-    this.reset();
+    if (drain) this.reset();
     return out.slice(0, n);
   }
 

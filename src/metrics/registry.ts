@@ -43,8 +43,10 @@ export class ShardMetrics {
    */
   private readonly shared: SharedSamples[] = [];
   private lastShared: SharedSamples | undefined;
-  /** Scratch of drainHistograms: per histogram, the shared sets with samples it is in. */
-  private readonly setsWithSamples = new Uint8Array(HISTOGRAMS.length);
+  /** Scratch of drainHistograms: per histogram, a bit per shared set with samples that it is in. */
+  private readonly setsOf = new Int32Array(HISTOGRAMS.length);
+  /** Scratch of drainHistograms: where the samples of two or more shared sets are added up. */
+  private merged: HdrRecorder | undefined;
 
   constructor(readonly shard: number) {}
 
@@ -85,12 +87,22 @@ export class ShardMetrics {
     this.sharedBy(ha, hb, -1).record(ra);
   }
 
-  /** Records `a` into `ha`, `b` into `hb` and `c` into `hc`; a value all three share is recorded once. */
+  /**
+   * Records `a` into `ha`, `b` into `hb` and `c` into `hc`; a value all three share is recorded
+   * once, and so is one the first two share (the third then gets its own): a message buffered
+   * through an outage has one backend and end-to-end latency but a longer one from its schedule,
+   * and its first two histograms then still draw from shared sets only (drainHistograms).
+   */
   recordTriple(ha: number, hb: number, hc: number, a: number, b: number, c: number): void {
     const ra = Math.round(a);
-    if (ra !== Math.round(b) || ra !== Math.round(c)) {
+    if (ra !== Math.round(b)) {
       this.recorders[ha].record(a);
       this.recordPair(hb, hc, b, c);
+      return;
+    }
+    if (ra !== Math.round(c)) {
+      this.sharedBy(ha, hb, -1).record(ra);
+      this.recorders[hc].record(c);
       return;
     }
     this.sharedBy(ha, hb, hc).record(ra);
@@ -102,38 +114,55 @@ export class ShardMetrics {
     if (last !== undefined && last.a === a && last.b === b && last.c === c) return last.samples;
     let set: SharedSamples | undefined;
     for (const s of this.shared) if (s.a === a && s.b === b && s.c === c) set = s;
-    if (set === undefined) this.shared.push((set = { a, b, c, samples: new HdrRecorder() }));
+    if (set === undefined) {
+      // A bit each in drainHistograms' masks; the call sites name a handful of sets.
+      if (this.shared.length === 31) throw new Error('ShardMetrics: more than 31 sets of shared samples');
+      this.shared.push((set = { a, b, c, samples: new HdrRecorder() }));
+    }
     this.lastShared = set;
     return set.samples;
   }
 
   /**
-   * The interval's counts of every histogram (null when empty). A shared set whose histograms got
-   * no other sample this interval is drained once, and its one array stands for each of them: the
-   * coordinator sees the same object and adds it up once for its row (MetricsAggregator), where
-   * three copies were drained, sent, added and compared. Otherwise the set's samples are added into
-   * each of its histograms' recorders first, and each is drained on its own.
+   * The interval's counts of every histogram (null when empty). A histogram's samples are its own
+   * recorder's plus those of the shared sets it is in. Histograms with no samples of their own and
+   * the same shared sets hold the same counts: they are drained once, and one array stands for each
+   * (the coordinator sees the same object and adds it up once, MetricsAggregator), where one copy
+   * per histogram was drained, sent, added and compared. A histogram with samples of its own gets
+   * its sets' samples added into its recorder and is drained on its own. Exact: counts only add.
    */
   private drainHistograms(): Array<HdrCounts | null> {
-    const out = new Array<HdrCounts | null>(this.recorders.length).fill(null);
-    const sets = this.setsWithSamples.fill(0);
-    for (const s of this.shared) {
+    const recorders = this.recorders;
+    const out = new Array<HdrCounts | null>(recorders.length).fill(null);
+    // Per histogram, bit j: shared set j has samples and the histogram is in it.
+    const sig = this.setsOf.fill(0);
+    const shared = this.shared;
+    for (let j = 0; j < shared.length; j++) {
+      const s = shared[j];
       if (s.samples.total === 0) continue;
-      sets[s.a]++;
-      sets[s.b]++;
-      if (s.c >= 0) sets[s.c]++;
+      sig[s.a] |= 1 << j;
+      sig[s.b] |= 1 << j;
+      if (s.c >= 0) sig[s.c] |= 1 << j;
     }
-    // Its only source this interval: the set's samples and nothing else.
-    const only = (h: number): boolean => sets[h] === 1 && this.recorders[h].total === 0;
-    for (const s of this.shared) {
-      if (s.samples.total === 0) continue;
-      if (only(s.a) && only(s.b) && (s.c < 0 || only(s.c))) {
-        const counts = s.samples.drainCounts();
-        out[s.a] = out[s.b] = counts;
-        if (s.c >= 0) out[s.c] = counts;
-      } else s.samples.drainInto(this.recorders[s.a], this.recorders[s.b], s.c < 0 ? undefined : this.recorders[s.c]);
+    for (let h = 0; h < recorders.length; h++) {
+      const own = recorders[h];
+      const sets = sig[h];
+      if (sets === 0 || own.total > 0) {
+        for (let w = sets; w !== 0; w &= w - 1) shared[31 - Math.clz32(w & -w)].samples.addInto(own);
+        out[h] = own.drainCounts();
+        continue;
+      }
+      if (out[h] !== null) continue; // a twin of an earlier histogram
+      let counts: HdrCounts | null;
+      if ((sets & (sets - 1)) === 0) counts = shared[31 - Math.clz32(sets)].samples.peekCounts();
+      else {
+        const merged = (this.merged ??= new HdrRecorder());
+        for (let w = sets; w !== 0; w &= w - 1) shared[31 - Math.clz32(w & -w)].samples.addInto(merged);
+        counts = merged.drainCounts();
+      }
+      for (let t = h; t < recorders.length; t++) if (sig[t] === sets && recorders[t].total === 0) out[t] = counts;
     }
-    for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = this.recorders[i].drainCounts();
+    for (const s of shared) s.samples.clear();
     return out;
   }
 
