@@ -40,6 +40,13 @@ export class MetricsAggregator {
    * the coordinator's CPU on one-minute snapshots) and turned into library histograms when read.
    */
   private readonly runCounts: Array<IntervalCounts | undefined> = HISTOGRAMS.map(() => undefined);
+  /**
+   * Per histogram, j >= 0 while every snapshot so far gave it the very arrays it gave histogram j
+   * (shared samples, ShardMetrics), both starting in the same snapshot: its run counts are then
+   * j's, and its arrays are not added a second time. -1: its own run counts (or none yet). At the
+   * first snapshot where the two differ it takes a copy of j's counts and goes on alone.
+   */
+  private readonly runTwinOf = new Int32Array(HISTOGRAMS.length).fill(-1);
   private built: Histogram[] | undefined;
   private readonly pending = new Map<number, PendingInterval>();
   private readonly rows: TimelineRow[] = [];
@@ -75,21 +82,49 @@ export class MetricsAggregator {
     for (let i = 0; i < GAUGES.length; i++) {
       p.gauges[i] = combineGauge(GAUGES[i][0], p.gauges[i], s.gauges[i]);
     }
+    this.addRunCounts(s.histograms);
     for (let i = 0; i < s.histograms.length; i++) {
       const counts = s.histograms[i];
       if (counts === null) continue;
-      (this.runCounts[i] ??= new IntervalCounts()).add(counts);
       (p.histograms[i] ??= []).push(counts);
       this.built = undefined;
     }
     this.flushReady();
   }
 
+  /** Adds a snapshot's histograms into the run's counts, a twin's arrays once (runTwinOf). */
+  private addRunCounts(histograms: ReadonlyArray<HdrCounts | null>): void {
+    const twinOf = this.runTwinOf;
+    // Twins that part here take a copy of the counts they shared, before this snapshot's are added.
+    for (let i = 0; i < histograms.length; i++) {
+      const j = twinOf[i];
+      if (j < 0 || histograms[i] === histograms[j]) continue;
+      const shared = this.runCounts[j]?.toCounts();
+      if (shared) (this.runCounts[i] = new IntervalCounts()).add(shared);
+      twinOf[i] = -1;
+    }
+    const fresh = this.runCounts.map((c, i) => c === undefined && twinOf[i] < 0);
+    for (let i = 0; i < histograms.length; i++) {
+      const counts = histograms[i];
+      if (counts === null || twinOf[i] >= 0) continue;
+      if (fresh[i]) {
+        // Its first counts: the same arrays as an earlier histogram's first ones make it a twin.
+        let j = 0;
+        while (j < i && !(histograms[j] === counts && fresh[j])) j++;
+        if (j < i) {
+          twinOf[i] = j;
+          continue;
+        }
+      }
+      (this.runCounts[i] ??= new IntervalCounts()).add(counts);
+    }
+  }
+
   /** The run's histograms so far (hdr-histogram-js, the fixed shape), one per HISTOGRAMS entry. */
   get histograms(): readonly Histogram[] {
-    return (this.built ??= this.runCounts.map((c) => {
+    return (this.built ??= this.runCounts.map((own, i) => {
       const h = newHistogram();
-      const counts = c?.toCounts();
+      const counts = (this.runTwinOf[i] >= 0 ? this.runCounts[this.runTwinOf[i]] : own)?.toCounts();
       if (counts) addCounts(h, counts);
       return h;
     }));

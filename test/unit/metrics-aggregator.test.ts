@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsAggregator, type TimelineRow } from '../../src/metrics/aggregate.js';
 import { C, H, HISTOGRAMS } from '../../src/metrics/catalog.js';
-import { addCounts, encodeHistogram, histogramStats, newHistogram } from '../../src/metrics/histogram.js';
+import { addCounts, encodeHistogram, histogramStats, newHistogram, recordMicros } from '../../src/metrics/histogram.js';
 import { ShardMetrics, type MetricSnapshot } from '../../src/metrics/registry.js';
 import { uniform } from '../../src/models/rng.js';
 import { expectEncodingOf } from '../helpers/hdr-encoding.js';
@@ -126,5 +126,38 @@ describe('MetricsAggregator', () => {
     // Where the end-to-end latency differed, its row says so.
     const differing = a.rows.find((r) => r.interval % 9 === 4 && r.histograms['telemetry.ack.latency'] !== undefined);
     expect(differing!.histograms['telemetry.ack.latency_end_to_end']).not.toEqual(differing!.histograms['telemetry.ack.latency']);
+  });
+  it('adds a twin histogram\'s run counts once while it is a twin, and gives each histogram its own counts after they part', () => {
+    const ids = [H['telemetry.ack.latency'], H['telemetry.ack.latency_end_to_end'], H['telemetry.ack.latency_from_schedule'], H['poll.latency']];
+    const direct = ids.map(() => newHistogram());
+    const m = new ShardMetrics(0);
+    const agg = new MetricsAggregator(1);
+    let shared = 0;
+    for (let interval = 0; interval < 12; interval++) {
+      for (let k = 0; k < 300; k++) {
+        const a = 1_000 + Math.round(uniform(4, interval, k, 0) * 40_000);
+        m.recordTriple(ids[0], ids[1], ids[2], a, a, k % 9 === 0 ? a + 50_000 : a);
+        direct.slice(0, 2).forEach((h) => recordMicros(h, a));
+        recordMicros(direct[2], k % 9 === 0 ? a + 50_000 : a);
+      }
+      // The twins part in interval 5 (a sample of the end-to-end latency alone), and the poll
+      // latency starts late, in interval 7, with arrays of its own.
+      if (interval === 5) {
+        m.record(ids[1], 123_456);
+        recordMicros(direct[1], 123_456);
+      }
+      if (interval >= 7) {
+        m.record(ids[3], 2_000 + interval);
+        recordMicros(direct[3], 2_000 + interval);
+      }
+      const snap = m.snapshot(interval, (interval + 1) * INTERVAL_MS);
+      if (snap.histograms[ids[1]] === snap.histograms[ids[0]]) shared++;
+      agg.add(snap);
+    }
+    // Most intervals sent one array for the first two: the case this covers.
+    expect(shared).toBe(11);
+    ids.forEach((id, k) => expect(encodeHistogram(agg.histograms[id])).toBe(encodeHistogram(direct[k])));
+    agg.finish();
+    m.destroy();
   });
 });
