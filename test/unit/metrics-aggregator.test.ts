@@ -160,4 +160,29 @@ describe('MetricsAggregator', () => {
     agg.finish();
     m.destroy();
   });
+  it('keeps twin run counts exact across shards: one shard\'s arrays part while the other\'s stay shared', () => {
+    const ids = [H['telemetry.ack.latency'], H['telemetry.ack.latency_end_to_end']];
+    const direct = ids.map(() => newHistogram());
+    const shards = [new ShardMetrics(0), new ShardMetrics(1)];
+    const agg = new MetricsAggregator(2);
+    for (let interval = 0; interval < 6; interval++) {
+      shards.forEach((m, shard) => {
+        for (let k = 0; k < 200; k++) {
+          const a = 1_000 + Math.round(uniform(3, shard, interval, k) * 30_000);
+          m.recordTriple(ids[0], ids[1], H['telemetry.ack.latency_from_schedule'], a, a, a);
+          direct.forEach((h) => recordMicros(h, a));
+        }
+        // Shard 1 gives the end-to-end latency a sample of its own in interval 3 only.
+        if (shard === 1 && interval === 3) {
+          m.record(ids[1], 99_999);
+          recordMicros(direct[1], 99_999);
+        }
+        agg.add(m.snapshot(interval, (interval + 1) * INTERVAL_MS));
+      });
+    }
+    ids.forEach((id, k) => expect(encodeHistogram(agg.histograms[id])).toBe(encodeHistogram(direct[k])));
+    const rows = agg.finish();
+    expect(rows).toHaveLength(6);
+    for (const m of shards) m.destroy();
+  });
 });
