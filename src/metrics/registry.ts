@@ -154,8 +154,13 @@ export class ShardMetrics {
       }
       if (out[h] !== null) continue; // a twin of an earlier histogram
       let counts: HdrCounts | null;
-      if ((sets & (sets - 1)) === 0) counts = shared[31 - Math.clz32(sets)].samples.peekCounts();
-      else {
+      if ((sets & (sets - 1)) === 0) {
+        // One set: drained as it is read, unless a histogram outside this group reads it too.
+        let elsewhere = false;
+        for (let t = 0; t < recorders.length; t++) if (sig[t] & sets && (sig[t] !== sets || recorders[t].total > 0)) elsewhere = true;
+        const samples = shared[31 - Math.clz32(sets)].samples;
+        counts = elsewhere ? samples.peekCounts() : samples.drainCounts();
+      } else {
         const merged = (this.merged ??= new HdrRecorder());
         for (let w = sets; w !== 0; w &= w - 1) shared[31 - Math.clz32(w & -w)].samples.addInto(merged);
         counts = merged.drainCounts();

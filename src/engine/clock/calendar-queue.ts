@@ -156,10 +156,8 @@ export class CalendarQueue {
   }
 
   /**
-   * Time of the earliest event; Infinity when empty (`near` is then empty, and an empty heap peeks
-   * Infinity). Not `size > 0 ? near.peekTime() : refill()`: refill is a call V8 does not inline,
-   * so its result is tagged, and a conditional merging it with the heap's double makes V8 keep
-   * the double tagged too, a new HeapNumber on every peek of a fractional time (event-heap.ts).
+   * Time of the earliest event; Infinity when empty (an empty heap peeks Infinity). refill's result
+   * is not merged into it: tagged, it would box every fractional peek (see EventHeap.peekTime).
    */
   peekTime(): number {
     if (this.near.size === 0) this.refill();
