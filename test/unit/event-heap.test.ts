@@ -51,6 +51,23 @@ describe('EventHeap', () => {
     expect(queue.peekTime()).toBe(Infinity);
   });
 
+  it('touchRecords reads the first and the last byte of the record of each held event\'s device', () => {
+    const shift = 7;
+    const records = new Uint8Array(8 << shift);
+    for (let dev = 0; dev < 8; dev++) {
+      records[dev << shift] = 1 << dev; // first byte
+      records[((dev + 1) << shift) - 1] = 0x80 | dev; // last byte
+      records[(dev << shift) + 64] = 0xff; // the middle is not read
+    }
+    const h = new EventHeap();
+    expect(h.touchRecords(records, shift)).toBe(0);
+    for (const dev of [3, 5, 6]) h.push(dev, dev, 1);
+    expect(h.touchRecords(records, shift)).toBe((1 << 3) ^ (0x80 | 3) ^ (1 << 5) ^ (0x80 | 5) ^ (1 << 6) ^ (0x80 | 6));
+    h.pop();
+    // Only the events still held: device 3's was popped.
+    expect(h.touchRecords(records, shift)).toBe((1 << 5) ^ (0x80 | 5) ^ (1 << 6) ^ (0x80 | 6));
+  });
+
   it('interleaves pushes and pops correctly', () => {
     const heap = new EventHeap();
     heap.push(10, 1, 1);

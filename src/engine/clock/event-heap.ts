@@ -81,6 +81,24 @@ export class EventHeap {
     this.tags[i] = tag;
   }
 
+  /**
+   * Reads the first and the last byte of the record of every event's device, `records[dev << shift
+   * ..]` of 2^shift bytes, and returns them xor-ed (the caller keeps the result, so that the loads
+   * are not dropped). For CalendarQueue.warmRecords: with records of two cache lines that start on a
+   * line, the two bytes are the two lines.
+   */
+  touchRecords(records: Uint8Array, shift: number): number {
+    const tags = this.tags;
+    const n = this.n;
+    const last = (1 << shift) - 1;
+    let sink = 0;
+    for (let i = 0; i < n; i++) {
+      const at = (tags[i] >>> 8) << shift;
+      sink ^= records[at] ^ records[at + last];
+    }
+    return sink;
+  }
+
   /** Restores heap order after `append`s (bottom-up, Floyd). */
   heapify(): void {
     const n = this.n;
