@@ -4,23 +4,25 @@
 // take turns every few milliseconds and a busy neighbour slows both alike. The CPU of every slice
 // (VirtualScheduler.runFor, wrapped here from the outside) is added to its build's total; the
 // coordinators' work between slices is not counted. Slices before simulated hour 1 are left out
-// (JIT warm-up, the power-on burst). Runs alternate which build starts first.
-// A shared box moves whole-run CPU by 10-30 % (bench/RESULTS.md); side by side like this, a change
-// of a few per cent shows in every run. After `npm run build` here and in the baseline checkout:
-//   BASELINE_DIST=/tmp/base RUNS=4 DEVICES=250000 HOURS=12 node --single-threaded bench/virtual-interleaved.mjs
+// (JIT warm-up, the power-on burst).
+// Biases were found running a build against a copy of itself (bench/RESULTS.md, round 19): ~5 %
+// between the same code loaded from two folders, or loaded first and last. Each build is therefore
+// loaded from two folders, one early and one late, and the runs go through the four combinations of
+// which copy of each build runs and which starts first: use a multiple of 4 runs. After `npm run build` here and in the baseline checkout:
+//   BASELINE_DIST=/tmp/base RUNS=8 DEVICES=250000 HOURS=6 node --single-threaded bench/virtual-interleaved.mjs
 // BASELINE_DIST is the baseline checkout's root (it holds dist/).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { envInt, machine, median } from './lib/common.mjs';
 import { virtualFleetYaml } from './lib/virtual-fleet.mjs';
 
-const RUNS = envInt('RUNS', 4);
+const RUNS = envInt('RUNS', 8);
 const DEVICES = envInt('DEVICES', 250_000);
 const HOURS = envInt('HOURS', 12);
 const SKIP_MS = 3_600_000;
 const here = path.dirname(new URL(import.meta.url).pathname);
-const roots = { old: process.env.BASELINE_DIST, new: process.env.NEW_DIST ?? path.join(here, '..') };
+const roots = { old: process.env.BASELINE_DIST, new: path.join(here, '..') };
 if (!roots.old) throw new Error('BASELINE_DIST: the root of a built baseline checkout');
 if (!process.execArgv.includes('--single-threaded')) throw new Error('run under node --single-threaded (V8 helper threads would do GC and compilation off the measured thread)');
 
@@ -47,11 +49,24 @@ async function load(root, acc) {
   return (file) => runScenario(loadScenario(file), { workers: 1, runId: 'bench-interleaved', launch: () => new InlineShards() });
 }
 
+/** A copy of `root`'s dist/ in `dir`, beside links to the rest of the checkout (profiles, node_modules, ...). */
+function copyBuild(root, dir) {
+  mkdirSync(dir);
+  for (const name of readdirSync(root)) {
+    if (name === 'dist') cpSync(path.join(root, name), path.join(dir, name), { recursive: true });
+    else symlinkSync(path.join(root, name), path.join(dir, name));
+  }
+  return dir;
+}
+
 const tmp = mkdtempSync(path.join(tmpdir(), 'fleetsim-bench-interleaved-'));
 const file = path.join(tmp, 'fleet.yaml');
 writeFileSync(file, virtualFleetYaml({ devices: DEVICES, duration: `${HOURS}h` }));
 const acc = { old: { cpuUs: 0, events: 0, slices: 0 }, new: { cpuUs: 0, events: 0, slices: 0 } };
-const run = { old: await load(roots.old, acc.old), new: await load(roots.new, acc.new) };
+// run[build][folder]: each build loaded from two folders, a module instance each, in the order
+// old 0, new 1, new 0, old 1: each build has one of the first two instances loaded and one of the last two.
+const run = { old: [], new: [] };
+for (const [b, f] of [['old', 0], ['new', 1], ['new', 0], ['old', 1]]) run[b][f] = await load(copyBuild(roots[b], path.join(tmp, `${b}-${f}`)), acc[b]);
 console.log(JSON.stringify({ bench: 'virtual-interleaved', RUNS, DEVICES, HOURS, roots, machine: machine() }));
 
 const rows = [];
@@ -59,12 +74,14 @@ try {
   for (let r = 0; r < RUNS; r++) {
     for (const a of Object.values(acc)) Object.assign(a, { cpuUs: 0, events: 0, slices: 0 });
     const order = r % 2 === 0 ? ['old', 'new'] : ['new', 'old'];
+    // Runs 1-2: old from folder 0, new from folder 1; runs 3-4 the other way round; and so on.
+    const folder = { old: (r >> 1) & 1, new: 1 - ((r >> 1) & 1) };
     const loadBefore = +loadavg()[0].toFixed(2);
-    const results = await Promise.all(order.map((b) => run[b](file)));
+    const results = await Promise.all(order.map((b) => run[b][folder[b]](file)));
     const loadAfter = +loadavg()[0].toFixed(2);
     if (results[0].summary.run.events !== results[1].summary.run.events) throw new Error('the two builds ran different numbers of events');
     const ns = Object.fromEntries(Object.entries(acc).map(([b, a]) => [b, (a.cpuUs * 1000) / a.events]));
-    const row = { run: r + 1, first: order[0], nsPerEventOld: +ns.old.toFixed(1), nsPerEventNew: +ns.new.toFixed(1), ratio: +(ns.new / ns.old).toFixed(3), slices: [acc.old.slices, acc.new.slices], events: results[0].summary.run.events, loadBefore, loadAfter };
+    const row = { run: r + 1, first: order[0], oldFolder: folder.old, nsPerEventOld: +ns.old.toFixed(1), nsPerEventNew: +ns.new.toFixed(1), ratio: +(ns.new / ns.old).toFixed(3), slices: [acc.old.slices, acc.new.slices], events: results[0].summary.run.events, loadBefore, loadAfter };
     rows.push(row);
     console.log(JSON.stringify(row));
   }
