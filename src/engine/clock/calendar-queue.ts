@@ -137,7 +137,8 @@ export class CalendarQueue {
    * runs. A bucket holds at most a few hundred events, so their records stay cached until then.
    * (A table too small to be line-aligned, fleet/device-table.ts, is in cache anyway.) The loop does nothing else (EventHeap.touchRecords, after the bucket is copied): inside the
    * copy, ~60 instructions per event apart, fewer misses were in flight at once, and a shard's
-   * event loop took ~8 % more CPU (bench/RESULTS.md, "Warming a bucket's records", round 19).
+   * event loop took ~10 % more CPU (bench/RESULTS.md, "A bucket's records warmed in a loop of
+   * their own", round 19).
    */
   warmRecords(records: Uint8Array, shift: number): void {
     this.warm = records;
