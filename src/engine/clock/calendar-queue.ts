@@ -135,10 +135,11 @@ export class CalendarQueue {
    * seen minutes ago, whose state is out of cache; touching them all in one loop overlaps those
    * memory accesses (they do not depend on each other) instead of stalling on each when its event
    * runs. A bucket holds at most a few hundred events, so their records stay cached until then.
-   * (A table too small to be line-aligned, fleet/device-table.ts, is in cache anyway.) The loop does nothing else (EventHeap.touchRecords, after the bucket is copied): inside the
-   * copy, ~60 instructions per event apart, fewer misses were in flight at once, and a shard's
-   * event loop took ~10 % more CPU (bench/RESULTS.md, "A bucket's records warmed in a loop of
-   * their own", round 19).
+   * (A table too small to be line-aligned, fleet/device-table.ts, is in cache anyway.)
+   * The loop does nothing else (EventHeap.touchRecords, after the bucket is copied): with the
+   * touches inside the copy, ~60 instructions per event apart, fewer misses were in flight at
+   * once, and a shard's event loop took ~10 % more CPU (bench/RESULTS.md, "A bucket's records
+   * warmed in a loop of their own", round 19).
    */
   warmRecords(records: Uint8Array, shift: number): void {
     this.warm = records;
