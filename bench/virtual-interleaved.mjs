@@ -8,7 +8,8 @@
 // Biases were found running a build against a copy of itself (bench/RESULTS.md, round 19): ~5 %
 // between the same code loaded from two folders, or loaded first and last. Each build is therefore
 // loaded from two folders, one early and one late, and the runs go through the four combinations of
-// which copy of each build runs and which starts first: use a multiple of 4 runs. After `npm run build` here and in the baseline checkout:
+// which copy of each build runs and which starts first: use a multiple of 4 runs.
+// After `npm run build` here and in the baseline checkout:
 //   BASELINE_DIST=/tmp/base RUNS=8 DEVICES=250000 HOURS=6 node --single-threaded bench/virtual-interleaved.mjs
 // BASELINE_DIST is the baseline checkout's root (it holds dist/).
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -26,15 +26,8 @@ import { ModelDeviceRecords, ownSlots, type ModelDriverSlots } from './device-re
 import { RequestFaults } from './request-faults.js';
 import type { AckLedger } from './ack-ledger.js';
 import { ModelAcks } from './model-acks.js';
+import type { ModelClock } from './model-clock.js';
 import { FLEET_MODEL_OFFSET, K_ACK, K_BROKER_KEEPALIVE, K_CONNECT, K_FAULT_CUT, K_FAULT_EDGE, K_NO_FLEET_CHUNK, K_NO_FLEET_STATE, K_PINGRESP, K_POLL, K_PROVISION, K_PUBACK_LOST, MODEL_DRIVER_KIND_COUNT } from './model-event-kinds.js';
-
-/** The part of the scheduler the model needs (drivers never import engine/). */
-export interface ModelClock {
-  now(): number;
-  at(timeMs: number, dev: number, kind: number): void;
-  /** A device-local event, which may run late (engine/clock/virtual-scheduler.ts `defer`); needed only for deferAcks. */
-  defer?(timeMs: number, dev: number, kind: number): void;
-}
 
 /**
  * A DeviceDriver with no sockets: every operation completes after a modelled latency, as an event
