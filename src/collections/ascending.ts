@@ -7,12 +7,14 @@
 
 /** An ascending copy of `values` (numeric order; -0 before +0, NaN last). */
 export function ascending(values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values).sort();
+  return new Float64Array(values).sort();
 }
 
 /** The sum of `values` added in ascending order, so that it does not depend on the order they came in (how devices were split over shards). */
 export function ascendingSum(values: ArrayLike<number>): number {
+  // An index loop: `for...of` made an iterator result per value (500,000 per sum at 500,000 devices).
+  const sorted = ascending(values);
   let sum = 0;
-  for (const v of ascending(values)) sum += v;
+  for (let i = 0; i < sorted.length; i++) sum += sorted[i];
   return sum;
 }

@@ -170,8 +170,8 @@ export class TelemetryPipeline {
       const backlog = this.marked(dev, MARK_BACKLOG); // the oldest buffered messages are the backlog
       // Intended and sent times on the measurement clock, through a scratch array (InflightTable.open).
       const times = this.openTimes;
-      times[0] = this.schedule.measureAt(scheduledAt);
-      times[1] = this.schedule.measureNow();
+      times[0] = scheduledAt;
+      this.schedule.measureInto(times);
       const token = cfg.spec.qos === 1 ? this.inflight.open(dev, times, backlog) : -1;
       const payload = cfg.payloads?.fill(dev, seq, scheduledAt);
       if (cfg.link) {

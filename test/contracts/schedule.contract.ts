@@ -33,6 +33,8 @@ interface Ran {
   now: number;
   measureNow: number;
   measureAtT: number;
+  /** measureInto of [t, anything]: [measureAt(t), measureNow()]. */
+  measuredInto: [number, number];
 }
 
 export function scheduleContract(name: string, factory: ScheduleFactory): void {
@@ -47,7 +49,9 @@ export function scheduleContract(name: string, factory: ScheduleFactory): void {
       const ran: Ran[] = [];
       let s!: Schedule;
       harness = factory((kind, dev, t) => {
-        const r = { dev, kind, t, now: s.now(), measureNow: s.measureNow(), measureAtT: s.measureAt(t) };
+        const times = Float64Array.of(t, NaN);
+        s.measureInto(times);
+        const r: Ran = { dev, kind, t, now: s.now(), measureNow: s.measureNow(), measureAtT: s.measureAt(t), measuredInto: [times[0], times[1]] };
         ran.push(r);
         onRun?.(r, s);
       });
@@ -120,6 +124,12 @@ export function scheduleContract(name: string, factory: ScheduleFactory): void {
       h.start();
       await h.until(() => ran.length === 5, 'every event');
       for (const r of ran) expect(r.measureNow).toBeGreaterThanOrEqual(r.measureAtT);
+      // measureInto is the two calls in one: the same intended time, and a now read in the same event.
+      for (const r of ran) {
+        expect(r.measuredInto[0]).toBe(r.measureAtT);
+        expect(r.measuredInto[1]).toBeGreaterThanOrEqual(r.measureAtT);
+        expect(r.measuredInto[1]).toBeLessThanOrEqual(r.measureNow);
+      }
       for (let i = 1; i < ran.length; i++) expect(ran[i].measureAtT).toBeGreaterThan(ran[i - 1].measureAtT);
       expect(s.measureAt(100)).toBeGreaterThan(s.measureAt(50));
     });

@@ -31,6 +31,10 @@ export class FakeSchedule implements Schedule {
   measureAt(simMs: number): number {
     return FakeSchedule.MEASURE_ORIGIN_MS + simMs;
   }
+  measureInto(times: Float64Array): void {
+    times[0] = this.measureAt(times[0]);
+    times[1] = this.measureNow();
+  }
   at(timeMs: number, dev: number, kind: number): void {
     this.queue.push({ t: Math.max(timeMs, this.t), dev, kind, seq: this.seq++ });
   }

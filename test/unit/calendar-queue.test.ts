@@ -25,8 +25,8 @@ function simulate(q: Queue, seeds: number, next: (i: number, t: number) => numbe
   return out;
 }
 
-function sameAsHeap(seeds: number, next: (i: number, t: number) => number, maxPops?: number): CalendarQueue {
-  const cal = new CalendarQueue();
+function sameAsHeap(seeds: number, next: (i: number, t: number) => number, maxPops?: number, expectedEvents = 0): CalendarQueue {
+  const cal = new CalendarQueue(expectedEvents);
   const got = simulate(cal, seeds, next, maxPops);
   const want = simulate(new EventHeap(16), seeds, next, maxPops);
   expect(got.length).toBe(want.length);
@@ -120,6 +120,12 @@ describe('CalendarQueue', () => {
     expect(q.peekTime()).toBe(last + 1);
     expect(q.topDev()).toBe(42);
     expect(q.topKind()).toBe(7);
+  });
+
+  it('pops the same order whether sized for its events up front, for too few, or for far more', () => {
+    // 30,000 pending events at once, each re-queued 0-40 s later: the block store holds ~10^4 blocks.
+    const next = (i: number) => (i < 150_000 ? u(i, 2) * 40_000 : -1);
+    for (const expected of [0, 100, 30_000, 5_000_000]) sameAsHeap(30_000, next, undefined, expected);
   });
 
   it('never delivers events at an infinite time', () => {

@@ -49,6 +49,14 @@ function slotOf(b: number): number {
   return b & (RING - 1);
 }
 
+/** Blocks for `events` pending: full ones, plus a partly filled one per non-empty bucket, as a power of two. */
+function blocksFor(events: number): number {
+  const need = Math.ceil(events / BLOCK) + Math.min(RING, events);
+  let cap = 256;
+  while (cap < need) cap *= 2;
+  return cap;
+}
+
 /** Empties interleaved ring slots (see CalendarQueue.slots). */
 function resetSlots(a: Int32Array): Int32Array {
   for (let i = 0; i < RING; i++) {
@@ -99,9 +107,9 @@ export class CalendarQueue {
    * with blocks it is a few sequential lines per BLOCK events. Free blocks chain through their
    * next field. Two views of one buffer: blockF for times and seqs, blockI for headers and tags.
    */
-  private blockF = new Float64Array(BF * 256);
-  private blockI = new Int32Array(this.blockF.buffer);
-  private blockCap = 256;
+  private blockCap: number;
+  private blockF: Float64Array;
+  private blockI: Int32Array;
   private freeBlock = -1;
   private blocksUsed = 0;
   /** Absolute index of the bucket whose events are in `near`. */
@@ -124,6 +132,18 @@ export class CalendarQueue {
   private warmShift = 0;
   /** Where the touched bytes go, so that the loads are not optimised away. */
   private warmSink = 0;
+
+  /**
+   * `expectedEvents`: about how many will be pending at once (0: unknown), to size the block store
+   * up front. Blocks never used are never touched, so a generous guess costs address space, not
+   * memory; doubling from 256 copied the store ~9 times and faulted twice its pages in while a
+   * 250,000-device shard planned its first events (bench/RESULTS.md, "Start-up costs").
+   */
+  constructor(expectedEvents = 0) {
+    this.blockCap = blocksFor(expectedEvents);
+    this.blockF = new Float64Array(BF * this.blockCap);
+    this.blockI = new Int32Array(this.blockF.buffer);
+  }
 
   get size(): number {
     return this.n;

@@ -20,14 +20,20 @@ export type VirtualDispatch = (kind: number, dev: number) => void;
  * calendar-queue.ts and bench/RESULTS.md).
  */
 export class VirtualScheduler implements Schedule {
-  private readonly queue = new CalendarQueue();
+  private readonly queue: CalendarQueue;
   /** Device-local events kept out of the queue (`defer`); undefined until deferDeviceEvents. */
   private deferred: DeferredEvents | undefined;
   private t = 0;
   private events = 0;
   private deferredEvents = 0;
 
-  constructor(private readonly dispatch: VirtualDispatch) {}
+  /** `expectedEvents`: about how many events will be pending at once, to size the queue (0: unknown). */
+  constructor(
+    private readonly dispatch: VirtualDispatch,
+    expectedEvents = 0,
+  ) {
+    this.queue = new CalendarQueue(expectedEvents);
+  }
 
   now(): number {
     return this.t;
@@ -39,6 +45,10 @@ export class VirtualScheduler implements Schedule {
 
   measureAt(simMs: number): number {
     return simMs;
+  }
+
+  measureInto(times: Float64Array): void {
+    times[1] = this.t;
   }
 
   at(timeMs: number, dev: number, kind: number): void {

@@ -77,6 +77,11 @@ export class WallScheduler implements Schedule {
     return this.originEpochMs + simMs / this.timeScale;
   }
 
+  measureInto(times: Float64Array): void {
+    times[0] = this.measureAt(times[0]);
+    times[1] = epochNow();
+  }
+
   at(timeMs: number, dev: number, kind: number): void {
     this.heap.push(timeMs, dev, kind);
     // Inside a turn the turn arms at its end. Arming here would see the turn's own due events

@@ -48,6 +48,15 @@ export const START_LEAD_MS = 50;
 export const VIRTUAL_EVENTS_PER_TURN = 1 << 18;
 
 /**
+ * Virtual clock: events a shard's queue is sized for per device before the run (the calendar
+ * queue's block store, engine/clock/calendar-queue.ts). A device has about two pending at the
+ * start (its power-on and its link's first flip) and two or three while it runs (its next report,
+ * the flip, a reply of the backend model). Sizing only: results do not depend on it, and pages
+ * the queue never uses cost no memory.
+ */
+export const PENDING_EVENTS_PER_DEVICE = 3;
+
+/**
  * Wall clock: least wall time between two wakes of a shard's scheduler for events still in the
  * future. A shard process holding ~19,000 sessions that publish once a minute has ~320 events a
  * second spread evenly, so without a quantum nearly every event is its own wake of the event loop

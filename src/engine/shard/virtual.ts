@@ -13,7 +13,7 @@ import { buildLifecycle, LifecycleEvents, finalOf } from './assembly.js';
 import { faultPhasesOf, simulatedHorizonMs } from '../../scenario/resolved.js';
 import { ModelFaults } from '../../drivers/model/fault-model.js';
 import { FleetMap, fleetShapeOf } from '../../faults/fleet-map.js';
-import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS, VIRTUAL_EVENTS_PER_TURN } from './tuning.js';
+import { CONNECT_TIMEOUT_MS, HTTP_TIMEOUT_MS, PENDING_EVENTS_PER_DEVICE, VIRTUAL_EVENTS_PER_TURN } from './tuning.js';
 import { ARTIFACT_TIMEOUT_FACTOR } from '../../drivers/http/artifact-fetch.js';
 import type { ShardContext } from './context.js';
 
@@ -39,7 +39,7 @@ export async function runVirtualShard(ctx: ShardContext): Promise<ShardFinal> {
   const scheduler = new VirtualScheduler((kind, dev) => {
     if (driver.owns(kind)) driver.handle(kind, dev);
     else lifecycle.handle(kind, dev, scheduler.now());
-  });
+  }, task.count * PENDING_EVENTS_PER_DEVICE);
   // One record per device holds the lifecycle's, the energy meter's and the driver's state of it.
   const devices = new DeviceTable(task.count, task.firstDevice);
   const events = new LifecycleEvents();
