@@ -1,13 +1,12 @@
 import { EventHeap } from './event-heap.js';
+import { BucketWidthPolicy, NARROW_AFTER } from './calendar-width.js';
 import { grown } from '../../collections/grown.js';
 
 /** Buckets in the ring (a power of two): the ring spans RING bucket widths ahead of "now". */
 const RING_BITS = 16;
 const RING = 1 << RING_BITS;
 const WORDS = RING >>> 5;
-/** Bucket widths are powers of two ms, so that rescaling a bucket index is exact. */
-const MIN_WIDTH_MS = 2 ** -6;
-const MAX_WIDTH_MS = 2 ** 20;
+/** Bucket width at the start, ms; it adapts (calendar-width.ts). */
 const START_WIDTH_MS = 1024;
 /**
  * Ring blocks: 256 bytes each, an 8-byte header (next block, fill) and BLOCK events of 24 bytes
@@ -22,24 +21,6 @@ const BF = BLOCK_BYTES / 8;
 const BW = BLOCK_BYTES / 4;
 const fTime = (k: number, j: number) => k * BF + 1 + 3 * j;
 const wTag = (k: number, j: number) => k * BW + 6 + 6 * j;
-/**
- * Width adapts to keep the events handled per bucket turn in [LOW, HIGH] and the ring's horizon
- * (RING widths) long enough that few pushes go to the far heap. It halves as soon as a few turns
- * were too full (a full `near` is a big heap again); it doubles after many turns that were too
- * empty, or that sent more than FAR_SHARE of the pushes beyond the ring (each of those costs a
- * far-heap push and pop; a power-on burst once shrank the width until every 15-minute report went
- * there), and then never halves back below that width. Halving at most halves the mean per
- * non-empty bucket and doubling at most doubles it, so with HIGH > 2·LOW, and the floor, the
- * rules never undo each other. The range was measured (bench/RESULTS.md): the near heap stays a
- * few levels deep, and the buckets being appended to (a report 15 minutes ahead, ± jitter) stay
- * few enough for their blocks to remain in cache; with ~20 events per bucket every append was a
- * cache miss, with ~600 every pop walked a deep heap.
- */
-const NARROW_AFTER = 4;
-const WIDEN_AFTER = 256;
-const LOW_PER_BUCKET = 16;
-const HIGH_PER_BUCKET = 512;
-const FAR_SHARE = 1 / 8;
 
 /**
  * Ring slot of absolute bucket index b: b mod RING for any integer b within ±2^53 (negative too),
@@ -115,17 +96,13 @@ export class CalendarQueue {
   /** Absolute index of the bucket whose events are in `near`. */
   private cur = 0;
   private width = START_WIDTH_MS;
-  /** Narrowest width allowed: raised when a narrower one sent too much beyond the ring. */
-  private floorWidth = MIN_WIDTH_MS;
   private inv = 1 / START_WIDTH_MS;
+  private readonly widths = new BucketWidthPolicy();
   private nextSeq = 0;
   private n = 0;
   private pops = 0;
-  private popsAtAdapt = 0;
   /** Pushes that went beyond the ring (re-placements by migrate/rescale included). */
   private farPushes = 0;
-  private farAtAdapt = 0;
-  private seqAtAdapt = 0;
   private turns = 0;
   /** Per-device records touched when their events are loaded (see warmRecords); none by default. */
   private warm: Uint8Array | undefined;
@@ -342,22 +319,11 @@ export class CalendarQueue {
     }
   }
 
-  /** Checks the turns since the last check (runs with `near` empty). */
+  /** Asks the width policy about the turns since it last decided (runs with `near` empty). */
   private adapt(): void {
-    const perTurn = (this.pops - this.popsAtAdapt) / this.turns;
-    const farShare = (this.farPushes - this.farAtAdapt) / Math.max(1, this.nextSeq - this.seqAtAdapt);
-    let width = this.width;
-    if (perTurn > HIGH_PER_BUCKET && width > this.floorWidth) width /= 2;
-    else if (this.turns < WIDEN_AFTER) return;
-    else if (width < MAX_WIDTH_MS && farShare > FAR_SHARE && perTurn < HIGH_PER_BUCKET / 2) {
-      // The horizon was too short at this width: never narrow back to it.
-      width *= 2;
-      this.floorWidth = width;
-    } else if (width < MAX_WIDTH_MS && perTurn < LOW_PER_BUCKET) width *= 2;
+    const width = this.widths.decide(this.width, this.turns, this.pops, this.farPushes, this.nextSeq);
+    if (width < 0) return;
     this.turns = 0;
-    this.popsAtAdapt = this.pops;
-    this.farAtAdapt = this.farPushes;
-    this.seqAtAdapt = this.nextSeq;
     if (width !== this.width) this.rescale(width);
   }
 

@@ -1,0 +1,57 @@
+/**
+ * When the calendar queue (calendar-queue.ts) changes its bucket width. The queue re-buckets its
+ * events when told; this decides when, from what the last turns saw.
+ *
+ * Width adapts to keep the events handled per bucket turn in [LOW, HIGH] and the ring's horizon
+ * (RING widths) long enough that few pushes go to the far heap. It halves as soon as a few turns
+ * were too full (a full `near` is a big heap again); it doubles after many turns that were too
+ * empty, or that sent more than FAR_SHARE of the pushes beyond the ring (each of those costs a
+ * far-heap push and pop; a power-on burst once shrank the width until every 15-minute report went
+ * there), and then never halves back below that width. Halving at most halves the mean per
+ * non-empty bucket and doubling at most doubles it, so with HIGH > 2·LOW, and the floor, the
+ * rules never undo each other. The range was measured (bench/RESULTS.md): the near heap stays a
+ * few levels deep, and the buckets being appended to (a report 15 minutes ahead, ± jitter) stay
+ * few enough for their blocks to remain in cache; with ~20 events per bucket every append was a
+ * cache miss, with ~600 every pop walked a deep heap.
+ */
+
+/** Turns between two looks at the width (a narrowing needs no more than this many too-full turns). */
+export const NARROW_AFTER = 4;
+const WIDEN_AFTER = 256;
+const LOW_PER_BUCKET = 16;
+const HIGH_PER_BUCKET = 512;
+const FAR_SHARE = 1 / 8;
+/** Bucket widths are powers of two ms, so that rescaling a bucket index is exact. */
+const MIN_WIDTH_MS = 2 ** -6;
+const MAX_WIDTH_MS = 2 ** 20;
+
+/** One queue's width decisions: the queue's counts at the last decision, and the narrowest width allowed. */
+export class BucketWidthPolicy {
+  private popsAt = 0;
+  private farAt = 0;
+  private seqAt = 0;
+  /** Narrowest width allowed: raised when a narrower one sent too much beyond the ring. */
+  private floorWidth = MIN_WIDTH_MS;
+
+  /**
+   * The width to use after `turns` bucket turns at `width` (`width` itself to keep it), or -1 to
+   * keep counting turns. `pops`, `farPushes` and `seq` are the queue's running totals of events
+   * popped, pushes that went beyond the ring, and sequence numbers handed out.
+   */
+  decide(width: number, turns: number, pops: number, farPushes: number, seq: number): number {
+    const perTurn = (pops - this.popsAt) / turns;
+    const farShare = (farPushes - this.farAt) / Math.max(1, seq - this.seqAt);
+    let next = width;
+    if (perTurn > HIGH_PER_BUCKET && width > this.floorWidth) next /= 2;
+    else if (turns < WIDEN_AFTER) return -1;
+    else if (width < MAX_WIDTH_MS && farShare > FAR_SHARE && perTurn < HIGH_PER_BUCKET / 2) {
+      // The horizon was too short at this width: never narrow back to it.
+      next *= 2;
+      this.floorWidth = next;
+    } else if (width < MAX_WIDTH_MS && perTurn < LOW_PER_BUCKET) next *= 2;
+    this.popsAt = pops;
+    this.farAt = farPushes;
+    this.seqAt = seq;
+    return next;
+  }
+}
