@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { COUNTERS, GAUGES, HISTOGRAMS } from '../../metrics/catalog.js';
 import type { MetricsAggregator, TimelineRow } from '../../metrics/aggregate.js';
 import { buildFleetResults, mergeProjections } from './fleet-results.js';
@@ -12,7 +13,7 @@ import { onlineOverRun } from '../../summary/online.js';
 import type { OperatorResults } from '../operator/wall-operator.js';
 import { histogramStats } from '../../metrics/histogram.js';
 import { evaluateThreshold } from '../../metrics/thresholds.js';
-import type { ResolvedScenario } from '../../scenario/resolved.js';
+import type { ResolvedPreset, ResolvedScenario } from '../../scenario/resolved.js';
 import { SUMMARY_SCHEMA_VERSION, type FleetResults, type RunSummary } from '../../summary/run-summary.js';
 import { accountingSummary, backendCountCounters, telemetryLost, type BackendCounts } from '../../summary/accounting.js';
 import { decideResult, type RunStatus, type ThresholdResult } from '../../summary/verdict.js';
@@ -64,9 +65,24 @@ function faultSection(i: BuildSummaryInput): FaultReport | undefined {
   return faultReportOf(i.timeline ?? [], phases, f.injected, i.simulatedMs, f.errors);
 }
 
+/**
+ * The scenario's identity, for `compare` ("the runs used different scenarios") and `merge`: what
+ * it resolved to, not where it was read from. So a protocol or preset module file counts by its
+ * path relative to the scenario file (two checkouts of one repository, or two CI workspaces, hash
+ * the same; the absolute path made them differ), and a protocol's secrets by name only (an
+ * environment's credentials are not the scenario, and their values stay out of the hash).
+ */
 export function scenarioHash(s: ResolvedScenario): string {
-  const { file: _file, ...rest } = s;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+  const { file, ...rest } = s;
+  const identity = 'preset' in rest.target ? { ...rest, target: { ...rest.target, preset: presetIdentity(rest.target.preset, file) } } : rest;
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+}
+
+function presetIdentity(p: ResolvedPreset, scenarioFile: string): ResolvedPreset {
+  if (p.kind === 'builtin') return p;
+  const file = path.relative(scenarioFile === '<inline>' ? process.cwd() : path.dirname(scenarioFile), p.file);
+  if (p.kind === 'module') return { ...p, file };
+  return { ...p, file, secrets: Object.fromEntries(Object.keys(p.secrets).map((k) => [k, ''])) };
 }
 
 /**
