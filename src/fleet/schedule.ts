@@ -17,9 +17,9 @@ export interface Schedule {
   measureAt(simMs: number): number;
   /**
    * `times[0] = measureAt(times[0]); times[1] = measureNow()`, in place. For the hot path of a
-   * report (fleet/telemetry-pipeline.ts): a fraction passed to or returned from a call V8 does not
-   * inline is a new HeapNumber, and these two calls sat past its inlining depth, so each report
-   * made two of them; through the array it makes none.
+   * report (fleet/telemetry-pipeline.ts): a fraction returned from a call V8 does not inline is a
+   * new HeapNumber, and with the pipeline's inlining budget spent `measureNow` was such a call, one
+   * per report; through the array the times stay raw doubles.
    */
   measureInto(times: Float64Array): void;
 }

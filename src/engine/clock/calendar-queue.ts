@@ -114,7 +114,7 @@ export class CalendarQueue {
    * `expectedEvents`: about how many will be pending at once (0: unknown), to size the block store
    * up front. Blocks never used are never touched, so a generous guess costs address space, not
    * memory; doubling from 256 copied the store ~9 times and faulted twice its pages in while a
-   * 250,000-device shard planned its first events (bench/RESULTS.md, "Start-up costs").
+   * 250,000-device shard planned its first events (bench/RESULTS.md, issue 17 round 20).
    */
   constructor(expectedEvents = 0) {
     this.blockCap = blocksFor(expectedEvents);

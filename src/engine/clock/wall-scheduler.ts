@@ -79,7 +79,7 @@ export class WallScheduler implements Schedule {
 
   measureInto(times: Float64Array): void {
     times[0] = this.measureAt(times[0]);
-    times[1] = epochNow();
+    times[1] = this.measureNow();
   }
 
   at(timeMs: number, dev: number, kind: number): void {
