@@ -3,16 +3,17 @@
  * events when told; this decides when, from what the last turns saw.
  *
  * Width adapts to keep the events handled per bucket turn in [LOW, HIGH] and the ring's horizon
- * (RING widths) long enough that few pushes go to the far heap. It halves as soon as a few turns
- * were too full (a full `near` is a big heap again); it doubles after many turns that were too
- * empty, or that sent more than FAR_SHARE of the pushes beyond the ring (each of those costs a
- * far-heap push and pop; a power-on burst once shrank the width until every 15-minute report went
- * there), and then never halves back below that width. Halving at most halves the mean per
- * non-empty bucket and doubling at most doubles it, so with HIGH > 2·LOW, and the floor, the
- * rules never undo each other. The range was measured (bench/RESULTS.md): the near heap stays a
- * few levels deep, and the buckets being appended to (a report 15 minutes ahead, ± jitter) stay
- * few enough for their blocks to remain in cache; with ~20 events per bucket every append was a
- * cache miss, with ~600 every pop walked a deep heap.
+ * (RING widths) long enough that few pushes go to the far heap. It narrows as soon as a few turns
+ * were too full (a full `near` is a big heap again), by as many halvings as their count asks for;
+ * it doubles after many turns that were too empty, or that sent more than FAR_SHARE of the
+ * pushes beyond the ring (each of those costs a far-heap push and pop; a power-on burst once
+ * shrank the width until every 15-minute report went there), and then never halves back below
+ * that width. Halving at most halves the mean per non-empty bucket and doubling at most doubles
+ * it, so with HIGH > 2·LOW, and the floor, the rules never undo each other. The range was
+ * measured (bench/RESULTS.md): the near heap stays a few levels deep, and the buckets being
+ * appended to (a report 15 minutes ahead, ± jitter) stay few enough for their blocks to remain in
+ * cache; with ~20 events per bucket every append was a cache miss, with ~600 every pop walked a
+ * deep heap.
  */
 
 /** Turns between two looks at the width (a narrowing needs no more than this many too-full turns). */
@@ -42,8 +43,14 @@ export class BucketWidthPolicy {
     const perTurn = (pops - this.popsAt) / turns;
     const farShare = (farPushes - this.farAt) / Math.max(1, seq - this.seqAt);
     let next = width;
-    if (perTurn > HIGH_PER_BUCKET && width > this.floorWidth) next /= 2;
-    else if (turns < WIDEN_AFTER) return -1;
+    if (perTurn > HIGH_PER_BUCKET && width > this.floorWidth) {
+      // As many halvings as the count asks for, in one re-bucketing: each splits a bucket's
+      // events over two, so k of them bring perTurn to at least perTurn / 2^k, and the first k
+      // with perTurn / 2^k <= HIGH leaves more than HIGH / 2 per turn, well above LOW (no
+      // widening follows). One halving at a time re-bucketed every pending event once per step:
+      // a power-on burst of 250,000 devices per shard took two, ~60-130 ms each.
+      for (let q = perTurn; q > HIGH_PER_BUCKET && next > this.floorWidth; q /= 2) next /= 2;
+    } else if (turns < WIDEN_AFTER) return -1;
     else if (width < MAX_WIDTH_MS && farShare > FAR_SHARE && perTurn < HIGH_PER_BUCKET / 2) {
       // The horizon was too short at this width: never narrow back to it.
       next *= 2;
