@@ -16,6 +16,10 @@ describe('BucketWidthPolicy', () => {
     expect(after(new BucketWidthPolicy(), 1024, NARROW_AFTER, 40_000)).toBe(8);
   });
 
+  it('waits for NARROW_AFTER turns before it judges, however full they are', () => {
+    expect(after(new BucketWidthPolicy(), 1024, NARROW_AFTER - 1, 40_000)).toBe(-1);
+  });
+
   it('keeps the width while a turn holds at most 512 events, and waits for more turns before widening', () => {
     expect(after(new BucketWidthPolicy(), 1024, NARROW_AFTER, 512)).toBe(-1);
     expect(after(new BucketWidthPolicy(), 1024, 256, 100)).toBe(1024);

@@ -1,5 +1,5 @@
 import { EventHeap } from './event-heap.js';
-import { BucketWidthPolicy, NARROW_AFTER } from './calendar-width.js';
+import { BucketWidthPolicy } from './calendar-width.js';
 import { grown } from '../../collections/grown.js';
 
 /** Buckets in the ring (a power of two): the ring spans RING bucket widths ahead of "now". */
@@ -245,7 +245,8 @@ export class CalendarQueue {
   /** `near` is empty: moves the next non-empty bucket into it. Returns the new earliest time. */
   private refill(): number {
     if (this.n === 0) return Infinity;
-    if (++this.turns >= NARROW_AFTER) this.adapt();
+    this.turns++;
+    this.adapt();
     if (this.near.size > 0) return this.near.peekTime();
     if (this.ringCount === 0) {
       // Nothing within the ring: jump straight to the far heap's first bucket. Events at an
@@ -319,16 +320,25 @@ export class CalendarQueue {
     }
   }
 
-  /** Asks the width policy about the turns since it last decided (runs with `near` empty). */
+  /**
+   * Asks the width policy about the turns since it last decided (runs with `near` empty, every
+   * turn). No branch: the same code runs whether the policy waits, keeps the width or changes it,
+   * so that V8 has seen all of it from the first turns on (see BucketWidthPolicy.decide: code
+   * first run here after the hot loop was optimized threw that loop away).
+   */
   private adapt(): void {
     const width = this.widths.decide(this.width, this.turns, this.pops, this.farPushes, this.nextSeq);
-    if (width < 0) return;
-    this.turns = 0;
-    if (width !== this.width) this.rescale(width);
+    const decided = width >= 0;
+    this.turns = decided ? 0 : this.turns;
+    this.rescale(decided ? width : this.width);
   }
 
-  /** Re-buckets the ring at a new width. Every pending event is at or after bucket `cur`'s start. */
+  /**
+   * Re-buckets the ring at a new width (nothing when it is the current one). Every pending event
+   * is at or after bucket `cur`'s start.
+   */
   private rescale(width: number): void {
+    if (width === this.width) return;
     const curStart = this.cur * this.width;
     // Detach every ring chain into one list of blocks, then re-place each event at the new width;
     // a block is freed only once its events are placed (placing may allocate blocks).

@@ -36,29 +36,43 @@ export class BucketWidthPolicy {
 
   /**
    * The width to use after `turns` bucket turns at `width` (`width` itself to keep it), or -1 to
-   * keep counting turns. `pops`, `farPushes` and `seq` are the queue's running totals of events
-   * popped, pushes that went beyond the ring, and sequence numbers handed out.
+   * keep counting turns (always, before NARROW_AFTER turns). `pops`, `farPushes` and `seq` are
+   * the queue's running totals of events popped, pushes that went beyond the ring, and sequence
+   * numbers handed out.
    */
   decide(width: number, turns: number, pops: number, farPushes: number, seq: number): number {
     const perTurn = (pops - this.popsAt) / turns;
     const farShare = (farPushes - this.farAt) / Math.max(1, seq - this.seqAt);
-    let next = width;
-    if (perTurn > HIGH_PER_BUCKET && width > this.floorWidth) {
-      // As many halvings as the count asks for, in one re-bucketing: each splits a bucket's
-      // events over two, so k of them bring perTurn to at least perTurn / 2^k, and the first k
-      // with perTurn / 2^k <= HIGH leaves more than HIGH / 2 per turn, well above LOW (no
-      // widening follows). One halving at a time re-bucketed every pending event once per step:
-      // a power-on burst of 250,000 devices per shard took two, ~60-130 ms each.
-      for (let q = perTurn; q > HIGH_PER_BUCKET && next > this.floorWidth; q /= 2) next /= 2;
-    } else if (turns < WIDEN_AFTER) return -1;
-    else if (width < MAX_WIDTH_MS && farShare > FAR_SHARE && perTurn < HIGH_PER_BUCKET / 2) {
-      // The horizon was too short at this width: never narrow back to it.
-      next *= 2;
-      this.floorWidth = next;
-    } else if (width < MAX_WIDTH_MS && perTurn < LOW_PER_BUCKET) next *= 2;
-    this.popsAt = pops;
-    this.farAt = farPushes;
-    this.seqAt = seq;
+    const floor = this.floorWidth;
+    // Every comparison, operation and store below runs on every call, whichever way the call
+    // decides. This is inlined into the virtual clock's hot loop, and V8 compiles an operation it
+    // has never seen run into a deoptimization: the first widening, hundreds of turns in, threw
+    // away the whole optimized loop, which was then compiled twice more (on-stack and whole), the
+    // most expensive compiles of a run (bench/RESULTS.md, issue 17 round 21).
+    //
+    // As many halvings as the count asks for, in one re-bucketing: each splits a bucket's events
+    // over two, so k of them bring perTurn to at least perTurn / 2^k, and the first k with
+    // perTurn / 2^k <= HIGH leaves more than HIGH / 2 per turn, well above LOW (no widening
+    // follows). One halving at a time re-bucketed every pending event once per step: a power-on
+    // burst of 250,000 devices per shard took two, ~60-130 ms each.
+    let narrowed = width;
+    for (let q = perTurn; q > HIGH_PER_BUCKET && narrowed > floor; q /= 2) narrowed /= 2;
+    const counted = turns >= WIDEN_AFTER;
+    const canWiden = width < MAX_WIDTH_MS;
+    const farTooMuch = farShare > FAR_SHARE;
+    const notBusy = perTurn < HIGH_PER_BUCKET / 2;
+    const tooEmpty = perTurn < LOW_PER_BUCKET;
+    const narrows = narrowed < width;
+    // The horizon was too short at this width: widen, and never narrow back to it.
+    const farWiden = canWiden && farTooMuch && notBusy;
+    const doubled = width * 2;
+    const early = turns < NARROW_AFTER;
+    const next = early ? -1 : narrows ? narrowed : !counted ? -1 : farWiden || (canWiden && tooEmpty) ? doubled : width;
+    const decided = next >= 0;
+    this.floorWidth = decided && !narrows && farWiden ? doubled : floor;
+    this.popsAt = decided ? pops : this.popsAt;
+    this.farAt = decided ? farPushes : this.farAt;
+    this.seqAt = decided ? seq : this.seqAt;
     return next;
   }
 }
