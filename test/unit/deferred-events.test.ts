@@ -148,6 +148,8 @@ describe('VirtualScheduler deferred events', () => {
     expect(s.runFor(1000 + n, 1e9)).toBe(true);
     expect(handled).toBe(n);
     expect(s.pending).toBe(0);
+    // Exactly as many ran deferred as the records' 16-bit entry numbers can name.
+    expect(s.deferredProcessed).toBe(65_535);
   });
 
   it('without deferDeviceEvents, defer is at', () => {

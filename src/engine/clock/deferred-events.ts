@@ -4,7 +4,7 @@ import type { RecordSlots, SlotRequest } from '../../fleet/device-table.js';
 /** Pool entries and ring slots to start with; both double when full (one per deferred event pending). */
 const START_ENTRIES = 1024;
 /**
- * Most deferred events pending at once: entry numbers + 1 fit the records' 16-bit fields. Beyond
+ * Most deferred events pending at once: entry numbers (from 1) fit the records' 16-bit fields. Beyond
  * it `add` says no and the event is queued as usual (exact either way). Acks run within their
  * latency of being deferred, so a shard has a few hundred pending, a reconnect storm thousands.
  */
@@ -13,8 +13,8 @@ const MAX_ENTRIES = 0xffff;
 /**
  * Where each device's two deferred-event fields live: 16-bit slots in the caller's per-device
  * records, so that the check the scheduler makes on every event reads a line the event touches
- * anyway (fleet/device-table.ts reserveSlots). `first` is the device's first deferred entry + 1
- * (0: none), read on every event of the device; `last` its last entry + 1, read only when a
+ * anyway (fleet/device-table.ts reserveSlots). `first` is the device's first deferred entry
+ * (0: none), read on every event of the device; `last` its last entry, read only when a
  * device defers a second event.
  */
 export type DeferredSlots = RecordSlots<'first' | 'last'>;
@@ -24,6 +24,12 @@ export const DEFERRED_EVENT_SLOTS: readonly SlotRequest<'first' | 'last'>[] = [
   { name: 'first', bytes: 2, line: 'hot' },
   { name: 'last', bytes: 2, line: 'cold' },
 ];
+
+/** `a` with entry 0, the "none" sentinel, due at +Infinity (DeferredEvents' pool). */
+function sentinelled(a: Float64Array): Float64Array {
+  a[0] = Infinity;
+  return a;
+}
 
 /** Own records for the two fields when the caller has none (tests). */
 export function ownDeferredSlots(devices: number): DeferredSlots {
@@ -45,7 +51,7 @@ export function ownDeferredSlots(devices: number): DeferredSlots {
  *
  * A device's FIFO only takes times in non-decreasing order (`add` says false otherwise, and the
  * caller queues that event as usual). The pool of entries (time, seq, kind, next) and the ring are
- * typed arrays allocated on the first deferred event. Single-threaded: one per shard scheduler.
+ * typed arrays of START_ENTRIES each, doubled when full. Single-threaded: one per shard scheduler.
  */
 export class DeferredEvents {
   /** The records' 16-bit view and the two fields' offsets and stride in its units. */
@@ -53,12 +59,21 @@ export class DeferredEvents {
   private readonly stride: number;
   private readonly firstAt: number;
   private readonly lastAt: number;
-  /** Pool: entry e is (times[e], seqs[e], kinds[e]), then next[e] (its device's next entry + 1, or the next free entry + 1; 0 ends). */
-  private times = new Float64Array(0);
-  private seqs = new Float64Array(0);
-  private kinds = new Int32Array(0);
-  private next = new Int32Array(0);
+  /**
+   * Pool: entry e >= 1 is (times[e], seqs[e], kinds[e]), then next[e] (its device's next entry, or
+   * the next free entry; 0 ends). Index 0 is "none", a sentinel due at +Infinity: a device with
+   * nothing deferred reads it like any other entry, so `runsBefore`, asked on every event, has no
+   * branch of its own that only runs once acks are deferred. Such a branch, inlined into the
+   * virtual clock's loop, was first taken after V8 had optimized the loop, which threw the
+   * optimized loop away (bench/RESULTS.md, issue 17 round 21).
+   */
+  private times = sentinelled(new Float64Array(START_ENTRIES));
+  private seqs = sentinelled(new Float64Array(START_ENTRIES));
+  private kinds = new Int32Array(START_ENTRIES);
+  private next = new Int32Array(START_ENTRIES);
+  /** The first free entry (0: none). */
   private free = 0;
+  /** The highest entry handed out so far. */
   private used = 0;
   private n = 0;
   /**
@@ -69,8 +84,8 @@ export class DeferredEvents {
    * runs the device's first pending event if that is due, which is event k unless k already ran
    * (then it runs nothing); so each pending event's own entry is always still in the ring.
    */
-  private ringDevs = new Int32Array(0);
-  private ringTimes = new Float64Array(0);
+  private ringDevs = new Int32Array(START_ENTRIES);
+  private ringTimes = new Float64Array(START_ENTRIES);
   private ringHead = 0;
   private ringTail = 0;
   /** Entries a flush takes out of the ring and puts back when it is done (`setAside`, `putBack`). */
@@ -97,19 +112,20 @@ export class DeferredEvents {
    * deferred time, or MAX_ENTRIES are pending (queue it instead).
    */
   add(time: number, seq: number, dev: number, kind: number): boolean {
-    if (this.times.length === 0) this.allocate();
     const r = dev * this.stride;
-    const tail = this.rec[r + this.lastAt] - 1;
+    const tail = this.rec[r + this.lastAt];
     const empty = this.rec[r + this.firstAt] === 0;
-    if ((!empty && time < this.times[tail]) || (this.free === 0 && this.used === MAX_ENTRIES)) return false;
+    // Compared whether or not the device has an entry (see `times`): against the sentinel it is true, and ignored.
+    const beforeTail = time < this.times[tail];
+    if ((beforeTail && !empty) || (this.free === 0 && this.used === MAX_ENTRIES)) return false;
     const e = this.take();
     this.times[e] = time;
     this.seqs[e] = seq;
     this.kinds[e] = kind;
     this.next[e] = 0;
-    if (empty) this.rec[r + this.firstAt] = e + 1;
-    else this.next[tail] = e + 1;
-    this.rec[r + this.lastAt] = e + 1;
+    if (empty) this.rec[r + this.firstAt] = e;
+    else this.next[tail] = e;
+    this.rec[r + this.lastAt] = e;
     this.n++;
     this.toRing(dev, time);
     return true;
@@ -122,8 +138,7 @@ export class DeferredEvents {
 
   /** True when `dev`'s first deferred event is due before `limit`. */
   dueBefore(dev: number, limit: number): boolean {
-    const e = this.rec[dev * this.stride + this.firstAt] - 1;
-    return e >= 0 && this.times[e] < limit;
+    return this.times[this.rec[dev * this.stride + this.firstAt]] < limit;
   }
 
   /**
@@ -131,8 +146,7 @@ export class DeferredEvents {
    * earlier, or at the same time and deferred first.
    */
   runsBefore(dev: number, t: number, seq: number): boolean {
-    const e = this.rec[dev * this.stride + this.firstAt] - 1;
-    if (e < 0) return false;
+    const e = this.rec[dev * this.stride + this.firstAt];
     const at = this.times[e];
     return at < t || (at === t && this.seqs[e] < seq);
   }
@@ -143,11 +157,11 @@ export class DeferredEvents {
    */
   shift(dev: number): number {
     const k = dev * this.stride + this.firstAt;
-    const e = this.rec[k] - 1;
+    const e = this.rec[k];
     this.taken[0] = this.times[e];
     this.rec[k] = this.next[e];
     this.next[e] = this.free;
-    this.free = e + 1;
+    this.free = e;
     this.n--;
     return this.kinds[e];
   }
@@ -195,7 +209,6 @@ export class DeferredEvents {
   }
 
   clear(): void {
-    if (this.times.length === 0) return;
     for (let i = this.ringHead; i < this.ringTail; i++) {
       const r = this.ringDevs[i & (this.ringDevs.length - 1)] * this.stride;
       this.rec[r + this.firstAt] = 0;
@@ -208,29 +221,20 @@ export class DeferredEvents {
     this.ringTail = 0;
   }
 
-  private allocate(): void {
-    this.times = new Float64Array(START_ENTRIES);
-    this.seqs = new Float64Array(START_ENTRIES);
-    this.kinds = new Int32Array(START_ENTRIES);
-    this.next = new Int32Array(START_ENTRIES);
-    this.ringDevs = new Int32Array(START_ENTRIES);
-    this.ringTimes = new Float64Array(START_ENTRIES);
-  }
-
   private take(): number {
-    const e = this.free - 1;
-    if (e >= 0) {
+    const e = this.free;
+    if (e > 0) {
       this.free = this.next[e];
       return e;
     }
-    if (this.used === this.times.length) {
-      const cap = Math.min(this.times.length * 2, MAX_ENTRIES);
+    if (this.used + 1 === this.times.length) {
+      const cap = Math.min(this.times.length * 2, MAX_ENTRIES + 1);
       this.times = grown(this.times, cap);
       this.seqs = grown(this.seqs, cap);
       this.kinds = grown(this.kinds, cap);
       this.next = grown(this.next, cap);
     }
-    return this.used++;
+    return ++this.used;
   }
 
   /** Doubles the ring, its entries moved to the start in order. */

@@ -215,7 +215,7 @@ export class VirtualScheduler implements Schedule {
     const d = this.deferred;
     if (d === undefined) return false;
     const dev = this.queue.topDev();
-    if (!d.has(dev) || !d.runsBefore(dev, t, this.queue.topSeq())) return false;
+    if (!d.runsBefore(dev, t, this.queue.topSeq())) return false;
     this.runDeferred(dev);
     return true;
   }
