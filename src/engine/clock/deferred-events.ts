@@ -131,11 +131,6 @@ export class DeferredEvents {
     return true;
   }
 
-  /** True when `dev` has a deferred event. */
-  has(dev: number): boolean {
-    return this.rec[dev * this.stride + this.firstAt] !== 0;
-  }
-
   /** True when `dev`'s first deferred event is due before `limit`. */
   dueBefore(dev: number, limit: number): boolean {
     return this.times[this.rec[dev * this.stride + this.firstAt]] < limit;
