@@ -203,7 +203,7 @@ export class VirtualScheduler implements Schedule {
     const until = +untilMs; // see runQueued
     const limit = t < until ? t : until;
     const dev = d.ringShift();
-    if (d.dueBefore(dev, limit)) this.runDeferred(dev);
+    this.runDeferredIf(d.dueBefore(dev, limit), dev);
   }
 
   /**
@@ -215,9 +215,20 @@ export class VirtualScheduler implements Schedule {
     const d = this.deferred;
     if (d === undefined) return false;
     const dev = this.queue.topDev();
-    if (!d.runsBefore(dev, t, this.queue.topSeq())) return false;
-    this.runDeferred(dev);
-    return true;
+    return this.runDeferredIf(d.runsBefore(dev, t, this.queue.topSeq()), dev);
+  }
+
+  /**
+   * Runs `dev`'s first deferred event when `due`, and says `due`. One call site for both ways a
+   * deferred event runs, because V8 keeps what it has seen per site of a function, inlined or
+   * not: the ring runs deferred events from the first acks on, so by the time the loop is
+   * optimized this call has been seen, and the rarer way (a deferred event ahead of its device's
+   * next queued one) no longer meets a call V8 never saw, which threw the optimized loop away
+   * (bench/RESULTS.md, issue 17 round 21).
+   */
+  private runDeferredIf(due: boolean, dev: number): boolean {
+    if (due) this.runDeferred(dev);
+    return due;
   }
 
   /** Runs `dev`'s first deferred event, at its own time. */
