@@ -45,7 +45,8 @@ export class BucketWidthPolicy {
     const farShare = (farPushes - this.farAt) / Math.max(1, seq - this.seqAt);
     const floor = this.floorWidth;
     // Every comparison, operation and store below runs on every call, whichever way the call
-    // decides. This is inlined into the virtual clock's hot loop, and V8 compiles an operation it
+    // decides (the narrowing loop's body aside: it first runs at the power-on burst, along with
+    // the first re-bucketing, which V8 meets for the first time then anyway). This is inlined into the virtual clock's hot loop, and V8 compiles an operation it
     // has never seen run into a deoptimization: the first widening, hundreds of turns in, threw
     // away the whole optimized loop, which was then compiled twice more (on-stack and whole), the
     // most expensive compiles of a run (bench/RESULTS.md, issue 17 round 21).

@@ -115,7 +115,8 @@ export class DeferredEvents {
     const r = dev * this.stride;
     const tail = this.rec[r + this.lastAt];
     const empty = this.rec[r + this.firstAt] === 0;
-    // Compared whether or not the device has an entry (see `times`): against the sentinel it is true, and ignored.
+    // Compared whether or not the device has an entry (see `times`): against the sentinel it is
+    // true, and ignored.
     const beforeTail = time < this.times[tail];
     if ((beforeTail && !empty) || (this.free === 0 && this.used === MAX_ENTRIES)) return false;
     const e = this.take();
