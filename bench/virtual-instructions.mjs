@@ -17,7 +17,8 @@
 //   node bench/virtual-instructions.mjs
 //   DEVICES=100000 SHORT_H=2 LONG_H=5 SIMPY_DEVICES=2000 SIMPY_SHORT_H=6 SIMPY_LONG_H=18 R=1 node bench/virtual-instructions.mjs
 // BASELINE_DIST=/path/to/other/checkout (built) also counts that build's fleetsim, for an A/B of a
-// change by instructions; SIMPY=0 leaves the SimPy peer out.
+// change by instructions; SIMPY=0 leaves the SimPy peer out. SNAPSHOT_EVERY=5h (one row) against the
+// default 1m gives what the timeline rows cost.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -34,6 +35,9 @@ const SIMPY_SHORT_H = envInt('SIMPY_SHORT_H', 6);
 const SIMPY_LONG_H = envInt('SIMPY_LONG_H', 18);
 const R = envInt('R', 1);
 const SIMPY = process.env.SIMPY !== '0';
+// The timeline rows' interval (default 1m, as bench/virtual.mjs); a value as long as the runs leaves
+// one row, so that the difference of two counts is what the rows cost.
+const SNAPSHOT_EVERY = process.env.SNAPSHOT_EVERY ?? '1m';
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const here = path.dirname(new URL(import.meta.url).pathname);
 const builds = { new: path.join(here, '..'), ...(process.env.BASELINE_DIST ? { old: process.env.BASELINE_DIST } : {}) };
@@ -68,7 +72,7 @@ function counted(argv) {
 const tmp = mkdtempSync(path.join(tmpdir(), 'fleetsim-bench-instructions-'));
 const fleet = (devices, hours) => {
   const file = path.join(tmp, `fleet-${devices}-${hours}h.yaml`);
-  writeFileSync(file, virtualFleetYaml({ devices, duration: `${hours}h` }));
+  writeFileSync(file, virtualFleetYaml({ devices, duration: `${hours}h` }).replace('snapshotEvery: 1m', `snapshotEvery: ${SNAPSHOT_EVERY}`));
   return file;
 };
 const fleetsimFiles = [fleet(DEVICES, SHORT_H), fleet(DEVICES, LONG_H)];
@@ -84,7 +88,7 @@ const sides = {
   ...(SIMPY ? { simpy: (file) => counted([PYTHON, path.join(here, 'virtual_simpy.py'), JSON.stringify(simpyConfig(file, 'counter'))]) } : {}),
 };
 
-console.log(JSON.stringify({ bench: 'virtual-instructions', DEVICES, SHORT_H, LONG_H, SIMPY_DEVICES, SIMPY_SHORT_H, SIMPY_LONG_H, R, builds, machine: { ...machine(), valgrind } }));
+console.log(JSON.stringify({ bench: 'virtual-instructions', DEVICES, SHORT_H, LONG_H, SIMPY_DEVICES, SIMPY_SHORT_H, SIMPY_LONG_H, SNAPSHOT_EVERY, R, builds, machine: { ...machine(), valgrind } }));
 const marginal = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
 try {
   for (let r = 0; r < R; r++) {

@@ -149,16 +149,23 @@ export class MetricsAggregator {
         for (const counts of parts) h.add(counts);
         return h;
       });
+      // Histograms of a row often hold the same counts (without a modelled link a message's
+      // backend and end-to-end ack latencies are one sample): their stats and encoding (a
+      // deflate each, most of a row's cost) are computed once. Twins are found before any
+      // histogram's counts are taken (emptied).
+      const twins = p.histograms.map((parts, i) => (!parts ? -1 : same[i] >= 0 ? same[i] : this.twinOf(dense, i)));
       HISTOGRAMS.forEach(([n], i) => {
         if (!p.histograms[i]) return;
-        // Histograms of a row often hold the same counts (without a modelled link a message's
-        // backend and end-to-end ack latencies are one sample): their stats and encoding (a
-        // deflate each, most of a row's cost) are computed once.
-        const twin = same[i] >= 0 ? same[i] : this.twinOf(dense, i);
-        row.histograms[n] = twin < 0 ? dense[i]!.stats() : { ...row.histograms[HISTOGRAMS[twin][0]] };
-        row.hdr![n] = twin < 0 ? dense[i]!.encode() : row.hdr![HISTOGRAMS[twin][0]];
+        const twin = twins[i];
+        if (twin >= 0) {
+          row.histograms[n] = { ...row.histograms[HISTOGRAMS[twin][0]] };
+          row.hdr![n] = row.hdr![HISTOGRAMS[twin][0]];
+          dense[i]?.clear();
+          return;
+        }
+        row.histograms[n] = dense[i]!.take();
+        row.hdr![n] = dense[i]!.encoded();
       });
-      for (const h of dense) h?.clear();
       this.rows.push(row);
       this.onRow?.(row);
     }

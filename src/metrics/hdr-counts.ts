@@ -21,12 +21,18 @@ export const HDR_SIGNIFICANT_DIGITS = 3;
  * fixed shape's layout (index i means what it means in the coordinator's HDR histograms), where a
  * negative number -k stands for k empty buckets (counts are never negative): HDR's own zero-run
  * idea, ~2.5x smaller than (index, count) pairs for wide latency spreads. Example: [1500, 3, -2, 1]
- * is 3 samples at index 1500 and 1 at 1503. Shards send it as a Float64Array (`drainCounts`):
- * structured clone (worker ports, `serialization: 'advanced'` IPC) copies a typed array's bytes in
- * one go, where a plain array was written and read element by element, ~5x the CPU per snapshot
- * (bench/RESULTS.md, issue 17 round 5). Readers take any array of numbers.
+ * is 3 samples at index 1500 and 1 at 1503. Shards send it as a typed array (`drainCounts`): an
+ * Int32Array, or a Float64Array when a count could pass 2^31 - 1. Structured clone (worker ports,
+ * `serialization: 'advanced'` IPC) copies a typed array's bytes in one go, where a plain array was
+ * written and read element by element, ~5x the CPU per snapshot (bench/RESULTS.md, issue 17
+ * round 5). They are copied, never transferred: the first ArrayBuffer detached in an isolate
+ * switches off V8's detaching protector, and from then on the optimized code of every typed-array
+ * access of the shard's event loop checks for a detached buffer (+10 % instructions per event,
+ * bench/RESULTS.md, issue 17 round 22). Readers take any array of numbers.
  */
 export type HdrCounts = ArrayLike<number>;
+
+const INT32_MAX = 0x7fffffff;
 
 /**
  * The counts-array index of an integer value in [1, 2^32) for the fixed shape above
@@ -94,17 +100,30 @@ export class HdrRecorder {
     return (this.counts = new Float64Array(COUNTS_LENGTH));
   }
 
-  /** Adds every count into `target`; this recorder keeps its counts. */
+  /**
+   * Adds every count into `target`; this recorder keeps its counts. A word of this bitmap ORed
+   * into the target's marks all its indices at once, and the extremes and the total are set once:
+   * a call per count (`addAt`) was ~5 % of a shard's instructions at one-minute snapshots (callgrind,
+   * bench/RESULTS.md, issue 17 round 22).
+   */
   addInto(target: HdrRecorder): void {
     const c = this.counts;
     const bits = this.bits;
     if (!c || !bits || this.total === 0) return;
+    const tc = target.counts ?? target.allocate();
+    const tbits = target.bits!;
     for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
-      for (let w = bits[k]; w !== 0; w &= w - 1) {
+      const word = bits[k];
+      if (word === 0) continue;
+      tbits[k] |= word;
+      for (let w = word; w !== 0; w &= w - 1) {
         const i = lowestIndexIn(k, w);
-        target.addAt(i, c[i]);
+        tc[i] += c[i];
       }
     }
+    if (this.lo < target.lo) target.lo = this.lo;
+    if (this.hi > target.hi) target.hi = this.hi;
+    target.total += this.total;
   }
 
   /** Empties the recorder (its counts array is kept for reuse). */
@@ -120,29 +139,37 @@ export class HdrRecorder {
   }
 
   /** The counts in drainCounts' format (null when empty), without emptying the recorder. */
-  peekCounts(): Float64Array | null {
+  peekCounts(): Int32Array | Float64Array | null {
     return this.collect(false);
   }
 
   /** The interval's counts (null when nothing was recorded), then starts empty. */
-  drainCounts(): Float64Array | null {
+  drainCounts(): Int32Array | Float64Array | null {
     return this.collect(true);
   }
 
-  private collect(drain: boolean): Float64Array | null {
+  private collect(drain: boolean): Int32Array | Float64Array | null {
     const c = this.counts;
     const bits = this.bits;
     if (!c || !bits || this.total === 0) return null;
-    // At most a start index, then a gap and a count per non-zero index.
-    let out = drainScratch;
-    let n = 0;
-    let prev = -1;
+    // Every count is at most the total, so below 2^31 the whole array fits 32-bit integers (gaps
+    // and indices are below COUNTS_LENGTH): half the bytes to copy and send, which kept a
+    // one-minute snapshot (~17,000 numbers at 250,000 devices per shard) under glibc's 128 KiB
+    // mmap threshold, where each send and receive had paid a fresh mapping's page faults.
+    const wide = this.total > INT32_MAX;
+    let out: Int32Array | Float64Array = wide ? drainScratchWide : drainScratch;
+    // The start index, then per non-zero index a gap (if any) and its count.
+    out[0] = this.lo;
+    let n = 1;
+    let prev = this.lo - 1;
     for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
-      for (let w = bits[k]; w !== 0; w &= w - 1) {
-        if (n + 2 > out.length) out = drainScratch = grownScratch(out);
+      const word = bits[k];
+      if (word === 0) continue;
+      // Room for the word's 32 indices, a gap and a count each.
+      if (n + 64 > out.length) out = grownScratch(out, wide);
+      for (let w = word; w !== 0; w &= w - 1) {
         const i = lowestIndexIn(k, w);
-        if (prev < 0) out[n++] = i;
-        else if (i > prev + 1) out[n++] = prev + 1 - i;
+        if (i > prev + 1) out[n++] = prev + 1 - i;
         out[n++] = c[i];
         if (drain) c[i] = 0;
         prev = i;
@@ -170,11 +197,18 @@ export class HdrRecorder {
 /**
  * Where `drainCounts` writes before copying out exactly what it wrote: one per thread (a module's
  * state is per isolate), grown by doubling, so a snapshot allocates only the array it sends.
+ * `drainScratchWide` is for counts past 2^31 - 1.
  */
-let drainScratch: Float64Array = new Float64Array(1024);
+let drainScratch = new Int32Array(1024);
+let drainScratchWide = new Float64Array(1024);
 
-function grownScratch(a: Float64Array): Float64Array {
-  const b = new Float64Array(a.length * 2);
+function grownScratch(a: Int32Array | Float64Array, wide: boolean): Int32Array | Float64Array {
+  if (wide) {
+    const b = new Float64Array(a.length * 2);
+    b.set(a);
+    return (drainScratchWide = b);
+  }
+  const b = new Int32Array(a.length * 2);
   b.set(a);
-  return b;
+  return (drainScratch = b);
 }

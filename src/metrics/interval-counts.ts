@@ -23,25 +23,35 @@ export class IntervalCounts {
   private hi = -1;
   total = 0;
 
-  /** Adds a shard's interval counts (HdrRecorder.drainCounts' format, hdr-counts.ts). */
+  /**
+   * Adds a shard's interval counts (HdrRecorder.drainCounts' format, hdr-counts.ts). The loop keeps
+   * its state in locals: the total in a field was a double stored to the heap per count, and with
+   * the first and last index tracked per count it took ~60 instructions per count (callgrind,
+   * bench/RESULTS.md, issue 17 round 22). The format's first count is at its start index.
+   */
   add(counts: HdrCounts): void {
+    const len = counts.length;
+    if (len < 2) return;
     const c = this.counts;
-    let i = counts[0];
-    let first = -1;
-    let last = -1;
-    for (let k = 1; k < counts.length; k++) {
+    const bits = this.bits;
+    const first = counts[0];
+    let i = first;
+    let total = 0;
+    for (let k = 1; k < len; k++) {
       const n = counts[k];
       if (n < 0) {
         i -= n;
         continue;
       }
-      if (c[i] === 0) this.bits[i >>> 5] |= 1 << (i & 31);
-      c[i] += n;
-      this.total += n;
-      if (first < 0) first = i;
-      last = i++;
+      const had = c[i];
+      if (had === 0) bits[i >>> 5] |= 1 << (i & 31);
+      c[i] = had + n;
+      total += n;
+      i++;
     }
-    if (last < 0) return;
+    this.total += total;
+    // The last entry is a count (a run of empty buckets is only written before one).
+    const last = i - 1;
     if (first < this.lo) this.lo = first;
     if (last > this.hi) this.hi = last;
   }
@@ -54,38 +64,7 @@ export class IntervalCounts {
    * compile of this method took ~45 ms of a V8 helper thread (bench/RESULTS.md, issue 17 round 6).
    */
   stats(): HistogramStats {
-    const total = this.total;
-    if (total === 0) return { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
-    const c = this.counts;
-    // The library's getValueAtPercentile, all five in one ascending pass.
-    const wanted = WANTED;
-    for (let p = 0; p < PERCENTILES.length; p++) wanted[p] = countAtPercentile(PERCENTILES[p], total);
-    const found = [0, 0, 0, 0, 0];
-    let next = 0;
-    let seen = 0;
-    // meanOf's sum: the same terms, in the same (ascending) order.
-    let sum = 0;
-    const bits = this.bits;
-    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
-      for (let w = bits[k]; w !== 0; w &= w - 1) {
-        const i = lowestIndexIn(k, w);
-        const n = c[i];
-        seen += n;
-        sum += middleOfIndex(i) * n;
-        while (next < 5 && seen >= wanted[next]) found[next++] = i;
-      }
-    }
-    return {
-      count: total,
-      min: lowestOfIndex(this.lo),
-      max: highestOfIndex(this.hi),
-      avg: sum / total,
-      p50: highestOfIndex(found[0]),
-      p90: highestOfIndex(found[1]),
-      p95: highestOfIndex(found[2]),
-      p99: highestOfIndex(found[3]),
-      p999: highestOfIndex(found[4]),
-    };
+    return this.scan(false, false);
   }
 
   /**
@@ -94,39 +73,101 @@ export class IntervalCounts {
    * (reused-deflate.ts). `decodeFromCompressedBase64` of it is the library histogram of the counts.
    */
   encode(): string {
-    // V2 encoding: a 40-byte header, then the counts from index 0 to the highest non-zero one as
-    // ZigZag LEB128 longs, a run of k > 1 empty buckets written as -k.
-    const out = (writer ??= new Writer(WRITER_BYTES));
-    out.at = 0;
-    out.int32(V2_ENCODING_COOKIE);
-    out.int32(0); // payload length, below
-    out.int32(1); // normalizingIndexOffset
-    out.int32(HDR_SIGNIFICANT_DIGITS);
-    out.int64(HDR_LOWEST_US);
-    out.int64(HDR_HIGHEST_US);
-    out.int64(1); // integerToDoubleValueConversionRatio
-    const payloadStart = out.at;
-    const c = this.counts;
-    const bits = this.bits;
-    // Only the non-zero indices: the empty runs between them follow from their distances.
-    let prev = -1;
-    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
-      for (let w = bits[k]; w !== 0; w &= w - 1) {
-        const i = lowestIndexIn(k, w);
-        const gap = i - prev - 1;
-        if (gap > 0) out.zigZag(gap > 1 ? -gap : 0);
-        out.zigZag(c[i]);
-        prev = i;
-      }
-    }
-    const length = out.at;
-    out.setInt32(4, length - payloadStart);
-    const compressed = deflateRowEncoding(out.bytes.subarray(0, length));
+    this.scan(true, false);
+    return this.encoded();
+  }
+
+  /**
+   * A timeline row's statistics and encoding (`encoded` holds the encoding until the next call),
+   * read in one pass over the counts that also empties them, as `clear` does. Three passes (stats,
+   * encode, clear), each a walk of the bitmap and a read of the counts, were ~40 % of the
+   * coordinator's CPU per row (bench/RESULTS.md, issue 17 round 22).
+   */
+  take(): HistogramStats {
+    return this.scan(true, true);
+  }
+
+  /** The encoding the last `take` (or `encode`) wrote, compressed and in base64. */
+  encoded(): string {
+    const out = writer!;
+    const compressed = deflateRowEncoding(out.bytes.subarray(0, out.at));
     const framed = Buffer.allocUnsafe(8 + compressed.length);
     framed.writeInt32BE(V2_COMPRESSED_COOKIE, 0);
     framed.writeInt32BE(compressed.length, 4);
     compressed.copy(framed, 8);
     return framed.toString('base64');
+  }
+
+  /**
+   * One ascending walk of the non-zero counts: the statistics always (the library's
+   * getValueAtPercentile, all five at once, and meanOf's sum: the same terms in the same order);
+   * with `encode`, the V2 encoding into the shared writer; with `empty`, each count zeroed once read.
+   */
+  private scan(encode: boolean, empty: boolean): HistogramStats {
+    const total = this.total;
+    const out = (writer ??= new Writer(WRITER_BYTES));
+    out.at = 0;
+    let payloadStart = 0;
+    if (encode) {
+      // V2 encoding: a 40-byte header, then the counts from index 0 to the highest non-zero one as
+      // ZigZag LEB128 longs, a run of k > 1 empty buckets written as -k.
+      out.int32(V2_ENCODING_COOKIE);
+      out.int32(0); // payload length, below
+      out.int32(1); // normalizingIndexOffset
+      out.int32(HDR_SIGNIFICANT_DIGITS);
+      out.int64(HDR_LOWEST_US);
+      out.int64(HDR_HIGHEST_US);
+      out.int64(1); // integerToDoubleValueConversionRatio
+      payloadStart = out.at;
+    }
+    if (total === 0) {
+      if (encode) out.setInt32(4, 0);
+      return { count: 0, min: 0, max: 0, avg: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
+    }
+    const c = this.counts;
+    const wanted = WANTED;
+    for (let p = 0; p < PERCENTILES.length; p++) wanted[p] = countAtPercentile(PERCENTILES[p], total);
+    const found = [0, 0, 0, 0, 0];
+    let next = 0;
+    let seen = 0;
+    let sum = 0;
+    let prev = -1;
+    const bits = this.bits;
+    const lo = this.lo;
+    const hi = this.hi;
+    for (let k = lo >>> 5; k <= hi >> 5; k++) {
+      for (let w = bits[k]; w !== 0; w &= w - 1) {
+        const i = lowestIndexIn(k, w);
+        const n = c[i];
+        seen += n;
+        sum += middleOfIndex(i) * n;
+        while (next < 5 && seen >= wanted[next]) found[next++] = i;
+        if (encode) {
+          // Only the non-zero indices: the empty runs between them follow from their distances.
+          // Most counts and gaps take one byte: written here, the rest by the writer.
+          const gap = i - prev - 1;
+          if (gap > 0) out.zigZag(gap > 1 ? -gap : 0);
+          if (n < 64 && out.at < out.bytes.length) out.bytes[out.at++] = n * 2;
+          else out.zigZag(n);
+          prev = i;
+        }
+        if (empty) c[i] = 0;
+      }
+      if (empty) bits[k] = 0;
+    }
+    if (encode) out.setInt32(4, out.at - payloadStart);
+    if (empty) this.reset();
+    return {
+      count: total,
+      min: lowestOfIndex(lo),
+      max: highestOfIndex(hi),
+      avg: sum / total,
+      p50: highestOfIndex(found[0]),
+      p90: highestOfIndex(found[1]),
+      p95: highestOfIndex(found[2]),
+      p99: highestOfIndex(found[3]),
+      p999: highestOfIndex(found[4]),
+    };
   }
 
   /**
@@ -172,6 +213,10 @@ export class IntervalCounts {
       for (let w = bits[k]; w !== 0; w &= w - 1) this.counts[lowestIndexIn(k, w)] = 0;
       bits[k] = 0;
     }
+    this.reset();
+  }
+
+  private reset(): void {
     this.lo = Infinity;
     this.hi = -1;
     this.total = 0;

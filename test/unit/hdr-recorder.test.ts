@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addCounts, decodeHistogram, encodeHistogram, HDR_HIGHEST_US, HdrRecorder, histogramStats, meanOf, newHistogram, recordMicros, type HdrCounts, type Histogram } from '../../src/metrics/histogram.js';
-import { ShardMetrics } from '../../src/metrics/registry.js';
+import { MessageChannel } from 'node:worker_threads';
+import { ShardMetrics, type MetricSnapshot } from '../../src/metrics/registry.js';
 import { H } from '../../src/metrics/catalog.js';
 import { uniform } from '../../src/models/rng.js';
 
@@ -33,8 +34,9 @@ describe('HdrRecorder', () => {
     expect(rec.total).toBe(values.length);
     const counts = rec.drainCounts()!;
     expect(rec.total).toBe(0);
-    // Shards send it through structured clone (worker ports, 'advanced' IPC): a typed array, copied whole.
-    expect(counts).toBeInstanceOf(Float64Array);
+    // Shards send it through structured clone (worker ports, 'advanced' IPC): a typed array, copied
+    // (or transferred) whole, of 32-bit integers while every count fits them.
+    expect(counts).toBeInstanceOf(Int32Array);
     expect(structuredClone(counts)).toEqual(counts);
     addCounts(drained, counts);
     expect(drained.totalCount).toBe(direct.totalCount);
@@ -219,5 +221,56 @@ describe('HdrRecorder', () => {
     // Every set starts the next interval empty.
     expect(m.snapshot(1, 2000).histograms.every((h) => h === null)).toBe(true);
     m.destroy();
+  });
+
+  it('sends counts past 2^31 - 1 as a Float64Array, exactly', () => {
+    const rec = new HdrRecorder();
+    rec.record(1_234);
+    rec.record(5_000_000);
+    // Adding a recorder into itself doubles every count: 2^31 each after 31 times.
+    for (let i = 0; i < 31; i++) rec.addInto(rec);
+    const counts = rec.drainCounts()!;
+    expect(counts).toBeInstanceOf(Float64Array);
+    const h = fromCounts(counts);
+    expect(h.totalCount).toBe(2 ** 32);
+    // The first index, the count at 1,234 µs, a run of empty buckets, the count at 5 s.
+    expect([counts.length, counts[1], counts[2] < 0, counts[3]]).toEqual([4, 2 ** 31, true, 2 ** 31]);
+    const direct = newHistogram();
+    recordMicros(direct, 1_234);
+    recordMicros(direct, 5_000_000);
+    const decoded = decodeHistogram(encodeHistogram(direct)); // bucket bounds, as in the first test
+    expect([h.minNonZeroValue, h.maxValue]).toEqual([decoded.minNonZeroValue, decoded.maxValue]);
+  });
+
+  it('sends a snapshot through a port as 32-bit counts, copied, and the coordinator gets every count', async () => {
+    const m = new ShardMetrics(0);
+    const ids = [H['telemetry.ack.latency'], H['telemetry.ack.latency_end_to_end'], H['mqtt.connect.latency']];
+    const direct = ids.map(() => newHistogram());
+    for (let i = 0; i < 2_000; i++) {
+      const a = 1_000 + Math.round(uniform(9, i, 0, 0) * 60_000);
+      m.recordPair(ids[0], ids[1], a, a);
+      m.record(ids[2], a * 3);
+      recordMicros(direct[0], a);
+      recordMicros(direct[1], a);
+      recordMicros(direct[2], a * 3);
+    }
+    const snap = m.snapshot(0, 1000);
+    expect(snap.histograms[ids[2]]).toBeInstanceOf(Int32Array);
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const arrived = new Promise<MetricSnapshot>((resolve) => port2.once('message', resolve));
+      const sentLength = snap.histograms[ids[0]]!.length;
+      port1.postMessage(snap);
+      // Copied, not transferred (a detached buffer would cost the shard's event loop, hdr-counts.ts).
+      expect(snap.histograms[ids[0]]!.length).toBe(sentLength);
+      const got = await arrived;
+      expect(got.histograms[ids[0]]).toBeInstanceOf(Int32Array);
+      expect(got.histograms[ids[1]]).toBe(got.histograms[ids[0]]);
+      ids.forEach((id, k) => expect(encodeHistogram(fromCounts(got.histograms[id]))).toBe(encodeHistogram(direct[k])));
+    } finally {
+      port1.close();
+      port2.close();
+      m.destroy();
+    }
   });
 });

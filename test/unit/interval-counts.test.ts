@@ -48,6 +48,16 @@ describe('IntervalCounts', () => {
         expect(histogramStats(once)).toEqual(histogramStats(lib));
         expect([once.minNonZeroValue, once.maxValue, once.totalCount]).toEqual([lib.minNonZeroValue, lib.maxValue, lib.totalCount]);
         expect(encodeHistogram(once)).toBe(encodeHistogram(lib));
+        // A row takes stats and encoding in one pass that leaves the counts empty, ready for the next row.
+        const encoded = mine.encode();
+        expect(mine.take()).toEqual(histogramStats(lib));
+        expect(mine.encoded()).toBe(encoded);
+        expect([mine.total, mine.toCounts()]).toEqual([0, null]);
+        expect(mine.stats()).toEqual(histogramStats(newHistogram()));
+        const again = shardCounts(samples + shards, shards, samples, spread);
+        for (const c of again) mine.add(c);
+        expect(mine.stats()).toEqual(histogramStats(lib));
+        expect(mine.encode()).toBe(encoded);
       }
     });
   }
