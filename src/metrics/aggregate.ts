@@ -35,18 +35,23 @@ export class MetricsAggregator {
   readonly totals = new Float64Array(COUNTERS.length);
   readonly latestGauges: Float64Array[] = [];
   /**
-   * The run's histograms so far: every shard's interval counts added up. Kept as plain counts
+   * The run's histograms so far: the counts of every timeline row emitted, added as each row's
+   * statistics and encoding are taken (IntervalCounts.take), in the same pass. Kept as plain counts
    * during the run (adding into the library's histograms, a method call per count, was a tenth of
    * the coordinator's CPU on one-minute snapshots) and turned into library histograms when read.
+   * Adding each shard's snapshot as it came was a second walk of every count, ~60 instructions each
+   * (bench/RESULTS.md, issue 17 round 22); a row holds the shards' counts merged.
    */
   private readonly runCounts: Array<IntervalCounts | undefined> = HISTOGRAMS.map(() => undefined);
   /**
-   * Per histogram, j >= 0 while every snapshot so far gave it the very arrays it gave histogram j
-   * (shared samples, ShardMetrics), both starting in the same snapshot: its run counts are then
-   * j's, and its arrays are not added a second time. -1: its own run counts (or none yet). At the
-   * first snapshot where the two differ it takes a copy of j's counts and goes on alone.
+   * Per histogram, j >= 0 while every row so far gave it exactly histogram j's counts, both
+   * starting in the same row (shared samples, ShardMetrics): its run counts are then j's, not added
+   * a second time. -1: its own run counts (or none yet). At the first row where the two differ it
+   * takes a copy of j's counts and goes on alone. j is always lower and never a twin itself.
    */
   private readonly runTwinOf = new Int32Array(HISTOGRAMS.length).fill(-1);
+  /** Per histogram, 1 once a row emitted held counts of it. */
+  private readonly runSeen = new Uint8Array(HISTOGRAMS.length);
   private built: Histogram[] | undefined;
   private readonly pending = new Map<number, PendingInterval>();
   private readonly rows: TimelineRow[] = [];
@@ -82,45 +87,17 @@ export class MetricsAggregator {
     for (let i = 0; i < GAUGES.length; i++) {
       p.gauges[i] = combineGauge(GAUGES[i][0], p.gauges[i], s.gauges[i]);
     }
-    this.addRunCounts(s.histograms);
     for (let i = 0; i < s.histograms.length; i++) {
       const counts = s.histograms[i];
-      if (counts === null) continue;
-      (p.histograms[i] ??= []).push(counts);
-      this.built = undefined;
+      if (counts !== null) (p.histograms[i] ??= []).push(counts);
     }
     this.flushReady();
   }
 
-  /** Adds a snapshot's histograms into the run's counts, a twin's arrays once (runTwinOf). */
-  private addRunCounts(histograms: ReadonlyArray<HdrCounts | null>): void {
-    const twinOf = this.runTwinOf;
-    // Twins that part here take a copy of the counts they shared, before this snapshot's are added.
-    for (let i = 0; i < histograms.length; i++) {
-      const j = twinOf[i];
-      if (j < 0 || histograms[i] === histograms[j]) continue;
-      const shared = this.runCounts[j]?.toCounts();
-      if (shared) (this.runCounts[i] = new IntervalCounts()).add(shared);
-      twinOf[i] = -1;
-    }
-    const fresh = this.runCounts.map((c, i) => c === undefined && twinOf[i] < 0);
-    for (let i = 0; i < histograms.length; i++) {
-      const counts = histograms[i];
-      if (counts === null || twinOf[i] >= 0) continue;
-      if (fresh[i]) {
-        // Its first counts: the same arrays as an earlier histogram's first ones make it a twin.
-        let j = 0;
-        while (j < i && !(histograms[j] === counts && fresh[j])) j++;
-        if (j < i) {
-          twinOf[i] = j;
-          continue;
-        }
-      }
-      (this.runCounts[i] ??= new IntervalCounts()).add(counts);
-    }
-  }
-
-  /** The run's histograms so far (hdr-histogram-js, the fixed shape), one per HISTOGRAMS entry. */
+  /**
+   * The run's histograms so far (hdr-histogram-js, the fixed shape), one per HISTOGRAMS entry: the
+   * rows emitted so far, which after `finish` is every interval of every shard.
+   */
   get histograms(): readonly Histogram[] {
     return (this.built ??= this.runCounts.map((own, i) => {
       const h = newHistogram();
@@ -151,24 +128,60 @@ export class MetricsAggregator {
       });
       // Histograms of a row often hold the same counts (without a modelled link a message's
       // backend and end-to-end ack latencies are one sample): their stats and encoding (a
-      // deflate each, most of a row's cost) are computed once. Twins are found before any
-      // histogram's counts are taken (emptied).
+      // deflate each, most of a row's cost) are computed once, from the lowest of them (its root).
       const twins = p.histograms.map((parts, i) => (!parts ? -1 : same[i] >= 0 ? same[i] : this.twinOf(dense, i)));
+      const root = (i: number): number => {
+        while (twins[i] >= 0) i = twins[i];
+        return i;
+      };
+      this.trackRunTwins(p.histograms, root);
+      // A histogram with run counts of its own but this row's counts held by its root adds them
+      // before the root's are taken (emptied).
+      for (let i = 0; i < twins.length; i++) {
+        if (twins[i] < 0 || this.runTwinOf[i] >= 0) continue;
+        (this.runCounts[i] ??= new IntervalCounts()).addFrom(dense[root(i)]!);
+      }
       HISTOGRAMS.forEach(([n], i) => {
         if (!p.histograms[i]) return;
-        const twin = twins[i];
-        if (twin >= 0) {
-          row.histograms[n] = { ...row.histograms[HISTOGRAMS[twin][0]] };
-          row.hdr![n] = row.hdr![HISTOGRAMS[twin][0]];
-          dense[i]?.clear();
+        if (twins[i] >= 0) {
+          const r = HISTOGRAMS[root(i)][0];
+          row.histograms[n] = { ...row.histograms[r] };
+          row.hdr![n] = row.hdr![r];
           return;
         }
-        row.histograms[n] = dense[i]!.take();
+        row.histograms[n] = dense[i]!.take((this.runCounts[i] ??= new IntervalCounts()));
         row.hdr![n] = dense[i]!.encoded();
       });
+      // Twins by content (not by arrays) had their shards' counts added: empty them for the next row.
+      dense.forEach((h, i) => (twins[i] >= 0 ? h?.clear() : undefined));
+      this.built = undefined;
       this.rows.push(row);
       this.onRow?.(row);
     }
+  }
+
+  /**
+   * Keeps runTwinOf true to the row about to be added: a twin whose counts differ from its
+   * owner's in this row (or which has counts when the owner has none, or none when it has some)
+   * takes a copy of the owner's run counts, which hold exactly the rows before this one; a
+   * histogram first seen in this row together with its root (equal counts) becomes its twin.
+   */
+  private trackRunTwins(parts: ReadonlyArray<HdrCounts[] | null>, root: (i: number) => number): void {
+    const twinOf = this.runTwinOf;
+    for (let i = 0; i < twinOf.length; i++) {
+      const j = twinOf[i];
+      if (j < 0) continue;
+      const stays = parts[i] ? parts[j] !== null && root(i) === root(j) : parts[j] === null;
+      if (stays) continue;
+      (this.runCounts[i] = new IntervalCounts()).addFrom(this.runCounts[j]!);
+      twinOf[i] = -1;
+    }
+    for (let i = 0; i < twinOf.length; i++) {
+      if (!parts[i] || this.runSeen[i] || twinOf[i] >= 0) continue;
+      const r = root(i);
+      if (r !== i && !this.runSeen[r]) twinOf[i] = r;
+    }
+    for (let i = 0; i < twinOf.length; i++) if (parts[i]) this.runSeen[i] = 1;
   }
 
   /** The first histogram before `i` whose shard arrays are the same objects as `i`'s, in order, or -1. */

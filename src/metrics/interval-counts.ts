@@ -83,8 +83,32 @@ export class IntervalCounts {
    * encode, clear), each a walk of the bitmap and a read of the counts, were ~40 % of the
    * coordinator's CPU per row (bench/RESULTS.md, issue 17 round 22).
    */
-  take(): HistogramStats {
-    return this.scan(true, true);
+  take(run?: IntervalCounts): HistogramStats {
+    return this.scan(true, true, run);
+  }
+
+  /** Adds `o`'s counts (o unchanged). */
+  addFrom(o: IntervalCounts): void {
+    if (o.total === 0) return;
+    const c = this.counts;
+    const oc = o.counts;
+    for (let k = o.lo >>> 5; k <= o.hi >> 5; k++) {
+      const word = o.bits[k];
+      if (word === 0) continue;
+      this.bits[k] |= word;
+      for (let w = word; w !== 0; w &= w - 1) {
+        const i = lowestIndexIn(k, w);
+        c[i] += oc[i];
+      }
+    }
+    this.extend(o.lo, o.hi, o.total);
+  }
+
+  /** Adds a count total whose indices run from `lo` to `hi` (their counts and bits already added). */
+  private extend(lo: number, hi: number, total: number): void {
+    if (lo < this.lo) this.lo = lo;
+    if (hi > this.hi) this.hi = hi;
+    this.total += total;
   }
 
   /** The encoding the last `take` (or `encode`) wrote, compressed and in base64. */
@@ -101,9 +125,10 @@ export class IntervalCounts {
   /**
    * One ascending walk of the non-zero counts: the statistics always (the library's
    * getValueAtPercentile, all five at once, and meanOf's sum: the same terms in the same order);
-   * with `encode`, the V2 encoding into the shared writer; with `empty`, each count zeroed once read.
+   * with `encode`, the V2 encoding into the shared writer; with `empty`, each count zeroed once read;
+   * with `run`, every count added into it (a run's totals, MetricsAggregator).
    */
-  private scan(encode: boolean, empty: boolean): HistogramStats {
+  private scan(encode: boolean, empty: boolean, run?: IntervalCounts): HistogramStats {
     const total = this.total;
     const out = (writer ??= new Writer(WRITER_BYTES));
     out.at = 0;
@@ -135,10 +160,16 @@ export class IntervalCounts {
     const bits = this.bits;
     const lo = this.lo;
     const hi = this.hi;
+    const rc = run?.counts;
+    const rbits = run?.bits;
     for (let k = lo >>> 5; k <= hi >> 5; k++) {
-      for (let w = bits[k]; w !== 0; w &= w - 1) {
+      const word = bits[k];
+      if (word === 0) continue;
+      if (rbits !== undefined) rbits[k] |= word;
+      for (let w = word; w !== 0; w &= w - 1) {
         const i = lowestIndexIn(k, w);
         const n = c[i];
+        if (rc !== undefined) rc[i] += n;
         seen += n;
         sum += middleOfIndex(i) * n;
         while (next < 5 && seen >= wanted[next]) found[next++] = i;
@@ -156,6 +187,7 @@ export class IntervalCounts {
       if (empty) bits[k] = 0;
     }
     if (encode) out.setInt32(4, out.at - payloadStart);
+    run?.extend(lo, hi, total);
     if (empty) this.reset();
     return {
       count: total,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsAggregator, type TimelineRow } from '../../src/metrics/aggregate.js';
 import { C, H, HISTOGRAMS } from '../../src/metrics/catalog.js';
-import { addCounts, encodeHistogram, histogramStats, newHistogram, recordMicros } from '../../src/metrics/histogram.js';
+import { addCounts, encodeHistogram, HdrRecorder, histogramStats, newHistogram, recordMicros } from '../../src/metrics/histogram.js';
 import { ShardMetrics, type MetricSnapshot } from '../../src/metrics/registry.js';
 import { uniform } from '../../src/models/rng.js';
 import { expectEncodingOf } from '../helpers/hdr-encoding.js';
@@ -184,5 +184,57 @@ describe('MetricsAggregator', () => {
     const rows = agg.finish();
     expect(rows).toHaveLength(6);
     for (const m of shards) m.destroy();
+  });
+
+  it('keeps every histogram\'s run counts exact when twins by arrays and by content start, part and skip rows in any pattern', () => {
+    // Four histograms fed hand-made counts: per interval and shard, each is absent, a copy of the
+    // first one's counts, the very array of the first one, or counts of its own.
+    const ids = [H['telemetry.ack.latency'], H['telemetry.ack.latency_end_to_end'], H['telemetry.ack.latency_from_schedule'], H['poll.latency']];
+    const direct = ids.map(() => newHistogram());
+    const perRow = new Map<number, ReturnType<typeof newHistogram>[]>();
+    const agg = new MetricsAggregator(2);
+    const snapshotsOf: MetricSnapshot[][] = [[], []];
+    for (let interval = 0; interval < 30; interval++) {
+      const rowLibs = ids.map(() => newHistogram());
+      perRow.set(interval, rowLibs);
+      for (let shard = 0; shard < 2; shard++) {
+        const histograms: Array<number[] | null> = HISTOGRAMS.map(() => null);
+        const own = (k: number): number[] => {
+          const rec = new HdrRecorder();
+          const n = 1 + Math.floor(uniform(31, interval, shard * 8 + k, 0) * 40);
+          for (let j = 0; j < n; j++) rec.record(1_000 + Math.round(uniform(31, interval, shard * 8 + k, j + 1) * 90_000));
+          return Array.from(rec.drainCounts()!);
+        };
+        const first = interval !== 10 && uniform(32, interval, shard, 0) < 0.15 ? null : own(0);
+        histograms[ids[0]] = first;
+        for (let k = 1; k < ids.length; k++) {
+          const u = uniform(33, interval, shard, k);
+          // Early rows mostly twins, later ones every pattern; the last histogram starts late, as
+          // the first one's twin (it must not inherit the first one's earlier rows).
+          const pick = k === 3 && interval < 10 ? 0 : k === 3 && interval === 10 ? 2 : interval < 4 ? (u < 0.8 ? 2 : 3) : Math.floor(u * 4);
+          histograms[ids[k]] = pick === 0 ? null : pick === 1 && first ? [...first] : pick === 2 ? first : own(k);
+        }
+        ids.forEach((id, k) => {
+          const counts = histograms[id];
+          if (!counts) return;
+          addCounts(direct[k], counts);
+          addCounts(rowLibs[k], counts);
+        });
+        snapshotsOf[shard].push({ shard, interval, tMs: (interval + 1) * INTERVAL_MS, counters: new Array(agg.totals.length).fill(0), gauges: Array.from(agg.latestGauges[0]), histograms });
+      }
+    }
+    // Shard 1 runs far ahead of shard 0: rows are emitted in bursts.
+    for (const s of [...snapshotsOf[1].slice(0, 20), ...snapshotsOf[0], ...snapshotsOf[1].slice(20)]) agg.add(s);
+    const rows = agg.finish();
+    expect(rows).toHaveLength(30);
+    ids.forEach((id, k) => expect(encodeHistogram(agg.histograms[id])).toBe(encodeHistogram(direct[k])));
+    for (const row of rows) {
+      const libs = perRow.get(row.interval)!;
+      ids.forEach((id, k) => {
+        const name = HISTOGRAMS[id][0];
+        if (libs[k].totalCount === 0) expect(row.histograms[name]).toBeUndefined();
+        else expect(row.histograms[name]).toEqual(histogramStats(libs[k]));
+      });
+    }
   });
 });
