@@ -45,6 +45,8 @@ export class ShardMetrics {
   private lastShared: SharedSamples | undefined;
   /** Scratch of drainHistograms: per histogram, a bit per shared set with samples that it is in. */
   private readonly setsOf = new Int32Array(HISTOGRAMS.length);
+  /** Per histogram, 1 when drainHistograms drained it on its own (it had samples of its own, or no shared set). */
+  private readonly alone = new Uint8Array(HISTOGRAMS.length);
   /** Scratch of drainHistograms: where the samples of two or more shared sets are added up. */
   private merged: HdrRecorder | undefined;
 
@@ -144,20 +146,26 @@ export class ShardMetrics {
       sig[s.b] |= 1 << j;
       if (s.c >= 0) sig[s.c] |= 1 << j;
     }
+    // Histograms with samples of their own first: they add their sets' samples in, so that a set
+    // whose only other readers share it as a group is drained as that group reads it, not read
+    // and then emptied by a walk of its own (`clear` below finds it empty).
+    const alone = this.alone.fill(0);
     for (let h = 0; h < recorders.length; h++) {
       const own = recorders[h];
       const sets = sig[h];
-      if (sets === 0 || own.total > 0) {
-        for (let w = sets; w !== 0; w &= w - 1) shared[31 - Math.clz32(w & -w)].samples.addInto(own);
-        out[h] = own.drainCounts();
-        continue;
-      }
-      if (out[h] !== null) continue; // a twin of an earlier histogram
+      if (sets !== 0 && own.total === 0) continue;
+      alone[h] = 1;
+      for (let w = sets; w !== 0; w &= w - 1) shared[31 - Math.clz32(w & -w)].samples.addInto(own);
+      out[h] = own.drainCounts();
+    }
+    for (let h = 0; h < recorders.length; h++) {
+      const sets = sig[h];
+      if (alone[h] || out[h] !== null) continue; // done above, or a twin of an earlier histogram
       let counts: HdrCounts | null;
       if ((sets & (sets - 1)) === 0) {
-        // One set: drained as it is read, unless a histogram outside this group reads it too.
+        // One set: drained as it is read, unless a histogram outside this group still reads it.
         let elsewhere = false;
-        for (let t = 0; t < recorders.length; t++) if (sig[t] & sets && (sig[t] !== sets || recorders[t].total > 0)) elsewhere = true;
+        for (let t = 0; t < recorders.length; t++) if (!alone[t] && sig[t] & sets && sig[t] !== sets) elsewhere = true;
         const samples = shared[31 - Math.clz32(sets)].samples;
         counts = elsewhere ? samples.peekCounts() : samples.drainCounts();
       } else {
@@ -165,7 +173,7 @@ export class ShardMetrics {
         for (let w = sets; w !== 0; w &= w - 1) shared[31 - Math.clz32(w & -w)].samples.addInto(merged);
         counts = merged.drainCounts();
       }
-      for (let t = h; t < recorders.length; t++) if (sig[t] === sets && recorders[t].total === 0) out[t] = counts;
+      for (let t = h; t < recorders.length; t++) if (sig[t] === sets && !alone[t]) out[t] = counts;
     }
     for (const s of shared) s.samples.clear();
     return out;
