@@ -103,7 +103,7 @@ export class HdrRecorder {
   /**
    * Adds every count into `target`; this recorder keeps its counts. A word of this bitmap ORed
    * into the target's marks all its indices at once, and the extremes and the total are set once:
-   * a call per count (`addAt`) was ~5 % of a shard's instructions at one-minute snapshots (callgrind,
+   * with a call per count (`addAt`) it was as dear as collecting the snapshot itself (callgrind,
    * bench/RESULTS.md, issue 17 round 22).
    */
   addInto(target: HdrRecorder): void {

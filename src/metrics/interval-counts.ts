@@ -79,9 +79,10 @@ export class IntervalCounts {
 
   /**
    * A timeline row's statistics and encoding (`encoded` holds the encoding until the next call),
-   * read in one pass over the counts that also empties them, as `clear` does. Three passes (stats,
-   * encode, clear), each a walk of the bitmap and a read of the counts, were ~40 % of the
-   * coordinator's CPU per row (bench/RESULTS.md, issue 17 round 22).
+   * read in one pass over the counts that also empties them, as `clear` does, and adds them into
+   * `run` (the run's totals) on the way. Three passes (stats, encode, clear), each a walk of the
+   * bitmap and a read of the counts, were ~40 % of the coordinator's instructions per row
+   * (callgrind, bench/RESULTS.md, issue 17 round 22).
    */
   take(run?: IntervalCounts): HistogramStats {
     return this.scan(true, true, run);
