@@ -63,6 +63,24 @@ export function lowestIndexIn(k: number, word: number): number {
 }
 
 /**
+ * Adds the non-zero counts of `c` (marked in `bits`, between indices `lo` and `hi`) into `tc`, and
+ * marks them in `tbits`: a bitmap word ORed in at a time. The caller updates the target's extremes
+ * and total once. Shared by HdrRecorder (shards) and IntervalCounts (the coordinator), which lay
+ * their counts out alike.
+ */
+export function addMarkedCounts(c: Float64Array, bits: Int32Array, lo: number, hi: number, tc: Float64Array, tbits: Int32Array): void {
+  for (let k = lo >>> 5; k <= hi >> 5; k++) {
+    const word = bits[k];
+    if (word === 0) continue;
+    tbits[k] |= word;
+    for (let w = word; w !== 0; w &= w - 1) {
+      const i = lowestIndexIn(k, w);
+      tc[i] += c[i];
+    }
+  }
+}
+
+/**
  * The hot-path front of a histogram: `record` only bumps a count in a typed array (no Math.log2,
  * no Math.pow, no method dispatch, no allocation), and `drainCounts` hands the interval's counts
  * over at snapshot time. The counts are exactly those hdr-histogram-js would hold for the same
@@ -110,17 +128,7 @@ export class HdrRecorder {
     const c = this.counts;
     const bits = this.bits;
     if (!c || !bits || this.total === 0) return;
-    const tc = target.counts ?? target.allocate();
-    const tbits = target.bits!;
-    for (let k = this.lo >>> 5; k <= this.hi >> 5; k++) {
-      const word = bits[k];
-      if (word === 0) continue;
-      tbits[k] |= word;
-      for (let w = word; w !== 0; w &= w - 1) {
-        const i = lowestIndexIn(k, w);
-        tc[i] += c[i];
-      }
-    }
+    addMarkedCounts(c, bits, this.lo, this.hi, target.counts ?? target.allocate(), target.bits!);
     if (this.lo < target.lo) target.lo = this.lo;
     if (this.hi > target.hi) target.hi = this.hi;
     target.total += this.total;

@@ -1,4 +1,4 @@
-import { BITMAP_WORDS, COUNTS_LENGTH, HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, lowestIndexIn, type HdrCounts } from './hdr-counts.js';
+import { addMarkedCounts, BITMAP_WORDS, COUNTS_LENGTH, HDR_HIGHEST_US, HDR_LOWEST_US, HDR_SIGNIFICANT_DIGITS, lowestIndexIn, type HdrCounts } from './hdr-counts.js';
 import { highestOfIndex, lowestOfIndex, middleOfIndex, type HistogramStats } from './histogram.js';
 import { deflateRowEncoding } from './reused-deflate.js';
 
@@ -91,17 +91,7 @@ export class IntervalCounts {
   /** Adds `o`'s counts (o unchanged). */
   addFrom(o: IntervalCounts): void {
     if (o.total === 0) return;
-    const c = this.counts;
-    const oc = o.counts;
-    for (let k = o.lo >>> 5; k <= o.hi >> 5; k++) {
-      const word = o.bits[k];
-      if (word === 0) continue;
-      this.bits[k] |= word;
-      for (let w = word; w !== 0; w &= w - 1) {
-        const i = lowestIndexIn(k, w);
-        c[i] += oc[i];
-      }
-    }
+    addMarkedCounts(o.counts, o.bits, o.lo, o.hi, this.counts, this.bits);
     this.extend(o.lo, o.hi, o.total);
   }
 
