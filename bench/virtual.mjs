@@ -157,7 +157,6 @@ if (LINK) {
     `(runs: ${list('link', (x) => x.processWallMs / 1000, 1)})`);
 }
 const best = Math.max(...Object.values(peers).map((p) => p.eventsPerSec));
-const bestCpu = Math.max(...Object.values(peers).map((p) => p.eventsPerCpuSec));
 // What the run would do with WORKERS cores of its own: all its CPU time spread evenly (an upper bound).
 const dedicated = main.eventsPerCpuSec * WORKERS;
 console.log(`estimate on ${WORKERS} dedicated cores (events per CPU-second x ${WORKERS}): ${fmt(dedicated)} events/s, ` +
@@ -185,8 +184,7 @@ const bars = [
 for (const [bar, figure, meets, applies, why = `DEVICES=${DEVICES} HOURS=${HOURS} is not the bar's fleet`] of bars) {
   console.log(`bar ${bar}: ${applies ? `${meets(figure) ? 'met' : 'MISSED'} (${fmt(figure, figure < 100 ? 2 : 0)})` : `not measured (${why})`}`);
 }
-// One number to file: a ratio that moves ±20 % between sets on a shared box is only a bar when it
-// holds over several sets (bench/RESULTS.md, issue 17 rounds 22 and 23).
-const rounds = fastest.perRoundCpu.main.length;
-console.log(`per-CPU-second ratio of this set (median of ${rounds} round${rounds === 1 ? '' : 's'}): ${fmt(perRoundMain, 2)}x; run the set again at other times before calling the bar held`);
+// The per-CPU-second ratio moves ±20 % between sets on a shared box (bench/RESULTS.md, issue 17
+// rounds 22 and 23): one set's "met" is not a bar held.
+console.log('one set is not a bar held: the per-CPU-second ratio moves between sets on a shared box; run the set again at other times');
 console.log(JSON.stringify({ medians: { main, small, peers, idleBytesPerDevice: idleBytes } }));
