@@ -4,16 +4,33 @@ import v8 from 'node:v8';
  * V8's inlining budget, raised for the engine's hot paths. A virtual-clock event runs through a
  * chain of small methods (the scheduler's loop, the lifecycle, the telemetry pipeline, the model
  * driver, the device records' getters), and with V8's defaults (920 bytes of bytecode inlined per
- * optimized function, and any function up to 27 bytes for free) the big ones use up their budget
- * early: dozens of one-line getters stay real calls, each with its frame and, for a fraction, a
- * new HeapNumber. With 3000 and 60, valgrind counts 11 % fewer instructions per device-event
- * (2,995 -> 2,671, 100,000 devices on 1 worker, bench/virtual-instructions.mjs; more budget gave
- * no more), and the shard's CPU per event fell by about as much (bench/RESULTS.md, "V8's inlining
- * budget"). The cost is compile time: ~3 % more instructions over a 2-hour run's start-up.
+ * optimized function, any function up to 27 bytes for free, and none above 460 bytes) the big ones
+ * use up their budget early: dozens of one-line getters stay real calls, each with its frame and,
+ * for a fraction, a new HeapNumber.
+ * - Cumulative 3000 and small 60: valgrind counts 11 % fewer instructions per device-event
+ *   (2,995 -> 2,671, 100,000 devices on 1 worker, bench/virtual-instructions.mjs; more cumulative
+ *   budget gave no more), and the shard's CPU per event fell by about as much (bench/RESULTS.md,
+ *   "V8's inlining budget"). The cost is compile time: ~3 % more instructions over a 2-hour run's
+ *   start-up.
+ * - A function of up to 1000 bytes may be inlined (460 by default): the dispatch of the
+ *   lifecycle (`handle`, 537 bytes of bytecode) and of the model driver (931), the pipeline's
+ *   `flush` (662) and the reachability's `apply` (508) are between the two, and were calls on
+ *   every report or link change (`node --print-bytecode`). 3.2 % fewer instructions per device-event (3,014 -> 2,917, two pairs side by side);
+ *   700 gave about as much, 2000 (with cumulative 6000) and cumulative 4000 or 2500 gave less
+ *   (bench/RESULTS.md, issue 17 round 24).
  *
  * The flags change how code is compiled, never what it computes: results are identical.
  */
-export const INLINING_FLAGS: readonly string[] = ['--max-inlined-bytecode-size-cumulative=3000', '--max-inlined-bytecode-size-small=60'];
+export const INLINING_FLAGS: readonly string[] = [
+  '--max-inlined-bytecode-size=1000',
+  '--max-inlined-bytecode-size-cumulative=3000',
+  '--max-inlined-bytecode-size-small=60',
+];
+
+/** A flag's name with dashes (node accepts `_` for `-`), from `--name=value`. */
+function nameOf(flag: string): string {
+  return flag.slice(0, flag.indexOf('='));
+}
 
 let applied = false;
 
@@ -23,8 +40,9 @@ let applied = false;
  * (`--max-inlined-bytecode-size-small` or `--max_inlined_bytecode_size_small`).
  */
 export function inliningFlagsToSet(ownOptions: string): string[] {
-  const own = ownOptions.replaceAll('_', '-');
-  return INLINING_FLAGS.filter((flag) => !own.includes(flag.slice(0, flag.indexOf('='))));
+  // Whole options only: `--max-inlined-bytecode-size` is a prefix of the other two flags' names.
+  const own = new Set(ownOptions.replaceAll('_', '-').split(/\s+/).map((o) => (o.includes('=') ? o.slice(0, o.indexOf('=')) : o)));
+  return INLINING_FLAGS.filter((flag) => !own.has(nameOf(flag)));
 }
 
 /**
