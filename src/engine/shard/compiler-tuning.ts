@@ -15,9 +15,9 @@ import v8 from 'node:v8';
  * - A function of up to 1000 bytes may be inlined (460 by default): the dispatch of the
  *   lifecycle (`handle`, 537 bytes of bytecode) and of the model driver (931), the pipeline's
  *   `flush` (662) and the reachability's `apply` (508) are between the two, and were calls on
- *   every report or link change (`node --print-bytecode`). 3.2 % fewer instructions per device-event (3,014 -> 2,917, two pairs side by side);
- *   700 gave about as much, 2000 (with cumulative 6000) and cumulative 4000 or 2500 gave less
- *   (bench/RESULTS.md, issue 17 round 24).
+ *   every report or link change (`node --print-bytecode`). 3.2 % fewer instructions per
+ *   device-event (3,014 -> 2,917, two pairs side by side); 700 gave about as much, 2000 (with
+ *   cumulative 6000) and cumulative 4000 or 2500 gave less (bench/RESULTS.md, issue 17 round 24).
  *
  * The flags change how code is compiled, never what it computes: results are identical.
  */
@@ -27,9 +27,10 @@ export const INLINING_FLAGS: readonly string[] = [
   '--max-inlined-bytecode-size-small=60',
 ];
 
-/** A flag's name with dashes (node accepts `_` for `-`), from `--name=value`. */
-function nameOf(flag: string): string {
-  return flag.slice(0, flag.indexOf('='));
+/** An option's name: `--name` of `--name=value`, or the whole option when it has no value. */
+function nameOf(option: string): string {
+  const eq = option.indexOf('=');
+  return eq < 0 ? option : option.slice(0, eq);
 }
 
 let applied = false;
@@ -41,7 +42,7 @@ let applied = false;
  */
 export function inliningFlagsToSet(ownOptions: string): string[] {
   // Whole options only: `--max-inlined-bytecode-size` is a prefix of the other two flags' names.
-  const own = new Set(ownOptions.replaceAll('_', '-').split(/\s+/).map((o) => (o.includes('=') ? o.slice(0, o.indexOf('=')) : o)));
+  const own = new Set(ownOptions.replaceAll('_', '-').split(/\s+/).map(nameOf));
   return INLINING_FLAGS.filter((flag) => !own.has(nameOf(flag)));
 }
 
