@@ -120,7 +120,7 @@ export async function runScenario(s: ResolvedScenario, opts: RunOptions): Promis
     // Shard processes on the box of the embedded backend yield the CPU to it (hosting/shard-priority.ts).
     const yieldToBackend = prepared.backend !== undefined && layout.processes > 1;
     if (yieldToBackend) log(`shard processes at nice ${yieldingNice(layout.processes)}: they yield the CPU to the backend this process hosts`);
-    launcher = (opts.launch ?? launchShards)(layout, reported.length + shadows.length, { yieldToBackend });
+    launcher = (opts.launch ?? launchShards)(layout, reported.length + shadows.length, { yieldToBackend, virtualClock: s.clock === 'virtual' });
     const run = await runShardSession(s, reported, shadows, launcher, target, operator, { ...opts, onStart: (at) => faults?.begin(at) }, log);
     await faults?.close();
     const closing = launcher;

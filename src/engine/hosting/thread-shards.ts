@@ -3,6 +3,12 @@ import type { ControlMessage, Envelope, ShardMessage } from '../shard/protocol.j
 import type { ShardResult } from '../shard/runtime.js';
 import { IN_CLI_BUNDLE, packagePath } from '../../package-files.js';
 import { ShardPorts, type LaunchedShard, type ShardLauncher, type ShardSpec } from './launcher.js';
+import { compileSynchronouslyFromNow } from '../shard/compiler-tuning.js';
+
+export interface ThreadShardsOptions {
+  /** The threads compile optimized code themselves, not on V8's helper threads (virtual clock; compiler-tuning.ts). */
+  synchronousCompile?: boolean;
+}
 
 /**
  * The worker's entry, always built JS (tests run the TS sources, but a worker needs JS): the CLI's
@@ -18,8 +24,12 @@ const SHARD_WORKER = packagePath(IN_CLI_BUNDLE ? 'dist/cli/shard-worker.js' : 'd
 export class ThreadShards implements ShardLauncher {
   private readonly pool: Piscina;
   private readonly ports = new ShardPorts();
+  /** Puts the process's compile mode back for isolates created later (on close: the pool's threads have long started). */
+  private readonly restoreCompile: () => void;
 
-  constructor(threads: number) {
+  constructor(threads: number, opts: ThreadShardsOptions = {}) {
+    // Before the pool: piscina starts its threads in its constructor, each creating its isolate.
+    this.restoreCompile = opts.synchronousCompile === true ? compileSynchronouslyFromNow() : () => {};
     this.pool = new Piscina({
       filename: SHARD_WORKER,
       minThreads: threads,
@@ -43,6 +53,7 @@ export class ThreadShards implements ShardLauncher {
   }
 
   async close(): Promise<void> {
+    this.restoreCompile();
     await this.ports.close();
     await this.pool.destroy();
   }

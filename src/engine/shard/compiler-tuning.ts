@@ -33,6 +33,16 @@ function nameOf(option: string): string {
   return eq < 0 ? option : option.slice(0, eq);
 }
 
+/** The names of node options given as one string, in one spelling (node takes `_` for `-`). */
+function optionNames(options: string): Set<string> {
+  return new Set(options.replaceAll('_', '-').split(/\s+/).map(nameOf));
+}
+
+/** This process's own node options (`execArgv` and NODE_OPTIONS), as one string. */
+export function processOptions(): string {
+  return `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+}
+
 let applied = false;
 
 /**
@@ -42,7 +52,7 @@ let applied = false;
  */
 export function inliningFlagsToSet(ownOptions: string): string[] {
   // Whole options only: `--max-inlined-bytecode-size` is a prefix of the other two flags' names.
-  const own = new Set(ownOptions.replaceAll('_', '-').split(/\s+/).map(nameOf));
+  const own = optionNames(ownOptions);
   return INLINING_FLAGS.filter((flag) => !own.has(nameOf(flag)));
 }
 
@@ -54,5 +64,50 @@ export function inliningFlagsToSet(ownOptions: string): string[] {
 export function tuneCompiler(): void {
   if (applied) return;
   applied = true;
-  for (const flag of inliningFlagsToSet(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) v8.setFlagsFromString(flag);
+  for (const flag of inliningFlagsToSet(processOptions())) v8.setFlagsFromString(flag);
+}
+
+/**
+ * V8's flag for compiling optimized code on the thread that runs it, in isolates created after it
+ * is set (each isolate reads it once, when it starts: it then has no background compile queue).
+ * Virtual-clock shards use it, for two reasons measured on the 2-core bench box:
+ * - with background compiles, a hot function keeps running unoptimized until a V8 helper thread
+ *   got CPU time for its compile, and on a box whose cores the shards already keep busy that
+ *   waits for the scheduler. valgrind counts 12 % fewer instructions for a 100,000-device, 6-hour
+ *   run of the bench fleet on 2 shards (32.1 -> 28.3 G), and the 500,000-device, 24-hour run took
+ *   less CPU in each of 6 pairs (bench/RESULTS.md, issue 17 round 25);
+ * - a compile that blocks the shard's thread for tens of milliseconds changes nothing a virtual
+ *   run measures: its time is simulated.
+ * Wall-clock shards keep compiling in the background: there a blocked thread delays sockets, and
+ * a measured latency would include the compile.
+ */
+export const SYNCHRONOUS_COMPILE_FLAG = '--no-concurrent-recompilation';
+const CONCURRENT_COMPILE_FLAG = '--concurrent-recompilation';
+/** Node options by which a user decides compile concurrency (`--single-threaded` implies it). */
+const COMPILE_CONCURRENCY_OPTIONS = new Set(['--concurrent-recompilation', '--no-concurrent-recompilation', '--single-threaded']);
+
+/** The user decided compile concurrency in their own node options (`execArgv` and NODE_OPTIONS, as one string). */
+export function userSetsCompileConcurrency(ownOptions: string): boolean {
+  return [...optionNames(ownOptions)].some((name) => COMPILE_CONCURRENCY_OPTIONS.has(name));
+}
+
+/** SYNCHRONOUS_COMPILE_FLAG for shard processes' node options, unless the user decided in their own (`ownOptions`). */
+export function synchronousCompileOptions(ownOptions: string): string[] {
+  return userSetsCompileConcurrency(ownOptions) ? [] : [SYNCHRONOUS_COMPILE_FLAG];
+}
+
+/**
+ * Makes the isolates this process creates from now on (worker threads) compile synchronously,
+ * and returns what makes later ones compile in the background again. Isolates already running
+ * keep the way they started with. Nothing changes when the user decided it in node's options.
+ *
+ * Concurrency: V8's flags are the process's; call both on the coordinator's thread, the second
+ * once the worker threads it was for have started (a worker's isolate is created on its own
+ * thread, after `new Worker` returns). A wall-clock run whose workers start in between, in the
+ * same process, compiles synchronously too: a library user running both clocks at once.
+ */
+export function compileSynchronouslyFromNow(): () => void {
+  if (userSetsCompileConcurrency(processOptions())) return () => {};
+  v8.setFlagsFromString(SYNCHRONOUS_COMPILE_FLAG);
+  return () => v8.setFlagsFromString(CONCURRENT_COMPILE_FLAG);
 }
