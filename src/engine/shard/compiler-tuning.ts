@@ -70,12 +70,13 @@ export function tuneCompiler(): void {
 /**
  * V8's flag for compiling optimized code on the thread that runs it, in isolates created after it
  * is set (each isolate reads it once, when it starts: it then has no background compile queue).
- * Virtual-clock shards use it, for two reasons measured on the 2-core bench box:
+ * Virtual-clock shards use it:
  * - with background compiles, a hot function keeps running unoptimized until a V8 helper thread
  *   got CPU time for its compile, and on a box whose cores the shards already keep busy that
- *   waits for the scheduler. valgrind counts 12 % fewer instructions for a 100,000-device, 6-hour
- *   run of the bench fleet on 2 shards (32.1 -> 28.3 G), and the 500,000-device, 24-hour run took
- *   less CPU in each of 6 pairs (bench/RESULTS.md, issue 17 round 25);
+ *   waits for the scheduler; and each helper that wakes takes a core from a shard. On the 2-core
+ *   bench box, valgrind counts 3.9 G fewer instructions per run of the bench fleet at 100,000
+ *   devices on 2 shards (32.1 -> 28.3 G at 6 h), and the 500,000-device, 24-hour run took 0.88x
+ *   the CPU, less in each of 5 pairs (bench/RESULTS.md, issue 17 round 25);
  * - a compile that blocks the shard's thread for tens of milliseconds changes nothing a virtual
  *   run measures: its time is simulated.
  * Wall-clock shards keep compiling in the background: there a blocked thread delays sockets, and
