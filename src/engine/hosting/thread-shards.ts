@@ -30,15 +30,21 @@ export class ThreadShards implements ShardLauncher {
   constructor(threads: number, opts: ThreadShardsOptions = {}) {
     // Before the pool: piscina starts its threads in its constructor, each creating its isolate.
     this.restoreCompile = opts.synchronousCompile === true ? compileSynchronouslyFromNow() : () => {};
-    this.pool = new Piscina({
-      filename: SHARD_WORKER,
-      minThreads: threads,
-      maxThreads: threads,
-      concurrentTasksPerWorker: 1,
-      atomics: 'disabled',
-      idleTimeout: Number.MAX_SAFE_INTEGER,
-      maxQueue: threads,
-    });
+    try {
+      this.pool = new Piscina({
+        filename: SHARD_WORKER,
+        minThreads: threads,
+        maxThreads: threads,
+        concurrentTasksPerWorker: 1,
+        atomics: 'disabled',
+        idleTimeout: Number.MAX_SAFE_INTEGER,
+        maxQueue: threads,
+      });
+    } catch (err) {
+      // No pool, so no close() to put the compile mode back: later workers of this process would keep it.
+      this.restoreCompile();
+      throw err;
+    }
   }
 
   async run(spec: ShardSpec, onMessage: (env: Envelope<ShardMessage>) => void): Promise<LaunchedShard> {

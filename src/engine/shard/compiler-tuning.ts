@@ -85,11 +85,12 @@ export function tuneCompiler(): void {
 export const SYNCHRONOUS_COMPILE_FLAG = '--no-concurrent-recompilation';
 const CONCURRENT_COMPILE_FLAG = '--concurrent-recompilation';
 /** Node options by which a user decides compile concurrency (`--single-threaded` implies it). */
-const COMPILE_CONCURRENCY_OPTIONS = new Set(['--concurrent-recompilation', '--no-concurrent-recompilation', '--single-threaded']);
+const COMPILE_CONCURRENCY_OPTIONS = ['--concurrent-recompilation', '--no-concurrent-recompilation', '--single-threaded'];
 
 /** The user decided compile concurrency in their own node options (`execArgv` and NODE_OPTIONS, as one string). */
 export function userSetsCompileConcurrency(ownOptions: string): boolean {
-  return [...optionNames(ownOptions)].some((name) => COMPILE_CONCURRENCY_OPTIONS.has(name));
+  const own = optionNames(ownOptions);
+  return COMPILE_CONCURRENCY_OPTIONS.some((name) => own.has(name));
 }
 
 /** SYNCHRONOUS_COMPILE_FLAG for shard processes' node options, unless the user decided in their own (`ownOptions`). */
