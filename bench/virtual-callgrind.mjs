@@ -20,11 +20,11 @@
 //   node bench/virtual-callgrind.mjs
 //   DEVICES=100000 SHORT_H=2 LONG_H=6 BRANCHES=1 BY=line TOP=60 node bench/virtual-callgrind.mjs
 // BASELINE_DIST=/path/to/other/checkout (built) profiles that build too and prints both side by side.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { envInt, machine } from './lib/common.mjs';
+import { envInt, machine, valgrindVersion } from './lib/common.mjs';
 import { selfCosts } from './lib/callgrind-costs.mjs';
 import { codeNamer, readJitdump } from './lib/jitdump.mjs';
 import { virtualFleetYaml } from './lib/virtual-fleet.mjs';
@@ -39,13 +39,7 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const builds = { this: path.join(here, '..'), ...(process.env.BASELINE_DIST ? { baseline: process.env.BASELINE_DIST } : {}) };
 if (LONG_H <= SHORT_H) throw new Error('LONG_H must be longer than SHORT_H');
 
-let valgrind;
-try {
-  valgrind = execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
-} catch {
-  console.error('valgrind is not installed: apt-get install -y valgrind (Debian), then run this again.');
-  process.exit(2);
-}
+const valgrind = valgrindVersion();
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'fleetsim-bench-callgrind-'));
 

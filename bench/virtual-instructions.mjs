@@ -19,11 +19,11 @@
 // BASELINE_DIST=/path/to/other/checkout (built) also counts that build's fleetsim, for an A/B of a
 // change by instructions; SIMPY=0 leaves the SimPy peer out. SNAPSHOT_EVERY=5h (one row) against the
 // default 1m gives what the timeline rows cost.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { envInt, machine, median } from './lib/common.mjs';
+import { envInt, machine, median, valgrindVersion } from './lib/common.mjs';
 import { simpyConfig } from './lib/simpy-config.mjs';
 import { virtualFleetYaml } from './lib/virtual-fleet.mjs';
 
@@ -43,13 +43,7 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const builds = { new: path.join(here, '..'), ...(process.env.BASELINE_DIST ? { old: process.env.BASELINE_DIST } : {}) };
 if (LONG_H <= SHORT_H || SIMPY_LONG_H <= SIMPY_SHORT_H) throw new Error('LONG_H must be longer than SHORT_H (and SIMPY_LONG_H than SIMPY_SHORT_H)');
 
-let valgrind;
-try {
-  valgrind = execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
-} catch {
-  console.error('valgrind is not installed: apt-get install -y valgrind (Debian), then run this again.');
-  process.exit(2);
-}
+const valgrind = valgrindVersion();
 
 /** Runs `argv` under cachegrind; resolves with the JSON its last stdout line holds and the instructions counted. */
 function counted(argv) {

@@ -39,6 +39,16 @@ export function runChild(script, args, nodeArgs = []) {
   });
 }
 
+/** valgrind's version; without valgrind, says how to install it and exits 2 (the benches that count instructions need it). */
+export function valgrindVersion() {
+  try {
+    return execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    console.error('valgrind is not installed: apt-get install -y valgrind (Debian), then run this again.');
+    process.exit(2);
+  }
+}
+
 export function machine() {
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
   let mosquitto = 'unknown';
